@@ -1,0 +1,25 @@
+/* manager: the org.freedesktop.LicenseBackup1 interface.
+ *
+ * A subclass of the generated skeleton that validates and persists
+ * BackupPath/RestorePath, runs at most one backup or restore at a time in a
+ * worker thread, and publishes its progress as throttled properties and
+ * signals (at most one update per 100 ms, flushed at start and end).
+ * Emits "store-changed" (guint count) when a restore changed the store.
+ */
+#pragma once
+
+#include "idle.h"
+#include "lb-dbus-generated.h"
+#include "store.h"
+
+G_BEGIN_DECLS
+
+#define LB_TYPE_MANAGER (lb_manager_get_type ())
+G_DECLARE_FINAL_TYPE (LbManager, lb_manager, LB, MANAGER, LbDBusManagerSkeleton)
+
+LbManager *lb_manager_new (LbStore *store, LbIdle *idle, GError **error);
+
+/* Cancels a running operation and waits for it to end (daemon exit). */
+void lb_manager_shutdown (LbManager *self);
+
+G_END_DECLS

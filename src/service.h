@@ -1,0 +1,29 @@
+/* service: the daemon's D-Bus face.
+ *
+ * Owns the license store, exports the Store interface and the manager
+ * (backup/restore) on /org/freedesktop/LicenseBackup1, and tracks what is in
+ * flight so that the daemon idles out only when nothing is. Store calls run
+ * in worker threads (GTask); their replies and property updates are made on
+ * the main context.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "idle.h"
+
+G_BEGIN_DECLS
+
+#define LB_BUS_NAME "org.freedesktop.LicenseBackup1"
+#define LB_OBJECT_PATH "/org/freedesktop/LicenseBackup1"
+
+#define LB_TYPE_SERVICE (lb_service_get_type ())
+G_DECLARE_FINAL_TYPE (LbService, lb_service, LB, SERVICE, GObject)
+
+/* @data_dir is the store's folder ($XDG_DATA_HOME/license-backup). */
+LbService *lb_service_new (const char *data_dir, const char *machine_app_id, LbIdle *idle,
+                           GError **error);
+gboolean lb_service_export (LbService *self, GDBusConnection *connection, GError **error);
+void lb_service_unexport (LbService *self);
+
+G_END_DECLS

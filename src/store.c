@@ -1,0 +1,746 @@
+#include "config.h"
+
+#include "store.h"
+
+#include <errno.h>
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+#include <string.h>
+
+#include "fault.h"
+#include "lb-error.h"
+
+#define STORE_DB_NAME "licenses.db"
+#define SCHEMA_VERSION 1
+#define BUSY_TIMEOUT_MS 20000
+
+#define ATTR_COLUMNS                                                                               \
+  "key_id, content_id, issuer, can_backup, restore_limit, expires, support_url, restore_count, "  \
+  "stored, machine"
+
+struct _LbStore
+{
+  GObject parent_instance;
+
+  char *dir;
+  char *db_path;
+  char *machine;
+
+  GMutex write_lock; /* guards write_db */
+  sqlite3 *write_db;
+  GMutex read_lock; /* guards read_db */
+  sqlite3 *read_db;
+
+  guint count; /* atomic */
+};
+
+G_DEFINE_TYPE (LbStore, lb_store, G_TYPE_OBJECT)
+
+static void
+set_sqlite_error (GError **error, sqlite3 *db, int rc, const char *what)
+{
+  LbError code;
+  int ext = db != NULL ? sqlite3_extended_errcode (db) : rc;
+
+  switch (rc & 0xff)
+    {
+    case SQLITE_FULL:
+      code = LB_ERROR_NO_SPACE;
+      break;
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+      code = LB_ERROR_PERMISSION_DENIED;
+      break;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      code = LB_ERROR_BUSY;
+      break;
+    case SQLITE_CANTOPEN:
+      code = errno == EACCES ? LB_ERROR_PERMISSION_DENIED : LB_ERROR_FAILED;
+      break;
+    case SQLITE_IOERR:
+      code = lb_error_code_from_errno (db != NULL ? sqlite3_system_errno (db) : 0);
+      break;
+    default:
+      code = LB_ERROR_FAILED;
+    }
+  if (code == LB_ERROR_BUSY)
+    g_set_error (error, LB_ERROR, code,
+                 _("The license store is busy with a restore; try again in a moment"));
+  else if (code == LB_ERROR_NO_SPACE)
+    g_set_error (error, LB_ERROR, code,
+                 _("The disk holding the license store is full; free some space and try again"));
+  else
+    g_set_error (error, LB_ERROR, code, _("License store: %s failed: %s (%d)"), what,
+                 db != NULL ? sqlite3_errmsg (db) : sqlite3_errstr (rc), ext);
+}
+
+static gboolean
+exec (sqlite3 *db, const char *sql, GError **error)
+{
+  int rc = sqlite3_exec (db, sql, NULL, NULL, NULL);
+
+  if (rc != SQLITE_OK)
+    {
+      set_sqlite_error (error, db, rc, sql);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static sqlite3_stmt *
+prepare (sqlite3 *db, const char *sql, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  int rc = sqlite3_prepare_v3 (db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
+
+  if (rc != SQLITE_OK)
+    {
+      set_sqlite_error (error, db, rc, "prepare");
+      return NULL;
+    }
+  return stmt;
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
+
+static sqlite3 *
+open_db (const char *path, gboolean readonly, GError **error)
+{
+  sqlite3 *db = NULL;
+  int flags = SQLITE_OPEN_NOMUTEX
+              | (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  int rc = sqlite3_open_v2 (path, &db, flags, NULL);
+
+  if (rc != SQLITE_OK)
+    {
+      set_sqlite_error (error, db, rc, "open");
+      sqlite3_close (db);
+      return NULL;
+    }
+  sqlite3_extended_result_codes (db, 1);
+  sqlite3_busy_timeout (db, BUSY_TIMEOUT_MS);
+  /* Bounded memory whatever the store's size: an 8 MiB page cache, no mmap. */
+  if (!exec (db,
+             "PRAGMA cache_size = -8192; PRAGMA mmap_size = 0; PRAGMA temp_store = FILE;"
+             "PRAGMA synchronous = FULL;",
+             error))
+    {
+      sqlite3_close (db);
+      return NULL;
+    }
+  return db;
+}
+
+static gboolean
+init_schema (sqlite3 *db, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  int version;
+
+  if (!exec (db, "PRAGMA journal_mode = WAL;", error))
+    return FALSE;
+  stmt = prepare (db, "PRAGMA user_version", error);
+  if (stmt == NULL)
+    return FALSE;
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      set_sqlite_error (error, db, sqlite3_errcode (db), "user_version");
+      return FALSE;
+    }
+  version = sqlite3_column_int (stmt, 0);
+  if (version > SCHEMA_VERSION)
+    {
+      g_set_error (error, LB_ERROR, LB_ERROR_FAILED,
+                   _("The license store was written by a newer version of license-backup "
+                     "(schema %d); update license-backup"),
+                   version);
+      return FALSE;
+    }
+  if (version == SCHEMA_VERSION)
+    return TRUE;
+  /* The blob is the last column so that reading attributes never touches
+   * its overflow pages. */
+  return exec (db,
+               "BEGIN IMMEDIATE;"
+               "CREATE TABLE IF NOT EXISTS licenses ("
+               " id INTEGER PRIMARY KEY,"
+               " key_id TEXT NOT NULL UNIQUE,"
+               " content_id TEXT, issuer TEXT,"
+               " can_backup INTEGER NOT NULL, restore_limit INTEGER NOT NULL,"
+               " expires INTEGER NOT NULL, support_url TEXT,"
+               " restore_count INTEGER NOT NULL, stored INTEGER NOT NULL, machine TEXT,"
+               " digest BLOB NOT NULL, blob BLOB NOT NULL);"
+               "CREATE INDEX IF NOT EXISTS licenses_expires ON licenses (expires) WHERE expires != 0;"
+               "PRAGMA user_version = 1;"
+               "COMMIT;",
+               error);
+}
+
+static gboolean
+count_rows (sqlite3 *db, guint *count, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = prepare (db, "SELECT count(*) FROM licenses", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      set_sqlite_error (error, db, sqlite3_errcode (db), "count");
+      return FALSE;
+    }
+  *count = (guint) sqlite3_column_int64 (stmt, 0);
+  return TRUE;
+}
+
+LbStore *
+lb_store_open (const char *dir, const char *machine_app_id, GError **error)
+{
+  g_autoptr (LbStore) self = g_object_new (LB_TYPE_STORE, NULL);
+  guint count = 0;
+
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      int errsv = errno;
+      g_set_error (error, LB_ERROR, lb_error_code_from_errno (errsv),
+                   _("Cannot create the license store folder %s: %s"), dir, g_strerror (errsv));
+      return NULL;
+    }
+  self->dir = g_strdup (dir);
+  self->db_path = g_build_filename (dir, STORE_DB_NAME, NULL);
+  self->machine = g_strdup (machine_app_id);
+
+  self->write_db = open_db (self->db_path, FALSE, error);
+  if (self->write_db == NULL || !init_schema (self->write_db, error))
+    return NULL;
+  self->read_db = open_db (self->db_path, TRUE, error);
+  if (self->read_db == NULL)
+    return NULL;
+  if (!count_rows (self->write_db, &count, error))
+    return NULL;
+  g_atomic_int_set (&self->count, count);
+  return g_steal_pointer (&self);
+}
+
+const char *
+lb_store_get_dir (LbStore *self)
+{
+  return self->dir;
+}
+
+const char *
+lb_store_get_machine (LbStore *self)
+{
+  return self->machine;
+}
+
+guint
+lb_store_count (LbStore *self)
+{
+  return (guint) g_atomic_int_get (&self->count);
+}
+
+static void
+bind_text_or_null (sqlite3_stmt *stmt, int idx, const char *s)
+{
+  if (s != NULL)
+    sqlite3_bind_text (stmt, idx, s, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null (stmt, idx);
+}
+
+/* Binds ?1..?12 of an insert or update in the column order of the table. */
+static void
+bind_license (sqlite3_stmt *stmt, const LbLicense *l, const guint8 *digest)
+{
+  gsize blob_len;
+  gconstpointer blob = g_bytes_get_data (l->blob, &blob_len);
+
+  sqlite3_bind_text (stmt, 1, l->key_id, -1, SQLITE_STATIC);
+  bind_text_or_null (stmt, 2, l->attrs.content_id);
+  bind_text_or_null (stmt, 3, l->attrs.issuer);
+  sqlite3_bind_int (stmt, 4, l->attrs.can_backup ? 1 : 0);
+  sqlite3_bind_int64 (stmt, 5, l->attrs.restore_limit);
+  sqlite3_bind_int64 (stmt, 6, l->attrs.expires);
+  bind_text_or_null (stmt, 7, l->attrs.support_url);
+  sqlite3_bind_int64 (stmt, 8, l->attrs.restore_count);
+  sqlite3_bind_int64 (stmt, 9, l->attrs.stored);
+  bind_text_or_null (stmt, 10, l->attrs.machine);
+  sqlite3_bind_blob (stmt, 11, digest, LB_DIGEST_LEN, SQLITE_STATIC);
+  sqlite3_bind_blob (stmt, 12, blob, (int) blob_len, SQLITE_STATIC);
+}
+
+static char *
+column_strdup (sqlite3_stmt *stmt, int col)
+{
+  const unsigned char *s = sqlite3_column_text (stmt, col);
+  return s != NULL ? g_strdup ((const char *) s) : NULL;
+}
+
+/* Reads the attribute columns, which every SELECT here puts first. */
+static LbLicense *
+license_from_row (sqlite3_stmt *stmt)
+{
+  LbLicense *l = lb_license_new ((const char *) sqlite3_column_text (stmt, 0), NULL);
+
+  l->attrs.content_id = column_strdup (stmt, 1);
+  l->attrs.issuer = column_strdup (stmt, 2);
+  l->attrs.can_backup = sqlite3_column_int (stmt, 3) != 0;
+  l->attrs.restore_limit = (guint32) sqlite3_column_int64 (stmt, 4);
+  l->attrs.expires = sqlite3_column_int64 (stmt, 5);
+  l->attrs.support_url = column_strdup (stmt, 6);
+  l->attrs.restore_count = (guint32) sqlite3_column_int64 (stmt, 7);
+  l->attrs.stored = sqlite3_column_int64 (stmt, 8);
+  l->attrs.machine = column_strdup (stmt, 9);
+  return l;
+}
+
+static void
+blob_from_row (LbLicense *l, sqlite3_stmt *stmt, int col)
+{
+  const void *data = sqlite3_column_blob (stmt, col);
+  int len = sqlite3_column_bytes (stmt, col);
+
+  l->blob = g_bytes_new (data, (gsize) len);
+}
+
+#define INSERT_SQL                                                                                 \
+  "INSERT INTO licenses (" ATTR_COLUMNS ", digest, blob) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)"
+#define UPDATE_SQL                                                                                 \
+  "UPDATE licenses SET content_id=?2, issuer=?3, can_backup=?4, restore_limit=?5, expires=?6,"    \
+  " support_url=?7, restore_count=?8, stored=?9, machine=?10, digest=?11, blob=?12 WHERE key_id=?1"
+
+/* Writes one license on @db inside an open transaction; *@added is set when
+ * it was new. */
+static gboolean
+write_one (sqlite3 *db, sqlite3_stmt *insert, sqlite3_stmt *update, const LbLicense *l,
+           gboolean *added, GError **error)
+{
+  g_autoptr (GBytes) encoded = lb_license_encode (l);
+  guint8 digest[LB_DIGEST_LEN];
+  int rc;
+
+  lb_digest (encoded, digest);
+  /* Try the update first: replacing is as common as adding, and it tells
+   * us whether the key existed without a separate lookup. */
+  bind_license (update, l, digest);
+  rc = sqlite3_step (update);
+  sqlite3_reset (update);
+  sqlite3_clear_bindings (update);
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (error, db, rc, "update");
+      return FALSE;
+    }
+  *added = sqlite3_changes (db) == 0;
+  if (!*added)
+    return TRUE;
+
+  bind_license (insert, l, digest);
+  rc = sqlite3_step (insert);
+  sqlite3_reset (insert);
+  sqlite3_clear_bindings (insert);
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (error, db, rc, "insert");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+lb_store_put (LbStore *self, LbLicense *const *licenses, guint n_licenses, GError **error)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->write_lock);
+  g_autoptr (sqlite3_stmt) insert = NULL;
+  g_autoptr (sqlite3_stmt) update = NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  guint added = 0;
+
+  insert = prepare (self->write_db, INSERT_SQL, error);
+  update = prepare (self->write_db, UPDATE_SQL, error);
+  if (insert == NULL || update == NULL)
+    return FALSE;
+  if (!exec (self->write_db, "BEGIN IMMEDIATE", error))
+    return FALSE;
+
+  for (guint i = 0; i < n_licenses; i++)
+    {
+      LbLicense *l = licenses[i];
+      gboolean was_added;
+
+      l->attrs.stored = now;
+      l->attrs.restore_count = 0;
+      g_free (l->attrs.machine);
+      l->attrs.machine = g_strdup (self->machine);
+      if (!write_one (self->write_db, insert, update, l, &was_added, error))
+        {
+          exec (self->write_db, "ROLLBACK", NULL);
+          return FALSE;
+        }
+      added += was_added ? 1 : 0;
+    }
+
+  lb_fault_point ("store-before-commit");
+  if (!exec (self->write_db, "COMMIT", error))
+    {
+      exec (self->write_db, "ROLLBACK", NULL);
+      return FALSE;
+    }
+  lb_fault_point ("store-after-commit");
+  g_atomic_int_add (&self->count, (int) added);
+  return TRUE;
+}
+
+LbLicense *
+lb_store_get (LbStore *self, const char *key_id, GError **error)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->read_lock);
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  LbLicense *l;
+  int rc;
+
+  stmt = prepare (self->read_db, "SELECT " ATTR_COLUMNS ", blob FROM licenses WHERE key_id = ?1",
+                  error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, key_id, -1, SQLITE_STATIC);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_DONE)
+    {
+      g_set_error (error, LB_ERROR, LB_ERROR_NOT_FOUND,
+                   _("No license has the key id “%s”; ListLicenses shows the stored ones"),
+                   key_id);
+      return NULL;
+    }
+  if (rc != SQLITE_ROW)
+    {
+      set_sqlite_error (error, self->read_db, rc, "get");
+      return NULL;
+    }
+  l = license_from_row (stmt);
+  blob_from_row (l, stmt, 10);
+  return l;
+}
+
+gboolean
+lb_store_delete (LbStore *self, const char *key_id, GError **error)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->write_lock);
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  stmt = prepare (self->write_db, "DELETE FROM licenses WHERE key_id = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, key_id, -1, SQLITE_STATIC);
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (error, self->write_db, rc, "delete");
+      return FALSE;
+    }
+  if (sqlite3_changes (self->write_db) == 0)
+    {
+      g_set_error (error, LB_ERROR, LB_ERROR_NOT_FOUND,
+                   _("No license has the key id “%s”; ListLicenses shows the stored ones"),
+                   key_id);
+      return FALSE;
+    }
+  g_atomic_int_add (&self->count, -1);
+  return TRUE;
+}
+
+GPtrArray *
+lb_store_list (LbStore *self, const char *after, guint limit, char **next, GError **error)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->read_lock);
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_license_free);
+  int rc;
+
+  /* One row more than asked tells whether another page follows. */
+  stmt = prepare (self->read_db,
+                  "SELECT " ATTR_COLUMNS " FROM licenses WHERE key_id > ?1 ORDER BY key_id LIMIT ?2",
+                  error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, after, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 2, (gint64) limit + 1);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      if (out->len == limit)
+        break;
+      g_ptr_array_add (out, license_from_row (stmt));
+    }
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    {
+      set_sqlite_error (error, self->read_db, rc, "list");
+      return NULL;
+    }
+  *next = g_strdup (rc == SQLITE_ROW && out->len > 0
+                        ? ((LbLicense *) out->pdata[out->len - 1])->key_id
+                        : "");
+  return g_steal_pointer (&out);
+}
+
+gboolean
+lb_store_clean_expired (LbStore *self, gint64 now, guint *removed, GError **error)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->write_lock);
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  stmt = prepare (self->write_db, "DELETE FROM licenses WHERE expires != 0 AND expires <= ?1",
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, now);
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (error, self->write_db, rc, "clean");
+      return FALSE;
+    }
+  *removed = (guint) sqlite3_changes (self->write_db);
+  g_atomic_int_add (&self->count, -(int) *removed);
+  return TRUE;
+}
+
+/* Snapshots */
+
+struct _LbStoreSnapshot
+{
+  sqlite3 *db;
+};
+
+LbStoreSnapshot *
+lb_store_snapshot_new (LbStore *self, GError **error)
+{
+  g_autoptr (LbStoreSnapshot) snap = g_new0 (LbStoreSnapshot, 1);
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  snap->db = open_db (self->db_path, TRUE, error);
+  if (snap->db == NULL)
+    return NULL;
+  /* A read transaction pins the WAL snapshot at its first read. */
+  if (!exec (snap->db, "BEGIN DEFERRED", error))
+    return NULL;
+  stmt = prepare (snap->db, "SELECT count(*) FROM licenses", error);
+  if (stmt == NULL || sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      if (stmt != NULL)
+        set_sqlite_error (error, snap->db, sqlite3_errcode (snap->db), "snapshot");
+      return NULL;
+    }
+  return g_steal_pointer (&snap);
+}
+
+void
+lb_store_snapshot_free (LbStoreSnapshot *snap)
+{
+  if (snap == NULL)
+    return;
+  if (snap->db != NULL)
+    {
+      exec (snap->db, "ROLLBACK", NULL);
+      sqlite3_close (snap->db);
+    }
+  g_free (snap);
+}
+
+#define ELIGIBLE_WHERE " WHERE can_backup != 0 AND (expires = 0 OR expires > ?1)"
+#define RESTRICTED_WHERE " WHERE NOT (can_backup != 0 AND (expires = 0 OR expires > ?1))"
+
+gboolean
+lb_store_snapshot_count (LbStoreSnapshot *snap, LbSnapshotSet set, gint64 now, guint64 *count,
+                         GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  stmt = prepare (snap->db,
+                  set == LB_SNAPSHOT_ELIGIBLE ? "SELECT count(*) FROM licenses" ELIGIBLE_WHERE
+                                              : "SELECT count(*) FROM licenses" RESTRICTED_WHERE,
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, now);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      set_sqlite_error (error, snap->db, sqlite3_errcode (snap->db), "count");
+      return FALSE;
+    }
+  *count = (guint64) sqlite3_column_int64 (stmt, 0);
+  return TRUE;
+}
+
+gboolean
+lb_store_snapshot_foreach (LbStoreSnapshot *snap, LbSnapshotSet set, gint64 now,
+                           LbSnapshotFunc func, gpointer user_data, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  stmt = prepare (snap->db,
+                  set == LB_SNAPSHOT_ELIGIBLE
+                      ? "SELECT " ATTR_COLUMNS ", digest, blob FROM licenses" ELIGIBLE_WHERE
+                        " ORDER BY key_id"
+                      : "SELECT " ATTR_COLUMNS " FROM licenses" RESTRICTED_WHERE " ORDER BY key_id",
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, now);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      g_autoptr (LbLicense) l = license_from_row (stmt);
+      const guint8 *digest = NULL;
+
+      if (set == LB_SNAPSHOT_ELIGIBLE)
+        {
+          if (sqlite3_column_bytes (stmt, 10) != LB_DIGEST_LEN)
+            {
+              g_set_error (error, LB_ERROR, LB_ERROR_FAILED,
+                           _("The license store is damaged (license “%s”)"), l->key_id);
+              return FALSE;
+            }
+          digest = sqlite3_column_blob (stmt, 10);
+          blob_from_row (l, stmt, 11);
+        }
+      if (!func (l, digest, user_data, error))
+        return FALSE;
+    }
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (error, snap->db, rc, "read");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Restore transactions */
+
+struct _LbStoreTxn
+{
+  LbStore *store;
+  sqlite3 *db;
+  sqlite3_stmt *contains;
+  sqlite3_stmt *insert;
+  guint added;
+  gboolean open;
+};
+
+LbStoreTxn *
+lb_store_txn_begin (LbStore *self, GError **error)
+{
+  g_autoptr (LbStoreTxn) txn = g_new0 (LbStoreTxn, 1);
+
+  txn->store = g_object_ref (self);
+  txn->db = open_db (self->db_path, FALSE, error);
+  if (txn->db == NULL)
+    return NULL;
+  txn->contains = prepare (txn->db, "SELECT 1 FROM licenses WHERE key_id = ?1", error);
+  if (txn->contains == NULL)
+    return NULL;
+  txn->insert = prepare (txn->db, INSERT_SQL, error);
+  if (txn->insert == NULL)
+    return NULL;
+  if (!exec (txn->db, "BEGIN IMMEDIATE", error))
+    return NULL;
+  txn->open = TRUE;
+  return g_steal_pointer (&txn);
+}
+
+gboolean
+lb_store_txn_contains (LbStoreTxn *txn, const char *key_id, gboolean *contains, GError **error)
+{
+  int rc;
+
+  sqlite3_bind_text (txn->contains, 1, key_id, -1, SQLITE_STATIC);
+  rc = sqlite3_step (txn->contains);
+  sqlite3_reset (txn->contains);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    {
+      set_sqlite_error (error, txn->db, rc, "lookup");
+      return FALSE;
+    }
+  *contains = rc == SQLITE_ROW;
+  return TRUE;
+}
+
+gboolean
+lb_store_txn_insert (LbStoreTxn *txn, const LbLicense *license, GError **error)
+{
+  g_autoptr (GBytes) encoded = lb_license_encode (license);
+  guint8 digest[LB_DIGEST_LEN];
+  int rc;
+
+  lb_digest (encoded, digest);
+  bind_license (txn->insert, license, digest);
+  rc = sqlite3_step (txn->insert);
+  sqlite3_reset (txn->insert);
+  sqlite3_clear_bindings (txn->insert);
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (error, txn->db, rc, "insert");
+      return FALSE;
+    }
+  txn->added++;
+  return TRUE;
+}
+
+gboolean
+lb_store_txn_commit (LbStoreTxn *txn, GError **error)
+{
+  g_return_val_if_fail (txn->open, FALSE);
+
+  lb_fault_point ("restore-before-commit");
+  if (!exec (txn->db, "COMMIT", error))
+    return FALSE;
+  txn->open = FALSE;
+  g_atomic_int_add (&txn->store->count, (int) txn->added);
+  return TRUE;
+}
+
+void
+lb_store_txn_free (LbStoreTxn *txn)
+{
+  if (txn == NULL)
+    return;
+  if (txn->open)
+    exec (txn->db, "ROLLBACK", NULL);
+  g_clear_pointer (&txn->contains, sqlite3_finalize);
+  g_clear_pointer (&txn->insert, sqlite3_finalize);
+  g_clear_pointer (&txn->db, sqlite3_close);
+  g_clear_object (&txn->store);
+  g_free (txn);
+}
+
+static void
+lb_store_finalize (GObject *object)
+{
+  LbStore *self = LB_STORE (object);
+
+  g_clear_pointer (&self->write_db, sqlite3_close);
+  g_clear_pointer (&self->read_db, sqlite3_close);
+  g_mutex_clear (&self->write_lock);
+  g_mutex_clear (&self->read_lock);
+  g_free (self->dir);
+  g_free (self->db_path);
+  g_free (self->machine);
+  G_OBJECT_CLASS (lb_store_parent_class)->finalize (object);
+}
+
+static void
+lb_store_class_init (LbStoreClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = lb_store_finalize;
+}
+
+static void
+lb_store_init (LbStore *self)
+{
+  g_mutex_init (&self->write_lock);
+  g_mutex_init (&self->read_lock);
+}
