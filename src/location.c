@@ -38,3 +38,124 @@ lb_location_to_file (const char *location)
     return g_file_new_for_path (location);
   return g_file_new_for_uri (location);
 }
+
+typedef struct
+{
+  GMainContext *context;
+  gboolean done;
+  gboolean ok;
+  GError *error;
+} SyncCall;
+
+static void
+on_mounted (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  SyncCall *call = user_data;
+
+  call->ok = g_file_mount_enclosing_volume_finish (G_FILE (source), result, &call->error);
+  call->done = TRUE;
+  g_main_context_wakeup (call->context);
+}
+
+static void
+on_unmounted (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  SyncCall *call = user_data;
+
+  call->ok = g_mount_unmount_with_operation_finish (G_MOUNT (source), result, &call->error);
+  call->done = TRUE;
+  g_main_context_wakeup (call->context);
+}
+
+gboolean
+lb_location_connect (GFile *dir, gboolean *mounted, GCancellable *cancellable, GError **error)
+{
+  g_autoptr (GMount) mount = NULL;
+  g_autoptr (GError) local_error = NULL;
+  g_autoptr (GMainContext) context = NULL;
+  SyncCall call = { 0 };
+
+  *mounted = FALSE;
+  if (g_file_is_native (dir))
+    return TRUE;
+  mount = g_file_find_enclosing_mount (dir, cancellable, &local_error);
+  if (mount != NULL || !g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_MOUNTED))
+    return TRUE; /* mounted, or not a mountable location: the next step says */
+
+  context = g_main_context_new ();
+  g_main_context_push_thread_default (context);
+  call.context = context;
+  g_file_mount_enclosing_volume (dir, G_MOUNT_MOUNT_NONE, NULL, cancellable, on_mounted, &call);
+  while (!call.done)
+    g_main_context_iteration (context, TRUE);
+  g_main_context_pop_thread_default (context);
+  if (!call.ok)
+    {
+      g_autofree char *uri = g_file_get_uri (dir);
+      g_set_error (error, LB_ERROR, LB_ERROR_FAILED,
+                   _("Cannot connect to %s: %s. Open it once in the file manager to save its "
+                     "password, then try again"),
+                   uri, call.error->message);
+      g_clear_error (&call.error);
+      return FALSE;
+    }
+  *mounted = TRUE;
+  return TRUE;
+}
+
+void
+lb_location_disconnect (GFile *dir, gboolean mounted)
+{
+  g_autoptr (GMount) mount = NULL;
+  g_autoptr (GMainContext) context = NULL;
+  SyncCall call = { 0 };
+
+  if (!mounted)
+    return;
+  mount = g_file_find_enclosing_mount (dir, NULL, NULL);
+  if (mount == NULL)
+    return;
+  context = g_main_context_new ();
+  g_main_context_push_thread_default (context);
+  call.context = context;
+  g_mount_unmount_with_operation (mount, G_MOUNT_UNMOUNT_NONE, NULL, NULL, on_unmounted, &call);
+  while (!call.done)
+    g_main_context_iteration (context, TRUE);
+  g_main_context_pop_thread_default (context);
+  if (!call.ok)
+    g_debug ("unmounting after the operation failed: %s", call.error->message);
+  g_clear_error (&call.error);
+}
+
+gboolean
+lb_location_check_dir (GFile *dir, GCancellable *cancellable, GError **error)
+{
+  g_autoptr (GFileInfo) info = NULL;
+  g_autoptr (GError) local_error = NULL;
+  g_autofree char *name = g_file_get_parse_name (dir);
+
+  info = g_file_query_info (dir, G_FILE_ATTRIBUTE_STANDARD_TYPE, G_FILE_QUERY_INFO_NONE,
+                            cancellable, &local_error);
+  if (info == NULL)
+    {
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+        g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
+                     _("The folder %s does not exist; create it or choose another one"), name);
+      else
+        {
+          g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS, _("Cannot open the folder %s: %s"),
+                       name, local_error->message);
+          if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED))
+            (*error)->code = LB_ERROR_PERMISSION_DENIED;
+        }
+      return FALSE;
+    }
+  if (g_file_info_get_file_type (info) != G_FILE_TYPE_DIRECTORY)
+    {
+      g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
+                   _("%s is not a folder; choose the folder that holds (or will hold) the backup"),
+                   name);
+      return FALSE;
+    }
+  return TRUE;
+}

@@ -16,4 +16,15 @@ gboolean lb_location_validate (const char *location, gboolean allow_empty, GErro
 /* A GFile for a validated, non-empty location. */
 GFile *lb_location_to_file (const char *location);
 
+/* For a location that needs mounting (GVfs), mounts its enclosing volume
+ * without interaction when it is not mounted yet. *@mounted says whether
+ * this call mounted it, so that lb_location_disconnect() unmounts it again.
+ * Call from a worker thread: it runs its own main context. */
+gboolean lb_location_connect (GFile *dir, gboolean *mounted, GCancellable *cancellable,
+                              GError **error);
+void lb_location_disconnect (GFile *dir, gboolean mounted);
+
+/* Checks that @dir is an existing directory (InvalidArgs otherwise). */
+gboolean lb_location_check_dir (GFile *dir, GCancellable *cancellable, GError **error);
+
 G_END_DECLS

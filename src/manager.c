@@ -4,11 +4,19 @@
 
 #include <glib/gi18n.h>
 
+#include "lb-archive.h"
+#include "backup.h"
 #include "lb-error.h"
 #include "location.h"
+#include "options.h"
+#include "progress.h"
+#include "restore.h"
 #include "state.h"
 
 #define STATE_FILE "state.ini"
+#define PUBLISH_INTERVAL_MS 100
+#define FLAG_OVERWRITE 0x1u
+#define FLAG_INDIVIDUALIZE 0x2u
 
 enum
 {
@@ -38,7 +46,39 @@ struct _LbManager
   /* GetStatus of the pending or last operation. */
   guint status;
   char *error_message;
+
+  struct Operation *op; /* the pending operation, or NULL */
+  guint64 last_op_id;
 };
+
+typedef enum
+{
+  OP_BACKUP,
+  OP_RESTORE,
+} OpKind;
+
+typedef struct Operation
+{
+  LbManager *self; /* strong */
+  guint64 id;
+  OpKind kind;
+  guint32 flags;
+  GFile *dir;
+  GCancellable *cancellable;
+  LbProgress progress;
+  gint64 start_us;
+  guint watch_id;
+
+  /* publishing, on the main context */
+  guint tick_source;
+  gint64 last_signal_us;
+  LbProgressSample published;
+  double published_fraction;
+
+  /* outcome, filled by the worker */
+  LbBackupResult backup;
+  LbRestoreResult restore;
+} Operation;
 
 G_DEFINE_TYPE (LbManager, lb_manager, LB_DBUS_TYPE_MANAGER_SKELETON)
 
@@ -106,6 +146,453 @@ on_path_changed (LbManager *self, GParamSpec *pspec, gpointer user_data)
   save_state (self);
 }
 
+
+static const char *
+op_kind_name (OpKind kind)
+{
+  return kind == OP_BACKUP ? "backup" : "restore";
+}
+
+static void
+operation_free (Operation *op)
+{
+  g_clear_handle_id (&op->tick_source, g_source_remove);
+  if (op->watch_id != 0)
+    g_bus_unwatch_name (op->watch_id);
+  g_clear_object (&op->dir);
+  g_clear_object (&op->cancellable);
+  lb_progress_clear (&op->progress);
+  lb_backup_result_clear (&op->backup);
+  lb_restore_result_clear (&op->restore);
+  g_clear_object (&op->self);
+  g_free (op);
+}
+
+static void
+emit_progress (LbManager *self, Operation *op, guint status, const char *error, guint64 done,
+               guint64 total)
+{
+  LbDBusManager *iface = LB_DBUS_MANAGER (self);
+
+  if (op->kind == OP_BACKUP)
+    lb_dbus_manager_emit_backup_progress (iface, op->id, status, error, done, total);
+  else
+    lb_dbus_manager_emit_restore_progress (iface, op->id, status, error, done, total);
+  op->last_signal_us = g_get_monotonic_time ();
+}
+
+/* Publishes a sample as properties; Progress never goes backwards. */
+static void
+publish_properties (LbManager *self, Operation *op, const LbProgressSample *s)
+{
+  LbDBusManager *iface = LB_DBUS_MANAGER (self);
+  double fraction = s->total > 0 ? (double) MIN (s->done, s->total) / (double) s->total : 0.0;
+
+  op->published_fraction = MAX (op->published_fraction, fraction);
+  op->published = *s;
+  self->status = s->status;
+  lb_dbus_manager_set_status (iface, s->status);
+  lb_dbus_manager_set_licenses_done (iface, s->done);
+  lb_dbus_manager_set_licenses_total (iface, s->total);
+  lb_dbus_manager_set_progress (iface, op->published_fraction);
+  lb_dbus_manager_set_cancelable (iface, s->cancelable);
+}
+
+static gboolean
+on_tick (gpointer user_data)
+{
+  Operation *op = user_data;
+  LbProgressSample s = lb_progress_sample (&op->progress);
+
+  if (s.done == op->published.done && s.total == op->published.total
+      && s.status == op->published.status && s.cancelable == op->published.cancelable)
+    return G_SOURCE_CONTINUE;
+  publish_properties (op->self, op, &s);
+  emit_progress (op->self, op, s.status, "", s.done, s.total);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+restricted_cb (const char *key_id, const char *reason, gpointer user_data)
+{
+  Operation *op = user_data;
+
+  /* From the worker thread: emitting on a GDBusConnection is thread-safe,
+   * and these go out before Completed, which is emitted after the worker
+   * has returned. */
+  lb_dbus_manager_emit_restricted_license (LB_DBUS_MANAGER (op->self), op->id, key_id, reason);
+}
+
+static void
+operation_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  Operation *op = task_data;
+  GError *error = NULL;
+  gboolean ok;
+
+  if (op->kind == OP_BACKUP)
+    ok = lb_backup_run (op->self->store, op->dir, (op->flags & FLAG_OVERWRITE) != 0,
+                        &op->progress, &op->backup, &error);
+  else
+    ok = lb_restore_run (op->self->store, op->dir, (op->flags & FLAG_INDIVIDUALIZE) != 0,
+                         &op->progress, &op->restore, &error);
+  if (ok)
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static GVariant *
+build_summary (Operation *op, const GError *error, gint64 duration_ms)
+{
+  GVariantBuilder b;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  if (op->kind == OP_BACKUP)
+    {
+      g_variant_builder_add (&b, "{sv}", "licenses", g_variant_new_uint32 (op->backup.licenses));
+      g_variant_builder_add (&b, "{sv}", "skipped", g_variant_new_uint32 (op->backup.skipped));
+      g_variant_builder_add (&b, "{sv}", "bytes", g_variant_new_uint64 (op->backup.bytes));
+      g_variant_builder_add (&b, "{sv}", "location",
+                             g_variant_new_string (op->backup.location ? op->backup.location : ""));
+    }
+  else
+    {
+      g_variant_builder_add (&b, "{sv}", "licenses", g_variant_new_uint32 (op->restore.licenses));
+      g_variant_builder_add (&b, "{sv}", "skipped", g_variant_new_uint32 (op->restore.skipped));
+      g_variant_builder_add (&b, "{sv}", "bytes", g_variant_new_uint64 (op->restore.bytes));
+      g_variant_builder_add (&b, "{sv}", "location",
+                             g_variant_new_string (op->restore.location ? op->restore.location
+                                                                        : ""));
+      g_variant_builder_add (&b, "{sv}", "already-present",
+                             g_variant_new_uint32 (op->restore.already_present));
+      g_variant_builder_add (&b, "{sv}", "individualized",
+                             g_variant_new_uint32 (op->restore.individualized));
+      if (op->restore.limit_reached)
+        g_variant_builder_add (&b, "{sv}", "support-url",
+                               g_variant_new_string (op->restore.support_url));
+    }
+  g_variant_builder_add (&b, "{sv}", "duration-ms", g_variant_new_uint64 ((guint64) duration_ms));
+  if (error != NULL)
+    g_variant_builder_add (&b, "{sv}", "error-name",
+                           g_variant_new_string (lb_error_dbus_name (error)));
+  return g_variant_builder_end (&b);
+}
+
+typedef struct
+{
+  Operation *op;
+  GError *error;
+  guint status;
+  char *message;
+} Finish;
+
+static void
+finish_publish (Finish *f)
+{
+  Operation *op = f->op;
+  LbManager *self = op->self;
+  LbDBusManager *iface = LB_DBUS_MANAGER (self);
+  LbProgressSample s = lb_progress_sample (&op->progress);
+  gint64 duration_ms = (g_get_monotonic_time () - op->start_us) / 1000;
+  g_autoptr (GVariant) summary = NULL;
+
+  g_clear_handle_id (&op->tick_source, g_source_remove);
+  s.status = f->status;
+  s.cancelable = FALSE;
+  if (f->error == NULL)
+    {
+      s.done = s.total;
+      publish_properties (self, op, &s);
+      lb_dbus_manager_set_progress (iface, 1.0);
+      emit_progress (self, op, f->status, f->message, s.done, s.total);
+    }
+  else
+    publish_properties (self, op, &s);
+
+  g_free (self->error_message);
+  self->error_message = g_strdup (f->message);
+  lb_dbus_manager_set_operation (iface, "");
+  if (op->kind == OP_BACKUP && f->error == NULL)
+    {
+      self->state.last_backup_time = g_get_real_time () / G_USEC_PER_SEC;
+      save_state (self);
+      lb_dbus_manager_set_last_backup_time (iface, self->state.last_backup_time);
+    }
+  /* Properties first, so that a client reacting to Completed reads the
+   * final values. */
+  g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
+
+  summary = g_variant_ref_sink (build_summary (op, f->error, duration_ms));
+  if (op->kind == OP_BACKUP)
+    lb_dbus_manager_emit_backup_completed (iface, op->id, f->status, f->message, summary);
+  else
+    lb_dbus_manager_emit_restore_completed (iface, op->id, f->status, f->message, summary);
+  g_debug ("%s %" G_GUINT64_FORMAT " ended with status %u %s", op_kind_name (op->kind), op->id,
+           f->status, f->message);
+
+  if (op->kind == OP_RESTORE && op->restore.licenses > 0)
+    g_signal_emit (self, signals[SIGNAL_STORE_CHANGED], 0, lb_store_count (self->store));
+  self->op = NULL;
+  lb_idle_release (self->idle);
+  operation_free (op);
+  g_clear_error (&f->error);
+  g_free (f->message);
+  g_free (f);
+}
+
+static gboolean
+finish_publish_cb (gpointer user_data)
+{
+  finish_publish (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+operation_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Operation *op = user_data;
+  Finish *f = g_new0 (Finish, 1);
+  gint64 since_signal_ms;
+
+  f->op = op;
+  if (!g_task_propagate_boolean (G_TASK (result), &f->error))
+    {
+      lb_error_convert (&f->error);
+      f->status = f->error->code == LB_ERROR_NEEDS_INDIVIDUALIZATION ? 8 /* NEEDS_INDIV. */
+                                                                     : 0 /* DRM_ERROR */;
+      f->message = g_strdup (f->error->message);
+    }
+  else if (op->kind == OP_RESTORE && op->restore.limit_reached)
+    {
+      f->status = 6; /* DRM_ERROR_WITHURL */
+      f->error = g_error_new (LB_ERROR, LB_ERROR_RESTORE_LIMIT,
+                              _("Some licenses have been restored as often as their issuer "
+                                "allows; visit %s to restore them"),
+                              op->restore.support_url[0] != '\0' ? op->restore.support_url
+                                                                 : _("the issuer's website"));
+      f->message = g_strdup (f->error->message);
+      /* The rest was restored: keep the counts, but report the error. */
+    }
+  else
+    {
+      f->status = 3; /* DRM_BACKUPRESTORE_END */
+      f->message = g_strdup ("");
+    }
+
+  /* A successful end sends one more progress signal: keep them 100 ms
+   * apart, so that there are never more than ten a second. */
+  since_signal_ms = (g_get_monotonic_time () - op->last_signal_us) / 1000;
+  if (f->status == 3 && since_signal_ms < PUBLISH_INTERVAL_MS)
+    g_timeout_add ((guint) (PUBLISH_INTERVAL_MS - since_signal_ms), finish_publish_cb, f);
+  else
+    finish_publish (f);
+}
+
+static void
+on_caller_vanished (GDBusConnection *connection, const char *name, gpointer user_data)
+{
+  Operation *op = user_data;
+
+  g_debug ("%s left the bus: cancelling %s %" G_GUINT64_FORMAT, name, op_kind_name (op->kind),
+           op->id);
+  g_cancellable_cancel (op->cancellable);
+}
+
+/* Validates a start request; refusals that need no work happen here, at
+ * once, with nothing started. */
+static gboolean
+check_start (LbManager *self, OpKind kind, guint32 flags, GVariant *options, GFile **dir_out,
+             gboolean *cancel_on_disconnect, GError **error)
+{
+  g_autoptr (GVariant) path_v = NULL;
+  g_autoptr (GVariant) cod_v = NULL;
+  g_autoptr (GFile) dir = NULL;
+  g_autoptr (GFile) file = NULL;
+  const LbOptionSpec specs[] = {
+    { "path", "s", &path_v },
+    { "cancel-on-disconnect", "b", &cod_v },
+    { NULL },
+  };
+  guint32 allowed = kind == OP_BACKUP ? FLAG_OVERWRITE : FLAG_INDIVIDUALIZE;
+  const char *location;
+
+  if (flags & ~allowed)
+    {
+      g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
+                   kind == OP_BACKUP
+                       ? _("Unknown flags 0x%x; the only backup flag is 0x1 (overwrite)")
+                       : _("Unknown flags 0x%x; the only restore flag is 0x2 (individualize)"),
+                   flags & ~allowed);
+      return FALSE;
+    }
+  if (!lb_options_parse (options, specs, error))
+    return FALSE;
+  *cancel_on_disconnect = cod_v != NULL && g_variant_get_boolean (cod_v);
+
+  if (self->op != NULL)
+    {
+      g_set_error (error, LB_ERROR, LB_ERROR_BUSY,
+                   _("A %s is already running; wait for it to finish or cancel it first"),
+                   self->op->kind == OP_BACKUP ? _("backup") : _("restore"));
+      return FALSE;
+    }
+
+  if (path_v != NULL)
+    location = g_variant_get_string (path_v, NULL);
+  else
+    location = kind == OP_BACKUP ? lb_dbus_manager_get_backup_path (LB_DBUS_MANAGER (self))
+                                 : lb_dbus_manager_get_restore_path (LB_DBUS_MANAGER (self));
+  if (path_v == NULL && (location == NULL || location[0] == '\0'))
+    {
+      g_set_error (error, LB_ERROR, LB_ERROR_NOT_SET,
+                   kind == OP_BACKUP
+                       ? _("No backup location is set; set BackupPath or pass a folder")
+                       : _("No restore location is set; set RestorePath or pass a folder"));
+      return FALSE;
+    }
+  if (!lb_location_validate (location, FALSE, error))
+    return FALSE;
+  dir = lb_location_to_file (location);
+
+  /* A location that needs mounting is checked by the worker once mounted. */
+  if (g_file_is_native (dir))
+    {
+      if (!lb_location_check_dir (dir, NULL, error))
+        return FALSE;
+      file = g_file_get_child (dir, LB_BACKUP_FILE_NAME);
+      if (kind == OP_BACKUP && !(flags & FLAG_OVERWRITE) && g_file_query_exists (file, NULL))
+        {
+          g_set_error (error, LB_ERROR, LB_ERROR_BACKUP_EXISTS,
+                       _("Licenses are already backed up in this location; back up with "
+                         "--overwrite to replace them, or choose another folder"));
+          return FALSE;
+        }
+      if (kind == OP_RESTORE && !g_file_query_exists (file, NULL))
+        {
+          g_autofree char *name = g_file_get_parse_name (dir);
+          g_set_error (error, LB_ERROR, LB_ERROR_NOT_FOUND,
+                       _("There is no license backup in %s; choose the folder that holds "
+                         "licenses.lbk"),
+                       name);
+          return FALSE;
+        }
+    }
+  *dir_out = g_steal_pointer (&dir);
+  return TRUE;
+}
+
+static gboolean
+start_operation (LbManager *self, GDBusMethodInvocation *invocation, OpKind kind, guint32 flags,
+                 GVariant *options)
+{
+  LbDBusManager *iface = LB_DBUS_MANAGER (self);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GTask) task = NULL;
+  g_autoptr (GFile) dir = NULL;
+  gboolean cancel_on_disconnect = FALSE;
+  Operation *op;
+
+  if (!check_start (self, kind, flags, options, &dir, &cancel_on_disconnect, &error))
+    {
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+
+  op = g_new0 (Operation, 1);
+  op->self = g_object_ref (self);
+  op->id = ++self->last_op_id;
+  op->kind = kind;
+  op->flags = flags;
+  op->dir = g_steal_pointer (&dir);
+  op->cancellable = g_cancellable_new ();
+  op->start_us = g_get_monotonic_time ();
+  lb_progress_init (&op->progress, op->cancellable);
+  op->progress.restricted = restricted_cb;
+  op->progress.restricted_data = op;
+  self->op = op;
+  lb_idle_hold (self->idle);
+
+  if (cancel_on_disconnect)
+    op->watch_id = g_bus_watch_name_on_connection (
+        g_dbus_method_invocation_get_connection (invocation),
+        g_dbus_method_invocation_get_sender (invocation), G_BUS_NAME_WATCHER_FLAGS_NONE, NULL,
+        on_caller_vanished, op, NULL);
+
+  g_clear_pointer (&self->error_message, g_free);
+  op->published_fraction = 0.0;
+  lb_dbus_manager_set_operation (iface, op_kind_name (kind));
+  lb_dbus_manager_set_operation_id (iface, op->id);
+  op->published = lb_progress_sample (&op->progress);
+  publish_properties (self, op, &op->published);
+  /* Reply first, so that the caller knows the id of the signals that follow. */
+  if (kind == OP_BACKUP)
+    lb_dbus_manager_complete_backup_licenses (iface, invocation, op->id);
+  else
+    lb_dbus_manager_complete_restore_licenses (iface, invocation, op->id);
+  g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
+  emit_progress (self, op, op->published.status, "", 0, 0);
+  op->tick_source = g_timeout_add (PUBLISH_INTERVAL_MS, on_tick, op);
+  g_debug ("%s %" G_GUINT64_FORMAT " started", op_kind_name (kind), op->id);
+
+  task = g_task_new (NULL, op->cancellable, operation_done, op);
+  g_task_set_task_data (task, op, NULL);
+  g_task_set_source_tag (task, start_operation);
+  g_task_run_in_thread (task, operation_thread);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_backup_licenses (LbManager *self, GDBusMethodInvocation *invocation, guint flags,
+                        GVariant *options)
+{
+  return start_operation (self, invocation, OP_BACKUP, flags, options);
+}
+
+static gboolean
+handle_restore_licenses (LbManager *self, GDBusMethodInvocation *invocation, guint flags,
+                         GVariant *options)
+{
+  return start_operation (self, invocation, OP_RESTORE, flags, options);
+}
+
+static gboolean
+cancel_operation (LbManager *self, GDBusMethodInvocation *invocation, OpKind kind)
+{
+  if (self->op == NULL || self->op->kind != kind)
+    {
+      g_dbus_method_invocation_return_error (
+          invocation, LB_ERROR, LB_ERROR_NOT_RUNNING,
+          kind == OP_BACKUP ? _("No backup is running, so there is nothing to cancel")
+                            : _("No restore is running, so there is nothing to cancel"));
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  if (!lb_progress_sample (&self->op->progress).cancelable)
+    {
+      g_dbus_method_invocation_return_error (
+          invocation, LB_ERROR, LB_ERROR_FAILED,
+          _("The %s is in its final step and can no longer be cancelled; it ends in a moment"),
+          kind == OP_BACKUP ? _("backup") : _("restore"));
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  g_debug ("cancelling %s %" G_GUINT64_FORMAT, op_kind_name (kind), self->op->id);
+  g_cancellable_cancel (self->op->cancellable);
+  g_dbus_method_invocation_return_value (invocation, NULL);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_cancel_backup (LbManager *self, GDBusMethodInvocation *invocation)
+{
+  return cancel_operation (self, invocation, OP_BACKUP);
+}
+
+static gboolean
+handle_cancel_restore (LbManager *self, GDBusMethodInvocation *invocation)
+{
+  return cancel_operation (self, invocation, OP_RESTORE);
+}
+
 static gboolean
 handle_get_status (LbManager *self, GDBusMethodInvocation *invocation)
 {
@@ -137,12 +624,24 @@ lb_manager_new (LbStore *store, LbIdle *idle, GError **error)
   g_signal_connect (self, "notify::backup-path", G_CALLBACK (on_path_changed), NULL);
   g_signal_connect (self, "notify::restore-path", G_CALLBACK (on_path_changed), NULL);
   g_signal_connect (self, "handle-get-status", G_CALLBACK (handle_get_status), NULL);
+  g_signal_connect (self, "handle-backup-licenses", G_CALLBACK (handle_backup_licenses), NULL);
+  g_signal_connect (self, "handle-restore-licenses", G_CALLBACK (handle_restore_licenses), NULL);
+  g_signal_connect (self, "handle-cancel-license-backup", G_CALLBACK (handle_cancel_backup),
+                    NULL);
+  g_signal_connect (self, "handle-cancel-license-restore", G_CALLBACK (handle_cancel_restore),
+                    NULL);
   return g_steal_pointer (&self);
 }
 
 void
 lb_manager_shutdown (LbManager *self)
 {
+  if (self->op == NULL)
+    return;
+  g_debug ("exiting: cancelling the running %s", op_kind_name (self->op->kind));
+  g_cancellable_cancel (self->op->cancellable);
+  while (self->op != NULL)
+    g_main_context_iteration (NULL, TRUE);
 }
 
 static void

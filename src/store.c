@@ -174,6 +174,10 @@ init_schema (sqlite3 *db, GError **error)
                " restore_count INTEGER NOT NULL, stored INTEGER NOT NULL, machine TEXT,"
                " digest BLOB NOT NULL, blob BLOB NOT NULL);"
                "CREATE INDEX IF NOT EXISTS licenses_expires ON licenses (expires) WHERE expires != 0;"
+               /* Covers a backup's counting, restricted and manifest passes, so
+                * that only the last pass reads the blobs. */
+               "CREATE INDEX IF NOT EXISTS licenses_backup"
+               " ON licenses (key_id, can_backup, expires, digest);"
                "PRAGMA user_version = 1;"
                "COMMIT;",
                error);
@@ -587,18 +591,26 @@ lb_store_snapshot_foreach (LbStoreSnapshot *snap, LbSnapshotSet set, gint64 now,
                   set == LB_SNAPSHOT_ELIGIBLE
                       ? "SELECT " ATTR_COLUMNS ", digest, blob FROM licenses" ELIGIBLE_WHERE
                         " ORDER BY key_id"
-                      : "SELECT " ATTR_COLUMNS " FROM licenses" RESTRICTED_WHERE " ORDER BY key_id",
+                      : "SELECT key_id, can_backup, expires FROM licenses" RESTRICTED_WHERE
+                        " ORDER BY key_id",
                   error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, now);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
-      g_autoptr (LbLicense) l = license_from_row (stmt);
+      g_autoptr (LbLicense) l = NULL;
       const guint8 *digest = NULL;
 
-      if (set == LB_SNAPSHOT_ELIGIBLE)
+      if (set == LB_SNAPSHOT_RESTRICTED)
         {
+          l = lb_license_new ((const char *) sqlite3_column_text (stmt, 0), NULL);
+          l->attrs.can_backup = sqlite3_column_int (stmt, 1) != 0;
+          l->attrs.expires = sqlite3_column_int64 (stmt, 2);
+        }
+      else
+        {
+          l = license_from_row (stmt);
           if (sqlite3_column_bytes (stmt, 10) != LB_DIGEST_LEN)
             {
               g_set_error (error, LB_ERROR, LB_ERROR_FAILED,
@@ -609,6 +621,35 @@ lb_store_snapshot_foreach (LbStoreSnapshot *snap, LbSnapshotSet set, gint64 now,
           blob_from_row (l, stmt, 11);
         }
       if (!func (l, digest, user_data, error))
+        return FALSE;
+    }
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (error, snap->db, rc, "read");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+lb_store_snapshot_foreach_digest (LbStoreSnapshot *snap, gint64 now, LbDigestFunc func,
+                                  gpointer user_data, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  stmt = prepare (snap->db, "SELECT digest FROM licenses" ELIGIBLE_WHERE " ORDER BY key_id", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, now);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      if (sqlite3_column_bytes (stmt, 0) != LB_DIGEST_LEN)
+        {
+          g_set_error (error, LB_ERROR, LB_ERROR_FAILED, _("The license store is damaged"));
+          return FALSE;
+        }
+      if (!func (sqlite3_column_blob (stmt, 0), user_data, error))
         return FALSE;
     }
   if (rc != SQLITE_DONE)

@@ -63,12 +63,18 @@ gboolean lb_store_snapshot_count (LbStoreSnapshot *snap, LbSnapshotSet set, gint
                                   guint64 *count, GError **error);
 
 /* Walks @set in key order. For ELIGIBLE the callback gets the full license
- * and its stored digest; for RESTRICTED, licenses without blobs and a NULL
- * digest. Returning FALSE (with @error set) stops the walk. */
+ * and its stored digest; for RESTRICTED, only key_id, can_backup and
+ * expires are filled and the digest is NULL. Returning FALSE (with @error set) stops the walk. */
 typedef gboolean (*LbSnapshotFunc) (LbLicense *license, const guint8 *digest, gpointer user_data,
                                     GError **error);
 gboolean lb_store_snapshot_foreach (LbStoreSnapshot *snap, LbSnapshotSet set, gint64 now,
                                     LbSnapshotFunc func, gpointer user_data, GError **error);
+
+/* Walks the digests of the ELIGIBLE set in the same order, reading only
+ * an index. */
+typedef gboolean (*LbDigestFunc) (const guint8 *digest, gpointer user_data, GError **error);
+gboolean lb_store_snapshot_foreach_digest (LbStoreSnapshot *snap, gint64 now, LbDigestFunc func,
+                                           gpointer user_data, GError **error);
 
 /* A restore transaction: a write transaction on its own connection, so
  * that nothing is visible (and everything rolls back) until commit. */

@@ -1,0 +1,75 @@
+#include "config.h"
+
+#include "progress.h"
+
+void
+lb_progress_init (LbProgress *p, GCancellable *cancellable)
+{
+  g_mutex_init (&p->lock);
+  p->done = p->total = 0;
+  p->status = 2; /* DRM_BACKUPRESTORE_BEGIN */
+  p->cancelable = TRUE;
+  p->cancellable = g_object_ref (cancellable);
+  p->restricted = NULL;
+  p->restricted_data = NULL;
+}
+
+void
+lb_progress_clear (LbProgress *p)
+{
+  g_clear_object (&p->cancellable);
+  g_mutex_clear (&p->lock);
+}
+
+void
+lb_progress_set_total (LbProgress *p, guint64 total)
+{
+  g_mutex_lock (&p->lock);
+  p->total = total;
+  g_mutex_unlock (&p->lock);
+}
+
+void
+lb_progress_set_done (LbProgress *p, guint64 done)
+{
+  g_mutex_lock (&p->lock);
+  p->done = done;
+  g_mutex_unlock (&p->lock);
+}
+
+void
+lb_progress_set_status (LbProgress *p, guint status)
+{
+  g_mutex_lock (&p->lock);
+  p->status = status;
+  g_mutex_unlock (&p->lock);
+}
+
+void
+lb_progress_set_cancelable (LbProgress *p, gboolean cancelable)
+{
+  g_mutex_lock (&p->lock);
+  p->cancelable = cancelable;
+  g_mutex_unlock (&p->lock);
+}
+
+void
+lb_progress_restricted (LbProgress *p, const char *key_id, const char *reason)
+{
+  if (p->restricted != NULL)
+    p->restricted (key_id, reason, p->restricted_data);
+}
+
+LbProgressSample
+lb_progress_sample (LbProgress *p)
+{
+  LbProgressSample s;
+
+  g_mutex_lock (&p->lock);
+  s.done = p->done;
+  s.total = p->total;
+  s.status = p->status;
+  s.cancelable = p->cancelable;
+  g_mutex_unlock (&p->lock);
+  return s;
+}

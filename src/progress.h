@@ -1,0 +1,42 @@
+/* progress: what a running operation shares with the main loop.
+ *
+ * The worker thread writes counts, the MSDRM status and whether it can be
+ * cancelled; the main loop samples them every 100 ms to publish. Restricted
+ * licenses are reported through a callback called from the worker.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  GMutex lock;
+  guint64 done;
+  guint64 total;
+  guint status;
+  gboolean cancelable;
+  GCancellable *cancellable;
+  void (*restricted) (const char *key_id, const char *reason, gpointer user_data);
+  gpointer restricted_data;
+} LbProgress;
+
+typedef struct
+{
+  guint64 done;
+  guint64 total;
+  guint status;
+  gboolean cancelable;
+} LbProgressSample;
+
+void lb_progress_init (LbProgress *p, GCancellable *cancellable);
+void lb_progress_clear (LbProgress *p);
+void lb_progress_set_total (LbProgress *p, guint64 total);
+void lb_progress_set_done (LbProgress *p, guint64 done);
+void lb_progress_set_status (LbProgress *p, guint status);
+void lb_progress_set_cancelable (LbProgress *p, gboolean cancelable);
+void lb_progress_restricted (LbProgress *p, const char *key_id, const char *reason);
+LbProgressSample lb_progress_sample (LbProgress *p);
+
+G_END_DECLS
