@@ -18,3 +18,21 @@ lb_fault_point (const char *name)
   if (g_strv_contains ((const char *const *) points, name))
     raise (SIGKILL);
 }
+
+gulong
+lb_fault_delay_us (void)
+{
+  const char *s = g_getenv ("LB_FAULT_DELAY_US");
+  guint64 us = 0;
+
+  if (s == NULL || !g_ascii_string_to_unsigned (s, 10, 0, G_USEC_PER_SEC, &us, NULL))
+    return 0;
+  return (gulong) us;
+}
+
+void
+lb_fault_delay (gulong us)
+{
+  if (us > 0)
+    g_usleep (us);
+}

@@ -1,10 +1,18 @@
-/* fault: named points at which a test can make the process die.
+/* fault: test hooks for moments that are otherwise too short to catch.
  *
- * LB_FAULT="point[,point...]" in the environment makes lb_fault_point()
- * SIGKILL the process when it reaches one of those points, the closest a
- * test gets to pulling the plug at an exact moment. Unset in production,
- * where a point costs one getenv().
+ * LB_FAULT="point[,point...]" makes lb_fault_point() SIGKILL the process
+ * when it reaches one of those points: the closest a test gets to pulling
+ * the plug at an exact moment. LB_FAULT_DELAY_US=N makes every
+ * lb_fault_delay() call sleep N microseconds: operations call it once per
+ * license, so that tests can watch, cancel or kill a running one without a
+ * huge store. Both are unset in production, where a call costs a getenv().
  */
 #pragma once
 
+#include <glib.h>
+
 void lb_fault_point (const char *name);
+
+/* Reads LB_FAULT_DELAY_US once; pass the result to lb_fault_delay(). */
+gulong lb_fault_delay_us (void);
+void lb_fault_delay (gulong us);

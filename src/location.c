@@ -143,10 +143,9 @@ lb_location_check_dir (GFile *dir, GCancellable *cancellable, GError **error)
                      _("The folder %s does not exist; create it or choose another one"), name);
       else
         {
-          g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS, _("Cannot open the folder %s: %s"),
-                       name, local_error->message);
-          if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED))
-            (*error)->code = LB_ERROR_PERMISSION_DENIED;
+          lb_error_convert (&local_error);
+          g_prefix_error (&local_error, _("Cannot open the folder %s: "), name);
+          g_propagate_error (error, g_steal_pointer (&local_error));
         }
       return FALSE;
     }

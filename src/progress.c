@@ -2,6 +2,8 @@
 
 #include "progress.h"
 
+#include "fault.h"
+
 void
 lb_progress_init (LbProgress *p, GCancellable *cancellable)
 {
@@ -10,6 +12,7 @@ lb_progress_init (LbProgress *p, GCancellable *cancellable)
   p->status = 2; /* DRM_BACKUPRESTORE_BEGIN */
   p->cancelable = TRUE;
   p->cancellable = g_object_ref (cancellable);
+  p->delay_us = lb_fault_delay_us ();
   p->restricted = NULL;
   p->restricted_data = NULL;
 }
@@ -35,6 +38,7 @@ lb_progress_set_done (LbProgress *p, guint64 done)
   g_mutex_lock (&p->lock);
   p->done = done;
   g_mutex_unlock (&p->lock);
+  lb_fault_delay (p->delay_us);
 }
 
 void

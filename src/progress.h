@@ -18,6 +18,7 @@ typedef struct
   guint status;
   gboolean cancelable;
   GCancellable *cancellable;
+  gulong delay_us; /* lb_fault_delay_us(), read once */
   void (*restricted) (const char *key_id, const char *reason, gpointer user_data);
   gpointer restricted_data;
 } LbProgress;
@@ -33,6 +34,7 @@ typedef struct
 void lb_progress_init (LbProgress *p, GCancellable *cancellable);
 void lb_progress_clear (LbProgress *p);
 void lb_progress_set_total (LbProgress *p, guint64 total);
+/* Also where LB_FAULT_DELAY_US slows an operation down (fault.h). */
 void lb_progress_set_done (LbProgress *p, guint64 done);
 void lb_progress_set_status (LbProgress *p, guint status);
 void lb_progress_set_cancelable (LbProgress *p, gboolean cancelable);

@@ -1,0 +1,695 @@
+/* Unit tests of the backup file and the backup/restore workers, without
+ * D-Bus: real stores in temporary folders, real licenses.lbk files, and
+ * backups corrupted and crafted on purpose. */
+#include "config.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "backup.h"
+#include "lb-archive.h"
+#include "lb-error.h"
+#include "restore.h"
+#include "store.h"
+
+#define MACHINE_A "0123456789abcdef0123456789abcdef"
+#define MACHINE_B "fedcba9876543210fedcba9876543210"
+#define N_LICENSES 300
+
+typedef struct
+{
+  char *tmp;
+  LbStore *store; /* machine A, filled */
+  GFile *backup_dir;
+  GBytes *backup; /* the bytes of a backup of @store */
+} Fixture;
+
+static char *
+key_for (guint i)
+{
+  return g_strdup_printf ("urn:key/%05u", i);
+}
+
+/* N_LICENSES licenses: every 10th without the Backup right, every 25th
+ * expired, number 7 with a restore limit of 1. */
+static void
+fill_store (LbStore *store)
+{
+  g_autoptr (GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_license_free);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (42);
+  g_autoptr (GError) error = NULL;
+
+  for (guint i = 0; i < N_LICENSES; i++)
+    {
+      g_autofree char *key = key_for (i);
+      gsize len = 1 + g_rand_int_range (rand, 0, 3000);
+      guint8 *blob = g_malloc (len);
+      LbLicense *l;
+
+      for (gsize j = 0; j < len; j++)
+        blob[j] = (guint8) g_rand_int (rand);
+      l = lb_license_new (key, NULL);
+      l->blob = g_bytes_new_take (blob, len);
+      l->attrs.issuer = g_strdup ("Example Media");
+      l->attrs.content_id = g_strdup_printf ("content-%u", i);
+      l->attrs.can_backup = i % 10 != 0;
+      if (i % 25 == 1)
+        l->attrs.expires = 1000; /* long ago */
+      if (i == 7)
+        {
+          l->attrs.restore_limit = 1;
+          l->attrs.support_url = g_strdup ("https://issuer.example/restore");
+        }
+      g_ptr_array_add (batch, l);
+    }
+  g_assert_true (lb_store_put (store, (LbLicense *const *) batch->pdata, batch->len, &error));
+  g_assert_no_error (error);
+}
+
+static guint
+expected_in_backup (void)
+{
+  guint n = 0;
+  for (guint i = 0; i < N_LICENSES; i++)
+    n += (i % 10 != 0 && i % 25 != 1) ? 1 : 0;
+  return n;
+}
+
+static LbStore *
+new_store (Fixture *f, const char *name, const char *machine)
+{
+  g_autofree char *dir = g_build_filename (f->tmp, name, NULL);
+  g_autoptr (GError) error = NULL;
+  LbStore *store = lb_store_open (dir, machine, &error);
+
+  g_assert_no_error (error);
+  return store;
+}
+
+static void
+restricted_count (const char *key_id, const char *reason, gpointer user_data)
+{
+  GHashTable *seen = user_data;
+  g_hash_table_insert (seen, g_strdup (key_id), g_strdup (reason));
+}
+
+static gboolean
+run_backup (LbStore *store, GFile *dir, gboolean overwrite, GCancellable *cancellable,
+            GHashTable *restricted, LbBackupResult *result, GError **error)
+{
+  g_autoptr (GCancellable) own = cancellable != NULL ? g_object_ref (cancellable)
+                                                     : g_cancellable_new ();
+  LbProgress progress;
+  gboolean ok;
+
+  lb_progress_init (&progress, own);
+  if (restricted != NULL)
+    {
+      progress.restricted = restricted_count;
+      progress.restricted_data = restricted;
+    }
+  ok = lb_backup_run (store, dir, overwrite, &progress, result, error);
+  lb_progress_clear (&progress);
+  return ok;
+}
+
+static gboolean
+run_restore (LbStore *store, GFile *dir, gboolean individualize, GHashTable *restricted,
+             LbRestoreResult *result, GError **error)
+{
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  LbProgress progress;
+  gboolean ok;
+
+  lb_progress_init (&progress, cancellable);
+  if (restricted != NULL)
+    {
+      progress.restricted = restricted_count;
+      progress.restricted_data = restricted;
+    }
+  ok = lb_restore_run (store, dir, individualize, &progress, result, error);
+  lb_progress_clear (&progress);
+  return ok;
+}
+
+static void
+fixture_setup (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *path = NULL;
+  LbBackupResult result;
+  char *contents;
+  gsize len;
+
+  f->tmp = g_dir_make_tmp ("lb-backup-file-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->store = new_store (f, "store-a", MACHINE_A);
+  fill_store (f->store);
+  dir = g_build_filename (f->tmp, "backup", NULL);
+  g_assert_cmpint (g_mkdir (dir, 0700), ==, 0);
+  f->backup_dir = g_file_new_for_path (dir);
+  g_assert_true (run_backup (f->store, f->backup_dir, FALSE, NULL, NULL, &result, &error));
+  g_assert_no_error (error);
+  lb_backup_result_clear (&result);
+  path = g_build_filename (dir, LB_BACKUP_FILE_NAME, NULL);
+  g_assert_true (g_file_get_contents (path, &contents, &len, &error));
+  f->backup = g_bytes_new_take (contents, len);
+}
+
+static void
+rm_rf (const char *path)
+{
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_autoptr (GFileEnumerator) e = NULL;
+  GFileInfo *info;
+  GFile *child;
+
+  e = g_file_enumerate_children (file, G_FILE_ATTRIBUTE_STANDARD_NAME,
+                                 G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);
+  if (e != NULL)
+    while (g_file_enumerator_iterate (e, &info, &child, NULL, NULL) && info != NULL)
+      {
+        g_autofree char *p = g_file_get_path (child);
+        rm_rf (p);
+      }
+  g_remove (path);
+}
+
+static void
+fixture_teardown (Fixture *f, gconstpointer data)
+{
+  g_clear_object (&f->store);
+  g_clear_object (&f->backup_dir);
+  g_clear_pointer (&f->backup, g_bytes_unref);
+  rm_rf (f->tmp);
+  g_free (f->tmp);
+}
+
+/* Writes @bytes as licenses.lbk into a new folder under the fixture. */
+static GFile *
+dir_with_backup (Fixture *f, GBytes *bytes)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr (GError) error = NULL;
+
+  dir = g_build_filename (f->tmp, "crafted-XXXXXX", NULL);
+  g_assert_nonnull (g_mkdtemp (dir));
+  path = g_build_filename (dir, LB_BACKUP_FILE_NAME, NULL);
+  g_assert_true (g_file_set_contents (path, g_bytes_get_data (bytes, NULL),
+                                      (gssize) g_bytes_get_size (bytes), &error));
+  return g_file_new_for_path (dir);
+}
+
+static void
+assert_same_license (LbStore *a, LbStore *b, const char *key_id)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LbLicense) la = lb_store_get (a, key_id, &error);
+  g_autoptr (LbLicense) lb = lb_store_get (b, key_id, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (g_bytes_equal (la->blob, lb->blob));
+  g_assert_cmpstr (la->attrs.issuer, ==, lb->attrs.issuer);
+  g_assert_cmpstr (la->attrs.content_id, ==, lb->attrs.content_id);
+  g_assert_cmpstr (la->attrs.machine, ==, lb->attrs.machine);
+  g_assert_cmpint (la->attrs.stored, ==, lb->attrs.stored);
+  g_assert_cmpuint (la->attrs.restore_count, ==, lb->attrs.restore_count);
+  g_assert_cmpuint (la->attrs.restore_limit, ==, lb->attrs.restore_limit);
+}
+
+static void
+test_roundtrip_same_machine (Fixture *f, gconstpointer data)
+{
+  g_autoptr (LbStore) empty = new_store (f, "store-a2", MACHINE_A);
+  g_autoptr (GHashTable) restricted = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr (GError) error = NULL;
+  LbRestoreResult result;
+  guint64 count = 0;
+
+  g_assert_true (lb_archive_verify_bytes (f->backup, &count, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (count, ==, expected_in_backup ());
+
+  g_assert_true (run_restore (empty, f->backup_dir, FALSE, restricted, &result, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (result.licenses, ==, expected_in_backup ());
+  g_assert_cmpuint (result.individualized, ==, 0);
+  g_assert_cmpuint (result.already_present, ==, 0);
+  g_assert_cmpuint (lb_store_count (empty), ==, expected_in_backup ());
+  for (guint i = 0; i < N_LICENSES; i++)
+    {
+      g_autofree char *key = key_for (i);
+      if (i % 10 != 0 && i % 25 != 1)
+        assert_same_license (f->store, empty, key);
+      else
+        {
+          g_autoptr (GError) e = NULL;
+          g_autoptr (LbLicense) l = lb_store_get (empty, key, &e);
+          g_assert_error (e, LB_ERROR, LB_ERROR_NOT_FOUND);
+        }
+    }
+  lb_restore_result_clear (&result);
+
+  /* Again: everything is already there. */
+  g_assert_true (run_restore (empty, f->backup_dir, FALSE, NULL, &result, &error));
+  g_assert_cmpuint (result.licenses, ==, 0);
+  g_assert_cmpuint (result.already_present, ==, expected_in_backup ());
+  lb_restore_result_clear (&result);
+}
+
+static void
+test_backup_reports_restricted (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GHashTable) restricted = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr (GError) error = NULL;
+  LbBackupResult result;
+
+  g_assert_true (run_backup (f->store, f->backup_dir, TRUE, NULL, restricted, &result, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (result.licenses, ==, expected_in_backup ());
+  g_assert_cmpuint (result.skipped, ==, N_LICENSES - expected_in_backup ());
+  g_assert_cmpuint (g_hash_table_size (restricted), ==, N_LICENSES - expected_in_backup ());
+  g_assert_cmpstr (g_hash_table_lookup (restricted, "urn:key/00010"), ==, "no-backup-right");
+  g_assert_cmpstr (g_hash_table_lookup (restricted, "urn:key/00026"), ==, "expired");
+  g_assert_true (g_str_has_suffix (result.location, "/" LB_BACKUP_FILE_NAME));
+  lb_backup_result_clear (&result);
+}
+
+static void
+test_backup_exists (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  LbBackupResult result;
+
+  g_assert_false (run_backup (f->store, f->backup_dir, FALSE, NULL, NULL, &result, &error));
+  g_assert_error (error, LB_ERROR, LB_ERROR_BACKUP_EXISTS);
+  lb_backup_result_clear (&result);
+}
+
+static void
+test_other_machine (Fixture *f, gconstpointer data)
+{
+  g_autoptr (LbStore) b = new_store (f, "store-b", MACHINE_B);
+  g_autoptr (GHashTable) restricted = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LbLicense) l = NULL;
+  LbRestoreResult result;
+
+  g_assert_false (run_restore (b, f->backup_dir, FALSE, NULL, &result, &error));
+  g_assert_error (error, LB_ERROR, LB_ERROR_NEEDS_INDIVIDUALIZATION);
+  g_assert_cmpuint (lb_store_count (b), ==, 0);
+  lb_restore_result_clear (&result);
+  g_clear_error (&error);
+
+  g_assert_true (run_restore (b, f->backup_dir, TRUE, restricted, &result, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (result.licenses, ==, expected_in_backup ());
+  g_assert_cmpuint (result.individualized, ==, expected_in_backup ());
+  g_assert_false (result.limit_reached);
+  lb_restore_result_clear (&result);
+  l = lb_store_get (b, "urn:key/00007", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (l->attrs.restore_count, ==, 1);
+  g_assert_cmpstr (l->attrs.machine, ==, MACHINE_B);
+}
+
+/* A backup of machine B's restored licenses, restored on a third machine:
+ * licence 7 (restore-limit 1, restored once) is refused with its URL. */
+static void
+test_restore_limit (Fixture *f, gconstpointer data)
+{
+  g_autoptr (LbStore) b = new_store (f, "store-b", MACHINE_B);
+  g_autoptr (LbStore) c = new_store (f, "store-c", "00000000000000000000000000000001");
+  g_autoptr (GHashTable) restricted = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir_b = g_build_filename (f->tmp, "backup-b", NULL);
+  g_autoptr (GFile) backup_b = g_file_new_for_path (dir_b);
+  LbRestoreResult result;
+  LbBackupResult bresult;
+
+  g_assert_true (run_restore (b, f->backup_dir, TRUE, NULL, &result, &error));
+  lb_restore_result_clear (&result);
+  g_assert_cmpint (g_mkdir (dir_b, 0700), ==, 0);
+  g_assert_true (run_backup (b, backup_b, FALSE, NULL, NULL, &bresult, &error));
+  lb_backup_result_clear (&bresult);
+
+  g_assert_true (run_restore (c, backup_b, TRUE, restricted, &result, &error));
+  g_assert_no_error (error);
+  g_assert_true (result.limit_reached);
+  g_assert_cmpstr (result.support_url, ==, "https://issuer.example/restore");
+  g_assert_cmpuint (result.licenses, ==, expected_in_backup () - 1);
+  g_assert_cmpstr (g_hash_table_lookup (restricted, "urn:key/00007"), ==, "restore-limit");
+  g_assert_cmpuint (lb_store_count (c), ==, expected_in_backup () - 1);
+  lb_restore_result_clear (&result);
+}
+
+/* Restores @bytes into a new empty store of machine A: either exactly the
+ * original licenses, or BackupCorrupt and an empty store. */
+static gboolean
+restore_is_exact_or_refused (Fixture *f, GBytes *bytes, guint case_no)
+{
+  g_autofree char *name = g_strdup_printf ("s%u", case_no);
+  g_autoptr (LbStore) s = new_store (f, name, MACHINE_A);
+  g_autoptr (GFile) dir = dir_with_backup (f, bytes);
+  g_autoptr (GError) error = NULL;
+  LbRestoreResult result;
+  gboolean ok = run_restore (s, dir, FALSE, NULL, &result, &error);
+
+  lb_restore_result_clear (&result);
+  if (!ok)
+    {
+      g_assert_error (error, LB_ERROR, LB_ERROR_BACKUP_CORRUPT);
+      g_assert_cmpuint (lb_store_count (s), ==, 0);
+      return FALSE;
+    }
+  g_assert_cmpuint (lb_store_count (s), ==, expected_in_backup ());
+  for (guint i = 0; i < N_LICENSES; i++)
+    if (i % 10 != 0 && i % 25 != 1)
+      {
+        g_autofree char *key = key_for (i);
+        assert_same_license (f->store, s, key);
+      }
+  return TRUE;
+}
+
+static void
+test_byte_flips (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (7);
+  gsize len = g_bytes_get_size (f->backup);
+  guint refused = 0;
+
+  for (guint i = 0; i < 40; i++)
+    {
+      guint8 *copy = g_memdup2 (g_bytes_get_data (f->backup, NULL), len);
+      g_autoptr (GBytes) bytes = NULL;
+      gsize off = (gsize) g_rand_int_range (rand, 0, (gint32) len);
+
+      copy[off] ^= (guint8) (1 + g_rand_int_range (rand, 0, 255));
+      bytes = g_bytes_new_take (copy, len);
+      refused += restore_is_exact_or_refused (f, bytes, i) ? 0 : 1;
+    }
+  /* Most of the file is trusted data; padding is the rest. */
+  g_assert_cmpuint (refused, >, 10);
+}
+
+static void
+test_truncations (Fixture *f, gconstpointer data)
+{
+  gsize len = g_bytes_get_size (f->backup);
+
+  for (guint i = 1; i <= 20; i++)
+    {
+      g_autoptr (GBytes) bytes = g_bytes_new_from_bytes (f->backup, 0, len * i / 21);
+      g_assert_false (restore_is_exact_or_refused (f, bytes, 1000 + i));
+    }
+}
+
+static void
+test_garbage_tail (Fixture *f, gconstpointer data)
+{
+  gsize len = g_bytes_get_size (f->backup);
+  guint8 *copy = g_malloc (len + 4096);
+  g_autoptr (GBytes) bytes = NULL;
+
+  memcpy (copy, g_bytes_get_data (f->backup, NULL), len);
+  for (gsize i = 0; i < 4096; i++)
+    copy[len + i] = (guint8) (i * 31 + 7);
+  bytes = g_bytes_new_take (copy, len + 4096);
+  /* Whatever follows the end-of-archive marker is never read as entries:
+   * the restore is either exact or refused, never partial. */
+  restore_is_exact_or_refused (f, bytes, 2000);
+}
+
+/* Crafted archives */
+
+typedef struct
+{
+  const char *name;
+  const char *target; /* symlink or hard link target */
+  mode_t type;
+  GBytes *data;
+  gint64 declared_size; /* -1: the data's size */
+} CraftEntry;
+
+static la_ssize_t
+craft_write (struct archive *a, void *user_data, const void *buf, size_t len)
+{
+  g_byte_array_append (user_data, buf, (guint) len);
+  return (la_ssize_t) len;
+}
+
+static GBytes *
+craft (const char *manifest_text, const CraftEntry *entries, guint n, gboolean gzip)
+{
+  GByteArray *out = g_byte_array_new ();
+  struct archive *a = archive_write_new ();
+  struct archive_entry *e = archive_entry_new ();
+
+  gboolean truncated = FALSE;
+
+  archive_write_set_format_pax_restricted (a);
+  if (gzip)
+    archive_write_add_filter_gzip (a);
+  /* Unblocked, so that an entry declaring more than it holds can be cut
+   * right after its data. */
+  archive_write_set_bytes_per_block (a, 0);
+  archive_write_open2 (a, out, NULL, craft_write, NULL, NULL);
+
+  archive_entry_set_pathname (e, LB_MANIFEST_NAME);
+  archive_entry_set_filetype (e, AE_IFREG);
+  archive_entry_set_perm (e, 0600);
+  archive_entry_set_size (e, (la_int64_t) strlen (manifest_text));
+  archive_write_header (a, e);
+  archive_write_data (a, manifest_text, strlen (manifest_text));
+
+  for (guint i = 0; i < n; i++)
+    {
+      gsize len = entries[i].data != NULL ? g_bytes_get_size (entries[i].data) : 0;
+      archive_entry_clear (e);
+      archive_entry_set_pathname (e, entries[i].name);
+      archive_entry_set_filetype (e, entries[i].type);
+      archive_entry_set_perm (e, 0600);
+      if (entries[i].type == AE_IFLNK)
+        archive_entry_set_symlink (e, entries[i].target);
+      else if (entries[i].target != NULL)
+        archive_entry_set_hardlink (e, entries[i].target);
+      if (entries[i].type == AE_IFCHR)
+        archive_entry_set_rdev (e, 0x0103);
+      archive_entry_set_size (e, entries[i].declared_size >= 0 ? entries[i].declared_size
+                                                               : (la_int64_t) len);
+      archive_write_header (a, e);
+      if (len > 0)
+        archive_write_data (a, g_bytes_get_data (entries[i].data, NULL), len);
+      if (entries[i].declared_size > (gint64) len)
+        {
+          truncated = TRUE;
+          break;
+        }
+    }
+  if (truncated)
+    archive_write_fail (a); /* no padding up to the declared size */
+  else
+    archive_write_close (a);
+  archive_write_free (a);
+  archive_entry_free (e);
+  return g_byte_array_free_to_bytes (out);
+}
+
+static GBytes *
+encoded (const char *key_id)
+{
+  g_autoptr (LbLicense) l = lb_license_new (key_id, NULL);
+  l->blob = g_bytes_new_static ("blob", 4);
+  return lb_license_encode (l);
+}
+
+static char *
+manifest_for (guint version, const char *machine, GBytes *const *datas, guint n)
+{
+  GString *s = g_string_new (NULL);
+
+  g_string_append_printf (s, "license-backup manifest\nformat-version %u\ncreated 1\nmachine %s\n"
+                             "count %u\n\n",
+                          version, machine, n);
+  for (guint i = 0; i < n; i++)
+    {
+      guint8 d[LB_DIGEST_LEN];
+      lb_digest (datas[i], d);
+      for (guint j = 0; j < LB_DIGEST_LEN; j++)
+        g_string_append_printf (s, "%02x", d[j]);
+      g_string_append_c (s, '\n');
+    }
+  return g_string_free (s, FALSE);
+}
+
+static void
+assert_refused (Fixture *f, GBytes *bytes, const char *what)
+{
+  g_autoptr (LbStore) s = new_store (f, "crafted-store", MACHINE_A);
+  g_autoptr (GFile) dir = dir_with_backup (f, bytes);
+  g_autoptr (GError) error = NULL;
+  guint64 count;
+  LbRestoreResult result;
+  guint before = lb_store_count (s);
+
+  g_test_message ("crafted: %s", what);
+  g_assert_false (lb_archive_verify_bytes (bytes, &count, &error));
+  g_assert_error (error, LB_ERROR, LB_ERROR_BACKUP_CORRUPT);
+  g_clear_error (&error);
+  g_assert_false (run_restore (s, dir, FALSE, NULL, &result, &error));
+  g_assert_error (error, LB_ERROR, LB_ERROR_BACKUP_CORRUPT);
+  g_assert_cmpuint (lb_store_count (s), ==, before);
+  lb_restore_result_clear (&result);
+}
+
+static void
+test_crafted (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GBytes) a = encoded ("a");
+  g_autoptr (GBytes) b = encoded ("b");
+  GBytes *ab[] = { a, b };
+  GBytes *aa[] = { a, a };
+  g_autofree char *m_a = manifest_for (1, MACHINE_A, ab, 1);
+  g_autofree char *m_ab = manifest_for (1, MACHINE_A, ab, 2);
+  g_autofree char *m_aa = manifest_for (1, MACHINE_A, aa, 2);
+  g_autofree char *m_future = manifest_for (2, MACHINE_A, ab, 1);
+  g_autoptr (GBytes) good = NULL;
+  guint64 count;
+  g_autoptr (GError) error = NULL;
+  struct
+  {
+    const char *what;
+    const char *manifest;
+    CraftEntry entries[2];
+    guint n;
+    gboolean gzip;
+  } cases[] = {
+    { "dot-dot name", m_a, { { "licenses/../a", NULL, AE_IFREG, a, -1 } }, 1, FALSE },
+    { "absolute name", m_a, { { "/licenses/a", NULL, AE_IFREG, a, -1 } }, 1, FALSE },
+    { "name not matching key", m_a, { { "licenses/z", NULL, AE_IFREG, a, -1 } }, 1, FALSE },
+    { "symlink", m_a, { { "licenses/a", "/etc/passwd", AE_IFLNK, NULL, 0 } }, 1, FALSE },
+    { "hardlink", m_a, { { "licenses/a", "manifest.txt", AE_IFREG, NULL, 0 } }, 1, FALSE },
+    { "device", m_a, { { "licenses/a", NULL, AE_IFCHR, NULL, 0 } }, 1, FALSE },
+    { "directory", m_a, { { "licenses/a", NULL, AE_IFDIR, NULL, 0 } }, 1, FALSE },
+    { "duplicate", m_aa, { { "licenses/a", NULL, AE_IFREG, a, -1 },
+                           { "licenses/a", NULL, AE_IFREG, a, -1 } }, 2, FALSE },
+    { "out of order", m_ab, { { "licenses/b", NULL, AE_IFREG, b, -1 },
+                              { "licenses/a", NULL, AE_IFREG, a, -1 } }, 2, FALSE },
+    { "manifest misses one", m_a, { { "licenses/a", NULL, AE_IFREG, a, -1 },
+                                    { "licenses/b", NULL, AE_IFREG, b, -1 } }, 2, FALSE },
+    { "entry missing", m_ab, { { "licenses/a", NULL, AE_IFREG, a, -1 } }, 1, FALSE },
+    { "declares 10 GiB", m_a,
+      { { "licenses/a", NULL, AE_IFREG, a, (gint64) 10 * 1024 * 1024 * 1024 } }, 1, FALSE },
+    { "future version", m_future, { { "licenses/a", NULL, AE_IFREG, a, -1 } }, 1, FALSE },
+    { "gzip-compressed", m_a, { { "licenses/a", NULL, AE_IFREG, a, -1 } }, 1, TRUE },
+  };
+
+  /* The crafting itself makes valid backups. */
+  good = craft (m_ab, (CraftEntry[]){ { "licenses/a", NULL, AE_IFREG, a, -1 },
+                                       { "licenses/b", NULL, AE_IFREG, b, -1 } },
+                2, FALSE);
+  g_assert_true (lb_archive_verify_bytes (good, &count, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (count, ==, 2);
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GBytes) bytes = craft (cases[i].manifest, cases[i].entries, cases[i].n,
+                                        cases[i].gzip);
+      assert_refused (f, bytes, cases[i].what);
+    }
+}
+
+static void
+test_entry_name_escaping (void)
+{
+  g_autofree char *plain = lb_archive_entry_name ("abc-DEF_1.2");
+  g_autofree char *slash = lb_archive_entry_name ("../etc/passwd");
+  g_autofree char *dot = lb_archive_entry_name (".hidden");
+
+  g_assert_cmpstr (plain, ==, "licenses/abc-DEF_1.2");
+  g_assert_cmpstr (slash, ==, "licenses/%2E.%2Fetc%2Fpasswd");
+  g_assert_cmpstr (dot, ==, "licenses/%2Ehidden");
+}
+
+static void
+test_cancel_leaves_nothing (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = g_build_filename (g_file_peek_path (f->backup_dir), LB_BACKUP_FILE_NAME,
+                                            NULL);
+  g_autoptr (GDir) dir = NULL;
+  g_autofree char *after = NULL;
+  gsize len;
+  LbBackupResult result;
+
+  g_cancellable_cancel (cancellable);
+  g_assert_false (run_backup (f->store, f->backup_dir, TRUE, cancellable, NULL, &result, &error));
+  g_assert_error (error, LB_ERROR, LB_ERROR_CANCELLED);
+  lb_backup_result_clear (&result);
+  /* The old backup byte for byte, and no temporary file. */
+  g_assert_true (g_file_get_contents (path, &after, &len, NULL));
+  g_assert_cmpmem (after, len, g_bytes_get_data (f->backup, NULL), g_bytes_get_size (f->backup));
+  dir = g_dir_open (g_file_peek_path (f->backup_dir), 0, NULL);
+  g_assert_cmpstr (g_dir_read_name (dir), ==, LB_BACKUP_FILE_NAME);
+  g_assert_null (g_dir_read_name (dir));
+}
+
+static void
+test_stale_temporary_removed (Fixture *f, gconstpointer data)
+{
+  g_autofree char *stale = g_build_filename (g_file_peek_path (f->backup_dir),
+                                             LB_BACKUP_TMP_PREFIX "deadbeef", NULL);
+  g_autoptr (GError) error = NULL;
+  LbBackupResult result;
+
+  g_assert_true (g_file_set_contents (stale, "half a backup", -1, NULL));
+  g_assert_true (run_backup (f->store, f->backup_dir, TRUE, NULL, NULL, &result, &error));
+  g_assert_no_error (error);
+  lb_backup_result_clear (&result);
+  g_assert_false (g_file_test (stale, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_not_a_directory (Fixture *f, gconstpointer data)
+{
+  g_autofree char *path = g_build_filename (g_file_peek_path (f->backup_dir), LB_BACKUP_FILE_NAME,
+                                            NULL);
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_autoptr (GError) error = NULL;
+  LbBackupResult result;
+
+  g_assert_false (run_backup (f->store, file, TRUE, NULL, NULL, &result, &error));
+  g_assert_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS);
+  lb_backup_result_clear (&result);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+  ADD ("/backup-file/roundtrip-same-machine", test_roundtrip_same_machine);
+  ADD ("/backup-file/restricted", test_backup_reports_restricted);
+  ADD ("/backup-file/backup-exists", test_backup_exists);
+  ADD ("/backup-file/other-machine", test_other_machine);
+  ADD ("/backup-file/restore-limit", test_restore_limit);
+  ADD ("/backup-file/corrupt/byte-flips", test_byte_flips);
+  ADD ("/backup-file/corrupt/truncations", test_truncations);
+  ADD ("/backup-file/corrupt/garbage-tail", test_garbage_tail);
+  ADD ("/backup-file/corrupt/crafted", test_crafted);
+  ADD ("/backup-file/cancel-leaves-nothing", test_cancel_leaves_nothing);
+  ADD ("/backup-file/stale-temporary-removed", test_stale_temporary_removed);
+  ADD ("/backup-file/not-a-directory", test_not_a_directory);
+#undef ADD
+  g_test_add_func ("/backup-file/entry-name-escaping", test_entry_name_escaping);
+  return g_test_run ();
+}
