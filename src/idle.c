@@ -63,6 +63,12 @@ lb_idle_release (LbIdle *self)
   rearm (self);
 }
 
+void
+lb_idle_touch (LbIdle *self)
+{
+  rearm (self);
+}
+
 guint
 lb_idle_get_holds (LbIdle *self)
 {

@@ -16,6 +16,8 @@ G_DECLARE_FINAL_TYPE (LbIdle, lb_idle, LB, IDLE, GObject)
 LbIdle *lb_idle_new (guint timeout_seconds);
 void lb_idle_hold (LbIdle *self);
 void lb_idle_release (LbIdle *self);
+/* Activity without a hold (a quick call): restarts the timeout. */
+void lb_idle_touch (LbIdle *self);
 guint lb_idle_get_holds (LbIdle *self);
 
 G_END_DECLS

@@ -66,14 +66,14 @@ on_name_lost (GDBusConnection *connection, const char *name, gpointer user_data)
 {
   Daemon *d = user_data;
 
-  if (connection == NULL)
+  if (d->name_acquired)
+    g_message ("lost the name %s or the bus connection, exiting", name);
+  else if (connection == NULL)
     g_printerr (_("license-backupd: cannot connect to the session bus\n"));
-  else if (!d->name_acquired)
+  else
     g_printerr (_("license-backupd: %s is owned by another process; use --replace to take it "
                   "over\n"),
                 name);
-  else
-    g_message ("lost the name %s, exiting", name);
   d->exit_status = d->name_acquired ? EXIT_SUCCESS : EXIT_FAILURE;
   g_main_loop_quit (d->loop);
 }

@@ -96,6 +96,7 @@ manager_set_property (GDBusConnection *connection, const char *sender, const cha
 {
   LbManager *self = LB_MANAGER (user_data);
 
+  lb_idle_touch (self->idle);
   if (g_str_equal (property_name, "BackupPath") || g_str_equal (property_name, "RestorePath"))
     {
       if (!g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
@@ -493,6 +494,7 @@ start_operation (LbManager *self, GDBusMethodInvocation *invocation, OpKind kind
   gboolean cancel_on_disconnect = FALSE;
   Operation *op;
 
+  lb_idle_touch (self->idle);
   if (!check_start (self, kind, flags, options, &dir, &cancel_on_disconnect, &error))
     {
       g_dbus_method_invocation_return_gerror (invocation, error);
@@ -559,6 +561,7 @@ handle_restore_licenses (LbManager *self, GDBusMethodInvocation *invocation, gui
 static gboolean
 cancel_operation (LbManager *self, GDBusMethodInvocation *invocation, OpKind kind)
 {
+  lb_idle_touch (self->idle);
   if (self->op == NULL || self->op->kind != kind)
     {
       g_dbus_method_invocation_return_error (
@@ -596,6 +599,7 @@ handle_cancel_restore (LbManager *self, GDBusMethodInvocation *invocation)
 static gboolean
 handle_get_status (LbManager *self, GDBusMethodInvocation *invocation)
 {
+  lb_idle_touch (self->idle);
   lb_dbus_manager_complete_get_status (LB_DBUS_MANAGER (self), invocation, self->status,
                                        self->error_message != NULL ? self->error_message : "");
   return G_DBUS_METHOD_INVOCATION_HANDLED;

@@ -159,10 +159,9 @@ init_schema (sqlite3 *db, GError **error)
                    version);
       return FALSE;
     }
-  if (version == SCHEMA_VERSION)
-    return TRUE;
-  /* The blob is the last column so that reading attributes never touches
-   * its overflow pages. */
+  /* Every statement is idempotent, so that a store of any earlier build of
+   * this schema version gets what it lacks. The blob is the last column so
+   * that reading attributes never touches its overflow pages. */
   return exec (db,
                "BEGIN IMMEDIATE;"
                "CREATE TABLE IF NOT EXISTS licenses ("
