@@ -524,6 +524,7 @@ start_operation (LbManager *self, GDBusMethodInvocation *invocation, OpKind kind
   g_clear_pointer (&self->error_message, g_free);
   op->published_fraction = 0.0;
   lb_dbus_manager_set_operation (iface, op_kind_name (kind));
+  lb_dbus_manager_set_last_operation (iface, op_kind_name (kind));
   lb_dbus_manager_set_operation_id (iface, op->id);
   op->published = lb_progress_sample (&op->progress);
   publish_properties (self, op, &op->published);
@@ -623,6 +624,7 @@ lb_manager_new (LbStore *store, LbIdle *idle, GError **error)
   lb_dbus_manager_set_last_backup_time (iface, self->state.last_backup_time);
   lb_dbus_manager_set_status (iface, self->status);
   lb_dbus_manager_set_operation (iface, "");
+  lb_dbus_manager_set_last_operation (iface, "");
   lb_dbus_manager_set_cancelable (iface, FALSE);
 
   g_signal_connect (self, "notify::backup-path", G_CALLBACK (on_path_changed), NULL);

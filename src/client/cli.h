@@ -1,0 +1,77 @@
+/* cli: what the license-backup client's subcommands share.
+ *
+ * The client talks to the service only through the proxies generated from
+ * the interface XML. Each subcommand is a function taking the parsed
+ * arguments after its name and returning the process exit status.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "lb-dbus-generated.h"
+
+G_BEGIN_DECLS
+
+/* Exit statuses, documented in --help and the man page. */
+typedef enum
+{
+  LB_EXIT_OK = 0,
+  LB_EXIT_FAILED = 1,
+  LB_EXIT_USAGE = 2,
+  LB_EXIT_BUSY = 3,
+  LB_EXIT_BACKUP_EXISTS = 4,
+  LB_EXIT_BACKUP_CORRUPT = 5,
+  LB_EXIT_NOT_SET = 6,
+  LB_EXIT_NEEDS_INDIVIDUALIZATION = 7,
+  LB_EXIT_RESTORE_LIMIT = 8,
+  LB_EXIT_CANCELLED = 9,
+  LB_EXIT_NO_SPACE = 10,
+  LB_EXIT_UNREACHABLE = 11,
+  LB_EXIT_INTERRUPTED = 130,
+} LbExit;
+
+typedef struct
+{
+  gboolean verbose;
+  GDBusConnection *bus;
+  LbDBusManager *manager;
+  LbDBusStore *store;
+} LbCli;
+
+/* Connects to the session bus and makes the proxies (D-Bus activation
+ * starts the service). Returns an exit status; LB_EXIT_OK on success. */
+int lb_cli_connect (LbCli *cli);
+void lb_cli_clear (LbCli *cli);
+
+/* Prints "license-backup: <what to do>" for a failed call and returns the
+ * exit status for it. */
+int lb_cli_fail (LbCli *cli, const GError *error);
+/* The exit status and a one-line, translated explanation for a D-Bus error
+ * name (a NULL message falls back to @fallback). */
+int lb_cli_exit_for_error_name (const char *error_name, char **message, const char *fallback);
+
+/* Prints a usage error for @context and returns LB_EXIT_USAGE. */
+int lb_cli_usage (GOptionContext *context, const char *message);
+
+/* A location argument as the service wants it: an absolute path or a URI. */
+char *lb_cli_location_from_arg (const char *arg);
+
+/* "Backup finished", "Restore failed: ..." for a status and operation. */
+char *lb_cli_describe_status (const char *operation, guint status, const char *error);
+
+/* The subcommands */
+int lb_cmd_status (LbCli *cli, int argc, char **argv);
+int lb_cmd_config (LbCli *cli, int argc, char **argv);
+int lb_cmd_cancel (LbCli *cli, int argc, char **argv);
+int lb_cmd_backup (LbCli *cli, int argc, char **argv);
+int lb_cmd_restore (LbCli *cli, int argc, char **argv);
+int lb_cmd_list (LbCli *cli, int argc, char **argv);
+int lb_cmd_import (LbCli *cli, int argc, char **argv);
+int lb_cmd_export (LbCli *cli, int argc, char **argv);
+int lb_cmd_delete (LbCli *cli, int argc, char **argv);
+int lb_cmd_clean (LbCli *cli, int argc, char **argv);
+
+/* Prints @node as one line of JSON on stdout and frees it. */
+void lb_cli_print_json (gpointer json_node);
+
+G_END_DECLS

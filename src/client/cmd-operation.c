@@ -1,0 +1,408 @@
+/* The backup and restore subcommands: start an operation, follow it to its
+ * end through the service's signals, and report. */
+#include "config.h"
+
+#include <glib-unix.h>
+#include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "progress-bar.h"
+
+#define FLAG_OVERWRITE 0x1u
+#define FLAG_INDIVIDUALIZE 0x2u
+
+typedef struct
+{
+  LbCli *cli;
+  gboolean restore;
+  gboolean json;
+  guint64 id; /* 0 until the start call returned */
+  GMainLoop *loop;
+  LbProgressBar *bar;
+
+  gboolean completed;
+  guint status;
+  char *error;
+  GVariant *summary;
+  GPtrArray *restricted; /* "key\treason" */
+
+  gboolean interrupted;
+} Follow;
+
+static void
+follow_reset (Follow *f)
+{
+  f->id = 0;
+  f->completed = FALSE;
+  g_clear_pointer (&f->error, g_free);
+  g_clear_pointer (&f->summary, g_variant_unref);
+  g_ptr_array_set_size (f->restricted, 0);
+  g_clear_pointer (&f->bar, lb_progress_bar_free);
+}
+
+/* The service replies to the start call before it sends any signal of the
+ * operation, and the bus keeps that order: a signal seen while the id is
+ * still 0 belongs to someone else's operation. */
+static void
+on_progress (LbDBusManager *m, guint64 op, guint status, const char *error, guint64 done,
+             guint64 total, Follow *f)
+{
+  if (op != f->id || f->id == 0 || f->bar == NULL)
+    return;
+  lb_progress_bar_update (f->bar, done, total);
+}
+
+static void
+on_restricted (LbDBusManager *m, guint64 op, const char *key_id, const char *reason, Follow *f)
+{
+  if (op != f->id || f->id == 0)
+    return;
+  g_ptr_array_add (f->restricted, g_strdup_printf ("%s\t%s", key_id, reason));
+}
+
+static void
+on_completed (LbDBusManager *m, guint64 op, guint status, const char *error, GVariant *summary,
+              Follow *f)
+{
+  if (op != f->id || f->id == 0)
+    return;
+  f->completed = TRUE;
+  f->status = status;
+  f->error = g_strdup (error);
+  f->summary = g_variant_ref (summary);
+  g_main_loop_quit (f->loop);
+}
+
+static void
+on_cancel_replied (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Follow *f = user_data;
+  g_autoptr (GError) error = NULL;
+  gboolean ok = f->restore ? lb_dbus_manager_call_cancel_license_restore_finish (
+                                 LB_DBUS_MANAGER (source), result, &error)
+                           : lb_dbus_manager_call_cancel_license_backup_finish (
+                               LB_DBUS_MANAGER (source), result, &error);
+
+  if (!ok)
+    {
+      g_dbus_error_strip_remote_error (error);
+      g_printerr (_("\nlicense-backup: cannot cancel: %s\n"), error->message);
+    }
+}
+
+static gboolean
+on_sigint (gpointer user_data)
+{
+  Follow *f = user_data;
+
+  if (f->interrupted || f->id == 0)
+    return G_SOURCE_CONTINUE;
+  f->interrupted = TRUE;
+  if (!f->json)
+    g_printerr (_("\nCancelling…\n"));
+  if (f->restore)
+    lb_dbus_manager_call_cancel_license_restore (f->cli->manager, NULL, on_cancel_replied, f);
+  else
+    lb_dbus_manager_call_cancel_license_backup (f->cli->manager, NULL, on_cancel_replied, f);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+start (Follow *f, guint32 flags, const char *location, GError **error)
+{
+  GVariantBuilder opts;
+
+  g_variant_builder_init (&opts, G_VARIANT_TYPE_VARDICT);
+  if (location != NULL)
+    g_variant_builder_add (&opts, "{sv}", "path", g_variant_new_string (location));
+  /* Ctrl-C cancels explicitly; a client that dies leaves the operation be. */
+  if (f->restore)
+    return lb_dbus_manager_call_restore_licenses_sync (f->cli->manager, flags,
+                                                       g_variant_builder_end (&opts), &f->id,
+                                                       NULL, error);
+  return lb_dbus_manager_call_backup_licenses_sync (f->cli->manager, flags,
+                                                    g_variant_builder_end (&opts), &f->id, NULL,
+                                                    error);
+}
+
+static const char *
+reason_words (const char *reason)
+{
+  if (g_str_equal (reason, "no-backup-right"))
+    return _("no Backup right");
+  if (g_str_equal (reason, "expired"))
+    return _("expired");
+  if (g_str_equal (reason, "restore-limit"))
+    return _("restore limit reached");
+  return reason;
+}
+
+static guint32
+summary_u (GVariant *summary, const char *key)
+{
+  guint32 v = 0;
+  g_variant_lookup (summary, key, "u", &v);
+  return v;
+}
+
+static void
+print_json (Follow *f)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  const char *error_name = "";
+
+  g_variant_lookup (f->summary, "error-name", "&s", &error_name);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "operation");
+  json_builder_add_int_value (b, (gint64) f->id);
+  json_builder_set_member_name (b, "kind");
+  json_builder_add_string_value (b, f->restore ? "restore" : "backup");
+  json_builder_set_member_name (b, "status");
+  json_builder_add_int_value (b, f->status);
+  json_builder_set_member_name (b, "error");
+  json_builder_add_string_value (b, f->error);
+  json_builder_set_member_name (b, "error-name");
+  json_builder_add_string_value (b, error_name);
+  json_builder_set_member_name (b, "summary");
+  json_builder_add_value (b, json_gvariant_serialize (f->summary));
+  json_builder_set_member_name (b, "restricted");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < f->restricted->len; i++)
+    {
+      g_auto (GStrv) parts = g_strsplit (f->restricted->pdata[i], "\t", 2);
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "key-id");
+      json_builder_add_string_value (b, parts[0]);
+      json_builder_set_member_name (b, "reason");
+      json_builder_add_string_value (b, parts[1]);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "interrupted");
+  json_builder_add_boolean_value (b, f->interrupted);
+  json_builder_end_object (b);
+  lb_cli_print_json (json_builder_get_root (b));
+}
+
+static void
+print_summary (Follow *f)
+{
+  const char *location = "";
+  guint64 bytes = 0;
+  g_autofree char *size = NULL;
+
+  g_autofree char *where = NULL;
+
+  g_variant_lookup (f->summary, "location", "&s", &location);
+  g_variant_lookup (f->summary, "bytes", "t", &bytes);
+  size = g_format_size (bytes);
+  {
+    g_autoptr (GFile) file = g_file_new_for_uri (location);
+    where = g_file_get_parse_name (file);
+  }
+  if (!f->restore)
+    g_print (g_dngettext (GETTEXT_PACKAGE, "Backed up %u license to %s (%s).\n",
+                          "Backed up %u licenses to %s (%s).\n", summary_u (f->summary, "licenses")),
+             summary_u (f->summary, "licenses"), where, size);
+  else
+    g_print (g_dngettext (GETTEXT_PACKAGE,
+                          "Restored %u license from %s (%u already present, %u bound to this "
+                          "computer).\n",
+                          "Restored %u licenses from %s (%u already present, %u bound to this "
+                          "computer).\n",
+                          summary_u (f->summary, "licenses")),
+             summary_u (f->summary, "licenses"), where,
+             summary_u (f->summary, "already-present"), summary_u (f->summary, "individualized"));
+  if (f->restricted->len > 0)
+    {
+      g_print (f->restore ? g_dngettext (GETTEXT_PACKAGE, "%u license could not be restored:\n",
+                                         "%u licenses could not be restored:\n",
+                                         f->restricted->len)
+                          : g_dngettext (GETTEXT_PACKAGE, "%u license could not be backed up:\n",
+                                         "%u licenses could not be backed up:\n",
+                                         f->restricted->len),
+               f->restricted->len);
+      for (guint i = 0; i < f->restricted->len; i++)
+        {
+          g_auto (GStrv) parts = g_strsplit (f->restricted->pdata[i], "\t", 2);
+          g_print ("  %s: %s\n", parts[0], reason_words (parts[1]));
+        }
+    }
+}
+
+static gboolean
+ask_consent (void)
+{
+  char answer[64];
+
+  g_print (_("These licenses were backed up on another computer.\n"
+             "Restoring them here binds (“individualizes”) them to this computer: they will "
+             "play here, and each restore counts against the number of restores their issuer "
+             "allows.\n"));
+  g_print (_("Restore them and bind them to this computer? [y/N] "));
+  fflush (stdout);
+  if (fgets (answer, sizeof answer, stdin) == NULL)
+    return FALSE;
+  g_strstrip (answer);
+  /* TRANSLATORS: the answers that mean yes to the question above, separated by | */
+  {
+    g_auto (GStrv) yes = g_strsplit (_("y|yes"), "|", -1);
+    g_autofree char *lower = g_utf8_strdown (answer, -1);
+    return g_strv_contains ((const char *const *) yes, lower) || g_str_equal (lower, "y");
+  }
+}
+
+static int
+run_operation (LbCli *cli, gboolean restore, gboolean json, guint32 flags, gboolean yes,
+               const char *location)
+{
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr (GError) error = NULL;
+  Follow f = { 0 };
+  guint sigint;
+  int rc;
+  gboolean terminal = isatty (STDOUT_FILENO);
+
+  f.cli = cli;
+  f.restore = restore;
+  f.json = json;
+  f.loop = loop;
+  f.restricted = g_ptr_array_new_with_free_func (g_free);
+  g_signal_connect (cli->manager, restore ? "restore-progress" : "backup-progress",
+                    G_CALLBACK (on_progress), &f);
+  g_signal_connect (cli->manager, restore ? "restore-completed" : "backup-completed",
+                    G_CALLBACK (on_completed), &f);
+  g_signal_connect (cli->manager, "restricted-license", G_CALLBACK (on_restricted), &f);
+  sigint = g_unix_signal_add (SIGINT, on_sigint, &f);
+
+  for (;;)
+    {
+      if (!json)
+        f.bar = lb_progress_bar_new (restore ? _("Restoring") : _("Backing up"), terminal);
+      if (!start (&f, flags, location, &error))
+        {
+          rc = lb_cli_fail (cli, error);
+          goto out;
+        }
+      g_main_loop_run (loop);
+      if (f.bar != NULL && f.status == 3)
+        lb_progress_bar_finish (f.bar);
+      else if (f.bar != NULL && terminal)
+        g_print ("\n");
+      if (restore && f.status == 8 && !f.interrupted && !(flags & FLAG_INDIVIDUALIZE)
+          && (yes || (!json && isatty (STDIN_FILENO) && ask_consent ())))
+        {
+          flags |= FLAG_INDIVIDUALIZE;
+          follow_reset (&f);
+          continue;
+        }
+      break;
+    }
+
+  if (json)
+    print_json (&f);
+  if (f.interrupted)
+    {
+      if (!json)
+        g_printerr (f.status == 3 ? _("license-backup: the operation had already finished\n")
+                                  : _("license-backup: cancelled; nothing was changed\n"));
+      rc = LB_EXIT_INTERRUPTED;
+    }
+  else if (f.status == 3)
+    {
+      if (!json)
+        print_summary (&f);
+      rc = LB_EXIT_OK;
+    }
+  else
+    {
+      const char *error_name = NULL;
+      g_autofree char *message = NULL;
+
+      g_variant_lookup (f.summary, "error-name", "&s", &error_name);
+      rc = lb_cli_exit_for_error_name (error_name, &message, f.error);
+      if (f.status == 6 && !json)
+        print_summary (&f);
+      if (!json)
+        {
+          g_printerr ("license-backup: %s\n", f.status == 6 ? f.error : message);
+          if (cli->verbose)
+            g_printerr ("license-backup: (%s: %s)\n", error_name, f.error);
+        }
+    }
+
+out:
+  g_source_remove (sigint);
+  g_signal_handlers_disconnect_by_data (cli->manager, &f);
+  follow_reset (&f);
+  g_ptr_array_unref (f.restricted);
+  return rc;
+}
+
+int
+lb_cmd_backup (LbCli *cli, int argc, char **argv)
+{
+  gboolean overwrite = FALSE, json = FALSE;
+  const GOptionEntry entries[] = {
+    { "overwrite", 0, 0, G_OPTION_ARG_NONE, &overwrite, N_("Replace a backup already there"),
+      NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print one JSON object at the end"), NULL },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new (_("[DIRECTORY]"));
+  g_autoptr (GError) error = NULL;
+  g_autofree char *location = NULL;
+  int rc;
+
+  g_option_context_set_summary (context,
+                                _("Back up every license that may be backed up into "
+                                  "DIRECTORY/licenses.lbk (default: the backup-path setting).\n"
+                                  "Ctrl-C cancels the backup and keeps the previous one."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return lb_cli_usage (context, error->message);
+  if (argc > 2)
+    return lb_cli_usage (context, _("backup takes at most one DIRECTORY"));
+  if (argc == 2)
+    location = lb_cli_location_from_arg (argv[1]);
+  if ((rc = lb_cli_connect (cli)) != LB_EXIT_OK)
+    return rc;
+  return run_operation (cli, FALSE, json, overwrite ? FLAG_OVERWRITE : 0, FALSE, location);
+}
+
+int
+lb_cmd_restore (LbCli *cli, int argc, char **argv)
+{
+  gboolean individualize = FALSE, yes = FALSE, json = FALSE;
+  const GOptionEntry entries[] = {
+    { "individualize", 0, 0, G_OPTION_ARG_NONE, &individualize,
+      N_("Bind licenses backed up on another computer to this one (your consent)"), NULL },
+    { "yes", 'y', 0, G_OPTION_ARG_NONE, &yes,
+      N_("Consent without asking if the backup comes from another computer"), NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print one JSON object at the end"), NULL },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new (_("[DIRECTORY]"));
+  g_autoptr (GError) error = NULL;
+  g_autofree char *location = NULL;
+  int rc;
+
+  g_option_context_set_summary (context,
+                                _("Restore the licenses of DIRECTORY/licenses.lbk (default: the "
+                                  "restore-path setting) that are missing from the store.\n"
+                                  "A backup from another computer needs your consent: you are "
+                                  "asked, or give it with --individualize or --yes."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return lb_cli_usage (context, error->message);
+  if (argc > 2)
+    return lb_cli_usage (context, _("restore takes at most one DIRECTORY"));
+  if (argc == 2)
+    location = lb_cli_location_from_arg (argv[1]);
+  if ((rc = lb_cli_connect (cli)) != LB_EXIT_OK)
+    return rc;
+  return run_operation (cli, TRUE, json, individualize ? FLAG_INDIVIDUALIZE : 0, yes, location);
+}

@@ -1,0 +1,338 @@
+/* The subcommands on the license store: list, import, export, delete, clean. */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define LIST_PAGE 1000
+#define IMPORT_MAX (1024 * 1024)
+
+static char *
+describe_attributes (GVariant *attributes)
+{
+  GString *s = g_string_new (NULL);
+  gboolean can_backup = TRUE;
+  gint64 expires = 0;
+  const char *issuer = NULL;
+  guint32 restore_limit = 0, restore_count = 0;
+
+  g_variant_lookup (attributes, "can-backup", "b", &can_backup);
+  g_variant_lookup (attributes, "expires", "x", &expires);
+  g_variant_lookup (attributes, "issuer", "&s", &issuer);
+  g_variant_lookup (attributes, "restore-limit", "u", &restore_limit);
+  g_variant_lookup (attributes, "restore-count", "u", &restore_count);
+  g_string_append (s, can_backup ? _("backup allowed") : _("no backup right"));
+  if (expires != 0)
+    {
+      g_autoptr (GDateTime) dt = g_date_time_new_from_unix_local (expires);
+      g_autofree char *when = dt != NULL ? g_date_time_format (dt, "%x") : g_strdup ("?");
+      g_string_append_printf (s, _(", expires %s"), when);
+    }
+  if (restore_limit != 0)
+    g_string_append_printf (s, _(", restored %u of %u times"), restore_count, restore_limit);
+  if (issuer != NULL)
+    g_string_append_printf (s, _(", issuer %s"), issuer);
+  return g_string_free (s, FALSE);
+}
+
+int
+lb_cmd_list (LbCli *cli, int argc, char **argv)
+{
+  gboolean json = FALSE;
+  const GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print one JSON array"), NULL },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new (NULL);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *cursor = g_strdup ("");
+  guint64 n = 0;
+  int rc;
+
+  g_option_context_set_summary (context,
+                                _("List the stored licenses: key ids and attributes, in key id "
+                                  "order."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return lb_cli_usage (context, error->message);
+  if (argc > 1)
+    return lb_cli_usage (context, _("list takes no arguments"));
+  if ((rc = lb_cli_connect (cli)) != LB_EXIT_OK)
+    return rc;
+
+  if (json)
+    g_print ("[");
+  /* Page by page, so that a store of any size never needs one huge message. */
+  do
+    {
+      g_autoptr (GVariant) page = NULL;
+      g_autofree char *next = NULL;
+      GVariantBuilder opts;
+      GVariantIter iter;
+      const char *key_id;
+      GVariant *attributes;
+
+      g_variant_builder_init (&opts, G_VARIANT_TYPE_VARDICT);
+      g_variant_builder_add (&opts, "{sv}", "limit", g_variant_new_uint32 (LIST_PAGE));
+      g_variant_builder_add (&opts, "{sv}", "cursor", g_variant_new_string (cursor));
+      if (!lb_dbus_store_call_list_licenses_sync (cli->store, g_variant_builder_end (&opts), &page,
+                                                  &next, NULL, &error))
+        {
+          if (json)
+            g_print ("]\n");
+          return lb_cli_fail (cli, error);
+        }
+      g_variant_iter_init (&iter, page);
+      while (g_variant_iter_loop (&iter, "(&s@a{sv})", &key_id, &attributes))
+        {
+          if (json)
+            {
+              g_autoptr (JsonBuilder) b = json_builder_new ();
+              g_autofree char *text = NULL;
+              g_autoptr (JsonNode) root = NULL;
+
+              json_builder_begin_object (b);
+              json_builder_set_member_name (b, "key-id");
+              json_builder_add_string_value (b, key_id);
+              json_builder_set_member_name (b, "attributes");
+              json_builder_add_value (b, json_gvariant_serialize (attributes));
+              json_builder_end_object (b);
+              root = json_builder_get_root (b);
+              text = json_to_string (root, FALSE);
+              g_print ("%s%s", n > 0 ? ",\n" : "\n", text);
+            }
+          else
+            {
+              g_autofree char *desc = describe_attributes (attributes);
+              g_print ("%s  %s\n", key_id, desc);
+            }
+          n++;
+        }
+      g_free (cursor);
+      cursor = g_steal_pointer (&next);
+    }
+  while (cursor[0] != '\0');
+  if (json)
+    g_print ("%s]\n", n > 0 ? "\n" : "");
+  else if (n == 0)
+    g_print (_("The store holds no licenses.\n"));
+  return LB_EXIT_OK;
+}
+
+/* KEY=VALUE into the attribute's D-Bus type. */
+static GVariant *
+parse_attr (const char *arg, char **key, GError **error)
+{
+  const char *eq = strchr (arg, '=');
+  const char *value;
+  guint64 u;
+  gint64 x;
+
+  if (eq == NULL || eq == arg)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   _("--attr takes KEY=VALUE, not “%s”"), arg);
+      return NULL;
+    }
+  *key = g_strndup (arg, (gsize) (eq - arg));
+  value = eq + 1;
+  if (g_str_equal (*key, "can-backup"))
+    {
+      if (g_str_equal (value, "true") || g_str_equal (value, "yes") || g_str_equal (value, "1"))
+        return g_variant_new_boolean (TRUE);
+      if (g_str_equal (value, "false") || g_str_equal (value, "no") || g_str_equal (value, "0"))
+        return g_variant_new_boolean (FALSE);
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   _("can-backup is true or false, not “%s”"), value);
+      return NULL;
+    }
+  if (g_str_equal (*key, "restore-limit"))
+    {
+      if (!g_ascii_string_to_unsigned (value, 10, 0, G_MAXUINT32, &u, NULL))
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       _("restore-limit is a whole number, not “%s”"), value);
+          return NULL;
+        }
+      return g_variant_new_uint32 ((guint32) u);
+    }
+  if (g_str_equal (*key, "expires"))
+    {
+      g_autoptr (GDateTime) dt = NULL;
+
+      if (g_ascii_string_to_signed (value, 10, 0, G_MAXINT64, &x, NULL))
+        return g_variant_new_int64 (x);
+      dt = g_date_time_new_from_iso8601 (value, g_time_zone_new_local ());
+      if (dt == NULL)
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       _("expires is unix seconds or a date such as 2027-01-31T00:00:00, not "
+                         "“%s”"),
+                       value);
+          return NULL;
+        }
+      return g_variant_new_int64 (g_date_time_to_unix (dt));
+    }
+  /* content-id, issuer, support-url; the service refuses other keys. */
+  return g_variant_new_string (value);
+}
+
+int
+lb_cmd_import (LbCli *cli, int argc, char **argv)
+{
+  g_autofree char *key_id = NULL;
+  g_auto (GStrv) attrs = NULL;
+  const GOptionEntry entries[] = {
+    { "key-id", 0, 0, G_OPTION_ARG_STRING, &key_id,
+      N_("The license's key id (default: the file's name)"), N_("ID") },
+    { "attr", 0, 0, G_OPTION_ARG_STRING_ARRAY, &attrs,
+      N_("Set an attribute: content-id, issuer, can-backup, restore-limit, expires, "
+         "support-url"),
+      N_("KEY=VALUE") },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new (_("FILE"));
+  g_autoptr (GError) error = NULL;
+  g_autofree char *contents = NULL;
+  gsize len;
+  GVariantBuilder b;
+  int rc;
+
+  g_option_context_set_summary (context, _("Store the license in FILE, as a media app would."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return lb_cli_usage (context, error->message);
+  if (argc != 2)
+    return lb_cli_usage (context, _("import takes one FILE"));
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  for (guint i = 0; attrs != NULL && attrs[i] != NULL; i++)
+    {
+      g_autofree char *key = NULL;
+      GVariant *value = parse_attr (attrs[i], &key, &error);
+      if (value == NULL)
+        {
+          g_variant_builder_clear (&b);
+          return lb_cli_usage (context, error->message);
+        }
+      g_variant_builder_add (&b, "{sv}", key, value);
+    }
+  if (!g_file_get_contents (argv[1], &contents, &len, &error))
+    {
+      g_variant_builder_clear (&b);
+      g_printerr (_("license-backup: cannot read %s: %s\n"), argv[1], error->message);
+      return LB_EXIT_FAILED;
+    }
+  if (key_id == NULL)
+    key_id = g_path_get_basename (argv[1]);
+  if ((rc = lb_cli_connect (cli)) != LB_EXIT_OK)
+    {
+      g_variant_builder_clear (&b);
+      return rc;
+    }
+  if (!lb_dbus_store_call_store_license_sync (
+          cli->store, key_id, g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, contents, len, 1),
+          g_variant_builder_end (&b), NULL, &error))
+    return lb_cli_fail (cli, error);
+  g_print (_("Stored the license “%s” (%zu bytes).\n"), key_id, len);
+  return LB_EXIT_OK;
+}
+
+int
+lb_cmd_export (LbCli *cli, int argc, char **argv)
+{
+  g_autofree char *output = NULL;
+  const GOptionEntry entries[] = {
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
+      N_("Write the license to FILE instead of standard output"), N_("FILE") },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new (_("KEY_ID"));
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) blob = NULL;
+  g_autoptr (GVariant) attributes = NULL;
+  gconstpointer data;
+  gsize len;
+  int rc;
+
+  g_option_context_set_summary (context, _("Write the license blob with that key id."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return lb_cli_usage (context, error->message);
+  if (argc != 2)
+    return lb_cli_usage (context, _("export takes one KEY_ID"));
+  if ((rc = lb_cli_connect (cli)) != LB_EXIT_OK)
+    return rc;
+  if (!lb_dbus_store_call_get_license_sync (cli->store, argv[1], &blob, &attributes, NULL, &error))
+    return lb_cli_fail (cli, error);
+  data = g_variant_get_fixed_array (blob, &len, 1);
+  if (output != NULL)
+    {
+      if (!g_file_set_contents_full (output, data, (gssize) len, G_FILE_SET_CONTENTS_CONSISTENT,
+                                     0600, &error))
+        {
+          g_printerr (_("license-backup: cannot write %s: %s\n"), output, error->message);
+          return LB_EXIT_FAILED;
+        }
+      return LB_EXIT_OK;
+    }
+  if (fwrite (data, 1, len, stdout) != len || fflush (stdout) != 0)
+    {
+      g_printerr (_("license-backup: cannot write to standard output\n"));
+      return LB_EXIT_FAILED;
+    }
+  return LB_EXIT_OK;
+}
+
+int
+lb_cmd_delete (LbCli *cli, int argc, char **argv)
+{
+  g_autoptr (GOptionContext) context = g_option_context_new (_("KEY_ID"));
+  g_autoptr (GError) error = NULL;
+  int rc;
+
+  g_option_context_set_summary (context, _("Delete the license with that key id."));
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return lb_cli_usage (context, error->message);
+  if (argc != 2)
+    return lb_cli_usage (context, _("delete takes one KEY_ID"));
+  if ((rc = lb_cli_connect (cli)) != LB_EXIT_OK)
+    return rc;
+  if (!lb_dbus_store_call_delete_license_sync (cli->store, argv[1], NULL, &error))
+    return lb_cli_fail (cli, error);
+  g_print (_("Deleted the license “%s”.\n"), argv[1]);
+  return LB_EXIT_OK;
+}
+
+int
+lb_cmd_clean (LbCli *cli, int argc, char **argv)
+{
+  gboolean expired = FALSE;
+  const GOptionEntry entries[] = {
+    { "expired", 0, 0, G_OPTION_ARG_NONE, &expired, N_("Remove the expired licenses"), NULL },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new (NULL);
+  g_autoptr (GError) error = NULL;
+  guint removed = 0;
+  int rc;
+
+  g_option_context_set_summary (context, _("Clean the license store."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return lb_cli_usage (context, error->message);
+  if (argc > 1 || !expired)
+    return lb_cli_usage (context, _("clean needs --expired"));
+  if ((rc = lb_cli_connect (cli)) != LB_EXIT_OK)
+    return rc;
+  if (!lb_dbus_store_call_clean_license_store_sync (cli->store, 0x1, &removed, NULL, &error))
+    return lb_cli_fail (cli, error);
+  g_print (g_dngettext (GETTEXT_PACKAGE, "Removed %u expired license.\n",
+                        "Removed %u expired licenses.\n", removed),
+           removed);
+  return LB_EXIT_OK;
+}

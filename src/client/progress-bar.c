@@ -1,0 +1,156 @@
+#include "config.h"
+
+#include "progress-bar.h"
+
+#include <glib/gi18n.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#define RATE_WINDOW_US (3 * G_USEC_PER_SEC)
+#define N_SAMPLES 64
+#define PLAIN_INTERVAL_US G_USEC_PER_SEC
+
+typedef struct
+{
+  gint64 time;
+  guint64 done;
+} Sample;
+
+struct _LbProgressBar
+{
+  char *label;
+  gboolean terminal;
+  Sample samples[N_SAMPLES];
+  guint n_samples;
+  guint64 done, total;
+  gint64 last_plain;
+  gboolean drawn;
+};
+
+LbProgressBar *
+lb_progress_bar_new (const char *label, gboolean terminal)
+{
+  LbProgressBar *bar = g_new0 (LbProgressBar, 1);
+
+  bar->label = g_strdup (label);
+  bar->terminal = terminal;
+  return bar;
+}
+
+/* Licenses per second over the samples of the last few seconds. */
+static double
+rate (LbProgressBar *bar)
+{
+  const Sample *last, *first = NULL;
+
+  if (bar->n_samples < 2)
+    return 0;
+  last = &bar->samples[(bar->n_samples - 1) % N_SAMPLES];
+  for (guint i = bar->n_samples > N_SAMPLES ? bar->n_samples - N_SAMPLES : 0;
+       i < bar->n_samples - 1; i++)
+    {
+      const Sample *s = &bar->samples[i % N_SAMPLES];
+      if (last->time - s->time <= RATE_WINDOW_US)
+        {
+          first = s;
+          break;
+        }
+    }
+  if (first == NULL || last->time == first->time)
+    return 0;
+  return (double) (last->done - first->done) * G_USEC_PER_SEC / (double) (last->time - first->time);
+}
+
+static int
+terminal_width (void)
+{
+  struct winsize ws;
+
+  if (ioctl (STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40)
+    return ws.ws_col;
+  return 80;
+}
+
+static void
+draw (LbProgressBar *bar)
+{
+  double fraction = bar->total > 0 ? (double) bar->done / (double) bar->total : 0;
+  double r = rate (bar);
+  g_autofree char *counts = NULL;
+  g_autofree char *speed = NULL;
+  g_autofree char *left = NULL;
+  g_autoptr (GString) line = g_string_new (NULL);
+  int width, bar_width, filled;
+
+  counts = g_strdup_printf (_("%'" G_GUINT64_FORMAT " of %'" G_GUINT64_FORMAT), bar->done,
+                            bar->total);
+  speed = r > 0 ? g_strdup_printf (_("%'.0f/s"), r) : g_strdup ("");
+  if (r > 0 && bar->total > bar->done)
+    {
+      guint64 secs = (guint64) ((double) (bar->total - bar->done) / r + 0.5);
+      left = g_strdup_printf (_("%" G_GUINT64_FORMAT ":%02u left"), secs / 60,
+                              (guint) (secs % 60));
+    }
+  else
+    left = g_strdup ("");
+
+  width = terminal_width ();
+  bar_width = width - (int) g_utf8_strlen (bar->label, -1) - (int) strlen (counts)
+              - (int) strlen (speed) - (int) strlen (left) - 16;
+  bar_width = CLAMP (bar_width, 10, 40);
+  filled = (int) (fraction * bar_width + 0.5);
+  g_string_append_printf (line, "\r%s [", bar->label);
+  for (int i = 0; i < bar_width; i++)
+    g_string_append_c (line, i < filled ? '#' : '-');
+  g_string_append_printf (line, "] %3.0f%%  %s  %s  %s\033[K", fraction * 100, counts, speed, left);
+  fputs (line->str, stdout);
+  fflush (stdout);
+  bar->drawn = TRUE;
+}
+
+void
+lb_progress_bar_update (LbProgressBar *bar, guint64 done, guint64 total)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  bar->done = done;
+  bar->total = total;
+  bar->samples[bar->n_samples % N_SAMPLES] = (Sample){ now, done };
+  bar->n_samples++;
+  if (bar->terminal)
+    draw (bar);
+  else if (total > 0 && now - bar->last_plain >= PLAIN_INTERVAL_US)
+    {
+      g_print (_("%s: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " licenses (%.0f%%)\n"),
+               bar->label, done, total, total > 0 ? 100.0 * (double) done / (double) total : 0.0);
+      bar->last_plain = now;
+    }
+}
+
+void
+lb_progress_bar_finish (LbProgressBar *bar)
+{
+  if (bar->terminal)
+    {
+      if (bar->drawn)
+        {
+          draw (bar);
+          fputs ("\n", stdout);
+        }
+    }
+  else if (bar->n_samples > 0)
+    g_print (_("%s: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " licenses (%.0f%%)\n"),
+             bar->label, bar->done, bar->total,
+             bar->total > 0 ? 100.0 * (double) bar->done / (double) bar->total : 0.0);
+}
+
+void
+lb_progress_bar_free (LbProgressBar *bar)
+{
+  if (bar == NULL)
+    return;
+  g_free (bar->label);
+  g_free (bar);
+}
