@@ -20,13 +20,31 @@ typedef struct
   LbProgress *progress;
   guint64 done;
   guint skipped;
+  guint64 steps; /* rows walked by the index-only passes */
 } BackupRun;
+
+/* The index-only passes walk up to a million rows: look at the cancellable
+ * every so often, so that a cancel takes effect within milliseconds. */
+static gboolean
+check_cancelled (BackupRun *run, GError **error)
+{
+  if ((++run->steps & 1023) != 0)
+    return FALSE;
+  if (g_cancellable_set_error_if_cancelled (run->progress->cancellable, error))
+    {
+      lb_error_convert (error);
+      return TRUE;
+    }
+  return FALSE;
+}
 
 static gboolean
 report_restricted (LbLicense *license, const guint8 *digest, gpointer user_data, GError **error)
 {
   BackupRun *run = user_data;
 
+  if (check_cancelled (run, error))
+    return FALSE;
   lb_progress_restricted (run->progress, license->key_id,
                           license->attrs.can_backup ? "expired" : "no-backup-right");
   run->skipped++;
@@ -38,6 +56,8 @@ add_digest (const guint8 *digest, gpointer user_data, GError **error)
 {
   BackupRun *run = user_data;
 
+  if (check_cancelled (run, error))
+    return FALSE;
   return lb_archive_writer_add_digest (run->writer, digest, error);
 }
 
@@ -153,7 +173,7 @@ write_backup (LbStore *store, GFile *dir, GFile *dest, LbProgress *progress,
   g_autoptr (GFileOutputStream) out = NULL;
   g_autoptr (LbArchiveWriter) writer = NULL;
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
-  BackupRun run = { NULL, progress, 0, 0 };
+  BackupRun run = { NULL, progress, 0, 0, 0 };
   LbManifest manifest = { LB_FORMAT_VERSION, now, "", 0 };
   gboolean ok = FALSE;
 

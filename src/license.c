@@ -267,12 +267,10 @@ GBytes *
 lb_license_encode (const LbLicense *license)
 {
   g_autoptr (GVariant) v = NULL;
-  gsize blob_len = 0;
-  gconstpointer blob_data = g_bytes_get_data (license->blob, &blob_len);
 
-  v = g_variant_ref_sink (g_variant_new (
-      "(s@a{sv}@ay)", license->key_id, lb_attributes_to_variant (&license->attrs),
-      g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, blob_data, blob_len, 1)));
+  v = g_variant_ref_sink (
+      g_variant_new ("(s@a{sv}@ay)", license->key_id, lb_attributes_to_variant (&license->attrs),
+                     g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING, license->blob, TRUE)));
   return g_variant_get_data_as_bytes (v);
 }
 
@@ -296,6 +294,7 @@ lb_license_decode (GBytes *bytes, GError **error)
   g_autoptr (GVariant) blob = NULL;
   g_autoptr (LbLicense) license = NULL;
   g_autoptr (GError) local_error = NULL;
+  g_autoptr (GBytes) reencoded = NULL;
   const char *key_id;
   gsize blob_len;
   gconstpointer blob_data;
@@ -305,16 +304,9 @@ lb_license_decode (GBytes *bytes, GError **error)
       g_set_error (error, LB_ERROR, LB_ERROR_BACKUP_CORRUPT, _("A license entry is too large"));
       return NULL;
     }
-  /* Only normal-form data is trusted: it is what the encoder produces, and
-   * GVariant guarantees sane offsets for it. */
+  /* Untrusted: GVariant reads any bytes safely; what they must be is
+   * checked below by encoding the result again. */
   v = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (LB_ENCODED_TYPE), bytes, FALSE));
-  if (!g_variant_is_normal_form (v))
-    {
-      g_set_error (error, LB_ERROR, LB_ERROR_BACKUP_CORRUPT,
-                   _("A license entry is not in the expected encoding"));
-      return NULL;
-    }
-
   g_variant_get (v, "(&s@a{sv}@ay)", &key_id, &asv, &blob);
   blob_data = g_variant_get_fixed_array (blob, &blob_len, 1);
   if (!lb_key_id_validate (key_id, &local_error) || !lb_blob_validate (blob_len, &local_error))
@@ -329,6 +321,16 @@ lb_license_decode (GBytes *bytes, GError **error)
     {
       g_set_error (error, LB_ERROR, LB_ERROR_BACKUP_CORRUPT, _("A license entry is invalid: %s"),
                    local_error->message);
+      return NULL;
+    }
+  /* Only the encoder's own output is accepted: that rules out non-normal
+   * forms, attributes out of order and anything GVariant read leniently,
+   * for the cost of one copy (cheaper than g_variant_is_normal_form()). */
+  reencoded = lb_license_encode (license);
+  if (!g_bytes_equal (reencoded, bytes))
+    {
+      g_set_error (error, LB_ERROR, LB_ERROR_BACKUP_CORRUPT,
+                   _("A license entry is not in the expected encoding"));
       return NULL;
     }
   return g_steal_pointer (&license);
