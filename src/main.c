@@ -12,6 +12,12 @@
 #include "machine-id.h"
 #include "service.h"
 
+#define SHUTDOWN_GRACE_SECONDS 20
+
+/* Where the machine id is looked for, in order, without --machine-id-file
+ * (the second is D-Bus's own copy on systems without systemd). */
+static const char *const machine_id_files[] = { "/etc/machine-id", "/var/lib/dbus/machine-id" };
+
 typedef struct
 {
   GMainLoop *loop;
@@ -100,7 +106,7 @@ main (int argc, char **argv)
     { "idle-timeout", 0, 0, G_OPTION_ARG_INT, &idle_timeout,
       N_("Exit after SECONDS without activity (0: never; default 300)"), N_("SECONDS") },
     { "machine-id-file", 0, 0, G_OPTION_ARG_FILENAME, &machine_id_file,
-      N_("Read the machine id from PATH (default /etc/machine-id)"), N_("PATH") },
+      N_("Read the machine id from PATH (default /etc/machine-id, else /var/lib/dbus/machine-id)"), N_("PATH") },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, N_("Print the version and exit"), NULL },
     { NULL },
   };
@@ -133,9 +139,14 @@ main (int argc, char **argv)
     g_log_set_debug_enabled (TRUE);
 
   (void) LB_ERROR; /* register the D-Bus error names before any reply */
-  app_id = lb_machine_app_id_from_file (machine_id_file != NULL ? machine_id_file
-                                                                : "/etc/machine-id",
-                                        &error);
+  if (machine_id_file != NULL)
+    app_id = lb_machine_app_id_from_file (machine_id_file, &error);
+  for (guint i = 0; machine_id_file == NULL && app_id == NULL && i < G_N_ELEMENTS (machine_id_files);
+       i++)
+    {
+      g_clear_error (&error);
+      app_id = lb_machine_app_id_from_file (machine_id_files[i], &error);
+    }
   if (app_id == NULL)
     {
       g_printerr ("license-backupd: %s\n", error->message);
@@ -164,8 +175,13 @@ main (int argc, char **argv)
                              on_bus_acquired, on_name_acquired, on_name_lost, &d, NULL);
   g_main_loop_run (loop);
 
-  lb_service_unexport (d.service);
+  /* Give up the name first: new calls then go to a successor (or start
+   * one), never to an object that is about to vanish. Then finish what was
+   * accepted (a Store write in flight, the cancel of an operation) before
+   * leaving the bus. */
   g_bus_unown_name (owner_id);
+  lb_service_shutdown (d.service, SHUTDOWN_GRACE_SECONDS);
+  lb_service_unexport (d.service);
   g_clear_object (&d.service);
   return d.exit_status;
 }

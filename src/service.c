@@ -347,10 +347,35 @@ lb_service_export (LbService *self, GDBusConnection *connection, GError **error)
                                            connection, LB_OBJECT_PATH, error);
 }
 
+static gboolean
+on_grace_over (gpointer user_data)
+{
+  gboolean *over = user_data;
+
+  *over = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+void
+lb_service_shutdown (LbService *self, guint grace_seconds)
+{
+  gboolean over = FALSE;
+  guint timeout;
+
+  lb_manager_shutdown (self->manager);
+  timeout = g_timeout_add_seconds (grace_seconds, on_grace_over, &over);
+  while (lb_idle_get_holds (self->idle) > 0 && !over)
+    g_main_context_iteration (NULL, TRUE);
+  if (!over)
+    g_source_remove (timeout);
+  else
+    g_warning ("%u calls still running after %u s; exiting anyway",
+               lb_idle_get_holds (self->idle), grace_seconds);
+}
+
 void
 lb_service_unexport (LbService *self)
 {
-  lb_manager_shutdown (self->manager);
   g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->store_iface));
   g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->manager));
 }

@@ -24,6 +24,9 @@ G_DECLARE_FINAL_TYPE (LbService, lb_service, LB, SERVICE, GObject)
 LbService *lb_service_new (const char *data_dir, const char *machine_app_id, LbIdle *idle,
                            GError **error);
 gboolean lb_service_export (LbService *self, GDBusConnection *connection, GError **error);
+/* Cancels a running operation and waits, at most @grace_seconds, until
+ * every accepted call has been answered. */
+void lb_service_shutdown (LbService *self, guint grace_seconds);
 void lb_service_unexport (LbService *self);
 
 G_END_DECLS

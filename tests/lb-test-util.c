@@ -1,0 +1,1279 @@
+#include "config.h"
+
+#include "lb-test-util.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "machine-id.h"
+
+#ifndef LB_DAEMON_PATH
+#error "LB_DAEMON_PATH must be defined (the path of the build-tree license-backupd)"
+#endif
+
+#define POLL_MS 5
+
+/* The directory that holds every directory lb_test_make_tmp_dir() makes,
+ * and the reaper that removes it once this process is gone. Set once by
+ * lb_test_init(), never changed afterwards. */
+static char *tmp_root;
+static GSubprocess *reaper;
+
+/* Under tmp_root: one empty file per process, named by its pid, that the
+ * reaper kills if this process dies first. For the buses GTestDBus runs:
+ * its own watcher does not reliably kill them (GLib 2.74 leaks the
+ * watcher's pipe into later dbus-daemons). */
+#define KILL_LIST_DIR ".kill-on-exit"
+
+/* Run by /bin/sh as the reaper: says "ready" once it handles signals,
+ * then waits for the SIGTERM that PR_SET_PDEATHSIG sends when the test
+ * process ends (however it ends), kills the registered dbus-daemons,
+ * removes $1, and ends its process group (itself and its sleep). */
+#define REAPER_SCRIPT                                                                              \
+  "root=$1\n"                                                                                      \
+  "cleanup () {\n"                                                                                 \
+  "  for f in \"$root\"/" KILL_LIST_DIR "/*; do\n"                                                 \
+  "    pid=${f##*/}\n"                                                                             \
+  "    grep -q dbus-daemon \"/proc/$pid/cmdline\" 2>/dev/null && kill -9 \"$pid\"\n"               \
+  "  done\n"                                                                                       \
+  "  rm -rf -- \"$root\"\n"                                                                        \
+  "  trap '' TERM\n"                                                                               \
+  "  kill -TERM 0\n"                                                                               \
+  "  exit 0\n"                                                                                     \
+  "}\n"                                                                                            \
+  "trap cleanup TERM HUP INT\n"                                                                    \
+  "echo ready\n"                                                                                   \
+  "while :; do sleep 3600 & wait; done\n"
+
+/* Setup */
+
+/* Child setup for every process the harness spawns: die with the test
+ * process (by SIGKILL, a timeout or an abort), so that nothing outlives a
+ * crashed test. @user_data is the test process's pid. */
+static void
+die_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid () != (pid_t) GPOINTER_TO_INT (user_data))
+    _exit (1);
+}
+
+/* The reaper: in a session of its own, so that a timeout killing the
+ * test's process group spares it, and told by the kernel when the test
+ * process is gone. */
+static void
+reaper_setup (gpointer user_data)
+{
+  setsid ();
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+  if (getppid () != (pid_t) GPOINTER_TO_INT (user_data))
+    _exit (1);
+}
+
+static void
+start_reaper (void)
+{
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autoptr (GDataInputStream) out = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *kill_list = NULL;
+  g_autofree char *ready = NULL;
+
+  tmp_root = g_dir_make_tmp ("lb-test-XXXXXX", &error);
+  g_assert_no_error (error);
+  kill_list = g_build_filename (tmp_root, KILL_LIST_DIR, NULL);
+  g_assert_cmpint (g_mkdir (kill_list, 0700), ==, 0);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                        | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  g_subprocess_launcher_set_child_setup (launcher, reaper_setup,
+                                         GINT_TO_POINTER ((int) getpid ()), NULL);
+  reaper = g_subprocess_launcher_spawn (launcher, &error, "/bin/sh", "-c", REAPER_SCRIPT,
+                                        "lb-test-reaper", tmp_root, NULL);
+  g_assert_no_error (error);
+  if (reaper == NULL)
+    return;
+  /* Until it has set its trap, our death would kill it without cleanup. */
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (reaper));
+  ready = g_data_input_stream_read_line (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (ready, ==, "ready");
+}
+
+/* Registers @pid (a dbus-daemon) to be killed if this process dies, or
+ * unregisters it. */
+static void
+kill_on_exit (guint32 pid, gboolean add)
+{
+  g_autofree char *path = NULL;
+
+  if (tmp_root == NULL || pid == 0)
+    return;
+  path = g_strdup_printf ("%s/" KILL_LIST_DIR "/%u", tmp_root, pid);
+  if (add)
+    g_file_set_contents (path, "", 0, NULL);
+  else
+    g_unlink (path);
+}
+
+static void
+drop_message (const char *log_domain,
+              GLogLevelFlags log_level,
+              const char *message,
+              gpointer user_data)
+{
+}
+
+void
+lb_test_init (int *argc, char ***argv)
+{
+  g_test_init (argc, argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  /* GLib's debug messages (eight per test for the isolated directories)
+   * only with --verbose; the daemons' own go to their logs. */
+  if (!g_test_verbose ())
+    g_log_set_handler ("GLib", G_LOG_LEVEL_DEBUG, drop_message, NULL);
+  /* A failed check marks the test failed and goes on, so that its
+   * teardown still prints the daemons' logs and cleans up. Tests return
+   * early where going on makes no sense. */
+  g_test_set_nonfatal_assertions ();
+  start_reaper ();
+}
+
+char *
+lb_test_make_tmp_dir (const char *prefix)
+{
+  g_autofree char *tmpl = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (tmp_root == NULL)
+    {
+      char *dir = g_dir_make_tmp ("lb-test-XXXXXX", &error);
+      g_assert_no_error (error);
+      return dir;
+    }
+  tmpl = g_strdup_printf ("%s/%s-XXXXXX", tmp_root, prefix);
+  if (g_mkdtemp_full (tmpl, 0700) == NULL)
+    g_error ("Cannot create a directory in %s: %s", tmp_root, g_strerror (errno));
+  return g_steal_pointer (&tmpl);
+}
+
+void
+lb_test_rm_rf (const char *path)
+{
+  g_autoptr (GDir) dir = NULL;
+  const char *name;
+
+  if (path == NULL)
+    return;
+  dir = g_dir_open (path, 0, NULL);
+  if (dir != NULL)
+    {
+      while ((name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+
+          if (g_file_test (child, G_FILE_TEST_IS_DIR)
+              && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+            lb_test_rm_rf (child);
+          else
+            g_unlink (child);
+        }
+    }
+  g_rmdir (path);
+}
+
+static char *
+read_file_or_empty (const char *path)
+{
+  char *contents = NULL;
+
+  if (!g_file_get_contents (path, &contents, NULL, NULL))
+    return g_strdup ("");
+  return contents;
+}
+
+/* Main-loop waits */
+
+static gboolean
+wake_up (gpointer user_data)
+{
+  return G_SOURCE_REMOVE;
+}
+
+gboolean
+lb_test_wait_until (LbTestCondition condition, gpointer user_data, guint timeout_ms)
+{
+  g_autoptr (GMainContext) context = g_main_context_ref_thread_default ();
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+
+  while (!condition (user_data))
+    {
+      gint64 now = g_get_monotonic_time ();
+      g_autoptr (GSource) source = NULL;
+
+      if (now >= deadline)
+        return FALSE;
+      source = g_timeout_source_new ((guint) MIN (POLL_MS, (deadline - now + 999) / 1000));
+      g_source_set_callback (source, wake_up, NULL, NULL);
+      g_source_attach (source, context);
+      g_main_context_iteration (context, TRUE);
+      g_source_destroy (source);
+    }
+  return TRUE;
+}
+
+static gboolean
+never (gpointer user_data)
+{
+  return FALSE;
+}
+
+void
+lb_test_run_for (guint ms)
+{
+  lb_test_wait_until (never, NULL, ms);
+}
+
+/* Buses */
+
+struct _LbTestBus
+{
+  GMainContext *context;
+  GTestDBus *test_dbus;     /* either this */
+  guint32 test_dbus_pid;
+  GSubprocess *dbus_daemon; /* or this */
+  gboolean dbus_daemon_exited;
+  char *dir;
+  char *address;
+  GDBusConnection *connection;
+};
+
+#define LARGE_MESSAGES_CONFIG                                                                      \
+  "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"           \
+  " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"                            \
+  "<busconfig>\n"                                                                                  \
+  "  <type>session</type>\n"                                                                       \
+  "  <listen>unix:dir=%s</listen>\n"                                                               \
+  "  <auth>EXTERNAL</auth>\n"                                                                      \
+  "  <policy context=\"default\">\n"                                                               \
+  "    <allow send_destination=\"*\" eavesdrop=\"true\"/>\n"                                       \
+  "    <allow eavesdrop=\"true\"/>\n"                                                              \
+  "    <allow own=\"*\"/>\n"                                                                       \
+  "  </policy>\n"                                                                                  \
+  "  <limit name=\"max_message_size\">268435456</limit>\n"                                         \
+  "  <limit name=\"max_incoming_bytes\">1000000000</limit>\n"                                      \
+  "  <limit name=\"max_outgoing_bytes\">1000000000</limit>\n"                                      \
+  "</busconfig>\n"
+
+static void
+dbus_daemon_exited_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  gboolean *exited = user_data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  *exited = TRUE;
+}
+
+/* Spawns dbus-daemon with @args and @envp (NULL: ours) and reads the
+ * address it prints. */
+static gboolean
+spawn_dbus_daemon (LbTestBus *bus, const char *const *args, const char *const *envp)
+{
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autoptr (GDataInputStream) out = NULL;
+  g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *program = g_find_program_in_path ("dbus-daemon");
+
+  if (program == NULL)
+    {
+      g_test_fail_printf ("dbus-daemon is not in PATH");
+      return FALSE;
+    }
+  g_ptr_array_add (argv, g_steal_pointer (&program));
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (args[i]));
+  g_ptr_array_add (argv, g_strdup ("--nofork"));
+  g_ptr_array_add (argv, g_strdup ("--print-address=1"));
+  g_ptr_array_add (argv, NULL);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  if (envp != NULL)
+    g_subprocess_launcher_set_environ (launcher, (char **) envp);
+  g_subprocess_launcher_set_cwd (launcher, bus->dir);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent,
+                                         GINT_TO_POINTER ((int) getpid ()), NULL);
+  bus->dbus_daemon = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata,
+                                                   &error);
+  g_assert_no_error (error);
+  if (bus->dbus_daemon == NULL)
+    return FALSE;
+  g_subprocess_wait_async (bus->dbus_daemon, NULL, dbus_daemon_exited_cb,
+                           &bus->dbus_daemon_exited);
+
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (bus->dbus_daemon));
+  bus->address = g_data_input_stream_read_line (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  if (bus->address == NULL || bus->address[0] == '\0')
+    {
+      g_test_fail_printf ("dbus-daemon exited without printing its address");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static LbTestBus *
+bus_new_internal (void)
+{
+  LbTestBus *bus = g_new0 (LbTestBus, 1);
+
+  bus->context = g_main_context_new ();
+  g_main_context_push_thread_default (bus->context);
+  bus->dir = lb_test_make_tmp_dir ("bus");
+  return bus;
+}
+
+static gboolean
+bus_connect (LbTestBus *bus)
+{
+  g_autoptr (GError) error = NULL;
+
+  bus->connection = lb_test_bus_connect (bus, &error);
+  g_assert_no_error (error);
+  return bus->connection != NULL;
+}
+
+/* The pid of the bus daemon itself. */
+static guint32
+bus_daemon_pid (LbTestBus *bus)
+{
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GError) error = NULL;
+  guint32 pid = 0;
+
+  reply = g_dbus_connection_call_sync (bus->connection, "org.freedesktop.DBus",
+                                       "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                       "GetConnectionUnixProcessID",
+                                       g_variant_new ("(s)", "org.freedesktop.DBus"),
+                                       G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL,
+                                       &error);
+  if (reply != NULL)
+    g_variant_get (reply, "(u)", &pid);
+  else
+    g_test_message ("cannot find the bus daemon's pid: %s", error->message);
+  return pid;
+}
+
+LbTestBus *
+lb_test_bus_new (LbTestBusFlags flags)
+{
+  LbTestBus *bus = bus_new_internal ();
+
+  if (flags & LB_TEST_BUS_LARGE_MESSAGES)
+    {
+      g_autofree char *config_path = g_build_filename (bus->dir, "bus.conf", NULL);
+      g_autofree char *config = g_strdup_printf (LARGE_MESSAGES_CONFIG, bus->dir);
+      g_autofree char *config_arg = g_strdup_printf ("--config-file=%s", config_path);
+      const char *args[] = { config_arg, NULL };
+      g_autoptr (GError) error = NULL;
+
+      g_file_set_contents (config_path, config, -1, &error);
+      g_assert_no_error (error);
+      spawn_dbus_daemon (bus, args, NULL);
+    }
+  else
+    {
+      bus->test_dbus = g_test_dbus_new (G_TEST_DBUS_NONE);
+      g_test_dbus_up (bus->test_dbus);
+      bus->address = g_strdup (g_test_dbus_get_bus_address (bus->test_dbus));
+    }
+  if (bus->address != NULL && bus_connect (bus) && bus->test_dbus != NULL)
+    {
+      bus->test_dbus_pid = bus_daemon_pid (bus);
+      kill_on_exit (bus->test_dbus_pid, TRUE);
+    }
+  return bus;
+}
+
+LbTestBus *
+lb_test_bus_new_session (const char *const *envp)
+{
+  LbTestBus *bus = bus_new_internal ();
+  const char *args[] = { "--session", NULL };
+
+  if (spawn_dbus_daemon (bus, args, envp))
+    bus_connect (bus);
+  return bus;
+}
+
+static gboolean
+flag_is_set (gpointer user_data)
+{
+  return *(gboolean *) user_data;
+}
+
+void
+lb_test_bus_free (LbTestBus *bus)
+{
+  if (bus == NULL)
+    return;
+  if (bus->connection != NULL)
+    g_dbus_connection_close_sync (bus->connection, NULL, NULL);
+  g_clear_object (&bus->connection);
+  if (bus->test_dbus != NULL)
+    {
+      g_test_dbus_down (bus->test_dbus);
+      g_clear_object (&bus->test_dbus);
+      kill_on_exit (bus->test_dbus_pid, FALSE);
+    }
+  if (bus->dbus_daemon != NULL)
+    {
+      if (!bus->dbus_daemon_exited)
+        g_subprocess_send_signal (bus->dbus_daemon, SIGTERM);
+      if (!lb_test_wait_until (flag_is_set, &bus->dbus_daemon_exited, LB_TEST_TIMEOUT_MS))
+        {
+          g_subprocess_force_exit (bus->dbus_daemon);
+          lb_test_wait_until (flag_is_set, &bus->dbus_daemon_exited, LB_TEST_TIMEOUT_MS);
+        }
+      /* The callback must have run before its flag goes away. */
+      if (bus->dbus_daemon_exited)
+        g_clear_object (&bus->dbus_daemon);
+    }
+  g_main_context_pop_thread_default (bus->context);
+  g_main_context_unref (bus->context);
+  lb_test_rm_rf (bus->dir);
+  g_free (bus->dir);
+  g_free (bus->address);
+  if (bus->dbus_daemon == NULL)
+    g_free (bus);
+}
+
+const char *
+lb_test_bus_get_address (LbTestBus *bus)
+{
+  return bus->address;
+}
+
+GDBusConnection *
+lb_test_bus_get_connection (LbTestBus *bus)
+{
+  return bus->connection;
+}
+
+GDBusConnection *
+lb_test_bus_connect (LbTestBus *bus, GError **error)
+{
+  GDBusConnectionFlags flags = G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
+                               | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION;
+
+  return g_dbus_connection_new_for_address_sync (bus->address, flags, NULL, NULL, error);
+}
+
+guint32
+lb_test_bus_get_owner_pid (LbTestBus *bus)
+{
+  g_autoptr (GVariant) reply = NULL;
+  guint32 pid = 0;
+
+  if (bus->connection == NULL)
+    return 0;
+  reply = g_dbus_connection_call_sync (bus->connection, "org.freedesktop.DBus",
+                                       "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                       "GetConnectionUnixProcessID",
+                                       g_variant_new ("(s)", LB_TEST_BUS_NAME),
+                                       G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL,
+                                       NULL);
+  if (reply != NULL)
+    g_variant_get (reply, "(u)", &pid);
+  return pid;
+}
+
+static gboolean
+bus_has_no_owner (gpointer user_data)
+{
+  return lb_test_bus_get_owner_pid (user_data) == 0;
+}
+
+gboolean
+lb_test_bus_wait_no_owner (LbTestBus *bus, guint timeout_ms)
+{
+  return lb_test_wait_until (bus_has_no_owner, bus, timeout_ms);
+}
+
+LbDBusStore *
+lb_test_bus_store_proxy (LbTestBus *bus)
+{
+  g_autoptr (GError) error = NULL;
+  LbDBusStore *proxy;
+
+  proxy = lb_dbus_store_proxy_new_sync (bus->connection, G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START,
+                                        LB_TEST_BUS_NAME, LB_TEST_OBJECT_PATH, NULL, &error);
+  g_assert_no_error (error);
+  return proxy;
+}
+
+LbDBusManager *
+lb_test_bus_manager_proxy (LbTestBus *bus)
+{
+  g_autoptr (GError) error = NULL;
+  LbDBusManager *proxy;
+
+  proxy = lb_dbus_manager_proxy_new_sync (bus->connection, G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START,
+                                          LB_TEST_BUS_NAME, LB_TEST_OBJECT_PATH, NULL, &error);
+  g_assert_no_error (error);
+  return proxy;
+}
+
+GVariant *
+lb_test_bus_get_property (LbTestBus *bus,
+                          const char *interface_name,
+                          const char *property_name,
+                          GError **error)
+{
+  g_autoptr (GVariant) reply = NULL;
+  GVariant *value = NULL;
+
+  reply = g_dbus_connection_call_sync (bus->connection, LB_TEST_BUS_NAME, LB_TEST_OBJECT_PATH,
+                                       "org.freedesktop.DBus.Properties", "Get",
+                                       g_variant_new ("(ss)", interface_name, property_name),
+                                       G_VARIANT_TYPE ("(v)"),
+                                       G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, error);
+  if (reply == NULL)
+    return NULL;
+  g_variant_get (reply, "(v)", &value);
+  return value;
+}
+
+gboolean
+lb_test_bus_set_property (LbTestBus *bus,
+                          const char *interface_name,
+                          const char *property_name,
+                          GVariant *value,
+                          GError **error)
+{
+  g_autoptr (GVariant) reply = NULL;
+
+  reply = g_dbus_connection_call_sync (bus->connection, LB_TEST_BUS_NAME, LB_TEST_OBJECT_PATH,
+                                       "org.freedesktop.DBus.Properties", "Set",
+                                       g_variant_new ("(ssv)", interface_name, property_name,
+                                                      value),
+                                       G_VARIANT_TYPE_UNIT, G_DBUS_CALL_FLAGS_NO_AUTO_START, -1,
+                                       NULL, error);
+  return reply != NULL;
+}
+
+guint
+lb_test_bus_get_license_count (LbTestBus *bus)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) value = NULL;
+
+  value = lb_test_bus_get_property (bus, LB_TEST_STORE_IFACE, "LicenseCount", &error);
+  g_assert_no_error (error);
+  if (value == NULL)
+    return G_MAXUINT;
+  g_assert_true (g_variant_is_of_type (value, G_VARIANT_TYPE_UINT32));
+  if (!g_variant_is_of_type (value, G_VARIANT_TYPE_UINT32))
+    return G_MAXUINT;
+  return g_variant_get_uint32 (value);
+}
+
+/* Machines and daemons */
+
+struct _LbTestMachine
+{
+  LbTestBus *bus; /* not owned */
+  char *name;
+  char *root;
+  char *data_home;
+  char *home;
+  char *store_dir;
+  char *machine_id;
+  char *machine_id_file;
+  char *app_id;
+  GPtrArray *daemons; /* of LbTestDaemon, oldest first */
+};
+
+struct _LbTestDaemon
+{
+  LbTestMachine *machine; /* not owned */
+  guint number;
+  LbTestDaemonOptions options; /* strings owned */
+  GSubprocess *process;
+  GPid pid;
+  char *log_path;
+  gint64 start_time;
+  gboolean exited;
+  gint64 exit_time;
+  int exit_status;
+  int term_signal;
+};
+
+static void
+daemon_free (LbTestDaemon *daemon)
+{
+  if (daemon == NULL)
+    return;
+  lb_test_daemon_kill (daemon);
+  if (!daemon->exited)
+    {
+      /* Its wait callback still points at it: leak it rather than crash. */
+      g_printerr ("license-backupd (pid %d) would not die\n", (int) daemon->pid);
+      return;
+    }
+  g_clear_object (&daemon->process);
+  g_free ((char *) daemon->options.fault);
+  g_strfreev ((char **) daemon->options.extra_args);
+  g_free (daemon->log_path);
+  g_free (daemon);
+}
+
+LbTestMachine *
+lb_test_machine_new (LbTestBus *bus, const char *name)
+{
+  LbTestMachine *machine = g_new0 (LbTestMachine, 1);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GString) id = g_string_new (NULL);
+
+  machine->bus = bus;
+  machine->name = g_strdup (name);
+  machine->root = lb_test_make_tmp_dir (name);
+  machine->data_home = g_build_filename (machine->root, "data", NULL);
+  machine->home = g_build_filename (machine->root, "home", NULL);
+  machine->store_dir = g_build_filename (machine->data_home, "license-backup", NULL);
+  machine->machine_id_file = g_build_filename (machine->root, "machine-id", NULL);
+  machine->daemons = g_ptr_array_new_with_free_func ((GDestroyNotify) daemon_free);
+  g_assert_cmpint (g_mkdir (machine->data_home, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir (machine->home, 0700), ==, 0);
+
+  for (guint i = 0; i < 32; i++)
+    g_string_append_c (id, "0123456789abcdef"[g_test_rand_int_range (0, 16)]);
+  machine->machine_id = g_string_free (g_steal_pointer (&id), FALSE);
+  lb_test_machine_write_machine_id_file (machine, machine->machine_id);
+  machine->app_id = lb_machine_app_id (machine->machine_id, &error);
+  g_assert_no_error (error);
+  return machine;
+}
+
+static void
+print_daemon_log (LbTestDaemon *daemon)
+{
+  g_autofree char *log = lb_test_daemon_read_log (daemon);
+
+  g_printerr ("---- license-backupd #%u on machine %s (pid %d): %s ----\n%s%s---- end ----\n",
+              daemon->number, daemon->machine->name, (int) daemon->pid, daemon->log_path, log,
+              log[0] != '\0' && !g_str_has_suffix (log, "\n") ? "\n" : "");
+}
+
+void
+lb_test_machine_free (LbTestMachine *machine)
+{
+  if (machine == NULL)
+    return;
+  for (guint i = 0; i < machine->daemons->len; i++)
+    lb_test_daemon_kill (machine->daemons->pdata[i]);
+  if (g_test_failed ())
+    for (guint i = 0; i < machine->daemons->len; i++)
+      print_daemon_log (machine->daemons->pdata[i]);
+  g_ptr_array_unref (machine->daemons);
+  lb_test_rm_rf (machine->root);
+  g_free (machine->name);
+  g_free (machine->root);
+  g_free (machine->data_home);
+  g_free (machine->home);
+  g_free (machine->store_dir);
+  g_free (machine->machine_id);
+  g_free (machine->machine_id_file);
+  g_free (machine->app_id);
+  g_free (machine);
+}
+
+const char *
+lb_test_machine_get_name (LbTestMachine *machine)
+{
+  return machine->name;
+}
+
+const char *
+lb_test_machine_get_root (LbTestMachine *machine)
+{
+  return machine->root;
+}
+
+const char *
+lb_test_machine_get_data_home (LbTestMachine *machine)
+{
+  return machine->data_home;
+}
+
+const char *
+lb_test_machine_get_store_dir (LbTestMachine *machine)
+{
+  return machine->store_dir;
+}
+
+const char *
+lb_test_machine_get_machine_id (LbTestMachine *machine)
+{
+  return machine->machine_id;
+}
+
+const char *
+lb_test_machine_get_machine_id_file (LbTestMachine *machine)
+{
+  return machine->machine_id_file;
+}
+
+const char *
+lb_test_machine_get_app_id (LbTestMachine *machine)
+{
+  return machine->app_id;
+}
+
+void
+lb_test_machine_write_machine_id_file (LbTestMachine *machine, const char *contents)
+{
+  g_autofree char *data = g_strdup_printf ("%s\n", contents);
+  g_autoptr (GError) error = NULL;
+
+  g_file_set_contents (machine->machine_id_file, data, -1, &error);
+  g_assert_no_error (error);
+}
+
+static void
+daemon_exited_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  LbTestDaemon *daemon = user_data;
+  GSubprocess *process = G_SUBPROCESS (source);
+
+  g_subprocess_wait_finish (process, result, NULL);
+  daemon->exited = TRUE;
+  daemon->exit_time = g_get_monotonic_time ();
+  if (g_subprocess_get_if_exited (process))
+    {
+      daemon->exit_status = g_subprocess_get_exit_status (process);
+      daemon->term_signal = 0;
+    }
+  else
+    {
+      daemon->exit_status = -1;
+      daemon->term_signal = g_subprocess_get_if_signaled (process)
+                                ? g_subprocess_get_term_sig (process)
+                                : 0;
+    }
+}
+
+/* The environment of a daemon: nothing but what the service needs, so that
+ * it cannot depend on the tester's session. Sanitizer settings pass, as
+ * they change no behaviour. */
+static GPtrArray *
+daemon_environ (LbTestMachine *machine, const char *fault)
+{
+  GPtrArray *env = g_ptr_array_new_with_free_func (g_free);
+  const char *const passthrough[] = { "ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS",
+                                      "TSAN_OPTIONS", NULL };
+
+  g_ptr_array_add (env, g_strdup_printf ("DBUS_SESSION_BUS_ADDRESS=%s",
+                                         lb_test_bus_get_address (machine->bus)));
+  g_ptr_array_add (env, g_strdup_printf ("XDG_DATA_HOME=%s", machine->data_home));
+  g_ptr_array_add (env, g_strdup_printf ("HOME=%s", machine->home));
+  if (fault != NULL)
+    g_ptr_array_add (env, g_strdup_printf ("LB_FAULT=%s", fault));
+  for (guint i = 0; passthrough[i] != NULL; i++)
+    if (g_getenv (passthrough[i]) != NULL)
+      g_ptr_array_add (env, g_strdup_printf ("%s=%s", passthrough[i], g_getenv (passthrough[i])));
+  g_ptr_array_add (env, NULL);
+  return env;
+}
+
+const char *
+lb_test_get_daemon_path (void)
+{
+  const char *path = g_getenv ("LB_DAEMON_PATH");
+
+  return path != NULL && path[0] != '\0' ? path : LB_DAEMON_PATH;
+}
+
+LbTestDaemon *
+lb_test_machine_start_daemon (LbTestMachine *machine, const LbTestDaemonOptions *options)
+{
+  static const LbTestDaemonOptions defaults = { 0 };
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) env = NULL;
+  g_autoptr (GError) error = NULL;
+  LbTestDaemon *daemon;
+
+  if (options == NULL)
+    options = &defaults;
+
+  daemon = g_new0 (LbTestDaemon, 1);
+  daemon->machine = machine;
+  daemon->number = machine->daemons->len + 1;
+  daemon->options.idle_timeout = options->idle_timeout;
+  daemon->options.flags = options->flags;
+  daemon->options.fault = g_strdup (options->fault);
+  daemon->options.extra_args = (const char *const *) g_strdupv ((char **) options->extra_args);
+  daemon->log_path = g_strdup_printf ("%s/daemon-%u.log", machine->root, daemon->number);
+  g_ptr_array_add (machine->daemons, daemon);
+
+  g_ptr_array_add (argv, g_strdup (lb_test_get_daemon_path ()));
+  g_ptr_array_add (argv, g_strdup ("--machine-id-file"));
+  g_ptr_array_add (argv, g_strdup (machine->machine_id_file));
+  g_ptr_array_add (argv, g_strdup ("--idle-timeout"));
+  g_ptr_array_add (argv, g_strdup_printf ("%u", options->idle_timeout));
+  if (options->flags & LB_TEST_DAEMON_REPLACE)
+    g_ptr_array_add (argv, g_strdup ("--replace"));
+  if (!(options->flags & LB_TEST_DAEMON_QUIET))
+    g_ptr_array_add (argv, g_strdup ("--verbose"));
+  for (guint i = 0; options->extra_args != NULL && options->extra_args[i] != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (options->extra_args[i]));
+  g_ptr_array_add (argv, NULL);
+  env = daemon_environ (machine, options->fault);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_subprocess_launcher_set_environ (launcher, (char **) env->pdata);
+  g_subprocess_launcher_set_cwd (launcher, machine->root);
+  g_subprocess_launcher_set_stdout_file_path (launcher, daemon->log_path);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent,
+                                         GINT_TO_POINTER ((int) getpid ()), NULL);
+  daemon->start_time = g_get_monotonic_time ();
+  daemon->process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata,
+                                                 &error);
+  g_assert_no_error (error);
+  if (daemon->process == NULL)
+    {
+      daemon->exited = TRUE;
+      daemon->exit_status = -1;
+      return NULL;
+    }
+  daemon->pid = (GPid) g_ascii_strtoll (g_subprocess_get_identifier (daemon->process), NULL, 10);
+  g_subprocess_wait_async (daemon->process, NULL, daemon_exited_cb, daemon);
+
+  if (!(options->flags & LB_TEST_DAEMON_NO_WAIT))
+    {
+      if (!lb_test_daemon_wait_owner (daemon, LB_TEST_TIMEOUT_MS))
+        {
+          if (daemon->exited)
+            g_test_fail_printf ("license-backupd #%u exited (status %d, signal %d) before owning "
+                                "%s",
+                                daemon->number, daemon->exit_status, daemon->term_signal,
+                                LB_TEST_BUS_NAME);
+          else
+            g_test_fail_printf ("license-backupd #%u did not own %s within %d ms",
+                                daemon->number, LB_TEST_BUS_NAME, LB_TEST_TIMEOUT_MS);
+          return NULL;
+        }
+    }
+  return daemon;
+}
+
+LbTestDaemon *
+lb_test_machine_get_daemon (LbTestMachine *machine)
+{
+  if (machine->daemons->len == 0)
+    return NULL;
+  return machine->daemons->pdata[machine->daemons->len - 1];
+}
+
+void
+lb_test_machine_stop_daemon (LbTestMachine *machine)
+{
+  LbTestDaemon *daemon = lb_test_machine_get_daemon (machine);
+
+  g_assert_nonnull (daemon);
+  if (daemon != NULL)
+    lb_test_daemon_stop (daemon, SIGTERM);
+}
+
+LbTestDaemon *
+lb_test_machine_restart_daemon (LbTestMachine *machine)
+{
+  LbTestDaemon *old = lb_test_machine_get_daemon (machine);
+  LbTestDaemonOptions options;
+
+  g_assert_nonnull (old);
+  if (old == NULL)
+    return NULL;
+  lb_test_daemon_stop (old, SIGTERM);
+  /* The copy points at the old daemon's strings, which live as long as the
+   * machine. */
+  options = old->options;
+  return lb_test_machine_start_daemon (machine, &options);
+}
+
+GPid
+lb_test_daemon_get_pid (LbTestDaemon *daemon)
+{
+  return daemon->pid;
+}
+
+const char *
+lb_test_daemon_get_log_path (LbTestDaemon *daemon)
+{
+  return daemon->log_path;
+}
+
+char *
+lb_test_daemon_read_log (LbTestDaemon *daemon)
+{
+  return read_file_or_empty (daemon->log_path);
+}
+
+gboolean
+lb_test_daemon_is_running (LbTestDaemon *daemon)
+{
+  g_autoptr (GMainContext) context = g_main_context_ref_thread_default ();
+
+  while (g_main_context_iteration (context, FALSE))
+    ;
+  return !daemon->exited;
+}
+
+typedef struct
+{
+  LbTestDaemon *daemon;
+  gboolean owns;
+} OwnerWait;
+
+static gboolean
+daemon_owns_or_exited (gpointer user_data)
+{
+  OwnerWait *wait = user_data;
+
+  if (wait->daemon->exited)
+    return TRUE;
+  wait->owns = lb_test_bus_get_owner_pid (wait->daemon->machine->bus)
+               == (guint32) wait->daemon->pid;
+  return wait->owns;
+}
+
+gboolean
+lb_test_daemon_wait_owner (LbTestDaemon *daemon, guint timeout_ms)
+{
+  OwnerWait wait = { daemon, FALSE };
+
+  lb_test_wait_until (daemon_owns_or_exited, &wait, timeout_ms);
+  return wait.owns && !daemon->exited;
+}
+
+static gboolean
+daemon_exited (gpointer user_data)
+{
+  return ((LbTestDaemon *) user_data)->exited;
+}
+
+gboolean
+lb_test_daemon_wait_exit (LbTestDaemon *daemon, guint timeout_ms)
+{
+  return lb_test_wait_until (daemon_exited, daemon, timeout_ms);
+}
+
+int
+lb_test_daemon_get_exit_status (LbTestDaemon *daemon)
+{
+  g_assert_true (daemon->exited);
+  return daemon->exit_status;
+}
+
+int
+lb_test_daemon_get_term_signal (LbTestDaemon *daemon)
+{
+  g_assert_true (daemon->exited);
+  return daemon->term_signal;
+}
+
+gint64
+lb_test_daemon_get_start_time (LbTestDaemon *daemon)
+{
+  return daemon->start_time;
+}
+
+gint64
+lb_test_daemon_get_exit_time (LbTestDaemon *daemon)
+{
+  return daemon->exited ? daemon->exit_time : 0;
+}
+
+static gboolean
+daemon_released_name (gpointer user_data)
+{
+  LbTestDaemon *daemon = user_data;
+
+  return lb_test_bus_get_owner_pid (daemon->machine->bus) != (guint32) daemon->pid;
+}
+
+void
+lb_test_daemon_stop (LbTestDaemon *daemon, int signum)
+{
+  g_assert_nonnull (daemon);
+  if (daemon == NULL)
+    return;
+  if (!lb_test_daemon_is_running (daemon))
+    {
+      g_test_fail_printf ("license-backupd #%u had already exited (status %d, signal %d) when "
+                          "it was to be stopped",
+                          daemon->number, daemon->exit_status, daemon->term_signal);
+      return;
+    }
+  g_subprocess_send_signal (daemon->process, signum);
+  lb_test_assert_daemon_exited (daemon, 0);
+  g_assert_true (lb_test_wait_until (daemon_released_name, daemon, LB_TEST_TIMEOUT_MS));
+}
+
+void
+lb_test_daemon_kill (LbTestDaemon *daemon)
+{
+  if (daemon == NULL || daemon->process == NULL || lb_test_daemon_is_running (daemon) == FALSE)
+    return;
+  g_subprocess_force_exit (daemon->process);
+  lb_test_daemon_wait_exit (daemon, LB_TEST_TIMEOUT_MS);
+}
+
+void
+lb_test_assert_daemon_exited_impl (const char *file,
+                                   int line,
+                                   const char *func,
+                                   LbTestDaemon *daemon,
+                                   int status)
+{
+  g_autofree char *msg = NULL;
+
+  if (daemon == NULL)
+    msg = g_strdup ("no daemon to check");
+  else if (!lb_test_daemon_wait_exit (daemon, LB_TEST_TIMEOUT_MS))
+    msg = g_strdup_printf ("license-backupd #%u still runs after %d ms; expected it to exit "
+                           "with status %d",
+                           daemon->number, LB_TEST_TIMEOUT_MS, status);
+  else if (daemon->term_signal != 0)
+    msg = g_strdup_printf ("license-backupd #%u was killed by signal %d (%s); expected exit "
+                           "status %d",
+                           daemon->number, daemon->term_signal, g_strsignal (daemon->term_signal),
+                           status);
+  else if (daemon->exit_status != status)
+    msg = g_strdup_printf ("license-backupd #%u exited with status %d; expected %d",
+                           daemon->number, daemon->exit_status, status);
+  if (msg != NULL)
+    g_assertion_message (G_LOG_DOMAIN, file, line, func, msg);
+}
+
+/* Errors */
+
+void
+lb_test_assert_error_name_impl (const char *file,
+                                int line,
+                                const char *func,
+                                const GError *error,
+                                const char *name)
+{
+  g_autofree char *expected = NULL;
+  g_autofree char *remote = NULL;
+  g_autofree char *msg = NULL;
+
+  expected = strchr (name, '.') != NULL ? g_strdup (name)
+                                        : g_strconcat (LB_TEST_ERROR_PREFIX, name, NULL);
+  if (error == NULL)
+    msg = g_strdup_printf ("expected the D-Bus error %s, but the call succeeded", expected);
+  else if ((remote = g_dbus_error_get_remote_error (error)) == NULL)
+    msg = g_strdup_printf ("expected the D-Bus error %s, got the local error %s #%d: %s",
+                           expected, g_quark_to_string (error->domain), error->code,
+                           error->message);
+  else if (!g_str_equal (remote, expected))
+    msg = g_strdup_printf ("expected the D-Bus error %s, got %s: %s", expected, remote,
+                           error->message);
+  else
+    {
+      g_autoptr (GError) copy = g_error_copy (error);
+
+      g_dbus_error_strip_remote_error (copy);
+      if (copy->message[0] == '\0')
+        msg = g_strdup_printf ("the D-Bus error %s has an empty message", expected);
+    }
+  if (msg != NULL)
+    g_assertion_message (G_LOG_DOMAIN, file, line, func, msg);
+}
+
+/* Signals */
+
+typedef struct
+{
+  char *member;
+  GVariant *parameters;
+} QueuedSignal;
+
+static void
+queued_signal_free (QueuedSignal *signal)
+{
+  g_free (signal->member);
+  g_variant_unref (signal->parameters);
+  g_free (signal);
+}
+
+struct _LbTestSignalQueue
+{
+  GDBusConnection *connection;
+  guint subscription;
+  GQueue signals;
+};
+
+static void
+on_signal (GDBusConnection *connection,
+           const char *sender_name,
+           const char *object_path,
+           const char *interface_name,
+           const char *signal_name,
+           GVariant *parameters,
+           gpointer user_data)
+{
+  LbTestSignalQueue *queue = user_data;
+  QueuedSignal *signal = g_new0 (QueuedSignal, 1);
+
+  signal->member = g_strdup (signal_name);
+  signal->parameters = g_variant_ref (parameters);
+  g_queue_push_tail (&queue->signals, signal);
+}
+
+static LbTestSignalQueue *
+signal_queue_new_full (GDBusConnection *connection,
+                       const char *sender,
+                       const char *interface_name,
+                       const char *member,
+                       const char *object_path,
+                       const char *arg0)
+{
+  LbTestSignalQueue *queue = g_new0 (LbTestSignalQueue, 1);
+  g_autoptr (GVariant) reply = NULL;
+
+  queue->connection = g_object_ref (connection);
+  g_queue_init (&queue->signals);
+  queue->subscription = g_dbus_connection_signal_subscribe (connection, sender, interface_name,
+                                                            member, object_path, arg0,
+                                                            G_DBUS_SIGNAL_FLAGS_NONE, on_signal,
+                                                            queue, NULL);
+  /* The bus has the match rule once a round trip has gone through it. */
+  reply = g_dbus_connection_call_sync (connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus.Peer", "Ping", NULL, NULL,
+                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  return queue;
+}
+
+LbTestSignalQueue *
+lb_test_signal_queue_new (GDBusConnection *connection,
+                          const char *sender,
+                          const char *interface_name,
+                          const char *member,
+                          const char *object_path)
+{
+  return signal_queue_new_full (connection, sender, interface_name, member, object_path, NULL);
+}
+
+void
+lb_test_signal_queue_free (LbTestSignalQueue *queue)
+{
+  if (queue == NULL)
+    return;
+  g_dbus_connection_signal_unsubscribe (queue->connection, queue->subscription);
+  g_queue_clear_full (&queue->signals, (GDestroyNotify) queued_signal_free);
+  g_object_unref (queue->connection);
+  g_free (queue);
+}
+
+guint
+lb_test_signal_queue_get_length (LbTestSignalQueue *queue)
+{
+  return g_queue_get_length (&queue->signals);
+}
+
+static gboolean
+queue_not_empty (gpointer user_data)
+{
+  return !g_queue_is_empty (&((LbTestSignalQueue *) user_data)->signals);
+}
+
+GVariant *
+lb_test_signal_queue_pop (LbTestSignalQueue *queue, guint timeout_ms, char **member)
+{
+  QueuedSignal *signal;
+  GVariant *parameters;
+
+  if (!lb_test_wait_until (queue_not_empty, queue, timeout_ms))
+    return NULL;
+  signal = g_queue_pop_head (&queue->signals);
+  parameters = g_variant_ref (signal->parameters);
+  if (member != NULL)
+    *member = g_strdup (signal->member);
+  queued_signal_free (signal);
+  return parameters;
+}
+
+LbTestSignalQueue *
+lb_test_properties_changed_queue_new (LbTestBus *bus, const char *interface_name)
+{
+  return signal_queue_new_full (bus->connection, NULL, "org.freedesktop.DBus.Properties",
+                                "PropertiesChanged", LB_TEST_OBJECT_PATH, interface_name);
+}
+
+GVariant *
+lb_test_wait_property_changed (LbTestSignalQueue *queue,
+                               const char *property_name,
+                               guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+
+  for (;;)
+    {
+      gint64 left = deadline - g_get_monotonic_time ();
+      g_autoptr (GVariant) params = NULL;
+      g_autoptr (GVariant) changed = NULL;
+      GVariant *value;
+
+      params = lb_test_signal_queue_pop (queue, (guint) MAX (left / 1000, 0), NULL);
+      if (params == NULL)
+        return NULL;
+      if (!g_variant_is_of_type (params, G_VARIANT_TYPE ("(sa{sv}as)")))
+        continue;
+      changed = g_variant_get_child_value (params, 1);
+      value = g_variant_lookup_value (changed, property_name, NULL);
+      if (value != NULL)
+        return value;
+    }
+}
+
+/* Licenses */
+
+GVariant *
+lb_test_blob_new (gsize size, guint8 seed)
+{
+  guint8 *data = g_malloc (size);
+  g_autoptr (GBytes) bytes = NULL;
+
+  for (gsize i = 0; i < size; i++)
+    data[i] = (guint8) ((i * 131 + seed) % 251);
+  bytes = g_bytes_new_take (data, size);
+  return g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING, bytes, TRUE);
+}
+
+GVariant *
+lb_test_vardict_new (const char *first_key, ...)
+{
+  GVariantBuilder builder;
+  va_list ap;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+  va_start (ap, first_key);
+  for (const char *key = first_key; key != NULL; key = va_arg (ap, const char *))
+    g_variant_builder_add (&builder, "{sv}", key, va_arg (ap, GVariant *));
+  va_end (ap);
+  return g_variant_builder_end (&builder);
+}
+
+GVariant *
+lb_test_vardict_lookup (GVariant *dict, const char *key)
+{
+  return g_variant_lookup_value (dict, key, NULL);
+}

@@ -1,0 +1,304 @@
+/* lb-test-util: a harness for testing license-backupd on private buses.
+ *
+ * The pieces, from the bottom up:
+ *
+ *  - lb_test_init(): g_test_init() with isolated directories and non-fatal
+ *    assertions, so that a failed check still reaches the fixture's teardown
+ *    (which prints the daemons' logs and cleans up). It also starts a reaper
+ *    that, when the test process ends, even by a crash or a timeout's
+ *    SIGKILL, kills the buses and removes every directory made by
+ *    lb_test_make_tmp_dir(); the daemons die with the test process
+ *    (PR_SET_PDEATHSIG).
+ *
+ *  - LbTestBus: a private session bus (GTestDBus by default; a dbus-daemon
+ *    of our own for large messages or for the standard session
+ *    configuration) and the test's client connection to it. It pushes a
+ *    fresh thread-default GMainContext, which every wait below iterates;
+ *    create it first and free it last.
+ *
+ *  - LbTestMachine: one "computer": a temporary root holding its own
+ *    XDG_DATA_HOME, HOME and machine-id file. Several machines may share a
+ *    bus, but only one daemon can own the service name at a time.
+ *
+ *  - LbTestDaemon: one run of the real build/src/license-backupd on a
+ *    machine, spawned with an environment holding only
+ *    DBUS_SESSION_BUS_ADDRESS, XDG_DATA_HOME, HOME (and LB_FAULT on request),
+ *    its stdout and stderr captured in a log file. Owned by its machine.
+ *
+ *  - Helpers to assert D-Bus error names, collect signals, read and write
+ *    properties, and build licenses.
+ *
+ * Proxies bind to the unique name that owns the service when they are
+ * created: make new ones after (re)starting a daemon.
+ *
+ * Typical use, two machines taking turns on one bus:
+ *
+ *   g_autoptr (LbTestBus) bus = lb_test_bus_new (LB_TEST_BUS_DEFAULT);
+ *   g_autoptr (LbTestMachine) a = lb_test_machine_new (bus, "a");
+ *   g_autoptr (LbTestMachine) b = lb_test_machine_new (bus, "b");
+ *   g_autoptr (LbDBusStore) store = NULL;
+ *
+ *   lb_test_machine_start_daemon (a, NULL);
+ *   store = lb_test_bus_store_proxy (bus);
+ *   ... calls; lb_test_assert_error_name (error, "InvalidArgs") ...
+ *   lb_test_machine_stop_daemon (a);
+ *   lb_test_machine_start_daemon (b, &(LbTestDaemonOptions){ .idle_timeout = 1 });
+ *   g_set_object (&store, lb_test_bus_store_proxy (bus)); ...
+ *
+ * (Declare the bus first so that it is freed last.)
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "lb-dbus-generated.h"
+
+G_BEGIN_DECLS
+
+#define LB_TEST_BUS_NAME "org.freedesktop.LicenseBackup1"
+#define LB_TEST_OBJECT_PATH "/org/freedesktop/LicenseBackup1"
+#define LB_TEST_MANAGER_IFACE "org.freedesktop.LicenseBackup1"
+#define LB_TEST_STORE_IFACE "org.freedesktop.LicenseBackup1.Store"
+#define LB_TEST_ERROR_PREFIX "org.freedesktop.LicenseBackup1.Error."
+
+/* How long the harness waits for a daemon to start, own the name or exit. */
+#define LB_TEST_TIMEOUT_MS 10000
+
+/* Setup */
+
+void lb_test_init (int *argc, char ***argv);
+
+/* A new directory (mode 0700) that is removed when the test process ends,
+ * however it ends. @prefix names it, e.g. "machine-a". */
+char *lb_test_make_tmp_dir (const char *prefix);
+
+/* Removes @path and everything below it; a missing path is fine. */
+void lb_test_rm_rf (const char *path);
+
+/* The daemon under test: $LB_DAEMON_PATH if set, else the build tree's. */
+const char *lb_test_get_daemon_path (void);
+
+/* Main-loop waits (on the thread-default context) */
+
+typedef gboolean (*LbTestCondition) (gpointer user_data);
+
+/* Iterates the main context until @condition returns TRUE or @timeout_ms
+ * pass; returns the last value of @condition. The condition is also
+ * re-checked every few milliseconds, so it may poll. */
+gboolean lb_test_wait_until (LbTestCondition condition, gpointer user_data, guint timeout_ms);
+
+/* Iterates the main context for @ms milliseconds. */
+void lb_test_run_for (guint ms);
+
+/* Buses */
+
+typedef struct _LbTestBus LbTestBus;
+
+typedef enum
+{
+  LB_TEST_BUS_DEFAULT = 0,
+  /* A dbus-daemon allowing messages up to the protocol's maximum (128 MiB)
+   * instead of GTestDBus's 32 MiB default. */
+  LB_TEST_BUS_LARGE_MESSAGES = 1 << 0,
+} LbTestBusFlags;
+
+LbTestBus *lb_test_bus_new (LbTestBusFlags flags);
+
+/* `dbus-daemon --session` (the standard session configuration and service
+ * directories, hence activation) run with exactly the environment @envp. */
+LbTestBus *lb_test_bus_new_session (const char *const *envp);
+
+void lb_test_bus_free (LbTestBus *bus);
+
+const char *lb_test_bus_get_address (LbTestBus *bus);
+
+/* The test's own client connection. */
+GDBusConnection *lb_test_bus_get_connection (LbTestBus *bus);
+
+/* A new, separate client connection (closed when unreferenced). */
+GDBusConnection *lb_test_bus_connect (LbTestBus *bus, GError **error);
+
+/* The pid of the process owning the service name, or 0 when none does. */
+guint32 lb_test_bus_get_owner_pid (LbTestBus *bus);
+
+/* Waits until the service name has no owner. */
+gboolean lb_test_bus_wait_no_owner (LbTestBus *bus, guint timeout_ms);
+
+/* New proxies for the service (G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START), or
+ * NULL after a failed assertion. */
+LbDBusStore *lb_test_bus_store_proxy (LbTestBus *bus);
+LbDBusManager *lb_test_bus_manager_proxy (LbTestBus *bus);
+
+/* org.freedesktop.DBus.Properties Get/Set on the service, uncached. */
+GVariant *lb_test_bus_get_property (LbTestBus *bus,
+                                    const char *interface_name,
+                                    const char *property_name,
+                                    GError **error);
+gboolean lb_test_bus_set_property (LbTestBus *bus,
+                                   const char *interface_name,
+                                   const char *property_name,
+                                   GVariant *value,
+                                   GError **error);
+
+/* LicenseCount as read now; asserts the Get succeeds (G_MAXUINT if not). */
+guint lb_test_bus_get_license_count (LbTestBus *bus);
+
+/* Machines and daemons */
+
+typedef struct _LbTestMachine LbTestMachine;
+typedef struct _LbTestDaemon LbTestDaemon;
+
+typedef enum
+{
+  LB_TEST_DAEMON_NONE = 0,
+  LB_TEST_DAEMON_REPLACE = 1 << 0, /* --replace */
+  LB_TEST_DAEMON_QUIET = 1 << 1,   /* no --verbose (it is passed by default) */
+  LB_TEST_DAEMON_NO_WAIT = 1 << 2, /* return at once; do not wait to own the name */
+} LbTestDaemonFlags;
+
+typedef struct
+{
+  guint idle_timeout;            /* --idle-timeout; 0 (never exit) by default */
+  const char *fault;             /* LB_FAULT for the daemon, or NULL */
+  const char *const *extra_args; /* more arguments, NULL-terminated, or NULL */
+  LbTestDaemonFlags flags;
+} LbTestDaemonOptions;
+
+/* A machine on @bus with a random machine id. @name labels its directory
+ * and its daemons' logs. */
+LbTestMachine *lb_test_machine_new (LbTestBus *bus, const char *name);
+
+/* Kills its running daemons, prints their logs if the test failed, and
+ * removes its directory. */
+void lb_test_machine_free (LbTestMachine *machine);
+
+const char *lb_test_machine_get_name (LbTestMachine *machine);
+const char *lb_test_machine_get_root (LbTestMachine *machine);
+const char *lb_test_machine_get_data_home (LbTestMachine *machine);
+/* $XDG_DATA_HOME/license-backup */
+const char *lb_test_machine_get_store_dir (LbTestMachine *machine);
+/* The raw machine id (32 hex digits) and the file holding it. */
+const char *lb_test_machine_get_machine_id (LbTestMachine *machine);
+const char *lb_test_machine_get_machine_id_file (LbTestMachine *machine);
+/* What the daemon should derive from it (lb_machine_app_id()). */
+const char *lb_test_machine_get_app_id (LbTestMachine *machine);
+
+/* Replaces the content of the machine-id file (for tests of bad ids). */
+void lb_test_machine_write_machine_id_file (LbTestMachine *machine, const char *contents);
+
+/* Spawns a daemon (@options may be NULL for the defaults) and, unless
+ * NO_WAIT, waits until it owns the service name, asserting that it does.
+ * The daemon belongs to @machine; returns NULL after a failed assertion. */
+LbTestDaemon *lb_test_machine_start_daemon (LbTestMachine *machine,
+                                            const LbTestDaemonOptions *options);
+
+/* The most recently started daemon, or NULL. */
+LbTestDaemon *lb_test_machine_get_daemon (LbTestMachine *machine);
+
+/* Stops the most recent daemon with SIGTERM, asserting a clean exit
+ * (lb_test_daemon_stop()), so that another machine's daemon can own the
+ * name. */
+void lb_test_machine_stop_daemon (LbTestMachine *machine);
+
+/* lb_test_machine_stop_daemon(), then a new daemon with the same options. */
+LbTestDaemon *lb_test_machine_restart_daemon (LbTestMachine *machine);
+
+GPid lb_test_daemon_get_pid (LbTestDaemon *daemon);
+const char *lb_test_daemon_get_log_path (LbTestDaemon *daemon);
+/* Everything the daemon wrote to stdout and stderr so far. */
+char *lb_test_daemon_read_log (LbTestDaemon *daemon);
+
+/* Whether it has not exited (as far as the main context has seen). */
+gboolean lb_test_daemon_is_running (LbTestDaemon *daemon);
+
+/* Waits until this daemon (its pid) owns the service name. */
+gboolean lb_test_daemon_wait_owner (LbTestDaemon *daemon, guint timeout_ms);
+
+/* Waits until it exits; FALSE if it still runs after @timeout_ms. */
+gboolean lb_test_daemon_wait_exit (LbTestDaemon *daemon, guint timeout_ms);
+
+/* After it exited: its exit status, or -1 when a signal ended it; and
+ * that signal, or 0. */
+int lb_test_daemon_get_exit_status (LbTestDaemon *daemon);
+int lb_test_daemon_get_term_signal (LbTestDaemon *daemon);
+/* Monotonic time (µs) of the spawn and of the exit (0 while running). */
+gint64 lb_test_daemon_get_start_time (LbTestDaemon *daemon);
+gint64 lb_test_daemon_get_exit_time (LbTestDaemon *daemon);
+
+/* Sends @signum and waits for the exit; asserts exit status 0 and that the
+ * service name was released. */
+void lb_test_daemon_stop (LbTestDaemon *daemon, int signum);
+
+/* SIGKILL and reap, without assertions. */
+void lb_test_daemon_kill (LbTestDaemon *daemon);
+
+/* Asserts that @daemon exited (waiting at most LB_TEST_TIMEOUT_MS) with
+ * exit status @status. */
+#define lb_test_assert_daemon_exited(daemon, status)                                             \
+  lb_test_assert_daemon_exited_impl (__FILE__, __LINE__, G_STRFUNC, (daemon), (status))
+void lb_test_assert_daemon_exited_impl (const char *file,
+                                        int line,
+                                        const char *func,
+                                        LbTestDaemon *daemon,
+                                        int status);
+
+/* Errors */
+
+/* Asserts that @error is the D-Bus error @name, whose remote name is
+ * LB_TEST_ERROR_PREFIX @name when @name has no dot ("InvalidArgs"), else
+ * @name itself ("org.freedesktop.DBus.Error.ServiceUnknown"), and that it
+ * carries a non-empty message. */
+#define lb_test_assert_error_name(error, name)                                                   \
+  lb_test_assert_error_name_impl (__FILE__, __LINE__, G_STRFUNC, (error), (name))
+void lb_test_assert_error_name_impl (const char *file,
+                                     int line,
+                                     const char *func,
+                                     const GError *error,
+                                     const char *name);
+
+/* Signals */
+
+typedef struct _LbTestSignalQueue LbTestSignalQueue;
+
+/* Queues every signal matching the arguments (NULL matches anything). */
+LbTestSignalQueue *lb_test_signal_queue_new (GDBusConnection *connection,
+                                             const char *sender,
+                                             const char *interface_name,
+                                             const char *member,
+                                             const char *object_path);
+void lb_test_signal_queue_free (LbTestSignalQueue *queue);
+guint lb_test_signal_queue_get_length (LbTestSignalQueue *queue);
+
+/* The parameters of the next signal, waiting at most @timeout_ms; NULL on
+ * timeout. *@member (optional) gets its name. */
+GVariant *lb_test_signal_queue_pop (LbTestSignalQueue *queue, guint timeout_ms, char **member);
+
+/* A queue of the service's PropertiesChanged signals for @interface_name. */
+LbTestSignalQueue *lb_test_properties_changed_queue_new (LbTestBus *bus,
+                                                         const char *interface_name);
+
+/* Pops PropertiesChanged signals until one changes @property_name and
+ * returns its new value; NULL on timeout. Signals that do not change it
+ * are dropped. */
+GVariant *lb_test_wait_property_changed (LbTestSignalQueue *queue,
+                                         const char *property_name,
+                                         guint timeout_ms);
+
+/* Licenses */
+
+/* An "ay" of @size bytes; byte i is (i * 131 + seed) % 251, so contents
+ * differ per seed and are not all zero. Floating. */
+GVariant *lb_test_blob_new (gsize size, guint8 seed);
+
+/* A floating a{sv} from NULL-terminated pairs of key and floating value:
+ * lb_test_vardict_new ("issuer", g_variant_new_string ("x"), NULL). */
+GVariant *lb_test_vardict_new (const char *first_key, ...) G_GNUC_NULL_TERMINATED;
+
+/* The value of @key in the a{sv} @dict, or NULL. */
+GVariant *lb_test_vardict_lookup (GVariant *dict, const char *key);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LbTestBus, lb_test_bus_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LbTestMachine, lb_test_machine_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LbTestSignalQueue, lb_test_signal_queue_free)
+
+G_END_DECLS

@@ -1,0 +1,1578 @@
+/* Unit tests of the license store and the license codecs (src/store.c,
+ * src/license.c) and of the machine id derivation (src/machine-id.c),
+ * without D-Bus. */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "lb-error.h"
+#include "lb-test-util.h"
+#include "license.h"
+#include "machine-id.h"
+#include "store.h"
+
+#define APP_ID "00112233445566778899aabbccddeeff"
+
+/* Helpers */
+
+static GBytes *
+blob_new (gsize size, guint8 seed)
+{
+  guint8 *data = g_malloc (size);
+
+  for (gsize i = 0; i < size; i++)
+    data[i] = (guint8) ((i * 131 + seed) % 251);
+  return g_bytes_new_take (data, size);
+}
+
+static LbLicense *
+license_new (const char *key_id, gsize size, guint8 seed)
+{
+  g_autoptr (GBytes) blob = blob_new (size, seed);
+
+  return lb_license_new (key_id, blob);
+}
+
+static LbLicense *
+license_new_full (const char *key_id,
+                  gsize size,
+                  guint8 seed,
+                  const char *content_id,
+                  gint64 expires)
+{
+  LbLicense *l = license_new (key_id, size, seed);
+
+  l->attrs.content_id = g_strdup (content_id);
+  l->attrs.expires = expires;
+  return l;
+}
+
+static gboolean
+put_one (LbStore *store, LbLicense *license, GError **error)
+{
+  return lb_store_put (store, &license, 1, error);
+}
+
+static void
+assert_attrs_equal (const LbAttributes *a, const LbAttributes *b)
+{
+  g_assert_cmpstr (a->content_id, ==, b->content_id);
+  g_assert_cmpstr (a->issuer, ==, b->issuer);
+  g_assert_cmpint (a->can_backup, ==, b->can_backup);
+  g_assert_cmpuint (a->restore_limit, ==, b->restore_limit);
+  g_assert_cmpint (a->expires, ==, b->expires);
+  g_assert_cmpstr (a->support_url, ==, b->support_url);
+  g_assert_cmpuint (a->restore_count, ==, b->restore_count);
+  g_assert_cmpint (a->stored, ==, b->stored);
+  g_assert_cmpstr (a->machine, ==, b->machine);
+}
+
+static void
+assert_bytes_equal (GBytes *a, GBytes *b)
+{
+  gsize a_len, b_len;
+  const guint8 *a_data, *b_data;
+
+  g_assert_nonnull (a);
+  g_assert_nonnull (b);
+  if (a == NULL || b == NULL)
+    return;
+  a_data = g_bytes_get_data (a, &a_len);
+  b_data = g_bytes_get_data (b, &b_len);
+  g_assert_cmpmem (a_data, a_len, b_data, b_len);
+}
+
+/* The canonical encoding of the license stored under @key_id, or NULL. */
+static GBytes *
+stored_encoding (LbStore *store, const char *key_id)
+{
+  g_autoptr (LbLicense) l = lb_store_get (store, key_id, NULL);
+
+  return l != NULL ? lb_license_encode (l) : NULL;
+}
+
+/* Whether @next, the cursor after @cursor, moves forward; fails the test
+ * if not (a listing that would never end). */
+static gboolean
+cursor_advances (const char *cursor, const char *next)
+{
+  if (next[0] == '\0' || strcmp (next, cursor) > 0)
+    return TRUE;
+  g_test_fail_printf ("the cursor after “%s” is “%s”: the listing would never end", cursor, next);
+  return FALSE;
+}
+
+/* Every key id in the store, in listing order, paging by @page_size. */
+static GPtrArray *
+list_all_keys (LbStore *store, guint page_size)
+{
+  g_autoptr (GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *cursor = g_strdup ("");
+
+  do
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GPtrArray) page = NULL;
+      char *next = NULL;
+
+      page = lb_store_list (store, cursor, page_size, &next, &error);
+      g_assert_no_error (error);
+      if (page == NULL)
+        return NULL;
+      for (guint i = 0; i < page->len; i++)
+        g_ptr_array_add (keys, g_strdup (((LbLicense *) page->pdata[i])->key_id));
+      if (!cursor_advances (cursor, next))
+        {
+          g_free (next);
+          return NULL;
+        }
+      g_free (cursor);
+      cursor = next;
+    }
+  while (cursor[0] != '\0');
+  return g_steal_pointer (&keys);
+}
+
+/* Fixture: a store in a fresh directory */
+
+typedef struct
+{
+  char *tmp;
+  char *dir;
+  LbStore *store;
+} Fixture;
+
+static void
+fixture_reopen (Fixture *f)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_clear_object (&f->store);
+  f->store = lb_store_open (f->dir, APP_ID, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (f->store);
+}
+
+static void
+setup (Fixture *f, gconstpointer data)
+{
+  f->tmp = lb_test_make_tmp_dir ("store");
+  /* Not there yet: the store creates it. */
+  f->dir = g_build_filename (f->tmp, "share", "license-backup", NULL);
+  fixture_reopen (f);
+}
+
+static void
+teardown (Fixture *f, gconstpointer data)
+{
+  g_clear_object (&f->store);
+  lb_test_rm_rf (f->tmp);
+  g_free (f->tmp);
+  g_free (f->dir);
+}
+
+#define ADD(path, func) g_test_add ((path), Fixture, NULL, setup, (func), teardown)
+
+/* Store */
+
+static void
+test_open_creates_private_dir (Fixture *f, gconstpointer data)
+{
+  GStatBuf st;
+  g_autofree char *parent = g_path_get_dirname (f->dir);
+
+  g_assert_nonnull (f->store);
+  g_assert_cmpint (g_stat (f->dir, &st), ==, 0);
+  g_assert_true (S_ISDIR (st.st_mode));
+  g_assert_cmpint (st.st_mode & 07777, ==, 0700);
+  /* Missing parents are created too, as private as the store. */
+  g_assert_cmpint (g_stat (parent, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 077, ==, 0);
+  g_assert_cmpstr (lb_store_get_dir (f->store), ==, f->dir);
+  g_assert_cmpstr (lb_store_get_machine (f->store), ==, APP_ID);
+  g_assert_cmpuint (lb_store_count (f->store), ==, 0);
+}
+
+static void
+test_open_unwritable (Fixture *f, gconstpointer data)
+{
+  g_autofree char *file = g_build_filename (f->tmp, "a-file", NULL);
+  g_autofree char *below = g_build_filename (file, "license-backup", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LbStore) store = NULL;
+
+  g_file_set_contents (file, "x", 1, NULL);
+  store = lb_store_open (below, APP_ID, &error);
+  g_assert_null (store);
+  g_assert_nonnull (error);
+  if (error != NULL)
+    {
+      g_assert_true (error->domain == LB_ERROR);
+      g_assert_cmpstr (error->message, !=, "");
+    }
+}
+
+static void
+test_open_newer_schema (Fixture *f, gconstpointer data)
+{
+  g_autofree char *db_path = g_build_filename (f->dir, "licenses.db", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LbStore) store = NULL;
+  sqlite3 *db = NULL;
+
+  g_clear_object (&f->store);
+  g_assert_cmpint (sqlite3_open (db_path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "PRAGMA user_version = 2", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+
+  /* A store from a newer version is left alone, with a message saying so. */
+  store = lb_store_open (f->dir, APP_ID, &error);
+  g_assert_null (store);
+  g_assert_error (error, LB_ERROR, LB_ERROR_FAILED);
+  if (error != NULL)
+    g_assert_nonnull (strstr (error->message, "newer"));
+}
+
+static void
+test_put_get (Fixture *f, gconstpointer data)
+{
+  g_autoptr (LbLicense) l = license_new ("key-1", 1000, 7);
+  g_autoptr (LbLicense) got = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) blob = blob_new (1000, 7);
+  gint64 before = g_get_real_time () / G_USEC_PER_SEC;
+  gint64 after;
+
+  l->attrs.content_id = g_strdup ("content");
+  l->attrs.issuer = g_strdup ("issuer");
+  l->attrs.can_backup = FALSE;
+  l->attrs.restore_limit = 3;
+  l->attrs.expires = 4102444800; /* 2100 */
+  l->attrs.support_url = g_strdup ("https://example.com/support");
+  g_assert_true (put_one (f->store, l, &error));
+  g_assert_no_error (error);
+  after = g_get_real_time () / G_USEC_PER_SEC;
+  g_assert_cmpuint (lb_store_count (f->store), ==, 1);
+
+  got = lb_store_get (f->store, "key-1", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (got);
+  if (got == NULL)
+    return;
+  g_assert_cmpstr (got->key_id, ==, "key-1");
+  assert_bytes_equal (got->blob, blob);
+  g_assert_cmpstr (got->attrs.content_id, ==, "content");
+  g_assert_cmpstr (got->attrs.issuer, ==, "issuer");
+  g_assert_false (got->attrs.can_backup);
+  g_assert_cmpuint (got->attrs.restore_limit, ==, 3);
+  g_assert_cmpint (got->attrs.expires, ==, 4102444800);
+  g_assert_cmpstr (got->attrs.support_url, ==, "https://example.com/support");
+  g_assert_cmpuint (got->attrs.restore_count, ==, 0);
+  g_assert_cmpint (got->attrs.stored, >=, before);
+  g_assert_cmpint (got->attrs.stored, <=, after);
+  g_assert_cmpstr (got->attrs.machine, ==, APP_ID);
+}
+
+static void
+test_put_sets_service_attributes (Fixture *f, gconstpointer data)
+{
+  g_autoptr (LbLicense) l = license_new ("key", 10, 1);
+  g_autoptr (LbLicense) got = NULL;
+  g_autoptr (GError) error = NULL;
+
+  /* What a backup from elsewhere would carry: put() is a fresh license
+   * from an app, so the store's values win. */
+  l->attrs.restore_count = 5;
+  l->attrs.stored = 123;
+  l->attrs.machine = g_strdup ("ffffffffffffffffffffffffffffffff");
+  g_assert_true (put_one (f->store, l, &error));
+  g_assert_no_error (error);
+  got = lb_store_get (f->store, "key", &error);
+  g_assert_no_error (error);
+  if (got == NULL)
+    return;
+  g_assert_cmpuint (got->attrs.restore_count, ==, 0);
+  g_assert_cmpint (got->attrs.stored, >, 123);
+  g_assert_cmpstr (got->attrs.machine, ==, APP_ID);
+}
+
+static void
+test_replace (Fixture *f, gconstpointer data)
+{
+  g_autoptr (LbLicense) old = license_new_full ("key", 100, 1, "old-content", 0);
+  g_autoptr (LbLicense) new = license_new ("key", 50, 2);
+  g_autoptr (LbLicense) got = NULL;
+  g_autoptr (GBytes) new_blob = blob_new (50, 2);
+  g_autoptr (GError) error = NULL;
+
+  old->attrs.issuer = g_strdup ("old-issuer");
+  g_assert_true (put_one (f->store, old, &error));
+  new->attrs.can_backup = FALSE;
+  g_assert_true (put_one (f->store, new, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (lb_store_count (f->store), ==, 1);
+
+  got = lb_store_get (f->store, "key", &error);
+  g_assert_no_error (error);
+  if (got == NULL)
+    return;
+  assert_bytes_equal (got->blob, new_blob);
+  /* Replaced, not merged: attributes the new license lacks are gone. */
+  g_assert_null (got->attrs.content_id);
+  g_assert_null (got->attrs.issuer);
+  g_assert_false (got->attrs.can_backup);
+
+  fixture_reopen (f);
+  g_assert_cmpuint (lb_store_count (f->store), ==, 1);
+}
+
+static void
+test_delete (Fixture *f, gconstpointer data)
+{
+  g_autoptr (LbLicense) a = license_new ("a", 10, 1);
+  g_autoptr (LbLicense) b = license_new ("b", 10, 2);
+  g_autoptr (LbLicense) got = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (put_one (f->store, a, &error));
+  g_assert_true (put_one (f->store, b, &error));
+  g_assert_cmpuint (lb_store_count (f->store), ==, 2);
+
+  g_assert_true (lb_store_delete (f->store, "a", &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (lb_store_count (f->store), ==, 1);
+  got = lb_store_get (f->store, "a", &error);
+  g_assert_null (got);
+  g_assert_error (error, LB_ERROR, LB_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  g_assert_false (lb_store_delete (f->store, "a", &error));
+  g_assert_error (error, LB_ERROR, LB_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_cmpuint (lb_store_count (f->store), ==, 1);
+
+  got = lb_store_get (f->store, "b", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (got);
+
+  fixture_reopen (f);
+  g_assert_cmpuint (lb_store_count (f->store), ==, 1);
+}
+
+static void
+test_get_not_found (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LbLicense) got = lb_store_get (f->store, "missing", &error);
+
+  g_assert_null (got);
+  g_assert_error (error, LB_ERROR, LB_ERROR_NOT_FOUND);
+  if (error != NULL)
+    g_assert_nonnull (strstr (error->message, "missing"));
+}
+
+static void
+test_count (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_license_free);
+  g_autoptr (GError) error = NULL;
+
+  for (guint i = 0; i < 100; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("key-%03u", i);
+      g_ptr_array_add (batch, license_new (key, 1 + i, (guint8) i));
+    }
+  g_assert_true (lb_store_put (f->store, (LbLicense *const *) batch->pdata, 60, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (lb_store_count (f->store), ==, 60);
+  /* 40 new ones and 20 replacements. */
+  g_assert_true (
+      lb_store_put (f->store, (LbLicense *const *) batch->pdata + 40, 60, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (lb_store_count (f->store), ==, 100);
+  g_assert_true (lb_store_delete (f->store, "key-050", &error));
+  g_assert_cmpuint (lb_store_count (f->store), ==, 99);
+
+  fixture_reopen (f);
+  g_assert_cmpuint (lb_store_count (f->store), ==, 99);
+}
+
+static void
+test_bulk_same_key_twice (Fixture *f, gconstpointer data)
+{
+  g_autoptr (LbLicense) first = license_new ("dup", 10, 1);
+  g_autoptr (LbLicense) second = license_new ("dup", 20, 2);
+  g_autoptr (LbLicense) got = NULL;
+  g_autoptr (GBytes) second_blob = blob_new (20, 2);
+  g_autoptr (GError) error = NULL;
+  LbLicense *batch[] = { first, second };
+
+  g_assert_true (lb_store_put (f->store, batch, 2, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (lb_store_count (f->store), ==, 1);
+  got = lb_store_get (f->store, "dup", &error);
+  g_assert_no_error (error);
+  if (got != NULL)
+    assert_bytes_equal (got->blob, second_blob);
+  fixture_reopen (f);
+  g_assert_cmpuint (lb_store_count (f->store), ==, 1);
+}
+
+static void
+test_max_blob_round_trip (Fixture *f, gconstpointer data)
+{
+  g_autoptr (LbLicense) l = license_new ("big", LB_BLOB_MAX, 9);
+  g_autoptr (LbLicense) got = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (put_one (f->store, l, &error));
+  g_assert_no_error (error);
+  fixture_reopen (f);
+  got = lb_store_get (f->store, "big", &error);
+  g_assert_no_error (error);
+  if (got != NULL)
+    assert_bytes_equal (got->blob, l->blob);
+}
+
+/* Listing */
+
+static void
+put_keys (Fixture *f, guint n, const char *prefix)
+{
+  g_autoptr (GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_license_free);
+  g_autoptr (GError) error = NULL;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("%s%02u", prefix, i);
+      g_ptr_array_add (batch, license_new_full (key, 8, (guint8) i, key, 0));
+    }
+  g_assert_true (lb_store_put (f->store, (LbLicense *const *) batch->pdata, n, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_list_pages (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autofree char *cursor = g_strdup ("");
+  guint expected_sizes[] = { 10, 10, 5 };
+  guint pages = 0;
+
+  put_keys (f, 25, "key-");
+  do
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GPtrArray) page = NULL;
+      char *next = NULL;
+
+      page = lb_store_list (f->store, cursor, 10, &next, &error);
+      g_assert_no_error (error);
+      if (page == NULL)
+        return;
+      g_assert_cmpuint (pages, <, G_N_ELEMENTS (expected_sizes));
+      if (pages >= G_N_ELEMENTS (expected_sizes))
+        return;
+      g_assert_cmpuint (page->len, ==, expected_sizes[pages]);
+      for (guint i = 0; i < page->len; i++)
+        {
+          LbLicense *l = page->pdata[i];
+
+          /* Listings carry attributes but no blobs. */
+          g_assert_null (l->blob);
+          g_assert_cmpstr (l->attrs.content_id, ==, l->key_id);
+          g_assert_cmpstr (l->attrs.machine, ==, APP_ID);
+          g_assert_false (g_hash_table_contains (seen, l->key_id));
+          g_hash_table_add (seen, g_strdup (l->key_id));
+        }
+      /* The cursor of a page that is not the last is its last key. */
+      if (next[0] != '\0')
+        g_assert_cmpstr (next, ==, ((LbLicense *) page->pdata[page->len - 1])->key_id);
+      if (!cursor_advances (cursor, next))
+        {
+          g_free (next);
+          return;
+        }
+      g_free (cursor);
+      cursor = next;
+      pages++;
+    }
+  while (cursor[0] != '\0');
+  g_assert_cmpuint (pages, ==, 3);
+  g_assert_cmpuint (g_hash_table_size (seen), ==, 25);
+}
+
+static void
+test_list_exact_multiple (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) page = NULL;
+  g_autofree char *next = NULL;
+  g_autoptr (GPtrArray) keys = NULL;
+
+  put_keys (f, 20, "k");
+  /* A page that ends exactly at the last license is the last page: no
+   * empty page follows. */
+  page = lb_store_list (f->store, "", 20, &next, &error);
+  g_assert_no_error (error);
+  if (page == NULL)
+    return;
+  g_assert_cmpuint (page->len, ==, 20);
+  g_assert_cmpstr (next, ==, "");
+
+  keys = list_all_keys (f->store, 1);
+  g_assert_nonnull (keys);
+  if (keys != NULL)
+    g_assert_cmpuint (keys->len, ==, 20);
+}
+
+static void
+test_list_empty (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) page = NULL;
+  g_autofree char *next = NULL;
+
+  page = lb_store_list (f->store, "", 1000, &next, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (page);
+  if (page != NULL)
+    g_assert_cmpuint (page->len, ==, 0);
+  g_assert_cmpstr (next, ==, "");
+}
+
+static void
+test_list_byte_order (Fixture *f, gconstpointer data)
+{
+  const char *keys[] = { "b", "B", "a", "A", "~", "0", " x", "aa", "a~", "Z" };
+  g_autoptr (GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_license_free);
+  g_autoptr (GPtrArray) listed = NULL;
+  g_autoptr (GError) error = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    g_ptr_array_add (batch, license_new (keys[i], 4, (guint8) i));
+  g_assert_true (
+      lb_store_put (f->store, (LbLicense *const *) batch->pdata, batch->len, &error));
+  g_assert_no_error (error);
+
+  listed = list_all_keys (f->store, 3);
+  g_assert_nonnull (listed);
+  if (listed == NULL)
+    return;
+  g_assert_cmpuint (listed->len, ==, G_N_ELEMENTS (keys));
+  for (guint i = 1; i < listed->len; i++)
+    g_assert_cmpint (strcmp (listed->pdata[i - 1], listed->pdata[i]), <, 0);
+}
+
+static void
+test_list_changes_between_pages (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autofree char *cursor = NULL;
+  g_autoptr (GError) error = NULL;
+  guint pages = 0;
+
+  put_keys (f, 30, "k");
+  do
+    {
+      g_autoptr (GPtrArray) page = NULL;
+      char *next = NULL;
+
+      page = lb_store_list (f->store, cursor != NULL ? cursor : "", 10, &next, &error);
+      g_assert_no_error (error);
+      if (page == NULL)
+        return;
+      for (guint i = 0; i < page->len; i++)
+        {
+          const char *key = ((LbLicense *) page->pdata[i])->key_id;
+
+          if (g_hash_table_contains (seen, key))
+            g_test_fail_printf ("%s was listed twice", key);
+          g_hash_table_add (seen, g_strdup (key));
+        }
+      if (!cursor_advances (cursor != NULL ? cursor : "", next))
+        {
+          g_free (next);
+          return;
+        }
+      g_free (cursor);
+      cursor = next;
+
+      if (pages == 0)
+        {
+          /* Between the first two pages: remove the cursor's own license
+           * and one already listed, add licenses before and after the
+           * cursor, and replace one not listed yet. */
+          g_autoptr (LbLicense) before = license_new ("k045", 8, 1);
+          g_autoptr (LbLicense) after = license_new ("k155", 8, 2);
+          g_autoptr (LbLicense) replaced = license_new ("k15", 99, 3);
+
+          g_assert_cmpstr (cursor, ==, "k09");
+          g_assert_true (lb_store_delete (f->store, "k09", &error));
+          g_assert_true (lb_store_delete (f->store, "k03", &error));
+          g_assert_true (put_one (f->store, before, &error));
+          g_assert_true (put_one (f->store, after, &error));
+          g_assert_true (put_one (f->store, replaced, &error));
+          g_assert_no_error (error);
+        }
+      pages++;
+    }
+  while (cursor[0] != '\0' && pages < 100);
+
+  /* Every license there the whole time was listed exactly once. */
+  for (guint i = 0; i < 30; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("k%02u", i);
+
+      if (i == 3 || i == 9)
+        continue;
+      if (!g_hash_table_contains (seen, key))
+        g_test_fail_printf ("%s was never listed", key);
+    }
+  g_assert_cmpstr (cursor, ==, "");
+}
+
+/* Expiry */
+
+static void
+test_clean_expired (Fixture *f, gconstpointer data)
+{
+  const gint64 now = 2000000000;
+  g_autoptr (LbLicense) never = license_new_full ("never", 8, 1, NULL, 0);
+  g_autoptr (LbLicense) past = license_new_full ("past", 8, 2, NULL, now - 10);
+  g_autoptr (LbLicense) exact = license_new_full ("exact", 8, 3, NULL, now);
+  g_autoptr (LbLicense) future = license_new_full ("future", 8, 4, NULL, now + 1);
+  LbLicense *batch[] = { never, past, exact, future };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) keys = NULL;
+  guint removed = 99;
+
+  g_assert_true (lb_store_put (f->store, batch, G_N_ELEMENTS (batch), &error));
+  g_assert_no_error (error);
+
+  g_assert_true (lb_store_clean_expired (f->store, now - 11, &removed, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (removed, ==, 0);
+  g_assert_cmpuint (lb_store_count (f->store), ==, 4);
+
+  /* "expired at or before now". */
+  g_assert_true (lb_store_clean_expired (f->store, now, &removed, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (removed, ==, 2);
+  g_assert_cmpuint (lb_store_count (f->store), ==, 2);
+  keys = list_all_keys (f->store, 10);
+  g_assert_nonnull (keys);
+  if (keys != NULL)
+    {
+      g_assert_cmpuint (keys->len, ==, 2);
+      g_assert_true (g_ptr_array_find_with_equal_func (keys, "never", g_str_equal, NULL));
+      g_assert_true (g_ptr_array_find_with_equal_func (keys, "future", g_str_equal, NULL));
+    }
+
+  g_assert_true (lb_store_clean_expired (f->store, now, &removed, &error));
+  g_assert_cmpuint (removed, ==, 0);
+
+  /* A license that never expires stays whatever the time. */
+  g_assert_true (lb_store_clean_expired (f->store, G_MAXINT64, &removed, &error));
+  g_assert_cmpuint (removed, ==, 1);
+  g_assert_cmpuint (lb_store_count (f->store), ==, 1);
+  fixture_reopen (f);
+  g_assert_cmpuint (lb_store_count (f->store), ==, 1);
+}
+
+static void
+test_attributes_expired (void)
+{
+  LbAttributes attrs;
+
+  lb_attributes_init (&attrs);
+  g_assert_false (lb_attributes_expired (&attrs, G_MAXINT64));
+  attrs.expires = 100;
+  g_assert_false (lb_attributes_expired (&attrs, 99));
+  g_assert_true (lb_attributes_expired (&attrs, 100));
+  g_assert_true (lb_attributes_expired (&attrs, 101));
+}
+
+/* Simulated crashes: the child writes and SIGKILLs itself (LB_FAULT, see
+ * src/fault.c) before or after the commit; the parent reopens the store. */
+
+#define CRASH_DIR_ENV "LB_TEST_CRASH_DIR"
+
+static void
+crash_child (const char *point)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LbStore) store = lb_store_open (g_getenv (CRASH_DIR_ENV), APP_ID, &error);
+  g_autoptr (LbLicense) replacement = license_new_full ("victim", 3000, 2, "new", 0);
+  g_autoptr (LbLicense) fresh = license_new ("fresh", 10, 3);
+  LbLicense *batch[] = { replacement, fresh };
+
+  g_assert_no_error (error);
+  if (store == NULL)
+    return;
+  g_setenv ("LB_FAULT", point, TRUE);
+  g_print ("writing\n");
+  lb_store_put (store, batch, G_N_ELEMENTS (batch), &error);
+  g_print ("put returned\n");
+}
+
+static void
+test_crash (gconstpointer data)
+{
+  const char *point = data;
+  gboolean committed = g_str_equal (point, "store-after-commit");
+  g_autofree char *tmp = NULL;
+  g_autofree char *dir = NULL;
+  g_autoptr (LbStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LbLicense) victim = license_new_full ("victim", 5000, 1, "old", 4102444800);
+  g_autoptr (LbLicense) bystander = license_new_full ("bystander", 700, 4, "other", 0);
+  g_autoptr (GBytes) victim_before = NULL;
+  g_autoptr (GBytes) bystander_before = NULL;
+  g_autoptr (GBytes) replacement_blob = blob_new (3000, 2);
+  g_autoptr (LbLicense) got = NULL;
+  g_autoptr (GPtrArray) keys = NULL;
+
+  if (g_test_subprocess ())
+    {
+      crash_child (point);
+      return;
+    }
+
+  tmp = lb_test_make_tmp_dir ("crash");
+  dir = g_build_filename (tmp, "license-backup", NULL);
+  store = lb_store_open (dir, APP_ID, &error);
+  g_assert_no_error (error);
+  if (store == NULL)
+    return;
+  g_assert_true (put_one (store, victim, &error));
+  g_assert_true (put_one (store, bystander, &error));
+  g_assert_no_error (error);
+  victim_before = stored_encoding (store, "victim");
+  bystander_before = stored_encoding (store, "bystander");
+  g_clear_object (&store);
+
+  g_setenv (CRASH_DIR_ENV, dir, TRUE);
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_unsetenv (CRASH_DIR_ENV);
+  /* It died in lb_store_put(), not by a failed check. */
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stdout ("*writing*");
+  g_test_trap_assert_stdout_unmatched ("*put returned*");
+
+  store = lb_store_open (dir, APP_ID, &error);
+  g_assert_no_error (error);
+  if (store == NULL)
+    return;
+  got = lb_store_get (store, "victim", &error);
+  g_assert_no_error (error);
+  if (got == NULL)
+    return;
+  if (committed)
+    {
+      assert_bytes_equal (got->blob, replacement_blob);
+      g_assert_cmpstr (got->attrs.content_id, ==, "new");
+      g_assert_cmpint (got->attrs.expires, ==, 0);
+      g_assert_cmpuint (lb_store_count (store), ==, 3);
+    }
+  else
+    {
+      /* The old license, byte for byte, attributes included. */
+      g_autoptr (GBytes) victim_after = stored_encoding (store, "victim");
+
+      assert_bytes_equal (victim_after, victim_before);
+      g_assert_cmpuint (lb_store_count (store), ==, 2);
+    }
+  /* The license the crashed write did not touch did not change. */
+  {
+    g_autoptr (GBytes) bystander_after = stored_encoding (store, "bystander");
+    assert_bytes_equal (bystander_after, bystander_before);
+  }
+  keys = list_all_keys (store, 100);
+  g_assert_nonnull (keys);
+  if (keys != NULL)
+    {
+      g_assert_cmpuint (keys->len, ==, committed ? 3 : 2);
+      g_assert_cmpint (g_ptr_array_find_with_equal_func (keys, "fresh", g_str_equal, NULL), ==,
+                       committed);
+    }
+  /* And the store still takes writes. */
+  {
+    g_autoptr (LbLicense) later = license_new ("later", 5, 5);
+    g_assert_true (put_one (store, later, &error));
+    g_assert_no_error (error);
+  }
+  g_clear_object (&store);
+  lb_test_rm_rf (tmp);
+}
+
+/* Attributes */
+
+static GVariant *
+parse_one (const char *key, GVariant *value, LbAttributesFlags flags, GError **error)
+{
+  g_autoptr (GVariant) dict = g_variant_ref_sink (lb_test_vardict_new (key, value, NULL));
+  LbAttributes attrs;
+  gboolean ok = lb_attributes_parse (dict, flags, &attrs, error);
+  GVariant *out = ok ? g_variant_ref_sink (lb_attributes_to_variant (&attrs)) : NULL;
+
+  lb_attributes_clear (&attrs);
+  return out;
+}
+
+static void
+assert_parse_fails (const char *key, GVariant *value, LbAttributesFlags flags)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) out = parse_one (key, value, flags, &error);
+
+  if (out != NULL)
+    g_test_fail_printf ("attribute “%s” = %s was accepted", key,
+                        g_variant_print (g_variant_ref_sink (value), TRUE));
+  g_assert_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS);
+  if (error != NULL)
+    g_assert_cmpstr (error->message, !=, "");
+}
+
+static void
+test_attributes_defaults (void)
+{
+  g_autoptr (GVariant) empty = g_variant_ref_sink (lb_test_vardict_new (NULL, NULL));
+  g_autoptr (GError) error = NULL;
+  LbAttributes attrs;
+
+  g_assert_true (lb_attributes_parse (empty, LB_ATTRIBUTES_CALLER, &attrs, &error));
+  g_assert_no_error (error);
+  g_assert_null (attrs.content_id);
+  g_assert_null (attrs.issuer);
+  g_assert_true (attrs.can_backup);
+  g_assert_cmpuint (attrs.restore_limit, ==, 0);
+  g_assert_cmpint (attrs.expires, ==, 0);
+  g_assert_null (attrs.support_url);
+  g_assert_cmpuint (attrs.restore_count, ==, 0);
+  g_assert_cmpint (attrs.stored, ==, 0);
+  g_assert_null (attrs.machine);
+  lb_attributes_clear (&attrs);
+}
+
+typedef struct
+{
+  const char *key;
+  const char *type;
+  gboolean service_kept;
+} AttrSpec;
+
+static const AttrSpec attr_specs[] = {
+  { "content-id", "s", FALSE },   { "issuer", "s", FALSE },   { "can-backup", "b", FALSE },
+  { "restore-limit", "u", FALSE }, { "expires", "x", FALSE }, { "support-url", "s", FALSE },
+  { "restore-count", "u", TRUE },  { "stored", "x", TRUE },   { "machine", "s", TRUE },
+};
+
+/* A value of every basic type but @type, and a few containers. */
+static GPtrArray *
+wrong_values (const char *type)
+{
+  GPtrArray *values = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+  GVariant *candidates[] = {
+    g_variant_new_string ("1"),       g_variant_new_boolean (TRUE), g_variant_new_uint32 (1),
+    g_variant_new_int32 (1),          g_variant_new_int64 (1),      g_variant_new_uint64 (1),
+    g_variant_new_byte (1),           g_variant_new_int16 (1),      g_variant_new_double (1),
+    g_variant_new_object_path ("/a"), g_variant_new_signature ("s"),
+    g_variant_new_variant (g_variant_new_string ("1")),
+    g_variant_new_strv (NULL, 0),
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (candidates); i++)
+    {
+      g_variant_ref_sink (candidates[i]);
+      if (!g_str_equal (g_variant_get_type_string (candidates[i]), type))
+        g_ptr_array_add (values, candidates[i]);
+      else
+        g_variant_unref (candidates[i]);
+    }
+  return values;
+}
+
+static void
+test_attributes_types (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (attr_specs); i++)
+    {
+      g_autoptr (GPtrArray) values = wrong_values (attr_specs[i].type);
+
+      for (guint j = 0; j < values->len; j++)
+        {
+          assert_parse_fails (attr_specs[i].key, values->pdata[j], LB_ATTRIBUTES_CALLER);
+          assert_parse_fails (attr_specs[i].key, values->pdata[j], LB_ATTRIBUTES_ALL);
+        }
+    }
+}
+
+static void
+test_attributes_right_types (void)
+{
+  /* Each attribute of its own type parses, and comes back unchanged. */
+  struct
+  {
+    const char *key;
+    GVariant *value;
+  } cases[] = {
+    { "content-id", g_variant_new_string ("urn:content:1") },
+    { "issuer", g_variant_new_string ("Issuer Ltd") },
+    { "can-backup", g_variant_new_boolean (FALSE) },
+    { "restore-limit", g_variant_new_uint32 (G_MAXUINT32) },
+    { "expires", g_variant_new_int64 (G_MAXINT64) },
+    { "support-url", g_variant_new_string ("https://example.com/") },
+    { "restore-count", g_variant_new_uint32 (7) },
+    { "stored", g_variant_new_int64 (1700000000) },
+    { "machine", g_variant_new_string (APP_ID) },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GVariant) value = g_variant_ref_sink (cases[i].value);
+      g_autoptr (GVariant) out = NULL;
+      g_autoptr (GVariant) back = NULL;
+      gboolean service_kept = i >= 6;
+
+      out = parse_one (cases[i].key, value, LB_ATTRIBUTES_ALL, &error);
+      g_assert_no_error (error);
+      if (out == NULL)
+        continue;
+      back = g_variant_lookup_value (out, cases[i].key, NULL);
+      g_assert_nonnull (back);
+      if (back != NULL)
+        g_assert_true (g_variant_equal (back, value));
+
+      g_clear_pointer (&out, g_variant_unref);
+      out = parse_one (cases[i].key, value, LB_ATTRIBUTES_CALLER, &error);
+      if (service_kept)
+        {
+          /* The service keeps these: callers cannot set them. */
+          g_assert_null (out);
+          g_assert_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS);
+        }
+      else
+        {
+          g_assert_no_error (error);
+          g_assert_nonnull (out);
+        }
+    }
+}
+
+static void
+test_attributes_unknown_key (void)
+{
+  assert_parse_fails ("contentid", g_variant_new_string ("x"), LB_ATTRIBUTES_CALLER);
+  assert_parse_fails ("Content-Id", g_variant_new_string ("x"), LB_ATTRIBUTES_ALL);
+  assert_parse_fails ("", g_variant_new_string ("x"), LB_ATTRIBUTES_ALL);
+  assert_parse_fails ("digest", g_variant_new_string ("x"), LB_ATTRIBUTES_ALL);
+}
+
+static void
+test_attributes_duplicate (void)
+{
+  g_autoptr (GVariant) dict = g_variant_ref_sink (
+      lb_test_vardict_new ("issuer", g_variant_new_string ("a"), "issuer",
+                           g_variant_new_string ("b"), NULL));
+  g_autoptr (GError) error = NULL;
+  LbAttributes attrs;
+
+  g_assert_false (lb_attributes_parse (dict, LB_ATTRIBUTES_ALL, &attrs, &error));
+  g_assert_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS);
+  /* A failed parse leaves the defaults, nothing to leak. */
+  g_assert_null (attrs.issuer);
+  lb_attributes_clear (&attrs);
+}
+
+static void
+test_attributes_string_max (void)
+{
+  const char *keys[] = { "content-id", "issuer", "support-url" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    {
+      g_autofree char *max = g_strnfill (LB_STRING_ATTR_MAX, 'x');
+      g_autofree char *over = g_strnfill (LB_STRING_ATTR_MAX + 1, 'x');
+      g_autoptr (GVariant) max_v = g_variant_ref_sink (g_variant_new_string (max));
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GVariant) out = parse_one (keys[i], max_v, LB_ATTRIBUTES_CALLER, &error);
+
+      g_assert_no_error (error);
+      g_assert_nonnull (out);
+      assert_parse_fails (keys[i], g_variant_new_string (over), LB_ATTRIBUTES_CALLER);
+    }
+}
+
+static void
+test_attributes_expires_negative (void)
+{
+  assert_parse_fails ("expires", g_variant_new_int64 (-1), LB_ATTRIBUTES_CALLER);
+  assert_parse_fails ("expires", g_variant_new_int64 (G_MININT64), LB_ATTRIBUTES_ALL);
+}
+
+static void
+test_attributes_not_vardict (void)
+{
+  g_autoptr (GVariant) wrong = g_variant_ref_sink (g_variant_new_parsed ("{'issuer': 1}"));
+  g_autoptr (GError) error = NULL;
+  LbAttributes attrs;
+
+  g_assert_false (lb_attributes_parse (wrong, LB_ATTRIBUTES_ALL, &attrs, &error));
+  g_assert_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS);
+  lb_attributes_clear (&attrs);
+}
+
+static void
+test_attributes_round_trip (void)
+{
+  LbAttributes attrs, back;
+  g_autoptr (GVariant) v = NULL;
+  g_autoptr (GError) error = NULL;
+
+  lb_attributes_init (&attrs);
+  attrs.content_id = g_strdup ("c");
+  attrs.issuer = g_strdup ("i");
+  attrs.can_backup = FALSE;
+  attrs.restore_limit = 4;
+  attrs.expires = 5;
+  attrs.support_url = g_strdup ("u");
+  attrs.restore_count = 6;
+  attrs.stored = 7;
+  attrs.machine = g_strdup ("m");
+  v = g_variant_ref_sink (lb_attributes_to_variant (&attrs));
+  g_assert_true (g_variant_is_of_type (v, G_VARIANT_TYPE_VARDICT));
+  g_assert_true (lb_attributes_parse (v, LB_ATTRIBUTES_ALL, &back, &error));
+  g_assert_no_error (error);
+  assert_attrs_equal (&attrs, &back);
+  lb_attributes_clear (&attrs);
+  lb_attributes_clear (&back);
+}
+
+/* Limits */
+
+static void
+assert_key_id_invalid (const char *key_id)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (lb_key_id_validate (key_id, &error))
+    g_test_fail_printf ("key id “%s” (%zu bytes) was accepted", key_id, strlen (key_id));
+  g_assert_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS);
+}
+
+static void
+test_key_id_limits (void)
+{
+  g_autofree char *k256 = g_strnfill (LB_KEY_ID_MAX, 'k');
+  g_autofree char *k257 = g_strnfill (LB_KEY_ID_MAX + 1, 'k');
+  char printable[0x7f - 0x20 + 1];
+  g_autoptr (GError) error = NULL;
+
+  g_assert_cmpint (LB_KEY_ID_MAX, ==, 256);
+  for (int c = 0x20; c < 0x7f; c++)
+    printable[c - 0x20] = (char) c;
+  printable[0x7f - 0x20] = '\0';
+
+  g_assert_true (lb_key_id_validate ("k", &error));
+  g_assert_true (lb_key_id_validate (k256, &error));
+  g_assert_true (lb_key_id_validate (printable, &error));
+  g_assert_no_error (error);
+
+  assert_key_id_invalid ("");
+  assert_key_id_invalid (k257);
+  assert_key_id_invalid ("tab\there");
+  assert_key_id_invalid ("new\nline");
+  assert_key_id_invalid ("del\x7f");
+  assert_key_id_invalid ("\x01");
+  assert_key_id_invalid ("caf\xc3\xa9"); /* valid UTF-8, not ASCII */
+  assert_key_id_invalid ("\x80");
+}
+
+static void
+test_blob_limits (void)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_cmpint (LB_BLOB_MAX, ==, 1024 * 1024);
+  g_assert_true (lb_blob_validate (1, &error));
+  g_assert_true (lb_blob_validate (LB_BLOB_MAX, &error));
+  g_assert_no_error (error);
+  g_assert_false (lb_blob_validate (0, &error));
+  g_assert_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS);
+  g_clear_error (&error);
+  g_assert_false (lb_blob_validate (LB_BLOB_MAX + 1, &error));
+  g_assert_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS);
+}
+
+/* Codec */
+
+/* sample_license() encoded today: its size and SHA-256. */
+#define SAMPLE_ENCODED_SIZE 606
+#define SAMPLE_DIGEST "3ab41fb1e342885cf8c02af56c83a19c96dde1ded0565168e9b7d76a00e17836"
+
+static LbLicense *
+sample_license (void)
+{
+  LbLicense *l = license_new ("sample-key", 300, 42);
+
+  l->attrs.content_id = g_strdup ("content");
+  l->attrs.issuer = g_strdup ("issuer");
+  l->attrs.can_backup = TRUE;
+  l->attrs.restore_limit = 2;
+  l->attrs.expires = 1893456000;
+  l->attrs.support_url = g_strdup ("https://example.com/help");
+  l->attrs.restore_count = 1;
+  l->attrs.stored = 1700000000;
+  l->attrs.machine = g_strdup (APP_ID);
+  return l;
+}
+
+static void
+test_codec_round_trip (void)
+{
+  g_autoptr (LbLicense) l = sample_license ();
+  g_autoptr (LbLicense) minimal = license_new ("m", 1, 0);
+  LbLicense *cases[] = { l, minimal };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GBytes) encoded = lb_license_encode (cases[i]);
+      g_autoptr (GBytes) again = NULL;
+      g_autoptr (LbLicense) decoded = NULL;
+      g_autoptr (GError) error = NULL;
+
+      decoded = lb_license_decode (encoded, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (decoded);
+      if (decoded == NULL)
+        continue;
+      g_assert_cmpstr (decoded->key_id, ==, cases[i]->key_id);
+      assert_bytes_equal (decoded->blob, cases[i]->blob);
+      assert_attrs_equal (&decoded->attrs, &cases[i]->attrs);
+      again = lb_license_encode (decoded);
+      assert_bytes_equal (again, encoded);
+    }
+}
+
+static void
+test_codec_max_size (void)
+{
+  g_autofree char *key = g_strnfill (LB_KEY_ID_MAX, 'k');
+  g_autofree char *s = g_strnfill (LB_STRING_ATTR_MAX, 's');
+  g_autoptr (LbLicense) l = license_new (key, LB_BLOB_MAX, 3);
+  g_autoptr (GBytes) encoded = NULL;
+  g_autoptr (LbLicense) decoded = NULL;
+  g_autoptr (GError) error = NULL;
+
+  /* The largest license there can be still fits LB_ENCODED_MAX. */
+  l->attrs.content_id = g_strdup (s);
+  l->attrs.issuer = g_strdup (s);
+  l->attrs.support_url = g_strdup (s);
+  l->attrs.machine = g_strdup (s);
+  l->attrs.expires = G_MAXINT64;
+  encoded = lb_license_encode (l);
+  g_assert_cmpuint (g_bytes_get_size (encoded), <=, LB_ENCODED_MAX);
+  decoded = lb_license_decode (encoded, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (decoded);
+}
+
+static void
+test_codec_order_independent (void)
+{
+  g_autoptr (GVariant) d1 = g_variant_ref_sink (
+      lb_test_vardict_new ("issuer", g_variant_new_string ("i"), "content-id",
+                           g_variant_new_string ("c"), "can-backup", g_variant_new_boolean (TRUE),
+                           NULL));
+  g_autoptr (GVariant) d2 = g_variant_ref_sink (
+      lb_test_vardict_new ("can-backup", g_variant_new_boolean (TRUE), "content-id",
+                           g_variant_new_string ("c"), "issuer", g_variant_new_string ("i"),
+                           NULL));
+  g_autoptr (LbLicense) a = license_new ("k", 10, 1);
+  g_autoptr (LbLicense) b = license_new ("k", 10, 1);
+  g_autoptr (GBytes) ea = NULL;
+  g_autoptr (GBytes) eb = NULL;
+  g_autoptr (GError) error = NULL;
+
+  /* Equal licenses encode to equal bytes, however their attributes came. */
+  g_assert_true (lb_attributes_parse (d1, LB_ATTRIBUTES_CALLER, &a->attrs, &error));
+  g_assert_true (lb_attributes_parse (d2, LB_ATTRIBUTES_CALLER, &b->attrs, &error));
+  g_assert_no_error (error);
+  ea = lb_license_encode (a);
+  eb = lb_license_encode (b);
+  assert_bytes_equal (ea, eb);
+}
+
+static void
+assert_decode_corrupt (GBytes *bytes, const char *what)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LbLicense) l = lb_license_decode (bytes, &error);
+
+  if (l != NULL)
+    g_test_fail_printf ("%s decoded as a license", what);
+  g_assert_error (error, LB_ERROR, LB_ERROR_BACKUP_CORRUPT);
+  if (error != NULL)
+    g_assert_cmpstr (error->message, !=, "");
+}
+
+static void
+test_codec_garbage (void)
+{
+  g_autoptr (LbLicense) l = sample_license ();
+  g_autoptr (GBytes) good = lb_license_encode (l);
+  gsize good_len;
+  const guint8 *good_data = g_bytes_get_data (good, &good_len);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (20240601);
+
+  {
+    g_autoptr (GBytes) empty = g_bytes_new (NULL, 0);
+    assert_decode_corrupt (empty, "nothing");
+  }
+  {
+    g_autoptr (GBytes) text = g_bytes_new_static ("hello, world", 12);
+    assert_decode_corrupt (text, "text");
+  }
+  {
+    guint8 ones[200];
+    g_autoptr (GBytes) bytes = NULL;
+
+    memset (ones, 0xff, sizeof ones);
+    bytes = g_bytes_new (ones, sizeof ones);
+    assert_decode_corrupt (bytes, "0xff bytes");
+  }
+  for (guint i = 0; i < 50; i++)
+    {
+      gsize len = (gsize) g_rand_int_range (rand, 1, 2000);
+      guint8 *data = g_malloc (len);
+      g_autoptr (GBytes) bytes = NULL;
+      g_autofree char *what = g_strdup_printf ("random bytes #%u", i);
+
+      for (gsize j = 0; j < len; j++)
+        data[j] = (guint8) g_rand_int (rand);
+      bytes = g_bytes_new_take (data, len);
+      assert_decode_corrupt (bytes, what);
+    }
+  /* Every truncation of a valid encoding. */
+  for (gsize len = 0; len < good_len; len++)
+    {
+      g_autoptr (GBytes) bytes = g_bytes_new (good_data, len);
+      g_autofree char *what = g_strdup_printf ("the encoding cut to %zu bytes", len);
+
+      assert_decode_corrupt (bytes, what);
+    }
+  /* Too large to be a license, whatever it holds. */
+  {
+    g_autofree guint8 *zeros = g_malloc0 (LB_ENCODED_MAX + 1);
+    g_autoptr (GBytes) bytes = g_bytes_new (zeros, LB_ENCODED_MAX + 1);
+
+    assert_decode_corrupt (bytes, "an over-long entry");
+  }
+  /* A valid variant of another type. */
+  {
+    g_autoptr (GVariant) other = g_variant_ref_sink (g_variant_new ("(ss)", "a", "b"));
+    g_autoptr (GBytes) bytes = g_variant_get_data_as_bytes (other);
+
+    assert_decode_corrupt (bytes, "a (ss)");
+  }
+  /* Not in normal form, though it reads as the same license: a padding
+   * byte (between the key id and the 8-aligned attributes) that is not
+   * zero. Accepting it would give one license two encodings. */
+  {
+    gsize pad = strlen ("sample-key") + 1;
+    guint8 *data = g_memdup2 (good_data, good_len);
+    g_autoptr (GBytes) bytes = NULL;
+
+    g_assert_cmpuint (pad % 8, !=, 0);
+    g_assert_cmpuint (data[pad], ==, 0);
+    data[pad] = 0x01;
+    bytes = g_bytes_new_take (data, good_len);
+    assert_decode_corrupt (bytes, "a non-zero padding byte");
+  }
+  /* Not in normal form: a framing offset pointing out of the tuple. */
+  {
+    guint8 *data = g_memdup2 (good_data, good_len);
+    g_autoptr (GBytes) bytes = NULL;
+
+    data[good_len - 1] = 0xff;
+    bytes = g_bytes_new_take (data, good_len);
+    assert_decode_corrupt (bytes, "a bad framing offset");
+  }
+}
+
+/* Encodes (key_id, attributes, blob) as a license entry would be, without
+ * the checks of lb_license_encode's callers. */
+static GBytes *
+encode_raw (const char *key_id, GVariant *attributes, gsize blob_size)
+{
+  g_autoptr (GBytes) blob = blob_new (blob_size, 1);
+  g_autoptr (GVariant) v = NULL;
+
+  v = g_variant_ref_sink (g_variant_new (
+      "(s@a{sv}@ay)", key_id, attributes,
+      g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING, blob, TRUE)));
+  return g_variant_get_data_as_bytes (g_variant_get_normal_form (v));
+}
+
+static void
+test_codec_invalid_content (void)
+{
+  g_autofree char *k257 = g_strnfill (LB_KEY_ID_MAX + 1, 'k');
+  struct
+  {
+    const char *what;
+    GBytes *bytes;
+  } cases[] = {
+    { "an empty key id", encode_raw ("", lb_test_vardict_new (NULL, NULL), 10) },
+    { "a 257-byte key id", encode_raw (k257, lb_test_vardict_new (NULL, NULL), 10) },
+    { "a key id with a tab", encode_raw ("a\tb", lb_test_vardict_new (NULL, NULL), 10) },
+    { "an empty blob", encode_raw ("k", lb_test_vardict_new (NULL, NULL), 0) },
+    { "a blob of 1 MiB + 1", encode_raw ("k", lb_test_vardict_new (NULL, NULL), LB_BLOB_MAX + 1) },
+    { "an unknown attribute",
+      encode_raw ("k", lb_test_vardict_new ("color", g_variant_new_string ("red"), NULL), 10) },
+    { "a wrongly typed attribute",
+      encode_raw ("k", lb_test_vardict_new ("restore-count", g_variant_new_int32 (1), NULL), 10) },
+    { "a negative expiry",
+      encode_raw ("k", lb_test_vardict_new ("expires", g_variant_new_int64 (-5), NULL), 10) },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      assert_decode_corrupt (cases[i].bytes, cases[i].what);
+      g_bytes_unref (cases[i].bytes);
+    }
+}
+
+static char *
+digest_hex (GBytes *bytes)
+{
+  guint8 digest[LB_DIGEST_LEN];
+  GString *hex = g_string_new (NULL);
+
+  lb_digest (bytes, digest);
+  for (guint i = 0; i < LB_DIGEST_LEN; i++)
+    g_string_append_printf (hex, "%02x", digest[i]);
+  return g_string_free (hex, FALSE);
+}
+
+static void
+test_codec_digest (void)
+{
+  g_autoptr (LbLicense) l = sample_license ();
+  g_autoptr (LbLicense) same = sample_license ();
+  g_autoptr (LbLicense) other = sample_license ();
+  g_autoptr (GBytes) encoded = lb_license_encode (l);
+  g_autoptr (GBytes) encoded_same = lb_license_encode (same);
+  g_autoptr (GBytes) encoded_other = NULL;
+  g_autofree char *hex = digest_hex (encoded);
+  g_autofree char *hex_same = digest_hex (encoded_same);
+  g_autofree char *hex_other = NULL;
+  g_autofree char *sha256 = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, encoded);
+
+  /* The SHA-256 of the canonical encoding... */
+  g_assert_cmpstr (hex, ==, sha256);
+  /* ...equal for equal licenses... */
+  g_assert_cmpstr (hex, ==, hex_same);
+  /* ...and different when anything differs. */
+  other->attrs.restore_count++;
+  encoded_other = lb_license_encode (other);
+  hex_other = digest_hex (encoded_other);
+  g_assert_cmpstr (hex, !=, hex_other);
+
+  /* Backups carry these digests, so the encoding must not change between
+   * versions: this is the digest of sample_license() today. */
+  g_assert_cmpuint (g_bytes_get_size (encoded), ==, SAMPLE_ENCODED_SIZE);
+  g_assert_cmpstr (hex, ==, SAMPLE_DIGEST);
+}
+
+/* Machine id */
+
+#define MACHINE_ID_1 "5f3e9a0c2b7d41e8a6c4d2f0b1e3c5a7"
+#define MACHINE_ID_2 "0123456789abcdef0123456789abcdef"
+/* HMAC-SHA256 (key = MACHINE_ID_1, data = the application id), truncated
+ * and shaped as a v4 UUID; checked independently with Python's hmac. */
+#define MACHINE_APP_ID_1 "0f11906815b64ef78e6afdf4d31a978a"
+
+static void
+assert_app_id_shape (const char *id)
+{
+  g_assert_nonnull (id);
+  if (id == NULL)
+    return;
+  g_assert_cmpuint (strlen (id), ==, 32);
+  for (guint i = 0; i < 32; i++)
+    if (!g_ascii_isxdigit (id[i]) || g_ascii_isupper (id[i]))
+      g_test_fail_printf ("“%s” is not 32 lowercase hex digits", id);
+  /* Shaped as a v4 UUID, as sd_id128_get_machine_app_specific(). */
+  g_assert_cmpint (id[12], ==, '4');
+  g_assert_nonnull (strchr ("89ab", id[16]));
+}
+
+static void
+test_machine_app_id (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *a = lb_machine_app_id (MACHINE_ID_1, &error);
+  g_autofree char *a_again = lb_machine_app_id (MACHINE_ID_1, &error);
+  g_autofree char *a_upper = NULL;
+  g_autofree char *b = lb_machine_app_id (MACHINE_ID_2, &error);
+  g_autofree char *upper = g_ascii_strup (MACHINE_ID_1, -1);
+
+  g_assert_no_error (error);
+  assert_app_id_shape (a);
+  assert_app_id_shape (b);
+  g_assert_cmpstr (a, ==, a_again);
+  g_assert_cmpstr (a, !=, b);
+  /* Never the raw id, nor something that contains it. */
+  g_assert_cmpint (g_ascii_strcasecmp (a, MACHINE_ID_1), !=, 0);
+  g_assert_cmpint (g_ascii_strcasecmp (b, MACHINE_ID_2), !=, 0);
+  /* The id is a number: its case does not matter. */
+  a_upper = lb_machine_app_id (upper, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (a, ==, a_upper);
+  /* Stable across versions: backups record it. */
+  g_assert_cmpstr (a, ==, MACHINE_APP_ID_1);
+
+  for (guint i = 0; i < 20; i++)
+    {
+      g_autofree char *raw = g_strdup_printf ("%08x%08x%08x%08x", g_test_rand_int (),
+                                              g_test_rand_int (), g_test_rand_int (), i);
+      g_autofree char *derived = lb_machine_app_id (raw, &error);
+
+      g_assert_no_error (error);
+      assert_app_id_shape (derived);
+      if (derived != NULL)
+        g_assert_cmpstr (derived, !=, raw);
+    }
+}
+
+static void
+test_machine_app_id_bad (void)
+{
+  const char *bad[] = {
+    "",
+    "5f3e9a0c2b7d41e8a6c4d2f0b1e3c5a",   /* 31 */
+    "5f3e9a0c2b7d41e8a6c4d2f0b1e3c5a77", /* 33 */
+    "5f3e9a0c2b7d41e8a6c4d2f0b1e3c5ag",  /* not hex */
+    "5f3e9a0c-2b7d-41e8-a6c4-d2f0b1e3c5a7",
+    " 5f3e9a0c2b7d41e8a6c4d2f0b1e3c5a7",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *id = lb_machine_app_id (bad[i], &error);
+
+      if (id != NULL)
+        g_test_fail_printf ("machine id “%s” was accepted", bad[i]);
+      g_assert_error (error, LB_ERROR, LB_ERROR_FAILED);
+    }
+}
+
+static void
+test_machine_app_id_from_file (void)
+{
+  g_autofree char *tmp = lb_test_make_tmp_dir ("machine-id");
+  g_autofree char *path = g_build_filename (tmp, "machine-id", NULL);
+  g_autofree char *missing = g_build_filename (tmp, "missing", NULL);
+  g_autofree char *expected = lb_machine_app_id (MACHINE_ID_1, NULL);
+  const char *good_contents[] = { MACHINE_ID_1 "\n", MACHINE_ID_1, "  " MACHINE_ID_1 " \n\n" };
+  const char *bad_contents[] = { "", "\n", "uninitialized\n", "5f3e9a0c2b7d41e8a6c4d2f0b1e3c5a\n",
+                                 MACHINE_ID_1 MACHINE_ID_1 "\n" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (good_contents); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *id = NULL;
+
+      g_file_set_contents (path, good_contents[i], -1, &error);
+      id = lb_machine_app_id_from_file (path, &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (id, ==, expected);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (bad_contents); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *id = NULL;
+
+      g_file_set_contents (path, bad_contents[i], -1, &error);
+      id = lb_machine_app_id_from_file (path, &error);
+      if (id != NULL)
+        g_test_fail_printf ("a machine-id file holding “%s” was accepted", bad_contents[i]);
+      g_assert_error (error, LB_ERROR, LB_ERROR_FAILED);
+    }
+  {
+    g_autoptr (GError) error = NULL;
+    g_autofree char *id = lb_machine_app_id_from_file (missing, &error);
+
+    g_assert_null (id);
+    g_assert_error (error, LB_ERROR, LB_ERROR_FAILED);
+    if (error != NULL)
+      g_assert_nonnull (strstr (error->message, missing));
+  }
+  {
+    /* A directory is not a machine-id file. */
+    g_autoptr (GError) error = NULL;
+    g_autofree char *id = lb_machine_app_id_from_file (tmp, &error);
+
+    g_assert_null (id);
+    g_assert_error (error, LB_ERROR, LB_ERROR_FAILED);
+  }
+  lb_test_rm_rf (tmp);
+}
+
+int
+main (int argc, char **argv)
+{
+  lb_test_init (&argc, &argv);
+
+  ADD ("/store/open/creates-private-dir", test_open_creates_private_dir);
+  ADD ("/store/open/unwritable", test_open_unwritable);
+  ADD ("/store/open/newer-schema", test_open_newer_schema);
+  ADD ("/store/put-get", test_put_get);
+  ADD ("/store/put-sets-service-attributes", test_put_sets_service_attributes);
+  ADD ("/store/replace", test_replace);
+  ADD ("/store/delete", test_delete);
+  ADD ("/store/get-not-found", test_get_not_found);
+  ADD ("/store/count", test_count);
+  ADD ("/store/bulk-same-key-twice", test_bulk_same_key_twice);
+  ADD ("/store/max-blob-round-trip", test_max_blob_round_trip);
+  ADD ("/store/list/pages", test_list_pages);
+  ADD ("/store/list/exact-multiple", test_list_exact_multiple);
+  ADD ("/store/list/empty", test_list_empty);
+  ADD ("/store/list/byte-order", test_list_byte_order);
+  ADD ("/store/list/changes-between-pages", test_list_changes_between_pages);
+  ADD ("/store/clean-expired", test_clean_expired);
+  g_test_add_data_func ("/store/crash/before-commit", "store-before-commit", test_crash);
+  g_test_add_data_func ("/store/crash/after-commit", "store-after-commit", test_crash);
+
+  g_test_add_func ("/license/attributes/defaults", test_attributes_defaults);
+  g_test_add_func ("/license/attributes/wrong-types", test_attributes_types);
+  g_test_add_func ("/license/attributes/right-types", test_attributes_right_types);
+  g_test_add_func ("/license/attributes/unknown-key", test_attributes_unknown_key);
+  g_test_add_func ("/license/attributes/duplicate", test_attributes_duplicate);
+  g_test_add_func ("/license/attributes/string-max", test_attributes_string_max);
+  g_test_add_func ("/license/attributes/expires-negative", test_attributes_expires_negative);
+  g_test_add_func ("/license/attributes/not-vardict", test_attributes_not_vardict);
+  g_test_add_func ("/license/attributes/round-trip", test_attributes_round_trip);
+  g_test_add_func ("/license/attributes/expired", test_attributes_expired);
+  g_test_add_func ("/license/key-id-limits", test_key_id_limits);
+  g_test_add_func ("/license/blob-limits", test_blob_limits);
+  g_test_add_func ("/license/codec/round-trip", test_codec_round_trip);
+  g_test_add_func ("/license/codec/max-size", test_codec_max_size);
+  g_test_add_func ("/license/codec/order-independent", test_codec_order_independent);
+  g_test_add_func ("/license/codec/garbage", test_codec_garbage);
+  g_test_add_func ("/license/codec/invalid-content", test_codec_invalid_content);
+  g_test_add_func ("/license/codec/digest", test_codec_digest);
+
+  g_test_add_func ("/machine-id/app-id", test_machine_app_id);
+  g_test_add_func ("/machine-id/bad", test_machine_app_id_bad);
+  g_test_add_func ("/machine-id/from-file", test_machine_app_id_from_file);
+
+  return g_test_run ();
+}
