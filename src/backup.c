@@ -65,12 +65,12 @@ static gboolean
 add_license (LbLicense *license, const guint8 *digest, gpointer user_data, GError **error)
 {
   BackupRun *run = user_data;
-  g_autoptr (GBytes) encoded = lb_license_encode (license);
+  g_autoptr (GBytes) header = lb_license_encode_header (license);
   guint8 check[LB_DIGEST_LEN];
 
   /* The manifest carries the stored digest: a row that no longer matches
    * it would make a backup that can never be restored. */
-  lb_digest (encoded, check);
+  lb_license_digest (license, header, check);
   if (memcmp (check, digest, LB_DIGEST_LEN) != 0)
     {
       g_set_error (error, LB_ERROR, LB_ERROR_FAILED,
@@ -79,7 +79,7 @@ add_license (LbLicense *license, const guint8 *digest, gpointer user_data, GErro
                    license->key_id);
       return FALSE;
     }
-  if (!lb_archive_writer_add_license (run->writer, license, encoded, error))
+  if (!lb_archive_writer_add_license (run->writer, license, header, error))
     return FALSE;
   lb_progress_set_done (run->progress, ++run->done);
   return TRUE;

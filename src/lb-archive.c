@@ -181,12 +181,13 @@ lb_archive_writer_add_digest (LbArchiveWriter *w, const guint8 *digest, GError *
 }
 
 gboolean
-lb_archive_writer_add_license (LbArchiveWriter *w, const LbLicense *license, GBytes *encoded,
+lb_archive_writer_add_license (LbArchiveWriter *w, const LbLicense *license, GBytes *header,
                                GError **error)
 {
   g_autofree char *name = lb_archive_entry_name (license->key_id);
-  gsize len;
-  gconstpointer data = g_bytes_get_data (encoded, &len);
+  gsize header_len, blob_len;
+  gconstpointer header_data = g_bytes_get_data (header, &header_len);
+  gconstpointer blob_data = g_bytes_get_data (license->blob, &blob_len);
 
   g_return_val_if_fail (w->manifest_left == 0, FALSE);
   if (g_cancellable_set_error_if_cancelled (w->cancellable, error))
@@ -194,8 +195,9 @@ lb_archive_writer_add_license (LbArchiveWriter *w, const LbLicense *license, GBy
       lb_error_convert (error);
       return FALSE;
     }
-  return write_header (w, name, (gint64) len, license->attrs.stored, error)
-         && write_data (w, data, len, error);
+  return write_header (w, name, (gint64) (header_len + blob_len), license->attrs.stored, error)
+         && write_data (w, header_data, header_len, error)
+         && write_data (w, blob_data, blob_len, error);
 }
 
 gboolean
@@ -548,7 +550,8 @@ bad:
 }
 
 gboolean
-lb_archive_reader_next (LbArchiveReader *r, LbLicense **license, GError **error)
+lb_archive_reader_next (LbArchiveReader *r, LbLicense **license, guint8 *digest,
+                        GError **error)
 {
   struct archive_entry *entry;
   gboolean eof;
@@ -627,6 +630,8 @@ lb_archive_reader_next (LbArchiveReader *r, LbLicense **license, GError **error)
   g_free (r->prev_key_id);
   r->prev_key_id = g_strdup (l->key_id);
   r->index++;
+  if (digest != NULL)
+    memcpy (digest, got, LB_DIGEST_LEN);
   *license = g_steal_pointer (&l);
   return TRUE;
 }
@@ -670,7 +675,7 @@ lb_archive_verify_bytes (GBytes *bytes, guint64 *count, GError **error)
   for (;;)
     {
       g_autoptr (LbLicense) l = NULL;
-      if (!lb_archive_reader_next (r, &l, error))
+      if (!lb_archive_reader_next (r, &l, NULL, error))
         return FALSE;
       if (l == NULL)
         return TRUE;

@@ -3,6 +3,7 @@
 #include "license.h"
 
 #include <glib/gi18n.h>
+#include <nettle/sha2.h>
 #include <string.h>
 
 #include "lb-error.h"
@@ -263,75 +264,250 @@ lb_license_free (LbLicense *license)
   g_free (license);
 }
 
+/* The encoding (docs/backup-format.md): a header of little-endian fields,
+ * then the blob as it is. Only the header is ever built; digests and
+ * backups take the blob from where it already is. */
+
+#define ENTRY_MAGIC "LBL1"
+#define FLAG_CAN_BACKUP 0x01u
+#define HAS_CONTENT_ID 0x01u
+#define HAS_ISSUER 0x02u
+#define HAS_SUPPORT_URL 0x04u
+#define HAS_MACHINE 0x08u
+
+static void
+put_u16 (GByteArray *a, guint16 v)
+{
+  guint8 b[2] = { v & 0xff, v >> 8 };
+  g_byte_array_append (a, b, 2);
+}
+
+static void
+put_u32 (GByteArray *a, guint32 v)
+{
+  guint32 le = GUINT32_TO_LE (v);
+  g_byte_array_append (a, (const guint8 *) &le, 4);
+}
+
+static void
+put_u64 (GByteArray *a, guint64 v)
+{
+  guint64 le = GUINT64_TO_LE (v);
+  g_byte_array_append (a, (const guint8 *) &le, 8);
+}
+
+static void
+put_string (GByteArray *a, const char *s)
+{
+  gsize len = strlen (s);
+
+  put_u16 (a, (guint16) len);
+  g_byte_array_append (a, (const guint8 *) s, (guint) len);
+}
+
+GBytes *
+lb_license_encode_header (const LbLicense *license)
+{
+  const LbAttributes *at = &license->attrs;
+  GByteArray *a = g_byte_array_sized_new (64 + (guint) strlen (license->key_id));
+  guint8 flags = at->can_backup ? FLAG_CAN_BACKUP : 0;
+  guint8 present = (at->content_id ? HAS_CONTENT_ID : 0) | (at->issuer ? HAS_ISSUER : 0)
+                   | (at->support_url ? HAS_SUPPORT_URL : 0) | (at->machine ? HAS_MACHINE : 0);
+
+  g_byte_array_append (a, (const guint8 *) ENTRY_MAGIC, 4);
+  put_string (a, license->key_id);
+  g_byte_array_append (a, &flags, 1);
+  g_byte_array_append (a, &present, 1);
+  put_u32 (a, at->restore_limit);
+  put_u64 (a, (guint64) at->expires);
+  put_u32 (a, at->restore_count);
+  put_u64 (a, (guint64) at->stored);
+  if (at->content_id)
+    put_string (a, at->content_id);
+  if (at->issuer)
+    put_string (a, at->issuer);
+  if (at->support_url)
+    put_string (a, at->support_url);
+  if (at->machine)
+    put_string (a, at->machine);
+  put_u32 (a, (guint32) g_bytes_get_size (license->blob));
+  return g_byte_array_free_to_bytes (a);
+}
+
 GBytes *
 lb_license_encode (const LbLicense *license)
 {
-  g_autoptr (GVariant) v = NULL;
+  g_autoptr (GBytes) header = lb_license_encode_header (license);
+  GByteArray *a = g_byte_array_sized_new (
+      (guint) (g_bytes_get_size (header) + g_bytes_get_size (license->blob)));
+  gsize len;
+  gconstpointer data = g_bytes_get_data (header, &len);
 
-  v = g_variant_ref_sink (
-      g_variant_new ("(s@a{sv}@ay)", license->key_id, lb_attributes_to_variant (&license->attrs),
-                     g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING, license->blob, TRUE)));
-  return g_variant_get_data_as_bytes (v);
+  g_byte_array_append (a, data, (guint) len);
+  data = g_bytes_get_data (license->blob, &len);
+  g_byte_array_append (a, data, (guint) len);
+  return g_byte_array_free_to_bytes (a);
 }
 
 void
 lb_digest (GBytes *bytes, guint8 out[LB_DIGEST_LEN])
 {
-  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
-  gsize len = LB_DIGEST_LEN;
+  struct sha256_ctx ctx;
   gsize size;
-  const guchar *data = g_bytes_get_data (bytes, &size);
+  const guint8 *data = g_bytes_get_data (bytes, &size);
 
-  g_checksum_update (sum, data, size);
-  g_checksum_get_digest (sum, out, &len);
+  sha256_init (&ctx);
+  sha256_update (&ctx, size, data);
+  sha256_digest (&ctx, LB_DIGEST_LEN, out);
+}
+
+void
+lb_license_digest (const LbLicense *license, GBytes *header, guint8 out[LB_DIGEST_LEN])
+{
+  g_autoptr (GBytes) own = header == NULL ? lb_license_encode_header (license) : NULL;
+  struct sha256_ctx ctx;
+  gsize size;
+  const guint8 *data;
+
+  sha256_init (&ctx);
+  data = g_bytes_get_data (header != NULL ? header : own, &size);
+  sha256_update (&ctx, size, data);
+  data = g_bytes_get_data (license->blob, &size);
+  sha256_update (&ctx, size, data);
+  sha256_digest (&ctx, LB_DIGEST_LEN, out);
+}
+
+typedef struct
+{
+  const guint8 *p;
+  gsize left;
+} Reader;
+
+static gboolean
+take (Reader *r, gsize n, const guint8 **out)
+{
+  if (r->left < n)
+    return FALSE;
+  *out = r->p;
+  r->p += n;
+  r->left -= n;
+  return TRUE;
+}
+
+static gboolean
+get_u8 (Reader *r, guint8 *v)
+{
+  const guint8 *b;
+  if (!take (r, 1, &b))
+    return FALSE;
+  *v = b[0];
+  return TRUE;
+}
+
+static gboolean
+get_u16 (Reader *r, guint16 *v)
+{
+  const guint8 *b;
+  if (!take (r, 2, &b))
+    return FALSE;
+  *v = (guint16) (b[0] | b[1] << 8);
+  return TRUE;
+}
+
+static gboolean
+get_u32 (Reader *r, guint32 *v)
+{
+  const guint8 *b;
+  guint32 le;
+  if (!take (r, 4, &b))
+    return FALSE;
+  memcpy (&le, b, 4);
+  *v = GUINT32_FROM_LE (le);
+  return TRUE;
+}
+
+static gboolean
+get_u64 (Reader *r, guint64 *v)
+{
+  const guint8 *b;
+  guint64 le;
+  if (!take (r, 8, &b))
+    return FALSE;
+  memcpy (&le, b, 8);
+  *v = GUINT64_FROM_LE (le);
+  return TRUE;
+}
+
+/* A string field: at most @max bytes of UTF-8 without NUL. */
+static gboolean
+get_string (Reader *r, gsize max, char **out)
+{
+  guint16 len;
+  const guint8 *b;
+
+  if (!get_u16 (r, &len) || len > max || !take (r, len, &b) || memchr (b, 0, len) != NULL
+      || !g_utf8_validate_len ((const char *) b, len, NULL))
+    return FALSE;
+  *out = g_strndup ((const char *) b, len);
+  return TRUE;
+}
+
+static LbLicense *
+corrupt (GError **error, const char *detail)
+{
+  g_set_error (error, LB_ERROR, LB_ERROR_BACKUP_CORRUPT, _("A license entry is invalid: %s"),
+               detail);
+  return NULL;
 }
 
 LbLicense *
 lb_license_decode (GBytes *bytes, GError **error)
 {
-  g_autoptr (GVariant) v = NULL;
-  g_autoptr (GVariant) asv = NULL;
-  g_autoptr (GVariant) blob = NULL;
-  g_autoptr (LbLicense) license = NULL;
+  g_autoptr (LbLicense) l = NULL;
   g_autoptr (GError) local_error = NULL;
-  g_autoptr (GBytes) reencoded = NULL;
-  const char *key_id;
-  gsize blob_len;
-  gconstpointer blob_data;
+  g_autofree char *key_id = NULL;
+  Reader r;
+  const guint8 *magic;
+  guint8 flags, present;
+  guint32 u32, blob_len;
+  guint64 u64;
 
-  if (g_bytes_get_size (bytes) > LB_ENCODED_MAX)
-    {
-      g_set_error (error, LB_ERROR, LB_ERROR_BACKUP_CORRUPT, _("A license entry is too large"));
-      return NULL;
-    }
-  /* Untrusted: GVariant reads any bytes safely; what they must be is
-   * checked below by encoding the result again. */
-  v = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (LB_ENCODED_TYPE), bytes, FALSE));
-  g_variant_get (v, "(&s@a{sv}@ay)", &key_id, &asv, &blob);
-  blob_data = g_variant_get_fixed_array (blob, &blob_len, 1);
-  if (!lb_key_id_validate (key_id, &local_error) || !lb_blob_validate (blob_len, &local_error))
-    {
-      g_set_error (error, LB_ERROR, LB_ERROR_BACKUP_CORRUPT, _("A license entry is invalid: %s"),
-                   local_error->message);
-      return NULL;
-    }
-  license = lb_license_new (key_id, NULL);
-  license->blob = g_bytes_new (blob_data, blob_len);
-  if (!lb_attributes_parse (asv, LB_ATTRIBUTES_ALL, &license->attrs, &local_error))
-    {
-      g_set_error (error, LB_ERROR, LB_ERROR_BACKUP_CORRUPT, _("A license entry is invalid: %s"),
-                   local_error->message);
-      return NULL;
-    }
-  /* Only the encoder's own output is accepted: that rules out non-normal
-   * forms, attributes out of order and anything GVariant read leniently,
-   * for the cost of one copy (cheaper than g_variant_is_normal_form()). */
-  reencoded = lb_license_encode (license);
-  if (!g_bytes_equal (reencoded, bytes))
-    {
-      g_set_error (error, LB_ERROR, LB_ERROR_BACKUP_CORRUPT,
-                   _("A license entry is not in the expected encoding"));
-      return NULL;
-    }
-  return g_steal_pointer (&license);
+  r.p = g_bytes_get_data (bytes, &r.left);
+  if (r.left > LB_ENCODED_MAX)
+    return corrupt (error, _("it is too large"));
+  if (!take (&r, 4, &magic) || memcmp (magic, ENTRY_MAGIC, 4) != 0)
+    return corrupt (error, _("unknown encoding"));
+  if (!get_string (&r, LB_KEY_ID_MAX, &key_id))
+    return corrupt (error, _("bad key id"));
+  if (!lb_key_id_validate (key_id, &local_error))
+    return corrupt (error, local_error->message);
+  l = lb_license_new (key_id, NULL);
+  if (!get_u8 (&r, &flags) || (flags & ~FLAG_CAN_BACKUP) != 0 || !get_u8 (&r, &present)
+      || (present & ~(HAS_CONTENT_ID | HAS_ISSUER | HAS_SUPPORT_URL | HAS_MACHINE)) != 0)
+    return corrupt (error, _("bad flags"));
+  l->attrs.can_backup = (flags & FLAG_CAN_BACKUP) != 0;
+  if (!get_u32 (&r, &u32))
+    return corrupt (error, _("truncated"));
+  l->attrs.restore_limit = u32;
+  if (!get_u64 (&r, &u64) || (gint64) u64 < 0)
+    return corrupt (error, _("bad expiry time"));
+  l->attrs.expires = (gint64) u64;
+  if (!get_u32 (&r, &u32))
+    return corrupt (error, _("truncated"));
+  l->attrs.restore_count = u32;
+  if (!get_u64 (&r, &u64))
+    return corrupt (error, _("truncated"));
+  l->attrs.stored = (gint64) u64;
+  if (((present & HAS_CONTENT_ID) && !get_string (&r, LB_STRING_ATTR_MAX, &l->attrs.content_id))
+      || ((present & HAS_ISSUER) && !get_string (&r, LB_STRING_ATTR_MAX, &l->attrs.issuer))
+      || ((present & HAS_SUPPORT_URL)
+          && !get_string (&r, LB_STRING_ATTR_MAX, &l->attrs.support_url))
+      || ((present & HAS_MACHINE) && !get_string (&r, LB_STRING_ATTR_MAX, &l->attrs.machine)))
+    return corrupt (error, _("bad attribute"));
+  if (!get_u32 (&r, &blob_len) || !lb_blob_validate (blob_len, NULL))
+    return corrupt (error, _("bad license size"));
+  if (r.left != blob_len)
+    return corrupt (error, _("the license size does not match the entry"));
+  l->blob = g_bytes_new_from_bytes (bytes, g_bytes_get_size (bytes) - r.left, r.left);
+  return g_steal_pointer (&l);
 }

@@ -21,7 +21,6 @@ G_BEGIN_DECLS
 #define LB_ENCODED_MAX (LB_BLOB_MAX + 64 * 1024)
 #define LB_DIGEST_LEN 32
 
-#define LB_ENCODED_TYPE "(sa{sv}ay)"
 
 typedef struct
 {
@@ -71,12 +70,18 @@ gboolean lb_attributes_expired (const LbAttributes *attrs, gint64 now);
 LbLicense *lb_license_new (const char *key_id, GBytes *blob);
 void lb_license_free (LbLicense *license);
 
-/* The canonical encoding, and its SHA-256. */
+/* The canonical encoding: its header (everything before the blob), and the
+ * whole of it (a copy; tests and tools). */
+GBytes *lb_license_encode_header (const LbLicense *license);
 GBytes *lb_license_encode (const LbLicense *license);
-void lb_digest (GBytes *bytes, guint8 out[LB_DIGEST_LEN]);
 
-/* Decodes and validates an encoded license (normal form, limits, attribute
- * keys and types); LB_ERROR_BACKUP_CORRUPT on any fault. */
+/* SHA-256 of @bytes; and of a license's encoding without building it
+ * (@header from lb_license_encode_header(), or NULL to make it). */
+void lb_digest (GBytes *bytes, guint8 out[LB_DIGEST_LEN]);
+void lb_license_digest (const LbLicense *license, GBytes *header, guint8 out[LB_DIGEST_LEN]);
+
+/* Decodes and validates an encoded license (exact layout, limits, UTF-8
+ * strings); LB_ERROR_BACKUP_CORRUPT on any fault. The blob shares @bytes. */
 LbLicense *lb_license_decode (GBytes *bytes, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LbLicense, lb_license_free)

@@ -16,8 +16,9 @@ open_backup (gpointer user_data, GError **error)
 }
 
 static gboolean
-restore_one (LbStoreTxn *txn, LbLicense *l, gboolean other_machine, const char *machine,
-             gint64 now, LbProgress *progress, LbRestoreResult *result, GError **error)
+restore_one (LbStoreTxn *txn, LbLicense *l, const guint8 *digest, gboolean other_machine,
+             const char *machine, gint64 now, LbProgress *progress, LbRestoreResult *result,
+             GError **error)
 {
   gboolean present;
 
@@ -50,8 +51,9 @@ restore_one (LbStoreTxn *txn, LbLicense *l, gboolean other_machine, const char *
       g_free (l->attrs.machine);
       l->attrs.machine = g_strdup (machine);
       result->individualized++;
+      digest = NULL; /* the encoding changed with the attributes */
     }
-  if (!lb_store_txn_insert (txn, l, error))
+  if (!lb_store_txn_insert (txn, l, digest, error))
     return FALSE;
   result->licenses++;
   return TRUE;
@@ -90,12 +92,13 @@ restore_file (LbStore *store, GFile *file, gboolean individualize, LbProgress *p
   for (;;)
     {
       g_autoptr (LbLicense) l = NULL;
+      guint8 digest[LB_DIGEST_LEN];
 
-      if (!lb_archive_reader_next (reader, &l, error))
+      if (!lb_archive_reader_next (reader, &l, digest, error))
         return FALSE;
       if (l == NULL)
         break;
-      if (!restore_one (txn, l, other_machine, machine, now, progress, result, error))
+      if (!restore_one (txn, l, digest, other_machine, machine, now, progress, result, error))
         return FALSE;
       lb_progress_set_done (progress, ++done);
     }

@@ -321,11 +321,10 @@ static gboolean
 write_one (sqlite3 *db, sqlite3_stmt *insert, sqlite3_stmt *update, const LbLicense *l,
            gboolean *added, GError **error)
 {
-  g_autoptr (GBytes) encoded = lb_license_encode (l);
   guint8 digest[LB_DIGEST_LEN];
   int rc;
 
-  lb_digest (encoded, digest);
+  lb_license_digest (l, NULL, digest);
   /* Try the update first: replacing is as common as adding, and it tells
    * us whether the key existed without a separate lookup. */
   bind_license (update, l, digest);
@@ -710,13 +709,17 @@ lb_store_txn_contains (LbStoreTxn *txn, const char *key_id, gboolean *contains, 
 }
 
 gboolean
-lb_store_txn_insert (LbStoreTxn *txn, const LbLicense *license, GError **error)
+lb_store_txn_insert (LbStoreTxn *txn, const LbLicense *license, const guint8 *digest,
+                     GError **error)
 {
-  g_autoptr (GBytes) encoded = lb_license_encode (license);
-  guint8 digest[LB_DIGEST_LEN];
+  guint8 computed[LB_DIGEST_LEN];
   int rc;
 
-  lb_digest (encoded, digest);
+  if (digest == NULL)
+    {
+      lb_license_digest (license, NULL, computed);
+      digest = computed;
+    }
   bind_license (txn->insert, license, digest);
   rc = sqlite3_step (txn->insert);
   sqlite3_reset (txn->insert);

@@ -84,8 +84,10 @@ LbStoreTxn *lb_store_txn_begin (LbStore *self, GError **error);
 /* Whether a license with @key_id is in the store (as seen by the txn). */
 gboolean lb_store_txn_contains (LbStoreTxn *txn, const char *key_id, gboolean *contains,
                                 GError **error);
-/* Inserts @license as given (attributes kept); the digest is recomputed. */
-gboolean lb_store_txn_insert (LbStoreTxn *txn, const LbLicense *license, GError **error);
+/* Inserts @license as given (attributes kept). @digest is the SHA-256 of
+ * its encoding when the caller has it, else NULL to compute it. */
+gboolean lb_store_txn_insert (LbStoreTxn *txn, const LbLicense *license, const guint8 *digest,
+                              GError **error);
 gboolean lb_store_txn_commit (LbStoreTxn *txn, GError **error);
 /* Rolls back unless committed, and frees. */
 void lb_store_txn_free (LbStoreTxn *txn);
