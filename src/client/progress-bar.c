@@ -96,10 +96,10 @@ draw (LbProgressBar *bar)
   else
     left = g_strdup ("");
 
+  /* A fixed width for the bar, so that it does not jump as the numbers
+   * after it grow and shrink. */
   width = terminal_width ();
-  bar_width = width - (int) g_utf8_strlen (bar->label, -1) - (int) strlen (counts)
-              - (int) strlen (speed) - (int) strlen (left) - 16;
-  bar_width = CLAMP (bar_width, 10, 40);
+  bar_width = CLAMP (width - (int) g_utf8_strlen (bar->label, -1) - 56, 10, 40);
   filled = (int) (fraction * bar_width + 0.5);
   g_string_append_printf (line, "\r%s [", bar->label);
   for (int i = 0; i < bar_width; i++)
