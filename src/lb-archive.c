@@ -6,6 +6,7 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <glib/gi18n.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include "lb-error.h"
@@ -406,7 +407,7 @@ parse_manifest_header (LbArchiveReader *r, const char *text, GError **error)
   if (version != LB_FORMAT_VERSION)
     {
       g_set_error (error, LB_ERROR, LB_ERROR_BACKUP_CORRUPT,
-                   _("The backup has format version %" G_GUINT64_FORMAT
+                   _("The backup has format version %" PRIu64
                      ", which this version of license-backup cannot read (it reads version "
                      "%d); update license-backup"),
                    version, LB_FORMAT_VERSION);

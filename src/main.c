@@ -113,7 +113,9 @@ main (int argc, char **argv)
 
   umask (077); /* licenses are private to the user */
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  /* LB_LOCALEDIR: translations from a build tree (tests, uninstalled runs). */
+  bindtextdomain (GETTEXT_PACKAGE,
+                  g_getenv ("LB_LOCALEDIR") != NULL ? g_getenv ("LB_LOCALEDIR") : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 

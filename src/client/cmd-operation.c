@@ -247,12 +247,25 @@ ask_consent (void)
   if (fgets (answer, sizeof answer, stdin) == NULL)
     return FALSE;
   g_strstrip (answer);
-  /* TRANSLATORS: the answers that mean yes to the question above, separated by | */
   {
+    /* TRANSLATORS: the answers that mean yes to the question above, separated by | */
     g_auto (GStrv) yes = g_strsplit (_("y|yes"), "|", -1);
     g_autofree char *lower = g_utf8_strdown (answer, -1);
     return g_strv_contains ((const char *const *) yes, lower) || g_str_equal (lower, "y");
   }
+}
+
+/* Nothing runs while the user is asked, so Ctrl-C keeps its default
+ * meaning there: end the program. */
+static gboolean
+ask_consent_interruptible (guint *sigint, Follow *f)
+{
+  gboolean yes;
+
+  g_source_remove (*sigint);
+  yes = ask_consent ();
+  *sigint = g_unix_signal_add (SIGINT, on_sigint, f);
+  return yes;
 }
 
 static int
@@ -293,7 +306,7 @@ run_operation (LbCli *cli, gboolean restore, gboolean json, guint32 flags, gbool
       else if (f.bar != NULL && terminal)
         g_print ("\n");
       if (restore && f.status == 8 && !f.interrupted && !(flags & FLAG_INDIVIDUALIZE)
-          && (yes || (!json && isatty (STDIN_FILENO) && ask_consent ())))
+          && (yes || (!json && isatty (STDIN_FILENO) && ask_consent_interruptible (&sigint, &f))))
         {
           flags |= FLAG_INDIVIDUALIZE;
           follow_reset (&f);

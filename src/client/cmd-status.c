@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <inttypes.h>
 #include <json-glib/json-glib.h>
 
 #include "cli.h"
@@ -91,7 +92,7 @@ lb_cmd_status (LbCli *cli, int argc, char **argv)
   last = format_time (lb_dbus_manager_get_last_backup_time (m));
   g_print ("%s\n", words);
   if (lb_dbus_manager_get_operation (m)[0] != '\0')
-    g_print (_("  Progress:       %.0f%% (%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
+    g_print (_("  Progress:       %.0f%% (%" PRIu64 " of %" PRIu64
                " licenses)\n"),
              100.0 * lb_dbus_manager_get_progress (m), lb_dbus_manager_get_licenses_done (m),
              lb_dbus_manager_get_licenses_total (m));

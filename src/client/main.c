@@ -64,7 +64,9 @@ main (int argc, char **argv)
   int rc;
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  /* LB_LOCALEDIR: translations from a build tree (tests, uninstalled runs). */
+  bindtextdomain (GETTEXT_PACKAGE,
+                  g_getenv ("LB_LOCALEDIR") != NULL ? g_getenv ("LB_LOCALEDIR") : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
   g_set_prgname ("license-backup");

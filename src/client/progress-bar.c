@@ -3,6 +3,7 @@
 #include "progress-bar.h"
 
 #include <glib/gi18n.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -26,6 +27,7 @@ struct _LbProgressBar
   guint n_samples;
   guint64 done, total;
   gint64 last_plain;
+  guint64 last_plain_done;
   gboolean drawn;
 };
 
@@ -84,13 +86,13 @@ draw (LbProgressBar *bar)
   g_autoptr (GString) line = g_string_new (NULL);
   int width, bar_width, filled;
 
-  counts = g_strdup_printf (_("%'" G_GUINT64_FORMAT " of %'" G_GUINT64_FORMAT), bar->done,
+  counts = g_strdup_printf (_("%'" PRIu64 " of %'" PRIu64), bar->done,
                             bar->total);
   speed = r > 0 ? g_strdup_printf (_("%'.0f/s"), r) : g_strdup ("");
   if (r > 0 && bar->total > bar->done)
     {
       guint64 secs = (guint64) ((double) (bar->total - bar->done) / r + 0.5);
-      left = g_strdup_printf (_("%" G_GUINT64_FORMAT ":%02u left"), secs / 60,
+      left = g_strdup_printf (_("%" PRIu64 ":%02u left"), secs / 60,
                               (guint) (secs % 60));
     }
   else
@@ -120,12 +122,16 @@ lb_progress_bar_update (LbProgressBar *bar, guint64 done, guint64 total)
   bar->samples[bar->n_samples % N_SAMPLES] = (Sample){ now, done };
   bar->n_samples++;
   if (bar->terminal)
-    draw (bar);
+    {
+      if (total > 0) /* the first signal comes before the count is known */
+        draw (bar);
+    }
   else if (total > 0 && now - bar->last_plain >= PLAIN_INTERVAL_US)
     {
-      g_print (_("%s: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " licenses (%.0f%%)\n"),
+      g_print (_("%s: %" PRIu64 " of %" PRIu64 " licenses (%.0f%%)\n"),
                bar->label, done, total, total > 0 ? 100.0 * (double) done / (double) total : 0.0);
       bar->last_plain = now;
+      bar->last_plain_done = done;
     }
 }
 
@@ -140,8 +146,8 @@ lb_progress_bar_finish (LbProgressBar *bar)
           fputs ("\n", stdout);
         }
     }
-  else if (bar->n_samples > 0)
-    g_print (_("%s: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " licenses (%.0f%%)\n"),
+  else if (bar->n_samples > 0 && (bar->last_plain == 0 || bar->last_plain_done != bar->done))
+    g_print (_("%s: %" PRIu64 " of %" PRIu64 " licenses (%.0f%%)\n"),
              bar->label, bar->done, bar->total,
              bar->total > 0 ? 100.0 * (double) bar->done / (double) bar->total : 0.0);
 }
