@@ -362,6 +362,15 @@ operation_done (GObject *source, GAsyncResult *result, gpointer user_data)
       lb_error_convert (&f->error);
       f->status = f->error->code == LB_ERROR_NEEDS_INDIVIDUALIZATION ? 8 /* NEEDS_INDIV. */
                                                                      : 0 /* DRM_ERROR */;
+      /* GIO's "Operation was cancelled" does not say what was kept. */
+      if (f->error->code == LB_ERROR_CANCELLED)
+        {
+          g_free (f->error->message);
+          f->error->message = g_strdup (
+              op->kind == OP_BACKUP
+                  ? _("The backup was cancelled; the previous backup, if any, is unchanged")
+                  : _("The restore was cancelled; no license was restored"));
+        }
       f->message = g_strdup (f->error->message);
     }
   else if (op->kind == OP_RESTORE && op->restore.limit_reached)
