@@ -74,8 +74,8 @@ add_license (LbLicense *license, const guint8 *digest, gpointer user_data, GErro
   if (memcmp (check, digest, LB_DIGEST_LEN) != 0)
     {
       g_set_error (error, LB_ERROR, LB_ERROR_FAILED,
-                   _("The license “%s” is damaged in the store; delete it or store it again, "
-                     "then back up"),
+                   _ ("The license “%s” is damaged in the store; delete it or store it again, "
+                      "then back up"),
                    license->key_id);
       return FALSE;
     }
@@ -117,7 +117,7 @@ sync_stream (GOutputStream *out, GError **error)
     {
       int errsv = errno;
       g_set_error (error, LB_ERROR, lb_error_code_from_errno (errsv),
-                   _("Cannot write the backup to disk: %s"), g_strerror (errsv));
+                   _ ("Cannot write the backup to disk: %s"), g_strerror (errsv));
       return FALSE;
     }
   return TRUE;
@@ -156,7 +156,7 @@ create_temporary (GFile *dir, GFile **tmp, GCancellable *cancellable, GError **e
       if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_EXISTS) || attempt > 8)
         {
           lb_error_convert (&local_error);
-          g_prefix_error (&local_error, _("Cannot create the backup file: "));
+          g_prefix_error (&local_error, _ ("Cannot create the backup file: "));
           g_propagate_error (error, g_steal_pointer (&local_error));
           return NULL;
         }
@@ -164,8 +164,12 @@ create_temporary (GFile *dir, GFile **tmp, GCancellable *cancellable, GError **e
 }
 
 static gboolean
-write_backup (LbStore *store, GFile *dir, GFile *dest, LbProgress *progress,
-              LbBackupResult *result, GError **error)
+write_backup (LbStore *store,
+              GFile *dir,
+              GFile *dest,
+              LbProgress *progress,
+              LbBackupResult *result,
+              GError **error)
 {
   GCancellable *cancellable = progress->cancellable;
   g_autoptr (LbStoreSnapshot) snap = NULL;
@@ -178,8 +182,8 @@ write_backup (LbStore *store, GFile *dir, GFile *dest, LbProgress *progress,
   gboolean ok = FALSE;
 
   snap = lb_store_snapshot_new (store, error);
-  if (snap == NULL || !lb_store_snapshot_count (snap, LB_SNAPSHOT_ELIGIBLE, now, &manifest.count,
-                                                error))
+  if (snap == NULL
+      || !lb_store_snapshot_count (snap, LB_SNAPSHOT_ELIGIBLE, now, &manifest.count, error))
     return FALSE;
   g_strlcpy (manifest.machine, lb_store_get_machine (store), sizeof manifest.machine);
   lb_progress_set_total (progress, manifest.count);
@@ -229,8 +233,12 @@ out:
 }
 
 gboolean
-lb_backup_run (LbStore *store, GFile *dir, gboolean overwrite, LbProgress *progress,
-               LbBackupResult *result, GError **error)
+lb_backup_run (LbStore *store,
+               GFile *dir,
+               gboolean overwrite,
+               LbProgress *progress,
+               LbBackupResult *result,
+               GError **error)
 {
   g_autoptr (GFile) dest = g_file_get_child (dir, LB_BACKUP_FILE_NAME);
   gboolean mounted = FALSE;
@@ -248,8 +256,8 @@ lb_backup_run (LbStore *store, GFile *dir, gboolean overwrite, LbProgress *progr
   if (ok && !overwrite && g_file_query_exists (dest, progress->cancellable))
     {
       g_set_error (error, LB_ERROR, LB_ERROR_BACKUP_EXISTS,
-                   _("Licenses are already backed up in this location; back up with "
-                     "--overwrite to replace them, or choose another folder"));
+                   _ ("Licenses are already backed up in this location; back up with "
+                      "--overwrite to replace them, or choose another folder"));
       ok = FALSE;
     }
   ok = ok && write_backup (store, dir, dest, progress, result, error);

@@ -24,8 +24,12 @@ typedef struct
   char *location; /* URI of the backup file */
 } LbBackupResult;
 
-gboolean lb_backup_run (LbStore *store, GFile *dir, gboolean overwrite, LbProgress *progress,
-                        LbBackupResult *result, GError **error);
+gboolean lb_backup_run (LbStore *store,
+                        GFile *dir,
+                        gboolean overwrite,
+                        LbProgress *progress,
+                        LbBackupResult *result,
+                        GError **error);
 void lb_backup_result_clear (LbBackupResult *result);
 
 G_END_DECLS

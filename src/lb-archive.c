@@ -56,8 +56,8 @@ static void
 set_corrupt (GError **error, const char *detail)
 {
   g_set_error (error, LB_ERROR, LB_ERROR_BACKUP_CORRUPT,
-               _("The backup is damaged and was not restored (%s). Make a new backup, or "
-                 "restore from another copy"),
+               _ ("The backup is damaged and was not restored (%s). Make a new backup, or "
+                  "restore from another copy"),
                detail);
 }
 
@@ -100,7 +100,7 @@ writer_failed (LbArchiveWriter *w, GError **error)
       lb_error_convert (error);
     }
   else
-    g_set_error (error, LB_ERROR, LB_ERROR_FAILED, _("Writing the backup failed: %s"),
+    g_set_error (error, LB_ERROR, LB_ERROR_FAILED, _ ("Writing the backup failed: %s"),
                  archive_error_string (w->a) != NULL ? archive_error_string (w->a) : "?");
   return FALSE;
 }
@@ -182,7 +182,9 @@ lb_archive_writer_add_digest (LbArchiveWriter *w, const guint8 *digest, GError *
 }
 
 gboolean
-lb_archive_writer_add_license (LbArchiveWriter *w, const LbLicense *license, GBytes *header,
+lb_archive_writer_add_license (LbArchiveWriter *w,
+                               const LbLicense *license,
+                               GBytes *header,
                                GError **error)
 {
   g_autofree char *name = lb_archive_entry_name (license->key_id);
@@ -296,15 +298,18 @@ reader_failed (Source *src, struct archive *a, const char *what, GError **error)
       g_autofree char *detail = g_strdup_printf ("%s: %s", what,
                                                  a != NULL && archive_error_string (a) != NULL
                                                      ? archive_error_string (a)
-                                                     : _("unexpected data"));
+                                                     : _ ("unexpected data"));
       set_corrupt (error, detail);
     }
   return FALSE;
 }
 
 static struct archive *
-open_archive (Source *src, LbArchiveOpenFunc open_func, gpointer user_data,
-              GCancellable *cancellable, GError **error)
+open_archive (Source *src,
+              LbArchiveOpenFunc open_func,
+              gpointer user_data,
+              GCancellable *cancellable,
+              GError **error)
 {
   struct archive *a;
 
@@ -324,7 +329,7 @@ open_archive (Source *src, LbArchiveOpenFunc open_func, gpointer user_data,
   archive_read_set_callback_data (a, src);
   if (archive_read_open1 (a) != ARCHIVE_OK)
     {
-      reader_failed (src, a, _("not a backup file"), error);
+      reader_failed (src, a, _ ("not a backup file"), error);
       archive_read_free (a);
       return NULL;
     }
@@ -333,8 +338,8 @@ open_archive (Source *src, LbArchiveOpenFunc open_func, gpointer user_data,
 
 /* The next header, which must be a plain regular file of a sane size. */
 static gboolean
-next_file (Source *src, struct archive *a, struct archive_entry **entry, gboolean *eof,
-           GError **error)
+next_file (
+    Source *src, struct archive *a, struct archive_entry **entry, gboolean *eof, GError **error)
 {
   int rc = archive_read_next_header (a, entry);
 
@@ -342,17 +347,17 @@ next_file (Source *src, struct archive *a, struct archive_entry **entry, gboolea
   if (*eof)
     return TRUE;
   if (rc != ARCHIVE_OK)
-    return reader_failed (src, a, _("bad entry header"), error);
+    return reader_failed (src, a, _ ("bad entry header"), error);
   if (archive_entry_filetype (*entry) != AE_IFREG || archive_entry_hardlink (*entry) != NULL
       || archive_entry_symlink (*entry) != NULL)
     {
-      set_corrupt (error, _("an entry is not a regular file"));
+      set_corrupt (error, _ ("an entry is not a regular file"));
       return FALSE;
     }
   if (archive_entry_pathname (*entry) == NULL || !archive_entry_size_is_set (*entry)
       || archive_entry_size (*entry) < 0 || archive_entry_sparse_count (*entry) != 0)
     {
-      set_corrupt (error, _("an entry has no name or size"));
+      set_corrupt (error, _ ("an entry has no name or size"));
       return FALSE;
     }
   return TRUE;
@@ -367,10 +372,10 @@ read_exact (Source *src, struct archive *a, void *buf, gsize len, GError **error
     {
       la_ssize_t n = archive_read_data (a, (guint8 *) buf + off, len - off);
       if (n < 0)
-        return reader_failed (src, a, _("reading an entry"), error);
+        return reader_failed (src, a, _ ("reading an entry"), error);
       if (n == 0)
         {
-          set_corrupt (error, _("an entry is shorter than its header says"));
+          set_corrupt (error, _ ("an entry is shorter than its header says"));
           return FALSE;
         }
       off += (gsize) n;
@@ -396,20 +401,20 @@ parse_manifest_header (LbArchiveReader *r, const char *text, GError **error)
 
   if (g_strv_length (lines) != 5 || !g_str_equal (lines[0], MANIFEST_MAGIC))
     {
-      set_corrupt (error, _("the manifest is not a license-backup manifest"));
+      set_corrupt (error, _ ("the manifest is not a license-backup manifest"));
       return FALSE;
     }
   if (!parse_u64 (lines[1], "format-version", G_MAXUINT, &version))
     {
-      set_corrupt (error, _("the manifest has no format version"));
+      set_corrupt (error, _ ("the manifest has no format version"));
       return FALSE;
     }
   if (version != LB_FORMAT_VERSION)
     {
       g_set_error (error, LB_ERROR, LB_ERROR_BACKUP_CORRUPT,
-                   _("The backup has format version %" PRIu64
-                     ", which this version of license-backup cannot read (it reads version "
-                     "%d); update license-backup"),
+                   _ ("The backup has format version %" PRIu64
+                      ", which this version of license-backup cannot read (it reads version "
+                      "%d); update license-backup"),
                    version, LB_FORMAT_VERSION);
       return FALSE;
     }
@@ -417,13 +422,13 @@ parse_manifest_header (LbArchiveReader *r, const char *text, GError **error)
       || !g_str_has_prefix (lines[3], "machine ") || strlen (lines[3]) != 8 + 32
       || !parse_u64 (lines[4], "count", LB_MANIFEST_MAX_COUNT, &count))
     {
-      set_corrupt (error, _("the manifest's header is malformed"));
+      set_corrupt (error, _ ("the manifest's header is malformed"));
       return FALSE;
     }
   for (const char *p = lines[3] + 8; *p != '\0'; p++)
     if (!g_ascii_isxdigit (*p) || g_ascii_isupper (*p))
       {
-        set_corrupt (error, _("the manifest's machine id is malformed"));
+        set_corrupt (error, _ ("the manifest's machine id is malformed"));
         return FALSE;
       }
   r->m.version = (guint) version;
@@ -444,13 +449,15 @@ fill_lines (LbArchiveReader *r, GError **error)
   r->line_pos = 0;
   n = archive_read_data (r->manifest, r->line_buf + r->line_len, sizeof r->line_buf - r->line_len);
   if (n < 0)
-    return reader_failed (&r->manifest_src, r->manifest, _("reading the manifest"), error);
+    return reader_failed (&r->manifest_src, r->manifest, _ ("reading the manifest"), error);
   r->line_len += (gsize) n;
   return TRUE;
 }
 
 LbArchiveReader *
-lb_archive_reader_new (LbArchiveOpenFunc open_func, gpointer user_data, GCancellable *cancellable,
+lb_archive_reader_new (LbArchiveOpenFunc open_func,
+                       gpointer user_data,
+                       GCancellable *cancellable,
                        GError **error)
 {
   g_autoptr (LbArchiveReader) r = g_new0 (LbArchiveReader, 1);
@@ -468,7 +475,7 @@ lb_archive_reader_new (LbArchiveOpenFunc open_func, gpointer user_data, GCancell
     return NULL;
   if (eof || !g_str_equal (archive_entry_pathname (entry), LB_MANIFEST_NAME))
     {
-      set_corrupt (error, _("it does not start with a manifest"));
+      set_corrupt (error, _ ("it does not start with a manifest"));
       return NULL;
     }
   size = archive_entry_size (entry);
@@ -485,7 +492,7 @@ lb_archive_reader_new (LbArchiveOpenFunc open_func, gpointer user_data, GCancell
   end = g_strstr_len (r->line_buf, (gssize) MIN (r->line_len, MANIFEST_HEADER_MAX), "\n\n");
   if (end == NULL)
     {
-      set_corrupt (error, _("the manifest's header is malformed"));
+      set_corrupt (error, _ ("the manifest's header is malformed"));
       return NULL;
     }
   *end = '\0';
@@ -495,7 +502,7 @@ lb_archive_reader_new (LbArchiveOpenFunc open_func, gpointer user_data, GCancell
   r->line_pos = header_len;
   if ((guint64) size != header_len + r->m.count * DIGEST_LINE_LEN)
     {
-      set_corrupt (error, _("the manifest's size does not match its license count"));
+      set_corrupt (error, _ ("the manifest's size does not match its license count"));
       return NULL;
     }
 
@@ -506,7 +513,7 @@ lb_archive_reader_new (LbArchiveOpenFunc open_func, gpointer user_data, GCancell
     return NULL;
   if (eof || !g_str_equal (archive_entry_pathname (entry), LB_MANIFEST_NAME))
     {
-      set_corrupt (error, _("it changed while being read"));
+      set_corrupt (error, _ ("it changed while being read"));
       return NULL;
     }
   r->data = g_malloc (LB_ENCODED_MAX);
@@ -528,7 +535,7 @@ next_digest (LbArchiveReader *r, guint8 digest[LB_DIGEST_LEN], GError **error)
     return FALSE;
   if (r->line_len - r->line_pos < DIGEST_LINE_LEN)
     {
-      set_corrupt (error, _("the manifest is shorter than its license count"));
+      set_corrupt (error, _ ("the manifest is shorter than its license count"));
       return FALSE;
     }
   line = r->line_buf + r->line_pos;
@@ -546,13 +553,12 @@ next_digest (LbArchiveReader *r, guint8 digest[LB_DIGEST_LEN], GError **error)
   return TRUE;
 
 bad:
-  set_corrupt (error, _("a manifest line is malformed"));
+  set_corrupt (error, _ ("a manifest line is malformed"));
   return FALSE;
 }
 
 gboolean
-lb_archive_reader_next (LbArchiveReader *r, LbLicense **license, guint8 *digest,
-                        GError **error)
+lb_archive_reader_next (LbArchiveReader *r, LbLicense **license, guint8 *digest, GError **error)
 {
   struct archive_entry *entry;
   gboolean eof;
@@ -574,33 +580,33 @@ lb_archive_reader_next (LbArchiveReader *r, LbLicense **license, guint8 *digest,
     {
       if (!eof)
         {
-          set_corrupt (error, _("it holds more entries than its manifest lists"));
+          set_corrupt (error, _ ("it holds more entries than its manifest lists"));
           return FALSE;
         }
       if (!fill_lines (r, error))
         return FALSE;
       if (r->line_len != r->line_pos)
         {
-          set_corrupt (error, _("the manifest is longer than its license count"));
+          set_corrupt (error, _ ("the manifest is longer than its license count"));
           return FALSE;
         }
       return TRUE;
     }
   if (eof)
     {
-      set_corrupt (error, _("it holds fewer entries than its manifest lists"));
+      set_corrupt (error, _ ("it holds fewer entries than its manifest lists"));
       return FALSE;
     }
 
   size = archive_entry_size (entry);
   if (size == 0 || size > LB_ENCODED_MAX)
     {
-      set_corrupt (error, _("an entry's size is out of bounds"));
+      set_corrupt (error, _ ("an entry's size is out of bounds"));
       return FALSE;
     }
   if (!g_str_has_prefix (archive_entry_pathname (entry), ENTRY_PREFIX))
     {
-      set_corrupt (error, _("an entry has an unexpected name"));
+      set_corrupt (error, _ ("an entry has an unexpected name"));
       return FALSE;
     }
   if (!read_exact (&r->entries_src, r->entries, r->data, (gsize) size, error))
@@ -611,7 +617,7 @@ lb_archive_reader_next (LbArchiveReader *r, LbLicense **license, guint8 *digest,
   lb_digest (bytes, got);
   if (memcmp (want, got, LB_DIGEST_LEN) != 0)
     {
-      set_corrupt (error, _("an entry's checksum does not match the manifest"));
+      set_corrupt (error, _ ("an entry's checksum does not match the manifest"));
       return FALSE;
     }
   l = lb_license_decode (bytes, error);
@@ -620,12 +626,12 @@ lb_archive_reader_next (LbArchiveReader *r, LbLicense **license, guint8 *digest,
   name = lb_archive_entry_name (l->key_id);
   if (!g_str_equal (name, archive_entry_pathname (entry)))
     {
-      set_corrupt (error, _("an entry's name does not match its key id"));
+      set_corrupt (error, _ ("an entry's name does not match its key id"));
       return FALSE;
     }
   if (r->prev_key_id != NULL && strcmp (r->prev_key_id, l->key_id) >= 0)
     {
-      set_corrupt (error, _("entries are duplicated or out of order"));
+      set_corrupt (error, _ ("entries are duplicated or out of order"));
       return FALSE;
     }
   g_free (r->prev_key_id);

@@ -39,16 +39,18 @@ char *lb_archive_entry_name (const char *key_id);
 
 typedef struct _LbArchiveWriter LbArchiveWriter;
 
-LbArchiveWriter *lb_archive_writer_new (GOutputStream *out, GCancellable *cancellable,
-                                        GError **error);
+LbArchiveWriter *
+lb_archive_writer_new (GOutputStream *out, GCancellable *cancellable, GError **error);
 /* The manifest's digests follow with add_digest, exactly manifest->count. */
-gboolean lb_archive_writer_begin_manifest (LbArchiveWriter *w, const LbManifest *manifest,
-                                           GError **error);
+gboolean
+lb_archive_writer_begin_manifest (LbArchiveWriter *w, const LbManifest *manifest, GError **error);
 gboolean lb_archive_writer_add_digest (LbArchiveWriter *w, const guint8 *digest, GError **error);
 /* @header is lb_license_encode_header (@license); the entry is it and the
  * blob. */
-gboolean lb_archive_writer_add_license (LbArchiveWriter *w, const LbLicense *license,
-                                        GBytes *header, GError **error);
+gboolean lb_archive_writer_add_license (LbArchiveWriter *w,
+                                        const LbLicense *license,
+                                        GBytes *header,
+                                        GError **error);
 /* Finishes the archive; *@bytes is its size. */
 gboolean lb_archive_writer_close (LbArchiveWriter *w, guint64 *bytes, GError **error);
 void lb_archive_writer_free (LbArchiveWriter *w);
@@ -59,14 +61,16 @@ typedef GInputStream *(*LbArchiveOpenFunc) (gpointer user_data, GError **error);
 typedef struct _LbArchiveReader LbArchiveReader;
 
 /* Opens the backup and reads and checks the manifest's header. */
-LbArchiveReader *lb_archive_reader_new (LbArchiveOpenFunc open_func, gpointer user_data,
-                                        GCancellable *cancellable, GError **error);
+LbArchiveReader *lb_archive_reader_new (LbArchiveOpenFunc open_func,
+                                        gpointer user_data,
+                                        GCancellable *cancellable,
+                                        GError **error);
 const LbManifest *lb_archive_reader_get_manifest (LbArchiveReader *r);
 /* The next license, verified, and (when @digest is not NULL) the SHA-256 of
  * its encoding. At the end (after checking that nothing follows) returns
  * TRUE with *@license NULL. */
-gboolean lb_archive_reader_next (LbArchiveReader *r, LbLicense **license, guint8 *digest,
-                                 GError **error);
+gboolean
+lb_archive_reader_next (LbArchiveReader *r, LbLicense **license, guint8 *digest, GError **error);
 void lb_archive_reader_free (LbArchiveReader *r);
 
 /* Reads and verifies a whole backup held in memory (the fuzzer's entry). */

@@ -42,14 +42,14 @@ lb_key_id_validate (const char *key_id, GError **error)
   if (len == 0 || len > LB_KEY_ID_MAX)
     {
       g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
-                   _("A key id must be 1 to %d bytes long; this one has %zu"), LB_KEY_ID_MAX, len);
+                   _ ("A key id must be 1 to %d bytes long; this one has %zu"), LB_KEY_ID_MAX, len);
       return FALSE;
     }
   for (gsize i = 0; i < len; i++)
     if (!g_ascii_isprint (key_id[i]))
       {
         g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
-                     _("A key id must be printable ASCII; byte %zu is 0x%02x"), i,
+                     _ ("A key id must be printable ASCII; byte %zu is 0x%02x"), i,
                      (guint) (guchar) key_id[i]);
         return FALSE;
       }
@@ -62,7 +62,7 @@ lb_blob_validate (gsize size, GError **error)
   if (size == 0 || size > LB_BLOB_MAX)
     {
       g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
-                   _("A license must be 1 byte to 1 MiB (%d bytes); this one has %zu bytes"),
+                   _ ("A license must be 1 byte to 1 MiB (%d bytes); this one has %zu bytes"),
                    LB_BLOB_MAX, size);
       return FALSE;
     }
@@ -108,7 +108,7 @@ take_string_attr (GVariant *value, const char *name, GError **error)
   if (len > LB_STRING_ATTR_MAX)
     {
       g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
-                   _("Attribute “%s” may be at most %d bytes long; this one has %zu"), name,
+                   _ ("Attribute “%s” may be at most %d bytes long; this one has %zu"), name,
                    LB_STRING_ATTR_MAX, len);
       return NULL;
     }
@@ -126,7 +126,7 @@ lb_attributes_parse (GVariant *asv, LbAttributesFlags flags, LbAttributes *attrs
   lb_attributes_init (attrs);
   if (!g_variant_is_of_type (asv, G_VARIANT_TYPE_VARDICT))
     {
-      g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS, _("Attributes must be of type a{sv}"));
+      g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS, _ ("Attributes must be of type a{sv}"));
       return FALSE;
     }
 
@@ -144,15 +144,15 @@ lb_attributes_parse (GVariant *asv, LbAttributesFlags flags, LbAttributes *attrs
         {
           g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
                        id == G_N_ELEMENTS (attr_table)
-                           ? _("Unknown attribute “%s”; the attributes are content-id, issuer, "
-                               "can-backup, restore-limit, expires and support-url")
-                           : _("Attribute “%s” is kept by the service and cannot be set"),
+                           ? _ ("Unknown attribute “%s”; the attributes are content-id, issuer, "
+                                "can-backup, restore-limit, expires and support-url")
+                           : _ ("Attribute “%s” is kept by the service and cannot be set"),
                        key);
           goto fail;
         }
       if (seen & (1u << id))
         {
-          g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS, _("Attribute “%s” is given twice"),
+          g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS, _ ("Attribute “%s” is given twice"),
                        key);
           goto fail;
         }
@@ -160,8 +160,8 @@ lb_attributes_parse (GVariant *asv, LbAttributesFlags flags, LbAttributes *attrs
       if (!g_variant_is_of_type (value, G_VARIANT_TYPE (attr_table[id].type)))
         {
           g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
-                       _("Attribute “%s” must be of type “%s”, not “%s”"), key, attr_table[id].type,
-                       g_variant_get_type_string (value));
+                       _ ("Attribute “%s” must be of type “%s”, not “%s”"), key,
+                       attr_table[id].type, g_variant_get_type_string (value));
           goto fail;
         }
 
@@ -194,7 +194,7 @@ lb_attributes_parse (GVariant *asv, LbAttributesFlags flags, LbAttributes *attrs
           if (attrs->expires < 0)
             {
               g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
-                           _("Attribute “expires” must be 0 (never) or a time after 1970"));
+                           _ ("Attribute “expires” must be 0 (never) or a time after 1970"));
               goto fail;
             }
           break;
@@ -455,7 +455,7 @@ get_string (Reader *r, gsize max, char **out)
 static LbLicense *
 corrupt (GError **error, const char *detail)
 {
-  g_set_error (error, LB_ERROR, LB_ERROR_BACKUP_CORRUPT, _("A license entry is invalid: %s"),
+  g_set_error (error, LB_ERROR, LB_ERROR_BACKUP_CORRUPT, _ ("A license entry is invalid: %s"),
                detail);
   return NULL;
 }
@@ -474,40 +474,40 @@ lb_license_decode (GBytes *bytes, GError **error)
 
   r.p = g_bytes_get_data (bytes, &r.left);
   if (r.left > LB_ENCODED_MAX)
-    return corrupt (error, _("it is too large"));
+    return corrupt (error, _ ("it is too large"));
   if (!take (&r, 4, &magic) || memcmp (magic, ENTRY_MAGIC, 4) != 0)
-    return corrupt (error, _("unknown encoding"));
+    return corrupt (error, _ ("unknown encoding"));
   if (!get_string (&r, LB_KEY_ID_MAX, &key_id))
-    return corrupt (error, _("bad key id"));
+    return corrupt (error, _ ("bad key id"));
   if (!lb_key_id_validate (key_id, &local_error))
     return corrupt (error, local_error->message);
   l = lb_license_new (key_id, NULL);
   if (!get_u8 (&r, &flags) || (flags & ~FLAG_CAN_BACKUP) != 0 || !get_u8 (&r, &present)
       || (present & ~(HAS_CONTENT_ID | HAS_ISSUER | HAS_SUPPORT_URL | HAS_MACHINE)) != 0)
-    return corrupt (error, _("bad flags"));
+    return corrupt (error, _ ("bad flags"));
   l->attrs.can_backup = (flags & FLAG_CAN_BACKUP) != 0;
   if (!get_u32 (&r, &u32))
-    return corrupt (error, _("truncated"));
+    return corrupt (error, _ ("truncated"));
   l->attrs.restore_limit = u32;
   if (!get_u64 (&r, &u64) || (gint64) u64 < 0)
-    return corrupt (error, _("bad expiry time"));
+    return corrupt (error, _ ("bad expiry time"));
   l->attrs.expires = (gint64) u64;
   if (!get_u32 (&r, &u32))
-    return corrupt (error, _("truncated"));
+    return corrupt (error, _ ("truncated"));
   l->attrs.restore_count = u32;
   if (!get_u64 (&r, &u64))
-    return corrupt (error, _("truncated"));
+    return corrupt (error, _ ("truncated"));
   l->attrs.stored = (gint64) u64;
   if (((present & HAS_CONTENT_ID) && !get_string (&r, LB_STRING_ATTR_MAX, &l->attrs.content_id))
       || ((present & HAS_ISSUER) && !get_string (&r, LB_STRING_ATTR_MAX, &l->attrs.issuer))
       || ((present & HAS_SUPPORT_URL)
           && !get_string (&r, LB_STRING_ATTR_MAX, &l->attrs.support_url))
       || ((present & HAS_MACHINE) && !get_string (&r, LB_STRING_ATTR_MAX, &l->attrs.machine)))
-    return corrupt (error, _("bad attribute"));
+    return corrupt (error, _ ("bad attribute"));
   if (!get_u32 (&r, &blob_len) || !lb_blob_validate (blob_len, NULL))
-    return corrupt (error, _("bad license size"));
+    return corrupt (error, _ ("bad license size"));
   if (r.left != blob_len)
-    return corrupt (error, _("the license size does not match the entry"));
+    return corrupt (error, _ ("the license size does not match the entry"));
   l->blob = g_bytes_new_from_bytes (bytes, g_bytes_get_size (bytes) - r.left, r.left);
   return g_steal_pointer (&l);
 }

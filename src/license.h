@@ -21,7 +21,6 @@ G_BEGIN_DECLS
 #define LB_ENCODED_MAX (LB_BLOB_MAX + 64 * 1024)
 #define LB_DIGEST_LEN 32
 
-
 typedef struct
 {
   char *content_id; /* NULL when unset */
@@ -58,8 +57,8 @@ gboolean lb_blob_validate (gsize size, GError **error);
 
 /* Parses an a{sv} into @attrs (initialised to defaults first). Unknown keys,
  * wrong types and over-long strings are LB_ERROR_INVALID_ARGS. */
-gboolean lb_attributes_parse (GVariant *asv, LbAttributesFlags flags, LbAttributes *attrs,
-                              GError **error);
+gboolean
+lb_attributes_parse (GVariant *asv, LbAttributesFlags flags, LbAttributes *attrs, GError **error);
 
 /* Every set attribute as a floating a{sv}, in a fixed key order. */
 GVariant *lb_attributes_to_variant (const LbAttributes *attrs);

@@ -16,7 +16,7 @@ lb_location_validate (const char *location, gboolean allow_empty, GError **error
       if (allow_empty)
         return TRUE;
       g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
-                   _("The location is empty; give a folder as an absolute path or a URI"));
+                   _ ("The location is empty; give a folder as an absolute path or a URI"));
       return FALSE;
     }
   if (location[0] == '/')
@@ -25,8 +25,8 @@ lb_location_validate (const char *location, gboolean allow_empty, GError **error
   if (scheme != NULL && g_uri_is_valid (location, G_URI_FLAGS_NONE, NULL))
     return TRUE;
   g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
-               _("“%s” is neither an absolute path nor a URI; give a folder such as "
-                 "/media/usb/licenses or sftp://host/licenses"),
+               _ ("“%s” is neither an absolute path nor a URI; give a folder such as "
+                  "/media/usb/licenses or sftp://host/licenses"),
                location);
   return FALSE;
 }
@@ -93,8 +93,8 @@ lb_location_connect (GFile *dir, gboolean *mounted, GCancellable *cancellable, G
     {
       g_autofree char *uri = g_file_get_uri (dir);
       g_set_error (error, LB_ERROR, LB_ERROR_FAILED,
-                   _("Cannot connect to %s: %s. Open it once in the file manager to save its "
-                     "password, then try again"),
+                   _ ("Cannot connect to %s: %s. Open it once in the file manager to save its "
+                      "password, then try again"),
                    uri, call.error->message);
       g_clear_error (&call.error);
       return FALSE;
@@ -140,11 +140,11 @@ lb_location_check_dir (GFile *dir, GCancellable *cancellable, GError **error)
     {
       if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
         g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
-                     _("The folder %s does not exist; create it or choose another one"), name);
+                     _ ("The folder %s does not exist; create it or choose another one"), name);
       else
         {
           lb_error_convert (&local_error);
-          g_prefix_error (&local_error, _("Cannot open the folder %s: "), name);
+          g_prefix_error (&local_error, _ ("Cannot open the folder %s: "), name);
           g_propagate_error (error, g_steal_pointer (&local_error));
         }
       return FALSE;
@@ -152,7 +152,7 @@ lb_location_check_dir (GFile *dir, GCancellable *cancellable, GError **error)
   if (g_file_info_get_file_type (info) != G_FILE_TYPE_DIRECTORY)
     {
       g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
-                   _("%s is not a folder; choose the folder that holds (or will hold) the backup"),
+                   _ ("%s is not a folder; choose the folder that holds (or will hold) the backup"),
                    name);
       return FALSE;
     }

@@ -20,8 +20,8 @@ GFile *lb_location_to_file (const char *location);
  * without interaction when it is not mounted yet. *@mounted says whether
  * this call mounted it, so that lb_location_disconnect() unmounts it again.
  * Call from a worker thread: it runs its own main context. */
-gboolean lb_location_connect (GFile *dir, gboolean *mounted, GCancellable *cancellable,
-                              GError **error);
+gboolean
+lb_location_connect (GFile *dir, gboolean *mounted, GCancellable *cancellable, GError **error);
 void lb_location_disconnect (GFile *dir, gboolean mounted);
 
 /* Checks that @dir is an existing directory (InvalidArgs otherwise). */

@@ -38,8 +38,8 @@ lb_machine_app_id (const char *machine_id_hex, GError **error)
   if (!parse_id128 (machine_id_hex, key))
     {
       g_set_error (error, LB_ERROR, LB_ERROR_FAILED,
-                   _("The machine id is not 32 hexadecimal digits; check /etc/machine-id "
-                     "(systemd-machine-id-setup creates it)"));
+                   _ ("The machine id is not 32 hexadecimal digits; check /etc/machine-id "
+                      "(systemd-machine-id-setup creates it)"));
       return NULL;
     }
 
@@ -66,8 +66,8 @@ lb_machine_app_id_from_file (const char *path, GError **error)
 
   if (!g_file_get_contents (path, &contents, NULL, &local_error))
     {
-      g_set_error (error, LB_ERROR, LB_ERROR_FAILED,
-                   _("Cannot read the machine id from %s: %s"), path, local_error->message);
+      g_set_error (error, LB_ERROR, LB_ERROR_FAILED, _ ("Cannot read the machine id from %s: %s"),
+                   path, local_error->message);
       return NULL;
     }
   g_strstrip (contents);

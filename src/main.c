@@ -75,10 +75,10 @@ on_name_lost (GDBusConnection *connection, const char *name, gpointer user_data)
   if (d->name_acquired)
     g_message ("lost the name %s or the bus connection, exiting", name);
   else if (connection == NULL)
-    g_printerr (_("license-backupd: cannot connect to the session bus\n"));
+    g_printerr (_ ("license-backupd: cannot connect to the session bus\n"));
   else
-    g_printerr (_("license-backupd: %s is owned by another process; use --replace to take it "
-                  "over\n"),
+    g_printerr (_ ("license-backupd: %s is owned by another process; use --replace to take it "
+                   "over\n"),
                 name);
   d->exit_status = d->name_acquired ? EXIT_SUCCESS : EXIT_FAILURE;
   g_main_loop_quit (d->loop);
@@ -101,13 +101,14 @@ main (int argc, char **argv)
   Daemon d = { 0 };
   guint owner_id;
   const GOptionEntry entries[] = {
-    { "replace", 'r', 0, G_OPTION_ARG_NONE, &replace, N_("Replace a running instance"), NULL },
-    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, N_("Print debugging messages"), NULL },
+    { "replace", 'r', 0, G_OPTION_ARG_NONE, &replace, N_ ("Replace a running instance"), NULL },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, N_ ("Print debugging messages"), NULL },
     { "idle-timeout", 0, 0, G_OPTION_ARG_INT, &idle_timeout,
-      N_("Exit after SECONDS without activity (0: never; default 300)"), N_("SECONDS") },
+      N_ ("Exit after SECONDS without activity (0: never; default 300)"), N_ ("SECONDS") },
     { "machine-id-file", 0, 0, G_OPTION_ARG_FILENAME, &machine_id_file,
-      N_("Read the machine id from PATH (default /etc/machine-id, else /var/lib/dbus/machine-id)"), N_("PATH") },
-    { "version", 0, 0, G_OPTION_ARG_NONE, &version, N_("Print the version and exit"), NULL },
+      N_ ("Read the machine id from PATH (default /etc/machine-id, else /var/lib/dbus/machine-id)"),
+      N_ ("PATH") },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &version, N_ ("Print the version and exit"), NULL },
     { NULL },
   };
 
@@ -120,7 +121,7 @@ main (int argc, char **argv)
   textdomain (GETTEXT_PACKAGE);
 
   context = g_option_context_new (NULL);
-  g_option_context_set_summary (context, _("The per-user license backup service"));
+  g_option_context_set_summary (context, _ ("The per-user license backup service"));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
@@ -134,7 +135,7 @@ main (int argc, char **argv)
     }
   if (idle_timeout < 0)
     {
-      g_printerr (_("license-backupd: --idle-timeout must be 0 or more\n"));
+      g_printerr (_ ("license-backupd: --idle-timeout must be 0 or more\n"));
       return 2;
     }
   if (verbose)
@@ -143,8 +144,8 @@ main (int argc, char **argv)
   (void) LB_ERROR; /* register the D-Bus error names before any reply */
   if (machine_id_file != NULL)
     app_id = lb_machine_app_id_from_file (machine_id_file, &error);
-  for (guint i = 0; machine_id_file == NULL && app_id == NULL && i < G_N_ELEMENTS (machine_id_files);
-       i++)
+  for (guint i = 0;
+       machine_id_file == NULL && app_id == NULL && i < G_N_ELEMENTS (machine_id_files); i++)
     {
       g_clear_error (&error);
       app_id = lb_machine_app_id_from_file (machine_id_files[i], &error);

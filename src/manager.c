@@ -90,9 +90,14 @@ enum
 static guint signals[N_SIGNALS];
 
 static gboolean
-manager_set_property (GDBusConnection *connection, const char *sender, const char *object_path,
-                      const char *interface_name, const char *property_name, GVariant *value,
-                      GError **error, gpointer user_data)
+manager_set_property (GDBusConnection *connection,
+                      const char *sender,
+                      const char *object_path,
+                      const char *interface_name,
+                      const char *property_name,
+                      GVariant *value,
+                      GError **error,
+                      gpointer user_data)
 {
   LbManager *self = LB_MANAGER (user_data);
 
@@ -101,15 +106,15 @@ manager_set_property (GDBusConnection *connection, const char *sender, const cha
     {
       if (!g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
         {
-          g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
-                       _("Property “%s” is a string"), property_name);
+          g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS, _ ("Property “%s” is a string"),
+                       property_name);
           return FALSE;
         }
       if (!lb_location_validate (g_variant_get_string (value, NULL), TRUE, error))
         return FALSE;
     }
-  return self->parent_set_property (connection, sender, object_path, interface_name,
-                                    property_name, value, error, user_data);
+  return self->parent_set_property (connection, sender, object_path, interface_name, property_name,
+                                    value, error, user_data);
 }
 
 static GDBusInterfaceVTable *
@@ -147,7 +152,6 @@ on_path_changed (LbManager *self, GParamSpec *pspec, gpointer user_data)
   save_state (self);
 }
 
-
 static const char *
 op_kind_name (OpKind kind)
 {
@@ -170,8 +174,8 @@ operation_free (Operation *op)
 }
 
 static void
-emit_progress (LbManager *self, Operation *op, guint status, const char *error, guint64 done,
-               guint64 total)
+emit_progress (
+    LbManager *self, Operation *op, guint status, const char *error, guint64 done, guint64 total)
 {
   LbDBusManager *iface = LB_DBUS_MANAGER (self);
 
@@ -232,8 +236,8 @@ operation_thread (GTask *task, gpointer source, gpointer task_data, GCancellable
   gboolean ok;
 
   if (op->kind == OP_BACKUP)
-    ok = lb_backup_run (op->self->store, op->dir, (op->flags & FLAG_OVERWRITE) != 0,
-                        &op->progress, &op->backup, &error);
+    ok = lb_backup_run (op->self->store, op->dir, (op->flags & FLAG_OVERWRITE) != 0, &op->progress,
+                        &op->backup, &error);
   else
     ok = lb_restore_run (op->self->store, op->dir, (op->flags & FLAG_INDIVIDUALIZE) != 0,
                          &op->progress, &op->restore, &error);
@@ -262,9 +266,9 @@ build_summary (Operation *op, const GError *error, gint64 duration_ms)
       g_variant_builder_add (&b, "{sv}", "licenses", g_variant_new_uint32 (op->restore.licenses));
       g_variant_builder_add (&b, "{sv}", "skipped", g_variant_new_uint32 (op->restore.skipped));
       g_variant_builder_add (&b, "{sv}", "bytes", g_variant_new_uint64 (op->restore.bytes));
-      g_variant_builder_add (&b, "{sv}", "location",
-                             g_variant_new_string (op->restore.location ? op->restore.location
-                                                                        : ""));
+      g_variant_builder_add (
+          &b, "{sv}", "location",
+          g_variant_new_string (op->restore.location ? op->restore.location : ""));
       g_variant_builder_add (&b, "{sv}", "already-present",
                              g_variant_new_uint32 (op->restore.already_present));
       g_variant_builder_add (&b, "{sv}", "individualized",
@@ -368,8 +372,8 @@ operation_done (GObject *source, GAsyncResult *result, gpointer user_data)
           g_free (f->error->message);
           f->error->message = g_strdup (
               op->kind == OP_BACKUP
-                  ? _("The backup was cancelled; the previous backup, if any, is unchanged")
-                  : _("The restore was cancelled; no license was restored"));
+                  ? _ ("The backup was cancelled; the previous backup, if any, is unchanged")
+                  : _ ("The restore was cancelled; no license was restored"));
         }
       f->message = g_strdup (f->error->message);
     }
@@ -377,10 +381,10 @@ operation_done (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       f->status = 6; /* DRM_ERROR_WITHURL */
       f->error = g_error_new (LB_ERROR, LB_ERROR_RESTORE_LIMIT,
-                              _("Some licenses have been restored as often as their issuer "
-                                "allows; visit %s to restore them"),
+                              _ ("Some licenses have been restored as often as their issuer "
+                                 "allows; visit %s to restore them"),
                               op->restore.support_url[0] != '\0' ? op->restore.support_url
-                                                                 : _("the issuer's website"));
+                                                                 : _ ("the issuer's website"));
       f->message = g_strdup (f->error->message);
       /* The rest was restored: keep the counts, but report the error. */
     }
@@ -412,8 +416,13 @@ on_caller_vanished (GDBusConnection *connection, const char *name, gpointer user
 /* Validates a start request; refusals that need no work happen here, at
  * once, with nothing started. */
 static gboolean
-check_start (LbManager *self, OpKind kind, guint32 flags, GVariant *options, GFile **dir_out,
-             gboolean *cancel_on_disconnect, GError **error)
+check_start (LbManager *self,
+             OpKind kind,
+             guint32 flags,
+             GVariant *options,
+             GFile **dir_out,
+             gboolean *cancel_on_disconnect,
+             GError **error)
 {
   g_autoptr (GVariant) path_v = NULL;
   g_autoptr (GVariant) cod_v = NULL;
@@ -431,8 +440,8 @@ check_start (LbManager *self, OpKind kind, guint32 flags, GVariant *options, GFi
     {
       g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
                    kind == OP_BACKUP
-                       ? _("Unknown flags 0x%x; the only backup flag is 0x1 (overwrite)")
-                       : _("Unknown flags 0x%x; the only restore flag is 0x2 (individualize)"),
+                       ? _ ("Unknown flags 0x%x; the only backup flag is 0x1 (overwrite)")
+                       : _ ("Unknown flags 0x%x; the only restore flag is 0x2 (individualize)"),
                    flags & ~allowed);
       return FALSE;
     }
@@ -443,8 +452,8 @@ check_start (LbManager *self, OpKind kind, guint32 flags, GVariant *options, GFi
   if (self->op != NULL)
     {
       g_set_error (error, LB_ERROR, LB_ERROR_BUSY,
-                   _("A %s is already running; wait for it to finish or cancel it first"),
-                   self->op->kind == OP_BACKUP ? _("backup") : _("restore"));
+                   _ ("A %s is already running; wait for it to finish or cancel it first"),
+                   self->op->kind == OP_BACKUP ? _ ("backup") : _ ("restore"));
       return FALSE;
     }
 
@@ -457,8 +466,8 @@ check_start (LbManager *self, OpKind kind, guint32 flags, GVariant *options, GFi
     {
       g_set_error (error, LB_ERROR, LB_ERROR_NOT_SET,
                    kind == OP_BACKUP
-                       ? _("No backup location is set; set BackupPath or pass a folder")
-                       : _("No restore location is set; set RestorePath or pass a folder"));
+                       ? _ ("No backup location is set; set BackupPath or pass a folder")
+                       : _ ("No restore location is set; set RestorePath or pass a folder"));
       return FALSE;
     }
   if (!lb_location_validate (location, FALSE, error))
@@ -474,16 +483,16 @@ check_start (LbManager *self, OpKind kind, guint32 flags, GVariant *options, GFi
       if (kind == OP_BACKUP && !(flags & FLAG_OVERWRITE) && g_file_query_exists (file, NULL))
         {
           g_set_error (error, LB_ERROR, LB_ERROR_BACKUP_EXISTS,
-                       _("Licenses are already backed up in this location; back up with "
-                         "--overwrite to replace them, or choose another folder"));
+                       _ ("Licenses are already backed up in this location; back up with "
+                          "--overwrite to replace them, or choose another folder"));
           return FALSE;
         }
       if (kind == OP_RESTORE && !g_file_query_exists (file, NULL))
         {
           g_autofree char *name = g_file_get_parse_name (dir);
           g_set_error (error, LB_ERROR, LB_ERROR_NOT_FOUND,
-                       _("There is no license backup in %s; choose the folder that holds "
-                         "licenses.lbk"),
+                       _ ("There is no license backup in %s; choose the folder that holds "
+                          "licenses.lbk"),
                        name);
           return FALSE;
         }
@@ -493,7 +502,10 @@ check_start (LbManager *self, OpKind kind, guint32 flags, GVariant *options, GFi
 }
 
 static gboolean
-start_operation (LbManager *self, GDBusMethodInvocation *invocation, OpKind kind, guint32 flags,
+start_operation (LbManager *self,
+                 GDBusMethodInvocation *invocation,
+                 OpKind kind,
+                 guint32 flags,
                  GVariant *options)
 {
   LbDBusManager *iface = LB_DBUS_MANAGER (self);
@@ -555,14 +567,18 @@ start_operation (LbManager *self, GDBusMethodInvocation *invocation, OpKind kind
 }
 
 static gboolean
-handle_backup_licenses (LbManager *self, GDBusMethodInvocation *invocation, guint flags,
+handle_backup_licenses (LbManager *self,
+                        GDBusMethodInvocation *invocation,
+                        guint flags,
                         GVariant *options)
 {
   return start_operation (self, invocation, OP_BACKUP, flags, options);
 }
 
 static gboolean
-handle_restore_licenses (LbManager *self, GDBusMethodInvocation *invocation, guint flags,
+handle_restore_licenses (LbManager *self,
+                         GDBusMethodInvocation *invocation,
+                         guint flags,
                          GVariant *options)
 {
   return start_operation (self, invocation, OP_RESTORE, flags, options);
@@ -576,16 +592,16 @@ cancel_operation (LbManager *self, GDBusMethodInvocation *invocation, OpKind kin
     {
       g_dbus_method_invocation_return_error (
           invocation, LB_ERROR, LB_ERROR_NOT_RUNNING,
-          kind == OP_BACKUP ? _("No backup is running, so there is nothing to cancel")
-                            : _("No restore is running, so there is nothing to cancel"));
+          kind == OP_BACKUP ? _ ("No backup is running, so there is nothing to cancel")
+                            : _ ("No restore is running, so there is nothing to cancel"));
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   if (!lb_progress_sample (&self->op->progress).cancelable)
     {
       g_dbus_method_invocation_return_error (
           invocation, LB_ERROR, LB_ERROR_FAILED,
-          _("The %s is in its final step and can no longer be cancelled; it ends in a moment"),
-          kind == OP_BACKUP ? _("backup") : _("restore"));
+          _ ("The %s is in its final step and can no longer be cancelled; it ends in a moment"),
+          kind == OP_BACKUP ? _ ("backup") : _ ("restore"));
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   g_debug ("cancelling %s %" G_GUINT64_FORMAT, op_kind_name (kind), self->op->id);
@@ -641,8 +657,7 @@ lb_manager_new (LbStore *store, LbIdle *idle, GError **error)
   g_signal_connect (self, "handle-get-status", G_CALLBACK (handle_get_status), NULL);
   g_signal_connect (self, "handle-backup-licenses", G_CALLBACK (handle_backup_licenses), NULL);
   g_signal_connect (self, "handle-restore-licenses", G_CALLBACK (handle_restore_licenses), NULL);
-  g_signal_connect (self, "handle-cancel-license-backup", G_CALLBACK (handle_cancel_backup),
-                    NULL);
+  g_signal_connect (self, "handle-cancel-license-backup", G_CALLBACK (handle_cancel_backup), NULL);
   g_signal_connect (self, "handle-cancel-license-restore", G_CALLBACK (handle_cancel_restore),
                     NULL);
   return g_steal_pointer (&self);
@@ -678,8 +693,8 @@ lb_manager_class_init (LbManagerClass *klass)
   G_OBJECT_CLASS (klass)->finalize = lb_manager_finalize;
   G_DBUS_INTERFACE_SKELETON_CLASS (klass)->get_vtable = manager_get_vtable;
   signals[SIGNAL_STORE_CHANGED]
-      = g_signal_new ("store-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
-                      NULL, NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
+      = g_signal_new ("store-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                      NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
 }
 
 static void

@@ -28,19 +28,19 @@ lb_options_parse (GVariant *options, const LbOptionSpec *specs, GError **error)
           for (spec = specs; spec->name != NULL; spec++)
             g_string_append_printf (known, "%s%s", known->len > 0 ? ", " : "", spec->name);
           g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
-                       _("Unknown option “%s”; the options here are: %s"), key, known->str);
+                       _ ("Unknown option “%s”; the options here are: %s"), key, known->str);
           goto fail;
         }
       if (!g_variant_is_of_type (value, G_VARIANT_TYPE (spec->type)))
         {
           g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
-                       _("Option “%s” must be of type “%s”, not “%s”"), key, spec->type,
+                       _ ("Option “%s” must be of type “%s”, not “%s”"), key, spec->type,
                        g_variant_get_type_string (value));
           goto fail;
         }
       if (*spec->value != NULL)
         {
-          g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS, _("Option “%s” is given twice"),
+          g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS, _ ("Option “%s” is given twice"),
                        key);
           goto fail;
         }

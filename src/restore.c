@@ -16,8 +16,14 @@ open_backup (gpointer user_data, GError **error)
 }
 
 static gboolean
-restore_one (LbStoreTxn *txn, LbLicense *l, const guint8 *digest, gboolean other_machine,
-             const char *machine, gint64 now, LbProgress *progress, LbRestoreResult *result,
+restore_one (LbStoreTxn *txn,
+             LbLicense *l,
+             const guint8 *digest,
+             gboolean other_machine,
+             const char *machine,
+             gint64 now,
+             LbProgress *progress,
+             LbRestoreResult *result,
              GError **error)
 {
   gboolean present;
@@ -42,8 +48,8 @@ restore_one (LbStoreTxn *txn, LbLicense *l, const guint8 *digest, gboolean other
           lb_progress_restricted (progress, l->key_id, "restore-limit");
           result->skipped++;
           if (!result->limit_reached)
-            result->support_url = g_strdup (l->attrs.support_url != NULL ? l->attrs.support_url
-                                                                         : "");
+            result->support_url
+                = g_strdup (l->attrs.support_url != NULL ? l->attrs.support_url : "");
           result->limit_reached = TRUE;
           return TRUE;
         }
@@ -60,8 +66,12 @@ restore_one (LbStoreTxn *txn, LbLicense *l, const guint8 *digest, gboolean other
 }
 
 static gboolean
-restore_file (LbStore *store, GFile *file, gboolean individualize, LbProgress *progress,
-              LbRestoreResult *result, GError **error)
+restore_file (LbStore *store,
+              GFile *file,
+              gboolean individualize,
+              LbProgress *progress,
+              LbRestoreResult *result,
+              GError **error)
 {
   g_autoptr (LbArchiveReader) reader = NULL;
   g_autoptr (LbStoreTxn) txn = NULL;
@@ -79,9 +89,9 @@ restore_file (LbStore *store, GFile *file, gboolean individualize, LbProgress *p
   if (other_machine && !individualize)
     {
       g_set_error (error, LB_ERROR, LB_ERROR_NEEDS_INDIVIDUALIZATION,
-                   _("These licenses were backed up on another computer. Restoring them binds "
-                     "them to this computer; restore again with the user's consent (the "
-                     "individualize flag)"));
+                   _ ("These licenses were backed up on another computer. Restoring them binds "
+                      "them to this computer; restore again with the user's consent (the "
+                      "individualize flag)"));
       return FALSE;
     }
   lb_progress_set_total (progress, manifest->count);
@@ -111,8 +121,12 @@ restore_file (LbStore *store, GFile *file, gboolean individualize, LbProgress *p
 }
 
 gboolean
-lb_restore_run (LbStore *store, GFile *dir, gboolean individualize, LbProgress *progress,
-                LbRestoreResult *result, GError **error)
+lb_restore_run (LbStore *store,
+                GFile *dir,
+                gboolean individualize,
+                LbProgress *progress,
+                LbRestoreResult *result,
+                GError **error)
 {
   g_autoptr (GFile) file = g_file_get_child (dir, LB_BACKUP_FILE_NAME);
   g_autoptr (GFileInfo) info = NULL;

@@ -28,8 +28,12 @@ typedef struct
   gboolean limit_reached;
 } LbRestoreResult;
 
-gboolean lb_restore_run (LbStore *store, GFile *dir, gboolean individualize,
-                         LbProgress *progress, LbRestoreResult *result, GError **error);
+gboolean lb_restore_run (LbStore *store,
+                         GFile *dir,
+                         gboolean individualize,
+                         LbProgress *progress,
+                         LbRestoreResult *result,
+                         GError **error);
 void lb_restore_result_clear (LbRestoreResult *result);
 
 G_END_DECLS

@@ -141,8 +141,8 @@ call_store_licenses (LbStore *store, GVariant *params, GError **error)
   if (n > LB_BULK_MAX_LICENSES)
     {
       g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
-                   _("At most %d licenses fit in one StoreLicenses call; this one has %zu. "
-                     "Split it into several calls"),
+                   _ ("At most %d licenses fit in one StoreLicenses call; this one has %zu. "
+                      "Split it into several calls"),
                    LB_BULK_MAX_LICENSES, n);
       return NULL;
     }
@@ -160,15 +160,15 @@ call_store_licenses (LbStore *store, GVariant *params, GError **error)
       if (total > LB_BULK_MAX_BYTES)
         {
           g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
-                       _("At most 64 MiB of licenses fit in one StoreLicenses call; split it "
-                         "into several calls"));
+                       _ ("At most 64 MiB of licenses fit in one StoreLicenses call; split it "
+                          "into several calls"));
           return NULL;
         }
       license = license_from_args (key_id, blob, attributes, &local_error);
       if (license == NULL)
         {
           g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
-                       _("License %zu (“%s”): %s. Nothing was stored"), i, key_id,
+                       _ ("License %zu (“%s”): %s. Nothing was stored"), i, key_id,
                        local_error->message);
           return NULL;
         }
@@ -223,7 +223,7 @@ call_list_licenses (LbStore *store, GVariant *params, GError **error)
   if (limit < 1 || limit > LIST_LIMIT_MAX)
     {
       g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
-                   _("The “limit” option must be between 1 and %d; it is %u"), LIST_LIMIT_MAX,
+                   _ ("The “limit” option must be between 1 and %d; it is %u"), LIST_LIMIT_MAX,
                    limit);
       return NULL;
     }
@@ -232,8 +232,8 @@ call_list_licenses (LbStore *store, GVariant *params, GError **error)
   if (cursor[0] != '\0' && !lb_key_id_validate (cursor, NULL))
     {
       g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
-                   _("The “cursor” option is not one that ListLicenses returned; pass \"\" to "
-                     "start from the first page"));
+                   _ ("The “cursor” option is not one that ListLicenses returned; pass \"\" to "
+                      "start from the first page"));
       return NULL;
     }
 
@@ -272,7 +272,7 @@ call_clean_license_store (LbStore *store, GVariant *params, GError **error)
   if (flags & ~CLEAN_EXPIRED)
     {
       g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
-                   _("Unknown flags 0x%x; the only flag is 0x1 (remove expired licenses)"),
+                   _ ("Unknown flags 0x%x; the only flag is 0x1 (remove expired licenses)"),
                    flags & ~CLEAN_EXPIRED);
       return NULL;
     }
@@ -284,10 +284,10 @@ call_clean_license_store (LbStore *store, GVariant *params, GError **error)
 
 /* The handle-* signals differ in their arguments; the bodies read them from
  * the invocation instead, and are connected swapped. */
-#define STORE_HANDLER(name, func)                                                                  \
-  static gboolean name (LbService *self, GDBusMethodInvocation *invocation)                        \
-  {                                                                                                \
-    return dispatch (self, invocation, func);                                                      \
+#define STORE_HANDLER(name, func)                                           \
+  static gboolean name (LbService *self, GDBusMethodInvocation *invocation) \
+  {                                                                         \
+    return dispatch (self, invocation, func);                               \
   }
 
 STORE_HANDLER (handle_store_license, call_store_license)
@@ -313,23 +313,17 @@ lb_service_new (const char *data_dir, const char *machine_app_id, LbIdle *idle, 
   self->store_iface = lb_dbus_store_skeleton_new ();
   lb_dbus_store_set_license_count (self->store_iface, lb_store_count (self->store));
   g_signal_connect_object (self->store_iface, "handle-store-license",
-                           G_CALLBACK (handle_store_license), self,
-                           G_CONNECT_SWAPPED);
+                           G_CALLBACK (handle_store_license), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->store_iface, "handle-store-licenses",
-                           G_CALLBACK (handle_store_licenses), self,
-                           G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->store_iface, "handle-get-license",
-                           G_CALLBACK (handle_get_license), self,
-                           G_CONNECT_SWAPPED);
+                           G_CALLBACK (handle_store_licenses), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->store_iface, "handle-get-license", G_CALLBACK (handle_get_license),
+                           self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->store_iface, "handle-list-licenses",
-                           G_CALLBACK (handle_list_licenses), self,
-                           G_CONNECT_SWAPPED);
+                           G_CALLBACK (handle_list_licenses), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->store_iface, "handle-delete-license",
-                           G_CALLBACK (handle_delete_license), self,
-                           G_CONNECT_SWAPPED);
+                           G_CALLBACK (handle_delete_license), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->store_iface, "handle-clean-license-store",
-                           G_CALLBACK (handle_clean_license_store), self,
-                           G_CONNECT_SWAPPED);
+                           G_CALLBACK (handle_clean_license_store), self, G_CONNECT_SWAPPED);
   /* Restores add licenses outside the Store interface. */
   g_signal_connect_object (self->manager, "store-changed",
                            G_CALLBACK (lb_dbus_store_set_license_count), self->store_iface,
@@ -369,8 +363,8 @@ lb_service_shutdown (LbService *self, guint grace_seconds)
   if (!over)
     g_source_remove (timeout);
   else
-    g_warning ("%u calls still running after %u s; exiting anyway",
-               lb_idle_get_holds (self->idle), grace_seconds);
+    g_warning ("%u calls still running after %u s; exiting anyway", lb_idle_get_holds (self->idle),
+               grace_seconds);
 }
 
 void

@@ -21,8 +21,8 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (LbService, lb_service, LB, SERVICE, GObject)
 
 /* @data_dir is the store's folder ($XDG_DATA_HOME/license-backup). */
-LbService *lb_service_new (const char *data_dir, const char *machine_app_id, LbIdle *idle,
-                           GError **error);
+LbService *
+lb_service_new (const char *data_dir, const char *machine_app_id, LbIdle *idle, GError **error);
 gboolean lb_service_export (LbService *self, GDBusConnection *connection, GError **error);
 /* Cancels a running operation and waits, at most @grace_seconds, until
  * every accepted call has been answered. */

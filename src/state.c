@@ -48,8 +48,9 @@ lb_state_save (const LbState *state, const char *path, GError **error)
   g_key_file_set_string (kf, GROUP, "restore-path", state->restore_path);
   g_key_file_set_int64 (kf, GROUP, "last-backup-time", state->last_backup_time);
   data = g_key_file_to_data (kf, &len, NULL);
-  if (!g_file_set_contents_full (path, data, (gssize) len, G_FILE_SET_CONTENTS_CONSISTENT
-                                 | G_FILE_SET_CONTENTS_DURABLE, 0600, error))
+  if (!g_file_set_contents_full (path, data, (gssize) len,
+                                 G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE, 0600,
+                                 error))
     {
       lb_error_convert (error);
       return FALSE;

@@ -15,8 +15,8 @@
 #define SCHEMA_VERSION 1
 #define BUSY_TIMEOUT_MS 20000
 
-#define ATTR_COLUMNS                                                                               \
-  "key_id, content_id, issuer, can_backup, restore_limit, expires, support_url, restore_count, "  \
+#define ATTR_COLUMNS                                                                             \
+  "key_id, content_id, issuer, can_backup, restore_limit, expires, support_url, restore_count, " \
   "stored, machine"
 
 struct _LbStore
@@ -68,12 +68,12 @@ set_sqlite_error (GError **error, sqlite3 *db, int rc, const char *what)
     }
   if (code == LB_ERROR_BUSY)
     g_set_error (error, LB_ERROR, code,
-                 _("The license store is busy with a restore; try again in a moment"));
+                 _ ("The license store is busy with a restore; try again in a moment"));
   else if (code == LB_ERROR_NO_SPACE)
     g_set_error (error, LB_ERROR, code,
-                 _("The disk holding the license store is full; free some space and try again"));
+                 _ ("The disk holding the license store is full; free some space and try again"));
   else
-    g_set_error (error, LB_ERROR, code, _("License store: %s failed: %s (%d)"), what,
+    g_set_error (error, LB_ERROR, code, _ ("License store: %s failed: %s (%d)"), what,
                  db != NULL ? sqlite3_errmsg (db) : sqlite3_errstr (rc), ext);
 }
 
@@ -154,32 +154,33 @@ init_schema (sqlite3 *db, GError **error)
   if (version > SCHEMA_VERSION)
     {
       g_set_error (error, LB_ERROR, LB_ERROR_FAILED,
-                   _("The license store was written by a newer version of license-backup "
-                     "(schema %d); update license-backup"),
+                   _ ("The license store was written by a newer version of license-backup "
+                      "(schema %d); update license-backup"),
                    version);
       return FALSE;
     }
   /* Every statement is idempotent, so that a store of any earlier build of
    * this schema version gets what it lacks. The blob is the last column so
    * that reading attributes never touches its overflow pages. */
-  return exec (db,
-               "BEGIN IMMEDIATE;"
-               "CREATE TABLE IF NOT EXISTS licenses ("
-               " id INTEGER PRIMARY KEY,"
-               " key_id TEXT NOT NULL UNIQUE,"
-               " content_id TEXT, issuer TEXT,"
-               " can_backup INTEGER NOT NULL, restore_limit INTEGER NOT NULL,"
-               " expires INTEGER NOT NULL, support_url TEXT,"
-               " restore_count INTEGER NOT NULL, stored INTEGER NOT NULL, machine TEXT,"
-               " digest BLOB NOT NULL, blob BLOB NOT NULL);"
-               "CREATE INDEX IF NOT EXISTS licenses_expires ON licenses (expires) WHERE expires != 0;"
-               /* Covers a backup's counting, restricted and manifest passes, so
-                * that only the last pass reads the blobs. */
-               "CREATE INDEX IF NOT EXISTS licenses_backup"
-               " ON licenses (key_id, can_backup, expires, digest);"
-               "PRAGMA user_version = 1;"
-               "COMMIT;",
-               error);
+  return exec (
+      db,
+      "BEGIN IMMEDIATE;"
+      "CREATE TABLE IF NOT EXISTS licenses ("
+      " id INTEGER PRIMARY KEY,"
+      " key_id TEXT NOT NULL UNIQUE,"
+      " content_id TEXT, issuer TEXT,"
+      " can_backup INTEGER NOT NULL, restore_limit INTEGER NOT NULL,"
+      " expires INTEGER NOT NULL, support_url TEXT,"
+      " restore_count INTEGER NOT NULL, stored INTEGER NOT NULL, machine TEXT,"
+      " digest BLOB NOT NULL, blob BLOB NOT NULL);"
+      "CREATE INDEX IF NOT EXISTS licenses_expires ON licenses (expires) WHERE expires != 0;"
+      /* Covers a backup's counting, restricted and manifest passes, so
+       * that only the last pass reads the blobs. */
+      "CREATE INDEX IF NOT EXISTS licenses_backup"
+      " ON licenses (key_id, can_backup, expires, digest);"
+      "PRAGMA user_version = 1;"
+      "COMMIT;",
+      error);
 }
 
 static gboolean
@@ -208,7 +209,7 @@ lb_store_open (const char *dir, const char *machine_app_id, GError **error)
     {
       int errsv = errno;
       g_set_error (error, LB_ERROR, lb_error_code_from_errno (errsv),
-                   _("Cannot create the license store folder %s: %s"), dir, g_strerror (errsv));
+                   _ ("Cannot create the license store folder %s: %s"), dir, g_strerror (errsv));
       return NULL;
     }
   self->dir = g_strdup (dir);
@@ -309,17 +310,23 @@ blob_from_row (LbLicense *l, sqlite3_stmt *stmt, int col)
   l->blob = g_bytes_new (data, (gsize) len);
 }
 
-#define INSERT_SQL                                                                                 \
-  "INSERT INTO licenses (" ATTR_COLUMNS ", digest, blob) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)"
-#define UPDATE_SQL                                                                                 \
-  "UPDATE licenses SET content_id=?2, issuer=?3, can_backup=?4, restore_limit=?5, expires=?6,"    \
-  " support_url=?7, restore_count=?8, stored=?9, machine=?10, digest=?11, blob=?12 WHERE key_id=?1"
+#define INSERT_SQL                      \
+  "INSERT INTO licenses (" ATTR_COLUMNS \
+  ", digest, blob) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)"
+#define UPDATE_SQL                                                                             \
+  "UPDATE licenses SET content_id=?2, issuer=?3, can_backup=?4, restore_limit=?5, expires=?6," \
+  " support_url=?7, restore_count=?8, stored=?9, machine=?10, digest=?11, blob=?12 WHERE "     \
+  "key_id=?1"
 
 /* Writes one license on @db inside an open transaction; *@added is set when
  * it was new. */
 static gboolean
-write_one (sqlite3 *db, sqlite3_stmt *insert, sqlite3_stmt *update, const LbLicense *l,
-           gboolean *added, GError **error)
+write_one (sqlite3 *db,
+           sqlite3_stmt *insert,
+           sqlite3_stmt *update,
+           const LbLicense *l,
+           gboolean *added,
+           GError **error)
 {
   guint8 digest[LB_DIGEST_LEN];
   int rc;
@@ -413,7 +420,7 @@ lb_store_get (LbStore *self, const char *key_id, GError **error)
   if (rc == SQLITE_DONE)
     {
       g_set_error (error, LB_ERROR, LB_ERROR_NOT_FOUND,
-                   _("No license has the key id “%s”; ListLicenses shows the stored ones"),
+                   _ ("No license has the key id “%s”; ListLicenses shows the stored ones"),
                    key_id);
       return NULL;
     }
@@ -447,7 +454,7 @@ lb_store_delete (LbStore *self, const char *key_id, GError **error)
   if (sqlite3_changes (self->write_db) == 0)
     {
       g_set_error (error, LB_ERROR, LB_ERROR_NOT_FOUND,
-                   _("No license has the key id “%s”; ListLicenses shows the stored ones"),
+                   _ ("No license has the key id “%s”; ListLicenses shows the stored ones"),
                    key_id);
       return FALSE;
     }
@@ -464,9 +471,9 @@ lb_store_list (LbStore *self, const char *after, guint limit, char **next, GErro
   int rc;
 
   /* One row more than asked tells whether another page follows. */
-  stmt = prepare (self->read_db,
-                  "SELECT " ATTR_COLUMNS " FROM licenses WHERE key_id > ?1 ORDER BY key_id LIMIT ?2",
-                  error);
+  stmt = prepare (
+      self->read_db,
+      "SELECT " ATTR_COLUMNS " FROM licenses WHERE key_id > ?1 ORDER BY key_id LIMIT ?2", error);
   if (stmt == NULL)
     return NULL;
   sqlite3_bind_text (stmt, 1, after, -1, SQLITE_STATIC);
@@ -482,9 +489,8 @@ lb_store_list (LbStore *self, const char *after, guint limit, char **next, GErro
       set_sqlite_error (error, self->read_db, rc, "list");
       return NULL;
     }
-  *next = g_strdup (rc == SQLITE_ROW && out->len > 0
-                        ? ((LbLicense *) out->pdata[out->len - 1])->key_id
-                        : "");
+  *next = g_strdup (
+      rc == SQLITE_ROW && out->len > 0 ? ((LbLicense *) out->pdata[out->len - 1])->key_id : "");
   return g_steal_pointer (&out);
 }
 
@@ -557,8 +563,8 @@ lb_store_snapshot_free (LbStoreSnapshot *snap)
 #define RESTRICTED_WHERE " WHERE NOT (can_backup != 0 AND (expires = 0 OR expires > ?1))"
 
 gboolean
-lb_store_snapshot_count (LbStoreSnapshot *snap, LbSnapshotSet set, gint64 now, guint64 *count,
-                         GError **error)
+lb_store_snapshot_count (
+    LbStoreSnapshot *snap, LbSnapshotSet set, gint64 now, guint64 *count, GError **error)
 {
   g_autoptr (sqlite3_stmt) stmt = NULL;
 
@@ -579,19 +585,22 @@ lb_store_snapshot_count (LbStoreSnapshot *snap, LbSnapshotSet set, gint64 now, g
 }
 
 gboolean
-lb_store_snapshot_foreach (LbStoreSnapshot *snap, LbSnapshotSet set, gint64 now,
-                           LbSnapshotFunc func, gpointer user_data, GError **error)
+lb_store_snapshot_foreach (LbStoreSnapshot *snap,
+                           LbSnapshotSet set,
+                           gint64 now,
+                           LbSnapshotFunc func,
+                           gpointer user_data,
+                           GError **error)
 {
   g_autoptr (sqlite3_stmt) stmt = NULL;
   int rc;
 
-  stmt = prepare (snap->db,
-                  set == LB_SNAPSHOT_ELIGIBLE
-                      ? "SELECT " ATTR_COLUMNS ", digest, blob FROM licenses" ELIGIBLE_WHERE
-                        " ORDER BY key_id"
-                      : "SELECT key_id, can_backup, expires FROM licenses" RESTRICTED_WHERE
-                        " ORDER BY key_id",
-                  error);
+  stmt = prepare (
+      snap->db,
+      set == LB_SNAPSHOT_ELIGIBLE
+          ? "SELECT " ATTR_COLUMNS ", digest, blob FROM licenses" ELIGIBLE_WHERE " ORDER BY key_id"
+          : "SELECT key_id, can_backup, expires FROM licenses" RESTRICTED_WHERE " ORDER BY key_id",
+      error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, now);
@@ -612,7 +621,7 @@ lb_store_snapshot_foreach (LbStoreSnapshot *snap, LbSnapshotSet set, gint64 now,
           if (sqlite3_column_bytes (stmt, 10) != LB_DIGEST_LEN)
             {
               g_set_error (error, LB_ERROR, LB_ERROR_FAILED,
-                           _("The license store is damaged (license “%s”)"), l->key_id);
+                           _ ("The license store is damaged (license “%s”)"), l->key_id);
               return FALSE;
             }
           digest = sqlite3_column_blob (stmt, 10);
@@ -630,8 +639,8 @@ lb_store_snapshot_foreach (LbStoreSnapshot *snap, LbSnapshotSet set, gint64 now,
 }
 
 gboolean
-lb_store_snapshot_foreach_digest (LbStoreSnapshot *snap, gint64 now, LbDigestFunc func,
-                                  gpointer user_data, GError **error)
+lb_store_snapshot_foreach_digest (
+    LbStoreSnapshot *snap, gint64 now, LbDigestFunc func, gpointer user_data, GError **error)
 {
   g_autoptr (sqlite3_stmt) stmt = NULL;
   int rc;
@@ -644,7 +653,7 @@ lb_store_snapshot_foreach_digest (LbStoreSnapshot *snap, gint64 now, LbDigestFun
     {
       if (sqlite3_column_bytes (stmt, 0) != LB_DIGEST_LEN)
         {
-          g_set_error (error, LB_ERROR, LB_ERROR_FAILED, _("The license store is damaged"));
+          g_set_error (error, LB_ERROR, LB_ERROR_FAILED, _ ("The license store is damaged"));
           return FALSE;
         }
       if (!func (sqlite3_column_blob (stmt, 0), user_data, error))
@@ -709,7 +718,9 @@ lb_store_txn_contains (LbStoreTxn *txn, const char *key_id, gboolean *contains, 
 }
 
 gboolean
-lb_store_txn_insert (LbStoreTxn *txn, const LbLicense *license, const guint8 *digest,
+lb_store_txn_insert (LbStoreTxn *txn,
+                     const LbLicense *license,
+                     const guint8 *digest,
                      GError **error)
 {
   guint8 computed[LB_DIGEST_LEN];

@@ -33,16 +33,15 @@ guint lb_store_count (LbStore *self);
 /* Writes @licenses (already validated) in one transaction, replacing those
  * with the same key id. Sets "stored" and "machine" and resets
  * "restore-count" on each, as a fresh license from an app. */
-gboolean lb_store_put (LbStore *self, LbLicense *const *licenses, guint n_licenses,
-                       GError **error);
+gboolean lb_store_put (LbStore *self, LbLicense *const *licenses, guint n_licenses, GError **error);
 
 LbLicense *lb_store_get (LbStore *self, const char *key_id, GError **error);
 gboolean lb_store_delete (LbStore *self, const char *key_id, GError **error);
 
 /* Up to @limit licenses (without blobs) whose key id sorts after @after
  * ("" for the start), in byte order. *@next is "" after the last page. */
-GPtrArray *lb_store_list (LbStore *self, const char *after, guint limit, char **next,
-                          GError **error);
+GPtrArray *
+lb_store_list (LbStore *self, const char *after, guint limit, char **next, GError **error);
 
 /* Removes licenses that expired at or before @now; returns how many. */
 gboolean lb_store_clean_expired (LbStore *self, gint64 now, guint *removed, GError **error);
@@ -59,22 +58,28 @@ typedef enum
   LB_SNAPSHOT_RESTRICTED, /* the rest */
 } LbSnapshotSet;
 
-gboolean lb_store_snapshot_count (LbStoreSnapshot *snap, LbSnapshotSet set, gint64 now,
-                                  guint64 *count, GError **error);
+gboolean lb_store_snapshot_count (
+    LbStoreSnapshot *snap, LbSnapshotSet set, gint64 now, guint64 *count, GError **error);
 
 /* Walks @set in key order. For ELIGIBLE the callback gets the full license
  * and its stored digest; for RESTRICTED, only key_id, can_backup and
  * expires are filled and the digest is NULL. Returning FALSE (with @error set) stops the walk. */
-typedef gboolean (*LbSnapshotFunc) (LbLicense *license, const guint8 *digest, gpointer user_data,
+typedef gboolean (*LbSnapshotFunc) (LbLicense *license,
+                                    const guint8 *digest,
+                                    gpointer user_data,
                                     GError **error);
-gboolean lb_store_snapshot_foreach (LbStoreSnapshot *snap, LbSnapshotSet set, gint64 now,
-                                    LbSnapshotFunc func, gpointer user_data, GError **error);
+gboolean lb_store_snapshot_foreach (LbStoreSnapshot *snap,
+                                    LbSnapshotSet set,
+                                    gint64 now,
+                                    LbSnapshotFunc func,
+                                    gpointer user_data,
+                                    GError **error);
 
 /* Walks the digests of the ELIGIBLE set in the same order, reading only
  * an index. */
 typedef gboolean (*LbDigestFunc) (const guint8 *digest, gpointer user_data, GError **error);
-gboolean lb_store_snapshot_foreach_digest (LbStoreSnapshot *snap, gint64 now, LbDigestFunc func,
-                                           gpointer user_data, GError **error);
+gboolean lb_store_snapshot_foreach_digest (
+    LbStoreSnapshot *snap, gint64 now, LbDigestFunc func, gpointer user_data, GError **error);
 
 /* A restore transaction: a write transaction on its own connection, so
  * that nothing is visible (and everything rolls back) until commit. */
@@ -82,11 +87,13 @@ typedef struct _LbStoreTxn LbStoreTxn;
 
 LbStoreTxn *lb_store_txn_begin (LbStore *self, GError **error);
 /* Whether a license with @key_id is in the store (as seen by the txn). */
-gboolean lb_store_txn_contains (LbStoreTxn *txn, const char *key_id, gboolean *contains,
-                                GError **error);
+gboolean
+lb_store_txn_contains (LbStoreTxn *txn, const char *key_id, gboolean *contains, GError **error);
 /* Inserts @license as given (attributes kept). @digest is the SHA-256 of
  * its encoding when the caller has it, else NULL to compute it. */
-gboolean lb_store_txn_insert (LbStoreTxn *txn, const LbLicense *license, const guint8 *digest,
+gboolean lb_store_txn_insert (LbStoreTxn *txn,
+                              const LbLicense *license,
+                              const guint8 *digest,
                               GError **error);
 gboolean lb_store_txn_commit (LbStoreTxn *txn, GError **error);
 /* Rolls back unless committed, and frees. */

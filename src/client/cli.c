@@ -18,7 +18,7 @@ lb_cli_connect (LbCli *cli)
   cli->bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
   if (cli->bus == NULL)
     {
-      g_printerr (_("license-backup: cannot reach the session bus: %s\n"), error->message);
+      g_printerr (_ ("license-backup: cannot reach the session bus: %s\n"), error->message);
       return LB_EXIT_UNREACHABLE;
     }
   /* Property caching and signals need the service running: creating the
@@ -61,14 +61,14 @@ lb_cli_exit_for_error_name (const char *name, char **message, const char *fallba
       || g_str_has_prefix (name, "org.freedesktop.DBus.Error.Spawn"))
     {
       code = LB_EXIT_UNREACHABLE;
-      text = _("The license backup service is not running and cannot be started; check that "
-               "license-backup is installed and that you are in a desktop session");
+      text = _ ("The license backup service is not running and cannot be started; check that "
+                "license-backup is installed and that you are in a desktop session");
     }
   else if (g_str_equal (name, "org.freedesktop.DBus.Error.NoReply")
            || g_str_equal (name, "org.freedesktop.DBus.Error.Disconnected"))
     {
       code = LB_EXIT_UNREACHABLE;
-      text = _("The license backup service stopped answering; try again");
+      text = _ ("The license backup service stopped answering; try again");
     }
   else if (g_str_has_prefix (name, ERROR_PREFIX))
     {
@@ -77,44 +77,44 @@ lb_cli_exit_for_error_name (const char *name, char **message, const char *fallba
       if (g_str_equal (short_name, "Busy"))
         {
           code = LB_EXIT_BUSY;
-          text = _("A backup or restore is already running; wait for it to finish, or stop it "
-                   "with “license-backup cancel”");
+          text = _ ("A backup or restore is already running; wait for it to finish, or stop it "
+                    "with “license-backup cancel”");
         }
       else if (g_str_equal (short_name, "BackupExists"))
         {
           code = LB_EXIT_BACKUP_EXISTS;
-          text = _("This folder already holds a license backup; add --overwrite to replace it, "
-                   "or choose another folder");
+          text = _ ("This folder already holds a license backup; add --overwrite to replace it, "
+                    "or choose another folder");
         }
       else if (g_str_equal (short_name, "BackupCorrupt"))
         {
           code = LB_EXIT_BACKUP_CORRUPT;
-          text = _("The backup is damaged, so nothing was restored; make a new backup, or "
-                   "restore from another copy");
+          text = _ ("The backup is damaged, so nothing was restored; make a new backup, or "
+                    "restore from another copy");
         }
       else if (g_str_equal (short_name, "NotSet"))
         {
           code = LB_EXIT_NOT_SET;
-          text = _("No folder is set; give one on the command line, or set it with "
-                   "“license-backup config backup-path FOLDER” (or restore-path)");
+          text = _ ("No folder is set; give one on the command line, or set it with "
+                    "“license-backup config backup-path FOLDER” (or restore-path)");
         }
       else if (g_str_equal (short_name, "NeedsIndividualization"))
         {
           code = LB_EXIT_NEEDS_INDIVIDUALIZATION;
-          text = _("These licenses were backed up on another computer; restore them with "
-                   "--individualize to bind them to this one");
+          text = _ ("These licenses were backed up on another computer; restore them with "
+                    "--individualize to bind them to this one");
         }
       else if (g_str_equal (short_name, "RestoreLimit"))
         code = LB_EXIT_RESTORE_LIMIT; /* the service's text holds the issuer's URL */
       else if (g_str_equal (short_name, "Cancelled"))
         {
           code = LB_EXIT_CANCELLED;
-          text = _("The operation was cancelled; nothing was changed");
+          text = _ ("The operation was cancelled; nothing was changed");
         }
       else if (g_str_equal (short_name, "NoSpace"))
         {
           code = LB_EXIT_NO_SPACE;
-          text = _("There is not enough free space; free some space and try again");
+          text = _ ("There is not enough free space; free some space and try again");
         }
     }
   if (message != NULL)
@@ -170,23 +170,23 @@ lb_cli_describe_status (const char *operation, guint status, const char *error)
   switch (status)
     {
     case 1:
-      return g_strdup (_("No backup or restore has run since the service started"));
+      return g_strdup (_ ("No backup or restore has run since the service started"));
     case 2:
-      return g_strdup (backup ? _("Backup running") : _("Restore running"));
+      return g_strdup (backup ? _ ("Backup running") : _ ("Restore running"));
     case 3:
-      return g_strdup (backup ? _("Backup finished") : _("Restore finished"));
+      return g_strdup (backup ? _ ("Backup finished") : _ ("Restore finished"));
     case 4:
-      return g_strdup (_("Connecting to the backup location"));
+      return g_strdup (_ ("Connecting to the backup location"));
     case 5:
-      return g_strdup (_("Disconnecting from the backup location"));
+      return g_strdup (_ ("Disconnecting from the backup location"));
     case 6:
-      return g_strdup_printf (_("Restore finished, but some licenses were not restored: %s"),
+      return g_strdup_printf (_ ("Restore finished, but some licenses were not restored: %s"),
                               error);
     case 8:
-      return g_strdup (_("Restore waiting for consent: the backup comes from another computer"));
+      return g_strdup (_ ("Restore waiting for consent: the backup comes from another computer"));
     case 0:
     default:
-      return g_strdup_printf (backup ? _("Backup failed: %s") : _("Restore failed: %s"), error);
+      return g_strdup_printf (backup ? _ ("Backup failed: %s") : _ ("Restore failed: %s"), error);
     }
 }
 

@@ -47,8 +47,13 @@ follow_reset (Follow *f)
  * operation, and the bus keeps that order: a signal seen while the id is
  * still 0 belongs to someone else's operation. */
 static void
-on_progress (LbDBusManager *m, guint64 op, guint status, const char *error, guint64 done,
-             guint64 total, Follow *f)
+on_progress (LbDBusManager *m,
+             guint64 op,
+             guint status,
+             const char *error,
+             guint64 done,
+             guint64 total,
+             Follow *f)
 {
   if (op != f->id || f->id == 0 || f->bar == NULL)
     return;
@@ -64,8 +69,8 @@ on_restricted (LbDBusManager *m, guint64 op, const char *key_id, const char *rea
 }
 
 static void
-on_completed (LbDBusManager *m, guint64 op, guint status, const char *error, GVariant *summary,
-              Follow *f)
+on_completed (
+    LbDBusManager *m, guint64 op, guint status, const char *error, GVariant *summary, Follow *f)
 {
   if (op != f->id || f->id == 0)
     return;
@@ -81,15 +86,16 @@ on_cancel_replied (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Follow *f = user_data;
   g_autoptr (GError) error = NULL;
-  gboolean ok = f->restore ? lb_dbus_manager_call_cancel_license_restore_finish (
-                                 LB_DBUS_MANAGER (source), result, &error)
-                           : lb_dbus_manager_call_cancel_license_backup_finish (
-                               LB_DBUS_MANAGER (source), result, &error);
+  gboolean ok = f->restore
+                    ? lb_dbus_manager_call_cancel_license_restore_finish (LB_DBUS_MANAGER (source),
+                                                                          result, &error)
+                    : lb_dbus_manager_call_cancel_license_backup_finish (LB_DBUS_MANAGER (source),
+                                                                         result, &error);
 
   if (!ok)
     {
       g_dbus_error_strip_remote_error (error);
-      g_printerr (_("\nlicense-backup: cannot cancel: %s\n"), error->message);
+      g_printerr (_ ("\nlicense-backup: cannot cancel: %s\n"), error->message);
     }
 }
 
@@ -102,7 +108,7 @@ on_sigint (gpointer user_data)
     return G_SOURCE_CONTINUE;
   f->interrupted = TRUE;
   if (!f->json)
-    g_printerr (_("\nCancelling…\n"));
+    g_printerr (_ ("\nCancelling…\n"));
   if (f->restore)
     lb_dbus_manager_call_cancel_license_restore (f->cli->manager, NULL, on_cancel_replied, f);
   else
@@ -120,23 +126,21 @@ start (Follow *f, guint32 flags, const char *location, GError **error)
     g_variant_builder_add (&opts, "{sv}", "path", g_variant_new_string (location));
   /* Ctrl-C cancels explicitly; a client that dies leaves the operation be. */
   if (f->restore)
-    return lb_dbus_manager_call_restore_licenses_sync (f->cli->manager, flags,
-                                                       g_variant_builder_end (&opts), &f->id,
-                                                       NULL, error);
-  return lb_dbus_manager_call_backup_licenses_sync (f->cli->manager, flags,
-                                                    g_variant_builder_end (&opts), &f->id, NULL,
-                                                    error);
+    return lb_dbus_manager_call_restore_licenses_sync (
+        f->cli->manager, flags, g_variant_builder_end (&opts), &f->id, NULL, error);
+  return lb_dbus_manager_call_backup_licenses_sync (
+      f->cli->manager, flags, g_variant_builder_end (&opts), &f->id, NULL, error);
 }
 
 static const char *
 reason_words (const char *reason)
 {
   if (g_str_equal (reason, "no-backup-right"))
-    return _("no Backup right");
+    return _ ("no Backup right");
   if (g_str_equal (reason, "expired"))
-    return _("expired");
+    return _ ("expired");
   if (g_str_equal (reason, "restore-limit"))
-    return _("restore limit reached");
+    return _ ("restore limit reached");
   return reason;
 }
 
@@ -205,7 +209,8 @@ print_summary (Follow *f)
   }
   if (!f->restore)
     g_print (g_dngettext (GETTEXT_PACKAGE, "Backed up %u license to %s (%s).\n",
-                          "Backed up %u licenses to %s (%s).\n", summary_u (f->summary, "licenses")),
+                          "Backed up %u licenses to %s (%s).\n",
+                          summary_u (f->summary, "licenses")),
              summary_u (f->summary, "licenses"), where, size);
   else
     g_print (g_dngettext (GETTEXT_PACKAGE,
@@ -214,16 +219,15 @@ print_summary (Follow *f)
                           "Restored %u licenses from %s (%u already present, %u bound to this "
                           "computer).\n",
                           summary_u (f->summary, "licenses")),
-             summary_u (f->summary, "licenses"), where,
-             summary_u (f->summary, "already-present"), summary_u (f->summary, "individualized"));
+             summary_u (f->summary, "licenses"), where, summary_u (f->summary, "already-present"),
+             summary_u (f->summary, "individualized"));
   if (f->restricted->len > 0)
     {
-      g_print (f->restore ? g_dngettext (GETTEXT_PACKAGE, "%u license could not be restored:\n",
-                                         "%u licenses could not be restored:\n",
-                                         f->restricted->len)
-                          : g_dngettext (GETTEXT_PACKAGE, "%u license could not be backed up:\n",
-                                         "%u licenses could not be backed up:\n",
-                                         f->restricted->len),
+      g_print (f->restore
+                   ? g_dngettext (GETTEXT_PACKAGE, "%u license could not be restored:\n",
+                                  "%u licenses could not be restored:\n", f->restricted->len)
+                   : g_dngettext (GETTEXT_PACKAGE, "%u license could not be backed up:\n",
+                                  "%u licenses could not be backed up:\n", f->restricted->len),
                f->restricted->len);
       for (guint i = 0; i < f->restricted->len; i++)
         {
@@ -238,18 +242,18 @@ ask_consent (void)
 {
   char answer[64];
 
-  g_print (_("These licenses were backed up on another computer.\n"
-             "Restoring them here binds (“individualizes”) them to this computer: they will "
-             "play here, and each restore counts against the number of restores their issuer "
-             "allows.\n"));
-  g_print (_("Restore them and bind them to this computer? [y/N] "));
+  g_print (_ ("These licenses were backed up on another computer.\n"
+              "Restoring them here binds (“individualizes”) them to this computer: they will "
+              "play here, and each restore counts against the number of restores their issuer "
+              "allows.\n"));
+  g_print (_ ("Restore them and bind them to this computer? [y/N] "));
   fflush (stdout);
   if (fgets (answer, sizeof answer, stdin) == NULL)
     return FALSE;
   g_strstrip (answer);
   {
     /* TRANSLATORS: the answers that mean yes to the question above, separated by | */
-    g_auto (GStrv) yes = g_strsplit (_("y|yes"), "|", -1);
+    g_auto (GStrv) yes = g_strsplit (_ ("y|yes"), "|", -1);
     g_autofree char *lower = g_utf8_strdown (answer, -1);
     return g_strv_contains ((const char *const *) yes, lower) || g_str_equal (lower, "y");
   }
@@ -269,8 +273,8 @@ ask_consent_interruptible (guint *sigint, Follow *f)
 }
 
 static int
-run_operation (LbCli *cli, gboolean restore, gboolean json, guint32 flags, gboolean yes,
-               const char *location)
+run_operation (
+    LbCli *cli, gboolean restore, gboolean json, guint32 flags, gboolean yes, const char *location)
 {
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_autoptr (GError) error = NULL;
@@ -294,7 +298,7 @@ run_operation (LbCli *cli, gboolean restore, gboolean json, guint32 flags, gbool
   for (;;)
     {
       if (!json)
-        f.bar = lb_progress_bar_new (restore ? _("Restoring") : _("Backing up"), terminal);
+        f.bar = lb_progress_bar_new (restore ? _ ("Restoring") : _ ("Backing up"), terminal);
       if (!start (&f, flags, location, &error))
         {
           rc = lb_cli_fail (cli, error);
@@ -320,8 +324,8 @@ run_operation (LbCli *cli, gboolean restore, gboolean json, guint32 flags, gbool
   if (f.interrupted)
     {
       if (!json)
-        g_printerr (f.status == 3 ? _("license-backup: the operation had already finished\n")
-                                  : _("license-backup: cancelled; nothing was changed\n"));
+        g_printerr (f.status == 3 ? _ ("license-backup: the operation had already finished\n")
+                                  : _ ("license-backup: cancelled; nothing was changed\n"));
       rc = LB_EXIT_INTERRUPTED;
     }
   else if (f.status == 3)
@@ -360,25 +364,25 @@ lb_cmd_backup (LbCli *cli, int argc, char **argv)
 {
   gboolean overwrite = FALSE, json = FALSE;
   const GOptionEntry entries[] = {
-    { "overwrite", 0, 0, G_OPTION_ARG_NONE, &overwrite, N_("Replace a backup already there"),
+    { "overwrite", 0, 0, G_OPTION_ARG_NONE, &overwrite, N_ ("Replace a backup already there"),
       NULL },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print one JSON object at the end"), NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("Print one JSON object at the end"), NULL },
     { NULL },
   };
-  g_autoptr (GOptionContext) context = g_option_context_new (_("[DIRECTORY]"));
+  g_autoptr (GOptionContext) context = g_option_context_new (_ ("[DIRECTORY]"));
   g_autoptr (GError) error = NULL;
   g_autofree char *location = NULL;
   int rc;
 
   g_option_context_set_summary (context,
-                                _("Back up every license that may be backed up into "
-                                  "DIRECTORY/licenses.lbk (default: the backup-path setting).\n"
-                                  "Ctrl-C cancels the backup and keeps the previous one."));
+                                _ ("Back up every license that may be backed up into "
+                                   "DIRECTORY/licenses.lbk (default: the backup-path setting).\n"
+                                   "Ctrl-C cancels the backup and keeps the previous one."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return lb_cli_usage (context, error->message);
   if (argc > 2)
-    return lb_cli_usage (context, _("backup takes at most one DIRECTORY"));
+    return lb_cli_usage (context, _ ("backup takes at most one DIRECTORY"));
   if (argc == 2)
     location = lb_cli_location_from_arg (argv[1]);
   if ((rc = lb_cli_connect (cli)) != LB_EXIT_OK)
@@ -392,27 +396,27 @@ lb_cmd_restore (LbCli *cli, int argc, char **argv)
   gboolean individualize = FALSE, yes = FALSE, json = FALSE;
   const GOptionEntry entries[] = {
     { "individualize", 0, 0, G_OPTION_ARG_NONE, &individualize,
-      N_("Bind licenses backed up on another computer to this one (your consent)"), NULL },
+      N_ ("Bind licenses backed up on another computer to this one (your consent)"), NULL },
     { "yes", 'y', 0, G_OPTION_ARG_NONE, &yes,
-      N_("Consent without asking if the backup comes from another computer"), NULL },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print one JSON object at the end"), NULL },
+      N_ ("Consent without asking if the backup comes from another computer"), NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("Print one JSON object at the end"), NULL },
     { NULL },
   };
-  g_autoptr (GOptionContext) context = g_option_context_new (_("[DIRECTORY]"));
+  g_autoptr (GOptionContext) context = g_option_context_new (_ ("[DIRECTORY]"));
   g_autoptr (GError) error = NULL;
   g_autofree char *location = NULL;
   int rc;
 
   g_option_context_set_summary (context,
-                                _("Restore the licenses of DIRECTORY/licenses.lbk (default: the "
-                                  "restore-path setting) that are missing from the store.\n"
-                                  "A backup from another computer needs your consent: you are "
-                                  "asked, or give it with --individualize or --yes."));
+                                _ ("Restore the licenses of DIRECTORY/licenses.lbk (default: the "
+                                   "restore-path setting) that are missing from the store.\n"
+                                   "A backup from another computer needs your consent: you are "
+                                   "asked, or give it with --individualize or --yes."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return lb_cli_usage (context, error->message);
   if (argc > 2)
-    return lb_cli_usage (context, _("restore takes at most one DIRECTORY"));
+    return lb_cli_usage (context, _ ("restore takes at most one DIRECTORY"));
   if (argc == 2)
     location = lb_cli_location_from_arg (argv[1]);
   if ((rc = lb_cli_connect (cli)) != LB_EXIT_OK)

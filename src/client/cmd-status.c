@@ -13,7 +13,7 @@ format_time (gint64 t)
   g_autoptr (GDateTime) dt = NULL;
 
   if (t == 0)
-    return g_strdup (_("never"));
+    return g_strdup (_ ("never"));
   dt = g_date_time_new_from_unix_local (t);
   return dt != NULL ? g_date_time_format (dt, "%c") : g_strdup ("?");
 }
@@ -21,7 +21,7 @@ format_time (gint64 t)
 static const char *
 or_unset (const char *s)
 {
-  return s != NULL && s[0] != '\0' ? s : _("(not set)");
+  return s != NULL && s[0] != '\0' ? s : _ ("(not set)");
 }
 
 int
@@ -29,7 +29,7 @@ lb_cmd_status (LbCli *cli, int argc, char **argv)
 {
   gboolean json = FALSE;
   const GOptionEntry entries[] = {
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print one JSON object"), NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("Print one JSON object"), NULL },
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new (NULL);
@@ -41,12 +41,12 @@ lb_cmd_status (LbCli *cli, int argc, char **argv)
   guint status;
   int rc;
 
-  g_option_context_set_summary (context, _("Show the state of the license backup service."));
+  g_option_context_set_summary (context, _ ("Show the state of the license backup service."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return lb_cli_usage (context, error->message);
   if (argc > 1)
-    return lb_cli_usage (context, _("status takes no arguments"));
+    return lb_cli_usage (context, _ ("status takes no arguments"));
   if ((rc = lb_cli_connect (cli)) != LB_EXIT_OK)
     return rc;
   m = cli->manager;
@@ -92,36 +92,36 @@ lb_cmd_status (LbCli *cli, int argc, char **argv)
   last = format_time (lb_dbus_manager_get_last_backup_time (m));
   g_print ("%s\n", words);
   if (lb_dbus_manager_get_operation (m)[0] != '\0')
-    g_print (_("  Progress:       %.0f%% (%" PRIu64 " of %" PRIu64
-               " licenses)\n"),
+    g_print (_ ("  Progress:       %.0f%% (%" PRIu64 " of %" PRIu64 " licenses)\n"),
              100.0 * lb_dbus_manager_get_progress (m), lb_dbus_manager_get_licenses_done (m),
              lb_dbus_manager_get_licenses_total (m));
-  g_print (_("  Licenses:       %u\n"), lb_dbus_store_get_license_count (cli->store));
-  g_print (_("  Last backup:    %s\n"), last);
-  g_print (_("  Backup folder:  %s\n"), or_unset (lb_dbus_manager_get_backup_path (m)));
-  g_print (_("  Restore folder: %s\n"), or_unset (lb_dbus_manager_get_restore_path (m)));
+  g_print (_ ("  Licenses:       %u\n"), lb_dbus_store_get_license_count (cli->store));
+  g_print (_ ("  Last backup:    %s\n"), last);
+  g_print (_ ("  Backup folder:  %s\n"), or_unset (lb_dbus_manager_get_backup_path (m)));
+  g_print (_ ("  Restore folder: %s\n"), or_unset (lb_dbus_manager_get_restore_path (m)));
   return LB_EXIT_OK;
 }
 
 int
 lb_cmd_config (LbCli *cli, int argc, char **argv)
 {
-  g_autoptr (GOptionContext) context = g_option_context_new (_("[backup-path|restore-path] [VALUE]"));
+  g_autoptr (GOptionContext) context
+      = g_option_context_new (_ ("[backup-path|restore-path] [VALUE]"));
   g_autoptr (GError) error = NULL;
   const char *property;
   int rc;
 
   g_option_context_set_summary (context,
-                                _("Show or set where backups are written and read from.\n\n"
-                                  "Without arguments, shows both folders. With a name, shows "
-                                  "that one; with a value too, sets it (\"\" unsets it). A "
-                                  "folder is a path or a URI such as sftp://host/backups."));
+                                _ ("Show or set where backups are written and read from.\n\n"
+                                   "Without arguments, shows both folders. With a name, shows "
+                                   "that one; with a value too, sets it (\"\" unsets it). A "
+                                   "folder is a path or a URI such as sftp://host/backups."));
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return lb_cli_usage (context, error->message);
   if (argc > 3)
-    return lb_cli_usage (context, _("config takes at most a name and a value"));
+    return lb_cli_usage (context, _ ("config takes at most a name and a value"));
   if (argc >= 2 && !g_str_equal (argv[1], "backup-path") && !g_str_equal (argv[1], "restore-path"))
-    return lb_cli_usage (context, _("the settings are backup-path and restore-path"));
+    return lb_cli_usage (context, _ ("the settings are backup-path and restore-path"));
   if ((rc = lb_cli_connect (cli)) != LB_EXIT_OK)
     return rc;
 
@@ -140,11 +140,13 @@ lb_cmd_config (LbCli *cli, int argc, char **argv)
       return LB_EXIT_OK;
     }
   {
-    g_autofree char *value = argv[2][0] != '\0' ? lb_cli_location_from_arg (argv[2]) : g_strdup ("");
+    g_autofree char *value
+        = argv[2][0] != '\0' ? lb_cli_location_from_arg (argv[2]) : g_strdup ("");
     g_autoptr (GVariant) reply = NULL;
 
     /* A plain Properties.Set, so that the service's refusal reaches us. */
-    reply = g_dbus_proxy_call_sync (G_DBUS_PROXY (cli->manager), "org.freedesktop.DBus.Properties.Set",
+    reply = g_dbus_proxy_call_sync (G_DBUS_PROXY (cli->manager),
+                                    "org.freedesktop.DBus.Properties.Set",
                                     g_variant_new ("(ssv)", "org.freedesktop.LicenseBackup1",
                                                    property, g_variant_new_string (value)),
                                     G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
@@ -164,11 +166,11 @@ lb_cmd_cancel (LbCli *cli, int argc, char **argv)
   gboolean ok;
   int rc;
 
-  g_option_context_set_summary (context, _("Cancel the running backup or restore."));
+  g_option_context_set_summary (context, _ ("Cancel the running backup or restore."));
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return lb_cli_usage (context, error->message);
   if (argc > 1)
-    return lb_cli_usage (context, _("cancel takes no arguments"));
+    return lb_cli_usage (context, _ ("cancel takes no arguments"));
   if ((rc = lb_cli_connect (cli)) != LB_EXIT_OK)
     return rc;
   op = lb_dbus_manager_get_operation (cli->manager);
@@ -181,12 +183,12 @@ lb_cmd_cancel (LbCli *cli, int argc, char **argv)
       g_autofree char *name = g_dbus_error_get_remote_error (error);
       if (g_strcmp0 (name, "org.freedesktop.LicenseBackup1.Error.NotRunning") == 0)
         {
-          g_printerr (_("license-backup: no backup or restore is running\n"));
+          g_printerr (_ ("license-backup: no backup or restore is running\n"));
           return LB_EXIT_FAILED;
         }
       return lb_cli_fail (cli, error);
     }
-  g_print (g_str_equal (op, "restore") ? _("The restore is being cancelled.\n")
-                                       : _("The backup is being cancelled.\n"));
+  g_print (g_str_equal (op, "restore") ? _ ("The restore is being cancelled.\n")
+                                       : _ ("The backup is being cancelled.\n"));
   return LB_EXIT_OK;
 }

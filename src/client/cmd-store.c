@@ -25,17 +25,17 @@ describe_attributes (GVariant *attributes)
   g_variant_lookup (attributes, "issuer", "&s", &issuer);
   g_variant_lookup (attributes, "restore-limit", "u", &restore_limit);
   g_variant_lookup (attributes, "restore-count", "u", &restore_count);
-  g_string_append (s, can_backup ? _("backup allowed") : _("no backup right"));
+  g_string_append (s, can_backup ? _ ("backup allowed") : _ ("no backup right"));
   if (expires != 0)
     {
       g_autoptr (GDateTime) dt = g_date_time_new_from_unix_local (expires);
       g_autofree char *when = dt != NULL ? g_date_time_format (dt, "%x") : g_strdup ("?");
-      g_string_append_printf (s, _(", expires %s"), when);
+      g_string_append_printf (s, _ (", expires %s"), when);
     }
   if (restore_limit != 0)
-    g_string_append_printf (s, _(", restored %u of %u times"), restore_count, restore_limit);
+    g_string_append_printf (s, _ (", restored %u of %u times"), restore_count, restore_limit);
   if (issuer != NULL)
-    g_string_append_printf (s, _(", issuer %s"), issuer);
+    g_string_append_printf (s, _ (", issuer %s"), issuer);
   return g_string_free (s, FALSE);
 }
 
@@ -44,7 +44,7 @@ lb_cmd_list (LbCli *cli, int argc, char **argv)
 {
   gboolean json = FALSE;
   const GOptionEntry entries[] = {
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print one JSON array"), NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("Print one JSON array"), NULL },
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new (NULL);
@@ -54,13 +54,13 @@ lb_cmd_list (LbCli *cli, int argc, char **argv)
   int rc;
 
   g_option_context_set_summary (context,
-                                _("List the stored licenses: key ids and attributes, in key id "
-                                  "order."));
+                                _ ("List the stored licenses: key ids and attributes, in key id "
+                                   "order."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return lb_cli_usage (context, error->message);
   if (argc > 1)
-    return lb_cli_usage (context, _("list takes no arguments"));
+    return lb_cli_usage (context, _ ("list takes no arguments"));
   if ((rc = lb_cli_connect (cli)) != LB_EXIT_OK)
     return rc;
 
@@ -119,7 +119,7 @@ lb_cmd_list (LbCli *cli, int argc, char **argv)
   if (json)
     g_print ("%s]\n", n > 0 ? "\n" : "");
   else if (n == 0)
-    g_print (_("The store holds no licenses.\n"));
+    g_print (_ ("The store holds no licenses.\n"));
   return LB_EXIT_OK;
 }
 
@@ -135,7 +135,7 @@ parse_attr (const char *arg, char **key, GError **error)
   if (eq == NULL || eq == arg)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   _("--attr takes KEY=VALUE, not “%s”"), arg);
+                   _ ("--attr takes KEY=VALUE, not “%s”"), arg);
       return NULL;
     }
   *key = g_strndup (arg, (gsize) (eq - arg));
@@ -147,7 +147,7 @@ parse_attr (const char *arg, char **key, GError **error)
       if (g_str_equal (value, "false") || g_str_equal (value, "no") || g_str_equal (value, "0"))
         return g_variant_new_boolean (FALSE);
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   _("can-backup is true or false, not “%s”"), value);
+                   _ ("can-backup is true or false, not “%s”"), value);
       return NULL;
     }
   if (g_str_equal (*key, "restore-limit"))
@@ -155,7 +155,7 @@ parse_attr (const char *arg, char **key, GError **error)
       if (!g_ascii_string_to_unsigned (value, 10, 0, G_MAXUINT32, &u, NULL))
         {
           g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                       _("restore-limit is a whole number, not “%s”"), value);
+                       _ ("restore-limit is a whole number, not “%s”"), value);
           return NULL;
         }
       return g_variant_new_uint32 ((guint32) u);
@@ -170,8 +170,8 @@ parse_attr (const char *arg, char **key, GError **error)
       if (dt == NULL)
         {
           g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                       _("expires is unix seconds or a date such as 2027-01-31T00:00:00, not "
-                         "“%s”"),
+                       _ ("expires is unix seconds or a date such as 2027-01-31T00:00:00, not "
+                          "“%s”"),
                        value);
           return NULL;
         }
@@ -188,26 +188,26 @@ lb_cmd_import (LbCli *cli, int argc, char **argv)
   g_auto (GStrv) attrs = NULL;
   const GOptionEntry entries[] = {
     { "key-id", 0, 0, G_OPTION_ARG_STRING, &key_id,
-      N_("The license's key id (default: the file's name)"), N_("ID") },
+      N_ ("The license's key id (default: the file's name)"), N_ ("ID") },
     { "attr", 0, 0, G_OPTION_ARG_STRING_ARRAY, &attrs,
-      N_("Set an attribute: content-id, issuer, can-backup, restore-limit, expires, "
-         "support-url"),
-      N_("KEY=VALUE") },
+      N_ ("Set an attribute: content-id, issuer, can-backup, restore-limit, expires, "
+          "support-url"),
+      N_ ("KEY=VALUE") },
     { NULL },
   };
-  g_autoptr (GOptionContext) context = g_option_context_new (_("FILE"));
+  g_autoptr (GOptionContext) context = g_option_context_new (_ ("FILE"));
   g_autoptr (GError) error = NULL;
   g_autofree char *contents = NULL;
   gsize len;
   GVariantBuilder b;
   int rc;
 
-  g_option_context_set_summary (context, _("Store the license in FILE, as a media app would."));
+  g_option_context_set_summary (context, _ ("Store the license in FILE, as a media app would."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return lb_cli_usage (context, error->message);
   if (argc != 2)
-    return lb_cli_usage (context, _("import takes one FILE"));
+    return lb_cli_usage (context, _ ("import takes one FILE"));
 
   g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
   for (guint i = 0; attrs != NULL && attrs[i] != NULL; i++)
@@ -224,7 +224,7 @@ lb_cmd_import (LbCli *cli, int argc, char **argv)
   if (!g_file_get_contents (argv[1], &contents, &len, &error))
     {
       g_variant_builder_clear (&b);
-      g_printerr (_("license-backup: cannot read %s: %s\n"), argv[1], error->message);
+      g_printerr (_ ("license-backup: cannot read %s: %s\n"), argv[1], error->message);
       return LB_EXIT_FAILED;
     }
   if (key_id == NULL)
@@ -238,7 +238,7 @@ lb_cmd_import (LbCli *cli, int argc, char **argv)
           cli->store, key_id, g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, contents, len, 1),
           g_variant_builder_end (&b), NULL, &error))
     return lb_cli_fail (cli, error);
-  g_print (_("Stored the license “%s” (%zu bytes).\n"), key_id, len);
+  g_print (_ ("Stored the license “%s” (%zu bytes).\n"), key_id, len);
   return LB_EXIT_OK;
 }
 
@@ -248,10 +248,10 @@ lb_cmd_export (LbCli *cli, int argc, char **argv)
   g_autofree char *output = NULL;
   const GOptionEntry entries[] = {
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
-      N_("Write the license to FILE instead of standard output"), N_("FILE") },
+      N_ ("Write the license to FILE instead of standard output"), N_ ("FILE") },
     { NULL },
   };
-  g_autoptr (GOptionContext) context = g_option_context_new (_("KEY_ID"));
+  g_autoptr (GOptionContext) context = g_option_context_new (_ ("KEY_ID"));
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) blob = NULL;
   g_autoptr (GVariant) attributes = NULL;
@@ -259,12 +259,12 @@ lb_cmd_export (LbCli *cli, int argc, char **argv)
   gsize len;
   int rc;
 
-  g_option_context_set_summary (context, _("Write the license blob with that key id."));
+  g_option_context_set_summary (context, _ ("Write the license blob with that key id."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return lb_cli_usage (context, error->message);
   if (argc != 2)
-    return lb_cli_usage (context, _("export takes one KEY_ID"));
+    return lb_cli_usage (context, _ ("export takes one KEY_ID"));
   if ((rc = lb_cli_connect (cli)) != LB_EXIT_OK)
     return rc;
   if (!lb_dbus_store_call_get_license_sync (cli->store, argv[1], &blob, &attributes, NULL, &error))
@@ -275,14 +275,14 @@ lb_cmd_export (LbCli *cli, int argc, char **argv)
       if (!g_file_set_contents_full (output, data, (gssize) len, G_FILE_SET_CONTENTS_CONSISTENT,
                                      0600, &error))
         {
-          g_printerr (_("license-backup: cannot write %s: %s\n"), output, error->message);
+          g_printerr (_ ("license-backup: cannot write %s: %s\n"), output, error->message);
           return LB_EXIT_FAILED;
         }
       return LB_EXIT_OK;
     }
   if (fwrite (data, 1, len, stdout) != len || fflush (stdout) != 0)
     {
-      g_printerr (_("license-backup: cannot write to standard output\n"));
+      g_printerr (_ ("license-backup: cannot write to standard output\n"));
       return LB_EXIT_FAILED;
     }
   return LB_EXIT_OK;
@@ -291,20 +291,20 @@ lb_cmd_export (LbCli *cli, int argc, char **argv)
 int
 lb_cmd_delete (LbCli *cli, int argc, char **argv)
 {
-  g_autoptr (GOptionContext) context = g_option_context_new (_("KEY_ID"));
+  g_autoptr (GOptionContext) context = g_option_context_new (_ ("KEY_ID"));
   g_autoptr (GError) error = NULL;
   int rc;
 
-  g_option_context_set_summary (context, _("Delete the license with that key id."));
+  g_option_context_set_summary (context, _ ("Delete the license with that key id."));
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return lb_cli_usage (context, error->message);
   if (argc != 2)
-    return lb_cli_usage (context, _("delete takes one KEY_ID"));
+    return lb_cli_usage (context, _ ("delete takes one KEY_ID"));
   if ((rc = lb_cli_connect (cli)) != LB_EXIT_OK)
     return rc;
   if (!lb_dbus_store_call_delete_license_sync (cli->store, argv[1], NULL, &error))
     return lb_cli_fail (cli, error);
-  g_print (_("Deleted the license “%s”.\n"), argv[1]);
+  g_print (_ ("Deleted the license “%s”.\n"), argv[1]);
   return LB_EXIT_OK;
 }
 
@@ -313,7 +313,7 @@ lb_cmd_clean (LbCli *cli, int argc, char **argv)
 {
   gboolean expired = FALSE;
   const GOptionEntry entries[] = {
-    { "expired", 0, 0, G_OPTION_ARG_NONE, &expired, N_("Remove the expired licenses"), NULL },
+    { "expired", 0, 0, G_OPTION_ARG_NONE, &expired, N_ ("Remove the expired licenses"), NULL },
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new (NULL);
@@ -321,12 +321,12 @@ lb_cmd_clean (LbCli *cli, int argc, char **argv)
   guint removed = 0;
   int rc;
 
-  g_option_context_set_summary (context, _("Clean the license store."));
+  g_option_context_set_summary (context, _ ("Clean the license store."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return lb_cli_usage (context, error->message);
   if (argc > 1 || !expired)
-    return lb_cli_usage (context, _("clean needs --expired"));
+    return lb_cli_usage (context, _ ("clean needs --expired"));
   if ((rc = lb_cli_connect (cli)) != LB_EXIT_OK)
     return rc;
   if (!lb_dbus_store_call_clean_license_store_sync (cli->store, 0x1, &removed, NULL, &error))

@@ -16,44 +16,44 @@ typedef struct
 } Command;
 
 static const Command commands[] = {
-  { "status", lb_cmd_status, N_("Show what the service is doing and where backups go") },
-  { "backup", lb_cmd_backup, N_("Back up the licenses, with a progress bar") },
-  { "restore", lb_cmd_restore, N_("Restore licenses from a backup") },
-  { "cancel", lb_cmd_cancel, N_("Cancel the running backup or restore") },
-  { "list", lb_cmd_list, N_("List the stored licenses") },
-  { "import", lb_cmd_import, N_("Store a license from a file") },
-  { "export", lb_cmd_export, N_("Write a stored license to a file") },
-  { "delete", lb_cmd_delete, N_("Delete a stored license") },
-  { "clean", lb_cmd_clean, N_("Remove expired licenses") },
-  { "config", lb_cmd_config, N_("Show or set the backup and restore folders") },
+  { "status", lb_cmd_status, N_ ("Show what the service is doing and where backups go") },
+  { "backup", lb_cmd_backup, N_ ("Back up the licenses, with a progress bar") },
+  { "restore", lb_cmd_restore, N_ ("Restore licenses from a backup") },
+  { "cancel", lb_cmd_cancel, N_ ("Cancel the running backup or restore") },
+  { "list", lb_cmd_list, N_ ("List the stored licenses") },
+  { "import", lb_cmd_import, N_ ("Store a license from a file") },
+  { "export", lb_cmd_export, N_ ("Write a stored license to a file") },
+  { "delete", lb_cmd_delete, N_ ("Delete a stored license") },
+  { "clean", lb_cmd_clean, N_ ("Remove expired licenses") },
+  { "config", lb_cmd_config, N_ ("Show or set the backup and restore folders") },
 };
 
 static void
 print_help (FILE *out)
 {
-  fprintf (out, "%s\n\n", _("Usage: license-backup [--verbose] COMMAND [OPTION…] [ARGUMENT…]"));
-  fprintf (out, "%s\n\n", _("Back up and restore the content licenses of your media apps."));
-  fprintf (out, "%s\n", _("Commands:"));
+  fprintf (out, "%s\n\n", _ ("Usage: license-backup [--verbose] COMMAND [OPTION…] [ARGUMENT…]"));
+  fprintf (out, "%s\n\n", _ ("Back up and restore the content licenses of your media apps."));
+  fprintf (out, "%s\n", _ ("Commands:"));
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
-    fprintf (out, "  %-10s %s\n", commands[i].name, _(commands[i].summary));
-  fprintf (out, "\n%s\n", _("Options:"));
-  fprintf (out, "  -v, --verbose  %s\n", _("Also show the D-Bus error names"));
-  fprintf (out, "  --version      %s\n", _("Show the version"));
-  fprintf (out, "  -h, --help     %s\n", _("Show this help; COMMAND --help shows a command's"));
-  fprintf (out, "\n%s\n", _("Exit status:"));
-  fprintf (out, "  0   %s\n", _("success (also when some licenses could not be backed up)"));
-  fprintf (out, "  1   %s\n", _("another error"));
-  fprintf (out, "  2   %s\n", _("wrong usage"));
-  fprintf (out, "  3   %s\n", _("a backup or restore is already running"));
-  fprintf (out, "  4   %s\n", _("the folder already holds a backup (use --overwrite)"));
-  fprintf (out, "  5   %s\n", _("the backup is damaged"));
-  fprintf (out, "  6   %s\n", _("no folder is set"));
-  fprintf (out, "  7   %s\n", _("the backup comes from another computer: consent needed"));
-  fprintf (out, "  8   %s\n", _("some licenses reached their restore limit"));
-  fprintf (out, "  9   %s\n", _("the operation was cancelled"));
-  fprintf (out, "  10  %s\n", _("not enough free space"));
-  fprintf (out, "  11  %s\n", _("the service cannot be reached"));
-  fprintf (out, "  130 %s\n", _("interrupted with Ctrl-C (the operation was cancelled)"));
+    fprintf (out, "  %-10s %s\n", commands[i].name, _ (commands[i].summary));
+  fprintf (out, "\n%s\n", _ ("Options:"));
+  fprintf (out, "  -v, --verbose  %s\n", _ ("Also show the D-Bus error names"));
+  fprintf (out, "  --version      %s\n", _ ("Show the version"));
+  fprintf (out, "  -h, --help     %s\n", _ ("Show this help; COMMAND --help shows a command's"));
+  fprintf (out, "\n%s\n", _ ("Exit status:"));
+  fprintf (out, "  0   %s\n", _ ("success (also when some licenses could not be backed up)"));
+  fprintf (out, "  1   %s\n", _ ("another error"));
+  fprintf (out, "  2   %s\n", _ ("wrong usage"));
+  fprintf (out, "  3   %s\n", _ ("a backup or restore is already running"));
+  fprintf (out, "  4   %s\n", _ ("the folder already holds a backup (use --overwrite)"));
+  fprintf (out, "  5   %s\n", _ ("the backup is damaged"));
+  fprintf (out, "  6   %s\n", _ ("no folder is set"));
+  fprintf (out, "  7   %s\n", _ ("the backup comes from another computer: consent needed"));
+  fprintf (out, "  8   %s\n", _ ("some licenses reached their restore limit"));
+  fprintf (out, "  9   %s\n", _ ("the operation was cancelled"));
+  fprintf (out, "  10  %s\n", _ ("not enough free space"));
+  fprintf (out, "  11  %s\n", _ ("the service cannot be reached"));
+  fprintf (out, "  130 %s\n", _ ("interrupted with Ctrl-C (the operation was cancelled)"));
 }
 
 int
@@ -89,7 +89,7 @@ main (int argc, char **argv)
         }
       else
         {
-          g_printerr (_("license-backup: unknown option %s\n\n"), opt);
+          g_printerr (_ ("license-backup: unknown option %s\n\n"), opt);
           print_help (stderr);
           return LB_EXIT_USAGE;
         }
@@ -111,7 +111,7 @@ main (int argc, char **argv)
         lb_cli_clear (&cli);
         return rc;
       }
-  g_printerr (_("license-backup: unknown command “%s”\n\n"), argv[first]);
+  g_printerr (_ ("license-backup: unknown command “%s”\n\n"), argv[first]);
   print_help (stderr);
   return LB_EXIT_USAGE;
 }

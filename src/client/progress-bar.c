@@ -86,14 +86,12 @@ draw (LbProgressBar *bar)
   g_autoptr (GString) line = g_string_new (NULL);
   int width, bar_width, filled;
 
-  counts = g_strdup_printf (_("%'" PRIu64 " of %'" PRIu64), bar->done,
-                            bar->total);
-  speed = r > 0 ? g_strdup_printf (_("%'.0f/s"), r) : g_strdup ("");
+  counts = g_strdup_printf (_ ("%'" PRIu64 " of %'" PRIu64), bar->done, bar->total);
+  speed = r > 0 ? g_strdup_printf (_ ("%'.0f/s"), r) : g_strdup ("");
   if (r > 0 && bar->total > bar->done)
     {
       guint64 secs = (guint64) ((double) (bar->total - bar->done) / r + 0.5);
-      left = g_strdup_printf (_("%" PRIu64 ":%02u left"), secs / 60,
-                              (guint) (secs % 60));
+      left = g_strdup_printf (_ ("%" PRIu64 ":%02u left"), secs / 60, (guint) (secs % 60));
     }
   else
     left = g_strdup ("");
@@ -128,8 +126,8 @@ lb_progress_bar_update (LbProgressBar *bar, guint64 done, guint64 total)
     }
   else if (total > 0 && now - bar->last_plain >= PLAIN_INTERVAL_US)
     {
-      g_print (_("%s: %" PRIu64 " of %" PRIu64 " licenses (%.0f%%)\n"),
-               bar->label, done, total, total > 0 ? 100.0 * (double) done / (double) total : 0.0);
+      g_print (_ ("%s: %" PRIu64 " of %" PRIu64 " licenses (%.0f%%)\n"), bar->label, done, total,
+               total > 0 ? 100.0 * (double) done / (double) total : 0.0);
       bar->last_plain = now;
       bar->last_plain_done = done;
     }
@@ -147,9 +145,8 @@ lb_progress_bar_finish (LbProgressBar *bar)
         }
     }
   else if (bar->n_samples > 0 && (bar->last_plain == 0 || bar->last_plain_done != bar->done))
-    g_print (_("%s: %" PRIu64 " of %" PRIu64 " licenses (%.0f%%)\n"),
-             bar->label, bar->done, bar->total,
-             bar->total > 0 ? 100.0 * (double) bar->done / (double) bar->total : 0.0);
+    g_print (_ ("%s: %" PRIu64 " of %" PRIu64 " licenses (%.0f%%)\n"), bar->label, bar->done,
+             bar->total, bar->total > 0 ? 100.0 * (double) bar->done / (double) bar->total : 0.0);
 }
 
 void
