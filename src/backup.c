@@ -255,9 +255,7 @@ lb_backup_run (LbStore *store,
   ok = lb_location_check_dir (dir, progress->cancellable, error);
   if (ok && !overwrite && g_file_query_exists (dest, progress->cancellable))
     {
-      g_set_error (error, LB_ERROR, LB_ERROR_BACKUP_EXISTS,
-                   _ ("Licenses are already backed up in this location; back up with "
-                      "--overwrite to replace them, or choose another folder"));
+      lb_backup_set_exists_error (error);
       ok = FALSE;
     }
   ok = ok && write_backup (store, dir, dest, progress, result, error);
@@ -268,6 +266,14 @@ lb_backup_run (LbStore *store,
       lb_location_disconnect (dir, mounted);
     }
   return ok;
+}
+
+void
+lb_backup_set_exists_error (GError **error)
+{
+  g_set_error (error, LB_ERROR, LB_ERROR_BACKUP_EXISTS,
+               _ ("Licenses are already backed up in this location; back up with "
+                  "--overwrite to replace them, or choose another folder"));
 }
 
 void

@@ -32,4 +32,8 @@ gboolean lb_backup_run (LbStore *store,
                         GError **error);
 void lb_backup_result_clear (LbBackupResult *result);
 
+/* The BackupExists error (NS_E_DRM_BACKUP_EXISTS), also for refusals made
+ * before a backup starts. */
+void lb_backup_set_exists_error (GError **error);
+
 G_END_DECLS

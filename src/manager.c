@@ -482,9 +482,7 @@ check_start (LbManager *self,
       file = g_file_get_child (dir, LB_BACKUP_FILE_NAME);
       if (kind == OP_BACKUP && !(flags & FLAG_OVERWRITE) && g_file_query_exists (file, NULL))
         {
-          g_set_error (error, LB_ERROR, LB_ERROR_BACKUP_EXISTS,
-                       _ ("Licenses are already backed up in this location; back up with "
-                          "--overwrite to replace them, or choose another folder"));
+          lb_backup_set_exists_error (error);
           return FALSE;
         }
       if (kind == OP_RESTORE && !g_file_query_exists (file, NULL))
