@@ -3,6 +3,7 @@
 #include "location.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "lb-error.h"
 
@@ -17,6 +18,13 @@ lb_location_validate (const char *location, gboolean allow_empty, GError **error
         return TRUE;
       g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
                    _ ("The location is empty; give a folder as an absolute path or a URI"));
+      return FALSE;
+    }
+  if (strlen (location) >= LB_LOCATION_MAX)
+    {
+      g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
+                   _ ("The location is longer than %d bytes; choose a shorter path"),
+                   LB_LOCATION_MAX - 1);
       return FALSE;
     }
   if (location[0] == '/')

@@ -10,7 +10,11 @@
 
 G_BEGIN_DECLS
 
-/* "" is valid (unset) only when @allow_empty. */
+/* PATH_MAX: longer locations cannot be opened anyway. */
+#define LB_LOCATION_MAX 4096
+
+/* "" is valid (unset) only when @allow_empty; longer than LB_LOCATION_MAX
+ * is not. */
 gboolean lb_location_validate (const char *location, gboolean allow_empty, GError **error);
 
 /* A GFile for a validated, non-empty location. */

@@ -629,6 +629,7 @@ daemon_free (LbTestDaemon *daemon)
   g_clear_object (&daemon->process);
   g_free ((char *) daemon->options.fault);
   g_strfreev ((char **) daemon->options.extra_args);
+  g_strfreev ((char **) daemon->options.extra_env);
   g_free (daemon->log_path);
   g_free (daemon);
 }
@@ -730,6 +731,12 @@ lb_test_machine_get_machine_id_file (LbTestMachine *machine)
 }
 
 const char *
+lb_test_machine_get_home (LbTestMachine *machine)
+{
+  return machine->home;
+}
+
+const char *
 lb_test_machine_get_app_id (LbTestMachine *machine)
 {
   return machine->app_id;
@@ -772,7 +779,10 @@ daemon_exited_cb (GObject *source, GAsyncResult *result, gpointer user_data)
  * it cannot depend on the tester's session. Sanitizer settings pass, as
  * they change no behaviour. */
 static GPtrArray *
-daemon_environ (LbTestMachine *machine, const char *fault)
+daemon_environ (LbTestMachine *machine,
+                const char *fault,
+                guint fault_delay_us,
+                const char *const *extra_env)
 {
   GPtrArray *env = g_ptr_array_new_with_free_func (g_free);
   const char *const passthrough[] = { "ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS",
@@ -784,6 +794,10 @@ daemon_environ (LbTestMachine *machine, const char *fault)
   g_ptr_array_add (env, g_strdup_printf ("HOME=%s", machine->home));
   if (fault != NULL)
     g_ptr_array_add (env, g_strdup_printf ("LB_FAULT=%s", fault));
+  if (fault_delay_us > 0)
+    g_ptr_array_add (env, g_strdup_printf ("LB_FAULT_DELAY_US=%u", fault_delay_us));
+  for (guint i = 0; extra_env != NULL && extra_env[i] != NULL; i++)
+    g_ptr_array_add (env, g_strdup (extra_env[i]));
   for (guint i = 0; passthrough[i] != NULL; i++)
     if (g_getenv (passthrough[i]) != NULL)
       g_ptr_array_add (env, g_strdup_printf ("%s=%s", passthrough[i], g_getenv (passthrough[i])));
@@ -817,8 +831,10 @@ lb_test_machine_start_daemon (LbTestMachine *machine, const LbTestDaemonOptions 
   daemon->number = machine->daemons->len + 1;
   daemon->options.idle_timeout = options->idle_timeout;
   daemon->options.flags = options->flags;
+  daemon->options.fault_delay_us = options->fault_delay_us;
   daemon->options.fault = g_strdup (options->fault);
   daemon->options.extra_args = (const char *const *) g_strdupv ((char **) options->extra_args);
+  daemon->options.extra_env = (const char *const *) g_strdupv ((char **) options->extra_env);
   daemon->log_path = g_strdup_printf ("%s/daemon-%u.log", machine->root, daemon->number);
   g_ptr_array_add (machine->daemons, daemon);
 
@@ -834,7 +850,7 @@ lb_test_machine_start_daemon (LbTestMachine *machine, const LbTestDaemonOptions 
   for (guint i = 0; options->extra_args != NULL && options->extra_args[i] != NULL; i++)
     g_ptr_array_add (argv, g_strdup (options->extra_args[i]));
   g_ptr_array_add (argv, NULL);
-  env = daemon_environ (machine, options->fault);
+  env = daemon_environ (machine, options->fault, options->fault_delay_us, options->extra_env);
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
   g_subprocess_launcher_set_environ (launcher, (char **) env->pdata);
@@ -1103,13 +1119,16 @@ lb_test_assert_error_name_impl (const char *file,
 typedef struct
 {
   char *member;
+  char *interface_name;
   GVariant *parameters;
+  gint64 time;
 } QueuedSignal;
 
 static void
 queued_signal_free (QueuedSignal *signal)
 {
   g_free (signal->member);
+  g_free (signal->interface_name);
   g_variant_unref (signal->parameters);
   g_free (signal);
 }
@@ -1134,7 +1153,9 @@ on_signal (GDBusConnection *connection,
   QueuedSignal *signal = g_new0 (QueuedSignal, 1);
 
   signal->member = g_strdup (signal_name);
+  signal->interface_name = g_strdup (interface_name);
   signal->parameters = g_variant_ref (parameters);
+  signal->time = g_get_monotonic_time ();
   g_queue_push_tail (&queue->signals, signal);
 }
 
@@ -1196,7 +1217,11 @@ queue_not_empty (gpointer user_data)
 }
 
 GVariant *
-lb_test_signal_queue_pop (LbTestSignalQueue *queue, guint timeout_ms, char **member)
+lb_test_signal_queue_pop_full (LbTestSignalQueue *queue,
+                               guint timeout_ms,
+                               char **member,
+                               char **interface_name,
+                               gint64 *time_us)
 {
   QueuedSignal *signal;
   GVariant *parameters;
@@ -1207,8 +1232,18 @@ lb_test_signal_queue_pop (LbTestSignalQueue *queue, guint timeout_ms, char **mem
   parameters = g_variant_ref (signal->parameters);
   if (member != NULL)
     *member = g_strdup (signal->member);
+  if (interface_name != NULL)
+    *interface_name = g_strdup (signal->interface_name);
+  if (time_us != NULL)
+    *time_us = signal->time;
   queued_signal_free (signal);
   return parameters;
+}
+
+GVariant *
+lb_test_signal_queue_pop (LbTestSignalQueue *queue, guint timeout_ms, char **member)
+{
+  return lb_test_signal_queue_pop_full (queue, timeout_ms, member, NULL, NULL);
 }
 
 LbTestSignalQueue *
@@ -1276,4 +1311,30 @@ GVariant *
 lb_test_vardict_lookup (GVariant *dict, const char *key)
 {
   return g_variant_lookup_value (dict, key, NULL);
+}
+
+gboolean
+lb_test_store_many (LbDBusStore *store, guint n, const char *prefix, gsize blob_size,
+                    GError **error)
+{
+  const guint batch_max = 10000;
+
+  for (guint first = 0; first < n; first += batch_max)
+    {
+      GVariantBuilder builder;
+
+      g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(saya{sv})"));
+      for (guint i = first; i < n && i < first + batch_max; i++)
+        {
+          g_autofree char *key_id = g_strdup_printf ("%s%06u", prefix, i);
+
+          g_variant_builder_add (&builder, "(s@ay@a{sv})", key_id,
+                                 lb_test_blob_new (blob_size, (guint8) i),
+                                 lb_test_vardict_new (NULL, NULL));
+        }
+      if (!lb_dbus_store_call_store_licenses_sync (store, g_variant_builder_end (&builder), NULL,
+                                                   error))
+        return FALSE;
+    }
+  return TRUE;
 }

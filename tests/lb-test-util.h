@@ -22,7 +22,8 @@
  *
  *  - LbTestDaemon: one run of the real build/src/license-backupd on a
  *    machine, spawned with an environment holding only
- *    DBUS_SESSION_BUS_ADDRESS, XDG_DATA_HOME, HOME (and LB_FAULT on request),
+ *    DBUS_SESSION_BUS_ADDRESS, XDG_DATA_HOME, HOME (and LB_FAULT,
+ *    LB_FAULT_DELAY_US and other variables on request),
  *    its stdout and stderr captured in a log file. Owned by its machine.
  *
  *  - Helpers to assert D-Bus error names, collect signals, read and write
@@ -162,6 +163,12 @@ typedef struct
   const char *fault;             /* LB_FAULT for the daemon, or NULL */
   const char *const *extra_args; /* more arguments, NULL-terminated, or NULL */
   LbTestDaemonFlags flags;
+  guint fault_delay_us;          /* LB_FAULT_DELAY_US for the daemon; 0 (unset) by default */
+  /* More "NAME=VALUE" entries for the daemon's environment (e.g.
+   * LB_LOCALEDIR, LANGUAGE), NULL-terminated, or NULL; added after the
+   * harness's own, so they may not override DBUS_SESSION_BUS_ADDRESS,
+   * XDG_DATA_HOME or HOME. */
+  const char *const *extra_env;
 } LbTestDaemonOptions;
 
 /* A machine on @bus with a random machine id. @name labels its directory
@@ -180,6 +187,9 @@ const char *lb_test_machine_get_store_dir (LbTestMachine *machine);
 /* The raw machine id (32 hex digits) and the file holding it. */
 const char *lb_test_machine_get_machine_id (LbTestMachine *machine);
 const char *lb_test_machine_get_machine_id_file (LbTestMachine *machine);
+/* The machine's $HOME (what its daemons get; clients run for it may use
+ * it too). */
+const char *lb_test_machine_get_home (LbTestMachine *machine);
 /* What the daemon should derive from it (lb_machine_app_id()). */
 const char *lb_test_machine_get_app_id (LbTestMachine *machine);
 
@@ -273,6 +283,16 @@ guint lb_test_signal_queue_get_length (LbTestSignalQueue *queue);
  * timeout. *@member (optional) gets its name. */
 GVariant *lb_test_signal_queue_pop (LbTestSignalQueue *queue, guint timeout_ms, char **member);
 
+/* lb_test_signal_queue_pop(), also giving the signal's interface and the
+ * monotonic time (µs) at which the queue received it (when the main
+ * context dispatched it: keep the context iterating, e.g. in a wait, for
+ * the times to be close to the arrival). Each out argument is optional. */
+GVariant *lb_test_signal_queue_pop_full (LbTestSignalQueue *queue,
+                                         guint timeout_ms,
+                                         char **member,
+                                         char **interface_name,
+                                         gint64 *time_us);
+
 /* A queue of the service's PropertiesChanged signals for @interface_name. */
 LbTestSignalQueue *lb_test_properties_changed_queue_new (LbTestBus *bus,
                                                          const char *interface_name);
@@ -296,6 +316,15 @@ GVariant *lb_test_vardict_new (const char *first_key, ...) G_GNUC_NULL_TERMINATE
 
 /* The value of @key in the a{sv} @dict, or NULL. */
 GVariant *lb_test_vardict_lookup (GVariant *dict, const char *key);
+
+/* Stores @n licenses "<prefix>NNNNNN" (i = 0 … n-1, six digits) whose
+ * blobs are lb_test_blob_new (@blob_size, i) and attributes empty, with
+ * StoreLicenses calls of at most 10,000 licenses. */
+gboolean lb_test_store_many (LbDBusStore *store,
+                             guint n,
+                             const char *prefix,
+                             gsize blob_size,
+                             GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LbTestBus, lb_test_bus_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LbTestMachine, lb_test_machine_free)

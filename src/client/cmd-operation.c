@@ -30,6 +30,7 @@ typedef struct
   GPtrArray *restricted; /* "key\treason" */
 
   gboolean interrupted;
+  gboolean service_lost;
 } Follow;
 
 static void
@@ -78,6 +79,18 @@ on_completed (
   f->status = status;
   f->error = g_strdup (error);
   f->summary = g_variant_ref (summary);
+  g_main_loop_quit (f->loop);
+}
+
+/* Without the service there will be no Completed signal: stop waiting. */
+static void
+on_name_owner (GObject *proxy, GParamSpec *pspec, Follow *f)
+{
+  g_autofree char *owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (proxy));
+
+  if (owner != NULL || f->id == 0 || f->completed)
+    return;
+  f->service_lost = TRUE;
   g_main_loop_quit (f->loop);
 }
 
@@ -293,6 +306,7 @@ run_operation (
   g_signal_connect (cli->manager, restore ? "restore-completed" : "backup-completed",
                     G_CALLBACK (on_completed), &f);
   g_signal_connect (cli->manager, "restricted-license", G_CALLBACK (on_restricted), &f);
+  g_signal_connect (cli->manager, "notify::g-name-owner", G_CALLBACK (on_name_owner), &f);
   sigint = g_unix_signal_add (SIGINT, on_sigint, &f);
 
   for (;;)
@@ -305,10 +319,19 @@ run_operation (
           goto out;
         }
       g_main_loop_run (loop);
+      if (f.service_lost)
+        {
+          if (f.bar != NULL)
+            lb_progress_bar_end_line (f.bar);
+          g_printerr (_ ("license-backup: the license backup service stopped during the "
+                         "operation; run “license-backup status” to see what was kept\n"));
+          rc = LB_EXIT_UNREACHABLE;
+          goto out;
+        }
       if (f.bar != NULL && f.status == 3)
         lb_progress_bar_finish (f.bar);
-      else if (f.bar != NULL && terminal)
-        g_print ("\n");
+      else if (f.bar != NULL)
+        lb_progress_bar_end_line (f.bar);
       if (restore && f.status == 8 && !f.interrupted && !(flags & FLAG_INDIVIDUALIZE)
           && (yes || (!json && isatty (STDIN_FILENO) && ask_consent_interruptible (&sigint, &f))))
         {
@@ -383,6 +406,8 @@ lb_cmd_backup (LbCli *cli, int argc, char **argv)
     return lb_cli_usage (context, error->message);
   if (argc > 2)
     return lb_cli_usage (context, _ ("backup takes at most one DIRECTORY"));
+  if (argc == 2 && argv[1][0] == '\0')
+    return lb_cli_usage (context, _ ("DIRECTORY is empty; give a folder"));
   if (argc == 2)
     location = lb_cli_location_from_arg (argv[1]);
   if ((rc = lb_cli_connect (cli)) != LB_EXIT_OK)
@@ -417,6 +442,8 @@ lb_cmd_restore (LbCli *cli, int argc, char **argv)
     return lb_cli_usage (context, error->message);
   if (argc > 2)
     return lb_cli_usage (context, _ ("restore takes at most one DIRECTORY"));
+  if (argc == 2 && argv[1][0] == '\0')
+    return lb_cli_usage (context, _ ("DIRECTORY is empty; give a folder"));
   if (argc == 2)
     location = lb_cli_location_from_arg (argv[1]);
   if ((rc = lb_cli_connect (cli)) != LB_EXIT_OK)

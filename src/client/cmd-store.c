@@ -29,7 +29,7 @@ describe_attributes (GVariant *attributes)
   if (expires != 0)
     {
       g_autoptr (GDateTime) dt = g_date_time_new_from_unix_local (expires);
-      g_autofree char *when = dt != NULL ? g_date_time_format (dt, "%x") : g_strdup ("?");
+      g_autofree char *when = dt != NULL ? g_date_time_format (dt, "%Y-%m-%d") : g_strdup ("?");
       g_string_append_printf (s, _ (", expires %s"), when);
     }
   if (restore_limit != 0)
@@ -272,8 +272,12 @@ lb_cmd_export (LbCli *cli, int argc, char **argv)
   data = g_variant_get_fixed_array (blob, &len, 1);
   if (output != NULL)
     {
-      if (!g_file_set_contents_full (output, data, (gssize) len, G_FILE_SET_CONTENTS_CONSISTENT,
-                                     0600, &error))
+      g_autoptr (GFile) file = g_file_new_for_commandline_arg (output);
+
+      /* GIO names the file the user gave, not a temporary one. */
+      if (!g_file_replace_contents (file, data, len, NULL, FALSE,
+                                    G_FILE_CREATE_PRIVATE | G_FILE_CREATE_REPLACE_DESTINATION, NULL,
+                                    NULL, &error))
         {
           g_printerr (_ ("license-backup: cannot write %s: %s\n"), output, error->message);
           return LB_EXIT_FAILED;

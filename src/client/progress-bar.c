@@ -99,12 +99,16 @@ draw (LbProgressBar *bar)
   /* A fixed width for the bar, so that it does not jump as the numbers
    * after it grow and shrink. */
   width = terminal_width ();
-  bar_width = CLAMP (width - (int) g_utf8_strlen (bar->label, -1) - 56, 10, 40);
+  bar_width = CLAMP (width - (int) g_utf8_strlen (bar->label, -1) - 56, 5, 40);
   filled = (int) (fraction * bar_width + 0.5);
   g_string_append_printf (line, "\r%s [", bar->label);
   for (int i = 0; i < bar_width; i++)
     g_string_append_c (line, i < filled ? '#' : '-');
-  g_string_append_printf (line, "] %3.0f%%  %s  %s  %s\033[K", fraction * 100, counts, speed, left);
+  g_string_append_printf (line, "] %3.0f%%  %s", fraction * 100, counts);
+  /* A wrapped line cannot be redrawn in place: keep what fits. */
+  if ((int) g_utf8_strlen (line->str, -1) + (int) strlen (speed) + (int) strlen (left) + 4 < width)
+    g_string_append_printf (line, "  %s  %s", speed, left);
+  g_string_append (line, "\033[K");
   fputs (line->str, stdout);
   fflush (stdout);
   bar->drawn = TRUE;
@@ -144,9 +148,16 @@ lb_progress_bar_finish (LbProgressBar *bar)
           fputs ("\n", stdout);
         }
     }
-  else if (bar->n_samples > 0 && (bar->last_plain == 0 || bar->last_plain_done != bar->done))
+  else if (bar->total > 0 && (bar->last_plain == 0 || bar->last_plain_done != bar->done))
     g_print (_ ("%s: %" PRIu64 " of %" PRIu64 " licenses (%.0f%%)\n"), bar->label, bar->done,
              bar->total, bar->total > 0 ? 100.0 * (double) bar->done / (double) bar->total : 0.0);
+}
+
+void
+lb_progress_bar_end_line (LbProgressBar *bar)
+{
+  if (bar->terminal && bar->drawn)
+    fputs ("\n", stdout);
 }
 
 void

@@ -16,6 +16,8 @@ LbProgressBar *lb_progress_bar_new (const char *label, gboolean terminal);
 void lb_progress_bar_update (LbProgressBar *bar, guint64 done, guint64 total);
 /* Draws the last state and ends the line. */
 void lb_progress_bar_finish (LbProgressBar *bar);
+/* Ends a bar left unfinished (a failure): a new line if one was drawn. */
+void lb_progress_bar_end_line (LbProgressBar *bar);
 void lb_progress_bar_free (LbProgressBar *bar);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LbProgressBar, lb_progress_bar_free)
