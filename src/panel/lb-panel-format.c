@@ -1,0 +1,192 @@
+#include "config.h"
+
+#include "lb-panel-format.h"
+
+#include <glib/gi18n-lib.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#define ERROR_PREFIX "org.freedesktop.LicenseBackup1.Error."
+
+char *
+lb_panel_format_count (guint64 n)
+{
+  char buf[64];
+
+  /* The ' flag groups the digits as LC_NUMERIC says (glibc, POSIX). */
+  snprintf (buf, sizeof buf, "%'" PRIu64, (uint64_t) n);
+  return g_strdup (buf);
+}
+
+char *
+lb_panel_format_progress (guint64 done, guint64 total)
+{
+  g_autofree char *d = NULL;
+  g_autofree char *t = NULL;
+
+  if (total == 0)
+    return g_strdup (_ ("Preparing…"));
+  d = lb_panel_format_count (MIN (done, total));
+  t = lb_panel_format_count (total);
+  /* TRANSLATORS: progress of a backup or restore, e.g. "1,234 of 20,000
+   * licenses"; the numbers are already formatted. */
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s of %s license", "%s of %s licenses",
+                                       (gulong) MIN (total, G_MAXULONG)),
+                          d, t);
+}
+
+char *
+lb_panel_format_last_backup (gint64 last_backup, gint64 now)
+{
+  gint64 ago;
+
+  if (last_backup <= 0)
+    /* TRANSLATORS: the time of the last backup, when there has been none */
+    return g_strdup (_ ("Never"));
+  ago = MAX (now - last_backup, 0);
+  if (ago < 60)
+    return g_strdup (_ ("Last backed up just now"));
+  if (ago < 3600)
+    {
+      gulong m = (gulong) (ago / 60);
+      return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Last backed up %lu minute ago",
+                                           "Last backed up %lu minutes ago", m),
+                              m);
+    }
+  if (ago < 24 * 3600)
+    {
+      gulong h = (gulong) (ago / 3600);
+      return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Last backed up %lu hour ago",
+                                           "Last backed up %lu hours ago", h),
+                              h);
+    }
+  if (ago < 2 * 24 * 3600)
+    return g_strdup (_ ("Last backed up yesterday"));
+  if (ago < 60 * 24 * 3600)
+    {
+      gulong d = (gulong) (ago / (24 * 3600));
+      return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Last backed up %lu day ago",
+                                           "Last backed up %lu days ago", d),
+                              d);
+    }
+  {
+    g_autoptr (GDateTime) utc = g_date_time_new_from_unix_utc (last_backup);
+    g_autoptr (GDateTime) local = utc != NULL ? g_date_time_to_local (utc) : NULL;
+    g_autofree char *date = local != NULL ? g_date_time_format (local, "%x") : NULL;
+
+    /* TRANSLATORS: %s is a date in the locale's format */
+    return g_strdup_printf (_ ("Last backed up on %s"), date != NULL ? date : "?");
+  }
+}
+
+char *
+lb_panel_format_outcome (gboolean restore, guint licenses, guint skipped)
+{
+  g_autofree char *n = lb_panel_format_count (licenses);
+  g_autofree char *s = lb_panel_format_count (skipped);
+  g_autofree char *done = NULL;
+  g_autofree char *left_out = NULL;
+
+  /* TRANSLATORS: %s is a number, already formatted ("20,000") */
+  done = g_strdup_printf (restore ? g_dngettext (GETTEXT_PACKAGE, "%s license restored",
+                                                 "%s licenses restored", licenses)
+                                  : g_dngettext (GETTEXT_PACKAGE, "%s license backed up",
+                                                 "%s licenses backed up", licenses),
+                          n);
+  if (skipped == 0)
+    return g_steal_pointer (&done);
+  /* TRANSLATORS: %s is a number, already formatted ("12") */
+  left_out = g_strdup_printf (restore ? g_dngettext (GETTEXT_PACKAGE, "%s could not be restored",
+                                                     "%s could not be restored", skipped)
+                                      : g_dngettext (GETTEXT_PACKAGE, "%s could not be backed up",
+                                                     "%s could not be backed up", skipped),
+                              s);
+  /* TRANSLATORS: joins "20,000 licenses backed up" and "12 could not be
+   * backed up" into one line */
+  return g_strdup_printf (_ ("%s; %s"), done, left_out);
+}
+
+char *
+lb_panel_format_reason (const char *reason)
+{
+  if (g_strcmp0 (reason, "no-backup-right") == 0)
+    return g_strdup (_ ("Its issuer does not allow backing it up"));
+  if (g_strcmp0 (reason, "expired") == 0)
+    return g_strdup (_ ("It has expired"));
+  if (g_strcmp0 (reason, "restore-limit") == 0)
+    return g_strdup (_ ("It has been restored as often as its issuer allows"));
+  return g_strdup (reason != NULL ? reason : "");
+}
+
+char *
+lb_panel_format_error (gboolean restore, const char *error_name, const char *fallback)
+{
+  const char *name = error_name != NULL ? error_name : "";
+  const char *text = NULL;
+
+  if (g_str_equal (name, "org.freedesktop.DBus.Error.ServiceUnknown")
+      || g_str_equal (name, "org.freedesktop.DBus.Error.NameHasNoOwner")
+      || g_str_has_prefix (name, "org.freedesktop.DBus.Error.Spawn"))
+    text = _ ("The license backup service is not running and cannot be started");
+  else if (g_str_equal (name, "org.freedesktop.DBus.Error.NoReply")
+           || g_str_equal (name, "org.freedesktop.DBus.Error.Disconnected"))
+    text = _ ("The license backup service stopped answering; try again");
+  else if (g_str_has_prefix (name, ERROR_PREFIX))
+    {
+      const char *s = name + strlen (ERROR_PREFIX);
+
+      if (g_str_equal (s, "Busy"))
+        text = _ ("A backup or restore is already running; wait for it to finish");
+      else if (g_str_equal (s, "BackupExists"))
+        text = _ ("The backup location already holds a license backup");
+      else if (g_str_equal (s, "BackupCorrupt"))
+        text = _ ("The backup is damaged, so nothing was restored; make a new backup, or "
+                  "restore from another copy");
+      else if (g_str_equal (s, "NotSet"))
+        text = restore ? _ ("Choose the folder to restore from first")
+                       : _ ("Choose the folder to back up to first");
+      else if (g_str_equal (s, "NotFound") && restore)
+        text = _ ("The restore location holds no license backup; choose the folder that holds "
+                  "it");
+      else if (g_str_equal (s, "NeedsIndividualization"))
+        text = _ ("These licenses were backed up on another computer; restore them again and "
+                  "agree to bind them to this computer");
+      else if (g_str_equal (s, "Cancelled"))
+        text = restore ? _ ("The restore was cancelled; no license was restored")
+                       : _ ("The backup was cancelled; the previous backup, if any, is unchanged");
+      else if (g_str_equal (s, "NoSpace"))
+        text = _ ("There is not enough free space; free some space and try again");
+      else if (g_str_equal (s, "PermissionDenied"))
+        text = restore ? _ ("The restore location cannot be read; check its permissions or "
+                            "choose another folder")
+                       : _ ("The backup location cannot be written to; check its permissions or "
+                            "choose another folder");
+    }
+  if (text == NULL && fallback != NULL && fallback[0] != '\0')
+    return g_strdup (fallback);
+  if (text == NULL)
+    text = restore ? _ ("The restore failed") : _ ("The backup failed");
+  return g_strdup (text);
+}
+
+char *
+lb_panel_find_url (const char *text)
+{
+  g_autoptr (GRegex) regex = NULL;
+  g_autoptr (GMatchInfo) match = NULL;
+  char *url;
+  gsize len;
+
+  if (text == NULL)
+    return NULL;
+  regex = g_regex_new ("https?://[^\\s<>\"“”]+", G_REGEX_CASELESS, 0, NULL);
+  if (!g_regex_match (regex, text, 0, &match))
+    return NULL;
+  url = g_match_info_fetch (match, 0);
+  /* A sentence may end right after the URL. */
+  len = strlen (url);
+  while (len > 0 && strchr (".,;:!?)]'", url[len - 1]) != NULL)
+    url[--len] = '\0';
+  return url;
+}

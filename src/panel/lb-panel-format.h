@@ -1,0 +1,39 @@
+/* lb-panel-format: the words and numbers of the Media Licenses page.
+ *
+ * Pure GLib (no GTK), so that they can be tested without a display. Every
+ * function returns a newly allocated, translated string. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* @n with the locale's digit grouping: "20,000" in English, "20.000" in
+ * German, "20000" in the C locale. */
+char *lb_panel_format_count (guint64 n);
+
+/* "1,234 of 20,000 licenses", or "Preparing…" while @total is 0. */
+char *lb_panel_format_progress (guint64 done, guint64 total);
+
+/* "Never" when @last_backup (unix seconds) is 0 or less, else "Last backed
+ * up just now", "… 5 minutes ago", "… 3 hours ago", "… yesterday", "… 3
+ * days ago" or, after two months, "Last backed up on <date>". @now is the
+ * current unix time. */
+char *lb_panel_format_last_backup (gint64 last_backup, gint64 now);
+
+/* The end of an operation in one line, as the toast shows it:
+ * "20,000 licenses backed up; 12 could not be backed up". */
+char *lb_panel_format_outcome (gboolean restore, guint licenses, guint skipped);
+
+/* The reason a RestrictedLicense signal gives, in words. */
+char *lb_panel_format_reason (const char *reason);
+
+/* What to tell the user for a failure with the D-Bus error name
+ * @error_name (may be NULL or ""); @fallback (the service's own message)
+ * when there is nothing better. */
+char *lb_panel_format_error (gboolean restore, const char *error_name, const char *fallback);
+
+/* The first http(s) URL in @text, or NULL. */
+char *lb_panel_find_url (const char *text);
+
+G_END_DECLS

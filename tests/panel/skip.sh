@@ -1,0 +1,5 @@
+#!/bin/sh
+# Stands in for a panel test that cannot run here: meson reports it as
+# skipped (exit status 77), never as passed.
+echo "SKIP: $*"
+exit 77

@@ -1,0 +1,143 @@
+/* test-format: the words and numbers of the Media Licenses page
+ * (lb-panel-format), in the C locale and, when the system has it, in
+ * en_US.UTF-8 for digit grouping. Needs no display. */
+#include "config.h"
+
+#include <locale.h>
+
+#include "lb-panel-format.h"
+
+#define DAY (24 * 3600)
+
+static void
+assert_str (char *got, const char *expected)
+{
+  g_assert_cmpstr (got, ==, expected);
+  g_free (got);
+}
+
+static void
+test_count (void)
+{
+  assert_str (lb_panel_format_count (0), "0");
+  assert_str (lb_panel_format_count (20000), "20000");
+  if (setlocale (LC_NUMERIC, "en_US.UTF-8") == NULL && setlocale (LC_NUMERIC, "en_US.utf8") == NULL)
+    {
+      g_test_message ("no en_US.UTF-8 locale: digit grouping not checked");
+      return;
+    }
+  assert_str (lb_panel_format_count (1234), "1,234");
+  assert_str (lb_panel_format_count (20000), "20,000");
+  assert_str (lb_panel_format_progress (1234, 20000), "1,234 of 20,000 licenses");
+  setlocale (LC_NUMERIC, "C");
+}
+
+static void
+test_progress (void)
+{
+  assert_str (lb_panel_format_progress (0, 0), "Preparing…");
+  assert_str (lb_panel_format_progress (0, 1), "0 of 1 license");
+  assert_str (lb_panel_format_progress (1234, 20000), "1234 of 20000 licenses");
+  /* Never more done than in all. */
+  assert_str (lb_panel_format_progress (7, 5), "5 of 5 licenses");
+}
+
+static void
+test_last_backup (void)
+{
+  const gint64 now = 1700000000;
+
+  assert_str (lb_panel_format_last_backup (0, now), "Never");
+  assert_str (lb_panel_format_last_backup (-5, now), "Never");
+  assert_str (lb_panel_format_last_backup (now, now), "Last backed up just now");
+  assert_str (lb_panel_format_last_backup (now + 100, now), "Last backed up just now");
+  assert_str (lb_panel_format_last_backup (now - 59, now), "Last backed up just now");
+  assert_str (lb_panel_format_last_backup (now - 60, now), "Last backed up 1 minute ago");
+  assert_str (lb_panel_format_last_backup (now - 5 * 60 - 30, now), "Last backed up 5 minutes ago");
+  assert_str (lb_panel_format_last_backup (now - 3600, now), "Last backed up 1 hour ago");
+  assert_str (lb_panel_format_last_backup (now - 23 * 3600, now), "Last backed up 23 hours ago");
+  assert_str (lb_panel_format_last_backup (now - DAY - 5, now), "Last backed up yesterday");
+  assert_str (lb_panel_format_last_backup (now - 3 * DAY - 7, now), "Last backed up 3 days ago");
+  assert_str (lb_panel_format_last_backup (now - 59 * DAY, now), "Last backed up 59 days ago");
+  {
+    char *s = lb_panel_format_last_backup (now - 400 * DAY, now);
+    g_assert_true (g_str_has_prefix (s, "Last backed up on "));
+    g_free (s);
+  }
+}
+
+static void
+test_outcome (void)
+{
+  assert_str (lb_panel_format_outcome (FALSE, 20000, 12),
+              "20000 licenses backed up; 12 could not be backed up");
+  assert_str (lb_panel_format_outcome (FALSE, 1, 0), "1 license backed up");
+  assert_str (lb_panel_format_outcome (FALSE, 0, 1),
+              "0 licenses backed up; 1 could not be backed up");
+  assert_str (lb_panel_format_outcome (TRUE, 3, 0), "3 licenses restored");
+  assert_str (lb_panel_format_outcome (TRUE, 1, 2), "1 license restored; 2 could not be restored");
+}
+
+static void
+test_reason (void)
+{
+  assert_str (lb_panel_format_reason ("no-backup-right"),
+              "Its issuer does not allow backing it up");
+  assert_str (lb_panel_format_reason ("expired"), "It has expired");
+  assert_str (lb_panel_format_reason ("restore-limit"),
+              "It has been restored as often as its issuer allows");
+  assert_str (lb_panel_format_reason ("something-new"), "something-new");
+}
+
+static void
+test_error (void)
+{
+  const char *p = "org.freedesktop.LicenseBackup1.Error.";
+  char name[128];
+
+  g_snprintf (name, sizeof name, "%sBackupCorrupt", p);
+  assert_str (lb_panel_format_error (TRUE, name, "x"),
+              "The backup is damaged, so nothing was restored; make a new backup, or restore from "
+              "another copy");
+  g_snprintf (name, sizeof name, "%sCancelled", p);
+  assert_str (lb_panel_format_error (FALSE, name, "x"),
+              "The backup was cancelled; the previous backup, if any, is unchanged");
+  assert_str (lb_panel_format_error (TRUE, name, "x"),
+              "The restore was cancelled; no license was restored");
+  g_snprintf (name, sizeof name, "%sNoSpace", p);
+  assert_str (lb_panel_format_error (FALSE, name, NULL),
+              "There is not enough free space; free some space and try again");
+  /* Nothing better than the service's own words */
+  g_snprintf (name, sizeof name, "%sFailed", p);
+  assert_str (lb_panel_format_error (FALSE, name, "disk on fire"), "disk on fire");
+  assert_str (lb_panel_format_error (FALSE, NULL, ""), "The backup failed");
+  assert_str (lb_panel_format_error (TRUE, "", NULL), "The restore failed");
+  assert_str (lb_panel_format_error (FALSE, "org.freedesktop.DBus.Error.ServiceUnknown", "x"),
+              "The license backup service is not running and cannot be started");
+}
+
+static void
+test_find_url (void)
+{
+  assert_str (lb_panel_find_url ("Some licenses have been restored as often as their issuer "
+                                 "allows; visit https://issuer.example/support?a=1 to restore "
+                                 "them"),
+              "https://issuer.example/support?a=1");
+  assert_str (lb_panel_find_url ("See http://x.example/a."), "http://x.example/a");
+  g_assert_null (lb_panel_find_url ("visit the issuer's website to restore them"));
+  g_assert_null (lb_panel_find_url (NULL));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/panel-format/count", test_count);
+  g_test_add_func ("/panel-format/progress", test_progress);
+  g_test_add_func ("/panel-format/last-backup", test_last_backup);
+  g_test_add_func ("/panel-format/outcome", test_outcome);
+  g_test_add_func ("/panel-format/reason", test_reason);
+  g_test_add_func ("/panel-format/error", test_error);
+  g_test_add_func ("/panel-format/find-url", test_find_url);
+  return g_test_run ();
+}
