@@ -401,6 +401,9 @@ operation_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
   /* A successful end sends one more progress signal: keep them 100 ms
    * apart, so that there are never more than ten a second. */
+  /* The worker is done: no more samples, so that the final signal is the
+   * only one left to space out. */
+  g_clear_handle_id (&op->tick_source, g_source_remove);
   since_signal_ms = (g_get_monotonic_time () - op->last_signal_us) / 1000;
   if (f->status == 3 && since_signal_ms < PUBLISH_INTERVAL_MS)
     g_timeout_add ((guint) (PUBLISH_INTERVAL_MS - since_signal_ms), finish_publish_cb, f);
