@@ -1,0 +1,2017 @@
+/* lb-bench: the license-backup benchmark (issue 6).
+ *
+ * On a private session bus (a dbus-daemon of its own that allows large
+ * messages) with the real license-backupd on temporary stores, for each N:
+ *
+ *   1. import: N licenses through StoreLicenses in batches;
+ *   2. backup against `tar -cf` of the same blobs as one file each;
+ *   3. restore into an empty store against `tar -xf`;
+ *   4. GetStatus round trips against Peer.Ping, idle and during a backup;
+ *   5. the signals a backup puts on the bus;
+ *   6. the daemon's peak RSS (VmHWM) per phase.
+ *
+ * Every timing is the best of --repeat runs. It prints one table per N and
+ * writes the same figures as JSON. The daemon is spawned with an
+ * environment of only DBUS_SESSION_BUS_ADDRESS, XDG_DATA_HOME and HOME;
+ * $LB_BENCH_DAEMON_WRAPPER (e.g. "perf record -g -o /tmp/lb-{tag}.data --")
+ * is put in front of its command line, "{tag}" and "{n}" replaced by the
+ * phase ("import-1", "backup", "restore-1") and N, for profiling.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/statvfs.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef LB_DAEMON_PATH
+#error "LB_DAEMON_PATH must be defined"
+#endif
+#ifndef LB_BENCH_RESULTS
+#define LB_BENCH_RESULTS "results.json"
+#endif
+
+#define BUS_NAME "org.freedesktop.LicenseBackup1"
+#define OBJECT_PATH "/org/freedesktop/LicenseBackup1"
+#define MANAGER_IFACE "org.freedesktop.LicenseBackup1"
+#define STORE_IFACE "org.freedesktop.LicenseBackup1.Store"
+#define FLAG_OVERWRITE 1u
+#define STATUS_END 3u
+#define FILES_PER_DIR 10000
+#define START_TIMEOUT_US (G_GINT64_CONSTANT (60) * G_USEC_PER_SEC)
+#define OP_TIMEOUT_US (G_GINT64_CONSTANT (3600) * G_USEC_PER_SEC)
+/* What one license needs on disk, everything together: the store (~2.5 KiB
+ * with indexes), the file copy (a 4 KiB block), the tar file (~2.5 KiB),
+ * the backup (~2.5 KiB), the restored store and the extracted copy. */
+#define DISK_BYTES_PER_LICENSE (20 * 1024)
+
+#define LARGE_MESSAGES_CONFIG                                                                      \
+  "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"           \
+  " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"                            \
+  "<busconfig>\n"                                                                                  \
+  "  <type>session</type>\n"                                                                       \
+  "  <listen>unix:dir=%s</listen>\n"                                                               \
+  "  <auth>EXTERNAL</auth>\n"                                                                      \
+  "  <policy context=\"default\">\n"                                                               \
+  "    <allow send_destination=\"*\" eavesdrop=\"true\"/>\n"                                       \
+  "    <allow eavesdrop=\"true\"/>\n"                                                              \
+  "    <allow own=\"*\"/>\n"                                                                       \
+  "  </policy>\n"                                                                                  \
+  "  <limit name=\"max_message_size\">268435456</limit>\n"                                         \
+  "  <limit name=\"max_incoming_bytes\">1000000000</limit>\n"                                      \
+  "  <limit name=\"max_outgoing_bytes\">1000000000</limit>\n"                                      \
+  "</busconfig>\n"
+
+/* Options */
+
+static char *opt_n = NULL;
+static gboolean opt_large = FALSE;
+static int opt_repeat = 3;
+static int opt_batch = 10000;
+static int opt_depth = 2;
+static int opt_rtt_calls = 2000;
+static char *opt_workdir = NULL;
+static char *opt_json = NULL;
+static char *opt_daemon = NULL;
+static char *opt_skip = NULL;
+static gboolean opt_keep = FALSE;
+static guint64 opt_seed = 20240601;
+
+static gboolean skip_tar, skip_rtt, skip_restore;
+
+/* The work directory, removed if we are interrupted. */
+static char *cleanup_root;
+
+static void
+on_fatal_signal (int signum)
+{
+  pid_t pid;
+
+  if (cleanup_root != NULL && (pid = fork ()) == 0)
+    {
+      execlp ("rm", "rm", "-rf", "--", cleanup_root, (char *) NULL);
+      _exit (127);
+    }
+  else if (cleanup_root != NULL && pid > 0)
+    waitpid (pid, NULL, 0);
+  _exit (128 + signum);
+}
+
+/* Small helpers */
+
+static double
+seconds_since (gint64 t0_us)
+{
+  return (double) (g_get_monotonic_time () - t0_us) / G_USEC_PER_SEC;
+}
+
+static void
+die_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid () != (pid_t) GPOINTER_TO_INT (user_data))
+    _exit (1);
+}
+
+static void
+note (const char *format, ...) G_GNUC_PRINTF (1, 2);
+
+static void
+note (const char *format, ...)
+{
+  va_list args;
+  g_autofree char *msg = NULL;
+  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *stamp = g_date_time_format (now, "%H:%M:%S");
+
+  va_start (args, format);
+  msg = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_printerr ("[%s] %s\n", stamp, msg);
+}
+
+/* Runs a command with our environment; FALSE (and a message) if it fails. */
+static gboolean
+run_command (const char *const *argv)
+{
+  g_autoptr (GSubprocess) p = NULL;
+  g_autoptr (GError) error = NULL;
+
+  p = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_NONE, &error);
+  if (p == NULL || !g_subprocess_wait_check (p, NULL, &error))
+    {
+      g_printerr ("lb-bench: %s failed: %s\n", argv[0], error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static double
+time_command (const char *const *argv)
+{
+  gint64 t0 = g_get_monotonic_time ();
+
+  if (!run_command (argv))
+    return NAN;
+  return seconds_since (t0);
+}
+
+static void
+rm_rf (const char *path)
+{
+  const char *argv[] = { "rm", "-rf", "--", path, NULL };
+
+  run_command (argv);
+}
+
+static void
+mkdir_p (const char *path)
+{
+  if (g_mkdir_with_parents (path, 0700) != 0)
+    g_error ("cannot create %s: %s", path, g_strerror (errno));
+}
+
+static guint64
+dir_size (const char *path)
+{
+  g_autoptr (GSubprocess) p = NULL;
+  g_autofree char *out = NULL;
+  const char *argv[] = { "du", "-sb", path, NULL };
+
+  p = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, NULL);
+  if (p == NULL || !g_subprocess_communicate_utf8 (p, NULL, NULL, &out, NULL, NULL))
+    return 0;
+  return g_ascii_strtoull (out, NULL, 10);
+}
+
+static guint64
+file_size (const char *path)
+{
+  GStatBuf st;
+
+  return g_stat (path, &st) == 0 ? (guint64) st.st_size : 0;
+}
+
+static double
+min_of (GArray *a)
+{
+  double m = NAN;
+
+  for (guint i = 0; i < a->len; i++)
+    if (isnan (m) || g_array_index (a, double, i) < m)
+      m = g_array_index (a, double, i);
+  return m;
+}
+
+static int
+cmp_double (gconstpointer a, gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/* The nearest-rank percentile of @a (sorted in place). */
+static double
+percentile (GArray *a, double p)
+{
+  gsize rank;
+
+  if (a->len == 0)
+    return NAN;
+  g_array_sort (a, cmp_double);
+  rank = (gsize) ceil (p / 100.0 * a->len);
+  rank = CLAMP (rank, 1, a->len);
+  return g_array_index (a, double, rank - 1);
+}
+
+/* /proc */
+
+/* A "Key:   1234 kB" line of /proc/PID/status, in KiB; 0 if unreadable. */
+static guint64
+proc_status_kib (GPid pid, const char *key)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/status", (int) pid);
+  g_autofree char *contents = NULL;
+  g_auto (GStrv) lines = NULL;
+  gsize klen = strlen (key);
+
+  if (!g_file_get_contents (path, &contents, NULL, NULL))
+    return 0;
+  lines = g_strsplit (contents, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (strncmp (lines[i], key, klen) == 0 && lines[i][klen] == ':')
+      return g_ascii_strtoull (lines[i] + klen + 1, NULL, 10);
+  return 0;
+}
+
+/* User + system CPU seconds of @pid (all its threads). */
+static double
+proc_cpu_seconds (GPid pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
+  g_autofree char *contents = NULL;
+  g_auto (GStrv) fields = NULL;
+  const char *p;
+
+  if (!g_file_get_contents (path, &contents, NULL, NULL))
+    return NAN;
+  /* After the ")" that ends the command name: field 3 onwards. */
+  p = strrchr (contents, ')');
+  if (p == NULL)
+    return NAN;
+  fields = g_strsplit (p + 2, " ", -1);
+  if (g_strv_length (fields) < 13)
+    return NAN;
+  /* utime and stime are fields 14 and 15, so 11 and 12 here. */
+  return (double) (g_ascii_strtoull (fields[11], NULL, 10) + g_ascii_strtoull (fields[12], NULL, 10))
+         / (double) sysconf (_SC_CLK_TCK);
+}
+
+static double
+self_cpu_seconds (void)
+{
+  struct rusage ru;
+
+  getrusage (RUSAGE_SELF, &ru);
+  return (double) ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double) ru.ru_stime.tv_sec
+         + ru.ru_stime.tv_usec / 1e6;
+}
+
+static char *
+read_trimmed (const char *path)
+{
+  char *contents = NULL;
+
+  if (!g_file_get_contents (path, &contents, NULL, NULL))
+    return g_strdup ("");
+  return g_strstrip (contents);
+}
+
+static char *
+cpu_model (void)
+{
+  g_autofree char *contents = NULL;
+  g_auto (GStrv) lines = NULL;
+
+  if (!g_file_get_contents ("/proc/cpuinfo", &contents, NULL, NULL))
+    return g_strdup ("unknown");
+  lines = g_strsplit (contents, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_str_has_prefix (lines[i], "model name"))
+      {
+        const char *colon = strchr (lines[i], ':');
+        if (colon != NULL)
+          return g_strstrip (g_strdup (colon + 1));
+      }
+  return g_strdup ("unknown");
+}
+
+/* The device and type of the file system holding @path (/proc/mounts). */
+static char *
+filesystem_of (const char *path)
+{
+  g_autofree char *contents = NULL;
+  g_auto (GStrv) lines = NULL;
+  g_autofree char *real = realpath (path, NULL);
+  char *best = NULL;
+  gsize best_len = 0;
+
+  if (real == NULL || !g_file_get_contents ("/proc/mounts", &contents, NULL, NULL))
+    return g_strdup ("unknown");
+  lines = g_strsplit (contents, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_auto (GStrv) f = g_strsplit (lines[i], " ", 4);
+      gsize len;
+
+      if (g_strv_length (f) < 3)
+        continue;
+      len = strlen (f[1]);
+      if ((g_str_equal (f[1], "/") || (g_str_has_prefix (real, f[1])
+                                        && (real[len] == '/' || real[len] == '\0')))
+          && len >= best_len)
+        {
+          g_free (best);
+          best = g_strdup_printf ("%s (%s) on %s", f[0], f[2], f[1]);
+          best_len = len;
+        }
+    }
+  return best != NULL ? best : g_strdup ("unknown");
+}
+
+static guint64
+free_disk_bytes (const char *path)
+{
+  struct statvfs st;
+
+  if (statvfs (path, &st) != 0)
+    return 0;
+  return (guint64) st.f_bavail * st.f_frsize;
+}
+
+/* The licenses: deterministic from (seed, index), so that the file copy
+ * holds the same blobs as the store without keeping them in memory. */
+
+static inline guint64
+splitmix64 (guint64 *state)
+{
+  guint64 z = (*state += 0x9E3779B97F4A7C15ull);
+
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+#define BLOB_MIN 1024
+#define BLOB_MAX 3072
+
+typedef struct
+{
+  char key_id[40];
+  gsize size;
+  guint8 blob[BLOB_MAX + 8];
+} GenLicense;
+
+/* Key ids look like the KIDs of real licenses: 32 random hex digits, so
+ * that the store's key indexes get inserts in random order. */
+static void
+gen_license (guint i, GenLicense *out)
+{
+  guint64 s = opt_seed ^ ((guint64) i * 0xD1B54A32D192ED03ull);
+  guint64 k1 = splitmix64 (&s), k2 = splitmix64 (&s);
+
+  g_snprintf (out->key_id, sizeof out->key_id, "%016" G_GINT64_MODIFIER "x%016" G_GINT64_MODIFIER "x",
+              k1, k2);
+  out->size = BLOB_MIN + splitmix64 (&s) % (BLOB_MAX - BLOB_MIN + 1);
+  for (gsize off = 0; off < out->size; off += 8)
+    {
+      guint64 r = splitmix64 (&s);
+      memcpy (out->blob + off, &r, 8);
+    }
+}
+
+static gboolean
+gen_can_backup (guint i)
+{
+  return i % 10 != 0; /* exactly ceil(N / 10) without the Backup right */
+}
+
+static guint
+eligible_count (guint n)
+{
+  return n - (n + 9) / 10;
+}
+
+static GVariant *
+gen_attributes (guint i, gint64 far_future)
+{
+  GVariantBuilder b;
+  g_autofree char *content = g_strdup_printf ("urn:content:%u", i);
+  g_autofree char *issuer = g_strdup_printf ("issuer-%u.example", i % 37);
+  g_autofree char *url = g_strdup_printf ("https://issuer-%u.example/support", i % 37);
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&b, "{sv}", "content-id", g_variant_new_string (content));
+  g_variant_builder_add (&b, "{sv}", "issuer", g_variant_new_string (issuer));
+  g_variant_builder_add (&b, "{sv}", "support-url", g_variant_new_string (url));
+  if (!gen_can_backup (i))
+    g_variant_builder_add (&b, "{sv}", "can-backup", g_variant_new_boolean (FALSE));
+  if (i % 3 == 1)
+    g_variant_builder_add (&b, "{sv}", "expires", g_variant_new_int64 (far_future));
+  if (i % 4 == 2)
+    g_variant_builder_add (&b, "{sv}", "restore-limit", g_variant_new_uint32 (5));
+  return g_variant_builder_end (&b);
+}
+
+/* The parameters of one StoreLicenses call: licenses [first, first + count). */
+static GVariant *
+gen_batch (guint first, guint count)
+{
+  GVariantBuilder b;
+  GenLicense *l = g_new (GenLicense, 1);
+  gint64 far_future = g_get_real_time () / G_USEC_PER_SEC + 20 * 365 * 86400;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("a(saya{sv})"));
+  for (guint i = first; i < first + count; i++)
+    {
+      gen_license (i, l);
+      g_variant_builder_add (&b, "(s@ay@a{sv})", l->key_id,
+                             g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, l->blob, l->size, 1),
+                             gen_attributes (i, far_future));
+    }
+  g_free (l);
+  return g_variant_ref_sink (g_variant_new ("(@a(saya{sv}))", g_variant_builder_end (&b)));
+}
+
+/* The copy a user would make by hand: one file per license, at most
+ * FILES_PER_DIR per directory. */
+static gboolean
+write_license_files (const char *dir, guint n)
+{
+  GenLicense *l = g_new (GenLicense, 1);
+  g_autofree char *shard_dir = NULL;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *path = NULL;
+      int fd;
+
+      if (i % FILES_PER_DIR == 0)
+        {
+          g_free (shard_dir);
+          shard_dir = g_strdup_printf ("%s/%04u", dir, i / FILES_PER_DIR);
+          mkdir_p (shard_dir);
+        }
+      gen_license (i, l);
+      path = g_strdup_printf ("%s/%s.lic", shard_dir, l->key_id);
+      fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+      if (fd < 0 || write (fd, l->blob, l->size) != (ssize_t) l->size)
+        {
+          g_printerr ("lb-bench: cannot write %s: %s\n", path, g_strerror (errno));
+          if (fd >= 0)
+            close (fd);
+          g_free (l);
+          return FALSE;
+        }
+      close (fd);
+    }
+  g_free (l);
+  return TRUE;
+}
+
+/* The bus */
+
+typedef struct
+{
+  GSubprocess *proc;
+  GPid pid;
+  char *dir;
+  char *address;
+} Bus;
+
+static gboolean
+bus_start (Bus *bus, const char *root)
+{
+  g_autofree char *config_path = NULL;
+  g_autofree char *config = NULL;
+  g_autofree char *config_arg = NULL;
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autoptr (GDataInputStream) out = NULL;
+  g_autoptr (GError) error = NULL;
+
+  bus->dir = g_build_filename (root, "bus", NULL);
+  mkdir_p (bus->dir);
+  config_path = g_build_filename (bus->dir, "bus.conf", NULL);
+  config = g_strdup_printf (LARGE_MESSAGES_CONFIG, bus->dir);
+  config_arg = g_strdup_printf ("--config-file=%s", config_path);
+  if (!g_file_set_contents (config_path, config, -1, &error))
+    g_error ("%s", error->message);
+
+  /* Its stderr only ever says that it could not raise its fd limit. */
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                        | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent,
+                                         GINT_TO_POINTER ((int) getpid ()), NULL);
+  bus->proc = g_subprocess_launcher_spawn (launcher, &error, "dbus-daemon", config_arg,
+                                           "--nofork", "--print-address=1", NULL);
+  if (bus->proc == NULL)
+    {
+      g_printerr ("lb-bench: cannot start dbus-daemon: %s\n", error->message);
+      return FALSE;
+    }
+  bus->pid = (GPid) g_ascii_strtoll (g_subprocess_get_identifier (bus->proc), NULL, 10);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (bus->proc));
+  bus->address = g_data_input_stream_read_line (out, NULL, NULL, &error);
+  if (bus->address == NULL || bus->address[0] == '\0')
+    {
+      g_printerr ("lb-bench: dbus-daemon printed no address\n");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+bus_stop (Bus *bus)
+{
+  if (bus->proc != NULL)
+    {
+      g_subprocess_send_signal (bus->proc, SIGTERM);
+      g_subprocess_wait (bus->proc, NULL, NULL);
+    }
+  g_clear_object (&bus->proc);
+  g_clear_pointer (&bus->address, g_free);
+  g_clear_pointer (&bus->dir, g_free);
+}
+
+static GDBusConnection *
+bus_connect (const char *address)
+{
+  g_autoptr (GError) error = NULL;
+  GDBusConnection *c = g_dbus_connection_new_for_address_sync (
+      address,
+      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+      NULL, NULL, &error);
+
+  if (c == NULL)
+    g_error ("cannot connect to the private bus: %s", error->message);
+  return c;
+}
+
+/* The signals of one operation, counted as they arrive (in GDBus's worker
+ * thread, by a filter: the arrival time is not delayed by the main loop). */
+
+typedef struct
+{
+  GMutex lock;
+  char *sender;        /* the daemon's unique name; NULL when not counting */
+  GMainContext *wake;  /* woken up by Completed */
+  GArray *progress_us; /* arrival of each Backup/RestoreProgress */
+  GArray *progress_done;   /* and its "done" */
+  GArray *progress_status; /* and its "status" */
+  guint properties_changed;
+  guint restricted;
+  gboolean completed;
+  gint64 completed_us;
+  GVariant *completed_params;
+} SignalCounter;
+
+static SignalCounter counter;
+
+static GDBusMessage *
+signal_filter (GDBusConnection *connection, GDBusMessage *message, gboolean incoming,
+               gpointer user_data)
+{
+  const char *member;
+  gint64 now;
+
+  if (!incoming || g_dbus_message_get_message_type (message) != G_DBUS_MESSAGE_TYPE_SIGNAL)
+    return message;
+  now = g_get_monotonic_time ();
+  member = g_dbus_message_get_member (message);
+  g_mutex_lock (&counter.lock);
+  if (counter.sender != NULL && g_strcmp0 (g_dbus_message_get_sender (message), counter.sender) == 0
+      && member != NULL)
+    {
+      if (g_str_equal (member, "PropertiesChanged"))
+        counter.properties_changed++;
+      else if (g_str_equal (member, "BackupProgress") || g_str_equal (member, "RestoreProgress"))
+        {
+          guint64 done = 0;
+          guint32 status = 0;
+
+          g_variant_get (g_dbus_message_get_body (message), "(tu&stt)", NULL, &status, NULL, &done,
+                         NULL);
+          g_array_append_val (counter.progress_us, now);
+          g_array_append_val (counter.progress_done, done);
+          g_array_append_val (counter.progress_status, status);
+        }
+      else if (g_str_equal (member, "RestrictedLicense"))
+        counter.restricted++;
+      else if (g_str_equal (member, "BackupCompleted") || g_str_equal (member, "RestoreCompleted"))
+        {
+          counter.completed = TRUE;
+          counter.completed_us = now;
+          g_clear_pointer (&counter.completed_params, g_variant_unref);
+          counter.completed_params = g_variant_ref (g_dbus_message_get_body (message));
+          g_main_context_wakeup (counter.wake);
+        }
+    }
+  g_mutex_unlock (&counter.lock);
+  return message;
+}
+
+#define COUNT_MATCH_RULE                                                                           \
+  "type='signal',sender='" BUS_NAME "',path='" OBJECT_PATH "'"
+
+static void
+bus_match (GDBusConnection *c, gboolean add)
+{
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GError) error = NULL;
+
+  reply = g_dbus_connection_call_sync (c, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", add ? "AddMatch" : "RemoveMatch",
+                                       g_variant_new ("(s)", COUNT_MATCH_RULE), NULL,
+                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  if (reply == NULL)
+    g_error ("%s: %s", add ? "AddMatch" : "RemoveMatch", error->message);
+}
+
+static void
+counter_start (GDBusConnection *c, const char *sender)
+{
+  g_mutex_lock (&counter.lock);
+  g_free (counter.sender);
+  counter.sender = g_strdup (sender);
+  g_array_set_size (counter.progress_us, 0);
+  g_array_set_size (counter.progress_done, 0);
+  g_array_set_size (counter.progress_status, 0);
+  counter.properties_changed = 0;
+  counter.restricted = 0;
+  counter.completed = FALSE;
+  counter.completed_us = 0;
+  g_clear_pointer (&counter.completed_params, g_variant_unref);
+  g_mutex_unlock (&counter.lock);
+  bus_match (c, TRUE);
+}
+
+static void
+counter_stop (GDBusConnection *c)
+{
+  bus_match (c, FALSE);
+  g_mutex_lock (&counter.lock);
+  g_clear_pointer (&counter.sender, g_free);
+  g_mutex_unlock (&counter.lock);
+}
+
+static gboolean
+counter_completed (void)
+{
+  gboolean done;
+
+  g_mutex_lock (&counter.lock);
+  done = counter.completed;
+  g_mutex_unlock (&counter.lock);
+  return done;
+}
+
+/* The daemon */
+
+typedef struct
+{
+  GSubprocess *proc; /* the daemon, or its wrapper */
+  GPid pid;          /* the daemon itself: the owner of the name */
+  char *unique_name;
+  char *log_path;
+} Daemon;
+
+typedef struct
+{
+  guint n;
+  char *root;
+  char *machine_id_file;
+  char *home;
+  char *data_a;  /* the store that is imported and backed up */
+  char *data_b;  /* the empty store a restore goes into */
+  char *backup_dir;
+  char *files_dir; /* the hand-made copy: files_dir/NNNN/<key id>.lic */
+  char *tar_path;
+  char *extract_dir;
+  char *logs_dir;
+  guint daemons_started;
+} Work;
+
+typedef struct
+{
+  Bus bus;
+  GDBusConnection *conn;
+  GMainContext *ctx;
+  char *root;
+} Bench;
+
+static char *
+name_owner (GDBusConnection *c)
+{
+  g_autoptr (GVariant) reply = NULL;
+  char *owner = NULL;
+
+  reply = g_dbus_connection_call_sync (c, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "GetNameOwner",
+                                       g_variant_new ("(s)", BUS_NAME), G_VARIANT_TYPE ("(s)"),
+                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  if (reply != NULL)
+    g_variant_get (reply, "(s)", &owner);
+  return owner;
+}
+
+static GPid
+connection_pid (GDBusConnection *c, const char *name)
+{
+  g_autoptr (GVariant) reply = NULL;
+  guint32 pid = 0;
+
+  reply = g_dbus_connection_call_sync (c, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "GetConnectionUnixProcessID",
+                                       g_variant_new ("(s)", name), G_VARIANT_TYPE ("(u)"),
+                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  if (reply != NULL)
+    g_variant_get (reply, "(u)", &pid);
+  return (GPid) pid;
+}
+
+/* @template with {tag} and {n} replaced. */
+static char *
+expand (const char *template, const char *tag, guint n)
+{
+  g_autoptr (GString) s = g_string_new (template);
+  g_autofree char *n_str = g_strdup_printf ("%u", n);
+
+  g_string_replace (s, "{tag}", tag, 0);
+  g_string_replace (s, "{n}", n_str, 0);
+  return g_string_free (g_steal_pointer (&s), FALSE);
+}
+
+static Daemon *
+daemon_start (Bench *b, Work *w, const char *data_home, const char *tag)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) env = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *wrapper = g_getenv ("LB_BENCH_DAEMON_WRAPPER");
+  Daemon *d = g_new0 (Daemon, 1);
+  gint64 deadline = g_get_monotonic_time () + START_TIMEOUT_US;
+
+  if (wrapper != NULL && wrapper[0] != '\0')
+    {
+      g_autofree char *expanded = expand (wrapper, tag, w->n);
+      g_auto (GStrv) wargv = NULL;
+
+      if (!g_shell_parse_argv (expanded, NULL, &wargv, &error))
+        g_error ("LB_BENCH_DAEMON_WRAPPER: %s", error->message);
+      for (guint i = 0; wargv[i] != NULL; i++)
+        g_ptr_array_add (argv, g_strdup (wargv[i]));
+    }
+  g_ptr_array_add (argv, g_strdup (opt_daemon));
+  g_ptr_array_add (argv, g_strdup ("--machine-id-file"));
+  g_ptr_array_add (argv, g_strdup (w->machine_id_file));
+  g_ptr_array_add (argv, g_strdup ("--idle-timeout"));
+  g_ptr_array_add (argv, g_strdup ("0"));
+  g_ptr_array_add (argv, NULL);
+
+  /* Nothing but what the service needs. */
+  g_ptr_array_add (env, g_strdup_printf ("DBUS_SESSION_BUS_ADDRESS=%s", b->bus.address));
+  g_ptr_array_add (env, g_strdup_printf ("XDG_DATA_HOME=%s", data_home));
+  g_ptr_array_add (env, g_strdup_printf ("HOME=%s", w->home));
+  g_ptr_array_add (env, NULL);
+
+  d->log_path = g_strdup_printf ("%s/daemon-%02u-%s.log", w->logs_dir, ++w->daemons_started, tag);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_subprocess_launcher_set_environ (launcher, (char **) env->pdata);
+  g_subprocess_launcher_set_cwd (launcher, w->root);
+  g_subprocess_launcher_set_stdout_file_path (launcher, d->log_path);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent,
+                                         GINT_TO_POINTER ((int) getpid ()), NULL);
+  d->proc = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
+  if (d->proc == NULL)
+    g_error ("cannot spawn %s: %s", opt_daemon, error->message);
+
+  /* It owns the name when it is ready. */
+  while ((d->unique_name = name_owner (b->conn)) == NULL)
+    {
+      if (g_subprocess_get_identifier (d->proc) == NULL || g_get_monotonic_time () > deadline)
+        {
+          g_autofree char *log = NULL;
+
+          g_file_get_contents (d->log_path, &log, NULL, NULL);
+          g_error ("license-backupd (%s) did not start; its log:\n%s", tag, log ? log : "");
+        }
+      g_usleep (5000);
+    }
+  d->pid = connection_pid (b->conn, d->unique_name);
+  return d;
+}
+
+static void
+daemon_stop (Bench *b, Daemon *d)
+{
+  gint64 deadline = g_get_monotonic_time () + START_TIMEOUT_US;
+  g_autofree char *owner = NULL;
+
+  if (d == NULL)
+    return;
+  kill (d->pid, SIGTERM);
+  g_subprocess_wait (d->proc, NULL, NULL);
+  if (!g_subprocess_get_if_exited (d->proc) || g_subprocess_get_exit_status (d->proc) != 0)
+    g_printerr ("lb-bench: license-backupd did not exit cleanly (see %s)\n", d->log_path);
+  while ((owner = name_owner (b->conn)) != NULL && g_get_monotonic_time () < deadline)
+    {
+      g_clear_pointer (&owner, g_free);
+      g_usleep (5000);
+    }
+  g_object_unref (d->proc);
+  g_free (d->unique_name);
+  g_free (d->log_path);
+  g_free (d);
+}
+
+static double
+daemon_hwm_mib (Daemon *d)
+{
+  return proc_status_kib (d->pid, "VmHWM") / 1024.0;
+}
+
+/* Calls */
+
+static GVariant *
+call (Bench *b, const char *iface, const char *method, GVariant *params, const char *reply_type)
+{
+  g_autoptr (GError) error = NULL;
+  GVariant *reply;
+
+  reply = g_dbus_connection_call_sync (b->conn, BUS_NAME, OBJECT_PATH, iface, method, params,
+                                       reply_type ? G_VARIANT_TYPE (reply_type) : NULL,
+                                       G_DBUS_CALL_FLAGS_NO_AUTO_START, G_MAXINT, NULL, &error);
+  if (reply == NULL)
+    g_error ("%s.%s failed: %s", iface, method, error->message);
+  return reply;
+}
+
+static guint
+license_count (Bench *b)
+{
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GVariant) v = NULL;
+
+  reply = call (b, "org.freedesktop.DBus.Properties", "Get",
+                g_variant_new ("(ss)", STORE_IFACE, "LicenseCount"), "(v)");
+  g_variant_get (reply, "(v)", &v);
+  return g_variant_get_uint32 (v);
+}
+
+/* 1. Import */
+
+typedef struct
+{
+  guint in_flight;
+  gint64 last_reply_us;
+  GError *error;
+} ImportState;
+
+static void
+store_licenses_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ImportState *st = user_data;
+  g_autoptr (GVariant) reply = NULL;
+  GError *error = NULL;
+
+  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+  st->last_reply_us = g_get_monotonic_time ();
+  if (reply == NULL && st->error == NULL)
+    st->error = error;
+  else
+    g_clear_error (&error);
+  st->in_flight--;
+}
+
+/* Stores licenses 0..n-1; returns the seconds from the first call to the
+ * last reply. The next batch is built while up to opt_depth calls are in
+ * flight; building the first one is not timed. */
+static double
+import_licenses (Bench *b, guint n)
+{
+  ImportState st = { 0 };
+  guint n_batches = (n + (guint) opt_batch - 1) / (guint) opt_batch;
+  guint next = 0;
+  GVariant *prepared = gen_batch (0, MIN ((guint) opt_batch, n));
+  gint64 t0 = g_get_monotonic_time ();
+
+  while (next < n_batches || st.in_flight > 0)
+    {
+      if (prepared != NULL && st.in_flight < (guint) opt_depth)
+        {
+          g_dbus_connection_call (b->conn, BUS_NAME, OBJECT_PATH, STORE_IFACE, "StoreLicenses",
+                                  prepared, G_VARIANT_TYPE_UNIT, G_DBUS_CALL_FLAGS_NO_AUTO_START,
+                                  G_MAXINT, NULL, store_licenses_done, &st);
+          g_variant_unref (prepared);
+          prepared = NULL;
+          st.in_flight++;
+          next++;
+        }
+      else if (prepared == NULL && next < n_batches)
+        {
+          guint first = next * (guint) opt_batch;
+          prepared = gen_batch (first, MIN ((guint) opt_batch, n - first));
+        }
+      else
+        g_main_context_iteration (b->ctx, TRUE);
+    }
+  if (st.error != NULL)
+    g_error ("StoreLicenses failed: %s", st.error->message);
+  return (double) (st.last_reply_us - t0) / G_USEC_PER_SEC;
+}
+
+/* 2, 3, 5. Backups and restores, timed from the call to Completed */
+
+typedef struct
+{
+  double seconds;
+  guint progress_signals;
+  double progress_mean_per_s;  /* (signals - 1) / time from the first to the last */
+  guint progress_max_per_s;    /* most signals in any 1 s window */
+  double progress_min_gap_ms;  /* shortest time between two */
+  guint properties_changed;
+  guint restricted;
+  guint licenses;
+  guint skipped;
+  guint64 bytes;
+  guint status;
+  GArray *timeline; /* triples of doubles: ms after the call, done, status */
+} OpResult;
+
+static gboolean
+iterate_until_completed (Bench *b, gint64 deadline)
+{
+  while (!counter_completed ())
+    {
+      if (g_get_monotonic_time () > deadline)
+        return FALSE;
+      g_main_context_iteration (b->ctx, FALSE);
+      g_usleep (200);
+    }
+  return TRUE;
+}
+
+static OpResult
+run_operation (Bench *b, Daemon *d, gboolean backup, const char *dir)
+{
+  OpResult r = { 0 };
+  g_autoptr (GVariant) reply = NULL;
+  GVariantBuilder opts;
+  gint64 t0;
+  guint64 op = 0, done_op = 0;
+  const char *error_msg = "";
+  g_autoptr (GVariant) summary = NULL;
+
+  sync (); /* writeback of earlier steps is not this one's cost */
+  counter_start (b->conn, d->unique_name);
+  g_variant_builder_init (&opts, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&opts, "{sv}", "path", g_variant_new_string (dir));
+  t0 = g_get_monotonic_time ();
+  reply = call (b, MANAGER_IFACE, backup ? "BackupLicenses" : "RestoreLicenses",
+                g_variant_new ("(ua{sv})", backup ? FLAG_OVERWRITE : 0u, &opts), "(t)");
+  g_variant_get (reply, "(t)", &op);
+  if (!iterate_until_completed (b, t0 + OP_TIMEOUT_US))
+    g_error ("%s did not complete", backup ? "BackupLicenses" : "RestoreLicenses");
+  counter_stop (b->conn);
+
+  g_mutex_lock (&counter.lock);
+  r.seconds = (double) (counter.completed_us - t0) / G_USEC_PER_SEC;
+  g_variant_get (counter.completed_params, "(tu&s@a{sv})", &done_op, &r.status, &error_msg,
+                 &summary);
+  if (done_op != op || r.status != STATUS_END)
+    g_error ("%s %" G_GUINT64_FORMAT " ended with status %u: %s", backup ? "backup" : "restore",
+             done_op, r.status, error_msg);
+  g_variant_lookup (summary, "licenses", "u", &r.licenses);
+  g_variant_lookup (summary, "skipped", "u", &r.skipped);
+  g_variant_lookup (summary, "bytes", "t", &r.bytes);
+  r.properties_changed = counter.properties_changed;
+  r.restricted = counter.restricted;
+  r.progress_signals = counter.progress_us->len;
+  /* The mean rate between the first and the last signal. */
+  r.progress_mean_per_s = NAN;
+  if (counter.progress_us->len >= 2)
+    r.progress_mean_per_s
+        = (counter.progress_us->len - 1)
+          / ((double) (g_array_index (counter.progress_us, gint64, counter.progress_us->len - 1)
+                       - g_array_index (counter.progress_us, gint64, 0))
+             / G_USEC_PER_SEC);
+  r.progress_min_gap_ms = NAN;
+  for (guint i = 0, j = 0; i < counter.progress_us->len; i++)
+    {
+      gint64 ti = g_array_index (counter.progress_us, gint64, i);
+
+      while (ti - g_array_index (counter.progress_us, gint64, j) >= G_USEC_PER_SEC)
+        j++;
+      r.progress_max_per_s = MAX (r.progress_max_per_s, i - j + 1);
+      if (i > 0)
+        {
+          double gap = (ti - g_array_index (counter.progress_us, gint64, i - 1)) / 1000.0;
+          if (isnan (r.progress_min_gap_ms) || gap < r.progress_min_gap_ms)
+            r.progress_min_gap_ms = gap;
+        }
+    }
+  r.timeline = g_array_new (FALSE, FALSE, sizeof (double));
+  for (guint i = 0; i < counter.progress_us->len; i++)
+    {
+      double ms = (g_array_index (counter.progress_us, gint64, i) - t0) / 1000.0;
+      double done_d = (double) g_array_index (counter.progress_done, guint64, i);
+
+      double status_d = (double) g_array_index (counter.progress_status, guint32, i);
+
+      g_array_append_val (r.timeline, ms);
+      g_array_append_val (r.timeline, done_d);
+      g_array_append_val (r.timeline, status_d);
+    }
+  g_mutex_unlock (&counter.lock);
+  return r;
+}
+
+/* 4. Responsiveness */
+
+typedef struct
+{
+  GArray *get_status; /* us */
+  GArray *ping;
+  guint backups;      /* run meanwhile, for the "during a backup" case */
+} Rtt;
+
+static double
+round_trip_us (GDBusConnection *c, const char *dest, gboolean ping)
+{
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 t0 = g_get_monotonic_time ();
+
+  reply = g_dbus_connection_call_sync (c, dest, OBJECT_PATH,
+                                       ping ? "org.freedesktop.DBus.Peer" : MANAGER_IFACE,
+                                       ping ? "Ping" : "GetStatus", NULL,
+                                       ping ? G_VARIANT_TYPE_UNIT : G_VARIANT_TYPE ("(us)"),
+                                       G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, &error);
+  if (reply == NULL)
+    g_error ("%s failed: %s", ping ? "Ping" : "GetStatus", error->message);
+  return (double) (g_get_monotonic_time () - t0);
+}
+
+typedef struct
+{
+  const char *address;
+  const char *backup_dir;
+  gint stop;
+  gint running;  /* the number of the running backup, 0 between backups */
+  guint backups; /* completed */
+  gboolean completed;
+  GMainContext *ctx;
+} BackupLoop;
+
+static void
+loop_completed (GDBusConnection *c, const char *sender, const char *path, const char *iface,
+                const char *member, GVariant *params, gpointer user_data)
+{
+  BackupLoop *l = user_data;
+  guint status = 0;
+
+  g_variant_get (params, "(tu&s@a{sv})", NULL, &status, NULL, NULL);
+  if (status != STATUS_END)
+    g_error ("a backup of the responsiveness loop failed (status %u)", status);
+  l->completed = TRUE;
+}
+
+/* Backs up with OVERWRITE again and again until told to stop. */
+static gpointer
+backup_loop_thread (gpointer user_data)
+{
+  BackupLoop *l = user_data;
+  g_autoptr (GDBusConnection) c = NULL;
+  guint sub;
+  gint number = 0;
+
+  l->ctx = g_main_context_new ();
+  g_main_context_push_thread_default (l->ctx);
+  c = bus_connect (l->address);
+  sub = g_dbus_connection_signal_subscribe (c, BUS_NAME, MANAGER_IFACE, "BackupCompleted",
+                                            OBJECT_PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                            loop_completed, l, NULL);
+  while (!g_atomic_int_get (&l->stop))
+    {
+      g_autoptr (GVariant) reply = NULL;
+      g_autoptr (GError) error = NULL;
+      GVariantBuilder opts;
+
+      l->completed = FALSE;
+      g_variant_builder_init (&opts, G_VARIANT_TYPE_VARDICT);
+      g_variant_builder_add (&opts, "{sv}", "path", g_variant_new_string (l->backup_dir));
+      reply = g_dbus_connection_call_sync (c, BUS_NAME, OBJECT_PATH, MANAGER_IFACE,
+                                           "BackupLicenses",
+                                           g_variant_new ("(ua{sv})", FLAG_OVERWRITE, &opts),
+                                           G_VARIANT_TYPE ("(t)"), G_DBUS_CALL_FLAGS_NONE, -1,
+                                           NULL, &error);
+      if (reply == NULL)
+        g_error ("BackupLicenses (responsiveness loop): %s", error->message);
+      g_atomic_int_set (&l->running, ++number);
+      while (!l->completed)
+        g_main_context_iteration (l->ctx, TRUE);
+      g_atomic_int_set (&l->running, 0);
+      l->backups++;
+    }
+  g_dbus_connection_signal_unsubscribe (c, sub);
+  g_dbus_connection_close_sync (c, NULL, NULL);
+  g_main_context_pop_thread_default (l->ctx);
+  /* Pending idle callbacks of the unsubscription hold the context. */
+  while (g_main_context_iteration (l->ctx, FALSE))
+    ;
+  g_main_context_unref (l->ctx);
+  return NULL;
+}
+
+/* GetStatus and Ping, alternating, until each has @calls samples. With
+ * @during_backup, only the calls that began and ended within one backup
+ * count; the backups run one after another in a thread of their own. */
+static Rtt
+measure_rtt (Bench *b, Daemon *d, const char *backup_dir, gboolean during_backup)
+{
+  Rtt r = { g_array_new (FALSE, FALSE, sizeof (double)), g_array_new (FALSE, FALSE, sizeof (double)),
+            0 };
+  BackupLoop loop = { b->bus.address, backup_dir, 0, 0, 0, FALSE, NULL };
+  GThread *thread = NULL;
+  gint64 deadline;
+
+  /* Warm-up: connections, the daemon's first dispatches. */
+  for (int i = 0; i < 200; i++)
+    round_trip_us (b->conn, d->unique_name, i % 2 == 0);
+
+  if (during_backup)
+    {
+      thread = g_thread_new ("backup-loop", backup_loop_thread, &loop);
+      while (g_atomic_int_get (&loop.running) == 0)
+        g_usleep (1000);
+    }
+  deadline = g_get_monotonic_time () + 600 * G_USEC_PER_SEC;
+  for (guint i = 0; r.get_status->len < (guint) opt_rtt_calls || r.ping->len < (guint) opt_rtt_calls;
+       i++)
+    {
+      gboolean ping = i % 2 == 1;
+      GArray *into = ping ? r.ping : r.get_status;
+      gint before = g_atomic_int_get (&loop.running);
+      double us;
+
+      if (into->len >= (guint) opt_rtt_calls)
+        continue;
+      us = round_trip_us (b->conn, d->unique_name, ping);
+      if (!during_backup || (before != 0 && g_atomic_int_get (&loop.running) == before))
+        g_array_append_val (into, us);
+      if (g_get_monotonic_time () > deadline)
+        g_error ("the responsiveness measurement took more than 10 minutes");
+    }
+  if (during_backup)
+    {
+      g_atomic_int_set (&loop.stop, 1);
+      g_thread_join (thread);
+      r.backups = loop.backups;
+    }
+  return r;
+}
+
+/* The best (lowest) of --repeat measurements for each of: GetStatus
+ * median, GetStatus p99, Ping median, Ping p99 (µs). */
+static void
+rtt_best (Bench *b, Daemon *d, const char *backup_dir, gboolean during_backup, double best[4],
+          guint *backups)
+{
+  for (int i = 0; i < 4; i++)
+    best[i] = NAN;
+  for (int rep = 1; rep <= opt_repeat; rep++)
+    {
+      Rtt rtt = measure_rtt (b, d, backup_dir, during_backup);
+      double v[4] = { percentile (rtt.get_status, 50), percentile (rtt.get_status, 99),
+                      percentile (rtt.ping, 50), percentile (rtt.ping, 99) };
+
+      for (int i = 0; i < 4; i++)
+        if (isnan (best[i]) || v[i] < best[i])
+          best[i] = v[i];
+      if (backups != NULL)
+        *backups += rtt.backups;
+      note ("%s %d/%d: GetStatus %.0f/%.0f us, Ping %.0f/%.0f us (median/p99)",
+            during_backup ? "round trips during backups" : "round trips idle", rep, opt_repeat,
+            v[0], v[1], v[2], v[3]);
+      g_array_unref (rtt.get_status);
+      g_array_unref (rtt.ping);
+    }
+}
+
+/* Tables and JSON */
+
+typedef struct
+{
+  GPtrArray *rows; /* of char *[6] */
+  JsonBuilder *json;
+} Table;
+
+static void
+row_free (gpointer p)
+{
+  char **cells = p;
+
+  for (int i = 0; i < 6; i++)
+    g_free (cells[i]);
+  g_free (cells);
+}
+
+static char *
+fmt_value (double v, const char *unit)
+{
+  if (isnan (v))
+    return g_strdup ("n/a");
+  if (g_str_equal (unit, "s"))
+    return g_strdup_printf ("%.3f s", v);
+  if (g_str_equal (unit, "us"))
+    return g_strdup_printf ("%.0f us", v);
+  if (g_str_equal (unit, "MiB"))
+    return g_strdup_printf ("%.1f MiB", v);
+  if (g_str_equal (unit, "ms"))
+    return g_strdup_printf ("%.1f ms", v);
+  if (g_str_equal (unit, "licenses/s"))
+    return g_strdup_printf ("%.0f /s", v);
+  if (g_str_equal (unit, "/s"))
+    return g_strdup_printf ("%.1f /s", v);
+  if (g_str_equal (unit, "count"))
+    return g_strdup_printf ("%.0f", v);
+  return g_strdup_printf ("%.3g %s", v, unit);
+}
+
+/* One row: a figure, what it is compared with (NAN: nothing), the target
+ * (NULL: none) and whether it is met (-1: no target here). */
+static void
+table_add (Table *t, const char *key, const char *label, double value, const char *unit,
+           const char *baseline_label, double baseline, const char *target, int met)
+{
+  char **cells = g_new0 (char *, 6);
+  double ratio = !isnan (baseline) && baseline > 0 ? value / baseline : NAN;
+
+  cells[0] = g_strdup (label);
+  cells[1] = fmt_value (value, unit);
+  cells[2] = isnan (baseline) ? g_strdup ("")
+                              : g_strdup_printf ("%s %s", baseline_label,
+                                                 fmt_value (baseline, unit));
+  cells[3] = isnan (ratio) ? g_strdup ("") : g_strdup_printf ("%.3f", ratio);
+  cells[4] = g_strdup (target != NULL ? target : "");
+  cells[5] = g_strdup (met < 0 ? "" : met ? "yes" : "NO");
+  g_ptr_array_add (t->rows, cells);
+
+  json_builder_set_member_name (t->json, key);
+  json_builder_begin_object (t->json);
+  json_builder_set_member_name (t->json, "label");
+  json_builder_add_string_value (t->json, label);
+  json_builder_set_member_name (t->json, "value");
+  if (isnan (value))
+    json_builder_add_null_value (t->json);
+  else
+    json_builder_add_double_value (t->json, value);
+  json_builder_set_member_name (t->json, "unit");
+  json_builder_add_string_value (t->json, unit);
+  if (!isnan (baseline))
+    {
+      json_builder_set_member_name (t->json, "baseline");
+      json_builder_add_string_value (t->json, baseline_label);
+      json_builder_set_member_name (t->json, "baseline_value");
+      json_builder_add_double_value (t->json, baseline);
+      json_builder_set_member_name (t->json, "ratio");
+      if (isnan (ratio))
+        json_builder_add_null_value (t->json);
+      else
+        json_builder_add_double_value (t->json, ratio);
+    }
+  if (target != NULL)
+    {
+      json_builder_set_member_name (t->json, "target");
+      json_builder_add_string_value (t->json, target);
+      json_builder_set_member_name (t->json, "met");
+      if (met < 0)
+        json_builder_add_null_value (t->json);
+      else
+        json_builder_add_boolean_value (t->json, met != 0);
+    }
+  json_builder_end_object (t->json);
+}
+
+static void
+table_print (Table *t, const char *title)
+{
+  const char *head[6] = { "metric", "value", "baseline", "ratio", "target", "met?" };
+  gsize width[6];
+
+  for (int c = 0; c < 6; c++)
+    width[c] = g_utf8_strlen (head[c], -1);
+  for (guint i = 0; i < t->rows->len; i++)
+    for (int c = 0; c < 6; c++)
+      width[c] = MAX (width[c], (gsize) g_utf8_strlen (((char **) t->rows->pdata[i])[c], -1));
+
+  g_print ("\n%s\n", title);
+  for (int r = -1; r < (int) t->rows->len; r++)
+    {
+      const char *const *cells = r < 0 ? head : (const char *const *) t->rows->pdata[r];
+      g_autoptr (GString) line = g_string_new (NULL);
+
+      for (int c = 0; c < 6; c++)
+        {
+          gsize len = g_utf8_strlen (cells[c], -1);
+          gboolean right = c == 1 || c == 3;
+
+          if (c > 0)
+            g_string_append (line, "  ");
+          if (right)
+            for (gsize k = len; k < width[c]; k++)
+              g_string_append_c (line, ' ');
+          g_string_append (line, cells[c]);
+          if (!right && c < 5)
+            for (gsize k = len; k < width[c]; k++)
+              g_string_append_c (line, ' ');
+        }
+      g_print ("%s\n", g_strchomp (line->str));
+      if (r < 0)
+        {
+          gsize total = 2 * 5;
+          for (int c = 0; c < 6; c++)
+            total += width[c];
+          for (gsize k = 0; k < total; k++)
+            g_print ("-");
+          g_print ("\n");
+        }
+    }
+}
+
+static void
+json_add_double (JsonBuilder *j, const char *key, double v)
+{
+  json_builder_set_member_name (j, key);
+  if (isnan (v))
+    json_builder_add_null_value (j);
+  else
+    json_builder_add_double_value (j, v);
+}
+
+static void
+json_add_int (JsonBuilder *j, const char *key, gint64 v)
+{
+  json_builder_set_member_name (j, key);
+  json_builder_add_int_value (j, v);
+}
+
+static void
+json_add_runs (JsonBuilder *j, const char *key, GArray *runs)
+{
+  json_builder_set_member_name (j, key);
+  json_builder_begin_array (j);
+  for (guint i = 0; i < runs->len; i++)
+    json_builder_add_double_value (j, g_array_index (runs, double, i));
+  json_builder_end_array (j);
+}
+
+/* One N */
+
+typedef struct
+{
+  guint n;
+  gboolean ran;
+  double peak_rss_mib;   /* idle, backup, restore */
+  double import_rss_mib;
+} NResult;
+
+static Work *
+work_new (const char *root, guint n)
+{
+  Work *w = g_new0 (Work, 1);
+  g_autofree char *id = NULL;
+  GString *hex = g_string_new (NULL);
+
+  w->n = n;
+  w->root = g_strdup_printf ("%s/n%u", root, n);
+  w->machine_id_file = g_build_filename (w->root, "machine-id", NULL);
+  w->home = g_build_filename (w->root, "home", NULL);
+  w->data_a = g_build_filename (w->root, "data-a", NULL);
+  w->data_b = g_build_filename (w->root, "data-b", NULL);
+  w->backup_dir = g_build_filename (w->root, "backup", NULL);
+  w->files_dir = g_build_filename (w->root, "files", NULL);
+  w->tar_path = g_build_filename (w->root, "files.tar", NULL);
+  w->extract_dir = g_build_filename (w->root, "extract", NULL);
+  w->logs_dir = g_build_filename (w->root, "logs", NULL);
+  mkdir_p (w->home);
+  mkdir_p (w->data_a);
+  mkdir_p (w->backup_dir);
+  mkdir_p (w->logs_dir);
+  for (int i = 0; i < 32; i++)
+    g_string_append_c (hex, "0123456789abcdef"[g_random_int_range (0, 16)]);
+  g_string_append_c (hex, '\n');
+  id = g_string_free (hex, FALSE);
+  if (!g_file_set_contents (w->machine_id_file, id, -1, NULL))
+    g_error ("cannot write %s", w->machine_id_file);
+  return w;
+}
+
+static void
+work_free (Work *w)
+{
+  if (!opt_keep)
+    rm_rf (w->root);
+  else
+    note ("kept %s", w->root);
+  g_free (w->root);
+  g_free (w->machine_id_file);
+  g_free (w->home);
+  g_free (w->data_a);
+  g_free (w->data_b);
+  g_free (w->backup_dir);
+  g_free (w->files_dir);
+  g_free (w->tar_path);
+  g_free (w->extract_dir);
+  g_free (w->logs_dir);
+  g_free (w);
+}
+
+static const char *
+met_str (int met)
+{
+  return met < 0 ? "" : met ? "met" : "MISSED";
+}
+
+static void
+bench_n (Bench *b, guint n, JsonBuilder *json, NResult *res, const NResult *base)
+{
+  Work *w = work_new (b->root, n);
+  Table t = { g_ptr_array_new_with_free_func (row_free), json };
+  g_autoptr (GArray) import_runs = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr (GArray) backup_runs = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr (GArray) restore_runs = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr (GArray) tar_c_runs = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr (GArray) tar_c_sync_runs = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr (GArray) tar_x_runs = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr (GArray) tar_x_sync_runs = g_array_new (FALSE, FALSE, sizeof (double));
+  double rss_idle = 0, rss_import = 0, rss_backup = 0, rss_restore = 0;
+  double cpu_import = 0, cpu_bus_import = 0, cpu_client_import = 0, cpu_backup = 0,
+         cpu_restore = 0;
+  double rtt_idle_gs_med, rtt_idle_gs_p99, rtt_idle_ping_med, rtt_idle_ping_p99;
+  double rtt_busy_gs_med = NAN, rtt_busy_gs_p99 = NAN, rtt_busy_ping_med = NAN,
+         rtt_busy_ping_p99 = NAN;
+  guint rtt_backups = 0;
+  double idle_stats[4] = { NAN, NAN, NAN, NAN }, busy_stats[4] = { NAN, NAN, NAN, NAN };
+  OpResult backup = { 0 }, restore = { 0 };
+  guint64 tar_bytes = 0, files_bytes = 0;
+  guint eligible = eligible_count (n);
+  Daemon *d = NULL;
+  g_autofree char *title = NULL;
+  g_autofree char *ntext = NULL;
+  gboolean at_100k = n == 100000;
+  int met;
+
+  res->n = n;
+  note ("N = %u: work directory %s", n, w->root);
+
+  /* 1. Import, each run into a fresh store and daemon. */
+  for (int rep = 1; rep <= opt_repeat; rep++)
+    {
+      g_autofree char *tag = g_strdup_printf ("import-%d", rep);
+      double cpu0, bus0, self0, secs;
+
+      if (rep > 1)
+        {
+          rm_rf (w->data_a);
+          mkdir_p (w->data_a);
+        }
+      sync ();
+      d = daemon_start (b, w, w->data_a, tag);
+      cpu0 = proc_cpu_seconds (d->pid);
+      bus0 = proc_cpu_seconds (b->bus.pid);
+      self0 = self_cpu_seconds ();
+      secs = import_licenses (b, n);
+      g_array_append_val (import_runs, secs);
+      if (license_count (b) != n)
+        g_error ("the store holds %u licenses after the import, not %u", license_count (b), n);
+      if (secs <= min_of (import_runs))
+        {
+          cpu_import = proc_cpu_seconds (d->pid) - cpu0;
+          cpu_bus_import = proc_cpu_seconds (b->bus.pid) - bus0;
+          cpu_client_import = self_cpu_seconds () - self0;
+        }
+      rss_import = MAX (rss_import, daemon_hwm_mib (d));
+      note ("import %d/%d: %u licenses in %.3f s (%.0f/s)", rep, opt_repeat, n, secs, n / secs);
+      daemon_stop (b, d);
+      d = NULL;
+    }
+
+  /* 2. The hand-made copy and tar. */
+  if (!skip_tar)
+    {
+      const char *tar_c[] = { "tar", "-cf", w->tar_path, "-C", w->root, "files", NULL };
+      const char *sync_file[] = { "sync", w->tar_path, NULL };
+
+      note ("writing %u files into %s", n, w->files_dir);
+      if (!write_license_files (w->files_dir, n))
+        g_error ("cannot write the license files");
+      files_bytes = dir_size (w->files_dir);
+      for (int rep = 1; rep <= opt_repeat; rep++)
+        {
+          double secs, s2;
+
+          g_unlink (w->tar_path);
+          sync ();
+          secs = time_command (tar_c);
+          g_array_append_val (tar_c_runs, secs);
+          g_unlink (w->tar_path);
+          sync ();
+          s2 = time_command (tar_c);
+          s2 += time_command (sync_file);
+          g_array_append_val (tar_c_sync_runs, s2);
+          note ("tar -cf %d/%d: %.3f s; with sync: %.3f s", rep, opt_repeat, secs, s2);
+        }
+      tar_bytes = file_size (w->tar_path);
+    }
+
+  /* 2, 4, 5. Backups, on a daemon started afresh on the imported store. */
+  d = daemon_start (b, w, w->data_a, "backup");
+  rss_idle = daemon_hwm_mib (d);
+  if (!skip_rtt)
+    {
+      rtt_best (b, d, w->backup_dir, FALSE, idle_stats, NULL);
+      rtt_idle_gs_med = idle_stats[0];
+      rtt_idle_gs_p99 = idle_stats[1];
+      rtt_idle_ping_med = idle_stats[2];
+      rtt_idle_ping_p99 = idle_stats[3];
+      note ("idle, best: GetStatus %.0f/%.0f us, Ping %.0f/%.0f us (median/p99)", rtt_idle_gs_med,
+            rtt_idle_gs_p99, rtt_idle_ping_med, rtt_idle_ping_p99);
+    }
+  else
+    rtt_idle_gs_med = rtt_idle_gs_p99 = rtt_idle_ping_med = rtt_idle_ping_p99 = NAN;
+  for (int rep = 1; rep <= opt_repeat; rep++)
+    {
+      double cpu0 = proc_cpu_seconds (d->pid);
+      OpResult r = run_operation (b, d, TRUE, w->backup_dir);
+
+      g_array_append_val (backup_runs, r.seconds);
+      if (r.licenses != eligible || r.skipped != n - eligible)
+        g_error ("the backup holds %u licenses and skipped %u; expected %u and %u", r.licenses,
+                 r.skipped, eligible, n - eligible);
+      if (rep == 1 || r.seconds <= min_of (backup_runs))
+        {
+          cpu_backup = proc_cpu_seconds (d->pid) - cpu0;
+          backup = r;
+        }
+      note ("backup %d/%d: %.3f s, %u progress signals, %u PropertiesChanged", rep, opt_repeat,
+            r.seconds, r.progress_signals, r.properties_changed);
+    }
+  rss_backup = daemon_hwm_mib (d);
+  if (!skip_rtt)
+    {
+      rtt_best (b, d, w->backup_dir, TRUE, busy_stats, &rtt_backups);
+      rtt_busy_gs_med = busy_stats[0];
+      rtt_busy_gs_p99 = busy_stats[1];
+      rtt_busy_ping_med = busy_stats[2];
+      rtt_busy_ping_p99 = busy_stats[3];
+      note ("during %u backup(s), best: GetStatus %.0f/%.0f us, Ping %.0f/%.0f us (median/p99)",
+            rtt_backups, rtt_busy_gs_med, rtt_busy_gs_p99, rtt_busy_ping_med, rtt_busy_ping_p99);
+      rss_backup = MAX (rss_backup, daemon_hwm_mib (d));
+    }
+  daemon_stop (b, d);
+  d = NULL;
+
+  /* 3. Restores into an empty store, same machine id. */
+  if (!skip_restore)
+    {
+      for (int rep = 1; rep <= opt_repeat; rep++)
+        {
+          g_autofree char *tag = g_strdup_printf ("restore-%d", rep);
+          double cpu0;
+          OpResult r;
+
+          rm_rf (w->data_b);
+          mkdir_p (w->data_b);
+          d = daemon_start (b, w, w->data_b, tag);
+          cpu0 = proc_cpu_seconds (d->pid);
+          r = run_operation (b, d, FALSE, w->backup_dir);
+          g_array_append_val (restore_runs, r.seconds);
+          if (r.licenses != eligible || license_count (b) != eligible)
+            g_error ("the restore added %u licenses (store: %u); expected %u", r.licenses,
+                     license_count (b), eligible);
+          if (rep == 1 || r.seconds <= min_of (restore_runs))
+            {
+              cpu_restore = proc_cpu_seconds (d->pid) - cpu0;
+              restore = r;
+            }
+          rss_restore = MAX (rss_restore, daemon_hwm_mib (d));
+          note ("restore %d/%d: %.3f s", rep, opt_repeat, r.seconds);
+          daemon_stop (b, d);
+          d = NULL;
+        }
+      rm_rf (w->data_b);
+    }
+
+  if (!skip_tar)
+    {
+      const char *tar_x[] = { "tar", "-xf", w->tar_path, "-C", w->extract_dir, NULL };
+      const char *sync_fs[] = { "sync", "-f", w->extract_dir, NULL };
+
+      for (int rep = 1; rep <= opt_repeat; rep++)
+        {
+          double secs, s2;
+
+          rm_rf (w->extract_dir);
+          mkdir_p (w->extract_dir);
+          sync ();
+          secs = time_command (tar_x);
+          g_array_append_val (tar_x_runs, secs);
+          rm_rf (w->extract_dir);
+          mkdir_p (w->extract_dir);
+          sync ();
+          s2 = time_command (tar_x);
+          s2 += time_command (sync_fs);
+          g_array_append_val (tar_x_sync_runs, s2);
+          note ("tar -xf %d/%d: %.3f s; with sync: %.3f s", rep, opt_repeat, secs, s2);
+        }
+      rm_rf (w->extract_dir);
+    }
+
+  /* The figures. */
+  ntext = g_strdup_printf ("%u", n);
+  json_builder_begin_object (json);
+  json_add_int (json, "n", n);
+  json_add_int (json, "eligible", eligible);
+  json_builder_set_member_name (json, "metrics");
+  json_builder_begin_object (json);
+
+  {
+    double rate = n / min_of (import_runs);
+    met = rate >= 50000;
+    table_add (&t, "import_rate", "import (StoreLicenses)", rate, "licenses/s", "", NAN,
+               ">= 50000 /s", met);
+    table_add (&t, "import_time", "import time", min_of (import_runs), "s", "", NAN, NULL, -1);
+  }
+  if (!skip_tar)
+    {
+      double ratio = min_of (backup_runs) / min_of (tar_c_runs);
+      table_add (&t, "backup_vs_tar_c", "backup vs tar -cf", min_of (backup_runs), "s", "tar",
+                 min_of (tar_c_runs), at_100k ? "<= 1.0" : "(<= 1.0 at N=100000)",
+                 at_100k ? ratio <= 1.0 : -1);
+      table_add (&t, "backup_vs_tar_c_sync", "backup vs tar -cf + sync", min_of (backup_runs),
+                 "s", "tar+sync", min_of (tar_c_sync_runs), NULL, -1);
+      if (!skip_restore)
+        {
+          ratio = min_of (restore_runs) / min_of (tar_x_runs);
+          table_add (&t, "restore_vs_tar_x", "restore vs tar -xf", min_of (restore_runs), "s",
+                     "tar", min_of (tar_x_runs), "<= 1.0", ratio <= 1.0);
+          table_add (&t, "restore_vs_tar_x_sync", "restore vs tar -xf + sync",
+                     min_of (restore_runs), "s", "tar+sync", min_of (tar_x_sync_runs), NULL, -1);
+        }
+    }
+  else
+    {
+      table_add (&t, "backup_time", "backup", min_of (backup_runs), "s", "", NAN, NULL, -1);
+      if (!skip_restore)
+        table_add (&t, "restore_time", "restore", min_of (restore_runs), "s", "", NAN, NULL, -1);
+    }
+  if (!skip_rtt)
+    {
+      table_add (&t, "rtt_idle_median", "GetStatus idle, median", rtt_idle_gs_med, "us", "Ping",
+                 rtt_idle_ping_med, "<= 1.2", rtt_idle_gs_med / rtt_idle_ping_med <= 1.2);
+      table_add (&t, "rtt_idle_p99", "GetStatus idle, p99", rtt_idle_gs_p99, "us", "Ping",
+                 rtt_idle_ping_p99, "<= 1.2", rtt_idle_gs_p99 / rtt_idle_ping_p99 <= 1.2);
+      table_add (&t, "rtt_backup_median", "GetStatus in backup, median", rtt_busy_gs_med, "us",
+                 "Ping", rtt_busy_ping_med, "<= 1.2", rtt_busy_gs_med / rtt_busy_ping_med <= 1.2);
+      table_add (&t, "rtt_backup_p99", "GetStatus in backup, p99", rtt_busy_gs_p99, "us", "Ping",
+                 rtt_busy_ping_p99, "<= 1.2", rtt_busy_gs_p99 / rtt_busy_ping_p99 <= 1.2);
+    }
+  table_add (&t, "progress_max_per_s", "progress signals, max in 1 s", backup.progress_max_per_s,
+             "/s", "", NAN, "<= 10 /s", backup.progress_max_per_s <= 10);
+  table_add (&t, "progress_mean_per_s", "progress signals, mean", backup.progress_mean_per_s, "/s",
+             "", NAN, NULL, -1);
+  table_add (&t, "progress_total", "progress signals, total", backup.progress_signals, "count", "",
+             NAN, NULL, -1);
+  table_add (&t, "progress_min_gap", "progress signals, shortest gap", backup.progress_min_gap_ms,
+             "ms", "", NAN, NULL, -1);
+  table_add (&t, "properties_changed_total", "PropertiesChanged, total",
+             backup.properties_changed, "count", "", NAN, NULL, -1);
+  table_add (&t, "restricted_total", "RestrictedLicense, total", backup.restricted, "count", "",
+             NAN, NULL, -1);
+  table_add (&t, "rss_idle", "daemon VmHWM idle", rss_idle, "MiB", "", NAN, NULL, -1);
+  table_add (&t, "rss_import", "daemon VmHWM after import", rss_import, "MiB", "", NAN, NULL, -1);
+  table_add (&t, "rss_backup", "daemon VmHWM after backup", rss_backup, "MiB", "", NAN, NULL, -1);
+  if (!skip_restore)
+    table_add (&t, "rss_restore", "daemon VmHWM after restore", rss_restore, "MiB", "", NAN, NULL,
+               -1);
+  /* The flat-memory target is about what grows with N: idle, backup and
+   * restore. An import's peak is set by the size of one StoreLicenses
+   * message (--batch), the same at every N; it is reported above. */
+  res->peak_rss_mib = MAX (rss_idle, MAX (rss_backup, rss_restore));
+  res->import_rss_mib = rss_import;
+  res->ran = TRUE;
+  if (n >= 1000000 && base != NULL && base->ran)
+    {
+      met = res->peak_rss_mib <= base->peak_rss_mib + 16 && res->peak_rss_mib < 64;
+      table_add (&t, "rss_peak", "daemon VmHWM, peak of idle/backup/restore", res->peak_rss_mib,
+                 "MiB", "N=10000", base->peak_rss_mib, "<= +16 MiB, < 64 MiB", met);
+      table_add (&t, "rss_import_vs_base", "daemon VmHWM after import", rss_import, "MiB",
+                 "N=10000", base->import_rss_mib, "(info: <= +16 MiB)",
+                 rss_import <= base->import_rss_mib + 16);
+    }
+  else
+    table_add (&t, "rss_peak", "daemon VmHWM, peak of idle/backup/restore", res->peak_rss_mib,
+               "MiB", "", NAN,
+               n >= 1000000 ? "<= +16 MiB over N=10000 (not run), < 64 MiB" : NULL,
+               n >= 1000000 ? res->peak_rss_mib < 64 : -1);
+  table_add (&t, "cpu_import_daemon", "CPU in import: daemon", cpu_import, "s", "", NAN, NULL, -1);
+  table_add (&t, "cpu_import_bus", "CPU in import: dbus-daemon", cpu_bus_import, "s", "", NAN,
+             NULL, -1);
+  table_add (&t, "cpu_import_client", "CPU in import: this client", cpu_client_import, "s", "",
+             NAN, NULL, -1);
+  table_add (&t, "cpu_backup_daemon", "CPU in backup: daemon", cpu_backup, "s", "", NAN, NULL, -1);
+  if (!skip_restore)
+    table_add (&t, "cpu_restore_daemon", "CPU in restore: daemon", cpu_restore, "s", "", NAN,
+               NULL, -1);
+  json_builder_end_object (json);
+
+  json_builder_set_member_name (json, "runs");
+  json_builder_begin_object (json);
+  json_add_runs (json, "import_s", import_runs);
+  json_add_runs (json, "backup_s", backup_runs);
+  json_add_runs (json, "restore_s", restore_runs);
+  json_add_runs (json, "tar_c_s", tar_c_runs);
+  json_add_runs (json, "tar_c_sync_s", tar_c_sync_runs);
+  json_add_runs (json, "tar_x_s", tar_x_runs);
+  json_add_runs (json, "tar_x_sync_s", tar_x_sync_runs);
+  json_builder_end_object (json);
+  json_builder_set_member_name (json, "details");
+  json_builder_begin_object (json);
+  json_add_int (json, "backup_bytes", (gint64) backup.bytes);
+  json_add_int (json, "tar_bytes", (gint64) tar_bytes);
+  json_add_int (json, "files_bytes", (gint64) files_bytes);
+  json_add_int (json, "backup_licenses", backup.licenses);
+  json_add_int (json, "backup_skipped", backup.skipped);
+  json_add_int (json, "restore_licenses", restore.licenses);
+  json_add_double (json, "progress_min_gap_ms", backup.progress_min_gap_ms);
+  json_add_int (json, "restore_progress_total", restore.progress_signals);
+  json_add_int (json, "restore_properties_changed_total", restore.properties_changed);
+  json_add_int (json, "rtt_backups_looped", rtt_backups);
+  if (backup.timeline != NULL)
+    json_add_runs (json, "backup_progress_ms_done_status", backup.timeline);
+  json_builder_end_object (json);
+  json_builder_end_object (json);
+
+  title = g_strdup_printf ("N = %u  (%u with the Backup right; best of %d; import batches of %d, "
+                           "%d in flight; backup sizes: lbk %.1f MiB, tar %.1f MiB)",
+                           n, eligible, opt_repeat, opt_batch, opt_depth,
+                           backup.bytes / 1048576.0, tar_bytes / 1048576.0);
+  table_print (&t, title);
+  g_print ("RTT during backup: %u backup(s) looped with OVERWRITE while sampling.\n", rtt_backups);
+  for (guint i = 0; i < t.rows->len; i++)
+    {
+      char **cells = t.rows->pdata[i];
+      if (g_str_equal (cells[5], "NO"))
+        note ("N = %u: target missed: %s (%s, target %s) - %s", n, cells[0], cells[3][0] ? cells[3]
+                                                                                         : cells[1],
+              cells[4], met_str (0));
+    }
+  fflush (stdout);
+  g_ptr_array_unref (t.rows);
+  work_free (w);
+}
+
+static guint *
+parse_ns (const char *list, gboolean large, guint *count)
+{
+  g_auto (GStrv) parts = g_strsplit (list, ",", -1);
+  GArray *ns = g_array_new (FALSE, FALSE, sizeof (guint));
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      guint64 v;
+
+      if (!g_ascii_string_to_unsigned (g_strstrip (parts[i]), 10, 1, 100000000, &v, NULL))
+        {
+          g_printerr ("lb-bench: bad N “%s”\n", parts[i]);
+          exit (2);
+        }
+      g_array_append_val (ns, v);
+    }
+  if (large)
+    {
+      guint million = 1000000;
+      gboolean have = FALSE;
+      for (guint i = 0; i < ns->len; i++)
+        have |= g_array_index (ns, guint, i) == million;
+      if (!have)
+        g_array_append_val (ns, million);
+    }
+  *count = ns->len;
+  return (guint *) g_array_free (ns, FALSE);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonBuilder) json = json_builder_new ();
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL;
+  JsonArray *results_array;
+  g_autofree char *load_start = read_trimmed ("/proc/loadavg");
+  g_autofree char *model = cpu_model ();
+  g_autofree char *fs = NULL;
+  g_autofree guint *ns = NULL;
+  g_autofree NResult *results = NULL;
+  g_autoptr (GDateTime) started = g_date_time_new_now_local ();
+  g_autofree char *started_str = g_date_time_format_iso8601 (started);
+  struct utsname uts;
+  guint n_count;
+  Bench b = { 0 };
+  const GOptionEntry entries[] = {
+    { "n", 0, 0, G_OPTION_ARG_STRING, &opt_n, "License counts, comma-separated (default 10000,100000)", "LIST" },
+    { "large", 0, 0, G_OPTION_ARG_NONE, &opt_large, "Also N = 1,000,000", NULL },
+    { "repeat", 0, 0, G_OPTION_ARG_INT, &opt_repeat, "Runs per timing; the best counts (default 3)", "R" },
+    { "batch", 0, 0, G_OPTION_ARG_INT, &opt_batch, "Licenses per StoreLicenses call (default 10000)", "B" },
+    { "depth", 0, 0, G_OPTION_ARG_INT, &opt_depth, "StoreLicenses calls in flight (default 2)", "D" },
+    { "rtt-calls", 0, 0, G_OPTION_ARG_INT, &opt_rtt_calls, "Round trips per measurement (default 2000)", "C" },
+    { "workdir", 0, 0, G_OPTION_ARG_FILENAME, &opt_workdir, "Where the temporary stores and files go (default $TMPDIR)", "DIR" },
+    { "json", 0, 0, G_OPTION_ARG_FILENAME, &opt_json, "Where to write the JSON (default bench/results.json)", "PATH" },
+    { "daemon", 0, 0, G_OPTION_ARG_FILENAME, &opt_daemon, "license-backupd to run (default: the build tree's, or $LB_DAEMON_PATH)", "PATH" },
+    { "skip", 0, 0, G_OPTION_ARG_STRING, &opt_skip, "Phases to leave out: tar, rtt, restore (for profiling)", "LIST" },
+    { "keep", 0, 0, G_OPTION_ARG_NONE, &opt_keep, "Keep the work directories", NULL },
+    { NULL },
+  };
+
+  context = g_option_context_new ("- benchmark license-backupd against tar");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("lb-bench: %s\n", error->message);
+      return 2;
+    }
+  if (opt_repeat < 1 || opt_batch < 1 || opt_batch > 10000 || opt_depth < 1 || opt_rtt_calls < 1)
+    {
+      g_printerr ("lb-bench: --repeat, --depth and --rtt-calls must be at least 1, --batch 1 to "
+                  "10000\n");
+      return 2;
+    }
+  if (opt_skip != NULL)
+    {
+      skip_tar = strstr (opt_skip, "tar") != NULL;
+      skip_rtt = strstr (opt_skip, "rtt") != NULL;
+      skip_restore = strstr (opt_skip, "restore") != NULL;
+    }
+  if (opt_daemon == NULL)
+    opt_daemon = g_strdup (g_getenv ("LB_DAEMON_PATH") != NULL ? g_getenv ("LB_DAEMON_PATH")
+                                                               : LB_DAEMON_PATH);
+  if (opt_json == NULL)
+    opt_json = g_strdup (LB_BENCH_RESULTS);
+  ns = parse_ns (opt_n != NULL ? opt_n : "10000,100000", opt_large, &n_count);
+  results = g_new0 (NResult, n_count);
+  if (!g_file_test (opt_daemon, G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_printerr ("lb-bench: %s is not an executable; build first (ninja -C build)\n", opt_daemon);
+      return 1;
+    }
+
+  {
+    g_autofree char *tmpl = g_build_filename (opt_workdir ? opt_workdir : g_get_tmp_dir (),
+                                              "lb-bench-XXXXXX", NULL);
+    if (opt_workdir != NULL)
+      mkdir_p (opt_workdir);
+    b.root = g_mkdtemp_full (g_steal_pointer (&tmpl), 0700);
+    if (b.root == NULL)
+      {
+        g_printerr ("lb-bench: cannot create a work directory: %s\n", g_strerror (errno));
+        return 1;
+      }
+  }
+  cleanup_root = b.root;
+  signal (SIGINT, on_fatal_signal);
+  signal (SIGTERM, on_fatal_signal);
+  signal (SIGHUP, on_fatal_signal);
+  fs = filesystem_of (b.root);
+  uname (&uts);
+  g_mutex_init (&counter.lock);
+  counter.progress_us = g_array_new (FALSE, FALSE, sizeof (gint64));
+  counter.progress_done = g_array_new (FALSE, FALSE, sizeof (guint64));
+  counter.progress_status = g_array_new (FALSE, FALSE, sizeof (guint32));
+  b.ctx = g_main_context_ref_thread_default ();
+  counter.wake = b.ctx;
+  if (!bus_start (&b.bus, b.root))
+    return 1;
+  b.conn = bus_connect (b.bus.address);
+  g_dbus_connection_add_filter (b.conn, signal_filter, NULL, NULL);
+
+  note ("machine: %d CPUs (%s), %s, kernel %s; load average at start: %s",
+        g_get_num_processors (), model, fs, uts.release, load_start);
+  g_print ("license-backup benchmark, %s\n", started_str);
+  g_print ("machine: %d x %s, %s, Linux %s; load average at start: %s\n",
+           g_get_num_processors (), model, fs, uts.release, load_start);
+  if (g_getenv ("LB_BENCH_COMMIT") != NULL)
+    g_print ("license-backup %s\n", g_getenv ("LB_BENCH_COMMIT"));
+  g_print ("caches: warm (nothing dropped); `sync` before every timed step\n");
+
+  json_builder_begin_object (json);
+  json_builder_set_member_name (json, "started");
+  json_builder_add_string_value (json, started_str);
+  json_builder_set_member_name (json, "machine");
+  json_builder_begin_object (json);
+  json_add_int (json, "nproc", g_get_num_processors ());
+  json_builder_set_member_name (json, "cpu");
+  json_builder_add_string_value (json, model);
+  json_builder_set_member_name (json, "filesystem");
+  json_builder_add_string_value (json, fs);
+  json_builder_set_member_name (json, "kernel");
+  json_builder_add_string_value (json, uts.release);
+  json_builder_set_member_name (json, "loadavg_start");
+  json_builder_add_string_value (json, load_start);
+  json_builder_end_object (json);
+  json_builder_set_member_name (json, "config");
+  json_builder_begin_object (json);
+  json_add_int (json, "repeat", opt_repeat);
+  json_add_int (json, "batch", opt_batch);
+  json_add_int (json, "depth", opt_depth);
+  json_add_int (json, "rtt_calls", opt_rtt_calls);
+  json_builder_set_member_name (json, "commit");
+  json_builder_add_string_value (json, g_getenv ("LB_BENCH_COMMIT") ?: "");
+  json_builder_set_member_name (json, "daemon");
+  json_builder_add_string_value (json, opt_daemon);
+  json_builder_set_member_name (json, "daemon_wrapper");
+  json_builder_add_string_value (json, g_getenv ("LB_BENCH_DAEMON_WRAPPER") ?: "");
+  json_builder_end_object (json);
+  json_builder_set_member_name (json, "results");
+  json_builder_begin_array (json);
+  json_builder_end_array (json);
+  json_builder_end_object (json);
+  root = json_builder_get_root (json);
+  results_array = json_object_get_array_member (json_node_get_object (root), "results");
+  json_generator_set_root (gen, root);
+  json_generator_set_pretty (gen, TRUE);
+
+  for (guint i = 0; i < n_count; i++)
+    {
+      guint64 need = (guint64) ns[i] * DISK_BYTES_PER_LICENSE;
+      guint64 avail = free_disk_bytes (b.root);
+      const NResult *base = NULL;
+      g_autoptr (JsonBuilder) nj = json_builder_new ();
+
+      for (guint k = 0; k < i; k++)
+        if (results[k].n == 10000 && results[k].ran)
+          base = &results[k];
+      if (avail < need)
+        {
+          g_printerr ("lb-bench: N = %u needs about %.1f GiB of disk in %s, only %.1f GiB are "
+                      "free: skipped\n",
+                      ns[i], need / 1073741824.0, b.root, avail / 1073741824.0);
+          json_builder_begin_object (nj);
+          json_add_int (nj, "n", ns[i]);
+          json_builder_set_member_name (nj, "skipped");
+          json_builder_add_string_value (nj, "not enough free disk");
+          json_builder_end_object (nj);
+        }
+      else
+        {
+          note ("N = %u: needs about %.1f GiB of disk, %.1f GiB free", ns[i],
+                need / 1073741824.0, avail / 1073741824.0);
+          bench_n (&b, ns[i], nj, &results[i], base);
+        }
+      json_array_add_element (results_array, json_builder_get_root (nj));
+      /* After every N, so that an interrupted run keeps what it measured. */
+      {
+        g_autofree char *load_now = read_trimmed ("/proc/loadavg");
+        json_object_set_string_member (json_node_get_object (root), "loadavg_end", load_now);
+        json_object_set_boolean_member (json_node_get_object (root), "complete",
+                                        i + 1 == n_count);
+      }
+      if (!json_generator_to_file (gen, opt_json, &error))
+        {
+          g_printerr ("lb-bench: cannot write %s: %s\n", opt_json, error->message);
+          g_clear_error (&error);
+        }
+    }
+  note ("load average at the end: %s",
+        json_object_get_string_member (json_node_get_object (root), "loadavg_end"));
+  g_print ("\nJSON: %s\n", opt_json);
+
+  g_object_unref (b.conn);
+  bus_stop (&b.bus);
+  rm_rf (b.root);
+  g_free (b.root);
+  return 0;
+}
