@@ -14,6 +14,7 @@ int
 lb_cli_connect (LbCli *cli)
 {
   g_autoptr (GError) error = NULL;
+  g_autofree char *owner = NULL;
 
   cli->bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
   if (cli->bus == NULL)
@@ -32,7 +33,8 @@ lb_cli_connect (LbCli *cli)
     return lb_cli_fail (cli, error);
   /* The default 25 s would cut a bulk write short on a slow disk. */
   g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (cli->store), 120 * 1000);
-  if (g_dbus_proxy_get_name_owner (G_DBUS_PROXY (cli->manager)) == NULL)
+  owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (cli->manager));
+  if (owner == NULL)
     {
       g_autoptr (GError) e = g_error_new_literal (G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN, "");
       return lb_cli_fail (cli, e);

@@ -1,0 +1,171 @@
+/* Writes the fuzzers' seed corpora: small valid backups made by the real
+ * writer (lb_backup_run over a real store), encoded licenses, and
+ * serialised attribute dictionaries.
+ *
+ *   gen-seeds OUTDIR   writes OUTDIR/archive, OUTDIR/license and OUTDIR/attributes
+ */
+#include "config.h"
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <stdlib.h>
+
+#include "backup.h"
+#include "lb-archive.h"
+#include "license.h"
+#include "progress.h"
+#include "store.h"
+
+#define MACHINE "0123456789abcdef0123456789abcdef"
+
+static void
+write_seed (const char *dir, const char *name, GBytes *bytes)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autoptr (GError) error = NULL;
+
+  if (!g_file_set_contents (path, g_bytes_get_data (bytes, NULL), (gssize) g_bytes_get_size (bytes),
+                            &error))
+    g_error ("%s: %s", path, error->message);
+}
+
+static LbLicense *
+make_license (guint i)
+{
+  g_autofree char *key = g_strdup_printf (i % 3 == 0 ? "urn:key/%u" : "k%u.x-y_z", i);
+  LbLicense *l = lb_license_new (key, NULL);
+  gsize len = 1 + (i * 37) % 200;
+  guint8 *blob = g_malloc (len);
+
+  for (gsize j = 0; j < len; j++)
+    blob[j] = (guint8) (i * 31 + j);
+  l->blob = g_bytes_new_take (blob, len);
+  if (i % 2 == 0)
+    l->attrs.issuer = g_strdup ("Example Media");
+  if (i % 3 == 0)
+    l->attrs.content_id = g_strdup_printf ("content-%u", i);
+  l->attrs.can_backup = i % 7 != 5;
+  if (i % 4 == 1)
+    {
+      l->attrs.restore_limit = 3;
+      l->attrs.support_url = g_strdup ("https://issuer.example/restore");
+    }
+  if (i % 5 == 4)
+    l->attrs.expires = 4102444800; /* 2100 */
+  return l;
+}
+
+static void
+backups (const char *out)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *tmp = g_dir_make_tmp ("lb-seeds-XXXXXX", &error);
+  const guint sizes[] = { 0, 1, 3, 12 };
+
+  if (tmp == NULL)
+    g_error ("%s", error->message);
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+    {
+      g_autofree char *store_dir = g_strdup_printf ("%s/store-%u", tmp, s);
+      g_autofree char *backup_dir = g_strdup_printf ("%s/backup-%u", tmp, s);
+      g_autofree char *file = g_build_filename (backup_dir, LB_BACKUP_FILE_NAME, NULL);
+      g_autofree char *name = g_strdup_printf ("backup-%u-licenses.lbk", sizes[s]);
+      g_autoptr (LbStore) store = lb_store_open (store_dir, MACHINE, &error);
+      g_autoptr (GPtrArray) batch
+          = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_license_free);
+      g_autoptr (GFile) dir = g_file_new_for_path (backup_dir);
+      g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+      g_autoptr (GBytes) bytes = NULL;
+      LbProgress progress;
+      LbBackupResult result;
+      char *contents;
+      gsize len;
+
+      if (store == NULL)
+        g_error ("%s", error->message);
+      for (guint i = 0; i < sizes[s]; i++)
+        g_ptr_array_add (batch, make_license (i));
+      if (batch->len > 0
+          && !lb_store_put (store, (LbLicense *const *) batch->pdata, batch->len, &error))
+        g_error ("%s", error->message);
+      g_mkdir (backup_dir, 0700);
+      lb_progress_init (&progress, cancellable);
+      if (!lb_backup_run (store, dir, FALSE, &progress, &result, &error))
+        g_error ("backup: %s", error->message);
+      lb_progress_clear (&progress);
+      lb_backup_result_clear (&result);
+      if (!g_file_get_contents (file, &contents, &len, &error))
+        g_error ("%s", error->message);
+      bytes = g_bytes_new_take (contents, len);
+      write_seed (out, name, bytes);
+      g_remove (file);
+      g_rmdir (backup_dir);
+    }
+  g_print ("gen-seeds: backups in %s\n", out);
+}
+
+static void
+licenses_and_attributes (const char *license_out, const char *attributes_out)
+{
+  for (guint i = 0; i < 12; i++)
+    {
+      g_autoptr (LbLicense) l = make_license (i);
+      g_autoptr (GBytes) encoded = NULL;
+      g_autoptr (GVariant) attrs = NULL;
+      g_autoptr (GBytes) attr_bytes = NULL;
+      g_autofree char *name = g_strdup_printf ("license-%02u", i);
+      g_autofree char *attr_name = g_strdup_printf ("attributes-%02u", i);
+
+      l->attrs.stored = 1795360072 + i;
+      l->attrs.restore_count = i % 3;
+      if (i % 2 == 1)
+        l->attrs.machine = g_strdup (MACHINE);
+      encoded = lb_license_encode (l);
+      write_seed (license_out, name, encoded);
+      attrs = g_variant_ref_sink (lb_attributes_to_variant (&l->attrs));
+      attr_bytes = g_variant_get_data_as_bytes (attrs);
+      write_seed (attributes_out, attr_name, attr_bytes);
+    }
+  {
+    /* What callers send: a few keys, and some they may not send. */
+    const char *texts[] = {
+      "@a{sv} {}",
+      "{'issuer': <'Example Media'>, 'content-id': <'c1'>}",
+      "{'can-backup': <false>, 'restore-limit': <uint32 2>, 'expires': <int64 0>}",
+      "{'support-url': <'https://x.example/'>, 'restore-count': <uint32 1>}",
+      "{'stored': <int64 5>, 'machine': <'0123456789abcdef0123456789abcdef'>}",
+      "{'issuer': <int32 5>}",
+      "{'unknown': <'x'>}",
+    };
+    for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
+      {
+        g_autoptr (GVariant) v = g_variant_ref_sink (g_variant_new_parsed (texts[i]));
+        g_autoptr (GBytes) b = g_variant_get_data_as_bytes (v);
+        g_autofree char *name = g_strdup_printf ("caller-%02u", i);
+        write_seed (attributes_out, name, b);
+      }
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autofree char *archive = NULL;
+  g_autofree char *license = NULL;
+  g_autofree char *attributes = NULL;
+
+  if (argc != 2)
+    {
+      g_printerr ("usage: %s OUTDIR\n", argv[0]);
+      return 2;
+    }
+  archive = g_build_filename (argv[1], "archive", NULL);
+  license = g_build_filename (argv[1], "license", NULL);
+  attributes = g_build_filename (argv[1], "attributes", NULL);
+  g_mkdir_with_parents (archive, 0700);
+  g_mkdir_with_parents (license, 0700);
+  g_mkdir_with_parents (attributes, 0700);
+  backups (archive);
+  licenses_and_attributes (license, attributes);
+  return 0;
+}

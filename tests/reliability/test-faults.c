@@ -1,0 +1,570 @@
+/* Reliability: the file system fails under the daemon.
+ *
+ *  - no-space: a backup over an existing one on a 2 MiB tmpfs that fills
+ *    up: status 0, error NoSpace, no temporary file left, the old backup
+ *    byte for byte.
+ *  - read-only: a tmpfs remounted read-only, empty or holding a backup:
+ *    PermissionDenied, nothing written.
+ *  - no-permission: a folder of mode 0555. Root ignores permission bits
+ *    through CAP_DAC_OVERRIDE, so the daemon runs through `setpriv` without
+ *    CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH and CAP_FOWNER (still uid 0, the
+ *    owner of its own files): PermissionDenied, nothing written.
+ *  - location-removed: the backup folder deleted, and (a second case) a
+ *    tmpfs holding it lazily unmounted, while a slowed-down backup runs:
+ *    a clean error (status 0, a documented error name and a message), the
+ *    daemon answering, nothing recreated.
+ *  - store-full: the store on a 1 MiB tmpfs that fills up during a restore
+ *    of 2.5 MB of licenses: a clean error, and the store exactly as before,
+ *    also after a restart (no half-written license).
+ *  - store-read-only: the store folder and files made read-only (mode 0500
+ *    and 0400, daemon without CAP_DAC_OVERRIDE) before a restore: a clean
+ *    error, the store exactly as before.
+ *
+ * Mounting needs root: the program runs its tests in a mount namespace of
+ * its own (so that no mount outlives it), and exits with 77 (meson: SKIP)
+ * when it is not root or cannot make one.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backup.h"
+#include "lb-archive.h"
+#include "rel-util.h"
+
+#define OVERWRITE 0x1u
+#define INDIVIDUALIZE 0x2u
+
+static const char *const documented_errors[] = {
+  "Failed",        "InvalidArgs", "NotFound",         "Busy",      "BackupExists",
+  "BackupCorrupt", "NotSet",      "NotRunning",       "Cancelled", "NeedsIndividualization",
+  "RestoreLimit",  "NoSpace",     "PermissionDenied", NULL,
+};
+
+static gboolean
+is_documented_error (const char *name)
+{
+  if (!g_str_has_prefix (name, LB_TEST_ERROR_PREFIX))
+    return FALSE;
+  return g_strv_contains (documented_errors, name + strlen (LB_TEST_ERROR_PREFIX));
+}
+
+static gboolean
+mount_tmpfs (const char *path, const char *options)
+{
+  if (mount ("tmpfs", path, "tmpfs", 0, options) != 0)
+    {
+      rel_fail ("cannot mount a tmpfs on %s: %s", path, g_strerror (errno));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+remount_read_only (const char *path)
+{
+  if (mount (NULL, path, NULL, MS_REMOUNT | MS_RDONLY, NULL) != 0)
+    {
+      rel_fail ("cannot remount %s read-only: %s", path, g_strerror (errno));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+typedef struct
+{
+  LbTestBus *bus;
+  LbTestMachine *machine;
+  char *scratch;
+} Env;
+
+static gboolean
+env_init (Env *e, const char *name, gulong delay_us, gboolean drop_dac)
+{
+  e->bus = lb_test_bus_new (LB_TEST_BUS_DEFAULT);
+  e->machine = lb_test_machine_new (e->bus, name);
+  e->scratch = lb_test_make_tmp_dir ("scratch");
+  rel_machine_set_daemon_env (e->machine, delay_us, drop_dac);
+  return rel_start_daemon (e->machine, NULL) != NULL;
+}
+
+static void
+env_clear (Env *e)
+{
+  g_clear_pointer (&e->machine, lb_test_machine_free);
+  g_clear_pointer (&e->bus, lb_test_bus_free);
+  g_free (e->scratch);
+}
+
+/* Runs a backup or restore that must fail with @expected (NULL: any
+ * documented error): refused at once, or ended with status 0. Returns
+ * how it failed, for the log. */
+static char *
+expect_failure (
+    LbTestBus *bus, gboolean backup, guint32 flags, const char *path, const char *expected)
+{
+  g_autoptr (LbTestSignalQueue) queue = rel_manager_signals (lb_test_bus_get_connection (bus));
+  g_autoptr (GError) error = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *message = NULL;
+  g_autofree char *how = NULL;
+  g_autofree char *want
+      = expected != NULL ? g_strconcat (LB_TEST_ERROR_PREFIX, expected, NULL) : NULL;
+  guint64 id;
+
+  id = rel_op_start (lb_test_bus_get_connection (bus), backup, flags, path, NULL, &error);
+  if (id == 0)
+    {
+      name = g_dbus_error_get_remote_error (error);
+      g_dbus_error_strip_remote_error (error);
+      message = g_strdup (error->message);
+      how = g_strdup ("refused at once");
+    }
+  else
+    {
+      RelOutcome o;
+
+      if (!rel_op_wait (queue, id, 60000, &o))
+        {
+          rel_fail ("%s into %s: no Completed signal", backup ? "backup" : "restore", path);
+          return g_strdup ("hung");
+        }
+      if (o.status != REL_STATUS_ERROR)
+        rel_fail ("%s into %s: ended with status %u, not 0 (error %s)",
+                  backup ? "backup" : "restore", path, o.status, o.error_name);
+      name = g_strdup (o.error_name);
+      message = g_strdup (o.error);
+      how = g_strdup_printf ("status %u", o.status);
+      rel_outcome_clear (&o);
+    }
+  if (name == NULL || (want != NULL && !g_str_equal (name, want))
+      || (want == NULL && !is_documented_error (name)))
+    rel_fail ("%s at %s: failed with %s (%s), expected %s", backup ? "backup" : "restore", path,
+              name, message, want != NULL ? want : "a documented error");
+  if (message == NULL || message[0] == '\0')
+    rel_fail ("%s at %s: the error %s has no message", backup ? "backup" : "restore", path, name);
+  rel_assert_get_status (bus, 5000);
+  return g_strdup_printf ("%s, %s: %s", how, name != NULL ? name : "?",
+                          message != NULL ? message : "");
+}
+
+static void
+test_no_space (void)
+{
+  Env e = { 0 };
+  g_autofree char *dir = NULL;
+  g_autofree char *file = NULL;
+  g_autofree char *how = NULL;
+  g_autofree char *listing = NULL;
+  g_autoptr (GBytes) old = NULL;
+  g_autoptr (GBytes) now = NULL;
+  g_autoptr (GPtrArray) temps = NULL;
+  RelOutcome o;
+
+  if (!env_init (&e, "nospace", 0, FALSE))
+    goto out;
+  dir = g_build_filename (e.scratch, "small-disk", NULL);
+  file = g_build_filename (dir, LB_BACKUP_FILE_NAME, NULL);
+  g_assert_cmpint (g_mkdir (dir, 0700), ==, 0);
+  if (!mount_tmpfs (dir, "size=2m,mode=0700"))
+    goto out;
+
+  /* A small backup fits. */
+  if (!rel_store_range (e.bus, "small-", 0, 30, 31, 100, 1000, 1000)
+      || !rel_op_run (e.bus, TRUE, 0, dir, 30000, &o))
+    goto out;
+  g_assert_cmpuint (o.status, ==, REL_STATUS_END);
+  rel_outcome_clear (&o);
+  old = rel_read_file (file);
+
+  /* A bigger one (600 × 4 KiB) does not. */
+  if (!rel_store_range (e.bus, "big-", 0, 600, 32, 4096, 4096, 1000))
+    goto out;
+  how = expect_failure (e.bus, TRUE, OVERWRITE, dir, "NoSpace");
+  g_test_message ("backup of 2.4 MB to a full 2 MiB tmpfs: %s", how);
+  now = rel_read_file (file);
+  g_assert_nonnull (now);
+  g_assert_true (now != NULL && g_bytes_equal (now, old));
+  temps = rel_list_prefixed (dir, LB_BACKUP_TMP_PREFIX);
+  g_assert_cmpuint (temps->len, ==, 0);
+  listing = rel_tree_listing (dir, NULL);
+  g_test_message ("FIGURE faults-no-space: NoSpace reported, the old backup intact (%zu bytes), "
+                  "no temporary file; the folder holds: %s",
+                  g_bytes_get_size (old), listing);
+  umount2 (dir, MNT_DETACH);
+out:
+  env_clear (&e);
+}
+
+static void
+test_read_only (void)
+{
+  Env e = { 0 };
+  g_autofree char *empty = NULL;
+  g_autofree char *with_backup = NULL;
+  g_autofree char *file = NULL;
+  g_autofree char *before_empty = NULL;
+  g_autofree char *before_full = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *how1 = NULL;
+  g_autofree char *how2 = NULL;
+  g_autoptr (GBytes) old = NULL;
+  RelOutcome o;
+
+  if (!env_init (&e, "readonly", 0, FALSE))
+    goto out;
+  empty = g_build_filename (e.scratch, "ro-empty", NULL);
+  with_backup = g_build_filename (e.scratch, "ro-backup", NULL);
+  file = g_build_filename (with_backup, LB_BACKUP_FILE_NAME, NULL);
+  g_assert_cmpint (g_mkdir (empty, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir (with_backup, 0700), ==, 0);
+  if (!mount_tmpfs (empty, "size=4m,mode=0700") || !mount_tmpfs (with_backup, "size=4m,mode=0700"))
+    goto out;
+  if (!rel_store_range (e.bus, "lic-", 0, 50, 41, 100, 2000, 1000)
+      || !rel_op_run (e.bus, TRUE, 0, with_backup, 30000, &o))
+    goto out;
+  g_assert_cmpuint (o.status, ==, REL_STATUS_END);
+  rel_outcome_clear (&o);
+  old = rel_read_file (file);
+  if (!remount_read_only (empty) || !remount_read_only (with_backup))
+    goto out;
+  before_empty = rel_tree_listing (empty, NULL);
+  before_full = rel_tree_listing (with_backup, NULL);
+
+  how1 = expect_failure (e.bus, TRUE, 0, empty, "PermissionDenied");
+  how2 = expect_failure (e.bus, TRUE, OVERWRITE, with_backup, "PermissionDenied");
+  after = rel_tree_listing (empty, NULL);
+  g_assert_cmpstr (after, ==, before_empty);
+  g_clear_pointer (&after, g_free);
+  after = rel_tree_listing (with_backup, NULL);
+  g_assert_cmpstr (after, ==, before_full);
+  g_test_message ("FIGURE faults-read-only: empty read-only folder: %s; read-only folder "
+                  "holding a backup, overwrite: %s; nothing written",
+                  how1, how2);
+  umount2 (empty, MNT_DETACH);
+  umount2 (with_backup, MNT_DETACH);
+out:
+  env_clear (&e);
+}
+
+static void
+test_no_permission (void)
+{
+  Env e = { 0 };
+  g_autofree char *empty = NULL;
+  g_autofree char *with_backup = NULL;
+  g_autofree char *file = NULL;
+  g_autofree char *before_empty = NULL;
+  g_autofree char *before_full = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *how1 = NULL;
+  g_autofree char *how2 = NULL;
+  RelOutcome o;
+
+  if (!rel_can_drop_dac_override ())
+    {
+      g_test_skip ("setpriv cannot drop CAP_DAC_OVERRIDE here");
+      return;
+    }
+  if (!env_init (&e, "noperm", 0, TRUE))
+    goto out;
+  empty = g_build_filename (e.scratch, "no-write-empty", NULL);
+  with_backup = g_build_filename (e.scratch, "no-write-backup", NULL);
+  file = g_build_filename (with_backup, LB_BACKUP_FILE_NAME, NULL);
+  g_assert_cmpint (g_mkdir (empty, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir (with_backup, 0700), ==, 0);
+  if (!rel_store_range (e.bus, "lic-", 0, 50, 51, 100, 2000, 1000)
+      || !rel_op_run (e.bus, TRUE, 0, with_backup, 30000, &o))
+    goto out;
+  g_assert_cmpuint (o.status, ==, REL_STATUS_END);
+  rel_outcome_clear (&o);
+  g_assert_cmpint (g_chmod (empty, 0555), ==, 0);
+  g_assert_cmpint (g_chmod (with_backup, 0555), ==, 0);
+  g_assert_cmpint (g_chmod (file, 0444), ==, 0);
+  before_empty = rel_tree_listing (empty, NULL);
+  before_full = rel_tree_listing (with_backup, NULL);
+
+  how1 = expect_failure (e.bus, TRUE, 0, empty, "PermissionDenied");
+  how2 = expect_failure (e.bus, TRUE, OVERWRITE, with_backup, "PermissionDenied");
+  after = rel_tree_listing (empty, NULL);
+  g_assert_cmpstr (after, ==, before_empty);
+  g_clear_pointer (&after, g_free);
+  after = rel_tree_listing (with_backup, NULL);
+  g_assert_cmpstr (after, ==, before_full);
+  g_test_message ("FIGURE faults-no-permission: (daemon without CAP_DAC_OVERRIDE) folder of "
+                  "mode 0555: %s; mode 0555 holding a backup, overwrite: %s; nothing written",
+                  how1, how2);
+  g_chmod (empty, 0700);
+  g_chmod (with_backup, 0700);
+out:
+  env_clear (&e);
+}
+
+/* A slowed-down backup of 400 licenses (about 2 s) loses its folder after
+ * 600 ms, by @remove. */
+static char *
+backup_losing_folder (Env *e, const char *dir, void (*remove) (const char *dir))
+{
+  g_autoptr (LbTestSignalQueue) queue = rel_manager_signals (lb_test_bus_get_connection (e->bus));
+  g_autoptr (GError) error = NULL;
+  g_autofree char *how = NULL;
+  RelOutcome o;
+  guint64 id;
+
+  id = rel_op_start (lb_test_bus_get_connection (e->bus), TRUE, 0, dir, NULL, &error);
+  g_assert_no_error (error);
+  if (id == 0)
+    return NULL;
+  lb_test_run_for (600);
+  remove (dir);
+  if (!rel_op_wait (queue, id, 60000, &o))
+    {
+      rel_fail ("no Completed signal after the folder went away");
+      return NULL;
+    }
+  if (o.status != REL_STATUS_ERROR || !is_documented_error (o.error_name) || o.error[0] == '\0')
+    rel_fail ("the backup whose folder went away ended with status %u, %s “%s”", o.status,
+              o.error_name, o.error);
+  how = g_strdup_printf ("status %u, %s: %s", o.status, o.error_name, o.error);
+  rel_outcome_clear (&o);
+  rel_assert_get_status (e->bus, 5000);
+  return g_steal_pointer (&how);
+}
+
+static void
+remove_tree (const char *dir)
+{
+  lb_test_rm_rf (dir);
+}
+
+static void
+detach_mount (const char *dir)
+{
+  g_assert_cmpint (umount2 (dir, MNT_DETACH), ==, 0);
+}
+
+static void
+test_location_removed (void)
+{
+  Env e = { 0 };
+  g_autofree char *dir = NULL;
+  g_autofree char *mounted = NULL;
+  g_autofree char *how1 = NULL;
+  g_autofree char *how2 = NULL;
+  g_autofree char *listing = NULL;
+
+  if (!env_init (&e, "removed", 5000, FALSE))
+    goto out;
+  dir = g_build_filename (e.scratch, "going", NULL);
+  mounted = g_build_filename (e.scratch, "unplugged", NULL);
+  g_assert_cmpint (g_mkdir (dir, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir (mounted, 0700), ==, 0);
+  if (!rel_store_range (e.bus, "lic-", 0, 400, 61, 100, 2000, 1000))
+    goto out;
+
+  how1 = backup_losing_folder (&e, dir, remove_tree);
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+
+  if (!mount_tmpfs (mounted, "size=8m,mode=0700"))
+    goto out;
+  how2 = backup_losing_folder (&e, mounted, detach_mount);
+  /* The folder under the mount point: nothing written there. */
+  listing = rel_tree_listing (mounted, NULL);
+  g_assert_cmpstr (listing, ==, "");
+  g_test_message ("FIGURE faults-location-removed: folder deleted during the backup: %s; "
+                  "tmpfs unmounted (lazily) during the backup: %s",
+                  how1, how2);
+out:
+  env_clear (&e);
+}
+
+/* A backup of 500 × 5 KiB licenses made by machine "source", in @dir. */
+static gboolean
+make_source_backup (Env *e, const char *dir)
+{
+  g_autoptr (LbTestMachine) source = lb_test_machine_new (e->bus, "source");
+  RelOutcome o;
+  gboolean ok;
+
+  lb_test_machine_stop_daemon (e->machine);
+  rel_machine_set_daemon_env (source, 0, FALSE);
+  if (rel_start_daemon (source, NULL) == NULL)
+    return FALSE;
+  if (!rel_store_range (e->bus, "src-", 0, 500, 71, 5000, 5000, 1000)
+      || !rel_op_run (e->bus, TRUE, 0, dir, 30000, &o))
+    return FALSE;
+  ok = o.status == REL_STATUS_END;
+  g_assert_cmpuint (o.status, ==, REL_STATUS_END);
+  rel_outcome_clear (&o);
+  lb_test_machine_stop_daemon (source);
+  return ok;
+}
+
+static void
+test_store_full (void)
+{
+  Env e = { 0 };
+  g_autofree char *dir = NULL;
+  g_autofree char *how = NULL;
+  g_autoptr (GHashTable) before = NULL;
+  g_autoptr (GHashTable) after = NULL;
+  g_autoptr (GHashTable) after_restart = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *diff = NULL;
+  const char *store_dir;
+
+  /* The store on a 1 MiB tmpfs. */
+  e.bus = lb_test_bus_new (LB_TEST_BUS_DEFAULT);
+  e.machine = lb_test_machine_new (e.bus, "storefull");
+  e.scratch = lb_test_make_tmp_dir ("scratch");
+  store_dir = lb_test_machine_get_store_dir (e.machine);
+  g_assert_cmpint (g_mkdir_with_parents (store_dir, 0700), ==, 0);
+  if (!mount_tmpfs (store_dir, "size=1m,mode=0700"))
+    goto out;
+  rel_machine_set_daemon_env (e.machine, 0, FALSE);
+  if (rel_start_daemon (e.machine, NULL) == NULL)
+    goto out;
+  if (!rel_store_range (e.bus, "own-", 0, 20, 72, 100, 2000, 100))
+    goto out;
+  before = rel_dump_bus (e.bus, &error);
+  g_assert_no_error (error);
+
+  dir = g_build_filename (e.scratch, "backup", NULL);
+  g_assert_cmpint (g_mkdir (dir, 0700), ==, 0);
+  if (!make_source_backup (&e, dir) || rel_start_daemon (e.machine, NULL) == NULL)
+    goto out;
+
+  how = expect_failure (e.bus, FALSE, INDIVIDUALIZE, dir, NULL);
+  after = rel_dump_bus (e.bus, &error);
+  g_assert_no_error (error);
+  if (after == NULL)
+    goto out;
+  diff = rel_dump_diff (after, before);
+  if (diff != NULL)
+    rel_fail ("the store changed: %s", diff);
+  g_clear_pointer (&diff, g_free);
+  lb_test_machine_stop_daemon (e.machine);
+  if (rel_start_daemon (e.machine, NULL) == NULL)
+    goto out;
+  after_restart = rel_dump_bus (e.bus, &error);
+  g_assert_no_error (error);
+  if (after_restart == NULL)
+    goto out;
+  diff = rel_dump_diff (after_restart, before);
+  if (diff != NULL)
+    rel_fail ("after a restart the store differs: %s", diff);
+  g_test_message ("FIGURE faults-store-full: restore of 2.5 MB into a store on a full 1 MiB "
+                  "tmpfs: %s; the store as before, also after a restart",
+                  how);
+  lb_test_machine_stop_daemon (e.machine);
+  umount2 (store_dir, MNT_DETACH);
+out:
+  env_clear (&e);
+}
+
+static void
+chmod_files (const char *dir, int file_mode, int dir_mode)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_chmod (path, file_mode);
+    }
+  g_chmod (dir, dir_mode);
+}
+
+static void
+test_store_read_only (void)
+{
+  Env e = { 0 };
+  g_autofree char *dir = NULL;
+  g_autofree char *how = NULL;
+  g_autoptr (GHashTable) before = NULL;
+  g_autoptr (GHashTable) after = NULL;
+  g_autoptr (GHashTable) after_restart = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *diff = NULL;
+  const char *store_dir;
+
+  if (!rel_can_drop_dac_override ())
+    {
+      g_test_skip ("setpriv cannot drop CAP_DAC_OVERRIDE here");
+      return;
+    }
+  if (!env_init (&e, "storero", 0, TRUE))
+    goto out;
+  store_dir = lb_test_machine_get_store_dir (e.machine);
+  if (!rel_store_range (e.bus, "own-", 0, 20, 81, 100, 2000, 100))
+    goto out;
+  before = rel_dump_bus (e.bus, &error);
+  g_assert_no_error (error);
+  dir = g_build_filename (e.scratch, "backup", NULL);
+  g_assert_cmpint (g_mkdir (dir, 0700), ==, 0);
+  if (!make_source_backup (&e, dir))
+    goto out;
+  rel_machine_set_daemon_env (e.machine, 0, TRUE);
+  if (rel_start_daemon (e.machine, NULL) == NULL)
+    goto out;
+
+  chmod_files (store_dir, 0400, 0500);
+  how = expect_failure (e.bus, FALSE, INDIVIDUALIZE, dir, NULL);
+  after = rel_dump_bus (e.bus, &error);
+  g_assert_no_error (error);
+  if (after == NULL)
+    goto out;
+  diff = rel_dump_diff (after, before);
+  if (diff != NULL)
+    rel_fail ("the store changed: %s", diff);
+  g_clear_pointer (&diff, g_free);
+  chmod_files (store_dir, 0600, 0700);
+  lb_test_machine_stop_daemon (e.machine);
+  if (rel_start_daemon (e.machine, NULL) == NULL)
+    goto out;
+  after_restart = rel_dump_bus (e.bus, &error);
+  g_assert_no_error (error);
+  if (after_restart == NULL)
+    goto out;
+  diff = rel_dump_diff (after_restart, before);
+  if (diff != NULL)
+    rel_fail ("after a restart the store differs: %s", diff);
+  g_test_message ("FIGURE faults-store-read-only: restore into a store made read-only (folder "
+                  "0500, files 0400, daemon without CAP_DAC_OVERRIDE): %s; the store as "
+                  "before, also after a restart",
+                  how);
+out:
+  env_clear (&e);
+}
+
+int
+main (int argc, char **argv)
+{
+  if (geteuid () != 0)
+    {
+      printf ("1..0 # SKIP the fault tests mount file systems: run them as root\n");
+      return 77;
+    }
+  rel_init (&argc, &argv);
+  /* Our own mount namespace (after the harness's reaper started, so that
+   * it cleans up in the original one): the tmpfs mounts die with us. */
+  if (unshare (CLONE_NEWNS) != 0 || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+    {
+      printf ("1..0 # SKIP cannot make a mount namespace: %s\n", g_strerror (errno));
+      return 77;
+    }
+  g_test_add_func ("/reliability/faults/no-space", test_no_space);
+  g_test_add_func ("/reliability/faults/read-only", test_read_only);
+  g_test_add_func ("/reliability/faults/no-permission", test_no_permission);
+  g_test_add_func ("/reliability/faults/location-removed", test_location_removed);
+  g_test_add_func ("/reliability/faults/store-full", test_store_full);
+  g_test_add_func ("/reliability/faults/store-read-only", test_store_read_only);
+  return g_test_run ();
+}
