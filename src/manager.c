@@ -15,6 +15,7 @@
 
 #define STATE_FILE "state.ini"
 #define PUBLISH_INTERVAL_MS 100
+#define RESTRICTED_FLUSH_EVERY 256
 #define FLAG_OVERWRITE 0x1u
 #define FLAG_INDIVIDUALIZE 0x2u
 
@@ -74,6 +75,8 @@ typedef struct Operation
   gint64 last_signal_us;
   LbProgressSample published;
   double published_fraction;
+
+  guint64 restricted_sent; /* by the worker */
 
   /* outcome, filled by the worker */
   LbBackupResult backup;
@@ -231,6 +234,16 @@ restricted_cb (const char *key_id, const char *reason, gpointer user_data)
    * and these go out before Completed, which is emitted after the worker
    * has returned. */
   lb_dbus_manager_emit_restricted_license (LB_DBUS_MANAGER (op->self), op->id, key_id, reason);
+
+  /* Emitting only queues: with 100,000 licenses left out the queue would
+   * hold them all. Waiting for it to drain now and then bounds memory. */
+  if (++op->restricted_sent % RESTRICTED_FLUSH_EVERY == 0)
+    {
+      GDBusConnection *connection
+          = g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (op->self));
+      if (connection != NULL)
+        g_dbus_connection_flush_sync (connection, NULL, NULL);
+    }
 }
 
 static void
