@@ -68,6 +68,8 @@ store_call_done (GObject *source, GAsyncResult *result, gpointer user_data)
   GVariant *reply;
 
   reply = g_task_propagate_pointer (G_TASK (result), &error);
+  /* The return_* calls consume the reference GDBus gave the handler; the
+   * one dispatch() took is dropped with the call. */
   /* Before the reply, so that a caller that reads LicenseCount right after
    * its call returns sees the new value. */
   lb_dbus_store_set_license_count (self->store_iface, lb_store_count (self->store));
@@ -75,11 +77,11 @@ store_call_done (GObject *source, GAsyncResult *result, gpointer user_data)
   if (reply == NULL)
     {
       lb_error_convert (&error);
-      g_dbus_method_invocation_return_gerror (g_object_ref (call->invocation), error);
+      g_dbus_method_invocation_return_gerror (call->invocation, error);
     }
   else
     {
-      g_dbus_method_invocation_return_value (g_object_ref (call->invocation), reply);
+      g_dbus_method_invocation_return_value (call->invocation, reply);
       g_variant_unref (reply);
     }
   lb_idle_release (self->idle);
