@@ -19,6 +19,26 @@ lb_fault_point (const char *name)
     raise (SIGKILL);
 }
 
+void
+lb_fault_stall (const char *name)
+{
+  const char *spec = g_getenv ("LB_FAULT_STALL");
+  g_auto (GStrv) points = NULL;
+  gsize len = strlen (name);
+
+  if (spec == NULL || strstr (spec, name) == NULL)
+    return;
+  points = g_strsplit (spec, ",", -1);
+  for (guint i = 0; points[i] != NULL; i++)
+    {
+      guint64 ms;
+
+      if (strncmp (points[i], name, len) == 0 && points[i][len] == '='
+          && g_ascii_string_to_unsigned (points[i] + len + 1, 10, 0, 60000, &ms, NULL))
+        g_usleep (ms * 1000);
+    }
+}
+
 gulong
 lb_fault_delay_us (void)
 {

@@ -5,13 +5,16 @@
  * the plug at an exact moment. LB_FAULT_DELAY_US=N makes every
  * lb_fault_delay() call sleep N microseconds: operations call it once per
  * license, so that tests can watch, cancel or kill a running one without a
- * huge store. Both are unset in production, where a call costs a getenv().
+ * huge store. LB_FAULT_STALL="point=ms[,...]" makes lb_fault_stall()
+ * sleep that long at that point: a main loop stuck behind a slow disk. All
+ * are unset in production, where a call costs a getenv().
  */
 #pragma once
 
 #include <glib.h>
 
 void lb_fault_point (const char *name);
+void lb_fault_stall (const char *name);
 
 /* Reads LB_FAULT_DELAY_US once; pass the result to lb_fault_delay(). */
 gulong lb_fault_delay_us (void);

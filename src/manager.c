@@ -6,12 +6,14 @@
 
 #include "lb-archive.h"
 #include "backup.h"
+#include "fault.h"
 #include "lb-error.h"
 #include "location.h"
 #include "options.h"
 #include "progress.h"
 #include "restore.h"
 #include "state.h"
+#include "status.h"
 
 #define STATE_FILE "state.ini"
 #define PUBLISH_INTERVAL_MS 100
@@ -44,8 +46,9 @@ struct _LbManager
   GDBusInterfaceVTable vtable;
   GDBusInterfaceSetPropertyFunc parent_set_property;
 
-  /* GetStatus of the pending or last operation. */
-  guint status;
+  /* GetStatus of the pending or last operation; error_message is also
+   * kept here for the main context. */
+  LbStatus *status;
   char *error_message;
 
   struct Operation *op; /* the pending operation, or NULL */
@@ -198,7 +201,7 @@ publish_properties (LbManager *self, Operation *op, const LbProgressSample *s)
 
   op->published_fraction = MAX (op->published_fraction, fraction);
   op->published = *s;
-  self->status = s->status;
+  lb_status_set (self->status, s->status, self->error_message);
   lb_dbus_manager_set_status (iface, s->status);
   lb_dbus_manager_set_licenses_done (iface, s->done);
   lb_dbus_manager_set_licenses_total (iface, s->total);
@@ -222,6 +225,7 @@ on_tick (gpointer user_data)
     return G_SOURCE_CONTINUE;
   publish_properties (op->self, op, &s);
   emit_progress (op->self, op, s.status, "", s.done, s.total);
+  lb_fault_stall ("publish");
   return G_SOURCE_CONTINUE;
 }
 
@@ -323,6 +327,10 @@ finish_publish (Finish *f)
   g_clear_handle_id (&op->tick_source, g_source_remove);
   s.status = f->status;
   s.cancelable = FALSE;
+  /* Before the properties: GetStatus is answered from another thread and
+   * must never pair the new status with the old message. */
+  g_free (self->error_message);
+  self->error_message = g_strdup (f->message);
   if (f->error == NULL)
     {
       s.done = s.total;
@@ -333,8 +341,6 @@ finish_publish (Finish *f)
   else
     publish_properties (self, op, &s);
 
-  g_free (self->error_message);
-  self->error_message = g_strdup (f->message);
   lb_dbus_manager_set_operation (iface, "");
   if (op->kind == OP_BACKUP && f->error == NULL)
     {
@@ -644,9 +650,12 @@ handle_cancel_restore (LbManager *self, GDBusMethodInvocation *invocation)
 static gboolean
 handle_get_status (LbManager *self, GDBusMethodInvocation *invocation)
 {
+  g_autofree char *message = NULL;
+  guint status = lb_status_get (self->status, &message);
+
+  /* Only calls the status filter leaves alone get here (no interface). */
   lb_idle_touch (self->idle);
-  lb_dbus_manager_complete_get_status (LB_DBUS_MANAGER (self), invocation, self->status,
-                                       self->error_message != NULL ? self->error_message : "");
+  lb_dbus_manager_complete_get_status (LB_DBUS_MANAGER (self), invocation, status, message);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -662,11 +671,11 @@ lb_manager_new (LbStore *store, LbIdle *idle, GError **error)
   if (!lb_state_load (&self->state, self->state_path, error))
     return NULL;
 
-  self->status = LB_STATUS_INFORMATION;
+  self->status = lb_status_new (LB_STATUS_INFORMATION);
   lb_dbus_manager_set_backup_path (iface, self->state.backup_path);
   lb_dbus_manager_set_restore_path (iface, self->state.restore_path);
   lb_dbus_manager_set_last_backup_time (iface, self->state.last_backup_time);
-  lb_dbus_manager_set_status (iface, self->status);
+  lb_dbus_manager_set_status (iface, LB_STATUS_INFORMATION);
   lb_dbus_manager_set_operation (iface, "");
   lb_dbus_manager_set_last_operation (iface, "");
   lb_dbus_manager_set_cancelable (iface, FALSE);
@@ -680,6 +689,12 @@ lb_manager_new (LbStore *store, LbIdle *idle, GError **error)
   g_signal_connect (self, "handle-cancel-license-restore", G_CALLBACK (handle_cancel_restore),
                     NULL);
   return g_steal_pointer (&self);
+}
+
+LbStatus *
+lb_manager_get_status_tracker (LbManager *self)
+{
+  return self->status;
 }
 
 void
@@ -703,6 +718,7 @@ lb_manager_finalize (GObject *object)
   g_free (self->state_path);
   lb_state_clear (&self->state);
   g_free (self->error_message);
+  g_clear_object (&self->status);
   G_OBJECT_CLASS (lb_manager_parent_class)->finalize (object);
 }
 

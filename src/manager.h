@@ -10,6 +10,7 @@
 
 #include "idle.h"
 #include "lb-dbus-generated.h"
+#include "status.h"
 #include "store.h"
 
 G_BEGIN_DECLS
@@ -18,6 +19,9 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (LbManager, lb_manager, LB, MANAGER, LbDBusManagerSkeleton)
 
 LbManager *lb_manager_new (LbStore *store, LbIdle *idle, GError **error);
+
+/* What GetStatus answers; the service attaches it to the connection. */
+LbStatus *lb_manager_get_status_tracker (LbManager *self);
 
 /* Cancels a running operation and waits for it to end (daemon exit). */
 void lb_manager_shutdown (LbManager *self);

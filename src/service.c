@@ -339,6 +339,8 @@ lb_service_export (LbService *self, GDBusConnection *connection, GError **error)
   if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self->manager), connection,
                                          LB_OBJECT_PATH, error))
     return FALSE;
+  lb_status_attach (lb_manager_get_status_tracker (self->manager), connection, LB_OBJECT_PATH,
+                    LB_BUS_NAME, self->idle);
   return g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self->store_iface),
                                            connection, LB_OBJECT_PATH, error);
 }
@@ -373,6 +375,7 @@ void
 lb_service_unexport (LbService *self)
 {
   g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->store_iface));
+  lb_status_detach (lb_manager_get_status_tracker (self->manager));
   g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->manager));
 }
 

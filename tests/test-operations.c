@@ -199,8 +199,7 @@ pop_event (Fixture *f, guint timeout_ms)
 {
   Event *e = g_new0 (Event, 1);
 
-  e->params = lb_test_signal_queue_pop_full (f->queue, timeout_ms, &e->member, &e->iface,
-                                             &e->time);
+  e->params = lb_test_signal_queue_pop_full (f->queue, timeout_ms, &e->member, &e->iface, &e->time);
   if (e->params == NULL)
     {
       event_free (e);
@@ -224,17 +223,16 @@ drain (Fixture *f)
   return f->log->len;
 }
 
-/* A round trip through the daemon's main loop (GetStatus), so that every
- * signal it sent before has arrived, then drain(). */
+/* A round trip through the daemon's main loop (a property Get; GetStatus
+ * is answered off it), so that every signal it sent before has arrived,
+ * then drain(). */
 static guint
 sync_signals (Fixture *f)
 {
-  g_autoptr (GError) error = NULL;
-  g_autofree char *message = NULL;
-  guint status;
+  g_autoptr (GVariant) value
+      = lb_test_bus_get_property (f->bus, LB_TEST_MANAGER_IFACE, "Status", NULL);
 
-  lb_dbus_manager_call_get_status_sync (f->manager, &status, &message, NULL, &error);
-  g_assert_no_error (error);
+  g_assert_nonnull (value);
   return drain (f);
 }
 
@@ -359,14 +357,14 @@ wait_progress (Fixture *f, guint from, guint64 id, guint64 min_done)
 
   if (e == NULL)
     {
-      g_test_fail_printf ("operation %" G_GUINT64_FORMAT " sent neither progress nor its end",
-                          id);
+      g_test_fail_printf ("operation %" G_GUINT64_FORMAT " sent neither progress nor its end", id);
       return FALSE;
     }
   if (is_completed (e))
     {
-      g_test_fail_printf ("operation %" G_GUINT64_FORMAT " ended before it had done %"
-                          G_GUINT64_FORMAT " licenses: it was to be slowed down enough to be "
+      g_test_fail_printf ("operation %" G_GUINT64_FORMAT
+                          " ended before it had done %" G_GUINT64_FORMAT
+                          " licenses: it was to be slowed down enough to be "
                           "watched",
                           id, min_done);
       return FALSE;
@@ -603,15 +601,15 @@ get_status (Fixture *f, guint *status, char **message)
   g_assert_no_error (error);
 }
 
-#define assert_status(f, expected_status, expected_message)                                      \
-  G_STMT_START                                                                                   \
-  {                                                                                              \
-    g_autofree char *_message = NULL;                                                            \
-    guint _status;                                                                               \
-    get_status ((f), &_status, &_message);                                                       \
-    g_assert_cmpuint (_status, ==, (expected_status));                                           \
-    g_assert_cmpstr (_message, ==, (expected_message));                                          \
-  }                                                                                              \
+#define assert_status(f, expected_status, expected_message) \
+  G_STMT_START                                              \
+  {                                                         \
+    g_autofree char *_message = NULL;                       \
+    guint _status;                                          \
+    get_status ((f), &_status, &_message);                  \
+    g_assert_cmpuint (_status, ==, (expected_status));      \
+    g_assert_cmpstr (_message, ==, (expected_message));     \
+  }                                                         \
   G_STMT_END
 
 /* GetStatus must say @expected_status with a non-empty message; returns
@@ -636,8 +634,8 @@ static GVariant *
 manager_property (Fixture *f, const char *name, const GVariantType *type)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) value = lb_test_bus_get_property (f->bus, LB_TEST_MANAGER_IFACE, name,
-                                                         &error);
+  g_autoptr (GVariant) value
+      = lb_test_bus_get_property (f->bus, LB_TEST_MANAGER_IFACE, name, &error);
 
   g_assert_no_error (error);
   if (value != NULL && !g_variant_is_of_type (value, type))
@@ -696,12 +694,12 @@ prop_s (Fixture *f, const char *name)
   return v != NULL ? g_variant_dup_string (v, NULL) : NULL;
 }
 
-#define assert_prop_s(f, name, expected)                                                         \
-  G_STMT_START                                                                                   \
-  {                                                                                              \
-    g_autofree char *_value = prop_s ((f), (name));                                              \
-    g_assert_cmpstr (_value, ==, (expected));                                                    \
-  }                                                                                              \
+#define assert_prop_s(f, name, expected)            \
+  G_STMT_START                                      \
+  {                                                 \
+    g_autofree char *_value = prop_s ((f), (name)); \
+    g_assert_cmpstr (_value, ==, (expected));       \
+  }                                                 \
   G_STMT_END
 
 static void
@@ -718,8 +716,8 @@ set_manager_property (Fixture *f, const char *name, const char *value)
 static GHashTable *
 manager_properties (Fixture *f)
 {
-  GHashTable *props = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                             (GDestroyNotify) g_variant_unref);
+  GHashTable *props
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_variant_unref);
   g_autoptr (GVariant) reply = NULL;
   g_autoptr (GVariant) all = NULL;
   g_autoptr (GError) error = NULL;
@@ -727,11 +725,10 @@ manager_properties (Fixture *f)
   const char *name;
   GVariant *value;
 
-  reply = g_dbus_connection_call_sync (lb_test_bus_get_connection (f->bus), LB_TEST_BUS_NAME,
-                                       LB_TEST_OBJECT_PATH, "org.freedesktop.DBus.Properties",
-                                       "GetAll", g_variant_new ("(s)", LB_TEST_MANAGER_IFACE),
-                                       G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE, -1,
-                                       NULL, &error);
+  reply = g_dbus_connection_call_sync (
+      lb_test_bus_get_connection (f->bus), LB_TEST_BUS_NAME, LB_TEST_OBJECT_PATH,
+      "org.freedesktop.DBus.Properties", "GetAll", g_variant_new ("(s)", LB_TEST_MANAGER_IFACE),
+      G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
   g_assert_no_error (error);
   if (reply == NULL)
     return props;
@@ -754,8 +751,7 @@ static void
 store_license (Fixture *f, const char *key_id, gsize size, guint8 seed, GVariant *attributes)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) attrs = g_variant_ref_sink (attributes != NULL ? attributes
-                                                                      : no_options ());
+  g_autoptr (GVariant) attrs = g_variant_ref_sink (attributes != NULL ? attributes : no_options ());
 
   lb_dbus_store_call_store_license_sync (f->store, key_id, lb_test_blob_new (size, seed), attrs,
                                          NULL, &error);
@@ -921,16 +917,16 @@ describe_dump_difference (GVariant *expected, GVariant *actual)
   return g_strdup ("(no difference)");
 }
 
-#define assert_store_equals(f, expected)                                                         \
-  G_STMT_START                                                                                   \
-  {                                                                                              \
-    g_autoptr (GVariant) _actual = store_dump (f);                                               \
-    if ((expected) != NULL && !g_variant_equal ((expected), _actual))                            \
-      {                                                                                          \
-        g_autofree char *_diff = describe_dump_difference ((expected), _actual);                 \
-        g_test_fail_printf ("line %d: the store is not as expected: %s", __LINE__, _diff);       \
-      }                                                                                          \
-  }                                                                                              \
+#define assert_store_equals(f, expected)                                                   \
+  G_STMT_START                                                                             \
+  {                                                                                        \
+    g_autoptr (GVariant) _actual = store_dump (f);                                         \
+    if ((expected) != NULL && !g_variant_equal ((expected), _actual))                      \
+      {                                                                                    \
+        g_autofree char *_diff = describe_dump_difference ((expected), _actual);           \
+        g_test_fail_printf ("line %d: the store is not as expected: %s", __LINE__, _diff); \
+      }                                                                                    \
+  }                                                                                        \
   G_STMT_END
 
 /* Files */
@@ -1000,12 +996,12 @@ dir_listing (const char *dir)
   return g_strjoinv (" ", (char **) names->pdata);
 }
 
-#define assert_dir_listing(dir, expected)                                                        \
-  G_STMT_START                                                                                   \
-  {                                                                                              \
-    g_autofree char *_listing = dir_listing (dir);                                               \
-    g_assert_cmpstr (_listing, ==, (expected));                                                  \
-  }                                                                                              \
+#define assert_dir_listing(dir, expected)          \
+  G_STMT_START                                     \
+  {                                                \
+    g_autofree char *_listing = dir_listing (dir); \
+    g_assert_cmpstr (_listing, ==, (expected));    \
+  }                                                \
   G_STMT_END
 
 static char *
@@ -1132,8 +1128,7 @@ test_refusals_backup (Fixture *f, gconstpointer arg)
       { "flags 0x3", 0x3, path_options (f->dir), "InvalidArgs" },
       { "flags 0x80000000", 0x80000000u, path_options (f->dir), "InvalidArgs" },
       { "flags 0xffffffff", 0xffffffffu, path_options (f->dir), "InvalidArgs" },
-      { "an unknown option",
-        0,
+      { "an unknown option", 0,
         lb_test_vardict_new ("path", g_variant_new_string (f->dir), "overwrite",
                              g_variant_new_boolean (TRUE), NULL),
         "InvalidArgs" },
@@ -1141,8 +1136,7 @@ test_refusals_backup (Fixture *f, gconstpointer arg)
         "InvalidArgs" },
       { "path as a byte string", 0,
         lb_test_vardict_new ("path", g_variant_new_bytestring (f->dir), NULL), "InvalidArgs" },
-      { "cancel-on-disconnect as a string",
-        0,
+      { "cancel-on-disconnect as a string", 0,
         lb_test_vardict_new ("path", g_variant_new_string (f->dir), "cancel-on-disconnect",
                              g_variant_new_string ("true"), NULL),
         "InvalidArgs" },
@@ -1231,15 +1225,13 @@ test_refusals_restore (Fixture *f, gconstpointer arg)
       { "flags 0x4", 0x4, path_options (f->dir), "InvalidArgs" },
       { "flags 0x3", 0x3, path_options (f->dir), "InvalidArgs" },
       { "flags 0x80000000", 0x80000000u, path_options (f->dir), "InvalidArgs" },
-      { "an unknown option",
-        0,
+      { "an unknown option", 0,
         lb_test_vardict_new ("path", g_variant_new_string (f->dir), "individualize",
                              g_variant_new_boolean (TRUE), NULL),
         "InvalidArgs" },
       { "path as an int", 0, lb_test_vardict_new ("path", g_variant_new_int32 (1), NULL),
         "InvalidArgs" },
-      { "cancel-on-disconnect as a string",
-        0,
+      { "cancel-on-disconnect as a string", 0,
         lb_test_vardict_new ("path", g_variant_new_string (f->dir), "cancel-on-disconnect",
                              g_variant_new_string ("yes"), NULL),
         "InvalidArgs" },
@@ -1619,11 +1611,11 @@ test_status_error (Fixture *f, gconstpointer arg)
  * the start and gets the changes applied. */
 typedef struct
 {
-  const char *kind;    /* "Backup" or "Restore" */
-  guint64 total;       /* licenses the operation handles */
-  gint64 call_time;    /* just before the start call */
-  gint64 reply_time;   /* when it returned */
-  GHashTable *props;   /* manager properties before the start */
+  const char *kind;  /* "Backup" or "Restore" */
+  guint64 total;     /* licenses the operation handles */
+  gint64 call_time;  /* just before the start call */
+  gint64 reply_time; /* when it returned */
+  GHashTable *props; /* manager properties before the start */
 } Expect;
 
 static void
@@ -1775,8 +1767,8 @@ check_operation_signals (Fixture *f, guint from, guint64 id, const Expect *x)
   if (progress->len == 0)
     return (int) completed_index;
   if (first_op_event != progress->pdata[0])
-    g_test_fail_printf ("the first signal of operation %" G_GUINT64_FORMAT " is %s %s, not %s",
-                        id, first_op_event->member, g_variant_print (first_op_event->params, TRUE),
+    g_test_fail_printf ("the first signal of operation %" G_GUINT64_FORMAT " is %s %s, not %s", id,
+                        first_op_event->member, g_variant_print (first_op_event->params, TRUE),
                         progress_name);
   {
     Event *first = progress->pdata[0];
@@ -1804,8 +1796,8 @@ check_operation_signals (Fixture *f, guint from, guint64 id, const Expect *x)
       if (i + 1 < progress->len && status != STATUS_BEGIN)
         g_test_fail_printf ("%s #%u has status %u", progress_name, i, status);
       if (done < last_done)
-        g_test_fail_printf ("%s #%u: done went back from %" G_GUINT64_FORMAT " to %"
-                            G_GUINT64_FORMAT,
+        g_test_fail_printf ("%s #%u: done went back from %" G_GUINT64_FORMAT
+                            " to %" G_GUINT64_FORMAT,
                             progress_name, i, last_done, done);
       last_done = done;
       if (total != 0 && total != x->total)
@@ -1841,8 +1833,8 @@ check_operation_signals (Fixture *f, guint from, guint64 id, const Expect *x)
               {
                 Event *before = progress->pdata[i - k];
 
-                spaced = e->time - before->time
-                         >= ((gint64) k * INTERVAL_MS - SPAN_SLACK_MS) * 1000;
+                spaced
+                    = e->time - before->time >= ((gint64) k * INTERVAL_MS - SPAN_SLACK_MS) * 1000;
               }
             if (!spaced)
               {
@@ -1884,8 +1876,8 @@ check_operation_signals (Fixture *f, guint from, guint64 id, const Expect *x)
 
   /* At most ten a second. */
   duration_s = (completed->time - x->reply_time) / 1e6;
-  g_test_message ("%u %s and %u PropertiesChanged in %.2f s (smallest gap %.1f ms)",
-                  progress->len, progress_name, n_properties, duration_s,
+  g_test_message ("%u %s and %u PropertiesChanged in %.2f s (smallest gap %.1f ms)", progress->len,
+                  progress_name, n_properties, duration_s,
                   progress->len > 1 ? min_gap / 1000.0 : 0.0);
   if (progress->len > 10 * duration_s + 2)
     g_test_fail_printf ("%u %s signals in %.2f s: more than 10 a second", progress->len,
@@ -1946,9 +1938,9 @@ check_restricted (Fixture *f, guint from, guint upto, guint64 id, const char *co
 static void
 store_restricted_pair (Fixture *f)
 {
-  store_license (f, "r-expired", 30, 1,
-                 lb_test_vardict_new ("expires", g_variant_new_int64 (now_seconds () - 3600),
-                                      NULL));
+  store_license (
+      f, "r-expired", 30, 1,
+      lb_test_vardict_new ("expires", g_variant_new_int64 (now_seconds () - 3600), NULL));
   store_license (f, "r-no-backup", 30, 2,
                  lb_test_vardict_new ("can-backup", g_variant_new_boolean (FALSE), NULL));
 }
@@ -1956,8 +1948,8 @@ store_restricted_pair (Fixture *f)
 static void
 test_signals_backup (Fixture *f, gconstpointer arg)
 {
-  const char *const restricted[] = { "r-expired", "expired", "r-no-backup", "no-backup-right",
-                                     NULL };
+  const char *const restricted[]
+      = { "r-expired", "expired", "r-no-backup", "no-backup-right", NULL };
   g_autoptr (GHashTable) props = NULL;
   g_autofree char *target = backup_path (f->dir);
   g_autofree char *target_uri = file_uri (target);
@@ -2174,9 +2166,9 @@ test_restricted_backup (Fixture *f, gconstpointer arg)
   guint mark;
 
   store_many (f, 3, "ok-", 30);
-  store_license (f, "future", 30, 9,
-                 lb_test_vardict_new ("expires", g_variant_new_int64 (now_seconds () + 3600),
-                                      NULL));
+  store_license (
+      f, "future", 30, 9,
+      lb_test_vardict_new ("expires", g_variant_new_int64 (now_seconds () + 3600), NULL));
   store_license (f, "no-backup-1", 30, 1,
                  lb_test_vardict_new ("can-backup", g_variant_new_boolean (FALSE), NULL));
   store_license (f, "no-backup-2", 30, 2,
@@ -2294,8 +2286,8 @@ rich_attrs (guint i)
                               g_variant_new_string (i % 2 ? "Studio A" : "Studio B"),
                               "restore-limit", g_variant_new_uint32 (i % 3), "expires",
                               g_variant_new_int64 (i % 2 ? 0 : now_seconds () + 86400 * (i + 1)),
-                              "support-url",
-                              g_variant_new_string ("https://example.com/support"), NULL);
+                              "support-url", g_variant_new_string ("https://example.com/support"),
+                              NULL);
 }
 
 static void
@@ -2539,12 +2531,11 @@ test_limit_url (Fixture *f, gconstpointer arg)
                                       g_variant_new_string (LIMIT_URL), NULL));
   store_license (f, "limited-2", 50, 2,
                  lb_test_vardict_new ("restore-limit", g_variant_new_uint32 (2), "support-url",
-                                      g_variant_new_string ("https://other.example.com/"),
-                                      NULL));
+                                      g_variant_new_string ("https://other.example.com/"), NULL));
   store_license (f, "free-1", 50, 3, NULL);
-  store_license (f, "free-2", 50, 4,
-                 lb_test_vardict_new ("support-url", g_variant_new_string ("https://x.example/"),
-                                      NULL));
+  store_license (
+      f, "free-2", 50, 4,
+      lb_test_vardict_new ("support-url", g_variant_new_string ("https://x.example/"), NULL));
   if (!backup_ok (f))
     return;
 
@@ -2828,7 +2819,6 @@ count_temporaries (const char *dir)
   return n;
 }
 
-
 static void
 test_cancel_backup (Fixture *f, gconstpointer arg)
 {
@@ -3059,11 +3049,9 @@ test_crash_backup_random (Fixture *f, gconstpointer arg)
         }
       else
         {
-          g_test_message ("round %u: killed after %u ms, the new backup is there", round,
-                          delay_ms);
+          g_test_message ("round %u: killed after %u ms, the new backup is there", round, delay_ms);
           /* It must be complete: restore it into an empty store. */
-          if (!restart_with_empty_store (f)
-              || run_restore (f, 0, path_options (f->dir), &c) == 0)
+          if (!restart_with_empty_store (f) || run_restore (f, 0, path_options (f->dir), &c) == 0)
             return;
           assert_completed_ok (&c, "RestoreCompleted");
           g_assert_cmpuint (summary_u (c.summary, "licenses"), ==, total);
@@ -3151,11 +3139,10 @@ test_disconnect (Fixture *f, gconstpointer arg)
     g_variant_builder_add (&options, "{sv}", "cancel-on-disconnect",
                            g_variant_new_boolean (kind == DISCONNECT_CANCEL));
   mark = drain (f);
-  reply = g_dbus_connection_call_sync (other, LB_TEST_BUS_NAME, LB_TEST_OBJECT_PATH,
-                                       LB_TEST_MANAGER_IFACE, "BackupLicenses",
-                                       g_variant_new ("(ua{sv})", 0, &options),
-                                       G_VARIANT_TYPE ("(t)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL,
-                                       &error);
+  reply = g_dbus_connection_call_sync (
+      other, LB_TEST_BUS_NAME, LB_TEST_OBJECT_PATH, LB_TEST_MANAGER_IFACE, "BackupLicenses",
+      g_variant_new ("(ua{sv})", 0, &options), G_VARIANT_TYPE ("(t)"), G_DBUS_CALL_FLAGS_NONE, -1,
+      NULL, &error);
   g_assert_no_error (error);
   if (reply == NULL)
     return;
@@ -3329,8 +3316,8 @@ test_concurrency_get_status (Fixture *f, gconstpointer arg)
       if (progress < last_progress)
         g_test_fail_printf ("Progress went back from %g to %g", last_progress, progress);
       if (done < last_done)
-        g_test_fail_printf ("LicensesDone went back from %" G_GUINT64_FORMAT " to %"
-                            G_GUINT64_FORMAT,
+        g_test_fail_printf ("LicensesDone went back from %" G_GUINT64_FORMAT
+                            " to %" G_GUINT64_FORMAT,
                             last_done, done);
       g_assert_cmpfloat (progress, <=, 1.0);
       last_progress = progress;
@@ -3344,6 +3331,48 @@ test_concurrency_get_status (Fixture *f, gconstpointer arg)
   g_assert_cmpint (slowest, <, G_USEC_PER_SEC);
   if (wait_completed (f, id, &c))
     assert_completed_ok (&c, "BackupCompleted");
+}
+
+/* GetStatus answers at once even while the main loop is stuck (here for
+ * 3 s after each progress signal), as Peer.Ping does: it never waits behind
+ * the main loop. */
+static void
+test_concurrency_get_status_stalled (Fixture *f, gconstpointer arg)
+{
+  const char *env[] = { "LB_FAULT_STALL=publish=3000", NULL };
+  LbTestDaemonOptions options = f->options;
+  guint64 id;
+  guint mark;
+
+  options.extra_env = env;
+  if (!fixture_start_options (f, f->machine, &options))
+    return;
+  store_many (f, 300, "k", 64);
+  mark = drain (f);
+  id = start_backup (f, 0, path_options (f->dir));
+  /* The first progress signal after the start is followed by a stall. */
+  if (id == 0 || !wait_progress (f, mark, id, 1))
+    return;
+  for (guint i = 0; i < 20; i++)
+    {
+      g_autoptr (GVariant) reply = NULL;
+      g_autoptr (GError) error = NULL;
+      const char *message;
+      guint status;
+
+      /* 500 ms: well inside the stall, far above a round trip. */
+      reply = g_dbus_proxy_call_sync (G_DBUS_PROXY (f->manager), "GetStatus", NULL,
+                                      G_DBUS_CALL_FLAGS_NONE, 500, NULL, &error);
+      if (reply == NULL)
+        {
+          g_test_fail_printf ("GetStatus call %u during the stall: %s", i, error->message);
+          return;
+        }
+      g_variant_get (reply, "(u&s)", &status, &message);
+      g_assert_cmpuint (status, ==, STATUS_BEGIN);
+      g_assert_cmpstr (message, ==, "");
+    }
+  g_assert_false (has_completed (f, id));
 }
 
 /* persistence */
@@ -3449,8 +3478,7 @@ static const TestCase tests[] = {
   { "corrupt/truncated", SETUP_DAEMON, 0, test_corrupt, GINT_TO_POINTER (CORRUPT_TRUNCATE) },
   { "corrupt/entry-name-first", SETUP_DAEMON, 0, test_corrupt,
     GINT_TO_POINTER (CORRUPT_NAME_FIRST) },
-  { "corrupt/entry-name-last", SETUP_DAEMON, 0, test_corrupt,
-    GINT_TO_POINTER (CORRUPT_NAME_LAST) },
+  { "corrupt/entry-name-last", SETUP_DAEMON, 0, test_corrupt, GINT_TO_POINTER (CORRUPT_NAME_LAST) },
   { "corrupt/checksum-helper", SETUP_DAEMON, 0, test_corrupt_checksum_helper },
 
   { "cancel/backup-over-old", SETUP_DAEMON, 3000, test_cancel_backup, GINT_TO_POINTER (TRUE) },
@@ -3471,9 +3499,9 @@ static const TestCase tests[] = {
 
   { "idle/operation-holds", SETUP_BARE, 10000, test_idle_operation },
 
-  { "concurrency/store-during-backup", SETUP_DAEMON, 10000,
-    test_concurrency_store_during_backup },
+  { "concurrency/store-during-backup", SETUP_DAEMON, 10000, test_concurrency_store_during_backup },
   { "concurrency/get-status", SETUP_DAEMON, 5000, test_concurrency_get_status },
+  { "concurrency/get-status-stalled", SETUP_BARE, 20000, test_concurrency_get_status_stalled },
 
   { "persistence/paths-and-time", SETUP_DAEMON, 0, test_persistence },
 };
