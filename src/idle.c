@@ -2,12 +2,15 @@
 
 #include "idle.h"
 
+#include <stdatomic.h>
+
 struct _LbIdle
 {
   GObject parent_instance;
   guint timeout;
   guint holds;
   guint source;
+  _Atomic gint64 last_call_us; /* lb_idle_touch_any_thread() */
 };
 
 G_DEFINE_TYPE (LbIdle, lb_idle, G_TYPE_OBJECT)
@@ -23,8 +26,16 @@ static gboolean
 on_timeout (gpointer user_data)
 {
   LbIdle *self = user_data;
+  gint64 quiet_us = g_get_monotonic_time () - atomic_load (&self->last_call_us);
+  gint64 timeout_us = (gint64) self->timeout * G_USEC_PER_SEC;
 
   self->source = 0;
+  if (quiet_us < timeout_us)
+    {
+      /* A call came from another thread meanwhile: count from that one. */
+      self->source = g_timeout_add ((guint) ((timeout_us - quiet_us) / 1000) + 1, on_timeout, self);
+      return G_SOURCE_REMOVE;
+    }
   g_debug ("idle for %u s, exiting", self->timeout);
   g_signal_emit (self, signals[SIGNAL_IDLE], 0);
   return G_SOURCE_REMOVE;
@@ -67,6 +78,12 @@ void
 lb_idle_touch (LbIdle *self)
 {
   rearm (self);
+}
+
+void
+lb_idle_touch_any_thread (LbIdle *self)
+{
+  atomic_store (&self->last_call_us, g_get_monotonic_time ());
 }
 
 guint

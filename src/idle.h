@@ -18,6 +18,9 @@ void lb_idle_hold (LbIdle *self);
 void lb_idle_release (LbIdle *self);
 /* Activity without a hold (a quick call): restarts the timeout. */
 void lb_idle_touch (LbIdle *self);
+/* The same from any thread, without waking the main loop: the timeout,
+ * when it comes, counts again from the last such call. */
+void lb_idle_touch_any_thread (LbIdle *self);
 guint lb_idle_get_holds (LbIdle *self);
 
 G_END_DECLS

@@ -16,8 +16,6 @@ struct _LbStatus
   char *object_path;
   char *interface_name;
   LbIdle *idle;
-  GMainContext *context;
-  gint touch_pending;
 };
 
 G_DEFINE_TYPE (LbStatus, lb_status, G_TYPE_OBJECT)
@@ -57,16 +55,6 @@ lb_status_get (LbStatus *self, char **message)
 }
 
 static gboolean
-touch_idle (gpointer user_data)
-{
-  LbStatus *self = user_data;
-
-  g_atomic_int_set (&self->touch_pending, 0);
-  lb_idle_touch (self->idle);
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
 is_get_status (LbStatus *self, GDBusMessage *message)
 {
   const char *signature = g_dbus_message_get_signature (message);
@@ -98,10 +86,7 @@ filter (GDBusConnection *connection, GDBusMessage *message, gboolean incoming, g
       g_dbus_connection_send_message (connection, reply, G_DBUS_SEND_MESSAGE_FLAGS_NONE, NULL,
                                       NULL);
     }
-  /* One pending touch is enough, however many calls come meanwhile. */
-  if (g_atomic_int_compare_and_exchange (&self->touch_pending, 0, 1))
-    g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, touch_idle, g_object_ref (self),
-                                g_object_unref);
+  lb_idle_touch_any_thread (self->idle);
   g_object_unref (message);
   return NULL;
 }
@@ -119,7 +104,6 @@ lb_status_attach (LbStatus *self,
   self->object_path = g_strdup (object_path);
   self->interface_name = g_strdup (interface_name);
   self->idle = g_object_ref (idle);
-  self->context = g_main_context_ref_thread_default ();
   self->filter_id
       = g_dbus_connection_add_filter (connection, filter, g_object_ref (self), g_object_unref);
 }
@@ -145,7 +129,6 @@ lb_status_finalize (GObject *object)
   g_free (self->object_path);
   g_free (self->interface_name);
   g_clear_object (&self->idle);
-  g_clear_pointer (&self->context, g_main_context_unref);
   g_free (self->message);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (lb_status_parent_class)->finalize (object);

@@ -23,7 +23,7 @@ void lb_status_set (LbStatus *self, guint status, const char *message);
 guint lb_status_get (LbStatus *self, char **message);
 
 /* Answers GetStatus on @connection for @object_path until detached; every
- * call answered restarts @idle's timeout (on the main context). */
+ * call answered restarts @idle's timeout. */
 void lb_status_attach (LbStatus *self,
                        GDBusConnection *connection,
                        const char *object_path,
