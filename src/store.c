@@ -14,6 +14,10 @@
 #define STORE_DB_NAME "licenses.db"
 #define SCHEMA_VERSION 1
 #define BUSY_TIMEOUT_MS 20000
+/* SQLite's own automatic checkpoint threshold, in pages of the WAL. */
+#define CHECKPOINT_PAGES 1000
+/* The WAL file is cut back to this after it has been checkpointed. */
+#define WAL_SIZE_LIMIT 67108864 /* 64 MiB */
 
 #define ATTR_COLUMNS                                                                             \
   "key_id, content_id, issuer, can_backup, restore_limit, expires, support_url, restore_count, " \
@@ -33,6 +37,13 @@ struct _LbStore
   sqlite3 *read_db;
 
   guint count; /* atomic */
+
+  /* Checkpoints run in their own thread rather than inside COMMIT. */
+  GThread *checkpointer;
+  GMutex checkpoint_lock; /* guards the two flags */
+  GCond checkpoint_cond;
+  gboolean checkpoint_wanted;
+  gboolean checkpoint_quit;
 };
 
 G_DEFINE_TYPE (LbStore, lb_store, G_TYPE_OBJECT)
@@ -125,7 +136,8 @@ open_db (const char *path, gboolean readonly, GError **error)
   /* Bounded memory whatever the store's size: an 8 MiB page cache, no mmap. */
   if (!exec (db,
              "PRAGMA cache_size = -8192; PRAGMA mmap_size = 0; PRAGMA temp_store = FILE;"
-             "PRAGMA synchronous = FULL;",
+             "PRAGMA synchronous = FULL; PRAGMA journal_size_limit = " G_STRINGIFY (
+                 WAL_SIZE_LIMIT) ";",
              error))
     {
       sqlite3_close (db);
@@ -199,6 +211,67 @@ count_rows (sqlite3 *db, guint *count, GError **error)
   return TRUE;
 }
 
+/* The checkpoint copies the WAL into the database file, as much again as
+ * was written: done in COMMIT it would double the time of every large write
+ * (a restore, a bulk import) before the caller gets the answer. Writes are
+ * durable once in the WAL, so it can wait; here it runs in a thread of its
+ * own, overlapping the next write. */
+static gpointer
+checkpoint_thread (gpointer user_data)
+{
+  LbStore *self = user_data;
+  sqlite3 *db = NULL;
+
+  g_mutex_lock (&self->checkpoint_lock);
+  for (;;)
+    {
+      g_autoptr (GError) error = NULL;
+      int wal_pages = 0, copied = 0, rc;
+
+      while (!self->checkpoint_wanted && !self->checkpoint_quit)
+        g_cond_wait (&self->checkpoint_cond, &self->checkpoint_lock);
+      if (self->checkpoint_quit)
+        break;
+      self->checkpoint_wanted = FALSE;
+      g_mutex_unlock (&self->checkpoint_lock);
+
+      if (db == NULL)
+        db = open_db (self->db_path, FALSE, &error);
+      if (db == NULL)
+        g_warning ("Cannot open the license store to checkpoint it: %s", error->message);
+      else
+        {
+          /* PASSIVE: never waits for, nor blocks, readers and writers. */
+          rc = sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_PASSIVE, &wal_pages, &copied);
+          if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+            g_warning ("Checkpoint of the license store failed: %s", sqlite3_errmsg (db));
+          else
+            g_debug ("checkpoint: %d of %d WAL pages in the database", copied, wal_pages);
+        }
+      g_mutex_lock (&self->checkpoint_lock);
+    }
+  g_mutex_unlock (&self->checkpoint_lock);
+  /* The last connection to close checkpoints whatever is left. */
+  g_clear_pointer (&db, sqlite3_close);
+  return NULL;
+}
+
+/* Installed instead of SQLite's automatic checkpoint on every connection
+ * that writes; called after each commit. */
+static int
+wal_hook (void *user_data, sqlite3 *db, const char *name, int wal_pages)
+{
+  LbStore *self = user_data;
+
+  if (wal_pages < CHECKPOINT_PAGES)
+    return SQLITE_OK;
+  g_mutex_lock (&self->checkpoint_lock);
+  self->checkpoint_wanted = TRUE;
+  g_cond_signal (&self->checkpoint_cond);
+  g_mutex_unlock (&self->checkpoint_lock);
+  return SQLITE_OK;
+}
+
 LbStore *
 lb_store_open (const char *dir, const char *machine_app_id, GError **error)
 {
@@ -219,6 +292,8 @@ lb_store_open (const char *dir, const char *machine_app_id, GError **error)
   self->write_db = open_db (self->db_path, FALSE, error);
   if (self->write_db == NULL || !init_schema (self->write_db, error))
     return NULL;
+  sqlite3_wal_hook (self->write_db, wal_hook, self);
+  self->checkpointer = g_thread_new ("lb-checkpoint", checkpoint_thread, self);
   self->read_db = open_db (self->db_path, TRUE, error);
   if (self->read_db == NULL)
     return NULL;
@@ -688,6 +763,7 @@ lb_store_txn_begin (LbStore *self, GError **error)
   txn->db = open_db (self->db_path, FALSE, error);
   if (txn->db == NULL)
     return NULL;
+  sqlite3_wal_hook (txn->db, wal_hook, self);
   txn->contains = prepare (txn->db, "SELECT 1 FROM licenses WHERE key_id = ?1", error);
   if (txn->contains == NULL)
     return NULL;
@@ -752,6 +828,8 @@ lb_store_txn_commit (LbStoreTxn *txn, GError **error)
   lb_fault_point ("restore-before-commit");
   if (!exec (txn->db, "COMMIT", error))
     return FALSE;
+  /* Durable from here, in the WAL, though not yet checkpointed. */
+  lb_fault_point ("restore-after-commit");
   txn->open = FALSE;
   g_atomic_int_add (&txn->store->count, (int) txn->added);
   return TRUE;
@@ -776,10 +854,20 @@ lb_store_finalize (GObject *object)
 {
   LbStore *self = LB_STORE (object);
 
+  if (self->checkpointer != NULL)
+    {
+      g_mutex_lock (&self->checkpoint_lock);
+      self->checkpoint_quit = TRUE;
+      g_cond_signal (&self->checkpoint_cond);
+      g_mutex_unlock (&self->checkpoint_lock);
+      g_thread_join (self->checkpointer);
+    }
   g_clear_pointer (&self->write_db, sqlite3_close);
   g_clear_pointer (&self->read_db, sqlite3_close);
   g_mutex_clear (&self->write_lock);
   g_mutex_clear (&self->read_lock);
+  g_mutex_clear (&self->checkpoint_lock);
+  g_cond_clear (&self->checkpoint_cond);
   g_free (self->dir);
   g_free (self->db_path);
   g_free (self->machine);
@@ -797,4 +885,6 @@ lb_store_init (LbStore *self)
 {
   g_mutex_init (&self->write_lock);
   g_mutex_init (&self->read_lock);
+  g_mutex_init (&self->checkpoint_lock);
+  g_cond_init (&self->checkpoint_cond);
 }

@@ -3085,16 +3085,23 @@ test_crash_restore (Fixture *f, gconstpointer arg)
   before = store_dump (f);
   lb_test_machine_stop_daemon (f->machine);
 
-  if (!fixture_start_on (f, f->machine, "restore-before-commit"))
+  if (!fixture_start_on (f, f->machine, arg))
     return;
   doomed = f->daemon;
   start_doomed (f, FALSE, 0);
   if (!wait_killed (f, doomed))
     return;
 
-  /* Nothing of it in the store. */
   if (!fixture_start (f))
     return;
+  if (g_str_equal (arg, "restore-after-commit"))
+    {
+      /* Committed, not yet checkpointed: all of it is there. */
+      assert_store_equals (f, full);
+      g_assert_cmpuint (license_count (f), ==, 20);
+      return;
+    }
+  /* Nothing of it in the store. */
   assert_store_equals (f, before);
   g_assert_cmpuint (license_count (f), ==, 10);
 
@@ -3488,7 +3495,8 @@ static const TestCase tests[] = {
   { "crash/backup-before-rename", SETUP_BARE, 0, test_crash_backup, "backup-before-rename" },
   { "crash/backup-after-rename", SETUP_BARE, 0, test_crash_backup, "backup-after-rename" },
   { "crash/backup-random", SETUP_BARE, 500, test_crash_backup_random },
-  { "crash/restore-before-commit", SETUP_BARE, 0, test_crash_restore },
+  { "crash/restore-before-commit", SETUP_BARE, 0, test_crash_restore, "restore-before-commit" },
+  { "crash/restore-after-commit", SETUP_BARE, 0, test_crash_restore, "restore-after-commit" },
 
   { "disconnect/cancel-on-disconnect", SETUP_DAEMON, 3000, test_disconnect,
     GINT_TO_POINTER (DISCONNECT_CANCEL) },

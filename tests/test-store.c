@@ -37,11 +37,8 @@ license_new (const char *key_id, gsize size, guint8 seed)
 }
 
 static LbLicense *
-license_new_full (const char *key_id,
-                  gsize size,
-                  guint8 seed,
-                  const char *content_id,
-                  gint64 expires)
+license_new_full (
+    const char *key_id, gsize size, guint8 seed, const char *content_id, gint64 expires)
 {
   LbLicense *l = license_new (key_id, size, seed);
 
@@ -389,8 +386,7 @@ test_count (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpuint (lb_store_count (f->store), ==, 60);
   /* 40 new ones and 20 replacements. */
-  g_assert_true (
-      lb_store_put (f->store, (LbLicense *const *) batch->pdata + 40, 60, &error));
+  g_assert_true (lb_store_put (f->store, (LbLicense *const *) batch->pdata + 40, 60, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (lb_store_count (f->store), ==, 100);
   g_assert_true (lb_store_delete (f->store, "key-050", &error));
@@ -435,6 +431,52 @@ test_max_blob_round_trip (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   if (got != NULL)
     assert_bytes_equal (got->blob, l->blob);
+}
+
+/* A large write leaves a large WAL; once it has been checkpointed (in the
+ * background) the next write cuts the file back to 64 MiB, rather than
+ * keeping the size of the largest write ever made on disk for good. */
+static void
+test_wal_cut_back (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_license_free);
+  g_autofree char *wal = g_build_filename (f->dir, "licenses.db-wal", NULL);
+  g_autoptr (LbLicense) got = NULL;
+  g_autoptr (GError) error = NULL;
+  const goffset limit = 64 * 1024 * 1024;
+  goffset size = 0;
+  GStatBuf st;
+
+  for (guint i = 0; i < 80; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("big%02u", i);
+      g_ptr_array_add (batch, license_new (key, LB_BLOB_MAX, (guint8) i));
+    }
+  g_assert_true (lb_store_put (f->store, (LbLicense *const *) batch->pdata, batch->len, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_stat (wal, &st), ==, 0);
+  g_assert_cmpint (st.st_size, >, limit);
+
+  for (guint i = 0; i < 200; i++)
+    {
+      g_autoptr (LbLicense) small = license_new ("small", 8, (guint8) i);
+
+      g_assert_true (put_one (f->store, small, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (g_stat (wal, &st), ==, 0);
+      size = st.st_size;
+      if (size <= limit)
+        break;
+      g_usleep (50000);
+    }
+  g_assert_cmpint (size, <=, limit);
+
+  fixture_reopen (f);
+  g_assert_cmpuint (lb_store_count (f->store), ==, 81);
+  got = lb_store_get (f->store, "big79", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (got);
+  assert_bytes_equal (got->blob, ((LbLicense *) batch->pdata[79])->blob);
 }
 
 /* Listing */
@@ -554,8 +596,7 @@ test_list_byte_order (Fixture *f, gconstpointer data)
 
   for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
     g_ptr_array_add (batch, license_new (keys[i], 4, (guint8) i));
-  g_assert_true (
-      lb_store_put (f->store, (LbLicense *const *) batch->pdata, batch->len, &error));
+  g_assert_true (lb_store_put (f->store, (LbLicense *const *) batch->pdata, batch->len, &error));
   g_assert_no_error (error);
 
   listed = list_all_keys (f->store, 3);
@@ -866,7 +907,7 @@ typedef struct
 } AttrSpec;
 
 static const AttrSpec attr_specs[] = {
-  { "content-id", "s", FALSE },   { "issuer", "s", FALSE },   { "can-backup", "b", FALSE },
+  { "content-id", "s", FALSE },    { "issuer", "s", FALSE },  { "can-backup", "b", FALSE },
   { "restore-limit", "u", FALSE }, { "expires", "x", FALSE }, { "support-url", "s", FALSE },
   { "restore-count", "u", TRUE },  { "stored", "x", TRUE },   { "machine", "s", TRUE },
 };
@@ -877,11 +918,12 @@ wrong_values (const char *type)
 {
   GPtrArray *values = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
   GVariant *candidates[] = {
-    g_variant_new_string ("1"),       g_variant_new_boolean (TRUE), g_variant_new_uint32 (1),
-    g_variant_new_int32 (1),          g_variant_new_int64 (1),      g_variant_new_uint64 (1),
-    g_variant_new_byte (1),           g_variant_new_int16 (1),      g_variant_new_double (1),
-    g_variant_new_object_path ("/a"), g_variant_new_signature ("s"),
-    g_variant_new_variant (g_variant_new_string ("1")),
+    g_variant_new_string ("1"),    g_variant_new_boolean (TRUE),
+    g_variant_new_uint32 (1),      g_variant_new_int32 (1),
+    g_variant_new_int64 (1),       g_variant_new_uint64 (1),
+    g_variant_new_byte (1),        g_variant_new_int16 (1),
+    g_variant_new_double (1),      g_variant_new_object_path ("/a"),
+    g_variant_new_signature ("s"), g_variant_new_variant (g_variant_new_string ("1")),
     g_variant_new_strv (NULL, 0),
   };
 
@@ -976,9 +1018,8 @@ test_attributes_unknown_key (void)
 static void
 test_attributes_duplicate (void)
 {
-  g_autoptr (GVariant) dict = g_variant_ref_sink (
-      lb_test_vardict_new ("issuer", g_variant_new_string ("a"), "issuer",
-                           g_variant_new_string ("b"), NULL));
+  g_autoptr (GVariant) dict = g_variant_ref_sink (lb_test_vardict_new (
+      "issuer", g_variant_new_string ("a"), "issuer", g_variant_new_string ("b"), NULL));
   g_autoptr (GError) error = NULL;
   LbAttributes attrs;
 
@@ -1187,14 +1228,12 @@ test_codec_max_size (void)
 static void
 test_codec_order_independent (void)
 {
-  g_autoptr (GVariant) d1 = g_variant_ref_sink (
-      lb_test_vardict_new ("issuer", g_variant_new_string ("i"), "content-id",
-                           g_variant_new_string ("c"), "can-backup", g_variant_new_boolean (TRUE),
-                           NULL));
+  g_autoptr (GVariant) d1 = g_variant_ref_sink (lb_test_vardict_new (
+      "issuer", g_variant_new_string ("i"), "content-id", g_variant_new_string ("c"), "can-backup",
+      g_variant_new_boolean (TRUE), NULL));
   g_autoptr (GVariant) d2 = g_variant_ref_sink (
       lb_test_vardict_new ("can-backup", g_variant_new_boolean (TRUE), "content-id",
-                           g_variant_new_string ("c"), "issuer", g_variant_new_string ("i"),
-                           NULL));
+                           g_variant_new_string ("c"), "issuer", g_variant_new_string ("i"), NULL));
   g_autoptr (LbLicense) a = license_new ("k", 10, 1);
   g_autoptr (LbLicense) b = license_new ("k", 10, 1);
   g_autoptr (GBytes) ea = NULL;
@@ -1321,9 +1360,8 @@ test_codec_invalid_content (void)
 {
   g_autofree char *k257 = g_strnfill (LB_KEY_ID_MAX + 1, 'k');
   g_autoptr (GBytes) good = encode_raw ("k", 10);
-  const guint8 reserved_flag = 0x03, reserved_present = 0x10, negative[8] = {
-    0xfb, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff
-  };
+  const guint8 reserved_flag = 0x03, reserved_present = 0x10,
+               negative[8] = { 0xfb, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
   const char bad_magic[] = "XBL1";
   struct
   {
@@ -1570,6 +1608,7 @@ main (int argc, char **argv)
   ADD ("/store/list/byte-order", test_list_byte_order);
   ADD ("/store/list/changes-between-pages", test_list_changes_between_pages);
   ADD ("/store/clean-expired", test_clean_expired);
+  ADD ("/store/wal/cut-back", test_wal_cut_back);
   g_test_add_data_func ("/store/crash/before-commit", "store-before-commit", test_crash);
   g_test_add_data_func ("/store/crash/after-commit", "store-after-commit", test_crash);
 
