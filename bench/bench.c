@@ -76,7 +76,7 @@
 static char *opt_n = NULL;
 static gboolean opt_large = FALSE;
 static int opt_repeat = 3;
-static int opt_batch = 10000;
+static int opt_batch = 2500;
 static int opt_depth = 2;
 static int opt_rtt_calls = 2000;
 static char *opt_workdir = NULL;
@@ -1846,7 +1846,7 @@ main (int argc, char **argv)
     { "n", 0, 0, G_OPTION_ARG_STRING, &opt_n, "License counts, comma-separated (default 10000,100000)", "LIST" },
     { "large", 0, 0, G_OPTION_ARG_NONE, &opt_large, "Also N = 1,000,000", NULL },
     { "repeat", 0, 0, G_OPTION_ARG_INT, &opt_repeat, "Runs per timing; the best counts (default 3)", "R" },
-    { "batch", 0, 0, G_OPTION_ARG_INT, &opt_batch, "Licenses per StoreLicenses call (default 10000)", "B" },
+    { "batch", 0, 0, G_OPTION_ARG_INT, &opt_batch, "Licenses per StoreLicenses call (default 2500)", "B" },
     { "depth", 0, 0, G_OPTION_ARG_INT, &opt_depth, "StoreLicenses calls in flight (default 2)", "D" },
     { "rtt-calls", 0, 0, G_OPTION_ARG_INT, &opt_rtt_calls, "Round trips per measurement (default 2000)", "C" },
     { "workdir", 0, 0, G_OPTION_ARG_FILENAME, &opt_workdir, "Where the temporary stores and files go (default $TMPDIR)", "DIR" },

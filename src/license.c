@@ -119,8 +119,7 @@ gboolean
 lb_attributes_parse (GVariant *asv, LbAttributesFlags flags, LbAttributes *attrs, GError **error)
 {
   GVariantIter iter;
-  const char *key;
-  GVariant *value_raw;
+  GVariant *entry_raw;
   guint seen = 0;
 
   lb_attributes_init (attrs);
@@ -130,10 +129,16 @@ lb_attributes_parse (GVariant *asv, LbAttributesFlags flags, LbAttributes *attrs
       return FALSE;
     }
 
+  /* By value, not with "{&sv}": a "&" format makes GLib serialise each
+   * entry of the message GDBus parsed, a copy per attribute. */
   g_variant_iter_init (&iter, asv);
-  while (g_variant_iter_next (&iter, "{&sv}", &key, &value_raw))
+  while ((entry_raw = g_variant_iter_next_value (&iter)) != NULL)
     {
-      g_autoptr (GVariant) value = value_raw;
+      g_autoptr (GVariant) entry = entry_raw;
+      g_autoptr (GVariant) key_v = g_variant_get_child_value (entry, 0);
+      g_autoptr (GVariant) boxed = g_variant_get_child_value (entry, 1);
+      g_autoptr (GVariant) value = g_variant_get_variant (boxed);
+      const char *key = g_variant_get_string (key_v, NULL);
       guint id;
 
       for (id = 0; id < G_N_ELEMENTS (attr_table); id++)

@@ -151,13 +151,16 @@ call_store_licenses (LbStore *store, GVariant *params, GError **error)
   licenses = g_ptr_array_new_full ((guint) n, (GDestroyNotify) lb_license_free);
   for (gsize i = 0; i < n; i++)
     {
-      g_autoptr (GVariant) blob = NULL;
-      g_autoptr (GVariant) attributes = NULL;
+      /* Child by child: g_variant_get_child (…, "(&s…)") would serialise
+       * each license GDBus parsed, a copy of every blob. */
+      g_autoptr (GVariant) item = g_variant_get_child_value (array, i);
+      g_autoptr (GVariant) key_v = g_variant_get_child_value (item, 0);
+      g_autoptr (GVariant) blob = g_variant_get_child_value (item, 1);
+      g_autoptr (GVariant) attributes = g_variant_get_child_value (item, 2);
       g_autoptr (GError) local_error = NULL;
-      const char *key_id;
+      const char *key_id = g_variant_get_string (key_v, NULL);
       LbLicense *license;
 
-      g_variant_get_child (array, i, "(&s@ay@a{sv})", &key_id, &blob, &attributes);
       total += g_variant_n_children (blob);
       if (total > LB_BULK_MAX_BYTES)
         {
