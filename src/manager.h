@@ -3,7 +3,7 @@
  * A subclass of the generated skeleton that validates and persists
  * BackupPath/RestorePath, runs at most one backup or restore at a time in a
  * worker thread, and publishes its progress as throttled properties and
- * signals (at most one update per 100 ms, flushed at start and end).
+ * signals (at most one update per 125 ms, flushed at start and end).
  * Emits "store-changed" (guint count) when a restore changed the store.
  */
 #pragma once

@@ -43,8 +43,8 @@
 /* The publishing interval the API promises, and how much earlier than it
  * two progress signals may usually arrive because of scheduling on the
  * way (shorter gaps are logged). */
-#define INTERVAL_MS 100
-#define INTERVAL_MIN_MS 90
+#define INTERVAL_MS 125
+#define INTERVAL_MIN_MS 112
 /* The hard limits (see check_operation_signals()): each progress signal
  * at least k × INTERVAL_MS - SPAN_SLACK_MS after the k-th one before it,
  * for some k up to SPAN_LOOKBACK (the first gap at least
@@ -52,7 +52,9 @@
 #define SPAN_LOOKBACK 4
 #define SPAN_SLACK_MS 40
 #define FIRST_GAP_MIN_MS 20
-#define WINDOW_MIN_MS 850
+/* No client may see 11 within a second, jitter included (the benchmark
+ * saw it with a 100 ms interval). */
+#define WINDOW_MIN_MS 1000
 
 /* Fixture */
 
