@@ -862,8 +862,11 @@ lb_store_finalize (GObject *object)
       g_mutex_unlock (&self->checkpoint_lock);
       g_thread_join (self->checkpointer);
     }
-  g_clear_pointer (&self->write_db, sqlite3_close);
+  /* The writing connection last: closing the last connection checkpoints
+   * and removes the WAL, which a read-only one cannot do, and a WAL left
+   * behind is read whole at the next start. */
   g_clear_pointer (&self->read_db, sqlite3_close);
+  g_clear_pointer (&self->write_db, sqlite3_close);
   g_mutex_clear (&self->write_lock);
   g_mutex_clear (&self->read_lock);
   g_mutex_clear (&self->checkpoint_lock);

@@ -479,6 +479,34 @@ test_wal_cut_back (Fixture *f, gconstpointer data)
   assert_bytes_equal (got->blob, ((LbLicense *) batch->pdata[79])->blob);
 }
 
+/* Closing the store leaves no WAL behind: one left would be read whole
+ * at the next start, which delays the daemon's activation. */
+static void
+test_wal_removed_on_close (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_license_free);
+  g_autofree char *wal = g_build_filename (f->dir, "licenses.db-wal", NULL);
+  g_autoptr (LbLicense) got = NULL;
+  g_autoptr (GError) error = NULL;
+
+  for (guint i = 0; i < 20; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("big%02u", i);
+      g_ptr_array_add (batch, license_new (key, LB_BLOB_MAX, (guint8) i));
+    }
+  g_assert_true (lb_store_put (f->store, (LbLicense *const *) batch->pdata, batch->len, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_test (wal, G_FILE_TEST_EXISTS));
+  g_clear_object (&f->store);
+  g_assert_false (g_file_test (wal, G_FILE_TEST_EXISTS));
+
+  fixture_reopen (f);
+  got = lb_store_get (f->store, "big19", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (got);
+  assert_bytes_equal (got->blob, ((LbLicense *) batch->pdata[19])->blob);
+}
+
 /* Listing */
 
 static void
@@ -1609,6 +1637,7 @@ main (int argc, char **argv)
   ADD ("/store/list/changes-between-pages", test_list_changes_between_pages);
   ADD ("/store/clean-expired", test_clean_expired);
   ADD ("/store/wal/cut-back", test_wal_cut_back);
+  ADD ("/store/wal/removed-on-close", test_wal_removed_on_close);
   g_test_add_data_func ("/store/crash/before-commit", "store-before-commit", test_crash);
   g_test_add_data_func ("/store/crash/after-commit", "store-after-commit", test_crash);
 
