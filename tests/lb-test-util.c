@@ -144,6 +144,21 @@ lb_test_init (int *argc, char ***argv)
   start_reaper ();
 }
 
+void
+lb_test_check_group (const char *path, const char *meson_list)
+{
+  const char *groups_env = g_getenv ("LB_TEST_GROUPS");
+  g_auto (GStrv) groups = NULL;
+  g_autofree char *group = NULL;
+
+  if (groups_env == NULL)
+    return;
+  groups = g_strsplit (groups_env, ",", -1);
+  group = g_strndup (path, strcspn (path, "/"));
+  if (!g_strv_contains ((const char *const *) groups, group))
+    g_error ("test group “%s” is not in %s", group, meson_list);
+}
+
 char *
 lb_test_make_tmp_dir (const char *prefix)
 {

@@ -69,6 +69,12 @@ G_BEGIN_DECLS
 
 void lb_test_init (int *argc, char ***argv);
 
+/* Test programs that meson runs group by group (LB_TEST_GROUPS="a,b"; a
+ * test's group is its path up to the first "/") call this for each test
+ * they register: a test in a group meson does not list would never run, so
+ * it is an error naming @meson_list, the meson variable to add it to. */
+void lb_test_check_group (const char *path, const char *meson_list);
+
 /* A new directory (mode 0700) that is removed when the test process ends,
  * however it ends. @prefix names it, e.g. "machine-a". */
 char *lb_test_make_tmp_dir (const char *prefix);
