@@ -49,10 +49,8 @@ struct _LbManager
   GDBusInterfaceVTable vtable;
   GDBusInterfaceSetPropertyFunc parent_set_property;
 
-  /* GetStatus of the pending or last operation; error_message is also
-   * kept here for the main context. */
+  /* GetStatus of the pending or last operation. */
   LbStatus *status;
-  char *error_message;
 
   struct Operation *op; /* the pending operation, or NULL */
   guint64 last_op_id;
@@ -197,14 +195,19 @@ emit_progress (
 
 /* Publishes a sample as properties; Progress never goes backwards. */
 static void
-publish_properties (LbManager *self, Operation *op, const LbProgressSample *s)
+publish_properties (LbManager *self,
+                    Operation *op,
+                    const LbProgressSample *s,
+                    const char *error_message)
 {
   LbDBusManager *iface = LB_DBUS_MANAGER (self);
   double fraction = s->total > 0 ? (double) MIN (s->done, s->total) / (double) s->total : 0.0;
 
   op->published_fraction = MAX (op->published_fraction, fraction);
   op->published = *s;
-  lb_status_set (self->status, s->status, self->error_message);
+  /* Status and message together: GetStatus is answered from another
+   * thread and must never pair a new status with an old message. */
+  lb_status_set (self->status, s->status, error_message);
   lb_dbus_manager_set_status (iface, s->status);
   lb_dbus_manager_set_licenses_done (iface, s->done);
   lb_dbus_manager_set_licenses_total (iface, s->total);
@@ -239,7 +242,7 @@ on_tick (gpointer user_data)
   if (s.done != op->published.done || s.total != op->published.total
       || s.status != op->published.status || s.cancelable != op->published.cancelable)
     {
-      publish_properties (op->self, op, &s);
+      publish_properties (op->self, op, &s, "");
       emit_progress (op->self, op, s.status, "", s.done, s.total);
       lb_fault_stall ("publish");
     }
@@ -345,19 +348,15 @@ finish_publish (Finish *f)
   g_clear_handle_id (&op->tick_source, g_source_remove);
   s.status = f->status;
   s.cancelable = FALSE;
-  /* Before the properties: GetStatus is answered from another thread and
-   * must never pair the new status with the old message. */
-  g_free (self->error_message);
-  self->error_message = g_strdup (f->message);
   if (f->error == NULL)
     {
       s.done = s.total;
-      publish_properties (self, op, &s);
+      publish_properties (self, op, &s, f->message);
       lb_dbus_manager_set_progress (iface, 1.0);
       emit_progress (self, op, f->status, f->message, s.done, s.total);
     }
   else
-    publish_properties (self, op, &s);
+    publish_properties (self, op, &s, f->message);
 
   lb_dbus_manager_set_operation (iface, "");
   if (op->kind == OP_BACKUP && f->error == NULL)
@@ -585,13 +584,12 @@ start_operation (LbManager *self,
         g_dbus_method_invocation_get_sender (invocation), G_BUS_NAME_WATCHER_FLAGS_NONE, NULL,
         on_caller_vanished, op, NULL);
 
-  g_clear_pointer (&self->error_message, g_free);
   op->published_fraction = 0.0;
   lb_dbus_manager_set_operation (iface, op_kind_name (kind));
   lb_dbus_manager_set_last_operation (iface, op_kind_name (kind));
   lb_dbus_manager_set_operation_id (iface, op->id);
   op->published = lb_progress_sample (&op->progress);
-  publish_properties (self, op, &op->published);
+  publish_properties (self, op, &op->published, "");
   /* Reply first, so that the caller knows the id of the signals that follow. */
   if (kind == OP_BACKUP)
     lb_dbus_manager_complete_backup_licenses (iface, invocation, op->id);
@@ -735,7 +733,6 @@ lb_manager_finalize (GObject *object)
   g_clear_object (&self->idle);
   g_free (self->state_path);
   lb_state_clear (&self->state);
-  g_free (self->error_message);
   g_clear_object (&self->status);
   G_OBJECT_CLASS (lb_manager_parent_class)->finalize (object);
 }

@@ -7,7 +7,8 @@
  * SHA-256 of its canonical encoding (license.h), which backups carry.
  * Thread-safe: calls may come from any thread; writes are serialised, reads
  * use their own connection, and snapshots (for backups) read a consistent
- * view while writes go on.
+ * view while writes go on. Checkpoints (copying the WAL into the database)
+ * run in a thread of the store's own, after the commits that need them.
  */
 #pragma once
 
