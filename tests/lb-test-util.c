@@ -24,23 +24,13 @@
 static char *tmp_root;
 static GSubprocess *reaper;
 
-/* Under tmp_root: one empty file per process, named by its pid, that the
- * reaper kills if this process dies first. For the buses GTestDBus runs:
- * its own watcher does not reliably kill them (GLib 2.74 leaks the
- * watcher's pipe into later dbus-daemons). */
-#define KILL_LIST_DIR ".kill-on-exit"
-
 /* Run by /bin/sh as the reaper: says "ready" once it handles signals,
  * then waits for the SIGTERM that PR_SET_PDEATHSIG sends when the test
- * process ends (however it ends), kills the registered dbus-daemons,
- * removes $1, and ends its process group (itself and its sleep). */
+ * process ends (however it ends), removes $1, and ends its process group
+ * (itself and its sleep). */
 #define REAPER_SCRIPT                                                                              \
   "root=$1\n"                                                                                      \
   "cleanup () {\n"                                                                                 \
-  "  for f in \"$root\"/" KILL_LIST_DIR "/*; do\n"                                                 \
-  "    pid=${f##*/}\n"                                                                             \
-  "    grep -q dbus-daemon \"/proc/$pid/cmdline\" 2>/dev/null && kill -9 \"$pid\"\n"               \
-  "  done\n"                                                                                       \
   "  rm -rf -- \"$root\"\n"                                                                        \
   "  trap '' TERM\n"                                                                               \
   "  kill -TERM 0\n"                                                                               \
@@ -81,13 +71,10 @@ start_reaper (void)
   g_autoptr (GSubprocessLauncher) launcher = NULL;
   g_autoptr (GDataInputStream) out = NULL;
   g_autoptr (GError) error = NULL;
-  g_autofree char *kill_list = NULL;
   g_autofree char *ready = NULL;
 
   tmp_root = g_dir_make_tmp ("lb-test-XXXXXX", &error);
   g_assert_no_error (error);
-  kill_list = g_build_filename (tmp_root, KILL_LIST_DIR, NULL);
-  g_assert_cmpint (g_mkdir (kill_list, 0700), ==, 0);
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
                                         | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
@@ -103,22 +90,6 @@ start_reaper (void)
   ready = g_data_input_stream_read_line (out, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (ready, ==, "ready");
-}
-
-/* Registers @pid (a dbus-daemon) to be killed if this process dies, or
- * unregisters it. */
-static void
-kill_on_exit (guint32 pid, gboolean add)
-{
-  g_autofree char *path = NULL;
-
-  if (tmp_root == NULL || pid == 0)
-    return;
-  path = g_strdup_printf ("%s/" KILL_LIST_DIR "/%u", tmp_root, pid);
-  if (add)
-    g_file_set_contents (path, "", 0, NULL);
-  else
-    g_unlink (path);
 }
 
 static void
@@ -259,16 +230,22 @@ lb_test_run_for (guint ms)
 struct _LbTestBus
 {
   GMainContext *context;
-  GTestDBus *test_dbus;     /* either this */
-  guint32 test_dbus_pid;
-  GSubprocess *dbus_daemon; /* or this */
+  GSubprocess *dbus_daemon;
   gboolean dbus_daemon_exited;
   char *dir;
   char *address;
   GDBusConnection *connection;
 };
 
-#define LARGE_MESSAGES_CONFIG                                                                      \
+/* Every private bus but lb_test_bus_new_session()'s: the configuration
+ * GTestDBus writes (a session bus on which anyone may own any name and
+ * eavesdrop), with %s for limits. Not GTestDBus itself: GLib 2.74 forks
+ * its watcher process from our threaded test process, and the watcher
+ * can deadlock in exit() on a lock another thread held at the fork;
+ * holding the test's stdout, it kept meson waiting for the test until its
+ * timeout. Our dbus-daemon dies with the test process instead
+ * (die_with_parent). */
+#define BUS_CONFIG                                                                                 \
   "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"           \
   " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"                            \
   "<busconfig>\n"                                                                                  \
@@ -280,10 +257,14 @@ struct _LbTestBus
   "    <allow eavesdrop=\"true\"/>\n"                                                              \
   "    <allow own=\"*\"/>\n"                                                                       \
   "  </policy>\n"                                                                                  \
+  "%s"                                                                                             \
+  "</busconfig>\n"
+
+/* For LB_TEST_BUS_LARGE_MESSAGES: the default is 32 MiB. */
+#define LARGE_MESSAGE_LIMITS                                                                       \
   "  <limit name=\"max_message_size\">268435456</limit>\n"                                         \
   "  <limit name=\"max_incoming_bytes\">1000000000</limit>\n"                                      \
-  "  <limit name=\"max_outgoing_bytes\">1000000000</limit>\n"                                      \
-  "</busconfig>\n"
+  "  <limit name=\"max_outgoing_bytes\">1000000000</limit>\n"
 
 static void
 dbus_daemon_exited_cb (GObject *source, GAsyncResult *result, gpointer user_data)
@@ -363,55 +344,21 @@ bus_connect (LbTestBus *bus)
   return bus->connection != NULL;
 }
 
-/* The pid of the bus daemon itself. */
-static guint32
-bus_daemon_pid (LbTestBus *bus)
-{
-  g_autoptr (GVariant) reply = NULL;
-  g_autoptr (GError) error = NULL;
-  guint32 pid = 0;
-
-  reply = g_dbus_connection_call_sync (bus->connection, "org.freedesktop.DBus",
-                                       "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                                       "GetConnectionUnixProcessID",
-                                       g_variant_new ("(s)", "org.freedesktop.DBus"),
-                                       G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL,
-                                       &error);
-  if (reply != NULL)
-    g_variant_get (reply, "(u)", &pid);
-  else
-    g_test_message ("cannot find the bus daemon's pid: %s", error->message);
-  return pid;
-}
-
 LbTestBus *
 lb_test_bus_new (LbTestBusFlags flags)
 {
   LbTestBus *bus = bus_new_internal ();
+  g_autofree char *config_path = g_build_filename (bus->dir, "bus.conf", NULL);
+  g_autofree char *config = g_strdup_printf (
+      BUS_CONFIG, bus->dir, (flags & LB_TEST_BUS_LARGE_MESSAGES) ? LARGE_MESSAGE_LIMITS : "");
+  g_autofree char *config_arg = g_strdup_printf ("--config-file=%s", config_path);
+  const char *args[] = { config_arg, NULL };
+  g_autoptr (GError) error = NULL;
 
-  if (flags & LB_TEST_BUS_LARGE_MESSAGES)
-    {
-      g_autofree char *config_path = g_build_filename (bus->dir, "bus.conf", NULL);
-      g_autofree char *config = g_strdup_printf (LARGE_MESSAGES_CONFIG, bus->dir);
-      g_autofree char *config_arg = g_strdup_printf ("--config-file=%s", config_path);
-      const char *args[] = { config_arg, NULL };
-      g_autoptr (GError) error = NULL;
-
-      g_file_set_contents (config_path, config, -1, &error);
-      g_assert_no_error (error);
-      spawn_dbus_daemon (bus, args, NULL);
-    }
-  else
-    {
-      bus->test_dbus = g_test_dbus_new (G_TEST_DBUS_NONE);
-      g_test_dbus_up (bus->test_dbus);
-      bus->address = g_strdup (g_test_dbus_get_bus_address (bus->test_dbus));
-    }
-  if (bus->address != NULL && bus_connect (bus) && bus->test_dbus != NULL)
-    {
-      bus->test_dbus_pid = bus_daemon_pid (bus);
-      kill_on_exit (bus->test_dbus_pid, TRUE);
-    }
+  g_file_set_contents (config_path, config, -1, &error);
+  g_assert_no_error (error);
+  if (error == NULL && spawn_dbus_daemon (bus, args, NULL))
+    bus_connect (bus);
   return bus;
 }
 
@@ -440,12 +387,6 @@ lb_test_bus_free (LbTestBus *bus)
   if (bus->connection != NULL)
     g_dbus_connection_close_sync (bus->connection, NULL, NULL);
   g_clear_object (&bus->connection);
-  if (bus->test_dbus != NULL)
-    {
-      g_test_dbus_down (bus->test_dbus);
-      g_clear_object (&bus->test_dbus);
-      kill_on_exit (bus->test_dbus_pid, FALSE);
-    }
   if (bus->dbus_daemon != NULL)
     {
       if (!bus->dbus_daemon_exited)

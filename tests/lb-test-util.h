@@ -6,13 +6,12 @@
  *    assertions, so that a failed check still reaches the fixture's teardown
  *    (which prints the daemons' logs and cleans up). It also starts a reaper
  *    that, when the test process ends, even by a crash or a timeout's
- *    SIGKILL, kills the buses and removes every directory made by
- *    lb_test_make_tmp_dir(); the daemons die with the test process
- *    (PR_SET_PDEATHSIG).
+ *    SIGKILL, removes every directory made by lb_test_make_tmp_dir(); the
+ *    buses and daemons die with the test process (PR_SET_PDEATHSIG).
  *
- *  - LbTestBus: a private session bus (GTestDBus by default; a dbus-daemon
- *    of our own for large messages or for the standard session
- *    configuration) and the test's client connection to it. It pushes a
+ *  - LbTestBus: a private session bus (a dbus-daemon of our own, with
+ *    GTestDBus's configuration or the standard session one) and the
+ *    test's client connection to it. It pushes a
  *    fresh thread-default GMainContext, which every wait below iterates;
  *    create it first and free it last.
  *
@@ -105,7 +104,7 @@ typedef enum
 {
   LB_TEST_BUS_DEFAULT = 0,
   /* A dbus-daemon allowing messages up to the protocol's maximum (128 MiB)
-   * instead of GTestDBus's 32 MiB default. */
+   * instead of dbus-daemon's 32 MiB default. */
   LB_TEST_BUS_LARGE_MESSAGES = 1 << 0,
 } LbTestBusFlags;
 

@@ -38,7 +38,7 @@ typedef struct
 
 typedef enum
 {
-  SETUP_DAEMON,    /* a daemon (idle timeout 0) on machine "a" on a GTestDBus bus */
+  SETUP_DAEMON,    /* a daemon (idle timeout 0) on machine "a" on a private bus */
   SETUP_BARE,      /* the bus and machine "a", no daemon yet */
   SETUP_LARGE_BUS, /* SETUP_DAEMON on a bus that takes messages up to 128 MiB */
   SETUP_NOTHING,   /* the test builds what it needs into the fixture */
@@ -929,7 +929,7 @@ test_limits_bulk_count (Fixture *f, gconstpointer arg)
  * whole, and a call over 64 MiB never reaches the daemon, which keeps
  * running with nothing of it stored.
  *
- * GTestDBus's bus takes messages of up to 32 MiB (dbus-daemon's default),
+ * The default test bus takes messages of up to 32 MiB (dbus-daemon's default),
  * so this runs on a bus of our own that takes 128 MiB.
  */
 static void
