@@ -56,6 +56,31 @@ lb_key_id_validate (const char *key_id, GError **error)
   return TRUE;
 }
 
+char *
+lb_key_id_quote (const char *key_id)
+{
+  /* Enough to recognise the key; a bad one may be megabytes long. */
+  const gsize max_chars = 40;
+  GString *out = g_string_new (NULL);
+  const char *p = key_id;
+  gsize n = 0;
+
+  if (!g_utf8_validate (key_id, -1, NULL))
+    return g_string_free (out, FALSE);
+  for (; *p != '\0' && n < max_chars; p = g_utf8_next_char (p), n++)
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (g_unichar_iscntrl (c))
+        g_string_append_printf (out, "\\x%02x", c);
+      else
+        g_string_append_unichar (out, c);
+    }
+  if (*p != '\0')
+    g_string_append (out, "…");
+  return g_string_free (out, FALSE);
+}
+
 gboolean
 lb_blob_validate (gsize size, GError **error)
 {

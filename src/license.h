@@ -53,6 +53,9 @@ void lb_attributes_clear (LbAttributes *attrs);
 void lb_attributes_copy (LbAttributes *dest, const LbAttributes *src);
 
 gboolean lb_key_id_validate (const char *key_id, GError **error);
+/* @key_id as an error message may show it, valid or not: its first 40
+ * characters, control characters escaped. */
+char *lb_key_id_quote (const char *key_id);
 gboolean lb_blob_validate (gsize size, GError **error);
 
 /* Parses an a{sv} into @attrs (initialised to defaults first). Unknown keys,

@@ -172,8 +172,10 @@ call_store_licenses (LbStore *store, GVariant *params, GError **error)
       license = license_from_args (key_id, blob, attributes, &local_error);
       if (license == NULL)
         {
+          g_autofree char *quoted = lb_key_id_quote (key_id);
+
           g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
-                       _ ("License %zu (“%s”): %s. Nothing was stored"), i, key_id,
+                       _ ("License %zu (“%s”): %s. Nothing was stored"), i, quoted,
                        local_error->message);
           return NULL;
         }

@@ -502,6 +502,34 @@ test_store_bulk_all_or_nothing (Fixture *f, gconstpointer arg)
     }
 }
 
+/* A bad key id is quoted in the error, but never whole: a client's bug
+ * may send megabytes of it, or control characters. */
+static void
+test_store_bulk_bad_key_message (Fixture *f, gconstpointer arg)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *huge_key = g_strnfill (1024 * 1024, 'k');
+  GVariantBuilder builder;
+
+  huge_key[3] = '\n';
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(saya{sv})"));
+  g_variant_builder_add_value (&builder, license_tuple ("first", 100, 1, NULL));
+  g_variant_builder_add_value (&builder, license_tuple (huge_key, 10, 0, NULL));
+  g_assert_false (lb_dbus_store_call_store_licenses_sync (f->store, g_variant_builder_end (&builder),
+                                                          NULL, &error));
+  lb_test_assert_error_name (error, "InvalidArgs");
+  if (error == NULL)
+    return;
+  g_dbus_error_strip_remote_error (error);
+  g_test_message ("%s", error->message);
+  g_assert_cmpuint (strlen (error->message), <, 300);
+  g_assert_true (g_str_has_prefix (error->message,
+                                   "License 1 (“kkk\\x0akkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk…”): "
+                                   "A key id must be 1 to 256 bytes long; this one has 1048576"));
+  g_assert_true (g_str_has_suffix (error->message, "Nothing was stored"));
+  g_assert_cmpuint (license_count (f), ==, 0);
+}
+
 static void
 test_store_clean (Fixture *f, gconstpointer arg)
 {
@@ -2245,6 +2273,7 @@ static const TestCase tests[] = {
   { "store/bulk", SETUP_DAEMON, test_store_bulk },
   { "store/bulk-empty", SETUP_DAEMON, test_store_bulk_empty },
   { "store/bulk-all-or-nothing", SETUP_DAEMON, test_store_bulk_all_or_nothing },
+  { "store/bulk-bad-key-message", SETUP_DAEMON, test_store_bulk_bad_key_message },
   { "store/clean", SETUP_DAEMON, test_store_clean },
   { "store/clean-bad-flags", SETUP_DAEMON, test_store_clean_bad_flags },
   { "store/concurrent", SETUP_DAEMON, test_store_concurrent },
