@@ -382,6 +382,26 @@ out:
   return rc;
 }
 
+/* Parses the options of @context and the optional DIRECTORY into
+ * *@location (NULL: the daemon's setting); LB_EXIT_OK or the usage
+ * error's exit code. */
+static int
+parse_directory_arg (
+    GOptionContext *context, const char *too_many, int argc, char **argv, char **location)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return lb_cli_usage (context, error->message);
+  if (argc > 2)
+    return lb_cli_usage (context, too_many);
+  if (argc == 2 && argv[1][0] == '\0')
+    return lb_cli_usage (context, _ ("DIRECTORY is empty; give a folder"));
+  if (argc == 2)
+    *location = lb_cli_location_from_arg (argv[1]);
+  return LB_EXIT_OK;
+}
+
 int
 lb_cmd_backup (LbCli *cli, int argc, char **argv)
 {
@@ -393,7 +413,6 @@ lb_cmd_backup (LbCli *cli, int argc, char **argv)
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new (_ ("[DIRECTORY]"));
-  g_autoptr (GError) error = NULL;
   g_autofree char *location = NULL;
   int rc;
 
@@ -402,15 +421,10 @@ lb_cmd_backup (LbCli *cli, int argc, char **argv)
                                    "DIRECTORY/licenses.lbk (default: the backup-path setting).\n"
                                    "Ctrl-C cancels the backup and keeps the previous one."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    return lb_cli_usage (context, error->message);
-  if (argc > 2)
-    return lb_cli_usage (context, _ ("backup takes at most one DIRECTORY"));
-  if (argc == 2 && argv[1][0] == '\0')
-    return lb_cli_usage (context, _ ("DIRECTORY is empty; give a folder"));
-  if (argc == 2)
-    location = lb_cli_location_from_arg (argv[1]);
-  if ((rc = lb_cli_connect (cli)) != LB_EXIT_OK)
+  if ((rc = parse_directory_arg (context, _ ("backup takes at most one DIRECTORY"), argc, argv,
+                                 &location))
+          != LB_EXIT_OK
+      || (rc = lb_cli_connect (cli)) != LB_EXIT_OK)
     return rc;
   return run_operation (cli, FALSE, json, overwrite ? FLAG_OVERWRITE : 0, FALSE, location);
 }
@@ -428,7 +442,6 @@ lb_cmd_restore (LbCli *cli, int argc, char **argv)
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new (_ ("[DIRECTORY]"));
-  g_autoptr (GError) error = NULL;
   g_autofree char *location = NULL;
   int rc;
 
@@ -438,15 +451,10 @@ lb_cmd_restore (LbCli *cli, int argc, char **argv)
                                    "A backup from another computer needs your consent: you are "
                                    "asked, or give it with --individualize or --yes."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    return lb_cli_usage (context, error->message);
-  if (argc > 2)
-    return lb_cli_usage (context, _ ("restore takes at most one DIRECTORY"));
-  if (argc == 2 && argv[1][0] == '\0')
-    return lb_cli_usage (context, _ ("DIRECTORY is empty; give a folder"));
-  if (argc == 2)
-    location = lb_cli_location_from_arg (argv[1]);
-  if ((rc = lb_cli_connect (cli)) != LB_EXIT_OK)
+  if ((rc = parse_directory_arg (context, _ ("restore takes at most one DIRECTORY"), argc, argv,
+                                 &location))
+          != LB_EXIT_OK
+      || (rc = lb_cli_connect (cli)) != LB_EXIT_OK)
     return rc;
   return run_operation (cli, TRUE, json, individualize ? FLAG_INDIVIDUALIZE : 0, yes, location);
 }
