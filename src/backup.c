@@ -246,11 +246,8 @@ lb_backup_run (LbStore *store,
 
   memset (result, 0, sizeof *result);
   result->location = g_file_get_uri (dest);
-  if (!g_file_is_native (dir))
-    lb_progress_set_status (progress, 4); /* DRM_BACKUPRESTORE_CONNECTING */
-  if (!lb_location_connect (dir, &mounted, progress->cancellable, error))
+  if (!lb_location_connect (dir, progress, &mounted, error))
     return FALSE;
-  lb_progress_set_status (progress, 2);
 
   ok = lb_location_check_dir (dir, progress->cancellable, error);
   if (ok && !overwrite && g_file_query_exists (dest, progress->cancellable))
@@ -260,11 +257,7 @@ lb_backup_run (LbStore *store,
     }
   ok = ok && write_backup (store, dir, dest, progress, result, error);
 
-  if (mounted)
-    {
-      lb_progress_set_status (progress, 5); /* DRM_BACKUPRESTORE_DISCONNECTING */
-      lb_location_disconnect (dir, mounted);
-    }
+  lb_location_disconnect (dir, progress, mounted);
   return ok;
 }
 

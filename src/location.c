@@ -5,6 +5,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "fault.h"
 #include "lb-error.h"
 
 gboolean
@@ -75,8 +76,8 @@ on_unmounted (GObject *source, GAsyncResult *result, gpointer user_data)
   g_main_context_wakeup (call->context);
 }
 
-gboolean
-lb_location_connect (GFile *dir, gboolean *mounted, GCancellable *cancellable, GError **error)
+static gboolean
+mount_if_needed (GFile *dir, gboolean *mounted, GCancellable *cancellable, GError **error)
 {
   g_autoptr (GMount) mount = NULL;
   g_autoptr (GError) local_error = NULL;
@@ -86,6 +87,21 @@ lb_location_connect (GFile *dir, gboolean *mounted, GCancellable *cancellable, G
   *mounted = FALSE;
   if (g_file_is_native (dir))
     return TRUE;
+  /* Without GVfs, GIO would only say "Operation not supported". */
+  if (!g_file_has_uri_scheme (dir, "file"))
+    {
+      g_autofree char *scheme = g_file_get_uri_scheme (dir);
+      const char *const *schemes = g_vfs_get_supported_uri_schemes (g_vfs_get_default ());
+
+      if (scheme != NULL && !g_strv_contains (schemes, scheme))
+        {
+          g_set_error (error, LB_ERROR, LB_ERROR_FAILED,
+                       _ ("This computer cannot open %s:// locations: install GVfs (the package "
+                          "gvfs-backends), or choose a local folder"),
+                       scheme);
+          return FALSE;
+        }
+    }
   mount = g_file_find_enclosing_mount (dir, cancellable, &local_error);
   if (mount != NULL || !g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_MOUNTED))
     return TRUE; /* mounted, or not a mountable location: the next step says */
@@ -111,8 +127,22 @@ lb_location_connect (GFile *dir, gboolean *mounted, GCancellable *cancellable, G
   return TRUE;
 }
 
+gboolean
+lb_location_connect (GFile *dir, LbProgress *progress, gboolean *mounted, GError **error)
+{
+  if (!g_file_is_native (dir))
+    {
+      lb_progress_set_status (progress, LB_STATUS_CONNECTING);
+      lb_fault_stall ("connect");
+    }
+  if (!mount_if_needed (dir, mounted, progress->cancellable, error))
+    return FALSE;
+  lb_progress_set_status (progress, LB_STATUS_BEGIN);
+  return TRUE;
+}
+
 void
-lb_location_disconnect (GFile *dir, gboolean mounted)
+lb_location_disconnect (GFile *dir, LbProgress *progress, gboolean mounted)
 {
   g_autoptr (GMount) mount = NULL;
   g_autoptr (GMainContext) context = NULL;
@@ -120,6 +150,7 @@ lb_location_disconnect (GFile *dir, gboolean mounted)
 
   if (!mounted)
     return;
+  lb_progress_set_status (progress, LB_STATUS_DISCONNECTING);
   mount = g_file_find_enclosing_mount (dir, NULL, NULL);
   if (mount == NULL)
     return;

@@ -24,18 +24,6 @@
 #define FLAG_OVERWRITE 0x1u
 #define FLAG_INDIVIDUALIZE 0x2u
 
-enum
-{
-  LB_STATUS_ERROR = 0,
-  LB_STATUS_INFORMATION = 1,
-  LB_STATUS_BEGIN = 2,
-  LB_STATUS_END = 3,
-  LB_STATUS_CONNECTING = 4,
-  LB_STATUS_DISCONNECTING = 5,
-  LB_STATUS_ERROR_WITHURL = 6,
-  LB_STATUS_NEEDS_INDIVIDUALIZATION = 8,
-};
-
 struct _LbManager
 {
   LbDBusManagerSkeleton parent_instance;
@@ -405,8 +393,9 @@ operation_done (GObject *source, GAsyncResult *result, gpointer user_data)
   if (!g_task_propagate_boolean (G_TASK (result), &f->error))
     {
       lb_error_convert (&f->error);
-      f->status = f->error->code == LB_ERROR_NEEDS_INDIVIDUALIZATION ? 8 /* NEEDS_INDIV. */
-                                                                     : 0 /* DRM_ERROR */;
+      f->status = f->error->code == LB_ERROR_NEEDS_INDIVIDUALIZATION
+                      ? LB_STATUS_NEEDS_INDIVIDUALIZATION
+                      : LB_STATUS_ERROR;
       /* GIO's "Operation was cancelled" does not say what was kept. */
       if (f->error->code == LB_ERROR_CANCELLED)
         {
@@ -420,7 +409,7 @@ operation_done (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   else if (op->kind == OP_RESTORE && op->restore.limit_reached)
     {
-      f->status = 6; /* DRM_ERROR_WITHURL */
+      f->status = LB_STATUS_ERROR_WITHURL;
       f->error = g_error_new (LB_ERROR, LB_ERROR_RESTORE_LIMIT,
                               _ ("Some licenses have been restored as often as their issuer "
                                  "allows; visit %s to restore them"),
@@ -431,7 +420,7 @@ operation_done (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   else
     {
-      f->status = 3; /* DRM_BACKUPRESTORE_END */
+      f->status = LB_STATUS_END;
       f->message = g_strdup ("");
     }
 
@@ -441,7 +430,7 @@ operation_done (GObject *source, GAsyncResult *result, gpointer user_data)
    * only one left to space out. */
   g_clear_handle_id (&op->tick_source, g_source_remove);
   since_signal_ms = (g_get_monotonic_time () - op->last_signal_us) / 1000;
-  if (f->status == 3 && since_signal_ms < PUBLISH_INTERVAL_MS)
+  if (f->status == LB_STATUS_END && since_signal_ms < PUBLISH_INTERVAL_MS)
     g_timeout_add ((guint) (PUBLISH_INTERVAL_MS - since_signal_ms), finish_publish_cb, f);
   else
     finish_publish (f);

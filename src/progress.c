@@ -9,7 +9,7 @@ lb_progress_init (LbProgress *p, GCancellable *cancellable)
 {
   g_mutex_init (&p->lock);
   p->done = p->total = 0;
-  p->status = 2; /* DRM_BACKUPRESTORE_BEGIN */
+  p->status = LB_STATUS_BEGIN;
   p->cancelable = TRUE;
   p->cancellable = g_object_ref (cancellable);
   p->delay_us = lb_fault_delay_us ();

@@ -1,7 +1,7 @@
 /* progress: what a running operation shares with the main loop.
  *
  * The worker thread writes counts, the MSDRM status and whether it can be
- * cancelled; the main loop samples them every 100 ms to publish. Restricted
+ * cancelled; the main loop samples them to publish (manager.c). Restricted
  * licenses are reported through a callback called from the worker.
  */
 #pragma once
@@ -9,6 +9,21 @@
 #include <gio/gio.h>
 
 G_BEGIN_DECLS
+
+/* MSDRM_STATUS: the status numbers of WM_BACKUP_RESTORE_STATUS, which the
+ * progress signals, Completed signals and GetStatus carry. */
+typedef enum
+{
+  LB_STATUS_ERROR = 0,
+  LB_STATUS_INFORMATION = 1,
+  LB_STATUS_BEGIN = 2,
+  LB_STATUS_END = 3,
+  LB_STATUS_CONNECTING = 4,
+  LB_STATUS_DISCONNECTING = 5,
+  LB_STATUS_ERROR_WITHURL = 6,
+  LB_STATUS_RESTRICTED_LICENSE = 7,
+  LB_STATUS_NEEDS_INDIVIDUALIZATION = 8,
+} LbDrmStatus;
 
 typedef struct
 {

@@ -135,11 +135,8 @@ lb_restore_run (LbStore *store,
 
   memset (result, 0, sizeof *result);
   result->location = g_file_get_uri (file);
-  if (!g_file_is_native (dir))
-    lb_progress_set_status (progress, 4); /* DRM_BACKUPRESTORE_CONNECTING */
-  if (!lb_location_connect (dir, &mounted, progress->cancellable, error))
+  if (!lb_location_connect (dir, progress, &mounted, error))
     return FALSE;
-  lb_progress_set_status (progress, 2);
 
   info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_SIZE, G_FILE_QUERY_INFO_NONE,
                             progress->cancellable, error);
@@ -155,11 +152,7 @@ lb_restore_run (LbStore *store,
       result->licenses = result->individualized = result->already_present = 0;
     }
 
-  if (mounted)
-    {
-      lb_progress_set_status (progress, 5); /* DRM_BACKUPRESTORE_DISCONNECTING */
-      lb_location_disconnect (dir, mounted);
-    }
+  lb_location_disconnect (dir, progress, mounted);
   return ok;
 }
 

@@ -30,6 +30,8 @@
 #define STATUS_INFORMATION 1u
 #define STATUS_BEGIN 2u
 #define STATUS_END 3u
+#define STATUS_CONNECTING 4u
+#define STATUS_DISCONNECTING 5u
 #define STATUS_ERROR_WITHURL 6u
 #define STATUS_NEEDS_INDIVIDUALIZATION 8u
 
@@ -3453,6 +3455,63 @@ test_persistence (Fixture *f, gconstpointer arg)
   lb_test_rm_rf (restore_dir);
 }
 
+/* A location that is not a local folder (sftp://, smb://…): status 4
+ * while the daemon connects to it (a slow server, here a stall of 2 s),
+ * in the progress signals and GetStatus; a location that cannot be
+ * reached ends the operation with an error that says why, and nothing to
+ * disconnect from. */
+static gboolean
+match_status (const Event *e, gconstpointer data)
+{
+  guint status = 0;
+
+  if (!is_progress (e) && !is_completed (e))
+    return FALSE;
+  g_variant_get_child (e->params, 1, "u", &status);
+  return status == *(const guint *) data;
+}
+
+static void
+test_status_connecting (Fixture *f, gconstpointer arg)
+{
+  /* GIO without GVfs, as on a system without gvfs-backends. */
+  const char *env[] = { "LB_FAULT_STALL=connect=2000", "GIO_USE_VFS=local", NULL };
+  const char *location = "sftp://lb-test.invalid/backups";
+  LbTestDaemonOptions options = f->options;
+  const guint connecting = STATUS_CONNECTING, disconnecting = STATUS_DISCONNECTING;
+  g_auto (Completed) c = { 0 };
+  guint64 id;
+  guint mark;
+
+  options.extra_env = env;
+  if (!fixture_start_options (f, f->machine, &options))
+    return;
+  store_many (f, 10, "k", 40);
+  mark = drain (f);
+  id = start_backup (f, 0, path_options (location));
+  if (id == 0)
+    return;
+  if (find_event (f, mark, match_status, &connecting, OP_TIMEOUT_MS) == NULL)
+    {
+      g_test_fail_printf ("no BackupProgress with status %u (connecting)", STATUS_CONNECTING);
+      return;
+    }
+  g_assert_false (has_completed (f, id));
+  assert_status (f, STATUS_CONNECTING, "");
+  g_assert_cmpuint (prop_u (f, "Status"), ==, STATUS_CONNECTING);
+  assert_prop_s (f, "Operation", "backup");
+
+  if (!wait_completed (f, id, &c))
+    return;
+  g_test_message ("%s: %u %s", location, c.status, c.error);
+  g_assert_cmpuint (c.status, ==, STATUS_ERROR);
+  g_assert_cmpstr (c.error, ==,
+                   "This computer cannot open sftp:// locations: install GVfs (the package "
+                   "gvfs-backends), or choose a local folder");
+  g_assert_null (find_event (f, mark, match_status, &disconnecting, 0));
+  assert_status (f, STATUS_ERROR, c.error);
+}
+
 /* Registration */
 
 static const TestCase tests[] = {
@@ -3464,6 +3523,7 @@ static const TestCase tests[] = {
 
   { "status/backup-restore", SETUP_DAEMON, 3000, test_status_backup_restore },
   { "status/error", SETUP_DAEMON, 3000, test_status_error },
+  { "status/connecting", SETUP_BARE, 0, test_status_connecting },
 
   { "signals/backup-20000", SETUP_DAEMON, 50, test_signals_backup },
   { "signals/restore-20000", SETUP_BARE, 50, test_signals_restore },
