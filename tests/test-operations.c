@@ -1949,53 +1949,80 @@ store_restricted_pair (Fixture *f)
                  lb_test_vardict_new ("can-backup", g_variant_new_boolean (FALSE), NULL));
 }
 
+/* One operation run by run_checked(). */
+typedef struct
+{
+  guint64 id;
+  guint mark;        /* the log's length at the start */
+  int end;           /* the index of its Completed in the log */
+  GHashTable *props; /* the manager's properties at Completed */
+  GVariant *summary; /* of a successful end */
+} Checked;
+
+static void
+checked_clear (Checked *c)
+{
+  g_clear_pointer (&c->props, g_hash_table_unref);
+  g_clear_pointer (&c->summary, g_variant_unref);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Checked, checked_clear)
+
+/* Starts an operation and checks its signals (check_operation_signals());
+ * FALSE (the test failed) unless it ended with status END. */
+static gboolean
+run_checked (
+    Fixture *f, gboolean backup, guint32 flags, GVariant *options, guint64 total, Checked *c)
+{
+  g_autoptr (GError) error = NULL;
+  Expect x = { backup ? "Backup" : "Restore", total };
+  Event *completed;
+  guint status;
+
+  sync_signals (f);
+  c->props = manager_properties (f);
+  c->mark = drain (f);
+  x.props = c->props;
+  x.call_time = g_get_monotonic_time ();
+  c->id = start_op (f, backup, flags, options, &error);
+  x.reply_time = g_get_monotonic_time ();
+  g_assert_no_error (error);
+  if (c->id == 0)
+    return FALSE;
+  /* Only the main loop runs until the end: arrival times stay exact. */
+  if (find_event (f, c->mark, match_completed, &c->id, OP_TIMEOUT_MS) == NULL)
+    {
+      g_test_fail_printf ("operation %" G_GUINT64_FORMAT " did not end", c->id);
+      return FALSE;
+    }
+  c->end = check_operation_signals (f, c->mark, c->id, &x);
+  if (c->end < 0)
+    return FALSE;
+  completed = f->log->pdata[c->end];
+  g_variant_get (completed->params, "(tu&s@a{sv})", NULL, &status, NULL, &c->summary);
+  g_assert_cmpuint (status, ==, STATUS_END);
+  return status == STATUS_END;
+}
+
 static void
 test_signals_backup (Fixture *f, gconstpointer arg)
 {
   const char *const restricted[]
       = { "r-expired", "expired", "r-no-backup", "no-backup-right", NULL };
-  g_autoptr (GHashTable) props = NULL;
   g_autofree char *target = backup_path (f->dir);
   g_autofree char *target_uri = file_uri (target);
   g_autofree char *location = NULL;
-  g_autoptr (GVariant) summary = NULL;
-  Expect x = { "Backup", SIGNALS_LICENSES };
-  Event *completed;
-  guint64 id;
-  guint mark;
-  int end;
+  g_auto (Checked) c = { 0 };
+  GVariant *summary;
 
   store_many (f, SIGNALS_LICENSES, "lic-", 64);
   store_restricted_pair (f);
   g_assert_cmpuint (license_count (f), ==, SIGNALS_LICENSES + 2);
 
-  sync_signals (f);
-  props = manager_properties (f);
-  mark = drain (f);
-  x.props = props;
-  x.call_time = g_get_monotonic_time ();
-  id = start_backup (f, 0, path_options (f->dir));
-  x.reply_time = g_get_monotonic_time ();
-  if (id == 0)
+  if (!run_checked (f, TRUE, 0, path_options (f->dir), SIGNALS_LICENSES, &c))
     return;
-  /* Only the main loop runs until the end: arrival times stay exact. */
-  if (find_event (f, mark, match_completed, &id, OP_TIMEOUT_MS) == NULL)
-    {
-      g_test_fail_printf ("the backup did not end");
-      return;
-    }
-  end = check_operation_signals (f, mark, id, &x);
-  if (end < 0)
-    return;
-  check_restricted (f, mark, (guint) end, id, restricted);
-
-  completed = f->log->pdata[end];
-  {
-    guint status;
-
-    g_variant_get (completed->params, "(tu&s@a{sv})", NULL, &status, NULL, &summary);
-    g_assert_cmpuint (status, ==, STATUS_END);
-  }
+  check_restricted (f, c.mark, (guint) c.end, c.id, restricted);
+  summary = c.summary;
   g_assert_cmpuint (summary_u (summary, "licenses"), ==, SIGNALS_LICENSES);
   g_assert_cmpuint (summary_u (summary, "skipped"), ==, 2);
   g_assert_cmpuint (summary_t (summary, "bytes"), ==, file_size (target));
@@ -2009,25 +2036,20 @@ test_signals_backup (Fixture *f, gconstpointer arg)
     gint64 last = prop_x (f, "LastBackupTime");
 
     g_assert_cmpint (last, >, 0);
-    assert_prop_value (props, "LastBackupTime", g_variant_new_int64 (last), "at Completed");
+    assert_prop_value (c.props, "LastBackupTime", g_variant_new_int64 (last), "at Completed");
   }
 }
 
 static void
 test_signals_restore (Fixture *f, gconstpointer arg)
 {
-  g_autoptr (GHashTable) props = NULL;
   g_autofree char *target = backup_path (f->dir);
   g_autofree char *target_uri = file_uri (target);
   g_autofree char *location = NULL;
-  g_autoptr (GVariant) summary = NULL;
   const char *const none[] = { NULL };
-  Expect x = { "Restore", SIGNALS_LICENSES };
   LbTestDaemonOptions fast = { 0 };
-  Event *completed;
-  guint64 id;
-  guint mark;
-  int end;
+  g_auto (Checked) c = { 0 };
+  GVariant *summary;
 
   /* The backup, made quickly. */
   if (!fixture_start_options (f, f->machine, &fast))
@@ -2046,32 +2068,10 @@ test_signals_restore (Fixture *f, gconstpointer arg)
       g_autofree char *key_id = g_strdup_printf ("lic-%06u", i * 1000);
       store_license (f, key_id, 100, 200, NULL);
     }
-  sync_signals (f);
-  props = manager_properties (f);
-  mark = drain (f);
-  x.props = props;
-  x.call_time = g_get_monotonic_time ();
-  id = start_restore (f, 0, path_options (f->dir));
-  x.reply_time = g_get_monotonic_time ();
-  if (id == 0)
+  if (!run_checked (f, FALSE, 0, path_options (f->dir), SIGNALS_LICENSES, &c))
     return;
-  if (find_event (f, mark, match_completed, &id, OP_TIMEOUT_MS) == NULL)
-    {
-      g_test_fail_printf ("the restore did not end");
-      return;
-    }
-  end = check_operation_signals (f, mark, id, &x);
-  if (end < 0)
-    return;
-  check_restricted (f, mark, (guint) end, id, none);
-
-  completed = f->log->pdata[end];
-  {
-    guint status;
-
-    g_variant_get (completed->params, "(tu&s@a{sv})", NULL, &status, NULL, &summary);
-    g_assert_cmpuint (status, ==, STATUS_END);
-  }
+  check_restricted (f, c.mark, (guint) c.end, c.id, none);
+  summary = c.summary;
   g_assert_cmpuint (summary_u (summary, "licenses"), ==, SIGNALS_LICENSES - 5);
   g_assert_cmpuint (summary_u (summary, "already-present"), ==, 5);
   g_assert_cmpuint (summary_u (summary, "individualized"), ==, 0);
@@ -2091,35 +2091,6 @@ test_signals_restore (Fixture *f, gconstpointer arg)
   assert_absent (f, "r-no-backup");
 }
 
-/* Starts an operation and checks its signals (check_operation_signals());
- * returns the index of its Completed in the log, or -1. */
-static int
-run_checked (Fixture *f, gboolean backup, guint32 flags, GVariant *options, guint64 total)
-{
-  g_autoptr (GHashTable) props = NULL;
-  g_autoptr (GError) error = NULL;
-  Expect x = { backup ? "Backup" : "Restore", total };
-  guint64 id;
-  guint mark;
-
-  sync_signals (f);
-  props = manager_properties (f);
-  mark = drain (f);
-  x.props = props;
-  x.call_time = g_get_monotonic_time ();
-  id = start_op (f, backup, flags, options, &error);
-  x.reply_time = g_get_monotonic_time ();
-  g_assert_no_error (error);
-  if (id == 0)
-    return -1;
-  if (find_event (f, mark, match_completed, &id, OP_TIMEOUT_MS) == NULL)
-    {
-      g_test_fail_printf ("operation %" G_GUINT64_FORMAT " did not end", id);
-      return -1;
-    }
-  return check_operation_signals (f, mark, id, &x);
-}
-
 /* The end of an operation is where signals bunch up (the last tick, the
  * final progress, the final properties): check many ends. */
 static void
@@ -2130,21 +2101,17 @@ test_signals_repeated (Fixture *f, gconstpointer arg)
   store_many (f, 1500, "k", 64);
   for (guint round = 0; round < 6; round++)
     {
-      int end = run_checked (f, TRUE, FLAG_OVERWRITE, path_options (f->dir), 1500);
-      g_autoptr (GVariant) summary = NULL;
+      g_auto (Checked) backup = { 0 };
+      g_auto (Checked) restore = { 0 };
 
-      if (end < 0)
+      if (!run_checked (f, TRUE, FLAG_OVERWRITE, path_options (f->dir), 1500, &backup))
         return;
-      g_variant_get_child (((Event *) f->log->pdata[end])->params, 3, "@a{sv}", &summary);
-      g_assert_cmpuint (summary_u (summary, "licenses"), ==, 1500);
-      g_assert_cmpuint (summary_t (summary, "bytes"), ==, file_size (target));
-      g_clear_pointer (&summary, g_variant_unref);
+      g_assert_cmpuint (summary_u (backup.summary, "licenses"), ==, 1500);
+      g_assert_cmpuint (summary_t (backup.summary, "bytes"), ==, file_size (target));
 
-      end = run_checked (f, FALSE, 0, path_options (f->dir), 1500);
-      if (end < 0)
+      if (!run_checked (f, FALSE, 0, path_options (f->dir), 1500, &restore))
         return;
-      g_variant_get_child (((Event *) f->log->pdata[end])->params, 3, "@a{sv}", &summary);
-      g_assert_cmpuint (summary_u (summary, "already-present"), ==, 1500);
+      g_assert_cmpuint (summary_u (restore.summary, "already-present"), ==, 1500);
       if (g_test_failed ())
         {
           g_test_message ("failed in round %u", round);
