@@ -6,7 +6,8 @@
  * and a backup's (every key). What parses must survive a round trip:
  * lb_attributes_to_variant() of the result parses again to the same
  * attributes. A failure is always InvalidArgs with a message. The same
- * bytes, NUL-terminated, also go through lb_key_id_validate().
+ * bytes, NUL-terminated, also go through lb_key_id_validate() and
+ * lb_key_id_quote().
  */
 #include "config.h"
 
@@ -76,6 +77,18 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   if (!lb_key_id_validate (text, &error))
     check_invalid_args (error);
   g_clear_error (&error);
+  /* What an error message shows of a bad key id: short, valid UTF-8, no
+   * control characters (40 characters, each at most 4 bytes or "\xNN"). */
+  {
+    char *quoted = lb_key_id_quote (text);
+
+    if (strlen (quoted) > 40 * 4 + strlen ("…") || !g_utf8_validate (quoted, -1, NULL))
+      abort ();
+    for (const char *p = quoted; *p != '\0'; p = g_utf8_next_char (p))
+      if (g_unichar_iscntrl (g_utf8_get_char (p)))
+        abort ();
+    g_free (quoted);
+  }
 
   g_free (text);
   g_variant_unref (asv);
