@@ -93,12 +93,22 @@ mount_if_needed (GFile *dir, gboolean *mounted, GCancellable *cancellable, GErro
       g_autofree char *scheme = g_file_get_uri_scheme (dir);
       const char *const *schemes = g_vfs_get_supported_uri_schemes (g_vfs_get_default ());
 
+      /* The network locations GVfs's backends open. */
+      const char *const gvfs_schemes[] = { "sftp", "ssh", "smb", "ftp",          "ftps", "dav",
+                                           "davs", "afp", "nfs", "google-drive", "mtp",  NULL };
+
       if (scheme != NULL && !g_strv_contains (schemes, scheme))
         {
-          g_set_error (error, LB_ERROR, LB_ERROR_FAILED,
-                       _ ("This computer cannot open %s:// locations: install GVfs (the package "
-                          "gvfs-backends), or choose a local folder"),
-                       scheme);
+          if (g_strv_contains (gvfs_schemes, scheme))
+            g_set_error (error, LB_ERROR, LB_ERROR_FAILED,
+                         _ ("This computer cannot open %s:// locations: install GVfs (the "
+                            "package gvfs-backends), or choose a local folder"),
+                         scheme);
+          else
+            g_set_error (error, LB_ERROR, LB_ERROR_FAILED,
+                         _ ("%s:// locations cannot hold backups; choose a local folder or a "
+                            "network folder such as sftp://host/licenses"),
+                         scheme);
           return FALSE;
         }
     }

@@ -3477,6 +3477,15 @@ test_status_connecting (Fixture *f, gconstpointer arg)
                    "gvfs-backends), or choose a local folder");
   g_assert_null (find_event (f, mark, match_status, &disconnecting, 0));
   assert_status (f, STATUS_ERROR, c.error);
+
+  /* A scheme that nothing opens: installing GVfs would not help. */
+  id = start_backup (f, 0, path_options ("foo://host/licenses"));
+  if (id == 0 || !wait_completed (f, id, &c))
+    return;
+  g_assert_cmpuint (c.status, ==, STATUS_ERROR);
+  g_assert_cmpstr (c.error, ==,
+                   "foo:// locations cannot hold backups; choose a local folder or a network "
+                   "folder such as sftp://host/licenses");
 }
 
 /* Registration */
