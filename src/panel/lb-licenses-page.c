@@ -33,6 +33,8 @@
 /* Status numbers (MSDRM_STATUS) */
 #define STATUS_ERROR 0
 #define STATUS_END 3
+#define STATUS_CONNECTING 4
+#define STATUS_DISCONNECTING 5
 #define STATUS_ERROR_WITHURL 6
 #define STATUS_NEEDS_INDIVIDUALIZATION 8
 
@@ -1125,9 +1127,14 @@ sync_all (LbLicensesPage *self)
   gtk_widget_set_visible (GTK_WIDGET (self->progress_row), running);
   if (running)
     {
+      guint status = lb_dbus_manager_get_status (self->manager);
+      /* Mounting a network folder can take a while before the first license. */
       g_autofree char *progress
-          = lb_panel_format_progress (lb_dbus_manager_get_licenses_done (self->manager),
-                                      lb_dbus_manager_get_licenses_total (self->manager));
+          = status == STATUS_CONNECTING ? g_strdup (_ ("Connecting to the backup location…"))
+            : status == STATUS_DISCONNECTING
+                ? g_strdup (_ ("Disconnecting from the backup location…"))
+                : lb_panel_format_progress (lb_dbus_manager_get_licenses_done (self->manager),
+                                            lb_dbus_manager_get_licenses_total (self->manager));
       gboolean restore = g_str_equal (op, "restore");
 
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->progress_row),

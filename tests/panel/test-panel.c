@@ -630,6 +630,66 @@ cancel_sensitive (gpointer user_data)
   return gtk_widget_is_sensitive (part (f, LB_LICENSES_PAGE_CANCEL_BUTTON));
 }
 
+static gboolean
+progress_says_connecting (gpointer user_data)
+{
+  Fixture *f = user_data;
+  return showing (part (f, LB_LICENSES_PAGE_PROGRESS_ROW))
+         && g_strcmp0 (subtitle_of (f, LB_LICENSES_PAGE_PROGRESS_ROW),
+                       "Connecting to the backup location…")
+                == 0;
+}
+
+static gboolean
+progress_row_hidden (gpointer user_data)
+{
+  return !progress_row_shown (user_data);
+}
+
+/* While the service connects to a network folder (stalled 3 s here), the
+ * progress row says so instead of "0 of N licenses". */
+static void
+test_connecting (Fixture *f, gconstpointer data)
+{
+  /* GIO without GVfs: the connection then fails, after the stall. */
+  const char *env[] = { "LB_FAULT_STALL=connect=3000", "GIO_USE_VFS=local", NULL };
+  g_autoptr (LbDBusManager) other = NULL;
+  g_autoptr (LbTestSignalQueue) queue = NULL;
+  g_autoptr (GError) error = NULL;
+  guint64 id = 0;
+  guint status = G_MAXUINT;
+
+  lb_test_machine_start_daemon (f->machine, &(LbTestDaemonOptions){ .extra_env = env });
+  store_licenses (f, 10, "song-");
+  show_page (f);
+  if (!wait_ready (f))
+    return;
+
+  other = lb_test_bus_manager_proxy (f->bus);
+  queue = lb_test_signal_queue_new (lb_test_bus_get_connection (f->bus), NULL,
+                                    LB_TEST_MANAGER_IFACE, "BackupCompleted", LB_TEST_OBJECT_PATH);
+  lb_dbus_manager_call_backup_licenses_sync (
+      other, 0,
+      lb_test_vardict_new ("path", g_variant_new_string ("sftp://lb-test.invalid/x"), NULL), &id,
+      NULL, &error);
+  g_assert_no_error (error);
+
+  if (!wait_for (progress_says_connecting, f, WAIT_MS))
+    {
+      g_test_fail_printf ("the progress row never said “Connecting to the backup location…” "
+                          "(shown: %d, subtitle: %s)",
+                          progress_row_shown (f), subtitle_of (f, LB_LICENSES_PAGE_PROGRESS_ROW));
+      return;
+    }
+  g_assert_cmpstr (
+      adw_preferences_row_get_title (ADW_PREFERENCES_ROW (part (f, LB_LICENSES_PAGE_PROGRESS_ROW))),
+      ==, "Backing Up Licenses…");
+
+  g_assert_true (wait_completed (queue, id, &status));
+  g_assert_cmpuint (status, ==, 0);
+  g_assert_true (wait_for (progress_row_hidden, f, WAIT_MS));
+}
+
 /* A backup started by another client moves the page's progress bar. */
 static void
 test_follow (Fixture *f, gconstpointer data)
@@ -1149,6 +1209,7 @@ main (int argc, char **argv)
   ADD ("/panel/load", test_load);
   ADD ("/panel/backup-now", test_backup_now);
   ADD ("/panel/follow", test_follow);
+  ADD ("/panel/connecting", test_connecting);
   ADD ("/panel/cancel", test_cancel);
   ADD ("/panel/service-missing", test_service_missing);
   ADD ("/panel/errors", test_errors);
