@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "lb-test-util.h"
 #include "machine-id.h"
@@ -2262,6 +2263,69 @@ out:
   lb_test_rm_rf (root);
 }
 
+/* harness */
+
+/* The exe of each process whose parent is this one. */
+static GPtrArray *
+child_exes (void)
+{
+  GPtrArray *exes = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GDir) proc = g_dir_open ("/proc", 0, NULL);
+  const char *name;
+
+  g_assert_nonnull (proc);
+  while (proc != NULL && (name = g_dir_read_name (proc)) != NULL)
+    {
+      g_autofree char *stat_path = g_build_filename ("/proc", name, "stat", NULL);
+      g_autofree char *exe_path = g_build_filename ("/proc", name, "exe", NULL);
+      g_autofree char *stat = NULL;
+      const char *after_name;
+      int ppid = 0;
+
+      if (!g_ascii_isdigit (name[0]) || !g_file_get_contents (stat_path, &stat, NULL, NULL))
+        continue;
+      /* "pid (comm) state ppid ...": comm may hold spaces and parentheses. */
+      after_name = strrchr (stat, ')');
+      if (after_name == NULL || sscanf (after_name, ") %*c %d", &ppid) != 1 || ppid != getpid ())
+        continue;
+      g_ptr_array_add (exes, g_file_read_link (exe_path, NULL));
+    }
+  return exes;
+}
+
+/* The harness's bus is a dbus-daemon that is our child, and nothing else
+ * of ours runs beside it. GTestDBus forked a watcher, a copy of this
+ * program, that could deadlock in exit() and hold the test's output open
+ * until meson's timeout (see lb-test-util.c). */
+static void
+test_harness_bus_processes (Fixture *f, gconstpointer arg)
+{
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+  g_autoptr (GPtrArray) exes = child_exes ();
+  guint daemons = 0;
+
+  for (guint i = 0; i < exes->len; i++)
+    {
+      const char *exe = exes->pdata[i];
+
+      g_test_message ("child: %s", exe != NULL ? exe : "(gone)");
+      if (g_strcmp0 (exe, self) == 0)
+        g_test_fail_printf ("a copy of the test program (%s) runs beside the bus", exe);
+      if (exe != NULL && g_str_has_suffix (exe, "/dbus-daemon"))
+        daemons++;
+    }
+  g_assert_cmpuint (daemons, ==, 1);
+
+  /* Freed, the bus leaves no dbus-daemon behind. */
+  g_clear_pointer (&f->machine, lb_test_machine_free);
+  g_clear_pointer (&f->bus, lb_test_bus_free);
+  g_clear_pointer (&exes, g_ptr_array_unref);
+  exes = child_exes ();
+  for (guint i = 0; i < exes->len; i++)
+    g_assert_false (g_str_has_suffix (exes->pdata[i] != NULL ? exes->pdata[i] : "",
+                                      "/dbus-daemon"));
+}
+
 /* Registration */
 
 static const TestCase tests[] = {
@@ -2329,6 +2393,7 @@ static const TestCase tests[] = {
   { "crash/store-after-commit", SETUP_BARE, test_crash, "store-after-commit" },
 
   { "activation/auto-start", SETUP_NOTHING, test_activation },
+  { "harness/bus-processes", SETUP_BARE, test_harness_bus_processes },
 };
 
 int
