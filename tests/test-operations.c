@@ -151,6 +151,16 @@ fixture_start (Fixture *f)
   return fixture_start_on (f, f->machine, NULL);
 }
 
+/* The test's daemon on machine "a" with @env (NULL-terminated) added. */
+static gboolean
+fixture_start_env (Fixture *f, const char *const *env)
+{
+  LbTestDaemonOptions options = f->options;
+
+  options.extra_env = env;
+  return fixture_start_options (f, f->machine, &options);
+}
+
 static void
 setup (Fixture *f, gconstpointer data)
 {
@@ -3318,12 +3328,10 @@ static void
 test_concurrency_get_status_stalled (Fixture *f, gconstpointer arg)
 {
   const char *env[] = { "LB_FAULT_STALL=publish=3000", NULL };
-  LbTestDaemonOptions options = f->options;
   guint64 id;
   guint mark;
 
-  options.extra_env = env;
-  if (!fixture_start_options (f, f->machine, &options))
+  if (!fixture_start_env (f, env))
     return;
   store_many (f, 300, "k", 64);
   mark = drain (f);
@@ -3444,14 +3452,12 @@ test_status_connecting (Fixture *f, gconstpointer arg)
   /* GIO without GVfs, as on a system without gvfs-backends. */
   const char *env[] = { "LB_FAULT_STALL=connect=2000", "GIO_USE_VFS=local", NULL };
   const char *location = "sftp://lb-test.invalid/backups";
-  LbTestDaemonOptions options = f->options;
   const guint connecting = STATUS_CONNECTING, disconnecting = STATUS_DISCONNECTING;
   g_auto (Completed) c = { 0 };
   guint64 id;
   guint mark;
 
-  options.extra_env = env;
-  if (!fixture_start_options (f, f->machine, &options))
+  if (!fixture_start_env (f, env))
     return;
   store_many (f, 10, "k", 40);
   mark = drain (f);
