@@ -246,7 +246,7 @@ restricted_cb (const char *key_id, const char *reason, gpointer user_data)
   /* From the worker thread: emitting on a GDBusConnection is thread-safe,
    * and these go out before Completed, which is emitted after the worker
    * has returned. */
-  lb_dbus_manager_emit_restricted_license (LB_DBUS_MANAGER (op->self), op->id, key_id, reason);
+  lb_dbus_manager_emit_restricted_license (LB_DBUS_MANAGER (op->self), op->id, key_id, reason, "");
 
   /* Emitting only queues: with 100,000 licenses left out the queue would
    * hold them all. Waiting for it to drain now and then bounds memory. */
