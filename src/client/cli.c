@@ -118,6 +118,8 @@ lb_cli_exit_for_error_name (const char *name, char **message, const char *fallba
           code = LB_EXIT_NO_SPACE;
           text = _ ("There is not enough free space; free some space and try again");
         }
+      else if (g_str_equal (short_name, "PermissionDenied"))
+        code = LB_EXIT_PERMISSION_DENIED; /* the service's text says what was refused */
     }
   if (message != NULL)
     *message = g_strdup (text != NULL ? text : fallback);

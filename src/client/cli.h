@@ -27,6 +27,7 @@ typedef enum
   LB_EXIT_CANCELLED = 9,
   LB_EXIT_NO_SPACE = 10,
   LB_EXIT_UNREACHABLE = 11,
+  LB_EXIT_PERMISSION_DENIED = 12,
   LB_EXIT_INTERRUPTED = 130,
 } LbExit;
 
@@ -70,6 +71,7 @@ int lb_cmd_import (LbCli *cli, int argc, char **argv);
 int lb_cmd_export (LbCli *cli, int argc, char **argv);
 int lb_cmd_delete (LbCli *cli, int argc, char **argv);
 int lb_cmd_clean (LbCli *cli, int argc, char **argv);
+int lb_cmd_apps (LbCli *cli, int argc, char **argv);
 
 /* Prints @node as one line of JSON on stdout and frees it. */
 void lb_cli_print_json (gpointer json_node);

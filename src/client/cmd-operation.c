@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -27,7 +28,8 @@ typedef struct
   guint status;
   char *error;
   GVariant *summary;
-  GPtrArray *restricted; /* "key\treason" */
+  GPtrArray *restricted; /* "key\treason\tapp" */
+  GVariant *app_counts;  /* a{su} from AppCounts, or NULL */
 
   gboolean interrupted;
   gboolean service_lost;
@@ -40,6 +42,7 @@ follow_reset (Follow *f)
   f->completed = FALSE;
   g_clear_pointer (&f->error, g_free);
   g_clear_pointer (&f->summary, g_variant_unref);
+  g_clear_pointer (&f->app_counts, g_variant_unref);
   g_ptr_array_set_size (f->restricted, 0);
   g_clear_pointer (&f->bar, lb_progress_bar_free);
 }
@@ -62,11 +65,25 @@ on_progress (LbDBusManager *m,
 }
 
 static void
-on_restricted (LbDBusManager *m, guint64 op, const char *key_id, const char *reason, Follow *f)
+on_restricted (LbDBusManager *m,
+               guint64 op,
+               const char *key_id,
+               const char *reason,
+               const char *app,
+               Follow *f)
 {
   if (op != f->id || f->id == 0)
     return;
-  g_ptr_array_add (f->restricted, g_strdup_printf ("%s\t%s", key_id, reason));
+  g_ptr_array_add (f->restricted, g_strdup_printf ("%s\t%s\t%s", key_id, reason, app));
+}
+
+static void
+on_app_counts (LbDBusManager *m, guint64 op, GVariant *licenses, Follow *f)
+{
+  if (op != f->id || f->id == 0)
+    return;
+  g_clear_pointer (&f->app_counts, g_variant_unref);
+  f->app_counts = g_variant_ref (licenses);
 }
 
 static void
@@ -189,24 +206,86 @@ print_json (Follow *f)
   json_builder_begin_array (b);
   for (guint i = 0; i < f->restricted->len; i++)
     {
-      g_auto (GStrv) parts = g_strsplit (f->restricted->pdata[i], "\t", 2);
+      g_auto (GStrv) parts = g_strsplit (f->restricted->pdata[i], "\t", 3);
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "key-id");
       json_builder_add_string_value (b, parts[0]);
       json_builder_set_member_name (b, "reason");
       json_builder_add_string_value (b, parts[1]);
+      json_builder_set_member_name (b, "app");
+      json_builder_add_string_value (b, parts[2]);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
+  /* Licenses per app; empty when the service sent no counts (a failure). */
+  json_builder_set_member_name (b, "apps");
+  json_builder_begin_object (b);
+  if (f->app_counts != NULL)
+    {
+      GVariantIter iter;
+      const char *app;
+      guint32 n;
+
+      g_variant_iter_init (&iter, f->app_counts);
+      while (g_variant_iter_next (&iter, "{&su}", &app, &n))
+        {
+          json_builder_set_member_name (b, app);
+          json_builder_add_int_value (b, n);
+        }
+    }
+  json_builder_end_object (b);
   json_builder_set_member_name (b, "interrupted");
   json_builder_add_boolean_value (b, f->interrupted);
   json_builder_end_object (b);
   lb_cli_print_json (json_builder_get_root (b));
 }
 
+static int
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* "org.example.Player: 100, other apps: 20": the licenses of each app, by
+ * app id and the host namespace last; NULL when only the host's were
+ * involved, which the summary need not spell out. */
+static char *
+describe_app_counts (GVariant *counts)
+{
+  g_autoptr (GPtrArray) apps = g_ptr_array_new ();
+  g_autoptr (GString) s = g_string_new (NULL);
+  GVariantIter iter;
+  const char *app;
+  guint32 n, host = 0;
+
+  if (counts == NULL)
+    return NULL;
+  g_variant_iter_init (&iter, counts);
+  while (g_variant_iter_next (&iter, "{&su}", &app, &n))
+    if (app[0] == '\0')
+      host = n;
+    else if (n > 0)
+      g_ptr_array_add (apps, (gpointer) app);
+  if (apps->len == 0)
+    return NULL;
+  g_ptr_array_sort (apps, compare_strings);
+  for (guint i = 0; i < apps->len; i++)
+    {
+      g_variant_lookup (counts, apps->pdata[i], "u", &n);
+      g_string_append_printf (s, "%s%s: %u", i > 0 ? ", " : "", (const char *) apps->pdata[i], n);
+    }
+  if (host > 0)
+    /* TRANSLATORS: programs outside a sandbox, in a list such as
+     * "org.example.Player: 100, other apps: 20" */
+    g_string_append_printf (s, ", %s: %u", _ ("other apps"), host);
+  return g_string_free (g_steal_pointer (&s), FALSE);
+}
+
 static void
 print_summary (Follow *f)
 {
+  g_autofree char *per_app = describe_app_counts (f->app_counts);
+  guint32 licenses = summary_u (f->summary, "licenses");
   const char *location = "";
   guint64 bytes = 0;
   g_autofree char *size = NULL;
@@ -220,20 +299,34 @@ print_summary (Follow *f)
     g_autoptr (GFile) file = g_file_new_for_uri (location);
     where = g_file_get_parse_name (file);
   }
-  if (!f->restore)
+  if (!f->restore && per_app == NULL)
     g_print (g_dngettext (GETTEXT_PACKAGE, "Backed up %u license to %s (%s).\n",
-                          "Backed up %u licenses to %s (%s).\n",
-                          summary_u (f->summary, "licenses")),
-             summary_u (f->summary, "licenses"), where, size);
-  else
+                          "Backed up %u licenses to %s (%s).\n", licenses),
+             licenses, where, size);
+  else if (!f->restore)
+    /* TRANSLATORS: the last %s lists the licenses of each app */
+    g_print (g_dngettext (GETTEXT_PACKAGE, "Backed up %u license to %s (%s; %s).\n",
+                          "Backed up %u licenses to %s (%s; %s).\n", licenses),
+             licenses, where, size, per_app);
+  else if (per_app == NULL)
     g_print (g_dngettext (GETTEXT_PACKAGE,
                           "Restored %u license from %s (%u already present, %u bound to this "
                           "computer).\n",
                           "Restored %u licenses from %s (%u already present, %u bound to this "
                           "computer).\n",
-                          summary_u (f->summary, "licenses")),
-             summary_u (f->summary, "licenses"), where, summary_u (f->summary, "already-present"),
+                          licenses),
+             licenses, where, summary_u (f->summary, "already-present"),
              summary_u (f->summary, "individualized"));
+  else
+    /* TRANSLATORS: the last %s lists the licenses of each app */
+    g_print (g_dngettext (GETTEXT_PACKAGE,
+                          "Restored %u license from %s (%u already present, %u bound to this "
+                          "computer; %s).\n",
+                          "Restored %u licenses from %s (%u already present, %u bound to this "
+                          "computer; %s).\n",
+                          licenses),
+             licenses, where, summary_u (f->summary, "already-present"),
+             summary_u (f->summary, "individualized"), per_app);
   if (f->restricted->len > 0)
     {
       g_print (f->restore
@@ -244,8 +337,13 @@ print_summary (Follow *f)
                f->restricted->len);
       for (guint i = 0; i < f->restricted->len; i++)
         {
-          g_auto (GStrv) parts = g_strsplit (f->restricted->pdata[i], "\t", 2);
-          g_print ("  %s: %s\n", parts[0], reason_words (parts[1]));
+          g_auto (GStrv) parts = g_strsplit (f->restricted->pdata[i], "\t", 3);
+
+          if (parts[2][0] == '\0')
+            g_print ("  %s: %s\n", parts[0], reason_words (parts[1]));
+          else
+            /* TRANSLATORS: a license left out: key id (app): reason */
+            g_print (_ ("  %s (%s): %s\n"), parts[0], parts[2], reason_words (parts[1]));
         }
     }
 }
@@ -306,6 +404,7 @@ run_operation (
   g_signal_connect (cli->manager, restore ? "restore-completed" : "backup-completed",
                     G_CALLBACK (on_completed), &f);
   g_signal_connect (cli->manager, "restricted-license", G_CALLBACK (on_restricted), &f);
+  g_signal_connect (cli->manager, "app-counts", G_CALLBACK (on_app_counts), &f);
   g_signal_connect (cli->manager, "notify::g-name-owner", G_CALLBACK (on_name_owner), &f);
   sigint = g_unix_signal_add (SIGINT, on_sigint, &f);
 

@@ -39,34 +39,29 @@ describe_attributes (GVariant *attributes)
   return g_string_free (s, FALSE);
 }
 
-int
-lb_cmd_list (LbCli *cli, int argc, char **argv)
+/* The host namespace ("") has no app id to show. */
+static const char *
+app_label (const char *app)
 {
-  gboolean json = FALSE;
-  const GOptionEntry entries[] = {
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("Print one JSON array"), NULL },
-    { NULL },
-  };
-  g_autoptr (GOptionContext) context = g_option_context_new (NULL);
-  g_autoptr (GError) error = NULL;
+  return app[0] != '\0' ? app : _ ("Other apps");
+}
+
+/* Prints the licenses of @app (NULL: every one the caller may see) page by
+ * page, so that a store of any size never needs one huge message. Plain
+ * lines get @indent in front, and @heading (if not NULL) comes before the
+ * first of them; *@n counts the licenses printed. */
+static gboolean
+list_pages (LbCli *cli,
+            const char *app,
+            gboolean json,
+            const char *heading,
+            const char *indent,
+            guint64 *n,
+            GError **error)
+{
   g_autofree char *cursor = g_strdup ("");
-  guint64 n = 0;
-  int rc;
+  guint64 first = *n;
 
-  g_option_context_set_summary (context,
-                                _ ("List the stored licenses: key ids and attributes, in key id "
-                                   "order."));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    return lb_cli_usage (context, error->message);
-  if (argc > 1)
-    return lb_cli_usage (context, _ ("list takes no arguments"));
-  if ((rc = lb_cli_connect (cli)) != LB_EXIT_OK)
-    return rc;
-
-  if (json)
-    g_print ("[");
-  /* Page by page, so that a store of any size never needs one huge message. */
   do
     {
       g_autoptr (GVariant) page = NULL;
@@ -79,13 +74,11 @@ lb_cmd_list (LbCli *cli, int argc, char **argv)
       g_variant_builder_init (&opts, G_VARIANT_TYPE_VARDICT);
       g_variant_builder_add (&opts, "{sv}", "limit", g_variant_new_uint32 (LIST_PAGE));
       g_variant_builder_add (&opts, "{sv}", "cursor", g_variant_new_string (cursor));
+      if (app != NULL)
+        g_variant_builder_add (&opts, "{sv}", "app", g_variant_new_string (app));
       if (!lb_dbus_store_call_list_licenses_sync (cli->store, g_variant_builder_end (&opts), &page,
-                                                  &next, NULL, &error))
-        {
-          if (json)
-            g_print ("]\n");
-          return lb_cli_fail (cli, error);
-        }
+                                                  &next, NULL, error))
+        return FALSE;
       g_variant_iter_init (&iter, page);
       while (g_variant_iter_loop (&iter, "(&s@a{sv})", &key_id, &attributes))
         {
@@ -94,32 +87,252 @@ lb_cmd_list (LbCli *cli, int argc, char **argv)
               g_autoptr (JsonBuilder) b = json_builder_new ();
               g_autofree char *text = NULL;
               g_autoptr (JsonNode) root = NULL;
+              const char *owner = app != NULL ? app : "";
 
+              g_variant_lookup (attributes, "app", "&s", &owner);
               json_builder_begin_object (b);
               json_builder_set_member_name (b, "key-id");
               json_builder_add_string_value (b, key_id);
+              json_builder_set_member_name (b, "app");
+              json_builder_add_string_value (b, owner);
               json_builder_set_member_name (b, "attributes");
               json_builder_add_value (b, json_gvariant_serialize (attributes));
               json_builder_end_object (b);
               root = json_builder_get_root (b);
               text = json_to_string (root, FALSE);
-              g_print ("%s%s", n > 0 ? ",\n" : "\n", text);
+              g_print ("%s%s", *n > 0 ? ",\n" : "\n", text);
             }
           else
             {
               g_autofree char *desc = describe_attributes (attributes);
-              g_print ("%s  %s\n", key_id, desc);
+
+              if (*n == first && heading != NULL)
+                g_print ("%s", heading);
+              g_print ("%s%s  %s\n", indent, key_id, desc);
             }
-          n++;
+          (*n)++;
         }
       g_free (cursor);
       cursor = g_steal_pointer (&next);
     }
   while (cursor[0] != '\0');
+  return TRUE;
+}
+
+/* The apps that hold licenses, in the order they are shown: by app id,
+ * the host namespace last. NULL when the service does not tell (a
+ * sandboxed caller, or a service without per-app licenses). */
+static GPtrArray *
+fetch_apps (LbCli *cli, GError **error)
+{
+  g_autoptr (GVariant) apps = NULL;
+  g_autoptr (GPtrArray) ordered = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+  GVariant *host = NULL;
+  GVariantIter iter;
+  GVariant *entry;
+
+  if (!lb_dbus_store_call_list_apps_sync (cli->store, &apps, NULL, error))
+    return NULL;
+  g_variant_iter_init (&iter, apps);
+  while ((entry = g_variant_iter_next_value (&iter)) != NULL)
+    {
+      const char *app;
+
+      g_variant_get_child (entry, 0, "&s", &app);
+      if (app[0] == '\0')
+        host = entry;
+      else
+        g_ptr_array_add (ordered, entry);
+    }
+  if (host != NULL)
+    g_ptr_array_add (ordered, host);
+  return g_steal_pointer (&ordered);
+}
+
+/* Whether an entry of ListApps is the host namespace's. */
+static gboolean
+is_host (GVariant *entry)
+{
+  const char *id;
+
+  g_variant_get_child (entry, 0, "&s", &id);
+  return id[0] == '\0';
+}
+
+int
+lb_cmd_list (LbCli *cli, int argc, char **argv)
+{
+  gboolean json = FALSE;
+  g_autofree char *app = NULL;
+  const GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("Print one JSON array"), NULL },
+    { "app", 0, 0, G_OPTION_ARG_STRING, &app,
+      N_ ("Only the licenses of the app ID (\"\": other apps, those outside a sandbox)"),
+      N_ ("ID") },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new (NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) apps = NULL;
+  guint64 n = 0;
+  int rc;
+
+  g_option_context_set_summary (context,
+                                _ ("List the stored licenses: key ids and attributes, in key id "
+                                   "order, grouped by app when several apps hold licenses."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return lb_cli_usage (context, error->message);
+  if (argc > 1)
+    return lb_cli_usage (context, _ ("list takes no arguments"));
+  if ((rc = lb_cli_connect (cli)) != LB_EXIT_OK)
+    return rc;
+
   if (json)
-    g_print ("%s]\n", n > 0 ? "\n" : "");
+    {
+      g_print ("[");
+      if (!list_pages (cli, app, TRUE, NULL, "", &n, &error))
+        {
+          g_print ("]\n");
+          return lb_cli_fail (cli, error);
+        }
+      g_print ("%s]\n", n > 0 ? "\n" : "");
+      return LB_EXIT_OK;
+    }
+
+  /* A store of host licenses only is listed as it always was; with other
+   * apps, each app's licenses come under its name. When the apps cannot be
+   * listed (a sandboxed caller sees only its own), the licenses still can. */
+  if (app == NULL)
+    apps = fetch_apps (cli, NULL);
+  if (apps != NULL && (apps->len > 1 || (apps->len == 1 && !is_host (apps->pdata[0]))))
+    {
+      for (guint i = 0; i < apps->len; i++)
+        {
+          const char *id;
+          g_autofree char *heading = NULL;
+
+          g_variant_get_child (apps->pdata[i], 0, "&s", &id);
+          heading = g_strdup_printf ("%s%s:\n", n > 0 ? "\n" : "", app_label (id));
+          if (!list_pages (cli, id, FALSE, heading, "  ", &n, &error))
+            return lb_cli_fail (cli, error);
+        }
+    }
+  else if (!list_pages (cli, app, FALSE, NULL, "", &n, &error))
+    return lb_cli_fail (cli, error);
+  if (n == 0 && app != NULL && app[0] != '\0')
+    g_print (_ ("The app %s holds no licenses.\n"), app);
+  else if (n == 0 && app != NULL)
+    g_print (_ ("Other apps hold no licenses.\n"));
   else if (n == 0)
     g_print (_ ("The store holds no licenses.\n"));
+  return LB_EXIT_OK;
+}
+
+/* Pads @s with spaces to @width characters. */
+static void
+append_padded (GString *out, const char *s, glong width)
+{
+  g_string_append (out, s);
+  for (glong i = g_utf8_strlen (s, -1); i < width; i++)
+    g_string_append_c (out, ' ');
+}
+
+int
+lb_cmd_apps (LbCli *cli, int argc, char **argv)
+{
+  gboolean json = FALSE;
+  const GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("Print one JSON array"), NULL },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new (NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) apps = NULL;
+  g_autoptr (GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) counts = g_ptr_array_new_with_free_func (g_free);
+  glong label_width = 0, count_width = 0;
+  int rc;
+
+  g_option_context_set_summary (context,
+                                _ ("List the apps that hold licenses, with how many licenses "
+                                   "each holds and their size. Programs outside a sandbox are "
+                                   "“Other apps”."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return lb_cli_usage (context, error->message);
+  if (argc > 1)
+    return lb_cli_usage (context, _ ("apps takes no arguments"));
+  if ((rc = lb_cli_connect (cli)) != LB_EXIT_OK)
+    return rc;
+  if ((apps = fetch_apps (cli, &error)) == NULL)
+    return lb_cli_fail (cli, error);
+
+  if (json)
+    {
+      g_autoptr (JsonBuilder) b = json_builder_new ();
+
+      json_builder_begin_array (b);
+      for (guint i = 0; i < apps->len; i++)
+        {
+          const char *id;
+          g_autoptr (GVariant) details = NULL;
+          guint32 licenses = 0;
+          guint64 bytes = 0;
+
+          g_variant_get (apps->pdata[i], "(&s@a{sv})", &id, &details);
+          g_variant_lookup (details, "licenses", "u", &licenses);
+          g_variant_lookup (details, "bytes", "t", &bytes);
+          json_builder_begin_object (b);
+          json_builder_set_member_name (b, "app");
+          json_builder_add_string_value (b, id);
+          json_builder_set_member_name (b, "licenses");
+          json_builder_add_int_value (b, licenses);
+          json_builder_set_member_name (b, "bytes");
+          json_builder_add_int_value (b, (gint64) bytes);
+          json_builder_end_object (b);
+        }
+      json_builder_end_array (b);
+      lb_cli_print_json (json_builder_get_root (b));
+      return LB_EXIT_OK;
+    }
+
+  if (apps->len == 0)
+    {
+      g_print (_ ("The store holds no licenses.\n"));
+      return LB_EXIT_OK;
+    }
+  /* Three columns: the app, its licenses, their size. */
+  for (guint i = 0; i < apps->len; i++)
+    {
+      const char *id;
+      g_autoptr (GVariant) details = NULL;
+      guint32 licenses = 0;
+      char *count;
+
+      g_variant_get (apps->pdata[i], "(&s@a{sv})", &id, &details);
+      g_variant_lookup (details, "licenses", "u", &licenses);
+      count = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u license", "%u licenses", licenses),
+                               licenses);
+      g_ptr_array_add (labels, g_strdup (app_label (id)));
+      g_ptr_array_add (counts, count);
+      label_width = MAX (label_width, g_utf8_strlen (app_label (id), -1));
+      count_width = MAX (count_width, g_utf8_strlen (count, -1));
+    }
+  for (guint i = 0; i < apps->len; i++)
+    {
+      g_autoptr (GString) line = g_string_new (NULL);
+      g_autoptr (GVariant) details = g_variant_get_child_value (apps->pdata[i], 1);
+      g_autofree char *size = NULL;
+      guint64 bytes = 0;
+
+      g_variant_lookup (details, "bytes", "t", &bytes);
+      size = g_format_size (bytes);
+      append_padded (line, labels->pdata[i], label_width + 2);
+      append_padded (line, counts->pdata[i], count_width + 2);
+      g_string_append (line, size);
+      g_print ("%s\n", line->str);
+    }
   return LB_EXIT_OK;
 }
 
@@ -246,9 +459,12 @@ int
 lb_cmd_export (LbCli *cli, int argc, char **argv)
 {
   g_autofree char *output = NULL;
+  g_autofree char *app = NULL;
   const GOptionEntry entries[] = {
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
       N_ ("Write the license to FILE instead of standard output"), N_ ("FILE") },
+    { "app", 0, 0, G_OPTION_ARG_STRING, &app,
+      N_ ("The license of the app ID (\"\": other apps, those outside a sandbox)"), N_ ("ID") },
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new (_ ("KEY_ID"));
@@ -267,7 +483,11 @@ lb_cmd_export (LbCli *cli, int argc, char **argv)
     return lb_cli_usage (context, _ ("export takes one KEY_ID"));
   if ((rc = lb_cli_connect (cli)) != LB_EXIT_OK)
     return rc;
-  if (!lb_dbus_store_call_get_license_sync (cli->store, argv[1], &blob, &attributes, NULL, &error))
+  /* Without --app, the caller's own license (the host's for a terminal). */
+  if (!(app != NULL ? lb_dbus_store_call_get_app_license_sync (cli->store, app, argv[1], &blob,
+                                                               &attributes, NULL, &error)
+                    : lb_dbus_store_call_get_license_sync (cli->store, argv[1], &blob, &attributes,
+                                                           NULL, &error)))
     return lb_cli_fail (cli, error);
   data = g_variant_get_fixed_array (blob, &len, 1);
   if (output != NULL)
@@ -295,20 +515,33 @@ lb_cmd_export (LbCli *cli, int argc, char **argv)
 int
 lb_cmd_delete (LbCli *cli, int argc, char **argv)
 {
+  g_autofree char *app = NULL;
+  const GOptionEntry entries[] = {
+    { "app", 0, 0, G_OPTION_ARG_STRING, &app,
+      N_ ("Delete the license of the app ID (\"\": other apps, those outside a sandbox)"),
+      N_ ("ID") },
+    { NULL },
+  };
   g_autoptr (GOptionContext) context = g_option_context_new (_ ("KEY_ID"));
   g_autoptr (GError) error = NULL;
   int rc;
 
   g_option_context_set_summary (context, _ ("Delete the license with that key id."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return lb_cli_usage (context, error->message);
   if (argc != 2)
     return lb_cli_usage (context, _ ("delete takes one KEY_ID"));
   if ((rc = lb_cli_connect (cli)) != LB_EXIT_OK)
     return rc;
-  if (!lb_dbus_store_call_delete_license_sync (cli->store, argv[1], NULL, &error))
+  if (!(app != NULL
+            ? lb_dbus_store_call_delete_app_license_sync (cli->store, app, argv[1], NULL, &error)
+            : lb_dbus_store_call_delete_license_sync (cli->store, argv[1], NULL, &error)))
     return lb_cli_fail (cli, error);
-  g_print (_ ("Deleted the license “%s”.\n"), argv[1]);
+  if (app != NULL && app[0] != '\0')
+    g_print (_ ("Deleted the license “%s” of %s.\n"), argv[1], app);
+  else
+    g_print (_ ("Deleted the license “%s”.\n"), argv[1]);
   return LB_EXIT_OK;
 }
 

@@ -21,6 +21,7 @@ static const Command commands[] = {
   { "restore", lb_cmd_restore, N_ ("Restore licenses from a backup") },
   { "cancel", lb_cmd_cancel, N_ ("Cancel the running backup or restore") },
   { "list", lb_cmd_list, N_ ("List the stored licenses") },
+  { "apps", lb_cmd_apps, N_ ("List the apps that hold licenses") },
   { "import", lb_cmd_import, N_ ("Store a license from a file") },
   { "export", lb_cmd_export, N_ ("Write a stored license to a file") },
   { "delete", lb_cmd_delete, N_ ("Delete a stored license") },
@@ -53,6 +54,7 @@ print_help (FILE *out)
   fprintf (out, "  9   %s\n", _ ("the operation was cancelled"));
   fprintf (out, "  10  %s\n", _ ("not enough free space"));
   fprintf (out, "  11  %s\n", _ ("the service cannot be reached"));
+  fprintf (out, "  12  %s\n", _ ("not permitted (for example from inside an app sandbox)"));
   fprintf (out, "  130 %s\n", _ ("interrupted with Ctrl-C (the operation was cancelled)"));
 }
 
