@@ -50,6 +50,26 @@ lb_cli_clear (LbCli *cli)
   g_clear_object (&cli->bus);
 }
 
+/* Whether this process is in a Flatpak or Snap sandbox, told the way the
+ * service tells it: a /.flatpak-info, or a cgroup named "snap.NAME.*". */
+static gboolean
+in_sandbox (void)
+{
+  g_autofree char *cgroups = NULL;
+  g_auto (GStrv) parts = NULL;
+
+  if (g_file_test ("/.flatpak-info", G_FILE_TEST_EXISTS))
+    return TRUE;
+  if (!g_file_get_contents ("/proc/self/cgroup", &cgroups, NULL, NULL))
+    return FALSE;
+  parts = g_strsplit_set (cgroups, "/\n", -1);
+  for (guint i = 0; parts[i] != NULL; i++)
+    if (g_str_has_prefix (parts[i], "snap.") && parts[i][5] != '\0'
+        && strchr (parts[i] + 6, '.') != NULL)
+      return TRUE;
+  return FALSE;
+}
+
 int
 lb_cli_exit_for_error_name (const char *name, char **message, const char *fallback)
 {
@@ -119,7 +139,15 @@ lb_cli_exit_for_error_name (const char *name, char **message, const char *fallba
           text = _ ("There is not enough free space; free some space and try again");
         }
       else if (g_str_equal (short_name, "PermissionDenied"))
-        code = LB_EXIT_PERMISSION_DENIED; /* the service's text says what was refused */
+        {
+          code = LB_EXIT_PERMISSION_DENIED;
+          /* The service's text speaks to apps, and otherwise names the file
+           * it could not write. */
+          if (in_sandbox ())
+            text = _ ("license-backup runs inside an app sandbox (Flatpak or Snap), where the "
+                      "service lets it reach only that app's own licenses; run it outside the "
+                      "sandbox");
+        }
     }
   if (message != NULL)
     *message = g_strdup (text != NULL ? text : fallback);
