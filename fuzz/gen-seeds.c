@@ -86,7 +86,7 @@ backups (const char *out)
       for (guint i = 0; i < sizes[s]; i++)
         g_ptr_array_add (batch, make_license (i));
       if (batch->len > 0
-          && !lb_store_put (store, (LbLicense *const *) batch->pdata, batch->len, &error))
+          && !lb_store_put (store, "", (LbLicense *const *) batch->pdata, batch->len, &error))
         g_error ("%s", error->message);
       g_mkdir (backup_dir, 0700);
       lb_progress_init (&progress, cancellable);

@@ -20,7 +20,8 @@ typedef struct
   LbProgress *progress;
   guint64 done;
   guint skipped;
-  guint64 steps; /* rows walked by the index-only passes */
+  guint64 steps;    /* rows walked by the index-only passes */
+  GHashTable *apps; /* licenses written, by app */
 } BackupRun;
 
 /* The index-only passes walk up to a million rows: look at the cancellable
@@ -45,7 +46,7 @@ report_restricted (LbLicense *license, const guint8 *digest, gpointer user_data,
 
   if (check_cancelled (run, error))
     return FALSE;
-  lb_progress_restricted (run->progress, license->key_id,
+  lb_progress_restricted (run->progress, license,
                           license->attrs.can_backup ? "expired" : "no-backup-right");
   run->skipped++;
   return TRUE;
@@ -81,6 +82,7 @@ add_license (LbLicense *license, const guint8 *digest, gpointer user_data, GErro
     }
   if (!lb_archive_writer_add_license (run->writer, license, header, error))
     return FALSE;
+  lb_progress_count_app (&run->apps, license->attrs.app);
   lb_progress_set_done (run->progress, ++run->done);
   return TRUE;
 }
@@ -177,7 +179,7 @@ write_backup (LbStore *store,
   g_autoptr (GFileOutputStream) out = NULL;
   g_autoptr (LbArchiveWriter) writer = NULL;
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
-  BackupRun run = { NULL, progress, 0, 0, 0 };
+  BackupRun run = { NULL, progress, 0, 0, 0, NULL };
   LbManifest manifest = { LB_FORMAT_VERSION, now, "", 0 };
   gboolean ok = FALSE;
 
@@ -217,9 +219,11 @@ write_backup (LbStore *store,
   g_clear_object (&tmp);
   result->licenses = (guint) run.done;
   result->skipped = run.skipped;
+  result->apps = g_steal_pointer (&run.apps);
   ok = TRUE;
 
 out:
+  g_clear_pointer (&run.apps, g_hash_table_unref);
   if (!ok)
     {
       lb_error_convert (error);
@@ -273,4 +277,5 @@ void
 lb_backup_result_clear (LbBackupResult *result)
 {
   g_clear_pointer (&result->location, g_free);
+  g_clear_pointer (&result->apps, g_hash_table_unref);
 }

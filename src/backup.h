@@ -21,7 +21,8 @@ typedef struct
   guint licenses;
   guint skipped;
   guint64 bytes;
-  char *location; /* URI of the backup file */
+  char *location;   /* URI of the backup file */
+  GHashTable *apps; /* app id ("" for host) -> licenses backed up; NULL if none */
 } LbBackupResult;
 
 gboolean lb_backup_run (LbStore *store,

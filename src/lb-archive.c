@@ -23,19 +23,30 @@ name_char_plain (char c, gboolean first)
   return g_ascii_isalnum (c) || c == '_' || c == '-' || (c == '.' && !first);
 }
 
-char *
-lb_archive_entry_name (const char *key_id)
+static void
+append_escaped (GString *s, const char *part)
 {
-  GString *s = g_string_sized_new (strlen (ENTRY_PREFIX) + strlen (key_id) * 3);
-
-  g_string_append (s, ENTRY_PREFIX);
-  for (const char *p = key_id; *p != '\0'; p++)
+  for (const char *p = part; *p != '\0'; p++)
     {
-      if (name_char_plain (*p, p == key_id))
+      if (name_char_plain (*p, p == part))
         g_string_append_c (s, *p);
       else
         g_string_append_printf (s, "%%%02X", (guint) (guchar) *p);
     }
+}
+
+char *
+lb_archive_entry_name (const char *app, const char *key_id)
+{
+  GString *s = g_string_sized_new (strlen (ENTRY_PREFIX) + strlen (key_id) * 3 + 64);
+
+  g_string_append (s, ENTRY_PREFIX);
+  if (app != NULL && app[0] != '\0')
+    {
+      append_escaped (s, app);
+      g_string_append_c (s, '/');
+    }
+  append_escaped (s, key_id);
   return g_string_free (s, FALSE);
 }
 
@@ -187,7 +198,7 @@ lb_archive_writer_add_license (LbArchiveWriter *w,
                                GBytes *header,
                                GError **error)
 {
-  g_autofree char *name = lb_archive_entry_name (license->key_id);
+  g_autofree char *name = lb_archive_entry_name (license->attrs.app, license->key_id);
   gsize header_len, blob_len;
   gconstpointer header_data = g_bytes_get_data (header, &header_len);
   gconstpointer blob_data = g_bytes_get_data (license->blob, &blob_len);
@@ -250,6 +261,7 @@ struct _LbArchiveReader
   gsize line_len, line_pos;
 
   guint64 index;
+  char *prev_app; /* "" for host programs */
   char *prev_key_id;
   guint8 *data; /* one entry, at most LB_ENCODED_MAX */
 };
@@ -409,13 +421,13 @@ parse_manifest_header (LbArchiveReader *r, const char *text, GError **error)
       set_corrupt (error, _ ("the manifest has no format version"));
       return FALSE;
     }
-  if (version != LB_FORMAT_VERSION)
+  if (version < LB_FORMAT_VERSION_MIN || version > LB_FORMAT_VERSION)
     {
       g_set_error (error, LB_ERROR, LB_ERROR_BACKUP_CORRUPT,
                    _ ("The backup has format version %" PRIu64
-                      ", which this version of license-backup cannot read (it reads version "
-                      "%d); update license-backup"),
-                   version, LB_FORMAT_VERSION);
+                      ", which this version of license-backup cannot read (it reads versions "
+                      "%d to %d); update license-backup"),
+                   version, LB_FORMAT_VERSION_MIN, LB_FORMAT_VERSION);
       return FALSE;
     }
   if (!parse_u64 (lines[2], "created", G_MAXINT64, &created)
@@ -567,6 +579,7 @@ lb_archive_reader_next (LbArchiveReader *r, LbLicense **license, guint8 *digest,
   g_autoptr (GBytes) bytes = NULL;
   g_autoptr (LbLicense) l = NULL;
   g_autofree char *name = NULL;
+  const char *app;
 
   *license = NULL;
   if (g_cancellable_set_error_if_cancelled (r->cancellable, error))
@@ -623,17 +636,28 @@ lb_archive_reader_next (LbArchiveReader *r, LbLicense **license, guint8 *digest,
   l = lb_license_decode (bytes, error);
   if (l == NULL)
     return FALSE;
-  name = lb_archive_entry_name (l->key_id);
+  /* Format 1 had no apps: every license was the host's. */
+  if (r->m.version < 2 && l->attrs.app != NULL)
+    {
+      set_corrupt (error, _ ("an entry names an app, which its format version does not know"));
+      return FALSE;
+    }
+  name = lb_archive_entry_name (l->attrs.app, l->key_id);
   if (!g_str_equal (name, archive_entry_pathname (entry)))
     {
       set_corrupt (error, _ ("an entry's name does not match its key id"));
       return FALSE;
     }
-  if (r->prev_key_id != NULL && strcmp (r->prev_key_id, l->key_id) >= 0)
+  app = l->attrs.app != NULL ? l->attrs.app : "";
+  if (r->prev_key_id != NULL
+      && (strcmp (r->prev_app, app) > 0
+          || (strcmp (r->prev_app, app) == 0 && strcmp (r->prev_key_id, l->key_id) >= 0)))
     {
       set_corrupt (error, _ ("entries are duplicated or out of order"));
       return FALSE;
     }
+  g_free (r->prev_app);
+  r->prev_app = g_strdup (app);
   g_free (r->prev_key_id);
   r->prev_key_id = g_strdup (l->key_id);
   r->index++;
@@ -661,6 +685,7 @@ lb_archive_reader_free (LbArchiveReader *r)
   source_clear (&r->manifest_src);
   g_clear_object (&r->cancellable);
   g_free (r->prev_key_id);
+  g_free (r->prev_app);
   g_free (r->data);
   g_free (r);
 }

@@ -3,8 +3,9 @@
  * A POSIX pax tar archive (libarchive) holding first "manifest.txt" (format
  * version, creation time, the source machine's app-specific id, license
  * count, the SHA-256 of every entry in order), then one entry per license,
- * "licenses/<escaped key id>", holding its canonical encoding (license.h),
- * in strictly increasing key id order.
+ * "licenses/[<escaped app id>/]<escaped key id>", holding its canonical
+ * encoding (license.h, which records the app), in strictly increasing
+ * (app id, key id) order, the host programs' ("") first.
  *
  * The writer streams to a GOutputStream. The reader streams from two
  * independent GInputStreams over the same bytes (one walks the manifest,
@@ -21,7 +22,10 @@
 G_BEGIN_DECLS
 
 #define LB_BACKUP_FILE_NAME "licenses.lbk"
-#define LB_FORMAT_VERSION 1
+/* Version 2 added apps; version 1 backups still restore (into the host's
+ * namespace, as they hold no app). */
+#define LB_FORMAT_VERSION 2
+#define LB_FORMAT_VERSION_MIN 1
 #define LB_MANIFEST_NAME "manifest.txt"
 #define LB_MANIFEST_MAX_COUNT 100000000u
 
@@ -33,9 +37,10 @@ typedef struct
   guint64 count;
 } LbManifest;
 
-/* "licenses/" + the key id with bytes outside [A-Za-z0-9._-] (and a
- * leading '.') written as %XX. */
-char *lb_archive_entry_name (const char *key_id);
+/* "licenses/" + the app id and '/' unless @app is NULL or "", + the key
+ * id; in each, bytes outside [A-Za-z0-9._-] (and a leading '.') written
+ * as %XX. */
+char *lb_archive_entry_name (const char *app, const char *key_id);
 
 typedef struct _LbArchiveWriter LbArchiveWriter;
 

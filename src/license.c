@@ -22,6 +22,7 @@ lb_attributes_clear (LbAttributes *attrs)
   g_clear_pointer (&attrs->issuer, g_free);
   g_clear_pointer (&attrs->support_url, g_free);
   g_clear_pointer (&attrs->machine, g_free);
+  g_clear_pointer (&attrs->app, g_free);
 }
 
 void
@@ -32,6 +33,7 @@ lb_attributes_copy (LbAttributes *dest, const LbAttributes *src)
   dest->issuer = g_strdup (src->issuer);
   dest->support_url = g_strdup (src->support_url);
   dest->machine = g_strdup (src->machine);
+  dest->app = g_strdup (src->app);
 }
 
 gboolean
@@ -53,6 +55,43 @@ lb_key_id_validate (const char *key_id, GError **error)
                      (guint) (guchar) key_id[i]);
         return FALSE;
       }
+  return TRUE;
+}
+
+gboolean
+lb_app_id_validate (const char *app_id, GError **error)
+{
+  gsize len = strlen (app_id);
+  guint elements = 1;
+  gboolean empty_element = FALSE;
+
+  if (len == 0)
+    return TRUE;
+  for (gsize i = 0; i <= len; i++)
+    {
+      char c = app_id[i];
+
+      if (c == '.' || c == '\0')
+        {
+          empty_element |= i == 0 || app_id[i - 1] == '.';
+          elements += c == '.';
+        }
+      else if (!g_ascii_isalnum (c) && c != '_' && c != '-')
+        {
+          empty_element = TRUE;
+          break;
+        }
+    }
+  if (len > LB_APP_ID_MAX || empty_element || elements < 2)
+    {
+      g_autofree char *quoted = lb_key_id_quote (app_id);
+
+      g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
+                   _ ("“%s” is not an app id; an app id is \"\" (host programs) or like "
+                      "org.example.Player, as `license-backup apps` lists them"),
+                   quoted);
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -105,6 +144,7 @@ typedef enum
   ATTR_RESTORE_COUNT,
   ATTR_STORED,
   ATTR_MACHINE,
+  ATTR_APP,
 } AttrId;
 
 static const struct
@@ -122,6 +162,7 @@ static const struct
   [ATTR_RESTORE_COUNT] = { "restore-count", "u", TRUE },
   [ATTR_STORED] = { "stored", "x", TRUE },
   [ATTR_MACHINE] = { "machine", "s", TRUE },
+  [ATTR_APP] = { "app", "s", TRUE },
 };
 
 static char *
@@ -213,6 +254,11 @@ lb_attributes_parse (GVariant *asv, LbAttributesFlags flags, LbAttributes *attrs
           if ((attrs->machine = take_string_attr (value, key, error)) == NULL)
             goto fail;
           break;
+        case ATTR_APP:
+          if (!lb_app_id_validate (g_variant_get_string (value, NULL), error))
+            goto fail;
+          attrs->app = g_strdup (lb_app_id_or_null (g_variant_get_string (value, NULL)));
+          break;
         case ATTR_CAN_BACKUP:
           attrs->can_backup = g_variant_get_boolean (value);
           break;
@@ -263,6 +309,7 @@ lb_attributes_to_variant (const LbAttributes *attrs)
   g_variant_builder_add (&b, "{sv}", "stored", g_variant_new_int64 (attrs->stored));
   if (attrs->machine != NULL)
     g_variant_builder_add (&b, "{sv}", "machine", g_variant_new_string (attrs->machine));
+  g_variant_builder_add (&b, "{sv}", "app", g_variant_new_string (attrs->app ? attrs->app : ""));
   return g_variant_builder_end (&b);
 }
 
@@ -304,6 +351,7 @@ lb_license_free (LbLicense *license)
 #define HAS_ISSUER 0x02u
 #define HAS_SUPPORT_URL 0x04u
 #define HAS_MACHINE 0x08u
+#define HAS_APP 0x10u
 
 static void
 put_u16 (GByteArray *a, guint16 v)
@@ -342,7 +390,8 @@ lb_license_encode_header (const LbLicense *license)
   GByteArray *a = g_byte_array_sized_new (64 + (guint) strlen (license->key_id));
   guint8 flags = at->can_backup ? FLAG_CAN_BACKUP : 0;
   guint8 present = (at->content_id ? HAS_CONTENT_ID : 0) | (at->issuer ? HAS_ISSUER : 0)
-                   | (at->support_url ? HAS_SUPPORT_URL : 0) | (at->machine ? HAS_MACHINE : 0);
+                   | (at->support_url ? HAS_SUPPORT_URL : 0) | (at->machine ? HAS_MACHINE : 0)
+                   | (at->app ? HAS_APP : 0);
 
   g_byte_array_append (a, (const guint8 *) ENTRY_MAGIC, 4);
   put_string (a, license->key_id);
@@ -360,6 +409,8 @@ lb_license_encode_header (const LbLicense *license)
     put_string (a, at->support_url);
   if (at->machine)
     put_string (a, at->machine);
+  if (at->app)
+    put_string (a, at->app);
   put_u32 (a, (guint32) g_bytes_get_size (license->blob));
   return g_byte_array_free_to_bytes (a);
 }
@@ -513,7 +564,7 @@ lb_license_decode (GBytes *bytes, GError **error)
     return corrupt (error, local_error->message);
   l = lb_license_new (key_id, NULL);
   if (!get_u8 (&r, &flags) || (flags & ~FLAG_CAN_BACKUP) != 0 || !get_u8 (&r, &present)
-      || (present & ~(HAS_CONTENT_ID | HAS_ISSUER | HAS_SUPPORT_URL | HAS_MACHINE)) != 0)
+      || (present & ~(HAS_CONTENT_ID | HAS_ISSUER | HAS_SUPPORT_URL | HAS_MACHINE | HAS_APP)) != 0)
     return corrupt (error, _ ("bad flags"));
   l->attrs.can_backup = (flags & FLAG_CAN_BACKUP) != 0;
   if (!get_u32 (&r, &u32))
@@ -532,8 +583,12 @@ lb_license_decode (GBytes *bytes, GError **error)
       || ((present & HAS_ISSUER) && !get_string (&r, LB_STRING_ATTR_MAX, &l->attrs.issuer))
       || ((present & HAS_SUPPORT_URL)
           && !get_string (&r, LB_STRING_ATTR_MAX, &l->attrs.support_url))
-      || ((present & HAS_MACHINE) && !get_string (&r, LB_STRING_ATTR_MAX, &l->attrs.machine)))
+      || ((present & HAS_MACHINE) && !get_string (&r, LB_STRING_ATTR_MAX, &l->attrs.machine))
+      || ((present & HAS_APP) && !get_string (&r, LB_APP_ID_MAX, &l->attrs.app)))
     return corrupt (error, _ ("bad attribute"));
+  /* Canonical: the host is no app string at all, never an empty one. */
+  if (l->attrs.app != NULL && (l->attrs.app[0] == '\0' || !lb_app_id_validate (l->attrs.app, NULL)))
+    return corrupt (error, _ ("bad app id"));
   if (!get_u32 (&r, &blob_len) || !lb_blob_validate (blob_len, NULL))
     return corrupt (error, _ ("bad license size"));
   if (r.left != blob_len)

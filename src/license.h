@@ -20,6 +20,11 @@ G_BEGIN_DECLS
 /* An encoded license can never be larger than this (blob + key + attributes). */
 #define LB_ENCODED_MAX (LB_BLOB_MAX + 64 * 1024)
 #define LB_DIGEST_LEN 32
+/* What one app may keep in the store, unless the daemon is told otherwise. */
+#define LB_APP_MAX_LICENSES_DEFAULT 1000000
+#define LB_APP_MAX_BYTES_DEFAULT (G_GUINT64_CONSTANT (1) << 30)
+/* An app id: "" for host programs, else at most this many bytes. */
+#define LB_APP_ID_MAX 255
 
 typedef struct
 {
@@ -33,6 +38,7 @@ typedef struct
   guint32 restore_count;
   gint64 stored;
   char *machine;
+  char *app; /* the owning app; NULL for host programs, never "" */
 } LbAttributes;
 
 typedef struct
@@ -57,6 +63,16 @@ gboolean lb_key_id_validate (const char *key_id, GError **error);
  * characters, control characters escaped. */
 char *lb_key_id_quote (const char *key_id);
 gboolean lb_blob_validate (gsize size, GError **error);
+
+/* "" (host programs), or a Flatpak app id or "snap.<name>": '.'-separated
+ * elements of [A-Za-z0-9_-], at least two. LB_ERROR_INVALID_ARGS if not. */
+gboolean lb_app_id_validate (const char *app_id, GError **error);
+/* The app id as stored in LbAttributes.app: NULL for "". */
+static inline const char *
+lb_app_id_or_null (const char *app_id)
+{
+  return app_id != NULL && app_id[0] != '\0' ? app_id : NULL;
+}
 
 /* Parses an a{sv} into @attrs (initialised to defaults first). Unknown keys,
  * wrong types and over-long strings are LB_ERROR_INVALID_ARGS. */

@@ -10,6 +10,7 @@
 #include "idle.h"
 #include "lb-error.h"
 #include "machine-id.h"
+#include "license.h"
 #include "service.h"
 
 #define SHUTDOWN_GRACE_SECONDS 20
@@ -91,6 +92,8 @@ main (int argc, char **argv)
   gboolean verbose = FALSE;
   gboolean version = FALSE;
   int idle_timeout = 300;
+  gint64 app_max_licenses = LB_APP_MAX_LICENSES_DEFAULT;
+  gint64 app_max_bytes = (gint64) LB_APP_MAX_BYTES_DEFAULT;
   g_autofree char *machine_id_file = NULL;
   g_autofree char *app_id = NULL;
   g_autofree char *data_dir = NULL;
@@ -108,6 +111,10 @@ main (int argc, char **argv)
     { "machine-id-file", 0, 0, G_OPTION_ARG_FILENAME, &machine_id_file,
       N_ ("Read the machine id from PATH (default /etc/machine-id, else /var/lib/dbus/machine-id)"),
       N_ ("PATH") },
+    { "app-max-licenses", 0, 0, G_OPTION_ARG_INT64, &app_max_licenses,
+      N_ ("Let each app keep at most N licenses (default 1000000)"), N_ ("N") },
+    { "app-max-bytes", 0, 0, G_OPTION_ARG_INT64, &app_max_bytes,
+      N_ ("Let each app keep at most BYTES of licenses (default 1 GiB)"), N_ ("BYTES") },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, N_ ("Print the version and exit"), NULL },
     { NULL },
   };
@@ -138,6 +145,12 @@ main (int argc, char **argv)
       g_printerr (_ ("license-backupd: --idle-timeout must be 0 or more\n"));
       return 2;
     }
+  if (app_max_licenses < 1 || app_max_bytes < 1)
+    {
+      g_printerr (
+          _ ("license-backupd: --app-max-licenses and --app-max-bytes must be 1 or more\n"));
+      return 2;
+    }
   if (verbose)
     g_log_set_debug_enabled (TRUE);
 
@@ -164,6 +177,7 @@ main (int argc, char **argv)
       g_printerr ("license-backupd: %s\n", error->message);
       return EXIT_FAILURE;
     }
+  lb_service_set_app_limits (d.service, (guint64) app_max_licenses, (guint64) app_max_bytes);
   g_debug ("store in %s, machine %s", data_dir, app_id);
 
   loop = g_main_loop_new (NULL, FALSE);

@@ -6,6 +6,7 @@
 
 #include "lb-archive.h"
 #include "backup.h"
+#include "callers.h"
 #include "fault.h"
 #include "lb-error.h"
 #include "location.h"
@@ -42,6 +43,12 @@ struct _LbManager
 
   struct Operation *op; /* the pending operation, or NULL */
   guint64 last_op_id;
+
+  LbCallers *callers;
+  /* Host callers that asked for every operation's detail signals: unique
+   * name -> name watch id. Read by the worker, hence the lock. */
+  GMutex subscribers_lock;
+  GHashTable *subscribers;
 };
 
 typedef enum
@@ -56,6 +63,7 @@ typedef struct Operation
   guint64 id;
   OpKind kind;
   guint32 flags;
+  char *starter; /* the unique name that started it */
   GFile *dir;
   GCancellable *cancellable;
   LbProgress progress;
@@ -99,6 +107,14 @@ manager_set_property (GDBusConnection *connection,
   lb_idle_touch (self->idle);
   if (g_str_equal (property_name, "BackupPath") || g_str_equal (property_name, "RestorePath"))
     {
+      g_autoptr (LbAppInfo) caller = NULL;
+
+      /* Synchronous: the vtable has no async form. Cached after the
+       * caller's first call; else one round trip to the bus. */
+      caller = lb_callers_lookup_sync (self->callers, sender, NULL, error);
+      if (caller == NULL
+          || !lb_callers_require_host (caller, _ ("choose the backup folders"), error))
+        return FALSE;
       if (!g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
         {
           g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS, _ ("Property “%s” is a string"),
@@ -160,6 +176,7 @@ operation_free (Operation *op)
   if (op->watch_id != 0)
     g_bus_unwatch_name (op->watch_id);
   g_clear_object (&op->dir);
+  g_free (op->starter);
   g_clear_object (&op->cancellable);
   lb_progress_clear (&op->progress);
   lb_backup_result_clear (&op->backup);
@@ -238,15 +255,52 @@ on_tick (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* The starter and the subscribers, each once. */
+static GPtrArray *
+detail_recipients (Operation *op)
+{
+  LbManager *self = op->self;
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->subscribers_lock);
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+  GHashTableIter iter;
+  gpointer name;
+
+  g_ptr_array_add (names, g_strdup (op->starter));
+  g_hash_table_iter_init (&iter, self->subscribers);
+  while (g_hash_table_iter_next (&iter, &name, NULL))
+    if (!g_str_equal (name, op->starter))
+      g_ptr_array_add (names, g_strdup (name));
+  return names;
+}
+
+/* Detail signals name apps and their licenses: a sandboxed app must never
+ * receive them, so they are sent to each recipient, never broadcast. */
 static void
-restricted_cb (const char *key_id, const char *reason, gpointer user_data)
+emit_detail (Operation *op, const char *signal_name, GVariant *parameters)
+{
+  GDBusConnection *connection
+      = g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (op->self));
+  g_autoptr (GPtrArray) names = detail_recipients (op);
+  g_autoptr (GVariant) params = g_variant_ref_sink (parameters);
+
+  if (connection == NULL)
+    return;
+  for (guint i = 0; i < names->len; i++)
+    g_dbus_connection_emit_signal (
+        connection, names->pdata[i],
+        g_dbus_interface_skeleton_get_object_path (G_DBUS_INTERFACE_SKELETON (op->self)),
+        "org.freedesktop.LicenseBackup1", signal_name, params, NULL);
+}
+
+static void
+restricted_cb (const char *app, const char *key_id, const char *reason, gpointer user_data)
 {
   Operation *op = user_data;
 
   /* From the worker thread: emitting on a GDBusConnection is thread-safe,
    * and these go out before Completed, which is emitted after the worker
    * has returned. */
-  lb_dbus_manager_emit_restricted_license (LB_DBUS_MANAGER (op->self), op->id, key_id, reason, "");
+  emit_detail (op, "RestrictedLicense", g_variant_new ("(tsss)", op->id, key_id, reason, app));
 
   /* Emitting only queues: with 100,000 licenses left out the queue would
    * hold them all. Waiting for it to drain now and then bounds memory. */
@@ -257,6 +311,24 @@ restricted_cb (const char *key_id, const char *reason, gpointer user_data)
       if (connection != NULL)
         g_dbus_connection_flush_sync (connection, NULL, NULL);
     }
+}
+
+static void
+emit_app_counts (Operation *op)
+{
+  GHashTable *apps = op->kind == OP_BACKUP ? op->backup.apps : op->restore.apps;
+  GVariantBuilder b;
+  GHashTableIter iter;
+  gpointer app, count;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("a{su}"));
+  if (apps != NULL)
+    {
+      g_hash_table_iter_init (&iter, apps);
+      while (g_hash_table_iter_next (&iter, &app, &count))
+        g_variant_builder_add (&b, "{su}", (const char *) app, GPOINTER_TO_UINT (count));
+    }
+  emit_detail (op, "AppCounts", g_variant_new ("(t@a{su})", op->id, g_variant_builder_end (&b)));
 }
 
 static void
@@ -357,6 +429,8 @@ finish_publish (Finish *f)
    * final values. */
   g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
 
+  if (f->error == NULL || f->status == LB_STATUS_ERROR_WITHURL)
+    emit_app_counts (op);
   summary = g_variant_ref_sink (build_summary (op, f->error, duration_ms));
   if (op->kind == OP_BACKUP)
     lb_dbus_manager_emit_backup_completed (iface, op->id, f->status, f->message, summary);
@@ -558,6 +632,7 @@ start_operation (LbManager *self,
   op->id = ++self->last_op_id;
   op->kind = kind;
   op->flags = flags;
+  op->starter = g_strdup (g_dbus_method_invocation_get_sender (invocation));
   op->dir = g_steal_pointer (&dir);
   op->cancellable = g_cancellable_new ();
   op->start_us = g_get_monotonic_time ();
@@ -596,13 +671,79 @@ start_operation (LbManager *self,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* A method that only the user's own tools may call: identify the caller
+ * first, then run @func on the main context, or refuse. */
+typedef gboolean (*HostOnlyFunc) (LbManager *self, GDBusMethodInvocation *invocation);
+
+typedef struct
+{
+  LbManager *self;
+  GDBusMethodInvocation *invocation;
+  HostOnlyFunc func;
+  const char *what;
+} HostOnlyCall;
+
+static void
+host_only_identified (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  HostOnlyCall *call = user_data;
+  g_autoptr (LbAppInfo) caller = NULL;
+  g_autoptr (GError) error = NULL;
+
+  caller = lb_callers_lookup_finish (LB_CALLERS (source), result, &error);
+  if (caller == NULL || !lb_callers_require_host (caller, call->what, &error))
+    g_dbus_method_invocation_return_gerror (call->invocation, error);
+  else
+    call->func (call->self, call->invocation);
+  lb_idle_release (call->self->idle);
+  g_object_unref (call->self);
+  g_free (call);
+}
+
+static gboolean
+host_only (LbManager *self, GDBusMethodInvocation *invocation, const char *what, HostOnlyFunc func)
+{
+  HostOnlyCall *call = g_new0 (HostOnlyCall, 1);
+
+  lb_idle_hold (self->idle);
+  call->self = g_object_ref (self);
+  call->invocation = invocation; /* the reference GDBus gave the handler */
+  call->func = func;
+  call->what = what;
+  lb_callers_lookup_async (self->callers, g_dbus_method_invocation_get_sender (invocation), NULL,
+                           host_only_identified, call);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+start_backup (LbManager *self, GDBusMethodInvocation *invocation)
+{
+  guint32 flags;
+  g_autoptr (GVariant) options = NULL;
+
+  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(u@a{sv})", &flags,
+                 &options);
+  return start_operation (self, invocation, OP_BACKUP, flags, options);
+}
+
+static gboolean
+start_restore (LbManager *self, GDBusMethodInvocation *invocation)
+{
+  guint32 flags;
+  g_autoptr (GVariant) options = NULL;
+
+  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(u@a{sv})", &flags,
+                 &options);
+  return start_operation (self, invocation, OP_RESTORE, flags, options);
+}
+
 static gboolean
 handle_backup_licenses (LbManager *self,
                         GDBusMethodInvocation *invocation,
                         guint flags,
                         GVariant *options)
 {
-  return start_operation (self, invocation, OP_BACKUP, flags, options);
+  return host_only (self, invocation, _ ("back up licenses"), start_backup);
 }
 
 static gboolean
@@ -611,7 +752,7 @@ handle_restore_licenses (LbManager *self,
                          guint flags,
                          GVariant *options)
 {
-  return start_operation (self, invocation, OP_RESTORE, flags, options);
+  return host_only (self, invocation, _ ("restore licenses"), start_restore);
 }
 
 static gboolean
@@ -641,15 +782,95 @@ cancel_operation (LbManager *self, GDBusMethodInvocation *invocation, OpKind kin
 }
 
 static gboolean
-handle_cancel_backup (LbManager *self, GDBusMethodInvocation *invocation)
+cancel_backup (LbManager *self, GDBusMethodInvocation *invocation)
 {
   return cancel_operation (self, invocation, OP_BACKUP);
 }
 
 static gboolean
-handle_cancel_restore (LbManager *self, GDBusMethodInvocation *invocation)
+cancel_restore (LbManager *self, GDBusMethodInvocation *invocation)
 {
   return cancel_operation (self, invocation, OP_RESTORE);
+}
+
+static gboolean
+handle_cancel_backup (LbManager *self, GDBusMethodInvocation *invocation)
+{
+  return host_only (self, invocation, _ ("cancel a backup"), cancel_backup);
+}
+
+static gboolean
+handle_cancel_restore (LbManager *self, GDBusMethodInvocation *invocation)
+{
+  return host_only (self, invocation, _ ("cancel a restore"), cancel_restore);
+}
+
+static void
+on_subscriber_vanished (GDBusConnection *connection, const char *name, gpointer user_data)
+{
+  LbManager *self = user_data;
+  guint watch_id = 0;
+
+  g_mutex_lock (&self->subscribers_lock);
+  watch_id = GPOINTER_TO_UINT (g_hash_table_lookup (self->subscribers, name));
+  g_hash_table_remove (self->subscribers, name);
+  g_mutex_unlock (&self->subscribers_lock);
+  if (watch_id != 0)
+    {
+      g_debug ("subscriber %s left the bus", name);
+      g_bus_unwatch_name (watch_id);
+    }
+}
+
+static gboolean
+subscribe (LbManager *self, GDBusMethodInvocation *invocation)
+{
+  const char *sender = g_dbus_method_invocation_get_sender (invocation);
+  gboolean known;
+
+  g_mutex_lock (&self->subscribers_lock);
+  known = g_hash_table_contains (self->subscribers, sender);
+  if (!known)
+    g_hash_table_insert (self->subscribers, g_strdup (sender), GUINT_TO_POINTER (0));
+  g_mutex_unlock (&self->subscribers_lock);
+  if (!known)
+    {
+      guint watch_id = g_bus_watch_name_on_connection (
+          g_dbus_method_invocation_get_connection (invocation), sender,
+          G_BUS_NAME_WATCHER_FLAGS_NONE, NULL, on_subscriber_vanished, self, NULL);
+
+      g_mutex_lock (&self->subscribers_lock);
+      if (g_hash_table_contains (self->subscribers, sender))
+        g_hash_table_insert (self->subscribers, g_strdup (sender), GUINT_TO_POINTER (watch_id));
+      else
+        g_bus_unwatch_name (watch_id);
+      g_mutex_unlock (&self->subscribers_lock);
+      g_debug ("%s subscribed to the detail signals", sender);
+    }
+  lb_dbus_manager_complete_subscribe (LB_DBUS_MANAGER (self), invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+unsubscribe (LbManager *self, GDBusMethodInvocation *invocation)
+{
+  on_subscriber_vanished (NULL, g_dbus_method_invocation_get_sender (invocation), self);
+  lb_dbus_manager_complete_unsubscribe (LB_DBUS_MANAGER (self), invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_subscribe (LbManager *self, GDBusMethodInvocation *invocation)
+{
+  lb_idle_touch (self->idle);
+  return host_only (self, invocation, _ ("follow other apps' licenses"), subscribe);
+}
+
+static gboolean
+handle_unsubscribe (LbManager *self, GDBusMethodInvocation *invocation)
+{
+  lb_idle_touch (self->idle);
+  return host_only (self, invocation, _ ("follow other apps' licenses"), unsubscribe);
 }
 
 static gboolean
@@ -693,7 +914,15 @@ lb_manager_new (LbStore *store, LbIdle *idle, GError **error)
   g_signal_connect (self, "handle-cancel-license-backup", G_CALLBACK (handle_cancel_backup), NULL);
   g_signal_connect (self, "handle-cancel-license-restore", G_CALLBACK (handle_cancel_restore),
                     NULL);
+  g_signal_connect (self, "handle-subscribe", G_CALLBACK (handle_subscribe), NULL);
+  g_signal_connect (self, "handle-unsubscribe", G_CALLBACK (handle_unsubscribe), NULL);
   return g_steal_pointer (&self);
+}
+
+void
+lb_manager_set_callers (LbManager *self, LbCallers *callers)
+{
+  g_set_object (&self->callers, callers);
 }
 
 LbStatus *
@@ -723,6 +952,9 @@ lb_manager_finalize (GObject *object)
   g_free (self->state_path);
   lb_state_clear (&self->state);
   g_clear_object (&self->status);
+  g_clear_object (&self->callers);
+  g_hash_table_unref (self->subscribers);
+  g_mutex_clear (&self->subscribers_lock);
   G_OBJECT_CLASS (lb_manager_parent_class)->finalize (object);
 }
 
@@ -739,4 +971,6 @@ lb_manager_class_init (LbManagerClass *klass)
 static void
 lb_manager_init (LbManager *self)
 {
+  g_mutex_init (&self->subscribers_lock);
+  self->subscribers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }

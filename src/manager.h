@@ -4,10 +4,13 @@
  * BackupPath/RestorePath, runs at most one backup or restore at a time in a
  * worker thread, and publishes its progress as throttled properties and
  * signals (at most one update per 125 ms, flushed at start and end).
+ * Signals that name apps or licenses (RestrictedLicense, AppCounts) go only
+ * to the operation's starter and to Subscribe()d host callers.
  * Emits "store-changed" (guint count) when a restore changed the store.
  */
 #pragma once
 
+#include "callers.h"
 #include "idle.h"
 #include "lb-dbus-generated.h"
 #include "status.h"
@@ -19,6 +22,10 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (LbManager, lb_manager, LB, MANAGER, LbDBusManagerSkeleton)
 
 LbManager *lb_manager_new (LbStore *store, LbIdle *idle, GError **error);
+
+/* Who may do what: backups, restores, cancels, Subscribe and the folders
+ * are the host's (callers.h). Set before the manager is exported. */
+void lb_manager_set_callers (LbManager *self, LbCallers *callers);
 
 /* What GetStatus answers; the service attaches it to the connection. */
 LbStatus *lb_manager_get_status_tracker (LbManager *self);

@@ -58,10 +58,23 @@ lb_progress_set_cancelable (LbProgress *p, gboolean cancelable)
 }
 
 void
-lb_progress_restricted (LbProgress *p, const char *key_id, const char *reason)
+lb_progress_restricted (LbProgress *p, const LbLicense *license, const char *reason)
 {
   if (p->restricted != NULL)
-    p->restricted (key_id, reason, p->restricted_data);
+    p->restricted (license->attrs.app != NULL ? license->attrs.app : "", license->key_id, reason,
+                   p->restricted_data);
+}
+
+void
+lb_progress_count_app (GHashTable **apps, const char *app)
+{
+  const char *key = app != NULL ? app : "";
+  gpointer count;
+
+  if (*apps == NULL)
+    *apps = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  count = g_hash_table_lookup (*apps, key);
+  g_hash_table_replace (*apps, g_strdup (key), GUINT_TO_POINTER (GPOINTER_TO_UINT (count) + 1));
 }
 
 LbProgressSample

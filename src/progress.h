@@ -8,6 +8,8 @@
 
 #include <gio/gio.h>
 
+#include "license.h"
+
 G_BEGIN_DECLS
 
 /* MSDRM_STATUS: the status numbers of WM_BACKUP_RESTORE_STATUS, which the
@@ -34,7 +36,8 @@ typedef struct
   gboolean cancelable;
   GCancellable *cancellable;
   gulong delay_us; /* lb_fault_delay_us(), read once */
-  void (*restricted) (const char *key_id, const char *reason, gpointer user_data);
+  /* @app is "" for host programs. */
+  void (*restricted) (const char *app, const char *key_id, const char *reason, gpointer user_data);
   gpointer restricted_data;
 } LbProgress;
 
@@ -53,7 +56,11 @@ void lb_progress_set_total (LbProgress *p, guint64 total);
 void lb_progress_set_done (LbProgress *p, guint64 done);
 void lb_progress_set_status (LbProgress *p, guint status);
 void lb_progress_set_cancelable (LbProgress *p, gboolean cancelable);
-void lb_progress_restricted (LbProgress *p, const char *key_id, const char *reason);
+/* A license of @license->attrs.app left out, for @reason. */
+void lb_progress_restricted (LbProgress *p, const LbLicense *license, const char *reason);
+/* Counts one license of @app (NULL or "" for host programs) in @apps, a
+ * table of app id -> count (GUINT_TO_POINTER) made on first use. */
+void lb_progress_count_app (GHashTable **apps, const char *app);
 LbProgressSample lb_progress_sample (LbProgress *p);
 
 G_END_DECLS

@@ -28,7 +28,8 @@ restore_one (LbStoreTxn *txn,
 {
   gboolean present;
 
-  if (!lb_store_txn_contains (txn, l->key_id, &present, error))
+  if (!lb_store_txn_contains (txn, l->attrs.app != NULL ? l->attrs.app : "", l->key_id, &present,
+                              error))
     return FALSE;
   if (present)
     {
@@ -37,7 +38,7 @@ restore_one (LbStoreTxn *txn,
     }
   if (lb_attributes_expired (&l->attrs, now))
     {
-      lb_progress_restricted (progress, l->key_id, "expired");
+      lb_progress_restricted (progress, l, "expired");
       result->skipped++;
       return TRUE;
     }
@@ -45,7 +46,7 @@ restore_one (LbStoreTxn *txn,
     {
       if (l->attrs.restore_limit != 0 && l->attrs.restore_count >= l->attrs.restore_limit)
         {
-          lb_progress_restricted (progress, l->key_id, "restore-limit");
+          lb_progress_restricted (progress, l, "restore-limit");
           result->skipped++;
           if (!result->limit_reached)
             result->support_url
@@ -62,6 +63,7 @@ restore_one (LbStoreTxn *txn,
   if (!lb_store_txn_insert (txn, l, digest, error))
     return FALSE;
   result->licenses++;
+  lb_progress_count_app (&result->apps, l->attrs.app);
   return TRUE;
 }
 
@@ -150,6 +152,7 @@ lb_restore_run (LbStore *store,
       lb_error_convert (error);
       /* Nothing was committed: the counts describe what did not happen. */
       result->licenses = result->individualized = result->already_present = 0;
+      g_clear_pointer (&result->apps, g_hash_table_unref);
     }
 
   lb_location_disconnect (dir, progress, mounted);
@@ -161,4 +164,5 @@ lb_restore_result_clear (LbRestoreResult *result)
 {
   g_clear_pointer (&result->location, g_free);
   g_clear_pointer (&result->support_url, g_free);
+  g_clear_pointer (&result->apps, g_hash_table_unref);
 }

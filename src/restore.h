@@ -26,6 +26,7 @@ typedef struct
   char *location;    /* URI of the backup file */
   char *support_url; /* of the first license refused for its restore limit */
   gboolean limit_reached;
+  GHashTable *apps; /* app id ("" for host) -> licenses restored; NULL if none */
 } LbRestoreResult;
 
 gboolean lb_restore_run (LbStore *store,

@@ -4,6 +4,7 @@
 
 #include <glib/gi18n.h>
 
+#include "callers.h"
 #include "lb-dbus-generated.h"
 #include "lb-error.h"
 #include "license.h"
@@ -22,13 +23,17 @@ struct _LbService
   LbStore *store;
   LbDBusStore *store_iface;
   LbManager *manager;
+  LbCallers *callers; /* from export on */
 };
 
 G_DEFINE_TYPE (LbService, lb_service, G_TYPE_OBJECT)
 
-/* A Store method body: runs in a worker thread and returns the reply's
- * parameters, or NULL with @error set. */
-typedef GVariant *(*StoreCallFunc) (LbStore *store, GVariant *params, GError **error);
+/* A Store method body: runs in a worker thread for an identified @caller
+ * and returns the reply's parameters, or NULL with @error set. */
+typedef GVariant *(*StoreCallFunc) (LbStore *store,
+                                    const LbAppInfo *caller,
+                                    GVariant *params,
+                                    GError **error);
 
 typedef struct
 {
@@ -48,11 +53,16 @@ store_call_thread (GTask *task, gpointer source, gpointer task_data, GCancellabl
 {
   LbService *self = source;
   StoreCall *call = task_data;
+  g_autoptr (LbAppInfo) caller = NULL;
   GError *error = NULL;
-  GVariant *reply;
+  GVariant *reply = NULL;
 
-  reply = call->func (self->store, g_dbus_method_invocation_get_parameters (call->invocation),
-                      &error);
+  /* Who is calling decides whose licenses the call sees. */
+  caller = lb_callers_lookup_sync (
+      self->callers, g_dbus_method_invocation_get_sender (call->invocation), NULL, &error);
+  if (caller != NULL)
+    reply = call->func (self->store, caller,
+                        g_dbus_method_invocation_get_parameters (call->invocation), &error);
   if (reply == NULL)
     g_task_return_error (task, error);
   else
@@ -118,7 +128,7 @@ license_from_args (const char *key_id, GVariant *blob, GVariant *attributes, GEr
 }
 
 static GVariant *
-call_store_license (LbStore *store, GVariant *params, GError **error)
+call_store_license (LbStore *store, const LbAppInfo *caller, GVariant *params, GError **error)
 {
   g_autoptr (GVariant) blob = NULL;
   g_autoptr (GVariant) attributes = NULL;
@@ -127,13 +137,13 @@ call_store_license (LbStore *store, GVariant *params, GError **error)
 
   g_variant_get (params, "(&s@ay@a{sv})", &key_id, &blob, &attributes);
   license = license_from_args (key_id, blob, attributes, error);
-  if (license == NULL || !lb_store_put (store, &license, 1, error))
+  if (license == NULL || !lb_store_put (store, caller->id, &license, 1, error))
     return NULL;
   return g_variant_new ("()");
 }
 
 static GVariant *
-call_store_licenses (LbStore *store, GVariant *params, GError **error)
+call_store_licenses (LbStore *store, const LbAppInfo *caller, GVariant *params, GError **error)
 {
   g_autoptr (GVariant) array = g_variant_get_child_value (params, 0);
   g_autoptr (GPtrArray) licenses = NULL;
@@ -181,23 +191,21 @@ call_store_licenses (LbStore *store, GVariant *params, GError **error)
         }
       g_ptr_array_add (licenses, license);
     }
-  if (!lb_store_put (store, (LbLicense *const *) licenses->pdata, licenses->len, error))
+  if (!lb_store_put (store, caller->id, (LbLicense *const *) licenses->pdata, licenses->len, error))
     return NULL;
   return g_variant_new ("()");
 }
 
 static GVariant *
-call_get_license (LbStore *store, GVariant *params, GError **error)
+license_reply (LbStore *store, const char *app, const char *key_id, GError **error)
 {
   g_autoptr (LbLicense) license = NULL;
-  const char *key_id;
   gsize len;
   gconstpointer data;
 
-  g_variant_get (params, "(&s)", &key_id);
   if (!lb_key_id_validate (key_id, error))
     return NULL;
-  license = lb_store_get (store, key_id, error);
+  license = lb_store_get (store, app, key_id, error);
   if (license == NULL)
     return NULL;
   data = g_bytes_get_data (license->blob, &len);
@@ -207,20 +215,96 @@ call_get_license (LbStore *store, GVariant *params, GError **error)
 }
 
 static GVariant *
-call_list_licenses (LbStore *store, GVariant *params, GError **error)
+call_get_license (LbStore *store, const LbAppInfo *caller, GVariant *params, GError **error)
+{
+  const char *key_id;
+
+  g_variant_get (params, "(&s)", &key_id);
+  return license_reply (store, caller->id, key_id, error);
+}
+
+static GVariant *
+call_get_app_license (LbStore *store, const LbAppInfo *caller, GVariant *params, GError **error)
+{
+  const char *app, *key_id;
+
+  g_variant_get (params, "(&s&s)", &app, &key_id);
+  if (!lb_callers_require_host (caller, _ ("read other apps' licenses"), error)
+      || !lb_app_id_validate (app, error))
+    return NULL;
+  return license_reply (store, app, key_id, error);
+}
+
+static void
+set_bad_cursor (GError **error)
+{
+  g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
+               _ ("The “cursor” option is not one that ListLicenses returned for these options; "
+                  "pass \"\" to start from the first page"));
+}
+
+/* A cursor is the last (app, key id) of the previous page: "APP/KEY" when
+ * listing every app (an app id never holds '/'), "KEY" within one app. */
+static gboolean
+parse_cursor (const char *cursor, gboolean all_apps, char **app, char **key, GError **error)
+{
+  const char *slash = strchr (cursor, '/');
+
+  if (cursor[0] == '\0')
+    {
+      *app = g_strdup ("");
+      *key = g_strdup ("");
+      return TRUE;
+    }
+  if (!all_apps)
+    {
+      if (!lb_key_id_validate (cursor, NULL))
+        {
+          set_bad_cursor (error);
+          return FALSE;
+        }
+      *app = g_strdup ("");
+      *key = g_strdup (cursor);
+      return TRUE;
+    }
+  if (slash == NULL)
+    {
+      set_bad_cursor (error);
+      return FALSE;
+    }
+  *app = g_strndup (cursor, (gsize) (slash - cursor));
+  *key = g_strdup (slash + 1);
+  if (!lb_app_id_validate (*app, NULL) || !lb_key_id_validate (*key, NULL))
+    {
+      g_clear_pointer (app, g_free);
+      g_clear_pointer (key, g_free);
+      set_bad_cursor (error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static GVariant *
+call_list_licenses (LbStore *store, const LbAppInfo *caller, GVariant *params, GError **error)
 {
   g_autoptr (GVariant) options = g_variant_get_child_value (params, 0);
   g_autoptr (GVariant) limit_v = NULL;
   g_autoptr (GVariant) cursor_v = NULL;
+  g_autoptr (GVariant) app_v = NULL;
   g_autoptr (GPtrArray) page = NULL;
-  g_autofree char *next = NULL;
+  g_autofree char *after_app = NULL;
+  g_autofree char *after_key = NULL;
+  g_autofree char *next_app = NULL;
+  g_autofree char *next_key = NULL;
+  g_autofree char *next_cursor = NULL;
   const LbOptionSpec specs[] = {
     { "limit", "u", &limit_v },
     { "cursor", "s", &cursor_v },
+    { "app", "s", &app_v },
     { NULL },
   };
   guint32 limit = LIST_LIMIT_DEFAULT;
-  const char *cursor = "";
+  const char *app = NULL; /* NULL: every app */
   GVariantBuilder b;
 
   if (!lb_options_parse (options, specs, error))
@@ -234,17 +318,23 @@ call_list_licenses (LbStore *store, GVariant *params, GError **error)
                    limit);
       return NULL;
     }
-  if (cursor_v != NULL)
-    cursor = g_variant_get_string (cursor_v, NULL);
-  if (cursor[0] != '\0' && !lb_key_id_validate (cursor, NULL))
+  if (app_v != NULL)
     {
-      g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
-                   _ ("The “cursor” option is not one that ListLicenses returned; pass \"\" to "
-                      "start from the first page"));
-      return NULL;
+      app = g_variant_get_string (app_v, NULL);
+      if (!lb_app_id_validate (app, error))
+        return NULL;
+      /* An app may name itself; only the user's tools may name others. */
+      if (!g_str_equal (app, caller->id)
+          && !lb_callers_require_host (caller, _ ("list other apps' licenses"), error))
+        return NULL;
     }
+  else if (!lb_app_info_is_host (caller))
+    app = caller->id;
+  if (!parse_cursor (cursor_v != NULL ? g_variant_get_string (cursor_v, NULL) : "", app == NULL,
+                     &after_app, &after_key, error))
+    return NULL;
 
-  page = lb_store_list (store, cursor, limit, &next, error);
+  page = lb_store_list (store, app, after_app, after_key, limit, &next_app, &next_key, error);
   if (page == NULL)
     return NULL;
   g_variant_builder_init (&b, G_VARIANT_TYPE ("a(sa{sv})"));
@@ -253,24 +343,67 @@ call_list_licenses (LbStore *store, GVariant *params, GError **error)
       LbLicense *l = page->pdata[i];
       g_variant_builder_add (&b, "(s@a{sv})", l->key_id, lb_attributes_to_variant (&l->attrs));
     }
-  return g_variant_new ("(@a(sa{sv})s)", g_variant_builder_end (&b), next);
+  if (next_key[0] != '\0' && app == NULL)
+    next_cursor = g_strconcat (next_app, "/", next_key, NULL);
+  return g_variant_new ("(@a(sa{sv})s)", g_variant_builder_end (&b),
+                        next_cursor != NULL ? next_cursor : next_key);
 }
 
 static GVariant *
-call_delete_license (LbStore *store, GVariant *params, GError **error)
+call_delete_license (LbStore *store, const LbAppInfo *caller, GVariant *params, GError **error)
 {
   const char *key_id;
 
   g_variant_get (params, "(&s)", &key_id);
-  if (!lb_key_id_validate (key_id, error) || !lb_store_delete (store, key_id, error))
+  if (!lb_key_id_validate (key_id, error) || !lb_store_delete (store, caller->id, key_id, error))
     return NULL;
   return g_variant_new ("()");
+}
+
+static GVariant *
+call_delete_app_license (LbStore *store, const LbAppInfo *caller, GVariant *params, GError **error)
+{
+  const char *app, *key_id;
+
+  g_variant_get (params, "(&s&s)", &app, &key_id);
+  if (!lb_callers_require_host (caller, _ ("delete other apps' licenses"), error)
+      || !lb_app_id_validate (app, error) || !lb_key_id_validate (key_id, error)
+      || !lb_store_delete (store, app, key_id, error))
+    return NULL;
+  return g_variant_new ("()");
+}
+
+static GVariant *
+call_list_apps (LbStore *store, const LbAppInfo *caller, GVariant *params, GError **error)
+{
+  g_autoptr (GPtrArray) apps = NULL;
+  GVariantBuilder b;
+
+  if (!lb_callers_require_host (caller, _ ("list the apps that hold licenses"), error))
+    return NULL;
+  apps = lb_store_list_apps (store, error);
+  if (apps == NULL)
+    return NULL;
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("a(sa{sv})"));
+  for (guint i = 0; i < apps->len; i++)
+    {
+      LbStoreApp *a = apps->pdata[i];
+
+      GVariantBuilder details;
+
+      g_variant_builder_init (&details, G_VARIANT_TYPE_VARDICT);
+      g_variant_builder_add (&details, "{sv}", "licenses",
+                             g_variant_new_uint32 ((guint32) MIN (a->licenses, G_MAXUINT32)));
+      g_variant_builder_add (&details, "{sv}", "bytes", g_variant_new_uint64 (a->bytes));
+      g_variant_builder_add (&b, "(s@a{sv})", a->app, g_variant_builder_end (&details));
+    }
+  return g_variant_new ("(@a(sa{sv}))", g_variant_builder_end (&b));
 }
 
 #define CLEAN_EXPIRED 0x1u
 
 static GVariant *
-call_clean_license_store (LbStore *store, GVariant *params, GError **error)
+call_clean_license_store (LbStore *store, const LbAppInfo *caller, GVariant *params, GError **error)
 {
   guint32 flags;
   guint removed = 0;
@@ -283,8 +416,10 @@ call_clean_license_store (LbStore *store, GVariant *params, GError **error)
                    flags & ~CLEAN_EXPIRED);
       return NULL;
     }
+  /* The user's tools clean every app's; an app only its own. */
   if ((flags & CLEAN_EXPIRED)
-      && !lb_store_clean_expired (store, g_get_real_time () / G_USEC_PER_SEC, &removed, error))
+      && !lb_store_clean_expired (store, lb_app_info_is_host (caller) ? NULL : caller->id,
+                                  g_get_real_time () / G_USEC_PER_SEC, &removed, error))
     return NULL;
   return g_variant_new ("(u)", removed);
 }
@@ -303,6 +438,9 @@ STORE_HANDLER (handle_get_license, call_get_license)
 STORE_HANDLER (handle_list_licenses, call_list_licenses)
 STORE_HANDLER (handle_delete_license, call_delete_license)
 STORE_HANDLER (handle_clean_license_store, call_clean_license_store)
+STORE_HANDLER (handle_get_app_license, call_get_app_license)
+STORE_HANDLER (handle_delete_app_license, call_delete_app_license)
+STORE_HANDLER (handle_list_apps, call_list_apps)
 
 LbService *
 lb_service_new (const char *data_dir, const char *machine_app_id, LbIdle *idle, GError **error)
@@ -331,6 +469,12 @@ lb_service_new (const char *data_dir, const char *machine_app_id, LbIdle *idle, 
                            G_CALLBACK (handle_delete_license), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->store_iface, "handle-clean-license-store",
                            G_CALLBACK (handle_clean_license_store), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->store_iface, "handle-get-app-license",
+                           G_CALLBACK (handle_get_app_license), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->store_iface, "handle-delete-app-license",
+                           G_CALLBACK (handle_delete_app_license), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->store_iface, "handle-list-apps", G_CALLBACK (handle_list_apps),
+                           self, G_CONNECT_SWAPPED);
   /* Restores add licenses outside the Store interface. */
   g_signal_connect_object (self->manager, "store-changed",
                            G_CALLBACK (lb_dbus_store_set_license_count), self->store_iface,
@@ -338,9 +482,18 @@ lb_service_new (const char *data_dir, const char *machine_app_id, LbIdle *idle, 
   return g_steal_pointer (&self);
 }
 
+void
+lb_service_set_app_limits (LbService *self, guint64 max_licenses, guint64 max_bytes)
+{
+  lb_store_set_app_limits (self->store, max_licenses, max_bytes);
+}
+
 gboolean
 lb_service_export (LbService *self, GDBusConnection *connection, GError **error)
 {
+  g_clear_object (&self->callers);
+  self->callers = lb_callers_new (connection);
+  lb_manager_set_callers (self->manager, self->callers);
   if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self->manager), connection,
                                          LB_OBJECT_PATH, error))
     return FALSE;
@@ -391,6 +544,7 @@ lb_service_dispose (GObject *object)
 
   g_clear_object (&self->store_iface);
   g_clear_object (&self->manager);
+  g_clear_object (&self->callers);
   g_clear_object (&self->store);
   g_clear_object (&self->idle);
   G_OBJECT_CLASS (lb_service_parent_class)->dispose (object);

@@ -23,6 +23,10 @@ G_DECLARE_FINAL_TYPE (LbService, lb_service, LB, SERVICE, GObject)
 /* @data_dir is the store's folder ($XDG_DATA_HOME/license-backup). */
 LbService *
 lb_service_new (const char *data_dir, const char *machine_app_id, LbIdle *idle, GError **error);
+/* What each app may keep (store.h). */
+void lb_service_set_app_limits (LbService *self, guint64 max_licenses, guint64 max_bytes);
+/* Exports the interfaces; callers on @connection are identified (callers.h)
+ * and each sees only what its app may. */
 gboolean lb_service_export (LbService *self, GDBusConnection *connection, GError **error);
 /* Cancels a running operation and waits, at most @grace_seconds, until
  * every accepted call has been answered. */

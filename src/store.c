@@ -12,7 +12,7 @@
 #include "lb-error.h"
 
 #define STORE_DB_NAME "licenses.db"
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 #define BUSY_TIMEOUT_MS 20000
 /* SQLite's own automatic checkpoint threshold, in pages of the WAL. */
 #define CHECKPOINT_PAGES 1000
@@ -21,7 +21,9 @@
 
 #define ATTR_COLUMNS                                                                             \
   "key_id, content_id, issuer, can_backup, restore_limit, expires, support_url, restore_count, " \
-  "stored, machine"
+  "stored, machine, app"
+/* The columns that follow ATTR_COLUMNS in the SELECTs that read them. */
+#define COL_AFTER_ATTRS 11
 
 struct _LbStore
 {
@@ -37,6 +39,9 @@ struct _LbStore
   sqlite3 *read_db;
 
   guint count; /* atomic */
+  /* Per-app limits, checked by every put. */
+  guint64 app_max_licenses;
+  guint64 app_max_bytes;
 
   /* Checkpoints run in their own thread rather than inside COMMIT. */
   GThread *checkpointer;
@@ -146,6 +151,88 @@ open_db (const char *path, gboolean readonly, GError **error)
   return db;
 }
 
+/* The blob is the last column so that reading attributes never touches
+ * its overflow pages. A key id names a license within its app. The apps
+ * table keeps each app's count and size, exact in every transaction
+ * (triggers), so that the per-app limits cost one lookup per write. */
+#define LICENSES_TABLE_V2                                                   \
+  "CREATE TABLE IF NOT EXISTS licenses ("                                   \
+  " id INTEGER PRIMARY KEY,"                                                \
+  " app TEXT NOT NULL DEFAULT '',"                                          \
+  " key_id TEXT NOT NULL,"                                                  \
+  " content_id TEXT, issuer TEXT,"                                          \
+  " can_backup INTEGER NOT NULL, restore_limit INTEGER NOT NULL,"           \
+  " expires INTEGER NOT NULL, support_url TEXT,"                            \
+  " restore_count INTEGER NOT NULL, stored INTEGER NOT NULL, machine TEXT," \
+  " digest BLOB NOT NULL, blob BLOB NOT NULL,"                              \
+  " UNIQUE (app, key_id));"
+
+#define SCHEMA_V2                                                                                       \
+  LICENSES_TABLE_V2                                                                                     \
+  "CREATE INDEX IF NOT EXISTS licenses_expires ON licenses (expires) WHERE expires != 0;" /* Covers     \
+                                                                                           * a          \
+                                                                                           * backup's   \
+                                                                                           * counting,  \
+                                                                                           * restricted \
+                                                                                           * and        \
+                                                                                           * manifest   \
+                                                                                           * passes,    \
+                                                                                           * so         \
+                                                                                           * that       \
+                                                                                           * only       \
+                                                                                           * the        \
+                                                                                           * last       \
+                                                                                           * pass       \
+                                                                                           * reads      \
+                                                                                           * the        \
+                                                                                           * blobs.     \
+                                                                                           */           \
+  "CREATE INDEX IF NOT EXISTS licenses_backup"                                                          \
+  " ON licenses (app, key_id, can_backup, expires, digest);"                                            \
+  "CREATE TABLE IF NOT EXISTS apps ("                                                                   \
+  " app TEXT PRIMARY KEY, licenses INTEGER NOT NULL, bytes INTEGER NOT NULL) WITHOUT ROWID;"            \
+  "CREATE TRIGGER IF NOT EXISTS apps_insert AFTER INSERT ON licenses BEGIN"                             \
+  " INSERT INTO apps (app, licenses, bytes) VALUES (NEW.app, 1, length (NEW.blob))"                     \
+  " ON CONFLICT (app) DO UPDATE SET licenses = licenses + 1, bytes = bytes + excluded.bytes;"           \
+  " END;"                                                                                               \
+  "CREATE TRIGGER IF NOT EXISTS apps_update AFTER UPDATE OF blob ON licenses BEGIN"                     \
+  " UPDATE apps SET bytes = bytes - length (OLD.blob) + length (NEW.blob)"                              \
+  " WHERE app = NEW.app;"                                                                               \
+  " END;"                                                                                               \
+  "CREATE TRIGGER IF NOT EXISTS apps_delete AFTER DELETE ON licenses BEGIN"                             \
+  " UPDATE apps SET licenses = licenses - 1, bytes = bytes - length (OLD.blob)"                         \
+  " WHERE app = OLD.app;"                                                                               \
+  " DELETE FROM apps WHERE app = OLD.app AND licenses = 0;"                                             \
+  " END;"
+
+/* Schema 1 (0.1.0) had no apps: its licenses go to the host namespace.
+ * The key id was unique on its own, so the table is rebuilt; one
+ * transaction, so a crash leaves schema 1 whole. */
+static gboolean
+migrate_v1 (sqlite3 *db, GError **error)
+{
+  g_message ("Upgrading the license store to schema 2 (per-app licenses)");
+  if (exec (db,
+            "BEGIN IMMEDIATE;"
+            "ALTER TABLE licenses RENAME TO licenses_v1;"
+            "DROP INDEX IF EXISTS licenses_expires;"
+            "DROP INDEX IF EXISTS licenses_backup;" SCHEMA_V2
+            "INSERT INTO licenses (id, app, key_id, content_id, issuer, can_backup, restore_limit,"
+            " expires, support_url, restore_count, stored, machine, digest, blob)"
+            " SELECT id, '', key_id, content_id, issuer, can_backup, restore_limit, expires,"
+            " support_url, restore_count, stored, machine, digest, blob FROM licenses_v1;"
+            "DROP TABLE licenses_v1;"
+            "PRAGMA user_version = 2;",
+            error))
+    {
+      lb_fault_point ("migrate-before-commit");
+      if (exec (db, "COMMIT", error))
+        return TRUE;
+    }
+  exec (db, "ROLLBACK", NULL);
+  return FALSE;
+}
+
 static gboolean
 init_schema (sqlite3 *db, GError **error)
 {
@@ -163,6 +250,7 @@ init_schema (sqlite3 *db, GError **error)
       return FALSE;
     }
   version = sqlite3_column_int (stmt, 0);
+  g_clear_pointer (&stmt, sqlite3_finalize);
   if (version > SCHEMA_VERSION)
     {
       g_set_error (error, LB_ERROR, LB_ERROR_FAILED,
@@ -171,28 +259,11 @@ init_schema (sqlite3 *db, GError **error)
                    version);
       return FALSE;
     }
+  if (version == 1 && !migrate_v1 (db, error))
+    return FALSE;
   /* Every statement is idempotent, so that a store of any earlier build of
-   * this schema version gets what it lacks. The blob is the last column so
-   * that reading attributes never touches its overflow pages. */
-  return exec (
-      db,
-      "BEGIN IMMEDIATE;"
-      "CREATE TABLE IF NOT EXISTS licenses ("
-      " id INTEGER PRIMARY KEY,"
-      " key_id TEXT NOT NULL UNIQUE,"
-      " content_id TEXT, issuer TEXT,"
-      " can_backup INTEGER NOT NULL, restore_limit INTEGER NOT NULL,"
-      " expires INTEGER NOT NULL, support_url TEXT,"
-      " restore_count INTEGER NOT NULL, stored INTEGER NOT NULL, machine TEXT,"
-      " digest BLOB NOT NULL, blob BLOB NOT NULL);"
-      "CREATE INDEX IF NOT EXISTS licenses_expires ON licenses (expires) WHERE expires != 0;"
-      /* Covers a backup's counting, restricted and manifest passes, so
-       * that only the last pass reads the blobs. */
-      "CREATE INDEX IF NOT EXISTS licenses_backup"
-      " ON licenses (key_id, can_backup, expires, digest);"
-      "PRAGMA user_version = 1;"
-      "COMMIT;",
-      error);
+   * this schema version gets what it lacks. */
+  return exec (db, "BEGIN IMMEDIATE;" SCHEMA_V2 "PRAGMA user_version = 2; COMMIT;", error);
 }
 
 static gboolean
@@ -330,7 +401,7 @@ bind_text_or_null (sqlite3_stmt *stmt, int idx, const char *s)
     sqlite3_bind_null (stmt, idx);
 }
 
-/* Binds ?1..?12 of an insert or update in the column order of the table. */
+/* Binds ?1..?13 of an insert or update: ATTR_COLUMNS, digest, blob. */
 static void
 bind_license (sqlite3_stmt *stmt, const LbLicense *l, const guint8 *digest)
 {
@@ -347,8 +418,9 @@ bind_license (sqlite3_stmt *stmt, const LbLicense *l, const guint8 *digest)
   sqlite3_bind_int64 (stmt, 8, l->attrs.restore_count);
   sqlite3_bind_int64 (stmt, 9, l->attrs.stored);
   bind_text_or_null (stmt, 10, l->attrs.machine);
-  sqlite3_bind_blob (stmt, 11, digest, LB_DIGEST_LEN, SQLITE_STATIC);
-  sqlite3_bind_blob (stmt, 12, blob, (int) blob_len, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 11, l->attrs.app != NULL ? l->attrs.app : "", -1, SQLITE_STATIC);
+  sqlite3_bind_blob (stmt, 12, digest, LB_DIGEST_LEN, SQLITE_STATIC);
+  sqlite3_bind_blob (stmt, 13, blob, (int) blob_len, SQLITE_STATIC);
 }
 
 static char *
@@ -373,6 +445,7 @@ license_from_row (sqlite3_stmt *stmt)
   l->attrs.restore_count = (guint32) sqlite3_column_int64 (stmt, 7);
   l->attrs.stored = sqlite3_column_int64 (stmt, 8);
   l->attrs.machine = column_strdup (stmt, 9);
+  l->attrs.app = g_strdup (lb_app_id_or_null ((const char *) sqlite3_column_text (stmt, 10)));
   return l;
 }
 
@@ -387,11 +460,11 @@ blob_from_row (LbLicense *l, sqlite3_stmt *stmt, int col)
 
 #define INSERT_SQL                      \
   "INSERT INTO licenses (" ATTR_COLUMNS \
-  ", digest, blob) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)"
+  ", digest, blob) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)"
 #define UPDATE_SQL                                                                             \
   "UPDATE licenses SET content_id=?2, issuer=?3, can_backup=?4, restore_limit=?5, expires=?6," \
-  " support_url=?7, restore_count=?8, stored=?9, machine=?10, digest=?11, blob=?12 WHERE "     \
-  "key_id=?1"
+  " support_url=?7, restore_count=?8, stored=?9, machine=?10, digest=?12, blob=?13 WHERE "     \
+  "app=?11 AND key_id=?1"
 
 /* Writes one license on @db inside an open transaction; *@added is set when
  * it was new. */
@@ -434,8 +507,68 @@ write_one (sqlite3 *db,
   return TRUE;
 }
 
+void
+lb_store_set_app_limits (LbStore *self, guint64 max_licenses, guint64 max_bytes)
+{
+  self->app_max_licenses = max_licenses;
+  self->app_max_bytes = max_bytes;
+}
+
+/* An app's name in messages. */
+static const char *
+app_display_name (const char *app)
+{
+  return app[0] != '\0' ? app : _ ("host programs");
+}
+
+/* Inside a write transaction: NO_SPACE when @app is over its limits. */
+static gboolean
+check_app_limits (LbStore *self, const char *app, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt
+      = prepare (self->write_db, "SELECT licenses, bytes FROM apps WHERE app = ?1", error);
+  guint64 licenses, bytes;
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, app, -1, SQLITE_STATIC);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_DONE)
+    return TRUE;
+  if (rc != SQLITE_ROW)
+    {
+      set_sqlite_error (error, self->write_db, rc, "limits");
+      return FALSE;
+    }
+  licenses = (guint64) sqlite3_column_int64 (stmt, 0);
+  bytes = (guint64) sqlite3_column_int64 (stmt, 1);
+  if (licenses > self->app_max_licenses)
+    {
+      g_set_error (error, LB_ERROR, LB_ERROR_NO_SPACE,
+                   _ ("The licenses of %s would number %" G_GUINT64_FORMAT
+                      ", over the limit of %" G_GUINT64_FORMAT
+                      " licenses an app may keep; delete licenses it no longer needs. "
+                      "Nothing was stored"),
+                   app_display_name (app), licenses, self->app_max_licenses);
+      return FALSE;
+    }
+  if (bytes > self->app_max_bytes)
+    {
+      g_autofree char *limit = g_format_size_full (self->app_max_bytes, G_FORMAT_SIZE_IEC_UNITS);
+
+      g_set_error (error, LB_ERROR, LB_ERROR_NO_SPACE,
+                   _ ("The licenses of %s would take more than %s, the limit of what an app "
+                      "may keep; delete licenses it no longer needs. Nothing was stored"),
+                   app_display_name (app), limit);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
-lb_store_put (LbStore *self, LbLicense *const *licenses, guint n_licenses, GError **error)
+lb_store_put (
+    LbStore *self, const char *app, LbLicense *const *licenses, guint n_licenses, GError **error)
 {
   g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->write_lock);
   g_autoptr (sqlite3_stmt) insert = NULL;
@@ -459,12 +592,19 @@ lb_store_put (LbStore *self, LbLicense *const *licenses, guint n_licenses, GErro
       l->attrs.restore_count = 0;
       g_free (l->attrs.machine);
       l->attrs.machine = g_strdup (self->machine);
+      g_free (l->attrs.app);
+      l->attrs.app = g_strdup (lb_app_id_or_null (app));
       if (!write_one (self->write_db, insert, update, l, &was_added, error))
         {
           exec (self->write_db, "ROLLBACK", NULL);
           return FALSE;
         }
       added += was_added ? 1 : 0;
+    }
+  if (!check_app_limits (self, app, error))
+    {
+      exec (self->write_db, "ROLLBACK", NULL);
+      return FALSE;
     }
 
   lb_fault_point ("store-before-commit");
@@ -478,25 +618,34 @@ lb_store_put (LbStore *self, LbLicense *const *licenses, guint n_licenses, GErro
   return TRUE;
 }
 
+static void
+set_not_found (GError **error, const char *key_id)
+{
+  g_autofree char *quoted = lb_key_id_quote (key_id);
+
+  g_set_error (error, LB_ERROR, LB_ERROR_NOT_FOUND,
+               _ ("No license has the key id “%s”; ListLicenses shows the stored ones"), quoted);
+}
+
 LbLicense *
-lb_store_get (LbStore *self, const char *key_id, GError **error)
+lb_store_get (LbStore *self, const char *app, const char *key_id, GError **error)
 {
   g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->read_lock);
   g_autoptr (sqlite3_stmt) stmt = NULL;
   LbLicense *l;
   int rc;
 
-  stmt = prepare (self->read_db, "SELECT " ATTR_COLUMNS ", blob FROM licenses WHERE key_id = ?1",
+  stmt = prepare (self->read_db,
+                  "SELECT " ATTR_COLUMNS ", blob FROM licenses WHERE app = ?1 AND key_id = ?2",
                   error);
   if (stmt == NULL)
     return NULL;
-  sqlite3_bind_text (stmt, 1, key_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 1, app, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, key_id, -1, SQLITE_STATIC);
   rc = sqlite3_step (stmt);
   if (rc == SQLITE_DONE)
     {
-      g_set_error (error, LB_ERROR, LB_ERROR_NOT_FOUND,
-                   _ ("No license has the key id “%s”; ListLicenses shows the stored ones"),
-                   key_id);
+      set_not_found (error, key_id);
       return NULL;
     }
   if (rc != SQLITE_ROW)
@@ -505,21 +654,22 @@ lb_store_get (LbStore *self, const char *key_id, GError **error)
       return NULL;
     }
   l = license_from_row (stmt);
-  blob_from_row (l, stmt, 10);
+  blob_from_row (l, stmt, COL_AFTER_ATTRS);
   return l;
 }
 
 gboolean
-lb_store_delete (LbStore *self, const char *key_id, GError **error)
+lb_store_delete (LbStore *self, const char *app, const char *key_id, GError **error)
 {
   g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->write_lock);
   g_autoptr (sqlite3_stmt) stmt = NULL;
   int rc;
 
-  stmt = prepare (self->write_db, "DELETE FROM licenses WHERE key_id = ?1", error);
+  stmt = prepare (self->write_db, "DELETE FROM licenses WHERE app = ?1 AND key_id = ?2", error);
   if (stmt == NULL)
     return FALSE;
-  sqlite3_bind_text (stmt, 1, key_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 1, app, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, key_id, -1, SQLITE_STATIC);
   rc = sqlite3_step (stmt);
   if (rc != SQLITE_DONE)
     {
@@ -528,9 +678,7 @@ lb_store_delete (LbStore *self, const char *key_id, GError **error)
     }
   if (sqlite3_changes (self->write_db) == 0)
     {
-      g_set_error (error, LB_ERROR, LB_ERROR_NOT_FOUND,
-                   _ ("No license has the key id “%s”; ListLicenses shows the stored ones"),
-                   key_id);
+      set_not_found (error, key_id);
       return FALSE;
     }
   g_atomic_int_add (&self->count, -1);
@@ -538,21 +686,37 @@ lb_store_delete (LbStore *self, const char *key_id, GError **error)
 }
 
 GPtrArray *
-lb_store_list (LbStore *self, const char *after, guint limit, char **next, GError **error)
+lb_store_list (LbStore *self,
+               const char *app,
+               const char *after_app,
+               const char *after_key,
+               guint limit,
+               char **next_app,
+               char **next_key,
+               GError **error)
 {
   g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->read_lock);
   g_autoptr (sqlite3_stmt) stmt = NULL;
   g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_license_free);
   int rc;
 
-  /* One row more than asked tells whether another page follows. */
-  stmt = prepare (
-      self->read_db,
-      "SELECT " ATTR_COLUMNS " FROM licenses WHERE key_id > ?1 ORDER BY key_id LIMIT ?2", error);
+  /* One row more than asked tells whether another page follows. Either
+   * form walks the (app, key_id) index. */
+  if (app != NULL)
+    stmt = prepare (self->read_db,
+                    "SELECT " ATTR_COLUMNS " FROM licenses WHERE app = ?1 AND key_id > ?2"
+                    " ORDER BY app, key_id LIMIT ?3",
+                    error);
+  else
+    stmt = prepare (self->read_db,
+                    "SELECT " ATTR_COLUMNS " FROM licenses WHERE (app, key_id) > (?1, ?2)"
+                    " ORDER BY app, key_id LIMIT ?3",
+                    error);
   if (stmt == NULL)
     return NULL;
-  sqlite3_bind_text (stmt, 1, after, -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (stmt, 2, (gint64) limit + 1);
+  sqlite3_bind_text (stmt, 1, app != NULL ? app : after_app, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, after_key, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 3, (gint64) limit + 1);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       if (out->len == limit)
@@ -564,23 +728,74 @@ lb_store_list (LbStore *self, const char *after, guint limit, char **next, GErro
       set_sqlite_error (error, self->read_db, rc, "list");
       return NULL;
     }
-  *next = g_strdup (
-      rc == SQLITE_ROW && out->len > 0 ? ((LbLicense *) out->pdata[out->len - 1])->key_id : "");
+  if (rc == SQLITE_ROW && out->len > 0)
+    {
+      LbLicense *last = out->pdata[out->len - 1];
+
+      *next_app = g_strdup (last->attrs.app != NULL ? last->attrs.app : "");
+      *next_key = g_strdup (last->key_id);
+    }
+  else
+    {
+      *next_app = g_strdup ("");
+      *next_key = g_strdup ("");
+    }
+  return g_steal_pointer (&out);
+}
+
+void
+lb_store_app_free (LbStoreApp *app)
+{
+  g_free (app->app);
+  g_free (app);
+}
+
+GPtrArray *
+lb_store_list_apps (LbStore *self, GError **error)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->read_lock);
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_store_app_free);
+  int rc;
+
+  stmt = prepare (self->read_db,
+                  "SELECT app, licenses, bytes FROM apps WHERE licenses > 0 ORDER BY app", error);
+  if (stmt == NULL)
+    return NULL;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      LbStoreApp *a = g_new0 (LbStoreApp, 1);
+
+      a->app = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+      a->licenses = (guint64) sqlite3_column_int64 (stmt, 1);
+      a->bytes = (guint64) sqlite3_column_int64 (stmt, 2);
+      g_ptr_array_add (out, a);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (error, self->read_db, rc, "list apps");
+      return NULL;
+    }
   return g_steal_pointer (&out);
 }
 
 gboolean
-lb_store_clean_expired (LbStore *self, gint64 now, guint *removed, GError **error)
+lb_store_clean_expired (LbStore *self, const char *app, gint64 now, guint *removed, GError **error)
 {
   g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->write_lock);
   g_autoptr (sqlite3_stmt) stmt = NULL;
   int rc;
 
-  stmt = prepare (self->write_db, "DELETE FROM licenses WHERE expires != 0 AND expires <= ?1",
+  stmt = prepare (self->write_db,
+                  app != NULL
+                      ? "DELETE FROM licenses WHERE expires != 0 AND expires <= ?1 AND app = ?2"
+                      : "DELETE FROM licenses WHERE expires != 0 AND expires <= ?1",
                   error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, now);
+  if (app != NULL)
+    sqlite3_bind_text (stmt, 2, app, -1, SQLITE_STATIC);
   rc = sqlite3_step (stmt);
   if (rc != SQLITE_DONE)
     {
@@ -670,12 +885,13 @@ lb_store_snapshot_foreach (LbStoreSnapshot *snap,
   g_autoptr (sqlite3_stmt) stmt = NULL;
   int rc;
 
-  stmt = prepare (
-      snap->db,
-      set == LB_SNAPSHOT_ELIGIBLE
-          ? "SELECT " ATTR_COLUMNS ", digest, blob FROM licenses" ELIGIBLE_WHERE " ORDER BY key_id"
-          : "SELECT key_id, can_backup, expires FROM licenses" RESTRICTED_WHERE " ORDER BY key_id",
-      error);
+  stmt = prepare (snap->db,
+                  set == LB_SNAPSHOT_ELIGIBLE
+                      ? "SELECT " ATTR_COLUMNS ", digest, blob FROM licenses" ELIGIBLE_WHERE
+                        " ORDER BY app, key_id"
+                      : "SELECT key_id, can_backup, expires, app FROM licenses" RESTRICTED_WHERE
+                        " ORDER BY app, key_id",
+                  error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, now);
@@ -689,18 +905,20 @@ lb_store_snapshot_foreach (LbStoreSnapshot *snap,
           l = lb_license_new ((const char *) sqlite3_column_text (stmt, 0), NULL);
           l->attrs.can_backup = sqlite3_column_int (stmt, 1) != 0;
           l->attrs.expires = sqlite3_column_int64 (stmt, 2);
+          l->attrs.app
+              = g_strdup (lb_app_id_or_null ((const char *) sqlite3_column_text (stmt, 3)));
         }
       else
         {
           l = license_from_row (stmt);
-          if (sqlite3_column_bytes (stmt, 10) != LB_DIGEST_LEN)
+          if (sqlite3_column_bytes (stmt, COL_AFTER_ATTRS) != LB_DIGEST_LEN)
             {
               g_set_error (error, LB_ERROR, LB_ERROR_FAILED,
                            _ ("The license store is damaged (license “%s”)"), l->key_id);
               return FALSE;
             }
-          digest = sqlite3_column_blob (stmt, 10);
-          blob_from_row (l, stmt, 11);
+          digest = sqlite3_column_blob (stmt, COL_AFTER_ATTRS);
+          blob_from_row (l, stmt, COL_AFTER_ATTRS + 1);
         }
       if (!func (l, digest, user_data, error))
         return FALSE;
@@ -720,7 +938,8 @@ lb_store_snapshot_foreach_digest (
   g_autoptr (sqlite3_stmt) stmt = NULL;
   int rc;
 
-  stmt = prepare (snap->db, "SELECT digest FROM licenses" ELIGIBLE_WHERE " ORDER BY key_id", error);
+  stmt = prepare (snap->db, "SELECT digest FROM licenses" ELIGIBLE_WHERE " ORDER BY app, key_id",
+                  error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, now);
@@ -764,7 +983,7 @@ lb_store_txn_begin (LbStore *self, GError **error)
   if (txn->db == NULL)
     return NULL;
   sqlite3_wal_hook (txn->db, wal_hook, self);
-  txn->contains = prepare (txn->db, "SELECT 1 FROM licenses WHERE key_id = ?1", error);
+  txn->contains = prepare (txn->db, "SELECT 1 FROM licenses WHERE app = ?1 AND key_id = ?2", error);
   if (txn->contains == NULL)
     return NULL;
   txn->insert = prepare (txn->db, INSERT_SQL, error);
@@ -777,11 +996,13 @@ lb_store_txn_begin (LbStore *self, GError **error)
 }
 
 gboolean
-lb_store_txn_contains (LbStoreTxn *txn, const char *key_id, gboolean *contains, GError **error)
+lb_store_txn_contains (
+    LbStoreTxn *txn, const char *app, const char *key_id, gboolean *contains, GError **error)
 {
   int rc;
 
-  sqlite3_bind_text (txn->contains, 1, key_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (txn->contains, 1, app, -1, SQLITE_STATIC);
+  sqlite3_bind_text (txn->contains, 2, key_id, -1, SQLITE_STATIC);
   rc = sqlite3_step (txn->contains);
   sqlite3_reset (txn->contains);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -886,6 +1107,8 @@ lb_store_class_init (LbStoreClass *klass)
 static void
 lb_store_init (LbStore *self)
 {
+  self->app_max_licenses = LB_APP_MAX_LICENSES_DEFAULT;
+  self->app_max_bytes = LB_APP_MAX_BYTES_DEFAULT;
   g_mutex_init (&self->write_lock);
   g_mutex_init (&self->read_lock);
   g_mutex_init (&self->checkpoint_lock);

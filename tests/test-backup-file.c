@@ -65,7 +65,7 @@ fill_store (LbStore *store)
         }
       g_ptr_array_add (batch, l);
     }
-  g_assert_true (lb_store_put (store, (LbLicense *const *) batch->pdata, batch->len, &error));
+  g_assert_true (lb_store_put (store, "", (LbLicense *const *) batch->pdata, batch->len, &error));
   g_assert_no_error (error);
 }
 
@@ -90,18 +90,23 @@ new_store (Fixture *f, const char *name, const char *machine)
 }
 
 static void
-restricted_count (const char *key_id, const char *reason, gpointer user_data)
+restricted_count (const char *app, const char *key_id, const char *reason, gpointer user_data)
 {
   GHashTable *seen = user_data;
   g_hash_table_insert (seen, g_strdup (key_id), g_strdup (reason));
 }
 
 static gboolean
-run_backup (LbStore *store, GFile *dir, gboolean overwrite, GCancellable *cancellable,
-            GHashTable *restricted, LbBackupResult *result, GError **error)
+run_backup (LbStore *store,
+            GFile *dir,
+            gboolean overwrite,
+            GCancellable *cancellable,
+            GHashTable *restricted,
+            LbBackupResult *result,
+            GError **error)
 {
-  g_autoptr (GCancellable) own = cancellable != NULL ? g_object_ref (cancellable)
-                                                     : g_cancellable_new ();
+  g_autoptr (GCancellable) own
+      = cancellable != NULL ? g_object_ref (cancellable) : g_cancellable_new ();
   LbProgress progress;
   gboolean ok;
 
@@ -117,8 +122,12 @@ run_backup (LbStore *store, GFile *dir, gboolean overwrite, GCancellable *cancel
 }
 
 static gboolean
-run_restore (LbStore *store, GFile *dir, gboolean individualize, GHashTable *restricted,
-             LbRestoreResult *result, GError **error)
+run_restore (LbStore *store,
+             GFile *dir,
+             gboolean individualize,
+             GHashTable *restricted,
+             LbRestoreResult *result,
+             GError **error)
 {
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   LbProgress progress;
@@ -209,8 +218,8 @@ static void
 assert_same_license (LbStore *a, LbStore *b, const char *key_id)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (LbLicense) la = lb_store_get (a, key_id, &error);
-  g_autoptr (LbLicense) lb = lb_store_get (b, key_id, &error);
+  g_autoptr (LbLicense) la = lb_store_get (a, "", key_id, &error);
+  g_autoptr (LbLicense) lb = lb_store_get (b, "", key_id, &error);
 
   g_assert_no_error (error);
   g_assert_true (g_bytes_equal (la->blob, lb->blob));
@@ -226,7 +235,8 @@ static void
 test_roundtrip_same_machine (Fixture *f, gconstpointer data)
 {
   g_autoptr (LbStore) empty = new_store (f, "store-a2", MACHINE_A);
-  g_autoptr (GHashTable) restricted = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr (GHashTable) restricted
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_autoptr (GError) error = NULL;
   LbRestoreResult result;
   guint64 count = 0;
@@ -249,7 +259,7 @@ test_roundtrip_same_machine (Fixture *f, gconstpointer data)
       else
         {
           g_autoptr (GError) e = NULL;
-          g_autoptr (LbLicense) l = lb_store_get (empty, key, &e);
+          g_autoptr (LbLicense) l = lb_store_get (empty, "", key, &e);
           g_assert_error (e, LB_ERROR, LB_ERROR_NOT_FOUND);
         }
     }
@@ -265,7 +275,8 @@ test_roundtrip_same_machine (Fixture *f, gconstpointer data)
 static void
 test_backup_reports_restricted (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GHashTable) restricted = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr (GHashTable) restricted
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_autoptr (GError) error = NULL;
   LbBackupResult result;
 
@@ -295,7 +306,8 @@ static void
 test_other_machine (Fixture *f, gconstpointer data)
 {
   g_autoptr (LbStore) b = new_store (f, "store-b", MACHINE_B);
-  g_autoptr (GHashTable) restricted = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr (GHashTable) restricted
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_autoptr (GError) error = NULL;
   g_autoptr (LbLicense) l = NULL;
   LbRestoreResult result;
@@ -312,7 +324,7 @@ test_other_machine (Fixture *f, gconstpointer data)
   g_assert_cmpuint (result.individualized, ==, expected_in_backup ());
   g_assert_false (result.limit_reached);
   lb_restore_result_clear (&result);
-  l = lb_store_get (b, "urn:key/00007", &error);
+  l = lb_store_get (b, "", "urn:key/00007", &error);
   g_assert_no_error (error);
   g_assert_cmpuint (l->attrs.restore_count, ==, 1);
   g_assert_cmpstr (l->attrs.machine, ==, MACHINE_B);
@@ -325,7 +337,8 @@ test_restore_limit (Fixture *f, gconstpointer data)
 {
   g_autoptr (LbStore) b = new_store (f, "store-b", MACHINE_B);
   g_autoptr (LbStore) c = new_store (f, "store-c", "00000000000000000000000000000001");
-  g_autoptr (GHashTable) restricted = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr (GHashTable) restricted
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_autoptr (GError) error = NULL;
   g_autofree char *dir_b = g_build_filename (f->tmp, "backup-b", NULL);
   g_autoptr (GFile) backup_b = g_file_new_for_path (dir_b);
@@ -514,8 +527,9 @@ manifest_for (guint version, const char *machine, GBytes *const *datas, guint n)
 {
   GString *s = g_string_new (NULL);
 
-  g_string_append_printf (s, "license-backup manifest\nformat-version %u\ncreated 1\nmachine %s\n"
-                             "count %u\n\n",
+  g_string_append_printf (s,
+                          "license-backup manifest\nformat-version %u\ncreated 1\nmachine %s\n"
+                          "count %u\n\n",
                           version, machine, n);
   for (guint i = 0; i < n; i++)
     {
@@ -558,7 +572,7 @@ test_crafted (Fixture *f, gconstpointer data)
   g_autofree char *m_a = manifest_for (1, MACHINE_A, ab, 1);
   g_autofree char *m_ab = manifest_for (1, MACHINE_A, ab, 2);
   g_autofree char *m_aa = manifest_for (1, MACHINE_A, aa, 2);
-  g_autofree char *m_future = manifest_for (2, MACHINE_A, ab, 1);
+  g_autofree char *m_future = manifest_for (3, MACHINE_A, ab, 1);
   g_autoptr (GBytes) good = NULL;
   guint64 count;
   g_autoptr (GError) error = NULL;
@@ -577,22 +591,35 @@ test_crafted (Fixture *f, gconstpointer data)
     { "hardlink", m_a, { { "licenses/a", "manifest.txt", AE_IFREG, NULL, 0 } }, 1, FALSE },
     { "device", m_a, { { "licenses/a", NULL, AE_IFCHR, NULL, 0 } }, 1, FALSE },
     { "directory", m_a, { { "licenses/a", NULL, AE_IFDIR, NULL, 0 } }, 1, FALSE },
-    { "duplicate", m_aa, { { "licenses/a", NULL, AE_IFREG, a, -1 },
-                           { "licenses/a", NULL, AE_IFREG, a, -1 } }, 2, FALSE },
-    { "out of order", m_ab, { { "licenses/b", NULL, AE_IFREG, b, -1 },
-                              { "licenses/a", NULL, AE_IFREG, a, -1 } }, 2, FALSE },
-    { "manifest misses one", m_a, { { "licenses/a", NULL, AE_IFREG, a, -1 },
-                                    { "licenses/b", NULL, AE_IFREG, b, -1 } }, 2, FALSE },
+    { "duplicate",
+      m_aa,
+      { { "licenses/a", NULL, AE_IFREG, a, -1 }, { "licenses/a", NULL, AE_IFREG, a, -1 } },
+      2,
+      FALSE },
+    { "out of order",
+      m_ab,
+      { { "licenses/b", NULL, AE_IFREG, b, -1 }, { "licenses/a", NULL, AE_IFREG, a, -1 } },
+      2,
+      FALSE },
+    { "manifest misses one",
+      m_a,
+      { { "licenses/a", NULL, AE_IFREG, a, -1 }, { "licenses/b", NULL, AE_IFREG, b, -1 } },
+      2,
+      FALSE },
     { "entry missing", m_ab, { { "licenses/a", NULL, AE_IFREG, a, -1 } }, 1, FALSE },
-    { "declares 10 GiB", m_a,
-      { { "licenses/a", NULL, AE_IFREG, a, (gint64) 10 * 1024 * 1024 * 1024 } }, 1, FALSE },
+    { "declares 10 GiB",
+      m_a,
+      { { "licenses/a", NULL, AE_IFREG, a, (gint64) 10 * 1024 * 1024 * 1024 } },
+      1,
+      FALSE },
     { "future version", m_future, { { "licenses/a", NULL, AE_IFREG, a, -1 } }, 1, FALSE },
     { "gzip-compressed", m_a, { { "licenses/a", NULL, AE_IFREG, a, -1 } }, 1, TRUE },
   };
 
   /* The crafting itself makes valid backups. */
-  good = craft (m_ab, (CraftEntry[]){ { "licenses/a", NULL, AE_IFREG, a, -1 },
-                                       { "licenses/b", NULL, AE_IFREG, b, -1 } },
+  good = craft (m_ab,
+                (CraftEntry[]){ { "licenses/a", NULL, AE_IFREG, a, -1 },
+                                { "licenses/b", NULL, AE_IFREG, b, -1 } },
                 2, FALSE);
   g_assert_true (lb_archive_verify_bytes (good, &count, &error));
   g_assert_no_error (error);
@@ -600,8 +627,8 @@ test_crafted (Fixture *f, gconstpointer data)
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autoptr (GBytes) bytes = craft (cases[i].manifest, cases[i].entries, cases[i].n,
-                                        cases[i].gzip);
+      g_autoptr (GBytes) bytes
+          = craft (cases[i].manifest, cases[i].entries, cases[i].n, cases[i].gzip);
       assert_refused (f, bytes, cases[i].what);
     }
 }
@@ -609,13 +636,17 @@ test_crafted (Fixture *f, gconstpointer data)
 static void
 test_entry_name_escaping (void)
 {
-  g_autofree char *plain = lb_archive_entry_name ("abc-DEF_1.2");
-  g_autofree char *slash = lb_archive_entry_name ("../etc/passwd");
-  g_autofree char *dot = lb_archive_entry_name (".hidden");
+  g_autofree char *plain = lb_archive_entry_name (NULL, "abc-DEF_1.2");
+  g_autofree char *slash = lb_archive_entry_name ("", "../etc/passwd");
+  g_autofree char *dot = lb_archive_entry_name (NULL, ".hidden");
+  g_autofree char *app = lb_archive_entry_name ("org.example.Player", "a/b");
 
   g_assert_cmpstr (plain, ==, "licenses/abc-DEF_1.2");
   g_assert_cmpstr (slash, ==, "licenses/%2E.%2Fetc%2Fpasswd");
   g_assert_cmpstr (dot, ==, "licenses/%2Ehidden");
+  /* An app's licenses sit in a folder of their own; a key id can never
+   * add one, since its '/' is escaped. */
+  g_assert_cmpstr (app, ==, "licenses/org.example.Player/a%2Fb");
 }
 
 static void
@@ -623,8 +654,8 @@ test_cancel_leaves_nothing (Fixture *f, gconstpointer data)
 {
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   g_autoptr (GError) error = NULL;
-  g_autofree char *path = g_build_filename (g_file_peek_path (f->backup_dir), LB_BACKUP_FILE_NAME,
-                                            NULL);
+  g_autofree char *path
+      = g_build_filename (g_file_peek_path (f->backup_dir), LB_BACKUP_FILE_NAME, NULL);
   g_autoptr (GDir) dir = NULL;
   g_autofree char *after = NULL;
   gsize len;
@@ -645,8 +676,8 @@ test_cancel_leaves_nothing (Fixture *f, gconstpointer data)
 static void
 test_stale_temporary_removed (Fixture *f, gconstpointer data)
 {
-  g_autofree char *stale = g_build_filename (g_file_peek_path (f->backup_dir),
-                                             LB_BACKUP_TMP_PREFIX "deadbeef", NULL);
+  g_autofree char *stale
+      = g_build_filename (g_file_peek_path (f->backup_dir), LB_BACKUP_TMP_PREFIX "deadbeef", NULL);
   g_autoptr (GError) error = NULL;
   LbBackupResult result;
 
@@ -660,8 +691,8 @@ test_stale_temporary_removed (Fixture *f, gconstpointer data)
 static void
 test_not_a_directory (Fixture *f, gconstpointer data)
 {
-  g_autofree char *path = g_build_filename (g_file_peek_path (f->backup_dir), LB_BACKUP_FILE_NAME,
-                                            NULL);
+  g_autofree char *path
+      = g_build_filename (g_file_peek_path (f->backup_dir), LB_BACKUP_FILE_NAME, NULL);
   g_autoptr (GFile) file = g_file_new_for_path (path);
   g_autoptr (GError) error = NULL;
   LbBackupResult result;

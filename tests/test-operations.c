@@ -1929,7 +1929,7 @@ check_restricted (Fixture *f, guint from, guint upto, guint64 id, const char *co
 
       if (!is_manager_signal (e, "RestrictedLicense") || event_operation (e) != id)
         continue;
-      g_variant_get (e->params, "(t&s&s)", NULL, &key_id, &reason);
+      g_variant_get (e->params, "(t&s&s&s)", NULL, &key_id, &reason, NULL);
       if (g_hash_table_contains (seen, key_id))
         g_test_fail_printf ("RestrictedLicense for “%s” came twice", key_id);
       g_hash_table_insert (seen, g_strdup (key_id), g_strdup (reason));
@@ -2184,7 +2184,7 @@ test_restricted_backup (Fixture *f, gconstpointer arg)
         if (!is_manager_signal (e, "RestrictedLicense"))
           continue;
         g_assert_cmpuint (event_operation (e), ==, id);
-        g_variant_get (e->params, "(t&s&s)", NULL, &key_id, &reason);
+        g_variant_get (e->params, "(t&s&s&s)", NULL, &key_id, &reason, NULL);
         if (g_hash_table_contains (seen, key_id))
           g_test_fail_printf ("RestrictedLicense for “%s” came twice", key_id);
         g_hash_table_insert (seen, g_strdup (key_id), g_strdup (reason));

@@ -18,6 +18,15 @@
 
 /* Helpers */
 
+/* One page of the host programs' licenses (the only app these tests use). */
+static GPtrArray *
+list_host (LbStore *store, const char *after, guint limit, char **next, GError **error)
+{
+  g_autofree char *next_app = NULL;
+
+  return lb_store_list (store, "", "", after, limit, &next_app, next, error);
+}
+
 static GBytes *
 blob_new (gsize size, guint8 seed)
 {
@@ -50,7 +59,7 @@ license_new_full (
 static gboolean
 put_one (LbStore *store, LbLicense *license, GError **error)
 {
-  return lb_store_put (store, &license, 1, error);
+  return lb_store_put (store, "", &license, 1, error);
 }
 
 static void
@@ -86,7 +95,7 @@ assert_bytes_equal (GBytes *a, GBytes *b)
 static GBytes *
 stored_encoding (LbStore *store, const char *key_id)
 {
-  g_autoptr (LbLicense) l = lb_store_get (store, key_id, NULL);
+  g_autoptr (LbLicense) l = lb_store_get (store, "", key_id, NULL);
 
   return l != NULL ? lb_license_encode (l) : NULL;
 }
@@ -115,7 +124,7 @@ list_all_keys (LbStore *store, guint page_size)
       g_autoptr (GPtrArray) page = NULL;
       char *next = NULL;
 
-      page = lb_store_list (store, cursor, page_size, &next, &error);
+      page = list_host (store, cursor, page_size, &next, &error);
       g_assert_no_error (error);
       if (page == NULL)
         return NULL;
@@ -222,7 +231,7 @@ test_open_newer_schema (Fixture *f, gconstpointer data)
 
   g_clear_object (&f->store);
   g_assert_cmpint (sqlite3_open (db_path, &db), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_exec (db, "PRAGMA user_version = 2", NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "PRAGMA user_version = 3", NULL, NULL, NULL), ==, SQLITE_OK);
   sqlite3_close (db);
 
   /* A store from a newer version is left alone, with a message saying so. */
@@ -254,7 +263,7 @@ test_put_get (Fixture *f, gconstpointer data)
   after = g_get_real_time () / G_USEC_PER_SEC;
   g_assert_cmpuint (lb_store_count (f->store), ==, 1);
 
-  got = lb_store_get (f->store, "key-1", &error);
+  got = lb_store_get (f->store, "", "key-1", &error);
   g_assert_no_error (error);
   g_assert_nonnull (got);
   if (got == NULL)
@@ -287,7 +296,7 @@ test_put_sets_service_attributes (Fixture *f, gconstpointer data)
   l->attrs.machine = g_strdup ("ffffffffffffffffffffffffffffffff");
   g_assert_true (put_one (f->store, l, &error));
   g_assert_no_error (error);
-  got = lb_store_get (f->store, "key", &error);
+  got = lb_store_get (f->store, "", "key", &error);
   g_assert_no_error (error);
   if (got == NULL)
     return;
@@ -312,7 +321,7 @@ test_replace (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpuint (lb_store_count (f->store), ==, 1);
 
-  got = lb_store_get (f->store, "key", &error);
+  got = lb_store_get (f->store, "", "key", &error);
   g_assert_no_error (error);
   if (got == NULL)
     return;
@@ -338,20 +347,20 @@ test_delete (Fixture *f, gconstpointer data)
   g_assert_true (put_one (f->store, b, &error));
   g_assert_cmpuint (lb_store_count (f->store), ==, 2);
 
-  g_assert_true (lb_store_delete (f->store, "a", &error));
+  g_assert_true (lb_store_delete (f->store, "", "a", &error));
   g_assert_no_error (error);
   g_assert_cmpuint (lb_store_count (f->store), ==, 1);
-  got = lb_store_get (f->store, "a", &error);
+  got = lb_store_get (f->store, "", "a", &error);
   g_assert_null (got);
   g_assert_error (error, LB_ERROR, LB_ERROR_NOT_FOUND);
   g_clear_error (&error);
 
-  g_assert_false (lb_store_delete (f->store, "a", &error));
+  g_assert_false (lb_store_delete (f->store, "", "a", &error));
   g_assert_error (error, LB_ERROR, LB_ERROR_NOT_FOUND);
   g_clear_error (&error);
   g_assert_cmpuint (lb_store_count (f->store), ==, 1);
 
-  got = lb_store_get (f->store, "b", &error);
+  got = lb_store_get (f->store, "", "b", &error);
   g_assert_no_error (error);
   g_assert_nonnull (got);
 
@@ -363,7 +372,7 @@ static void
 test_get_not_found (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (LbLicense) got = lb_store_get (f->store, "missing", &error);
+  g_autoptr (LbLicense) got = lb_store_get (f->store, "", "missing", &error);
 
   g_assert_null (got);
   g_assert_error (error, LB_ERROR, LB_ERROR_NOT_FOUND);
@@ -382,14 +391,14 @@ test_count (Fixture *f, gconstpointer data)
       g_autofree char *key = g_strdup_printf ("key-%03u", i);
       g_ptr_array_add (batch, license_new (key, 1 + i, (guint8) i));
     }
-  g_assert_true (lb_store_put (f->store, (LbLicense *const *) batch->pdata, 60, &error));
+  g_assert_true (lb_store_put (f->store, "", (LbLicense *const *) batch->pdata, 60, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (lb_store_count (f->store), ==, 60);
   /* 40 new ones and 20 replacements. */
-  g_assert_true (lb_store_put (f->store, (LbLicense *const *) batch->pdata + 40, 60, &error));
+  g_assert_true (lb_store_put (f->store, "", (LbLicense *const *) batch->pdata + 40, 60, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (lb_store_count (f->store), ==, 100);
-  g_assert_true (lb_store_delete (f->store, "key-050", &error));
+  g_assert_true (lb_store_delete (f->store, "", "key-050", &error));
   g_assert_cmpuint (lb_store_count (f->store), ==, 99);
 
   fixture_reopen (f);
@@ -406,10 +415,10 @@ test_bulk_same_key_twice (Fixture *f, gconstpointer data)
   g_autoptr (GError) error = NULL;
   LbLicense *batch[] = { first, second };
 
-  g_assert_true (lb_store_put (f->store, batch, 2, &error));
+  g_assert_true (lb_store_put (f->store, "", batch, 2, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (lb_store_count (f->store), ==, 1);
-  got = lb_store_get (f->store, "dup", &error);
+  got = lb_store_get (f->store, "", "dup", &error);
   g_assert_no_error (error);
   if (got != NULL)
     assert_bytes_equal (got->blob, second_blob);
@@ -427,7 +436,7 @@ test_max_blob_round_trip (Fixture *f, gconstpointer data)
   g_assert_true (put_one (f->store, l, &error));
   g_assert_no_error (error);
   fixture_reopen (f);
-  got = lb_store_get (f->store, "big", &error);
+  got = lb_store_get (f->store, "", "big", &error);
   g_assert_no_error (error);
   if (got != NULL)
     assert_bytes_equal (got->blob, l->blob);
@@ -452,7 +461,8 @@ test_wal_cut_back (Fixture *f, gconstpointer data)
       g_autofree char *key = g_strdup_printf ("big%02u", i);
       g_ptr_array_add (batch, license_new (key, LB_BLOB_MAX, (guint8) i));
     }
-  g_assert_true (lb_store_put (f->store, (LbLicense *const *) batch->pdata, batch->len, &error));
+  g_assert_true (
+      lb_store_put (f->store, "", (LbLicense *const *) batch->pdata, batch->len, &error));
   g_assert_no_error (error);
   g_assert_cmpint (g_stat (wal, &st), ==, 0);
   g_assert_cmpint (st.st_size, >, limit);
@@ -473,7 +483,7 @@ test_wal_cut_back (Fixture *f, gconstpointer data)
 
   fixture_reopen (f);
   g_assert_cmpuint (lb_store_count (f->store), ==, 81);
-  got = lb_store_get (f->store, "big79", &error);
+  got = lb_store_get (f->store, "", "big79", &error);
   g_assert_no_error (error);
   g_assert_nonnull (got);
   assert_bytes_equal (got->blob, ((LbLicense *) batch->pdata[79])->blob);
@@ -494,14 +504,15 @@ test_wal_removed_on_close (Fixture *f, gconstpointer data)
       g_autofree char *key = g_strdup_printf ("big%02u", i);
       g_ptr_array_add (batch, license_new (key, LB_BLOB_MAX, (guint8) i));
     }
-  g_assert_true (lb_store_put (f->store, (LbLicense *const *) batch->pdata, batch->len, &error));
+  g_assert_true (
+      lb_store_put (f->store, "", (LbLicense *const *) batch->pdata, batch->len, &error));
   g_assert_no_error (error);
   g_assert_true (g_file_test (wal, G_FILE_TEST_EXISTS));
   g_clear_object (&f->store);
   g_assert_false (g_file_test (wal, G_FILE_TEST_EXISTS));
 
   fixture_reopen (f);
-  got = lb_store_get (f->store, "big19", &error);
+  got = lb_store_get (f->store, "", "big19", &error);
   g_assert_no_error (error);
   g_assert_nonnull (got);
   assert_bytes_equal (got->blob, ((LbLicense *) batch->pdata[19])->blob);
@@ -520,7 +531,7 @@ put_keys (Fixture *f, guint n, const char *prefix)
       g_autofree char *key = g_strdup_printf ("%s%02u", prefix, i);
       g_ptr_array_add (batch, license_new_full (key, 8, (guint8) i, key, 0));
     }
-  g_assert_true (lb_store_put (f->store, (LbLicense *const *) batch->pdata, n, &error));
+  g_assert_true (lb_store_put (f->store, "", (LbLicense *const *) batch->pdata, n, &error));
   g_assert_no_error (error);
 }
 
@@ -539,7 +550,7 @@ test_list_pages (Fixture *f, gconstpointer data)
       g_autoptr (GPtrArray) page = NULL;
       char *next = NULL;
 
-      page = lb_store_list (f->store, cursor, 10, &next, &error);
+      page = list_host (f->store, cursor, 10, &next, &error);
       g_assert_no_error (error);
       if (page == NULL)
         return;
@@ -586,7 +597,7 @@ test_list_exact_multiple (Fixture *f, gconstpointer data)
   put_keys (f, 20, "k");
   /* A page that ends exactly at the last license is the last page: no
    * empty page follows. */
-  page = lb_store_list (f->store, "", 20, &next, &error);
+  page = list_host (f->store, "", 20, &next, &error);
   g_assert_no_error (error);
   if (page == NULL)
     return;
@@ -606,7 +617,7 @@ test_list_empty (Fixture *f, gconstpointer data)
   g_autoptr (GPtrArray) page = NULL;
   g_autofree char *next = NULL;
 
-  page = lb_store_list (f->store, "", 1000, &next, &error);
+  page = list_host (f->store, "", 1000, &next, &error);
   g_assert_no_error (error);
   g_assert_nonnull (page);
   if (page != NULL)
@@ -624,7 +635,8 @@ test_list_byte_order (Fixture *f, gconstpointer data)
 
   for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
     g_ptr_array_add (batch, license_new (keys[i], 4, (guint8) i));
-  g_assert_true (lb_store_put (f->store, (LbLicense *const *) batch->pdata, batch->len, &error));
+  g_assert_true (
+      lb_store_put (f->store, "", (LbLicense *const *) batch->pdata, batch->len, &error));
   g_assert_no_error (error);
 
   listed = list_all_keys (f->store, 3);
@@ -650,7 +662,7 @@ test_list_changes_between_pages (Fixture *f, gconstpointer data)
       g_autoptr (GPtrArray) page = NULL;
       char *next = NULL;
 
-      page = lb_store_list (f->store, cursor != NULL ? cursor : "", 10, &next, &error);
+      page = list_host (f->store, cursor != NULL ? cursor : "", 10, &next, &error);
       g_assert_no_error (error);
       if (page == NULL)
         return;
@@ -680,8 +692,8 @@ test_list_changes_between_pages (Fixture *f, gconstpointer data)
           g_autoptr (LbLicense) replaced = license_new ("k15", 99, 3);
 
           g_assert_cmpstr (cursor, ==, "k09");
-          g_assert_true (lb_store_delete (f->store, "k09", &error));
-          g_assert_true (lb_store_delete (f->store, "k03", &error));
+          g_assert_true (lb_store_delete (f->store, "", "k09", &error));
+          g_assert_true (lb_store_delete (f->store, "", "k03", &error));
           g_assert_true (put_one (f->store, before, &error));
           g_assert_true (put_one (f->store, after, &error));
           g_assert_true (put_one (f->store, replaced, &error));
@@ -719,16 +731,16 @@ test_clean_expired (Fixture *f, gconstpointer data)
   g_autoptr (GPtrArray) keys = NULL;
   guint removed = 99;
 
-  g_assert_true (lb_store_put (f->store, batch, G_N_ELEMENTS (batch), &error));
+  g_assert_true (lb_store_put (f->store, "", batch, G_N_ELEMENTS (batch), &error));
   g_assert_no_error (error);
 
-  g_assert_true (lb_store_clean_expired (f->store, now - 11, &removed, &error));
+  g_assert_true (lb_store_clean_expired (f->store, NULL, now - 11, &removed, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (removed, ==, 0);
   g_assert_cmpuint (lb_store_count (f->store), ==, 4);
 
   /* "expired at or before now". */
-  g_assert_true (lb_store_clean_expired (f->store, now, &removed, &error));
+  g_assert_true (lb_store_clean_expired (f->store, NULL, now, &removed, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (removed, ==, 2);
   g_assert_cmpuint (lb_store_count (f->store), ==, 2);
@@ -741,11 +753,11 @@ test_clean_expired (Fixture *f, gconstpointer data)
       g_assert_true (g_ptr_array_find_with_equal_func (keys, "future", g_str_equal, NULL));
     }
 
-  g_assert_true (lb_store_clean_expired (f->store, now, &removed, &error));
+  g_assert_true (lb_store_clean_expired (f->store, NULL, now, &removed, &error));
   g_assert_cmpuint (removed, ==, 0);
 
   /* A license that never expires stays whatever the time. */
-  g_assert_true (lb_store_clean_expired (f->store, G_MAXINT64, &removed, &error));
+  g_assert_true (lb_store_clean_expired (f->store, NULL, G_MAXINT64, &removed, &error));
   g_assert_cmpuint (removed, ==, 1);
   g_assert_cmpuint (lb_store_count (f->store), ==, 1);
   fixture_reopen (f);
@@ -784,7 +796,7 @@ crash_child (const char *point)
     return;
   g_setenv ("LB_FAULT", point, TRUE);
   g_print ("writing\n");
-  lb_store_put (store, batch, G_N_ELEMENTS (batch), &error);
+  lb_store_put (store, "", batch, G_N_ELEMENTS (batch), &error);
   g_print ("put returned\n");
 }
 
@@ -836,7 +848,7 @@ test_crash (gconstpointer data)
   g_assert_no_error (error);
   if (store == NULL)
     return;
-  got = lb_store_get (store, "victim", &error);
+  got = lb_store_get (store, "", "victim", &error);
   g_assert_no_error (error);
   if (got == NULL)
     return;

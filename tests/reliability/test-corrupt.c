@@ -327,7 +327,7 @@ test_in_process (void)
     g_assert_no_error (error);
     if (store == NULL)
       return;
-    g_assert_true (lb_store_put (store, (LbLicense *const *) local->pdata, local->len, &error));
+    g_assert_true (lb_store_put (store, "", (LbLicense *const *) local->pdata, local->len, &error));
     g_assert_no_error (error);
     before = rel_dump_store (store, &error);
     g_assert_no_error (error);

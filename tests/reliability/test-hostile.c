@@ -220,7 +220,7 @@ make_cases (const char *machine, const char *abs_target)
   g_autofree char *m_ab = manifest_for (1, machine, ab, 2);
   g_autofree char *m_aa = manifest_for (1, machine, aa, 2);
   g_autofree char *m_big = manifest_for (1, machine, &big, 1);
-  g_autofree char *m_future = manifest_for (2, machine, ab, 1);
+  g_autofree char *m_future = manifest_for (3, machine, ab, 1);
   g_autofree char *m_empty = manifest_for (1, machine, NULL, 1);
   g_autoptr (GBytes) zeros = g_bytes_new_take (g_malloc0 (64 * 1024 * 1024), 64 * 1024 * 1024);
   g_autoptr (GBytes) tiny = g_bytes_new_static ("x", 1);
@@ -276,7 +276,7 @@ make_cases (const char *machine, const char *abs_target)
        { "licenses/zeros", NULL, AE_IFREG, zeros, -1, 0 });
   ADD ("pax sparse entry of 1 GiB holding 1 byte", m_a, 1, ARCHIVE_FILTER_NONE,
        { "licenses/a", NULL, AE_IFREG, tiny, -1, (gint64) 1024 * 1024 * 1024 });
-  ADD ("future format version 2", m_future, 1, ARCHIVE_FILTER_NONE,
+  ADD ("future format version 3", m_future, 1, ARCHIVE_FILTER_NONE,
        { "licenses/a", NULL, AE_IFREG, a, -1, 0 });
 #undef ADD
 
