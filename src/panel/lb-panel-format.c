@@ -120,6 +120,26 @@ lb_panel_format_reason (const char *reason)
 }
 
 char *
+lb_panel_format_licenses (guint64 n)
+{
+  g_autofree char *s = lb_panel_format_count (n);
+
+  /* TRANSLATORS: how many licenses an app holds, e.g. "12 licenses"; the
+   * number is already formatted. */
+  return g_strdup_printf (
+      g_dngettext (GETTEXT_PACKAGE, "%s license", "%s licenses", (gulong) MIN (n, G_MAXULONG)), s);
+}
+
+char *
+lb_panel_format_app_reason (const char *app_name, const char *why)
+{
+  /* TRANSLATORS: a license left out of a backup or restore: the app it
+   * belongs to, then why, e.g. "Music: Its issuer does not allow backing it
+   * up" */
+  return g_strdup_printf (_ ("%s: %s"), app_name, why);
+}
+
+char *
 lb_panel_format_error (gboolean restore, const char *error_name, const char *fallback)
 {
   const char *name = error_name != NULL ? error_name : "";

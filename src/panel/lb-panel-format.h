@@ -28,6 +28,13 @@ char *lb_panel_format_outcome (gboolean restore, guint licenses, guint skipped);
 /* The reason a RestrictedLicense signal gives, in words. */
 char *lb_panel_format_reason (const char *reason);
 
+/* How many licenses an app holds: "12 licenses", "1,234 licenses". */
+char *lb_panel_format_licenses (guint64 n);
+
+/* A license left out, with the app it belongs to: "Music: Its issuer does
+ * not allow backing it up" (@app_name and @why already in words). */
+char *lb_panel_format_app_reason (const char *app_name, const char *why);
+
 /* What to tell the user for a failure with the D-Bus error name
  * @error_name (may be NULL or ""); @fallback (the service's own message)
  * when there is nothing better. */

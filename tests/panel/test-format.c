@@ -1,10 +1,13 @@
 /* test-format: the words and numbers of the Media Licenses page
- * (lb-panel-format), in the C locale and, when the system has it, in
- * en_US.UTF-8 for digit grouping. Needs no display. */
+ * (lb-panel-format) and the names of apps (lb-panel-apps), in the C locale
+ * and, when the system has it, in en_US.UTF-8 for digit grouping. Needs no
+ * display. */
 #include "config.h"
 
+#include <glib/gstdio.h>
 #include <locale.h>
 
+#include "lb-panel-apps.h"
 #include "lb-panel-format.h"
 
 #define DAY (24 * 3600)
@@ -90,6 +93,66 @@ test_reason (void)
 }
 
 static void
+test_licenses (void)
+{
+  assert_str (lb_panel_format_licenses (0), "0 licenses");
+  assert_str (lb_panel_format_licenses (1), "1 license");
+  assert_str (lb_panel_format_licenses (12), "12 licenses");
+  assert_str (lb_panel_format_app_reason ("Music", "It has expired"), "Music: It has expired");
+}
+
+/* A .desktop file in the test's own $XDG_DATA_HOME/applications. */
+static void
+install_desktop_file (const char *desktop_id, const char *contents)
+{
+  g_autofree char *dir = g_build_filename (g_get_user_data_dir (), "applications", NULL);
+  g_autofree char *path = g_build_filename (dir, desktop_id, NULL);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_file_set_contents (path, contents, -1, &error);
+  g_assert_no_error (error);
+}
+
+static void
+assert_app (const char *app_id, const char *name, const char *icon_name)
+{
+  g_autoptr (GIcon) icon = NULL;
+  g_autofree char *got = lb_panel_app_name (app_id, &icon);
+
+  g_assert_cmpstr (got, ==, name);
+  if (icon_name == NULL)
+    g_assert_null (icon);
+  else
+    {
+      g_assert_true (G_IS_THEMED_ICON (icon));
+      g_assert_cmpstr (g_themed_icon_get_names (G_THEMED_ICON (icon))[0], ==, icon_name);
+    }
+}
+
+static void
+test_app_name (void)
+{
+  /* Before the first look-up, which reads the folder once. */
+  install_desktop_file ("org.example.Music.desktop", "[Desktop Entry]\nType=Application\n"
+                                                     "Name=Music Player\nIcon=audio-x-generic\n"
+                                                     "Exec=true\n");
+  install_desktop_file ("spotify_spotify.desktop",
+                        "[Desktop Entry]\nType=Application\nName=Spotify\nExec=true\n");
+  install_desktop_file ("org.example.Gone.desktop", "[Desktop Entry]\nType=Application\n"
+                                                    "Name=Gone\nExec=true\nHidden=true\n");
+
+  assert_app ("", "Other apps", NULL);
+  assert_app ("org.example.Music", "Music Player", "audio-x-generic");
+  /* Not installed: its id, and no icon (the page shows a generic one). */
+  assert_app ("org.example.Video", "org.example.Video", NULL);
+  assert_app ("org.example.Gone", "org.example.Gone", NULL);
+  /* snap.NAME: the desktop file of the snap's main app. */
+  assert_app ("snap.spotify", "Spotify", NULL);
+  assert_app ("snap.vlc", "snap.vlc", NULL);
+}
+
+static void
 test_error (void)
 {
   const char *p = "org.freedesktop.LicenseBackup1.Error.";
@@ -128,15 +191,29 @@ test_find_url (void)
   g_assert_null (lb_panel_find_url (NULL));
 }
 
+static void
+drop_message (const char *log_domain,
+              GLogLevelFlags log_level,
+              const char *message,
+              gpointer user_data)
+{
+}
+
 int
 main (int argc, char **argv)
 {
-  g_test_init (&argc, &argv, NULL);
+  /* Isolated directories: the .desktop files of test_app_name() only. */
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  /* GLib's debug messages about them only with --verbose. */
+  if (!g_test_verbose ())
+    g_log_set_handler ("GLib", G_LOG_LEVEL_DEBUG, drop_message, NULL);
   g_test_add_func ("/panel-format/count", test_count);
   g_test_add_func ("/panel-format/progress", test_progress);
   g_test_add_func ("/panel-format/last-backup", test_last_backup);
   g_test_add_func ("/panel-format/outcome", test_outcome);
   g_test_add_func ("/panel-format/reason", test_reason);
+  g_test_add_func ("/panel-format/licenses", test_licenses);
+  g_test_add_func ("/panel-format/app-name", test_app_name);
   g_test_add_func ("/panel-format/error", test_error);
   g_test_add_func ("/panel-format/find-url", test_find_url);
   return g_test_run ();
