@@ -29,6 +29,7 @@ typedef enum
   LB_LICENSES_PAGE_BANNER,           /* AdwActionRow: the error banner */
   LB_LICENSES_PAGE_BANNER_LINK,      /* GtkLinkButton: the issuer's URL (status 6) */
   LB_LICENSES_PAGE_UNAVAILABLE_PAGE, /* AdwStatusPage: the service is missing */
+  LB_LICENSES_PAGE_APPS_GROUP,       /* AdwPreferencesGroup: one AdwActionRow per app */
 } LbLicensesPagePart;
 
 GtkWidget *lb_licenses_page_get_part (LbLicensesPage *self, LbLicensesPagePart part);

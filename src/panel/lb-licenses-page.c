@@ -11,6 +11,10 @@
  * The service may exit when it is idle: when its name goes away the page
  * starts it again through D-Bus activation, and says that it is not
  * available only when that fails.
+ *
+ * The details of an operation (the licenses left out, with their apps) go
+ * only to the caller that started it and to those that called Subscribe():
+ * the page subscribes to every instance of the service it sees.
  */
 #include "config.h"
 
@@ -18,8 +22,10 @@
 #include "lb-licenses-page-private.h"
 
 #include <glib/gi18n-lib.h>
+#include <string.h>
 
 #include "lb-dbus-generated.h"
+#include "lb-panel-apps.h"
 #include "lb-panel-format.h"
 
 #define BUS_NAME "org.freedesktop.LicenseBackup1"
@@ -47,10 +53,14 @@
  * service that dies at once is reported instead of restarted forever. */
 #define RESTART_INTERVAL_US (30 * G_USEC_PER_SEC)
 
+/* An app without an icon of its own in the apps group. */
+#define GENERIC_APP_ICON "application-x-executable"
+
 typedef struct
 {
   char *key_id;
   char *reason;
+  char *app;
 } Restricted;
 
 static void
@@ -60,6 +70,7 @@ restricted_free (gpointer p)
 
   g_free (r->key_id);
   g_free (r->reason);
+  g_free (r->app);
   g_free (r);
 }
 
@@ -75,6 +86,7 @@ struct _LbLicensesPage
   LbLicensesPageState state;
   gboolean had_owner;
   gint64 last_restart_us;
+  char *subscribed_owner;   /* the instance of the service Subscribe() went to */
   char *unavailable_reason; /* extra words for the unavailable page, or NULL */
 
   /* The operation this page started: its start call is pending, or it runs
@@ -87,6 +99,10 @@ struct _LbLicensesPage
   /* RestrictedLicense signals of the running operation */
   guint64 restricted_operation;
   GPtrArray *restricted; /* of Restricted, at most MAX_DETAILS */
+
+  /* ListApps: one call at a time; a change meanwhile asks for another. */
+  gboolean apps_pending;
+  gboolean apps_again;
 
   GtkNativeDialog *chooser;
   gboolean chooser_restore;
@@ -107,6 +123,9 @@ struct _LbLicensesPage
   AdwActionRow *count_row;
   GtkLabel *count_label;
   AdwActionRow *last_backup_row;
+
+  AdwPreferencesGroup *apps_group;
+  GPtrArray *app_rows; /* the rows in apps_group, one per app */
 
   AdwPreferencesGroup *backup_group;
   AdwActionRow *backup_row;
@@ -365,6 +384,9 @@ show_result (LbLicensesPage *self, gboolean restore, GVariant *summary, GPtrArra
   else
     {
       AdwExpanderRow *expander = ADW_EXPANDER_ROW (adw_expander_row_new ());
+      /* app id -> its name: one look-up per app, not per license */
+      g_autoptr (GHashTable) app_names
+          = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 
       self->result_row = GTK_WIDGET (expander);
       adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (expander), FALSE);
@@ -375,7 +397,22 @@ show_result (LbLicensesPage *self, gboolean restore, GVariant *summary, GPtrArra
         {
           Restricted *r = restricted->pdata[i];
           g_autofree char *why = lb_panel_format_reason (r->reason);
-          GtkWidget *row = new_row (r->key_id, why);
+          g_autofree char *with_app = NULL;
+          GtkWidget *row;
+
+          /* A host program's license needs no name: most are. */
+          if (r->app[0] != '\0')
+            {
+              const char *name = g_hash_table_lookup (app_names, r->app);
+
+              if (name == NULL)
+                {
+                  name = lb_panel_app_name (r->app, NULL);
+                  g_hash_table_insert (app_names, g_strdup (r->app), (char *) name);
+                }
+              with_app = lb_panel_format_app_reason (name, why);
+            }
+          row = new_row (r->key_id, with_app != NULL ? with_app : why);
 
           adw_expander_row_add_row (expander, row);
         }
@@ -398,6 +435,145 @@ show_result (LbLicensesPage *self, gboolean restore, GVariant *summary, GPtrArra
     adw_action_row_add_prefix (ADW_ACTION_ROW (self->result_row), image);
   adw_preferences_group_add (self->result_group, self->result_row);
   gtk_widget_set_visible (GTK_WIDGET (self->result_group), TRUE);
+}
+
+/* The apps holding licenses */
+
+typedef struct
+{
+  char *id;
+  char *name;
+  char *sort_key;
+  GIcon *icon; /* or NULL */
+  guint32 licenses;
+} App;
+
+static void
+app_free (gpointer p)
+{
+  App *app = p;
+
+  g_free (app->id);
+  g_free (app->name);
+  g_free (app->sort_key);
+  g_clear_object (&app->icon);
+  g_free (app);
+}
+
+static int
+compare_apps (gconstpointer a, gconstpointer b)
+{
+  const App *x = *(App *const *) a;
+  const App *y = *(App *const *) b;
+
+  /* By name, as the user reads them; "Other apps" last. */
+  if ((x->id[0] == '\0') != (y->id[0] == '\0'))
+    return x->id[0] == '\0' ? 1 : -1;
+  return strcmp (x->sort_key, y->sort_key);
+}
+
+static void
+clear_apps (LbLicensesPage *self)
+{
+  for (guint i = 0; i < self->app_rows->len; i++)
+    adw_preferences_group_remove (self->apps_group, self->app_rows->pdata[i]);
+  g_ptr_array_set_size (self->app_rows, 0);
+}
+
+static GtkWidget *
+app_row (const App *app)
+{
+  g_autofree char *count = lb_panel_format_licenses (app->licenses);
+  GtkWidget *row = new_row (app->name, count);
+  GtkWidget *image = app->icon != NULL ? gtk_image_new_from_gicon (app->icon)
+                                       : gtk_image_new_from_icon_name (GENERIC_APP_ICON);
+
+  /* As GNOME Settings shows apps in its lists. */
+  gtk_image_set_pixel_size (GTK_IMAGE (image), 32);
+  gtk_widget_add_css_class (image, "lowres-icon");
+  adw_action_row_add_prefix (ADW_ACTION_ROW (row), image);
+  return row;
+}
+
+/* @apps: ListApps' a(sa{sv}) */
+static void
+show_apps (LbLicensesPage *self, GVariant *apps)
+{
+  g_autoptr (GPtrArray) list = g_ptr_array_new_with_free_func (app_free);
+  GVariantIter iter;
+  const char *id;
+  GVariant *details;
+
+  g_variant_iter_init (&iter, apps);
+  while (g_variant_iter_next (&iter, "(&s@a{sv})", &id, &details))
+    {
+      App *app = g_new0 (App, 1);
+      g_autofree char *folded = NULL;
+
+      app->id = g_strdup (id);
+      app->name = lb_panel_app_name (id, &app->icon);
+      folded = g_utf8_casefold (app->name, -1);
+      app->sort_key = g_utf8_collate_key (folded, -1);
+      g_variant_lookup (details, "licenses", "u", &app->licenses);
+      g_variant_unref (details);
+      g_ptr_array_add (list, app);
+    }
+  g_ptr_array_sort (list, compare_apps);
+
+  clear_apps (self);
+  for (guint i = 0; i < list->len; i++)
+    {
+      GtkWidget *row = app_row (list->pdata[i]);
+
+      adw_preferences_group_add (self->apps_group, row);
+      g_ptr_array_add (self->app_rows, row);
+    }
+}
+
+static void refresh_apps (LbLicensesPage *self);
+
+static void
+on_apps_listed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  LbLicensesPage *self = user_data;
+  g_autoptr (GVariant) apps = NULL;
+  g_autoptr (GError) error = NULL;
+
+  lb_dbus_store_call_list_apps_finish (LB_DBUS_STORE (source), &apps, result, &error);
+  if (is_cancelled (error))
+    return;
+  self->apps_pending = FALSE;
+  if (self->apps_again)
+    {
+      /* The store changed meanwhile: this answer is old already. */
+      refresh_apps (self);
+      return;
+    }
+  if (apps == NULL)
+    {
+      /* PermissionDenied (the page runs sandboxed) or a service older than
+       * per-app licenses: the page does without the group. */
+      g_debug ("ListApps: %s", error->message);
+      clear_apps (self);
+    }
+  else
+    show_apps (self, apps);
+  sync_all (self);
+}
+
+static void
+refresh_apps (LbLicensesPage *self)
+{
+  if (self->store == NULL || !service_running (self))
+    return;
+  if (self->apps_pending)
+    {
+      self->apps_again = TRUE;
+      return;
+    }
+  self->apps_pending = TRUE;
+  self->apps_again = FALSE;
+  lb_dbus_store_call_list_apps (self->store, self->cancellable, on_apps_listed, self);
 }
 
 /* Questions */
@@ -719,6 +895,7 @@ on_restricted_license (LbDBusManager *manager,
                        guint64 operation,
                        const char *key_id,
                        const char *reason,
+                       const char *app,
                        LbLicensesPage *self)
 {
   Restricted *r;
@@ -733,6 +910,7 @@ on_restricted_license (LbDBusManager *manager,
   r = g_new0 (Restricted, 1);
   r->key_id = g_strdup (key_id);
   r->reason = g_strdup (reason);
+  r->app = g_strdup (app);
   g_ptr_array_add (self->restricted, r);
 }
 
@@ -758,6 +936,10 @@ operation_completed (LbLicensesPage *self,
     }
   self->restricted_operation = 0;
   g_ptr_array_set_size (self->restricted, 0);
+
+  /* Each license went back to its app. */
+  if (restore)
+    refresh_apps (self);
 
   g_variant_lookup (summary, "error-name", "&s", &error_name);
   switch (status)
@@ -848,6 +1030,54 @@ on_property_changed (GObject *object, GParamSpec *pspec, LbLicensesPage *self)
   sync_all (self);
 }
 
+static void
+on_license_count_changed (GObject *object, GParamSpec *pspec, LbLicensesPage *self)
+{
+  refresh_apps (self);
+  sync_all (self);
+}
+
+/* Subscribing to the details of every operation */
+
+static void
+on_subscribed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+
+  /* An older service has no Subscribe(): the page does without the
+   * details of operations others start. */
+  if (!lb_dbus_manager_call_subscribe_finish (LB_DBUS_MANAGER (source), result, &error)
+      && !is_cancelled (error))
+    g_debug ("Subscribe: %s", error->message);
+}
+
+/* Once per instance of the service: a new one knows nothing of the last. */
+static void
+subscribe (LbLicensesPage *self)
+{
+  g_autofree char *owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (self->manager));
+
+  if (owner == NULL || g_strcmp0 (owner, self->subscribed_owner) == 0)
+    return;
+  g_free (self->subscribed_owner);
+  self->subscribed_owner = g_steal_pointer (&owner);
+  lb_dbus_manager_call_subscribe (self->manager, self->cancellable, on_subscribed, NULL);
+}
+
+/* The connection may outlive the page (the session bus, in Settings), and
+ * with it the subscription. */
+static void
+unsubscribe (LbLicensesPage *self)
+{
+  if (self->subscribed_owner == NULL || self->bus == NULL)
+    return;
+  /* No reply wanted: the page is going away. */
+  g_dbus_connection_call (self->bus, self->subscribed_owner, OBJECT_PATH, MANAGER_IFACE,
+                          "Unsubscribe", NULL, NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL,
+                          NULL, NULL);
+  g_clear_pointer (&self->subscribed_owner, g_free);
+}
+
 /* The service coming and going */
 
 /* @error: why, or NULL. "Not provided by any .service files" (not
@@ -909,10 +1139,13 @@ on_name_owner_changed (GObject *object, GParamSpec *pspec, LbLicensesPage *self)
       self->had_owner = TRUE;
       self->state = LB_LICENSES_PAGE_READY;
       g_clear_pointer (&self->unavailable_reason, g_free);
+      subscribe (self);
+      refresh_apps (self);
       sync_all (self);
       return;
     }
   /* Whatever ran is gone with it. */
+  g_clear_pointer (&self->subscribed_owner, g_free);
   self->own_operation = 0;
   self->restricted_operation = 0;
   g_ptr_array_set_size (self->restricted, 0);
@@ -942,7 +1175,8 @@ on_store_ready (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   self->store = store;
-  g_signal_connect (self->store, "notify::license-count", G_CALLBACK (on_property_changed), self);
+  g_signal_connect (self->store, "notify::license-count", G_CALLBACK (on_license_count_changed),
+                    self);
   /* Both proxies are there: show what the service says. */
   on_name_owner_changed (NULL, NULL, self);
 }
@@ -1078,6 +1312,8 @@ sync_all (LbLicensesPage *self)
 
   gtk_widget_set_visible (GTK_WIDGET (self->unavailable_group), unavailable);
   gtk_widget_set_visible (GTK_WIDGET (self->licenses_group), !unavailable);
+  /* No licenses, no apps: the count says it already. */
+  gtk_widget_set_visible (GTK_WIDGET (self->apps_group), !unavailable && self->app_rows->len > 0);
   gtk_widget_set_visible (GTK_WIDGET (self->backup_group), !unavailable);
   if (unavailable)
     {
@@ -1096,6 +1332,7 @@ sync_all (LbLicensesPage *self)
     }
 
   gtk_widget_set_sensitive (GTK_WIDGET (self->licenses_group), ready);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->apps_group), ready);
   gtk_widget_set_sensitive (GTK_WIDGET (self->backup_row), ready);
   gtk_widget_set_sensitive (GTK_WIDGET (self->restore_row), ready);
 
@@ -1243,6 +1480,11 @@ build_ui (LbLicensesPage *self)
   adw_preferences_group_add (self->licenses_group, GTK_WIDGET (self->last_backup_row));
   adw_preferences_page_add (page, self->licenses_group);
 
+  /* The apps holding them, with how many each */
+  self->apps_group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
+  adw_preferences_group_set_title (self->apps_group, _ ("Apps"));
+  adw_preferences_page_add (page, self->apps_group);
+
   /* Back up and restore */
   self->backup_group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
   adw_preferences_group_set_title (self->backup_group, _ ("Back Up and Restore"));
@@ -1286,6 +1528,7 @@ build_ui (LbLicensesPage *self)
 
   hide_banner (self);
   gtk_widget_set_visible (GTK_WIDGET (self->result_group), FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->apps_group), FALSE);
   gtk_widget_set_visible (GTK_WIDGET (self->unavailable_group), FALSE);
 }
 
@@ -1315,6 +1558,7 @@ lb_licenses_page_dispose (GObject *object)
       gtk_native_dialog_destroy (self->chooser);
       g_clear_object (&self->chooser);
     }
+  unsubscribe (self);
   drop_proxies (self);
   G_OBJECT_CLASS (lb_licenses_page_parent_class)->dispose (object);
 }
@@ -1328,6 +1572,8 @@ lb_licenses_page_finalize (GObject *object)
   g_clear_object (&self->connection);
   g_clear_object (&self->bus);
   g_ptr_array_unref (self->restricted);
+  g_ptr_array_unref (self->app_rows);
+  g_free (self->subscribed_owner);
   g_free (self->unavailable_reason);
   g_free (self->last_toast);
   G_OBJECT_CLASS (lb_licenses_page_parent_class)->finalize (object);
@@ -1399,6 +1645,7 @@ lb_licenses_page_init (LbLicensesPage *self)
 {
   self->cancellable = g_cancellable_new ();
   self->restricted = g_ptr_array_new_with_free_func (restricted_free);
+  self->app_rows = g_ptr_array_new ();
   self->state = LB_LICENSES_PAGE_CONNECTING;
 }
 
@@ -1457,6 +1704,8 @@ lb_licenses_page_get_part (LbLicensesPage *self, LbLicensesPagePart part)
       return GTK_WIDGET (self->banner_link);
     case LB_LICENSES_PAGE_UNAVAILABLE_PAGE:
       return GTK_WIDGET (self->unavailable_page);
+    case LB_LICENSES_PAGE_APPS_GROUP:
+      return GTK_WIDGET (self->apps_group);
     }
   return NULL;
 }
