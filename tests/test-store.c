@@ -947,9 +947,11 @@ typedef struct
 } AttrSpec;
 
 static const AttrSpec attr_specs[] = {
-  { "content-id", "s", FALSE },    { "issuer", "s", FALSE },  { "can-backup", "b", FALSE },
-  { "restore-limit", "u", FALSE }, { "expires", "x", FALSE }, { "support-url", "s", FALSE },
-  { "restore-count", "u", TRUE },  { "stored", "x", TRUE },   { "machine", "s", TRUE },
+  { "content-id", "s", FALSE },   { "issuer", "s", FALSE },
+  { "can-backup", "b", FALSE },   { "restore-limit", "u", FALSE },
+  { "expires", "x", FALSE },      { "support-url", "s", FALSE },
+  { "restore-count", "u", TRUE }, { "stored", "x", TRUE },
+  { "machine", "s", TRUE },       { "app", "s", TRUE },
 };
 
 /* A value of every basic type but @type, and a few containers. */
@@ -1626,6 +1628,292 @@ test_machine_app_id_from_file (void)
   lb_test_rm_rf (tmp);
 }
 
+/* Per-app licenses */
+
+#define APP_A "org.example.PlayerA"
+#define APP_B "org.example.PlayerB"
+
+static gboolean
+put_app (LbStore *store, const char *app, LbLicense *license, GError **error)
+{
+  return lb_store_put (store, app, &license, 1, error);
+}
+
+static void
+test_apps_same_key (Fixture *f, gconstpointer data)
+{
+  g_autoptr (LbLicense) host = license_new ("k", 10, 1);
+  g_autoptr (LbLicense) a = license_new ("k", 20, 2);
+  g_autoptr (LbLicense) got_host = NULL;
+  g_autoptr (LbLicense) got_a = NULL;
+  g_autoptr (LbLicense) gone = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (put_one (f->store, host, &error));
+  g_assert_true (put_app (f->store, APP_A, a, &error));
+  g_assert_no_error (error);
+  /* Two licenses, each its app's. */
+  g_assert_cmpuint (lb_store_count (f->store), ==, 2);
+  got_host = lb_store_get (f->store, "", "k", &error);
+  got_a = lb_store_get (f->store, APP_A, "k", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_bytes_get_size (got_host->blob), ==, 10);
+  g_assert_null (got_host->attrs.app);
+  g_assert_cmpuint (g_bytes_get_size (got_a->blob), ==, 20);
+  g_assert_cmpstr (got_a->attrs.app, ==, APP_A);
+  /* Another app's key id does not exist for B. */
+  gone = lb_store_get (f->store, APP_B, "k", &error);
+  g_assert_null (gone);
+  g_assert_error (error, LB_ERROR, LB_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_false (lb_store_delete (f->store, APP_B, "k", &error));
+  g_assert_error (error, LB_ERROR, LB_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  /* Deleting A's leaves the host's. */
+  g_assert_true (lb_store_delete (f->store, APP_A, "k", &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&got_host, lb_license_free);
+  got_host = lb_store_get (f->store, "", "k", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (lb_store_count (f->store), ==, 1);
+}
+
+static void
+test_apps_list (Fixture *f, gconstpointer data)
+{
+  const struct
+  {
+    const char *app, *key;
+  } want[] = {
+    { "", "h1" }, { "", "h2" }, { APP_A, "a1" }, { APP_A, "h1" }, { APP_B, "b1" },
+  };
+  g_autofree char *after_app = g_strdup ("");
+  g_autofree char *after_key = g_strdup ("");
+  g_autoptr (GPtrArray) apps = NULL;
+  g_autoptr (GPtrArray) only_a = NULL;
+  g_autoptr (GError) error = NULL;
+  guint seen = 0;
+
+  /* Stored out of order, in three apps. */
+  for (int i = G_N_ELEMENTS (want) - 1; i >= 0; i--)
+    {
+      g_autoptr (LbLicense) l = license_new (want[i].key, 5 + (gsize) i, (guint8) i);
+      g_assert_true (put_app (f->store, want[i].app, l, &error));
+      g_assert_no_error (error);
+    }
+  /* Every app's, two at a time, in (app, key) order. */
+  for (;;)
+    {
+      g_autofree char *next_app = NULL;
+      g_autofree char *next_key = NULL;
+      g_autoptr (GPtrArray) page
+          = lb_store_list (f->store, NULL, after_app, after_key, 2, &next_app, &next_key, &error);
+
+      g_assert_no_error (error);
+      for (guint i = 0; i < page->len; i++, seen++)
+        {
+          LbLicense *l = page->pdata[i];
+          g_assert_cmpuint (seen, <, G_N_ELEMENTS (want));
+          g_assert_cmpstr (l->attrs.app != NULL ? l->attrs.app : "", ==, want[seen].app);
+          g_assert_cmpstr (l->key_id, ==, want[seen].key);
+        }
+      if (next_key[0] == '\0')
+        break;
+      g_free (after_app);
+      g_free (after_key);
+      after_app = g_steal_pointer (&next_app);
+      after_key = g_steal_pointer (&next_key);
+    }
+  g_assert_cmpuint (seen, ==, G_N_ELEMENTS (want));
+
+  /* One app's. */
+  {
+    g_autofree char *next_app = NULL;
+    g_autofree char *next_key = NULL;
+    only_a = lb_store_list (f->store, APP_A, "", "", 10, &next_app, &next_key, &error);
+  }
+  g_assert_no_error (error);
+  g_assert_cmpuint (only_a->len, ==, 2);
+  g_assert_cmpstr (((LbLicense *) only_a->pdata[0])->key_id, ==, "a1");
+  g_assert_cmpstr (((LbLicense *) only_a->pdata[1])->key_id, ==, "h1");
+
+  /* The apps with their counts and sizes. */
+  apps = lb_store_list_apps (f->store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (apps->len, ==, 3);
+  g_assert_cmpstr (((LbStoreApp *) apps->pdata[0])->app, ==, "");
+  g_assert_cmpuint (((LbStoreApp *) apps->pdata[0])->licenses, ==, 2);
+  g_assert_cmpuint (((LbStoreApp *) apps->pdata[0])->bytes, ==, 5 + 6);
+  g_assert_cmpstr (((LbStoreApp *) apps->pdata[1])->app, ==, APP_A);
+  g_assert_cmpuint (((LbStoreApp *) apps->pdata[1])->bytes, ==, 7 + 8);
+  g_assert_cmpstr (((LbStoreApp *) apps->pdata[2])->app, ==, APP_B);
+  g_assert_cmpuint (((LbStoreApp *) apps->pdata[2])->licenses, ==, 1);
+  g_clear_pointer (&apps, g_ptr_array_unref);
+
+  /* An app whose last license goes is no longer listed. */
+  g_assert_true (lb_store_delete (f->store, APP_B, "b1", &error));
+  apps = lb_store_list_apps (f->store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (apps->len, ==, 2);
+}
+
+static void
+test_apps_limits (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_license_free);
+  g_autoptr (LbLicense) fourth = license_new ("k4", 10, 4);
+  g_autoptr (LbLicense) replace = license_new ("k1", 30, 9);
+  g_autoptr (LbLicense) big = license_new ("k1", 91, 9);
+  g_autoptr (LbLicense) other = license_new ("k4", 10, 4);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) apps = NULL;
+
+  lb_store_set_app_limits (f->store, 3, 100);
+  for (guint i = 1; i <= 3; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("k%u", i);
+      g_ptr_array_add (batch, license_new (key, 10, (guint8) i));
+    }
+  g_assert_true (
+      lb_store_put (f->store, APP_A, (LbLicense *const *) batch->pdata, batch->len, &error));
+  g_assert_no_error (error);
+
+  /* A fourth license is over the count: refused, with the limit named. */
+  g_assert_false (put_app (f->store, APP_A, fourth, &error));
+  g_assert_error (error, LB_ERROR, LB_ERROR_NO_SPACE);
+  g_assert_nonnull (strstr (error->message, "3"));
+  g_assert_nonnull (strstr (error->message, APP_A));
+  g_clear_error (&error);
+  g_assert_cmpuint (lb_store_count (f->store), ==, 3);
+
+  /* Replacing is not adding; a bigger blob counts its bytes. */
+  g_assert_true (put_app (f->store, APP_A, replace, &error));
+  g_assert_no_error (error);
+  g_assert_false (put_app (f->store, APP_A, big, &error));
+  g_assert_error (error, LB_ERROR, LB_ERROR_NO_SPACE);
+  g_assert_nonnull (strstr (error->message, "100 bytes"));
+  g_clear_error (&error);
+
+  /* Nothing of the refused writes was kept: still 30 + 10 + 10 bytes. */
+  apps = lb_store_list_apps (f->store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (apps->len, ==, 1);
+  g_assert_cmpuint (((LbStoreApp *) apps->pdata[0])->licenses, ==, 3);
+  g_assert_cmpuint (((LbStoreApp *) apps->pdata[0])->bytes, ==, 50);
+
+  /* Another app has limits of its own. */
+  g_assert_true (put_app (f->store, APP_B, other, &error));
+  g_assert_no_error (error);
+}
+
+/* A store written by 0.1.0 (schema 1; tests/data/v1) opens as schema 2
+ * with every license in the host namespace, attributes and digests kept. */
+static void
+test_apps_upgrade_v1 (Fixture *f, gconstpointer data)
+{
+  g_autofree char *old = g_test_build_filename (G_TEST_DIST, "data", "v1", "licenses.db", NULL);
+  g_autofree char *db_path = NULL;
+  g_autofree char *contents = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LbLicense) l1 = NULL;
+  g_autoptr (LbLicense) l2 = NULL;
+  g_autoptr (LbLicense) mine = license_new ("old-key-1", 4, 1);
+  g_autoptr (GPtrArray) apps = NULL;
+  gsize len;
+  guint8 digest[LB_DIGEST_LEN];
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+
+  g_clear_object (&f->store);
+  lb_test_rm_rf (f->dir);
+  g_assert_cmpint (g_mkdir_with_parents (f->dir, 0700), ==, 0);
+  db_path = g_build_filename (f->dir, "licenses.db", NULL);
+  g_assert_true (g_file_get_contents (old, &contents, &len, &error));
+  g_assert_true (g_file_set_contents (db_path, contents, (gssize) len, &error));
+  g_assert_no_error (error);
+  fixture_reopen (f);
+
+  g_assert_cmpuint (lb_store_count (f->store), ==, 3);
+  apps = lb_store_list_apps (f->store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (apps->len, ==, 1);
+  g_assert_cmpstr (((LbStoreApp *) apps->pdata[0])->app, ==, "");
+  g_assert_cmpuint (((LbStoreApp *) apps->pdata[0])->licenses, ==, 3);
+  g_assert_cmpuint (((LbStoreApp *) apps->pdata[0])->bytes, ==, 3 + 4 + 1);
+
+  l1 = lb_store_get (f->store, "", "old-key-1", &error);
+  g_assert_no_error (error);
+  g_assert_null (l1->attrs.app);
+  g_assert_cmpstr (l1->attrs.issuer, ==, "Old Issuer");
+  g_assert_cmpstr (l1->attrs.content_id, ==, "movie-1");
+  g_assert_cmpmem (g_bytes_get_data (l1->blob, NULL), 3, "\1\2\3", 3);
+  l2 = lb_store_get (f->store, "", "old-key-2", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (l2->attrs.restore_limit, ==, 3);
+  g_assert_cmpstr (l2->attrs.support_url, ==, "https://example.org/support");
+
+  /* The digest kept by 0.1.0 is still the digest of the license. */
+  lb_license_digest (l1, NULL, digest);
+  g_assert_cmpint (sqlite3_open_v2 (db_path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT digest FROM licenses WHERE key_id = 'old-key-1'",
+                                       -1, &stmt, NULL),
+                   ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  g_assert_cmpmem (sqlite3_column_blob (stmt, 0), sqlite3_column_bytes (stmt, 0), digest,
+                   LB_DIGEST_LEN);
+  sqlite3_finalize (stmt);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "PRAGMA user_version", -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  g_assert_cmpint (sqlite3_column_int (stmt, 0), ==, 2);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+
+  /* The upgraded store works as a new one: an app may use the same key. */
+  g_assert_true (put_app (f->store, APP_A, mine, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (lb_store_count (f->store), ==, 4);
+  /* And it opens again without another upgrade. */
+  fixture_reopen (f);
+  g_assert_cmpuint (lb_store_count (f->store), ==, 4);
+}
+
+static void
+test_apps_clean_one_app (Fixture *f, gconstpointer data)
+{
+  const gint64 now = 2000000000;
+  g_autoptr (LbLicense) host = license_new_full ("x", 8, 1, NULL, now - 1);
+  g_autoptr (LbLicense) a = license_new_full ("x", 8, 1, NULL, now - 1);
+  g_autoptr (GError) error = NULL;
+  guint removed = 0;
+
+  g_assert_true (put_one (f->store, host, &error));
+  g_assert_true (put_app (f->store, APP_A, a, &error));
+  g_assert_true (lb_store_clean_expired (f->store, APP_A, now, &removed, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (removed, ==, 1);
+  g_assert_cmpuint (lb_store_count (f->store), ==, 1);
+  g_assert_true (lb_store_clean_expired (f->store, NULL, now, &removed, &error));
+  g_assert_cmpuint (removed, ==, 1);
+  g_assert_cmpuint (lb_store_count (f->store), ==, 0);
+}
+
+static void
+test_app_id_validate (void)
+{
+  const char *good[] = { "", "org.example.Player", "snap.vlc", "com.x_y.A-b", NULL };
+  const char *bad[] = { "player",  ".org.x", "org..x",        "org.x.", "a/b.c",
+                        "org.x y", "snap.",  "org.ex\nample", NULL };
+
+  for (guint i = 0; good[i] != NULL; i++)
+    g_assert_true (lb_app_id_validate (good[i], NULL));
+  for (guint i = 0; bad[i] != NULL; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_assert_false (lb_app_id_validate (bad[i], &error));
+      g_assert_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1648,6 +1936,12 @@ main (int argc, char **argv)
   ADD ("/store/list/byte-order", test_list_byte_order);
   ADD ("/store/list/changes-between-pages", test_list_changes_between_pages);
   ADD ("/store/clean-expired", test_clean_expired);
+  ADD ("/store/apps/same-key", test_apps_same_key);
+  ADD ("/store/apps/list", test_apps_list);
+  ADD ("/store/apps/limits", test_apps_limits);
+  ADD ("/store/apps/upgrade-v1", test_apps_upgrade_v1);
+  ADD ("/store/apps/clean-one-app", test_apps_clean_one_app);
+  g_test_add_func ("/license/app-id", test_app_id_validate);
   ADD ("/store/wal/cut-back", test_wal_cut_back);
   ADD ("/store/wal/removed-on-close", test_wal_removed_on_close);
   g_test_add_data_func ("/store/crash/before-commit", "store-before-commit", test_crash);
