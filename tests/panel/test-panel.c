@@ -21,6 +21,7 @@
 
 #include "lb-licenses-page-private.h"
 #include "lb-test-util.h"
+#include "store.h"
 
 #define WAIT_MS 15000
 
@@ -474,6 +475,147 @@ find_row (GtkWidget *widget, const char *title)
         return found;
     }
   return NULL;
+}
+
+/* Apps */
+
+/* Puts @n licenses "<prefix>NNNNN" of @app into @machine's store through
+ * the core library, as if @app had stored them: a host caller of the
+ * service can only store into "". Only while no daemon of @machine runs. */
+static void
+put_app_licenses (
+    LbTestMachine *machine, const char *app, guint n, const char *prefix, gboolean can_backup)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LbStore) store = lb_store_open (lb_test_machine_get_store_dir (machine),
+                                             lb_test_machine_get_app_id (machine), &error);
+  g_autoptr (GPtrArray) licenses
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_license_free);
+
+  g_assert_no_error (error);
+  if (store == NULL)
+    return;
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("%s%05u", prefix, i);
+      guint8 data[16];
+      g_autoptr (GBytes) blob = NULL;
+      LbLicense *license;
+
+      for (guint j = 0; j < sizeof data; j++)
+        data[j] = (guint8) (i * 131 + j);
+      blob = g_bytes_new (data, sizeof data);
+      license = lb_license_new (key, blob);
+      license->attrs.can_backup = can_backup;
+      g_ptr_array_add (licenses, license);
+    }
+  lb_store_put (store, app, (LbLicense *const *) licenses->pdata, licenses->len, &error);
+  g_assert_no_error (error);
+}
+
+/* A .desktop file in the test's own $XDG_DATA_HOME/applications: an
+ * installed app. */
+static void
+install_app (const char *desktop_id, const char *name, const char *icon)
+{
+  g_autofree char *dir = g_build_filename (g_get_user_data_dir (), "applications", NULL);
+  g_autofree char *path = g_build_filename (dir, desktop_id, NULL);
+  g_autofree char *contents = g_strdup_printf (
+      "[Desktop Entry]\nType=Application\nName=%s\nIcon=%s\nExec=true\n", name, icon);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_file_set_contents (path, contents, -1, &error);
+  g_assert_no_error (error);
+}
+
+static void
+collect_rows (GtkWidget *widget, GPtrArray *rows)
+{
+  if (ADW_IS_ACTION_ROW (widget))
+    {
+      g_ptr_array_add (rows, widget);
+      return;
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    collect_rows (child, rows);
+}
+
+/* The apps group as the user reads it, top to bottom:
+ * "Music Player: 3 licenses; Other apps: 12 licenses", or "" when hidden. */
+static char *
+apps_shown (Fixture *f)
+{
+  GtkWidget *group = part (f, LB_LICENSES_PAGE_APPS_GROUP);
+  g_autoptr (GPtrArray) rows = g_ptr_array_new ();
+  GString *s = g_string_new (NULL);
+
+  if (!showing (group))
+    return g_string_free (s, FALSE);
+  collect_rows (group, rows);
+  for (guint i = 0; i < rows->len; i++)
+    g_string_append_printf (s, "%s%s: %s", i > 0 ? "; " : "",
+                            adw_preferences_row_get_title (rows->pdata[i]),
+                            adw_action_row_get_subtitle (rows->pdata[i]));
+  return g_string_free (s, FALSE);
+}
+
+static gboolean
+apps_are (gpointer user_data)
+{
+  TextIs *t = user_data;
+  g_autofree char *shown = apps_shown (t->f);
+
+  return g_str_equal (shown, t->text);
+}
+
+static void
+assert_apps_show (Fixture *f, const char *text)
+{
+  TextIs t = { f, 0, text };
+  g_autofree char *shown = NULL;
+
+  wait_for (apps_are, &t, WAIT_MS);
+  shown = apps_shown (f);
+  g_assert_cmpstr (shown, ==, text);
+}
+
+static GtkImage *
+find_image (GtkWidget *widget)
+{
+  if (GTK_IS_IMAGE (widget))
+    return GTK_IMAGE (widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkImage *found = find_image (child);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* The icon of the app row titled @title: its icon name. */
+static const char *
+app_icon (Fixture *f, const char *title)
+{
+  GtkWidget *row = find_row (part (f, LB_LICENSES_PAGE_APPS_GROUP), title);
+  GtkImage *image = row != NULL ? find_image (row) : NULL;
+
+  if (image == NULL)
+    return NULL;
+  switch (gtk_image_get_storage_type (image))
+    {
+    case GTK_IMAGE_ICON_NAME:
+      return gtk_image_get_icon_name (image);
+    case GTK_IMAGE_GICON:
+      if (G_IS_THEMED_ICON (gtk_image_get_gicon (image)))
+        return g_themed_icon_get_names (G_THEMED_ICON (gtk_image_get_gicon (image)))[0];
+      return "(not a themed icon)";
+    default:
+      return "(no icon)";
+    }
 }
 
 /* Tests */
@@ -1123,6 +1265,179 @@ test_german (Fixture *f, gconstpointer data)
   setlocale (LC_ALL, "C");
 }
 
+/* The apps group lists the apps holding licenses: an installed app by the
+ * Name= and Icon= of its .desktop file (a snap's by snapd's NAME_NAME
+ * desktop id), one that is not installed by its id with a generic icon,
+ * host programs as "Other apps", last; each with its count. */
+static void
+test_apps (Fixture *f, gconstpointer data)
+{
+  install_app ("org.example.Music.desktop", "Music Player", "audio-x-generic");
+  install_app ("spotify_spotify.desktop", "Spotify", "multimedia-player");
+  put_app_licenses (f->machine, "org.example.Music", 3, "song-", TRUE);
+  put_app_licenses (f->machine, "org.example.Video", 2, "movie-", TRUE);
+  put_app_licenses (f->machine, "snap.spotify", 1, "track-", TRUE);
+  put_app_licenses (f->machine, "", 1200, "host-", TRUE);
+  lb_test_machine_start_daemon (f->machine, NULL);
+  show_page (f);
+  if (!wait_ready (f))
+    return;
+  assert_count_shows (f, "1206");
+
+  /* By name, case aside, whatever the order of the ids. */
+  assert_apps_show (f, "Music Player: 3 licenses; org.example.Video: 2 licenses; "
+                       "Spotify: 1 license; Other apps: 1200 licenses");
+  g_assert_cmpstr (adw_preferences_group_get_title (
+                       ADW_PREFERENCES_GROUP (part (f, LB_LICENSES_PAGE_APPS_GROUP))),
+                   ==, "Apps");
+  g_assert_cmpstr (app_icon (f, "Music Player"), ==, "audio-x-generic");
+  g_assert_cmpstr (app_icon (f, "Spotify"), ==, "multimedia-player");
+  g_assert_cmpstr (app_icon (f, "org.example.Video"), ==, "application-x-executable");
+  g_assert_cmpstr (app_icon (f, "Other apps"), ==, "application-x-executable");
+}
+
+/* Hidden while the store is empty; follows licenses being added, by
+ * anyone, and a restore that brings other apps' licenses back. */
+static void
+test_apps_update (Fixture *f, gconstpointer data)
+{
+  g_autoptr (LbTestMachine) b = lb_test_machine_new (f->bus, "b");
+
+  install_app ("org.example.Music.desktop", "Music Player", "audio-x-generic");
+  /* b: the computer the backup comes from */
+  put_app_licenses (b, "org.example.Music", 3, "song-", TRUE);
+  put_app_licenses (b, "", 1, "b-host-", TRUE);
+  lb_test_machine_start_daemon (b, NULL);
+  g_assert_cmpuint (run_operation (f, FALSE, 0, f->dir), ==, 3);
+  lb_test_machine_stop_daemon (b);
+
+  lb_test_machine_start_daemon (f->machine, NULL);
+  show_page (f);
+  if (!wait_ready (f))
+    return;
+  assert_count_shows (f, "0");
+  pump_for (300);
+  g_assert_false (showing (part (f, LB_LICENSES_PAGE_APPS_GROUP)));
+
+  store_licenses (f, 2, "host-");
+  assert_apps_show (f, "Other apps: 2 licenses");
+  store_licenses (f, 3, "more-");
+  assert_apps_show (f, "Other apps: 5 licenses");
+
+  /* Restored by another client; each license goes back to its app. */
+  g_assert_cmpuint (run_operation (f, TRUE, 0x2, f->dir), ==, 3);
+  assert_count_shows (f, "9");
+  assert_apps_show (f, "Music Player: 3 licenses; Other apps: 6 licenses");
+}
+
+typedef struct
+{
+  Fixture *f;
+  GtkWidget *old; /* the result row before (a weak pointer), or NULL */
+  const char *key_id;
+} ResultHas;
+
+/* A new result row lists @key_id. */
+static gboolean
+result_row_has (gpointer user_data)
+{
+  ResultHas *r = user_data;
+  GtkWidget *result = lb_licenses_page_get_result_row (r->f->page);
+
+  return result != NULL && result != r->old && find_row (result, r->key_id) != NULL;
+}
+
+/* The rows in the result's expander: one per license left out. */
+static guint
+left_out_count (Fixture *f)
+{
+  GtkWidget *result = lb_licenses_page_get_result_row (f->page);
+  g_autoptr (GPtrArray) rows = g_ptr_array_new ();
+  guint n = 0;
+
+  if (result == NULL)
+    return 0;
+  collect_rows (result, rows);
+  /* All but the expander's own header row */
+  for (guint i = 0; i < rows->len; i++)
+    if (g_strcmp0 (adw_preferences_row_get_title (rows->pdata[i]),
+                   adw_preferences_row_get_title (ADW_PREFERENCES_ROW (result)))
+        != 0)
+      n++;
+  return n;
+}
+
+static void
+assert_left_out (Fixture *f, const char *key_id, const char *subtitle)
+{
+  GtkWidget *result = lb_licenses_page_get_result_row (f->page);
+  GtkWidget *row = result != NULL ? find_row (result, key_id) : NULL;
+
+  g_assert_nonnull (row);
+  if (row != NULL)
+    g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), ==, subtitle);
+}
+
+/* A backup started by another client: the page subscribed to the details,
+ * which the service sends only to the client that started it and to
+ * subscribers, and lists the licenses left out with their apps. Again
+ * after the service restarts. */
+static void
+test_apps_details (Fixture *f, gconstpointer data)
+{
+  ResultHas has = { f, NULL, "movie-locked-00000" };
+
+  install_app ("org.example.Music.desktop", "Music Player", "audio-x-generic");
+  put_app_licenses (f->machine, "org.example.Music", 2, "song-", TRUE);
+  put_app_licenses (f->machine, "org.example.Music", 1, "locked-", FALSE);
+  put_app_licenses (f->machine, "org.example.Video", 1, "movie-locked-", FALSE);
+  put_app_licenses (f->machine, "", 1, "host-locked-", FALSE);
+  lb_test_machine_start_daemon (f->machine, NULL);
+  show_page (f);
+  if (!wait_ready (f))
+    return;
+  /* The page subscribes before it lists the apps, on the same connection. */
+  assert_apps_show (f, "Music Player: 3 licenses; org.example.Video: 1 license; "
+                       "Other apps: 1 license");
+
+  g_assert_cmpuint (run_operation (f, FALSE, 0, f->dir), ==, 3);
+  assert_toast (f, "2 licenses backed up; 3 could not be backed up");
+  g_assert_true (wait_for (result_row_has, &has, WAIT_MS));
+  assert_left_out (f, "locked-00000", "Music Player: Its issuer does not allow backing it up");
+  assert_left_out (f, "movie-locked-00000",
+                   "org.example.Video: Its issuer does not allow backing it up");
+  /* Host programs' licenses need no name. */
+  assert_left_out (f, "host-locked-00000", "Its issuer does not allow backing it up");
+  g_assert_cmpuint (left_out_count (f), ==, 3);
+
+  /* A new instance of the service knows nothing of the old subscription. */
+  lb_test_machine_stop_daemon (f->machine);
+  g_assert_true (wait_for (page_unavailable, f, WAIT_MS));
+  lb_test_machine_start_daemon (f->machine, NULL);
+  if (!wait_ready (f))
+    return;
+  assert_apps_show (f, "Music Player: 3 licenses; org.example.Video: 1 license; "
+                       "Other apps: 1 license");
+  /* The old result stays until the new one replaces it. */
+  g_set_weak_pointer (&has.old, lb_licenses_page_get_result_row (f->page));
+  g_assert_cmpuint (run_operation (f, FALSE, 0x1, f->dir), ==, 3);
+  g_assert_true (wait_for (result_row_has, &has, WAIT_MS));
+  g_clear_weak_pointer (&has.old);
+  assert_left_out (f, "movie-locked-00000",
+                   "org.example.Video: Its issuer does not allow backing it up");
+  g_assert_cmpuint (left_out_count (f), ==, 3);
+
+  /* Started by the page, which has subscribed too: each detail once. */
+  set_path (f, "BackupPath", f->dir);
+  assert_subtitle_shows (f, LB_LICENSES_PAGE_BACKUP_ROW, f->dir);
+  g_set_weak_pointer (&has.old, lb_licenses_page_get_result_row (f->page));
+  click (f, LB_LICENSES_PAGE_BACKUP_BUTTON);
+  answer (f, "Replace the existing backup?", "replace");
+  g_assert_true (wait_for (result_row_has, &has, WAIT_MS));
+  g_clear_weak_pointer (&has.old);
+  g_assert_cmpuint (left_out_count (f), ==, 3);
+}
+
 /* GTK 4.8's file chooser dialog sometimes snapshots a button of its path
  * bar before allocating it ("Trying to snapshot GtkButton 0x… without a
  * current allocation"), a harmless warning of GTK's own that the tests
@@ -1218,6 +1533,9 @@ main (int argc, char **argv)
   ADD ("/panel/restore-limit", test_restore_limit);
   ADD ("/panel/choose-location", test_choose_location);
   ADD ("/panel/german", test_german);
+  ADD ("/panel/apps", test_apps);
+  ADD ("/panel/apps-update", test_apps_update);
+  ADD ("/panel/apps-details", test_apps_details);
 #undef ADD
 
   status = g_test_run ();
