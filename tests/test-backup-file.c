@@ -522,6 +522,15 @@ encoded (const char *key_id)
   return lb_license_encode (l);
 }
 
+static GBytes *
+encoded_app (const char *app, const char *key_id)
+{
+  g_autoptr (LbLicense) l = lb_license_new (key_id, NULL);
+  l->blob = g_bytes_new_static ("blob", 4);
+  l->attrs.app = g_strdup (app);
+  return lb_license_encode (l);
+}
+
 static char *
 manifest_for (guint version, const char *machine, GBytes *const *datas, guint n)
 {
@@ -573,6 +582,15 @@ test_crafted (Fixture *f, gconstpointer data)
   g_autofree char *m_ab = manifest_for (1, MACHINE_A, ab, 2);
   g_autofree char *m_aa = manifest_for (1, MACHINE_A, aa, 2);
   g_autofree char *m_future = manifest_for (3, MACHINE_A, ab, 1);
+  g_autoptr (GBytes) xa = encoded_app ("org.example.X", "a");
+  g_autoptr (GBytes) ya = encoded_app ("org.example.Y", "a");
+  GBytes *x_only[] = { xa };
+  GBytes *y_x[] = { ya, xa };
+  GBytes *x_a[] = { xa, a };
+  g_autofree char *m1_x = manifest_for (1, MACHINE_A, x_only, 1);
+  g_autofree char *m2_x = manifest_for (2, MACHINE_A, x_only, 1);
+  g_autofree char *m2_yx = manifest_for (2, MACHINE_A, y_x, 2);
+  g_autofree char *m2_xa = manifest_for (2, MACHINE_A, x_a, 2);
   g_autoptr (GBytes) good = NULL;
   guint64 count;
   g_autoptr (GError) error = NULL;
@@ -614,6 +632,34 @@ test_crafted (Fixture *f, gconstpointer data)
       FALSE },
     { "future version", m_future, { { "licenses/a", NULL, AE_IFREG, a, -1 } }, 1, FALSE },
     { "gzip-compressed", m_a, { { "licenses/a", NULL, AE_IFREG, a, -1 } }, 1, TRUE },
+    /* Apps (format 2) */
+    { "an app in format 1",
+      m1_x,
+      { { "licenses/org.example.X/a", NULL, AE_IFREG, xa, -1 } },
+      1,
+      FALSE },
+    { "app entry named as the host's",
+      m2_x,
+      { { "licenses/a", NULL, AE_IFREG, xa, -1 } },
+      1,
+      FALSE },
+    { "app entry under another app",
+      m2_x,
+      { { "licenses/org.example.Y/a", NULL, AE_IFREG, xa, -1 } },
+      1,
+      FALSE },
+    { "apps out of order",
+      m2_yx,
+      { { "licenses/org.example.Y/a", NULL, AE_IFREG, ya, -1 },
+        { "licenses/org.example.X/a", NULL, AE_IFREG, xa, -1 } },
+      2,
+      FALSE },
+    { "host after an app",
+      m2_xa,
+      { { "licenses/org.example.X/a", NULL, AE_IFREG, xa, -1 },
+        { "licenses/a", NULL, AE_IFREG, a, -1 } },
+      2,
+      FALSE },
   };
 
   /* The crafting itself makes valid backups. */
@@ -624,6 +670,21 @@ test_crafted (Fixture *f, gconstpointer data)
   g_assert_true (lb_archive_verify_bytes (good, &count, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (count, ==, 2);
+  g_clear_pointer (&good, g_bytes_unref);
+  /* The same key id in two apps, host first: valid in format 2. */
+  {
+    GBytes *a_x_y[] = { a, xa, ya };
+    g_autofree char *m2_axy = manifest_for (2, MACHINE_A, a_x_y, 3);
+
+    good = craft (m2_axy,
+                  (CraftEntry[]){ { "licenses/a", NULL, AE_IFREG, a, -1 },
+                                  { "licenses/org.example.X/a", NULL, AE_IFREG, xa, -1 },
+                                  { "licenses/org.example.Y/a", NULL, AE_IFREG, ya, -1 } },
+                  3, FALSE);
+    g_assert_true (lb_archive_verify_bytes (good, &count, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (count, ==, 3);
+  }
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
@@ -631,6 +692,105 @@ test_crafted (Fixture *f, gconstpointer data)
           = craft (cases[i].manifest, cases[i].entries, cases[i].n, cases[i].gzip);
       assert_refused (f, bytes, cases[i].what);
     }
+}
+
+/* Licenses of three apps, the same key id in each, go back to their apps,
+ * on this machine and on another. */
+static void
+test_apps_roundtrip (Fixture *f, gconstpointer data)
+{
+  const char *apps[] = { "", "org.example.PlayerA", "snap.player" };
+  g_autoptr (LbStore) src = new_store (f, "apps-src", MACHINE_A);
+  g_autoptr (LbStore) same = new_store (f, "apps-same", MACHINE_A);
+  g_autoptr (LbStore) other = new_store (f, "apps-other", MACHINE_B);
+  g_autoptr (GFile) dir = g_file_new_build_filename (f->tmp, "apps-backup", NULL);
+  g_autoptr (GError) error = NULL;
+  LbBackupResult backup;
+  LbRestoreResult restore;
+
+  g_assert_true (g_file_make_directory (dir, NULL, &error));
+  for (guint i = 0; i < G_N_ELEMENTS (apps); i++)
+    {
+      g_autoptr (LbLicense) l = lb_license_new ("shared-key", NULL);
+      g_autoptr (LbLicense) own = lb_license_new (apps[i][0] ? apps[i] : "host-only", NULL);
+
+      l->blob = g_bytes_new (apps[i], strlen (apps[i]) + 1);
+      own->blob = g_bytes_new_static ("x", 1);
+      g_assert_true (lb_store_put (src, apps[i], &l, 1, &error));
+      g_assert_true (lb_store_put (src, apps[i], &own, 1, &error));
+      g_assert_no_error (error);
+    }
+  g_assert_true (run_backup (src, dir, FALSE, NULL, NULL, &backup, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (backup.licenses, ==, 6);
+  g_assert_nonnull (backup.apps);
+  g_assert_cmpuint (g_hash_table_size (backup.apps), ==, 3);
+  g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (backup.apps, "org.example.PlayerA")), ==,
+                    2);
+  lb_backup_result_clear (&backup);
+
+  for (guint s = 0; s < 2; s++)
+    {
+      LbStore *to = s == 0 ? same : other;
+
+      g_assert_true (run_restore (to, dir, TRUE, NULL, &restore, &error));
+      g_assert_no_error (error);
+      g_assert_cmpuint (restore.licenses, ==, 6);
+      g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (restore.apps, "")), ==, 2);
+      g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (restore.apps, "snap.player")), ==,
+                        2);
+      lb_restore_result_clear (&restore);
+      for (guint i = 0; i < G_N_ELEMENTS (apps); i++)
+        {
+          g_autoptr (LbLicense) l = lb_store_get (to, apps[i], "shared-key", &error);
+
+          g_assert_no_error (error);
+          g_assert_cmpstr (g_bytes_get_data (l->blob, NULL), ==, apps[i]);
+          g_assert_cmpstr (l->attrs.app, ==, apps[i][0] ? apps[i] : NULL);
+        }
+    }
+  /* Restoring again finds them all present, each in its app. */
+  g_assert_true (run_restore (same, dir, FALSE, NULL, &restore, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (restore.licenses, ==, 0);
+  g_assert_cmpuint (restore.already_present, ==, 6);
+  lb_restore_result_clear (&restore);
+}
+
+/* A backup written by 0.1.0 (format 1; tests/data/v1) restores into the
+ * host namespace. */
+static void
+test_restore_v1 (Fixture *f, gconstpointer data)
+{
+  g_autofree char *old = g_test_build_filename (G_TEST_DIST, "data", "v1", "licenses.lbk", NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr (GFile) dir = g_file_new_build_filename (f->tmp, "v1-backup", NULL);
+  g_autoptr (GFile) file = g_file_get_child (dir, LB_BACKUP_FILE_NAME);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LbStore) s = NULL;
+  g_autoptr (LbLicense) l = NULL;
+  g_autoptr (GPtrArray) apps = NULL;
+  LbRestoreResult result;
+  gsize len;
+
+  g_assert_true (g_file_get_contents (old, &contents, &len, &error));
+  g_assert_true (g_file_make_directory (dir, NULL, &error));
+  g_assert_true (g_file_replace_contents (file, contents, len, NULL, FALSE, 0, NULL, NULL, &error));
+  g_assert_no_error (error);
+  /* Another machine's: restored with consent, individualized. */
+  s = new_store (f, "v1-store", MACHINE_B);
+  g_assert_true (run_restore (s, dir, TRUE, NULL, &result, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (result.licenses, ==, 2);
+  lb_restore_result_clear (&result);
+  apps = lb_store_list_apps (s, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (apps->len, ==, 1);
+  g_assert_cmpstr (((LbStoreApp *) apps->pdata[0])->app, ==, "");
+  l = lb_store_get (s, "", "old-key-1", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (l->attrs.issuer, ==, "Old Issuer");
+  g_assert_cmpmem (g_bytes_get_data (l->blob, NULL), g_bytes_get_size (l->blob), "\1\2\3", 3);
 }
 
 static void
@@ -720,6 +880,8 @@ main (int argc, char **argv)
   ADD ("/backup-file/cancel-leaves-nothing", test_cancel_leaves_nothing);
   ADD ("/backup-file/stale-temporary-removed", test_stale_temporary_removed);
   ADD ("/backup-file/not-a-directory", test_not_a_directory);
+  ADD ("/backup-file/apps/roundtrip", test_apps_roundtrip);
+  ADD ("/backup-file/apps/restore-format-1", test_restore_v1);
 #undef ADD
   g_test_add_func ("/backup-file/entry-name-escaping", test_entry_name_escaping);
   return g_test_run ();
