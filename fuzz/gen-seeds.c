@@ -18,6 +18,8 @@
 
 #define MACHINE "0123456789abcdef0123456789abcdef"
 
+static const char *const seed_apps[] = { "", "org.example.PlayerA", "snap.player" };
+
 static void
 write_seed (const char *dir, const char *name, GBytes *bytes)
 {
@@ -83,11 +85,18 @@ backups (const char *out)
 
       if (store == NULL)
         g_error ("%s", error->message);
-      for (guint i = 0; i < sizes[s]; i++)
-        g_ptr_array_add (batch, make_license (i));
-      if (batch->len > 0
-          && !lb_store_put (store, "", (LbLicense *const *) batch->pdata, batch->len, &error))
-        g_error ("%s", error->message);
+      /* Licenses of the host and of two apps, so that the fuzzer starts
+       * from entries that record their app (format 2). */
+      for (guint a = 0; a < G_N_ELEMENTS (seed_apps); a++)
+        {
+          g_ptr_array_set_size (batch, 0);
+          for (guint i = a; i < sizes[s]; i += G_N_ELEMENTS (seed_apps))
+            g_ptr_array_add (batch, make_license (i));
+          if (batch->len > 0
+              && !lb_store_put (store, seed_apps[a], (LbLicense *const *) batch->pdata, batch->len,
+                                &error))
+            g_error ("%s", error->message);
+        }
       g_mkdir (backup_dir, 0700);
       lb_progress_init (&progress, cancellable);
       if (!lb_backup_run (store, dir, FALSE, &progress, &result, &error))
@@ -118,6 +127,7 @@ licenses_and_attributes (const char *license_out, const char *attributes_out)
 
       l->attrs.stored = 1795360072 + i;
       l->attrs.restore_count = i % 3;
+      l->attrs.app = g_strdup (lb_app_id_or_null (seed_apps[i % G_N_ELEMENTS (seed_apps)]));
       if (i % 2 == 1)
         l->attrs.machine = g_strdup (MACHINE);
       encoded = lb_license_encode (l);
