@@ -252,20 +252,25 @@ compare_strings (gconstpointer a, gconstpointer b)
 static char *
 describe_app_counts (GVariant *counts)
 {
-  g_autoptr (GPtrArray) apps = g_ptr_array_new ();
+  g_autoptr (GPtrArray) apps = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GString) s = g_string_new (NULL);
   GVariantIter iter;
-  const char *app;
+  char *app;
   guint32 n, host = 0;
 
   if (counts == NULL)
     return NULL;
+  /* Copies: a "&s" of an untrusted message may not outlive its entry. */
   g_variant_iter_init (&iter, counts);
-  while (g_variant_iter_next (&iter, "{&su}", &app, &n))
-    if (app[0] == '\0')
-      host = n;
-    else if (n > 0)
-      g_ptr_array_add (apps, (gpointer) app);
+  while (g_variant_iter_next (&iter, "{su}", &app, &n))
+    if (app[0] == '\0' || n == 0)
+      {
+        if (app[0] == '\0')
+          host = n;
+        g_free (app);
+      }
+    else
+      g_ptr_array_add (apps, app);
   if (apps->len == 0)
     return NULL;
   g_ptr_array_sort (apps, compare_strings);

@@ -87,9 +87,10 @@ list_pages (LbCli *cli,
               g_autoptr (JsonBuilder) b = json_builder_new ();
               g_autofree char *text = NULL;
               g_autoptr (JsonNode) root = NULL;
-              const char *owner = app != NULL ? app : "";
+              g_autofree char *owner = NULL;
 
-              g_variant_lookup (attributes, "app", "&s", &owner);
+              if (!g_variant_lookup (attributes, "app", "s", &owner))
+                owner = g_strdup (app != NULL ? app : "");
               json_builder_begin_object (b);
               json_builder_set_member_name (b, "key-id");
               json_builder_add_string_value (b, key_id);
@@ -100,7 +101,7 @@ list_pages (LbCli *cli,
               json_builder_end_object (b);
               root = json_builder_get_root (b);
               text = json_to_string (root, FALSE);
-              g_print ("%s%s", *n > 0 ? ",\n" : "\n", text);
+              g_print ("%s%s", *n > 0 ? ",\n" : "[\n", text);
             }
           else
             {
@@ -119,44 +120,53 @@ list_pages (LbCli *cli,
   return TRUE;
 }
 
-/* The apps that hold licenses, in the order they are shown: by app id,
- * the host namespace last. NULL when the service does not tell (a
- * sandboxed caller, or a service without per-app licenses). */
+/* An app that holds licenses, from ListApps. */
+typedef struct
+{
+  char *id; /* "" for the host namespace */
+  guint32 licenses;
+  guint64 bytes;
+} AppEntry;
+
+static void
+app_entry_free (AppEntry *e)
+{
+  g_free (e->id);
+  g_free (e);
+}
+
+/* The apps that hold licenses, by app id; with @host_last, the host
+ * namespace last, as the plain output shows it. NULL on failure (a
+ * sandboxed caller may not list apps). */
 static GPtrArray *
-fetch_apps (LbCli *cli, GError **error)
+fetch_apps (LbCli *cli, gboolean host_last, GError **error)
 {
   g_autoptr (GVariant) apps = NULL;
-  g_autoptr (GPtrArray) ordered = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
-  GVariant *host = NULL;
+  g_autoptr (GPtrArray) entries = g_ptr_array_new_with_free_func ((GDestroyNotify) app_entry_free);
+  AppEntry *host = NULL;
   GVariantIter iter;
-  GVariant *entry;
+  char *id;
+  GVariant *details;
 
   if (!lb_dbus_store_call_list_apps_sync (cli->store, &apps, NULL, error))
     return NULL;
   g_variant_iter_init (&iter, apps);
-  while ((entry = g_variant_iter_next_value (&iter)) != NULL)
+  while (g_variant_iter_next (&iter, "(s@a{sv})", &id, &details))
     {
-      const char *app;
+      AppEntry *e = g_new0 (AppEntry, 1);
 
-      g_variant_get_child (entry, 0, "&s", &app);
-      if (app[0] == '\0')
-        host = entry;
+      e->id = id;
+      g_variant_lookup (details, "licenses", "u", &e->licenses);
+      g_variant_lookup (details, "bytes", "t", &e->bytes);
+      g_variant_unref (details);
+      if (id[0] == '\0' && host_last)
+        host = e;
       else
-        g_ptr_array_add (ordered, entry);
+        g_ptr_array_add (entries, e);
     }
   if (host != NULL)
-    g_ptr_array_add (ordered, host);
-  return g_steal_pointer (&ordered);
-}
-
-/* Whether an entry of ListApps is the host namespace's. */
-static gboolean
-is_host (GVariant *entry)
-{
-  const char *id;
-
-  g_variant_get_child (entry, 0, "&s", &id);
-  return id[0] == '\0';
+    g_ptr_array_add (entries, host);
+  return g_steal_pointer (&entries);
 }
 
 int
@@ -190,13 +200,15 @@ lb_cmd_list (LbCli *cli, int argc, char **argv)
 
   if (json)
     {
-      g_print ("[");
+      /* The array opens with its first license, so that a call refused at
+       * once (a bad --app) prints nothing; a later failure closes it. */
       if (!list_pages (cli, app, TRUE, NULL, "", &n, &error))
         {
-          g_print ("]\n");
+          if (n > 0)
+            g_print ("\n]\n");
           return lb_cli_fail (cli, error);
         }
-      g_print ("%s]\n", n > 0 ? "\n" : "");
+      g_print ("%s\n", n > 0 ? "\n]" : "[]");
       return LB_EXIT_OK;
     }
 
@@ -204,15 +216,15 @@ lb_cmd_list (LbCli *cli, int argc, char **argv)
    * apps, each app's licenses come under its name. When the apps cannot be
    * listed (a sandboxed caller sees only its own), the licenses still can. */
   if (app == NULL)
-    apps = fetch_apps (cli, NULL);
-  if (apps != NULL && (apps->len > 1 || (apps->len == 1 && !is_host (apps->pdata[0]))))
+    apps = fetch_apps (cli, TRUE, NULL);
+  if (apps != NULL
+      && (apps->len > 1 || (apps->len == 1 && ((AppEntry *) apps->pdata[0])->id[0] != '\0')))
     {
       for (guint i = 0; i < apps->len; i++)
         {
-          const char *id;
+          const char *id = ((AppEntry *) apps->pdata[i])->id;
           g_autofree char *heading = NULL;
 
-          g_variant_get_child (apps->pdata[i], 0, "&s", &id);
           heading = g_strdup_printf ("%s%s:\n", n > 0 ? "\n" : "", app_label (id));
           if (!list_pages (cli, id, FALSE, heading, "  ", &n, &error))
             return lb_cli_fail (cli, error);
@@ -249,7 +261,6 @@ lb_cmd_apps (LbCli *cli, int argc, char **argv)
   g_autoptr (GOptionContext) context = g_option_context_new (NULL);
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) apps = NULL;
-  g_autoptr (GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) counts = g_ptr_array_new_with_free_func (g_free);
   glong label_width = 0, count_width = 0;
   int rc;
@@ -265,7 +276,7 @@ lb_cmd_apps (LbCli *cli, int argc, char **argv)
     return lb_cli_usage (context, _ ("apps takes no arguments"));
   if ((rc = lb_cli_connect (cli)) != LB_EXIT_OK)
     return rc;
-  if ((apps = fetch_apps (cli, &error)) == NULL)
+  if ((apps = fetch_apps (cli, !json, &error)) == NULL)
     return lb_cli_fail (cli, error);
 
   if (json)
@@ -275,21 +286,15 @@ lb_cmd_apps (LbCli *cli, int argc, char **argv)
       json_builder_begin_array (b);
       for (guint i = 0; i < apps->len; i++)
         {
-          const char *id;
-          g_autoptr (GVariant) details = NULL;
-          guint32 licenses = 0;
-          guint64 bytes = 0;
+          AppEntry *e = apps->pdata[i];
 
-          g_variant_get (apps->pdata[i], "(&s@a{sv})", &id, &details);
-          g_variant_lookup (details, "licenses", "u", &licenses);
-          g_variant_lookup (details, "bytes", "t", &bytes);
           json_builder_begin_object (b);
           json_builder_set_member_name (b, "app");
-          json_builder_add_string_value (b, id);
+          json_builder_add_string_value (b, e->id);
           json_builder_set_member_name (b, "licenses");
-          json_builder_add_int_value (b, licenses);
+          json_builder_add_int_value (b, e->licenses);
           json_builder_set_member_name (b, "bytes");
-          json_builder_add_int_value (b, (gint64) bytes);
+          json_builder_add_int_value (b, (gint64) e->bytes);
           json_builder_end_object (b);
         }
       json_builder_end_array (b);
@@ -305,30 +310,21 @@ lb_cmd_apps (LbCli *cli, int argc, char **argv)
   /* Three columns: the app, its licenses, their size. */
   for (guint i = 0; i < apps->len; i++)
     {
-      const char *id;
-      g_autoptr (GVariant) details = NULL;
-      guint32 licenses = 0;
-      char *count;
+      AppEntry *e = apps->pdata[i];
+      char *count = g_strdup_printf (
+          g_dngettext (GETTEXT_PACKAGE, "%u license", "%u licenses", e->licenses), e->licenses);
 
-      g_variant_get (apps->pdata[i], "(&s@a{sv})", &id, &details);
-      g_variant_lookup (details, "licenses", "u", &licenses);
-      count = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u license", "%u licenses", licenses),
-                               licenses);
-      g_ptr_array_add (labels, g_strdup (app_label (id)));
       g_ptr_array_add (counts, count);
-      label_width = MAX (label_width, g_utf8_strlen (app_label (id), -1));
+      label_width = MAX (label_width, g_utf8_strlen (app_label (e->id), -1));
       count_width = MAX (count_width, g_utf8_strlen (count, -1));
     }
   for (guint i = 0; i < apps->len; i++)
     {
+      AppEntry *e = apps->pdata[i];
       g_autoptr (GString) line = g_string_new (NULL);
-      g_autoptr (GVariant) details = g_variant_get_child_value (apps->pdata[i], 1);
-      g_autofree char *size = NULL;
-      guint64 bytes = 0;
+      g_autofree char *size = g_format_size (e->bytes);
 
-      g_variant_lookup (details, "bytes", "t", &bytes);
-      size = g_format_size (bytes);
-      append_padded (line, labels->pdata[i], label_width + 2);
+      append_padded (line, app_label (e->id), label_width + 2);
       append_padded (line, counts->pdata[i], count_width + 2);
       g_string_append (line, size);
       g_print ("%s\n", line->str);
