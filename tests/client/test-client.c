@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "lb-test-util.h"
+#include "store.h"
 
 #ifndef LB_CLIENT_PATH
 #error "LB_CLIENT_PATH must be defined (the build-tree license-backup)"
@@ -57,6 +58,7 @@ enum
   EXIT_CANCELLED = 9,
   EXIT_NO_SPACE = 10,
   EXIT_UNREACHABLE = 11,
+  EXIT_PERMISSION_DENIED = 12,
   EXIT_INTERRUPTED = 130,
 };
 
@@ -214,6 +216,19 @@ teardown (Fixture *f, gconstpointer data)
 
 /* Running the client */
 
+/* A fake Flatpak sandbox (see make_sandbox()). */
+typedef struct
+{
+  pid_t parent;
+  char *root; /* holds /.flatpak-info; the rest of / is bind-mounted in */
+  GPtrArray *sources;
+  GPtrArray *targets;
+  char *cwd;
+} Sandbox;
+
+/* What a client in a sandbox exits with when the sandbox cannot be made. */
+#define SANDBOX_FAILED 121
+
 typedef struct
 {
   const char *cwd;                /* default: the fixture's work directory */
@@ -221,6 +236,7 @@ typedef struct
   const char *bus_address;        /* instead of the fixture bus's */
   const char *stdin_text;         /* NULL: an empty pipe */
   gboolean pty;                   /* stdin and stdout on a pseudo-terminal */
+  const Sandbox *sandbox;         /* run it as that Flatpak app */
 } ClientOpts;
 
 typedef struct
@@ -280,6 +296,81 @@ client_child_setup (gpointer user_data)
   prctl (PR_SET_PDEATHSIG, SIGKILL);
   if (getppid () != (pid_t) GPOINTER_TO_INT (user_data))
     _exit (1);
+}
+
+/* Only system calls here: the test program has threads, so nothing that
+ * may take a lock (malloc) is safe between fork and exec. */
+static void
+sandbox_child_setup (gpointer user_data)
+{
+  const Sandbox *sb = user_data;
+
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid () != sb->parent)
+    _exit (1);
+  if (unshare (CLONE_NEWNS) != 0 || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+    _exit (SANDBOX_FAILED);
+  for (guint i = 0; i < sb->sources->len; i++)
+    if (mount (sb->sources->pdata[i], sb->targets->pdata[i], NULL, MS_BIND | MS_REC, NULL) != 0)
+      _exit (SANDBOX_FAILED);
+  if (chroot (sb->root) != 0 || chdir (sb->cwd) != 0)
+    _exit (SANDBOX_FAILED);
+}
+
+static void
+sandbox_free (Sandbox *sb)
+{
+  if (sb == NULL)
+    return;
+  g_free (sb->root);
+  g_ptr_array_unref (sb->sources);
+  g_ptr_array_unref (sb->targets);
+  g_free (sb->cwd);
+  g_free (sb);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Sandbox, sandbox_free)
+
+/* A root for clients that the service takes for the Flatpak app @app_id,
+ * as it tells one (from /proc/PID/root/.flatpak-info): a directory
+ * holding .flatpak-info, an empty directory for each directory of / (the
+ * client bind-mounts them, in a mount namespace of its own, before it
+ * chroots there) and the same symlinks (/bin -> usr/bin). */
+static Sandbox *
+make_sandbox (Fixture *f, const char *app_id)
+{
+  Sandbox *sb = g_new0 (Sandbox, 1);
+  g_autofree char *info = NULL;
+  g_autofree char *contents = g_strdup_printf ("[Application]\nname=%s\n", app_id);
+  g_autoptr (GDir) dir = g_dir_open ("/", 0, NULL);
+  g_autoptr (GError) error = NULL;
+  const char *name;
+
+  sb->parent = getpid ();
+  sb->root = g_build_filename (f->work, "sandbox-root", NULL);
+  sb->sources = g_ptr_array_new_with_free_func (g_free);
+  sb->targets = g_ptr_array_new_with_free_func (g_free);
+  sb->cwd = g_strdup (f->work);
+  g_assert_cmpint (g_mkdir (sb->root, 0755), ==, 0);
+  info = g_build_filename (sb->root, ".flatpak-info", NULL);
+  g_file_set_contents (info, contents, -1, &error);
+  g_assert_no_error (error);
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *source = g_build_filename ("/", name, NULL);
+      g_autofree char *target = g_build_filename (sb->root, name, NULL);
+      g_autofree char *points_to = g_file_read_link (source, NULL);
+
+      if (points_to != NULL)
+        g_assert_cmpint (symlink (points_to, target), ==, 0);
+      else if (g_file_test (source, G_FILE_TEST_IS_DIR))
+        {
+          g_assert_cmpint (g_mkdir (target, 0755), ==, 0);
+          g_ptr_array_add (sb->sources, g_steal_pointer (&source));
+          g_ptr_array_add (sb->targets, g_steal_pointer (&target));
+        }
+    }
+  return sb;
 }
 
 static void
@@ -471,8 +562,12 @@ client_spawnv (Fixture *f, const ClientOpts *opts, const char *const *args)
   launcher = g_subprocess_launcher_new (flags);
   g_subprocess_launcher_set_environ (launcher, (char **) env->pdata);
   g_subprocess_launcher_set_cwd (launcher, opts->cwd != NULL ? opts->cwd : f->work);
-  g_subprocess_launcher_set_child_setup (launcher, client_child_setup,
-                                         GINT_TO_POINTER ((int) getpid ()), NULL);
+  if (opts->sandbox != NULL)
+    g_subprocess_launcher_set_child_setup (launcher, sandbox_child_setup, (gpointer) opts->sandbox,
+                                           NULL);
+  else
+    g_subprocess_launcher_set_child_setup (launcher, client_child_setup,
+                                           GINT_TO_POINTER ((int) getpid ()), NULL);
   if (opts->pty)
     {
       g_subprocess_launcher_take_stdin_fd (launcher, slave);
@@ -1142,7 +1237,8 @@ format_runtime (const char *format, ...)
 /* Tests: the command line itself (no service needed) */
 
 static const char *const commands[] = {
-  "status", "backup", "restore", "cancel", "list", "import", "export", "delete", "clean", "config",
+  "status", "backup", "restore", "cancel", "list",   "apps",
+  "import", "export", "delete",  "clean",  "config",
 };
 
 static void
@@ -1166,7 +1262,7 @@ test_cli_help (Fixture *f, gconstpointer arg)
       assert_contains (run->out, "--version");
       /* Every exit status is documented. */
       assert_contains (run->out, "Exit status:");
-      for (int code = 0; code <= 11; code++)
+      for (int code = 0; code <= 12; code++)
         {
           g_autofree char *line = g_strdup_printf ("\n  %-3d ", code);
           assert_contains (run->out, line);
@@ -1208,10 +1304,11 @@ test_cli_command_help (Fixture *f, gconstpointer arg)
     { "backup", { "--overwrite", "--json", "DIRECTORY", "Ctrl-C", NULL } },
     { "restore", { "--individualize", "--yes", "-y", "--json", "DIRECTORY", NULL } },
     { "cancel", { "Cancel", NULL } },
-    { "list", { "--json", NULL } },
+    { "list", { "--json", "--app", NULL } },
+    { "apps", { "--json", "Other apps", NULL } },
     { "import", { "--key-id", "--attr", "KEY=VALUE", "FILE", "can-backup", NULL } },
-    { "export", { "--output", "-o", "KEY_ID", NULL } },
-    { "delete", { "KEY_ID", NULL } },
+    { "export", { "--output", "-o", "KEY_ID", "--app", NULL } },
+    { "delete", { "KEY_ID", "--app", NULL } },
     { "clean", { "--expired", NULL } },
     { "config", { "backup-path", "restore-path", "VALUE", NULL } },
   };
@@ -1247,6 +1344,11 @@ test_cli_usage_errors (Fixture *f, gconstpointer arg)
     { "restore", "dir1", "dir2" },
     { "cancel", "now" },
     { "list", "all" },
+    { "list", "--app" },
+    { "apps", "all" },
+    { "apps", "--app", "x" },
+    { "export", "--app" },
+    { "delete", "--app", "org.example.Player" },
     { "import" },
     { "import", file, "second" },
     { "export" },
@@ -1306,7 +1408,7 @@ static void
 test_cli_unreachable (Fixture *f, gconstpointer arg)
 {
   const char *const cases[][4] = {
-    { "status" }, { "list" }, { "cancel" }, { "backup", "/tmp" }, { "export", "key" },
+    { "status" }, { "list" }, { "cancel" }, { "backup", "/tmp" }, { "export", "key" }, { "apps" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -1616,6 +1718,7 @@ test_store_list (Fixture *f, gconstpointer arg)
       JsonObject *a = obj_obj (o, "attributes");
 
       g_assert_cmpstr (obj_str (o, "key-id"), ==, "a-restricted");
+      g_assert_cmpstr (obj_str (o, "app"), ==, "");
       g_assert_false (obj_bool (a, "can-backup"));
       g_assert_cmpint (obj_int (a, "restore-limit"), ==, 2);
       g_assert_cmpint (obj_int (a, "restore-count"), ==, 0);
@@ -2112,10 +2215,18 @@ test_backup_json (Fixture *f, gconstpointer arg)
           JsonObject *r = json_array_get_object_element (restricted, i);
           g_hash_table_insert (reasons, (gpointer) obj_str (r, "key-id"),
                                (gpointer) obj_str (r, "reason"));
+          g_assert_cmpstr (obj_str (r, "app"), ==, "");
         }
       g_assert_cmpstr (g_hash_table_lookup (reasons, "no-right"), ==, "no-backup-right");
       g_assert_cmpstr (g_hash_table_lookup (reasons, "stale"), ==, "expired");
     }
+  /* Only host programs' licenses: one count, under "". */
+  {
+    JsonObject *apps = obj_obj (o, "apps");
+
+    g_assert_cmpuint (json_object_get_size (apps), ==, 1);
+    g_assert_cmpint (obj_int (apps, ""), ==, 5);
+  }
 
   /* The operation the JSON names is the one the service reports. */
   {
@@ -3169,6 +3280,682 @@ out:
   umount2 (dir, MNT_DETACH);
 }
 
+/* Tests: per-app licenses */
+
+typedef struct
+{
+  const char *app; /* "" for host programs */
+  const char *key_id;
+  gsize size;
+  gboolean no_backup_right;
+} AppLicense;
+
+/* Host programs, a Flatpak app and a Snap; "shared" is a key id of two
+ * apps (two licenses). */
+static const AppLicense several_apps[] = {
+  { "", "host-1", 100 },
+  { "", "shared", 200 },
+  { "org.example.Player", "player-1", 1000 },
+  { "org.example.Player", "player-2", 2000 },
+  { "org.example.Player", "shared", 300 },
+  { "snap.musicbox", "track-1", 50 },
+};
+
+/* The blob of @licenses[@i]. */
+static GBytes *
+app_license_blob (const AppLicense *licenses, guint i)
+{
+  g_autoptr (GVariant) blob = g_variant_ref_sink (lb_test_blob_new (licenses[i].size, (guint8) i));
+
+  return g_variant_get_data_as_bytes (blob);
+}
+
+/* Opens machine "a"'s store through the core library, while no daemon
+ * runs: a host caller of the service can only store into the host
+ * namespace, so this is how other apps' licenses get there. */
+static LbStore *
+open_store_directly (Fixture *f)
+{
+  LbTestMachine *m = fixture_machine (f, 0);
+  g_autoptr (GError) error = NULL;
+  LbStore *store
+      = lb_store_open (lb_test_machine_get_store_dir (m), lb_test_machine_get_app_id (m), &error);
+
+  g_assert_no_error (error);
+  return store;
+}
+
+/* Writes @licenses into machine "a"'s store, then starts its daemon. */
+static gboolean
+start_with_apps (Fixture *f, const AppLicense *licenses, guint n)
+{
+  g_autoptr (LbStore) store = open_store_directly (f);
+  g_autoptr (GError) error = NULL;
+
+  for (guint i = 0; store != NULL && i < n; i++)
+    {
+      g_autoptr (GBytes) blob = app_license_blob (licenses, i);
+      g_autoptr (LbLicense) license = lb_license_new (licenses[i].key_id, blob);
+
+      license->attrs.can_backup = !licenses[i].no_backup_right;
+      lb_store_put (store, licenses[i].app, &license, 1, &error);
+      g_assert_no_error (error);
+    }
+  g_clear_object (&store);
+  return !g_test_failed () && use_machine (f, 0);
+}
+
+/* The array a `--json` run printed, or NULL after a failed assertion. */
+static JsonArray *
+run_json_array (ClientRun *run, JsonNode **root)
+{
+  *root = run_json (run);
+  if (*root == NULL)
+    return NULL;
+  if (!JSON_NODE_HOLDS_ARRAY (*root))
+    {
+      g_test_fail_printf ("`%s` printed JSON that is not an array: %s", run->cmdline, run->out);
+      return NULL;
+    }
+  return json_node_get_array (*root);
+}
+
+static void
+test_apps_apps (Fixture *f, gconstpointer arg)
+{
+  /* An empty store (on machine "b"). */
+  if (!use_machine (f, 1))
+    return;
+  {
+    g_autoptr (ClientRun) run = client_run (f, NULL, "apps", NULL);
+    g_autoptr (ClientRun) json = client_run (f, NULL, "apps", "--json", NULL);
+    g_autoptr (JsonNode) root = NULL;
+    JsonArray *array;
+
+    assert_exit (run, EXIT_OK);
+    g_assert_cmpstr (run->out, ==, "The store holds no licenses.\n");
+    g_assert_cmpstr (run->err, ==, "");
+    assert_exit (json, EXIT_OK);
+    g_assert_cmpstr (json->out, ==, "[]\n");
+    array = run_json_array (json, &root);
+    g_assert_true (array != NULL && json_array_get_length (array) == 0);
+  }
+
+  if (!start_with_apps (f, several_apps, G_N_ELEMENTS (several_apps)))
+    return;
+  /* By app id, the host namespace last as "Other apps"; aligned columns. */
+  {
+    g_autoptr (ClientRun) run = client_run (f, NULL, "apps", NULL);
+    g_autofree char *player = g_format_size (1000 + 2000 + 300);
+    g_autofree char *snap = g_format_size (50);
+    g_autofree char *host = g_format_size (100 + 200);
+    g_autofree char *want = g_strdup_printf ("org.example.Player  3 licenses  %s\n"
+                                             "snap.musicbox       1 license   %s\n"
+                                             "Other apps          2 licenses  %s\n",
+                                             player, snap, host);
+
+    assert_exit (run, EXIT_OK);
+    g_assert_cmpstr (run->err, ==, "");
+    g_assert_cmpstr (run->out, ==, want);
+  }
+  /* JSON: in the service's order, the host namespace as "". */
+  {
+    static const struct
+    {
+      const char *app;
+      gint64 licenses, bytes;
+    } want[] = {
+      { "", 2, 300 },
+      { "org.example.Player", 3, 3300 },
+      { "snap.musicbox", 1, 50 },
+    };
+    g_autoptr (ClientRun) run = client_run (f, NULL, "apps", "--json", NULL);
+    g_autoptr (JsonNode) root = NULL;
+    JsonArray *array = run_json_array (run, &root);
+
+    assert_exit (run, EXIT_OK);
+    g_assert_cmpstr (run->err, ==, "");
+    if (array == NULL)
+      return;
+    g_assert_cmpuint (json_array_get_length (array), ==, G_N_ELEMENTS (want));
+    for (guint i = 0; i < G_N_ELEMENTS (want) && i < json_array_get_length (array); i++)
+      {
+        JsonObject *o = json_array_get_object_element (array, i);
+
+        g_assert_cmpstr (obj_str (o, "app"), ==, want[i].app);
+        g_assert_cmpint (obj_int (o, "licenses"), ==, want[i].licenses);
+        g_assert_cmpint (obj_int (o, "bytes"), ==, want[i].bytes);
+      }
+  }
+}
+
+static void
+test_apps_list (Fixture *f, gconstpointer arg)
+{
+  if (!start_with_apps (f, several_apps, G_N_ELEMENTS (several_apps)))
+    return;
+
+  /* Every app's licenses, each app under its name; "shared" twice. */
+  {
+    g_autoptr (ClientRun) run = client_run (f, NULL, "list", NULL);
+
+    assert_exit (run, EXIT_OK);
+    g_assert_cmpstr (run->err, ==, "");
+    g_assert_cmpstr (run->out, ==,
+                     "org.example.Player:\n"
+                     "  player-1  backup allowed\n"
+                     "  player-2  backup allowed\n"
+                     "  shared  backup allowed\n"
+                     "\n"
+                     "snap.musicbox:\n"
+                     "  track-1  backup allowed\n"
+                     "\n"
+                     "Other apps:\n"
+                     "  host-1  backup allowed\n"
+                     "  shared  backup allowed\n");
+  }
+  /* One app's, as the list of a store of one app always looked. */
+  {
+    g_autoptr (ClientRun) run = client_run (f, NULL, "list", "--app", "org.example.Player", NULL);
+
+    assert_exit (run, EXIT_OK);
+    g_assert_cmpstr (run->out, ==,
+                     "player-1  backup allowed\n"
+                     "player-2  backup allowed\n"
+                     "shared  backup allowed\n");
+  }
+  {
+    g_autoptr (ClientRun) run = client_run (f, NULL, "list", "--app=snap.musicbox", NULL);
+
+    assert_exit (run, EXIT_OK);
+    g_assert_cmpstr (run->out, ==, "track-1  backup allowed\n");
+  }
+  {
+    g_autoptr (ClientRun) run = client_run (f, NULL, "list", "--app", "", NULL);
+
+    assert_exit (run, EXIT_OK);
+    g_assert_cmpstr (run->out, ==, "host-1  backup allowed\nshared  backup allowed\n");
+  }
+  {
+    g_autoptr (ClientRun) run = client_run (f, NULL, "list", "--app", "org.example.Nobody", NULL);
+
+    assert_exit (run, EXIT_OK);
+    g_assert_cmpstr (run->out, ==, "The app org.example.Nobody holds no licenses.\n");
+    g_assert_cmpstr (run->err, ==, "");
+  }
+
+  /* JSON: every license with its app, in (app, key id) order. */
+  {
+    g_autoptr (ClientRun) run = client_run (f, NULL, "list", "--json", NULL);
+    g_autoptr (JsonNode) root = NULL;
+    JsonArray *array = run_json_array (run, &root);
+
+    assert_exit (run, EXIT_OK);
+    if (array == NULL)
+      return;
+    /* several_apps is in that order. */
+    g_assert_cmpuint (json_array_get_length (array), ==, G_N_ELEMENTS (several_apps));
+    for (guint i = 0; i < G_N_ELEMENTS (several_apps) && i < json_array_get_length (array); i++)
+      {
+        const AppLicense *want = &several_apps[i];
+        JsonObject *o = json_array_get_object_element (array, i);
+
+        g_assert_cmpstr (obj_str (o, "key-id"), ==, want->key_id);
+        g_assert_cmpstr (obj_str (o, "app"), ==, want->app);
+        if (want->app[0] != '\0')
+          g_assert_cmpstr (obj_str (obj_obj (o, "attributes"), "app"), ==, want->app);
+      }
+  }
+  {
+    g_autoptr (ClientRun) run
+        = client_run (f, NULL, "list", "--json", "--app", "snap.musicbox", NULL);
+    g_autoptr (JsonNode) root = NULL;
+    JsonArray *array = run_json_array (run, &root);
+
+    assert_exit (run, EXIT_OK);
+    if (array == NULL)
+      return;
+    g_assert_cmpuint (json_array_get_length (array), ==, 1);
+    if (json_array_get_length (array) == 1)
+      {
+        JsonObject *o = json_array_get_object_element (array, 0);
+
+        g_assert_cmpstr (obj_str (o, "key-id"), ==, "track-1");
+        g_assert_cmpstr (obj_str (o, "app"), ==, "snap.musicbox");
+      }
+  }
+}
+
+/* More than one page (1000 licenses) of two apps: each heading once, each
+ * license once, in order. */
+static void
+test_apps_list_paging (Fixture *f, gconstpointer arg)
+{
+  const char *const apps[] = { "org.example.Player", "" };
+  const guint n[] = { 1500, 1200 };
+  g_autoptr (GString) want = g_string_new (NULL);
+
+  {
+    g_autoptr (LbStore) store = open_store_directly (f);
+
+    for (guint a = 0; store != NULL && a < G_N_ELEMENTS (apps); a++)
+      {
+        g_autoptr (GPtrArray) licenses
+            = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_license_free);
+        g_autoptr (GError) error = NULL;
+
+        for (guint i = 0; i < n[a]; i++)
+          {
+            g_autofree char *key = g_strdup_printf ("key-%06u", i);
+            g_autoptr (GVariant) blob = g_variant_ref_sink (lb_test_blob_new (16, (guint8) i));
+            g_autoptr (GBytes) bytes = g_variant_get_data_as_bytes (blob);
+
+            g_ptr_array_add (licenses, lb_license_new (key, bytes));
+          }
+        lb_store_put (store, apps[a], (LbLicense *const *) licenses->pdata, licenses->len, &error);
+        g_assert_no_error (error);
+      }
+  }
+  if (g_test_failed () || !use_machine (f, 0))
+    return;
+
+  for (guint a = 0; a < G_N_ELEMENTS (apps); a++)
+    {
+      g_string_append_printf (want, "%s%s:\n", a > 0 ? "\n" : "",
+                              apps[a][0] != '\0' ? apps[a] : "Other apps");
+      for (guint i = 0; i < n[a]; i++)
+        g_string_append_printf (want, "  key-%06u  backup allowed\n", i);
+    }
+  {
+    g_autoptr (ClientRun) run = client_run (f, NULL, "list", NULL);
+
+    assert_exit (run, EXIT_OK);
+    if (!g_str_equal (run->out, want->str))
+      g_test_fail_printf ("`list` of %u + %u licenses is not what was expected (%zu bytes "
+                          "instead of %zu)",
+                          n[0], n[1], strlen (run->out), want->len);
+  }
+  {
+    g_autoptr (ClientRun) run = client_run (f, NULL, "list", "--json", NULL);
+    g_autoptr (JsonNode) root = NULL;
+    JsonArray *array = run_json_array (run, &root);
+
+    assert_exit (run, EXIT_OK);
+    if (array != NULL)
+      g_assert_cmpuint (json_array_get_length (array), ==, n[0] + n[1]);
+  }
+  {
+    g_autoptr (ClientRun) run = client_run (f, NULL, "list", "--app", "org.example.Player", NULL);
+    g_auto (GStrv) lines = g_strsplit (run->out, "\n", -1);
+
+    assert_exit (run, EXIT_OK);
+    g_assert_cmpuint (g_strv_length (lines), ==, n[0] + 1);
+    g_assert_cmpstr (lines[n[0] - 1], ==, "key-001499  backup allowed");
+  }
+}
+
+static void
+test_apps_export_delete (Fixture *f, gconstpointer arg)
+{
+  g_autofree char *out_path = g_build_filename (f->work, "player-shared.bin", NULL);
+
+  if (!start_with_apps (f, several_apps, G_N_ELEMENTS (several_apps)))
+    return;
+
+  /* Another app's license, with --app; the same key id, two licenses. */
+  {
+    g_autoptr (ClientRun) run
+        = client_run (f, NULL, "export", "--app", "org.example.Player", "player-1", NULL);
+    g_autoptr (GBytes) want = app_license_blob (several_apps, 2);
+    g_autoptr (GBytes) got = NULL;
+
+    assert_exit (run, EXIT_OK);
+    g_assert_cmpstr (run->err, ==, "");
+    got = g_bytes_new (run->out, run->out_len);
+    g_assert_true (g_bytes_equal (got, want));
+  }
+  {
+    g_autoptr (ClientRun) run = client_run (f, NULL, "export", "--app", "org.example.Player",
+                                            "shared", "-o", out_path, NULL);
+    g_autoptr (GBytes) want = app_license_blob (several_apps, 4);
+    g_autoptr (GBytes) got = read_bytes (out_path);
+
+    assert_exit (run, EXIT_OK);
+    g_assert_true (got != NULL && g_bytes_equal (got, want));
+  }
+  {
+    g_autoptr (ClientRun) run = client_run (f, NULL, "export", "shared", NULL);
+    g_autoptr (ClientRun) run2 = client_run (f, NULL, "export", "--app", "", "shared", NULL);
+    g_autoptr (GBytes) want = app_license_blob (several_apps, 1);
+    g_autoptr (GBytes) got = NULL;
+    g_autoptr (GBytes) got2 = NULL;
+
+    assert_exit (run, EXIT_OK);
+    assert_exit (run2, EXIT_OK);
+    got = g_bytes_new (run->out, run->out_len);
+    got2 = g_bytes_new (run2->out, run2->out_len);
+    g_assert_true (g_bytes_equal (got, want));
+    g_assert_true (g_bytes_equal (got2, want));
+  }
+  /* Without --app, a terminal reaches only the host namespace. */
+  {
+    g_autoptr (ClientRun) run = client_run (f, NULL, "export", "player-1", NULL);
+
+    assert_exit (run, EXIT_FAILED);
+    g_assert_cmpstr (run->out, ==, "");
+    assert_error_line (run, "player-1");
+  }
+  {
+    g_autoptr (ClientRun) run = client_run (f, NULL, "delete", "player-2", NULL);
+    g_autoptr (ClientRun) verbose = client_run (f, NULL, "--verbose", "delete", "player-2", NULL);
+
+    assert_exit (run, EXIT_FAILED);
+    g_assert_cmpstr (run->out, ==, "");
+    assert_error_line (run, "player-2");
+    assert_exit (verbose, EXIT_FAILED);
+    assert_contains (verbose->err, "org.freedesktop.LicenseBackup1.Error.NotFound");
+  }
+  g_assert_cmpuint (license_count (f), ==, G_N_ELEMENTS (several_apps));
+
+  /* With --app it goes, and only that app's. */
+  {
+    g_autoptr (ClientRun) run
+        = client_run (f, NULL, "delete", "--app", "org.example.Player", "player-2", NULL);
+
+    assert_exit (run, EXIT_OK);
+    g_assert_cmpstr (run->out, ==, "Deleted the license “player-2” of org.example.Player.\n");
+    g_assert_cmpstr (run->err, ==, "");
+  }
+  {
+    g_autoptr (ClientRun) run
+        = client_run (f, NULL, "delete", "--app", "org.example.Player", "player-2", NULL);
+
+    assert_exit (run, EXIT_FAILED);
+    assert_error_line (run, "player-2");
+  }
+  {
+    g_autoptr (ClientRun) run = client_run (f, NULL, "delete", "--app", "", "shared", NULL);
+
+    assert_exit (run, EXIT_OK);
+    g_assert_cmpstr (run->out, ==, "Deleted the license “shared”.\n");
+  }
+  g_assert_cmpuint (license_count (f), ==, G_N_ELEMENTS (several_apps) - 2);
+  {
+    g_autoptr (ClientRun) run = client_run (f, NULL, "list", "--app", "org.example.Player", NULL);
+
+    assert_exit (run, EXIT_OK);
+    g_assert_cmpstr (run->out, ==, "player-1  backup allowed\nshared  backup allowed\n");
+  }
+  {
+    g_autoptr (ClientRun) run = client_run (f, NULL, "list", "--app", "", NULL);
+
+    assert_exit (run, EXIT_OK);
+    g_assert_cmpstr (run->out, ==, "host-1  backup allowed\n");
+  }
+}
+
+/* An app id the service refuses: its message, exit status 1. */
+static void
+test_apps_bad_app (Fixture *f, gconstpointer arg)
+{
+  const char *const cases[][6] = {
+    { "list", "--app", "a/b" },
+    { "list", "--json", "--app", "a/b" },
+    { "export", "--app", "a/b", "key" },
+    { "delete", "--app", "a/b", "key" },
+  };
+
+  if (!start_with_apps (f, several_apps, G_N_ELEMENTS (several_apps)))
+    return;
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (ClientRun) run = client_spawnv (f, NULL, cases[i]);
+
+      client_wait (run, CLIENT_TIMEOUT_MS);
+      assert_exit (run, EXIT_FAILED);
+      assert_error_line (run, "“a/b”");
+      g_assert_cmpstr (run->out, ==, "");
+    }
+  {
+    g_autoptr (ClientRun) run
+        = client_run (f, NULL, "--verbose", "export", "--app", "a/b", "key", NULL);
+
+    assert_exit (run, EXIT_FAILED);
+    assert_contains (run->err, "org.freedesktop.LicenseBackup1.Error.InvalidArgs");
+  }
+  g_assert_cmpuint (license_count (f), ==, G_N_ELEMENTS (several_apps));
+}
+
+/* Two left out, one of them an app's; five backed up, of three apps. */
+static const AppLicense backup_apps[] = {
+  { "", "host-1", 100 },
+  { "", "host-2", 100 },
+  { "", "host-locked", 100, TRUE },
+  { "org.example.Player", "player-1", 500 },
+  { "org.example.Player", "player-2", 500 },
+  { "org.example.Player", "player-locked", 500, TRUE },
+  { "snap.musicbox", "track-1", 50 },
+};
+
+static void
+test_apps_backup_restore (Fixture *f, gconstpointer arg)
+{
+  g_autofree char *dir = make_dir (f, "backups");
+  g_autofree char *file = backup_file (dir);
+
+  if (!start_with_apps (f, backup_apps, G_N_ELEMENTS (backup_apps)))
+    return;
+
+  /* The summary names the apps; a left-out license names its app. */
+  {
+    g_autoptr (ClientRun) run = client_run (f, NULL, "backup", dir, NULL);
+    g_autofree char *size = NULL;
+    g_autofree char *want = NULL;
+    struct stat st;
+
+    assert_exit (run, EXIT_OK);
+    g_assert_cmpstr (run->err, ==, "");
+    g_assert_cmpint (g_stat (file, &st), ==, 0);
+    size = g_format_size (st.st_size);
+    want = g_strdup_printf ("\nBacked up 5 licenses to %s (%s; org.example.Player: 2, "
+                            "snap.musicbox: 1, other apps: 2).\n",
+                            file, size);
+    assert_contains (run->out, want);
+    assert_contains (run->out, "\n2 licenses could not be backed up:\n");
+    assert_contains (run->out, "\n  host-locked: no Backup right\n");
+    assert_contains (run->out, "\n  player-locked (org.example.Player): no Backup right\n");
+  }
+  {
+    g_autoptr (ClientRun) run = client_run (f, NULL, "backup", "--json", "--overwrite", dir, NULL);
+    g_autoptr (JsonNode) root = NULL;
+    JsonObject *o = run_json_object (run, &root);
+    JsonObject *apps;
+    JsonArray *restricted;
+
+    assert_exit (run, EXIT_OK);
+    if (o == NULL)
+      return;
+    g_assert_cmpint (obj_int (obj_obj (o, "summary"), "licenses"), ==, 5);
+    apps = obj_obj (o, "apps");
+    g_assert_cmpuint (json_object_get_size (apps), ==, 3);
+    g_assert_cmpint (obj_int (apps, ""), ==, 2);
+    g_assert_cmpint (obj_int (apps, "org.example.Player"), ==, 2);
+    g_assert_cmpint (obj_int (apps, "snap.musicbox"), ==, 1);
+    restricted = obj_array (o, "restricted");
+    g_assert_cmpuint (json_array_get_length (restricted), ==, 2);
+    for (guint i = 0; i < json_array_get_length (restricted); i++)
+      {
+        JsonObject *r = json_array_get_object_element (restricted, i);
+        const char *key = obj_str (r, "key-id");
+
+        g_assert_cmpstr (obj_str (r, "reason"), ==, "no-backup-right");
+        if (g_str_equal (key, "player-locked"))
+          g_assert_cmpstr (obj_str (r, "app"), ==, "org.example.Player");
+        else
+          {
+            g_assert_cmpstr (key, ==, "host-locked");
+            g_assert_cmpstr (obj_str (r, "app"), ==, "");
+          }
+      }
+  }
+
+  /* Each license goes back to its app. */
+  {
+    g_autoptr (ClientRun) d1
+        = client_run (f, NULL, "delete", "--app", "org.example.Player", "player-1", NULL);
+    g_autoptr (ClientRun) d2
+        = client_run (f, NULL, "delete", "--app", "snap.musicbox", "track-1", NULL);
+    g_autoptr (ClientRun) d3 = client_run (f, NULL, "delete", "host-1", NULL);
+
+    assert_exit (d1, EXIT_OK);
+    assert_exit (d2, EXIT_OK);
+    assert_exit (d3, EXIT_OK);
+  }
+  {
+    g_autoptr (ClientRun) run = client_run (f, NULL, "restore", dir, NULL);
+    g_autofree char *want = g_strdup_printf ("\nRestored 3 licenses from %s (2 already present, "
+                                             "0 bound to this computer; org.example.Player: 1, "
+                                             "snap.musicbox: 1, other apps: 1).\n",
+                                             file);
+
+    assert_exit (run, EXIT_OK);
+    g_assert_cmpstr (run->err, ==, "");
+    assert_contains (run->out, want);
+  }
+  {
+    g_autoptr (ClientRun) run = client_run (f, NULL, "list", "--app", "snap.musicbox", NULL);
+    g_autoptr (ClientRun) run2 = client_run (f, NULL, "list", "--app", "org.example.Player", NULL);
+
+    assert_exit (run, EXIT_OK);
+    g_assert_cmpstr (run->out, ==, "track-1  backup allowed\n");
+    assert_exit (run2, EXIT_OK);
+    g_assert_cmpstr (run2->out, ==,
+                     "player-1  backup allowed\n"
+                     "player-2  backup allowed\n"
+                     "player-locked  no backup right\n");
+  }
+  {
+    g_autoptr (ClientRun) d
+        = client_run (f, NULL, "delete", "--app", "org.example.Player", "player-2", NULL);
+    g_autoptr (ClientRun) run = client_run (f, NULL, "restore", "--json", dir, NULL);
+    g_autoptr (JsonNode) root = NULL;
+    JsonObject *o = run_json_object (run, &root);
+
+    assert_exit (d, EXIT_OK);
+    assert_exit (run, EXIT_OK);
+    if (o == NULL)
+      return;
+    g_assert_cmpint (obj_int (obj_obj (o, "summary"), "licenses"), ==, 1);
+    g_assert_cmpint (obj_int (obj_obj (o, "apps"), "org.example.Player"), ==, 1);
+  }
+  g_assert_cmpuint (license_count (f), ==, G_N_ELEMENTS (backup_apps));
+}
+
+/* A client in a (fake) Flatpak sandbox: its own licenses only, and a
+ * clear refusal, exit status 12, for the rest. */
+static void
+test_apps_sandbox (Fixture *f, gconstpointer arg)
+{
+  static const AppLicense licenses[] = {
+    { "", "host-1", 100 },
+    { "org.example.Player", "player-1", 100 },
+    { "org.example.Sandboxed", "own-1", 100 },
+    { "org.example.Sandboxed", "own-2", 100 },
+  };
+  g_autofree char *dir = make_dir (f, "backups");
+  g_autofree char *file = backup_file (dir);
+  g_autoptr (Sandbox) sandbox = NULL;
+  ClientOpts opts = { 0 };
+
+  if (getuid () != 0)
+    {
+      g_test_skip ("needs root to make a mount namespace for the sandbox");
+      return;
+    }
+  if (!start_with_apps (f, licenses, G_N_ELEMENTS (licenses)))
+    return;
+  sandbox = make_sandbox (f, "org.example.Sandboxed");
+  opts.sandbox = sandbox;
+
+  /* What an app may do: its own licenses, listed as a one-app store. */
+  {
+    g_autoptr (ClientRun) run = client_run (f, &opts, "list", NULL);
+
+    if (run->status == SANDBOX_FAILED)
+      {
+        g_test_skip ("cannot make a mount namespace and chroot for the sandbox");
+        return;
+      }
+    assert_exit (run, EXIT_OK);
+    g_assert_cmpstr (run->err, ==, "");
+    g_assert_cmpstr (run->out, ==, "own-1  backup allowed\nown-2  backup allowed\n");
+  }
+  {
+    g_autoptr (ClientRun) run = client_run (f, &opts, "list", "--json", NULL);
+    g_autoptr (JsonNode) root = NULL;
+    JsonArray *array = run_json_array (run, &root);
+
+    assert_exit (run, EXIT_OK);
+    g_assert_true (array != NULL && json_array_get_length (array) == 2);
+    for (guint i = 0; array != NULL && i < json_array_get_length (array); i++)
+      g_assert_cmpstr (obj_str (json_array_get_object_element (array, i), "app"), ==,
+                       "org.example.Sandboxed");
+  }
+  /* Another app's key id is not there for it. */
+  {
+    g_autoptr (ClientRun) run = client_run (f, &opts, "export", "player-1", NULL);
+
+    assert_exit (run, EXIT_FAILED);
+    assert_error_line (run, NULL);
+  }
+  {
+    g_autoptr (ClientRun) run = client_run (f, &opts, "delete", "own-1", NULL);
+
+    assert_exit (run, EXIT_OK);
+    g_assert_cmpstr (run->out, ==, "Deleted the license “own-1”.\n");
+  }
+
+  /* What only the user's own tools may do. */
+  {
+    const char *const refused[][6] = {
+      { "apps" },
+      { "apps", "--json" },
+      { "list", "--app", "org.example.Player" },
+      { "export", "--app", "org.example.Player", "player-1" },
+      { "delete", "--app", "", "host-1" },
+      { "backup", dir },
+      { "restore", dir },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+      {
+        g_autoptr (ClientRun) run = client_spawnv (f, &opts, refused[i]);
+
+        client_wait (run, CLIENT_TIMEOUT_MS);
+        assert_exit (run, EXIT_PERMISSION_DENIED);
+        g_assert_cmpstr (run->out, ==, "");
+        assert_error_line (run, "inside an app sandbox (Flatpak or Snap)");
+      }
+  }
+  {
+    g_autoptr (ClientRun) run = client_run (f, &opts, "--verbose", "apps", NULL);
+
+    assert_exit (run, EXIT_PERMISSION_DENIED);
+    assert_contains (run->err, "org.freedesktop.LicenseBackup1.Error.PermissionDenied");
+  }
+  g_assert_false (g_file_test (file, G_FILE_TEST_EXISTS));
+
+  /* Seen from the host: only own-1 went. */
+  {
+    g_autoptr (ClientRun) run
+        = client_run (f, NULL, "list", "--app", "org.example.Sandboxed", NULL);
+
+    assert_exit (run, EXIT_OK);
+    g_assert_cmpstr (run->out, ==, "own-2  backup allowed\n");
+  }
+  g_assert_cmpuint (license_count (f), ==, G_N_ELEMENTS (licenses) - 1);
+}
+
 /* The tests */
 
 static const TestCase tests[] = {
@@ -3216,6 +4003,14 @@ static const TestCase tests[] = {
   { "i18n/consent", SETUP_DAEMON, DAEMON_GERMAN, test_i18n_consent },
 
   { "nospace/backup", SETUP_BUS, DAEMON_FAST, test_nospace_backup },
+
+  { "apps/apps", SETUP_BUS, DAEMON_FAST, test_apps_apps },
+  { "apps/list", SETUP_BUS, DAEMON_FAST, test_apps_list },
+  { "apps/list-paging", SETUP_BUS, DAEMON_FAST, test_apps_list_paging },
+  { "apps/export-delete", SETUP_BUS, DAEMON_FAST, test_apps_export_delete },
+  { "apps/bad-app", SETUP_BUS, DAEMON_FAST, test_apps_bad_app },
+  { "apps/backup-restore", SETUP_BUS, DAEMON_FAST, test_apps_backup_restore },
+  { "apps/sandbox", SETUP_BUS, DAEMON_FAST, test_apps_sandbox },
 };
 
 int
