@@ -3692,6 +3692,21 @@ test_apps_export_delete (Fixture *f, gconstpointer arg)
     assert_exit (run, EXIT_OK);
     g_assert_cmpstr (run->out, ==, "host-1  backup allowed\n");
   }
+  /* An app whose last license went holds none: it is no longer listed. */
+  {
+    g_autoptr (ClientRun) del = client_run (f, NULL, "delete", "--app", "snap.musicbox",
+                                            "track-1", NULL);
+    g_autoptr (ClientRun) run = client_run (f, NULL, "apps", NULL);
+    g_autoptr (ClientRun) list = client_run (f, NULL, "list", NULL);
+
+    assert_exit (del, EXIT_OK);
+    assert_exit (run, EXIT_OK);
+    assert_not_contains (run->out, "snap.musicbox");
+    assert_contains (run->out, "org.example.Player  2 licenses  ");
+    assert_exit (list, EXIT_OK);
+    assert_not_contains (list->out, "snap.musicbox");
+    g_assert_true (g_str_has_prefix (list->out, "org.example.Player:\n"));
+  }
 }
 
 /* An app id the service refuses: its message, exit status 1. */
