@@ -3694,8 +3694,8 @@ test_apps_export_delete (Fixture *f, gconstpointer arg)
   }
   /* An app whose last license went holds none: it is no longer listed. */
   {
-    g_autoptr (ClientRun) del = client_run (f, NULL, "delete", "--app", "snap.musicbox",
-                                            "track-1", NULL);
+    g_autoptr (ClientRun) del
+        = client_run (f, NULL, "delete", "--app", "snap.musicbox", "track-1", NULL);
     g_autoptr (ClientRun) run = client_run (f, NULL, "apps", NULL);
     g_autoptr (ClientRun) list = client_run (f, NULL, "list", NULL);
 
