@@ -74,10 +74,13 @@ add_license (LbLicense *license, const guint8 *digest, gpointer user_data, GErro
   lb_license_digest (license, header, check);
   if (memcmp (check, digest, LB_DIGEST_LEN) != 0)
     {
+      /* The message reaches every listener (Status, BackupCompleted): it
+       * names no license, which may be another app's; the log does. */
+      g_warning ("The license “%s” of app “%s” is damaged in the store", license->key_id,
+                 license->attrs.app != NULL ? license->attrs.app : "");
       g_set_error (error, LB_ERROR, LB_ERROR_FAILED,
-                   _ ("The license “%s” is damaged in the store; delete it or store it again, "
-                      "then back up"),
-                   license->key_id);
+                   _ ("A license is damaged in the store (the service's log, journalctl --user "
+                      "-u license-backup, names it); delete it or store it again, then back up"));
       return FALSE;
     }
   if (!lb_archive_writer_add_license (run->writer, license, header, error))

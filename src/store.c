@@ -913,8 +913,9 @@ lb_store_snapshot_foreach (LbStoreSnapshot *snap,
           l = license_from_row (stmt);
           if (sqlite3_column_bytes (stmt, COL_AFTER_ATTRS) != LB_DIGEST_LEN)
             {
-              g_set_error (error, LB_ERROR, LB_ERROR_FAILED,
-                           _ ("The license store is damaged (license “%s”)"), l->key_id);
+              g_warning ("The license “%s” of app “%s” has no valid digest", l->key_id,
+                         l->attrs.app != NULL ? l->attrs.app : "");
+              g_set_error (error, LB_ERROR, LB_ERROR_FAILED, _ ("The license store is damaged"));
               return FALSE;
             }
           digest = sqlite3_column_blob (stmt, COL_AFTER_ATTRS);
