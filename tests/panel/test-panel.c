@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "lb-licenses-page-private.h"
+#include "lb-test-sandbox.h"
 #include "lb-test-util.h"
 #include "store.h"
 
@@ -167,9 +168,22 @@ use_system_mime_database (void)
   g_content_type_set_mime_dirs ((const char *const *) dirs->pdata);
 }
 
+/* Tests run, and tests that skipped: a run of one skipped test exits with
+ * 77, so that meson reports the skip (g_test_run() returns 0). */
+static guint tests_run;
+static guint tests_skipped;
+
+static void
+skip (const char *why)
+{
+  g_test_skip (why);
+  tests_skipped++;
+}
+
 static void
 fixture_setup (Fixture *f, gconstpointer data)
 {
+  tests_run++;
   use_system_mime_database ();
   f->bus = lb_test_bus_new (LB_TEST_BUS_DEFAULT);
   f->machine = lb_test_machine_new (f->bus, "a");
@@ -203,14 +217,13 @@ fixture_teardown (Fixture *f, gconstpointer data)
   lb_test_bus_free (f->bus);
 }
 
+/* The page in a window, on @connection (taken over). */
 static void
-show_page (Fixture *f)
+show_page_on (Fixture *f, GDBusConnection *connection)
 {
-  g_autoptr (GError) error = NULL;
   GtkWidget *overlay;
 
-  f->page_connection = lb_test_bus_connect (f->bus, &error);
-  g_assert_no_error (error);
+  f->page_connection = connection;
   f->window = gtk_window_new ();
   gtk_window_set_default_size (GTK_WINDOW (f->window), 640, 720);
   overlay = adw_toast_overlay_new ();
@@ -218,6 +231,17 @@ show_page (Fixture *f)
   adw_toast_overlay_set_child (ADW_TOAST_OVERLAY (overlay), GTK_WIDGET (f->page));
   gtk_window_set_child (GTK_WINDOW (f->window), overlay);
   gtk_window_present (GTK_WINDOW (f->window));
+}
+
+/* The page on a connection of its own to the test bus. */
+static void
+show_page (Fixture *f)
+{
+  g_autoptr (GError) error = NULL;
+  GDBusConnection *connection = lb_test_bus_connect (f->bus, &error);
+
+  g_assert_no_error (error);
+  show_page_on (f, connection);
 }
 
 static GtkWidget *
@@ -1243,7 +1267,7 @@ test_german (Fixture *f, gconstpointer data)
   g_setenv ("LB_LOCALEDIR", LB_BUILD_LOCALEDIR, TRUE);
   if (setlocale (LC_ALL, "C.UTF-8") == NULL)
     {
-      g_test_skip ("no C.UTF-8 locale");
+      skip ("no C.UTF-8 locale");
       return;
     }
   lb_test_machine_start_daemon (f->machine, NULL);
@@ -1438,6 +1462,47 @@ test_apps_details (Fixture *f, gconstpointer data)
   g_assert_cmpuint (left_out_count (f), ==, 3);
 }
 
+/* The page in a Flatpak sandbox (its connection through the app's
+ * xdg-dbus-proxy): the service refuses ListApps and Subscribe with
+ * PermissionDenied, and the page goes without the apps group, and without
+ * an error. */
+static void
+test_apps_sandboxed (Fixture *f, gconstpointer data)
+{
+  g_autoptr (LbTestApp) app = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *why = NULL;
+  GDBusConnection *connection;
+
+  if (!lb_test_sandbox_available (&why))
+    {
+      skip (why);
+      return;
+    }
+  put_app_licenses (f->machine, "org.example.Music", 2, "song-", TRUE);
+  lb_test_machine_start_daemon (f->machine, NULL);
+  store_licenses (f, 3, "host-");
+  app = lb_test_app_new (f->bus, "org.example.Music", LB_TEST_FLATPAK_INFO_NORMAL, NULL);
+  if (app == NULL)
+    return;
+  connection = lb_test_app_connect (app, &error);
+  g_assert_no_error (error);
+  if (connection == NULL)
+    return;
+  show_page_on (f, connection);
+  if (!wait_ready (f))
+    return;
+  /* LicenseCount counts every app's licenses, for anyone. */
+  assert_count_shows (f, "5");
+  /* Time for both refusals to come back. */
+  pump_for (1000);
+  g_assert_false (showing (part (f, LB_LICENSES_PAGE_APPS_GROUP)));
+  g_assert_false (showing (part (f, LB_LICENSES_PAGE_BANNER)));
+  g_assert_true (lb_licenses_page_get_state (f->page) == LB_LICENSES_PAGE_READY);
+  /* Before the app's proxy goes. */
+  close_page (f);
+}
+
 /* GTK 4.8's file chooser dialog sometimes snapshots a button of its path
  * bar before allocating it ("Trying to snapshot GtkButton 0x… without a
  * current allocation"), a harmless warning of GTK's own that the tests
@@ -1536,9 +1601,12 @@ main (int argc, char **argv)
   ADD ("/panel/apps", test_apps);
   ADD ("/panel/apps-update", test_apps_update);
   ADD ("/panel/apps-details", test_apps_details);
+  ADD ("/panel/apps-sandboxed", test_apps_sandboxed);
 #undef ADD
 
   status = g_test_run ();
   stop_xvfb ();
+  if (status == 0 && tests_run > 0 && tests_skipped == tests_run)
+    status = 77;
   return status;
 }
