@@ -376,9 +376,6 @@ build_summary (Operation *op, const GError *error, gint64 duration_ms)
                              g_variant_new_uint32 (op->restore.already_present));
       g_variant_builder_add (&b, "{sv}", "individualized",
                              g_variant_new_uint32 (op->restore.individualized));
-      if (op->restore.limit_reached)
-        g_variant_builder_add (&b, "{sv}", "support-url",
-                               g_variant_new_string (op->restore.support_url));
     }
   g_variant_builder_add (&b, "{sv}", "duration-ms", g_variant_new_uint64 ((guint64) duration_ms));
   if (error != NULL)
@@ -431,6 +428,9 @@ finish_publish (Finish *f)
 
   if (f->error == NULL || f->status == LB_STATUS_ERROR_WITHURL)
     emit_app_counts (op);
+  if (f->status == LB_STATUS_ERROR_WITHURL)
+    emit_detail (op, "SupportUrl",
+                 g_variant_new ("(tss)", op->id, op->restore.support_app, op->restore.support_url));
   summary = g_variant_ref_sink (build_summary (op, f->error, duration_ms));
   if (op->kind == OP_BACKUP)
     lb_dbus_manager_emit_backup_completed (iface, op->id, f->status, f->message, summary);
@@ -484,11 +484,12 @@ operation_done (GObject *source, GAsyncResult *result, gpointer user_data)
   else if (op->kind == OP_RESTORE && op->restore.limit_reached)
     {
       f->status = LB_STATUS_ERROR_WITHURL;
+      /* Everyone can read this text (Status, RestoreCompleted): the URL, an
+       * attribute of one app's license, goes in SupportUrl instead. */
       f->error = g_error_new (LB_ERROR, LB_ERROR_RESTORE_LIMIT,
                               _ ("Some licenses have been restored as often as their issuer "
-                                 "allows; visit %s to restore them"),
-                              op->restore.support_url[0] != '\0' ? op->restore.support_url
-                                                                 : _ ("the issuer's website"));
+                                 "allows and were left out; the issuer's website, which "
+                                 "license-backup and Settings show, tells how to restore them"));
       f->message = g_strdup (f->error->message);
       /* The rest was restored: keep the counts, but report the error. */
     }

@@ -49,8 +49,11 @@ restore_one (LbStoreTxn *txn,
           lb_progress_restricted (progress, l, "restore-limit");
           result->skipped++;
           if (!result->limit_reached)
-            result->support_url
-                = g_strdup (l->attrs.support_url != NULL ? l->attrs.support_url : "");
+            {
+              result->support_url
+                  = g_strdup (l->attrs.support_url != NULL ? l->attrs.support_url : "");
+              result->support_app = g_strdup (l->attrs.app != NULL ? l->attrs.app : "");
+            }
           result->limit_reached = TRUE;
           return TRUE;
         }
@@ -164,5 +167,6 @@ lb_restore_result_clear (LbRestoreResult *result)
 {
   g_clear_pointer (&result->location, g_free);
   g_clear_pointer (&result->support_url, g_free);
+  g_clear_pointer (&result->support_app, g_free);
   g_clear_pointer (&result->apps, g_hash_table_unref);
 }

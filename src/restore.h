@@ -25,6 +25,7 @@ typedef struct
   guint64 bytes;     /* size of the backup file */
   char *location;    /* URI of the backup file */
   char *support_url; /* of the first license refused for its restore limit */
+  char *support_app; /* its app, "" for host programs */
   gboolean limit_reached;
   GHashTable *apps; /* app id ("" for host) -> licenses restored; NULL if none */
 } LbRestoreResult;

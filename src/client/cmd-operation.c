@@ -30,6 +30,7 @@ typedef struct
   GVariant *summary;
   GPtrArray *restricted; /* "key\treason\tapp" */
   GVariant *app_counts;  /* a{su} from AppCounts, or NULL */
+  char *support_url;     /* from SupportUrl (status 6), or NULL */
 
   gboolean interrupted;
   gboolean service_lost;
@@ -43,6 +44,7 @@ follow_reset (Follow *f)
   g_clear_pointer (&f->error, g_free);
   g_clear_pointer (&f->summary, g_variant_unref);
   g_clear_pointer (&f->app_counts, g_variant_unref);
+  g_clear_pointer (&f->support_url, g_free);
   g_ptr_array_set_size (f->restricted, 0);
   g_clear_pointer (&f->bar, lb_progress_bar_free);
 }
@@ -84,6 +86,17 @@ on_app_counts (LbDBusManager *m, guint64 op, GVariant *licenses, Follow *f)
     return;
   g_clear_pointer (&f->app_counts, g_variant_unref);
   f->app_counts = g_variant_ref (licenses);
+}
+
+/* Only the starter (this client) and subscribers get the URL: the text
+ * everyone reads names none. */
+static void
+on_support_url (LbDBusManager *m, guint64 op, const char *app, const char *url, Follow *f)
+{
+  if (op != f->id || f->id == 0)
+    return;
+  g_free (f->support_url);
+  f->support_url = g_strdup (url);
 }
 
 static void
@@ -201,7 +214,13 @@ print_json (Follow *f)
   json_builder_set_member_name (b, "error-name");
   json_builder_add_string_value (b, error_name);
   json_builder_set_member_name (b, "summary");
-  json_builder_add_value (b, json_gvariant_serialize (f->summary));
+  {
+    JsonNode *summary = json_gvariant_serialize (f->summary);
+
+    if (f->support_url != NULL && JSON_NODE_HOLDS_OBJECT (summary))
+      json_object_set_string_member (json_node_get_object (summary), "support-url", f->support_url);
+    json_builder_add_value (b, summary);
+  }
   json_builder_set_member_name (b, "restricted");
   json_builder_begin_array (b);
   for (guint i = 0; i < f->restricted->len; i++)
@@ -410,6 +429,7 @@ run_operation (
                     G_CALLBACK (on_completed), &f);
   g_signal_connect (cli->manager, "restricted-license", G_CALLBACK (on_restricted), &f);
   g_signal_connect (cli->manager, "app-counts", G_CALLBACK (on_app_counts), &f);
+  g_signal_connect (cli->manager, "support-url", G_CALLBACK (on_support_url), &f);
   g_signal_connect (cli->manager, "notify::g-name-owner", G_CALLBACK (on_name_owner), &f);
   sigint = g_unix_signal_add (SIGINT, on_sigint, &f);
 
@@ -472,7 +492,12 @@ run_operation (
         print_summary (&f);
       if (!json)
         {
-          g_printerr ("license-backup: %s\n", f.status == 6 ? f.error : message);
+          if (f.status == 6 && f.support_url != NULL && f.support_url[0] != '\0')
+            g_printerr (_ ("license-backup: Some licenses have been restored as often as their "
+                           "issuer allows; visit %s to restore them\n"),
+                        f.support_url);
+          else
+            g_printerr ("license-backup: %s\n", f.status == 6 ? f.error : message);
           if (cli->verbose)
             g_printerr ("license-backup: (%s: %s)\n", error_name, f.error);
         }
