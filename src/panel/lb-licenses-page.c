@@ -98,6 +98,10 @@ struct _LbLicensesPage
 
   /* RestrictedLicense signals of the running operation */
   guint64 restricted_operation;
+  /* SupportUrl of an operation (status 6), which only the starter and
+   * subscribers receive. */
+  guint64 support_url_operation;
+  char *support_url;
   GPtrArray *restricted; /* of Restricted, at most MAX_DETAILS */
 
   /* ListApps: one call at a time; a change meanwhile asks for another. */
@@ -915,6 +919,18 @@ on_restricted_license (LbDBusManager *manager,
 }
 
 static void
+on_support_url (LbDBusManager *manager,
+                guint64 operation,
+                const char *app,
+                const char *url,
+                LbLicensesPage *self)
+{
+  self->support_url_operation = operation;
+  g_free (self->support_url);
+  self->support_url = g_strdup (url);
+}
+
+static void
 operation_completed (LbLicensesPage *self,
                      gboolean restore,
                      guint64 operation,
@@ -959,9 +975,12 @@ operation_completed (LbLicensesPage *self,
         const char *url = NULL;
         g_autofree char *found = NULL;
 
-        /* The rest was restored: show the counts, and the way out. */
+        /* The rest was restored: show the counts, and the way out. The
+         * URL comes in SupportUrl; an older service put it in the text. */
         show_result (self, restore, summary, restricted);
-        if (!g_variant_lookup (summary, "support-url", "&s", &url) || url[0] == '\0')
+        if (self->support_url_operation == operation && self->support_url != NULL)
+          url = self->support_url;
+        if (url == NULL || url[0] == '\0')
           url = found = lb_panel_find_url (error);
         show_banner (self, _ ("Some Licenses Could Not Be Restored"),
                      url != NULL && url[0] != '\0'
@@ -1209,6 +1228,7 @@ on_manager_ready (GObject *source, GAsyncResult *result, gpointer user_data)
   g_signal_connect (manager, "backup-completed", G_CALLBACK (on_backup_completed), self);
   g_signal_connect (manager, "restore-completed", G_CALLBACK (on_restore_completed), self);
   g_signal_connect (manager, "restricted-license", G_CALLBACK (on_restricted_license), self);
+  g_signal_connect (manager, "support-url", G_CALLBACK (on_support_url), self);
   g_object_bind_property (manager, "progress", self->progress_bar, "fraction",
                           G_BINDING_SYNC_CREATE);
   g_object_bind_property (manager, "cancelable", self->cancel_button, "sensitive",
@@ -1572,6 +1592,7 @@ lb_licenses_page_finalize (GObject *object)
   g_clear_object (&self->connection);
   g_clear_object (&self->bus);
   g_ptr_array_unref (self->restricted);
+  g_free (self->support_url);
   g_ptr_array_unref (self->app_rows);
   g_free (self->subscribed_owner);
   g_free (self->unavailable_reason);
