@@ -102,7 +102,7 @@ identify (LbCallers *self, const char *sender, GCancellable *cancellable, GError
   if (pidfd >= 0)
     close (pidfd);
   if (info != NULL)
-    g_debug ("caller %s (pid %u) is %s app “%s”", sender, pid, lb_app_info_kind_name (info->kind),
+    g_debug ("caller %s (pid %u) is %s app \"%s\"", sender, pid, lb_app_info_kind_name (info->kind),
              info->id);
   else
     g_debug ("caller %s (pid %u) cannot be identified", sender, pid);

@@ -3,6 +3,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <sqlite3.h>
@@ -546,8 +547,7 @@ check_app_limits (LbStore *self, const char *app, GError **error)
   if (licenses > self->app_max_licenses)
     {
       g_set_error (error, LB_ERROR, LB_ERROR_NO_SPACE,
-                   _ ("The licenses of %s would number %" G_GUINT64_FORMAT
-                      ", over the limit of %" G_GUINT64_FORMAT
+                   _ ("The licenses of %s would number %" PRIu64 ", over the limit of %" PRIu64
                       " licenses an app may keep; delete licenses it no longer needs. "
                       "Nothing was stored"),
                    app_display_name (app), licenses, self->app_max_licenses);
