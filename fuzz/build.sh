@@ -3,7 +3,7 @@
 #
 #   fuzz/build.sh [BUILDDIR]          default BUILDDIR: build-fuzz
 #
-# Compiles the service's core (the sources src/meson.build lists as
+# Compiles the service's core (the sources src/daemon/meson.build lists as
 # lb_core_sources) with clang and -fsanitize=fuzzer-no-link,address,undefined,
 # links one program per target with -fsanitize=fuzzer, and writes the seeds
 # with gen-seeds (valid backups made by the real writer over a real store,
@@ -36,12 +36,14 @@ cat > "$out/config.h" <<H
 #define PACKAGE_VERSION "fuzz"
 H
 
-mapfile -t sources < <(sed -n '/^lb_core_sources = files(/,/)/p' "$root/src/meson.build" \
+mapfile -t sources < <(sed -n '/^lb_core_sources = files(/,/)/p' "$root/src/daemon/meson.build" \
                          | grep -o "'[^']*\.c'" | tr -d "'")
 if [ ${#sources[@]} -eq 0 ]; then
-  echo "fuzz/build.sh: cannot read lb_core_sources from src/meson.build" >&2
+  echo "fuzz/build.sh: cannot read lb_core_sources from src/daemon/meson.build" >&2
   exit 1
 fi
+# The core's paths, and the library's error domain it reports with.
+sources=("${sources[@]/#/daemon/}" lib/lb-error.c)
 
 pkgs=(glib-2.0 gio-2.0 gio-unix-2.0 sqlite3 libarchive)
 for optional in nettle; do
@@ -52,7 +54,8 @@ read -r -a pkg_libs <<< "$(pkg-config --libs "${pkgs[@]}")"
 
 cflags=(-g -O1 -std=gnu11 -D_GNU_SOURCE
   -DGLIB_VERSION_MIN_REQUIRED=GLIB_VERSION_2_74 -DGLIB_VERSION_MAX_ALLOWED=GLIB_VERSION_2_74
-  -DG_LOG_USE_STRUCTURED -I"$out" -I"$root/src" "${pkg_cflags[@]}"
+  -DG_LOG_USE_STRUCTURED -DLICENSE_BACKUP_COMPILATION -I"$out" -I"$root/src/daemon"
+  -I"$root/src/lib" "${pkg_cflags[@]}"
   -fno-omit-frame-pointer -Wall -Wno-unused-parameter -Wno-unused-variable)
 # Any sanitizer report is a crash: libFuzzer then stops and saves the input.
 san=(-fsanitize=address,undefined -fno-sanitize-recover=all)
@@ -62,7 +65,7 @@ build_objects() { # DIR EXTRA_FLAGS...
   shift
   mkdir -p "$dir"
   for s in "${sources[@]}"; do
-    "$CC" "${cflags[@]}" "${san[@]}" "$@" -c "$root/src/$s" -o "$dir/${s%.c}.o"
+    "$CC" "${cflags[@]}" "${san[@]}" "$@" -c "$root/src/$s" -o "$dir/$(basename "${s%.c}").o"
   done
 }
 

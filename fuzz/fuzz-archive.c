@@ -13,7 +13,7 @@
 #include <stdlib.h>
 
 #include "lb-archive.h"
-#include "lb-error.h"
+#include "error-convert.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lb-error.h"
+#include "error-convert.h"
 #include "license.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);

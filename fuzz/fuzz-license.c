@@ -1,4 +1,4 @@
-/* libFuzzer target: lb_license_decode(), which turns every entry of a
+/* libFuzzer target: lb_record_decode(), which turns every entry of a
  * backup into a license before restore trusts it.
  *
  * Contract checked besides the sanitizers: a failure is BackupCorrupt with
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lb-error.h"
+#include "error-convert.h"
 #include "license.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
@@ -29,7 +29,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
   GBytes *bytes = g_bytes_new (data, size);
   GError *error = NULL;
-  LbLicense *l = lb_license_decode (bytes, &error);
+  LbRecord *l = lb_record_decode (bytes, &error);
 
   if (l != NULL)
     {
@@ -40,11 +40,11 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
           || !string_ok (l->attrs.content_id) || !string_ok (l->attrs.issuer)
           || !string_ok (l->attrs.support_url) || !string_ok (l->attrs.machine))
         abort ();
-      again = lb_license_encode (l);
+      again = lb_record_encode (l);
       if (!g_bytes_equal (again, bytes))
         abort ();
       g_bytes_unref (again);
-      lb_license_free (l);
+      lb_record_free (l);
     }
   else if (error == NULL || error->domain != LB_ERROR || error->code != LB_ERROR_BACKUP_CORRUPT
            || error->message == NULL || error->message[0] == '\0')

@@ -31,11 +31,11 @@ write_seed (const char *dir, const char *name, GBytes *bytes)
     g_error ("%s: %s", path, error->message);
 }
 
-static LbLicense *
+static LbRecord *
 make_license (guint i)
 {
   g_autofree char *key = g_strdup_printf (i % 3 == 0 ? "urn:key/%u" : "k%u.x-y_z", i);
-  LbLicense *l = lb_license_new (key, NULL);
+  LbRecord *l = lb_record_new (key, NULL);
   gsize len = 1 + (i * 37) % 200;
   guint8 *blob = g_malloc (len);
 
@@ -74,7 +74,7 @@ backups (const char *out)
       g_autofree char *name = g_strdup_printf ("backup-%u-licenses.lbk", sizes[s]);
       g_autoptr (LbStore) store = lb_store_open (store_dir, MACHINE, &error);
       g_autoptr (GPtrArray) batch
-          = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_license_free);
+          = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_record_free);
       g_autoptr (GFile) dir = g_file_new_for_path (backup_dir);
       g_autoptr (GCancellable) cancellable = g_cancellable_new ();
       g_autoptr (GBytes) bytes = NULL;
@@ -93,7 +93,7 @@ backups (const char *out)
           for (guint i = a; i < sizes[s]; i += G_N_ELEMENTS (seed_apps))
             g_ptr_array_add (batch, make_license (i));
           if (batch->len > 0
-              && !lb_store_put (store, seed_apps[a], (LbLicense *const *) batch->pdata, batch->len,
+              && !lb_store_put (store, seed_apps[a], (LbRecord *const *) batch->pdata, batch->len,
                                 &error))
             g_error ("%s", error->message);
         }
@@ -118,7 +118,7 @@ licenses_and_attributes (const char *license_out, const char *attributes_out)
 {
   for (guint i = 0; i < 12; i++)
     {
-      g_autoptr (LbLicense) l = make_license (i);
+      g_autoptr (LbRecord) l = make_license (i);
       g_autoptr (GBytes) encoded = NULL;
       g_autoptr (GVariant) attrs = NULL;
       g_autoptr (GBytes) attr_bytes = NULL;
@@ -130,7 +130,7 @@ licenses_and_attributes (const char *license_out, const char *attributes_out)
       l->attrs.app = g_strdup (lb_app_id_or_null (seed_apps[i % G_N_ELEMENTS (seed_apps)]));
       if (i % 2 == 1)
         l->attrs.machine = g_strdup (MACHINE);
-      encoded = lb_license_encode (l);
+      encoded = lb_record_encode (l);
       write_seed (license_out, name, encoded);
       attrs = g_variant_ref_sink (lb_attributes_to_variant (&l->attrs));
       attr_bytes = g_variant_get_data_as_bytes (attrs);

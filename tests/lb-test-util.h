@@ -19,7 +19,7 @@
  *    XDG_DATA_HOME, HOME and machine-id file. Several machines may share a
  *    bus, but only one daemon can own the service name at a time.
  *
- *  - LbTestDaemon: one run of the real build/src/license-backupd on a
+ *  - LbTestDaemon: one run of the real build/src/daemon/license-backupd on a
  *    machine, spawned with an environment holding only
  *    DBUS_SESSION_BUS_ADDRESS, XDG_DATA_HOME, HOME (and LB_FAULT,
  *    LB_FAULT_DELAY_US and other variables on request),

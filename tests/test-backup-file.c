@@ -11,7 +11,7 @@
 
 #include "backup.h"
 #include "lb-archive.h"
-#include "lb-error.h"
+#include "error-convert.h"
 #include "restore.h"
 #include "store.h"
 
@@ -38,7 +38,7 @@ key_for (guint i)
 static void
 fill_store (LbStore *store)
 {
-  g_autoptr (GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_license_free);
+  g_autoptr (GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_record_free);
   g_autoptr (GRand) rand = g_rand_new_with_seed (42);
   g_autoptr (GError) error = NULL;
 
@@ -47,11 +47,11 @@ fill_store (LbStore *store)
       g_autofree char *key = key_for (i);
       gsize len = 1 + g_rand_int_range (rand, 0, 3000);
       guint8 *blob = g_malloc (len);
-      LbLicense *l;
+      LbRecord *l;
 
       for (gsize j = 0; j < len; j++)
         blob[j] = (guint8) g_rand_int (rand);
-      l = lb_license_new (key, NULL);
+      l = lb_record_new (key, NULL);
       l->blob = g_bytes_new_take (blob, len);
       l->attrs.issuer = g_strdup ("Example Media");
       l->attrs.content_id = g_strdup_printf ("content-%u", i);
@@ -65,7 +65,7 @@ fill_store (LbStore *store)
         }
       g_ptr_array_add (batch, l);
     }
-  g_assert_true (lb_store_put (store, "", (LbLicense *const *) batch->pdata, batch->len, &error));
+  g_assert_true (lb_store_put (store, "", (LbRecord *const *) batch->pdata, batch->len, &error));
   g_assert_no_error (error);
 }
 
@@ -218,8 +218,8 @@ static void
 assert_same_license (LbStore *a, LbStore *b, const char *key_id)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (LbLicense) la = lb_store_get (a, "", key_id, &error);
-  g_autoptr (LbLicense) lb = lb_store_get (b, "", key_id, &error);
+  g_autoptr (LbRecord) la = lb_store_get (a, "", key_id, &error);
+  g_autoptr (LbRecord) lb = lb_store_get (b, "", key_id, &error);
 
   g_assert_no_error (error);
   g_assert_true (g_bytes_equal (la->blob, lb->blob));
@@ -259,7 +259,7 @@ test_roundtrip_same_machine (Fixture *f, gconstpointer data)
       else
         {
           g_autoptr (GError) e = NULL;
-          g_autoptr (LbLicense) l = lb_store_get (empty, "", key, &e);
+          g_autoptr (LbRecord) l = lb_store_get (empty, "", key, &e);
           g_assert_error (e, LB_ERROR, LB_ERROR_NOT_FOUND);
         }
     }
@@ -309,7 +309,7 @@ test_other_machine (Fixture *f, gconstpointer data)
   g_autoptr (GHashTable) restricted
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_autoptr (GError) error = NULL;
-  g_autoptr (LbLicense) l = NULL;
+  g_autoptr (LbRecord) l = NULL;
   LbRestoreResult result;
 
   g_assert_false (run_restore (b, f->backup_dir, FALSE, NULL, &result, &error));
@@ -517,18 +517,18 @@ craft (const char *manifest_text, const CraftEntry *entries, guint n, gboolean g
 static GBytes *
 encoded (const char *key_id)
 {
-  g_autoptr (LbLicense) l = lb_license_new (key_id, NULL);
+  g_autoptr (LbRecord) l = lb_record_new (key_id, NULL);
   l->blob = g_bytes_new_static ("blob", 4);
-  return lb_license_encode (l);
+  return lb_record_encode (l);
 }
 
 static GBytes *
 encoded_app (const char *app, const char *key_id)
 {
-  g_autoptr (LbLicense) l = lb_license_new (key_id, NULL);
+  g_autoptr (LbRecord) l = lb_record_new (key_id, NULL);
   l->blob = g_bytes_new_static ("blob", 4);
   l->attrs.app = g_strdup (app);
-  return lb_license_encode (l);
+  return lb_record_encode (l);
 }
 
 static char *
@@ -711,8 +711,8 @@ test_apps_roundtrip (Fixture *f, gconstpointer data)
   g_assert_true (g_file_make_directory (dir, NULL, &error));
   for (guint i = 0; i < G_N_ELEMENTS (apps); i++)
     {
-      g_autoptr (LbLicense) l = lb_license_new ("shared-key", NULL);
-      g_autoptr (LbLicense) own = lb_license_new (apps[i][0] ? apps[i] : "host-only", NULL);
+      g_autoptr (LbRecord) l = lb_record_new ("shared-key", NULL);
+      g_autoptr (LbRecord) own = lb_record_new (apps[i][0] ? apps[i] : "host-only", NULL);
 
       l->blob = g_bytes_new (apps[i], strlen (apps[i]) + 1);
       own->blob = g_bytes_new_static ("x", 1);
@@ -742,7 +742,7 @@ test_apps_roundtrip (Fixture *f, gconstpointer data)
       lb_restore_result_clear (&restore);
       for (guint i = 0; i < G_N_ELEMENTS (apps); i++)
         {
-          g_autoptr (LbLicense) l = lb_store_get (to, apps[i], "shared-key", &error);
+          g_autoptr (LbRecord) l = lb_store_get (to, apps[i], "shared-key", &error);
 
           g_assert_no_error (error);
           g_assert_cmpstr (g_bytes_get_data (l->blob, NULL), ==, apps[i]);
@@ -768,7 +768,7 @@ test_restore_v1 (Fixture *f, gconstpointer data)
   g_autoptr (GFile) file = g_file_get_child (dir, LB_BACKUP_FILE_NAME);
   g_autoptr (GError) error = NULL;
   g_autoptr (LbStore) s = NULL;
-  g_autoptr (LbLicense) l = NULL;
+  g_autoptr (LbRecord) l = NULL;
   g_autoptr (GPtrArray) apps = NULL;
   LbRestoreResult result;
   gsize len;

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "lb-error.h"
+#include "error-convert.h"
 #include "lb-test-util.h"
 #include "license.h"
 #include "machine-id.h"
@@ -37,19 +37,19 @@ blob_new (gsize size, guint8 seed)
   return g_bytes_new_take (data, size);
 }
 
-static LbLicense *
+static LbRecord *
 license_new (const char *key_id, gsize size, guint8 seed)
 {
   g_autoptr (GBytes) blob = blob_new (size, seed);
 
-  return lb_license_new (key_id, blob);
+  return lb_record_new (key_id, blob);
 }
 
-static LbLicense *
+static LbRecord *
 license_new_full (
     const char *key_id, gsize size, guint8 seed, const char *content_id, gint64 expires)
 {
-  LbLicense *l = license_new (key_id, size, seed);
+  LbRecord *l = license_new (key_id, size, seed);
 
   l->attrs.content_id = g_strdup (content_id);
   l->attrs.expires = expires;
@@ -57,7 +57,7 @@ license_new_full (
 }
 
 static gboolean
-put_one (LbStore *store, LbLicense *license, GError **error)
+put_one (LbStore *store, LbRecord *license, GError **error)
 {
   return lb_store_put (store, "", &license, 1, error);
 }
@@ -95,9 +95,9 @@ assert_bytes_equal (GBytes *a, GBytes *b)
 static GBytes *
 stored_encoding (LbStore *store, const char *key_id)
 {
-  g_autoptr (LbLicense) l = lb_store_get (store, "", key_id, NULL);
+  g_autoptr (LbRecord) l = lb_store_get (store, "", key_id, NULL);
 
-  return l != NULL ? lb_license_encode (l) : NULL;
+  return l != NULL ? lb_record_encode (l) : NULL;
 }
 
 /* Whether @next, the cursor after @cursor, moves forward; fails the test
@@ -129,7 +129,7 @@ list_all_keys (LbStore *store, guint page_size)
       if (page == NULL)
         return NULL;
       for (guint i = 0; i < page->len; i++)
-        g_ptr_array_add (keys, g_strdup (((LbLicense *) page->pdata[i])->key_id));
+        g_ptr_array_add (keys, g_strdup (((LbRecord *) page->pdata[i])->key_id));
       if (!cursor_advances (cursor, next))
         {
           g_free (next);
@@ -245,8 +245,8 @@ test_open_newer_schema (Fixture *f, gconstpointer data)
 static void
 test_put_get (Fixture *f, gconstpointer data)
 {
-  g_autoptr (LbLicense) l = license_new ("key-1", 1000, 7);
-  g_autoptr (LbLicense) got = NULL;
+  g_autoptr (LbRecord) l = license_new ("key-1", 1000, 7);
+  g_autoptr (LbRecord) got = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) blob = blob_new (1000, 7);
   gint64 before = g_get_real_time () / G_USEC_PER_SEC;
@@ -285,8 +285,8 @@ test_put_get (Fixture *f, gconstpointer data)
 static void
 test_put_sets_service_attributes (Fixture *f, gconstpointer data)
 {
-  g_autoptr (LbLicense) l = license_new ("key", 10, 1);
-  g_autoptr (LbLicense) got = NULL;
+  g_autoptr (LbRecord) l = license_new ("key", 10, 1);
+  g_autoptr (LbRecord) got = NULL;
   g_autoptr (GError) error = NULL;
 
   /* What a backup from elsewhere would carry: put() is a fresh license
@@ -308,9 +308,9 @@ test_put_sets_service_attributes (Fixture *f, gconstpointer data)
 static void
 test_replace (Fixture *f, gconstpointer data)
 {
-  g_autoptr (LbLicense) old = license_new_full ("key", 100, 1, "old-content", 0);
-  g_autoptr (LbLicense) new = license_new ("key", 50, 2);
-  g_autoptr (LbLicense) got = NULL;
+  g_autoptr (LbRecord) old = license_new_full ("key", 100, 1, "old-content", 0);
+  g_autoptr (LbRecord) new = license_new ("key", 50, 2);
+  g_autoptr (LbRecord) got = NULL;
   g_autoptr (GBytes) new_blob = blob_new (50, 2);
   g_autoptr (GError) error = NULL;
 
@@ -338,9 +338,9 @@ test_replace (Fixture *f, gconstpointer data)
 static void
 test_delete (Fixture *f, gconstpointer data)
 {
-  g_autoptr (LbLicense) a = license_new ("a", 10, 1);
-  g_autoptr (LbLicense) b = license_new ("b", 10, 2);
-  g_autoptr (LbLicense) got = NULL;
+  g_autoptr (LbRecord) a = license_new ("a", 10, 1);
+  g_autoptr (LbRecord) b = license_new ("b", 10, 2);
+  g_autoptr (LbRecord) got = NULL;
   g_autoptr (GError) error = NULL;
 
   g_assert_true (put_one (f->store, a, &error));
@@ -372,7 +372,7 @@ static void
 test_get_not_found (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (LbLicense) got = lb_store_get (f->store, "", "missing", &error);
+  g_autoptr (LbRecord) got = lb_store_get (f->store, "", "missing", &error);
 
   g_assert_null (got);
   g_assert_error (error, LB_ERROR, LB_ERROR_NOT_FOUND);
@@ -383,7 +383,7 @@ test_get_not_found (Fixture *f, gconstpointer data)
 static void
 test_count (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_license_free);
+  g_autoptr (GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_record_free);
   g_autoptr (GError) error = NULL;
 
   for (guint i = 0; i < 100; i++)
@@ -391,11 +391,11 @@ test_count (Fixture *f, gconstpointer data)
       g_autofree char *key = g_strdup_printf ("key-%03u", i);
       g_ptr_array_add (batch, license_new (key, 1 + i, (guint8) i));
     }
-  g_assert_true (lb_store_put (f->store, "", (LbLicense *const *) batch->pdata, 60, &error));
+  g_assert_true (lb_store_put (f->store, "", (LbRecord *const *) batch->pdata, 60, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (lb_store_count (f->store), ==, 60);
   /* 40 new ones and 20 replacements. */
-  g_assert_true (lb_store_put (f->store, "", (LbLicense *const *) batch->pdata + 40, 60, &error));
+  g_assert_true (lb_store_put (f->store, "", (LbRecord *const *) batch->pdata + 40, 60, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (lb_store_count (f->store), ==, 100);
   g_assert_true (lb_store_delete (f->store, "", "key-050", &error));
@@ -408,12 +408,12 @@ test_count (Fixture *f, gconstpointer data)
 static void
 test_bulk_same_key_twice (Fixture *f, gconstpointer data)
 {
-  g_autoptr (LbLicense) first = license_new ("dup", 10, 1);
-  g_autoptr (LbLicense) second = license_new ("dup", 20, 2);
-  g_autoptr (LbLicense) got = NULL;
+  g_autoptr (LbRecord) first = license_new ("dup", 10, 1);
+  g_autoptr (LbRecord) second = license_new ("dup", 20, 2);
+  g_autoptr (LbRecord) got = NULL;
   g_autoptr (GBytes) second_blob = blob_new (20, 2);
   g_autoptr (GError) error = NULL;
-  LbLicense *batch[] = { first, second };
+  LbRecord *batch[] = { first, second };
 
   g_assert_true (lb_store_put (f->store, "", batch, 2, &error));
   g_assert_no_error (error);
@@ -429,8 +429,8 @@ test_bulk_same_key_twice (Fixture *f, gconstpointer data)
 static void
 test_max_blob_round_trip (Fixture *f, gconstpointer data)
 {
-  g_autoptr (LbLicense) l = license_new ("big", LB_BLOB_MAX, 9);
-  g_autoptr (LbLicense) got = NULL;
+  g_autoptr (LbRecord) l = license_new ("big", LB_BLOB_MAX, 9);
+  g_autoptr (LbRecord) got = NULL;
   g_autoptr (GError) error = NULL;
 
   g_assert_true (put_one (f->store, l, &error));
@@ -448,9 +448,9 @@ test_max_blob_round_trip (Fixture *f, gconstpointer data)
 static void
 test_wal_cut_back (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_license_free);
+  g_autoptr (GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_record_free);
   g_autofree char *wal = g_build_filename (f->dir, "licenses.db-wal", NULL);
-  g_autoptr (LbLicense) got = NULL;
+  g_autoptr (LbRecord) got = NULL;
   g_autoptr (GError) error = NULL;
   const goffset limit = 64 * 1024 * 1024;
   goffset size = 0;
@@ -462,14 +462,14 @@ test_wal_cut_back (Fixture *f, gconstpointer data)
       g_ptr_array_add (batch, license_new (key, LB_BLOB_MAX, (guint8) i));
     }
   g_assert_true (
-      lb_store_put (f->store, "", (LbLicense *const *) batch->pdata, batch->len, &error));
+      lb_store_put (f->store, "", (LbRecord *const *) batch->pdata, batch->len, &error));
   g_assert_no_error (error);
   g_assert_cmpint (g_stat (wal, &st), ==, 0);
   g_assert_cmpint (st.st_size, >, limit);
 
   for (guint i = 0; i < 200; i++)
     {
-      g_autoptr (LbLicense) small = license_new ("small", 8, (guint8) i);
+      g_autoptr (LbRecord) small = license_new ("small", 8, (guint8) i);
 
       g_assert_true (put_one (f->store, small, &error));
       g_assert_no_error (error);
@@ -486,7 +486,7 @@ test_wal_cut_back (Fixture *f, gconstpointer data)
   got = lb_store_get (f->store, "", "big79", &error);
   g_assert_no_error (error);
   g_assert_nonnull (got);
-  assert_bytes_equal (got->blob, ((LbLicense *) batch->pdata[79])->blob);
+  assert_bytes_equal (got->blob, ((LbRecord *) batch->pdata[79])->blob);
 }
 
 /* Closing the store leaves no WAL behind: one left would be read whole
@@ -494,9 +494,9 @@ test_wal_cut_back (Fixture *f, gconstpointer data)
 static void
 test_wal_removed_on_close (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_license_free);
+  g_autoptr (GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_record_free);
   g_autofree char *wal = g_build_filename (f->dir, "licenses.db-wal", NULL);
-  g_autoptr (LbLicense) got = NULL;
+  g_autoptr (LbRecord) got = NULL;
   g_autoptr (GError) error = NULL;
 
   for (guint i = 0; i < 20; i++)
@@ -505,7 +505,7 @@ test_wal_removed_on_close (Fixture *f, gconstpointer data)
       g_ptr_array_add (batch, license_new (key, LB_BLOB_MAX, (guint8) i));
     }
   g_assert_true (
-      lb_store_put (f->store, "", (LbLicense *const *) batch->pdata, batch->len, &error));
+      lb_store_put (f->store, "", (LbRecord *const *) batch->pdata, batch->len, &error));
   g_assert_no_error (error);
   g_assert_true (g_file_test (wal, G_FILE_TEST_EXISTS));
   g_clear_object (&f->store);
@@ -515,7 +515,7 @@ test_wal_removed_on_close (Fixture *f, gconstpointer data)
   got = lb_store_get (f->store, "", "big19", &error);
   g_assert_no_error (error);
   g_assert_nonnull (got);
-  assert_bytes_equal (got->blob, ((LbLicense *) batch->pdata[19])->blob);
+  assert_bytes_equal (got->blob, ((LbRecord *) batch->pdata[19])->blob);
 }
 
 /* Listing */
@@ -523,7 +523,7 @@ test_wal_removed_on_close (Fixture *f, gconstpointer data)
 static void
 put_keys (Fixture *f, guint n, const char *prefix)
 {
-  g_autoptr (GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_license_free);
+  g_autoptr (GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_record_free);
   g_autoptr (GError) error = NULL;
 
   for (guint i = 0; i < n; i++)
@@ -531,7 +531,7 @@ put_keys (Fixture *f, guint n, const char *prefix)
       g_autofree char *key = g_strdup_printf ("%s%02u", prefix, i);
       g_ptr_array_add (batch, license_new_full (key, 8, (guint8) i, key, 0));
     }
-  g_assert_true (lb_store_put (f->store, "", (LbLicense *const *) batch->pdata, n, &error));
+  g_assert_true (lb_store_put (f->store, "", (LbRecord *const *) batch->pdata, n, &error));
   g_assert_no_error (error);
 }
 
@@ -560,7 +560,7 @@ test_list_pages (Fixture *f, gconstpointer data)
       g_assert_cmpuint (page->len, ==, expected_sizes[pages]);
       for (guint i = 0; i < page->len; i++)
         {
-          LbLicense *l = page->pdata[i];
+          LbRecord *l = page->pdata[i];
 
           /* Listings carry attributes but no blobs. */
           g_assert_null (l->blob);
@@ -571,7 +571,7 @@ test_list_pages (Fixture *f, gconstpointer data)
         }
       /* The cursor of a page that is not the last is its last key. */
       if (next[0] != '\0')
-        g_assert_cmpstr (next, ==, ((LbLicense *) page->pdata[page->len - 1])->key_id);
+        g_assert_cmpstr (next, ==, ((LbRecord *) page->pdata[page->len - 1])->key_id);
       if (!cursor_advances (cursor, next))
         {
           g_free (next);
@@ -629,14 +629,14 @@ static void
 test_list_byte_order (Fixture *f, gconstpointer data)
 {
   const char *keys[] = { "b", "B", "a", "A", "~", "0", " x", "aa", "a~", "Z" };
-  g_autoptr (GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_license_free);
+  g_autoptr (GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_record_free);
   g_autoptr (GPtrArray) listed = NULL;
   g_autoptr (GError) error = NULL;
 
   for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
     g_ptr_array_add (batch, license_new (keys[i], 4, (guint8) i));
   g_assert_true (
-      lb_store_put (f->store, "", (LbLicense *const *) batch->pdata, batch->len, &error));
+      lb_store_put (f->store, "", (LbRecord *const *) batch->pdata, batch->len, &error));
   g_assert_no_error (error);
 
   listed = list_all_keys (f->store, 3);
@@ -668,7 +668,7 @@ test_list_changes_between_pages (Fixture *f, gconstpointer data)
         return;
       for (guint i = 0; i < page->len; i++)
         {
-          const char *key = ((LbLicense *) page->pdata[i])->key_id;
+          const char *key = ((LbRecord *) page->pdata[i])->key_id;
 
           if (g_hash_table_contains (seen, key))
             g_test_fail_printf ("%s was listed twice", key);
@@ -687,9 +687,9 @@ test_list_changes_between_pages (Fixture *f, gconstpointer data)
           /* Between the first two pages: remove the cursor's own license
            * and one already listed, add licenses before and after the
            * cursor, and replace one not listed yet. */
-          g_autoptr (LbLicense) before = license_new ("k045", 8, 1);
-          g_autoptr (LbLicense) after = license_new ("k155", 8, 2);
-          g_autoptr (LbLicense) replaced = license_new ("k15", 99, 3);
+          g_autoptr (LbRecord) before = license_new ("k045", 8, 1);
+          g_autoptr (LbRecord) after = license_new ("k155", 8, 2);
+          g_autoptr (LbRecord) replaced = license_new ("k15", 99, 3);
 
           g_assert_cmpstr (cursor, ==, "k09");
           g_assert_true (lb_store_delete (f->store, "", "k09", &error));
@@ -722,11 +722,11 @@ static void
 test_clean_expired (Fixture *f, gconstpointer data)
 {
   const gint64 now = 2000000000;
-  g_autoptr (LbLicense) never = license_new_full ("never", 8, 1, NULL, 0);
-  g_autoptr (LbLicense) past = license_new_full ("past", 8, 2, NULL, now - 10);
-  g_autoptr (LbLicense) exact = license_new_full ("exact", 8, 3, NULL, now);
-  g_autoptr (LbLicense) future = license_new_full ("future", 8, 4, NULL, now + 1);
-  LbLicense *batch[] = { never, past, exact, future };
+  g_autoptr (LbRecord) never = license_new_full ("never", 8, 1, NULL, 0);
+  g_autoptr (LbRecord) past = license_new_full ("past", 8, 2, NULL, now - 10);
+  g_autoptr (LbRecord) exact = license_new_full ("exact", 8, 3, NULL, now);
+  g_autoptr (LbRecord) future = license_new_full ("future", 8, 4, NULL, now + 1);
+  LbRecord *batch[] = { never, past, exact, future };
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) keys = NULL;
   guint removed = 99;
@@ -787,9 +787,9 @@ crash_child (const char *point)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (LbStore) store = lb_store_open (g_getenv (CRASH_DIR_ENV), APP_ID, &error);
-  g_autoptr (LbLicense) replacement = license_new_full ("victim", 3000, 2, "new", 0);
-  g_autoptr (LbLicense) fresh = license_new ("fresh", 10, 3);
-  LbLicense *batch[] = { replacement, fresh };
+  g_autoptr (LbRecord) replacement = license_new_full ("victim", 3000, 2, "new", 0);
+  g_autoptr (LbRecord) fresh = license_new ("fresh", 10, 3);
+  LbRecord *batch[] = { replacement, fresh };
 
   g_assert_no_error (error);
   if (store == NULL)
@@ -809,12 +809,12 @@ test_crash (gconstpointer data)
   g_autofree char *dir = NULL;
   g_autoptr (LbStore) store = NULL;
   g_autoptr (GError) error = NULL;
-  g_autoptr (LbLicense) victim = license_new_full ("victim", 5000, 1, "old", 4102444800);
-  g_autoptr (LbLicense) bystander = license_new_full ("bystander", 700, 4, "other", 0);
+  g_autoptr (LbRecord) victim = license_new_full ("victim", 5000, 1, "old", 4102444800);
+  g_autoptr (LbRecord) bystander = license_new_full ("bystander", 700, 4, "other", 0);
   g_autoptr (GBytes) victim_before = NULL;
   g_autoptr (GBytes) bystander_before = NULL;
   g_autoptr (GBytes) replacement_blob = blob_new (3000, 2);
-  g_autoptr (LbLicense) got = NULL;
+  g_autoptr (LbRecord) got = NULL;
   g_autoptr (GPtrArray) keys = NULL;
 
   if (g_test_subprocess ())
@@ -882,7 +882,7 @@ test_crash (gconstpointer data)
     }
   /* And the store still takes writes. */
   {
-    g_autoptr (LbLicense) later = license_new ("later", 5, 5);
+    g_autoptr (LbRecord) later = license_new ("later", 5, 5);
     g_assert_true (put_one (store, later, &error));
     g_assert_no_error (error);
   }
@@ -1200,10 +1200,10 @@ test_blob_limits (void)
 #define SAMPLE_ENCODED_SIZE 423
 #define SAMPLE_DIGEST "32e58c4f5a182d892ba316dce981eef8dccaf43973b69620b33332e2545663e9"
 
-static LbLicense *
+static LbRecord *
 sample_license (void)
 {
-  LbLicense *l = license_new ("sample-key", 300, 42);
+  LbRecord *l = license_new ("sample-key", 300, 42);
 
   l->attrs.content_id = g_strdup ("content");
   l->attrs.issuer = g_strdup ("issuer");
@@ -1220,18 +1220,18 @@ sample_license (void)
 static void
 test_codec_round_trip (void)
 {
-  g_autoptr (LbLicense) l = sample_license ();
-  g_autoptr (LbLicense) minimal = license_new ("m", 1, 0);
-  LbLicense *cases[] = { l, minimal };
+  g_autoptr (LbRecord) l = sample_license ();
+  g_autoptr (LbRecord) minimal = license_new ("m", 1, 0);
+  LbRecord *cases[] = { l, minimal };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autoptr (GBytes) encoded = lb_license_encode (cases[i]);
+      g_autoptr (GBytes) encoded = lb_record_encode (cases[i]);
       g_autoptr (GBytes) again = NULL;
-      g_autoptr (LbLicense) decoded = NULL;
+      g_autoptr (LbRecord) decoded = NULL;
       g_autoptr (GError) error = NULL;
 
-      decoded = lb_license_decode (encoded, &error);
+      decoded = lb_record_decode (encoded, &error);
       g_assert_no_error (error);
       g_assert_nonnull (decoded);
       if (decoded == NULL)
@@ -1239,7 +1239,7 @@ test_codec_round_trip (void)
       g_assert_cmpstr (decoded->key_id, ==, cases[i]->key_id);
       assert_bytes_equal (decoded->blob, cases[i]->blob);
       assert_attrs_equal (&decoded->attrs, &cases[i]->attrs);
-      again = lb_license_encode (decoded);
+      again = lb_record_encode (decoded);
       assert_bytes_equal (again, encoded);
     }
 }
@@ -1249,9 +1249,9 @@ test_codec_max_size (void)
 {
   g_autofree char *key = g_strnfill (LB_KEY_ID_MAX, 'k');
   g_autofree char *s = g_strnfill (LB_STRING_ATTR_MAX, 's');
-  g_autoptr (LbLicense) l = license_new (key, LB_BLOB_MAX, 3);
+  g_autoptr (LbRecord) l = license_new (key, LB_BLOB_MAX, 3);
   g_autoptr (GBytes) encoded = NULL;
-  g_autoptr (LbLicense) decoded = NULL;
+  g_autoptr (LbRecord) decoded = NULL;
   g_autoptr (GError) error = NULL;
 
   /* The largest license there can be still fits LB_ENCODED_MAX. */
@@ -1260,9 +1260,9 @@ test_codec_max_size (void)
   l->attrs.support_url = g_strdup (s);
   l->attrs.machine = g_strdup (s);
   l->attrs.expires = G_MAXINT64;
-  encoded = lb_license_encode (l);
+  encoded = lb_record_encode (l);
   g_assert_cmpuint (g_bytes_get_size (encoded), <=, LB_ENCODED_MAX);
-  decoded = lb_license_decode (encoded, &error);
+  decoded = lb_record_decode (encoded, &error);
   g_assert_no_error (error);
   g_assert_nonnull (decoded);
 }
@@ -1276,8 +1276,8 @@ test_codec_order_independent (void)
   g_autoptr (GVariant) d2 = g_variant_ref_sink (
       lb_test_vardict_new ("can-backup", g_variant_new_boolean (TRUE), "content-id",
                            g_variant_new_string ("c"), "issuer", g_variant_new_string ("i"), NULL));
-  g_autoptr (LbLicense) a = license_new ("k", 10, 1);
-  g_autoptr (LbLicense) b = license_new ("k", 10, 1);
+  g_autoptr (LbRecord) a = license_new ("k", 10, 1);
+  g_autoptr (LbRecord) b = license_new ("k", 10, 1);
   g_autoptr (GBytes) ea = NULL;
   g_autoptr (GBytes) eb = NULL;
   g_autoptr (GError) error = NULL;
@@ -1286,8 +1286,8 @@ test_codec_order_independent (void)
   g_assert_true (lb_attributes_parse (d1, LB_ATTRIBUTES_CALLER, &a->attrs, &error));
   g_assert_true (lb_attributes_parse (d2, LB_ATTRIBUTES_CALLER, &b->attrs, &error));
   g_assert_no_error (error);
-  ea = lb_license_encode (a);
-  eb = lb_license_encode (b);
+  ea = lb_record_encode (a);
+  eb = lb_record_encode (b);
   assert_bytes_equal (ea, eb);
 }
 
@@ -1295,7 +1295,7 @@ static void
 assert_decode_corrupt (GBytes *bytes, const char *what)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (LbLicense) l = lb_license_decode (bytes, &error);
+  g_autoptr (LbRecord) l = lb_record_decode (bytes, &error);
 
   if (l != NULL)
     g_test_fail_printf ("%s decoded as a license", what);
@@ -1307,8 +1307,8 @@ assert_decode_corrupt (GBytes *bytes, const char *what)
 static void
 test_codec_garbage (void)
 {
-  g_autoptr (LbLicense) l = sample_license ();
-  g_autoptr (GBytes) good = lb_license_encode (l);
+  g_autoptr (LbRecord) l = sample_license ();
+  g_autoptr (GBytes) good = lb_record_encode (l);
   gsize good_len;
   const guint8 *good_data = g_bytes_get_data (good, &good_len);
   g_autoptr (GRand) rand = g_rand_new_with_seed (20240601);
@@ -1381,13 +1381,13 @@ patched (GBytes *good, gsize offset, const void *value, gsize len)
   return g_bytes_new_take (data, good_len);
 }
 
-/* Encodes a license without the checks of lb_license_encode's callers, so
+/* Encodes a license without the checks of lb_record_encode's callers, so
  * that its fields may break the limits. */
 static GBytes *
 encode_raw (const char *key_id, gsize blob_size)
 {
-  g_autoptr (LbLicense) l = license_new (key_id, blob_size, 1);
-  return lb_license_encode (l);
+  g_autoptr (LbRecord) l = license_new (key_id, blob_size, 1);
+  return lb_record_encode (l);
 }
 
 /* Offsets in the encoding of a license with a 1-byte key id and no
@@ -1429,7 +1429,7 @@ test_codec_invalid_content (void)
 
   /* Strings: a NUL byte and invalid UTF-8 in the issuer. */
   {
-    g_autoptr (LbLicense) l = license_new ("k", 10, 1);
+    g_autoptr (LbRecord) l = license_new ("k", 10, 1);
     g_autoptr (GBytes) with_issuer = NULL;
     gsize len;
     const guint8 *data;
@@ -1437,7 +1437,7 @@ test_codec_invalid_content (void)
     const guint8 nul = 0, invalid = 0xff;
 
     l->attrs.issuer = g_strdup ("abc");
-    with_issuer = lb_license_encode (l);
+    with_issuer = lb_record_encode (l);
     data = g_bytes_get_data (with_issuer, &len);
     at = memmem (data, len, "abc", 3);
     g_assert_nonnull (at);
@@ -1465,11 +1465,11 @@ digest_hex (GBytes *bytes)
 static void
 test_codec_digest (void)
 {
-  g_autoptr (LbLicense) l = sample_license ();
-  g_autoptr (LbLicense) same = sample_license ();
-  g_autoptr (LbLicense) other = sample_license ();
-  g_autoptr (GBytes) encoded = lb_license_encode (l);
-  g_autoptr (GBytes) encoded_same = lb_license_encode (same);
+  g_autoptr (LbRecord) l = sample_license ();
+  g_autoptr (LbRecord) same = sample_license ();
+  g_autoptr (LbRecord) other = sample_license ();
+  g_autoptr (GBytes) encoded = lb_record_encode (l);
+  g_autoptr (GBytes) encoded_same = lb_record_encode (same);
   g_autoptr (GBytes) encoded_other = NULL;
   g_autofree char *hex = digest_hex (encoded);
   g_autofree char *hex_same = digest_hex (encoded_same);
@@ -1482,7 +1482,7 @@ test_codec_digest (void)
   g_assert_cmpstr (hex, ==, hex_same);
   /* ...and different when anything differs. */
   other->attrs.restore_count++;
-  encoded_other = lb_license_encode (other);
+  encoded_other = lb_record_encode (other);
   hex_other = digest_hex (encoded_other);
   g_assert_cmpstr (hex, !=, hex_other);
 
@@ -1634,7 +1634,7 @@ test_machine_app_id_from_file (void)
 #define APP_B "org.example.PlayerB"
 
 static gboolean
-put_app (LbStore *store, const char *app, LbLicense *license, GError **error)
+put_app (LbStore *store, const char *app, LbRecord *license, GError **error)
 {
   return lb_store_put (store, app, &license, 1, error);
 }
@@ -1642,11 +1642,11 @@ put_app (LbStore *store, const char *app, LbLicense *license, GError **error)
 static void
 test_apps_same_key (Fixture *f, gconstpointer data)
 {
-  g_autoptr (LbLicense) host = license_new ("k", 10, 1);
-  g_autoptr (LbLicense) a = license_new ("k", 20, 2);
-  g_autoptr (LbLicense) got_host = NULL;
-  g_autoptr (LbLicense) got_a = NULL;
-  g_autoptr (LbLicense) gone = NULL;
+  g_autoptr (LbRecord) host = license_new ("k", 10, 1);
+  g_autoptr (LbRecord) a = license_new ("k", 20, 2);
+  g_autoptr (LbRecord) got_host = NULL;
+  g_autoptr (LbRecord) got_a = NULL;
+  g_autoptr (LbRecord) gone = NULL;
   g_autoptr (GError) error = NULL;
 
   g_assert_true (put_one (f->store, host, &error));
@@ -1672,7 +1672,7 @@ test_apps_same_key (Fixture *f, gconstpointer data)
   /* Deleting A's leaves the host's. */
   g_assert_true (lb_store_delete (f->store, APP_A, "k", &error));
   g_assert_no_error (error);
-  g_clear_pointer (&got_host, lb_license_free);
+  g_clear_pointer (&got_host, lb_record_free);
   got_host = lb_store_get (f->store, "", "k", &error);
   g_assert_no_error (error);
   g_assert_cmpuint (lb_store_count (f->store), ==, 1);
@@ -1697,7 +1697,7 @@ test_apps_list (Fixture *f, gconstpointer data)
   /* Stored out of order, in three apps. */
   for (int i = G_N_ELEMENTS (want) - 1; i >= 0; i--)
     {
-      g_autoptr (LbLicense) l = license_new (want[i].key, 5 + (gsize) i, (guint8) i);
+      g_autoptr (LbRecord) l = license_new (want[i].key, 5 + (gsize) i, (guint8) i);
       g_assert_true (put_app (f->store, want[i].app, l, &error));
       g_assert_no_error (error);
     }
@@ -1712,7 +1712,7 @@ test_apps_list (Fixture *f, gconstpointer data)
       g_assert_no_error (error);
       for (guint i = 0; i < page->len; i++, seen++)
         {
-          LbLicense *l = page->pdata[i];
+          LbRecord *l = page->pdata[i];
           g_assert_cmpuint (seen, <, G_N_ELEMENTS (want));
           g_assert_cmpstr (l->attrs.app != NULL ? l->attrs.app : "", ==, want[seen].app);
           g_assert_cmpstr (l->key_id, ==, want[seen].key);
@@ -1734,8 +1734,8 @@ test_apps_list (Fixture *f, gconstpointer data)
   }
   g_assert_no_error (error);
   g_assert_cmpuint (only_a->len, ==, 2);
-  g_assert_cmpstr (((LbLicense *) only_a->pdata[0])->key_id, ==, "a1");
-  g_assert_cmpstr (((LbLicense *) only_a->pdata[1])->key_id, ==, "h1");
+  g_assert_cmpstr (((LbRecord *) only_a->pdata[0])->key_id, ==, "a1");
+  g_assert_cmpstr (((LbRecord *) only_a->pdata[1])->key_id, ==, "h1");
 
   /* The apps with their counts and sizes. */
   apps = lb_store_list_apps (f->store, &error);
@@ -1760,11 +1760,11 @@ test_apps_list (Fixture *f, gconstpointer data)
 static void
 test_apps_limits (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_license_free);
-  g_autoptr (LbLicense) fourth = license_new ("k4", 10, 4);
-  g_autoptr (LbLicense) replace = license_new ("k1", 30, 9);
-  g_autoptr (LbLicense) big = license_new ("k1", 91, 9);
-  g_autoptr (LbLicense) other = license_new ("k4", 10, 4);
+  g_autoptr (GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_record_free);
+  g_autoptr (LbRecord) fourth = license_new ("k4", 10, 4);
+  g_autoptr (LbRecord) replace = license_new ("k1", 30, 9);
+  g_autoptr (LbRecord) big = license_new ("k1", 91, 9);
+  g_autoptr (LbRecord) other = license_new ("k4", 10, 4);
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) apps = NULL;
 
@@ -1775,7 +1775,7 @@ test_apps_limits (Fixture *f, gconstpointer data)
       g_ptr_array_add (batch, license_new (key, 10, (guint8) i));
     }
   g_assert_true (
-      lb_store_put (f->store, APP_A, (LbLicense *const *) batch->pdata, batch->len, &error));
+      lb_store_put (f->store, APP_A, (LbRecord *const *) batch->pdata, batch->len, &error));
   g_assert_no_error (error);
 
   /* A fourth license is over the count: refused, with the limit named. */
@@ -1815,9 +1815,9 @@ test_apps_upgrade_v1 (Fixture *f, gconstpointer data)
   g_autofree char *db_path = NULL;
   g_autofree char *contents = NULL;
   g_autoptr (GError) error = NULL;
-  g_autoptr (LbLicense) l1 = NULL;
-  g_autoptr (LbLicense) l2 = NULL;
-  g_autoptr (LbLicense) mine = license_new ("old-key-1", 4, 1);
+  g_autoptr (LbRecord) l1 = NULL;
+  g_autoptr (LbRecord) l2 = NULL;
+  g_autoptr (LbRecord) mine = license_new ("old-key-1", 4, 1);
   g_autoptr (GPtrArray) apps = NULL;
   gsize len;
   guint8 digest[LB_DIGEST_LEN];
@@ -1853,7 +1853,7 @@ test_apps_upgrade_v1 (Fixture *f, gconstpointer data)
   g_assert_cmpstr (l2->attrs.support_url, ==, "https://example.org/support");
 
   /* The digest kept by 0.1.0 is still the digest of the license. */
-  lb_license_digest (l1, NULL, digest);
+  lb_record_digest (l1, NULL, digest);
   g_assert_cmpint (sqlite3_open_v2 (db_path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT digest FROM licenses WHERE key_id = 'old-key-1'",
                                        -1, &stmt, NULL),
@@ -1881,8 +1881,8 @@ static void
 test_apps_clean_one_app (Fixture *f, gconstpointer data)
 {
   const gint64 now = 2000000000;
-  g_autoptr (LbLicense) host = license_new_full ("x", 8, 1, NULL, now - 1);
-  g_autoptr (LbLicense) a = license_new_full ("x", 8, 1, NULL, now - 1);
+  g_autoptr (LbRecord) host = license_new_full ("x", 8, 1, NULL, now - 1);
+  g_autoptr (LbRecord) a = license_new_full ("x", 8, 1, NULL, now - 1);
   g_autoptr (GError) error = NULL;
   guint removed = 0;
 

@@ -3330,7 +3330,7 @@ start_with_apps (Fixture *f, const AppLicense *licenses, guint n)
   for (guint i = 0; store != NULL && i < n; i++)
     {
       g_autoptr (GBytes) blob = app_license_blob (licenses, i);
-      g_autoptr (LbLicense) license = lb_license_new (licenses[i].key_id, blob);
+      g_autoptr (LbRecord) license = lb_record_new (licenses[i].key_id, blob);
 
       license->attrs.can_backup = !licenses[i].no_backup_right;
       lb_store_put (store, licenses[i].app, &license, 1, &error);
@@ -3536,7 +3536,7 @@ test_apps_list_paging (Fixture *f, gconstpointer arg)
     for (guint a = 0; store != NULL && a < G_N_ELEMENTS (apps); a++)
       {
         g_autoptr (GPtrArray) licenses
-            = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_license_free);
+            = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_record_free);
         g_autoptr (GError) error = NULL;
 
         for (guint i = 0; i < n[a]; i++)
@@ -3545,9 +3545,9 @@ test_apps_list_paging (Fixture *f, gconstpointer arg)
             g_autoptr (GVariant) blob = g_variant_ref_sink (lb_test_blob_new (16, (guint8) i));
             g_autoptr (GBytes) bytes = g_variant_get_data_as_bytes (blob);
 
-            g_ptr_array_add (licenses, lb_license_new (key, bytes));
+            g_ptr_array_add (licenses, lb_record_new (key, bytes));
           }
-        lb_store_put (store, apps[a], (LbLicense *const *) licenses->pdata, licenses->len, &error);
+        lb_store_put (store, apps[a], (LbRecord *const *) licenses->pdata, licenses->len, &error);
         g_assert_no_error (error);
       }
   }

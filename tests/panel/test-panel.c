@@ -514,7 +514,7 @@ put_app_licenses (
   g_autoptr (LbStore) store = lb_store_open (lb_test_machine_get_store_dir (machine),
                                              lb_test_machine_get_app_id (machine), &error);
   g_autoptr (GPtrArray) licenses
-      = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_license_free);
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_record_free);
 
   g_assert_no_error (error);
   if (store == NULL)
@@ -524,16 +524,16 @@ put_app_licenses (
       g_autofree char *key = g_strdup_printf ("%s%05u", prefix, i);
       guint8 data[16];
       g_autoptr (GBytes) blob = NULL;
-      LbLicense *license;
+      LbRecord *license;
 
       for (guint j = 0; j < sizeof data; j++)
         data[j] = (guint8) (i * 131 + j);
       blob = g_bytes_new (data, sizeof data);
-      license = lb_license_new (key, blob);
+      license = lb_record_new (key, blob);
       license->attrs.can_backup = can_backup;
       g_ptr_array_add (licenses, license);
     }
-  lb_store_put (store, app, (LbLicense *const *) licenses->pdata, licenses->len, &error);
+  lb_store_put (store, app, (LbRecord *const *) licenses->pdata, licenses->len, &error);
   g_assert_no_error (error);
 }
 

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 
 #include "lb-archive.h"
-#include "lb-error.h"
+#include "error-convert.h"
 #include "progress.h"
 #include "restore.h"
 
@@ -320,7 +320,7 @@ rel_dump_new (void)
 }
 
 GVariant *
-rel_license_variant (const LbLicense *license)
+rel_license_variant (const LbRecord *license)
 {
   gsize len;
   gconstpointer data = g_bytes_get_data (license->blob, &len);
@@ -390,8 +390,8 @@ rel_dump_store (LbStore *store, GError **error)
         return NULL;
       for (guint i = 0; i < page->len; i++)
         {
-          LbLicense *listed = page->pdata[i];
-          g_autoptr (LbLicense) l = lb_store_get (store, "", listed->key_id, error);
+          LbRecord *listed = page->pdata[i];
+          g_autoptr (LbRecord) l = lb_store_get (store, "", listed->key_id, error);
 
           if (l == NULL)
             return NULL;

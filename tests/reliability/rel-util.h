@@ -145,7 +145,7 @@ gboolean rel_assert_get_status (LbTestBus *bus, guint timeout_ms);
 
 GHashTable *rel_dump_new (void);
 /* (aya{sv}) as GetLicense returns it. */
-GVariant *rel_license_variant (const LbLicense *license);
+GVariant *rel_license_variant (const LbRecord *license);
 GHashTable *rel_dump_bus (LbTestBus *bus, GError **error);
 GHashTable *rel_dump_store (LbStore *store, GError **error);
 /* Whether two dump values are equal: their serialised bytes (dump values

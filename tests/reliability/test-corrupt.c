@@ -25,7 +25,7 @@
 #include <string.h>
 
 #include "lb-archive.h"
-#include "lb-error.h"
+#include "error-convert.h"
 #include "progress.h"
 #include "rel-util.h"
 #include "restore.h"
@@ -283,12 +283,12 @@ write_new_file (const char *path, GBytes *bytes)
 static GPtrArray *
 local_licenses (void)
 {
-  GPtrArray *licenses = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_license_free);
+  GPtrArray *licenses = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_record_free);
 
   for (guint i = 0; i < N_LOCAL; i++)
     {
       g_autofree char *key = rel_key ("local-", i);
-      LbLicense *l = lb_license_new (key, NULL);
+      LbRecord *l = lb_record_new (key, NULL);
 
       l->blob = rel_blob (i, 99, 10, 500);
       l->attrs.issuer = g_strdup ("Local Issuer");
@@ -327,7 +327,7 @@ test_in_process (void)
     g_assert_no_error (error);
     if (store == NULL)
       return;
-    g_assert_true (lb_store_put (store, "", (LbLicense *const *) local->pdata, local->len, &error));
+    g_assert_true (lb_store_put (store, "", (LbRecord *const *) local->pdata, local->len, &error));
     g_assert_no_error (error);
     before = rel_dump_store (store, &error);
     g_assert_no_error (error);
@@ -388,7 +388,7 @@ test_in_process (void)
         {
           if (!g_error_matches (local_error, LB_ERROR, LB_ERROR_BACKUP_CORRUPT))
             rel_fail ("%s: failed with %s, not BackupCorrupt: %s", c->what,
-                      lb_error_dbus_name (local_error), local_error->message);
+                      lb_error_get_dbus_name (local_error), local_error->message);
           diff = rel_dump_diff (got, before);
           if (diff != NULL)
             rel_fail ("%s: refused, but the store changed: %s", c->what, diff);

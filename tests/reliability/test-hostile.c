@@ -163,11 +163,11 @@ append_filler (GByteArray *out, gsize len)
 static GBytes *
 encoded (const char *key_id, gsize blob_size, gboolean zero)
 {
-  g_autoptr (LbLicense) l = lb_license_new (key_id, NULL);
+  g_autoptr (LbRecord) l = lb_record_new (key_id, NULL);
 
   l->blob = zero ? g_bytes_new_take (g_malloc0 (blob_size), blob_size)
                  : rel_blob (1, 1, blob_size, blob_size);
-  return lb_license_encode (l);
+  return lb_record_encode (l);
 }
 
 static void

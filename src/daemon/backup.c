@@ -1,0 +1,284 @@
+#include "config.h"
+
+#include "backup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gfiledescriptorbased.h>
+#include <glib/gi18n.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lb-archive.h"
+#include "fault.h"
+#include "error-convert.h"
+#include "location.h"
+
+typedef struct
+{
+  LbArchiveWriter *writer;
+  LbProgress *progress;
+  guint64 done;
+  guint skipped;
+  guint64 steps;    /* rows walked by the index-only passes */
+  GHashTable *apps; /* licenses written, by app */
+} BackupRun;
+
+/* The index-only passes walk up to a million rows: look at the cancellable
+ * every so often, so that a cancel takes effect within milliseconds. */
+static gboolean
+check_cancelled (BackupRun *run, GError **error)
+{
+  if ((++run->steps & 1023) != 0)
+    return FALSE;
+  if (g_cancellable_set_error_if_cancelled (run->progress->cancellable, error))
+    {
+      lb_error_convert (error);
+      return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+report_restricted (LbRecord *license, const guint8 *digest, gpointer user_data, GError **error)
+{
+  BackupRun *run = user_data;
+
+  if (check_cancelled (run, error))
+    return FALSE;
+  lb_progress_restricted (run->progress, license,
+                          license->attrs.can_backup ? "expired" : "no-backup-right");
+  run->skipped++;
+  return TRUE;
+}
+
+static gboolean
+add_digest (const guint8 *digest, gpointer user_data, GError **error)
+{
+  BackupRun *run = user_data;
+
+  if (check_cancelled (run, error))
+    return FALSE;
+  return lb_archive_writer_add_digest (run->writer, digest, error);
+}
+
+static gboolean
+add_license (LbRecord *license, const guint8 *digest, gpointer user_data, GError **error)
+{
+  BackupRun *run = user_data;
+  g_autoptr (GBytes) header = lb_record_encode_header (license);
+  guint8 check[LB_DIGEST_LEN];
+
+  /* The manifest carries the stored digest: a row that no longer matches
+   * it would make a backup that can never be restored. */
+  lb_record_digest (license, header, check);
+  if (memcmp (check, digest, LB_DIGEST_LEN) != 0)
+    {
+      /* The message reaches every listener (Status, BackupCompleted): it
+       * names no license, which may be another app's; the log does. */
+      g_warning ("The license “%s” of app “%s” is damaged in the store", license->key_id,
+                 license->attrs.app != NULL ? license->attrs.app : "");
+      g_set_error (error, LB_ERROR, LB_ERROR_FAILED,
+                   _ ("A license is damaged in the store (the service's log, journalctl --user "
+                      "-u license-backup, names it); delete it or store it again, then back up"));
+      return FALSE;
+    }
+  if (!lb_archive_writer_add_license (run->writer, license, header, error))
+    return FALSE;
+  lb_progress_count_app (&run->apps, license->attrs.app);
+  lb_progress_set_done (run->progress, ++run->done);
+  return TRUE;
+}
+
+/* Removes temporary files that a crashed backup left behind. */
+static void
+remove_stale_temporaries (GFile *dir, GCancellable *cancellable)
+{
+  g_autoptr (GFileEnumerator) e = NULL;
+  GFileInfo *info;
+  GFile *child;
+
+  e = g_file_enumerate_children (dir, G_FILE_ATTRIBUTE_STANDARD_NAME,
+                                 G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, cancellable, NULL);
+  if (e == NULL)
+    return;
+  while (g_file_enumerator_iterate (e, &info, &child, cancellable, NULL) && info != NULL)
+    if (g_str_has_prefix (g_file_info_get_name (info), LB_BACKUP_TMP_PREFIX))
+      {
+        g_debug ("removing stale %s", g_file_info_get_name (info));
+        g_file_delete (child, cancellable, NULL);
+      }
+}
+
+static gboolean
+sync_stream (GOutputStream *out, GError **error)
+{
+  int fd;
+
+  if (!G_IS_FILE_DESCRIPTOR_BASED (out))
+    return TRUE; /* GVfs backends make replacing durable on their side */
+  fd = g_file_descriptor_based_get_fd (G_FILE_DESCRIPTOR_BASED (out));
+  if (fsync (fd) != 0)
+    {
+      int errsv = errno;
+      g_set_error (error, LB_ERROR, lb_error_code_from_errno (errsv),
+                   _ ("Cannot write the backup to disk: %s"), g_strerror (errsv));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+sync_dir (GFile *dir)
+{
+  g_autofree char *path = g_file_get_path (dir);
+  int fd;
+
+  if (path == NULL)
+    return;
+  fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0)
+    {
+      fsync (fd);
+      close (fd);
+    }
+}
+
+static GFileOutputStream *
+create_temporary (GFile *dir, GFile **tmp, GCancellable *cancellable, GError **error)
+{
+  for (guint attempt = 0;; attempt++)
+    {
+      g_autofree char *name = g_strdup_printf (LB_BACKUP_TMP_PREFIX "%08x", g_random_int ());
+      g_autoptr (GError) local_error = NULL;
+      GFileOutputStream *out;
+
+      *tmp = g_file_get_child (dir, name);
+      out = g_file_create (*tmp, G_FILE_CREATE_PRIVATE, cancellable, &local_error);
+      if (out != NULL)
+        return out;
+      g_clear_object (tmp);
+      if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_EXISTS) || attempt > 8)
+        {
+          lb_error_convert (&local_error);
+          g_prefix_error (&local_error, _ ("Cannot create the backup file: "));
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return NULL;
+        }
+    }
+}
+
+static gboolean
+write_backup (LbStore *store,
+              GFile *dir,
+              GFile *dest,
+              LbProgress *progress,
+              LbBackupResult *result,
+              GError **error)
+{
+  GCancellable *cancellable = progress->cancellable;
+  g_autoptr (LbStoreSnapshot) snap = NULL;
+  g_autoptr (GFile) tmp = NULL;
+  g_autoptr (GFileOutputStream) out = NULL;
+  g_autoptr (LbArchiveWriter) writer = NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  BackupRun run = { NULL, progress, 0, 0, 0, NULL };
+  LbManifest manifest = { LB_FORMAT_VERSION, now, "", 0 };
+  gboolean ok = FALSE;
+
+  snap = lb_store_snapshot_new (store, error);
+  if (snap == NULL
+      || !lb_store_snapshot_count (snap, LB_SNAPSHOT_ELIGIBLE, now, &manifest.count, error))
+    return FALSE;
+  g_strlcpy (manifest.machine, lb_store_get_machine (store), sizeof manifest.machine);
+  lb_progress_set_total (progress, manifest.count);
+  if (!lb_store_snapshot_foreach (snap, LB_SNAPSHOT_RESTRICTED, now, report_restricted, &run,
+                                  error))
+    return FALSE;
+
+  remove_stale_temporaries (dir, cancellable);
+  out = create_temporary (dir, &tmp, cancellable, error);
+  if (out == NULL)
+    return FALSE;
+  writer = lb_archive_writer_new (G_OUTPUT_STREAM (out), cancellable, error);
+  run.writer = writer;
+  if (writer == NULL || !lb_archive_writer_begin_manifest (writer, &manifest, error)
+      || !lb_store_snapshot_foreach_digest (snap, now, add_digest, &run, error)
+      || !lb_store_snapshot_foreach (snap, LB_SNAPSHOT_ELIGIBLE, now, add_license, &run, error)
+      || !lb_archive_writer_close (writer, &result->bytes, error)
+      || !sync_stream (G_OUTPUT_STREAM (out), error)
+      || !g_output_stream_close (G_OUTPUT_STREAM (out), cancellable, error))
+    goto out;
+  g_clear_pointer (&snap, lb_store_snapshot_free);
+
+  /* From here the new backup replaces the old one: no going back. */
+  lb_progress_set_cancelable (progress, FALSE);
+  lb_fault_point ("backup-before-rename");
+  if (!g_file_move (tmp, dest, G_FILE_COPY_OVERWRITE | G_FILE_COPY_NOFOLLOW_SYMLINKS, NULL, NULL,
+                    NULL, error))
+    goto out;
+  sync_dir (dir);
+  lb_fault_point ("backup-after-rename");
+  g_clear_object (&tmp);
+  result->licenses = (guint) run.done;
+  result->skipped = run.skipped;
+  result->apps = g_steal_pointer (&run.apps);
+  ok = TRUE;
+
+out:
+  g_clear_pointer (&run.apps, g_hash_table_unref);
+  if (!ok)
+    {
+      lb_error_convert (error);
+      if (tmp != NULL)
+        {
+          g_output_stream_close (G_OUTPUT_STREAM (out), NULL, NULL);
+          g_file_delete (tmp, NULL, NULL);
+        }
+    }
+  return ok;
+}
+
+gboolean
+lb_backup_run (LbStore *store,
+               GFile *dir,
+               gboolean overwrite,
+               LbProgress *progress,
+               LbBackupResult *result,
+               GError **error)
+{
+  g_autoptr (GFile) dest = g_file_get_child (dir, LB_BACKUP_FILE_NAME);
+  gboolean mounted = FALSE;
+  gboolean ok;
+
+  memset (result, 0, sizeof *result);
+  result->location = g_file_get_uri (dest);
+  if (!lb_location_connect (dir, progress, &mounted, error))
+    return FALSE;
+
+  ok = lb_location_check_dir (dir, progress->cancellable, error);
+  if (ok && !overwrite && g_file_query_exists (dest, progress->cancellable))
+    {
+      lb_backup_set_exists_error (error);
+      ok = FALSE;
+    }
+  ok = ok && write_backup (store, dir, dest, progress, result, error);
+
+  lb_location_disconnect (dir, progress, mounted);
+  return ok;
+}
+
+void
+lb_backup_set_exists_error (GError **error)
+{
+  g_set_error (error, LB_ERROR, LB_ERROR_BACKUP_EXISTS,
+               _ ("Licenses are already backed up in this location; back up with "
+                  "--overwrite to replace them, or choose another folder"));
+}
+
+void
+lb_backup_result_clear (LbBackupResult *result)
+{
+  g_clear_pointer (&result->location, g_free);
+  g_clear_pointer (&result->apps, g_hash_table_unref);
+}

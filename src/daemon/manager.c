@@ -1,0 +1,977 @@
+#include "config.h"
+
+#include "manager.h"
+
+#include <glib/gi18n.h>
+
+#include "lb-archive.h"
+#include "backup.h"
+#include "callers.h"
+#include "fault.h"
+#include "error-convert.h"
+#include "location.h"
+#include "options.h"
+#include "progress.h"
+#include "restore.h"
+#include "state.h"
+#include "status-tracker.h"
+
+#define STATE_FILE "state.ini"
+/* 8 a second: the API promises at most 10, and clients see the signals
+ * with the jitter of two hops through the bus (measured: 11 within a
+ * second at 100 ms). */
+#define PUBLISH_INTERVAL_MS 125
+#define RESTRICTED_FLUSH_EVERY 256
+
+struct _LbManager
+{
+  LbDBusManagerSkeleton parent_instance;
+
+  LbStore *store;
+  LbIdle *idle;
+  char *state_path;
+  LbState state;
+
+  /* The generated vtable with set_property wrapped for validation. */
+  GDBusInterfaceVTable vtable;
+  GDBusInterfaceSetPropertyFunc parent_set_property;
+
+  /* GetStatus of the pending or last operation. */
+  LbStatusTracker *status;
+
+  struct Operation *op; /* the pending operation, or NULL */
+  guint64 last_op_id;
+
+  LbCallers *callers;
+  /* Host callers that asked for every operation's detail signals: unique
+   * name -> name watch id. Read by the worker, hence the lock. */
+  GMutex subscribers_lock;
+  GHashTable *subscribers;
+};
+
+typedef enum
+{
+  OP_BACKUP,
+  OP_RESTORE,
+} OpKind;
+
+typedef struct Operation
+{
+  LbManager *self; /* strong */
+  guint64 id;
+  OpKind kind;
+  guint32 flags;
+  char *starter; /* the unique name that started it */
+  GFile *dir;
+  GCancellable *cancellable;
+  LbProgress progress;
+  gint64 start_us;
+  guint watch_id;
+
+  /* publishing, on the main context */
+  guint tick_source;
+  gint64 last_signal_us;
+  LbProgressSample published;
+  double published_fraction;
+
+  guint64 restricted_sent; /* by the worker */
+
+  /* outcome, filled by the worker */
+  LbBackupResult backup;
+  LbRestoreResult restore;
+} Operation;
+
+G_DEFINE_TYPE (LbManager, lb_manager, LB_DBUS_TYPE_MANAGER_SKELETON)
+
+enum
+{
+  SIGNAL_STORE_CHANGED,
+  N_SIGNALS
+};
+static guint signals[N_SIGNALS];
+
+static gboolean
+manager_set_property (GDBusConnection *connection,
+                      const char *sender,
+                      const char *object_path,
+                      const char *interface_name,
+                      const char *property_name,
+                      GVariant *value,
+                      GError **error,
+                      gpointer user_data)
+{
+  LbManager *self = LB_MANAGER (user_data);
+
+  lb_idle_touch (self->idle);
+  if (g_str_equal (property_name, "BackupPath") || g_str_equal (property_name, "RestorePath"))
+    {
+      g_autoptr (LbAppInfo) caller = NULL;
+
+      /* Synchronous: the vtable has no async form. Cached after the
+       * caller's first call; else one round trip to the bus. */
+      caller = lb_callers_lookup_sync (self->callers, sender, NULL, error);
+      if (caller == NULL
+          || !lb_callers_require_host (caller, _ ("choose the backup folders"), error))
+        return FALSE;
+      if (!g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
+        {
+          g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS, _ ("Property “%s” is a string"),
+                       property_name);
+          return FALSE;
+        }
+      if (!lb_location_validate (g_variant_get_string (value, NULL), TRUE, error))
+        return FALSE;
+    }
+  return self->parent_set_property (connection, sender, object_path, interface_name, property_name,
+                                    value, error, user_data);
+}
+
+static GDBusInterfaceVTable *
+manager_get_vtable (GDBusInterfaceSkeleton *skeleton)
+{
+  LbManager *self = LB_MANAGER (skeleton);
+  GDBusInterfaceVTable *parent;
+
+  if (self->parent_set_property == NULL)
+    {
+      parent = G_DBUS_INTERFACE_SKELETON_CLASS (lb_manager_parent_class)->get_vtable (skeleton);
+      self->vtable = *parent;
+      self->parent_set_property = parent->set_property;
+      self->vtable.set_property = manager_set_property;
+    }
+  return &self->vtable;
+}
+
+static void
+save_state (LbManager *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!lb_state_save (&self->state, self->state_path, &error))
+    g_warning ("Cannot save settings to %s: %s", self->state_path, error->message);
+}
+
+static void
+on_path_changed (LbManager *self, GParamSpec *pspec, gpointer user_data)
+{
+  g_free (self->state.backup_path);
+  g_free (self->state.restore_path);
+  self->state.backup_path = g_strdup (lb_dbus_manager_get_backup_path (LB_DBUS_MANAGER (self)));
+  self->state.restore_path = g_strdup (lb_dbus_manager_get_restore_path (LB_DBUS_MANAGER (self)));
+  save_state (self);
+}
+
+static const char *
+op_kind_name (OpKind kind)
+{
+  return kind == OP_BACKUP ? "backup" : "restore";
+}
+
+static void
+operation_free (Operation *op)
+{
+  g_clear_handle_id (&op->tick_source, g_source_remove);
+  if (op->watch_id != 0)
+    g_bus_unwatch_name (op->watch_id);
+  g_clear_object (&op->dir);
+  g_free (op->starter);
+  g_clear_object (&op->cancellable);
+  lb_progress_clear (&op->progress);
+  lb_backup_result_clear (&op->backup);
+  lb_restore_result_clear (&op->restore);
+  g_clear_object (&op->self);
+  g_free (op);
+}
+
+static void
+emit_progress (
+    LbManager *self, Operation *op, guint status, const char *error, guint64 done, guint64 total)
+{
+  LbDBusManager *iface = LB_DBUS_MANAGER (self);
+
+  if (op->kind == OP_BACKUP)
+    lb_dbus_manager_emit_backup_progress (iface, op->id, status, error, done, total);
+  else
+    lb_dbus_manager_emit_restore_progress (iface, op->id, status, error, done, total);
+  op->last_signal_us = g_get_monotonic_time ();
+}
+
+/* Publishes a sample as properties; Progress never goes backwards. */
+static void
+publish_properties (LbManager *self,
+                    Operation *op,
+                    const LbProgressSample *s,
+                    const char *error_message)
+{
+  LbDBusManager *iface = LB_DBUS_MANAGER (self);
+  double fraction = s->total > 0 ? (double) MIN (s->done, s->total) / (double) s->total : 0.0;
+
+  op->published_fraction = MAX (op->published_fraction, fraction);
+  op->published = *s;
+  /* Status and message together: GetStatus is answered from another
+   * thread and must never pair a new status with an old message. */
+  lb_status_tracker_set (self->status, s->status, error_message);
+  lb_dbus_manager_set_status (iface, s->status);
+  lb_dbus_manager_set_licenses_done (iface, s->done);
+  lb_dbus_manager_set_licenses_total (iface, s->total);
+  lb_dbus_manager_set_progress (iface, op->published_fraction);
+  lb_dbus_manager_set_cancelable (iface, s->cancelable);
+}
+
+static gboolean on_tick (gpointer user_data);
+
+static void
+schedule_tick (Operation *op, gint64 delay_us)
+{
+  op->tick_source = g_timeout_add ((guint) ((delay_us + 999) / 1000), on_tick, op);
+}
+
+static gboolean
+on_tick (gpointer user_data)
+{
+  Operation *op = user_data;
+  LbProgressSample s = lb_progress_sample (&op->progress);
+  gint64 wait_us = op->last_signal_us + PUBLISH_INTERVAL_MS * 1000 - g_get_monotonic_time ();
+
+  /* Re-armed from the last signal each time: a periodic timer would drift
+   * against it (firing a hair early and skipping a whole interval) or, on
+   * a loaded machine, catch up with two ticks close together. */
+  op->tick_source = 0;
+  if (wait_us > 0)
+    {
+      schedule_tick (op, wait_us);
+      return G_SOURCE_REMOVE;
+    }
+  if (s.done != op->published.done || s.total != op->published.total
+      || s.status != op->published.status || s.cancelable != op->published.cancelable)
+    {
+      publish_properties (op->self, op, &s, "");
+      emit_progress (op->self, op, s.status, "", s.done, s.total);
+      lb_fault_stall ("publish");
+    }
+  schedule_tick (op, PUBLISH_INTERVAL_MS * 1000);
+  return G_SOURCE_REMOVE;
+}
+
+/* The starter and the subscribers, each once. */
+static GPtrArray *
+detail_recipients (Operation *op)
+{
+  LbManager *self = op->self;
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->subscribers_lock);
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+  GHashTableIter iter;
+  gpointer name;
+
+  g_ptr_array_add (names, g_strdup (op->starter));
+  g_hash_table_iter_init (&iter, self->subscribers);
+  while (g_hash_table_iter_next (&iter, &name, NULL))
+    if (!g_str_equal (name, op->starter))
+      g_ptr_array_add (names, g_strdup (name));
+  return names;
+}
+
+/* Detail signals name apps and their licenses: a sandboxed app must never
+ * receive them, so they are sent to each recipient, never broadcast. */
+static void
+emit_detail (Operation *op, const char *signal_name, GVariant *parameters)
+{
+  GDBusConnection *connection
+      = g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (op->self));
+  g_autoptr (GPtrArray) names = detail_recipients (op);
+  g_autoptr (GVariant) params = g_variant_ref_sink (parameters);
+
+  if (connection == NULL)
+    return;
+  for (guint i = 0; i < names->len; i++)
+    g_dbus_connection_emit_signal (
+        connection, names->pdata[i],
+        g_dbus_interface_skeleton_get_object_path (G_DBUS_INTERFACE_SKELETON (op->self)),
+        "org.freedesktop.LicenseBackup1", signal_name, params, NULL);
+}
+
+static void
+restricted_cb (const char *app, const char *key_id, const char *reason, gpointer user_data)
+{
+  Operation *op = user_data;
+
+  /* From the worker thread: emitting on a GDBusConnection is thread-safe,
+   * and these go out before Completed, which is emitted after the worker
+   * has returned. */
+  emit_detail (op, "RestrictedLicense", g_variant_new ("(tsss)", op->id, key_id, reason, app));
+
+  /* Emitting only queues: with 100,000 licenses left out the queue would
+   * hold them all. Waiting for it to drain now and then bounds memory. */
+  if (++op->restricted_sent % RESTRICTED_FLUSH_EVERY == 0)
+    {
+      GDBusConnection *connection
+          = g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (op->self));
+      if (connection != NULL)
+        g_dbus_connection_flush_sync (connection, NULL, NULL);
+    }
+}
+
+static void
+emit_app_counts (Operation *op)
+{
+  GHashTable *apps = op->kind == OP_BACKUP ? op->backup.apps : op->restore.apps;
+  GVariantBuilder b;
+  GHashTableIter iter;
+  gpointer app, count;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("a{su}"));
+  if (apps != NULL)
+    {
+      g_hash_table_iter_init (&iter, apps);
+      while (g_hash_table_iter_next (&iter, &app, &count))
+        g_variant_builder_add (&b, "{su}", (const char *) app, GPOINTER_TO_UINT (count));
+    }
+  emit_detail (op, "AppCounts", g_variant_new ("(t@a{su})", op->id, g_variant_builder_end (&b)));
+}
+
+static void
+operation_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  Operation *op = task_data;
+  GError *error = NULL;
+  gboolean ok;
+
+  if (op->kind == OP_BACKUP)
+    ok = lb_backup_run (op->self->store, op->dir, (op->flags & LB_BACKUP_FLAGS_OVERWRITE) != 0,
+                        &op->progress, &op->backup, &error);
+  else
+    ok = lb_restore_run (op->self->store, op->dir,
+                         (op->flags & LB_RESTORE_FLAGS_INDIVIDUALIZE) != 0, &op->progress,
+                         &op->restore, &error);
+  if (ok)
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static GVariant *
+build_summary (Operation *op, const GError *error, gint64 duration_ms)
+{
+  GVariantBuilder b;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  if (op->kind == OP_BACKUP)
+    {
+      g_variant_builder_add (&b, "{sv}", "licenses", g_variant_new_uint32 (op->backup.licenses));
+      g_variant_builder_add (&b, "{sv}", "skipped", g_variant_new_uint32 (op->backup.skipped));
+      g_variant_builder_add (&b, "{sv}", "bytes", g_variant_new_uint64 (op->backup.bytes));
+      g_variant_builder_add (&b, "{sv}", "location",
+                             g_variant_new_string (op->backup.location ? op->backup.location : ""));
+    }
+  else
+    {
+      g_variant_builder_add (&b, "{sv}", "licenses", g_variant_new_uint32 (op->restore.licenses));
+      g_variant_builder_add (&b, "{sv}", "skipped", g_variant_new_uint32 (op->restore.skipped));
+      g_variant_builder_add (&b, "{sv}", "bytes", g_variant_new_uint64 (op->restore.bytes));
+      g_variant_builder_add (
+          &b, "{sv}", "location",
+          g_variant_new_string (op->restore.location ? op->restore.location : ""));
+      g_variant_builder_add (&b, "{sv}", "already-present",
+                             g_variant_new_uint32 (op->restore.already_present));
+      g_variant_builder_add (&b, "{sv}", "individualized",
+                             g_variant_new_uint32 (op->restore.individualized));
+    }
+  g_variant_builder_add (&b, "{sv}", "duration-ms", g_variant_new_uint64 ((guint64) duration_ms));
+  if (error != NULL)
+    g_variant_builder_add (&b, "{sv}", "error-name",
+                           g_variant_new_string (lb_error_get_dbus_name (error)));
+  return g_variant_builder_end (&b);
+}
+
+typedef struct
+{
+  Operation *op;
+  GError *error;
+  guint status;
+  char *message;
+} Finish;
+
+static void
+finish_publish (Finish *f)
+{
+  Operation *op = f->op;
+  LbManager *self = op->self;
+  LbDBusManager *iface = LB_DBUS_MANAGER (self);
+  LbProgressSample s = lb_progress_sample (&op->progress);
+  gint64 duration_ms = (g_get_monotonic_time () - op->start_us) / 1000;
+  g_autoptr (GVariant) summary = NULL;
+
+  g_clear_handle_id (&op->tick_source, g_source_remove);
+  s.status = f->status;
+  s.cancelable = FALSE;
+  if (f->error == NULL)
+    {
+      s.done = s.total;
+      publish_properties (self, op, &s, f->message);
+      lb_dbus_manager_set_progress (iface, 1.0);
+      emit_progress (self, op, f->status, f->message, s.done, s.total);
+    }
+  else
+    publish_properties (self, op, &s, f->message);
+
+  lb_dbus_manager_set_operation (iface, "");
+  if (op->kind == OP_BACKUP && f->error == NULL)
+    {
+      self->state.last_backup_time = g_get_real_time () / G_USEC_PER_SEC;
+      save_state (self);
+      lb_dbus_manager_set_last_backup_time (iface, self->state.last_backup_time);
+    }
+  /* Properties first, so that a client reacting to Completed reads the
+   * final values. */
+  g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
+
+  if (f->error == NULL || f->status == LB_STATUS_ERROR_WITHURL)
+    emit_app_counts (op);
+  if (f->status == LB_STATUS_ERROR_WITHURL)
+    emit_detail (op, "SupportUrl",
+                 g_variant_new ("(tss)", op->id, op->restore.support_app, op->restore.support_url));
+  summary = g_variant_ref_sink (build_summary (op, f->error, duration_ms));
+  if (op->kind == OP_BACKUP)
+    lb_dbus_manager_emit_backup_completed (iface, op->id, f->status, f->message, summary);
+  else
+    lb_dbus_manager_emit_restore_completed (iface, op->id, f->status, f->message, summary);
+  g_debug ("%s %" G_GUINT64_FORMAT " ended with status %u %s", op_kind_name (op->kind), op->id,
+           f->status, f->message);
+
+  if (op->kind == OP_RESTORE && op->restore.licenses > 0)
+    g_signal_emit (self, signals[SIGNAL_STORE_CHANGED], 0, lb_store_count (self->store));
+  self->op = NULL;
+  lb_idle_release (self->idle);
+  operation_free (op);
+  g_clear_error (&f->error);
+  g_free (f->message);
+  g_free (f);
+}
+
+static gboolean
+finish_publish_cb (gpointer user_data)
+{
+  finish_publish (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+operation_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Operation *op = user_data;
+  Finish *f = g_new0 (Finish, 1);
+  gint64 since_signal_ms;
+
+  f->op = op;
+  if (!g_task_propagate_boolean (G_TASK (result), &f->error))
+    {
+      lb_error_convert (&f->error);
+      f->status = f->error->code == LB_ERROR_NEEDS_INDIVIDUALIZATION
+                      ? LB_STATUS_NEEDS_INDIVIDUALIZATION
+                      : LB_STATUS_ERROR;
+      /* GIO's "Operation was cancelled" does not say what was kept. */
+      if (f->error->code == LB_ERROR_CANCELLED)
+        {
+          g_free (f->error->message);
+          f->error->message = g_strdup (
+              op->kind == OP_BACKUP
+                  ? _ ("The backup was cancelled; the previous backup, if any, is unchanged")
+                  : _ ("The restore was cancelled; no license was restored"));
+        }
+      f->message = g_strdup (f->error->message);
+    }
+  else if (op->kind == OP_RESTORE && op->restore.limit_reached)
+    {
+      f->status = LB_STATUS_ERROR_WITHURL;
+      /* Everyone can read this text (Status, RestoreCompleted): the URL, an
+       * attribute of one app's license, goes in SupportUrl instead. */
+      f->error = g_error_new (LB_ERROR, LB_ERROR_RESTORE_LIMIT,
+                              _ ("Some licenses have been restored as often as their issuer "
+                                 "allows and were left out; the issuer's website, which "
+                                 "license-backup and Settings show, tells how to restore them"));
+      f->message = g_strdup (f->error->message);
+      /* The rest was restored: keep the counts, but report the error. */
+    }
+  else
+    {
+      f->status = LB_STATUS_END;
+      f->message = g_strdup ("");
+    }
+
+  /* A successful end sends one more progress signal: keep them an interval
+   * apart, so that there are never more than ten a second. */
+  /* The worker is done: no more samples, so that the final signal is the
+   * only one left to space out. */
+  g_clear_handle_id (&op->tick_source, g_source_remove);
+  since_signal_ms = (g_get_monotonic_time () - op->last_signal_us) / 1000;
+  if (f->status == LB_STATUS_END && since_signal_ms < PUBLISH_INTERVAL_MS)
+    g_timeout_add ((guint) (PUBLISH_INTERVAL_MS - since_signal_ms), finish_publish_cb, f);
+  else
+    finish_publish (f);
+}
+
+static void
+on_caller_vanished (GDBusConnection *connection, const char *name, gpointer user_data)
+{
+  Operation *op = user_data;
+
+  g_debug ("%s left the bus: cancelling %s %" G_GUINT64_FORMAT, name, op_kind_name (op->kind),
+           op->id);
+  g_cancellable_cancel (op->cancellable);
+}
+
+/* Validates a start request; refusals that need no work happen here, at
+ * once, with nothing started. */
+static gboolean
+check_start (LbManager *self,
+             OpKind kind,
+             guint32 flags,
+             GVariant *options,
+             GFile **dir_out,
+             gboolean *cancel_on_disconnect,
+             GError **error)
+{
+  g_autoptr (GVariant) path_v = NULL;
+  g_autoptr (GVariant) cod_v = NULL;
+  g_autoptr (GFile) dir = NULL;
+  g_autoptr (GFile) file = NULL;
+  const LbOptionSpec specs[] = {
+    { "path", "s", &path_v },
+    { "cancel-on-disconnect", "b", &cod_v },
+    { NULL },
+  };
+  guint32 allowed = kind == OP_BACKUP ? LB_BACKUP_FLAGS_OVERWRITE : LB_RESTORE_FLAGS_INDIVIDUALIZE;
+  const char *location;
+
+  if (flags & ~allowed)
+    {
+      g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
+                   kind == OP_BACKUP
+                       ? _ ("Unknown flags 0x%x; the only backup flag is 0x1 (overwrite)")
+                       : _ ("Unknown flags 0x%x; the only restore flag is 0x2 (individualize)"),
+                   flags & ~allowed);
+      return FALSE;
+    }
+  if (!lb_options_parse (options, specs, error))
+    return FALSE;
+  *cancel_on_disconnect = cod_v != NULL && g_variant_get_boolean (cod_v);
+
+  if (self->op != NULL)
+    {
+      g_set_error (error, LB_ERROR, LB_ERROR_BUSY,
+                   _ ("A %s is already running; wait for it to finish or cancel it first"),
+                   self->op->kind == OP_BACKUP ? _ ("backup") : _ ("restore"));
+      return FALSE;
+    }
+
+  if (path_v != NULL)
+    location = g_variant_get_string (path_v, NULL);
+  else
+    location = kind == OP_BACKUP ? lb_dbus_manager_get_backup_path (LB_DBUS_MANAGER (self))
+                                 : lb_dbus_manager_get_restore_path (LB_DBUS_MANAGER (self));
+  if (path_v == NULL && (location == NULL || location[0] == '\0'))
+    {
+      g_set_error (error, LB_ERROR, LB_ERROR_NOT_SET,
+                   kind == OP_BACKUP
+                       ? _ ("No backup location is set; set BackupPath or pass a folder")
+                       : _ ("No restore location is set; set RestorePath or pass a folder"));
+      return FALSE;
+    }
+  if (!lb_location_validate (location, FALSE, error))
+    return FALSE;
+  dir = lb_location_to_file (location);
+
+  /* A location that needs mounting is checked by the worker once mounted. */
+  if (g_file_is_native (dir))
+    {
+      if (!lb_location_check_dir (dir, NULL, error))
+        return FALSE;
+      file = g_file_get_child (dir, LB_BACKUP_FILE_NAME);
+      if (kind == OP_BACKUP && !(flags & LB_BACKUP_FLAGS_OVERWRITE)
+          && g_file_query_exists (file, NULL))
+        {
+          lb_backup_set_exists_error (error);
+          return FALSE;
+        }
+      if (kind == OP_RESTORE && !g_file_query_exists (file, NULL))
+        {
+          g_autofree char *name = g_file_get_parse_name (dir);
+          g_set_error (error, LB_ERROR, LB_ERROR_NOT_FOUND,
+                       _ ("There is no license backup in %s; choose the folder that holds "
+                          "licenses.lbk"),
+                       name);
+          return FALSE;
+        }
+    }
+  *dir_out = g_steal_pointer (&dir);
+  return TRUE;
+}
+
+static gboolean
+start_operation (LbManager *self,
+                 GDBusMethodInvocation *invocation,
+                 OpKind kind,
+                 guint32 flags,
+                 GVariant *options)
+{
+  LbDBusManager *iface = LB_DBUS_MANAGER (self);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GTask) task = NULL;
+  g_autoptr (GFile) dir = NULL;
+  gboolean cancel_on_disconnect = FALSE;
+  Operation *op;
+
+  lb_idle_touch (self->idle);
+  if (!check_start (self, kind, flags, options, &dir, &cancel_on_disconnect, &error))
+    {
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+
+  op = g_new0 (Operation, 1);
+  op->self = g_object_ref (self);
+  op->id = ++self->last_op_id;
+  op->kind = kind;
+  op->flags = flags;
+  op->starter = g_strdup (g_dbus_method_invocation_get_sender (invocation));
+  op->dir = g_steal_pointer (&dir);
+  op->cancellable = g_cancellable_new ();
+  op->start_us = g_get_monotonic_time ();
+  lb_progress_init (&op->progress, op->cancellable);
+  op->progress.restricted = restricted_cb;
+  op->progress.restricted_data = op;
+  self->op = op;
+  lb_idle_hold (self->idle);
+
+  if (cancel_on_disconnect)
+    op->watch_id = g_bus_watch_name_on_connection (
+        g_dbus_method_invocation_get_connection (invocation),
+        g_dbus_method_invocation_get_sender (invocation), G_BUS_NAME_WATCHER_FLAGS_NONE, NULL,
+        on_caller_vanished, op, NULL);
+
+  op->published_fraction = 0.0;
+  lb_dbus_manager_set_operation (iface, op_kind_name (kind));
+  lb_dbus_manager_set_last_operation (iface, op_kind_name (kind));
+  lb_dbus_manager_set_operation_id (iface, op->id);
+  op->published = lb_progress_sample (&op->progress);
+  publish_properties (self, op, &op->published, "");
+  /* Reply first, so that the caller knows the id of the signals that follow. */
+  if (kind == OP_BACKUP)
+    lb_dbus_manager_complete_backup_licenses (iface, invocation, op->id);
+  else
+    lb_dbus_manager_complete_restore_licenses (iface, invocation, op->id);
+  g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
+  emit_progress (self, op, op->published.status, "", 0, 0);
+  schedule_tick (op, PUBLISH_INTERVAL_MS * 1000);
+  g_debug ("%s %" G_GUINT64_FORMAT " started", op_kind_name (kind), op->id);
+
+  task = g_task_new (NULL, op->cancellable, operation_done, op);
+  g_task_set_task_data (task, op, NULL);
+  g_task_set_source_tag (task, start_operation);
+  g_task_run_in_thread (task, operation_thread);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* A method that only the user's own tools may call: identify the caller
+ * first, then run @func on the main context, or refuse. */
+typedef gboolean (*HostOnlyFunc) (LbManager *self, GDBusMethodInvocation *invocation);
+
+typedef struct
+{
+  LbManager *self;
+  GDBusMethodInvocation *invocation;
+  HostOnlyFunc func;
+  const char *what;
+} HostOnlyCall;
+
+static void
+host_only_identified (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  HostOnlyCall *call = user_data;
+  g_autoptr (LbAppInfo) caller = NULL;
+  g_autoptr (GError) error = NULL;
+
+  caller = lb_callers_lookup_finish (LB_CALLERS (source), result, &error);
+  if (caller == NULL || !lb_callers_require_host (caller, call->what, &error))
+    g_dbus_method_invocation_return_gerror (call->invocation, error);
+  else
+    call->func (call->self, call->invocation);
+  lb_idle_release (call->self->idle);
+  g_object_unref (call->self);
+  g_free (call);
+}
+
+static gboolean
+host_only (LbManager *self, GDBusMethodInvocation *invocation, const char *what, HostOnlyFunc func)
+{
+  HostOnlyCall *call = g_new0 (HostOnlyCall, 1);
+
+  lb_idle_hold (self->idle);
+  call->self = g_object_ref (self);
+  call->invocation = invocation; /* the reference GDBus gave the handler */
+  call->func = func;
+  call->what = what;
+  lb_callers_lookup_async (self->callers, g_dbus_method_invocation_get_sender (invocation), NULL,
+                           host_only_identified, call);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+start_backup (LbManager *self, GDBusMethodInvocation *invocation)
+{
+  guint32 flags;
+  g_autoptr (GVariant) options = NULL;
+
+  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(u@a{sv})", &flags,
+                 &options);
+  return start_operation (self, invocation, OP_BACKUP, flags, options);
+}
+
+static gboolean
+start_restore (LbManager *self, GDBusMethodInvocation *invocation)
+{
+  guint32 flags;
+  g_autoptr (GVariant) options = NULL;
+
+  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(u@a{sv})", &flags,
+                 &options);
+  return start_operation (self, invocation, OP_RESTORE, flags, options);
+}
+
+static gboolean
+handle_backup_licenses (LbManager *self,
+                        GDBusMethodInvocation *invocation,
+                        guint flags,
+                        GVariant *options)
+{
+  return host_only (self, invocation, _ ("back up licenses"), start_backup);
+}
+
+static gboolean
+handle_restore_licenses (LbManager *self,
+                         GDBusMethodInvocation *invocation,
+                         guint flags,
+                         GVariant *options)
+{
+  return host_only (self, invocation, _ ("restore licenses"), start_restore);
+}
+
+static gboolean
+cancel_operation (LbManager *self, GDBusMethodInvocation *invocation, OpKind kind)
+{
+  lb_idle_touch (self->idle);
+  if (self->op == NULL || self->op->kind != kind)
+    {
+      g_dbus_method_invocation_return_error (
+          invocation, LB_ERROR, LB_ERROR_NOT_RUNNING,
+          kind == OP_BACKUP ? _ ("No backup is running, so there is nothing to cancel")
+                            : _ ("No restore is running, so there is nothing to cancel"));
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  if (!lb_progress_sample (&self->op->progress).cancelable)
+    {
+      g_dbus_method_invocation_return_error (
+          invocation, LB_ERROR, LB_ERROR_FAILED,
+          _ ("The %s is in its final step and can no longer be cancelled; it ends in a moment"),
+          kind == OP_BACKUP ? _ ("backup") : _ ("restore"));
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  g_debug ("cancelling %s %" G_GUINT64_FORMAT, op_kind_name (kind), self->op->id);
+  g_cancellable_cancel (self->op->cancellable);
+  g_dbus_method_invocation_return_value (invocation, NULL);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+cancel_backup (LbManager *self, GDBusMethodInvocation *invocation)
+{
+  return cancel_operation (self, invocation, OP_BACKUP);
+}
+
+static gboolean
+cancel_restore (LbManager *self, GDBusMethodInvocation *invocation)
+{
+  return cancel_operation (self, invocation, OP_RESTORE);
+}
+
+static gboolean
+handle_cancel_backup (LbManager *self, GDBusMethodInvocation *invocation)
+{
+  return host_only (self, invocation, _ ("cancel a backup"), cancel_backup);
+}
+
+static gboolean
+handle_cancel_restore (LbManager *self, GDBusMethodInvocation *invocation)
+{
+  return host_only (self, invocation, _ ("cancel a restore"), cancel_restore);
+}
+
+static void
+on_subscriber_vanished (GDBusConnection *connection, const char *name, gpointer user_data)
+{
+  LbManager *self = user_data;
+  guint watch_id = 0;
+
+  g_mutex_lock (&self->subscribers_lock);
+  watch_id = GPOINTER_TO_UINT (g_hash_table_lookup (self->subscribers, name));
+  g_hash_table_remove (self->subscribers, name);
+  g_mutex_unlock (&self->subscribers_lock);
+  if (watch_id != 0)
+    {
+      g_debug ("subscriber %s left the bus", name);
+      g_bus_unwatch_name (watch_id);
+    }
+}
+
+static gboolean
+subscribe (LbManager *self, GDBusMethodInvocation *invocation)
+{
+  const char *sender = g_dbus_method_invocation_get_sender (invocation);
+  gboolean known;
+
+  g_mutex_lock (&self->subscribers_lock);
+  known = g_hash_table_contains (self->subscribers, sender);
+  if (!known)
+    g_hash_table_insert (self->subscribers, g_strdup (sender), GUINT_TO_POINTER (0));
+  g_mutex_unlock (&self->subscribers_lock);
+  if (!known)
+    {
+      guint watch_id = g_bus_watch_name_on_connection (
+          g_dbus_method_invocation_get_connection (invocation), sender,
+          G_BUS_NAME_WATCHER_FLAGS_NONE, NULL, on_subscriber_vanished, self, NULL);
+
+      g_mutex_lock (&self->subscribers_lock);
+      if (g_hash_table_contains (self->subscribers, sender))
+        g_hash_table_insert (self->subscribers, g_strdup (sender), GUINT_TO_POINTER (watch_id));
+      else
+        g_bus_unwatch_name (watch_id);
+      g_mutex_unlock (&self->subscribers_lock);
+      g_debug ("%s subscribed to the detail signals", sender);
+    }
+  lb_dbus_manager_complete_subscribe (LB_DBUS_MANAGER (self), invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+unsubscribe (LbManager *self, GDBusMethodInvocation *invocation)
+{
+  on_subscriber_vanished (NULL, g_dbus_method_invocation_get_sender (invocation), self);
+  lb_dbus_manager_complete_unsubscribe (LB_DBUS_MANAGER (self), invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_subscribe (LbManager *self, GDBusMethodInvocation *invocation)
+{
+  lb_idle_touch (self->idle);
+  return host_only (self, invocation, _ ("follow other apps' licenses"), subscribe);
+}
+
+static gboolean
+handle_unsubscribe (LbManager *self, GDBusMethodInvocation *invocation)
+{
+  lb_idle_touch (self->idle);
+  return host_only (self, invocation, _ ("follow other apps' licenses"), unsubscribe);
+}
+
+static gboolean
+handle_get_status (LbManager *self, GDBusMethodInvocation *invocation)
+{
+  g_autofree char *message = NULL;
+  guint status = lb_status_tracker_get (self->status, &message);
+
+  /* Only calls the status filter leaves alone get here (no interface). */
+  lb_idle_touch (self->idle);
+  lb_dbus_manager_complete_get_status (LB_DBUS_MANAGER (self), invocation, status, message);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+LbManager *
+lb_manager_new (LbStore *store, LbIdle *idle, GError **error)
+{
+  g_autoptr (LbManager) self = g_object_new (LB_TYPE_MANAGER, NULL);
+  LbDBusManager *iface = LB_DBUS_MANAGER (self);
+
+  self->store = g_object_ref (store);
+  self->idle = g_object_ref (idle);
+  self->state_path = g_build_filename (lb_store_get_dir (store), STATE_FILE, NULL);
+  if (!lb_state_load (&self->state, self->state_path, error))
+    return NULL;
+
+  self->status = lb_status_tracker_new (LB_STATUS_INFORMATION);
+  lb_dbus_manager_set_backup_path (iface, self->state.backup_path);
+  lb_dbus_manager_set_restore_path (iface, self->state.restore_path);
+  lb_dbus_manager_set_last_backup_time (iface, self->state.last_backup_time);
+  lb_dbus_manager_set_status (iface, LB_STATUS_INFORMATION);
+  lb_dbus_manager_set_operation (iface, "");
+  lb_dbus_manager_set_last_operation (iface, "");
+  lb_dbus_manager_set_cancelable (iface, FALSE);
+
+  g_signal_connect (self, "notify::backup-path", G_CALLBACK (on_path_changed), NULL);
+  g_signal_connect (self, "notify::restore-path", G_CALLBACK (on_path_changed), NULL);
+  g_signal_connect (self, "handle-get-status", G_CALLBACK (handle_get_status), NULL);
+  g_signal_connect (self, "handle-backup-licenses", G_CALLBACK (handle_backup_licenses), NULL);
+  g_signal_connect (self, "handle-restore-licenses", G_CALLBACK (handle_restore_licenses), NULL);
+  g_signal_connect (self, "handle-cancel-license-backup", G_CALLBACK (handle_cancel_backup), NULL);
+  g_signal_connect (self, "handle-cancel-license-restore", G_CALLBACK (handle_cancel_restore),
+                    NULL);
+  g_signal_connect (self, "handle-subscribe", G_CALLBACK (handle_subscribe), NULL);
+  g_signal_connect (self, "handle-unsubscribe", G_CALLBACK (handle_unsubscribe), NULL);
+  return g_steal_pointer (&self);
+}
+
+void
+lb_manager_set_callers (LbManager *self, LbCallers *callers)
+{
+  g_set_object (&self->callers, callers);
+}
+
+LbStatusTracker *
+lb_manager_get_status_tracker (LbManager *self)
+{
+  return self->status;
+}
+
+void
+lb_manager_shutdown (LbManager *self)
+{
+  if (self->op == NULL)
+    return;
+  g_debug ("exiting: cancelling the running %s", op_kind_name (self->op->kind));
+  g_cancellable_cancel (self->op->cancellable);
+  while (self->op != NULL)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static void
+lb_manager_finalize (GObject *object)
+{
+  LbManager *self = LB_MANAGER (object);
+
+  g_clear_object (&self->store);
+  g_clear_object (&self->idle);
+  g_free (self->state_path);
+  lb_state_clear (&self->state);
+  g_clear_object (&self->status);
+  g_clear_object (&self->callers);
+  g_hash_table_unref (self->subscribers);
+  g_mutex_clear (&self->subscribers_lock);
+  G_OBJECT_CLASS (lb_manager_parent_class)->finalize (object);
+}
+
+static void
+lb_manager_class_init (LbManagerClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = lb_manager_finalize;
+  G_DBUS_INTERFACE_SKELETON_CLASS (klass)->get_vtable = manager_get_vtable;
+  signals[SIGNAL_STORE_CHANGED]
+      = g_signal_new ("store-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                      NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
+}
+
+static void
+lb_manager_init (LbManager *self)
+{
+  g_mutex_init (&self->subscribers_lock);
+  self->subscribers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+}

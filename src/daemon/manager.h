@@ -1,0 +1,36 @@
+/* manager: the org.freedesktop.LicenseBackup1 interface.
+ *
+ * A subclass of the generated skeleton that validates and persists
+ * BackupPath/RestorePath, runs at most one backup or restore at a time in a
+ * worker thread, and publishes its progress as throttled properties and
+ * signals (at most one update per 125 ms, flushed at start and end).
+ * Signals that name apps or licenses (RestrictedLicense, AppCounts) go only
+ * to the operation's starter and to Subscribe()d host callers.
+ * Emits "store-changed" (guint count) when a restore changed the store.
+ */
+#pragma once
+
+#include "callers.h"
+#include "idle.h"
+#include "lb-dbus-generated.h"
+#include "status-tracker.h"
+#include "store.h"
+
+G_BEGIN_DECLS
+
+#define LB_TYPE_MANAGER (lb_manager_get_type ())
+G_DECLARE_FINAL_TYPE (LbManager, lb_manager, LB, MANAGER, LbDBusManagerSkeleton)
+
+LbManager *lb_manager_new (LbStore *store, LbIdle *idle, GError **error);
+
+/* Who may do what: backups, restores, cancels, Subscribe and the folders
+ * are the host's (callers.h). Set before the manager is exported. */
+void lb_manager_set_callers (LbManager *self, LbCallers *callers);
+
+/* What GetStatus answers; the service attaches it to the connection. */
+LbStatusTracker *lb_manager_get_status_tracker (LbManager *self);
+
+/* Cancels a running operation and waits for it to end (daemon exit). */
+void lb_manager_shutdown (LbManager *self);
+
+G_END_DECLS

@@ -1,0 +1,172 @@
+#include "config.h"
+
+#include "restore.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "lb-archive.h"
+#include "error-convert.h"
+#include "location.h"
+
+static GInputStream *
+open_backup (gpointer user_data, GError **error)
+{
+  return G_INPUT_STREAM (g_file_read (G_FILE (user_data), NULL, error));
+}
+
+static gboolean
+restore_one (LbStoreTxn *txn,
+             LbRecord *l,
+             const guint8 *digest,
+             gboolean other_machine,
+             const char *machine,
+             gint64 now,
+             LbProgress *progress,
+             LbRestoreResult *result,
+             GError **error)
+{
+  gboolean present;
+
+  if (!lb_store_txn_contains (txn, l->attrs.app != NULL ? l->attrs.app : "", l->key_id, &present,
+                              error))
+    return FALSE;
+  if (present)
+    {
+      result->already_present++;
+      return TRUE;
+    }
+  if (lb_attributes_expired (&l->attrs, now))
+    {
+      lb_progress_restricted (progress, l, "expired");
+      result->skipped++;
+      return TRUE;
+    }
+  if (other_machine)
+    {
+      if (l->attrs.restore_limit != 0 && l->attrs.restore_count >= l->attrs.restore_limit)
+        {
+          lb_progress_restricted (progress, l, "restore-limit");
+          result->skipped++;
+          if (!result->limit_reached)
+            {
+              result->support_url
+                  = g_strdup (l->attrs.support_url != NULL ? l->attrs.support_url : "");
+              result->support_app = g_strdup (l->attrs.app != NULL ? l->attrs.app : "");
+            }
+          result->limit_reached = TRUE;
+          return TRUE;
+        }
+      l->attrs.restore_count++;
+      g_free (l->attrs.machine);
+      l->attrs.machine = g_strdup (machine);
+      result->individualized++;
+      digest = NULL; /* the encoding changed with the attributes */
+    }
+  if (!lb_store_txn_insert (txn, l, digest, error))
+    return FALSE;
+  result->licenses++;
+  lb_progress_count_app (&result->apps, l->attrs.app);
+  return TRUE;
+}
+
+static gboolean
+restore_file (LbStore *store,
+              GFile *file,
+              gboolean individualize,
+              LbProgress *progress,
+              LbRestoreResult *result,
+              GError **error)
+{
+  g_autoptr (LbArchiveReader) reader = NULL;
+  g_autoptr (LbStoreTxn) txn = NULL;
+  const LbManifest *manifest;
+  const char *machine = lb_store_get_machine (store);
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  gboolean other_machine;
+  guint64 done = 0;
+
+  reader = lb_archive_reader_new (open_backup, file, progress->cancellable, error);
+  if (reader == NULL)
+    return FALSE;
+  manifest = lb_archive_reader_get_manifest (reader);
+  other_machine = !g_str_equal (manifest->machine, machine);
+  if (other_machine && !individualize)
+    {
+      g_set_error (error, LB_ERROR, LB_ERROR_NEEDS_INDIVIDUALIZATION,
+                   _ ("These licenses were backed up on another computer. Restoring them binds "
+                      "them to this computer; restore again with the user's consent (the "
+                      "individualize flag)"));
+      return FALSE;
+    }
+  lb_progress_set_total (progress, manifest->count);
+
+  txn = lb_store_txn_begin (store, error);
+  if (txn == NULL)
+    return FALSE;
+  for (;;)
+    {
+      g_autoptr (LbRecord) l = NULL;
+      guint8 digest[LB_DIGEST_LEN];
+
+      if (!lb_archive_reader_next (reader, &l, digest, error))
+        return FALSE;
+      if (l == NULL)
+        break;
+      if (!restore_one (txn, l, digest, other_machine, machine, now, progress, result, error))
+        return FALSE;
+      lb_progress_set_done (progress, ++done);
+    }
+
+  /* Everything verified: the commit is the one step that cannot be undone. */
+  lb_progress_set_cancelable (progress, FALSE);
+  if (g_cancellable_set_error_if_cancelled (progress->cancellable, error))
+    return FALSE;
+  return lb_store_txn_commit (txn, error);
+}
+
+gboolean
+lb_restore_run (LbStore *store,
+                GFile *dir,
+                gboolean individualize,
+                LbProgress *progress,
+                LbRestoreResult *result,
+                GError **error)
+{
+  g_autoptr (GFile) file = g_file_get_child (dir, LB_BACKUP_FILE_NAME);
+  g_autoptr (GFileInfo) info = NULL;
+  gboolean mounted = FALSE;
+  gboolean ok = FALSE;
+
+  memset (result, 0, sizeof *result);
+  result->location = g_file_get_uri (file);
+  if (!lb_location_connect (dir, progress, &mounted, error))
+    return FALSE;
+
+  info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_SIZE, G_FILE_QUERY_INFO_NONE,
+                            progress->cancellable, error);
+  if (info != NULL)
+    {
+      result->bytes = (guint64) g_file_info_get_size (info);
+      ok = restore_file (store, file, individualize, progress, result, error);
+    }
+  if (!ok)
+    {
+      lb_error_convert (error);
+      /* Nothing was committed: the counts describe what did not happen. */
+      result->licenses = result->individualized = result->already_present = 0;
+      g_clear_pointer (&result->apps, g_hash_table_unref);
+    }
+
+  lb_location_disconnect (dir, progress, mounted);
+  return ok;
+}
+
+void
+lb_restore_result_clear (LbRestoreResult *result)
+{
+  g_clear_pointer (&result->location, g_free);
+  g_clear_pointer (&result->support_url, g_free);
+  g_clear_pointer (&result->support_app, g_free);
+  g_clear_pointer (&result->apps, g_hash_table_unref);
+}

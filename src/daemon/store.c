@@ -1,0 +1,1114 @@
+#include "config.h"
+
+#include "store.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+#include <string.h>
+
+#include "fault.h"
+#include "error-convert.h"
+
+#define STORE_DB_NAME "licenses.db"
+#define SCHEMA_VERSION 2
+#define BUSY_TIMEOUT_MS 20000
+/* SQLite's own automatic checkpoint threshold, in pages of the WAL. */
+#define CHECKPOINT_PAGES 1000
+/* The WAL file is cut back to this after it has been checkpointed. */
+#define WAL_SIZE_LIMIT 67108864 /* 64 MiB */
+
+#define ATTR_COLUMNS                                                                             \
+  "key_id, content_id, issuer, can_backup, restore_limit, expires, support_url, restore_count, " \
+  "stored, machine, app"
+/* The columns that follow ATTR_COLUMNS in the SELECTs that read them. */
+#define COL_AFTER_ATTRS 11
+
+struct _LbStore
+{
+  GObject parent_instance;
+
+  char *dir;
+  char *db_path;
+  char *machine;
+
+  GMutex write_lock; /* guards write_db */
+  sqlite3 *write_db;
+  GMutex read_lock; /* guards read_db */
+  sqlite3 *read_db;
+
+  guint count; /* atomic */
+  /* Per-app limits, checked by every put. */
+  guint64 app_max_licenses;
+  guint64 app_max_bytes;
+
+  /* Checkpoints run in their own thread rather than inside COMMIT. */
+  GThread *checkpointer;
+  GMutex checkpoint_lock; /* guards the two flags */
+  GCond checkpoint_cond;
+  gboolean checkpoint_wanted;
+  gboolean checkpoint_quit;
+};
+
+G_DEFINE_TYPE (LbStore, lb_store, G_TYPE_OBJECT)
+
+static void
+set_sqlite_error (GError **error, sqlite3 *db, int rc, const char *what)
+{
+  LbError code;
+  int ext = db != NULL ? sqlite3_extended_errcode (db) : rc;
+
+  switch (rc & 0xff)
+    {
+    case SQLITE_FULL:
+      code = LB_ERROR_NO_SPACE;
+      break;
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+      code = LB_ERROR_PERMISSION_DENIED;
+      break;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      code = LB_ERROR_BUSY;
+      break;
+    case SQLITE_CANTOPEN:
+      code = errno == EACCES ? LB_ERROR_PERMISSION_DENIED : LB_ERROR_FAILED;
+      break;
+    case SQLITE_IOERR:
+      code = lb_error_code_from_errno (db != NULL ? sqlite3_system_errno (db) : 0);
+      break;
+    default:
+      code = LB_ERROR_FAILED;
+    }
+  if (code == LB_ERROR_BUSY)
+    g_set_error (error, LB_ERROR, code,
+                 _ ("The license store is busy with a restore; try again in a moment"));
+  else if (code == LB_ERROR_NO_SPACE)
+    g_set_error (error, LB_ERROR, code,
+                 _ ("The disk holding the license store is full; free some space and try again"));
+  else
+    g_set_error (error, LB_ERROR, code, _ ("License store: %s failed: %s (%d)"), what,
+                 db != NULL ? sqlite3_errmsg (db) : sqlite3_errstr (rc), ext);
+}
+
+static gboolean
+exec (sqlite3 *db, const char *sql, GError **error)
+{
+  int rc = sqlite3_exec (db, sql, NULL, NULL, NULL);
+
+  if (rc != SQLITE_OK)
+    {
+      set_sqlite_error (error, db, rc, sql);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static sqlite3_stmt *
+prepare (sqlite3 *db, const char *sql, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  int rc = sqlite3_prepare_v3 (db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
+
+  if (rc != SQLITE_OK)
+    {
+      set_sqlite_error (error, db, rc, "prepare");
+      return NULL;
+    }
+  return stmt;
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
+
+static sqlite3 *
+open_db (const char *path, gboolean readonly, GError **error)
+{
+  sqlite3 *db = NULL;
+  int flags = SQLITE_OPEN_NOMUTEX
+              | (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  int rc = sqlite3_open_v2 (path, &db, flags, NULL);
+
+  if (rc != SQLITE_OK)
+    {
+      set_sqlite_error (error, db, rc, "open");
+      sqlite3_close (db);
+      return NULL;
+    }
+  sqlite3_extended_result_codes (db, 1);
+  sqlite3_busy_timeout (db, BUSY_TIMEOUT_MS);
+  /* Bounded memory whatever the store's size: an 8 MiB page cache, no mmap. */
+  if (!exec (db,
+             "PRAGMA cache_size = -8192; PRAGMA mmap_size = 0; PRAGMA temp_store = FILE;"
+             "PRAGMA synchronous = FULL; PRAGMA journal_size_limit = " G_STRINGIFY (
+                 WAL_SIZE_LIMIT) ";",
+             error))
+    {
+      sqlite3_close (db);
+      return NULL;
+    }
+  return db;
+}
+
+/* The blob is the last column so that reading attributes never touches
+ * its overflow pages. A key id names a license within its app. The apps
+ * table keeps each app's count and size, exact in every transaction
+ * (triggers), so that the per-app limits cost one lookup per write. */
+#define LICENSES_TABLE_V2                                                   \
+  "CREATE TABLE IF NOT EXISTS licenses ("                                   \
+  " id INTEGER PRIMARY KEY,"                                                \
+  " app TEXT NOT NULL DEFAULT '',"                                          \
+  " key_id TEXT NOT NULL,"                                                  \
+  " content_id TEXT, issuer TEXT,"                                          \
+  " can_backup INTEGER NOT NULL, restore_limit INTEGER NOT NULL,"           \
+  " expires INTEGER NOT NULL, support_url TEXT,"                            \
+  " restore_count INTEGER NOT NULL, stored INTEGER NOT NULL, machine TEXT," \
+  " digest BLOB NOT NULL, blob BLOB NOT NULL,"                              \
+  " UNIQUE (app, key_id));"
+
+#define SCHEMA_V2                                                                                       \
+  LICENSES_TABLE_V2                                                                                     \
+  "CREATE INDEX IF NOT EXISTS licenses_expires ON licenses (expires) WHERE expires != 0;" /* Covers     \
+                                                                                           * a          \
+                                                                                           * backup's   \
+                                                                                           * counting,  \
+                                                                                           * restricted \
+                                                                                           * and        \
+                                                                                           * manifest   \
+                                                                                           * passes,    \
+                                                                                           * so         \
+                                                                                           * that       \
+                                                                                           * only       \
+                                                                                           * the        \
+                                                                                           * last       \
+                                                                                           * pass       \
+                                                                                           * reads      \
+                                                                                           * the        \
+                                                                                           * blobs.     \
+                                                                                           */           \
+  "CREATE INDEX IF NOT EXISTS licenses_backup"                                                          \
+  " ON licenses (app, key_id, can_backup, expires, digest);"                                            \
+  "CREATE TABLE IF NOT EXISTS apps ("                                                                   \
+  " app TEXT PRIMARY KEY, licenses INTEGER NOT NULL, bytes INTEGER NOT NULL) WITHOUT ROWID;"            \
+  "CREATE TRIGGER IF NOT EXISTS apps_insert AFTER INSERT ON licenses BEGIN"                             \
+  " INSERT INTO apps (app, licenses, bytes) VALUES (NEW.app, 1, length (NEW.blob))"                     \
+  " ON CONFLICT (app) DO UPDATE SET licenses = licenses + 1, bytes = bytes + excluded.bytes;"           \
+  " END;"                                                                                               \
+  "CREATE TRIGGER IF NOT EXISTS apps_update AFTER UPDATE OF blob ON licenses BEGIN"                     \
+  " UPDATE apps SET bytes = bytes - length (OLD.blob) + length (NEW.blob)"                              \
+  " WHERE app = NEW.app;"                                                                               \
+  " END;"                                                                                               \
+  "CREATE TRIGGER IF NOT EXISTS apps_delete AFTER DELETE ON licenses BEGIN"                             \
+  " UPDATE apps SET licenses = licenses - 1, bytes = bytes - length (OLD.blob)"                         \
+  " WHERE app = OLD.app;"                                                                               \
+  " DELETE FROM apps WHERE app = OLD.app AND licenses = 0;"                                             \
+  " END;"
+
+/* Schema 1 (0.1.0) had no apps: its licenses go to the host namespace.
+ * The key id was unique on its own, so the table is rebuilt; one
+ * transaction, so a crash leaves schema 1 whole. */
+static gboolean
+migrate_v1 (sqlite3 *db, GError **error)
+{
+  g_message ("Upgrading the license store to schema 2 (per-app licenses)");
+  if (exec (db,
+            "BEGIN IMMEDIATE;"
+            "ALTER TABLE licenses RENAME TO licenses_v1;"
+            "DROP INDEX IF EXISTS licenses_expires;"
+            "DROP INDEX IF EXISTS licenses_backup;" SCHEMA_V2
+            "INSERT INTO licenses (id, app, key_id, content_id, issuer, can_backup, restore_limit,"
+            " expires, support_url, restore_count, stored, machine, digest, blob)"
+            " SELECT id, '', key_id, content_id, issuer, can_backup, restore_limit, expires,"
+            " support_url, restore_count, stored, machine, digest, blob FROM licenses_v1;"
+            "DROP TABLE licenses_v1;"
+            "PRAGMA user_version = 2;",
+            error))
+    {
+      lb_fault_point ("migrate-before-commit");
+      if (exec (db, "COMMIT", error))
+        return TRUE;
+    }
+  exec (db, "ROLLBACK", NULL);
+  return FALSE;
+}
+
+static gboolean
+init_schema (sqlite3 *db, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  int version;
+
+  if (!exec (db, "PRAGMA journal_mode = WAL;", error))
+    return FALSE;
+  stmt = prepare (db, "PRAGMA user_version", error);
+  if (stmt == NULL)
+    return FALSE;
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      set_sqlite_error (error, db, sqlite3_errcode (db), "user_version");
+      return FALSE;
+    }
+  version = sqlite3_column_int (stmt, 0);
+  g_clear_pointer (&stmt, sqlite3_finalize);
+  if (version > SCHEMA_VERSION)
+    {
+      g_set_error (error, LB_ERROR, LB_ERROR_FAILED,
+                   _ ("The license store was written by a newer version of license-backup "
+                      "(schema %d); update license-backup"),
+                   version);
+      return FALSE;
+    }
+  if (version == 1 && !migrate_v1 (db, error))
+    return FALSE;
+  /* Every statement is idempotent, so that a store of any earlier build of
+   * this schema version gets what it lacks. */
+  return exec (db, "BEGIN IMMEDIATE;" SCHEMA_V2 "PRAGMA user_version = 2; COMMIT;", error);
+}
+
+static gboolean
+count_rows (sqlite3 *db, guint *count, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = prepare (db, "SELECT count(*) FROM licenses", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      set_sqlite_error (error, db, sqlite3_errcode (db), "count");
+      return FALSE;
+    }
+  *count = (guint) sqlite3_column_int64 (stmt, 0);
+  return TRUE;
+}
+
+/* The checkpoint copies the WAL into the database file, as much again as
+ * was written: done in COMMIT it would double the time of every large write
+ * (a restore, a bulk import) before the caller gets the answer. Writes are
+ * durable once in the WAL, so it can wait; here it runs in a thread of its
+ * own, overlapping the next write. */
+static gpointer
+checkpoint_thread (gpointer user_data)
+{
+  LbStore *self = user_data;
+  sqlite3 *db = NULL;
+
+  g_mutex_lock (&self->checkpoint_lock);
+  for (;;)
+    {
+      g_autoptr (GError) error = NULL;
+      int wal_pages = 0, copied = 0, rc;
+
+      while (!self->checkpoint_wanted && !self->checkpoint_quit)
+        g_cond_wait (&self->checkpoint_cond, &self->checkpoint_lock);
+      if (self->checkpoint_quit)
+        break;
+      self->checkpoint_wanted = FALSE;
+      g_mutex_unlock (&self->checkpoint_lock);
+
+      if (db == NULL)
+        db = open_db (self->db_path, FALSE, &error);
+      if (db == NULL)
+        g_warning ("Cannot open the license store to checkpoint it: %s", error->message);
+      else
+        {
+          /* PASSIVE: never waits for, nor blocks, readers and writers. */
+          rc = sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_PASSIVE, &wal_pages, &copied);
+          if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+            g_warning ("Checkpoint of the license store failed: %s", sqlite3_errmsg (db));
+          else
+            g_debug ("checkpoint: %d of %d WAL pages in the database", copied, wal_pages);
+        }
+      g_mutex_lock (&self->checkpoint_lock);
+    }
+  g_mutex_unlock (&self->checkpoint_lock);
+  /* The last connection to close checkpoints whatever is left. */
+  g_clear_pointer (&db, sqlite3_close);
+  return NULL;
+}
+
+/* Installed instead of SQLite's automatic checkpoint on every connection
+ * that writes; called after each commit. */
+static int
+wal_hook (void *user_data, sqlite3 *db, const char *name, int wal_pages)
+{
+  LbStore *self = user_data;
+
+  if (wal_pages < CHECKPOINT_PAGES)
+    return SQLITE_OK;
+  g_mutex_lock (&self->checkpoint_lock);
+  self->checkpoint_wanted = TRUE;
+  g_cond_signal (&self->checkpoint_cond);
+  g_mutex_unlock (&self->checkpoint_lock);
+  return SQLITE_OK;
+}
+
+LbStore *
+lb_store_open (const char *dir, const char *machine_app_id, GError **error)
+{
+  g_autoptr (LbStore) self = g_object_new (LB_TYPE_STORE, NULL);
+  guint count = 0;
+
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      int errsv = errno;
+      g_set_error (error, LB_ERROR, lb_error_code_from_errno (errsv),
+                   _ ("Cannot create the license store folder %s: %s"), dir, g_strerror (errsv));
+      return NULL;
+    }
+  self->dir = g_strdup (dir);
+  self->db_path = g_build_filename (dir, STORE_DB_NAME, NULL);
+  self->machine = g_strdup (machine_app_id);
+
+  self->write_db = open_db (self->db_path, FALSE, error);
+  if (self->write_db == NULL || !init_schema (self->write_db, error))
+    return NULL;
+  sqlite3_wal_hook (self->write_db, wal_hook, self);
+  self->checkpointer = g_thread_new ("lb-checkpoint", checkpoint_thread, self);
+  self->read_db = open_db (self->db_path, TRUE, error);
+  if (self->read_db == NULL)
+    return NULL;
+  if (!count_rows (self->write_db, &count, error))
+    return NULL;
+  g_atomic_int_set (&self->count, count);
+  return g_steal_pointer (&self);
+}
+
+const char *
+lb_store_get_dir (LbStore *self)
+{
+  return self->dir;
+}
+
+const char *
+lb_store_get_machine (LbStore *self)
+{
+  return self->machine;
+}
+
+guint
+lb_store_count (LbStore *self)
+{
+  return (guint) g_atomic_int_get (&self->count);
+}
+
+static void
+bind_text_or_null (sqlite3_stmt *stmt, int idx, const char *s)
+{
+  if (s != NULL)
+    sqlite3_bind_text (stmt, idx, s, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null (stmt, idx);
+}
+
+/* Binds ?1..?13 of an insert or update: ATTR_COLUMNS, digest, blob. */
+static void
+bind_license (sqlite3_stmt *stmt, const LbRecord *l, const guint8 *digest)
+{
+  gsize blob_len;
+  gconstpointer blob = g_bytes_get_data (l->blob, &blob_len);
+
+  sqlite3_bind_text (stmt, 1, l->key_id, -1, SQLITE_STATIC);
+  bind_text_or_null (stmt, 2, l->attrs.content_id);
+  bind_text_or_null (stmt, 3, l->attrs.issuer);
+  sqlite3_bind_int (stmt, 4, l->attrs.can_backup ? 1 : 0);
+  sqlite3_bind_int64 (stmt, 5, l->attrs.restore_limit);
+  sqlite3_bind_int64 (stmt, 6, l->attrs.expires);
+  bind_text_or_null (stmt, 7, l->attrs.support_url);
+  sqlite3_bind_int64 (stmt, 8, l->attrs.restore_count);
+  sqlite3_bind_int64 (stmt, 9, l->attrs.stored);
+  bind_text_or_null (stmt, 10, l->attrs.machine);
+  sqlite3_bind_text (stmt, 11, l->attrs.app != NULL ? l->attrs.app : "", -1, SQLITE_STATIC);
+  sqlite3_bind_blob (stmt, 12, digest, LB_DIGEST_LEN, SQLITE_STATIC);
+  sqlite3_bind_blob (stmt, 13, blob, (int) blob_len, SQLITE_STATIC);
+}
+
+static char *
+column_strdup (sqlite3_stmt *stmt, int col)
+{
+  const unsigned char *s = sqlite3_column_text (stmt, col);
+  return s != NULL ? g_strdup ((const char *) s) : NULL;
+}
+
+/* Reads the attribute columns, which every SELECT here puts first. */
+static LbRecord *
+license_from_row (sqlite3_stmt *stmt)
+{
+  LbRecord *l = lb_record_new ((const char *) sqlite3_column_text (stmt, 0), NULL);
+
+  l->attrs.content_id = column_strdup (stmt, 1);
+  l->attrs.issuer = column_strdup (stmt, 2);
+  l->attrs.can_backup = sqlite3_column_int (stmt, 3) != 0;
+  l->attrs.restore_limit = (guint32) sqlite3_column_int64 (stmt, 4);
+  l->attrs.expires = sqlite3_column_int64 (stmt, 5);
+  l->attrs.support_url = column_strdup (stmt, 6);
+  l->attrs.restore_count = (guint32) sqlite3_column_int64 (stmt, 7);
+  l->attrs.stored = sqlite3_column_int64 (stmt, 8);
+  l->attrs.machine = column_strdup (stmt, 9);
+  l->attrs.app = g_strdup (lb_app_id_or_null ((const char *) sqlite3_column_text (stmt, 10)));
+  return l;
+}
+
+static void
+blob_from_row (LbRecord *l, sqlite3_stmt *stmt, int col)
+{
+  const void *data = sqlite3_column_blob (stmt, col);
+  int len = sqlite3_column_bytes (stmt, col);
+
+  l->blob = g_bytes_new (data, (gsize) len);
+}
+
+#define INSERT_SQL                      \
+  "INSERT INTO licenses (" ATTR_COLUMNS \
+  ", digest, blob) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)"
+#define UPDATE_SQL                                                                             \
+  "UPDATE licenses SET content_id=?2, issuer=?3, can_backup=?4, restore_limit=?5, expires=?6," \
+  " support_url=?7, restore_count=?8, stored=?9, machine=?10, digest=?12, blob=?13 WHERE "     \
+  "app=?11 AND key_id=?1"
+
+/* Writes one license on @db inside an open transaction; *@added is set when
+ * it was new. */
+static gboolean
+write_one (sqlite3 *db,
+           sqlite3_stmt *insert,
+           sqlite3_stmt *update,
+           const LbRecord *l,
+           gboolean *added,
+           GError **error)
+{
+  guint8 digest[LB_DIGEST_LEN];
+  int rc;
+
+  lb_record_digest (l, NULL, digest);
+  /* Try the update first: replacing is as common as adding, and it tells
+   * us whether the key existed without a separate lookup. */
+  bind_license (update, l, digest);
+  rc = sqlite3_step (update);
+  sqlite3_reset (update);
+  sqlite3_clear_bindings (update);
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (error, db, rc, "update");
+      return FALSE;
+    }
+  *added = sqlite3_changes (db) == 0;
+  if (!*added)
+    return TRUE;
+
+  bind_license (insert, l, digest);
+  rc = sqlite3_step (insert);
+  sqlite3_reset (insert);
+  sqlite3_clear_bindings (insert);
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (error, db, rc, "insert");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+lb_store_set_app_limits (LbStore *self, guint64 max_licenses, guint64 max_bytes)
+{
+  self->app_max_licenses = max_licenses;
+  self->app_max_bytes = max_bytes;
+}
+
+/* An app's name in messages. */
+static const char *
+app_display_name (const char *app)
+{
+  return app[0] != '\0' ? app : _ ("host programs");
+}
+
+/* Inside a write transaction: NO_SPACE when @app is over its limits. */
+static gboolean
+check_app_limits (LbStore *self, const char *app, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt
+      = prepare (self->write_db, "SELECT licenses, bytes FROM apps WHERE app = ?1", error);
+  guint64 licenses, bytes;
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, app, -1, SQLITE_STATIC);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_DONE)
+    return TRUE;
+  if (rc != SQLITE_ROW)
+    {
+      set_sqlite_error (error, self->write_db, rc, "limits");
+      return FALSE;
+    }
+  licenses = (guint64) sqlite3_column_int64 (stmt, 0);
+  bytes = (guint64) sqlite3_column_int64 (stmt, 1);
+  if (licenses > self->app_max_licenses)
+    {
+      g_set_error (error, LB_ERROR, LB_ERROR_NO_SPACE,
+                   _ ("The licenses of %s would number %" PRIu64 ", over the limit of %" PRIu64
+                      " licenses an app may keep; delete licenses it no longer needs. "
+                      "Nothing was stored"),
+                   app_display_name (app), licenses, self->app_max_licenses);
+      return FALSE;
+    }
+  if (bytes > self->app_max_bytes)
+    {
+      g_autofree char *limit = g_format_size_full (self->app_max_bytes, G_FORMAT_SIZE_IEC_UNITS);
+
+      g_set_error (error, LB_ERROR, LB_ERROR_NO_SPACE,
+                   _ ("The licenses of %s would take more than %s, the limit of what an app "
+                      "may keep; delete licenses it no longer needs. Nothing was stored"),
+                   app_display_name (app), limit);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+lb_store_put (
+    LbStore *self, const char *app, LbRecord *const *licenses, guint n_licenses, GError **error)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->write_lock);
+  g_autoptr (sqlite3_stmt) insert = NULL;
+  g_autoptr (sqlite3_stmt) update = NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  guint added = 0;
+
+  insert = prepare (self->write_db, INSERT_SQL, error);
+  update = prepare (self->write_db, UPDATE_SQL, error);
+  if (insert == NULL || update == NULL)
+    return FALSE;
+  if (!exec (self->write_db, "BEGIN IMMEDIATE", error))
+    return FALSE;
+
+  for (guint i = 0; i < n_licenses; i++)
+    {
+      LbRecord *l = licenses[i];
+      gboolean was_added;
+
+      l->attrs.stored = now;
+      l->attrs.restore_count = 0;
+      g_free (l->attrs.machine);
+      l->attrs.machine = g_strdup (self->machine);
+      g_free (l->attrs.app);
+      l->attrs.app = g_strdup (lb_app_id_or_null (app));
+      if (!write_one (self->write_db, insert, update, l, &was_added, error))
+        {
+          exec (self->write_db, "ROLLBACK", NULL);
+          return FALSE;
+        }
+      added += was_added ? 1 : 0;
+    }
+  if (!check_app_limits (self, app, error))
+    {
+      exec (self->write_db, "ROLLBACK", NULL);
+      return FALSE;
+    }
+
+  lb_fault_point ("store-before-commit");
+  if (!exec (self->write_db, "COMMIT", error))
+    {
+      exec (self->write_db, "ROLLBACK", NULL);
+      return FALSE;
+    }
+  lb_fault_point ("store-after-commit");
+  g_atomic_int_add (&self->count, (int) added);
+  return TRUE;
+}
+
+static void
+set_not_found (GError **error, const char *key_id)
+{
+  g_autofree char *quoted = lb_key_id_quote (key_id);
+
+  g_set_error (error, LB_ERROR, LB_ERROR_NOT_FOUND,
+               _ ("No license has the key id “%s”; ListLicenses shows the stored ones"), quoted);
+}
+
+LbRecord *
+lb_store_get (LbStore *self, const char *app, const char *key_id, GError **error)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->read_lock);
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  LbRecord *l;
+  int rc;
+
+  stmt = prepare (self->read_db,
+                  "SELECT " ATTR_COLUMNS ", blob FROM licenses WHERE app = ?1 AND key_id = ?2",
+                  error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, app, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, key_id, -1, SQLITE_STATIC);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_DONE)
+    {
+      set_not_found (error, key_id);
+      return NULL;
+    }
+  if (rc != SQLITE_ROW)
+    {
+      set_sqlite_error (error, self->read_db, rc, "get");
+      return NULL;
+    }
+  l = license_from_row (stmt);
+  blob_from_row (l, stmt, COL_AFTER_ATTRS);
+  return l;
+}
+
+gboolean
+lb_store_delete (LbStore *self, const char *app, const char *key_id, GError **error)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->write_lock);
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  stmt = prepare (self->write_db, "DELETE FROM licenses WHERE app = ?1 AND key_id = ?2", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, app, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, key_id, -1, SQLITE_STATIC);
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (error, self->write_db, rc, "delete");
+      return FALSE;
+    }
+  if (sqlite3_changes (self->write_db) == 0)
+    {
+      set_not_found (error, key_id);
+      return FALSE;
+    }
+  g_atomic_int_add (&self->count, -1);
+  return TRUE;
+}
+
+GPtrArray *
+lb_store_list (LbStore *self,
+               const char *app,
+               const char *after_app,
+               const char *after_key,
+               guint limit,
+               char **next_app,
+               char **next_key,
+               GError **error)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->read_lock);
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_record_free);
+  int rc;
+
+  /* One row more than asked tells whether another page follows. Either
+   * form walks the (app, key_id) index. */
+  if (app != NULL)
+    stmt = prepare (self->read_db,
+                    "SELECT " ATTR_COLUMNS " FROM licenses WHERE app = ?1 AND key_id > ?2"
+                    " ORDER BY app, key_id LIMIT ?3",
+                    error);
+  else
+    stmt = prepare (self->read_db,
+                    "SELECT " ATTR_COLUMNS " FROM licenses WHERE (app, key_id) > (?1, ?2)"
+                    " ORDER BY app, key_id LIMIT ?3",
+                    error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, app != NULL ? app : after_app, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, after_key, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 3, (gint64) limit + 1);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      if (out->len == limit)
+        break;
+      g_ptr_array_add (out, license_from_row (stmt));
+    }
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    {
+      set_sqlite_error (error, self->read_db, rc, "list");
+      return NULL;
+    }
+  if (rc == SQLITE_ROW && out->len > 0)
+    {
+      LbRecord *last = out->pdata[out->len - 1];
+
+      *next_app = g_strdup (last->attrs.app != NULL ? last->attrs.app : "");
+      *next_key = g_strdup (last->key_id);
+    }
+  else
+    {
+      *next_app = g_strdup ("");
+      *next_key = g_strdup ("");
+    }
+  return g_steal_pointer (&out);
+}
+
+void
+lb_store_app_free (LbStoreApp *app)
+{
+  g_free (app->app);
+  g_free (app);
+}
+
+GPtrArray *
+lb_store_list_apps (LbStore *self, GError **error)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->read_lock);
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_store_app_free);
+  int rc;
+
+  stmt = prepare (self->read_db,
+                  "SELECT app, licenses, bytes FROM apps WHERE licenses > 0 ORDER BY app", error);
+  if (stmt == NULL)
+    return NULL;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      LbStoreApp *a = g_new0 (LbStoreApp, 1);
+
+      a->app = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+      a->licenses = (guint64) sqlite3_column_int64 (stmt, 1);
+      a->bytes = (guint64) sqlite3_column_int64 (stmt, 2);
+      g_ptr_array_add (out, a);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (error, self->read_db, rc, "list apps");
+      return NULL;
+    }
+  return g_steal_pointer (&out);
+}
+
+gboolean
+lb_store_clean_expired (LbStore *self, const char *app, gint64 now, guint *removed, GError **error)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->write_lock);
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  stmt = prepare (self->write_db,
+                  app != NULL
+                      ? "DELETE FROM licenses WHERE expires != 0 AND expires <= ?1 AND app = ?2"
+                      : "DELETE FROM licenses WHERE expires != 0 AND expires <= ?1",
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, now);
+  if (app != NULL)
+    sqlite3_bind_text (stmt, 2, app, -1, SQLITE_STATIC);
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (error, self->write_db, rc, "clean");
+      return FALSE;
+    }
+  *removed = (guint) sqlite3_changes (self->write_db);
+  g_atomic_int_add (&self->count, -(int) *removed);
+  return TRUE;
+}
+
+/* Snapshots */
+
+struct _LbStoreSnapshot
+{
+  sqlite3 *db;
+};
+
+LbStoreSnapshot *
+lb_store_snapshot_new (LbStore *self, GError **error)
+{
+  g_autoptr (LbStoreSnapshot) snap = g_new0 (LbStoreSnapshot, 1);
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  snap->db = open_db (self->db_path, TRUE, error);
+  if (snap->db == NULL)
+    return NULL;
+  /* A read transaction pins the WAL snapshot at its first read. */
+  if (!exec (snap->db, "BEGIN DEFERRED", error))
+    return NULL;
+  stmt = prepare (snap->db, "SELECT count(*) FROM licenses", error);
+  if (stmt == NULL || sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      if (stmt != NULL)
+        set_sqlite_error (error, snap->db, sqlite3_errcode (snap->db), "snapshot");
+      return NULL;
+    }
+  return g_steal_pointer (&snap);
+}
+
+void
+lb_store_snapshot_free (LbStoreSnapshot *snap)
+{
+  if (snap == NULL)
+    return;
+  if (snap->db != NULL)
+    {
+      exec (snap->db, "ROLLBACK", NULL);
+      sqlite3_close (snap->db);
+    }
+  g_free (snap);
+}
+
+#define ELIGIBLE_WHERE " WHERE can_backup != 0 AND (expires = 0 OR expires > ?1)"
+#define RESTRICTED_WHERE " WHERE NOT (can_backup != 0 AND (expires = 0 OR expires > ?1))"
+
+gboolean
+lb_store_snapshot_count (
+    LbStoreSnapshot *snap, LbSnapshotSet set, gint64 now, guint64 *count, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  stmt = prepare (snap->db,
+                  set == LB_SNAPSHOT_ELIGIBLE ? "SELECT count(*) FROM licenses" ELIGIBLE_WHERE
+                                              : "SELECT count(*) FROM licenses" RESTRICTED_WHERE,
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, now);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      set_sqlite_error (error, snap->db, sqlite3_errcode (snap->db), "count");
+      return FALSE;
+    }
+  *count = (guint64) sqlite3_column_int64 (stmt, 0);
+  return TRUE;
+}
+
+gboolean
+lb_store_snapshot_foreach (LbStoreSnapshot *snap,
+                           LbSnapshotSet set,
+                           gint64 now,
+                           LbSnapshotFunc func,
+                           gpointer user_data,
+                           GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  stmt = prepare (snap->db,
+                  set == LB_SNAPSHOT_ELIGIBLE
+                      ? "SELECT " ATTR_COLUMNS ", digest, blob FROM licenses" ELIGIBLE_WHERE
+                        " ORDER BY app, key_id"
+                      : "SELECT key_id, can_backup, expires, app FROM licenses" RESTRICTED_WHERE
+                        " ORDER BY app, key_id",
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, now);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      g_autoptr (LbRecord) l = NULL;
+      const guint8 *digest = NULL;
+
+      if (set == LB_SNAPSHOT_RESTRICTED)
+        {
+          l = lb_record_new ((const char *) sqlite3_column_text (stmt, 0), NULL);
+          l->attrs.can_backup = sqlite3_column_int (stmt, 1) != 0;
+          l->attrs.expires = sqlite3_column_int64 (stmt, 2);
+          l->attrs.app
+              = g_strdup (lb_app_id_or_null ((const char *) sqlite3_column_text (stmt, 3)));
+        }
+      else
+        {
+          l = license_from_row (stmt);
+          if (sqlite3_column_bytes (stmt, COL_AFTER_ATTRS) != LB_DIGEST_LEN)
+            {
+              g_warning ("The license “%s” of app “%s” has no valid digest", l->key_id,
+                         l->attrs.app != NULL ? l->attrs.app : "");
+              g_set_error (error, LB_ERROR, LB_ERROR_FAILED, _ ("The license store is damaged"));
+              return FALSE;
+            }
+          digest = sqlite3_column_blob (stmt, COL_AFTER_ATTRS);
+          blob_from_row (l, stmt, COL_AFTER_ATTRS + 1);
+        }
+      if (!func (l, digest, user_data, error))
+        return FALSE;
+    }
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (error, snap->db, rc, "read");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+lb_store_snapshot_foreach_digest (
+    LbStoreSnapshot *snap, gint64 now, LbDigestFunc func, gpointer user_data, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  stmt = prepare (snap->db, "SELECT digest FROM licenses" ELIGIBLE_WHERE " ORDER BY app, key_id",
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, now);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      if (sqlite3_column_bytes (stmt, 0) != LB_DIGEST_LEN)
+        {
+          g_set_error (error, LB_ERROR, LB_ERROR_FAILED, _ ("The license store is damaged"));
+          return FALSE;
+        }
+      if (!func (sqlite3_column_blob (stmt, 0), user_data, error))
+        return FALSE;
+    }
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (error, snap->db, rc, "read");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Restore transactions */
+
+struct _LbStoreTxn
+{
+  LbStore *store;
+  sqlite3 *db;
+  sqlite3_stmt *contains;
+  sqlite3_stmt *insert;
+  guint added;
+  gboolean open;
+};
+
+LbStoreTxn *
+lb_store_txn_begin (LbStore *self, GError **error)
+{
+  g_autoptr (LbStoreTxn) txn = g_new0 (LbStoreTxn, 1);
+
+  txn->store = g_object_ref (self);
+  txn->db = open_db (self->db_path, FALSE, error);
+  if (txn->db == NULL)
+    return NULL;
+  sqlite3_wal_hook (txn->db, wal_hook, self);
+  txn->contains = prepare (txn->db, "SELECT 1 FROM licenses WHERE app = ?1 AND key_id = ?2", error);
+  if (txn->contains == NULL)
+    return NULL;
+  txn->insert = prepare (txn->db, INSERT_SQL, error);
+  if (txn->insert == NULL)
+    return NULL;
+  if (!exec (txn->db, "BEGIN IMMEDIATE", error))
+    return NULL;
+  txn->open = TRUE;
+  return g_steal_pointer (&txn);
+}
+
+gboolean
+lb_store_txn_contains (
+    LbStoreTxn *txn, const char *app, const char *key_id, gboolean *contains, GError **error)
+{
+  int rc;
+
+  sqlite3_bind_text (txn->contains, 1, app, -1, SQLITE_STATIC);
+  sqlite3_bind_text (txn->contains, 2, key_id, -1, SQLITE_STATIC);
+  rc = sqlite3_step (txn->contains);
+  sqlite3_reset (txn->contains);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    {
+      set_sqlite_error (error, txn->db, rc, "lookup");
+      return FALSE;
+    }
+  *contains = rc == SQLITE_ROW;
+  return TRUE;
+}
+
+gboolean
+lb_store_txn_insert (LbStoreTxn *txn, const LbRecord *license, const guint8 *digest, GError **error)
+{
+  guint8 computed[LB_DIGEST_LEN];
+  int rc;
+
+  if (digest == NULL)
+    {
+      lb_record_digest (license, NULL, computed);
+      digest = computed;
+    }
+  bind_license (txn->insert, license, digest);
+  rc = sqlite3_step (txn->insert);
+  sqlite3_reset (txn->insert);
+  sqlite3_clear_bindings (txn->insert);
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (error, txn->db, rc, "insert");
+      return FALSE;
+    }
+  txn->added++;
+  return TRUE;
+}
+
+gboolean
+lb_store_txn_commit (LbStoreTxn *txn, GError **error)
+{
+  g_return_val_if_fail (txn->open, FALSE);
+
+  lb_fault_point ("restore-before-commit");
+  if (!exec (txn->db, "COMMIT", error))
+    return FALSE;
+  /* Durable from here, in the WAL, though not yet checkpointed. */
+  lb_fault_point ("restore-after-commit");
+  txn->open = FALSE;
+  g_atomic_int_add (&txn->store->count, (int) txn->added);
+  return TRUE;
+}
+
+void
+lb_store_txn_free (LbStoreTxn *txn)
+{
+  if (txn == NULL)
+    return;
+  if (txn->open)
+    exec (txn->db, "ROLLBACK", NULL);
+  g_clear_pointer (&txn->contains, sqlite3_finalize);
+  g_clear_pointer (&txn->insert, sqlite3_finalize);
+  g_clear_pointer (&txn->db, sqlite3_close);
+  g_clear_object (&txn->store);
+  g_free (txn);
+}
+
+static void
+lb_store_finalize (GObject *object)
+{
+  LbStore *self = LB_STORE (object);
+
+  if (self->checkpointer != NULL)
+    {
+      g_mutex_lock (&self->checkpoint_lock);
+      self->checkpoint_quit = TRUE;
+      g_cond_signal (&self->checkpoint_cond);
+      g_mutex_unlock (&self->checkpoint_lock);
+      g_thread_join (self->checkpointer);
+    }
+  /* The writing connection last: closing the last connection checkpoints
+   * and removes the WAL, which a read-only one cannot do, and a WAL left
+   * behind is read whole at the next start. */
+  g_clear_pointer (&self->read_db, sqlite3_close);
+  g_clear_pointer (&self->write_db, sqlite3_close);
+  g_mutex_clear (&self->write_lock);
+  g_mutex_clear (&self->read_lock);
+  g_mutex_clear (&self->checkpoint_lock);
+  g_cond_clear (&self->checkpoint_cond);
+  g_free (self->dir);
+  g_free (self->db_path);
+  g_free (self->machine);
+  G_OBJECT_CLASS (lb_store_parent_class)->finalize (object);
+}
+
+static void
+lb_store_class_init (LbStoreClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = lb_store_finalize;
+}
+
+static void
+lb_store_init (LbStore *self)
+{
+  self->app_max_licenses = LB_APP_MAX_LICENSES_DEFAULT;
+  self->app_max_bytes = LB_APP_MAX_BYTES_DEFAULT;
+  g_mutex_init (&self->write_lock);
+  g_mutex_init (&self->read_lock);
+  g_mutex_init (&self->checkpoint_lock);
+  g_cond_init (&self->checkpoint_cond);
+}

@@ -1,0 +1,138 @@
+/* store: the license store, a SQLite database in WAL mode.
+ *
+ * Contract: every write is one transaction with synchronous=FULL, so a crash
+ * at any moment leaves the old or the new state, never a partial license;
+ * a bulk write is all-or-nothing and shares one sync. Lookups go through the
+ * key index: their cost does not grow with the store. Each license keeps the
+ * SHA-256 of its canonical encoding (license.h), which backups carry.
+ * Every license belongs to an app ("" for host programs, else its app id):
+ * a key id names a license within its app, and each app is held to its
+ * limits (count and bytes), checked inside the write's transaction.
+ * Thread-safe: calls may come from any thread; writes are serialised, reads
+ * use their own connection, and snapshots (for backups) read a consistent
+ * view while writes go on. Checkpoints (copying the WAL into the database)
+ * run in a thread of the store's own, after the commits that need them.
+ */
+#pragma once
+
+#include <glib-object.h>
+
+#include "license.h"
+
+G_BEGIN_DECLS
+
+#define LB_TYPE_STORE (lb_store_get_type ())
+G_DECLARE_FINAL_TYPE (LbStore, lb_store, LB, STORE, GObject)
+
+/* Opens (creating if needed, mode 0700) the store in @dir. Licenses written
+ * through lb_store_put() are bound to @machine_app_id. */
+LbStore *lb_store_open (const char *dir, const char *machine_app_id, GError **error);
+
+const char *lb_store_get_dir (LbStore *self);
+const char *lb_store_get_machine (LbStore *self);
+
+/* The number of licenses; cheap (kept up to date by writes). */
+guint lb_store_count (LbStore *self);
+
+/* The most licenses and blob bytes one app may keep (the defaults are
+ * LB_APP_MAX_LICENSES_DEFAULT and LB_APP_MAX_BYTES_DEFAULT). */
+void lb_store_set_app_limits (LbStore *self, guint64 max_licenses, guint64 max_bytes);
+
+/* Writes @licenses (already validated) into @app's licenses in one
+ * transaction, replacing those with the same key id. Sets "stored",
+ * "machine" and "app" and resets "restore-count" on each, as a fresh
+ * license from an app. LB_ERROR_NO_SPACE, and nothing written, when @app
+ * would go past its limits. */
+gboolean lb_store_put (
+    LbStore *self, const char *app, LbRecord *const *licenses, guint n_licenses, GError **error);
+
+/* @app's license @key_id; LB_ERROR_NOT_FOUND when @app has none. */
+LbRecord *lb_store_get (LbStore *self, const char *app, const char *key_id, GError **error);
+gboolean lb_store_delete (LbStore *self, const char *app, const char *key_id, GError **error);
+
+/* Up to @limit licenses (without blobs) in (app, key id) byte order: of
+ * @app only, whose key id sorts after @after_key; or with @app NULL, of
+ * every app, after (@after_app, @after_key). ("", "") starts; *@next_app
+ * and *@next_key are the cursor of the next page, both "" after the last. */
+GPtrArray *lb_store_list (LbStore *self,
+                          const char *app,
+                          const char *after_app,
+                          const char *after_key,
+                          guint limit,
+                          char **next_app,
+                          char **next_key,
+                          GError **error);
+
+/* The apps that hold licenses, in byte order of their ids. */
+typedef struct
+{
+  char *app;
+  guint64 licenses;
+  guint64 bytes;
+} LbStoreApp;
+void lb_store_app_free (LbStoreApp *app);
+GPtrArray *lb_store_list_apps (LbStore *self, GError **error);
+
+/* Removes @app's licenses (every app's when NULL) that expired at or
+ * before @now; returns how many. */
+gboolean
+lb_store_clean_expired (LbStore *self, const char *app, gint64 now, guint *removed, GError **error);
+
+/* A consistent read-only view for a backup. */
+typedef struct _LbStoreSnapshot LbStoreSnapshot;
+
+LbStoreSnapshot *lb_store_snapshot_new (LbStore *self, GError **error);
+void lb_store_snapshot_free (LbStoreSnapshot *snap);
+
+typedef enum
+{
+  LB_SNAPSHOT_ELIGIBLE,   /* can-backup and not expired at the snapshot's time */
+  LB_SNAPSHOT_RESTRICTED, /* the rest */
+} LbSnapshotSet;
+
+gboolean lb_store_snapshot_count (
+    LbStoreSnapshot *snap, LbSnapshotSet set, gint64 now, guint64 *count, GError **error);
+
+/* Walks @set in (app, key id) order. For ELIGIBLE the callback gets the
+ * full license and its stored digest; for RESTRICTED, only key_id, app,
+ * can_backup and expires are filled and the digest is NULL. Returning FALSE (with @error set) stops
+ * the walk. */
+typedef gboolean (*LbSnapshotFunc) (LbRecord *license,
+                                    const guint8 *digest,
+                                    gpointer user_data,
+                                    GError **error);
+gboolean lb_store_snapshot_foreach (LbStoreSnapshot *snap,
+                                    LbSnapshotSet set,
+                                    gint64 now,
+                                    LbSnapshotFunc func,
+                                    gpointer user_data,
+                                    GError **error);
+
+/* Walks the digests of the ELIGIBLE set in the same order, reading only
+ * an index. */
+typedef gboolean (*LbDigestFunc) (const guint8 *digest, gpointer user_data, GError **error);
+gboolean lb_store_snapshot_foreach_digest (
+    LbStoreSnapshot *snap, gint64 now, LbDigestFunc func, gpointer user_data, GError **error);
+
+/* A restore transaction: a write transaction on its own connection, so
+ * that nothing is visible (and everything rolls back) until commit. */
+typedef struct _LbStoreTxn LbStoreTxn;
+
+LbStoreTxn *lb_store_txn_begin (LbStore *self, GError **error);
+/* Whether @app has a license @key_id (as seen by the txn). */
+gboolean lb_store_txn_contains (
+    LbStoreTxn *txn, const char *app, const char *key_id, gboolean *contains, GError **error);
+/* Inserts @license as given (attributes, its app included, kept). @digest is the SHA-256 of
+ * its encoding when the caller has it, else NULL to compute it. */
+gboolean lb_store_txn_insert (LbStoreTxn *txn,
+                              const LbRecord *license,
+                              const guint8 *digest,
+                              GError **error);
+gboolean lb_store_txn_commit (LbStoreTxn *txn, GError **error);
+/* Rolls back unless committed, and frees. */
+void lb_store_txn_free (LbStoreTxn *txn);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LbStoreSnapshot, lb_store_snapshot_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LbStoreTxn, lb_store_txn_free)
+
+G_END_DECLS

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* lb-types: what the service's numbers mean: the MSDRM status numbers of
+ * WM_BACKUP_RESTORE_STATUS and the flags of a backup and a restore. The
+ * one place they are written; glib-mkenums makes their GTypes. */
+#pragma once
+
+#if !defined(LICENSE_BACKUP_INSIDE) && !defined(LICENSE_BACKUP_COMPILATION)
+#error "Only <license-backup/license-backup.h> can be included directly."
+#endif
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/**
+ * LbStatus:
+ * @LB_STATUS_ERROR: the operation failed (MSDRM_STATUS 0)
+ * @LB_STATUS_INFORMATION: nothing has run yet (1)
+ * @LB_STATUS_BEGIN: an operation is running (2)
+ * @LB_STATUS_END: the operation succeeded (3)
+ * @LB_STATUS_CONNECTING: the service is connecting to a network location (4)
+ * @LB_STATUS_DISCONNECTING: the service is disconnecting from it (5)
+ * @LB_STATUS_ERROR_WITHURL: a restore left licenses out for their restore limit; a web page tells
+ * how to restore them (6)
+ * @LB_STATUS_RESTRICTED_LICENSE: a license was left out (7); the service reports each with a
+ * RestrictedLicense signal instead
+ * @LB_STATUS_NEEDS_INDIVIDUALIZATION: the backup comes from another computer: restore again with
+ * the user's consent (8)
+ *
+ * The status of a backup or restore, with the numbers of Windows Media's
+ * MSDRM_STATUS (WM_BACKUP_RESTORE_STATUS).
+ */
+typedef enum
+{
+  LB_STATUS_ERROR = 0,
+  LB_STATUS_INFORMATION = 1,
+  LB_STATUS_BEGIN = 2,
+  LB_STATUS_END = 3,
+  LB_STATUS_CONNECTING = 4,
+  LB_STATUS_DISCONNECTING = 5,
+  LB_STATUS_ERROR_WITHURL = 6,
+  LB_STATUS_RESTRICTED_LICENSE = 7,
+  LB_STATUS_NEEDS_INDIVIDUALIZATION = 8,
+} LbStatus;
+
+/**
+ * LbBackupFlags:
+ * @LB_BACKUP_FLAGS_NONE: no flag
+ * @LB_BACKUP_FLAGS_OVERWRITE: replace a backup already at the location (WM_BACKUP_OVERWRITE)
+ *
+ * The flags of a backup.
+ */
+typedef enum /*< flags >*/
+{
+  LB_BACKUP_FLAGS_NONE = 0,
+  LB_BACKUP_FLAGS_OVERWRITE = 1 << 0,
+} LbBackupFlags;
+
+/**
+ * LbRestoreFlags:
+ * @LB_RESTORE_FLAGS_NONE: no flag
+ * @LB_RESTORE_FLAGS_INDIVIDUALIZE: the user consents to binding licenses from another computer to
+ * this one (WM_RESTORE_INDIVIDUALIZE)
+ *
+ * The flags of a restore.
+ */
+typedef enum /*< flags >*/
+{
+  LB_RESTORE_FLAGS_NONE = 0,
+  LB_RESTORE_FLAGS_INDIVIDUALIZE = 1 << 1,
+} LbRestoreFlags;
+
+/**
+ * LB_CLEAN_FLAGS_EXPIRED:
+ *
+ * The flag of CleanLicenseStore: remove expired licenses.
+ */
+#define LB_CLEAN_FLAGS_EXPIRED 0x1u
+
+G_END_DECLS
