@@ -4,11 +4,15 @@
 
 #include <stdatomic.h>
 
+/* At most this many reasons in one log line. */
+#define DESCRIBE_MAX 8
+
 struct _LbIdle
 {
   GObject parent_instance;
   guint timeout;
-  guint holds;
+  GHashTable *holds; /* token -> reason */
+  guint last_token;
   guint source;
   _Atomic gint64 last_call_us; /* lb_idle_touch_any_thread() */
 };
@@ -22,6 +26,8 @@ enum
 };
 static guint signals[N_SIGNALS];
 
+static void rearm (LbIdle *self);
+
 static gboolean
 on_timeout (gpointer user_data)
 {
@@ -30,6 +36,15 @@ on_timeout (gpointer user_data)
   gint64 timeout_us = (gint64) self->timeout * G_USEC_PER_SEC;
 
   self->source = 0;
+  if (g_hash_table_size (self->holds) > 0)
+    {
+      g_autofree char *reasons = lb_idle_describe_holds (self, DESCRIBE_MAX);
+
+      /* Said once per timeout, while held: enough to see what never ends. */
+      g_debug ("idle timeout of %u s reached, but still running: %s", self->timeout, reasons);
+      rearm (self);
+      return G_SOURCE_REMOVE;
+    }
   if (quiet_us < timeout_us)
     {
       /* A call came from another thread meanwhile: count from that one. */
@@ -41,11 +56,13 @@ on_timeout (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* The timeout runs while held too, so that it can say what holds it; it
+ * counts from the last hold, release or call. */
 static void
 rearm (LbIdle *self)
 {
   g_clear_handle_id (&self->source, g_source_remove);
-  if (self->holds == 0 && self->timeout > 0)
+  if (self->timeout > 0)
     self->source = g_timeout_add_seconds (self->timeout, on_timeout, self);
 }
 
@@ -59,18 +76,31 @@ lb_idle_new (guint timeout_seconds)
   return self;
 }
 
-void
-lb_idle_hold (LbIdle *self)
+guint
+lb_idle_hold (LbIdle *self, const char *reason_format, ...)
 {
-  self->holds++;
-  g_clear_handle_id (&self->source, g_source_remove);
+  va_list args;
+  char *reason;
+
+  va_start (args, reason_format);
+  reason = g_strdup_vprintf (reason_format, args);
+  va_end (args);
+  /* Wraps after 2^32 holds, long after the first ones were released. */
+  if (++self->last_token == 0)
+    self->last_token = 1;
+  g_hash_table_insert (self->holds, GUINT_TO_POINTER (self->last_token), reason);
+  rearm (self);
+  return self->last_token;
 }
 
 void
-lb_idle_release (LbIdle *self)
+lb_idle_release (LbIdle *self, guint token)
 {
-  g_return_if_fail (self->holds > 0);
-  self->holds--;
+  if (!g_hash_table_remove (self->holds, GUINT_TO_POINTER (token)))
+    {
+      g_critical ("idle: no hold %u to release", token);
+      return;
+    }
   rearm (self);
 }
 
@@ -89,7 +119,36 @@ lb_idle_touch_any_thread (LbIdle *self)
 guint
 lb_idle_get_holds (LbIdle *self)
 {
-  return self->holds;
+  return g_hash_table_size (self->holds);
+}
+
+static int
+compare_tokens (gconstpointer a, gconstpointer b)
+{
+  guint ta = GPOINTER_TO_UINT (a);
+  guint tb = GPOINTER_TO_UINT (b);
+
+  return ta < tb ? -1 : ta > tb;
+}
+
+char *
+lb_idle_describe_holds (LbIdle *self, guint max)
+{
+  GList *tokens = g_list_sort (g_hash_table_get_keys (self->holds), compare_tokens);
+  guint total = g_hash_table_size (self->holds);
+  GString *s = g_string_new (NULL);
+  guint n = 0;
+
+  for (GList *l = tokens; l != NULL && n < max; l = l->next, n++)
+    {
+      if (n > 0)
+        g_string_append (s, ", ");
+      g_string_append (s, g_hash_table_lookup (self->holds, l->data));
+    }
+  if (total > n)
+    g_string_append_printf (s, ", and %u more", total - n);
+  g_list_free (tokens);
+  return g_string_free (s, FALSE);
 }
 
 static void
@@ -102,9 +161,19 @@ lb_idle_dispose (GObject *object)
 }
 
 static void
+lb_idle_finalize (GObject *object)
+{
+  LbIdle *self = LB_IDLE (object);
+
+  g_hash_table_unref (self->holds);
+  G_OBJECT_CLASS (lb_idle_parent_class)->finalize (object);
+}
+
+static void
 lb_idle_class_init (LbIdleClass *klass)
 {
   G_OBJECT_CLASS (klass)->dispose = lb_idle_dispose;
+  G_OBJECT_CLASS (klass)->finalize = lb_idle_finalize;
   signals[SIGNAL_IDLE] = g_signal_new ("idle", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                                        NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
@@ -112,4 +181,5 @@ lb_idle_class_init (LbIdleClass *klass)
 static void
 lb_idle_init (LbIdle *self)
 {
+  self->holds = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
 }

@@ -67,6 +67,7 @@ typedef struct Operation
   LbProgress progress;
   gint64 start_us;
   guint watch_id;
+  guint hold; /* lb_idle_hold() */
 
   /* publishing, on the main context */
   guint tick_source;
@@ -441,7 +442,7 @@ finish_publish (Finish *f)
   if (op->kind == OP_RESTORE && op->restore.licenses > 0)
     g_signal_emit (self, signals[SIGNAL_STORE_CHANGED], 0, lb_store_count (self->store));
   self->op = NULL;
-  lb_idle_release (self->idle);
+  lb_idle_release (self->idle, op->hold);
   operation_free (op);
   g_clear_error (&f->error);
   g_free (f->message);
@@ -641,7 +642,8 @@ start_operation (LbManager *self,
   op->progress.restricted = restricted_cb;
   op->progress.restricted_data = op;
   self->op = op;
-  lb_idle_hold (self->idle);
+  op->hold = lb_idle_hold (self->idle, "%s %" G_GUINT64_FORMAT " started by %s",
+                           op_kind_name (kind), op->id, op->starter);
 
   if (cancel_on_disconnect)
     op->watch_id = g_bus_watch_name_on_connection (
@@ -682,6 +684,7 @@ typedef struct
   GDBusMethodInvocation *invocation;
   HostOnlyFunc func;
   const char *what;
+  guint hold; /* lb_idle_hold() */
 } HostOnlyCall;
 
 static void
@@ -696,7 +699,7 @@ host_only_identified (GObject *source, GAsyncResult *result, gpointer user_data)
     g_dbus_method_invocation_return_gerror (call->invocation, error);
   else
     call->func (call->self, call->invocation);
-  lb_idle_release (call->self->idle);
+  lb_idle_release (call->self->idle, call->hold);
   g_object_unref (call->self);
   g_free (call);
 }
@@ -706,7 +709,9 @@ host_only (LbManager *self, GDBusMethodInvocation *invocation, const char *what,
 {
   HostOnlyCall *call = g_new0 (HostOnlyCall, 1);
 
-  lb_idle_hold (self->idle);
+  call->hold = lb_idle_hold (self->idle, "%s from %s",
+                             g_dbus_method_invocation_get_method_name (invocation),
+                             g_dbus_method_invocation_get_sender (invocation));
   call->self = g_object_ref (self);
   call->invocation = invocation; /* the reference GDBus gave the handler */
   call->func = func;

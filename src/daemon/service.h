@@ -1,10 +1,12 @@
-/* service: the daemon's D-Bus face.
+/* service: the daemon's D-Bus face, wired together.
  *
- * Owns the license store, exports the Store interface and the manager
- * (backup/restore) on /org/freedesktop/LicenseBackup1, and tracks what is in
- * flight so that the daemon idles out only when nothing is. Store calls run
- * in worker threads (GTask); their replies and property updates are made on
- * the main context.
+ * Opens the license store and makes its two interfaces: the Store
+ * (store-dbus.h) and the manager (manager.h: backup, restore, progress).
+ * Exports both on /org/freedesktop/LicenseBackup1 with what they share:
+ * the callers' identities (callers.h) and the GetStatus fast path
+ * (status-tracker.h). Anything in flight holds the daemon awake (idle.h);
+ * at exit, the service cancels a running operation and waits for the
+ * holds to go.
  */
 #pragma once
 

@@ -1,0 +1,545 @@
+#include "config.h"
+
+#include "store-dbus.h"
+
+#include <glib/gi18n.h>
+
+#include "error-convert.h"
+#include "license.h"
+#include "options.h"
+
+#define LIST_LIMIT_DEFAULT 1000
+#define LIST_LIMIT_MAX 10000
+
+struct _LbStoreDBus
+{
+  LbDBusStoreSkeleton parent_instance;
+
+  LbStore *store;
+  LbIdle *idle;
+  LbCallers *callers;
+};
+
+static void lb_store_dbus_iface_init (LbDBusStoreIface *iface);
+
+G_DEFINE_TYPE_WITH_CODE (LbStoreDBus,
+                         lb_store_dbus,
+                         LB_DBUS_TYPE_STORE_SKELETON,
+                         G_IMPLEMENT_INTERFACE (LB_DBUS_TYPE_STORE, lb_store_dbus_iface_init))
+
+/* A Store method body: runs in a worker thread for an identified @caller
+ * and returns the reply's parameters, or NULL with @error set. */
+typedef GVariant *(*StoreCallFunc) (LbStore *store,
+                                    const LbAppInfo *caller,
+                                    GVariant *params,
+                                    GError **error);
+
+typedef struct
+{
+  GDBusMethodInvocation *invocation;
+  StoreCallFunc func;
+  guint hold; /* lb_idle_hold() */
+} StoreCall;
+
+static void
+store_call_free (StoreCall *call)
+{
+  g_object_unref (call->invocation);
+  g_free (call);
+}
+
+static void
+store_call_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  LbStoreDBus *self = source;
+  StoreCall *call = task_data;
+  g_autoptr (LbAppInfo) caller = NULL;
+  GError *error = NULL;
+  GVariant *reply = NULL;
+
+  /* Who is calling decides whose licenses the call sees. */
+  caller = lb_callers_lookup_sync (
+      self->callers, g_dbus_method_invocation_get_sender (call->invocation), NULL, &error);
+  if (caller != NULL)
+    reply = call->func (self->store, caller,
+                        g_dbus_method_invocation_get_parameters (call->invocation), &error);
+  if (reply == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, g_variant_ref_sink (reply), (GDestroyNotify) g_variant_unref);
+}
+
+static void
+store_call_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  LbStoreDBus *self = LB_STORE_DBUS (source);
+  StoreCall *call = g_task_get_task_data (G_TASK (result));
+  g_autoptr (GError) error = NULL;
+  GVariant *reply;
+
+  reply = g_task_propagate_pointer (G_TASK (result), &error);
+  /* The return_* calls consume the reference GDBus gave the handler; the
+   * one dispatch() took is dropped with the call. */
+  /* Before the reply, so that a caller that reads LicenseCount right after
+   * its call returns sees the new value. */
+  lb_dbus_store_set_license_count (LB_DBUS_STORE (self), lb_store_count (self->store));
+  g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
+  if (reply == NULL)
+    {
+      lb_error_convert (&error);
+      g_dbus_method_invocation_return_gerror (call->invocation, error);
+    }
+  else
+    {
+      g_dbus_method_invocation_return_value (call->invocation, reply);
+      g_variant_unref (reply);
+    }
+  lb_idle_release (self->idle, call->hold);
+}
+
+static gboolean
+dispatch (LbDBusStore *object, GDBusMethodInvocation *invocation, StoreCallFunc func)
+{
+  LbStoreDBus *self = LB_STORE_DBUS (object);
+  g_autoptr (GTask) task = g_task_new (self, NULL, store_call_done, NULL);
+  StoreCall *call = g_new0 (StoreCall, 1);
+
+  call->invocation = g_object_ref (invocation);
+  call->func = func;
+  g_task_set_task_data (task, call, (GDestroyNotify) store_call_free);
+  g_task_set_source_tag (task, dispatch);
+  call->hold = lb_idle_hold (self->idle, "%s from %s",
+                             g_dbus_method_invocation_get_method_name (invocation),
+                             g_dbus_method_invocation_get_sender (invocation));
+  g_task_run_in_thread (task, store_call_thread);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* Validates one (s, ay, a{sv}) triple into a license. */
+static LbRecord *
+license_from_args (const char *key_id, GVariant *blob, GVariant *attributes, GError **error)
+{
+  g_autoptr (LbRecord) license = NULL;
+
+  if (!lb_key_id_validate (key_id, error) || !lb_blob_validate (g_variant_n_children (blob), error))
+    return NULL;
+  license = lb_record_new (key_id, NULL);
+  license->blob = g_variant_get_data_as_bytes (blob);
+  if (!lb_attributes_parse (attributes, LB_ATTRIBUTES_CALLER, &license->attrs, error))
+    return NULL;
+  return g_steal_pointer (&license);
+}
+
+static GVariant *
+call_store_license (LbStore *store, const LbAppInfo *caller, GVariant *params, GError **error)
+{
+  g_autoptr (GVariant) blob = NULL;
+  g_autoptr (GVariant) attributes = NULL;
+  g_autoptr (LbRecord) license = NULL;
+  const char *key_id;
+
+  g_variant_get (params, "(&s@ay@a{sv})", &key_id, &blob, &attributes);
+  license = license_from_args (key_id, blob, attributes, error);
+  if (license == NULL || !lb_store_put (store, caller->id, &license, 1, error))
+    return NULL;
+  return g_variant_new ("()");
+}
+
+static GVariant *
+call_store_licenses (LbStore *store, const LbAppInfo *caller, GVariant *params, GError **error)
+{
+  g_autoptr (GVariant) array = g_variant_get_child_value (params, 0);
+  g_autoptr (GPtrArray) licenses = NULL;
+  gsize n = g_variant_n_children (array);
+  guint64 total = 0;
+
+  if (n > LB_BULK_MAX_LICENSES)
+    {
+      g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
+                   _ ("At most %d licenses fit in one StoreLicenses call; this one has %zu. "
+                      "Split it into several calls"),
+                   LB_BULK_MAX_LICENSES, n);
+      return NULL;
+    }
+  licenses = g_ptr_array_new_full ((guint) n, (GDestroyNotify) lb_record_free);
+  for (gsize i = 0; i < n; i++)
+    {
+      /* Child by child: g_variant_get_child (…, "(&s…)") would serialise
+       * each license GDBus parsed, a copy of every blob. */
+      g_autoptr (GVariant) item = g_variant_get_child_value (array, i);
+      g_autoptr (GVariant) key_v = g_variant_get_child_value (item, 0);
+      g_autoptr (GVariant) blob = g_variant_get_child_value (item, 1);
+      g_autoptr (GVariant) attributes = g_variant_get_child_value (item, 2);
+      g_autoptr (GError) local_error = NULL;
+      const char *key_id = g_variant_get_string (key_v, NULL);
+      LbRecord *license;
+
+      total += g_variant_n_children (blob);
+      if (total > LB_BULK_MAX_BYTES)
+        {
+          g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
+                       _ ("At most 64 MiB of licenses fit in one StoreLicenses call; split it "
+                          "into several calls"));
+          return NULL;
+        }
+      license = license_from_args (key_id, blob, attributes, &local_error);
+      if (license == NULL)
+        {
+          g_autofree char *quoted = lb_key_id_quote (key_id);
+
+          g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
+                       _ ("License %zu (“%s”): %s. Nothing was stored"), i, quoted,
+                       local_error->message);
+          return NULL;
+        }
+      g_ptr_array_add (licenses, license);
+    }
+  if (!lb_store_put (store, caller->id, (LbRecord *const *) licenses->pdata, licenses->len, error))
+    return NULL;
+  return g_variant_new ("()");
+}
+
+static GVariant *
+license_reply (LbStore *store, const char *app, const char *key_id, GError **error)
+{
+  g_autoptr (LbRecord) license = NULL;
+  gsize len;
+  gconstpointer data;
+
+  if (!lb_key_id_validate (key_id, error))
+    return NULL;
+  license = lb_store_get (store, app, key_id, error);
+  if (license == NULL)
+    return NULL;
+  data = g_bytes_get_data (license->blob, &len);
+  return g_variant_new ("(@ay@a{sv})",
+                        g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, data, len, 1),
+                        lb_attributes_to_variant (&license->attrs));
+}
+
+static GVariant *
+call_get_license (LbStore *store, const LbAppInfo *caller, GVariant *params, GError **error)
+{
+  const char *key_id;
+
+  g_variant_get (params, "(&s)", &key_id);
+  return license_reply (store, caller->id, key_id, error);
+}
+
+static GVariant *
+call_get_app_license (LbStore *store, const LbAppInfo *caller, GVariant *params, GError **error)
+{
+  const char *app, *key_id;
+
+  g_variant_get (params, "(&s&s)", &app, &key_id);
+  if (!lb_callers_require_host (caller, _ ("read other apps' licenses"), error)
+      || !lb_app_id_validate (app, error))
+    return NULL;
+  return license_reply (store, app, key_id, error);
+}
+
+static void
+set_bad_cursor (GError **error)
+{
+  g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
+               _ ("The “cursor” option is not one that ListLicenses returned for these options; "
+                  "pass \"\" to start from the first page"));
+}
+
+/* A cursor is the last (app, key id) of the previous page: "APP/KEY" when
+ * listing every app (an app id never holds '/'), "KEY" within one app. */
+static gboolean
+parse_cursor (const char *cursor, gboolean all_apps, char **app, char **key, GError **error)
+{
+  const char *slash = strchr (cursor, '/');
+
+  if (cursor[0] == '\0')
+    {
+      *app = g_strdup ("");
+      *key = g_strdup ("");
+      return TRUE;
+    }
+  if (!all_apps)
+    {
+      if (!lb_key_id_validate (cursor, NULL))
+        {
+          set_bad_cursor (error);
+          return FALSE;
+        }
+      *app = g_strdup ("");
+      *key = g_strdup (cursor);
+      return TRUE;
+    }
+  if (slash == NULL)
+    {
+      set_bad_cursor (error);
+      return FALSE;
+    }
+  *app = g_strndup (cursor, (gsize) (slash - cursor));
+  *key = g_strdup (slash + 1);
+  if (!lb_app_id_validate (*app, NULL) || !lb_key_id_validate (*key, NULL))
+    {
+      g_clear_pointer (app, g_free);
+      g_clear_pointer (key, g_free);
+      set_bad_cursor (error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static GVariant *
+call_list_licenses (LbStore *store, const LbAppInfo *caller, GVariant *params, GError **error)
+{
+  g_autoptr (GVariant) options = g_variant_get_child_value (params, 0);
+  g_autoptr (GVariant) limit_v = NULL;
+  g_autoptr (GVariant) cursor_v = NULL;
+  g_autoptr (GVariant) app_v = NULL;
+  g_autoptr (GPtrArray) page = NULL;
+  g_autofree char *after_app = NULL;
+  g_autofree char *after_key = NULL;
+  g_autofree char *next_app = NULL;
+  g_autofree char *next_key = NULL;
+  g_autofree char *next_cursor = NULL;
+  const LbOptionSpec specs[] = {
+    { "limit", "u", &limit_v },
+    { "cursor", "s", &cursor_v },
+    { "app", "s", &app_v },
+    { NULL },
+  };
+  guint32 limit = LIST_LIMIT_DEFAULT;
+  const char *app = NULL; /* NULL: every app */
+  GVariantBuilder b;
+
+  if (!lb_options_parse (options, specs, error))
+    return NULL;
+  if (limit_v != NULL)
+    limit = g_variant_get_uint32 (limit_v);
+  if (limit < 1 || limit > LIST_LIMIT_MAX)
+    {
+      g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
+                   _ ("The “limit” option must be between 1 and %d; it is %u"), LIST_LIMIT_MAX,
+                   limit);
+      return NULL;
+    }
+  if (app_v != NULL)
+    {
+      app = g_variant_get_string (app_v, NULL);
+      if (!lb_app_id_validate (app, error))
+        return NULL;
+      /* An app may name itself; only the user's tools may name others. */
+      if (!g_str_equal (app, caller->id)
+          && !lb_callers_require_host (caller, _ ("list other apps' licenses"), error))
+        return NULL;
+    }
+  else if (!lb_app_info_is_host (caller))
+    app = caller->id;
+  if (!parse_cursor (cursor_v != NULL ? g_variant_get_string (cursor_v, NULL) : "", app == NULL,
+                     &after_app, &after_key, error))
+    return NULL;
+
+  page = lb_store_list (store, app, after_app, after_key, limit, &next_app, &next_key, error);
+  if (page == NULL)
+    return NULL;
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("a(sa{sv})"));
+  for (guint i = 0; i < page->len; i++)
+    {
+      LbRecord *l = page->pdata[i];
+      g_variant_builder_add (&b, "(s@a{sv})", l->key_id, lb_attributes_to_variant (&l->attrs));
+    }
+  if (next_key[0] != '\0' && app == NULL)
+    next_cursor = g_strconcat (next_app, "/", next_key, NULL);
+  return g_variant_new ("(@a(sa{sv})s)", g_variant_builder_end (&b),
+                        next_cursor != NULL ? next_cursor : next_key);
+}
+
+static GVariant *
+call_delete_license (LbStore *store, const LbAppInfo *caller, GVariant *params, GError **error)
+{
+  const char *key_id;
+
+  g_variant_get (params, "(&s)", &key_id);
+  if (!lb_key_id_validate (key_id, error) || !lb_store_delete (store, caller->id, key_id, error))
+    return NULL;
+  return g_variant_new ("()");
+}
+
+static GVariant *
+call_delete_app_license (LbStore *store, const LbAppInfo *caller, GVariant *params, GError **error)
+{
+  const char *app, *key_id;
+
+  g_variant_get (params, "(&s&s)", &app, &key_id);
+  if (!lb_callers_require_host (caller, _ ("delete other apps' licenses"), error)
+      || !lb_app_id_validate (app, error) || !lb_key_id_validate (key_id, error)
+      || !lb_store_delete (store, app, key_id, error))
+    return NULL;
+  return g_variant_new ("()");
+}
+
+static GVariant *
+call_list_apps (LbStore *store, const LbAppInfo *caller, GVariant *params, GError **error)
+{
+  g_autoptr (GPtrArray) apps = NULL;
+  GVariantBuilder b;
+
+  if (!lb_callers_require_host (caller, _ ("list the apps that hold licenses"), error))
+    return NULL;
+  apps = lb_store_list_apps (store, error);
+  if (apps == NULL)
+    return NULL;
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("a(sa{sv})"));
+  for (guint i = 0; i < apps->len; i++)
+    {
+      LbStoreApp *a = apps->pdata[i];
+
+      GVariantBuilder details;
+
+      g_variant_builder_init (&details, G_VARIANT_TYPE_VARDICT);
+      g_variant_builder_add (&details, "{sv}", "licenses",
+                             g_variant_new_uint32 ((guint32) MIN (a->licenses, G_MAXUINT32)));
+      g_variant_builder_add (&details, "{sv}", "bytes", g_variant_new_uint64 (a->bytes));
+      g_variant_builder_add (&b, "(s@a{sv})", a->app, g_variant_builder_end (&details));
+    }
+  return g_variant_new ("(@a(sa{sv}))", g_variant_builder_end (&b));
+}
+
+static GVariant *
+call_clean_license_store (LbStore *store, const LbAppInfo *caller, GVariant *params, GError **error)
+{
+  guint32 flags;
+  guint removed = 0;
+
+  g_variant_get (params, "(u)", &flags);
+  if (flags & ~LB_CLEAN_FLAGS_EXPIRED)
+    {
+      g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
+                   _ ("Unknown flags 0x%x; the only flag is 0x1 (remove expired licenses)"),
+                   flags & ~LB_CLEAN_FLAGS_EXPIRED);
+      return NULL;
+    }
+  /* The user's tools clean every app's; an app only its own. */
+  if ((flags & LB_CLEAN_FLAGS_EXPIRED)
+      && !lb_store_clean_expired (store, lb_app_info_is_host (caller) ? NULL : caller->id,
+                                  g_get_real_time () / G_USEC_PER_SEC, &removed, error))
+    return NULL;
+  return g_variant_new ("(u)", removed);
+}
+
+/* The handlers only pick the body; the bodies read their arguments from
+ * the invocation, in the worker thread. */
+static gboolean
+handle_store_license (LbDBusStore *object,
+                      GDBusMethodInvocation *invocation,
+                      const char *key_id,
+                      GVariant *license,
+                      GVariant *attributes)
+{
+  return dispatch (object, invocation, call_store_license);
+}
+
+static gboolean
+handle_store_licenses (LbDBusStore *object, GDBusMethodInvocation *invocation, GVariant *licenses)
+{
+  return dispatch (object, invocation, call_store_licenses);
+}
+
+static gboolean
+handle_get_license (LbDBusStore *object, GDBusMethodInvocation *invocation, const char *key_id)
+{
+  return dispatch (object, invocation, call_get_license);
+}
+
+static gboolean
+handle_get_app_license (LbDBusStore *object,
+                        GDBusMethodInvocation *invocation,
+                        const char *app,
+                        const char *key_id)
+{
+  return dispatch (object, invocation, call_get_app_license);
+}
+
+static gboolean
+handle_list_licenses (LbDBusStore *object, GDBusMethodInvocation *invocation, GVariant *options)
+{
+  return dispatch (object, invocation, call_list_licenses);
+}
+
+static gboolean
+handle_delete_license (LbDBusStore *object, GDBusMethodInvocation *invocation, const char *key_id)
+{
+  return dispatch (object, invocation, call_delete_license);
+}
+
+static gboolean
+handle_delete_app_license (LbDBusStore *object,
+                           GDBusMethodInvocation *invocation,
+                           const char *app,
+                           const char *key_id)
+{
+  return dispatch (object, invocation, call_delete_app_license);
+}
+
+static gboolean
+handle_list_apps (LbDBusStore *object, GDBusMethodInvocation *invocation)
+{
+  return dispatch (object, invocation, call_list_apps);
+}
+
+static gboolean
+handle_clean_license_store (LbDBusStore *object, GDBusMethodInvocation *invocation, guint flags)
+{
+  return dispatch (object, invocation, call_clean_license_store);
+}
+
+static void
+lb_store_dbus_iface_init (LbDBusStoreIface *iface)
+{
+  iface->handle_store_license = handle_store_license;
+  iface->handle_store_licenses = handle_store_licenses;
+  iface->handle_get_license = handle_get_license;
+  iface->handle_get_app_license = handle_get_app_license;
+  iface->handle_list_licenses = handle_list_licenses;
+  iface->handle_delete_license = handle_delete_license;
+  iface->handle_delete_app_license = handle_delete_app_license;
+  iface->handle_list_apps = handle_list_apps;
+  iface->handle_clean_license_store = handle_clean_license_store;
+}
+
+LbStoreDBus *
+lb_store_dbus_new (LbStore *store, LbIdle *idle)
+{
+  LbStoreDBus *self = g_object_new (LB_TYPE_STORE_DBUS, NULL);
+
+  self->store = g_object_ref (store);
+  self->idle = g_object_ref (idle);
+  lb_dbus_store_set_license_count (LB_DBUS_STORE (self), lb_store_count (store));
+  return self;
+}
+
+void
+lb_store_dbus_set_callers (LbStoreDBus *self, LbCallers *callers)
+{
+  g_set_object (&self->callers, callers);
+}
+
+static void
+lb_store_dbus_dispose (GObject *object)
+{
+  LbStoreDBus *self = LB_STORE_DBUS (object);
+
+  g_clear_object (&self->callers);
+  g_clear_object (&self->store);
+  g_clear_object (&self->idle);
+  G_OBJECT_CLASS (lb_store_dbus_parent_class)->dispose (object);
+}
+
+static void
+lb_store_dbus_class_init (LbStoreDBusClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = lb_store_dbus_dispose;
+}
+
+static void
+lb_store_dbus_init (LbStoreDBus *self)
+{
+}
