@@ -2321,3 +2321,219 @@ lb_client_init (LbClient *self)
 {
   self->context = g_main_context_ref_thread_default ();
 }
+
+/* Cancelling an operation whoever started it, the partial result of one
+ * that failed, and whether the service runs: what the user's own tools
+ * (the license-backup command) need besides the calls above. */
+
+static void
+on_cancel_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GError *error = NULL;
+  g_autoptr (GVariant) reply = g_dbus_proxy_call_finish (G_DBUS_PROXY (source), result, &error);
+
+  if (reply == NULL)
+    {
+      if (g_dbus_error_is_remote_error (error))
+        g_dbus_error_strip_remote_error (error);
+      g_task_return_error (task, error);
+    }
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+cancel_async (LbClient *self,
+              const char *method,
+              gpointer source_tag,
+              GCancellable *cancellable,
+              GAsyncReadyCallback callback,
+              gpointer user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, source_tag);
+  g_dbus_proxy_call (G_DBUS_PROXY (self->manager), method, NULL, G_DBUS_CALL_FLAGS_NONE, -1,
+                     cancellable, on_cancel_done, task);
+}
+
+static gboolean
+cancel_finish (LbClient *self, GAsyncResult *result, gpointer source_tag, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * lb_client_cancel_backup_sync:
+ * @self: a client
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Cancels the running backup, whoever started it (IWMLicenseBackup's
+ * CancelLicenseBackup). The service answers at once; the backup ends soon
+ * after with %LB_ERROR_CANCELLED, keeping the previous backup file.
+ * Fails with %LB_ERROR_NOT_RUNNING when no backup runs (#LbClient:operation
+ * says which operation runs). To cancel a backup this client follows,
+ * cancel the #GCancellable given to lb_client_backup_async() instead. Only
+ * for the user's own tools.
+ *
+ * Returns: whether the service took the request
+ */
+gboolean
+lb_client_cancel_backup_sync (LbClient *self, GCancellable *cancellable, GError **error)
+{
+  g_autoptr (GVariant) reply = NULL;
+
+  g_return_val_if_fail (LB_IS_CLIENT (self), FALSE);
+  reply = call_sync (self->manager, "CancelLicenseBackup", NULL, cancellable, error);
+  return reply != NULL;
+}
+
+/**
+ * lb_client_cancel_backup_async:
+ * @self: a client
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the service answered
+ * @user_data: data for @callback
+ *
+ * See lb_client_cancel_backup_sync().
+ */
+void
+lb_client_cancel_backup_async (LbClient *self,
+                               GCancellable *cancellable,
+                               GAsyncReadyCallback callback,
+                               gpointer user_data)
+{
+  g_return_if_fail (LB_IS_CLIENT (self));
+  cancel_async (self, "CancelLicenseBackup", lb_client_cancel_backup_async, cancellable, callback,
+                user_data);
+}
+
+/**
+ * lb_client_cancel_backup_finish:
+ * @self: a client
+ * @result: the result passed to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: whether the service took the request
+ */
+gboolean
+lb_client_cancel_backup_finish (LbClient *self, GAsyncResult *result, GError **error)
+{
+  return cancel_finish (self, result, lb_client_cancel_backup_async, error);
+}
+
+/**
+ * lb_client_cancel_restore_sync:
+ * @self: a client
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Cancels the running restore, whoever started it (IWMLicenseRestore's
+ * CancelLicenseRestore); it ends with %LB_ERROR_CANCELLED and restores
+ * nothing. Fails with %LB_ERROR_NOT_RUNNING when no restore runs. Only
+ * for the user's own tools.
+ *
+ * Returns: whether the service took the request
+ */
+gboolean
+lb_client_cancel_restore_sync (LbClient *self, GCancellable *cancellable, GError **error)
+{
+  g_autoptr (GVariant) reply = NULL;
+
+  g_return_val_if_fail (LB_IS_CLIENT (self), FALSE);
+  reply = call_sync (self->manager, "CancelLicenseRestore", NULL, cancellable, error);
+  return reply != NULL;
+}
+
+/**
+ * lb_client_cancel_restore_async:
+ * @self: a client
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the service answered
+ * @user_data: data for @callback
+ *
+ * See lb_client_cancel_restore_sync().
+ */
+void
+lb_client_cancel_restore_async (LbClient *self,
+                                GCancellable *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer user_data)
+{
+  g_return_if_fail (LB_IS_CLIENT (self));
+  cancel_async (self, "CancelLicenseRestore", lb_client_cancel_restore_async, cancellable, callback,
+                user_data);
+}
+
+/**
+ * lb_client_cancel_restore_finish:
+ * @self: a client
+ * @result: the result passed to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: whether the service took the request
+ */
+gboolean
+lb_client_cancel_restore_finish (LbClient *self, GAsyncResult *result, GError **error)
+{
+  return cancel_finish (self, result, lb_client_cancel_restore_async, error);
+}
+
+/**
+ * lb_client_get_failed_result:
+ * @self: a client
+ * @result: the #GAsyncResult that lb_client_backup_async() or
+ *   lb_client_restore_async() passed to its callback
+ *
+ * What the service reported of a backup or restore whose
+ * lb_client_backup_finish() or lb_client_restore_finish() failed: its
+ * id, the licenses it left out until then and, once the service told how
+ * it ended, its status (%LB_STATUS_ERROR, or
+ * %LB_STATUS_NEEDS_INDIVIDUALIZATION), message and summary
+ * (lb_operation_result_get_summary()). When the service stopped during the
+ * operation, the summary is %NULL.
+ *
+ * Returns: (transfer full) (nullable): the partial result; %NULL when the
+ *   operation succeeded, or never started (the service refused to start
+ *   it: the finish function's error says why)
+ */
+LbOperationResult *
+lb_client_get_failed_result (LbClient *self, GAsyncResult *result)
+{
+  Follow *f;
+
+  g_return_val_if_fail (LB_IS_CLIENT (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_client_backup_async
+                            || g_task_get_source_tag (G_TASK (result)) == lb_client_restore_async,
+                        NULL);
+  f = g_task_get_task_data (G_TASK (result));
+  /* A success hands f->result to the task; a failure leaves it here. */
+  if (f == NULL || f->id == 0 || f->result == NULL)
+    return NULL;
+  return g_object_ref (f->result);
+}
+
+/**
+ * lb_client_get_service_running:
+ * @self: a client
+ *
+ * Whether the service runs now. %FALSE when D-Bus activation could not
+ * start it (it is not installed, or the bus has no activation for it) or
+ * it stopped since; the next call starts it again if it can.
+ *
+ * Returns: whether the service has a name owner on the bus
+ */
+gboolean
+lb_client_get_service_running (LbClient *self)
+{
+  g_autofree char *owner = NULL;
+
+  g_return_val_if_fail (LB_IS_CLIENT (self), FALSE);
+  owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (self->manager));
+  return owner != NULL;
+}

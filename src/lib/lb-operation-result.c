@@ -29,6 +29,7 @@ struct _LbOperationResult
   GPtrArray *apps;
   GPtrArray *reasons;
   GHashTable *app_counts; /* app -> guint */
+  GVariant *summary;      /* the Completed signal's, NULL until it came */
 };
 
 G_DEFINE_FINAL_TYPE (LbOperationResult, lb_operation_result, G_TYPE_OBJECT)
@@ -98,6 +99,8 @@ lb_operation_result_set_end (LbOperationResult *self,
   guint32 u = 0;
 
   self->status = status;
+  g_clear_pointer (&self->summary, g_variant_unref);
+  self->summary = g_variant_ref (summary);
   g_free (self->message);
   self->message = g_strdup (message);
   if (g_variant_lookup (summary, "licenses", "u", &u))
@@ -306,6 +309,25 @@ lb_operation_result_get_app_licenses (LbOperationResult *self, const char *app)
   return GPOINTER_TO_UINT (g_hash_table_lookup (self->app_counts, app));
 }
 
+/**
+ * lb_operation_result_get_summary:
+ * @self: a result
+ *
+ * The service's summary of the operation, as its BackupCompleted or
+ * RestoreCompleted signal gave it: an `a{sv}` with the members the other
+ * getters read and those they do not, such as "skipped", "duration-ms"
+ * and, when it failed, "error-name".
+ *
+ * Returns: (transfer none) (nullable): the summary; %NULL when the service
+ *   has not told how the operation ended
+ */
+GVariant *
+lb_operation_result_get_summary (LbOperationResult *self)
+{
+  g_return_val_if_fail (LB_IS_OPERATION_RESULT (self), NULL);
+  return self->summary;
+}
+
 static void
 lb_operation_result_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
@@ -354,6 +376,7 @@ lb_operation_result_finalize (GObject *object)
   g_ptr_array_unref (self->apps);
   g_ptr_array_unref (self->reasons);
   g_hash_table_unref (self->app_counts);
+  g_clear_pointer (&self->summary, g_variant_unref);
   G_OBJECT_CLASS (lb_operation_result_parent_class)->finalize (object);
 }
 

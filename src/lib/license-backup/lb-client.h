@@ -220,4 +220,23 @@ gboolean lb_client_set_restore_path_sync (LbClient *self,
                                           GCancellable *cancellable,
                                           GError **error);
 
+/* Cancelling, and what the user's tools need besides (lb-client.c's last
+ * section) */
+void lb_client_cancel_backup_async (LbClient *self,
+                                    GCancellable *cancellable,
+                                    GAsyncReadyCallback callback,
+                                    gpointer user_data);
+gboolean lb_client_cancel_backup_finish (LbClient *self, GAsyncResult *result, GError **error);
+gboolean lb_client_cancel_backup_sync (LbClient *self, GCancellable *cancellable, GError **error);
+
+void lb_client_cancel_restore_async (LbClient *self,
+                                     GCancellable *cancellable,
+                                     GAsyncReadyCallback callback,
+                                     gpointer user_data);
+gboolean lb_client_cancel_restore_finish (LbClient *self, GAsyncResult *result, GError **error);
+gboolean lb_client_cancel_restore_sync (LbClient *self, GCancellable *cancellable, GError **error);
+
+LbOperationResult *lb_client_get_failed_result (LbClient *self, GAsyncResult *result);
+gboolean lb_client_get_service_running (LbClient *self);
+
 G_END_DECLS

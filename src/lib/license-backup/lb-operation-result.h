@@ -32,5 +32,6 @@ GStrv lb_operation_result_get_restricted_apps (LbOperationResult *self);
 GStrv lb_operation_result_get_restricted_reasons (LbOperationResult *self);
 GStrv lb_operation_result_get_apps (LbOperationResult *self);
 guint lb_operation_result_get_app_licenses (LbOperationResult *self, const char *app);
+GVariant *lb_operation_result_get_summary (LbOperationResult *self);
 
 G_END_DECLS
