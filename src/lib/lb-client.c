@@ -1797,6 +1797,7 @@ on_completed (
     LbDBusManager *m, guint64 op, guint status, const char *message, GVariant *summary, Follow *f)
 {
   const char *error_name = NULL;
+  GError *error;
 
   if (f->id == 0 || op != f->id || f->task == NULL)
     return;
@@ -1810,7 +1811,11 @@ on_completed (
     }
   if (!g_variant_lookup (summary, "error-name", "&s", &error_name))
     error_name = "org.freedesktop.LicenseBackup1.Error.Failed";
-  follow_end (f, g_dbus_error_new_for_dbus_error (error_name, message));
+  /* An LB_ERROR with its code; the message is the service's, for the user,
+   * without the "GDBus.Error:<name>: " that GDBus puts before it. */
+  error = g_dbus_error_new_for_dbus_error (error_name, message);
+  g_dbus_error_strip_remote_error (error);
+  follow_end (f, error);
 }
 
 static void
