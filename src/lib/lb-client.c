@@ -513,6 +513,103 @@ lb_client_get_last_backup_time (LbClient *self)
   return lb_dbus_manager_get_last_backup_time (self->manager);
 }
 
+/* Properties that a call changes. The service announces them with
+ * PropertiesChanged only after its reply, and only an iterated main context
+ * delivers that: a script without a main loop, or a callback reading the
+ * property at once, would see the old value. So a call that changes one
+ * (LicenseCount, BackupPath, RestorePath) reads it back before it returns,
+ * and the client notifies at once; the signal comes later, unchanged. */
+
+static GParamSpec *
+pspec_for (const char *name)
+{
+  if (g_str_equal (name, "LicenseCount"))
+    return props[PROP_LICENSE_COUNT];
+  if (g_str_equal (name, "BackupPath"))
+    return props[PROP_BACKUP_PATH];
+  return props[PROP_RESTORE_PATH];
+}
+
+static GVariant *
+get_params (gpointer proxy, const char *name)
+{
+  return g_variant_new ("(ss)", g_dbus_proxy_get_interface_name (G_DBUS_PROXY (proxy)), name);
+}
+
+/* @reply: of Properties.Get, or NULL (then PropertiesChanged will tell) */
+static void
+update_cached (LbClient *self, gpointer proxy, const char *name, GVariant *reply)
+{
+  g_autoptr (GVariant) value = NULL;
+  g_autoptr (GVariant) old = NULL;
+
+  if (reply == NULL)
+    return;
+  g_variant_get (reply, "(v)", &value);
+  old = g_dbus_proxy_get_cached_property (G_DBUS_PROXY (proxy), name);
+  if (old != NULL && g_variant_equal (old, value))
+    return;
+  g_dbus_proxy_set_cached_property (G_DBUS_PROXY (proxy), name, value);
+  g_object_notify_by_pspec (G_OBJECT (self), pspec_for (name));
+}
+
+static void
+refresh_sync (LbClient *self, gpointer proxy, const char *name)
+{
+  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
+      self->connection, LB_BUS_NAME, LB_OBJECT_PATH, "org.freedesktop.DBus.Properties", "Get",
+      get_params (proxy, name), G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+
+  update_cached (self, proxy, name, reply);
+}
+
+/* Returns the task's result and drops the reference it was given. */
+typedef void (*ReturnFunc) (GTask *task);
+
+typedef struct
+{
+  GTask *task;
+  gpointer proxy;
+  const char *name;
+  ReturnFunc ret;
+} Refresh;
+
+static void
+on_refreshed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Refresh *r = user_data;
+  g_autoptr (GVariant) reply
+      = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, NULL);
+
+  update_cached (g_task_get_source_object (r->task), r->proxy, r->name, reply);
+  r->ret (r->task);
+  g_free (r);
+}
+
+/* Reads @name back, then @ret returns @task (whose reference it takes). */
+static void
+refresh_async (GTask *task, gpointer proxy, const char *name, ReturnFunc ret)
+{
+  LbClient *self = g_task_get_source_object (task);
+  Refresh *r = g_new0 (Refresh, 1);
+
+  r->task = task;
+  r->proxy = proxy;
+  r->name = name;
+  r->ret = ret;
+  g_dbus_connection_call (self->connection, LB_BUS_NAME, LB_OBJECT_PATH,
+                          "org.freedesktop.DBus.Properties", "Get", get_params (proxy, name),
+                          G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_refreshed,
+                          r);
+}
+
+static void
+return_true (GTask *task)
+{
+  g_task_return_boolean (task, TRUE);
+  g_object_unref (task);
+}
+
 /* Plain calls: one D-Bus call whose reply a function shared by the _sync
  * and _finish forms converts. */
 
@@ -522,14 +619,27 @@ typedef struct
 {
   ReplyFunc convert; /* NULL: the reply itself */
   GDestroyNotify free_result;
-  char *key_id; /* for the license a GetLicense reply holds */
+  char *key_id;        /* for the license a GetLicense reply holds */
+  const char *refresh; /* a property the call changes, read back before it returns */
+  gpointer result;     /* the converted reply, while it is read back */
 } Call;
 
 static void
 call_free (Call *call)
 {
   g_free (call->key_id);
+  if (call->result != NULL && call->free_result != NULL)
+    call->free_result (call->result);
   g_free (call);
+}
+
+static void
+return_call_result (GTask *task)
+{
+  Call *call = g_task_get_task_data (task);
+
+  g_task_return_pointer (task, g_steal_pointer (&call->result), call->free_result);
+  g_object_unref (task);
 }
 
 static void
@@ -545,14 +655,23 @@ on_call_done (GObject *source, GAsyncResult *result, gpointer user_data)
       if (g_dbus_error_is_remote_error (error))
         g_dbus_error_strip_remote_error (error);
       g_task_return_error (task, error);
+      return;
     }
-  else if (call->convert != NULL)
-    g_task_return_pointer (task, call->convert (reply, call->key_id), call->free_result);
+  if (call->convert != NULL)
+    call->result = call->convert (reply, call->key_id);
   else
-    g_task_return_pointer (task, g_variant_ref (reply), (GDestroyNotify) g_variant_unref);
+    {
+      call->result = g_variant_ref (reply);
+      call->free_result = (GDestroyNotify) g_variant_unref;
+    }
+  if (call->refresh != NULL)
+    refresh_async (g_steal_pointer (&task), source, call->refresh, return_call_result);
+  else
+    return_call_result (g_steal_pointer (&task));
 }
 
-static void
+/* Returns the call's data, for the caller to set what it changes. */
+static Call *
 call_async (LbClient *self,
             gpointer proxy,
             const char *method,
@@ -575,6 +694,7 @@ call_async (LbClient *self,
   g_task_set_task_data (task, call, (GDestroyNotify) call_free);
   g_dbus_proxy_call (G_DBUS_PROXY (proxy), method, params, G_DBUS_CALL_FLAGS_NONE, -1, cancellable,
                      on_call_done, task);
+  return call;
 }
 
 static gpointer
@@ -644,6 +764,8 @@ lb_client_store_license_sync (LbClient *self,
   g_return_val_if_fail (LB_IS_LICENSE (license), FALSE);
   reply = call_sync (self->store, "StoreLicense", lb_license_to_store_args (license), cancellable,
                      error);
+  if (reply != NULL)
+    refresh_sync (self, self->store, "LicenseCount");
   return reply != NULL;
 }
 
@@ -664,8 +786,11 @@ lb_client_store_license_async (LbClient *self,
                                GAsyncReadyCallback callback,
                                gpointer user_data)
 {
-  call_async (self, self->store, "StoreLicense", lb_license_to_store_args (license), NULL, NULL,
-              NULL, lb_client_store_license_async, cancellable, callback, user_data);
+  Call *call
+      = call_async (self, self->store, "StoreLicense", lb_license_to_store_args (license), NULL,
+                    NULL, NULL, lb_client_store_license_async, cancellable, callback, user_data);
+
+  call->refresh = "LicenseCount";
 }
 
 /**
@@ -749,8 +874,13 @@ lb_client_store_licenses_sync (LbClient *self,
       g_autoptr (GVariant) reply
           = call_sync (self->store, "StoreLicenses", batches->pdata[i], cancellable, error);
       if (reply == NULL)
-        return FALSE;
+        {
+          if (i > 0)
+            refresh_sync (self, self->store, "LicenseCount");
+          return FALSE;
+        }
     }
+  refresh_sync (self, self->store, "LicenseCount");
   return TRUE;
 }
 
@@ -782,8 +912,7 @@ store_next_batch (GTask *task)
 
   if (batches->len == 0)
     {
-      g_task_return_boolean (task, TRUE);
-      g_object_unref (task);
+      refresh_async (task, self->store, "LicenseCount", return_true);
       return;
     }
   batch = g_ptr_array_steal_index (batches, 0);
@@ -1217,6 +1346,8 @@ lb_client_delete_license_sync (LbClient *self,
   g_return_val_if_fail (LB_IS_CLIENT (self), FALSE);
   reply
       = call_sync (self->store, "DeleteLicense", g_variant_new ("(s)", key_id), cancellable, error);
+  if (reply != NULL)
+    refresh_sync (self, self->store, "LicenseCount");
   return reply != NULL;
 }
 
@@ -1237,8 +1368,11 @@ lb_client_delete_license_async (LbClient *self,
                                 GAsyncReadyCallback callback,
                                 gpointer user_data)
 {
-  call_async (self, self->store, "DeleteLicense", g_variant_new ("(s)", key_id), NULL, NULL, NULL,
-              lb_client_delete_license_async, cancellable, callback, user_data);
+  Call *call
+      = call_async (self, self->store, "DeleteLicense", g_variant_new ("(s)", key_id), NULL, NULL,
+                    NULL, lb_client_delete_license_async, cancellable, callback, user_data);
+
+  call->refresh = "LicenseCount";
 }
 
 /**
@@ -1277,6 +1411,8 @@ lb_client_delete_app_license_sync (
   g_return_val_if_fail (LB_IS_CLIENT (self), FALSE);
   reply = call_sync (self->store, "DeleteAppLicense", g_variant_new ("(ss)", app, key_id),
                      cancellable, error);
+  if (reply != NULL)
+    refresh_sync (self, self->store, "LicenseCount");
   return reply != NULL;
 }
 
@@ -1299,8 +1435,11 @@ lb_client_delete_app_license_async (LbClient *self,
                                     GAsyncReadyCallback callback,
                                     gpointer user_data)
 {
-  call_async (self, self->store, "DeleteAppLicense", g_variant_new ("(ss)", app, key_id), NULL,
-              NULL, NULL, lb_client_delete_app_license_async, cancellable, callback, user_data);
+  Call *call = call_async (self, self->store, "DeleteAppLicense",
+                           g_variant_new ("(ss)", app, key_id), NULL, NULL, NULL,
+                           lb_client_delete_app_license_async, cancellable, callback, user_data);
+
+  call->refresh = "LicenseCount";
 }
 
 /**
@@ -1338,6 +1477,8 @@ lb_client_clean_sync (LbClient *self, GCancellable *cancellable, GError **error)
   g_return_val_if_fail (LB_IS_CLIENT (self), 0);
   reply = call_sync (self->store, "CleanLicenseStore",
                      g_variant_new ("(u)", LB_CLEAN_FLAGS_EXPIRED), cancellable, error);
+  if (reply != NULL)
+    refresh_sync (self, self->store, "LicenseCount");
   return reply != NULL ? GPOINTER_TO_UINT (removed_from_reply (reply, NULL)) - 1 : 0;
 }
 
@@ -1356,9 +1497,11 @@ lb_client_clean_async (LbClient *self,
                        GAsyncReadyCallback callback,
                        gpointer user_data)
 {
-  call_async (self, self->store, "CleanLicenseStore", g_variant_new ("(u)", LB_CLEAN_FLAGS_EXPIRED),
-              removed_from_reply, NULL, NULL, lb_client_clean_async, cancellable, callback,
-              user_data);
+  Call *call = call_async (self, self->store, "CleanLicenseStore",
+                           g_variant_new ("(u)", LB_CLEAN_FLAGS_EXPIRED), removed_from_reply, NULL,
+                           NULL, lb_client_clean_async, cancellable, callback, user_data);
+
+  call->refresh = "LicenseCount";
 }
 
 /**
@@ -1526,6 +1669,7 @@ set_path_sync (LbClient *self,
 
   if (reply == NULL)
     return fail (error, local_error);
+  refresh_sync (self, self->manager, property);
   return TRUE;
 }
 
@@ -1533,6 +1677,8 @@ static void
 on_set_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
+  LbClient *self = g_task_get_source_object (task);
+  const char *property = g_task_get_task_data (task);
   GError *error = NULL;
   g_autoptr (GVariant) reply
       = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
@@ -1542,9 +1688,9 @@ on_set_done (GObject *source, GAsyncResult *result, gpointer user_data)
       if (g_dbus_error_is_remote_error (error))
         g_dbus_error_strip_remote_error (error);
       g_task_return_error (task, error);
+      return;
     }
-  else
-    g_task_return_boolean (task, TRUE);
+  refresh_async (g_steal_pointer (&task), self->manager, property, return_true);
 }
 
 static void
@@ -1559,6 +1705,7 @@ set_path_async (LbClient *self,
   GTask *task = g_task_new (self, cancellable, callback, user_data);
 
   g_task_set_source_tag (task, source_tag);
+  g_task_set_task_data (task, (gpointer) property, NULL); /* a static name */
   g_dbus_connection_call (self->connection, LB_BUS_NAME, LB_OBJECT_PATH,
                           "org.freedesktop.DBus.Properties", "Set",
                           set_path_params (property, path), NULL, G_DBUS_CALL_FLAGS_NONE, -1,

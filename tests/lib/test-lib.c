@@ -301,6 +301,63 @@ test_store_invalid (Fixture *f, gconstpointer arg)
   g_assert_cmpuint (list_length (f), ==, 0);
 }
 
+/* A call that changes a property returns with the property changed, with
+ * no main loop between: what a script without one reads. */
+typedef struct
+{
+  GAsyncResult *result;
+  guint count;
+} CountAtCallback;
+
+static void
+on_stored_count (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  CountAtCallback *c = user_data;
+
+  c->count = lb_client_get_license_count (LB_CLIENT (source));
+  c->result = g_object_ref (result);
+}
+
+static gboolean
+callback_ran (gpointer user_data)
+{
+  return ((CountAtCallback *) user_data)->result != NULL;
+}
+
+static void
+test_store_count_at_once (Fixture *f, gconstpointer arg)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LbLicense) l = license_new ("async", "x");
+  CountAtCallback c = { NULL, 0 };
+  guint notified = 0;
+
+  g_signal_connect_swapped (f->client, "notify::license-count", G_CALLBACK (g_atomic_int_inc),
+                            &notified);
+  store (f, "a", "1");
+  g_assert_cmpuint (lb_client_get_license_count (f->client), ==, 1);
+  g_assert_cmpuint (notified, ==, 1);
+  store_many (f, "m", 3);
+  g_assert_cmpuint (lb_client_get_license_count (f->client), ==, 4);
+  g_assert_true (lb_client_delete_license_sync (f->client, "a", NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (lb_client_get_license_count (f->client), ==, 3);
+  g_assert_true (lb_client_set_backup_path_sync (f->client, f->dir, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (lb_client_get_backup_path (f->client), ==, f->dir);
+  g_assert_true (lb_client_set_restore_path_sync (f->client, f->dir, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (lb_client_get_restore_path (f->client), ==, f->dir);
+
+  /* And an async call's callback reads the new count. */
+  lb_client_store_license_async (f->client, l, NULL, on_stored_count, &c);
+  g_assert_true (lb_test_wait_until (callback_ran, &c, LB_TEST_TIMEOUT_MS));
+  g_assert_true (lb_client_store_license_finish (f->client, c.result, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (c.count, ==, 4);
+  g_clear_object (&c.result);
+}
+
 /* One batch is all or none: a bad license among good ones stores none. */
 static void
 test_store_batch_all_or_none (Fixture *f, gconstpointer arg)
@@ -574,6 +631,8 @@ test_backup_round_trip (Fixture *f, gconstpointer arg)
   g_assert_cmpuint (lb_operation_result_get_individualized (result), ==, 2);
   g_assert_cmpuint (lb_operation_result_get_restricted (result), ==, 0);
   g_assert_cmpint (lb_client_get_status (client_b), ==, LB_STATUS_END);
+  /* The restored licenses are counted when the restore returns. */
+  g_assert_cmpuint (lb_client_get_license_count (client_b), ==, 2);
   assert_string_property (client_b, "last-operation", "restore");
   restored = lb_client_get_license_sync (client_b, "two", NULL, &error);
   g_assert_no_error (error);
@@ -1043,6 +1102,7 @@ static const TestCase tests[] = {
   { "store/not-found", test_store_not_found },
   { "store/invalid", test_store_invalid },
   { "store/batch-all-or-none", test_store_batch_all_or_none },
+  { "store/count-at-once", test_store_count_at_once },
   { "list/pages", test_list_pages },
   { "list/batches", test_list_batches },
   { "backup/round-trip", test_backup_round_trip },
