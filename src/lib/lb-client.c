@@ -1940,6 +1940,16 @@ on_support_url (LbDBusManager *m, guint64 op, const char *app, const char *url, 
 }
 
 static void
+end_restore (GTask *task)
+{
+  Follow *f = g_task_get_task_data (task);
+
+  if (f->task != NULL) /* unless the service went away meanwhile */
+    follow_end (f, NULL);
+  g_object_unref (task);
+}
+
+static void
 on_completed (
     LbDBusManager *m, guint64 op, guint status, const char *message, GVariant *summary, Follow *f)
 {
@@ -1953,7 +1963,12 @@ on_completed (
    * a result, with its status. Anything else that is not END failed. */
   if (status == LB_STATUS_END || status == LB_STATUS_ERROR_WITHURL)
     {
-      follow_end (f, NULL);
+      /* The restored licenses count before the restore returns (see
+       * update_cached): the Store's PropertiesChanged may come later. */
+      if (f->restore)
+        refresh_async (g_object_ref (f->task), f->self->store, "LicenseCount", end_restore);
+      else
+        follow_end (f, NULL);
       return;
     }
   if (!g_variant_lookup (summary, "error-name", "&s", &error_name))
