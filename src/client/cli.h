@@ -1,14 +1,15 @@
 /* cli: what the license-backup client's subcommands share.
  *
- * The client talks to the service only through the proxies generated from
- * the interface XML. Each subcommand is a function taking the parsed
+ * The client talks to the service only through liblicense-backup-1
+ * (LbClient), whose constants and error codes say what the service's
+ * numbers and errors mean. Each subcommand is a function taking the parsed
  * arguments after its name and returning the process exit status.
  */
 #pragma once
 
 #include <gio/gio.h>
 
-#include "lb-dbus-generated.h"
+#include <license-backup/license-backup.h>
 
 G_BEGIN_DECLS
 
@@ -34,22 +35,23 @@ typedef enum
 typedef struct
 {
   gboolean verbose;
-  GDBusConnection *bus;
-  LbDBusManager *manager;
-  LbDBusStore *store;
+  LbClient *client;
 } LbCli;
 
-/* Connects to the session bus and makes the proxies (D-Bus activation
- * starts the service). Returns an exit status; LB_EXIT_OK on success. */
+/* Connects to the service on the session bus (D-Bus activation starts
+ * it). Returns an exit status; LB_EXIT_OK on success. */
 int lb_cli_connect (LbCli *cli);
 void lb_cli_clear (LbCli *cli);
 
 /* Prints "license-backup: <what to do>" for a failed call and returns the
  * exit status for it. */
 int lb_cli_fail (LbCli *cli, const GError *error);
-/* The exit status and a one-line, translated explanation for a D-Bus error
- * name (a NULL message falls back to @fallback). */
-int lb_cli_exit_for_error_name (const char *error_name, char **message, const char *fallback);
+/* The exit status and a one-line, translated explanation for an error of
+ * the library (LB_ERROR) or the bus (a NULL message falls back to
+ * @fallback). */
+int lb_cli_exit_for_error (const GError *error, char **message, const char *fallback);
+/* The D-Bus name of @error for --verbose, or NULL. */
+char *lb_cli_error_name (const GError *error);
 
 /* Prints a usage error for @context and returns LB_EXIT_USAGE. */
 int lb_cli_usage (GOptionContext *context, const char *message);
@@ -58,7 +60,7 @@ int lb_cli_usage (GOptionContext *context, const char *message);
 char *lb_cli_location_from_arg (const char *arg);
 
 /* "Backup finished", "Restore failed: ..." for a status and operation. */
-char *lb_cli_describe_status (const char *operation, guint status, const char *error);
+char *lb_cli_describe_status (const char *operation, LbStatus status, const char *error);
 
 /* The subcommands */
 int lb_cmd_status (LbCli *cli, int argc, char **argv);

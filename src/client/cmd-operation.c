@@ -1,5 +1,6 @@
 /* The backup and restore subcommands: start an operation, follow it to its
- * end through the service's signals, and report. */
+ * end through the library (which cancels it in the service when our
+ * GCancellable is cancelled), and report. */
 #include "config.h"
 
 #include <glib-unix.h>
@@ -12,134 +13,47 @@
 #include "cli.h"
 #include "progress-bar.h"
 
-#define FLAG_OVERWRITE 0x1u
-#define FLAG_INDIVIDUALIZE 0x2u
-
 typedef struct
 {
   LbCli *cli;
   gboolean restore;
   gboolean json;
-  guint64 id; /* 0 until the start call returned */
   GMainLoop *loop;
   LbProgressBar *bar;
-
-  gboolean completed;
-  guint status;
-  char *error;
-  GVariant *summary;
-  GPtrArray *restricted; /* "key\treason\tapp" */
-  GVariant *app_counts;  /* a{su} from AppCounts, or NULL */
-  char *support_url;     /* from SupportUrl (status 6), or NULL */
+  GCancellable *cancellable; /* Ctrl-C cancels it */
+  /* The operation id the service showed before ours started: progress of
+   * that one is someone else's. */
+  guint64 previous_id;
+  GAsyncResult *async_result;
 
   gboolean interrupted;
-  gboolean service_lost;
 } Follow;
 
 static void
 follow_reset (Follow *f)
 {
-  f->id = 0;
-  f->completed = FALSE;
-  g_clear_pointer (&f->error, g_free);
-  g_clear_pointer (&f->summary, g_variant_unref);
-  g_clear_pointer (&f->app_counts, g_variant_unref);
-  g_clear_pointer (&f->support_url, g_free);
-  g_ptr_array_set_size (f->restricted, 0);
+  g_clear_object (&f->async_result);
   g_clear_pointer (&f->bar, lb_progress_bar_free);
 }
 
-/* The service replies to the start call before it sends any signal of the
- * operation, and the bus keeps that order: a signal seen while the id is
- * still 0 belongs to someone else's operation. */
+/* The client's properties follow the service's while an operation runs. */
 static void
-on_progress (LbDBusManager *m,
-             guint64 op,
-             guint status,
-             const char *error,
-             guint64 done,
-             guint64 total,
-             Follow *f)
+on_progress (LbClient *client, GParamSpec *pspec, Follow *f)
 {
-  if (op != f->id || f->id == 0 || f->bar == NULL)
+  if (f->bar == NULL || f->async_result != NULL
+      || lb_client_get_operation_id (client) == f->previous_id)
     return;
-  lb_progress_bar_update (f->bar, done, total);
+  lb_progress_bar_update (f->bar, lb_client_get_licenses_done (client),
+                          lb_client_get_licenses_total (client));
 }
 
 static void
-on_restricted (LbDBusManager *m,
-               guint64 op,
-               const char *key_id,
-               const char *reason,
-               const char *app,
-               Follow *f)
-{
-  if (op != f->id || f->id == 0)
-    return;
-  g_ptr_array_add (f->restricted, g_strdup_printf ("%s\t%s\t%s", key_id, reason, app));
-}
-
-static void
-on_app_counts (LbDBusManager *m, guint64 op, GVariant *licenses, Follow *f)
-{
-  if (op != f->id || f->id == 0)
-    return;
-  g_clear_pointer (&f->app_counts, g_variant_unref);
-  f->app_counts = g_variant_ref (licenses);
-}
-
-/* Only the starter (this client) and subscribers get the URL: the text
- * everyone reads names none. */
-static void
-on_support_url (LbDBusManager *m, guint64 op, const char *app, const char *url, Follow *f)
-{
-  if (op != f->id || f->id == 0)
-    return;
-  g_free (f->support_url);
-  f->support_url = g_strdup (url);
-}
-
-static void
-on_completed (
-    LbDBusManager *m, guint64 op, guint status, const char *error, GVariant *summary, Follow *f)
-{
-  if (op != f->id || f->id == 0)
-    return;
-  f->completed = TRUE;
-  f->status = status;
-  f->error = g_strdup (error);
-  f->summary = g_variant_ref (summary);
-  g_main_loop_quit (f->loop);
-}
-
-/* Without the service there will be no Completed signal: stop waiting. */
-static void
-on_name_owner (GObject *proxy, GParamSpec *pspec, Follow *f)
-{
-  g_autofree char *owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (proxy));
-
-  if (owner != NULL || f->id == 0 || f->completed)
-    return;
-  f->service_lost = TRUE;
-  g_main_loop_quit (f->loop);
-}
-
-static void
-on_cancel_replied (GObject *source, GAsyncResult *result, gpointer user_data)
+on_operation_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Follow *f = user_data;
-  g_autoptr (GError) error = NULL;
-  gboolean ok = f->restore
-                    ? lb_dbus_manager_call_cancel_license_restore_finish (LB_DBUS_MANAGER (source),
-                                                                          result, &error)
-                    : lb_dbus_manager_call_cancel_license_backup_finish (LB_DBUS_MANAGER (source),
-                                                                         result, &error);
 
-  if (!ok)
-    {
-      g_dbus_error_strip_remote_error (error);
-      g_printerr (_ ("\nlicense-backup: cannot cancel: %s\n"), error->message);
-    }
+  f->async_result = g_object_ref (result);
+  g_main_loop_quit (f->loop);
 }
 
 static gboolean
@@ -147,32 +61,62 @@ on_sigint (gpointer user_data)
 {
   Follow *f = user_data;
 
-  if (f->interrupted || f->id == 0)
+  if (f->interrupted)
     return G_SOURCE_CONTINUE;
   f->interrupted = TRUE;
   if (!f->json)
     g_printerr (_ ("\nCancelling…\n"));
-  if (f->restore)
-    lb_dbus_manager_call_cancel_license_restore (f->cli->manager, NULL, on_cancel_replied, f);
-  else
-    lb_dbus_manager_call_cancel_license_backup (f->cli->manager, NULL, on_cancel_replied, f);
+  g_cancellable_cancel (f->cancellable);
   return G_SOURCE_CONTINUE;
 }
 
-static gboolean
-start (Follow *f, guint32 flags, const char *location, GError **error)
+/* Runs the operation to its end. Returns its result, also when it failed
+ * (with *@error set then), or NULL when it never started or the service
+ * stopped during it (*@lost). */
+static LbOperationResult *
+run_one (Follow *f, guint32 flags, const char *location, gboolean *lost, GError **error)
 {
-  GVariantBuilder opts;
+  LbClient *client = f->cli->client;
+  LbOperationResult *result;
 
-  g_variant_builder_init (&opts, G_VARIANT_TYPE_VARDICT);
-  if (location != NULL)
-    g_variant_builder_add (&opts, "{sv}", "path", g_variant_new_string (location));
-  /* Ctrl-C cancels explicitly; a client that dies leaves the operation be. */
+  f->previous_id = lb_client_get_operation_id (client);
   if (f->restore)
-    return lb_dbus_manager_call_restore_licenses_sync (
-        f->cli->manager, flags, g_variant_builder_end (&opts), &f->id, NULL, error);
-  return lb_dbus_manager_call_backup_licenses_sync (
-      f->cli->manager, flags, g_variant_builder_end (&opts), &f->id, NULL, error);
+    lb_client_restore_async (client, (LbRestoreFlags) flags, location, f->cancellable,
+                             on_operation_done, f);
+  else
+    lb_client_backup_async (client, (LbBackupFlags) flags, location, f->cancellable,
+                            on_operation_done, f);
+  g_main_loop_run (f->loop);
+  result = f->restore ? lb_client_restore_finish (client, f->async_result, error)
+                      : lb_client_backup_finish (client, f->async_result, error);
+  if (result != NULL)
+    return result;
+  result = lb_client_get_failed_result (client, f->async_result);
+  /* Started, but the service never said how it ended. */
+  if (result != NULL && lb_operation_result_get_summary (result) == NULL)
+    {
+      *lost = TRUE;
+      g_clear_object (&result);
+    }
+  return result;
+}
+
+/* The error a result that ended otherwise than LB_STATUS_END reports
+ * (a restore that left licenses out for their limit returns a result);
+ * NULL for one that succeeded. */
+static GError *
+result_error (LbOperationResult *result)
+{
+  GVariant *summary = lb_operation_result_get_summary (result);
+  const char *name = NULL;
+  GError *error;
+
+  if (summary == NULL || !g_variant_lookup (summary, "error-name", "&s", &name))
+    return NULL;
+  /* The library registers its domain: this is an LB_ERROR. */
+  error = g_dbus_error_new_for_dbus_error (name, lb_operation_result_get_message (result));
+  g_dbus_error_strip_remote_error (error);
+  return error;
 }
 
 static const char *
@@ -187,70 +131,56 @@ reason_words (const char *reason)
   return reason;
 }
 
-static guint32
-summary_u (GVariant *summary, const char *key)
-{
-  guint32 v = 0;
-  g_variant_lookup (summary, key, "u", &v);
-  return v;
-}
-
 static void
-print_json (Follow *f)
+print_json (Follow *f, LbOperationResult *r, const GError *error)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
-  const char *error_name = "";
+  g_auto (GStrv) key_ids = lb_operation_result_get_restricted_key_ids (r);
+  g_auto (GStrv) reasons = lb_operation_result_get_restricted_reasons (r);
+  g_auto (GStrv) restricted_apps = lb_operation_result_get_restricted_apps (r);
+  g_auto (GStrv) apps = lb_operation_result_get_apps (r);
+  const char *support_url = lb_operation_result_get_support_url (r);
 
-  g_variant_lookup (f->summary, "error-name", "&s", &error_name);
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "operation");
-  json_builder_add_int_value (b, (gint64) f->id);
+  json_builder_add_int_value (b, (gint64) lb_operation_result_get_operation (r));
   json_builder_set_member_name (b, "kind");
   json_builder_add_string_value (b, f->restore ? "restore" : "backup");
   json_builder_set_member_name (b, "status");
-  json_builder_add_int_value (b, f->status);
+  json_builder_add_int_value (b, lb_operation_result_get_status (r));
   json_builder_set_member_name (b, "error");
-  json_builder_add_string_value (b, f->error);
+  json_builder_add_string_value (b, lb_operation_result_get_message (r));
   json_builder_set_member_name (b, "error-name");
-  json_builder_add_string_value (b, error_name);
+  json_builder_add_string_value (b, error != NULL ? lb_error_get_dbus_name (error) : "");
   json_builder_set_member_name (b, "summary");
   {
-    JsonNode *summary = json_gvariant_serialize (f->summary);
+    JsonNode *summary = json_gvariant_serialize (lb_operation_result_get_summary (r));
 
-    if (f->support_url != NULL && JSON_NODE_HOLDS_OBJECT (summary))
-      json_object_set_string_member (json_node_get_object (summary), "support-url", f->support_url);
+    if (support_url != NULL && JSON_NODE_HOLDS_OBJECT (summary))
+      json_object_set_string_member (json_node_get_object (summary), "support-url", support_url);
     json_builder_add_value (b, summary);
   }
   json_builder_set_member_name (b, "restricted");
   json_builder_begin_array (b);
-  for (guint i = 0; i < f->restricted->len; i++)
+  for (guint i = 0; key_ids[i] != NULL; i++)
     {
-      g_auto (GStrv) parts = g_strsplit (f->restricted->pdata[i], "\t", 3);
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "key-id");
-      json_builder_add_string_value (b, parts[0]);
+      json_builder_add_string_value (b, key_ids[i]);
       json_builder_set_member_name (b, "reason");
-      json_builder_add_string_value (b, parts[1]);
+      json_builder_add_string_value (b, reasons[i]);
       json_builder_set_member_name (b, "app");
-      json_builder_add_string_value (b, parts[2]);
+      json_builder_add_string_value (b, restricted_apps[i]);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
   /* Licenses per app; empty when the service sent no counts (a failure). */
   json_builder_set_member_name (b, "apps");
   json_builder_begin_object (b);
-  if (f->app_counts != NULL)
+  for (guint i = 0; apps[i] != NULL; i++)
     {
-      GVariantIter iter;
-      const char *app;
-      guint32 n;
-
-      g_variant_iter_init (&iter, f->app_counts);
-      while (g_variant_iter_next (&iter, "{&su}", &app, &n))
-        {
-          json_builder_set_member_name (b, app);
-          json_builder_add_int_value (b, n);
-        }
+      json_builder_set_member_name (b, apps[i]);
+      json_builder_add_int_value (b, lb_operation_result_get_app_licenses (r, apps[i]));
     }
   json_builder_end_object (b);
   json_builder_set_member_name (b, "interrupted");
@@ -259,45 +189,27 @@ print_json (Follow *f)
   lb_cli_print_json (json_builder_get_root (b));
 }
 
-static int
-compare_strings (gconstpointer a, gconstpointer b)
-{
-  return strcmp (*(const char *const *) a, *(const char *const *) b);
-}
-
 /* "org.example.Player: 100, other apps: 20": the licenses of each app, by
  * app id and the host namespace last; NULL when only the host's were
  * involved, which the summary need not spell out. */
 static char *
-describe_app_counts (GVariant *counts)
+describe_app_counts (LbOperationResult *r)
 {
-  g_autoptr (GPtrArray) apps = g_ptr_array_new_with_free_func (g_free);
+  g_auto (GStrv) apps = lb_operation_result_get_apps (r); /* in byte order */
   g_autoptr (GString) s = g_string_new (NULL);
-  GVariantIter iter;
-  char *app;
-  guint32 n, host = 0;
+  guint host = 0, shown = 0;
 
-  if (counts == NULL)
-    return NULL;
-  /* Copies: a "&s" of an untrusted message may not outlive its entry. */
-  g_variant_iter_init (&iter, counts);
-  while (g_variant_iter_next (&iter, "{su}", &app, &n))
-    if (app[0] == '\0' || n == 0)
-      {
-        if (app[0] == '\0')
-          host = n;
-        g_free (app);
-      }
-    else
-      g_ptr_array_add (apps, app);
-  if (apps->len == 0)
-    return NULL;
-  g_ptr_array_sort (apps, compare_strings);
-  for (guint i = 0; i < apps->len; i++)
+  for (guint i = 0; apps[i] != NULL; i++)
     {
-      g_variant_lookup (counts, apps->pdata[i], "u", &n);
-      g_string_append_printf (s, "%s%s: %u", i > 0 ? ", " : "", (const char *) apps->pdata[i], n);
+      guint n = lb_operation_result_get_app_licenses (r, apps[i]);
+
+      if (apps[i][0] == '\0')
+        host = n;
+      else if (n > 0)
+        g_string_append_printf (s, "%s%s: %u", shown++ > 0 ? ", " : "", apps[i], n);
     }
+  if (shown == 0)
+    return NULL;
   if (host > 0)
     /* TRANSLATORS: programs outside a sandbox, in a list such as
      * "org.example.Player: 100, other apps: 20" */
@@ -306,21 +218,22 @@ describe_app_counts (GVariant *counts)
 }
 
 static void
-print_summary (Follow *f)
+print_summary (Follow *f, LbOperationResult *r)
 {
-  g_autofree char *per_app = describe_app_counts (f->app_counts);
-  guint32 licenses = summary_u (f->summary, "licenses");
-  const char *location = "";
-  guint64 bytes = 0;
-  g_autofree char *size = NULL;
-
+  g_autofree char *per_app = describe_app_counts (r);
+  guint licenses = (guint) lb_operation_result_get_licenses (r);
+  guint already_present = lb_operation_result_get_already_present (r);
+  guint individualized = lb_operation_result_get_individualized (r);
+  const char *location = lb_operation_result_get_location (r);
+  g_autofree char *size = g_format_size (lb_operation_result_get_bytes (r));
   g_autofree char *where = NULL;
+  g_auto (GStrv) key_ids = lb_operation_result_get_restricted_key_ids (r);
+  g_auto (GStrv) reasons = lb_operation_result_get_restricted_reasons (r);
+  g_auto (GStrv) apps = lb_operation_result_get_restricted_apps (r);
+  guint restricted = g_strv_length (key_ids);
 
-  g_variant_lookup (f->summary, "location", "&s", &location);
-  g_variant_lookup (f->summary, "bytes", "t", &bytes);
-  size = g_format_size (bytes);
   {
-    g_autoptr (GFile) file = g_file_new_for_uri (location);
+    g_autoptr (GFile) file = g_file_new_for_uri (location != NULL ? location : "");
     where = g_file_get_parse_name (file);
   }
   if (!f->restore && per_app == NULL)
@@ -339,8 +252,7 @@ print_summary (Follow *f)
                           "Restored %u licenses from %s (%u already present, %u bound to this "
                           "computer).\n",
                           licenses),
-             licenses, where, summary_u (f->summary, "already-present"),
-             summary_u (f->summary, "individualized"));
+             licenses, where, already_present, individualized);
   else
     /* TRANSLATORS: the last %s lists the licenses of each app */
     g_print (g_dngettext (GETTEXT_PACKAGE,
@@ -349,25 +261,21 @@ print_summary (Follow *f)
                           "Restored %u licenses from %s (%u already present, %u bound to this "
                           "computer; %s).\n",
                           licenses),
-             licenses, where, summary_u (f->summary, "already-present"),
-             summary_u (f->summary, "individualized"), per_app);
-  if (f->restricted->len > 0)
+             licenses, where, already_present, individualized, per_app);
+  if (restricted > 0)
     {
-      g_print (f->restore
-                   ? g_dngettext (GETTEXT_PACKAGE, "%u license could not be restored:\n",
-                                  "%u licenses could not be restored:\n", f->restricted->len)
-                   : g_dngettext (GETTEXT_PACKAGE, "%u license could not be backed up:\n",
-                                  "%u licenses could not be backed up:\n", f->restricted->len),
-               f->restricted->len);
-      for (guint i = 0; i < f->restricted->len; i++)
+      g_print (f->restore ? g_dngettext (GETTEXT_PACKAGE, "%u license could not be restored:\n",
+                                         "%u licenses could not be restored:\n", restricted)
+                          : g_dngettext (GETTEXT_PACKAGE, "%u license could not be backed up:\n",
+                                         "%u licenses could not be backed up:\n", restricted),
+               restricted);
+      for (guint i = 0; i < restricted; i++)
         {
-          g_auto (GStrv) parts = g_strsplit (f->restricted->pdata[i], "\t", 3);
-
-          if (parts[2][0] == '\0')
-            g_print ("  %s: %s\n", parts[0], reason_words (parts[1]));
+          if (apps[i][0] == '\0')
+            g_print ("  %s: %s\n", key_ids[i], reason_words (reasons[i]));
           else
             /* TRANSLATORS: a license left out: key id (app): reason */
-            g_print (_ ("  %s (%s): %s\n"), parts[0], parts[2], reason_words (parts[1]));
+            g_print (_ ("  %s (%s): %s\n"), key_ids[i], apps[i], reason_words (reasons[i]));
         }
     }
 }
@@ -412,38 +320,32 @@ run_operation (
     LbCli *cli, gboolean restore, gboolean json, guint32 flags, gboolean yes, const char *location)
 {
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   g_autoptr (GError) error = NULL;
+  g_autoptr (LbOperationResult) result = NULL;
   Follow f = { 0 };
   guint sigint;
   int rc;
   gboolean terminal = isatty (STDOUT_FILENO);
+  LbStatus status = LB_STATUS_ERROR;
 
   f.cli = cli;
   f.restore = restore;
   f.json = json;
   f.loop = loop;
-  f.restricted = g_ptr_array_new_with_free_func (g_free);
-  g_signal_connect (cli->manager, restore ? "restore-progress" : "backup-progress",
-                    G_CALLBACK (on_progress), &f);
-  g_signal_connect (cli->manager, restore ? "restore-completed" : "backup-completed",
-                    G_CALLBACK (on_completed), &f);
-  g_signal_connect (cli->manager, "restricted-license", G_CALLBACK (on_restricted), &f);
-  g_signal_connect (cli->manager, "app-counts", G_CALLBACK (on_app_counts), &f);
-  g_signal_connect (cli->manager, "support-url", G_CALLBACK (on_support_url), &f);
-  g_signal_connect (cli->manager, "notify::g-name-owner", G_CALLBACK (on_name_owner), &f);
+  f.cancellable = cancellable;
+  g_signal_connect (cli->client, "notify::licenses-done", G_CALLBACK (on_progress), &f);
+  g_signal_connect (cli->client, "notify::licenses-total", G_CALLBACK (on_progress), &f);
   sigint = g_unix_signal_add (SIGINT, on_sigint, &f);
 
   for (;;)
     {
+      gboolean lost = FALSE;
+
       if (!json)
         f.bar = lb_progress_bar_new (restore ? _ ("Restoring") : _ ("Backing up"), terminal);
-      if (!start (&f, flags, location, &error))
-        {
-          rc = lb_cli_fail (cli, error);
-          goto out;
-        }
-      g_main_loop_run (loop);
-      if (f.service_lost)
+      result = run_one (&f, flags, location, &lost, &error);
+      if (lost)
         {
           if (f.bar != NULL)
             lb_progress_bar_end_line (f.bar);
@@ -452,62 +354,76 @@ run_operation (
           rc = LB_EXIT_UNREACHABLE;
           goto out;
         }
-      if (f.bar != NULL && f.status == 3)
+      if (result == NULL)
+        {
+          rc = lb_cli_fail (cli, error);
+          goto out;
+        }
+      status = lb_operation_result_get_status (result);
+      if (f.bar != NULL && status == LB_STATUS_END)
         lb_progress_bar_finish (f.bar);
       else if (f.bar != NULL)
         lb_progress_bar_end_line (f.bar);
-      if (restore && f.status == 8 && !f.interrupted && !(flags & FLAG_INDIVIDUALIZE)
+      if (restore && g_error_matches (error, LB_ERROR, LB_ERROR_NEEDS_INDIVIDUALIZATION)
+          && !f.interrupted && !(flags & LB_RESTORE_FLAGS_INDIVIDUALIZE)
           && (yes || (!json && isatty (STDIN_FILENO) && ask_consent_interruptible (&sigint, &f))))
         {
-          flags |= FLAG_INDIVIDUALIZE;
+          flags |= LB_RESTORE_FLAGS_INDIVIDUALIZE;
           follow_reset (&f);
+          g_clear_object (&result);
+          g_clear_error (&error);
           continue;
         }
       break;
     }
 
+  /* A restore that left licenses out for their limit ended with a result
+   * and the service's error. */
+  if (error == NULL)
+    error = result_error (result);
   if (json)
-    print_json (&f);
+    print_json (&f, result, error);
   if (f.interrupted)
     {
       if (!json)
-        g_printerr (f.status == 3 ? _ ("license-backup: the operation had already finished\n")
-                                  : _ ("license-backup: cancelled; nothing was changed\n"));
+        g_printerr (status == LB_STATUS_END
+                        ? _ ("license-backup: the operation had already finished\n")
+                        : _ ("license-backup: cancelled; nothing was changed\n"));
       rc = LB_EXIT_INTERRUPTED;
     }
-  else if (f.status == 3)
+  else if (status == LB_STATUS_END)
     {
       if (!json)
-        print_summary (&f);
+        print_summary (&f, result);
       rc = LB_EXIT_OK;
     }
   else
     {
-      const char *error_name = NULL;
+      const char *text = lb_operation_result_get_message (result);
+      const char *support_url = lb_operation_result_get_support_url (result);
       g_autofree char *message = NULL;
 
-      g_variant_lookup (f.summary, "error-name", "&s", &error_name);
-      rc = lb_cli_exit_for_error_name (error_name, &message, f.error);
-      if (f.status == 6 && !json)
-        print_summary (&f);
+      rc = lb_cli_exit_for_error (error, &message, text);
+      if (status == LB_STATUS_ERROR_WITHURL && !json)
+        print_summary (&f, result);
       if (!json)
         {
-          if (f.status == 6 && f.support_url != NULL && f.support_url[0] != '\0')
+          if (status == LB_STATUS_ERROR_WITHURL && support_url != NULL && support_url[0] != '\0')
             g_printerr (_ ("license-backup: Some licenses have been restored as often as their "
                            "issuer allows; visit %s to restore them\n"),
-                        f.support_url);
+                        support_url);
           else
-            g_printerr ("license-backup: %s\n", f.status == 6 ? f.error : message);
+            g_printerr ("license-backup: %s\n", status == LB_STATUS_ERROR_WITHURL ? text : message);
           if (cli->verbose)
-            g_printerr ("license-backup: (%s: %s)\n", error_name, f.error);
+            g_printerr ("license-backup: (%s: %s)\n",
+                        error != NULL ? lb_error_get_dbus_name (error) : "", text);
         }
     }
 
 out:
   g_source_remove (sigint);
-  g_signal_handlers_disconnect_by_data (cli->manager, &f);
+  g_signal_handlers_disconnect_by_data (cli->client, &f);
   follow_reset (&f);
-  g_ptr_array_unref (f.restricted);
   return rc;
 }
 
@@ -555,7 +471,9 @@ lb_cmd_backup (LbCli *cli, int argc, char **argv)
           != LB_EXIT_OK
       || (rc = lb_cli_connect (cli)) != LB_EXIT_OK)
     return rc;
-  return run_operation (cli, FALSE, json, overwrite ? FLAG_OVERWRITE : 0, FALSE, location);
+  return run_operation (cli, FALSE, json,
+                        overwrite ? LB_BACKUP_FLAGS_OVERWRITE : LB_BACKUP_FLAGS_NONE, FALSE,
+                        location);
 }
 
 int
@@ -585,5 +503,7 @@ lb_cmd_restore (LbCli *cli, int argc, char **argv)
           != LB_EXIT_OK
       || (rc = lb_cli_connect (cli)) != LB_EXIT_OK)
     return rc;
-  return run_operation (cli, TRUE, json, individualize ? FLAG_INDIVIDUALIZE : 0, yes, location);
+  return run_operation (cli, TRUE, json,
+                        individualize ? LB_RESTORE_FLAGS_INDIVIDUALIZE : LB_RESTORE_FLAGS_NONE, yes,
+                        location);
 }

@@ -37,8 +37,8 @@ lb_cmd_status (LbCli *cli, int argc, char **argv)
   g_autofree char *error_text = NULL;
   g_autofree char *words = NULL;
   g_autofree char *last = NULL;
-  LbDBusManager *m;
-  guint status;
+  LbClient *c;
+  LbStatus status;
   int rc;
 
   g_option_context_set_summary (context, _ ("Show the state of the license backup service."));
@@ -49,14 +49,15 @@ lb_cmd_status (LbCli *cli, int argc, char **argv)
     return lb_cli_usage (context, _ ("status takes no arguments"));
   if ((rc = lb_cli_connect (cli)) != LB_EXIT_OK)
     return rc;
-  m = cli->manager;
-  if (!lb_dbus_manager_call_get_status_sync (m, &status, &error_text, NULL, &error))
+  c = cli->client;
+  status = lb_client_get_status_sync (c, &error_text, NULL, &error);
+  if (error != NULL)
     return lb_cli_fail (cli, error);
 
   if (json)
     {
       g_autoptr (JsonBuilder) b = json_builder_new ();
-      const char *op = lb_dbus_manager_get_operation (m);
+      const char *op = lb_client_get_operation (c);
 
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "status");
@@ -64,41 +65,41 @@ lb_cmd_status (LbCli *cli, int argc, char **argv)
       json_builder_set_member_name (b, "error");
       json_builder_add_string_value (b, error_text);
       json_builder_set_member_name (b, "last-operation");
-      json_builder_add_string_value (b, lb_dbus_manager_get_last_operation (m));
+      json_builder_add_string_value (b, lb_client_get_last_operation (c));
       json_builder_set_member_name (b, "operation");
       json_builder_add_string_value (b, op);
       json_builder_set_member_name (b, "operation-id");
-      json_builder_add_int_value (b, (gint64) lb_dbus_manager_get_operation_id (m));
+      json_builder_add_int_value (b, (gint64) lb_client_get_operation_id (c));
       json_builder_set_member_name (b, "progress");
-      json_builder_add_double_value (b, lb_dbus_manager_get_progress (m));
+      json_builder_add_double_value (b, lb_client_get_progress (c));
       json_builder_set_member_name (b, "licenses-done");
-      json_builder_add_int_value (b, (gint64) lb_dbus_manager_get_licenses_done (m));
+      json_builder_add_int_value (b, (gint64) lb_client_get_licenses_done (c));
       json_builder_set_member_name (b, "licenses-total");
-      json_builder_add_int_value (b, (gint64) lb_dbus_manager_get_licenses_total (m));
+      json_builder_add_int_value (b, (gint64) lb_client_get_licenses_total (c));
       json_builder_set_member_name (b, "backup-path");
-      json_builder_add_string_value (b, lb_dbus_manager_get_backup_path (m));
+      json_builder_add_string_value (b, lb_client_get_backup_path (c));
       json_builder_set_member_name (b, "restore-path");
-      json_builder_add_string_value (b, lb_dbus_manager_get_restore_path (m));
+      json_builder_add_string_value (b, lb_client_get_restore_path (c));
       json_builder_set_member_name (b, "license-count");
-      json_builder_add_int_value (b, lb_dbus_store_get_license_count (cli->store));
+      json_builder_add_int_value (b, lb_client_get_license_count (c));
       json_builder_set_member_name (b, "last-backup-time");
-      json_builder_add_int_value (b, lb_dbus_manager_get_last_backup_time (m));
+      json_builder_add_int_value (b, lb_client_get_last_backup_time (c));
       json_builder_end_object (b);
       lb_cli_print_json (json_builder_get_root (b));
       return LB_EXIT_OK;
     }
 
-  words = lb_cli_describe_status (lb_dbus_manager_get_last_operation (m), status, error_text);
-  last = format_time (lb_dbus_manager_get_last_backup_time (m));
+  words = lb_cli_describe_status (lb_client_get_last_operation (c), status, error_text);
+  last = format_time (lb_client_get_last_backup_time (c));
   g_print ("%s\n", words);
-  if (lb_dbus_manager_get_operation (m)[0] != '\0')
+  if (lb_client_get_operation (c)[0] != '\0')
     g_print (_ ("  Progress:       %.0f%% (%" PRIu64 " of %" PRIu64 " licenses)\n"),
-             100.0 * lb_dbus_manager_get_progress (m), lb_dbus_manager_get_licenses_done (m),
-             lb_dbus_manager_get_licenses_total (m));
-  g_print (_ ("  Licenses:       %u\n"), lb_dbus_store_get_license_count (cli->store));
+             100.0 * lb_client_get_progress (c), lb_client_get_licenses_done (c),
+             lb_client_get_licenses_total (c));
+  g_print (_ ("  Licenses:       %u\n"), lb_client_get_license_count (c));
   g_print (_ ("  Last backup:    %s\n"), last);
-  g_print (_ ("  Backup folder:  %s\n"), or_unset (lb_dbus_manager_get_backup_path (m)));
-  g_print (_ ("  Restore folder: %s\n"), or_unset (lb_dbus_manager_get_restore_path (m)));
+  g_print (_ ("  Backup folder:  %s\n"), or_unset (lb_client_get_backup_path (c)));
+  g_print (_ ("  Restore folder: %s\n"), or_unset (lb_client_get_restore_path (c)));
   return LB_EXIT_OK;
 }
 
@@ -108,7 +109,6 @@ lb_cmd_config (LbCli *cli, int argc, char **argv)
   g_autoptr (GOptionContext) context
       = g_option_context_new (_ ("[backup-path|restore-path] [VALUE]"));
   g_autoptr (GError) error = NULL;
-  const char *property;
   int rc;
 
   g_option_context_set_summary (context,
@@ -127,30 +127,25 @@ lb_cmd_config (LbCli *cli, int argc, char **argv)
 
   if (argc == 1)
     {
-      g_print ("backup-path: %s\n", lb_dbus_manager_get_backup_path (cli->manager));
-      g_print ("restore-path: %s\n", lb_dbus_manager_get_restore_path (cli->manager));
+      g_print ("backup-path: %s\n", lb_client_get_backup_path (cli->client));
+      g_print ("restore-path: %s\n", lb_client_get_restore_path (cli->client));
       return LB_EXIT_OK;
     }
-  property = g_str_equal (argv[1], "backup-path") ? "BackupPath" : "RestorePath";
   if (argc == 2)
     {
       g_print ("%s\n", g_str_equal (argv[1], "backup-path")
-                           ? lb_dbus_manager_get_backup_path (cli->manager)
-                           : lb_dbus_manager_get_restore_path (cli->manager));
+                           ? lb_client_get_backup_path (cli->client)
+                           : lb_client_get_restore_path (cli->client));
       return LB_EXIT_OK;
     }
   {
     g_autofree char *value
         = argv[2][0] != '\0' ? lb_cli_location_from_arg (argv[2]) : g_strdup ("");
-    g_autoptr (GVariant) reply = NULL;
+    gboolean ok = g_str_equal (argv[1], "backup-path")
+                      ? lb_client_set_backup_path_sync (cli->client, value, NULL, &error)
+                      : lb_client_set_restore_path_sync (cli->client, value, NULL, &error);
 
-    /* A plain Properties.Set, so that the service's refusal reaches us. */
-    reply = g_dbus_proxy_call_sync (G_DBUS_PROXY (cli->manager),
-                                    "org.freedesktop.DBus.Properties.Set",
-                                    g_variant_new ("(ssv)", "org.freedesktop.LicenseBackup1",
-                                                   property, g_variant_new_string (value)),
-                                    G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
-    if (reply == NULL)
+    if (!ok)
       return lb_cli_fail (cli, error);
     g_print ("%s: %s\n", argv[1], value);
   }
@@ -173,15 +168,15 @@ lb_cmd_cancel (LbCli *cli, int argc, char **argv)
     return lb_cli_usage (context, _ ("cancel takes no arguments"));
   if ((rc = lb_cli_connect (cli)) != LB_EXIT_OK)
     return rc;
-  op = lb_dbus_manager_get_operation (cli->manager);
+  /* Whoever started it: a backup unless a restore runs. */
+  op = lb_client_get_operation (cli->client);
   if (g_str_equal (op, "restore"))
-    ok = lb_dbus_manager_call_cancel_license_restore_sync (cli->manager, NULL, &error);
+    ok = lb_client_cancel_restore_sync (cli->client, NULL, &error);
   else
-    ok = lb_dbus_manager_call_cancel_license_backup_sync (cli->manager, NULL, &error);
+    ok = lb_client_cancel_backup_sync (cli->client, NULL, &error);
   if (!ok)
     {
-      g_autofree char *name = g_dbus_error_get_remote_error (error);
-      if (g_strcmp0 (name, "org.freedesktop.LicenseBackup1.Error.NotRunning") == 0)
+      if (g_error_matches (error, LB_ERROR, LB_ERROR_NOT_RUNNING))
         {
           g_printerr (_ ("license-backup: no backup or restore is running\n"));
           return LB_EXIT_FAILED;

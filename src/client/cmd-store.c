@@ -8,24 +8,18 @@
 
 #include "cli.h"
 
-#define LIST_PAGE 1000
 #define IMPORT_MAX (1024 * 1024)
 
 static char *
-describe_attributes (GVariant *attributes)
+describe_attributes (LbLicense *license)
 {
   GString *s = g_string_new (NULL);
-  gboolean can_backup = TRUE;
-  gint64 expires = 0;
-  const char *issuer = NULL;
-  guint32 restore_limit = 0, restore_count = 0;
+  gint64 expires = lb_license_get_expires (license);
+  const char *issuer = lb_license_get_issuer (license);
+  guint restore_limit = lb_license_get_restore_limit (license);
 
-  g_variant_lookup (attributes, "can-backup", "b", &can_backup);
-  g_variant_lookup (attributes, "expires", "x", &expires);
-  g_variant_lookup (attributes, "issuer", "&s", &issuer);
-  g_variant_lookup (attributes, "restore-limit", "u", &restore_limit);
-  g_variant_lookup (attributes, "restore-count", "u", &restore_count);
-  g_string_append (s, can_backup ? _ ("backup allowed") : _ ("no backup right"));
+  g_string_append (s, lb_license_get_can_backup (license) ? _ ("backup allowed")
+                                                          : _ ("no backup right"));
   if (expires != 0)
     {
       g_autoptr (GDateTime) dt = g_date_time_new_from_unix_local (expires);
@@ -33,10 +27,60 @@ describe_attributes (GVariant *attributes)
       g_string_append_printf (s, _ (", expires %s"), when);
     }
   if (restore_limit != 0)
-    g_string_append_printf (s, _ (", restored %u of %u times"), restore_count, restore_limit);
+    g_string_append_printf (s, _ (", restored %u of %u times"),
+                            lb_license_get_restore_count (license), restore_limit);
   if (issuer != NULL)
     g_string_append_printf (s, _ (", issuer %s"), issuer);
   return g_string_free (s, FALSE);
+}
+
+/* The attributes as the service lists them (ListLicenses), for --json:
+ * the three that apps may leave unset only when set. */
+static JsonNode *
+attributes_json (LbLicense *license)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  const char *content_id = lb_license_get_content_id (license);
+  const char *issuer = lb_license_get_issuer (license);
+  const char *support_url = lb_license_get_support_url (license);
+  const char *machine = lb_license_get_machine (license);
+  const char *app = lb_license_get_app (license);
+
+  json_builder_begin_object (b);
+  if (content_id != NULL)
+    {
+      json_builder_set_member_name (b, "content-id");
+      json_builder_add_string_value (b, content_id);
+    }
+  if (issuer != NULL)
+    {
+      json_builder_set_member_name (b, "issuer");
+      json_builder_add_string_value (b, issuer);
+    }
+  json_builder_set_member_name (b, "can-backup");
+  json_builder_add_boolean_value (b, lb_license_get_can_backup (license));
+  json_builder_set_member_name (b, "restore-limit");
+  json_builder_add_int_value (b, lb_license_get_restore_limit (license));
+  json_builder_set_member_name (b, "expires");
+  json_builder_add_int_value (b, lb_license_get_expires (license));
+  if (support_url != NULL)
+    {
+      json_builder_set_member_name (b, "support-url");
+      json_builder_add_string_value (b, support_url);
+    }
+  json_builder_set_member_name (b, "restore-count");
+  json_builder_add_int_value (b, lb_license_get_restore_count (license));
+  json_builder_set_member_name (b, "stored");
+  json_builder_add_int_value (b, lb_license_get_stored (license));
+  if (machine != NULL)
+    {
+      json_builder_set_member_name (b, "machine");
+      json_builder_add_string_value (b, machine);
+    }
+  json_builder_set_member_name (b, "app");
+  json_builder_add_string_value (b, app != NULL ? app : "");
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
 }
 
 /* The host namespace ("") has no app id to show. */
@@ -46,77 +90,60 @@ app_label (const char *app)
   return app[0] != '\0' ? app : _ ("Other apps");
 }
 
-/* Prints the licenses of @app (NULL: every one the caller may see) page by
- * page, so that a store of any size never needs one huge message. Plain
+/* Prints the licenses of @app (NULL: every one the caller may see); the
+ * library reads them page by page, so that no message is huge. Plain
  * lines get @indent in front, and @heading (if not NULL) comes before the
  * first of them; *@n counts the licenses printed. */
 static gboolean
-list_pages (LbCli *cli,
-            const char *app,
-            gboolean json,
-            const char *heading,
-            const char *indent,
-            guint64 *n,
-            GError **error)
+list_licenses (LbCli *cli,
+               const char *app,
+               gboolean json,
+               const char *heading,
+               const char *indent,
+               guint64 *n,
+               GError **error)
 {
-  g_autofree char *cursor = g_strdup ("");
+  g_autoptr (GPtrArray) licenses
+      = app != NULL ? lb_client_list_app_licenses_sync (cli->client, app, NULL, error)
+                    : lb_client_list_licenses_sync (cli->client, NULL, error);
   guint64 first = *n;
 
-  do
+  if (licenses == NULL)
+    return FALSE;
+  for (guint i = 0; i < licenses->len; i++)
     {
-      g_autoptr (GVariant) page = NULL;
-      g_autofree char *next = NULL;
-      GVariantBuilder opts;
-      GVariantIter iter;
-      const char *key_id;
-      GVariant *attributes;
+      LbLicense *license = licenses->pdata[i];
+      const char *key_id = lb_license_get_key_id (license);
 
-      g_variant_builder_init (&opts, G_VARIANT_TYPE_VARDICT);
-      g_variant_builder_add (&opts, "{sv}", "limit", g_variant_new_uint32 (LIST_PAGE));
-      g_variant_builder_add (&opts, "{sv}", "cursor", g_variant_new_string (cursor));
-      if (app != NULL)
-        g_variant_builder_add (&opts, "{sv}", "app", g_variant_new_string (app));
-      if (!lb_dbus_store_call_list_licenses_sync (cli->store, g_variant_builder_end (&opts), &page,
-                                                  &next, NULL, error))
-        return FALSE;
-      g_variant_iter_init (&iter, page);
-      while (g_variant_iter_loop (&iter, "(&s@a{sv})", &key_id, &attributes))
+      if (json)
         {
-          if (json)
-            {
-              g_autoptr (JsonBuilder) b = json_builder_new ();
-              g_autofree char *text = NULL;
-              g_autoptr (JsonNode) root = NULL;
-              g_autofree char *owner = NULL;
+          g_autoptr (JsonBuilder) b = json_builder_new ();
+          g_autofree char *text = NULL;
+          g_autoptr (JsonNode) root = NULL;
+          const char *owner = lb_license_get_app (license);
 
-              if (!g_variant_lookup (attributes, "app", "s", &owner))
-                owner = g_strdup (app != NULL ? app : "");
-              json_builder_begin_object (b);
-              json_builder_set_member_name (b, "key-id");
-              json_builder_add_string_value (b, key_id);
-              json_builder_set_member_name (b, "app");
-              json_builder_add_string_value (b, owner);
-              json_builder_set_member_name (b, "attributes");
-              json_builder_add_value (b, json_gvariant_serialize (attributes));
-              json_builder_end_object (b);
-              root = json_builder_get_root (b);
-              text = json_to_string (root, FALSE);
-              g_print ("%s%s", *n > 0 ? ",\n" : "[\n", text);
-            }
-          else
-            {
-              g_autofree char *desc = describe_attributes (attributes);
-
-              if (*n == first && heading != NULL)
-                g_print ("%s", heading);
-              g_print ("%s%s  %s\n", indent, key_id, desc);
-            }
-          (*n)++;
+          json_builder_begin_object (b);
+          json_builder_set_member_name (b, "key-id");
+          json_builder_add_string_value (b, key_id);
+          json_builder_set_member_name (b, "app");
+          json_builder_add_string_value (b, owner != NULL ? owner : app != NULL ? app : "");
+          json_builder_set_member_name (b, "attributes");
+          json_builder_add_value (b, attributes_json (license));
+          json_builder_end_object (b);
+          root = json_builder_get_root (b);
+          text = json_to_string (root, FALSE);
+          g_print ("%s%s", *n > 0 ? ",\n" : "[\n", text);
         }
-      g_free (cursor);
-      cursor = g_steal_pointer (&next);
+      else
+        {
+          g_autofree char *desc = describe_attributes (license);
+
+          if (*n == first && heading != NULL)
+            g_print ("%s", heading);
+          g_print ("%s%s  %s\n", indent, key_id, desc);
+        }
+      (*n)++;
     }
-  while (cursor[0] != '\0');
   return TRUE;
 }
 
@@ -148,7 +175,7 @@ fetch_apps (LbCli *cli, gboolean host_last, GError **error)
   char *id;
   GVariant *details;
 
-  if (!lb_dbus_store_call_list_apps_sync (cli->store, &apps, NULL, error))
+  if ((apps = lb_client_list_apps_sync (cli->client, NULL, error)) == NULL)
     return NULL;
   g_variant_iter_init (&iter, apps);
   while (g_variant_iter_next (&iter, "(s@a{sv})", &id, &details))
@@ -201,8 +228,8 @@ lb_cmd_list (LbCli *cli, int argc, char **argv)
   if (json)
     {
       /* The array opens with its first license, so that a call refused at
-       * once (a bad --app) prints nothing; a later failure closes it. */
-      if (!list_pages (cli, app, TRUE, NULL, "", &n, &error))
+       * once (a bad --app) prints nothing. */
+      if (!list_licenses (cli, app, TRUE, NULL, "", &n, &error))
         {
           if (n > 0)
             g_print ("\n]\n");
@@ -226,11 +253,11 @@ lb_cmd_list (LbCli *cli, int argc, char **argv)
           g_autofree char *heading = NULL;
 
           heading = g_strdup_printf ("%s%s:\n", n > 0 ? "\n" : "", app_label (id));
-          if (!list_pages (cli, id, FALSE, heading, "  ", &n, &error))
+          if (!list_licenses (cli, id, FALSE, heading, "  ", &n, &error))
             return lb_cli_fail (cli, error);
         }
     }
-  else if (!list_pages (cli, app, FALSE, NULL, "", &n, &error))
+  else if (!list_licenses (cli, app, FALSE, NULL, "", &n, &error))
     return lb_cli_fail (cli, error);
   if (n == 0 && app != NULL && app[0] != '\0')
     g_print (_ ("The app %s holds no licenses.\n"), app);
@@ -386,8 +413,57 @@ parse_attr (const char *arg, char **key, GError **error)
         }
       return g_variant_new_int64 (g_date_time_to_unix (dt));
     }
-  /* content-id, issuer, support-url; the service refuses other keys. */
+  /* content-id, issuer, support-url; set_attributes() refuses other keys. */
   return g_variant_new_string (value);
+}
+
+/* Sets the attributes parse_attr() read on @license. An LbLicense holds
+ * only the attributes apps may set, so the others are refused here, with
+ * the service's words and error (exit status 1, as when it refused them). */
+static gboolean
+set_attributes (LbLicense *license, GVariant *attributes, GError **error)
+{
+  static const char *const kept[] = { "restore-count", "stored", "machine", "app", NULL };
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  GVariantIter iter;
+  const char *key;
+  GVariant *value;
+
+  g_variant_iter_init (&iter, attributes);
+  while (g_variant_iter_loop (&iter, "{&sv}", &key, &value))
+    {
+      if (!g_hash_table_add (seen, (gpointer) key))
+        {
+          g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS, _ ("Attribute “%s” is given twice"),
+                       key);
+          g_variant_unref (value);
+          return FALSE;
+        }
+      if (g_str_equal (key, "content-id"))
+        lb_license_set_content_id (license, g_variant_get_string (value, NULL));
+      else if (g_str_equal (key, "issuer"))
+        lb_license_set_issuer (license, g_variant_get_string (value, NULL));
+      else if (g_str_equal (key, "support-url"))
+        lb_license_set_support_url (license, g_variant_get_string (value, NULL));
+      else if (g_str_equal (key, "can-backup"))
+        lb_license_set_can_backup (license, g_variant_get_boolean (value));
+      else if (g_str_equal (key, "restore-limit"))
+        lb_license_set_restore_limit (license, g_variant_get_uint32 (value));
+      else if (g_str_equal (key, "expires"))
+        lb_license_set_expires (license, g_variant_get_int64 (value));
+      else
+        {
+          g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
+                       g_strv_contains (kept, key)
+                           ? _ ("Attribute “%s” is kept by the service and cannot be set")
+                           : _ ("Unknown attribute “%s”; the attributes are content-id, issuer, "
+                                "can-backup, restore-limit, expires and support-url"),
+                       key);
+          g_variant_unref (value);
+          return FALSE;
+        }
+    }
+  return TRUE;
 }
 
 int
@@ -409,6 +485,9 @@ lb_cmd_import (LbCli *cli, int argc, char **argv)
   g_autofree char *contents = NULL;
   gsize len;
   GVariantBuilder b;
+  g_autoptr (GVariant) attributes = NULL;
+  g_autoptr (GBytes) data = NULL;
+  g_autoptr (LbLicense) license = NULL;
   int rc;
 
   g_option_context_set_summary (context, _ ("Store the license in FILE, as a media app would."));
@@ -438,14 +517,13 @@ lb_cmd_import (LbCli *cli, int argc, char **argv)
     }
   if (key_id == NULL)
     key_id = g_path_get_basename (argv[1]);
+  attributes = g_variant_ref_sink (g_variant_builder_end (&b));
   if ((rc = lb_cli_connect (cli)) != LB_EXIT_OK)
-    {
-      g_variant_builder_clear (&b);
-      return rc;
-    }
-  if (!lb_dbus_store_call_store_license_sync (
-          cli->store, key_id, g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, contents, len, 1),
-          g_variant_builder_end (&b), NULL, &error))
+    return rc;
+  data = g_bytes_new_take (g_steal_pointer (&contents), len);
+  license = lb_license_new (key_id, data);
+  if (!set_attributes (license, attributes, &error)
+      || !lb_client_store_license_sync (cli->client, license, NULL, &error))
     return lb_cli_fail (cli, error);
   g_print (_ ("Stored the license “%s” (%zu bytes).\n"), key_id, len);
   return LB_EXIT_OK;
@@ -465,8 +543,7 @@ lb_cmd_export (LbCli *cli, int argc, char **argv)
   };
   g_autoptr (GOptionContext) context = g_option_context_new (_ ("KEY_ID"));
   g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) blob = NULL;
-  g_autoptr (GVariant) attributes = NULL;
+  g_autoptr (LbLicense) license = NULL;
   gconstpointer data;
   gsize len;
   int rc;
@@ -480,12 +557,13 @@ lb_cmd_export (LbCli *cli, int argc, char **argv)
   if ((rc = lb_cli_connect (cli)) != LB_EXIT_OK)
     return rc;
   /* Without --app, the caller's own license (the host's for a terminal). */
-  if (!(app != NULL ? lb_dbus_store_call_get_app_license_sync (cli->store, app, argv[1], &blob,
-                                                               &attributes, NULL, &error)
-                    : lb_dbus_store_call_get_license_sync (cli->store, argv[1], &blob, &attributes,
-                                                           NULL, &error)))
+  license = app != NULL ? lb_client_get_app_license_sync (cli->client, app, argv[1], NULL, &error)
+                        : lb_client_get_license_sync (cli->client, argv[1], NULL, &error);
+  if (license == NULL)
     return lb_cli_fail (cli, error);
-  data = g_variant_get_fixed_array (blob, &len, 1);
+  data = lb_license_get_data (license) != NULL
+             ? g_bytes_get_data (lb_license_get_data (license), &len)
+             : (len = 0, NULL);
   if (output != NULL)
     {
       g_autoptr (GFile) file = g_file_new_for_commandline_arg (output);
@@ -530,9 +608,8 @@ lb_cmd_delete (LbCli *cli, int argc, char **argv)
     return lb_cli_usage (context, _ ("delete takes one KEY_ID"));
   if ((rc = lb_cli_connect (cli)) != LB_EXIT_OK)
     return rc;
-  if (!(app != NULL
-            ? lb_dbus_store_call_delete_app_license_sync (cli->store, app, argv[1], NULL, &error)
-            : lb_dbus_store_call_delete_license_sync (cli->store, argv[1], NULL, &error)))
+  if (!(app != NULL ? lb_client_delete_app_license_sync (cli->client, app, argv[1], NULL, &error)
+                    : lb_client_delete_license_sync (cli->client, argv[1], NULL, &error)))
     return lb_cli_fail (cli, error);
   if (app != NULL && app[0] != '\0')
     g_print (_ ("Deleted the license “%s” of %s.\n"), argv[1], app);
@@ -562,7 +639,8 @@ lb_cmd_clean (LbCli *cli, int argc, char **argv)
     return lb_cli_usage (context, _ ("clean needs --expired"));
   if ((rc = lb_cli_connect (cli)) != LB_EXIT_OK)
     return rc;
-  if (!lb_dbus_store_call_clean_license_store_sync (cli->store, 0x1, &removed, NULL, &error))
+  removed = lb_client_clean_sync (cli->client, NULL, &error);
+  if (error != NULL)
     return lb_cli_fail (cli, error);
   g_print (g_dngettext (GETTEXT_PACKAGE, "Removed %u expired license.\n",
                         "Removed %u expired licenses.\n", removed),

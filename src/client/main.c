@@ -66,6 +66,10 @@ main (int argc, char **argv)
   int rc;
 
   setlocale (LC_ALL, "");
+  /* The library binds its text domain, which is ours, to the installed
+   * catalogs when its client class initializes: that comes first, so that
+   * the binding below wins. */
+  g_type_class_unref (g_type_class_ref (LB_TYPE_CLIENT));
   /* LB_LOCALEDIR: translations from a build tree (tests, uninstalled runs). */
   bindtextdomain (GETTEXT_PACKAGE,
                   g_getenv ("LB_LOCALEDIR") != NULL ? g_getenv ("LB_LOCALEDIR") : LOCALEDIR);
