@@ -22,6 +22,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
+#include <license-backup/license-backup.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -44,8 +45,6 @@
 #define OBJECT_PATH "/org/freedesktop/LicenseBackup1"
 #define MANAGER_IFACE "org.freedesktop.LicenseBackup1"
 #define STORE_IFACE "org.freedesktop.LicenseBackup1.Store"
-#define FLAG_OVERWRITE 1u
-#define STATUS_END 3u
 #define FILES_PER_DIR 10000
 #define START_TIMEOUT_US (G_GINT64_CONSTANT (60) * G_USEC_PER_SEC)
 #define OP_TIMEOUT_US (G_GINT64_CONSTANT (3600) * G_USEC_PER_SEC)
@@ -982,6 +981,8 @@ run_operation (Bench *b, Daemon *d, gboolean backup, const char *dir)
   guint64 op = 0, done_op = 0;
   const char *error_msg = "";
   g_autoptr (GVariant) summary = NULL;
+  /* A backup replaces the one of the previous run. */
+  guint32 flags = backup ? (guint32) LB_BACKUP_FLAGS_OVERWRITE : (guint32) LB_RESTORE_FLAGS_NONE;
 
   sync (); /* writeback of earlier steps is not this one's cost */
   counter_start (b->conn, d->unique_name);
@@ -989,7 +990,7 @@ run_operation (Bench *b, Daemon *d, gboolean backup, const char *dir)
   g_variant_builder_add (&opts, "{sv}", "path", g_variant_new_string (dir));
   t0 = g_get_monotonic_time ();
   reply = call (b, MANAGER_IFACE, backup ? "BackupLicenses" : "RestoreLicenses",
-                g_variant_new ("(ua{sv})", backup ? FLAG_OVERWRITE : 0u, &opts), "(t)");
+                g_variant_new ("(ua{sv})", flags, &opts), "(t)");
   g_variant_get (reply, "(t)", &op);
   if (!iterate_until_completed (b, t0 + OP_TIMEOUT_US))
     g_error ("%s did not complete", backup ? "BackupLicenses" : "RestoreLicenses");
@@ -999,7 +1000,7 @@ run_operation (Bench *b, Daemon *d, gboolean backup, const char *dir)
   r.seconds = (double) (counter.completed_us - t0) / G_USEC_PER_SEC;
   g_variant_get (counter.completed_params, "(tu&s@a{sv})", &done_op, &r.status, &error_msg,
                  &summary);
-  if (done_op != op || r.status != STATUS_END)
+  if (done_op != op || r.status != LB_STATUS_END)
     g_error ("%s %" G_GUINT64_FORMAT " ended with status %u: %s", backup ? "backup" : "restore",
              done_op, r.status, error_msg);
   g_variant_lookup (summary, "licenses", "u", &r.licenses);
@@ -1092,7 +1093,7 @@ loop_completed (GDBusConnection *c, const char *sender, const char *path, const 
   guint status = 0;
 
   g_variant_get (params, "(tu&s@a{sv})", NULL, &status, NULL, NULL);
-  if (status != STATUS_END)
+  if (status != LB_STATUS_END)
     g_error ("a backup of the responsiveness loop failed (status %u)", status);
   l->completed = TRUE;
 }
@@ -1121,11 +1122,10 @@ backup_loop_thread (gpointer user_data)
       l->completed = FALSE;
       g_variant_builder_init (&opts, G_VARIANT_TYPE_VARDICT);
       g_variant_builder_add (&opts, "{sv}", "path", g_variant_new_string (l->backup_dir));
-      reply = g_dbus_connection_call_sync (c, BUS_NAME, OBJECT_PATH, MANAGER_IFACE,
-                                           "BackupLicenses",
-                                           g_variant_new ("(ua{sv})", FLAG_OVERWRITE, &opts),
-                                           G_VARIANT_TYPE ("(t)"), G_DBUS_CALL_FLAGS_NONE, -1,
-                                           NULL, &error);
+      reply = g_dbus_connection_call_sync (
+          c, BUS_NAME, OBJECT_PATH, MANAGER_IFACE, "BackupLicenses",
+          g_variant_new ("(ua{sv})", LB_BACKUP_FLAGS_OVERWRITE, &opts), G_VARIANT_TYPE ("(t)"),
+          G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
       if (reply == NULL)
         g_error ("BackupLicenses (responsiveness loop): %s", error->message);
       g_atomic_int_set (&l->running, ++number);

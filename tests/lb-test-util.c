@@ -112,6 +112,8 @@ lb_test_init (int *argc, char ***argv)
    * teardown still prints the daemons' logs and cleans up. Tests return
    * early where going on makes no sense. */
   g_test_set_nonfatal_assertions ();
+  /* Before any call: GDBus maps only the errors of registered domains. */
+  g_assert_true (LB_ERROR != 0);
   start_reaper ();
 }
 
@@ -1036,36 +1038,75 @@ lb_test_assert_daemon_exited_impl (const char *file,
 
 /* Errors */
 
-void
-lb_test_assert_error_name_impl (const char *file,
-                                int line,
-                                const char *func,
-                                const GError *error,
-                                const char *name)
+const char *
+lb_test_error_dbus_name (LbError code)
 {
-  g_autofree char *expected = NULL;
+  const GError error = { .domain = LB_ERROR, .code = (int) code, .message = (char *) "" };
+
+  return lb_error_get_dbus_name (&error);
+}
+
+/* The nick of @value of the enum @type, or "?". */
+static const char *
+enum_nick (GType type, int value)
+{
+  /* Enum classes of static types are never freed: the nick stays valid. */
+  g_autoptr (GEnumClass) klass = g_type_class_ref (type);
+  GEnumValue *v = g_enum_get_value (klass, value);
+
+  return v != NULL ? v->value_nick : "?";
+}
+
+const char *
+lb_test_status_nick (guint status)
+{
+  return enum_nick (LB_TYPE_STATUS, (int) status);
+}
+
+/* NULL if @error came from the bus as the D-Bus error @expected with a
+ * non-empty message, else what is wrong. */
+static char *
+check_remote_error (const GError *error, const char *expected)
+{
   g_autofree char *remote = NULL;
-  g_autofree char *msg = NULL;
+  g_autoptr (GError) copy = NULL;
 
-  expected = strchr (name, '.') != NULL ? g_strdup (name)
-                                        : g_strconcat (LB_TEST_ERROR_PREFIX, name, NULL);
   if (error == NULL)
-    msg = g_strdup_printf ("expected the D-Bus error %s, but the call succeeded", expected);
-  else if ((remote = g_dbus_error_get_remote_error (error)) == NULL)
-    msg = g_strdup_printf ("expected the D-Bus error %s, got the local error %s #%d: %s",
-                           expected, g_quark_to_string (error->domain), error->code,
-                           error->message);
-  else if (!g_str_equal (remote, expected))
-    msg = g_strdup_printf ("expected the D-Bus error %s, got %s: %s", expected, remote,
-                           error->message);
-  else
-    {
-      g_autoptr (GError) copy = g_error_copy (error);
+    return g_strdup_printf ("expected the D-Bus error %s, but the call succeeded", expected);
+  if ((remote = g_dbus_error_get_remote_error (error)) == NULL)
+    return g_strdup_printf ("expected the D-Bus error %s, got the local error %s #%d: %s", expected,
+                            g_quark_to_string (error->domain), error->code, error->message);
+  if (!g_str_equal (remote, expected))
+    return g_strdup_printf ("expected the D-Bus error %s, got %s: %s", expected, remote,
+                            error->message);
+  copy = g_error_copy (error);
+  g_dbus_error_strip_remote_error (copy);
+  if (copy->message[0] == '\0')
+    return g_strdup_printf ("the D-Bus error %s has an empty message", expected);
+  return NULL;
+}
 
-      g_dbus_error_strip_remote_error (copy);
-      if (copy->message[0] == '\0')
-        msg = g_strdup_printf ("the D-Bus error %s has an empty message", expected);
-    }
+void
+lb_test_assert_error_name_impl (
+    const char *file, int line, const char *func, const GError *error, LbError code)
+{
+  g_autofree char *msg = check_remote_error (error, lb_test_error_dbus_name (code));
+
+  /* The name alone is not enough: a client sees the code. */
+  if (msg == NULL && !g_error_matches (error, LB_ERROR, (int) code))
+    msg = g_strdup_printf ("expected LB_ERROR #%d (%s), got %s #%d: %s", (int) code,
+                           enum_nick (LB_TYPE_ERROR, (int) code), g_quark_to_string (error->domain),
+                           error->code, error->message);
+  if (msg != NULL)
+    g_assertion_message (G_LOG_DOMAIN, file, line, func, msg);
+}
+
+void
+lb_test_assert_dbus_error_name_impl (
+    const char *file, int line, const char *func, const GError *error, const char *name)
+{
+  g_autofree char *msg = check_remote_error (error, name);
+
   if (msg != NULL)
     g_assertion_message (G_LOG_DOMAIN, file, line, func, msg);
 }

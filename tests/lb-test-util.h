@@ -40,7 +40,7 @@
  *
  *   lb_test_machine_start_daemon (a, NULL);
  *   store = lb_test_bus_store_proxy (bus);
- *   ... calls; lb_test_assert_error_name (error, "InvalidArgs") ...
+ *   ... calls; lb_test_assert_error_name (error, LB_ERROR_INVALID_ARGS) ...
  *   lb_test_machine_stop_daemon (a);
  *   lb_test_machine_start_daemon (b, &(LbTestDaemonOptions){ .idle_timeout = 1 });
  *   g_set_object (&store, lb_test_bus_store_proxy (bus)); ...
@@ -52,6 +52,10 @@
 #include <gio/gio.h>
 
 #include "lb-dbus-generated.h"
+/* What the service's errors, statuses and flags are: the library's. */
+#include <license-backup/lb-enum-types.h>
+#include <license-backup/lb-error.h>
+#include <license-backup/lb-types.h>
 
 G_BEGIN_DECLS
 
@@ -59,13 +63,14 @@ G_BEGIN_DECLS
 #define LB_TEST_OBJECT_PATH "/org/freedesktop/LicenseBackup1"
 #define LB_TEST_MANAGER_IFACE "org.freedesktop.LicenseBackup1"
 #define LB_TEST_STORE_IFACE "org.freedesktop.LicenseBackup1.Store"
-#define LB_TEST_ERROR_PREFIX "org.freedesktop.LicenseBackup1.Error."
 
 /* How long the harness waits for a daemon to start, own the name or exit. */
 #define LB_TEST_TIMEOUT_MS 10000
 
 /* Setup */
 
+/* Also registers the library's error domain (LB_ERROR) with GDBus, so
+ * that the service's errors arrive as LB_ERROR with their codes. */
 void lb_test_init (int *argc, char ***argv);
 
 /* Test programs that meson runs group by group (LB_TEST_GROUPS="a,b"; a
@@ -259,17 +264,27 @@ void lb_test_assert_daemon_exited_impl (const char *file,
 
 /* Errors */
 
-/* Asserts that @error is the D-Bus error @name, whose remote name is
- * LB_TEST_ERROR_PREFIX @name when @name has no dot ("InvalidArgs"), else
- * @name itself ("org.freedesktop.DBus.Error.ServiceUnknown"), and that it
- * carries a non-empty message. */
-#define lb_test_assert_error_name(error, name)                                                   \
-  lb_test_assert_error_name_impl (__FILE__, __LINE__, G_STRFUNC, (error), (name))
-void lb_test_assert_error_name_impl (const char *file,
-                                     int line,
-                                     const char *func,
-                                     const GError *error,
-                                     const char *name);
+/* Asserts that @error is the service's error @code (an #LbError): an
+ * LB_ERROR with that code, received from the bus under the D-Bus name the
+ * library gives it (lb_error_get_dbus_name()), with a non-empty message. */
+#define lb_test_assert_error_name(error, code) \
+  lb_test_assert_error_name_impl (__FILE__, __LINE__, G_STRFUNC, (error), (code))
+void lb_test_assert_error_name_impl (
+    const char *file, int line, const char *func, const GError *error, LbError code);
+
+/* Asserts that @error is the error @name of D-Bus itself (e.g.
+ * "org.freedesktop.DBus.Error.NoReply") with a non-empty message. */
+#define lb_test_assert_dbus_error_name(error, name) \
+  lb_test_assert_dbus_error_name_impl (__FILE__, __LINE__, G_STRFUNC, (error), (name))
+void lb_test_assert_dbus_error_name_impl (
+    const char *file, int line, const char *func, const GError *error, const char *name);
+
+/* The D-Bus name under which the service sends @code, e.g.
+ * "org.freedesktop.LicenseBackup1.Error.BackupCorrupt" (static). */
+const char *lb_test_error_dbus_name (LbError code);
+
+/* The nick of @status ("error-withurl"), for messages; "?" if unknown. */
+const char *lb_test_status_nick (guint status);
 
 /* Signals */
 

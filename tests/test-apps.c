@@ -201,9 +201,9 @@ app_connect (LbTestApp *app)
 }
 
 static void
-assert_refused_with (GError *error, const char *name, const char *fragment)
+assert_refused_with (GError *error, LbError code, const char *fragment)
 {
-  lb_test_assert_error_name (error, name);
+  lb_test_assert_error_name (error, code);
   if (fragment != NULL && strstr (error->message, fragment) == NULL)
     g_test_fail_printf ("“%s” does not say “%s”", error->message, fragment);
 }
@@ -285,11 +285,11 @@ assert_app_refused (Fixture *f, LbTestFlatpakInfo info, const char *contents)
                                      g_variant_new ("a{sv}", NULL)),
                       &error);
   g_assert_null (reply);
-  assert_refused_with (error, "PermissionDenied", "which app");
+  assert_refused_with (error, LB_ERROR_PERMISSION_DENIED, "which app");
   g_clear_error (&error);
   reply = store_call (c, "ListLicenses", g_variant_new ("(a{sv})", NULL), &error);
   g_assert_null (reply);
-  lb_test_assert_error_name (error, "PermissionDenied");
+  lb_test_assert_error_name (error, LB_ERROR_PERMISSION_DENIED);
 }
 
 /* Whatever is wrong with /.flatpak-info, the caller is refused, never
@@ -420,15 +420,15 @@ test_isolation (Fixture *f, gconstpointer data)
   /* B cannot tell that A's key exists: NotFound, as for any unknown key. */
   blob = get_blob (cb, "a-only", NULL, &error);
   g_assert_null (blob);
-  lb_test_assert_error_name (error, "NotFound");
+  lb_test_assert_error_name (error, LB_ERROR_NOT_FOUND);
   g_clear_error (&error);
   reply = store_call (cb, "DeleteLicense", g_variant_new ("(s)", "a-only"), &error);
-  lb_test_assert_error_name (error, "NotFound");
+  lb_test_assert_error_name (error, LB_ERROR_NOT_FOUND);
   g_clear_error (&error);
   /* B lists, and cleans, only its own. */
   assert_listing (cb, NULL, APP_B ":b-old " APP_B ":shared");
-  reply = call (cb, LB_TEST_STORE_IFACE, "CleanLicenseStore", g_variant_new ("(u)", 1), "(u)",
-                &error);
+  reply = call (cb, LB_TEST_STORE_IFACE, "CleanLicenseStore",
+                g_variant_new ("(u)", LB_CLEAN_FLAGS_EXPIRED), "(u)", &error);
   g_assert_no_error (error);
   g_variant_get (reply, "(u)", &removed);
   g_assert_cmpuint (removed, ==, 1);
@@ -437,24 +437,24 @@ test_isolation (Fixture *f, gconstpointer data)
   /* B naming itself is fine; naming A, or choosing the owner, is not. */
   assert_listing (cb, g_variant_new_string (APP_B), APP_B ":shared");
   g_assert_null (list_all (cb, g_variant_new_string (APP_A), &error));
-  assert_refused_with (error, "PermissionDenied", "license-backup");
+  assert_refused_with (error, LB_ERROR_PERMISSION_DENIED, "license-backup");
   g_clear_error (&error);
   reply
       = store_call (cb, "StoreLicense",
                     g_variant_new ("(s@ay@a{sv})", "x", g_variant_new_bytestring ("x"),
                                    lb_test_vardict_new ("app", g_variant_new_string (APP_A), NULL)),
                     &error);
-  assert_refused_with (error, "InvalidArgs", "app");
+  assert_refused_with (error, LB_ERROR_INVALID_ARGS, "app");
   g_clear_error (&error);
   /* The host-only Store calls. */
   reply = store_call (cb, "GetAppLicense", g_variant_new ("(ss)", APP_A, "a-only"), &error);
-  assert_refused_with (error, "PermissionDenied", "Settings");
+  assert_refused_with (error, LB_ERROR_PERMISSION_DENIED, "Settings");
   g_clear_error (&error);
   reply = store_call (cb, "DeleteAppLicense", g_variant_new ("(ss)", APP_A, "a-only"), &error);
-  assert_refused_with (error, "PermissionDenied", "Settings");
+  assert_refused_with (error, LB_ERROR_PERMISSION_DENIED, "Settings");
   g_clear_error (&error);
   reply = store_call (cb, "ListApps", NULL, &error);
-  assert_refused_with (error, "PermissionDenied", "Settings");
+  assert_refused_with (error, LB_ERROR_PERMISSION_DENIED, "Settings");
   g_clear_error (&error);
   /* Deleting its own leaves A's. */
   reply = store_call (cb, "DeleteLicense", g_variant_new ("(s)", "shared"), &error);
@@ -477,20 +477,22 @@ test_isolation_host_only (Fixture *f, gconstpointer data)
     GVariant *params;
   } calls[] = {
     { "BackupLicenses",
-      g_variant_new ("(u@a{sv})", 1,
+      g_variant_new ("(u@a{sv})", LB_BACKUP_FLAGS_OVERWRITE,
                      lb_test_vardict_new ("path", g_variant_new_string (dir), NULL)) },
     { "RestoreLicenses",
-      g_variant_new ("(u@a{sv})", 2,
+      g_variant_new ("(u@a{sv})", LB_RESTORE_FLAGS_INDIVIDUALIZE,
                      lb_test_vardict_new ("path", g_variant_new_string (dir), NULL)) },
     { "CancelLicenseBackup", NULL },
     { "CancelLicenseRestore", NULL },
     { "Subscribe", NULL },
     { "Unsubscribe", NULL },
   };
-  const char *const direct_argv[] = { "gdbus",  "call",     "--session",
-                                      "--dest", SERVICE,    "--object-path",
-                                      PATH,     "--method", LB_TEST_MANAGER_IFACE ".BackupLicenses",
-                                      "1",      "{}",       NULL };
+  g_autofree char *overwrite = g_strdup_printf ("%u", LB_BACKUP_FLAGS_OVERWRITE);
+  const char *const direct_argv[]
+      = { "gdbus",   "call",     "--session",
+          "--dest",  SERVICE,    "--object-path",
+          PATH,      "--method", LB_TEST_MANAGER_IFACE ".BackupLicenses",
+          overwrite, "{}",       NULL };
   g_autoptr (GError) error = NULL;
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
@@ -504,7 +506,7 @@ test_isolation_host_only (Fixture *f, gconstpointer data)
 
       g_test_message ("%s", calls[i].method);
       g_assert_null (reply);
-      assert_refused_with (error, "PermissionDenied", "license-backup");
+      assert_refused_with (error, LB_ERROR_PERMISSION_DENIED, "license-backup");
       g_clear_error (&error);
     }
   for (guint i = 0; i < 2; i++)
@@ -516,7 +518,7 @@ test_isolation_host_only (Fixture *f, gconstpointer data)
           NULL, G_DBUS_CALL_FLAGS_NONE, 20000, NULL, &error);
 
       g_assert_null (reply);
-      assert_refused_with (error, "PermissionDenied", "Settings");
+      assert_refused_with (error, LB_ERROR_PERMISSION_DENIED, "Settings");
       g_clear_error (&error);
     }
   /* An app with the bus socket is refused the same way. */
@@ -524,7 +526,7 @@ test_isolation_host_only (Fixture *f, gconstpointer data)
                                          direct_argv, NULL, &out, &err, &status, &error));
   g_assert_no_error (error);
   g_assert_cmpint (status, !=, 0);
-  g_assert_nonnull (strstr (err, "PermissionDenied"));
+  g_assert_nonnull (strstr (err, lb_test_error_dbus_name (LB_ERROR_PERMISSION_DENIED)));
 
   /* Nothing happened: no folder set, no backup written, no operation. */
   value = lb_test_bus_get_property (f->bus, LB_TEST_MANAGER_IFACE, "BackupPath", &error);
@@ -574,7 +576,7 @@ test_host_sees_all (Fixture *f, gconstpointer data)
   assert_listing (f->host, g_variant_new_string (""), ":k0 :k1");
   assert_listing (f->host, g_variant_new_string ("org.example.None"), "");
   g_assert_null (list_all (f->host, g_variant_new_string ("a/b"), &error));
-  assert_refused_with (error, "InvalidArgs", "app id");
+  assert_refused_with (error, LB_ERROR_INVALID_ARGS, "app id");
   g_clear_error (&error);
 
   /* GetLicense is the host's own; GetAppLicense reaches any app's. */
@@ -588,7 +590,7 @@ test_host_sees_all (Fixture *f, gconstpointer data)
   g_assert_cmpstr (g_variant_get_string (app, NULL), ==, APP_B);
   g_clear_pointer (&reply, g_variant_unref);
   reply = store_call (f->host, "GetAppLicense", g_variant_new ("(ss)", APP_B, "k2"), &error);
-  lb_test_assert_error_name (error, "NotFound");
+  lb_test_assert_error_name (error, LB_ERROR_NOT_FOUND);
   g_clear_error (&error);
 
   /* ListApps: each app with its count and size. */
@@ -618,7 +620,7 @@ test_host_sees_all (Fixture *f, gconstpointer data)
   assert_blob (cb, "k1", "b1", APP_B);
   g_clear_pointer (&reply, g_variant_unref);
   reply = store_call (f->host, "DeleteAppLicense", g_variant_new ("(ss)", APP_A, "k1"), &error);
-  lb_test_assert_error_name (error, "NotFound");
+  lb_test_assert_error_name (error, LB_ERROR_NOT_FOUND);
 }
 
 /* signals */
@@ -707,7 +709,7 @@ test_signals_private (Fixture *f, gconstpointer data)
       g_clear_pointer (&reply, g_variant_unref);
       reply = manager_call (
           f->host, "BackupLicenses",
-          g_variant_new ("(u@a{sv})", 1,
+          g_variant_new ("(u@a{sv})", LB_BACKUP_FLAGS_OVERWRITE,
                          lb_test_vardict_new ("path", g_variant_new_string (dir), NULL)),
           &error);
       g_assert_no_error (error);
@@ -794,7 +796,7 @@ test_limits (Fixture *f, gconstpointer data)
                       g_variant_new ("(s@ay@a{sv})", "k4", g_variant_new_bytestring ("x"),
                                      g_variant_new ("a{sv}", NULL)),
                       &error);
-  assert_refused_with (error, "NoSpace", "3");
+  assert_refused_with (error, LB_ERROR_NO_SPACE, "3");
   g_assert_nonnull (strstr (error->message, APP_A));
   g_clear_error (&error);
   /* A bulk call over the limit stores none of its licenses. */
@@ -803,7 +805,7 @@ test_limits (Fixture *f, gconstpointer data)
       g_variant_new_parsed ("([('b1', b'x', @a{sv} {}), ('b2', b'x', {}), ('b3', b'x', {}), "
                             "('b4', b'x', {})],)"),
       &error);
-  lb_test_assert_error_name (error, "NoSpace");
+  lb_test_assert_error_name (error, LB_ERROR_NO_SPACE);
   g_clear_error (&error);
   assert_listing (cb, NULL, "");
   /* Bytes: one app's limit, not the others'. */
@@ -811,7 +813,7 @@ test_limits (Fixture *f, gconstpointer data)
                       g_variant_new ("(s@ay@a{sv})", "big", g_variant_new_bytestring (big),
                                      g_variant_new ("a{sv}", NULL)),
                       &error);
-  assert_refused_with (error, "NoSpace", "1000 bytes");
+  assert_refused_with (error, LB_ERROR_NO_SPACE, "1000 bytes");
   g_clear_error (&error);
   assert_store (cb, "b1", "x", NULL);
   assert_store (f->host, "h1", "x", NULL);
@@ -821,7 +823,7 @@ test_limits (Fixture *f, gconstpointer data)
 /* backup */
 
 static void
-start_op (GDBusConnection *c, const char *method, guint flags, const char *dir)
+start_op (GDBusConnection *c, const char *method, guint32 flags, const char *dir)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) reply = manager_call (
@@ -857,7 +859,7 @@ test_backup_other_machine (Fixture *f, gconstpointer data)
     assert_store (cb, "k", "b-k", NULL);
     assert_store (f->host, "k", "h-k", NULL);
   }
-  start_op (f->host, "BackupLicenses", 0, dir);
+  start_op (f->host, "BackupLicenses", LB_BACKUP_FLAGS_NONE, dir);
   completed = pop_until (q, "BackupCompleted", seen);
   g_clear_pointer (&completed, g_variant_unref);
   lb_test_machine_stop_daemon (f->machine);
@@ -865,13 +867,13 @@ test_backup_other_machine (Fixture *f, gconstpointer data)
   /* Another computer, the same user: an empty store. */
   second = lb_test_machine_new (f->bus, "second");
   g_assert_nonnull (lb_test_machine_start_daemon (second, NULL));
-  start_op (f->host, "RestoreLicenses", 2, dir);
+  start_op (f->host, "RestoreLicenses", LB_RESTORE_FLAGS_INDIVIDUALIZE, dir);
   completed = pop_until (q, "RestoreCompleted", seen);
   g_assert_nonnull (completed);
   {
     guint32 status;
     g_variant_get (completed, "(tu&s@a{sv})", NULL, &status, NULL, NULL);
-    g_assert_cmpuint (status, ==, 3);
+    g_assert_cmpuint (status, ==, LB_STATUS_END);
   }
   all = joined (seen);
   g_assert_nonnull (strstr (all, "AppCounts(1, {"));
@@ -945,10 +947,10 @@ test_upgrade_backup (Fixture *f, gconstpointer data)
   guint32 status = 99;
 
   copy_fixture ("licenses.lbk", dir);
-  start_op (f->host, "RestoreLicenses", 2, dir);
+  start_op (f->host, "RestoreLicenses", LB_RESTORE_FLAGS_INDIVIDUALIZE, dir);
   completed = pop_until (q, "RestoreCompleted", NULL);
   g_variant_get (completed, "(tu&s@a{sv})", NULL, &status, NULL, NULL);
-  g_assert_cmpuint (status, ==, 3);
+  g_assert_cmpuint (status, ==, LB_STATUS_END);
   assert_listing (f->host, NULL, ":old-key-1 :old-key-2");
   assert_blob (f->host, "old-key-2", "\x04\x05\x06\x07", "");
 }

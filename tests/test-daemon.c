@@ -23,9 +23,6 @@
 #define BULK_MAX_BYTES (64 * 1024 * 1024)
 #define LIST_LIMIT_MAX 10000
 
-#define CLEAN_EXPIRED 0x1u
-#define STATUS_INFORMATION 1u
-
 /* Fixture */
 
 typedef struct
@@ -187,7 +184,7 @@ assert_not_found (Fixture *f, const char *key_id)
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) blob = get_license (f, key_id, NULL, &error);
 
-  lb_test_assert_error_name (error, "NotFound");
+  lb_test_assert_error_name (error, LB_ERROR_NOT_FOUND);
 }
 
 /* Asserts @attrs[@key] == @expected (consumed if floating). */
@@ -386,7 +383,7 @@ test_store_delete (Fixture *f, gconstpointer arg)
 
   /* Twice is NotFound, and changes nothing. */
   g_assert_false (lb_dbus_store_call_delete_license_sync (f->store, "a", NULL, &error));
-  lb_test_assert_error_name (error, "NotFound");
+  lb_test_assert_error_name (error, LB_ERROR_NOT_FOUND);
   g_assert_cmpuint (license_count (f), ==, 1);
 }
 
@@ -397,7 +394,7 @@ test_store_not_found (Fixture *f, gconstpointer arg)
 
   assert_not_found (f, "never-stored");
   g_assert_false (lb_dbus_store_call_delete_license_sync (f->store, "never-stored", NULL, &error));
-  lb_test_assert_error_name (error, "NotFound");
+  lb_test_assert_error_name (error, LB_ERROR_NOT_FOUND);
   g_clear_error (&error);
 
   /* Also once the store holds other licenses. */
@@ -406,7 +403,7 @@ test_store_not_found (Fixture *f, gconstpointer arg)
   assert_not_found (f, "present ");
   assert_not_found (f, "PRESENT");
   g_assert_false (lb_dbus_store_call_delete_license_sync (f->store, "absent", NULL, &error));
-  lb_test_assert_error_name (error, "NotFound");
+  lb_test_assert_error_name (error, LB_ERROR_NOT_FOUND);
   g_assert_cmpuint (license_count (f), ==, 1);
 }
 
@@ -488,7 +485,7 @@ test_store_bulk_all_or_nothing (Fixture *f, gconstpointer arg)
       g_variant_builder_add_value (&builder, license_tuple ("last", 100, 3, NULL));
       g_assert_false (lb_dbus_store_call_store_licenses_sync (
           f->store, g_variant_builder_end (&builder), NULL, &error));
-      lb_test_assert_error_name (error, "InvalidArgs");
+      lb_test_assert_error_name (error, LB_ERROR_INVALID_ARGS);
 
       g_assert_cmpuint (license_count (f), ==, 1);
       assert_not_found (f, "first");
@@ -512,7 +509,7 @@ test_store_bulk_bad_key_message (Fixture *f, gconstpointer arg)
   g_variant_builder_add_value (&builder, license_tuple (huge_key, 10, 0, NULL));
   g_assert_false (lb_dbus_store_call_store_licenses_sync (
       f->store, g_variant_builder_end (&builder), NULL, &error));
-  lb_test_assert_error_name (error, "InvalidArgs");
+  lb_test_assert_error_name (error, LB_ERROR_INVALID_ARGS);
   if (error == NULL)
     return;
   g_dbus_error_strip_remote_error (error);
@@ -547,8 +544,8 @@ test_store_clean (Fixture *f, gconstpointer arg)
   g_assert_cmpuint (removed, ==, 0);
   g_assert_cmpuint (license_count (f), ==, 4);
 
-  g_assert_true (lb_dbus_store_call_clean_license_store_sync (f->store, CLEAN_EXPIRED, &removed,
-                                                              NULL, &error));
+  g_assert_true (lb_dbus_store_call_clean_license_store_sync (f->store, LB_CLEAN_FLAGS_EXPIRED,
+                                                              &removed, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (removed, ==, 2);
   g_assert_cmpuint (license_count (f), ==, 2);
@@ -557,15 +554,16 @@ test_store_clean (Fixture *f, gconstpointer arg)
   assert_blob (f, "never", 10, 1);
   assert_blob (f, "future", 10, 4);
 
-  g_assert_true (lb_dbus_store_call_clean_license_store_sync (f->store, CLEAN_EXPIRED, &removed,
-                                                              NULL, &error));
+  g_assert_true (lb_dbus_store_call_clean_license_store_sync (f->store, LB_CLEAN_FLAGS_EXPIRED,
+                                                              &removed, NULL, &error));
   g_assert_cmpuint (removed, ==, 0);
 }
 
 static void
 test_store_clean_bad_flags (Fixture *f, gconstpointer arg)
 {
-  const guint32 bad[] = { 0x2, 0x3, 0x80000000, G_MAXUINT32 };
+  /* Unknown bits, alone and with the known one. */
+  const guint32 bad[] = { 0x2, LB_CLEAN_FLAGS_EXPIRED | 0x2, 0x80000000, G_MAXUINT32 };
 
   assert_store_license (f, "expired", 10, 1,
                         lb_test_vardict_new ("expires", g_variant_new_int64 (1), NULL));
@@ -576,7 +574,7 @@ test_store_clean_bad_flags (Fixture *f, gconstpointer arg)
 
       g_assert_false (
           lb_dbus_store_call_clean_license_store_sync (f->store, bad[i], &removed, NULL, &error));
-      lb_test_assert_error_name (error, "InvalidArgs");
+      lb_test_assert_error_name (error, LB_ERROR_INVALID_ARGS);
     }
   /* Not even the known bit was acted on. */
   g_assert_cmpuint (license_count (f), ==, 1);
@@ -715,7 +713,7 @@ test_attributes_wrong_types (Fixture *f, gconstpointer arg)
                        &error);
         if (error == NULL)
           g_test_fail_printf ("“%s” of type “%s” was accepted", caller_attrs[i].key, types[j]);
-        lb_test_assert_error_name (error, "InvalidArgs");
+        lb_test_assert_error_name (error, LB_ERROR_INVALID_ARGS);
       }
   g_assert_cmpuint (license_count (f), ==, 0);
 }
@@ -770,7 +768,7 @@ test_attributes_unknown_key (Fixture *f, gconstpointer arg)
 
       store_license (f, "k", 10, 1, lb_test_vardict_new (keys[i], g_variant_new_string ("x"), NULL),
                      &error);
-      lb_test_assert_error_name (error, "InvalidArgs");
+      lb_test_assert_error_name (error, LB_ERROR_INVALID_ARGS);
     }
   assert_not_found (f, "k");
 }
@@ -795,7 +793,7 @@ test_attributes_service_kept (Fixture *f, gconstpointer arg)
 
       store_license (f, "k", 10, 1, lb_test_vardict_new (cases[i].key, cases[i].value, NULL),
                      &error);
-      lb_test_assert_error_name (error, "InvalidArgs");
+      lb_test_assert_error_name (error, LB_ERROR_INVALID_ARGS);
     }
   assert_not_found (f, "k");
 }
@@ -810,7 +808,7 @@ test_attributes_duplicate (Fixture *f, gconstpointer arg)
                  lb_test_vardict_new ("issuer", g_variant_new_string ("a"), "issuer",
                                       g_variant_new_string ("b"), NULL),
                  &error);
-  lb_test_assert_error_name (error, "InvalidArgs");
+  lb_test_assert_error_name (error, LB_ERROR_INVALID_ARGS);
   assert_not_found (f, "k");
 }
 
@@ -826,7 +824,7 @@ test_attributes_string_max (Fixture *f, gconstpointer arg)
 
       store_license (f, "k", 10, 1,
                      lb_test_vardict_new (keys[i], g_variant_new_string (over), NULL), &error);
-      lb_test_assert_error_name (error, "InvalidArgs");
+      lb_test_assert_error_name (error, LB_ERROR_INVALID_ARGS);
     }
   assert_not_found (f, "k");
 }
@@ -838,7 +836,7 @@ test_attributes_expires_negative (Fixture *f, gconstpointer arg)
 
   store_license (f, "k", 10, 1, lb_test_vardict_new ("expires", g_variant_new_int64 (-1), NULL),
                  &error);
-  lb_test_assert_error_name (error, "InvalidArgs");
+  lb_test_assert_error_name (error, LB_ERROR_INVALID_ARGS);
   assert_not_found (f, "k");
 }
 
@@ -853,13 +851,13 @@ assert_key_id_refused (Fixture *f, const char *key_id)
   store_license (f, key_id, 10, 1, NULL, &error);
   if (error == NULL)
     g_test_fail_printf ("key id “%s” (%zu bytes) was accepted", key_id, strlen (key_id));
-  lb_test_assert_error_name (error, "InvalidArgs");
+  lb_test_assert_error_name (error, LB_ERROR_INVALID_ARGS);
   g_clear_error (&error);
   blob = get_license (f, key_id, NULL, &error);
-  lb_test_assert_error_name (error, "InvalidArgs");
+  lb_test_assert_error_name (error, LB_ERROR_INVALID_ARGS);
   g_clear_error (&error);
   lb_dbus_store_call_delete_license_sync (f->store, key_id, NULL, &error);
-  lb_test_assert_error_name (error, "InvalidArgs");
+  lb_test_assert_error_name (error, LB_ERROR_INVALID_ARGS);
 }
 
 static void
@@ -898,10 +896,10 @@ test_limits_blob (Fixture *f, gconstpointer arg)
   g_autoptr (GError) error = NULL;
 
   store_license (f, "empty", 0, 0, NULL, &error);
-  lb_test_assert_error_name (error, "InvalidArgs");
+  lb_test_assert_error_name (error, LB_ERROR_INVALID_ARGS);
   g_clear_error (&error);
   store_license (f, "over", BLOB_MAX + 1, 0, NULL, &error);
-  lb_test_assert_error_name (error, "InvalidArgs");
+  lb_test_assert_error_name (error, LB_ERROR_INVALID_ARGS);
   g_clear_error (&error);
   assert_not_found (f, "empty");
   assert_not_found (f, "over");
@@ -914,7 +912,7 @@ test_limits_blob (Fixture *f, gconstpointer arg)
 
   /* A refused replacement leaves the license alone. */
   store_license (f, "max", BLOB_MAX + 1, 3, NULL, &error);
-  lb_test_assert_error_name (error, "InvalidArgs");
+  lb_test_assert_error_name (error, LB_ERROR_INVALID_ARGS);
   assert_blob (f, "max", BLOB_MAX, 2);
 }
 
@@ -926,7 +924,7 @@ test_limits_bulk_count (Fixture *f, gconstpointer arg)
   assert_store_license (f, "before", 10, 1, NULL);
   g_assert_false (lb_dbus_store_call_store_licenses_sync (
       f->store, license_batch (BULK_MAX_LICENSES + 1, "over-", 1), NULL, &error));
-  lb_test_assert_error_name (error, "InvalidArgs");
+  lb_test_assert_error_name (error, LB_ERROR_INVALID_ARGS);
   g_clear_error (&error);
   g_assert_cmpuint (license_count (f), ==, 1);
   assert_not_found (f, "over-00000");
@@ -1006,7 +1004,7 @@ assert_list_refused (Fixture *f, GVariant *options)
 
   if (error == NULL)
     g_test_fail_printf ("ListLicenses (%s) succeeded", printed);
-  lb_test_assert_error_name (error, "InvalidArgs");
+  lb_test_assert_error_name (error, LB_ERROR_INVALID_ARGS);
 }
 
 static void
@@ -1281,15 +1279,15 @@ test_properties_license_count (Fixture *f, gconstpointer arg)
    * signal is the delete's. */
   assert_store_license (f, "a", 20, 4, NULL);
   store_license (f, "", 10, 1, NULL, &error);
-  lb_test_assert_error_name (error, "InvalidArgs");
+  lb_test_assert_error_name (error, LB_ERROR_INVALID_ARGS);
   g_clear_error (&error);
   g_assert_true (lb_dbus_store_call_delete_license_sync (f->store, "b", NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (license_count (f), ==, 2);
   assert_count_signal (queue, 2);
 
-  g_assert_true (lb_dbus_store_call_clean_license_store_sync (f->store, CLEAN_EXPIRED, &removed,
-                                                              NULL, &error));
+  g_assert_true (lb_dbus_store_call_clean_license_store_sync (f->store, LB_CLEAN_FLAGS_EXPIRED,
+                                                              &removed, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (removed, ==, 1);
   g_assert_cmpuint (license_count (f), ==, 1);
@@ -1348,7 +1346,7 @@ test_manager_fresh_status (Fixture *f, gconstpointer arg)
     const char *name;
     GVariant *expected;
   } properties[] = {
-    { "Status", g_variant_new_uint32 (STATUS_INFORMATION) },
+    { "Status", g_variant_new_uint32 (LB_STATUS_INFORMATION) },
     { "Operation", g_variant_new_string ("") },
     { "OperationId", g_variant_new_uint64 (0) },
     { "LastBackupTime", g_variant_new_int64 (0) },
@@ -1359,7 +1357,7 @@ test_manager_fresh_status (Fixture *f, gconstpointer arg)
   g_assert_true (
       lb_dbus_manager_call_get_status_sync (f->manager, &status, &message, NULL, &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (status, ==, STATUS_INFORMATION);
+  g_assert_cmpuint (status, ==, LB_STATUS_INFORMATION);
   g_assert_cmpstr (message, ==, "");
 
   for (guint i = 0; i < G_N_ELEMENTS (properties); i++)
@@ -1409,7 +1407,7 @@ test_manager_paths (Fixture *f, gconstpointer arg)
                                     g_variant_new_string (refused[i]), &error);
           if (error == NULL)
             g_test_fail_printf ("%s “%s” was accepted", names[n], refused[i]);
-          lb_test_assert_error_name (error, "InvalidArgs");
+          lb_test_assert_error_name (error, LB_ERROR_INVALID_ARGS);
           assert_path_property (f, names[n], "");
         }
       for (guint i = 0; i < G_N_ELEMENTS (accepted); i++)
@@ -1432,7 +1430,7 @@ test_manager_paths (Fixture *f, gconstpointer arg)
 
         lb_test_bus_set_property (f->bus, LB_TEST_MANAGER_IFACE, names[n], g_variant_new_int32 (1),
                                   &error);
-        lb_test_assert_error_name (error, "org.freedesktop.DBus.Error.InvalidArgs");
+        lb_test_assert_dbus_error_name (error, "org.freedesktop.DBus.Error.InvalidArgs");
         assert_path_property (f, names[n], "");
       }
     }
@@ -1457,7 +1455,7 @@ test_manager_paths_persist (Fixture *f, gconstpointer arg)
   /* A refused value is not persisted either. */
   lb_test_bus_set_property (f->bus, LB_TEST_MANAGER_IFACE, "BackupPath",
                             g_variant_new_string ("relative"), &error);
-  lb_test_assert_error_name (error, "InvalidArgs");
+  lb_test_assert_error_name (error, LB_ERROR_INVALID_ARGS);
   if (!fixture_restart (f))
     return;
   assert_path_property (f, "BackupPath", "/media/usb/licenses");
@@ -2061,7 +2059,7 @@ test_crash (Fixture *f, gconstpointer arg)
   g_assert_false (lb_dbus_store_call_store_licenses_sync (
       f->store, g_variant_builder_end (&builder), NULL, &error));
   /* The caller learns that the service went away without answering. */
-  lb_test_assert_error_name (error, "org.freedesktop.DBus.Error.NoReply");
+  lb_test_assert_dbus_error_name (error, "org.freedesktop.DBus.Error.NoReply");
   g_clear_error (&error);
   g_assert_true (lb_test_daemon_wait_exit (daemon, LB_TEST_TIMEOUT_MS));
   if (lb_test_daemon_is_running (daemon))

@@ -22,19 +22,6 @@
 
 #include "lb-test-util.h"
 
-#define FLAG_OVERWRITE 0x1u
-#define FLAG_INDIVIDUALIZE 0x2u
-
-/* MSDRM_STATUS */
-#define STATUS_ERROR 0u
-#define STATUS_INFORMATION 1u
-#define STATUS_BEGIN 2u
-#define STATUS_END 3u
-#define STATUS_CONNECTING 4u
-#define STATUS_DISCONNECTING 5u
-#define STATUS_ERROR_WITHURL 6u
-#define STATUS_NEEDS_INDIVIDUALIZATION 8u
-
 #define BACKUP_FILE "licenses.lbk"
 #define TMP_PREFIX ".licenses.lbk.tmp-"
 
@@ -488,15 +475,16 @@ summary_s (GVariant *summary, const char *key)
   return v != NULL ? g_variant_dup_string (v, NULL) : NULL;
 }
 
-/* Asserts a success: status 3, no error, no error-name. */
+/* Asserts a success: status END, no error, no error-name. */
 static void
 assert_completed_ok (const Completed *c, const char *member)
 {
   g_autoptr (GVariant) error_name = NULL;
 
   g_assert_cmpstr (c->member, ==, member);
-  if (c->status != STATUS_END)
-    g_test_fail_printf ("%s with status %u (%s), expected 3", c->member, c->status, c->error);
+  if (c->status != LB_STATUS_END)
+    g_test_fail_printf ("%s with status %u (%s), expected %u (%s)", c->member, c->status, c->error,
+                        LB_STATUS_END, lb_test_status_nick (LB_STATUS_END));
   g_assert_cmpstr (c->error, ==, "");
   error_name = c->summary != NULL ? lb_test_vardict_lookup (c->summary, "error-name") : NULL;
   if (error_name != NULL)
@@ -504,11 +492,12 @@ assert_completed_ok (const Completed *c, const char *member)
                         g_variant_print (error_name, TRUE));
 }
 
-/* Asserts a failure with @status and the error @name ("BackupCorrupt"). */
+/* Asserts a failure with @status and the error @code, by its D-Bus name
+ * in the summary's error-name. */
 static void
-assert_completed_error (const Completed *c, const char *member, guint status, const char *name)
+assert_completed_error (const Completed *c, const char *member, LbStatus status, LbError code)
 {
-  g_autofree char *expected = g_strconcat (LB_TEST_ERROR_PREFIX, name, NULL);
+  const char *expected = lb_test_error_dbus_name (code);
   g_autofree char *error_name = summary_s (c->summary, "error-name");
 
   g_assert_cmpstr (c->member, ==, member);
@@ -598,10 +587,10 @@ backup_ok (Fixture *f)
 {
   g_auto (Completed) c = { 0 };
 
-  if (run_backup (f, FLAG_OVERWRITE, path_options (f->dir), &c) == 0)
+  if (run_backup (f, LB_BACKUP_FLAGS_OVERWRITE, path_options (f->dir), &c) == 0)
     return FALSE;
   assert_completed_ok (&c, "BackupCompleted");
-  return c.status == STATUS_END;
+  return c.status == LB_STATUS_END;
 }
 
 static void
@@ -821,7 +810,7 @@ assert_absent (Fixture *f, const char *key_id)
   if (error == NULL)
     g_test_fail_printf ("license “%s” is in the store", key_id);
   else
-    lb_test_assert_error_name (error, "NotFound");
+    lb_test_assert_error_name (error, LB_ERROR_NOT_FOUND);
 }
 
 static void
@@ -1096,7 +1085,7 @@ typedef struct
   const char *what;
   guint32 flags;
   GVariant *options; /* floating, consumed */
-  const char *error;
+  LbError error;
 } Refusal;
 
 static void
@@ -1134,36 +1123,40 @@ test_refusals_backup (Fixture *f, gconstpointer arg)
   g_assert_true (g_file_set_contents (regular, "not a folder", -1, NULL));
   store_many (f, 5, "k", 50);
   g_assert_cmpuint (prop_t (f, "OperationId"), ==, 0);
-  assert_status (f, STATUS_INFORMATION, "");
+  assert_status (f, LB_STATUS_INFORMATION, "");
   {
     Refusal refusals[] = {
-      { "flags 0x2", 0x2, path_options (f->dir), "InvalidArgs" },
-      { "flags 0x4", 0x4, path_options (f->dir), "InvalidArgs" },
-      { "flags 0x3", 0x3, path_options (f->dir), "InvalidArgs" },
-      { "flags 0x80000000", 0x80000000u, path_options (f->dir), "InvalidArgs" },
-      { "flags 0xffffffff", 0xffffffffu, path_options (f->dir), "InvalidArgs" },
+      { "the restore flag INDIVIDUALIZE", LB_RESTORE_FLAGS_INDIVIDUALIZE, path_options (f->dir),
+        LB_ERROR_INVALID_ARGS },
+      { "an unknown flag 0x4", 0x4, path_options (f->dir), LB_ERROR_INVALID_ARGS },
+      { "OVERWRITE and INDIVIDUALIZE", LB_BACKUP_FLAGS_OVERWRITE | LB_RESTORE_FLAGS_INDIVIDUALIZE,
+        path_options (f->dir), LB_ERROR_INVALID_ARGS },
+      { "flags 0x80000000", 0x80000000u, path_options (f->dir), LB_ERROR_INVALID_ARGS },
+      { "flags 0xffffffff", 0xffffffffu, path_options (f->dir), LB_ERROR_INVALID_ARGS },
       { "an unknown option", 0,
         lb_test_vardict_new ("path", g_variant_new_string (f->dir), "overwrite",
                              g_variant_new_boolean (TRUE), NULL),
-        "InvalidArgs" },
+        LB_ERROR_INVALID_ARGS },
       { "path as an int", 0, lb_test_vardict_new ("path", g_variant_new_int32 (1), NULL),
-        "InvalidArgs" },
+        LB_ERROR_INVALID_ARGS },
       { "path as a byte string", 0,
-        lb_test_vardict_new ("path", g_variant_new_bytestring (f->dir), NULL), "InvalidArgs" },
+        lb_test_vardict_new ("path", g_variant_new_bytestring (f->dir), NULL),
+        LB_ERROR_INVALID_ARGS },
       { "cancel-on-disconnect as a string", 0,
         lb_test_vardict_new ("path", g_variant_new_string (f->dir), "cancel-on-disconnect",
                              g_variant_new_string ("true"), NULL),
-        "InvalidArgs" },
-      { "no path and an empty BackupPath", 0, NULL, "NotSet" },
+        LB_ERROR_INVALID_ARGS },
+      { "no path and an empty BackupPath", 0, NULL, LB_ERROR_NOT_SET },
       { "cancel-on-disconnect without a location", 0,
         lb_test_vardict_new ("cancel-on-disconnect", g_variant_new_boolean (TRUE), NULL),
-        "NotSet" },
-      { "an empty path", 0, path_options (""), "InvalidArgs" },
-      { "a relative path", 0, path_options ("relative/dir"), "InvalidArgs" },
-      { "a bare name", 0, path_options ("licenses"), "InvalidArgs" },
-      { "a missing folder", 0, path_options (missing), "InvalidArgs" },
-      { "a regular file", 0, path_options (regular), "InvalidArgs" },
-      { "a regular file, overwrite", FLAG_OVERWRITE, path_options (regular), "InvalidArgs" },
+        LB_ERROR_NOT_SET },
+      { "an empty path", 0, path_options (""), LB_ERROR_INVALID_ARGS },
+      { "a relative path", 0, path_options ("relative/dir"), LB_ERROR_INVALID_ARGS },
+      { "a bare name", 0, path_options ("licenses"), LB_ERROR_INVALID_ARGS },
+      { "a missing folder", 0, path_options (missing), LB_ERROR_INVALID_ARGS },
+      { "a regular file", 0, path_options (regular), LB_ERROR_INVALID_ARGS },
+      { "a regular file, overwrite", LB_BACKUP_FLAGS_OVERWRITE, path_options (regular),
+        LB_ERROR_INVALID_ARGS },
     };
 
     check_refusals (f, TRUE, refusals, G_N_ELEMENTS (refusals), 0);
@@ -1171,7 +1164,7 @@ test_refusals_backup (Fixture *f, gconstpointer arg)
   /* Nothing was written anywhere. */
   assert_dir_listing (f->dir, "");
   assert_dir_listing (files, "plain");
-  assert_status (f, STATUS_INFORMATION, "");
+  assert_status (f, LB_STATUS_INFORMATION, "");
 
   /* The first backup that starts is operation 1. */
   id = run_backup (f, 0, path_options (f->dir), &c);
@@ -1184,22 +1177,22 @@ test_refusals_backup (Fixture *f, gconstpointer arg)
   set_manager_property (f, "BackupPath", f->dir);
   {
     Refusal refusals[] = {
-      { "over an existing backup", 0, path_options (f->dir), "BackupExists" },
-      { "over an existing backup (BackupPath)", 0, NULL, "BackupExists" },
+      { "over an existing backup", 0, path_options (f->dir), LB_ERROR_BACKUP_EXISTS },
+      { "over an existing backup (BackupPath)", 0, NULL, LB_ERROR_BACKUP_EXISTS },
       { "over an existing backup, cancel-on-disconnect", 0,
         lb_test_vardict_new ("cancel-on-disconnect", g_variant_new_boolean (FALSE), NULL),
-        "BackupExists" },
+        LB_ERROR_BACKUP_EXISTS },
     };
 
     check_refusals (f, TRUE, refusals, G_N_ELEMENTS (refusals), id);
   }
   assert_backup_is (f->dir, first);
-  assert_status (f, STATUS_END, "");
+  assert_status (f, LB_STATUS_END, "");
 
   /* With OVERWRITE it works, as operation 2. */
   store_license (f, "added", 10, 1, NULL);
   mark = drain (f);
-  id = start_op (f, TRUE, FLAG_OVERWRITE, NULL, &error);
+  id = start_op (f, TRUE, LB_BACKUP_FLAGS_OVERWRITE, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (id, ==, 2);
   if (wait_completed (f, id, &c))
@@ -1235,29 +1228,32 @@ test_refusals_restore (Fixture *f, gconstpointer arg)
   assert_completed_ok (&c, "BackupCompleted");
   {
     Refusal refusals[] = {
-      { "flags 0x1", 0x1, path_options (f->dir), "InvalidArgs" },
-      { "flags 0x4", 0x4, path_options (f->dir), "InvalidArgs" },
-      { "flags 0x3", 0x3, path_options (f->dir), "InvalidArgs" },
-      { "flags 0x80000000", 0x80000000u, path_options (f->dir), "InvalidArgs" },
+      { "the backup flag OVERWRITE", LB_BACKUP_FLAGS_OVERWRITE, path_options (f->dir),
+        LB_ERROR_INVALID_ARGS },
+      { "an unknown flag 0x4", 0x4, path_options (f->dir), LB_ERROR_INVALID_ARGS },
+      { "INDIVIDUALIZE and OVERWRITE", LB_RESTORE_FLAGS_INDIVIDUALIZE | LB_BACKUP_FLAGS_OVERWRITE,
+        path_options (f->dir), LB_ERROR_INVALID_ARGS },
+      { "flags 0x80000000", 0x80000000u, path_options (f->dir), LB_ERROR_INVALID_ARGS },
       { "an unknown option", 0,
         lb_test_vardict_new ("path", g_variant_new_string (f->dir), "individualize",
                              g_variant_new_boolean (TRUE), NULL),
-        "InvalidArgs" },
+        LB_ERROR_INVALID_ARGS },
       { "path as an int", 0, lb_test_vardict_new ("path", g_variant_new_int32 (1), NULL),
-        "InvalidArgs" },
+        LB_ERROR_INVALID_ARGS },
       { "cancel-on-disconnect as a string", 0,
         lb_test_vardict_new ("path", g_variant_new_string (f->dir), "cancel-on-disconnect",
                              g_variant_new_string ("yes"), NULL),
-        "InvalidArgs" },
-      { "no path and an empty RestorePath", 0, NULL, "NotSet" },
-      { "no path and an empty RestorePath, individualize", FLAG_INDIVIDUALIZE, NULL, "NotSet" },
-      { "an empty path", 0, path_options (""), "InvalidArgs" },
-      { "a relative path", 0, path_options ("relative/dir"), "InvalidArgs" },
-      { "a missing folder", 0, path_options (missing), "InvalidArgs" },
-      { "a regular file", 0, path_options (regular), "InvalidArgs" },
-      { "a folder without a backup", 0, path_options (empty), "NotFound" },
-      { "a folder without a backup, individualize", FLAG_INDIVIDUALIZE, path_options (empty),
-        "NotFound" },
+        LB_ERROR_INVALID_ARGS },
+      { "no path and an empty RestorePath", 0, NULL, LB_ERROR_NOT_SET },
+      { "no path and an empty RestorePath, individualize", LB_RESTORE_FLAGS_INDIVIDUALIZE, NULL,
+        LB_ERROR_NOT_SET },
+      { "an empty path", 0, path_options (""), LB_ERROR_INVALID_ARGS },
+      { "a relative path", 0, path_options ("relative/dir"), LB_ERROR_INVALID_ARGS },
+      { "a missing folder", 0, path_options (missing), LB_ERROR_INVALID_ARGS },
+      { "a regular file", 0, path_options (regular), LB_ERROR_INVALID_ARGS },
+      { "a folder without a backup", 0, path_options (empty), LB_ERROR_NOT_FOUND },
+      { "a folder without a backup, individualize", LB_RESTORE_FLAGS_INDIVIDUALIZE,
+        path_options (empty), LB_ERROR_NOT_FOUND },
     };
 
     check_refusals (f, FALSE, refusals, G_N_ELEMENTS (refusals), id);
@@ -1266,13 +1262,13 @@ test_refusals_restore (Fixture *f, gconstpointer arg)
   set_manager_property (f, "RestorePath", empty);
   {
     Refusal refusals[] = {
-      { "a RestorePath without a backup", 0, NULL, "NotFound" },
+      { "a RestorePath without a backup", 0, NULL, LB_ERROR_NOT_FOUND },
     };
 
     check_refusals (f, FALSE, refusals, G_N_ELEMENTS (refusals), id);
   }
   /* The last status is the backup's, untouched by the refusals. */
-  assert_status (f, STATUS_END, "");
+  assert_status (f, LB_STATUS_END, "");
   assert_prop_s (f, "LastOperation", "backup");
   g_assert_cmpuint (license_count (f), ==, 5);
 
@@ -1287,7 +1283,7 @@ test_refusals_restore (Fixture *f, gconstpointer arg)
 }
 
 static void
-assert_cancel_refused (Fixture *f, gboolean backup, const char *error_name)
+assert_cancel_refused (Fixture *f, gboolean backup, LbError code)
 {
   g_autoptr (GError) error = NULL;
 
@@ -1295,7 +1291,7 @@ assert_cancel_refused (Fixture *f, gboolean backup, const char *error_name)
     lb_dbus_manager_call_cancel_license_backup_sync (f->manager, NULL, &error);
   else
     lb_dbus_manager_call_cancel_license_restore_sync (f->manager, NULL, &error);
-  lb_test_assert_error_name (error, error_name);
+  lb_test_assert_error_name (error, code);
 }
 
 static void
@@ -1303,19 +1299,19 @@ test_refusals_cancel_idle (Fixture *f, gconstpointer arg)
 {
   guint mark = sync_signals (f);
 
-  assert_cancel_refused (f, TRUE, "NotRunning");
-  assert_cancel_refused (f, FALSE, "NotRunning");
+  assert_cancel_refused (f, TRUE, LB_ERROR_NOT_RUNNING);
+  assert_cancel_refused (f, FALSE, LB_ERROR_NOT_RUNNING);
   assert_nothing_started (f, mark, 0, "a cancel with nothing running");
-  assert_status (f, STATUS_INFORMATION, "");
+  assert_status (f, LB_STATUS_INFORMATION, "");
 
   /* After operations have ended too. */
   store_many (f, 3, "k", 10);
   g_assert_true (backup_ok (f));
   mark = sync_signals (f);
-  assert_cancel_refused (f, TRUE, "NotRunning");
-  assert_cancel_refused (f, FALSE, "NotRunning");
+  assert_cancel_refused (f, TRUE, LB_ERROR_NOT_RUNNING);
+  assert_cancel_refused (f, FALSE, LB_ERROR_NOT_RUNNING);
   assert_nothing_started (f, mark, 1, "a cancel after a backup");
-  assert_status (f, STATUS_END, "");
+  assert_status (f, LB_STATUS_END, "");
 }
 
 /* While a backup runs: Busy for both starts, NotRunning for the other
@@ -1336,11 +1332,12 @@ test_refusals_busy (Fixture *f, gconstpointer arg)
     return;
   {
     Refusal refusals[] = {
-      { "a backup during a backup", 0, path_options (other), "Busy" },
-      { "a backup (overwrite) during a backup", FLAG_OVERWRITE, path_options (f->dir), "Busy" },
-      { "a restore during a backup", 0, path_options (f->dir), "Busy" },
-      { "a restore (individualize) during a backup", FLAG_INDIVIDUALIZE, path_options (f->dir),
-        "Busy" },
+      { "a backup during a backup", 0, path_options (other), LB_ERROR_BUSY },
+      { "a backup (overwrite) during a backup", LB_BACKUP_FLAGS_OVERWRITE, path_options (f->dir),
+        LB_ERROR_BUSY },
+      { "a restore during a backup", 0, path_options (f->dir), LB_ERROR_BUSY },
+      { "a restore (individualize) during a backup", LB_RESTORE_FLAGS_INDIVIDUALIZE,
+        path_options (f->dir), LB_ERROR_BUSY },
     };
 
     for (gsize i = 0; i < G_N_ELEMENTS (refusals); i++)
@@ -1353,12 +1350,12 @@ test_refusals_busy (Fixture *f, gconstpointer arg)
         g_assert_cmpuint (prop_t (f, "OperationId"), ==, id);
       }
   }
-  assert_cancel_refused (f, FALSE, "NotRunning");
+  assert_cancel_refused (f, FALSE, LB_ERROR_NOT_RUNNING);
   /* Refused at once: the backup still runs. */
   if (has_completed (f, id))
     g_test_fail_printf ("the backup ended before the refusals were answered; make it slower");
   assert_prop_s (f, "Operation", "backup");
-  g_assert_cmpuint (prop_u (f, "Status"), ==, STATUS_BEGIN);
+  g_assert_cmpuint (prop_u (f, "Status"), ==, LB_STATUS_BEGIN);
   assert_dir_listing (other, "");
 
   if (!wait_completed (f, id, &c))
@@ -1379,13 +1376,14 @@ test_refusals_busy (Fixture *f, gconstpointer arg)
   {
     g_autoptr (GError) error = NULL;
 
-    g_assert_cmpuint (start_op (f, TRUE, FLAG_OVERWRITE, path_options (other), &error), ==, 0);
-    lb_test_assert_error_name (error, "Busy");
+    g_assert_cmpuint (start_op (f, TRUE, LB_BACKUP_FLAGS_OVERWRITE, path_options (other), &error),
+                      ==, 0);
+    lb_test_assert_error_name (error, LB_ERROR_BUSY);
     g_clear_error (&error);
     g_assert_cmpuint (start_op (f, FALSE, 0, path_options (f->dir), &error), ==, 0);
-    lb_test_assert_error_name (error, "Busy");
+    lb_test_assert_error_name (error, LB_ERROR_BUSY);
   }
-  assert_cancel_refused (f, TRUE, "NotRunning");
+  assert_cancel_refused (f, TRUE, LB_ERROR_NOT_RUNNING);
   if (has_completed (f, id))
     g_test_fail_printf ("the restore ended before the refusals were answered; make it slower");
   assert_prop_s (f, "Operation", "restore");
@@ -1425,23 +1423,24 @@ test_refusals_operation_ids (Fixture *f, gconstpointer arg)
   id = run_backup (f, 0, path_options (f->dir), &c); /* ok */
   g_array_append_val (ids, id);
   g_assert_cmpuint (start_op (f, TRUE, 0, path_options (f->dir), &error), ==, 0);
-  lb_test_assert_error_name (error, "BackupExists");
+  lb_test_assert_error_name (error, LB_ERROR_BACKUP_EXISTS);
   g_clear_error (&error);
   id = run_restore (f, 0, path_options (f->dir), &c); /* ok, all present */
   g_array_append_val (ids, id);
   /* a cancelled one */
-  id = start_backup (f, FLAG_OVERWRITE, path_options (f->dir));
+  id = start_backup (f, LB_BACKUP_FLAGS_OVERWRITE, path_options (f->dir));
   lb_dbus_manager_call_cancel_license_backup_sync (f->manager, NULL, &error);
   /* (it may have ended before the cancel arrived) */
   g_clear_error (&error);
   g_array_append_val (ids, id);
   wait_completed (f, id, &c);
-  g_assert_cmpuint (start_op (f, FALSE, 0x1, path_options (f->dir), &error), ==, 0);
-  lb_test_assert_error_name (error, "InvalidArgs");
+  g_assert_cmpuint (start_op (f, FALSE, LB_BACKUP_FLAGS_OVERWRITE, path_options (f->dir), &error),
+                    ==, 0);
+  lb_test_assert_error_name (error, LB_ERROR_INVALID_ARGS);
   g_clear_error (&error);
-  id = run_backup (f, FLAG_OVERWRITE, path_options (f->dir), &c);
+  id = run_backup (f, LB_BACKUP_FLAGS_OVERWRITE, path_options (f->dir), &c);
   g_array_append_val (ids, id);
-  id = run_restore (f, FLAG_INDIVIDUALIZE, path_options (f->dir), &c);
+  id = run_restore (f, LB_RESTORE_FLAGS_INDIVIDUALIZE, path_options (f->dir), &c);
   g_array_append_val (ids, id);
 
   for (guint i = 0; i < ids->len; i++)
@@ -1487,8 +1486,8 @@ assert_running (Fixture *f, const char *kind, guint64 id)
 {
   double progress = prop_d (f, "Progress");
 
-  assert_status (f, STATUS_BEGIN, "");
-  g_assert_cmpuint (prop_u (f, "Status"), ==, STATUS_BEGIN);
+  assert_status (f, LB_STATUS_BEGIN, "");
+  g_assert_cmpuint (prop_u (f, "Status"), ==, LB_STATUS_BEGIN);
   assert_prop_s (f, "Operation", kind);
   assert_prop_s (f, "LastOperation", kind);
   g_assert_cmpuint (prop_t (f, "OperationId"), ==, id);
@@ -1501,8 +1500,8 @@ assert_running (Fixture *f, const char *kind, guint64 id)
 static void
 assert_ended_ok (Fixture *f, const char *kind, guint64 id, guint64 total)
 {
-  assert_status (f, STATUS_END, "");
-  g_assert_cmpuint (prop_u (f, "Status"), ==, STATUS_END);
+  assert_status (f, LB_STATUS_END, "");
+  g_assert_cmpuint (prop_u (f, "Status"), ==, LB_STATUS_END);
   assert_prop_s (f, "Operation", "");
   assert_prop_s (f, "LastOperation", kind);
   g_assert_cmpuint (prop_t (f, "OperationId"), ==, id);
@@ -1521,8 +1520,8 @@ test_status_backup_restore (Fixture *f, gconstpointer arg)
 
   store_many (f, 300, "k", 40);
   /* Nothing has run. */
-  assert_status (f, STATUS_INFORMATION, "");
-  g_assert_cmpuint (prop_u (f, "Status"), ==, STATUS_INFORMATION);
+  assert_status (f, LB_STATUS_INFORMATION, "");
+  g_assert_cmpuint (prop_u (f, "Status"), ==, LB_STATUS_INFORMATION);
   assert_prop_s (f, "Operation", "");
   assert_prop_s (f, "LastOperation", "");
   g_assert_cmpuint (prop_t (f, "OperationId"), ==, 0);
@@ -1589,11 +1588,11 @@ test_status_error (Fixture *f, gconstpointer arg)
   g_assert_no_error (error);
   if (!wait_completed (f, id, &c))
     return;
-  assert_completed_error (&c, "BackupCompleted", STATUS_ERROR, "Cancelled");
+  assert_completed_error (&c, "BackupCompleted", LB_STATUS_ERROR, LB_ERROR_CANCELLED);
 
-  message = assert_status_error (f, STATUS_ERROR);
+  message = assert_status_error (f, LB_STATUS_ERROR);
   g_assert_cmpstr (message, ==, c.error);
-  g_assert_cmpuint (prop_u (f, "Status"), ==, STATUS_ERROR);
+  g_assert_cmpuint (prop_u (f, "Status"), ==, LB_STATUS_ERROR);
   assert_prop_s (f, "Operation", "");
   assert_prop_s (f, "LastOperation", "backup");
   g_assert_cmpuint (prop_t (f, "OperationId"), ==, id);
@@ -1602,10 +1601,11 @@ test_status_error (Fixture *f, gconstpointer arg)
   /* Still there later, refusals and store calls notwithstanding. */
   lb_test_run_for (300);
   store_license (f, "between", 10, 1, NULL);
-  g_assert_cmpuint (start_op (f, FALSE, 0x1, path_options (f->dir), &error), ==, 0);
-  lb_test_assert_error_name (error, "InvalidArgs");
+  g_assert_cmpuint (start_op (f, FALSE, LB_BACKUP_FLAGS_OVERWRITE, path_options (f->dir), &error),
+                    ==, 0);
+  lb_test_assert_error_name (error, LB_ERROR_INVALID_ARGS);
   g_clear_error (&error);
-  message2 = assert_status_error (f, STATUS_ERROR);
+  message2 = assert_status_error (f, LB_STATUS_ERROR);
   g_assert_cmpstr (message2, ==, message);
 
   /* The next start clears it at once. */
@@ -1676,7 +1676,7 @@ check_operation_signals (Fixture *f, guint from, guint64 id, const Expect *x)
   guint completed_index = 0;
   guint n_completed = 0;
   guint n_properties = 0;
-  gboolean status_3_flushed = FALSE;
+  gboolean end_status_flushed = FALSE;
   gboolean op_started = FALSE;
   double last_fraction = 0.0;
   guint64 last_done = 0;
@@ -1743,8 +1743,8 @@ check_operation_signals (Fixture *f, guint from, guint64 id, const Expect *x)
             g_autoptr (GVariant) changed = g_variant_get_child_value (e->params, 1);
             guint status;
 
-            if (g_variant_lookup (changed, "Status", "u", &status) && status == STATUS_END)
-              status_3_flushed = TRUE;
+            if (g_variant_lookup (changed, "Status", "u", &status) && status == LB_STATUS_END)
+              end_status_flushed = TRUE;
           }
         }
     }
@@ -1752,8 +1752,8 @@ check_operation_signals (Fixture *f, guint from, guint64 id, const Expect *x)
     g_test_fail_printf ("no PropertiesChanged announced OperationId %" G_GUINT64_FORMAT, id);
 
   /* The values a client knows when Completed arrives are the final ones. */
-  g_assert_true (status_3_flushed);
-  assert_prop_value (x->props, "Status", g_variant_new_uint32 (STATUS_END), "at Completed");
+  g_assert_true (end_status_flushed);
+  assert_prop_value (x->props, "Status", g_variant_new_uint32 (LB_STATUS_END), "at Completed");
   assert_prop_value (x->props, "Operation", g_variant_new_string (""), "at Completed");
   assert_prop_value (x->props, "OperationId", g_variant_new_uint64 (id), "at Completed");
   assert_prop_value (x->props, "Progress", g_variant_new_double (1.0), "at Completed");
@@ -1775,7 +1775,7 @@ check_operation_signals (Fixture *f, guint from, guint64 id, const Expect *x)
                             g_variant_print (e->params, TRUE), completed_name);
     }
 
-  /* The first signal of the operation is a progress with status 2, at
+  /* The first signal of the operation is a progress with status BEGIN, at
    * once. */
   g_assert_cmpuint (progress->len, >=, 1);
   if (progress->len == 0)
@@ -1789,7 +1789,7 @@ check_operation_signals (Fixture *f, guint from, guint64 id, const Expect *x)
     guint status;
 
     g_variant_get_child (first->params, 1, "u", &status);
-    g_assert_cmpuint (status, ==, STATUS_BEGIN);
+    g_assert_cmpuint (status, ==, LB_STATUS_BEGIN);
     g_test_message ("first %s %" G_GINT64_FORMAT " µs after the reply", progress_name,
                     first->time - x->reply_time);
     if (first->time - x->reply_time > INTERVAL_MS * 1000)
@@ -1807,7 +1807,7 @@ check_operation_signals (Fixture *f, guint from, guint64 id, const Expect *x)
 
       g_variant_get (e->params, "(tu&stt)", &op, &status, &error, &done, &total);
       g_assert_cmpstr (error, ==, "");
-      if (i + 1 < progress->len && status != STATUS_BEGIN)
+      if (i + 1 < progress->len && status != LB_STATUS_BEGIN)
         g_test_fail_printf ("%s #%u has status %u", progress_name, i, status);
       if (done < last_done)
         g_test_fail_printf ("%s #%u: done went back from %" G_GUINT64_FORMAT
@@ -2010,8 +2010,8 @@ run_checked (
     return FALSE;
   completed = f->log->pdata[c->end];
   g_variant_get (completed->params, "(tu&s@a{sv})", NULL, &status, NULL, &c->summary);
-  g_assert_cmpuint (status, ==, STATUS_END);
-  return status == STATUS_END;
+  g_assert_cmpuint (status, ==, LB_STATUS_END);
+  return status == LB_STATUS_END;
 }
 
 static void
@@ -2114,7 +2114,7 @@ test_signals_repeated (Fixture *f, gconstpointer arg)
       g_auto (Checked) backup = { 0 };
       g_auto (Checked) restore = { 0 };
 
-      if (!run_checked (f, TRUE, FLAG_OVERWRITE, path_options (f->dir), 1500, &backup))
+      if (!run_checked (f, TRUE, LB_BACKUP_FLAGS_OVERWRITE, path_options (f->dir), 1500, &backup))
         return;
       g_assert_cmpuint (summary_u (backup.summary, "licenses"), ==, 1500);
       g_assert_cmpuint (summary_t (backup.summary, "bytes"), ==, file_size (target));
@@ -2169,7 +2169,7 @@ test_restricted_backup (Fixture *f, gconstpointer arg)
   assert_completed_ok (&c, "BackupCompleted");
   g_assert_cmpuint (summary_u (c.summary, "licenses"), ==, 4);
   g_assert_cmpuint (summary_u (c.summary, "skipped"), ==, 5);
-  assert_status (f, STATUS_END, "");
+  assert_status (f, LB_STATUS_END, "");
   g_assert_cmpuint (prop_t (f, "LicensesTotal"), ==, 4);
 
   /* One RestrictedLicense each, with the reason. */
@@ -2338,7 +2338,7 @@ test_restore_same_machine (Fixture *f, gconstpointer arg)
     }
 
   /* Once more: everything is present. */
-  if (run_restore (f, FLAG_INDIVIDUALIZE, NULL, &c) == 0)
+  if (run_restore (f, LB_RESTORE_FLAGS_INDIVIDUALIZE, NULL, &c) == 0)
     return;
   assert_completed_ok (&c, "RestoreCompleted");
   g_assert_cmpuint (summary_u (c.summary, "licenses"), ==, 0);
@@ -2357,7 +2357,7 @@ test_restore_same_machine_individualize (Fixture *f, gconstpointer arg)
   original = store_dump (f);
   if (!backup_ok (f) || !restart_with_empty_store (f))
     return;
-  if (run_restore (f, FLAG_INDIVIDUALIZE, path_options (f->dir), &c) == 0)
+  if (run_restore (f, LB_RESTORE_FLAGS_INDIVIDUALIZE, path_options (f->dir), &c) == 0)
     return;
   assert_completed_ok (&c, "RestoreCompleted");
   g_assert_cmpuint (summary_u (c.summary, "licenses"), ==, 6);
@@ -2424,22 +2424,22 @@ test_individualize (Fixture *f, gconstpointer arg)
     return;
   g_assert_cmpuint (license_count (f), ==, 0);
 
-  /* Without consent: nothing changes, status 8. */
+  /* Without consent: nothing changes, status NEEDS_INDIVIDUALIZATION. */
   if (run_restore (f, 0, path_options (f->dir), &c) == 0)
     return;
-  assert_completed_error (&c, "RestoreCompleted", STATUS_NEEDS_INDIVIDUALIZATION,
-                          "NeedsIndividualization");
+  assert_completed_error (&c, "RestoreCompleted", LB_STATUS_NEEDS_INDIVIDUALIZATION,
+                          LB_ERROR_NEEDS_INDIVIDUALIZATION);
   g_assert_cmpuint (license_count (f), ==, 0);
   {
     g_autoptr (GVariant) empty = store_dump (f);
     g_assert_cmpuint (g_variant_n_children (empty), ==, 0);
   }
-  message = assert_status_error (f, STATUS_NEEDS_INDIVIDUALIZATION);
+  message = assert_status_error (f, LB_STATUS_NEEDS_INDIVIDUALIZATION);
   g_assert_cmpstr (message, ==, c.error);
-  g_assert_cmpuint (prop_u (f, "Status"), ==, STATUS_NEEDS_INDIVIDUALIZATION);
+  g_assert_cmpuint (prop_u (f, "Status"), ==, LB_STATUS_NEEDS_INDIVIDUALIZATION);
 
   /* With it: everything, bound to B, restored once. */
-  if (run_restore (f, FLAG_INDIVIDUALIZE, path_options (f->dir), &c) == 0)
+  if (run_restore (f, LB_RESTORE_FLAGS_INDIVIDUALIZE, path_options (f->dir), &c) == 0)
     return;
   assert_completed_ok (&c, "RestoreCompleted");
   g_assert_cmpuint (summary_u (c.summary, "licenses"), ==, 8);
@@ -2524,7 +2524,7 @@ test_limit_url (Fixture *f, gconstpointer arg)
   f->machine2 = lb_test_machine_new (f->bus, "b");
   if (!switch_machine (f, f->machine, f->machine2))
     return;
-  if (run_restore (f, FLAG_INDIVIDUALIZE, path_options (f->dir), &c) == 0)
+  if (run_restore (f, LB_RESTORE_FLAGS_INDIVIDUALIZE, path_options (f->dir), &c) == 0)
     return;
   assert_completed_ok (&c, "RestoreCompleted");
   g_assert_cmpuint (summary_u (c.summary, "licenses"), ==, 4);
@@ -2547,11 +2547,11 @@ test_limit_url (Fixture *f, gconstpointer arg)
   if (!switch_machine (f, f->machine2, f->machine3))
     return;
   mark = drain (f);
-  id = run_restore (f, FLAG_INDIVIDUALIZE, path_options (dir_b), &c);
+  id = run_restore (f, LB_RESTORE_FLAGS_INDIVIDUALIZE, path_options (dir_b), &c);
   if (id == 0)
     return;
   g_assert_cmpstr (c.member, ==, "RestoreCompleted");
-  g_assert_cmpuint (c.status, ==, STATUS_ERROR_WITHURL);
+  g_assert_cmpuint (c.status, ==, LB_STATUS_ERROR_WITHURL);
   /* The URL is one license's attribute: not in what everyone reads, but
    * in SupportUrl, to the restore's starter (this test) only. */
   g_assert_null (strstr (c.error, "https://"));
@@ -2575,7 +2575,7 @@ test_limit_url (Fixture *f, gconstpointer arg)
     g_assert_cmpuint (n_urls, ==, 1);
   }
   error_name = summary_s (c.summary, "error-name");
-  g_assert_cmpstr (error_name, ==, LB_TEST_ERROR_PREFIX "RestoreLimit");
+  g_assert_cmpstr (error_name, ==, lb_test_error_dbus_name (LB_ERROR_RESTORE_LIMIT));
   g_assert_cmpuint (summary_u (c.summary, "licenses"), ==, 3);
   g_assert_cmpuint (summary_u (c.summary, "individualized"), ==, 3);
   g_assert_cmpuint (summary_u (c.summary, "skipped"), ==, 1);
@@ -2584,9 +2584,9 @@ test_limit_url (Fixture *f, gconstpointer arg)
 
     check_restricted (f, mark, c.index, id, restricted);
   }
-  message = assert_status_error (f, STATUS_ERROR_WITHURL);
+  message = assert_status_error (f, LB_STATUS_ERROR_WITHURL);
   g_assert_null (strstr (message, "https://"));
-  g_assert_cmpuint (prop_u (f, "Status"), ==, STATUS_ERROR_WITHURL);
+  g_assert_cmpuint (prop_u (f, "Status"), ==, LB_STATUS_ERROR_WITHURL);
 
   /* The rest was restored. */
   g_assert_cmpuint (license_count (f), ==, 3);
@@ -2771,10 +2771,10 @@ test_corrupt (Fixture *f, gconstpointer arg)
 
   if (run_restore (f, 0, path_options (f->dir), &c) == 0)
     return;
-  assert_completed_error (&c, "RestoreCompleted", STATUS_ERROR, "BackupCorrupt");
+  assert_completed_error (&c, "RestoreCompleted", LB_STATUS_ERROR, LB_ERROR_BACKUP_CORRUPT);
   g_assert_cmpuint (summary_u (c.summary, "licenses"), ==, 0);
   assert_store_equals (f, before);
-  message = assert_status_error (f, STATUS_ERROR);
+  message = assert_status_error (f, LB_STATUS_ERROR);
   g_assert_cmpstr (message, ==, c.error);
   /* The file itself is left as it is. */
   g_assert_cmpuint (file_size (target), ==, len);
@@ -2843,7 +2843,7 @@ test_cancel_backup (Fixture *f, gconstpointer arg)
       store_many (f, 100, "new", 100);
     }
   mark = drain (f);
-  id = start_backup (f, over_old ? FLAG_OVERWRITE : 0, path_options (f->dir));
+  id = start_backup (f, over_old ? LB_BACKUP_FLAGS_OVERWRITE : 0, path_options (f->dir));
   if (id == 0 || !wait_progress (f, mark, id, 30))
     return;
   g_assert_true (prop_b (f, "Cancelable"));
@@ -2857,9 +2857,9 @@ test_cancel_backup (Fixture *f, gconstpointer arg)
   g_test_message ("BackupCompleted %" G_GINT64_FORMAT " ms after the cancel",
                   (c.time - cancel_time) / 1000);
   g_assert_cmpint (c.time - cancel_time, <, 2 * G_USEC_PER_SEC);
-  assert_completed_error (&c, "BackupCompleted", STATUS_ERROR, "Cancelled");
+  assert_completed_error (&c, "BackupCompleted", LB_STATUS_ERROR, LB_ERROR_CANCELLED);
   {
-    g_autofree char *message = assert_status_error (f, STATUS_ERROR);
+    g_autofree char *message = assert_status_error (f, LB_STATUS_ERROR);
     g_assert_cmpstr (message, ==, c.error);
   }
 
@@ -2873,7 +2873,7 @@ test_cancel_backup (Fixture *f, gconstpointer arg)
     assert_dir_listing (f->dir, "");
   /* A cancelled backup is no backup. */
   g_assert_cmpint (prop_x (f, "LastBackupTime"), ==, last_backup_time);
-  assert_cancel_refused (f, TRUE, "NotRunning");
+  assert_cancel_refused (f, TRUE, LB_ERROR_NOT_RUNNING);
 }
 
 static void
@@ -2910,15 +2910,15 @@ test_cancel_restore (Fixture *f, gconstpointer arg)
   g_test_message ("RestoreCompleted %" G_GINT64_FORMAT " ms after the cancel",
                   (c.time - cancel_time) / 1000);
   g_assert_cmpint (c.time - cancel_time, <, 2 * G_USEC_PER_SEC);
-  assert_completed_error (&c, "RestoreCompleted", STATUS_ERROR, "Cancelled");
+  assert_completed_error (&c, "RestoreCompleted", LB_STATUS_ERROR, LB_ERROR_CANCELLED);
   g_assert_cmpuint (summary_u (c.summary, "licenses"), ==, 0);
   {
-    g_autofree char *message = assert_status_error (f, STATUS_ERROR);
+    g_autofree char *message = assert_status_error (f, LB_STATUS_ERROR);
     g_assert_cmpstr (message, ==, c.error);
   }
   assert_store_equals (f, before);
   g_assert_cmpuint (license_count (f), ==, 150);
-  assert_cancel_refused (f, FALSE, "NotRunning");
+  assert_cancel_refused (f, FALSE, LB_ERROR_NOT_RUNNING);
   /* The backup is as it was: restoring it now completes. */
   if (run_restore (f, 0, path_options (f->dir), &c) == 0)
     return;
@@ -2939,7 +2939,7 @@ start_doomed (Fixture *f, gboolean backup, guint32 flags)
   guint64 id = start_op (f, backup, flags, path_options (f->dir), &error);
 
   if (id == 0)
-    lb_test_assert_error_name (error, "org.freedesktop.DBus.Error.NoReply");
+    lb_test_assert_dbus_error_name (error, "org.freedesktop.DBus.Error.NoReply");
 }
 
 static gboolean
@@ -2976,7 +2976,7 @@ test_crash_backup (Fixture *f, gconstpointer arg)
   if (!fixture_start_on (f, f->machine, point))
     return;
   doomed = f->daemon;
-  start_doomed (f, TRUE, FLAG_OVERWRITE);
+  start_doomed (f, TRUE, LB_BACKUP_FLAGS_OVERWRITE);
   if (!wait_killed (f, doomed))
     return;
   killed = read_backup (f->dir);
@@ -3038,7 +3038,7 @@ test_crash_backup_random (Fixture *f, gconstpointer arg)
       store_many (f, 100, prefix, 100);
       total += 100;
 
-      start_backup (f, FLAG_OVERWRITE, path_options (f->dir));
+      start_backup (f, LB_BACKUP_FLAGS_OVERWRITE, path_options (f->dir));
       lb_test_run_for (delay_ms);
       lb_test_daemon_kill (f->daemon);
       g_assert_false (lb_test_daemon_is_running (f->daemon));
@@ -3168,7 +3168,7 @@ test_disconnect (Fixture *f, gconstpointer arg)
     return;
   if (kind == DISCONNECT_CANCEL)
     {
-      assert_completed_error (&c, "BackupCompleted", STATUS_ERROR, "Cancelled");
+      assert_completed_error (&c, "BackupCompleted", LB_STATUS_ERROR, LB_ERROR_CANCELLED);
       assert_dir_listing (f->dir, "");
     }
   else
@@ -3311,10 +3311,10 @@ test_concurrency_get_status (Fixture *f, gconstpointer arg)
       lb_dbus_manager_call_get_status_sync (f->manager, &status, &message, NULL, &error);
       slowest = MAX (slowest, g_get_monotonic_time () - start);
       g_assert_no_error (error);
-      if (status != STATUS_BEGIN)
+      if (status != LB_STATUS_BEGIN)
         {
           /* Only if it has ended in the meantime. */
-          g_assert_cmpuint (status, ==, STATUS_END);
+          g_assert_cmpuint (status, ==, LB_STATUS_END);
           g_assert_nonnull (find_event (f, mark, match_completed, &id, LB_TEST_TIMEOUT_MS));
           break;
         }
@@ -3376,7 +3376,7 @@ test_concurrency_get_status_stalled (Fixture *f, gconstpointer arg)
           return;
         }
       g_variant_get (reply, "(u&s)", &status, &message);
-      g_assert_cmpuint (status, ==, STATUS_BEGIN);
+      g_assert_cmpuint (status, ==, LB_STATUS_BEGIN);
       g_assert_cmpstr (message, ==, "");
     }
   g_assert_false (has_completed (f, id));
@@ -3417,10 +3417,10 @@ test_persistence (Fixture *f, gconstpointer arg)
 
   /* Neither a refused backup nor a restore moves it. */
   g_assert_cmpuint (start_op (f, TRUE, 0, NULL, &error), ==, 0);
-  lb_test_assert_error_name (error, "BackupExists");
+  lb_test_assert_error_name (error, LB_ERROR_BACKUP_EXISTS);
   g_clear_error (&error);
   g_assert_cmpuint (start_op (f, FALSE, 0, NULL, &error), ==, 0);
-  lb_test_assert_error_name (error, "NotFound"); /* RestorePath holds no backup */
+  lb_test_assert_error_name (error, LB_ERROR_NOT_FOUND); /* RestorePath holds no backup */
   g_clear_error (&error);
   if (run_restore (f, 0, path_options (f->dir), &c) == 0)
     return;
@@ -3434,12 +3434,12 @@ test_persistence (Fixture *f, gconstpointer arg)
   assert_prop_s (f, "BackupPath", dir_uri);
   assert_prop_s (f, "RestorePath", restore_dir);
   g_assert_cmpint (prop_x (f, "LastBackupTime"), ==, last);
-  assert_status (f, STATUS_INFORMATION, "");
+  assert_status (f, LB_STATUS_INFORMATION, "");
 
   /* And the persisted BackupPath still works. */
   while (now_seconds () <= last)
     lb_test_run_for (100);
-  if (run_backup (f, FLAG_OVERWRITE, NULL, &c) == 0)
+  if (run_backup (f, LB_BACKUP_FLAGS_OVERWRITE, NULL, &c) == 0)
     return;
   assert_completed_ok (&c, "BackupCompleted");
   g_assert_cmpint (prop_x (f, "LastBackupTime"), >, last);
@@ -3451,7 +3451,7 @@ test_persistence (Fixture *f, gconstpointer arg)
   lb_test_rm_rf (restore_dir);
 }
 
-/* A location that is not a local folder (sftp://, smb://…): status 4
+/* A location that is not a local folder (sftp://, smb://…): CONNECTING
  * while the daemon connects to it (a slow server, here a stall of 2 s),
  * in the progress signals and GetStatus; a location that cannot be
  * reached ends the operation with an error that says why, and nothing to
@@ -3473,7 +3473,7 @@ test_status_connecting (Fixture *f, gconstpointer arg)
   /* GIO without GVfs, as on a system without gvfs-backends. */
   const char *env[] = { "LB_FAULT_STALL=connect=2000", "GIO_USE_VFS=local", NULL };
   const char *location = "sftp://lb-test.invalid/backups";
-  const guint connecting = STATUS_CONNECTING, disconnecting = STATUS_DISCONNECTING;
+  const guint connecting = LB_STATUS_CONNECTING, disconnecting = LB_STATUS_DISCONNECTING;
   g_auto (Completed) c = { 0 };
   guint64 id;
   guint mark;
@@ -3487,29 +3487,29 @@ test_status_connecting (Fixture *f, gconstpointer arg)
     return;
   if (find_event (f, mark, match_status, &connecting, OP_TIMEOUT_MS) == NULL)
     {
-      g_test_fail_printf ("no BackupProgress with status %u (connecting)", STATUS_CONNECTING);
+      g_test_fail_printf ("no BackupProgress with status %u (connecting)", LB_STATUS_CONNECTING);
       return;
     }
   g_assert_false (has_completed (f, id));
-  assert_status (f, STATUS_CONNECTING, "");
-  g_assert_cmpuint (prop_u (f, "Status"), ==, STATUS_CONNECTING);
+  assert_status (f, LB_STATUS_CONNECTING, "");
+  g_assert_cmpuint (prop_u (f, "Status"), ==, LB_STATUS_CONNECTING);
   assert_prop_s (f, "Operation", "backup");
 
   if (!wait_completed (f, id, &c))
     return;
   g_test_message ("%s: %u %s", location, c.status, c.error);
-  g_assert_cmpuint (c.status, ==, STATUS_ERROR);
+  g_assert_cmpuint (c.status, ==, LB_STATUS_ERROR);
   g_assert_cmpstr (c.error, ==,
                    "This computer cannot open sftp:// locations: install GVfs (the package "
                    "gvfs-backends), or choose a local folder");
   g_assert_null (find_event (f, mark, match_status, &disconnecting, 0));
-  assert_status (f, STATUS_ERROR, c.error);
+  assert_status (f, LB_STATUS_ERROR, c.error);
 
   /* A scheme that nothing opens: installing GVfs would not help. */
   id = start_backup (f, 0, path_options ("foo://host/licenses"));
   if (id == 0 || !wait_completed (f, id, &c))
     return;
-  g_assert_cmpuint (c.status, ==, STATUS_ERROR);
+  g_assert_cmpuint (c.status, ==, LB_STATUS_ERROR);
   g_assert_cmpstr (c.error, ==,
                    "foo:// locations cannot hold backups; choose a local folder or a network "
                    "folder such as sftp://host/licenses");

@@ -29,9 +29,6 @@
 
 G_BEGIN_DECLS
 
-#define REL_STATUS_ERROR 0u
-#define REL_STATUS_END 3u
-
 /* Whether this build is instrumented with AddressSanitizer (memory
  * figures are then not the product's). */
 #if defined(__SANITIZE_ADDRESS__)

@@ -260,7 +260,7 @@ setup_backup (void)
   g_assert_no_error (error);
   if (!rel_op_run (g.bus, TRUE, 0, g.backup_dir, 30000, &o))
     return FALSE;
-  g_assert_cmpuint (o.status, ==, REL_STATUS_END);
+  g_assert_cmpuint (o.status, ==, LB_STATUS_END);
   rel_outcome_clear (&o);
   path = g_build_filename (g.backup_dir, LB_BACKUP_FILE_NAME, NULL);
   g.backup = rel_read_file (path);
@@ -485,7 +485,7 @@ test_daemon (void)
       g_assert_no_error (error);
       if (got == NULL)
         return;
-      if (o.status == REL_STATUS_END)
+      if (o.status == LB_STATUS_END)
         {
           diff = rel_dump_diff (got, after_exact);
           if (diff != NULL)
@@ -499,8 +499,8 @@ test_daemon (void)
         }
       else
         {
-          if (o.status != REL_STATUS_ERROR
-              || !g_str_equal (o.error_name, LB_TEST_ERROR_PREFIX "BackupCorrupt")
+          if (o.status != LB_STATUS_ERROR
+              || !g_str_equal (o.error_name, lb_test_error_dbus_name (LB_ERROR_BACKUP_CORRUPT))
               || o.error[0] == '\0')
             rel_fail ("%s: ended with status %u, %s “%s”, not BackupCorrupt", c->what, o.status,
                       o.error_name, o.error);
@@ -516,9 +516,9 @@ test_daemon (void)
         break;
     }
   g_test_message ("FIGURE corrupt-daemon: %u damaged backups restored through the daemon: %u "
-                  "refused with BackupCorrupt (status 0, store untouched, daemon answering), "
+                  "refused with BackupCorrupt (status %u, store untouched, daemon answering), "
                   "%u restored exactly; slowest %.1f ms (%s); %.1f s in all",
-                  n, t.refused, t.exact, t.slowest_us / 1000.0, t.slowest,
+                  n, t.refused, LB_STATUS_ERROR, t.exact, t.slowest_us / 1000.0, t.slowest,
                   (g_get_monotonic_time () - t0) / 1e6);
   g_assert_cmpuint (t.exact + t.refused, ==, n);
   g_free (t.slowest);

@@ -33,7 +33,6 @@
 
 #define N_KILLS 50
 #define TARGET_MS 1000
-#define OVERWRITE 0x1u
 
 typedef struct
 {
@@ -199,7 +198,7 @@ test_crash_backup (void)
     goto out;
   if (!rel_op_run (e.bus, TRUE, 0, e.backup_dir, 30000, &o))
     goto out;
-  g_assert_cmpuint (o.status, ==, REL_STATUS_END);
+  g_assert_cmpuint (o.status, ==, LB_STATUS_END);
   rel_outcome_clear (&o);
   old = rel_read_file (e.backup_file);
   g_assert_nonnull (old);
@@ -219,9 +218,9 @@ test_crash_backup (void)
   delay_us = (gulong) TARGET_MS * 1000 / g_hash_table_size (want);
   if (start_daemon (&e, delay_us, NULL) == NULL)
     goto out;
-  if (!rel_op_run (e.bus, TRUE, OVERWRITE, e.backup_dir, 60000, &o))
+  if (!rel_op_run (e.bus, TRUE, LB_BACKUP_FLAGS_OVERWRITE, e.backup_dir, 60000, &o))
     goto out;
-  g_assert_cmpuint (o.status, ==, REL_STATUS_END);
+  g_assert_cmpuint (o.status, ==, LB_STATUS_END);
   full_ms = o.wall_ms;
   rel_outcome_clear (&o);
   {
@@ -258,8 +257,8 @@ test_crash_backup (void)
       daemon = start_daemon (&e, fault != NULL ? 0 : delay_us, fault);
       if (daemon == NULL)
         goto out;
-      id = rel_op_start (lb_test_bus_get_connection (e.bus), TRUE, OVERWRITE, e.backup_dir, NULL,
-                         &call_error);
+      id = rel_op_start (lb_test_bus_get_connection (e.bus), TRUE, LB_BACKUP_FLAGS_OVERWRITE,
+                         e.backup_dir, NULL, &call_error);
       if (fault != NULL)
         {
           /* The daemon kills itself at the point, possibly before it has
@@ -285,9 +284,9 @@ test_crash_backup (void)
   /* The next backup completes and leaves no temporary file. */
   if (start_daemon (&e, 0, NULL) == NULL)
     goto out;
-  if (!rel_op_run (e.bus, TRUE, OVERWRITE, e.backup_dir, 30000, &o))
+  if (!rel_op_run (e.bus, TRUE, LB_BACKUP_FLAGS_OVERWRITE, e.backup_dir, 30000, &o))
     goto out;
-  g_assert_cmpuint (o.status, ==, REL_STATUS_END);
+  g_assert_cmpuint (o.status, ==, LB_STATUS_END);
   rel_outcome_clear (&o);
   {
     g_autoptr (GPtrArray) temps = rel_list_prefixed (e.backup_dir, LB_BACKUP_TMP_PREFIX);
@@ -448,7 +447,7 @@ check_restore_after_kill (Env *e,
     return FALSE;
   if (!rel_op_run (e->bus, FALSE, 0, e->backup_dir, 60000, &o))
     return FALSE;
-  if (o.status != REL_STATUS_END)
+  if (o.status != LB_STATUS_END)
     rel_fail ("%s: the second restore failed: %s (%s)", moment, o.error, o.error_name);
   rel_outcome_clear (&o);
   if (!over_dbus)
@@ -502,7 +501,7 @@ test_crash_restore (void)
   n_entries = g_hash_table_size (source);
   if (!rel_op_run (e.bus, TRUE, 0, e.backup_dir, 30000, &o))
     goto out;
-  g_assert_cmpuint (o.status, ==, REL_STATUS_END);
+  g_assert_cmpuint (o.status, ==, LB_STATUS_END);
   rel_outcome_clear (&o);
 
   /* The store before the restore: 250 of the backed-up licenses gone, and
@@ -527,7 +526,7 @@ test_crash_restore (void)
     goto out;
   if (!rel_op_run (e.bus, FALSE, 0, e.backup_dir, 60000, &o))
     goto out;
-  g_assert_cmpuint (o.status, ==, REL_STATUS_END);
+  g_assert_cmpuint (o.status, ==, LB_STATUS_END);
   full_ms = o.wall_ms;
   rel_outcome_clear (&o);
   {

@@ -1,7 +1,7 @@
 /* Reliability: the file system fails under the daemon.
  *
  *  - no-space: a backup over an existing one on a 2 MiB tmpfs that fills
- *    up: status 0, error NoSpace, no temporary file left, the old backup
+ *    up: status ERROR, error NoSpace, no temporary file left, the old backup
  *    byte for byte.
  *  - read-only: a tmpfs remounted read-only, empty or holding a backup:
  *    PermissionDenied, nothing written.
@@ -11,7 +11,7 @@
  *    owner of its own files): PermissionDenied, nothing written.
  *  - location-removed: the backup folder deleted, and (a second case) a
  *    tmpfs holding it lazily unmounted, while a slowed-down backup runs:
- *    a clean error (status 0, a documented error name and a message), the
+ *    a clean error (status ERROR, a documented error name and a message), the
  *    daemon answering, nothing recreated.
  *  - store-full: the store on a 1 MiB tmpfs that fills up during a restore
  *    of 2.5 MB of licenses: a clean error, and the store exactly as before,
@@ -38,21 +38,21 @@
 #include "lb-archive.h"
 #include "rel-util.h"
 
-#define OVERWRITE 0x1u
-#define INDIVIDUALIZE 0x2u
+/* For expect_failure(): any documented error. */
+#define ANY_ERROR (-1)
 
-static const char *const documented_errors[] = {
-  "Failed",        "InvalidArgs", "NotFound",         "Busy",      "BackupExists",
-  "BackupCorrupt", "NotSet",      "NotRunning",       "Cancelled", "NeedsIndividualization",
-  "RestoreLimit",  "NoSpace",     "PermissionDenied", NULL,
-};
-
+/* Whether @name is the D-Bus name of one of the service's errors (an
+ * LbError: GDBus knows them through the library's error domain). */
 static gboolean
 is_documented_error (const char *name)
 {
-  if (!g_str_has_prefix (name, LB_TEST_ERROR_PREFIX))
+  g_autoptr (GError) error = NULL;
+
+  if (name == NULL || !g_dbus_is_error_name (name))
     return FALSE;
-  return g_strv_contains (documented_errors, name + strlen (LB_TEST_ERROR_PREFIX));
+  error = g_dbus_error_new_for_dbus_error (name, "");
+  return error->domain == LB_ERROR
+         && g_str_equal (name, lb_test_error_dbus_name ((LbError) error->code));
 }
 
 static gboolean
@@ -102,20 +102,18 @@ env_clear (Env *e)
   g_free (e->scratch);
 }
 
-/* Runs a backup or restore that must fail with @expected (NULL: any
- * documented error): refused at once, or ended with status 0. Returns
- * how it failed, for the log. */
+/* Runs a backup or restore that must fail with @expected (an LbError, or
+ * ANY_ERROR for any documented one): refused at once, or ended with status
+ * ERROR. Returns how it failed, for the log. */
 static char *
-expect_failure (
-    LbTestBus *bus, gboolean backup, guint32 flags, const char *path, const char *expected)
+expect_failure (LbTestBus *bus, gboolean backup, guint32 flags, const char *path, int expected)
 {
   g_autoptr (LbTestSignalQueue) queue = rel_manager_signals (lb_test_bus_get_connection (bus));
   g_autoptr (GError) error = NULL;
   g_autofree char *name = NULL;
   g_autofree char *message = NULL;
   g_autofree char *how = NULL;
-  g_autofree char *want
-      = expected != NULL ? g_strconcat (LB_TEST_ERROR_PREFIX, expected, NULL) : NULL;
+  const char *want = expected != ANY_ERROR ? lb_test_error_dbus_name ((LbError) expected) : NULL;
   guint64 id;
 
   id = rel_op_start (lb_test_bus_get_connection (bus), backup, flags, path, NULL, &error);
@@ -135,9 +133,9 @@ expect_failure (
           rel_fail ("%s into %s: no Completed signal", backup ? "backup" : "restore", path);
           return g_strdup ("hung");
         }
-      if (o.status != REL_STATUS_ERROR)
-        rel_fail ("%s into %s: ended with status %u, not 0 (error %s)",
-                  backup ? "backup" : "restore", path, o.status, o.error_name);
+      if (o.status != LB_STATUS_ERROR)
+        rel_fail ("%s into %s: ended with status %u, not %u (error %s)",
+                  backup ? "backup" : "restore", path, o.status, LB_STATUS_ERROR, o.error_name);
       name = g_strdup (o.error_name);
       message = g_strdup (o.error);
       how = g_strdup_printf ("status %u", o.status);
@@ -179,14 +177,14 @@ test_no_space (void)
   if (!rel_store_range (e.bus, "small-", 0, 30, 31, 100, 1000, 1000)
       || !rel_op_run (e.bus, TRUE, 0, dir, 30000, &o))
     goto out;
-  g_assert_cmpuint (o.status, ==, REL_STATUS_END);
+  g_assert_cmpuint (o.status, ==, LB_STATUS_END);
   rel_outcome_clear (&o);
   old = rel_read_file (file);
 
   /* A bigger one (600 × 4 KiB) does not. */
   if (!rel_store_range (e.bus, "big-", 0, 600, 32, 4096, 4096, 1000))
     goto out;
-  how = expect_failure (e.bus, TRUE, OVERWRITE, dir, "NoSpace");
+  how = expect_failure (e.bus, TRUE, LB_BACKUP_FLAGS_OVERWRITE, dir, LB_ERROR_NO_SPACE);
   g_test_message ("backup of 2.4 MB to a full 2 MiB tmpfs: %s", how);
   now = rel_read_file (file);
   g_assert_nonnull (now);
@@ -229,7 +227,7 @@ test_read_only (void)
   if (!rel_store_range (e.bus, "lic-", 0, 50, 41, 100, 2000, 1000)
       || !rel_op_run (e.bus, TRUE, 0, with_backup, 30000, &o))
     goto out;
-  g_assert_cmpuint (o.status, ==, REL_STATUS_END);
+  g_assert_cmpuint (o.status, ==, LB_STATUS_END);
   rel_outcome_clear (&o);
   old = rel_read_file (file);
   if (!remount_read_only (empty) || !remount_read_only (with_backup))
@@ -237,8 +235,9 @@ test_read_only (void)
   before_empty = rel_tree_listing (empty, NULL);
   before_full = rel_tree_listing (with_backup, NULL);
 
-  how1 = expect_failure (e.bus, TRUE, 0, empty, "PermissionDenied");
-  how2 = expect_failure (e.bus, TRUE, OVERWRITE, with_backup, "PermissionDenied");
+  how1 = expect_failure (e.bus, TRUE, 0, empty, LB_ERROR_PERMISSION_DENIED);
+  how2 = expect_failure (e.bus, TRUE, LB_BACKUP_FLAGS_OVERWRITE, with_backup,
+                         LB_ERROR_PERMISSION_DENIED);
   after = rel_tree_listing (empty, NULL);
   g_assert_cmpstr (after, ==, before_empty);
   g_clear_pointer (&after, g_free);
@@ -282,7 +281,7 @@ test_no_permission (void)
   if (!rel_store_range (e.bus, "lic-", 0, 50, 51, 100, 2000, 1000)
       || !rel_op_run (e.bus, TRUE, 0, with_backup, 30000, &o))
     goto out;
-  g_assert_cmpuint (o.status, ==, REL_STATUS_END);
+  g_assert_cmpuint (o.status, ==, LB_STATUS_END);
   rel_outcome_clear (&o);
   g_assert_cmpint (g_chmod (empty, 0555), ==, 0);
   g_assert_cmpint (g_chmod (with_backup, 0555), ==, 0);
@@ -290,8 +289,9 @@ test_no_permission (void)
   before_empty = rel_tree_listing (empty, NULL);
   before_full = rel_tree_listing (with_backup, NULL);
 
-  how1 = expect_failure (e.bus, TRUE, 0, empty, "PermissionDenied");
-  how2 = expect_failure (e.bus, TRUE, OVERWRITE, with_backup, "PermissionDenied");
+  how1 = expect_failure (e.bus, TRUE, 0, empty, LB_ERROR_PERMISSION_DENIED);
+  how2 = expect_failure (e.bus, TRUE, LB_BACKUP_FLAGS_OVERWRITE, with_backup,
+                         LB_ERROR_PERMISSION_DENIED);
   after = rel_tree_listing (empty, NULL);
   g_assert_cmpstr (after, ==, before_empty);
   g_clear_pointer (&after, g_free);
@@ -328,7 +328,7 @@ backup_losing_folder (Env *e, const char *dir, void (*remove) (const char *dir))
       rel_fail ("no Completed signal after the folder went away");
       return NULL;
     }
-  if (o.status != REL_STATUS_ERROR || !is_documented_error (o.error_name) || o.error[0] == '\0')
+  if (o.status != LB_STATUS_ERROR || !is_documented_error (o.error_name) || o.error[0] == '\0')
     rel_fail ("the backup whose folder went away ended with status %u, %s “%s”", o.status,
               o.error_name, o.error);
   how = g_strdup_printf ("status %u, %s: %s", o.status, o.error_name, o.error);
@@ -399,8 +399,8 @@ make_source_backup (Env *e, const char *dir)
   if (!rel_store_range (e->bus, "src-", 0, 500, 71, 5000, 5000, 1000)
       || !rel_op_run (e->bus, TRUE, 0, dir, 30000, &o))
     return FALSE;
-  ok = o.status == REL_STATUS_END;
-  g_assert_cmpuint (o.status, ==, REL_STATUS_END);
+  ok = o.status == LB_STATUS_END;
+  g_assert_cmpuint (o.status, ==, LB_STATUS_END);
   rel_outcome_clear (&o);
   lb_test_machine_stop_daemon (source);
   return ok;
@@ -440,7 +440,7 @@ test_store_full (void)
   if (!make_source_backup (&e, dir) || rel_start_daemon (e.machine, NULL) == NULL)
     goto out;
 
-  how = expect_failure (e.bus, FALSE, INDIVIDUALIZE, dir, NULL);
+  how = expect_failure (e.bus, FALSE, LB_RESTORE_FLAGS_INDIVIDUALIZE, dir, ANY_ERROR);
   after = rel_dump_bus (e.bus, &error);
   g_assert_no_error (error);
   if (after == NULL)
@@ -516,7 +516,7 @@ test_store_read_only (void)
     goto out;
 
   chmod_files (store_dir, 0400, 0500);
-  how = expect_failure (e.bus, FALSE, INDIVIDUALIZE, dir, NULL);
+  how = expect_failure (e.bus, FALSE, LB_RESTORE_FLAGS_INDIVIDUALIZE, dir, ANY_ERROR);
   after = rel_dump_bus (e.bus, &error);
   g_assert_no_error (error);
   if (after == NULL)

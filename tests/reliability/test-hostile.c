@@ -1,7 +1,7 @@
 /* Reliability: hostile backups, crafted by the test and restored by the real
  * daemon.
  *
- * Every case must end with status 0 and BackupCorrupt, while the daemon's
+ * Every case must end with status ERROR and BackupCorrupt, while the daemon's
  * peak RSS (VmHWM in /proc/PID/status; a fresh daemon per case) stays
  * under 64 MiB, the store stays exactly as it was, and nothing is written
  * outside the store: the backup folder's tree and the machine's tree
@@ -403,8 +403,8 @@ test_hostile (void)
           return;
         }
       hwm = rel_proc_vmhwm_kib (lb_test_daemon_get_pid (daemon));
-      if (o.status != REL_STATUS_ERROR
-          || !g_str_equal (o.error_name, LB_TEST_ERROR_PREFIX "BackupCorrupt")
+      if (o.status != LB_STATUS_ERROR
+          || !g_str_equal (o.error_name, lb_test_error_dbus_name (LB_ERROR_BACKUP_CORRUPT))
           || o.error[0] == '\0')
         rel_fail ("%s: ended with status %u, %s “%s”, not BackupCorrupt", c->what, o.status,
                   o.error_name, o.error);

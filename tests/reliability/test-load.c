@@ -29,7 +29,6 @@
 #define N_LICENSES 100000
 #define N_CLIENTS 50
 #define LOAD_SECONDS 10
-#define OVERWRITE 0x1u
 #define INITIAL_SALT 1u
 
 typedef struct Load Load;
@@ -317,11 +316,11 @@ test_load_backup (void)
           g_mkdir_with_parents (other, 0700);
           g_assert_cmpuint (
               rel_op_start (lb_test_bus_get_connection (bus), TRUE, 0, other, NULL, &busy), ==, 0);
-          lb_test_assert_error_name (busy, "Busy");
+          lb_test_assert_error_name (busy, LB_ERROR_BUSY);
           g_clear_error (&busy);
           g_assert_cmpuint (
               rel_op_start (lb_test_bus_get_connection (bus), FALSE, 0, dir, NULL, &busy), ==, 0);
-          lb_test_assert_error_name (busy, "Busy");
+          lb_test_assert_error_name (busy, LB_ERROR_BUSY);
           busy_checked++;
         }
     }
@@ -339,7 +338,7 @@ test_load_backup (void)
       rel_fail ("the backup did not complete");
       return;
     }
-  g_assert_cmpuint (o.status, ==, REL_STATUS_END);
+  g_assert_cmpuint (o.status, ==, LB_STATUS_END);
   g_test_message ("backup: status %u, %" G_GINT64_FORMAT " ms after the load began%s", o.status,
                   (g_get_monotonic_time () - load_start) / 1000,
                   completed_early ? " (it ended before the load did)" : "");
@@ -501,7 +500,7 @@ test_disconnect (void)
       rel_fail ("no BackupCompleted");
       return;
     }
-  g_assert_cmpuint (o.status, ==, REL_STATUS_END);
+  g_assert_cmpuint (o.status, ==, LB_STATUS_END);
   g_assert_cmpstr (o.error_name, ==, "");
   rel_outcome_clear (&o);
   first = rel_read_file (file);
@@ -509,14 +508,14 @@ test_disconnect (void)
 
   /* One that asked for cancel-on-disconnect is cancelled, leaving the old
    * backup and no temporary file. */
-  id = start_and_leave (bus, TRUE, OVERWRITE, dir, TRUE, 200);
+  id = start_and_leave (bus, TRUE, LB_BACKUP_FLAGS_OVERWRITE, dir, TRUE, 200);
   if (id == 0 || !rel_op_wait (queue, id, 60000, &o))
     {
       rel_fail ("no BackupCompleted");
       return;
     }
-  g_assert_cmpuint (o.status, ==, REL_STATUS_ERROR);
-  g_assert_cmpstr (o.error_name, ==, LB_TEST_ERROR_PREFIX "Cancelled");
+  g_assert_cmpuint (o.status, ==, LB_STATUS_ERROR);
+  g_assert_cmpstr (o.error_name, ==, lb_test_error_dbus_name (LB_ERROR_CANCELLED));
   rel_outcome_clear (&o);
   now = rel_read_file (file);
   g_assert_true (now != NULL && g_bytes_equal (now, first));
@@ -542,8 +541,8 @@ test_disconnect (void)
       rel_fail ("no RestoreCompleted");
       return;
     }
-  g_assert_cmpuint (o.status, ==, REL_STATUS_ERROR);
-  g_assert_cmpstr (o.error_name, ==, LB_TEST_ERROR_PREFIX "Cancelled");
+  g_assert_cmpuint (o.status, ==, LB_STATUS_ERROR);
+  g_assert_cmpstr (o.error_name, ==, lb_test_error_dbus_name (LB_ERROR_CANCELLED));
   rel_outcome_clear (&o);
   got = rel_dump_bus (bus, &error);
   g_assert_no_error (error);
@@ -556,7 +555,7 @@ test_disconnect (void)
       rel_fail ("no RestoreCompleted");
       return;
     }
-  g_assert_cmpuint (o.status, ==, REL_STATUS_END);
+  g_assert_cmpuint (o.status, ==, LB_STATUS_END);
   rel_outcome_clear (&o);
   got = rel_dump_bus (bus, &error);
   g_assert_no_error (error);

@@ -130,7 +130,7 @@ test_restricted_signals (void)
   queue = rel_manager_signals (lb_test_bus_get_connection (bus));
   if (!rel_op_run (bus, TRUE, 0, dir, 300000, &o))
     return;
-  g_assert_cmpuint (o.status, ==, REL_STATUS_END);
+  g_assert_cmpuint (o.status, ==, LB_STATUS_END);
   rel_outcome_clear (&o);
   while ((signal = lb_test_signal_queue_pop (queue, 0, &member)) != NULL)
     {
