@@ -38,6 +38,12 @@ struct _LbClient
   LbDBusStore *store;
   /* Where the proxies' signals and notifications come. */
   GMainContext *context;
+
+  /* Every operation, whoever started it (the last section) */
+  guint64 watch_op;
+  LbOperationResult *watch_result; /* its details so far, or NULL */
+  gboolean subscribed;             /* renewed with each instance of the service */
+  char *subscribed_owner;          /* the instance that has the subscription */
 };
 
 static void lb_client_initable_iface_init (GInitableIface *iface);
@@ -67,9 +73,21 @@ enum
   PROP_BACKUP_PATH,
   PROP_RESTORE_PATH,
   PROP_LAST_BACKUP_TIME,
+  PROP_SERVICE_RUNNING,
   N_PROPS
 };
 static GParamSpec *props[N_PROPS];
+
+enum
+{
+  SIGNAL_OPERATION_COMPLETED,
+  N_SIGNALS
+};
+static guint signals[N_SIGNALS];
+
+static void watch_operations (LbClient *self);
+static void watch_stop (LbClient *self);
+static void watch_class_init (LbClientClass *klass);
 
 /* Remote errors of the service arrive as LB_ERROR (the domain is
  * registered); the "GDBus.Error:…" prefix says nothing to a user. */
@@ -101,6 +119,7 @@ setup_proxies (LbClient *self)
   g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (self->store), CALL_TIMEOUT_MS);
   g_signal_connect_object (self->manager, "notify", G_CALLBACK (forward_notify), self, 0);
   g_signal_connect_object (self->store, "notify", G_CALLBACK (forward_notify), self, 0);
+  watch_operations (self);
 }
 
 static gboolean
@@ -2341,6 +2360,9 @@ lb_client_get_property (GObject *object, guint prop_id, GValue *value, GParamSpe
     case PROP_LAST_BACKUP_TIME:
       g_value_set_int64 (value, lb_client_get_last_backup_time (self));
       break;
+    case PROP_SERVICE_RUNNING:
+      g_value_set_boolean (value, lb_client_get_service_running (self));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -2366,6 +2388,7 @@ lb_client_dispose (GObject *object)
 {
   LbClient *self = LB_CLIENT (object);
 
+  watch_stop (self);
   g_clear_object (&self->manager);
   g_clear_object (&self->store);
   g_clear_object (&self->connection);
@@ -2480,6 +2503,7 @@ lb_client_class_init (LbClientClass *klass)
    */
   props[PROP_LAST_BACKUP_TIME]
       = g_param_spec_int64 ("last-backup-time", NULL, NULL, 0, G_MAXINT64, 0, ro);
+  watch_class_init (klass);
   g_object_class_install_properties (object_class, N_PROPS, props);
 }
 
@@ -2703,4 +2727,307 @@ lb_client_get_service_running (LbClient *self)
   g_return_val_if_fail (LB_IS_CLIENT (self), FALSE);
   owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (self->manager));
   return owner != NULL;
+}
+
+/* Every operation, whoever started it: what a settings page or a status
+ * command shows of backups and restores that others start. The details of
+ * an operation (RestrictedLicense, AppCounts, SupportUrl) come only to the
+ * client that started it and to subscribers; its end comes to everyone. */
+
+static LbOperationResult *
+watch_result_for (LbClient *self, guint64 op)
+{
+  if (self->watch_result == NULL || self->watch_op != op)
+    {
+      g_clear_object (&self->watch_result);
+      self->watch_result = lb_operation_result_new (op);
+      self->watch_op = op;
+    }
+  return self->watch_result;
+}
+
+static void
+on_watch_restricted (LbDBusManager *m,
+                     guint64 op,
+                     const char *key_id,
+                     const char *reason,
+                     const char *app,
+                     LbClient *self)
+{
+  lb_operation_result_add_restricted (watch_result_for (self, op), key_id, reason, app);
+}
+
+static void
+on_watch_app_counts (LbDBusManager *m, guint64 op, GVariant *counts, LbClient *self)
+{
+  lb_operation_result_set_app_counts (watch_result_for (self, op), counts);
+}
+
+static void
+on_watch_support_url (
+    LbDBusManager *m, guint64 op, const char *app, const char *url, LbClient *self)
+{
+  lb_operation_result_set_support_url (watch_result_for (self, op), url);
+}
+
+static void
+watch_completed (LbClient *self,
+                 const char *operation,
+                 guint64 op,
+                 guint status,
+                 const char *message,
+                 GVariant *summary)
+{
+  g_autoptr (LbOperationResult) result = g_object_ref (watch_result_for (self, op));
+  g_autoptr (GError) error = NULL;
+  const char *error_name = NULL;
+
+  self->watch_op = 0;
+  g_clear_object (&self->watch_result);
+  lb_operation_result_set_end (result, (LbStatus) status, message, summary);
+  /* As lb_client_backup_finish() reports it: a restore that left licenses
+   * out for their limit restored the rest; anything else not END failed. */
+  if (status != LB_STATUS_END && status != LB_STATUS_ERROR_WITHURL)
+    {
+      if (!g_variant_lookup (summary, "error-name", "&s", &error_name))
+        error_name = "org.freedesktop.LicenseBackup1.Error.Failed";
+      error = g_dbus_error_new_for_dbus_error (error_name, message);
+      g_dbus_error_strip_remote_error (error);
+    }
+  g_signal_emit (self, signals[SIGNAL_OPERATION_COMPLETED], 0, operation, result, error);
+}
+
+static void
+on_watch_backup_completed (LbDBusManager *m,
+                           guint64 op,
+                           guint status,
+                           const char *message,
+                           GVariant *summary,
+                           LbClient *self)
+{
+  watch_completed (self, "backup", op, status, message, summary);
+}
+
+static void
+on_watch_restore_completed (LbDBusManager *m,
+                            guint64 op,
+                            guint status,
+                            const char *message,
+                            GVariant *summary,
+                            LbClient *self)
+{
+  watch_completed (self, "restore", op, status, message, summary);
+}
+
+static void
+on_subscribed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GError *error = NULL;
+  g_autoptr (GVariant) reply = g_dbus_proxy_call_finish (G_DBUS_PROXY (source), result, &error);
+
+  if (reply == NULL)
+    {
+      if (g_dbus_error_is_remote_error (error))
+        g_dbus_error_strip_remote_error (error);
+      g_task_return_error (task, error);
+    }
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+send_subscribe (LbClient *self,
+                GCancellable *cancellable,
+                GAsyncReadyCallback callback,
+                gpointer user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, lb_client_subscribe_async);
+  g_free (self->subscribed_owner);
+  self->subscribed_owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (self->manager));
+  g_dbus_proxy_call (G_DBUS_PROXY (self->manager), "Subscribe", NULL, G_DBUS_CALL_FLAGS_NONE, -1,
+                     cancellable, on_subscribed, task);
+}
+
+static void
+on_renewed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+
+  /* Refused to an app, and absent from services before 0.2. */
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    g_debug ("Subscribe: %s", error->message);
+}
+
+static void
+on_watch_owner (GObject *proxy, GParamSpec *pspec, LbClient *self)
+{
+  g_autofree char *owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (self->manager));
+
+  /* An operation of an instance that is gone never ends. */
+  self->watch_op = 0;
+  g_clear_object (&self->watch_result);
+  /* A new instance knows nothing of the last one's subscribers. */
+  if (self->subscribed && owner != NULL && g_strcmp0 (owner, self->subscribed_owner) != 0)
+    send_subscribe (self, NULL, on_renewed, NULL);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_SERVICE_RUNNING]);
+}
+
+static void
+watch_operations (LbClient *self)
+{
+  /* Connected before any operation's own follower, so that
+   * LbClient::operation-completed comes before lb_client_backup_async()'s
+   * callback. */
+  g_signal_connect_object (self->manager, "restricted-license", G_CALLBACK (on_watch_restricted),
+                           self, 0);
+  g_signal_connect_object (self->manager, "app-counts", G_CALLBACK (on_watch_app_counts), self, 0);
+  g_signal_connect_object (self->manager, "support-url", G_CALLBACK (on_watch_support_url), self,
+                           0);
+  g_signal_connect_object (self->manager, "backup-completed",
+                           G_CALLBACK (on_watch_backup_completed), self, 0);
+  g_signal_connect_object (self->manager, "restore-completed",
+                           G_CALLBACK (on_watch_restore_completed), self, 0);
+  g_signal_connect_object (self->manager, "notify::g-name-owner", G_CALLBACK (on_watch_owner), self,
+                           0);
+}
+
+/* The connection may outlive the client (the session bus): end its
+ * subscription with it. */
+static void
+watch_stop (LbClient *self)
+{
+  if (self->manager != NULL)
+    lb_client_unsubscribe (self);
+  self->watch_op = 0;
+  g_clear_object (&self->watch_result);
+  g_clear_pointer (&self->subscribed_owner, g_free);
+}
+
+static void
+watch_class_init (LbClientClass *klass)
+{
+  /**
+   * LbClient:service-running:
+   *
+   * Whether the service runs now. It exits when it has been idle for a
+   * while, and D-Bus activation starts it again with the next call, e.g.
+   * lb_client_get_status_async().
+   */
+  props[PROP_SERVICE_RUNNING] = g_param_spec_boolean ("service-running", NULL, NULL, FALSE,
+                                                      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * LbClient::operation-completed:
+   * @client: the client
+   * @operation: "backup" or "restore"
+   * @result: how it ended: its counts and, when the client started it or
+   *   has subscribed (lb_client_subscribe_async()), the licenses left out,
+   *   the support URL and each app's count
+   * @error: (nullable): why it failed, an #LB_ERROR, or %NULL when it
+   *   succeeded or (%LB_STATUS_ERROR_WITHURL) restored all but the licenses
+   *   past their restore limit
+   *
+   * A backup or restore ended, whoever started it. For an operation the
+   * client started itself, this comes before the callback of
+   * lb_client_backup_async() or lb_client_restore_async().
+   */
+  signals[SIGNAL_OPERATION_COMPLETED]
+      = g_signal_new ("operation-completed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                      NULL, NULL, G_TYPE_NONE, 3, G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE,
+                      LB_TYPE_OPERATION_RESULT, G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE);
+}
+
+/**
+ * lb_client_subscribe_sync:
+ * @self: a client
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Asks for the details of every operation, whoever starts it: the
+ * #LbOperationResult of #LbClient::operation-completed then lists the
+ * licenses left out, the support URL and each app's count for operations
+ * that others start too. The client renews the subscription whenever the
+ * service starts again, until lb_client_unsubscribe() or until it is
+ * disposed. Only for the user's own tools: an app gets
+ * %LB_ERROR_PERMISSION_DENIED.
+ *
+ * Returns: whether the service took the subscription
+ */
+gboolean
+lb_client_subscribe_sync (LbClient *self, GCancellable *cancellable, GError **error)
+{
+  g_autoptr (GVariant) reply = NULL;
+
+  g_return_val_if_fail (LB_IS_CLIENT (self), FALSE);
+  self->subscribed = TRUE;
+  g_free (self->subscribed_owner);
+  self->subscribed_owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (self->manager));
+  reply = call_sync (self->manager, "Subscribe", NULL, cancellable, error);
+  return reply != NULL;
+}
+
+/**
+ * lb_client_subscribe_async:
+ * @self: a client
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the service has answered
+ * @user_data: data for @callback
+ *
+ * See lb_client_subscribe_sync().
+ */
+void
+lb_client_subscribe_async (LbClient *self,
+                           GCancellable *cancellable,
+                           GAsyncReadyCallback callback,
+                           gpointer user_data)
+{
+  g_return_if_fail (LB_IS_CLIENT (self));
+  self->subscribed = TRUE;
+  send_subscribe (self, cancellable, callback, user_data);
+}
+
+/**
+ * lb_client_subscribe_finish:
+ * @self: a client
+ * @result: the result passed to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: whether the service took the subscription
+ */
+gboolean
+lb_client_subscribe_finish (LbClient *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_client_subscribe_async,
+                        FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * lb_client_unsubscribe:
+ * @self: a client
+ *
+ * Ends the subscription of lb_client_subscribe_async(). Waits for no
+ * answer, and starts no service: one that exited took the subscription
+ * with it.
+ */
+void
+lb_client_unsubscribe (LbClient *self)
+{
+  g_autofree char *owner = NULL;
+
+  g_return_if_fail (LB_IS_CLIENT (self));
+  if (!self->subscribed)
+    return;
+  self->subscribed = FALSE;
+  owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (self->manager));
+  if (owner != NULL && g_strcmp0 (owner, self->subscribed_owner) == 0)
+    g_dbus_connection_call (self->connection, owner, LB_OBJECT_PATH,
+                            g_dbus_proxy_get_interface_name (G_DBUS_PROXY (self->manager)),
+                            "Unsubscribe", NULL, NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL,
+                            NULL, NULL);
+  g_clear_pointer (&self->subscribed_owner, g_free);
 }

@@ -239,4 +239,14 @@ gboolean lb_client_cancel_restore_sync (LbClient *self, GCancellable *cancellabl
 LbOperationResult *lb_client_get_failed_result (LbClient *self, GAsyncResult *result);
 gboolean lb_client_get_service_running (LbClient *self);
 
+/* Every operation, whoever started it (lb-client.c's "Every operation"
+ * section; LbClient::operation-completed, LbClient:service-running) */
+void lb_client_subscribe_async (LbClient *self,
+                                GCancellable *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer user_data);
+gboolean lb_client_subscribe_finish (LbClient *self, GAsyncResult *result, GError **error);
+gboolean lb_client_subscribe_sync (LbClient *self, GCancellable *cancellable, GError **error);
+void lb_client_unsubscribe (LbClient *self);
+
 G_END_DECLS
