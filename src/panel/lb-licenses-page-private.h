@@ -7,7 +7,7 @@ G_BEGIN_DECLS
 
 typedef enum
 {
-  LB_LICENSES_PAGE_CONNECTING,  /* the proxies are being made */
+  LB_LICENSES_PAGE_CONNECTING,  /* the client is being made */
   LB_LICENSES_PAGE_READY,       /* the service runs */
   LB_LICENSES_PAGE_UNAVAILABLE, /* not running and cannot be started */
 } LbLicensesPageState;
@@ -27,7 +27,7 @@ typedef enum
   LB_LICENSES_PAGE_CANCEL_BUTTON,    /* GtkButton "Cancel" */
   LB_LICENSES_PAGE_RESULT_GROUP,     /* AdwPreferencesGroup: the outcome of the last operation */
   LB_LICENSES_PAGE_BANNER,           /* AdwActionRow: the error banner */
-  LB_LICENSES_PAGE_BANNER_LINK,      /* GtkLinkButton: the issuer's URL (status 6) */
+  LB_LICENSES_PAGE_BANNER_LINK,      /* GtkLinkButton: the issuer's URL (LB_STATUS_ERROR_WITHURL) */
   LB_LICENSES_PAGE_UNAVAILABLE_PAGE, /* AdwStatusPage: the service is missing */
   LB_LICENSES_PAGE_APPS_GROUP,       /* AdwPreferencesGroup: one AdwActionRow per app */
 } LbLicensesPagePart;

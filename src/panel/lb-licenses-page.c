@@ -1,20 +1,26 @@
 /* LbLicensesPage: the "Media Licenses" settings page; see lb-licenses-page.h.
  *
- * What it shows of an operation comes from the service's properties and
- * signals, never from the replies to its own calls: a backup started by the
- * command-line client moves the same progress bar, and ends with the same
- * toast, as one started here. Its own calls only add what needs an answer
- * from the user (replace an existing backup, bind licenses from another
- * computer, choose a folder first), and only for the operations it started
- * itself; a refused start shows in the error banner.
+ * Its layout is a GtkBuilder template (lb-licenses-page.ui, in the panel's
+ * GResource); this file fills it in and talks to the service through
+ * liblicense-backup's LbClient.
  *
- * The service may exit when it is idle: when its name goes away the page
- * starts it again through D-Bus activation, and says that it is not
- * available only when that fails.
+ * What it shows of an operation comes from the client's properties and its
+ * LbClient::operation-completed signal, never from the replies to its own
+ * calls: a backup started by the command-line client moves the same
+ * progress bar, and ends with the same toast, as one started here. Its own
+ * calls only add what needs an answer from the user (replace an existing
+ * backup, bind licenses from another computer, choose a folder first), and
+ * only for the operations it started itself; a refused start shows in the
+ * error banner.
+ *
+ * The service may exit when it is idle: when it goes away the page starts
+ * it again through D-Bus activation, and says that it is not available
+ * only when that fails.
  *
  * The details of an operation (the licenses left out, with their apps) go
- * only to the caller that started it and to those that called Subscribe():
- * the page subscribes to every instance of the service it sees.
+ * only to the client that started it and to subscribers: the page
+ * subscribes, and the client renews that with every instance of the
+ * service.
  */
 #include "config.h"
 
@@ -22,87 +28,47 @@
 #include "lb-licenses-page-private.h"
 
 #include <glib/gi18n-lib.h>
+#include <license-backup/license-backup.h>
 #include <string.h>
 
-#include "lb-dbus-generated.h"
 #include "lb-panel-apps.h"
 #include "lb-panel-format.h"
-
-#define BUS_NAME "org.freedesktop.LicenseBackup1"
-#define OBJECT_PATH "/org/freedesktop/LicenseBackup1"
-#define MANAGER_IFACE "org.freedesktop.LicenseBackup1"
-#define ERROR_PREFIX "org.freedesktop.LicenseBackup1.Error."
-
-#define FLAG_OVERWRITE 0x1u
-#define FLAG_INDIVIDUALIZE 0x2u
-
-/* Status numbers (MSDRM_STATUS) */
-#define STATUS_ERROR 0
-#define STATUS_END 3
-#define STATUS_CONNECTING 4
-#define STATUS_DISCONNECTING 5
-#define STATUS_ERROR_WITHURL 6
-#define STATUS_NEEDS_INDIVIDUALIZATION 8
+#include "lb-panel-resources.h"
 
 /* The licenses left out of an operation listed on the page; the rest are
  * only counted. */
 #define MAX_DETAILS 200
 
 /* The service exits when it has been idle for a while: the page starts it
- * again when its name goes away, but not more often than this, so that a
+ * again when it goes away, but not more often than this, so that a
  * service that dies at once is reported instead of restarted forever. */
 #define RESTART_INTERVAL_US (30 * G_USEC_PER_SEC)
 
 /* An app without an icon of its own in the apps group. */
 #define GENERIC_APP_ICON "application-x-executable"
 
-typedef struct
-{
-  char *key_id;
-  char *reason;
-  char *app;
-} Restricted;
-
-static void
-restricted_free (gpointer p)
-{
-  Restricted *r = p;
-
-  g_free (r->key_id);
-  g_free (r->reason);
-  g_free (r->app);
-  g_free (r);
-}
-
 struct _LbLicensesPage
 {
   AdwPreferencesPage parent_instance;
 
   GDBusConnection *connection; /* construct-only, may be NULL */
-  GDBusConnection *bus;        /* the one in use */
-  GCancellable *cancellable;
-  LbDBusManager *manager;
-  LbDBusStore *store;
+  GCancellable *cancellable;   /* the page's calls; cancelled when it goes */
+  LbClient *client;
+  GBinding *progress_binding;
+  GBinding *cancelable_binding;
   LbLicensesPageState state;
   gboolean had_owner;
   gint64 last_restart_us;
-  char *subscribed_owner;   /* the instance of the service Subscribe() went to */
   char *unavailable_reason; /* extra words for the unavailable page, or NULL */
 
-  /* The operation this page started: its start call is pending, or it runs
-   * with the id own_operation. */
-  gboolean start_pending;
-  guint64 own_operation;
+  /* The operation this page started, from the call until its callback.
+   * Cancelling own_cancellable cancels it in the service; closing the page
+   * leaves it be. */
+  gboolean own_pending;
   gboolean own_restore;
-  guint32 own_flags;
-
-  /* RestrictedLicense signals of the running operation */
-  guint64 restricted_operation;
-  /* SupportUrl of an operation (status 6), which only the starter and
-   * subscribers receive. */
-  guint64 support_url_operation;
-  char *support_url;
-  GPtrArray *restricted; /* of Restricted, at most MAX_DETAILS */
+  LbBackupFlags own_backup_flags;
+  LbRestoreFlags own_restore_flags;
+  GCancellable *own_cancellable;
 
   /* ListApps: one call at a time; a change meanwhile asks for another. */
   gboolean apps_pending;
@@ -115,7 +81,7 @@ struct _LbLicensesPage
   char *last_toast;
   guint tick_id;
 
-  /* Widgets */
+  /* The template's widgets */
   AdwPreferencesGroup *banner_group;
   AdwActionRow *banner_row;
   GtkLinkButton *banner_link;
@@ -156,9 +122,8 @@ enum
 static GParamSpec *props[N_PROPS];
 
 static void sync_all (LbLicensesPage *self);
-static void start_operation (LbLicensesPage *self, gboolean restore, guint32 flags);
-static void
-start_operation_at (LbLicensesPage *self, gboolean restore, guint32 flags, const char *location);
+static void start_backup (LbLicensesPage *self, LbBackupFlags flags, const char *location);
+static void start_restore (LbLicensesPage *self, LbRestoreFlags flags, const char *location);
 
 /* Helpers */
 
@@ -166,12 +131,6 @@ static gboolean
 is_cancelled (const GError *error)
 {
   return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-}
-
-static const char *
-nonnull (const char *s)
-{
-  return s != NULL ? s : "";
 }
 
 /* A location as the user reads it: a path, or a URI GIO shows nicely. */
@@ -197,26 +156,14 @@ parent_window (LbLicensesPage *self)
 static gboolean
 service_running (LbLicensesPage *self)
 {
-  g_autofree char *owner = NULL;
-
-  if (self->manager == NULL)
-    return FALSE;
-  owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (self->manager));
-  return owner != NULL;
+  return self->client != NULL && lb_client_get_service_running (self->client);
 }
 
+/* "backup" or "restore" while one runs, else "" */
 static const char *
 current_operation (LbLicensesPage *self)
 {
-  return self->manager != NULL ? nonnull (lb_dbus_manager_get_operation (self->manager)) : "";
-}
-
-static void
-label_button (GtkWidget *button, const char *label)
-{
-  gtk_widget_set_tooltip_text (button, label);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, label,
-                                  -1);
+  return self->client != NULL ? lb_client_get_operation (self->client) : "";
 }
 
 /* Toasts */
@@ -290,41 +237,28 @@ clear_result (LbLicensesPage *self)
   gtk_widget_set_visible (GTK_WIDGET (self->result_group), FALSE);
 }
 
-static guint
-summary_u (GVariant *summary, const char *key)
-{
-  guint32 v = 0;
-
-  if (summary != NULL)
-    g_variant_lookup (summary, key, "u", &v);
-  return v;
-}
-
 static char *
-result_subtitle (gboolean restore, GVariant *summary)
+result_subtitle (gboolean restore, LbOperationResult *result)
 {
-  const char *location = "";
-  guint64 bytes = 0;
+  const char *location = lb_operation_result_get_location (result);
   g_autofree char *where = NULL;
   g_autofree char *size = NULL;
   GString *s = g_string_new (NULL);
 
-  g_variant_lookup (summary, "location", "&s", &location);
-  g_variant_lookup (summary, "bytes", "t", &bytes);
-  if (location[0] != '\0')
+  if (location != NULL && location[0] != '\0')
     {
       g_autoptr (GFile) file = g_file_new_for_uri (location);
       where = g_file_get_parse_name (file);
     }
-  size = g_format_size (bytes);
+  size = g_format_size (lb_operation_result_get_bytes (result));
   if (!restore && where != NULL)
     /* TRANSLATORS: the backup file and its size, e.g. "Saved to
      * /media/usb/licenses.lbk (1.2 MB)" */
     g_string_append_printf (s, _ ("Saved to %s (%s)"), where, size);
   else if (restore)
     {
-      guint present = summary_u (summary, "already-present");
-      guint bound = summary_u (summary, "individualized");
+      guint present = lb_operation_result_get_already_present (result);
+      guint bound = lb_operation_result_get_individualized (result);
       g_autofree char *n_present = lb_panel_format_count (present);
       g_autofree char *n_bound = lb_panel_format_count (bound);
 
@@ -367,20 +301,63 @@ new_row (const char *title, const char *subtitle)
   return row;
 }
 
+/* The licenses left out, with their apps and why, in an expander. */
 static void
-show_result (LbLicensesPage *self, gboolean restore, GVariant *summary, GPtrArray *restricted)
+add_left_out (AdwExpanderRow *expander, LbOperationResult *result)
 {
-  guint licenses = summary_u (summary, "licenses");
-  guint skipped = summary_u (summary, "skipped");
-  g_autofree char *title = lb_panel_format_outcome (restore, licenses, skipped);
-  g_autofree char *subtitle = result_subtitle (restore, summary);
+  g_auto (GStrv) key_ids = lb_operation_result_get_restricted_key_ids (result);
+  g_auto (GStrv) apps = lb_operation_result_get_restricted_apps (result);
+  g_auto (GStrv) reasons = lb_operation_result_get_restricted_reasons (result);
+  guint skipped = lb_operation_result_get_restricted (result);
+  /* app id -> its name: one look-up per app, not per license */
+  g_autoptr (GHashTable) app_names
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  guint i;
+
+  for (i = 0; i < MAX_DETAILS && key_ids[i] != NULL; i++)
+    {
+      g_autofree char *why = lb_panel_format_reason (reasons[i]);
+      g_autofree char *with_app = NULL;
+
+      /* A host program's license needs no name: most are. */
+      if (apps[i][0] != '\0')
+        {
+          const char *name = g_hash_table_lookup (app_names, apps[i]);
+
+          if (name == NULL)
+            {
+              name = lb_panel_app_name (apps[i], NULL);
+              g_hash_table_insert (app_names, g_strdup (apps[i]), (char *) name);
+            }
+          with_app = lb_panel_format_app_reason (name, why);
+        }
+      adw_expander_row_add_row (expander, new_row (key_ids[i], with_app != NULL ? with_app : why));
+    }
+  if (skipped > i)
+    {
+      g_autofree char *more = lb_panel_format_count (skipped - i);
+      g_autofree char *text = g_strdup_printf (
+          g_dngettext (GETTEXT_PACKAGE, "and %s more license", "and %s more licenses", skipped - i),
+          more);
+
+      adw_expander_row_add_row (expander, new_row (text, NULL));
+    }
+}
+
+static void
+show_result (LbLicensesPage *self, gboolean restore, LbOperationResult *result)
+{
+  guint skipped = lb_operation_result_get_restricted (result);
+  g_autofree char *title
+      = lb_panel_format_outcome (restore, lb_operation_result_get_licenses (result), skipped);
+  g_autofree char *subtitle = result_subtitle (restore, result);
   const char *icon = skipped > 0 ? "dialog-warning-symbolic" : "emblem-ok-symbolic";
   GtkWidget *image;
 
   clear_result (self);
   adw_preferences_group_set_title (self->result_group,
                                    restore ? _ ("Restore Finished") : _ ("Backup Finished"));
-  if (restricted == NULL || restricted->len == 0)
+  if (skipped == 0)
     {
       self->result_row = new_row (title, subtitle[0] != '\0' ? subtitle : NULL);
       adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (self->result_row), 0);
@@ -388,48 +365,13 @@ show_result (LbLicensesPage *self, gboolean restore, GVariant *summary, GPtrArra
   else
     {
       AdwExpanderRow *expander = ADW_EXPANDER_ROW (adw_expander_row_new ());
-      /* app id -> its name: one look-up per app, not per license */
-      g_autoptr (GHashTable) app_names
-          = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 
       self->result_row = GTK_WIDGET (expander);
       adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (expander), FALSE);
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (expander), title);
       if (subtitle[0] != '\0')
         adw_expander_row_set_subtitle (expander, subtitle);
-      for (guint i = 0; i < restricted->len; i++)
-        {
-          Restricted *r = restricted->pdata[i];
-          g_autofree char *why = lb_panel_format_reason (r->reason);
-          g_autofree char *with_app = NULL;
-          GtkWidget *row;
-
-          /* A host program's license needs no name: most are. */
-          if (r->app[0] != '\0')
-            {
-              const char *name = g_hash_table_lookup (app_names, r->app);
-
-              if (name == NULL)
-                {
-                  name = lb_panel_app_name (r->app, NULL);
-                  g_hash_table_insert (app_names, g_strdup (r->app), (char *) name);
-                }
-              with_app = lb_panel_format_app_reason (name, why);
-            }
-          row = new_row (r->key_id, with_app != NULL ? with_app : why);
-
-          adw_expander_row_add_row (expander, row);
-        }
-      if (skipped > restricted->len)
-        {
-          g_autofree char *more = lb_panel_format_count (skipped - restricted->len);
-          g_autofree char *text
-              = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "and %s more license",
-                                              "and %s more licenses", skipped - restricted->len),
-                                 more);
-
-          adw_expander_row_add_row (expander, new_row (text, NULL));
-        }
+      add_left_out (expander, result);
     }
   image = gtk_image_new_from_icon_name (icon);
   gtk_widget_add_css_class (image, skipped > 0 ? "warning" : "success");
@@ -543,7 +485,7 @@ on_apps_listed (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GVariant) apps = NULL;
   g_autoptr (GError) error = NULL;
 
-  lb_dbus_store_call_list_apps_finish (LB_DBUS_STORE (source), &apps, result, &error);
+  apps = lb_client_list_apps_finish (LB_CLIENT (source), result, &error);
   if (is_cancelled (error))
     return;
   self->apps_pending = FALSE;
@@ -555,8 +497,8 @@ on_apps_listed (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   if (apps == NULL)
     {
-      /* PermissionDenied (the page runs sandboxed) or a service older than
-       * per-app licenses: the page does without the group. */
+      /* LB_ERROR_PERMISSION_DENIED (the page runs sandboxed) or a service
+       * older than per-app licenses: the page does without the group. */
       g_debug ("ListApps: %s", error->message);
       clear_apps (self);
     }
@@ -568,7 +510,7 @@ on_apps_listed (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 refresh_apps (LbLicensesPage *self)
 {
-  if (self->store == NULL || !service_running (self))
+  if (!service_running (self))
     return;
   if (self->apps_pending)
     {
@@ -577,7 +519,7 @@ refresh_apps (LbLicensesPage *self)
     }
   self->apps_pending = TRUE;
   self->apps_again = FALSE;
-  lb_dbus_store_call_list_apps (self->store, self->cancellable, on_apps_listed, self);
+  lb_client_list_apps_async (self->client, self->cancellable, on_apps_listed, self);
 }
 
 /* Questions */
@@ -598,7 +540,7 @@ on_replace_response (AdwMessageDialog *dialog, const char *response, LbLicensesP
 {
   g_clear_object (&self->dialog);
   if (g_strcmp0 (response, "replace") == 0)
-    start_operation (self, FALSE, FLAG_OVERWRITE);
+    start_backup (self, LB_BACKUP_FLAGS_OVERWRITE, NULL);
   sync_all (self);
 }
 
@@ -607,7 +549,7 @@ on_individualize_response (AdwMessageDialog *dialog, const char *response, LbLic
 {
   g_clear_object (&self->dialog);
   if (g_strcmp0 (response, "restore") == 0)
-    start_operation (self, TRUE, FLAG_INDIVIDUALIZE);
+    start_restore (self, LB_RESTORE_FLAGS_INDIVIDUALIZE, NULL);
   sync_all (self);
 }
 
@@ -639,7 +581,7 @@ ask (LbLicensesPage *self,
 static void
 ask_replace (LbLicensesPage *self)
 {
-  g_autofree char *where = location_display_name (lb_dbus_manager_get_backup_path (self->manager));
+  g_autofree char *where = location_display_name (lb_client_get_backup_path (self->client));
   g_autofree char *body = g_strdup_printf (
       _ ("%s already holds a license backup. Replacing it keeps only the licenses that are on "
          "this computer now: licenses that are only in the old backup are lost."),
@@ -675,28 +617,31 @@ on_location_set (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   SetLocation *data = user_data;
   LbLicensesPage *self = data->self;
-  g_autoptr (GVariant) reply = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *location = g_steal_pointer (&data->location);
   gboolean restore = data->restore;
   gboolean then_start = data->then_start;
+  gboolean ok;
 
   g_free (data);
-  reply = g_dbus_proxy_call_finish (G_DBUS_PROXY (source), result, &error);
+  ok = restore ? lb_client_set_restore_path_finish (LB_CLIENT (source), result, &error)
+               : lb_client_set_backup_path_finish (LB_CLIENT (source), result, &error);
   if (is_cancelled (error))
     return;
-  if (reply == NULL)
+  if (!ok)
     {
-      g_dbus_error_strip_remote_error (error);
       show_banner (self,
                    restore ? _ ("Cannot Set the Restore Location")
                            : _ ("Cannot Set the Backup Location"),
                    error->message, NULL);
       return;
     }
-  /* The new value may not be in the proxy's cache yet: name it. */
-  if (then_start)
-    start_operation_at (self, restore, 0, location);
+  /* The new value may not have reached the client's properties yet: name
+   * it. */
+  if (then_start && restore)
+    start_restore (self, LB_RESTORE_FLAGS_NONE, location);
+  else if (then_start)
+    start_backup (self, LB_BACKUP_FLAGS_NONE, location);
 }
 
 static void
@@ -708,12 +653,12 @@ set_location (LbLicensesPage *self, gboolean restore, GFile *folder, gboolean th
   data->restore = restore;
   data->then_start = then_start;
   data->location = g_file_is_native (folder) ? g_file_get_path (folder) : g_file_get_uri (folder);
-  /* Through the proxy's own call, so that a refusal (InvalidArgs) comes
-   * back here instead of as a warning from the generated setter. */
-  g_dbus_proxy_call (G_DBUS_PROXY (self->manager), "org.freedesktop.DBus.Properties.Set",
-                     g_variant_new ("(ssv)", MANAGER_IFACE, restore ? "RestorePath" : "BackupPath",
-                                    g_variant_new_string (data->location)),
-                     G_DBUS_CALL_FLAGS_NONE, -1, self->cancellable, on_location_set, data);
+  if (restore)
+    lb_client_set_restore_path_async (self->client, data->location, self->cancellable,
+                                      on_location_set, data);
+  else
+    lb_client_set_backup_path_async (self->client, data->location, self->cancellable,
+                                     on_location_set, data);
 }
 
 static void
@@ -725,7 +670,7 @@ on_chooser_response (GtkNativeDialog *chooser, int response, LbLicensesPage *sel
     folder = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
   gtk_native_dialog_destroy (chooser);
   g_clear_object (&self->chooser);
-  if (folder != NULL && self->manager != NULL)
+  if (folder != NULL && self->client != NULL)
     set_location (self, self->chooser_restore, folder, self->chooser_then_start);
   sync_all (self);
 }
@@ -733,8 +678,8 @@ on_chooser_response (GtkNativeDialog *chooser, int response, LbLicensesPage *sel
 static void
 choose_location (LbLicensesPage *self, gboolean restore, gboolean then_start)
 {
-  const char *current = restore ? lb_dbus_manager_get_restore_path (self->manager)
-                                : lb_dbus_manager_get_backup_path (self->manager);
+  const char *current = restore ? lb_client_get_restore_path (self->client)
+                                : lb_client_get_backup_path (self->client);
   GtkFileChooserNative *chooser;
 
   if (self->chooser != NULL)
@@ -770,113 +715,138 @@ on_choose_restore (GtkButton *button, LbLicensesPage *self)
 
 /* Starting and cancelling */
 
+/* The end of an operation this page started. LbClient::operation-completed
+ * has shown how it ended, whoever started it; what is left is what only
+ * the starter learns: that it was refused at once, or that it needs the
+ * user's consent. The page may have gone meanwhile (@user_data holds it). */
 static void
-on_started (GObject *source, GAsyncResult *result, gpointer user_data)
+on_operation_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  LbLicensesPage *self = user_data;
+  g_autoptr (LbLicensesPage) self = user_data;
+  LbClient *client = LB_CLIENT (source);
+  gboolean restore = self->own_restore;
+  g_autoptr (LbOperationResult) done = NULL;
+  g_autoptr (LbOperationResult) failed = NULL;
   g_autoptr (GError) error = NULL;
-  g_autofree char *name = NULL;
-  g_autofree char *message = NULL;
-  guint64 id = 0;
-  gboolean ok;
 
-  ok = self->own_restore ? lb_dbus_manager_call_restore_licenses_finish (LB_DBUS_MANAGER (source),
-                                                                         &id, result, &error)
-                         : lb_dbus_manager_call_backup_licenses_finish (LB_DBUS_MANAGER (source),
-                                                                        &id, result, &error);
-  if (is_cancelled (error))
+  done = restore ? lb_client_restore_finish (client, result, &error)
+                 : lb_client_backup_finish (client, result, &error);
+  if (self->client != client)
     return;
-  self->start_pending = FALSE;
-  if (ok)
+  self->own_pending = FALSE;
+  g_clear_object (&self->own_cancellable);
+  if (done != NULL)
     {
-      self->own_operation = id;
       sync_all (self);
       return;
     }
 
-  name = g_dbus_error_get_remote_error (error);
-  g_dbus_error_strip_remote_error (error);
-  if (g_strcmp0 (name, ERROR_PREFIX "BackupExists") == 0 && !self->own_restore
-      && !(self->own_flags & FLAG_OVERWRITE))
+  failed = lb_client_get_failed_result (client, result);
+  if (failed != NULL)
+    {
+      /* It ran, and the banner says how it failed; but a restore from
+       * another computer only needs the user's yes. */
+      if (restore && g_error_matches (error, LB_ERROR, LB_ERROR_NEEDS_INDIVIDUALIZATION)
+          && !(self->own_restore_flags & LB_RESTORE_FLAGS_INDIVIDUALIZE))
+        {
+          hide_banner (self);
+          ask_individualize (self);
+        }
+      sync_all (self);
+      return;
+    }
+
+  /* Refused before it started. */
+  if (!restore && g_error_matches (error, LB_ERROR, LB_ERROR_BACKUP_EXISTS)
+      && !(self->own_backup_flags & LB_BACKUP_FLAGS_OVERWRITE))
     ask_replace (self);
-  else if (g_strcmp0 (name, ERROR_PREFIX "NotSet") == 0)
-    choose_location (self, self->own_restore, TRUE);
+  else if (g_error_matches (error, LB_ERROR, LB_ERROR_NOT_SET))
+    choose_location (self, restore, TRUE);
   else if (!service_running (self) || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CLOSED))
     ; /* the page says the service is gone */
   else
     {
-      message = lb_panel_format_error (self->own_restore, name, error->message);
-      show_banner (
-          self, self->own_restore ? _ ("Cannot Start the Restore") : _ ("Cannot Start the Backup"),
-          message, NULL);
+      g_autofree char *message = lb_panel_format_error (restore, error);
+
+      show_banner (self, restore ? _ ("Cannot Start the Restore") : _ ("Cannot Start the Backup"),
+                   message, NULL);
     }
   sync_all (self);
 }
 
-/* Starts a backup or restore of @location, or of the location the service
- * has when @location is NULL; asks for a folder first when there is none. */
-static void
-start_operation_at (LbLicensesPage *self, gboolean restore, guint32 flags, const char *location)
+/* Whether a backup or restore may start now; asks for a folder first when
+ * @location is NULL and the service has none. */
+static gboolean
+may_start (LbLicensesPage *self, gboolean restore, const char *location)
 {
-  GVariantBuilder options;
-
-  if (self->manager == NULL || self->start_pending)
-    return;
+  if (self->client == NULL || self->own_pending)
+    return FALSE;
   if (location == NULL)
     {
-      const char *path = restore ? lb_dbus_manager_get_restore_path (self->manager)
-                                 : lb_dbus_manager_get_backup_path (self->manager);
-      if (path == NULL || path[0] == '\0')
+      const char *path = restore ? lb_client_get_restore_path (self->client)
+                                 : lb_client_get_backup_path (self->client);
+      if (path[0] == '\0')
         {
           choose_location (self, restore, TRUE);
-          return;
+          return FALSE;
         }
     }
   hide_banner (self);
-  self->start_pending = TRUE;
-  self->own_operation = 0;
+  self->own_pending = TRUE;
   self->own_restore = restore;
-  self->own_flags = flags;
-  /* No "cancel-on-disconnect": closing the page leaves the operation be. */
-  g_variant_builder_init (&options, G_VARIANT_TYPE_VARDICT);
-  if (location != NULL)
-    g_variant_builder_add (&options, "{sv}", "path", g_variant_new_string (location));
-  if (restore)
-    lb_dbus_manager_call_restore_licenses (self->manager, flags, g_variant_builder_end (&options),
-                                           self->cancellable, on_started, self);
-  else
-    lb_dbus_manager_call_backup_licenses (self->manager, flags, g_variant_builder_end (&options),
-                                          self->cancellable, on_started, self);
+  self->own_backup_flags = LB_BACKUP_FLAGS_NONE;
+  self->own_restore_flags = LB_RESTORE_FLAGS_NONE;
+  g_clear_object (&self->own_cancellable);
+  self->own_cancellable = g_cancellable_new ();
+  return TRUE;
+}
+
+/* A backup to @location, or to the service's location when it is NULL. */
+static void
+start_backup (LbLicensesPage *self, LbBackupFlags flags, const char *location)
+{
+  if (!may_start (self, FALSE, location))
+    return;
+  self->own_backup_flags = flags;
+  lb_client_backup_async (self->client, flags, location, self->own_cancellable, on_operation_done,
+                          g_object_ref (self));
   sync_all (self);
 }
 
 static void
-start_operation (LbLicensesPage *self, gboolean restore, guint32 flags)
+start_restore (LbLicensesPage *self, LbRestoreFlags flags, const char *location)
 {
-  start_operation_at (self, restore, flags, NULL);
+  if (!may_start (self, TRUE, location))
+    return;
+  self->own_restore_flags = flags;
+  lb_client_restore_async (self->client, flags, location, self->own_cancellable, on_operation_done,
+                           g_object_ref (self));
+  sync_all (self);
 }
 
 static void
 on_backup_clicked (GtkButton *button, LbLicensesPage *self)
 {
-  start_operation (self, FALSE, 0);
+  start_backup (self, LB_BACKUP_FLAGS_NONE, NULL);
 }
 
 static void
 on_restore_clicked (GtkButton *button, LbLicensesPage *self)
 {
-  start_operation (self, TRUE, 0);
+  start_restore (self, LB_RESTORE_FLAGS_NONE, NULL);
 }
 
 static void
 on_cancel_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (GVariant) reply = NULL;
   g_autoptr (GError) error = NULL;
+  gboolean restore = GPOINTER_TO_INT (user_data);
+  gboolean ok = restore ? lb_client_cancel_restore_finish (LB_CLIENT (source), result, &error)
+                        : lb_client_cancel_backup_finish (LB_CLIENT (source), result, &error);
 
-  /* NotRunning: it ended meanwhile; its Completed signal tells how. */
-  reply = g_dbus_proxy_call_finish (G_DBUS_PROXY (source), result, &error);
-  if (reply == NULL && !is_cancelled (error))
+  /* LB_ERROR_NOT_RUNNING: it ended meanwhile, and
+   * LbClient::operation-completed tells how. */
+  if (!ok && !is_cancelled (error))
     g_debug ("cancel: %s", error->message);
 }
 
@@ -884,163 +854,82 @@ static void
 on_cancel_clicked (GtkButton *button, LbLicensesPage *self)
 {
   const char *op = current_operation (self);
+  gboolean restore = g_str_equal (op, "restore");
 
   if (op[0] == '\0')
     return;
-  g_dbus_proxy_call (G_DBUS_PROXY (self->manager),
-                     g_str_equal (op, "restore") ? "CancelLicenseRestore" : "CancelLicenseBackup",
-                     NULL, G_DBUS_CALL_FLAGS_NONE, -1, self->cancellable, on_cancel_done, NULL);
+  /* The page's own: through the operation's cancellable. Another
+   * client's: the service cancels whatever runs. */
+  if (self->own_pending && self->own_restore == restore)
+    g_cancellable_cancel (self->own_cancellable);
+  else if (restore)
+    lb_client_cancel_restore_async (self->client, self->cancellable, on_cancel_done,
+                                    GINT_TO_POINTER (TRUE));
+  else
+    lb_client_cancel_backup_async (self->client, self->cancellable, on_cancel_done,
+                                   GINT_TO_POINTER (FALSE));
 }
 
-/* The service's signals */
+/* The client's signals */
 
 static void
-on_restricted_license (LbDBusManager *manager,
-                       guint64 operation,
-                       const char *key_id,
-                       const char *reason,
-                       const char *app,
-                       LbLicensesPage *self)
+on_operation_completed (LbClient *client,
+                        const char *operation,
+                        LbOperationResult *result,
+                        const GError *error,
+                        LbLicensesPage *self)
 {
-  Restricted *r;
-
-  if (operation != self->restricted_operation)
-    {
-      self->restricted_operation = operation;
-      g_ptr_array_set_size (self->restricted, 0);
-    }
-  if (self->restricted->len >= MAX_DETAILS)
-    return;
-  r = g_new0 (Restricted, 1);
-  r->key_id = g_strdup (key_id);
-  r->reason = g_strdup (reason);
-  r->app = g_strdup (app);
-  g_ptr_array_add (self->restricted, r);
-}
-
-static void
-on_support_url (LbDBusManager *manager,
-                guint64 operation,
-                const char *app,
-                const char *url,
-                LbLicensesPage *self)
-{
-  self->support_url_operation = operation;
-  g_free (self->support_url);
-  self->support_url = g_strdup (url);
-}
-
-static void
-operation_completed (LbLicensesPage *self,
-                     gboolean restore,
-                     guint64 operation,
-                     guint status,
-                     const char *error,
-                     GVariant *summary)
-{
-  gboolean own = operation != 0 && operation == self->own_operation;
-  guint32 own_flags = self->own_flags;
-  const char *error_name = "";
-  g_autoptr (GPtrArray) restricted = NULL;
-
-  if (own)
-    self->own_operation = 0;
-  if (operation == self->restricted_operation)
-    {
-      restricted = g_steal_pointer (&self->restricted);
-      self->restricted = g_ptr_array_new_with_free_func (restricted_free);
-    }
-  self->restricted_operation = 0;
-  g_ptr_array_set_size (self->restricted, 0);
+  gboolean restore = g_str_equal (operation, "restore");
+  LbStatus status = lb_operation_result_get_status (result);
 
   /* Each license went back to its app. */
   if (restore)
     refresh_apps (self);
 
-  g_variant_lookup (summary, "error-name", "&s", &error_name);
-  switch (status)
+  if (status == LB_STATUS_ERROR_WITHURL)
     {
-    case STATUS_END:
-      {
-        g_autofree char *text = lb_panel_format_outcome (restore, summary_u (summary, "licenses"),
-                                                         summary_u (summary, "skipped"));
-        hide_banner (self);
-        show_result (self, restore, summary, restricted);
-        show_toast (self, text);
-      }
-      break;
+      const char *url = lb_operation_result_get_support_url (result);
+      g_autofree char *found = NULL;
 
-    case STATUS_ERROR_WITHURL:
-      {
-        const char *url = NULL;
-        g_autofree char *found = NULL;
+      /* The rest was restored: show the counts, and the way out. The URL
+       * comes to subscribers; an older service put it in the text. */
+      show_result (self, restore, result);
+      if (url == NULL || url[0] == '\0')
+        url = found = lb_panel_find_url (lb_operation_result_get_message (result));
+      show_banner (self, _ ("Some Licenses Could Not Be Restored"),
+                   url != NULL && url[0] != '\0'
+                       ? _ ("They have been restored as often as their issuer allows. The "
+                            "issuer’s website tells how to restore them again:")
+                       : _ ("They have been restored as often as their issuer allows. Ask "
+                            "their issuer how to restore them again."),
+                   url != NULL && url[0] != '\0' ? url : NULL);
+    }
+  else if (error == NULL)
+    {
+      g_autofree char *text
+          = lb_panel_format_outcome (restore, lb_operation_result_get_licenses (result),
+                                     lb_operation_result_get_restricted (result));
+      hide_banner (self);
+      show_result (self, restore, result);
+      show_toast (self, text);
+    }
+  else
+    {
+      g_autofree char *message = lb_panel_format_error (restore, error);
 
-        /* The rest was restored: show the counts, and the way out. The
-         * URL comes in SupportUrl; an older service put it in the text. */
-        show_result (self, restore, summary, restricted);
-        if (self->support_url_operation == operation && self->support_url != NULL)
-          url = self->support_url;
-        if (url == NULL || url[0] == '\0')
-          url = found = lb_panel_find_url (error);
-        show_banner (self, _ ("Some Licenses Could Not Be Restored"),
-                     url != NULL && url[0] != '\0'
-                         ? _ ("They have been restored as often as their issuer allows. The "
-                              "issuer’s website tells how to restore them again:")
-                         : _ ("They have been restored as often as their issuer allows. Ask "
-                              "their issuer how to restore them again."),
-                     url != NULL && url[0] != '\0' ? url : NULL);
-      }
-      break;
-
-    case STATUS_NEEDS_INDIVIDUALIZATION:
-      if (own && restore && !(own_flags & FLAG_INDIVIDUALIZE))
+      if (g_error_matches (error, LB_ERROR, LB_ERROR_CANCELLED))
         {
           hide_banner (self);
-          ask_individualize (self);
-          break;
+          show_toast (self, message);
         }
-      G_GNUC_FALLTHROUGH;
-    default:
-      {
-        g_autofree char *message = lb_panel_format_error (restore, error_name, error);
-
-        if (g_str_equal (error_name, ERROR_PREFIX "Cancelled"))
-          {
-            hide_banner (self);
-            show_toast (self, message);
-          }
-        else
-          show_banner (self,
-                       status == STATUS_NEEDS_INDIVIDUALIZATION
-                           ? _ ("The Restore Needs Your Consent")
-                           : (restore ? _ ("Restore Failed") : _ ("Backup Failed")),
-                       message, NULL);
-      }
-      break;
+      else
+        show_banner (self,
+                     status == LB_STATUS_NEEDS_INDIVIDUALIZATION
+                         ? _ ("The Restore Needs Your Consent")
+                         : (restore ? _ ("Restore Failed") : _ ("Backup Failed")),
+                     message, NULL);
     }
   sync_all (self);
-}
-
-static void
-on_backup_completed (LbDBusManager *manager,
-                     guint64 operation,
-                     guint status,
-                     const char *error,
-                     GVariant *summary,
-                     LbLicensesPage *self)
-{
-  operation_completed (self, FALSE, operation, status, error, summary);
-}
-
-static void
-on_restore_completed (LbDBusManager *manager,
-                      guint64 operation,
-                      guint status,
-                      const char *error,
-                      GVariant *summary,
-                      LbLicensesPage *self)
-{
-  operation_completed (self, TRUE, operation, status, error, summary);
 }
 
 static void
@@ -1056,45 +945,15 @@ on_license_count_changed (GObject *object, GParamSpec *pspec, LbLicensesPage *se
   sync_all (self);
 }
 
-/* Subscribing to the details of every operation */
-
 static void
 on_subscribed (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GError) error = NULL;
 
-  /* An older service has no Subscribe(): the page does without the
-   * details of operations others start. */
-  if (!lb_dbus_manager_call_subscribe_finish (LB_DBUS_MANAGER (source), result, &error)
-      && !is_cancelled (error))
+  /* Refused in a sandbox, and absent from older services: the page does
+   * without the details of operations others start. */
+  if (!lb_client_subscribe_finish (LB_CLIENT (source), result, &error) && !is_cancelled (error))
     g_debug ("Subscribe: %s", error->message);
-}
-
-/* Once per instance of the service: a new one knows nothing of the last. */
-static void
-subscribe (LbLicensesPage *self)
-{
-  g_autofree char *owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (self->manager));
-
-  if (owner == NULL || g_strcmp0 (owner, self->subscribed_owner) == 0)
-    return;
-  g_free (self->subscribed_owner);
-  self->subscribed_owner = g_steal_pointer (&owner);
-  lb_dbus_manager_call_subscribe (self->manager, self->cancellable, on_subscribed, NULL);
-}
-
-/* The connection may outlive the page (the session bus, in Settings), and
- * with it the subscription. */
-static void
-unsubscribe (LbLicensesPage *self)
-{
-  if (self->subscribed_owner == NULL || self->bus == NULL)
-    return;
-  /* No reply wanted: the page is going away. */
-  g_dbus_connection_call (self->bus, self->subscribed_owner, OBJECT_PATH, MANAGER_IFACE,
-                          "Unsubscribe", NULL, NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL,
-                          NULL, NULL);
-  g_clear_pointer (&self->subscribed_owner, g_free);
 }
 
 /* The service coming and going */
@@ -1102,14 +961,15 @@ unsubscribe (LbLicensesPage *self)
 /* @error: why, or NULL. "Not provided by any .service files" (not
  * installed) is what the page says anyway. */
 static void
-set_unavailable (LbLicensesPage *self, GError *error)
+set_unavailable (LbLicensesPage *self, const GError *error)
 {
-  g_free (self->unavailable_reason);
-  self->unavailable_reason = NULL;
+  g_clear_pointer (&self->unavailable_reason, g_free);
   if (error != NULL && !g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN))
     {
-      g_dbus_error_strip_remote_error (error);
-      self->unavailable_reason = g_strdup (error->message);
+      g_autoptr (GError) copy = g_error_copy (error);
+
+      g_dbus_error_strip_remote_error (copy);
+      self->unavailable_reason = g_strdup (copy->message);
     }
   self->state = LB_LICENSES_PAGE_UNAVAILABLE;
   sync_all (self);
@@ -1119,18 +979,17 @@ static void
 on_service_started (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   LbLicensesPage *self = user_data;
-  g_autoptr (GVariant) reply = NULL;
   g_autoptr (GError) error = NULL;
 
-  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+  lb_client_get_status_finish (LB_CLIENT (source), result, NULL, &error);
   if (is_cancelled (error))
     return;
-  if (reply == NULL)
+  if (error != NULL)
     {
       set_unavailable (self, error);
       return;
     }
-  /* The proxy sees the new owner and says so (notify::g-name-owner). */
+  /* The client sees the new instance and says so (notify::service-running). */
   if (service_running (self))
     {
       self->state = LB_LICENSES_PAGE_READY;
@@ -1138,39 +997,33 @@ on_service_started (GObject *source, GAsyncResult *result, gpointer user_data)
     }
 }
 
+/* Any call starts the service through D-Bus activation, or fails when the
+ * bus cannot start it. */
 static void
 start_service (LbLicensesPage *self)
 {
   self->last_restart_us = g_get_monotonic_time ();
   self->state = LB_LICENSES_PAGE_CONNECTING;
-  g_dbus_connection_call (self->bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                          "org.freedesktop.DBus", "StartServiceByName",
-                          g_variant_new ("(su)", BUS_NAME, 0u), G_VARIANT_TYPE ("(u)"),
-                          G_DBUS_CALL_FLAGS_NONE, -1, self->cancellable, on_service_started, self);
+  lb_client_get_status_async (self->client, self->cancellable, on_service_started, self);
   sync_all (self);
 }
 
 static void
-on_name_owner_changed (GObject *object, GParamSpec *pspec, LbLicensesPage *self)
+on_service_running_changed (GObject *object, GParamSpec *pspec, LbLicensesPage *self)
 {
   if (service_running (self))
     {
       self->had_owner = TRUE;
       self->state = LB_LICENSES_PAGE_READY;
       g_clear_pointer (&self->unavailable_reason, g_free);
-      subscribe (self);
       refresh_apps (self);
       sync_all (self);
       return;
     }
-  /* Whatever ran is gone with it. */
-  g_clear_pointer (&self->subscribed_owner, g_free);
-  self->own_operation = 0;
-  self->restricted_operation = 0;
-  g_ptr_array_set_size (self->restricted, 0);
+  /* What it asked is moot. */
   close_dialog (self);
-  /* It exits when it has been idle for a while: start it again (through
-   * D-Bus activation), unless it just failed to stay up. */
+  /* It exits when it has been idle for a while: start it again, unless it
+   * just failed to stay up. */
   if (self->had_owner
       && (self->last_restart_us == 0
           || g_get_monotonic_time () - self->last_restart_us >= RESTART_INTERVAL_US))
@@ -1180,32 +1033,11 @@ on_name_owner_changed (GObject *object, GParamSpec *pspec, LbLicensesPage *self)
 }
 
 static void
-on_store_ready (GObject *source, GAsyncResult *result, gpointer user_data)
+on_client_ready (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   LbLicensesPage *self = user_data;
   g_autoptr (GError) error = NULL;
-  LbDBusStore *store = lb_dbus_store_proxy_new_finish (result, &error);
-
-  if (is_cancelled (error))
-    return;
-  if (store == NULL)
-    {
-      set_unavailable (self, error);
-      return;
-    }
-  self->store = store;
-  g_signal_connect (self->store, "notify::license-count", G_CALLBACK (on_license_count_changed),
-                    self);
-  /* Both proxies are there: show what the service says. */
-  on_name_owner_changed (NULL, NULL, self);
-}
-
-static void
-on_manager_ready (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  LbLicensesPage *self = user_data;
-  g_autoptr (GError) error = NULL;
-  LbDBusManager *manager = lb_dbus_manager_proxy_new_finish (result, &error);
+  LbClient *client = lb_client_new_finish (result, &error);
   const char *const notified[] = {
     "notify::operation",   "notify::licenses-done", "notify::licenses-total",
     "notify::backup-path", "notify::restore-path",  "notify::last-backup-time",
@@ -1214,96 +1046,65 @@ on_manager_ready (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (is_cancelled (error))
     return;
-  if (manager == NULL)
+  if (client == NULL)
     {
-      /* Not a missing service (the proxy copes with that): one that D-Bus
-       * could not start. */
+      /* Not a missing service (the client copes with that): one that D-Bus
+       * could not start, or no bus. */
       set_unavailable (self, error);
       return;
     }
-  self->manager = manager;
-  g_signal_connect (manager, "notify::g-name-owner", G_CALLBACK (on_name_owner_changed), self);
+  self->client = client;
+  g_signal_connect (client, "notify::service-running", G_CALLBACK (on_service_running_changed),
+                    self);
   for (guint i = 0; i < G_N_ELEMENTS (notified); i++)
-    g_signal_connect (manager, notified[i], G_CALLBACK (on_property_changed), self);
-  g_signal_connect (manager, "backup-completed", G_CALLBACK (on_backup_completed), self);
-  g_signal_connect (manager, "restore-completed", G_CALLBACK (on_restore_completed), self);
-  g_signal_connect (manager, "restricted-license", G_CALLBACK (on_restricted_license), self);
-  g_signal_connect (manager, "support-url", G_CALLBACK (on_support_url), self);
-  g_object_bind_property (manager, "progress", self->progress_bar, "fraction",
-                          G_BINDING_SYNC_CREATE);
-  g_object_bind_property (manager, "cancelable", self->cancel_button, "sensitive",
-                          G_BINDING_SYNC_CREATE);
-
-  /* The first proxy started the service if it could; this one only
-   * connects. */
-  lb_dbus_store_proxy_new (self->bus, G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START, BUS_NAME, OBJECT_PATH,
-                           self->cancellable, on_store_ready, self);
-}
-
-static void
-make_proxies (LbLicensesPage *self)
-{
-  self->state = LB_LICENSES_PAGE_CONNECTING;
-  /* Without DO_NOT_AUTO_START: making the proxy starts the service
-   * through D-Bus activation when it is installed. */
-  lb_dbus_manager_proxy_new (self->bus, G_DBUS_PROXY_FLAGS_NONE, BUS_NAME, OBJECT_PATH,
-                             self->cancellable, on_manager_ready, self);
-  sync_all (self);
-}
-
-static void
-on_bus_ready (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  LbLicensesPage *self = user_data;
-  g_autoptr (GError) error = NULL;
-  GDBusConnection *bus = g_bus_get_finish (result, &error);
-
-  if (is_cancelled (error))
-    return;
-  if (bus == NULL)
-    {
-      set_unavailable (self, error);
-      return;
-    }
-  self->bus = bus;
-  make_proxies (self);
+    g_signal_connect (client, notified[i], G_CALLBACK (on_property_changed), self);
+  g_signal_connect (client, "notify::license-count", G_CALLBACK (on_license_count_changed), self);
+  g_signal_connect (client, "operation-completed", G_CALLBACK (on_operation_completed), self);
+  self->progress_binding = g_object_bind_property (client, "progress", self->progress_bar,
+                                                   "fraction", G_BINDING_SYNC_CREATE);
+  self->cancelable_binding = g_object_bind_property (client, "cancelable", self->cancel_button,
+                                                     "sensitive", G_BINDING_SYNC_CREATE);
+  /* Before the page lists the apps, on the same connection: the service
+   * takes it first. */
+  lb_client_subscribe_async (client, self->cancellable, on_subscribed, NULL);
+  on_service_running_changed (NULL, NULL, self);
 }
 
 static void
 connect_service (LbLicensesPage *self)
 {
   self->state = LB_LICENSES_PAGE_CONNECTING;
-  if (self->bus == NULL && self->connection != NULL)
-    self->bus = g_object_ref (self->connection);
-  if (self->bus == NULL)
-    g_bus_get (G_BUS_TYPE_SESSION, self->cancellable, on_bus_ready, self);
+  /* Making the client starts the service through D-Bus activation when it
+   * is installed. */
+  if (self->connection != NULL)
+    lb_client_new_for_connection_async (self->connection, self->cancellable, on_client_ready, self);
   else
-    make_proxies (self);
+    lb_client_new_async (self->cancellable, on_client_ready, self);
   sync_all (self);
 }
 
 static void
-drop_proxies (LbLicensesPage *self)
+drop_client (LbLicensesPage *self)
 {
-  if (self->manager != NULL)
-    g_signal_handlers_disconnect_by_data (self->manager, self);
-  if (self->store != NULL)
-    g_signal_handlers_disconnect_by_data (self->store, self);
-  g_clear_object (&self->manager);
-  g_clear_object (&self->store);
+  if (self->client == NULL)
+    return;
+  g_clear_pointer (&self->progress_binding, g_binding_unbind);
+  g_clear_pointer (&self->cancelable_binding, g_binding_unbind);
+  g_signal_handlers_disconnect_by_data (self->client, self);
+  /* The connection may outlive the page (the session bus, in Settings),
+   * and the client too, while an operation the page started runs. */
+  lb_client_unsubscribe (self->client);
+  g_clear_object (&self->client);
 }
 
 static void
 on_retry_clicked (GtkButton *button, LbLicensesPage *self)
 {
-  if (self->manager != NULL && self->store != NULL)
+  if (self->client != NULL)
     start_service (self);
   else
-    {
-      /* The proxies could not be made: start over. */
-      drop_proxies (self);
-      connect_service (self);
-    }
+    /* The client could not be made: start over. */
+    connect_service (self);
 }
 
 /* Showing the state */
@@ -1356,12 +1157,12 @@ sync_all (LbLicensesPage *self)
   gtk_widget_set_sensitive (GTK_WIDGET (self->backup_row), ready);
   gtk_widget_set_sensitive (GTK_WIDGET (self->restore_row), ready);
 
-  if (ready && self->store != NULL)
-    count = lb_panel_format_count (lb_dbus_store_get_license_count (self->store));
+  if (ready)
+    count = lb_panel_format_count (lb_client_get_license_count (self->client));
   gtk_label_set_text (self->count_label, count != NULL ? count : "—");
   if (ready)
     {
-      gint64 t = lb_dbus_manager_get_last_backup_time (self->manager);
+      gint64 t = lb_client_get_last_backup_time (self->client);
 
       last = lb_panel_format_last_backup (t, g_get_real_time () / G_USEC_PER_SEC);
       if (t > 0)
@@ -1377,21 +1178,21 @@ sync_all (LbLicensesPage *self)
   adw_action_row_set_subtitle (self->last_backup_row, last != NULL ? last : "—");
 
   set_location_row (self->backup_row, ready,
-                    ready ? lb_dbus_manager_get_backup_path (self->manager) : NULL);
+                    ready ? lb_client_get_backup_path (self->client) : NULL);
   set_location_row (self->restore_row, ready,
-                    ready ? lb_dbus_manager_get_restore_path (self->manager) : NULL);
+                    ready ? lb_client_get_restore_path (self->client) : NULL);
 
   gtk_widget_set_visible (GTK_WIDGET (self->progress_row), running);
   if (running)
     {
-      guint status = lb_dbus_manager_get_status (self->manager);
+      LbStatus status = lb_client_get_status (self->client);
       /* Mounting a network folder can take a while before the first license. */
       g_autofree char *progress
-          = status == STATUS_CONNECTING ? g_strdup (_ ("Connecting to the backup location…"))
-            : status == STATUS_DISCONNECTING
+          = status == LB_STATUS_CONNECTING ? g_strdup (_ ("Connecting to the backup location…"))
+            : status == LB_STATUS_DISCONNECTING
                 ? g_strdup (_ ("Disconnecting from the backup location…"))
-                : lb_panel_format_progress (lb_dbus_manager_get_licenses_done (self->manager),
-                                            lb_dbus_manager_get_licenses_total (self->manager));
+                : lb_panel_format_progress (lb_client_get_licenses_done (self->client),
+                                            lb_client_get_licenses_total (self->client));
       gboolean restore = g_str_equal (op, "restore");
 
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->progress_row),
@@ -1405,9 +1206,9 @@ sync_all (LbLicensesPage *self)
     }
 
   gtk_widget_set_sensitive (GTK_WIDGET (self->backup_button),
-                            ready && !running && !self->start_pending && !asking);
+                            ready && !running && !self->own_pending && !asking);
   gtk_widget_set_sensitive (GTK_WIDGET (self->restore_button),
-                            ready && !running && !self->start_pending && !asking);
+                            ready && !running && !self->own_pending && !asking);
 }
 
 static gboolean
@@ -1415,141 +1216,6 @@ on_tick (gpointer user_data)
 {
   sync_all (user_data); /* "5 minutes ago" moves on */
   return G_SOURCE_CONTINUE;
-}
-
-/* Building */
-
-static GtkWidget *
-location_row (LbLicensesPage *self,
-              const char *title,
-              const char *button_label,
-              GCallback on_choose)
-{
-  GtkWidget *row = new_row (title, NULL);
-  GtkWidget *button = gtk_button_new_from_icon_name ("folder-open-symbolic");
-
-  gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
-  gtk_widget_add_css_class (button, "flat");
-  label_button (button, button_label);
-  g_signal_connect (button, "clicked", on_choose, self);
-  adw_action_row_add_suffix (ADW_ACTION_ROW (row), button);
-  /* Clicking the row, or Enter on it, chooses too. */
-  adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), button);
-  return row;
-}
-
-static void
-build_ui (LbLicensesPage *self)
-{
-  AdwPreferencesPage *page = ADW_PREFERENCES_PAGE (self);
-  GtkWidget *w, *box, *button;
-
-  adw_preferences_page_set_title (page, _ ("Media Licenses"));
-  adw_preferences_page_set_icon_name (page, "org.freedesktop.LicenseBackup1.Panel");
-
-  /* The error banner, at the top */
-  self->banner_group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
-  self->banner_row = ADW_ACTION_ROW (new_row ("", NULL));
-  adw_action_row_set_subtitle_lines (self->banner_row, 0);
-  adw_action_row_set_icon_name (self->banner_row, "dialog-error-symbolic");
-  gtk_widget_add_css_class (GTK_WIDGET (self->banner_row), "error");
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->banner_row),
-                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, _ ("Error"), -1);
-  self->banner_link = GTK_LINK_BUTTON (gtk_link_button_new ("https://example.invalid/"));
-  gtk_widget_set_valign (GTK_WIDGET (self->banner_link), GTK_ALIGN_CENTER);
-  adw_action_row_add_suffix (self->banner_row, GTK_WIDGET (self->banner_link));
-  button = gtk_button_new_from_icon_name ("window-close-symbolic");
-  gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
-  gtk_widget_add_css_class (button, "flat");
-  label_button (button, _ ("Dismiss"));
-  g_signal_connect (button, "clicked", G_CALLBACK (on_banner_dismiss), self);
-  adw_action_row_add_suffix (self->banner_row, button);
-  adw_preferences_group_add (self->banner_group, GTK_WIDGET (self->banner_row));
-  adw_preferences_page_add (page, self->banner_group);
-
-  /* The service is missing */
-  self->unavailable_group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
-  self->unavailable_page = ADW_STATUS_PAGE (adw_status_page_new ());
-  adw_status_page_set_icon_name (self->unavailable_page, "dialog-warning-symbolic");
-  adw_status_page_set_title (self->unavailable_page,
-                             _ ("The License Backup Service Is Not Available"));
-  button = gtk_button_new_with_mnemonic (_ ("_Try Again"));
-  gtk_widget_set_halign (button, GTK_ALIGN_CENTER);
-  gtk_widget_add_css_class (button, "pill");
-  g_signal_connect (button, "clicked", G_CALLBACK (on_retry_clicked), self);
-  adw_status_page_set_child (self->unavailable_page, button);
-  adw_preferences_group_add (self->unavailable_group, GTK_WIDGET (self->unavailable_page));
-  adw_preferences_page_add (page, self->unavailable_group);
-
-  /* Licenses */
-  self->licenses_group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
-  adw_preferences_group_set_title (self->licenses_group, _ ("Licenses"));
-  adw_preferences_group_set_description (
-      self->licenses_group,
-      _ ("Media apps keep the licenses of the songs and videos you bought on this computer. "
-         "Back them up to play your media again after reinstalling or on a new computer."));
-  self->count_row = ADW_ACTION_ROW (new_row (_ ("Licenses on This Computer"), NULL));
-  self->count_label = GTK_LABEL (gtk_label_new ("—"));
-  gtk_widget_add_css_class (GTK_WIDGET (self->count_label), "dim-label");
-  gtk_widget_add_css_class (GTK_WIDGET (self->count_label), "numeric");
-  adw_action_row_add_suffix (self->count_row, GTK_WIDGET (self->count_label));
-  gtk_accessible_update_relation (GTK_ACCESSIBLE (self->count_label),
-                                  GTK_ACCESSIBLE_RELATION_LABELLED_BY, self->count_row, NULL, -1);
-  adw_preferences_group_add (self->licenses_group, GTK_WIDGET (self->count_row));
-  self->last_backup_row = ADW_ACTION_ROW (new_row (_ ("Last Backup"), "—"));
-  adw_preferences_group_add (self->licenses_group, GTK_WIDGET (self->last_backup_row));
-  adw_preferences_page_add (page, self->licenses_group);
-
-  /* The apps holding them, with how many each */
-  self->apps_group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
-  adw_preferences_group_set_title (self->apps_group, _ ("Apps"));
-  adw_preferences_page_add (page, self->apps_group);
-
-  /* Back up and restore */
-  self->backup_group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
-  adw_preferences_group_set_title (self->backup_group, _ ("Back Up and Restore"));
-  self->backup_row = ADW_ACTION_ROW (location_row (
-      self, _ ("Backup Location"), _ ("Choose Backup Location"), G_CALLBACK (on_choose_backup)));
-  adw_preferences_group_add (self->backup_group, GTK_WIDGET (self->backup_row));
-  self->restore_row = ADW_ACTION_ROW (location_row (
-      self, _ ("Restore Location"), _ ("Choose Restore Location"), G_CALLBACK (on_choose_restore)));
-  adw_preferences_group_add (self->backup_group, GTK_WIDGET (self->restore_row));
-
-  self->progress_row = ADW_ACTION_ROW (new_row (_ ("Backing Up Licenses…"), NULL));
-  self->progress_bar = GTK_PROGRESS_BAR (gtk_progress_bar_new ());
-  gtk_widget_set_valign (GTK_WIDGET (self->progress_bar), GTK_ALIGN_CENTER);
-  gtk_widget_set_size_request (GTK_WIDGET (self->progress_bar), 160, -1);
-  adw_action_row_add_suffix (self->progress_row, GTK_WIDGET (self->progress_bar));
-  self->cancel_button = GTK_BUTTON (gtk_button_new_with_mnemonic (_ ("_Cancel")));
-  gtk_widget_set_valign (GTK_WIDGET (self->cancel_button), GTK_ALIGN_CENTER);
-  g_signal_connect (self->cancel_button, "clicked", G_CALLBACK (on_cancel_clicked), self);
-  adw_action_row_add_suffix (self->progress_row, GTK_WIDGET (self->cancel_button));
-  gtk_widget_set_visible (GTK_WIDGET (self->progress_row), FALSE);
-  adw_preferences_group_add (self->backup_group, GTK_WIDGET (self->progress_row));
-
-  box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
-  gtk_widget_set_halign (box, GTK_ALIGN_END);
-  gtk_widget_set_margin_top (box, 12);
-  w = gtk_button_new_with_mnemonic (_ ("_Restore…"));
-  self->restore_button = GTK_BUTTON (w);
-  g_signal_connect (w, "clicked", G_CALLBACK (on_restore_clicked), self);
-  gtk_box_append (GTK_BOX (box), w);
-  w = gtk_button_new_with_mnemonic (_ ("Back _Up Now"));
-  self->backup_button = GTK_BUTTON (w);
-  gtk_widget_add_css_class (w, "suggested-action");
-  g_signal_connect (w, "clicked", G_CALLBACK (on_backup_clicked), self);
-  gtk_box_append (GTK_BOX (box), w);
-  adw_preferences_group_add (self->backup_group, box);
-  adw_preferences_page_add (page, self->backup_group);
-
-  /* The outcome of the last operation */
-  self->result_group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
-  adw_preferences_page_add (page, self->result_group);
-
-  hide_banner (self);
-  gtk_widget_set_visible (GTK_WIDGET (self->result_group), FALSE);
-  gtk_widget_set_visible (GTK_WIDGET (self->apps_group), FALSE);
-  gtk_widget_set_visible (GTK_WIDGET (self->unavailable_group), FALSE);
 }
 
 /* GObject */
@@ -1560,7 +1226,6 @@ lb_licenses_page_constructed (GObject *object)
   LbLicensesPage *self = LB_LICENSES_PAGE (object);
 
   G_OBJECT_CLASS (lb_licenses_page_parent_class)->constructed (object);
-  build_ui (self);
   self->tick_id = g_timeout_add_seconds (30, on_tick, self);
   connect_service (self);
 }
@@ -1578,8 +1243,8 @@ lb_licenses_page_dispose (GObject *object)
       gtk_native_dialog_destroy (self->chooser);
       g_clear_object (&self->chooser);
     }
-  unsubscribe (self);
-  drop_proxies (self);
+  drop_client (self);
+  gtk_widget_dispose_template (GTK_WIDGET (self), LB_TYPE_LICENSES_PAGE);
   G_OBJECT_CLASS (lb_licenses_page_parent_class)->dispose (object);
 }
 
@@ -1589,17 +1254,13 @@ lb_licenses_page_finalize (GObject *object)
   LbLicensesPage *self = LB_LICENSES_PAGE (object);
 
   g_clear_object (&self->cancellable);
+  g_clear_object (&self->own_cancellable);
   g_clear_object (&self->connection);
-  g_clear_object (&self->bus);
-  g_ptr_array_unref (self->restricted);
-  g_free (self->support_url);
   g_ptr_array_unref (self->app_rows);
-  g_free (self->subscribed_owner);
   g_free (self->unavailable_reason);
   g_free (self->last_toast);
   G_OBJECT_CLASS (lb_licenses_page_parent_class)->finalize (object);
 }
-
 static void
 lb_licenses_page_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
@@ -1637,6 +1298,7 @@ static void
 lb_licenses_page_class_init (LbLicensesPageClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
   const char *localedir = g_getenv ("LB_LOCALEDIR");
 
   object_class->constructed = lb_licenses_page_constructed;
@@ -1655,21 +1317,51 @@ lb_licenses_page_class_init (LbLicensesPageClass *klass)
                              G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, props);
 
-  /* A library's strings: its own text domain, wherever it is embedded.
-   * LB_LOCALEDIR: translations from a build tree. */
+  /* A library's strings, those of the template too: its own text domain,
+   * wherever it is embedded. LB_LOCALEDIR: translations from a build tree. */
   bindtextdomain (GETTEXT_PACKAGE, localedir != NULL ? localedir : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+
+  /* Linked in statically: registered here, not by a constructor. */
+  lb_panel_register_resource ();
+  gtk_widget_class_set_template_from_resource (
+      widget_class, "/org/freedesktop/LicenseBackup1/Panel/lb-licenses-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, banner_group);
+  gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, banner_row);
+  gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, banner_link);
+  gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, unavailable_group);
+  gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, unavailable_page);
+  gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, licenses_group);
+  gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, count_row);
+  gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, count_label);
+  gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, last_backup_row);
+  gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, apps_group);
+  gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, backup_group);
+  gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, backup_row);
+  gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, restore_row);
+  gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, progress_row);
+  gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, progress_bar);
+  gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, cancel_button);
+  gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, backup_button);
+  gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, restore_button);
+  gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, result_group);
+  gtk_widget_class_bind_template_callback (widget_class, on_banner_dismiss);
+  gtk_widget_class_bind_template_callback (widget_class, on_retry_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_choose_backup);
+  gtk_widget_class_bind_template_callback (widget_class, on_choose_restore);
+  gtk_widget_class_bind_template_callback (widget_class, on_cancel_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_backup_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_restore_clicked);
 }
 
 static void
 lb_licenses_page_init (LbLicensesPage *self)
 {
+  gtk_widget_init_template (GTK_WIDGET (self));
   self->cancellable = g_cancellable_new ();
-  self->restricted = g_ptr_array_new_with_free_func (restricted_free);
   self->app_rows = g_ptr_array_new ();
   self->state = LB_LICENSES_PAGE_CONNECTING;
 }
-
 GtkWidget *
 lb_licenses_page_new (GDBusConnection *connection)
 {

@@ -1,11 +1,11 @@
 /* LbLicensesPage: the "Media Licenses" settings page.
  *
- * An AdwPreferencesPage driven only by the public D-Bus API of
- * org.freedesktop.LicenseBackup1 (through the generated proxies): it shows
+ * An AdwPreferencesPage driven only by the public API of the service
+ * (org.freedesktop.LicenseBackup1), through liblicense-backup's LbClient: it shows
  * the number of licenses, the apps holding them, the last backup time and
  * the two locations, and starts, follows and cancels backups and restores.
  * It follows whatever operation the service runs, whoever started it,
- * because it binds to the service's properties and signals and subscribes
+ * because it binds to the client's properties and signals and subscribes
  * to the details of every operation.
  *
  * Put it in a window whose content is (or holds) an AdwToastOverlay, or in

@@ -2,12 +2,12 @@
 
 #include "lb-panel-format.h"
 
+#include <license-backup/license-backup.h>
+
 #include <glib/gi18n-lib.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-
-#define ERROR_PREFIX "org.freedesktop.LicenseBackup1.Error."
 
 char *
 lb_panel_format_count (guint64 n)
@@ -139,52 +139,88 @@ lb_panel_format_app_reason (const char *app_name, const char *why)
   return g_strdup_printf (_ ("%s: %s"), app_name, why);
 }
 
-char *
-lb_panel_format_error (gboolean restore, const char *error_name, const char *fallback)
+/* The bus could not start the service (its D-Bus errors). */
+static gboolean
+is_spawn_error (const GError *error)
 {
-  const char *name = error_name != NULL ? error_name : "";
+  if (error->domain != G_DBUS_ERROR)
+    return FALSE;
+  switch (error->code)
+    {
+    case G_DBUS_ERROR_SERVICE_UNKNOWN:
+    case G_DBUS_ERROR_NAME_HAS_NO_OWNER:
+    case G_DBUS_ERROR_SPAWN_EXEC_FAILED:
+    case G_DBUS_ERROR_SPAWN_FORK_FAILED:
+    case G_DBUS_ERROR_SPAWN_CHILD_EXITED:
+    case G_DBUS_ERROR_SPAWN_CHILD_SIGNALED:
+    case G_DBUS_ERROR_SPAWN_FAILED:
+    case G_DBUS_ERROR_SPAWN_SETUP_FAILED:
+    case G_DBUS_ERROR_SPAWN_CONFIG_INVALID:
+    case G_DBUS_ERROR_SPAWN_SERVICE_INVALID:
+    case G_DBUS_ERROR_SPAWN_SERVICE_NOT_FOUND:
+    case G_DBUS_ERROR_SPAWN_PERMISSIONS_INVALID:
+    case G_DBUS_ERROR_SPAWN_FILE_INVALID:
+    case G_DBUS_ERROR_SPAWN_NO_MEMORY:
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+static const char *
+lb_error_text (gboolean restore, LbError code)
+{
+  switch (code)
+    {
+    case LB_ERROR_BUSY:
+      return _ ("A backup or restore is already running; wait for it to finish");
+    case LB_ERROR_BACKUP_EXISTS:
+      return _ ("The backup location already holds a license backup");
+    case LB_ERROR_BACKUP_CORRUPT:
+      return _ ("The backup is damaged, so nothing was restored; make a new backup, or "
+                "restore from another copy");
+    case LB_ERROR_NOT_SET:
+      return restore ? _ ("Choose the folder to restore from first")
+                     : _ ("Choose the folder to back up to first");
+    case LB_ERROR_NOT_FOUND:
+      return restore ? _ ("The restore location holds no license backup; choose the folder that "
+                          "holds it")
+                     : NULL;
+    case LB_ERROR_NEEDS_INDIVIDUALIZATION:
+      return _ ("These licenses were backed up on another computer; restore them again and "
+                "agree to bind them to this computer");
+    case LB_ERROR_CANCELLED:
+      return restore ? _ ("The restore was cancelled; no license was restored")
+                     : _ ("The backup was cancelled; the previous backup, if any, is unchanged");
+    case LB_ERROR_NO_SPACE:
+      return _ ("There is not enough free space; free some space and try again");
+    case LB_ERROR_PERMISSION_DENIED:
+      return restore ? _ ("The restore location cannot be read; check its permissions or "
+                          "choose another folder")
+                     : _ ("The backup location cannot be written to; check its permissions or "
+                          "choose another folder");
+    default:
+      return NULL;
+    }
+}
+
+char *
+lb_panel_format_error (gboolean restore, const GError *error)
+{
   const char *text = NULL;
 
-  if (g_str_equal (name, "org.freedesktop.DBus.Error.ServiceUnknown")
-      || g_str_equal (name, "org.freedesktop.DBus.Error.NameHasNoOwner")
-      || g_str_has_prefix (name, "org.freedesktop.DBus.Error.Spawn"))
+  if (error == NULL)
+    ;
+  else if (is_spawn_error (error))
     text = _ ("The license backup service is not running and cannot be started");
-  else if (g_str_equal (name, "org.freedesktop.DBus.Error.NoReply")
-           || g_str_equal (name, "org.freedesktop.DBus.Error.Disconnected"))
+  else if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_NO_REPLY)
+           || g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_DISCONNECTED)
+           || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CLOSED))
     text = _ ("The license backup service stopped answering; try again");
-  else if (g_str_has_prefix (name, ERROR_PREFIX))
-    {
-      const char *s = name + strlen (ERROR_PREFIX);
-
-      if (g_str_equal (s, "Busy"))
-        text = _ ("A backup or restore is already running; wait for it to finish");
-      else if (g_str_equal (s, "BackupExists"))
-        text = _ ("The backup location already holds a license backup");
-      else if (g_str_equal (s, "BackupCorrupt"))
-        text = _ ("The backup is damaged, so nothing was restored; make a new backup, or "
-                  "restore from another copy");
-      else if (g_str_equal (s, "NotSet"))
-        text = restore ? _ ("Choose the folder to restore from first")
-                       : _ ("Choose the folder to back up to first");
-      else if (g_str_equal (s, "NotFound") && restore)
-        text = _ ("The restore location holds no license backup; choose the folder that holds "
-                  "it");
-      else if (g_str_equal (s, "NeedsIndividualization"))
-        text = _ ("These licenses were backed up on another computer; restore them again and "
-                  "agree to bind them to this computer");
-      else if (g_str_equal (s, "Cancelled"))
-        text = restore ? _ ("The restore was cancelled; no license was restored")
-                       : _ ("The backup was cancelled; the previous backup, if any, is unchanged");
-      else if (g_str_equal (s, "NoSpace"))
-        text = _ ("There is not enough free space; free some space and try again");
-      else if (g_str_equal (s, "PermissionDenied"))
-        text = restore ? _ ("The restore location cannot be read; check its permissions or "
-                            "choose another folder")
-                       : _ ("The backup location cannot be written to; check its permissions or "
-                            "choose another folder");
-    }
-  if (text == NULL && fallback != NULL && fallback[0] != '\0')
-    return g_strdup (fallback);
+  else if (error->domain == LB_ERROR)
+    text = lb_error_text (restore, (LbError) error->code);
+  if (text == NULL && error != NULL && error->message != NULL && error->message[0] != '\0')
+    return g_strdup (error->message);
   if (text == NULL)
     text = restore ? _ ("The restore failed") : _ ("The backup failed");
   return g_strdup (text);

@@ -1,7 +1,7 @@
 /* lb-panel-format: the words and numbers of the Media Licenses page.
  *
- * Pure GLib (no GTK), so that they can be tested without a display. Every
- * function returns a newly allocated, translated string. */
+ * GLib and the library's error domain only (no GTK), so that they can be tested without a display.
+ * Every function returns a newly allocated, translated string. */
 #pragma once
 
 #include <glib.h>
@@ -35,10 +35,10 @@ char *lb_panel_format_licenses (guint64 n);
  * not allow backing it up" (@app_name and @why already in words). */
 char *lb_panel_format_app_reason (const char *app_name, const char *why);
 
-/* What to tell the user for a failure with the D-Bus error name
- * @error_name (may be NULL or ""); @fallback (the service's own message)
- * when there is nothing better. */
-char *lb_panel_format_error (gboolean restore, const char *error_name, const char *fallback);
+/* What to tell the user for @error (an LB_ERROR, or one of D-Bus or GIO;
+ * may be NULL): the page's own words, else the error's message (the
+ * service's), else "The backup failed". */
+char *lb_panel_format_error (gboolean restore, const GError *error);
 
 /* The first http(s) URL in @text, or NULL. */
 char *lb_panel_find_url (const char *text);

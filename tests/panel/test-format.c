@@ -7,6 +7,8 @@
 #include <glib/gstdio.h>
 #include <locale.h>
 
+#include <license-backup/license-backup.h>
+
 #include "lb-panel-apps.h"
 #include "lb-panel-format.h"
 
@@ -152,31 +154,52 @@ test_app_name (void)
   assert_app ("snap.vlc", "snap.vlc", NULL);
 }
 
+static char *
+format_error (gboolean restore, GQuark domain, int code, const char *message)
+{
+  g_autoptr (GError) error = g_error_new_literal (domain, code, message);
+
+  return lb_panel_format_error (restore, error);
+}
+
 static void
 test_error (void)
 {
-  const char *p = "org.freedesktop.LicenseBackup1.Error.";
-  char name[128];
-
-  g_snprintf (name, sizeof name, "%sBackupCorrupt", p);
-  assert_str (lb_panel_format_error (TRUE, name, "x"),
+  assert_str (format_error (TRUE, LB_ERROR, LB_ERROR_BACKUP_CORRUPT, "x"),
               "The backup is damaged, so nothing was restored; make a new backup, or restore from "
               "another copy");
-  g_snprintf (name, sizeof name, "%sCancelled", p);
-  assert_str (lb_panel_format_error (FALSE, name, "x"),
+  assert_str (format_error (FALSE, LB_ERROR, LB_ERROR_CANCELLED, "x"),
               "The backup was cancelled; the previous backup, if any, is unchanged");
-  assert_str (lb_panel_format_error (TRUE, name, "x"),
+  assert_str (format_error (TRUE, LB_ERROR, LB_ERROR_CANCELLED, "x"),
               "The restore was cancelled; no license was restored");
-  g_snprintf (name, sizeof name, "%sNoSpace", p);
-  assert_str (lb_panel_format_error (FALSE, name, NULL),
+  assert_str (format_error (FALSE, LB_ERROR, LB_ERROR_NO_SPACE, ""),
               "There is not enough free space; free some space and try again");
+  assert_str (format_error (TRUE, LB_ERROR, LB_ERROR_NOT_FOUND, "x"),
+              "The restore location holds no license backup; choose the folder that holds it");
   /* Nothing better than the service's own words */
-  g_snprintf (name, sizeof name, "%sFailed", p);
-  assert_str (lb_panel_format_error (FALSE, name, "disk on fire"), "disk on fire");
-  assert_str (lb_panel_format_error (FALSE, NULL, ""), "The backup failed");
-  assert_str (lb_panel_format_error (TRUE, "", NULL), "The restore failed");
-  assert_str (lb_panel_format_error (FALSE, "org.freedesktop.DBus.Error.ServiceUnknown", "x"),
+  assert_str (format_error (FALSE, LB_ERROR, LB_ERROR_FAILED, "disk on fire"), "disk on fire");
+  assert_str (format_error (FALSE, LB_ERROR, LB_ERROR_NOT_FOUND, "no such folder"),
+              "no such folder");
+  assert_str (format_error (FALSE, LB_ERROR, LB_ERROR_FAILED, ""), "The backup failed");
+  assert_str (lb_panel_format_error (TRUE, NULL), "The restore failed");
+  /* The bus's errors */
+  assert_str (format_error (FALSE, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN, "x"),
               "The license backup service is not running and cannot be started");
+  assert_str (format_error (TRUE, G_DBUS_ERROR, G_DBUS_ERROR_SPAWN_CHILD_EXITED, "x"),
+              "The license backup service is not running and cannot be started");
+  assert_str (format_error (TRUE, G_DBUS_ERROR, G_DBUS_ERROR_NO_REPLY, "x"),
+              "The license backup service stopped answering; try again");
+  /* An error as the library hands it over: sent by the service. */
+  {
+    g_autoptr (GError) busy = g_error_new_literal (LB_ERROR, LB_ERROR_BUSY, "busy");
+    g_autoptr (GError) remote
+        = g_dbus_error_new_for_dbus_error (lb_error_get_dbus_name (busy), "busy");
+
+    g_dbus_error_strip_remote_error (remote);
+    g_assert_true (g_error_matches (remote, LB_ERROR, LB_ERROR_BUSY));
+    assert_str (lb_panel_format_error (FALSE, remote),
+                "A backup or restore is already running; wait for it to finish");
+  }
 }
 
 static void

@@ -6,9 +6,10 @@
  * not installed or no display can be opened. Run one test per process:
  *   test-panel -p /panel/load
  *
- * The page gets a connection of its own to the test bus; its proxies
- * deliver their signals on the bus's thread-default main context, GTK uses
- * the global default one: the waits below iterate both. */
+ * The page gets a connection of its own to the test bus; what other
+ * clients do (store licenses, back up, restore), the test does through
+ * liblicense-backup's LbClient on the bus's own connection. The waits below
+ * keep GTK's main context going. */
 #include "config.h"
 
 #include <adwaita.h>
@@ -18,6 +19,8 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <unistd.h>
+
+#include <license-backup/license-backup.h>
 
 #include "lb-licenses-page-private.h"
 #include "lb-test-sandbox.h"
@@ -359,83 +362,137 @@ set_path (Fixture *f, const char *property, const char *path)
   g_assert_no_error (error);
 }
 
+/* Another client of the service on the test's own connection: the
+ * command-line client, an app. */
+static LbClient *
+other_client (Fixture *f)
+{
+  g_autoptr (GError) error = NULL;
+  LbClient *client
+      = lb_client_new_for_connection_sync (lb_test_bus_get_connection (f->bus), NULL, &error);
+
+  g_assert_no_error (error);
+  return client;
+}
+
 /* Stores @n licenses "<prefix>NNNNN" with 16-byte blobs, in one call. */
 static void
 store_licenses (Fixture *f, guint n, const char *prefix)
 {
-  g_autoptr (LbDBusStore) store = lb_test_bus_store_proxy (f->bus);
+  g_autoptr (LbClient) client = other_client (f);
+  g_autoptr (GPtrArray) licenses = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr (GError) error = NULL;
-  GVariantBuilder b;
 
-  g_variant_builder_init (&b, G_VARIANT_TYPE ("a(saya{sv})"));
   for (guint i = 0; i < n; i++)
     {
       g_autofree char *key = g_strdup_printf ("%s%05u", prefix, i);
-      g_variant_builder_add (&b, "(s@ay@a{sv})", key, lb_test_blob_new (16, (guint8) i),
-                             lb_test_vardict_new (NULL, NULL));
+      g_autoptr (GVariant) blob = g_variant_ref_sink (lb_test_blob_new (16, (guint8) i));
+      g_autoptr (GBytes) data = g_variant_get_data_as_bytes (blob);
+
+      g_ptr_array_add (licenses, lb_license_new (key, data));
     }
-  lb_dbus_store_call_store_licenses_sync (store, g_variant_builder_end (&b), NULL, &error);
+  lb_client_store_licenses_sync (client, licenses, NULL, &error);
   g_assert_no_error (error);
 }
 
-/* Pops signals of @queue until the Backup/RestoreCompleted of @operation;
- * FALSE on timeout. */
-static gboolean
-wait_completed (LbTestSignalQueue *queue, guint64 operation, guint *status)
+/* A license with a 32-byte blob, for its attributes. */
+static LbLicense *
+new_license (const char *key_id)
 {
-  gint64 deadline = g_get_monotonic_time () + (gint64) WAIT_MS * 1000;
+  g_autoptr (GVariant) blob = g_variant_ref_sink (lb_test_blob_new (32, 7));
+  g_autoptr (GBytes) data = g_variant_get_data_as_bytes (blob);
 
-  while (g_get_monotonic_time () < deadline)
-    {
-      g_autofree char *member = NULL;
-      g_autoptr (GVariant) params = lb_test_signal_queue_pop (
-          queue, (guint) MAX ((deadline - g_get_monotonic_time ()) / 1000, 1), &member);
-      guint64 op = 0;
-
-      if (params == NULL)
-        return FALSE;
-      if (!g_str_has_suffix (member, "Completed"))
-        continue;
-      g_variant_get_child (params, 0, "t", &op);
-      if (op != operation)
-        continue;
-      g_variant_get_child (params, 1, "u", status);
-      return TRUE;
-    }
-  return FALSE;
+  return lb_license_new (key_id, data);
 }
 
 static void
-store_one (Fixture *f, const char *key_id, GVariant *attributes)
+store_one (Fixture *f, LbLicense *license)
 {
-  g_autoptr (LbDBusStore) store = lb_test_bus_store_proxy (f->bus);
+  g_autoptr (LbClient) client = other_client (f);
+  g_autoptr (LbLicense) owned = license;
   g_autoptr (GError) error = NULL;
 
-  lb_dbus_store_call_store_license_sync (store, key_id, lb_test_blob_new (32, 7), attributes, NULL,
-                                         &error);
+  lb_client_store_license_sync (client, owned, NULL, &error);
   g_assert_no_error (error);
 }
 
-/* Runs a backup or restore through a proxy of the test's own and waits for
- * its end; returns its status. */
-static guint
-run_operation (Fixture *f, gboolean restore, guint32 flags, const char *path)
+/* How an operation another client started ended. */
+typedef struct
 {
-  g_autoptr (LbDBusManager) manager = lb_test_bus_manager_proxy (f->bus);
-  g_autoptr (LbTestSignalQueue) queue = lb_test_signal_queue_new (
-      lb_test_bus_get_connection (f->bus), NULL, LB_TEST_MANAGER_IFACE, NULL, LB_TEST_OBJECT_PATH);
-  g_autoptr (GError) error = NULL;
-  GVariant *options = lb_test_vardict_new ("path", g_variant_new_string (path), NULL);
-  guint64 id = 0;
-  guint status = G_MAXUINT;
+  gboolean restore;
+  gboolean done;
+  gboolean started; /* not refused at once */
+  LbStatus status;
+} Outcome;
 
-  if (restore)
-    lb_dbus_manager_call_restore_licenses_sync (manager, flags, options, &id, NULL, &error);
-  else
-    lb_dbus_manager_call_backup_licenses_sync (manager, flags, options, &id, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_true (wait_completed (queue, id, &status));
-  return status;
+static void
+on_other_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Outcome *o = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LbOperationResult) r
+      = o->restore ? lb_client_restore_finish (LB_CLIENT (source), result, &error)
+                   : lb_client_backup_finish (LB_CLIENT (source), result, &error);
+
+  if (r == NULL)
+    r = lb_client_get_failed_result (LB_CLIENT (source), result);
+  o->started = r != NULL;
+  o->status = r != NULL ? lb_operation_result_get_status (r) : LB_STATUS_ERROR;
+  if (error != NULL)
+    g_test_message ("the other client's operation failed: %s", error->message);
+  o->done = TRUE;
+}
+
+static gboolean
+outcome_done (gpointer user_data)
+{
+  return ((Outcome *) user_data)->done;
+}
+
+/* Starts a backup of @path by @client, another client than the page. */
+static void
+start_other_backup (LbClient *client, LbBackupFlags flags, const char *path, Outcome *o)
+{
+  *o = (Outcome){ .restore = FALSE, .status = LB_STATUS_ERROR };
+  lb_client_backup_async (client, flags, path, NULL, on_other_done, o);
+}
+
+static void
+start_other_restore (LbClient *client, LbRestoreFlags flags, const char *path, Outcome *o)
+{
+  *o = (Outcome){ .restore = TRUE, .status = LB_STATUS_ERROR };
+  lb_client_restore_async (client, flags, path, NULL, on_other_done, o);
+}
+
+/* Waits for the end of @o's operation; returns its status. */
+static LbStatus
+wait_outcome (Outcome *o)
+{
+  g_assert_true (wait_for (outcome_done, o, WAIT_MS));
+  g_assert_true (o->started);
+  return o->status;
+}
+
+/* Runs a backup by another client and waits for its end; returns its
+ * status. */
+static LbStatus
+run_backup (Fixture *f, LbBackupFlags flags, const char *path)
+{
+  g_autoptr (LbClient) client = other_client (f);
+  Outcome o;
+
+  start_other_backup (client, flags, path, &o);
+  return wait_outcome (&o);
+}
+
+static LbStatus
+run_restore (Fixture *f, LbRestoreFlags flags, const char *path)
+{
+  g_autoptr (LbClient) client = other_client (f);
+  Outcome o;
+
+  start_other_restore (client, flags, path, &o);
+  return wait_outcome (&o);
 }
 
 static gboolean
@@ -513,8 +570,7 @@ put_app_licenses (
   g_autoptr (GError) error = NULL;
   g_autoptr (LbStore) store = lb_store_open (lb_test_machine_get_store_dir (machine),
                                              lb_test_machine_get_app_id (machine), &error);
-  g_autoptr (GPtrArray) licenses
-      = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_record_free);
+  g_autoptr (GPtrArray) licenses = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_record_free);
 
   g_assert_no_error (error);
   if (store == NULL)
@@ -706,8 +762,12 @@ test_backup_now (Fixture *f, gconstpointer data)
 
   lb_test_machine_start_daemon (f->machine, NULL);
   store_licenses (f, 4, "song-");
-  store_one (f, "locked-1",
-             lb_test_vardict_new ("can-backup", g_variant_new_boolean (FALSE), NULL));
+  {
+    LbLicense *no_backup = new_license ("locked-1");
+
+    lb_license_set_can_backup (no_backup, FALSE);
+    store_one (f, no_backup);
+  }
   set_path (f, "BackupPath", f->dir);
   show_page (f);
   if (!wait_ready (f))
@@ -750,7 +810,7 @@ test_backup_now (Fixture *f, gconstpointer data)
     if (done != NULL)
       g_variant_get_child (done, 1, "u", &status);
   }
-  g_assert_cmpuint (status, ==, 3);
+  g_assert_cmpuint (status, ==, LB_STATUS_END);
   /* The page sees the end on its own connection. */
   g_assert_true (wait_for (backup_button_sensitive, f, WAIT_MS));
   g_assert_true (lb_licenses_page_get_result_row (f->page) != NULL);
@@ -819,11 +879,8 @@ test_connecting (Fixture *f, gconstpointer data)
 {
   /* GIO without GVfs: the connection then fails, after the stall. */
   const char *env[] = { "LB_FAULT_STALL=connect=3000", "GIO_USE_VFS=local", NULL };
-  g_autoptr (LbDBusManager) other = NULL;
-  g_autoptr (LbTestSignalQueue) queue = NULL;
-  g_autoptr (GError) error = NULL;
-  guint64 id = 0;
-  guint status = G_MAXUINT;
+  g_autoptr (LbClient) other = NULL;
+  Outcome o;
 
   lb_test_machine_start_daemon (f->machine, &(LbTestDaemonOptions){ .extra_env = env });
   store_licenses (f, 10, "song-");
@@ -831,14 +888,8 @@ test_connecting (Fixture *f, gconstpointer data)
   if (!wait_ready (f))
     return;
 
-  other = lb_test_bus_manager_proxy (f->bus);
-  queue = lb_test_signal_queue_new (lb_test_bus_get_connection (f->bus), NULL,
-                                    LB_TEST_MANAGER_IFACE, "BackupCompleted", LB_TEST_OBJECT_PATH);
-  lb_dbus_manager_call_backup_licenses_sync (
-      other, 0,
-      lb_test_vardict_new ("path", g_variant_new_string ("sftp://lb-test.invalid/x"), NULL), &id,
-      NULL, &error);
-  g_assert_no_error (error);
+  other = other_client (f);
+  start_other_backup (other, LB_BACKUP_FLAGS_NONE, "sftp://lb-test.invalid/x", &o);
 
   if (!wait_for (progress_says_connecting, f, WAIT_MS))
     {
@@ -851,8 +902,7 @@ test_connecting (Fixture *f, gconstpointer data)
       adw_preferences_row_get_title (ADW_PREFERENCES_ROW (part (f, LB_LICENSES_PAGE_PROGRESS_ROW))),
       ==, "Backing Up Licenses…");
 
-  g_assert_true (wait_completed (queue, id, &status));
-  g_assert_cmpuint (status, ==, 0);
+  g_assert_cmpuint (wait_outcome (&o), ==, LB_STATUS_ERROR);
   g_assert_true (wait_for (progress_row_hidden, f, WAIT_MS));
 }
 
@@ -860,13 +910,10 @@ test_connecting (Fixture *f, gconstpointer data)
 static void
 test_follow (Fixture *f, gconstpointer data)
 {
-  g_autoptr (LbDBusManager) other = NULL;
-  g_autoptr (LbTestSignalQueue) queue = NULL;
-  g_autoptr (GError) error = NULL;
+  g_autoptr (LbClient) other = NULL;
   FractionAbove a = { f, 0.0 };
   double first, second;
-  guint64 id = 0;
-  guint status = G_MAXUINT;
+  Outcome o;
   guint done = 0, total = 0;
 
   /* 3,000 licenses at 1 ms each: about 3 s. */
@@ -877,13 +924,8 @@ test_follow (Fixture *f, gconstpointer data)
     return;
   assert_count_shows (f, "3000");
 
-  other = lb_test_bus_manager_proxy (f->bus);
-  queue = lb_test_signal_queue_new (lb_test_bus_get_connection (f->bus), NULL,
-                                    LB_TEST_MANAGER_IFACE, "BackupCompleted", LB_TEST_OBJECT_PATH);
-  lb_dbus_manager_call_backup_licenses_sync (
-      other, 0, lb_test_vardict_new ("path", g_variant_new_string (f->dir), NULL), &id, NULL,
-      &error);
-  g_assert_no_error (error);
+  other = other_client (f);
+  start_other_backup (other, LB_BACKUP_FLAGS_NONE, f->dir, &o);
 
   g_assert_true (wait_for (progress_row_shown, f, WAIT_MS));
   g_assert_true (wait_for (fraction_above, &a, WAIT_MS));
@@ -910,8 +952,7 @@ test_follow (Fixture *f, gconstpointer data)
   g_assert_false (gtk_widget_is_sensitive (part (f, LB_LICENSES_PAGE_BACKUP_BUTTON)));
   g_assert_false (gtk_widget_is_sensitive (part (f, LB_LICENSES_PAGE_RESTORE_BUTTON)));
 
-  g_assert_true (wait_completed (queue, id, &status));
-  g_assert_cmpuint (status, ==, 3);
+  g_assert_cmpuint (wait_outcome (&o), ==, LB_STATUS_END);
   assert_toast (f, "3000 licenses backed up");
   g_assert_false (showing (part (f, LB_LICENSES_PAGE_PROGRESS_ROW)));
   g_assert_false (gtk_widget_is_sensitive (part (f, LB_LICENSES_PAGE_CANCEL_BUTTON)));
@@ -1044,7 +1085,7 @@ test_individualize (Fixture *f, gconstpointer data)
   if (!wait_ready (f))
     return;
   assert_count_shows (f, "3");
-  g_assert_cmpuint (run_operation (f, FALSE, 0, f->dir), ==, 3);
+  g_assert_cmpuint (run_backup (f, LB_BACKUP_FLAGS_NONE, f->dir), ==, LB_STATUS_END);
   assert_toast (f, "3 licenses backed up");
 
   /* The other computer */
@@ -1077,7 +1118,7 @@ test_individualize_refused (Fixture *f, gconstpointer data)
 
   lb_test_machine_start_daemon (f->machine, NULL);
   store_licenses (f, 2, "song-");
-  g_assert_cmpuint (run_operation (f, FALSE, 0, f->dir), ==, 3);
+  g_assert_cmpuint (run_backup (f, LB_BACKUP_FLAGS_NONE, f->dir), ==, LB_STATUS_END);
   lb_test_machine_stop_daemon (f->machine);
   lb_test_machine_start_daemon (b, NULL);
   set_path (f, "RestorePath", f->dir);
@@ -1094,7 +1135,7 @@ test_individualize_refused (Fixture *f, gconstpointer data)
   g_assert_true (gtk_widget_is_sensitive (part (f, LB_LICENSES_PAGE_RESTORE_BUTTON)));
 }
 
-/* Status 6: a license restored as often as its issuer allows; the banner
+/* LB_STATUS_ERROR_WITHURL: a license restored as often as its issuer allows; the banner
  * links to the issuer. */
 static void
 test_restore_limit (Fixture *f, gconstpointer data)
@@ -1107,16 +1148,20 @@ test_restore_limit (Fixture *f, gconstpointer data)
 
   /* a: one license that may be restored once, one without a limit */
   lb_test_machine_start_daemon (f->machine, NULL);
-  store_one (f, "movie-1",
-             lb_test_vardict_new ("restore-limit", g_variant_new_uint32 (1), "support-url",
-                                  g_variant_new_string (url), NULL));
-  store_one (f, "song-1", lb_test_vardict_new (NULL, NULL));
-  g_assert_cmpuint (run_operation (f, FALSE, 0, f->dir), ==, 3);
+  {
+    LbLicense *movie = new_license ("movie-1");
+
+    lb_license_set_restore_limit (movie, 1);
+    lb_license_set_support_url (movie, url);
+    store_one (f, movie);
+    store_one (f, new_license ("song-1"));
+  }
+  g_assert_cmpuint (run_backup (f, LB_BACKUP_FLAGS_NONE, f->dir), ==, LB_STATUS_END);
   lb_test_machine_stop_daemon (f->machine);
   /* b restores them (the one restore allowed) and backs them up */
   lb_test_machine_start_daemon (b, NULL);
-  g_assert_cmpuint (run_operation (f, TRUE, 0x2, f->dir), ==, 3);
-  g_assert_cmpuint (run_operation (f, FALSE, 0, dir2), ==, 3);
+  g_assert_cmpuint (run_restore (f, LB_RESTORE_FLAGS_INDIVIDUALIZE, f->dir), ==, LB_STATUS_END);
+  g_assert_cmpuint (run_backup (f, LB_BACKUP_FLAGS_NONE, dir2), ==, LB_STATUS_END);
   lb_test_machine_stop_daemon (b);
   /* c: the page restores b's backup */
   lb_test_machine_start_daemon (c, NULL);
@@ -1332,7 +1377,7 @@ test_apps_update (Fixture *f, gconstpointer data)
   put_app_licenses (b, "org.example.Music", 3, "song-", TRUE);
   put_app_licenses (b, "", 1, "b-host-", TRUE);
   lb_test_machine_start_daemon (b, NULL);
-  g_assert_cmpuint (run_operation (f, FALSE, 0, f->dir), ==, 3);
+  g_assert_cmpuint (run_backup (f, LB_BACKUP_FLAGS_NONE, f->dir), ==, LB_STATUS_END);
   lb_test_machine_stop_daemon (b);
 
   lb_test_machine_start_daemon (f->machine, NULL);
@@ -1349,7 +1394,7 @@ test_apps_update (Fixture *f, gconstpointer data)
   assert_apps_show (f, "Other apps: 5 licenses");
 
   /* Restored by another client; each license goes back to its app. */
-  g_assert_cmpuint (run_operation (f, TRUE, 0x2, f->dir), ==, 3);
+  g_assert_cmpuint (run_restore (f, LB_RESTORE_FLAGS_INDIVIDUALIZE, f->dir), ==, LB_STATUS_END);
   assert_count_shows (f, "9");
   assert_apps_show (f, "Music Player: 3 licenses; Other apps: 6 licenses");
 }
@@ -1424,7 +1469,7 @@ test_apps_details (Fixture *f, gconstpointer data)
   assert_apps_show (f, "Music Player: 3 licenses; org.example.Video: 1 license; "
                        "Other apps: 1 license");
 
-  g_assert_cmpuint (run_operation (f, FALSE, 0, f->dir), ==, 3);
+  g_assert_cmpuint (run_backup (f, LB_BACKUP_FLAGS_NONE, f->dir), ==, LB_STATUS_END);
   assert_toast (f, "2 licenses backed up; 3 could not be backed up");
   g_assert_true (wait_for (result_row_has, &has, WAIT_MS));
   assert_left_out (f, "locked-00000", "Music Player: Its issuer does not allow backing it up");
@@ -1444,7 +1489,7 @@ test_apps_details (Fixture *f, gconstpointer data)
                        "Other apps: 1 license");
   /* The old result stays until the new one replaces it. */
   g_set_weak_pointer (&has.old, lb_licenses_page_get_result_row (f->page));
-  g_assert_cmpuint (run_operation (f, FALSE, 0x1, f->dir), ==, 3);
+  g_assert_cmpuint (run_backup (f, LB_BACKUP_FLAGS_OVERWRITE, f->dir), ==, LB_STATUS_END);
   g_assert_true (wait_for (result_row_has, &has, WAIT_MS));
   g_clear_weak_pointer (&has.old);
   assert_left_out (f, "movie-locked-00000",
