@@ -30,6 +30,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <license-backup/license-backup.h>
+
 #include "lb-test-util.h"
 #include "store.h"
 
@@ -61,6 +63,16 @@ enum
   EXIT_PERMISSION_DENIED = 12,
   EXIT_INTERRUPTED = 130,
 };
+
+/* The D-Bus name of an LB_ERROR code, as --verbose and --json's error-name
+ * show it. */
+static const char *
+error_name (LbError code)
+{
+  g_autoptr (GError) error = g_error_new_literal (LB_ERROR, code, "");
+
+  return lb_error_get_dbus_name (error);
+}
 
 /* How long one client run may take before the test gives up on it. */
 #define CLIENT_TIMEOUT_MS 30000
@@ -1584,7 +1596,7 @@ test_store_import_export (Fixture *f, gconstpointer arg)
     g_autoptr (ClientRun) run = client_run (f, NULL, "--verbose", "export", "no-such-key", NULL);
 
     assert_exit (run, EXIT_FAILED);
-    assert_contains (run->err, "org.freedesktop.LicenseBackup1.Error.NotFound");
+    assert_contains (run->err, error_name (LB_ERROR_NOT_FOUND));
   }
   /* A file that cannot be read; an attribute the service refuses. */
   {
@@ -1940,7 +1952,7 @@ test_store_status (Fixture *f, gconstpointer arg)
     assert_exit (run, EXIT_OK);
     if (o == NULL)
       return;
-    g_assert_cmpint (obj_int (o, "status"), ==, 1);
+    g_assert_cmpint (obj_int (o, "status"), ==, LB_STATUS_INFORMATION);
     g_assert_cmpstr (obj_str (o, "error"), ==, "");
     g_assert_cmpstr (obj_str (o, "last-operation"), ==, "");
     g_assert_cmpstr (obj_str (o, "operation"), ==, "");
@@ -1984,7 +1996,7 @@ test_store_status (Fixture *f, gconstpointer arg)
     assert_exit (run, EXIT_OK);
     if (o == NULL)
       return;
-    g_assert_cmpint (obj_int (o, "status"), ==, 3);
+    g_assert_cmpint (obj_int (o, "status"), ==, LB_STATUS_END);
     g_assert_cmpstr (obj_str (o, "last-operation"), ==, "backup");
     g_assert_cmpstr (obj_str (o, "operation"), ==, "");
     g_assert_cmpint (obj_int (o, "operation-id"), ==, op);
@@ -2100,7 +2112,7 @@ test_backup_exists_overwrite (Fixture *f, gconstpointer arg)
     g_autoptr (ClientRun) run = client_run (f, NULL, "--verbose", "backup", dir, NULL);
 
     assert_exit (run, EXIT_BACKUP_EXISTS);
-    assert_contains (run->err, "org.freedesktop.LicenseBackup1.Error.BackupExists");
+    assert_contains (run->err, error_name (LB_ERROR_BACKUP_EXISTS));
   }
 
   /* --overwrite replaces it. */
@@ -2186,7 +2198,7 @@ test_backup_json (Fixture *f, gconstpointer arg)
     return;
   g_assert_cmpint (obj_int (o, "operation"), >, 0);
   g_assert_cmpstr (obj_str (o, "kind"), ==, "backup");
-  g_assert_cmpint (obj_int (o, "status"), ==, 3);
+  g_assert_cmpint (obj_int (o, "status"), ==, LB_STATUS_END);
   g_assert_cmpstr (obj_str (o, "error"), ==, "");
   g_assert_cmpstr (obj_str (o, "error-name"), ==, "");
   g_assert_false (obj_bool (o, "interrupted"));
@@ -2276,7 +2288,7 @@ test_restore_same_machine (Fixture *f, gconstpointer arg)
       {
         g_assert_cmpint (obj_int (o, "operation"), >, 0);
         g_assert_cmpstr (obj_str (o, "kind"), ==, "restore");
-        g_assert_cmpint (obj_int (o, "status"), ==, 3);
+        g_assert_cmpint (obj_int (o, "status"), ==, LB_STATUS_END);
         g_assert_cmpstr (obj_str (o, "error-name"), ==, "");
         s = obj_obj (o, "summary");
         g_assert_cmpint (obj_int (s, "licenses"), ==, 0);
@@ -2355,9 +2367,8 @@ test_restore_corrupt (Fixture *f, gconstpointer arg)
     assert_exit (run, EXIT_BACKUP_CORRUPT);
     if (o != NULL)
       {
-        g_assert_cmpint (obj_int (o, "status"), ==, 0);
-        g_assert_cmpstr (obj_str (o, "error-name"), ==,
-                         "org.freedesktop.LicenseBackup1.Error.BackupCorrupt");
+        g_assert_cmpint (obj_int (o, "status"), ==, LB_STATUS_ERROR);
+        g_assert_cmpstr (obj_str (o, "error-name"), ==, error_name (LB_ERROR_BACKUP_CORRUPT));
         g_assert_cmpstr (obj_str (o, "error"), !=, "");
       }
   }
@@ -2412,9 +2423,9 @@ test_restore_other_machine (Fixture *f, gconstpointer arg)
     assert_exit (run, EXIT_NEEDS_INDIVIDUALIZATION);
     if (o != NULL)
       {
-        g_assert_cmpint (obj_int (o, "status"), ==, 8);
+        g_assert_cmpint (obj_int (o, "status"), ==, LB_STATUS_NEEDS_INDIVIDUALIZATION);
         g_assert_cmpstr (obj_str (o, "error-name"), ==,
-                         "org.freedesktop.LicenseBackup1.Error.NeedsIndividualization");
+                         error_name (LB_ERROR_NEEDS_INDIVIDUALIZATION));
       }
   }
   {
@@ -2455,7 +2466,7 @@ test_restore_other_machine (Fixture *f, gconstpointer arg)
       {
         JsonObject *s = obj_obj (o, "summary");
 
-        g_assert_cmpint (obj_int (o, "status"), ==, 3);
+        g_assert_cmpint (obj_int (o, "status"), ==, LB_STATUS_END);
         g_assert_cmpint (obj_int (s, "licenses"), ==, 1);
         g_assert_cmpint (obj_int (s, "individualized"), ==, 1);
         g_assert_cmpint (obj_int (s, "already-present"), ==, 2);
@@ -2522,7 +2533,7 @@ test_restore_limit (Fixture *f, gconstpointer arg)
     assert_contains (run->out, "restored as often as their issuer allows");
     if (o != NULL)
       {
-        g_assert_cmpint (obj_int (o, "status"), ==, 6);
+        g_assert_cmpint (obj_int (o, "status"), ==, LB_STATUS_ERROR_WITHURL);
         g_assert_null (strstr (obj_str (o, "error"), url));
       }
   }
@@ -2536,9 +2547,8 @@ test_restore_limit (Fixture *f, gconstpointer arg)
       {
         JsonArray *r = obj_array (o, "restricted");
 
-        g_assert_cmpint (obj_int (o, "status"), ==, 6);
-        g_assert_cmpstr (obj_str (o, "error-name"), ==,
-                         "org.freedesktop.LicenseBackup1.Error.RestoreLimit");
+        g_assert_cmpint (obj_int (o, "status"), ==, LB_STATUS_ERROR_WITHURL);
+        g_assert_cmpstr (obj_str (o, "error-name"), ==, error_name (LB_ERROR_RESTORE_LIMIT));
         assert_contains (obj_str (o, "error"), "restored as often as their issuer allows");
         g_assert_cmpstr (obj_str (obj_obj (o, "summary"), "support-url"), ==, url);
         g_assert_cmpuint (json_array_get_length (r), ==, 1);
@@ -2661,7 +2671,7 @@ test_slow_cancel_by_other_client (Fixture *f, gconstpointer arg)
     assert_exit (run, EXIT_OK);
     if (o != NULL)
       {
-        g_assert_cmpint (obj_int (o, "status"), ==, 2);
+        g_assert_cmpint (obj_int (o, "status"), ==, LB_STATUS_BEGIN);
         g_assert_cmpstr (obj_str (o, "operation"), ==, "backup");
         g_assert_cmpint (obj_int (o, "operation-id"), >, 0);
         g_assert_cmpint (obj_int (o, "licenses-total"), ==, LONG_LICENSES);
@@ -2792,9 +2802,8 @@ test_slow_busy (Fixture *f, gconstpointer arg)
     if (o != NULL)
       {
         g_assert_cmpint (obj_int (o, "operation"), ==, (gint64) op);
-        g_assert_cmpint (obj_int (o, "status"), ==, 0);
-        g_assert_cmpstr (obj_str (o, "error-name"), ==,
-                         "org.freedesktop.LicenseBackup1.Error.Cancelled");
+        g_assert_cmpint (obj_int (o, "status"), ==, LB_STATUS_ERROR);
+        g_assert_cmpstr (obj_str (o, "error-name"), ==, error_name (LB_ERROR_CANCELLED));
         g_assert_cmpstr (obj_str (o, "error"), !=, "");
         g_assert_false (obj_bool (o, "interrupted"));
       }
@@ -2815,7 +2824,7 @@ test_slow_ctrl_c (Fixture *f, gconstpointer arg)
   g_autoptr (GVariant) summary = NULL;
   g_autofree char *status_error = NULL;
   g_autofree char *completed_error = NULL;
-  const char *error_name = NULL;
+  const char *completed_error_name = NULL;
   guint status = 99, completed_status = 99;
   guint64 op;
 
@@ -2843,14 +2852,14 @@ test_slow_ctrl_c (Fixture *f, gconstpointer arg)
 
   /* The client waited for the end: the service has finished already. */
   get_status (f, &status, &status_error);
-  g_assert_cmpuint (status, ==, 0);
+  g_assert_cmpuint (status, ==, LB_STATUS_ERROR);
   g_assert_cmpstr (status_error, !=, "");
   g_assert_true (wait_completed (queue, op, LB_TEST_TIMEOUT_MS, &completed_status, &completed_error,
                                  &summary));
-  g_assert_cmpuint (completed_status, ==, 0);
+  g_assert_cmpuint (completed_status, ==, LB_STATUS_ERROR);
   if (summary != NULL)
-    g_variant_lookup (summary, "error-name", "&s", &error_name);
-  g_assert_cmpstr (error_name, ==, "org.freedesktop.LicenseBackup1.Error.Cancelled");
+    g_variant_lookup (summary, "error-name", "&s", &completed_error_name);
+  g_assert_cmpstr (completed_error_name, ==, error_name (LB_ERROR_CANCELLED));
   g_assert_cmpstr (status_error, ==, completed_error);
 
   now = read_bytes (file);
@@ -2903,9 +2912,8 @@ test_slow_ctrl_c_restore_json (Fixture *f, gconstpointer arg)
     {
       g_assert_cmpint (obj_int (o, "operation"), ==, (gint64) op);
       g_assert_cmpstr (obj_str (o, "kind"), ==, "restore");
-      g_assert_cmpint (obj_int (o, "status"), ==, 0);
-      g_assert_cmpstr (obj_str (o, "error-name"), ==,
-                       "org.freedesktop.LicenseBackup1.Error.Cancelled");
+      g_assert_cmpint (obj_int (o, "status"), ==, LB_STATUS_ERROR);
+      g_assert_cmpstr (obj_str (o, "error-name"), ==, error_name (LB_ERROR_CANCELLED));
       g_assert_true (obj_bool (o, "interrupted"));
     }
   g_assert_cmpuint (license_count (f), ==, LONG_LICENSES - 100);
@@ -3106,7 +3114,7 @@ test_tty_json (Fixture *f, gconstpointer arg)
     assert_not_contains (run->out, "[y/N]");
     o = run_json_object (run, &root);
     if (o != NULL)
-      g_assert_cmpint (obj_int (o, "status"), ==, 8);
+      g_assert_cmpint (obj_int (o, "status"), ==, LB_STATUS_NEEDS_INDIVIDUALIZATION);
   }
   g_assert_cmpuint (license_count (f), ==, 0);
 }
@@ -3262,9 +3270,8 @@ test_nospace_backup (Fixture *f, gconstpointer arg)
     assert_exit (run, EXIT_NO_SPACE);
     if (o != NULL)
       {
-        g_assert_cmpint (obj_int (o, "status"), ==, 0);
-        g_assert_cmpstr (obj_str (o, "error-name"), ==,
-                         "org.freedesktop.LicenseBackup1.Error.NoSpace");
+        g_assert_cmpint (obj_int (o, "status"), ==, LB_STATUS_ERROR);
+        g_assert_cmpstr (obj_str (o, "error-name"), ==, error_name (LB_ERROR_NO_SPACE));
       }
   }
   g_assert_false (g_file_test (file, G_FILE_TEST_EXISTS));
@@ -3648,7 +3655,7 @@ test_apps_export_delete (Fixture *f, gconstpointer arg)
     g_assert_cmpstr (run->out, ==, "");
     assert_error_line (run, "player-2");
     assert_exit (verbose, EXIT_FAILED);
-    assert_contains (verbose->err, "org.freedesktop.LicenseBackup1.Error.NotFound");
+    assert_contains (verbose->err, error_name (LB_ERROR_NOT_FOUND));
   }
   g_assert_cmpuint (license_count (f), ==, G_N_ELEMENTS (several_apps));
 
@@ -3731,7 +3738,7 @@ test_apps_bad_app (Fixture *f, gconstpointer arg)
         = client_run (f, NULL, "--verbose", "export", "--app", "a/b", "key", NULL);
 
     assert_exit (run, EXIT_FAILED);
-    assert_contains (run->err, "org.freedesktop.LicenseBackup1.Error.InvalidArgs");
+    assert_contains (run->err, error_name (LB_ERROR_INVALID_ARGS));
   }
   g_assert_cmpuint (license_count (f), ==, G_N_ELEMENTS (several_apps));
 }
@@ -3951,7 +3958,7 @@ test_apps_sandbox (Fixture *f, gconstpointer arg)
     g_autoptr (ClientRun) run = client_run (f, &opts, "--verbose", "apps", NULL);
 
     assert_exit (run, EXIT_PERMISSION_DENIED);
-    assert_contains (run->err, "org.freedesktop.LicenseBackup1.Error.PermissionDenied");
+    assert_contains (run->err, error_name (LB_ERROR_PERMISSION_DENIED));
   }
   g_assert_false (g_file_test (file, G_FILE_TEST_EXISTS));
 
