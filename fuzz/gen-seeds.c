@@ -13,7 +13,6 @@
 #include "backup.h"
 #include "lb-archive.h"
 #include "license.h"
-#include "progress.h"
 #include "store.h"
 
 #define MACHINE "0123456789abcdef0123456789abcdef"
@@ -76,10 +75,8 @@ backups (const char *out)
       g_autoptr (GPtrArray) batch
           = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_record_free);
       g_autoptr (GFile) dir = g_file_new_for_path (backup_dir);
-      g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+      g_autoptr (LbOperation) op = lb_operation_new (1, LB_OPERATION_BACKUP, 0, dir, NULL);
       g_autoptr (GBytes) bytes = NULL;
-      LbProgress progress;
-      LbBackupResult result;
       char *contents;
       gsize len;
 
@@ -98,11 +95,8 @@ backups (const char *out)
             g_error ("%s", error->message);
         }
       g_mkdir (backup_dir, 0700);
-      lb_progress_init (&progress, cancellable);
-      if (!lb_backup_run (store, dir, FALSE, &progress, &result, &error))
+      if (!lb_backup_run (store, op, &error))
         g_error ("backup: %s", error->message);
-      lb_progress_clear (&progress);
-      lb_backup_result_clear (&result);
       if (!g_file_get_contents (file, &contents, &len, &error))
         g_error ("%s", error->message);
       bytes = g_bytes_new_take (contents, len);

@@ -90,7 +90,8 @@ new_store (Fixture *f, const char *name, const char *machine)
 }
 
 static void
-restricted_count (const char *app, const char *key_id, const char *reason, gpointer user_data)
+restricted_count (
+    LbOperation *op, const char *app, const char *key_id, const char *reason, gpointer user_data)
 {
   GHashTable *seen = user_data;
   g_hash_table_insert (seen, g_strdup (key_id), g_strdup (reason));
@@ -105,19 +106,14 @@ run_backup (LbStore *store,
             LbBackupResult *result,
             GError **error)
 {
-  g_autoptr (GCancellable) own
-      = cancellable != NULL ? g_object_ref (cancellable) : g_cancellable_new ();
-  LbProgress progress;
+  g_autoptr (LbOperation) op = lb_operation_new (
+      1, LB_OPERATION_BACKUP, overwrite ? LB_BACKUP_FLAGS_OVERWRITE : 0, dir, cancellable);
   gboolean ok;
 
-  lb_progress_init (&progress, own);
   if (restricted != NULL)
-    {
-      progress.restricted = restricted_count;
-      progress.restricted_data = restricted;
-    }
-  ok = lb_backup_run (store, dir, overwrite, &progress, result, error);
-  lb_progress_clear (&progress);
+    g_signal_connect (op, "restricted", G_CALLBACK (restricted_count), restricted);
+  ok = lb_backup_run (store, op, error);
+  lb_operation_steal_backup_result (op, result);
   return ok;
 }
 
@@ -129,18 +125,14 @@ run_restore (LbStore *store,
              LbRestoreResult *result,
              GError **error)
 {
-  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
-  LbProgress progress;
+  g_autoptr (LbOperation) op = lb_operation_new (
+      1, LB_OPERATION_RESTORE, individualize ? LB_RESTORE_FLAGS_INDIVIDUALIZE : 0, dir, NULL);
   gboolean ok;
 
-  lb_progress_init (&progress, cancellable);
   if (restricted != NULL)
-    {
-      progress.restricted = restricted_count;
-      progress.restricted_data = restricted;
-    }
-  ok = lb_restore_run (store, dir, individualize, &progress, result, error);
-  lb_progress_clear (&progress);
+    g_signal_connect (op, "restricted", G_CALLBACK (restricted_count), restricted);
+  ok = lb_restore_run (store, op, error);
+  lb_operation_steal_restore_result (op, result);
   return ok;
 }
 

@@ -17,7 +17,7 @@
 typedef struct
 {
   LbArchiveWriter *writer;
-  LbProgress *progress;
+  LbOperation *op;
   guint64 done;
   guint skipped;
   guint64 steps;    /* rows walked by the index-only passes */
@@ -31,7 +31,7 @@ check_cancelled (BackupRun *run, GError **error)
 {
   if ((++run->steps & 1023) != 0)
     return FALSE;
-  if (g_cancellable_set_error_if_cancelled (run->progress->cancellable, error))
+  if (g_cancellable_set_error_if_cancelled (lb_operation_get_cancellable (run->op), error))
     {
       lb_error_convert (error);
       return TRUE;
@@ -46,8 +46,8 @@ report_restricted (LbRecord *license, const guint8 *digest, gpointer user_data, 
 
   if (check_cancelled (run, error))
     return FALSE;
-  lb_progress_restricted (run->progress, license,
-                          license->attrs.can_backup ? "expired" : "no-backup-right");
+  lb_operation_restricted (run->op, license,
+                           license->attrs.can_backup ? "expired" : "no-backup-right");
   run->skipped++;
   return TRUE;
 }
@@ -85,8 +85,8 @@ add_license (LbRecord *license, const guint8 *digest, gpointer user_data, GError
     }
   if (!lb_archive_writer_add_license (run->writer, license, header, error))
     return FALSE;
-  lb_progress_count_app (&run->apps, license->attrs.app);
-  lb_progress_set_done (run->progress, ++run->done);
+  lb_app_counts_add (&run->apps, license->attrs.app);
+  lb_operation_set_done (run->op, ++run->done);
   return TRUE;
 }
 
@@ -169,20 +169,17 @@ create_temporary (GFile *dir, GFile **tmp, GCancellable *cancellable, GError **e
 }
 
 static gboolean
-write_backup (LbStore *store,
-              GFile *dir,
-              GFile *dest,
-              LbProgress *progress,
-              LbBackupResult *result,
-              GError **error)
+write_backup (LbStore *store, LbOperation *op, GFile *dest, GError **error)
 {
-  GCancellable *cancellable = progress->cancellable;
+  GFile *dir = lb_operation_get_location (op);
+  GCancellable *cancellable = lb_operation_get_cancellable (op);
+  LbBackupResult *result = lb_operation_get_backup_result (op);
   g_autoptr (LbStoreSnapshot) snap = NULL;
   g_autoptr (GFile) tmp = NULL;
   g_autoptr (GFileOutputStream) out = NULL;
   g_autoptr (LbArchiveWriter) writer = NULL;
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
-  BackupRun run = { NULL, progress, 0, 0, 0, NULL };
+  BackupRun run = { NULL, op, 0, 0, 0, NULL };
   LbManifest manifest = { LB_FORMAT_VERSION, now, "", 0 };
   gboolean ok = FALSE;
 
@@ -191,7 +188,7 @@ write_backup (LbStore *store,
       || !lb_store_snapshot_count (snap, LB_SNAPSHOT_ELIGIBLE, now, &manifest.count, error))
     return FALSE;
   g_strlcpy (manifest.machine, lb_store_get_machine (store), sizeof manifest.machine);
-  lb_progress_set_total (progress, manifest.count);
+  lb_operation_set_total (op, manifest.count);
   if (!lb_store_snapshot_foreach (snap, LB_SNAPSHOT_RESTRICTED, now, report_restricted, &run,
                                   error))
     return FALSE;
@@ -212,7 +209,7 @@ write_backup (LbStore *store,
   g_clear_pointer (&snap, lb_store_snapshot_free);
 
   /* From here the new backup replaces the old one: no going back. */
-  lb_progress_set_cancelable (progress, FALSE);
+  lb_operation_set_cancelable (op, FALSE);
   lb_fault_point ("backup-before-rename");
   if (!g_file_move (tmp, dest, G_FILE_COPY_OVERWRITE | G_FILE_COPY_NOFOLLOW_SYMLINKS, NULL, NULL,
                     NULL, error))
@@ -240,31 +237,31 @@ out:
 }
 
 gboolean
-lb_backup_run (LbStore *store,
-               GFile *dir,
-               gboolean overwrite,
-               LbProgress *progress,
-               LbBackupResult *result,
-               GError **error)
+lb_backup_run (LbStore *store, LbOperation *op, GError **error)
 {
+  GFile *dir = lb_operation_get_location (op);
+  GCancellable *cancellable = lb_operation_get_cancellable (op);
+  LbBackupResult *result = lb_operation_get_backup_result (op);
   g_autoptr (GFile) dest = g_file_get_child (dir, LB_BACKUP_FILE_NAME);
+  gboolean overwrite = (lb_operation_get_flags (op) & LB_BACKUP_FLAGS_OVERWRITE) != 0;
   gboolean mounted = FALSE;
   gboolean ok;
 
+  lb_backup_result_clear (result);
   memset (result, 0, sizeof *result);
   result->location = g_file_get_uri (dest);
-  if (!lb_location_connect (dir, progress, &mounted, error))
+  if (!lb_location_connect (dir, op, &mounted, error))
     return FALSE;
 
-  ok = lb_location_check_dir (dir, progress->cancellable, error);
-  if (ok && !overwrite && g_file_query_exists (dest, progress->cancellable))
+  ok = lb_location_check_dir (dir, cancellable, error);
+  if (ok && !overwrite && g_file_query_exists (dest, cancellable))
     {
       lb_backup_set_exists_error (error);
       ok = FALSE;
     }
-  ok = ok && write_backup (store, dir, dest, progress, result, error);
+  ok = ok && write_backup (store, op, dest, error);
 
-  lb_location_disconnect (dir, progress, mounted);
+  lb_location_disconnect (dir, op, mounted);
   return ok;
 }
 
@@ -274,11 +271,4 @@ lb_backup_set_exists_error (GError **error)
   g_set_error (error, LB_ERROR, LB_ERROR_BACKUP_EXISTS,
                _ ("Licenses are already backed up in this location; back up with "
                   "--overwrite to replace them, or choose another folder"));
-}
-
-void
-lb_backup_result_clear (LbBackupResult *result)
-{
-  g_clear_pointer (&result->location, g_free);
-  g_clear_pointer (&result->apps, g_hash_table_unref);
 }

@@ -138,21 +138,21 @@ mount_if_needed (GFile *dir, gboolean *mounted, GCancellable *cancellable, GErro
 }
 
 gboolean
-lb_location_connect (GFile *dir, LbProgress *progress, gboolean *mounted, GError **error)
+lb_location_connect (GFile *dir, LbOperation *op, gboolean *mounted, GError **error)
 {
   if (!g_file_is_native (dir))
     {
-      lb_progress_set_status (progress, LB_STATUS_CONNECTING);
+      lb_operation_set_status (op, LB_STATUS_CONNECTING);
       lb_fault_stall ("connect");
     }
-  if (!mount_if_needed (dir, mounted, progress->cancellable, error))
+  if (!mount_if_needed (dir, mounted, lb_operation_get_cancellable (op), error))
     return FALSE;
-  lb_progress_set_status (progress, LB_STATUS_BEGIN);
+  lb_operation_set_status (op, LB_STATUS_BEGIN);
   return TRUE;
 }
 
 void
-lb_location_disconnect (GFile *dir, LbProgress *progress, gboolean mounted)
+lb_location_disconnect (GFile *dir, LbOperation *op, gboolean mounted)
 {
   g_autoptr (GMount) mount = NULL;
   g_autoptr (GMainContext) context = NULL;
@@ -160,7 +160,7 @@ lb_location_disconnect (GFile *dir, LbProgress *progress, gboolean mounted)
 
   if (!mounted)
     return;
-  lb_progress_set_status (progress, LB_STATUS_DISCONNECTING);
+  lb_operation_set_status (op, LB_STATUS_DISCONNECTING);
   mount = g_file_find_enclosing_mount (dir, NULL, NULL);
   if (mount == NULL)
     return;

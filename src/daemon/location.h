@@ -8,7 +8,7 @@
 
 #include <gio/gio.h>
 
-#include "progress.h"
+#include "operation.h"
 
 G_BEGIN_DECLS
 
@@ -23,13 +23,13 @@ gboolean lb_location_validate (const char *location, gboolean allow_empty, GErro
 GFile *lb_location_to_file (const char *location);
 
 /* For a location that needs mounting (GVfs), mounts its enclosing volume
- * without interaction when it is not mounted yet, with @progress's status
+ * without interaction when it is not mounted yet, with @op's status
  * CONNECTING meanwhile (for any non-local location) and BEGIN after.
  * *@mounted says whether this call mounted it, so that
  * lb_location_disconnect() unmounts it again (status DISCONNECTING).
  * Call from a worker thread: it runs its own main context. */
-gboolean lb_location_connect (GFile *dir, LbProgress *progress, gboolean *mounted, GError **error);
-void lb_location_disconnect (GFile *dir, LbProgress *progress, gboolean mounted);
+gboolean lb_location_connect (GFile *dir, LbOperation *op, gboolean *mounted, GError **error);
+void lb_location_disconnect (GFile *dir, LbOperation *op, gboolean mounted);
 
 /* Checks that @dir is an existing directory (InvalidArgs otherwise). */
 gboolean lb_location_check_dir (GFile *dir, GCancellable *cancellable, GError **error);

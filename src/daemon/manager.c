@@ -11,7 +11,7 @@
 #include "error-convert.h"
 #include "location.h"
 #include "options.h"
-#include "progress.h"
+#include "operation.h"
 #include "restore.h"
 #include "state.h"
 #include "status-tracker.h"
@@ -39,8 +39,20 @@ struct _LbManager
   /* GetStatus of the pending or last operation. */
   LbStatusTracker *status;
 
-  struct Operation *op; /* the pending operation, or NULL */
+  /* The pending operation (at most one) and how it is published. Set on
+   * the main context before its worker starts and cleared after it has
+   * returned; the worker's "restricted" handler reads op_starter. */
+  LbOperation *op;
   guint64 last_op_id;
+  char *op_starter; /* the unique name that started it */
+  gint64 op_start_us;
+  guint op_watch_id; /* cancel-on-disconnect */
+  guint op_hold;     /* lb_idle_hold() */
+  guint tick_source;
+  gint64 last_signal_us;
+  LbOperationProgress published;
+  double published_fraction;
+  guint64 restricted_sent; /* by the worker */
 
   LbCallers *callers;
   /* Host callers that asked for every operation's detail signals: unique
@@ -48,39 +60,6 @@ struct _LbManager
   GMutex subscribers_lock;
   GHashTable *subscribers;
 };
-
-typedef enum
-{
-  OP_BACKUP,
-  OP_RESTORE,
-} OpKind;
-
-typedef struct Operation
-{
-  LbManager *self; /* strong */
-  guint64 id;
-  OpKind kind;
-  guint32 flags;
-  char *starter; /* the unique name that started it */
-  GFile *dir;
-  GCancellable *cancellable;
-  LbProgress progress;
-  gint64 start_us;
-  guint watch_id;
-  guint hold; /* lb_idle_hold() */
-
-  /* publishing, on the main context */
-  guint tick_source;
-  gint64 last_signal_us;
-  LbProgressSample published;
-  double published_fraction;
-
-  guint64 restricted_sent; /* by the worker */
-
-  /* outcome, filled by the worker */
-  LbBackupResult backup;
-  LbRestoreResult restore;
-} Operation;
 
 G_DEFINE_TYPE (LbManager, lb_manager, LB_DBUS_TYPE_MANAGER_SKELETON)
 
@@ -162,112 +141,101 @@ on_path_changed (LbManager *self, GParamSpec *pspec, gpointer user_data)
   save_state (self);
 }
 
-static const char *
-op_kind_name (OpKind kind)
+/* Ends what the manager keeps of the pending operation. */
+static void
+clear_operation (LbManager *self)
 {
-  return kind == OP_BACKUP ? "backup" : "restore";
+  g_clear_handle_id (&self->tick_source, g_source_remove);
+  if (self->op_watch_id != 0)
+    g_bus_unwatch_name (self->op_watch_id);
+  self->op_watch_id = 0;
+  g_clear_pointer (&self->op_starter, g_free);
+  if (self->op != NULL)
+    g_signal_handlers_disconnect_by_data (self->op, self);
+  g_clear_object (&self->op);
 }
 
 static void
-operation_free (Operation *op)
-{
-  g_clear_handle_id (&op->tick_source, g_source_remove);
-  if (op->watch_id != 0)
-    g_bus_unwatch_name (op->watch_id);
-  g_clear_object (&op->dir);
-  g_free (op->starter);
-  g_clear_object (&op->cancellable);
-  lb_progress_clear (&op->progress);
-  lb_backup_result_clear (&op->backup);
-  lb_restore_result_clear (&op->restore);
-  g_clear_object (&op->self);
-  g_free (op);
-}
-
-static void
-emit_progress (
-    LbManager *self, Operation *op, guint status, const char *error, guint64 done, guint64 total)
+emit_progress (LbManager *self, guint status, const char *error, guint64 done, guint64 total)
 {
   LbDBusManager *iface = LB_DBUS_MANAGER (self);
+  guint64 id = lb_operation_get_id (self->op);
 
-  if (op->kind == OP_BACKUP)
-    lb_dbus_manager_emit_backup_progress (iface, op->id, status, error, done, total);
+  if (lb_operation_get_kind (self->op) == LB_OPERATION_BACKUP)
+    lb_dbus_manager_emit_backup_progress (iface, id, status, error, done, total);
   else
-    lb_dbus_manager_emit_restore_progress (iface, op->id, status, error, done, total);
-  op->last_signal_us = g_get_monotonic_time ();
+    lb_dbus_manager_emit_restore_progress (iface, id, status, error, done, total);
+  self->last_signal_us = g_get_monotonic_time ();
 }
 
 /* Publishes a sample as properties; Progress never goes backwards. */
 static void
-publish_properties (LbManager *self,
-                    Operation *op,
-                    const LbProgressSample *s,
-                    const char *error_message)
+publish_properties (LbManager *self, const LbOperationProgress *s, const char *error_message)
 {
   LbDBusManager *iface = LB_DBUS_MANAGER (self);
   double fraction = s->total > 0 ? (double) MIN (s->done, s->total) / (double) s->total : 0.0;
 
-  op->published_fraction = MAX (op->published_fraction, fraction);
-  op->published = *s;
+  self->published_fraction = MAX (self->published_fraction, fraction);
+  self->published = *s;
   /* Status and message together: GetStatus is answered from another
    * thread and must never pair a new status with an old message. */
   lb_status_tracker_set (self->status, s->status, error_message);
   lb_dbus_manager_set_status (iface, s->status);
   lb_dbus_manager_set_licenses_done (iface, s->done);
   lb_dbus_manager_set_licenses_total (iface, s->total);
-  lb_dbus_manager_set_progress (iface, op->published_fraction);
+  lb_dbus_manager_set_progress (iface, self->published_fraction);
   lb_dbus_manager_set_cancelable (iface, s->cancelable);
 }
 
 static gboolean on_tick (gpointer user_data);
 
 static void
-schedule_tick (Operation *op, gint64 delay_us)
+schedule_tick (LbManager *self, gint64 delay_us)
 {
-  op->tick_source = g_timeout_add ((guint) ((delay_us + 999) / 1000), on_tick, op);
+  self->tick_source = g_timeout_add ((guint) ((delay_us + 999) / 1000), on_tick, self);
 }
 
+/* Samples the operation's progress and publishes what changed. */
 static gboolean
 on_tick (gpointer user_data)
 {
-  Operation *op = user_data;
-  LbProgressSample s = lb_progress_sample (&op->progress);
-  gint64 wait_us = op->last_signal_us + PUBLISH_INTERVAL_MS * 1000 - g_get_monotonic_time ();
+  LbManager *self = user_data;
+  LbOperationProgress s = lb_operation_get_progress (self->op);
+  gint64 wait_us = self->last_signal_us + PUBLISH_INTERVAL_MS * 1000 - g_get_monotonic_time ();
 
   /* Re-armed from the last signal each time: a periodic timer would drift
    * against it (firing a hair early and skipping a whole interval) or, on
    * a loaded machine, catch up with two ticks close together. */
-  op->tick_source = 0;
+  self->tick_source = 0;
   if (wait_us > 0)
     {
-      schedule_tick (op, wait_us);
+      schedule_tick (self, wait_us);
       return G_SOURCE_REMOVE;
     }
-  if (s.done != op->published.done || s.total != op->published.total
-      || s.status != op->published.status || s.cancelable != op->published.cancelable)
+  if (s.done != self->published.done || s.total != self->published.total
+      || s.status != self->published.status || s.cancelable != self->published.cancelable)
     {
-      publish_properties (op->self, op, &s, "");
-      emit_progress (op->self, op, s.status, "", s.done, s.total);
+      publish_properties (self, &s, "");
+      emit_progress (self, s.status, "", s.done, s.total);
       lb_fault_stall ("publish");
     }
-  schedule_tick (op, PUBLISH_INTERVAL_MS * 1000);
+  schedule_tick (self, PUBLISH_INTERVAL_MS * 1000);
   return G_SOURCE_REMOVE;
 }
 
 /* The starter and the subscribers, each once. */
 static GPtrArray *
-detail_recipients (Operation *op)
+detail_recipients (LbManager *self)
 {
-  LbManager *self = op->self;
   g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->subscribers_lock);
   GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
   GHashTableIter iter;
   gpointer name;
 
-  g_ptr_array_add (names, g_strdup (op->starter));
+  g_ptr_array_add (names, g_strdup (self->op_starter));
   g_hash_table_iter_init (&iter, self->subscribers);
   while (g_hash_table_iter_next (&iter, &name, NULL))
-    if (!g_str_equal (name, op->starter))
+    if (!g_str_equal (name, self->op_starter))
       g_ptr_array_add (names, g_strdup (name));
   return names;
 }
@@ -275,11 +243,11 @@ detail_recipients (Operation *op)
 /* Detail signals name apps and their licenses: a sandboxed app must never
  * receive them, so they are sent to each recipient, never broadcast. */
 static void
-emit_detail (Operation *op, const char *signal_name, GVariant *parameters)
+emit_detail (LbManager *self, const char *signal_name, GVariant *parameters)
 {
   GDBusConnection *connection
-      = g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (op->self));
-  g_autoptr (GPtrArray) names = detail_recipients (op);
+      = g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (self));
+  g_autoptr (GPtrArray) names = detail_recipients (self);
   g_autoptr (GVariant) params = g_variant_ref_sink (parameters);
 
   if (connection == NULL)
@@ -287,35 +255,38 @@ emit_detail (Operation *op, const char *signal_name, GVariant *parameters)
   for (guint i = 0; i < names->len; i++)
     g_dbus_connection_emit_signal (
         connection, names->pdata[i],
-        g_dbus_interface_skeleton_get_object_path (G_DBUS_INTERFACE_SKELETON (op->self)),
+        g_dbus_interface_skeleton_get_object_path (G_DBUS_INTERFACE_SKELETON (self)),
         "org.freedesktop.LicenseBackup1", signal_name, params, NULL);
 }
 
 static void
-restricted_cb (const char *app, const char *key_id, const char *reason, gpointer user_data)
+on_restricted (
+    LbOperation *op, const char *app, const char *key_id, const char *reason, LbManager *self)
 {
-  Operation *op = user_data;
-
-  /* From the worker thread: emitting on a GDBusConnection is thread-safe,
+  /* In the worker thread: emitting on a GDBusConnection is thread-safe,
    * and these go out before Completed, which is emitted after the worker
    * has returned. */
-  emit_detail (op, "RestrictedLicense", g_variant_new ("(tsss)", op->id, key_id, reason, app));
+  emit_detail (self, "RestrictedLicense",
+               g_variant_new ("(tsss)", lb_operation_get_id (op), key_id, reason, app));
 
   /* Emitting only queues: with 100,000 licenses left out the queue would
    * hold them all. Waiting for it to drain now and then bounds memory. */
-  if (++op->restricted_sent % RESTRICTED_FLUSH_EVERY == 0)
+  if (++self->restricted_sent % RESTRICTED_FLUSH_EVERY == 0)
     {
       GDBusConnection *connection
-          = g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (op->self));
+          = g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (self));
       if (connection != NULL)
         g_dbus_connection_flush_sync (connection, NULL, NULL);
     }
 }
 
 static void
-emit_app_counts (Operation *op)
+emit_app_counts (LbManager *self)
 {
-  GHashTable *apps = op->kind == OP_BACKUP ? op->backup.apps : op->restore.apps;
+  LbOperation *op = self->op;
+  GHashTable *apps = lb_operation_get_kind (op) == LB_OPERATION_BACKUP
+                         ? lb_operation_get_backup_result (op)->apps
+                         : lb_operation_get_restore_result (op)->apps;
   GVariantBuilder b;
   GHashTableIter iter;
   gpointer app, count;
@@ -327,23 +298,22 @@ emit_app_counts (Operation *op)
       while (g_hash_table_iter_next (&iter, &app, &count))
         g_variant_builder_add (&b, "{su}", (const char *) app, GPOINTER_TO_UINT (count));
     }
-  emit_detail (op, "AppCounts", g_variant_new ("(t@a{su})", op->id, g_variant_builder_end (&b)));
+  emit_detail (self, "AppCounts",
+               g_variant_new ("(t@a{su})", lb_operation_get_id (op), g_variant_builder_end (&b)));
 }
 
 static void
 operation_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
-  Operation *op = task_data;
+  LbManager *self = source;
+  LbOperation *op = task_data;
   GError *error = NULL;
   gboolean ok;
 
-  if (op->kind == OP_BACKUP)
-    ok = lb_backup_run (op->self->store, op->dir, (op->flags & LB_BACKUP_FLAGS_OVERWRITE) != 0,
-                        &op->progress, &op->backup, &error);
+  if (lb_operation_get_kind (op) == LB_OPERATION_BACKUP)
+    ok = lb_backup_run (self->store, op, &error);
   else
-    ok = lb_restore_run (op->self->store, op->dir,
-                         (op->flags & LB_RESTORE_FLAGS_INDIVIDUALIZE) != 0, &op->progress,
-                         &op->restore, &error);
+    ok = lb_restore_run (self->store, op, &error);
   if (ok)
     g_task_return_boolean (task, TRUE);
   else
@@ -351,31 +321,34 @@ operation_thread (GTask *task, gpointer source, gpointer task_data, GCancellable
 }
 
 static GVariant *
-build_summary (Operation *op, const GError *error, gint64 duration_ms)
+build_summary (LbOperation *op, const GError *error, gint64 duration_ms)
 {
   GVariantBuilder b;
 
   g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
-  if (op->kind == OP_BACKUP)
+  if (lb_operation_get_kind (op) == LB_OPERATION_BACKUP)
     {
-      g_variant_builder_add (&b, "{sv}", "licenses", g_variant_new_uint32 (op->backup.licenses));
-      g_variant_builder_add (&b, "{sv}", "skipped", g_variant_new_uint32 (op->backup.skipped));
-      g_variant_builder_add (&b, "{sv}", "bytes", g_variant_new_uint64 (op->backup.bytes));
+      const LbBackupResult *r = lb_operation_get_backup_result (op);
+
+      g_variant_builder_add (&b, "{sv}", "licenses", g_variant_new_uint32 (r->licenses));
+      g_variant_builder_add (&b, "{sv}", "skipped", g_variant_new_uint32 (r->skipped));
+      g_variant_builder_add (&b, "{sv}", "bytes", g_variant_new_uint64 (r->bytes));
       g_variant_builder_add (&b, "{sv}", "location",
-                             g_variant_new_string (op->backup.location ? op->backup.location : ""));
+                             g_variant_new_string (r->location ? r->location : ""));
     }
   else
     {
-      g_variant_builder_add (&b, "{sv}", "licenses", g_variant_new_uint32 (op->restore.licenses));
-      g_variant_builder_add (&b, "{sv}", "skipped", g_variant_new_uint32 (op->restore.skipped));
-      g_variant_builder_add (&b, "{sv}", "bytes", g_variant_new_uint64 (op->restore.bytes));
-      g_variant_builder_add (
-          &b, "{sv}", "location",
-          g_variant_new_string (op->restore.location ? op->restore.location : ""));
+      const LbRestoreResult *r = lb_operation_get_restore_result (op);
+
+      g_variant_builder_add (&b, "{sv}", "licenses", g_variant_new_uint32 (r->licenses));
+      g_variant_builder_add (&b, "{sv}", "skipped", g_variant_new_uint32 (r->skipped));
+      g_variant_builder_add (&b, "{sv}", "bytes", g_variant_new_uint64 (r->bytes));
+      g_variant_builder_add (&b, "{sv}", "location",
+                             g_variant_new_string (r->location ? r->location : ""));
       g_variant_builder_add (&b, "{sv}", "already-present",
-                             g_variant_new_uint32 (op->restore.already_present));
+                             g_variant_new_uint32 (r->already_present));
       g_variant_builder_add (&b, "{sv}", "individualized",
-                             g_variant_new_uint32 (op->restore.individualized));
+                             g_variant_new_uint32 (r->individualized));
     }
   g_variant_builder_add (&b, "{sv}", "duration-ms", g_variant_new_uint64 ((guint64) duration_ms));
   if (error != NULL)
@@ -384,9 +357,10 @@ build_summary (Operation *op, const GError *error, gint64 duration_ms)
   return g_variant_builder_end (&b);
 }
 
+/* How the pending operation ended, until it is published. */
 typedef struct
 {
-  Operation *op;
+  LbManager *self; /* strong */
   GError *error;
   guint status;
   char *message;
@@ -395,28 +369,30 @@ typedef struct
 static void
 finish_publish (Finish *f)
 {
-  Operation *op = f->op;
-  LbManager *self = op->self;
+  LbManager *self = f->self;
+  LbOperation *op = self->op;
+  LbOperationKind kind = lb_operation_get_kind (op);
+  guint64 id = lb_operation_get_id (op);
   LbDBusManager *iface = LB_DBUS_MANAGER (self);
-  LbProgressSample s = lb_progress_sample (&op->progress);
-  gint64 duration_ms = (g_get_monotonic_time () - op->start_us) / 1000;
+  LbOperationProgress s = lb_operation_get_progress (op);
+  gint64 duration_ms = (g_get_monotonic_time () - self->op_start_us) / 1000;
   g_autoptr (GVariant) summary = NULL;
 
-  g_clear_handle_id (&op->tick_source, g_source_remove);
+  g_clear_handle_id (&self->tick_source, g_source_remove);
   s.status = f->status;
   s.cancelable = FALSE;
   if (f->error == NULL)
     {
       s.done = s.total;
-      publish_properties (self, op, &s, f->message);
+      publish_properties (self, &s, f->message);
       lb_dbus_manager_set_progress (iface, 1.0);
-      emit_progress (self, op, f->status, f->message, s.done, s.total);
+      emit_progress (self, f->status, f->message, s.done, s.total);
     }
   else
-    publish_properties (self, op, &s, f->message);
+    publish_properties (self, &s, f->message);
 
   lb_dbus_manager_set_operation (iface, "");
-  if (op->kind == OP_BACKUP && f->error == NULL)
+  if (kind == LB_OPERATION_BACKUP && f->error == NULL)
     {
       self->state.last_backup_time = g_get_real_time () / G_USEC_PER_SEC;
       save_state (self);
@@ -427,25 +403,28 @@ finish_publish (Finish *f)
   g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
 
   if (f->error == NULL || f->status == LB_STATUS_ERROR_WITHURL)
-    emit_app_counts (op);
+    emit_app_counts (self);
   if (f->status == LB_STATUS_ERROR_WITHURL)
-    emit_detail (op, "SupportUrl",
-                 g_variant_new ("(tss)", op->id, op->restore.support_app, op->restore.support_url));
-  summary = g_variant_ref_sink (build_summary (op, f->error, duration_ms));
-  if (op->kind == OP_BACKUP)
-    lb_dbus_manager_emit_backup_completed (iface, op->id, f->status, f->message, summary);
-  else
-    lb_dbus_manager_emit_restore_completed (iface, op->id, f->status, f->message, summary);
-  g_debug ("%s %" G_GUINT64_FORMAT " ended with status %u %s", op_kind_name (op->kind), op->id,
-           f->status, f->message);
+    {
+      const LbRestoreResult *r = lb_operation_get_restore_result (op);
 
-  if (op->kind == OP_RESTORE && op->restore.licenses > 0)
+      emit_detail (self, "SupportUrl", g_variant_new ("(tss)", id, r->support_app, r->support_url));
+    }
+  summary = g_variant_ref_sink (build_summary (op, f->error, duration_ms));
+  if (kind == LB_OPERATION_BACKUP)
+    lb_dbus_manager_emit_backup_completed (iface, id, f->status, f->message, summary);
+  else
+    lb_dbus_manager_emit_restore_completed (iface, id, f->status, f->message, summary);
+  g_debug ("%s %" G_GUINT64_FORMAT " ended with status %u %s", lb_operation_kind_to_string (kind),
+           id, f->status, f->message);
+
+  if (kind == LB_OPERATION_RESTORE && lb_operation_get_restore_result (op)->licenses > 0)
     g_signal_emit (self, signals[SIGNAL_STORE_CHANGED], 0, lb_store_count (self->store));
-  self->op = NULL;
-  lb_idle_release (self->idle, op->hold);
-  operation_free (op);
+  lb_idle_release (self->idle, self->op_hold);
+  clear_operation (self);
   g_clear_error (&f->error);
   g_free (f->message);
+  g_object_unref (f->self);
   g_free (f);
 }
 
@@ -459,11 +438,13 @@ finish_publish_cb (gpointer user_data)
 static void
 operation_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  Operation *op = user_data;
+  LbManager *self = LB_MANAGER (source);
+  LbOperation *op = self->op;
+  LbOperationKind kind = lb_operation_get_kind (op);
   Finish *f = g_new0 (Finish, 1);
   gint64 since_signal_ms;
 
-  f->op = op;
+  f->self = g_object_ref (self);
   if (!g_task_propagate_boolean (G_TASK (result), &f->error))
     {
       lb_error_convert (&f->error);
@@ -475,13 +456,13 @@ operation_done (GObject *source, GAsyncResult *result, gpointer user_data)
         {
           g_free (f->error->message);
           f->error->message = g_strdup (
-              op->kind == OP_BACKUP
+              kind == LB_OPERATION_BACKUP
                   ? _ ("The backup was cancelled; the previous backup, if any, is unchanged")
                   : _ ("The restore was cancelled; no license was restored"));
         }
       f->message = g_strdup (f->error->message);
     }
-  else if (op->kind == OP_RESTORE && op->restore.limit_reached)
+  else if (kind == LB_OPERATION_RESTORE && lb_operation_get_restore_result (op)->limit_reached)
     {
       f->status = LB_STATUS_ERROR_WITHURL;
       /* Everyone can read this text (Status, RestoreCompleted): the URL, an
@@ -503,8 +484,8 @@ operation_done (GObject *source, GAsyncResult *result, gpointer user_data)
    * apart, so that there are never more than ten a second. */
   /* The worker is done: no more samples, so that the final signal is the
    * only one left to space out. */
-  g_clear_handle_id (&op->tick_source, g_source_remove);
-  since_signal_ms = (g_get_monotonic_time () - op->last_signal_us) / 1000;
+  g_clear_handle_id (&self->tick_source, g_source_remove);
+  since_signal_ms = (g_get_monotonic_time () - self->last_signal_us) / 1000;
   if (f->status == LB_STATUS_END && since_signal_ms < PUBLISH_INTERVAL_MS)
     g_timeout_add ((guint) (PUBLISH_INTERVAL_MS - since_signal_ms), finish_publish_cb, f);
   else
@@ -514,18 +495,19 @@ operation_done (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 on_caller_vanished (GDBusConnection *connection, const char *name, gpointer user_data)
 {
-  Operation *op = user_data;
+  LbManager *self = user_data;
 
-  g_debug ("%s left the bus: cancelling %s %" G_GUINT64_FORMAT, name, op_kind_name (op->kind),
-           op->id);
-  g_cancellable_cancel (op->cancellable);
+  g_debug ("%s left the bus: cancelling %s %" G_GUINT64_FORMAT, name,
+           lb_operation_kind_to_string (lb_operation_get_kind (self->op)),
+           lb_operation_get_id (self->op));
+  g_cancellable_cancel (lb_operation_get_cancellable (self->op));
 }
 
 /* Validates a start request; refusals that need no work happen here, at
  * once, with nothing started. */
 static gboolean
 check_start (LbManager *self,
-             OpKind kind,
+             LbOperationKind kind,
              guint32 flags,
              GVariant *options,
              GFile **dir_out,
@@ -541,13 +523,14 @@ check_start (LbManager *self,
     { "cancel-on-disconnect", "b", &cod_v },
     { NULL },
   };
-  guint32 allowed = kind == OP_BACKUP ? LB_BACKUP_FLAGS_OVERWRITE : LB_RESTORE_FLAGS_INDIVIDUALIZE;
+  guint32 allowed
+      = kind == LB_OPERATION_BACKUP ? LB_BACKUP_FLAGS_OVERWRITE : LB_RESTORE_FLAGS_INDIVIDUALIZE;
   const char *location;
 
   if (flags & ~allowed)
     {
       g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
-                   kind == OP_BACKUP
+                   kind == LB_OPERATION_BACKUP
                        ? _ ("Unknown flags 0x%x; the only backup flag is 0x1 (overwrite)")
                        : _ ("Unknown flags 0x%x; the only restore flag is 0x2 (individualize)"),
                    flags & ~allowed);
@@ -561,19 +544,21 @@ check_start (LbManager *self,
     {
       g_set_error (error, LB_ERROR, LB_ERROR_BUSY,
                    _ ("A %s is already running; wait for it to finish or cancel it first"),
-                   self->op->kind == OP_BACKUP ? _ ("backup") : _ ("restore"));
+                   lb_operation_get_kind (self->op) == LB_OPERATION_BACKUP ? _ ("backup")
+                                                                           : _ ("restore"));
       return FALSE;
     }
 
   if (path_v != NULL)
     location = g_variant_get_string (path_v, NULL);
   else
-    location = kind == OP_BACKUP ? lb_dbus_manager_get_backup_path (LB_DBUS_MANAGER (self))
-                                 : lb_dbus_manager_get_restore_path (LB_DBUS_MANAGER (self));
+    location = kind == LB_OPERATION_BACKUP
+                   ? lb_dbus_manager_get_backup_path (LB_DBUS_MANAGER (self))
+                   : lb_dbus_manager_get_restore_path (LB_DBUS_MANAGER (self));
   if (path_v == NULL && (location == NULL || location[0] == '\0'))
     {
       g_set_error (error, LB_ERROR, LB_ERROR_NOT_SET,
-                   kind == OP_BACKUP
+                   kind == LB_OPERATION_BACKUP
                        ? _ ("No backup location is set; set BackupPath or pass a folder")
                        : _ ("No restore location is set; set RestorePath or pass a folder"));
       return FALSE;
@@ -588,13 +573,13 @@ check_start (LbManager *self,
       if (!lb_location_check_dir (dir, NULL, error))
         return FALSE;
       file = g_file_get_child (dir, LB_BACKUP_FILE_NAME);
-      if (kind == OP_BACKUP && !(flags & LB_BACKUP_FLAGS_OVERWRITE)
+      if (kind == LB_OPERATION_BACKUP && !(flags & LB_BACKUP_FLAGS_OVERWRITE)
           && g_file_query_exists (file, NULL))
         {
           lb_backup_set_exists_error (error);
           return FALSE;
         }
-      if (kind == OP_RESTORE && !g_file_query_exists (file, NULL))
+      if (kind == LB_OPERATION_RESTORE && !g_file_query_exists (file, NULL))
         {
           g_autofree char *name = g_file_get_parse_name (dir);
           g_set_error (error, LB_ERROR, LB_ERROR_NOT_FOUND,
@@ -611,7 +596,7 @@ check_start (LbManager *self,
 static gboolean
 start_operation (LbManager *self,
                  GDBusMethodInvocation *invocation,
-                 OpKind kind,
+                 LbOperationKind kind,
                  guint32 flags,
                  GVariant *options)
 {
@@ -620,7 +605,9 @@ start_operation (LbManager *self,
   g_autoptr (GTask) task = NULL;
   g_autoptr (GFile) dir = NULL;
   gboolean cancel_on_disconnect = FALSE;
-  Operation *op;
+  const char *sender = g_dbus_method_invocation_get_sender (invocation);
+  const char *name = lb_operation_kind_to_string (kind);
+  guint64 id;
 
   lb_idle_touch (self->idle);
   if (!check_start (self, kind, flags, options, &dir, &cancel_on_disconnect, &error))
@@ -629,46 +616,37 @@ start_operation (LbManager *self,
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
 
-  op = g_new0 (Operation, 1);
-  op->self = g_object_ref (self);
-  op->id = ++self->last_op_id;
-  op->kind = kind;
-  op->flags = flags;
-  op->starter = g_strdup (g_dbus_method_invocation_get_sender (invocation));
-  op->dir = g_steal_pointer (&dir);
-  op->cancellable = g_cancellable_new ();
-  op->start_us = g_get_monotonic_time ();
-  lb_progress_init (&op->progress, op->cancellable);
-  op->progress.restricted = restricted_cb;
-  op->progress.restricted_data = op;
-  self->op = op;
-  op->hold = lb_idle_hold (self->idle, "%s %" G_GUINT64_FORMAT " started by %s",
-                           op_kind_name (kind), op->id, op->starter);
-
+  id = ++self->last_op_id;
+  self->op = lb_operation_new (id, kind, flags, dir, NULL);
+  self->op_starter = g_strdup (sender);
+  self->op_start_us = g_get_monotonic_time ();
+  self->op_hold
+      = lb_idle_hold (self->idle, "%s %" G_GUINT64_FORMAT " started by %s", name, id, sender);
+  self->restricted_sent = 0;
+  g_signal_connect (self->op, "restricted", G_CALLBACK (on_restricted), self);
   if (cancel_on_disconnect)
-    op->watch_id = g_bus_watch_name_on_connection (
-        g_dbus_method_invocation_get_connection (invocation),
-        g_dbus_method_invocation_get_sender (invocation), G_BUS_NAME_WATCHER_FLAGS_NONE, NULL,
-        on_caller_vanished, op, NULL);
+    self->op_watch_id = g_bus_watch_name_on_connection (
+        g_dbus_method_invocation_get_connection (invocation), sender, G_BUS_NAME_WATCHER_FLAGS_NONE,
+        NULL, on_caller_vanished, self, NULL);
 
-  op->published_fraction = 0.0;
-  lb_dbus_manager_set_operation (iface, op_kind_name (kind));
-  lb_dbus_manager_set_last_operation (iface, op_kind_name (kind));
-  lb_dbus_manager_set_operation_id (iface, op->id);
-  op->published = lb_progress_sample (&op->progress);
-  publish_properties (self, op, &op->published, "");
+  self->published_fraction = 0.0;
+  lb_dbus_manager_set_operation (iface, name);
+  lb_dbus_manager_set_last_operation (iface, name);
+  lb_dbus_manager_set_operation_id (iface, id);
+  self->published = lb_operation_get_progress (self->op);
+  publish_properties (self, &self->published, "");
   /* Reply first, so that the caller knows the id of the signals that follow. */
-  if (kind == OP_BACKUP)
-    lb_dbus_manager_complete_backup_licenses (iface, invocation, op->id);
+  if (kind == LB_OPERATION_BACKUP)
+    lb_dbus_manager_complete_backup_licenses (iface, invocation, id);
   else
-    lb_dbus_manager_complete_restore_licenses (iface, invocation, op->id);
+    lb_dbus_manager_complete_restore_licenses (iface, invocation, id);
   g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
-  emit_progress (self, op, op->published.status, "", 0, 0);
-  schedule_tick (op, PUBLISH_INTERVAL_MS * 1000);
-  g_debug ("%s %" G_GUINT64_FORMAT " started", op_kind_name (kind), op->id);
+  emit_progress (self, self->published.status, "", 0, 0);
+  schedule_tick (self, PUBLISH_INTERVAL_MS * 1000);
+  g_debug ("%s %" G_GUINT64_FORMAT " started", name, id);
 
-  task = g_task_new (NULL, op->cancellable, operation_done, op);
-  g_task_set_task_data (task, op, NULL);
+  task = g_task_new (self, lb_operation_get_cancellable (self->op), operation_done, NULL);
+  g_task_set_task_data (task, g_object_ref (self->op), g_object_unref);
   g_task_set_source_tag (task, start_operation);
   g_task_run_in_thread (task, operation_thread);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -729,7 +707,7 @@ start_backup (LbManager *self, GDBusMethodInvocation *invocation)
 
   g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(u@a{sv})", &flags,
                  &options);
-  return start_operation (self, invocation, OP_BACKUP, flags, options);
+  return start_operation (self, invocation, LB_OPERATION_BACKUP, flags, options);
 }
 
 static gboolean
@@ -740,7 +718,7 @@ start_restore (LbManager *self, GDBusMethodInvocation *invocation)
 
   g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(u@a{sv})", &flags,
                  &options);
-  return start_operation (self, invocation, OP_RESTORE, flags, options);
+  return start_operation (self, invocation, LB_OPERATION_RESTORE, flags, options);
 }
 
 static gboolean
@@ -762,27 +740,28 @@ handle_restore_licenses (LbManager *self,
 }
 
 static gboolean
-cancel_operation (LbManager *self, GDBusMethodInvocation *invocation, OpKind kind)
+cancel_operation (LbManager *self, GDBusMethodInvocation *invocation, LbOperationKind kind)
 {
   lb_idle_touch (self->idle);
-  if (self->op == NULL || self->op->kind != kind)
+  if (self->op == NULL || lb_operation_get_kind (self->op) != kind)
     {
       g_dbus_method_invocation_return_error (
           invocation, LB_ERROR, LB_ERROR_NOT_RUNNING,
-          kind == OP_BACKUP ? _ ("No backup is running, so there is nothing to cancel")
-                            : _ ("No restore is running, so there is nothing to cancel"));
+          kind == LB_OPERATION_BACKUP ? _ ("No backup is running, so there is nothing to cancel")
+                                      : _ ("No restore is running, so there is nothing to cancel"));
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-  if (!lb_progress_sample (&self->op->progress).cancelable)
+  if (!lb_operation_get_progress (self->op).cancelable)
     {
       g_dbus_method_invocation_return_error (
           invocation, LB_ERROR, LB_ERROR_FAILED,
           _ ("The %s is in its final step and can no longer be cancelled; it ends in a moment"),
-          kind == OP_BACKUP ? _ ("backup") : _ ("restore"));
+          kind == LB_OPERATION_BACKUP ? _ ("backup") : _ ("restore"));
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-  g_debug ("cancelling %s %" G_GUINT64_FORMAT, op_kind_name (kind), self->op->id);
-  g_cancellable_cancel (self->op->cancellable);
+  g_debug ("cancelling %s %" G_GUINT64_FORMAT, lb_operation_kind_to_string (kind),
+           lb_operation_get_id (self->op));
+  g_cancellable_cancel (lb_operation_get_cancellable (self->op));
   g_dbus_method_invocation_return_value (invocation, NULL);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
@@ -790,13 +769,13 @@ cancel_operation (LbManager *self, GDBusMethodInvocation *invocation, OpKind kin
 static gboolean
 cancel_backup (LbManager *self, GDBusMethodInvocation *invocation)
 {
-  return cancel_operation (self, invocation, OP_BACKUP);
+  return cancel_operation (self, invocation, LB_OPERATION_BACKUP);
 }
 
 static gboolean
 cancel_restore (LbManager *self, GDBusMethodInvocation *invocation)
 {
-  return cancel_operation (self, invocation, OP_RESTORE);
+  return cancel_operation (self, invocation, LB_OPERATION_RESTORE);
 }
 
 static gboolean
@@ -942,8 +921,9 @@ lb_manager_shutdown (LbManager *self)
 {
   if (self->op == NULL)
     return;
-  g_debug ("exiting: cancelling the running %s", op_kind_name (self->op->kind));
-  g_cancellable_cancel (self->op->cancellable);
+  g_debug ("exiting: cancelling the running %s",
+           lb_operation_kind_to_string (lb_operation_get_kind (self->op)));
+  g_cancellable_cancel (lb_operation_get_cancellable (self->op));
   while (self->op != NULL)
     g_main_context_iteration (NULL, TRUE);
 }
@@ -953,6 +933,7 @@ lb_manager_finalize (GObject *object)
 {
   LbManager *self = LB_MANAGER (object);
 
+  clear_operation (self);
   g_clear_object (&self->store);
   g_clear_object (&self->idle);
   g_free (self->state_path);

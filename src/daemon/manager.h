@@ -1,11 +1,14 @@
 /* manager: the org.freedesktop.LicenseBackup1 interface.
  *
  * A subclass of the generated skeleton that validates and persists
- * BackupPath/RestorePath, runs at most one backup or restore at a time in a
- * worker thread, and publishes its progress as throttled properties and
- * signals (at most one update per 125 ms, flushed at start and end).
- * Signals that name apps or licenses (RestrictedLicense, AppCounts) go only
- * to the operation's starter and to Subscribe()d host callers.
+ * BackupPath/RestorePath and runs at most one backup or restore at a time:
+ * an LbOperation (operation.h) whose worker runs in a thread. The manager
+ * samples the operation's progress on the main context and publishes it as
+ * throttled properties and signals (at most one update per 125 ms, flushed
+ * at start and end). Signals that name apps or licenses (RestrictedLicense,
+ * from the operation's "restricted" in the worker thread; AppCounts;
+ * SupportUrl) go only to the operation's starter and to Subscribe()d host
+ * callers. The operation holds the daemon awake (idle.h) until Completed.
  * Emits "store-changed" (guint count) when a restore changed the store.
  */
 #pragma once

@@ -22,7 +22,7 @@ restore_one (LbStoreTxn *txn,
              gboolean other_machine,
              const char *machine,
              gint64 now,
-             LbProgress *progress,
+             LbOperation *op,
              LbRestoreResult *result,
              GError **error)
 {
@@ -38,7 +38,7 @@ restore_one (LbStoreTxn *txn,
     }
   if (lb_attributes_expired (&l->attrs, now))
     {
-      lb_progress_restricted (progress, l, "expired");
+      lb_operation_restricted (op, l, "expired");
       result->skipped++;
       return TRUE;
     }
@@ -46,7 +46,7 @@ restore_one (LbStoreTxn *txn,
     {
       if (l->attrs.restore_limit != 0 && l->attrs.restore_count >= l->attrs.restore_limit)
         {
-          lb_progress_restricted (progress, l, "restore-limit");
+          lb_operation_restricted (op, l, "restore-limit");
           result->skipped++;
           if (!result->limit_reached)
             {
@@ -66,18 +66,16 @@ restore_one (LbStoreTxn *txn,
   if (!lb_store_txn_insert (txn, l, digest, error))
     return FALSE;
   result->licenses++;
-  lb_progress_count_app (&result->apps, l->attrs.app);
+  lb_app_counts_add (&result->apps, l->attrs.app);
   return TRUE;
 }
 
 static gboolean
-restore_file (LbStore *store,
-              GFile *file,
-              gboolean individualize,
-              LbProgress *progress,
-              LbRestoreResult *result,
-              GError **error)
+restore_file (LbStore *store, LbOperation *op, GFile *file, GError **error)
 {
+  LbRestoreResult *result = lb_operation_get_restore_result (op);
+  GCancellable *cancellable = lb_operation_get_cancellable (op);
+  gboolean individualize = (lb_operation_get_flags (op) & LB_RESTORE_FLAGS_INDIVIDUALIZE) != 0;
   g_autoptr (LbArchiveReader) reader = NULL;
   g_autoptr (LbStoreTxn) txn = NULL;
   const LbManifest *manifest;
@@ -86,7 +84,7 @@ restore_file (LbStore *store,
   gboolean other_machine;
   guint64 done = 0;
 
-  reader = lb_archive_reader_new (open_backup, file, progress->cancellable, error);
+  reader = lb_archive_reader_new (open_backup, file, cancellable, error);
   if (reader == NULL)
     return FALSE;
   manifest = lb_archive_reader_get_manifest (reader);
@@ -99,7 +97,7 @@ restore_file (LbStore *store,
                       "individualize flag)"));
       return FALSE;
     }
-  lb_progress_set_total (progress, manifest->count);
+  lb_operation_set_total (op, manifest->count);
 
   txn = lb_store_txn_begin (store, error);
   if (txn == NULL)
@@ -113,42 +111,40 @@ restore_file (LbStore *store,
         return FALSE;
       if (l == NULL)
         break;
-      if (!restore_one (txn, l, digest, other_machine, machine, now, progress, result, error))
+      if (!restore_one (txn, l, digest, other_machine, machine, now, op, result, error))
         return FALSE;
-      lb_progress_set_done (progress, ++done);
+      lb_operation_set_done (op, ++done);
     }
 
   /* Everything verified: the commit is the one step that cannot be undone. */
-  lb_progress_set_cancelable (progress, FALSE);
-  if (g_cancellable_set_error_if_cancelled (progress->cancellable, error))
+  lb_operation_set_cancelable (op, FALSE);
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
   return lb_store_txn_commit (txn, error);
 }
 
 gboolean
-lb_restore_run (LbStore *store,
-                GFile *dir,
-                gboolean individualize,
-                LbProgress *progress,
-                LbRestoreResult *result,
-                GError **error)
+lb_restore_run (LbStore *store, LbOperation *op, GError **error)
 {
+  GFile *dir = lb_operation_get_location (op);
+  LbRestoreResult *result = lb_operation_get_restore_result (op);
   g_autoptr (GFile) file = g_file_get_child (dir, LB_BACKUP_FILE_NAME);
   g_autoptr (GFileInfo) info = NULL;
   gboolean mounted = FALSE;
   gboolean ok = FALSE;
 
+  lb_restore_result_clear (result);
   memset (result, 0, sizeof *result);
   result->location = g_file_get_uri (file);
-  if (!lb_location_connect (dir, progress, &mounted, error))
+  if (!lb_location_connect (dir, op, &mounted, error))
     return FALSE;
 
   info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_SIZE, G_FILE_QUERY_INFO_NONE,
-                            progress->cancellable, error);
+                            lb_operation_get_cancellable (op), error);
   if (info != NULL)
     {
       result->bytes = (guint64) g_file_info_get_size (info);
-      ok = restore_file (store, file, individualize, progress, result, error);
+      ok = restore_file (store, op, file, error);
     }
   if (!ok)
     {
@@ -158,15 +154,6 @@ lb_restore_run (LbStore *store,
       g_clear_pointer (&result->apps, g_hash_table_unref);
     }
 
-  lb_location_disconnect (dir, progress, mounted);
+  lb_location_disconnect (dir, op, mounted);
   return ok;
-}
-
-void
-lb_restore_result_clear (LbRestoreResult *result)
-{
-  g_clear_pointer (&result->location, g_free);
-  g_clear_pointer (&result->support_url, g_free);
-  g_clear_pointer (&result->support_app, g_free);
-  g_clear_pointer (&result->apps, g_hash_table_unref);
 }

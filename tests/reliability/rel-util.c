@@ -9,7 +9,6 @@
 
 #include "lb-archive.h"
 #include "error-convert.h"
-#include "progress.h"
 #include "restore.h"
 
 #define ENV_FILE "rel-daemon.env"
@@ -485,13 +484,10 @@ rel_restore_dir_in_process (const char *dir,
                             GError **error)
 {
   g_autofree char *tmpl = g_build_filename (scratch, "verify-XXXXXX", NULL);
-  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   g_autoptr (GFile) file = g_file_new_for_path (dir);
+  g_autoptr (LbOperation) op = lb_operation_new (1, LB_OPERATION_RESTORE, 0, file, NULL);
   g_autoptr (LbStore) store = NULL;
   g_autoptr (GHashTable) dump = NULL;
-  LbProgress progress;
-  LbRestoreResult result;
-  gboolean ok;
 
   if (g_mkdtemp (tmpl) == NULL)
     {
@@ -502,11 +498,7 @@ rel_restore_dir_in_process (const char *dir,
   store = lb_store_open (tmpl, machine_app_id, error);
   if (store != NULL)
     {
-      lb_progress_init (&progress, cancellable);
-      ok = lb_restore_run (store, file, FALSE, &progress, &result, error);
-      lb_progress_clear (&progress);
-      lb_restore_result_clear (&result);
-      if (ok)
+      if (lb_restore_run (store, op, error))
         dump = rel_dump_store (store, error);
     }
   g_clear_object (&store);

@@ -26,7 +26,6 @@
 
 #include "lb-archive.h"
 #include "error-convert.h"
-#include "progress.h"
 #include "rel-util.h"
 #include "restore.h"
 
@@ -342,13 +341,11 @@ test_in_process (void)
       g_autofree char *store_dir = g_build_filename (dir, "store", NULL);
       g_autofree char *file = g_build_filename (dir, LB_BACKUP_FILE_NAME, NULL);
       g_autoptr (GFile) location = g_file_new_for_path (dir);
-      g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+      g_autoptr (LbOperation) op = lb_operation_new (1, LB_OPERATION_RESTORE, 0, location, NULL);
       g_autoptr (LbStore) store = NULL;
       g_autoptr (GHashTable) got = NULL;
       g_autoptr (GError) local_error = NULL;
       g_autofree char *diff = NULL;
-      LbProgress progress;
-      LbRestoreResult result;
       gboolean ok;
       gint64 start;
 
@@ -361,17 +358,14 @@ test_in_process (void)
       if (store == NULL)
         return;
 
-      lb_progress_init (&progress, cancellable);
       start = g_get_monotonic_time ();
-      ok = lb_restore_run (store, location, FALSE, &progress, &result, &local_error);
+      ok = lb_restore_run (store, op, &local_error);
       if (g_get_monotonic_time () - start > t.slowest_us)
         {
           t.slowest_us = g_get_monotonic_time () - start;
           g_free (t.slowest);
           t.slowest = g_strdup (c->what);
         }
-      lb_progress_clear (&progress);
-      lb_restore_result_clear (&result);
 
       got = rel_dump_store (store, &error);
       g_assert_no_error (error);

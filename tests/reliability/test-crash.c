@@ -28,7 +28,6 @@
 
 #include "backup.h"
 #include "lb-archive.h"
-#include "progress.h"
 #include "rel-util.h"
 
 #define N_KILLS 50
@@ -347,22 +346,16 @@ checksums_right (Env *e, GError **error)
 {
   g_autofree char *dir = g_build_filename (e->scratch, "checksums", NULL);
   g_autoptr (GFile) location = g_file_new_for_path (dir);
-  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (LbOperation) op
+      = lb_operation_new (1, LB_OPERATION_BACKUP, LB_BACKUP_FLAGS_OVERWRITE, location, NULL);
   g_autoptr (LbStore) store = NULL;
-  LbProgress progress;
-  LbBackupResult result;
-  gboolean ok;
 
   g_mkdir_with_parents (dir, 0700);
   store = lb_store_open (lb_test_machine_get_store_dir (e->machine),
                          lb_test_machine_get_app_id (e->machine), error);
   if (store == NULL)
     return FALSE;
-  lb_progress_init (&progress, cancellable);
-  ok = lb_backup_run (store, location, TRUE, &progress, &result, error);
-  lb_progress_clear (&progress);
-  lb_backup_result_clear (&result);
-  return ok;
+  return lb_backup_run (store, op, error);
 }
 
 /* After a kill: check the store, complete the restore with a new daemon,
