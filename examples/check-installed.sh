@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# check-installed.sh PREFIX CHECK: one check of an installed
+# liblicense-backup-1 (meson install --prefix PREFIX), as an app developer
+# uses it; .ci/run calls it once per CHECK:
+#   symbols   the library exports only lb_ symbols, under a versioned soname
+#   c         examples/store.c and backup.c build with pkg-config and run
+#   python    gi imports LicenseBackup; examples/store.py and backup.py run
+# The examples run against the installed daemon on a private bus.
+set -euo pipefail
+
+prefix=$(realpath "$1")
+check=$2
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+lib=$(find "$prefix" -name 'liblicense-backup-1.so.*.*' -type f | head -n 1)
+[ -n "$lib" ] || { echo "no liblicense-backup-1.so in $prefix"; exit 1; }
+libdir=$(dirname "$lib")
+export PKG_CONFIG_PATH="$libdir/pkgconfig"
+export LD_LIBRARY_PATH="$libdir"
+export GI_TYPELIB_PATH="$libdir/girepository-1.0"
+daemon=$(find "$prefix" -name license-backupd -type f | head -n 1)
+
+tmp=$(mktemp -d)
+bus_pid=
+daemon_pid=
+cleanup() {
+  [ -z "$daemon_pid" ] || kill "$daemon_pid" 2>/dev/null || true
+  [ -z "$bus_pid" ] || kill "$bus_pid" 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# A private session bus and the installed daemon on it, with a data home
+# and a machine id of their own.
+start_service() {
+  cat > "$tmp/bus.conf" <<CONF
+<busconfig>
+  <type>session</type>
+  <listen>unix:dir=$tmp</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+CONF
+  exec {fd}< <(dbus-daemon --config-file="$tmp/bus.conf" --nofork --print-address=1 --print-pid=1 2>/dev/null)
+  read -r DBUS_SESSION_BUS_ADDRESS <&"$fd"
+  read -r bus_pid <&"$fd"
+  export DBUS_SESSION_BUS_ADDRESS
+  mkdir -p "$tmp/data" "$tmp/home" "$tmp/backups"
+  echo 5f3e9a0c2b7d41e8a6c4d2f0b1e3c5a7 > "$tmp/machine-id"
+  [ -n "$daemon" ] || { echo "no installed license-backupd in $prefix"; return 1; }
+  XDG_DATA_HOME="$tmp/data" HOME="$tmp/home" \
+    "$daemon" --machine-id-file "$tmp/machine-id" > "$tmp/daemon.log" 2>&1 &
+  daemon_pid=$!
+  for _ in $(seq 100); do
+    timeout 5 gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \
+      --method org.freedesktop.DBus.NameHasOwner org.freedesktop.LicenseBackup1 2>/dev/null \
+      | grep -q true && return 0
+    sleep 0.1
+  done
+  echo "the installed daemon did not start:"; cat "$tmp/daemon.log"
+  return 1
+}
+
+# The first python3 with PyGObject (python3-gi installs it for the
+# system's python3, which need not be first on PATH).
+find_python() {
+  local p
+  for p in python3 /usr/bin/python3; do
+    if "$p" -c 'import gi' 2>/dev/null; then echo "$p"; return 0; fi
+  done
+  echo "no python3 with PyGObject (python3-gi)" >&2
+  return 1
+}
+
+case $check in
+symbols)
+  soname=$(readelf -d "$lib" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+  echo "soname: $soname"
+  [[ $soname =~ ^liblicense-backup-1\.so\.[0-9]+$ ]] || { echo "not a versioned soname"; exit 1; }
+  others=$(nm -D --defined-only "$lib" | awk '$2 ~ /^[TDRBVW]$/ { print $3 }' \
+             | grep -v -E '^lb_' | grep -v -E '^LICENSE_BACKUP_1$' || true)
+  if [ -n "$others" ]; then
+    echo "exported besides lb_*:"; echo "$others"; exit 1
+  fi
+  echo "$(nm -D --defined-only "$lib" | grep -c ' lb_') lb_ symbols, nothing else"
+  ;;
+c)
+  echo "pkg-config --cflags --libs license-backup-1: $(pkg-config --cflags --libs license-backup-1)"
+  for ex in store backup; do
+    # shellcheck disable=SC2046
+    cc -Wall -Werror "$here/$ex.c" -o "$tmp/$ex" $(pkg-config --cflags --libs license-backup-1)
+  done
+  start_service
+  "$tmp/store" | tee "$tmp/store.out"
+  grep -q '^movie-42-key (content movie-42)$' "$tmp/store.out"
+  "$tmp/backup" "$tmp/backups" | tee "$tmp/backup.out"
+  grep -q '^Backed up 1 licenses to file://' "$tmp/backup.out"
+  [ -f "$tmp/backups/licenses.lbk" ]
+  ;;
+python)
+  py=$(find_python)
+  "$py" -c 'import gi; gi.require_version("LicenseBackup", "1"); from gi.repository import LicenseBackup'
+  start_service
+  "$py" "$here/store.py" | tee "$tmp/store.out"
+  grep -q '^movie-42-key (content movie-42)$' "$tmp/store.out"
+  "$py" "$here/backup.py" "$tmp/backups" | tee "$tmp/backup.out"
+  grep -q '^Backed up 1 licenses to file://' "$tmp/backup.out"
+  [ -f "$tmp/backups/licenses.lbk" ]
+  ;;
+*)
+  echo "unknown check: $check"; exit 2
+  ;;
+esac
