@@ -5,6 +5,7 @@
 #   symbols   the library exports only lb_ symbols, under a versioned soname
 #   c         examples/store.c and backup.c build with pkg-config and run
 #   python    gi imports LicenseBackup; examples/store.py and backup.py run
+#   readme    README.md shows each example as it is in examples/
 # The examples run against the installed daemon on a private bus.
 set -euo pipefail
 
@@ -109,6 +110,16 @@ python)
   "$py" "$here/backup.py" "$tmp/backups" | tee "$tmp/backup.out"
   grep -q '^Backed up 1 licenses to file://' "$tmp/backup.out"
   [ -f "$tmp/backups/licenses.lbk" ]
+  ;;
+readme)
+  for ex in store.c store.py backup.c backup.py; do
+    python3 - "$here/../README.md" "$here/$ex" <<'PY' || { echo "README.md does not show examples/$ex as it is"; exit 1; }
+import sys
+readme, example = (open(p, encoding="utf-8").read() for p in sys.argv[1:])
+sys.exit(0 if "\n" + example.rstrip("\n") + "\n```" in readme else 1)
+PY
+  done
+  echo "README.md shows the four examples as they are"
   ;;
 *)
   echo "unknown check: $check"; exit 2
