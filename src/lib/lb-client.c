@@ -307,6 +307,8 @@ lb_client_new_async (GCancellable *cancellable, GAsyncReadyCallback callback, gp
  * @result: the result passed to the callback
  * @error: return location for a #GError
  *
+ * Finishes lb_client_new_async(): the new client.
+ *
  * Returns: (transfer full): the client, or %NULL with @error set
  */
 LbClient *
@@ -359,6 +361,8 @@ lb_client_new_for_connection_async (GDBusConnection *connection,
  * @result: the result passed to the callback
  * @error: return location for a #GError
  *
+ * Finishes lb_client_new_for_connection_async(): the new client.
+ *
  * Returns: (transfer full): the client, or %NULL with @error set
  */
 LbClient *
@@ -370,6 +374,8 @@ lb_client_new_for_connection_finish (GAsyncResult *result, GError **error)
 /**
  * lb_client_get_connection:
  * @self: a client
+ *
+ * The client's bus connection.
  *
  * Returns: (transfer none): its bus connection
  */
@@ -386,6 +392,8 @@ lb_client_get_connection (LbClient *self)
  * lb_client_get_license_count:
  * @self: a client
  *
+ * The number of licenses in the store, of every app.
+ *
  * Returns: the number of licenses in the store, of every app
  */
 guint
@@ -397,6 +405,8 @@ lb_client_get_license_count (LbClient *self)
 /**
  * lb_client_get_status:
  * @self: a client
+ *
+ * The status of the running or last operation.
  *
  * Returns: the status of the running or last operation
  */
@@ -410,6 +420,8 @@ lb_client_get_status (LbClient *self)
  * lb_client_get_progress:
  * @self: a client
  *
+ * How far the running or last operation got, 0 to 1.
+ *
  * Returns: how far the running or last operation got, 0 to 1
  */
 double
@@ -421,6 +433,8 @@ lb_client_get_progress (LbClient *self)
 /**
  * lb_client_get_licenses_done:
  * @self: a client
+ *
+ * The licenses the running or last operation processed.
  *
  * Returns: the licenses the running or last operation processed
  */
@@ -434,6 +448,8 @@ lb_client_get_licenses_done (LbClient *self)
  * lb_client_get_licenses_total:
  * @self: a client
  *
+ * The licenses the running or last operation processes.
+ *
  * Returns: the licenses the running or last operation processes
  */
 guint64
@@ -445,6 +461,8 @@ lb_client_get_licenses_total (LbClient *self)
 /**
  * lb_client_get_cancelable:
  * @self: a client
+ *
+ * Whether cancelling the running operation has an effect now.
  *
  * Returns: whether cancelling the running operation has an effect now
  */
@@ -464,6 +482,8 @@ nonnull (const char *s)
  * lb_client_get_operation:
  * @self: a client
  *
+ * "backup" or "restore" while one runs, else "".
+ *
  * Returns: "backup" or "restore" while one runs, else ""
  */
 const char *
@@ -475,6 +495,8 @@ lb_client_get_operation (LbClient *self)
 /**
  * lb_client_get_last_operation:
  * @self: a client
+ *
+ * "backup" or "restore": the running or last operation; "" if none.
  *
  * Returns: "backup" or "restore": the running or last operation; "" if none
  */
@@ -488,6 +510,8 @@ lb_client_get_last_operation (LbClient *self)
  * lb_client_get_operation_id:
  * @self: a client
  *
+ * The id of the running or last operation, 0 if none.
+ *
  * Returns: the id of the running or last operation, 0 if none
  */
 guint64
@@ -499,6 +523,8 @@ lb_client_get_operation_id (LbClient *self)
 /**
  * lb_client_get_backup_path:
  * @self: a client
+ *
+ * Where backups go: a folder path or URI, "" when not set.
  *
  * Returns: where backups go: a folder path or URI, "" when not set
  */
@@ -512,6 +538,8 @@ lb_client_get_backup_path (LbClient *self)
  * lb_client_get_restore_path:
  * @self: a client
  *
+ * Where restores read from, "" when not set.
+ *
  * Returns: where restores read from, "" when not set
  */
 const char *
@@ -523,6 +551,8 @@ lb_client_get_restore_path (LbClient *self)
 /**
  * lb_client_get_last_backup_time:
  * @self: a client
+ *
+ * When the last backup succeeded (unix seconds), 0 if never.
  *
  * Returns: when the last backup succeeded (unix seconds), 0 if never
  */
@@ -818,6 +848,8 @@ lb_client_store_license_async (LbClient *self,
  * @result: the result passed to the callback
  * @error: return location for a #GError
  *
+ * Finishes lb_client_store_license_async().
+ *
  * Returns: whether it was stored
  */
 gboolean
@@ -969,6 +1001,8 @@ lb_client_store_licenses_async (LbClient *self,
  * @result: the result passed to the callback
  * @error: return location for a #GError
  *
+ * Finishes lb_client_store_licenses_async().
+ *
  * Returns: whether all were stored
  */
 gboolean
@@ -1030,6 +1064,8 @@ lb_client_get_license_async (LbClient *self,
  * @self: a client
  * @result: the result passed to the callback
  * @error: return location for a #GError
+ *
+ * Finishes lb_client_get_license_async().
  *
  * Returns: (transfer full): the license, or %NULL with @error set
  */
@@ -1093,6 +1129,8 @@ lb_client_get_app_license_async (LbClient *self,
  * @self: a client
  * @result: the result passed to the callback
  * @error: return location for a #GError
+ *
+ * Finishes lb_client_get_app_license_async().
  *
  * Returns: (transfer full): the license, or %NULL with @error set
  */
@@ -1211,6 +1249,8 @@ lb_client_list_licenses_async (LbClient *self,
  * @result: the result passed to the callback
  * @error: return location for a #GError
  *
+ * Finishes lb_client_list_licenses_async().
+ *
  * Returns: (transfer container) (element-type LbLicense): the licenses, or
  *   %NULL with @error set
  */
@@ -1268,6 +1308,8 @@ lb_client_list_app_licenses_async (LbClient *self,
  * @self: a client
  * @result: the result passed to the callback
  * @error: return location for a #GError
+ *
+ * Finishes lb_client_list_app_licenses_async().
  *
  * Returns: (transfer container) (element-type LbLicense): the licenses, or
  *   %NULL with @error set
@@ -1329,6 +1371,8 @@ lb_client_list_licenses_model_async (LbClient *self,
  * @self: a client
  * @result: the result passed to the callback
  * @error: return location for a #GError
+ *
+ * Finishes lb_client_list_licenses_model_async().
  *
  * Returns: (transfer full): a #GListModel of #LbLicense, or %NULL with
  *   @error set
@@ -1400,6 +1444,8 @@ lb_client_delete_license_async (LbClient *self,
  * @result: the result passed to the callback
  * @error: return location for a #GError
  *
+ * Finishes lb_client_delete_license_async().
+ *
  * Returns: whether it was deleted
  */
 gboolean
@@ -1467,6 +1513,8 @@ lb_client_delete_app_license_async (LbClient *self,
  * @result: the result passed to the callback
  * @error: return location for a #GError
  *
+ * Finishes lb_client_delete_app_license_async().
+ *
  * Returns: whether it was deleted
  */
 gboolean
@@ -1529,6 +1577,8 @@ lb_client_clean_async (LbClient *self,
  * @result: the result passed to the callback
  * @error: return location for a #GError
  *
+ * Finishes lb_client_clean_async().
+ *
  * Returns: how many were removed
  */
 guint
@@ -1584,6 +1634,8 @@ lb_client_list_apps_async (LbClient *self,
  * @self: a client
  * @result: the result passed to the callback
  * @error: return location for a #GError
+ *
+ * Finishes lb_client_list_apps_async().
  *
  * Returns: (transfer full): the apps, or %NULL with @error set
  */
@@ -1651,6 +1703,8 @@ lb_client_get_status_async (LbClient *self,
  * @result: the result passed to the callback
  * @message: (out) (optional) (transfer full): "" or what went wrong
  * @error: return location for a #GError
+ *
+ * Finishes lb_client_get_status_async().
  *
  * Returns: the status
  */
@@ -1778,6 +1832,8 @@ lb_client_set_backup_path_async (LbClient *self,
  * @result: the result passed to the callback
  * @error: return location for a #GError
  *
+ * Finishes lb_client_set_backup_path_async().
+ *
  * Returns: whether it was set
  */
 gboolean
@@ -1832,6 +1888,8 @@ lb_client_set_restore_path_async (LbClient *self,
  * @self: a client
  * @result: the result passed to the callback
  * @error: return location for a #GError
+ *
+ * Finishes lb_client_set_restore_path_async().
  *
  * Returns: whether it was set
  */
@@ -2233,6 +2291,8 @@ lb_client_backup_async (LbClient *self,
  * @result: the result passed to the callback
  * @error: return location for a #GError
  *
+ * Finishes lb_client_backup_async().
+ *
  * Returns: (transfer full): the result, or %NULL with @error set
  */
 LbOperationResult *
@@ -2298,6 +2358,8 @@ lb_client_restore_async (LbClient *self,
  * @self: a client
  * @result: the result passed to the callback
  * @error: return location for a #GError
+ *
+ * Finishes lb_client_restore_async().
  *
  * Returns: (transfer full): the result, or %NULL with @error set
  */
@@ -2609,6 +2671,8 @@ lb_client_cancel_backup_async (LbClient *self,
  * @result: the result passed to the callback
  * @error: return location for a #GError
  *
+ * Finishes lb_client_cancel_backup_async().
+ *
  * Returns: whether the service took the request
  */
 gboolean
@@ -2665,6 +2729,8 @@ lb_client_cancel_restore_async (LbClient *self,
  * @self: a client
  * @result: the result passed to the callback
  * @error: return location for a #GError
+ *
+ * Finishes lb_client_cancel_restore_async().
  *
  * Returns: whether the service took the request
  */
@@ -2994,6 +3060,8 @@ lb_client_subscribe_async (LbClient *self,
  * @self: a client
  * @result: the result passed to the callback
  * @error: return location for a #GError
+ *
+ * Finishes lb_client_subscribe_async().
  *
  * Returns: whether the service took the subscription
  */

@@ -25,6 +25,13 @@ static const GDBusErrorEntry lb_error_entries[] = {
 
 G_STATIC_ASSERT (G_N_ELEMENTS (lb_error_entries) == LB_ERROR_PERMISSION_DENIED + 1);
 
+/**
+ * lb_error_quark:
+ *
+ * The error domain of license-backup, %LB_ERROR; its codes are #LbError.
+ *
+ * Returns: the quark of the domain
+ */
 GQuark
 lb_error_quark (void)
 {

@@ -158,12 +158,16 @@ lb_license_to_store_args (LbLicense *self)
  * lb_license_get_key_id:
  * @self: a license
  *
+ * The key id.
+ *
  * Returns: the key id
  */
 GETTER (const char *, key_id, key_id)
 /**
  * lb_license_get_data:
  * @self: a license
+ *
+ * The license data.
  *
  * Returns: (transfer none) (nullable): the license data
  */
@@ -172,12 +176,16 @@ GETTER (GBytes *, data, data)
  * lb_license_get_content_id:
  * @self: a license
  *
+ * The content id.
+ *
  * Returns: (nullable): the content id
  */
 GETTER (const char *, content_id, content_id)
 /**
  * lb_license_get_issuer:
  * @self: a license
+ *
+ * The issuer.
  *
  * Returns: (nullable): the issuer
  */
@@ -186,12 +194,16 @@ GETTER (const char *, issuer, issuer)
  * lb_license_get_can_backup:
  * @self: a license
  *
+ * Whether the license may be backed up (the Backup right).
+ *
  * Returns: whether the license may be backed up (the Backup right)
  */
 GETTER (gboolean, can_backup, can_backup)
 /**
  * lb_license_get_restore_limit:
  * @self: a license
+ *
+ * How often it may be restored on another computer, 0 for no limit.
  *
  * Returns: how often it may be restored on another computer, 0 for no limit
  */
@@ -200,12 +212,16 @@ GETTER (guint, restore_limit, restore_limit)
  * lb_license_get_expires:
  * @self: a license
  *
+ * When it expires (unix seconds), 0 for never.
+ *
  * Returns: when it expires (unix seconds), 0 for never
  */
 GETTER (gint64, expires, expires)
 /**
  * lb_license_get_support_url:
  * @self: a license
+ *
+ * Where the user learns how to restore it past its limit.
  *
  * Returns: (nullable): where the user learns how to restore it past its limit
  */
@@ -214,12 +230,16 @@ GETTER (const char *, support_url, support_url)
  * lb_license_get_restore_count:
  * @self: a license
  *
+ * How often it was restored on another computer (kept by the service).
+ *
  * Returns: how often it was restored on another computer (kept by the service)
  */
 GETTER (guint, restore_count, restore_count)
 /**
  * lb_license_get_stored:
  * @self: a license
+ *
+ * When it was stored (unix seconds; kept by the service).
  *
  * Returns: when it was stored (unix seconds; kept by the service)
  */
@@ -228,12 +248,17 @@ GETTER (gint64, stored, stored)
  * lb_license_get_machine:
  * @self: a license
  *
+ * The app-specific id of the computer it is bound to.
+ *
  * Returns: (nullable): the app-specific id of the computer it is bound to
  */
 GETTER (const char *, machine, machine)
 /**
  * lb_license_get_app:
  * @self: a license
+ *
+ * The app it belongs to, "" for programs outside a sandbox; %NULL for a
+ * license not read from the service.
  *
  * Returns: (nullable): the app it belongs to, "" for programs outside a
  *   sandbox; %NULL for a license not read from the service
@@ -244,36 +269,48 @@ GETTER (const char *, app, app)
  * lb_license_set_content_id:
  * @self: a license
  * @content_id: (nullable): the content id
+ *
+ * Sets #LbLicense:content-id.
  */
 STRING_SETTER (content_id, PROP_CONTENT_ID)
 /**
  * lb_license_set_issuer:
  * @self: a license
  * @issuer: (nullable): the issuer
+ *
+ * Sets #LbLicense:issuer.
  */
 STRING_SETTER (issuer, PROP_ISSUER)
 /**
  * lb_license_set_support_url:
  * @self: a license
  * @support_url: (nullable): the support URL
+ *
+ * Sets #LbLicense:support-url.
  */
 STRING_SETTER (support_url, PROP_SUPPORT_URL)
 /**
  * lb_license_set_can_backup:
  * @self: a license
  * @can_backup: whether it may be backed up
+ *
+ * Sets #LbLicense:can-backup.
  */
 VALUE_SETTER (gboolean, can_backup, PROP_CAN_BACKUP)
 /**
  * lb_license_set_restore_limit:
  * @self: a license
  * @restore_limit: 0 for no limit
+ *
+ * Sets #LbLicense:restore-limit.
  */
 VALUE_SETTER (guint, restore_limit, PROP_RESTORE_LIMIT)
 /**
  * lb_license_set_expires:
  * @self: a license
  * @expires: unix seconds, 0 for never
+ *
+ * Sets #LbLicense:expires.
  */
 VALUE_SETTER (gint64, expires, PROP_EXPIRES)
 
@@ -281,6 +318,8 @@ VALUE_SETTER (gint64, expires, PROP_EXPIRES)
  * lb_license_set_data:
  * @self: a license
  * @data: (nullable): the license data
+ *
+ * Sets #LbLicense:data.
  */
 void
 lb_license_set_data (LbLicense *self, GBytes *data)

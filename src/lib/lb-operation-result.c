@@ -116,6 +116,8 @@ lb_operation_result_set_end (LbOperationResult *self,
  * lb_operation_result_get_operation:
  * @self: a result
  *
+ * The id of the operation.
+ *
  * Returns: the id of the operation
  */
 guint64
@@ -127,6 +129,9 @@ lb_operation_result_get_operation (LbOperationResult *self)
 /**
  * lb_operation_result_get_status:
  * @self: a result
+ *
+ * How the operation ended: %LB_STATUS_END, or %LB_STATUS_ERROR_WITHURL
+ * for a restore that left licenses out for their restore limit.
  *
  * Returns: %LB_STATUS_END, or %LB_STATUS_ERROR_WITHURL for a restore that
  *   left licenses out for their restore limit
@@ -141,6 +146,8 @@ lb_operation_result_get_status (LbOperationResult *self)
  * lb_operation_result_get_message:
  * @self: a result
  *
+ * "" or, with %LB_STATUS_ERROR_WITHURL, what went wrong.
+ *
  * Returns: "" or, with %LB_STATUS_ERROR_WITHURL, what went wrong
  */
 const char *
@@ -152,6 +159,8 @@ lb_operation_result_get_message (LbOperationResult *self)
 /**
  * lb_operation_result_get_licenses:
  * @self: a result
+ *
+ * The licenses written to the backup, or restored.
  *
  * Returns: the licenses written to the backup, or restored
  */
@@ -165,6 +174,8 @@ lb_operation_result_get_licenses (LbOperationResult *self)
  * lb_operation_result_get_restricted:
  * @self: a result
  *
+ * How many licenses were left out.
+ *
  * Returns: how many licenses were left out
  */
 guint
@@ -176,6 +187,8 @@ lb_operation_result_get_restricted (LbOperationResult *self)
 /**
  * lb_operation_result_get_bytes:
  * @self: a result
+ *
+ * The size of the backup file.
  *
  * Returns: the size of the backup file
  */
@@ -189,6 +202,8 @@ lb_operation_result_get_bytes (LbOperationResult *self)
  * lb_operation_result_get_location:
  * @self: a result
  *
+ * The URI of the backup file.
+ *
  * Returns: (nullable): the URI of the backup file
  */
 const char *
@@ -200,6 +215,8 @@ lb_operation_result_get_location (LbOperationResult *self)
 /**
  * lb_operation_result_get_already_present:
  * @self: a result
+ *
+ * The licenses a restore found already in the store.
  *
  * Returns: the licenses a restore found already in the store
  */
@@ -213,6 +230,8 @@ lb_operation_result_get_already_present (LbOperationResult *self)
  * lb_operation_result_get_individualized:
  * @self: a result
  *
+ * The licenses a restore bound to this computer.
+ *
  * Returns: the licenses a restore bound to this computer
  */
 guint
@@ -224,6 +243,9 @@ lb_operation_result_get_individualized (LbOperationResult *self)
 /**
  * lb_operation_result_get_support_url:
  * @self: a result
+ *
+ * With %LB_STATUS_ERROR_WITHURL, where the user learns how to restore the
+ * licenses left out for their restore limit.
  *
  * Returns: (nullable): with %LB_STATUS_ERROR_WITHURL, where the user learns
  *   how to restore the licenses left out for their restore limit
@@ -238,6 +260,8 @@ lb_operation_result_get_support_url (LbOperationResult *self)
  * lb_operation_result_get_restricted_key_ids:
  * @self: a result
  *
+ * The key ids of the licenses left out.
+ *
  * Returns: (transfer full): the key ids of the licenses left out
  */
 GStrv
@@ -249,6 +273,9 @@ lb_operation_result_get_restricted_key_ids (LbOperationResult *self)
 /**
  * lb_operation_result_get_restricted_apps:
  * @self: a result
+ *
+ * The app of each license left out ("" for programs outside a sandbox), in
+ * the order of the key ids.
  *
  * Returns: (transfer full): the app of each license left out ("" for
  *   programs outside a sandbox), in the order of the key ids
@@ -262,6 +289,9 @@ lb_operation_result_get_restricted_apps (LbOperationResult *self)
 /**
  * lb_operation_result_get_restricted_reasons:
  * @self: a result
+ *
+ * Why each was left out: "no-backup-right", "expired" or "restore-limit",
+ * in the order of the key ids.
  *
  * Returns: (transfer full): why each was left out: "no-backup-right",
  *   "expired" or "restore-limit", in the order of the key ids
@@ -282,6 +312,9 @@ compare_strings (gconstpointer a, gconstpointer b)
  * lb_operation_result_get_apps:
  * @self: a result
  *
+ * The apps whose licenses the operation wrote or restored, in byte order
+ * ("" for programs outside a sandbox).
+ *
  * Returns: (transfer full): the apps whose licenses the operation wrote or
  *   restored, in byte order ("" for programs outside a sandbox)
  */
@@ -300,6 +333,8 @@ lb_operation_result_get_apps (LbOperationResult *self)
  * lb_operation_result_get_app_licenses:
  * @self: a result
  * @app: an app id
+ *
+ * How many licenses of @app the operation wrote or restored.
  *
  * Returns: how many licenses of @app the operation wrote or restored
  */
