@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* lb-bench: the license-backup benchmark (issue 6).
  *
  * On a private session bus (a dbus-daemon of its own that allows large
@@ -53,21 +54,21 @@
  * the backup (~2.5 KiB), the restored store and the extracted copy. */
 #define DISK_BYTES_PER_LICENSE (20 * 1024)
 
-#define LARGE_MESSAGES_CONFIG                                                                      \
-  "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"           \
-  " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"                            \
-  "<busconfig>\n"                                                                                  \
-  "  <type>session</type>\n"                                                                       \
-  "  <listen>unix:dir=%s</listen>\n"                                                               \
-  "  <auth>EXTERNAL</auth>\n"                                                                      \
-  "  <policy context=\"default\">\n"                                                               \
-  "    <allow send_destination=\"*\" eavesdrop=\"true\"/>\n"                                       \
-  "    <allow eavesdrop=\"true\"/>\n"                                                              \
-  "    <allow own=\"*\"/>\n"                                                                       \
-  "  </policy>\n"                                                                                  \
-  "  <limit name=\"max_message_size\">268435456</limit>\n"                                         \
-  "  <limit name=\"max_incoming_bytes\">1000000000</limit>\n"                                      \
-  "  <limit name=\"max_outgoing_bytes\">1000000000</limit>\n"                                      \
+#define LARGE_MESSAGES_CONFIG                                                            \
+  "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n" \
+  " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"                  \
+  "<busconfig>\n"                                                                        \
+  "  <type>session</type>\n"                                                             \
+  "  <listen>unix:dir=%s</listen>\n"                                                     \
+  "  <auth>EXTERNAL</auth>\n"                                                            \
+  "  <policy context=\"default\">\n"                                                     \
+  "    <allow send_destination=\"*\" eavesdrop=\"true\"/>\n"                             \
+  "    <allow eavesdrop=\"true\"/>\n"                                                    \
+  "    <allow own=\"*\"/>\n"                                                             \
+  "  </policy>\n"                                                                        \
+  "  <limit name=\"max_message_size\">268435456</limit>\n"                               \
+  "  <limit name=\"max_incoming_bytes\">1000000000</limit>\n"                            \
+  "  <limit name=\"max_outgoing_bytes\">1000000000</limit>\n"                            \
   "</busconfig>\n"
 
 /* Options */
@@ -121,8 +122,7 @@ die_with_parent (gpointer user_data)
     _exit (1);
 }
 
-static void
-note (const char *format, ...) G_GNUC_PRINTF (1, 2);
+static void note (const char *format, ...) G_GNUC_PRINTF (1, 2);
 
 static void
 note (const char *format, ...)
@@ -272,7 +272,8 @@ proc_cpu_seconds (GPid pid)
   if (g_strv_length (fields) < 13)
     return NAN;
   /* utime and stime are fields 14 and 15, so 11 and 12 here. */
-  return (double) (g_ascii_strtoull (fields[11], NULL, 10) + g_ascii_strtoull (fields[12], NULL, 10))
+  return (double) (g_ascii_strtoull (fields[11], NULL, 10)
+                   + g_ascii_strtoull (fields[12], NULL, 10))
          / (double) sysconf (_SC_CLK_TCK);
 }
 
@@ -336,8 +337,8 @@ filesystem_of (const char *path)
       if (g_strv_length (f) < 3)
         continue;
       len = strlen (f[1]);
-      if ((g_str_equal (f[1], "/") || (g_str_has_prefix (real, f[1])
-                                        && (real[len] == '/' || real[len] == '\0')))
+      if ((g_str_equal (f[1], "/")
+           || (g_str_has_prefix (real, f[1]) && (real[len] == '/' || real[len] == '\0')))
           && len >= best_len)
         {
           g_free (best);
@@ -389,8 +390,8 @@ gen_license (guint i, GenLicense *out)
   guint64 s = opt_seed ^ ((guint64) i * 0xD1B54A32D192ED03ull);
   guint64 k1 = splitmix64 (&s), k2 = splitmix64 (&s);
 
-  g_snprintf (out->key_id, sizeof out->key_id, "%016" G_GINT64_MODIFIER "x%016" G_GINT64_MODIFIER "x",
-              k1, k2);
+  g_snprintf (out->key_id, sizeof out->key_id,
+              "%016" G_GINT64_MODIFIER "x%016" G_GINT64_MODIFIER "x", k1, k2);
   out->size = BLOB_MIN + splitmix64 (&s) % (BLOB_MAX - BLOB_MIN + 1);
   for (gsize off = 0; off < out->size; off += 8)
     {
@@ -521,8 +522,8 @@ bus_start (Bus *bus, const char *root)
                                         | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent,
                                          GINT_TO_POINTER ((int) getpid ()), NULL);
-  bus->proc = g_subprocess_launcher_spawn (launcher, &error, "dbus-daemon", config_arg,
-                                           "--nofork", "--print-address=1", NULL);
+  bus->proc = g_subprocess_launcher_spawn (launcher, &error, "dbus-daemon", config_arg, "--nofork",
+                                           "--print-address=1", NULL);
   if (bus->proc == NULL)
     {
       g_printerr ("lb-bench: cannot start dbus-daemon: %s\n", error->message);
@@ -558,7 +559,8 @@ bus_connect (const char *address)
   g_autoptr (GError) error = NULL;
   GDBusConnection *c = g_dbus_connection_new_for_address_sync (
       address,
-      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
+          | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
       NULL, NULL, &error);
 
   if (c == NULL)
@@ -572,9 +574,9 @@ bus_connect (const char *address)
 typedef struct
 {
   GMutex lock;
-  char *sender;        /* the daemon's unique name; NULL when not counting */
-  GMainContext *wake;  /* woken up by Completed */
-  GArray *progress_us; /* arrival of each Backup/RestoreProgress */
+  char *sender;            /* the daemon's unique name; NULL when not counting */
+  GMainContext *wake;      /* woken up by Completed */
+  GArray *progress_us;     /* arrival of each Backup/RestoreProgress */
   GArray *progress_done;   /* and its "done" */
   GArray *progress_status; /* and its "status" */
   guint properties_changed;
@@ -587,7 +589,9 @@ typedef struct
 static SignalCounter counter;
 
 static GDBusMessage *
-signal_filter (GDBusConnection *connection, GDBusMessage *message, gboolean incoming,
+signal_filter (GDBusConnection *connection,
+               GDBusMessage *message,
+               gboolean incoming,
                gpointer user_data)
 {
   const char *member;
@@ -629,8 +633,7 @@ signal_filter (GDBusConnection *connection, GDBusMessage *message, gboolean inco
   return message;
 }
 
-#define COUNT_MATCH_RULE                                                                           \
-  "type='signal',sender='" BUS_NAME "',path='" OBJECT_PATH "'"
+#define COUNT_MATCH_RULE "type='signal',sender='" BUS_NAME "',path='" OBJECT_PATH "'"
 
 static void
 bus_match (GDBusConnection *c, gboolean add)
@@ -700,8 +703,8 @@ typedef struct
   char *root;
   char *machine_id_file;
   char *home;
-  char *data_a;  /* the store that is imported and backed up */
-  char *data_b;  /* the empty store a restore goes into */
+  char *data_a; /* the store that is imported and backed up */
+  char *data_b; /* the empty store a restore goes into */
   char *backup_dir;
   char *files_dir; /* the hand-made copy: files_dir/NNNN/<key id>.lic */
   char *tar_path;
@@ -946,9 +949,9 @@ typedef struct
 {
   double seconds;
   guint progress_signals;
-  double progress_mean_per_s;  /* (signals - 1) / time from the first to the last */
-  guint progress_max_per_s;    /* most signals in any 1 s window */
-  double progress_min_gap_ms;  /* shortest time between two */
+  double progress_mean_per_s; /* (signals - 1) / time from the first to the last */
+  guint progress_max_per_s;   /* most signals in any 1 s window */
+  double progress_min_gap_ms; /* shortest time between two */
   guint properties_changed;
   guint restricted;
   guint licenses;
@@ -1054,7 +1057,7 @@ typedef struct
 {
   GArray *get_status; /* us */
   GArray *ping;
-  guint backups;      /* run meanwhile, for the "during a backup" case */
+  guint backups; /* run meanwhile, for the "during a backup" case */
 } Rtt;
 
 static double
@@ -1064,11 +1067,10 @@ round_trip_us (GDBusConnection *c, const char *dest, gboolean ping)
   g_autoptr (GError) error = NULL;
   gint64 t0 = g_get_monotonic_time ();
 
-  reply = g_dbus_connection_call_sync (c, dest, OBJECT_PATH,
-                                       ping ? "org.freedesktop.DBus.Peer" : MANAGER_IFACE,
-                                       ping ? "Ping" : "GetStatus", NULL,
-                                       ping ? G_VARIANT_TYPE_UNIT : G_VARIANT_TYPE ("(us)"),
-                                       G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, &error);
+  reply = g_dbus_connection_call_sync (
+      c, dest, OBJECT_PATH, ping ? "org.freedesktop.DBus.Peer" : MANAGER_IFACE,
+      ping ? "Ping" : "GetStatus", NULL, ping ? G_VARIANT_TYPE_UNIT : G_VARIANT_TYPE ("(us)"),
+      G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, &error);
   if (reply == NULL)
     g_error ("%s failed: %s", ping ? "Ping" : "GetStatus", error->message);
   return (double) (g_get_monotonic_time () - t0);
@@ -1086,8 +1088,13 @@ typedef struct
 } BackupLoop;
 
 static void
-loop_completed (GDBusConnection *c, const char *sender, const char *path, const char *iface,
-                const char *member, GVariant *params, gpointer user_data)
+loop_completed (GDBusConnection *c,
+                const char *sender,
+                const char *path,
+                const char *iface,
+                const char *member,
+                GVariant *params,
+                gpointer user_data)
 {
   BackupLoop *l = user_data;
   guint status = 0;
@@ -1150,8 +1157,8 @@ backup_loop_thread (gpointer user_data)
 static Rtt
 measure_rtt (Bench *b, Daemon *d, const char *backup_dir, gboolean during_backup)
 {
-  Rtt r = { g_array_new (FALSE, FALSE, sizeof (double)), g_array_new (FALSE, FALSE, sizeof (double)),
-            0 };
+  Rtt r = { g_array_new (FALSE, FALSE, sizeof (double)),
+            g_array_new (FALSE, FALSE, sizeof (double)), 0 };
   BackupLoop loop = { b->bus.address, backup_dir, 0, 0, 0, FALSE, NULL };
   GThread *thread = NULL;
   gint64 deadline;
@@ -1167,8 +1174,8 @@ measure_rtt (Bench *b, Daemon *d, const char *backup_dir, gboolean during_backup
         g_usleep (1000);
     }
   deadline = g_get_monotonic_time () + 600 * G_USEC_PER_SEC;
-  for (guint i = 0; r.get_status->len < (guint) opt_rtt_calls || r.ping->len < (guint) opt_rtt_calls;
-       i++)
+  for (guint i = 0;
+       r.get_status->len < (guint) opt_rtt_calls || r.ping->len < (guint) opt_rtt_calls; i++)
     {
       gboolean ping = i % 2 == 1;
       GArray *into = ping ? r.ping : r.get_status;
@@ -1195,7 +1202,11 @@ measure_rtt (Bench *b, Daemon *d, const char *backup_dir, gboolean during_backup
 /* The best (lowest) of --repeat measurements for each of: GetStatus
  * median, GetStatus p99, Ping median, Ping p99 (µs). */
 static void
-rtt_best (Bench *b, Daemon *d, const char *backup_dir, gboolean during_backup, double best[4],
+rtt_best (Bench *b,
+          Daemon *d,
+          const char *backup_dir,
+          gboolean during_backup,
+          double best[4],
           guint *backups)
 {
   for (int i = 0; i < 4; i++)
@@ -1262,17 +1273,24 @@ fmt_value (double v, const char *unit)
 /* One row: a figure, what it is compared with (NAN: nothing), the target
  * (NULL: none) and whether it is met (-1: no target here). */
 static void
-table_add (Table *t, const char *key, const char *label, double value, const char *unit,
-           const char *baseline_label, double baseline, const char *target, int met)
+table_add (Table *t,
+           const char *key,
+           const char *label,
+           double value,
+           const char *unit,
+           const char *baseline_label,
+           double baseline,
+           const char *target,
+           int met)
 {
   char **cells = g_new0 (char *, 6);
   double ratio = !isnan (baseline) && baseline > 0 ? value / baseline : NAN;
 
   cells[0] = g_strdup (label);
   cells[1] = fmt_value (value, unit);
-  cells[2] = isnan (baseline) ? g_strdup ("")
-                              : g_strdup_printf ("%s %s", baseline_label,
-                                                 fmt_value (baseline, unit));
+  cells[2] = isnan (baseline)
+                 ? g_strdup ("")
+                 : g_strdup_printf ("%s %s", baseline_label, fmt_value (baseline, unit));
   cells[3] = isnan (ratio) ? g_strdup ("") : g_strdup_printf ("%.3f", ratio);
   cells[4] = g_strdup (target != NULL ? target : "");
   cells[5] = g_strdup (met < 0 ? "" : met ? "yes" : "NO");
@@ -1393,7 +1411,7 @@ typedef struct
 {
   guint n;
   gboolean ran;
-  double peak_rss_mib;   /* idle, backup, restore */
+  double peak_rss_mib; /* idle, backup, restore */
   double import_rss_mib;
 } NResult;
 
@@ -1467,8 +1485,7 @@ bench_n (Bench *b, guint n, JsonBuilder *json, NResult *res, const NResult *base
   g_autoptr (GArray) tar_x_runs = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr (GArray) tar_x_sync_runs = g_array_new (FALSE, FALSE, sizeof (double));
   double rss_idle = 0, rss_import = 0, rss_backup = 0, rss_restore = 0;
-  double cpu_import = 0, cpu_bus_import = 0, cpu_client_import = 0, cpu_backup = 0,
-         cpu_restore = 0;
+  double cpu_import = 0, cpu_bus_import = 0, cpu_client_import = 0, cpu_backup = 0, cpu_restore = 0;
   double rtt_idle_gs_med, rtt_idle_gs_p99, rtt_idle_ping_med, rtt_idle_ping_p99;
   double rtt_busy_gs_med = NAN, rtt_busy_gs_p99 = NAN, rtt_busy_ping_med = NAN,
          rtt_busy_ping_p99 = NAN;
@@ -1670,8 +1687,8 @@ bench_n (Bench *b, guint n, JsonBuilder *json, NResult *res, const NResult *base
       table_add (&t, "backup_vs_tar_c", "backup vs tar -cf", min_of (backup_runs), "s", "tar",
                  min_of (tar_c_runs), at_100k ? "<= 1.0" : "(<= 1.0 at N=100000)",
                  at_100k ? ratio <= 1.0 : -1);
-      table_add (&t, "backup_vs_tar_c_sync", "backup vs tar -cf + sync", min_of (backup_runs),
-                 "s", "tar+sync", min_of (tar_c_sync_runs), NULL, -1);
+      table_add (&t, "backup_vs_tar_c_sync", "backup vs tar -cf + sync", min_of (backup_runs), "s",
+                 "tar+sync", min_of (tar_c_sync_runs), NULL, -1);
       if (!skip_restore)
         {
           ratio = min_of (restore_runs) / min_of (tar_x_runs);
@@ -1706,8 +1723,8 @@ bench_n (Bench *b, guint n, JsonBuilder *json, NResult *res, const NResult *base
              NAN, NULL, -1);
   table_add (&t, "progress_min_gap", "progress signals, shortest gap", backup.progress_min_gap_ms,
              "ms", "", NAN, NULL, -1);
-  table_add (&t, "properties_changed_total", "PropertiesChanged, total",
-             backup.properties_changed, "count", "", NAN, NULL, -1);
+  table_add (&t, "properties_changed_total", "PropertiesChanged, total", backup.properties_changed,
+             "count", "", NAN, NULL, -1);
   table_add (&t, "restricted_total", "RestrictedLicense, total", backup.restricted, "count", "",
              NAN, NULL, -1);
   table_add (&t, "rss_idle", "daemon VmHWM idle", rss_idle, "MiB", "", NAN, NULL, -1);
@@ -1733,18 +1750,17 @@ bench_n (Bench *b, guint n, JsonBuilder *json, NResult *res, const NResult *base
     }
   else
     table_add (&t, "rss_peak", "daemon VmHWM, peak of idle/backup/restore", res->peak_rss_mib,
-               "MiB", "", NAN,
-               n >= 1000000 ? "<= +16 MiB over N=10000 (not run), < 64 MiB" : NULL,
+               "MiB", "", NAN, n >= 1000000 ? "<= +16 MiB over N=10000 (not run), < 64 MiB" : NULL,
                n >= 1000000 ? res->peak_rss_mib < 64 : -1);
   table_add (&t, "cpu_import_daemon", "CPU in import: daemon", cpu_import, "s", "", NAN, NULL, -1);
-  table_add (&t, "cpu_import_bus", "CPU in import: dbus-daemon", cpu_bus_import, "s", "", NAN,
+  table_add (&t, "cpu_import_bus", "CPU in import: dbus-daemon", cpu_bus_import, "s", "", NAN, NULL,
+             -1);
+  table_add (&t, "cpu_import_client", "CPU in import: this client", cpu_client_import, "s", "", NAN,
              NULL, -1);
-  table_add (&t, "cpu_import_client", "CPU in import: this client", cpu_client_import, "s", "",
-             NAN, NULL, -1);
   table_add (&t, "cpu_backup_daemon", "CPU in backup: daemon", cpu_backup, "s", "", NAN, NULL, -1);
   if (!skip_restore)
-    table_add (&t, "cpu_restore_daemon", "CPU in restore: daemon", cpu_restore, "s", "", NAN,
-               NULL, -1);
+    table_add (&t, "cpu_restore_daemon", "CPU in restore: daemon", cpu_restore, "s", "", NAN, NULL,
+               -1);
   json_builder_end_object (json);
 
   json_builder_set_member_name (json, "runs");
@@ -1776,17 +1792,16 @@ bench_n (Bench *b, guint n, JsonBuilder *json, NResult *res, const NResult *base
 
   title = g_strdup_printf ("N = %u  (%u with the Backup right; best of %d; import batches of %d, "
                            "%d in flight; backup sizes: lbk %.1f MiB, tar %.1f MiB)",
-                           n, eligible, opt_repeat, opt_batch, opt_depth,
-                           backup.bytes / 1048576.0, tar_bytes / 1048576.0);
+                           n, eligible, opt_repeat, opt_batch, opt_depth, backup.bytes / 1048576.0,
+                           tar_bytes / 1048576.0);
   table_print (&t, title);
   g_print ("RTT during backup: %u backup(s) looped with OVERWRITE while sampling.\n", rtt_backups);
   for (guint i = 0; i < t.rows->len; i++)
     {
       char **cells = t.rows->pdata[i];
       if (g_str_equal (cells[5], "NO"))
-        note ("N = %u: target missed: %s (%s, target %s) - %s", n, cells[0], cells[3][0] ? cells[3]
-                                                                                         : cells[1],
-              cells[4], met_str (0));
+        note ("N = %u: target missed: %s (%s, target %s) - %s", n, cells[0],
+              cells[3][0] ? cells[3] : cells[1], cells[4], met_str (0));
     }
   fflush (stdout);
   g_ptr_array_unref (t.rows);
@@ -1843,16 +1858,25 @@ main (int argc, char **argv)
   guint n_count;
   Bench b = { 0 };
   const GOptionEntry entries[] = {
-    { "n", 0, 0, G_OPTION_ARG_STRING, &opt_n, "License counts, comma-separated (default 10000,100000)", "LIST" },
+    { "n", 0, 0, G_OPTION_ARG_STRING, &opt_n,
+      "License counts, comma-separated (default 10000,100000)", "LIST" },
     { "large", 0, 0, G_OPTION_ARG_NONE, &opt_large, "Also N = 1,000,000", NULL },
-    { "repeat", 0, 0, G_OPTION_ARG_INT, &opt_repeat, "Runs per timing; the best counts (default 3)", "R" },
-    { "batch", 0, 0, G_OPTION_ARG_INT, &opt_batch, "Licenses per StoreLicenses call (default 2500)", "B" },
-    { "depth", 0, 0, G_OPTION_ARG_INT, &opt_depth, "StoreLicenses calls in flight (default 2)", "D" },
-    { "rtt-calls", 0, 0, G_OPTION_ARG_INT, &opt_rtt_calls, "Round trips per measurement (default 2000)", "C" },
-    { "workdir", 0, 0, G_OPTION_ARG_FILENAME, &opt_workdir, "Where the temporary stores and files go (default $TMPDIR)", "DIR" },
-    { "json", 0, 0, G_OPTION_ARG_FILENAME, &opt_json, "Where to write the JSON (default bench/results.json)", "PATH" },
-    { "daemon", 0, 0, G_OPTION_ARG_FILENAME, &opt_daemon, "license-backupd to run (default: the build tree's, or $LB_DAEMON_PATH)", "PATH" },
-    { "skip", 0, 0, G_OPTION_ARG_STRING, &opt_skip, "Phases to leave out: tar, rtt, restore (for profiling)", "LIST" },
+    { "repeat", 0, 0, G_OPTION_ARG_INT, &opt_repeat, "Runs per timing; the best counts (default 3)",
+      "R" },
+    { "batch", 0, 0, G_OPTION_ARG_INT, &opt_batch, "Licenses per StoreLicenses call (default 2500)",
+      "B" },
+    { "depth", 0, 0, G_OPTION_ARG_INT, &opt_depth, "StoreLicenses calls in flight (default 2)",
+      "D" },
+    { "rtt-calls", 0, 0, G_OPTION_ARG_INT, &opt_rtt_calls,
+      "Round trips per measurement (default 2000)", "C" },
+    { "workdir", 0, 0, G_OPTION_ARG_FILENAME, &opt_workdir,
+      "Where the temporary stores and files go (default $TMPDIR)", "DIR" },
+    { "json", 0, 0, G_OPTION_ARG_FILENAME, &opt_json,
+      "Where to write the JSON (default bench/results.json)", "PATH" },
+    { "daemon", 0, 0, G_OPTION_ARG_FILENAME, &opt_daemon,
+      "license-backupd to run (default: the build tree's, or $LB_DAEMON_PATH)", "PATH" },
+    { "skip", 0, 0, G_OPTION_ARG_STRING, &opt_skip,
+      "Phases to leave out: tar, rtt, restore (for profiling)", "LIST" },
     { "keep", 0, 0, G_OPTION_ARG_NONE, &opt_keep, "Keep the work directories", NULL },
     { NULL },
   };
@@ -1890,8 +1914,8 @@ main (int argc, char **argv)
     }
 
   {
-    g_autofree char *tmpl = g_build_filename (opt_workdir ? opt_workdir : g_get_tmp_dir (),
-                                              "lb-bench-XXXXXX", NULL);
+    g_autofree char *tmpl
+        = g_build_filename (opt_workdir ? opt_workdir : g_get_tmp_dir (), "lb-bench-XXXXXX", NULL);
     if (opt_workdir != NULL)
       mkdir_p (opt_workdir);
     b.root = g_mkdtemp_full (g_steal_pointer (&tmpl), 0700);
@@ -1918,11 +1942,11 @@ main (int argc, char **argv)
   b.conn = bus_connect (b.bus.address);
   g_dbus_connection_add_filter (b.conn, signal_filter, NULL, NULL);
 
-  note ("machine: %d CPUs (%s), %s, kernel %s; load average at start: %s",
-        g_get_num_processors (), model, fs, uts.release, load_start);
+  note ("machine: %d CPUs (%s), %s, kernel %s; load average at start: %s", g_get_num_processors (),
+        model, fs, uts.release, load_start);
   g_print ("license-backup benchmark, %s\n", started_str);
-  g_print ("machine: %d x %s, %s, Linux %s; load average at start: %s\n",
-           g_get_num_processors (), model, fs, uts.release, load_start);
+  g_print ("machine: %d x %s, %s, Linux %s; load average at start: %s\n", g_get_num_processors (),
+           model, fs, uts.release, load_start);
   if (g_getenv ("LB_BENCH_COMMIT") != NULL)
     g_print ("license-backup %s\n", g_getenv ("LB_BENCH_COMMIT"));
   g_print ("caches: warm (nothing dropped); `sync` before every timed step\n");
@@ -1987,8 +2011,8 @@ main (int argc, char **argv)
         }
       else
         {
-          note ("N = %u: needs about %.1f GiB of disk, %.1f GiB free", ns[i],
-                need / 1073741824.0, avail / 1073741824.0);
+          note ("N = %u: needs about %.1f GiB of disk, %.1f GiB free", ns[i], need / 1073741824.0,
+                avail / 1073741824.0);
           bench_n (&b, ns[i], nj, &results[i], base);
         }
       json_array_add_element (results_array, json_builder_get_root (nj));
@@ -1996,8 +2020,7 @@ main (int argc, char **argv)
       {
         g_autofree char *load_now = read_trimmed ("/proc/loadavg");
         json_object_set_string_member (json_node_get_object (root), "loadavg_end", load_now);
-        json_object_set_boolean_member (json_node_get_object (root), "complete",
-                                        i + 1 == n_count);
+        json_object_set_boolean_member (json_node_get_object (root), "complete", i + 1 == n_count);
       }
       if (!json_generator_to_file (gen, opt_json, &error))
         {

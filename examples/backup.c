@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* backup.c: the user's side: back up every license to a folder, showing
  * the progress, and say which licenses the backup left out.
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # backup.py FOLDER: the user's side: back up every license to a folder,
 # showing the progress, and say which licenses the backup left out.
 import sys

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # check-installed.sh PREFIX CHECK: one check of an installed
 # liblicense-backup-1 (meson install --prefix PREFIX), as an app developer
 # uses it; .ci/run calls it once per CHECK:

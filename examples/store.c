@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* store.c: an app keeps its content licenses in the license backup
  * service, then lists them. The service backs them up with the user's
  * other licenses and restores them on a new computer.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # store.py: an app keeps its content licenses in the license backup
 # service, then lists them. Needs PyGObject (python3-gi) and the
 # LicenseBackup-1 typelib.

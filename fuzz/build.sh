@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Builds the libFuzzer targets and their seed corpora (docs/reliability.md).
 #
 #   fuzz/build.sh [BUILDDIR]          default BUILDDIR: build-fuzz

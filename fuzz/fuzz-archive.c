@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libFuzzer target: the backup reader, fed arbitrary bytes.
  *
  * lb_archive_verify_bytes() runs the same reader that a restore runs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libFuzzer target: the attribute parser.
  *
  * The bytes become an a{sv} with g_variant_new_from_bytes (untrusted, as

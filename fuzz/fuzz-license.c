@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libFuzzer target: lb_record_decode(), which turns every entry of a
  * backup into a license before restore trusts it.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Writes the fuzzers' seed corpora: small valid backups made by the real
  * writer (lb_backup_run over a real store), encoded licenses, and
  * serialised attribute dictionaries.

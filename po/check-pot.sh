@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # check-pot.sh: fails when po/license-backup.pot is not current.
 #
 # Usage: po/check-pot.sh [OPTION…] [SOURCE_ROOT]

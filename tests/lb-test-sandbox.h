@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* lb-test-sandbox: fake Flatpak and Snap apps for tests of how the daemon
  * identifies its callers.
  *

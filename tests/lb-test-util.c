@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include "lb-test-util.h"
@@ -28,16 +29,16 @@ static GSubprocess *reaper;
  * then waits for the SIGTERM that PR_SET_PDEATHSIG sends when the test
  * process ends (however it ends), removes $1, and ends its process group
  * (itself and its sleep). */
-#define REAPER_SCRIPT                                                                              \
-  "root=$1\n"                                                                                      \
-  "cleanup () {\n"                                                                                 \
-  "  rm -rf -- \"$root\"\n"                                                                        \
-  "  trap '' TERM\n"                                                                               \
-  "  kill -TERM 0\n"                                                                               \
-  "  exit 0\n"                                                                                     \
-  "}\n"                                                                                            \
-  "trap cleanup TERM HUP INT\n"                                                                    \
-  "echo ready\n"                                                                                   \
+#define REAPER_SCRIPT           \
+  "root=$1\n"                   \
+  "cleanup () {\n"              \
+  "  rm -rf -- \"$root\"\n"     \
+  "  trap '' TERM\n"            \
+  "  kill -TERM 0\n"            \
+  "  exit 0\n"                  \
+  "}\n"                         \
+  "trap cleanup TERM HUP INT\n" \
+  "echo ready\n"                \
   "while :; do sleep 3600 & wait; done\n"
 
 /* Setup */
@@ -78,8 +79,8 @@ start_reaper (void)
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
                                         | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
-  g_subprocess_launcher_set_child_setup (launcher, reaper_setup,
-                                         GINT_TO_POINTER ((int) getpid ()), NULL);
+  g_subprocess_launcher_set_child_setup (launcher, reaper_setup, GINT_TO_POINTER ((int) getpid ()),
+                                         NULL);
   reaper = g_subprocess_launcher_spawn (launcher, &error, "/bin/sh", "-c", REAPER_SCRIPT,
                                         "lb-test-reaper", tmp_root, NULL);
   g_assert_no_error (error);
@@ -247,25 +248,25 @@ struct _LbTestBus
  * holding the test's stdout, it kept meson waiting for the test until its
  * timeout. Our dbus-daemon dies with the test process instead
  * (die_with_parent). */
-#define BUS_CONFIG                                                                                 \
-  "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"           \
-  " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"                            \
-  "<busconfig>\n"                                                                                  \
-  "  <type>session</type>\n"                                                                       \
-  "  <listen>unix:dir=%s</listen>\n"                                                               \
-  "  <auth>EXTERNAL</auth>\n"                                                                      \
-  "  <policy context=\"default\">\n"                                                               \
-  "    <allow send_destination=\"*\" eavesdrop=\"true\"/>\n"                                       \
-  "    <allow eavesdrop=\"true\"/>\n"                                                              \
-  "    <allow own=\"*\"/>\n"                                                                       \
-  "  </policy>\n"                                                                                  \
-  "%s"                                                                                             \
+#define BUS_CONFIG                                                                       \
+  "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n" \
+  " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"                  \
+  "<busconfig>\n"                                                                        \
+  "  <type>session</type>\n"                                                             \
+  "  <listen>unix:dir=%s</listen>\n"                                                     \
+  "  <auth>EXTERNAL</auth>\n"                                                            \
+  "  <policy context=\"default\">\n"                                                     \
+  "    <allow send_destination=\"*\" eavesdrop=\"true\"/>\n"                             \
+  "    <allow eavesdrop=\"true\"/>\n"                                                    \
+  "    <allow own=\"*\"/>\n"                                                             \
+  "  </policy>\n"                                                                        \
+  "%s"                                                                                   \
   "</busconfig>\n"
 
 /* For LB_TEST_BUS_LARGE_MESSAGES: the default is 32 MiB. */
-#define LARGE_MESSAGE_LIMITS                                                                       \
-  "  <limit name=\"max_message_size\">268435456</limit>\n"                                         \
-  "  <limit name=\"max_incoming_bytes\">1000000000</limit>\n"                                      \
+#define LARGE_MESSAGE_LIMITS                                  \
+  "  <limit name=\"max_message_size\">268435456</limit>\n"    \
+  "  <limit name=\"max_incoming_bytes\">1000000000</limit>\n" \
   "  <limit name=\"max_outgoing_bytes\">1000000000</limit>\n"
 
 static void
@@ -306,13 +307,12 @@ spawn_dbus_daemon (LbTestBus *bus, const char *const *args, const char *const *e
   g_subprocess_launcher_set_cwd (launcher, bus->dir);
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent,
                                          GINT_TO_POINTER ((int) getpid ()), NULL);
-  bus->dbus_daemon = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata,
-                                                   &error);
+  bus->dbus_daemon
+      = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
   g_assert_no_error (error);
   if (bus->dbus_daemon == NULL)
     return FALSE;
-  g_subprocess_wait_async (bus->dbus_daemon, NULL, dbus_daemon_exited_cb,
-                           &bus->dbus_daemon_exited);
+  g_subprocess_wait_async (bus->dbus_daemon, NULL, dbus_daemon_exited_cb, &bus->dbus_daemon_exited);
 
   out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (bus->dbus_daemon));
   bus->address = g_data_input_stream_read_line (out, NULL, NULL, &error);
@@ -440,12 +440,10 @@ lb_test_bus_get_owner_pid (LbTestBus *bus)
 
   if (bus->connection == NULL)
     return 0;
-  reply = g_dbus_connection_call_sync (bus->connection, "org.freedesktop.DBus",
-                                       "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                                       "GetConnectionUnixProcessID",
-                                       g_variant_new ("(s)", LB_TEST_BUS_NAME),
-                                       G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL,
-                                       NULL);
+  reply = g_dbus_connection_call_sync (
+      bus->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+      "GetConnectionUnixProcessID", g_variant_new ("(s)", LB_TEST_BUS_NAME), G_VARIANT_TYPE ("(u)"),
+      G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
   if (reply != NULL)
     g_variant_get (reply, "(u)", &pid);
   return pid;
@@ -496,11 +494,10 @@ lb_test_bus_get_property (LbTestBus *bus,
   g_autoptr (GVariant) reply = NULL;
   GVariant *value = NULL;
 
-  reply = g_dbus_connection_call_sync (bus->connection, LB_TEST_BUS_NAME, LB_TEST_OBJECT_PATH,
-                                       "org.freedesktop.DBus.Properties", "Get",
-                                       g_variant_new ("(ss)", interface_name, property_name),
-                                       G_VARIANT_TYPE ("(v)"),
-                                       G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, error);
+  reply = g_dbus_connection_call_sync (
+      bus->connection, LB_TEST_BUS_NAME, LB_TEST_OBJECT_PATH, "org.freedesktop.DBus.Properties",
+      "Get", g_variant_new ("(ss)", interface_name, property_name), G_VARIANT_TYPE ("(v)"),
+      G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, error);
   if (reply == NULL)
     return NULL;
   g_variant_get (reply, "(v)", &value);
@@ -516,12 +513,10 @@ lb_test_bus_set_property (LbTestBus *bus,
 {
   g_autoptr (GVariant) reply = NULL;
 
-  reply = g_dbus_connection_call_sync (bus->connection, LB_TEST_BUS_NAME, LB_TEST_OBJECT_PATH,
-                                       "org.freedesktop.DBus.Properties", "Set",
-                                       g_variant_new ("(ssv)", interface_name, property_name,
-                                                      value),
-                                       G_VARIANT_TYPE_UNIT, G_DBUS_CALL_FLAGS_NO_AUTO_START, -1,
-                                       NULL, error);
+  reply = g_dbus_connection_call_sync (
+      bus->connection, LB_TEST_BUS_NAME, LB_TEST_OBJECT_PATH, "org.freedesktop.DBus.Properties",
+      "Set", g_variant_new ("(ssv)", interface_name, property_name, value), G_VARIANT_TYPE_UNIT,
+      G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, error);
   return reply != NULL;
 }
 
@@ -727,9 +722,8 @@ daemon_exited_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   else
     {
       daemon->exit_status = -1;
-      daemon->term_signal = g_subprocess_get_if_signaled (process)
-                                ? g_subprocess_get_term_sig (process)
-                                : 0;
+      daemon->term_signal
+          = g_subprocess_get_if_signaled (process) ? g_subprocess_get_term_sig (process) : 0;
     }
 }
 
@@ -743,11 +737,11 @@ daemon_environ (LbTestMachine *machine,
                 const char *const *extra_env)
 {
   GPtrArray *env = g_ptr_array_new_with_free_func (g_free);
-  const char *const passthrough[] = { "ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS",
-                                      "TSAN_OPTIONS", NULL };
+  const char *const passthrough[]
+      = { "ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS", NULL };
 
-  g_ptr_array_add (env, g_strdup_printf ("DBUS_SESSION_BUS_ADDRESS=%s",
-                                         lb_test_bus_get_address (machine->bus)));
+  g_ptr_array_add (
+      env, g_strdup_printf ("DBUS_SESSION_BUS_ADDRESS=%s", lb_test_bus_get_address (machine->bus)));
   g_ptr_array_add (env, g_strdup_printf ("XDG_DATA_HOME=%s", machine->data_home));
   g_ptr_array_add (env, g_strdup_printf ("HOME=%s", machine->home));
   if (fault != NULL)
@@ -817,8 +811,8 @@ lb_test_machine_start_daemon (LbTestMachine *machine, const LbTestDaemonOptions 
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent,
                                          GINT_TO_POINTER ((int) getpid ()), NULL);
   daemon->start_time = g_get_monotonic_time ();
-  daemon->process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata,
-                                                 &error);
+  daemon->process
+      = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
   g_assert_no_error (error);
   if (daemon->process == NULL)
     {
@@ -839,8 +833,8 @@ lb_test_machine_start_daemon (LbTestMachine *machine, const LbTestDaemonOptions 
                                 daemon->number, daemon->exit_status, daemon->term_signal,
                                 LB_TEST_BUS_NAME);
           else
-            g_test_fail_printf ("license-backupd #%u did not own %s within %d ms",
-                                daemon->number, LB_TEST_BUS_NAME, LB_TEST_TIMEOUT_MS);
+            g_test_fail_printf ("license-backupd #%u did not own %s within %d ms", daemon->number,
+                                LB_TEST_BUS_NAME, LB_TEST_TIMEOUT_MS);
           return NULL;
         }
     }
@@ -922,8 +916,8 @@ daemon_owns_or_exited (gpointer user_data)
 
   if (wait->daemon->exited)
     return TRUE;
-  wait->owns = lb_test_bus_get_owner_pid (wait->daemon->machine->bus)
-               == (guint32) wait->daemon->pid;
+  wait->owns
+      = lb_test_bus_get_owner_pid (wait->daemon->machine->bus) == (guint32) wait->daemon->pid;
   return wait->owns;
 }
 
@@ -1010,11 +1004,8 @@ lb_test_daemon_kill (LbTestDaemon *daemon)
 }
 
 void
-lb_test_assert_daemon_exited_impl (const char *file,
-                                   int line,
-                                   const char *func,
-                                   LbTestDaemon *daemon,
-                                   int status)
+lb_test_assert_daemon_exited_impl (
+    const char *file, int line, const char *func, LbTestDaemon *daemon, int status)
 {
   g_autofree char *msg = NULL;
 
@@ -1030,8 +1021,8 @@ lb_test_assert_daemon_exited_impl (const char *file,
                            daemon->number, daemon->term_signal, g_strsignal (daemon->term_signal),
                            status);
   else if (daemon->exit_status != status)
-    msg = g_strdup_printf ("license-backupd #%u exited with status %d; expected %d",
-                           daemon->number, daemon->exit_status, status);
+    msg = g_strdup_printf ("license-backupd #%u exited with status %d; expected %d", daemon->number,
+                           daemon->exit_status, status);
   if (msg != NULL)
     g_assertion_message (G_LOG_DOMAIN, file, line, func, msg);
 }
@@ -1169,10 +1160,9 @@ signal_queue_new_full (GDBusConnection *connection,
 
   queue->connection = g_object_ref (connection);
   g_queue_init (&queue->signals);
-  queue->subscription = g_dbus_connection_signal_subscribe (connection, sender, interface_name,
-                                                            member, object_path, arg0,
-                                                            G_DBUS_SIGNAL_FLAGS_NONE, on_signal,
-                                                            queue, NULL);
+  queue->subscription
+      = g_dbus_connection_signal_subscribe (connection, sender, interface_name, member, object_path,
+                                            arg0, G_DBUS_SIGNAL_FLAGS_NONE, on_signal, queue, NULL);
   /* The bus has the match rule once a round trip has gone through it. */
   reply = g_dbus_connection_call_sync (connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
                                        "org.freedesktop.DBus.Peer", "Ping", NULL, NULL,
@@ -1311,8 +1301,8 @@ lb_test_vardict_lookup (GVariant *dict, const char *key)
 }
 
 gboolean
-lb_test_store_many (LbDBusStore *store, guint n, const char *prefix, gsize blob_size,
-                    GError **error)
+lb_test_store_many (
+    LbDBusStore *store, guint n, const char *prefix, gsize blob_size, GError **error)
 {
   const guint batch_max = 10000;
 

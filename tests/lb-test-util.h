@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* lb-test-util: a harness for testing license-backupd on private buses.
  *
  * The pieces, from the bottom up:
@@ -173,7 +174,7 @@ typedef struct
   const char *fault;             /* LB_FAULT for the daemon, or NULL */
   const char *const *extra_args; /* more arguments, NULL-terminated, or NULL */
   LbTestDaemonFlags flags;
-  guint fault_delay_us;          /* LB_FAULT_DELAY_US for the daemon; 0 (unset) by default */
+  guint fault_delay_us; /* LB_FAULT_DELAY_US for the daemon; 0 (unset) by default */
   /* More "NAME=VALUE" entries for the daemon's environment (e.g.
    * LB_LOCALEDIR, LANGUAGE), NULL-terminated, or NULL; added after the
    * harness's own, so they may not override DBUS_SESSION_BUS_ADDRESS,
@@ -254,13 +255,10 @@ void lb_test_daemon_kill (LbTestDaemon *daemon);
 
 /* Asserts that @daemon exited (waiting at most LB_TEST_TIMEOUT_MS) with
  * exit status @status. */
-#define lb_test_assert_daemon_exited(daemon, status)                                             \
+#define lb_test_assert_daemon_exited(daemon, status) \
   lb_test_assert_daemon_exited_impl (__FILE__, __LINE__, G_STRFUNC, (daemon), (status))
-void lb_test_assert_daemon_exited_impl (const char *file,
-                                        int line,
-                                        const char *func,
-                                        LbTestDaemon *daemon,
-                                        int status);
+void lb_test_assert_daemon_exited_impl (
+    const char *file, int line, const char *func, LbTestDaemon *daemon, int status);
 
 /* Errors */
 
@@ -340,11 +338,8 @@ GVariant *lb_test_vardict_lookup (GVariant *dict, const char *key);
 /* Stores @n licenses "<prefix>NNNNNN" (i = 0 … n-1, six digits) whose
  * blobs are lb_test_blob_new (@blob_size, i) and attributes empty, with
  * StoreLicenses calls of at most 10,000 licenses. */
-gboolean lb_test_store_many (LbDBusStore *store,
-                             guint n,
-                             const char *prefix,
-                             gsize blob_size,
-                             GError **error);
+gboolean lb_test_store_many (
+    LbDBusStore *store, guint n, const char *prefix, gsize blob_size, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LbTestBus, lb_test_bus_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LbTestMachine, lb_test_machine_free)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Integration tests of per-app licenses: the real daemon on a private bus,
  * with fake Flatpak apps run the way flatpak runs them (lb-test-sandbox.h)
  * and a fake Snap, against the user's own tools (this test process, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests of the backup file and the backup/restore workers, without
  * D-Bus: real stores in temporary folders, real licenses.lbk files, and
  * backups corrupted and crafted on purpose. */

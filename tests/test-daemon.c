@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Integration tests of license-backupd: the real daemon, spawned on a
  * private bus, seen only through D-Bus and the files it leaves behind.
  *

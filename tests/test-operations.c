@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Integration tests of the backup and restore engine (issue 3): the real
  * license-backupd on a private bus, driven and watched only through
  * D-Bus (BackupLicenses, RestoreLicenses, the cancels, GetStatus, the

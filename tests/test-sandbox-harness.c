@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Tests of the sandbox harness (lb-test-sandbox.c): that its fake Flatpak
  * and Snap apps reach the bus, look from the host as the daemon will see
  * them, and leave nothing running.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests of the license store and the license codecs (src/store.c,
  * src/license.c) and of the machine id derivation (src/machine-id.c),
  * without D-Bus. */
@@ -461,8 +462,7 @@ test_wal_cut_back (Fixture *f, gconstpointer data)
       g_autofree char *key = g_strdup_printf ("big%02u", i);
       g_ptr_array_add (batch, license_new (key, LB_BLOB_MAX, (guint8) i));
     }
-  g_assert_true (
-      lb_store_put (f->store, "", (LbRecord *const *) batch->pdata, batch->len, &error));
+  g_assert_true (lb_store_put (f->store, "", (LbRecord *const *) batch->pdata, batch->len, &error));
   g_assert_no_error (error);
   g_assert_cmpint (g_stat (wal, &st), ==, 0);
   g_assert_cmpint (st.st_size, >, limit);
@@ -504,8 +504,7 @@ test_wal_removed_on_close (Fixture *f, gconstpointer data)
       g_autofree char *key = g_strdup_printf ("big%02u", i);
       g_ptr_array_add (batch, license_new (key, LB_BLOB_MAX, (guint8) i));
     }
-  g_assert_true (
-      lb_store_put (f->store, "", (LbRecord *const *) batch->pdata, batch->len, &error));
+  g_assert_true (lb_store_put (f->store, "", (LbRecord *const *) batch->pdata, batch->len, &error));
   g_assert_no_error (error);
   g_assert_true (g_file_test (wal, G_FILE_TEST_EXISTS));
   g_clear_object (&f->store);
@@ -635,8 +634,7 @@ test_list_byte_order (Fixture *f, gconstpointer data)
 
   for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
     g_ptr_array_add (batch, license_new (keys[i], 4, (guint8) i));
-  g_assert_true (
-      lb_store_put (f->store, "", (LbRecord *const *) batch->pdata, batch->len, &error));
+  g_assert_true (lb_store_put (f->store, "", (LbRecord *const *) batch->pdata, batch->len, &error));
   g_assert_no_error (error);
 
   listed = list_all_keys (f->store, 3);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* cli: what the license-backup client's subcommands share.
  *
  * The client talks to the service only through liblicense-backup-1

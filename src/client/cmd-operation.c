@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The backup and restore subcommands: start an operation, follow it to its
  * end through the library (which cancels it in the service when our
  * GCancellable is cancelled), and report. */

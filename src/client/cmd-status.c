@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The status, config and cancel subcommands. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The subcommands on the license store: list, import, export, delete, clean. */
 #include "config.h"
 

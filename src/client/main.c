@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* license-backup: back up and restore content licenses from a terminal. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* progress-bar: how the client shows a running operation.
  *
  * On a terminal, a bar with count, rate and time left, redrawn in place;

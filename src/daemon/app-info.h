@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* app-info: which app a process belongs to, told the way
  * xdg-desktop-portal tells it.
  *

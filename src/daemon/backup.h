@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* backup: one backup, run in a worker thread.
  *
  * Writes every eligible license of a store snapshot (can-backup, not

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* callers: the app behind each D-Bus caller, looked up once per unique name.
  *
  * Asks the bus for the caller's credentials (GetConnectionCredentials: its

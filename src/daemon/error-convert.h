@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* error-convert: foreign errors into the service's LB_ERROR domain.
  *
  * GIO, GFile, errno and SQLite failures are converted before a reply, so

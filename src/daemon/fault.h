@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fault: test hooks for moments that are otherwise too short to catch.
  *
  * LB_FAULT="point[,point...]" makes lb_fault_point() SIGKILL the process

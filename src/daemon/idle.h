@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* idle: when the daemon may exit.
  *
  * Anything in flight (a method call, a backup or restore) takes a hold that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* lb-archive: the backup file, licenses.lbk (docs/backup-format.md).
  *
  * A POSIX pax tar archive (libarchive) holding first "manifest.txt" (format

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* license: one license, its attributes, and their validation and encoding.
  *
  * This is where the limits of the Store API live (key id, blob, attribute

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* location: where backups go, as the user gives it.
  *
  * A location is an absolute path or a URI that GIO can open (file://, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* machine-id: the service's app-specific machine identity.
  *
  * The raw machine id (/etc/machine-id or --machine-id-file) is read, never

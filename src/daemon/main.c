@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* license-backupd: the per-user license backup service. */
 #include "config.h"
 

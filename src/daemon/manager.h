@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* manager: the org.freedesktop.LicenseBackup1 interface.
  *
  * A subclass of the generated skeleton that validates and persists

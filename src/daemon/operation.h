@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* operation: one backup or restore, from start to result.
  *
  * What it is (id, kind, flags, location, cancellable: fixed at creation),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* options: strict parsing of a{sv} option dictionaries.
  *
  * Every key must be known and of the declared type; anything else is

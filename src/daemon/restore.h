@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* restore: one restore, run in a worker thread.
  *
  * Reads licenses.lbk in the operation's location (operation.h) through the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* service: the daemon's D-Bus face, wired together.
  *
  * Opens the license store and makes its two interfaces: the Store

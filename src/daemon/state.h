@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* state: the service's small persisted settings.
  *
  * BackupPath, RestorePath and LastBackupTime, kept in a key file next to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* status-tracker: what GetStatus answers, readable from any thread.
  *
  * The manager sets it on the main context. lb_status_tracker_attach() installs a

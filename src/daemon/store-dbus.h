@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* store-dbus: the org.freedesktop.LicenseBackup1.Store interface.
  *
  * A subclass of the generated skeleton, as LbManager is for the manager

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* store: the license store, a SQLite database in WAL mode.
  *
  * Contract: every write is one transaction with synchronous=FULL, so a crash

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* For the tests only: the page's parts and state. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* LbLicensesPage: the "Media Licenses" settings page; see lb-licenses-page.h.
  *
  * Its layout is a GtkBuilder template (lb-licenses-page.ui, in the panel's

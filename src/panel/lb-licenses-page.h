@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* LbLicensesPage: the "Media Licenses" settings page.
  *
  * An AdwPreferencesPage driven only by the public API of the service

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* lb-panel-apps: the apps that hold licenses, as the user knows them.
  *
  * GIO only (GDesktopAppInfo), no GTK, so that it can be tested without a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* lb-panel-format: the words and numbers of the Media Licenses page.
  *
  * GLib and the library's error domain only (no GTK), so that they can be tested without a display.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* license-backup-panel: the Media Licenses page in a window of its own,
  * until a Settings panel embeds LbLicensesPage. */
 #include "config.h"

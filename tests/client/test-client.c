@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Integration tests of the license-backup command-line client: the real
  * build/src/client/license-backup, run as a subprocess against the real
  * daemon on a private bus, judged only by what a user sees: its standard

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-lib: liblicense-backup-1 against the real daemon on a private bus.
  *
  * Every check goes through the library's API as an app or a user's tool

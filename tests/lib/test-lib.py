@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # test-lib.py: liblicense-backup-1 from Python, through its typelib
 # (LicenseBackup-1), against the real daemon on a private bus.
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-format: the words and numbers of the Media Licenses page
  * (lb-panel-format) and the names of apps (lb-panel-apps), in the C locale
  * and, when the system has it, in en_US.UTF-8 for digit grouping. Needs no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-panel: the Media Licenses page (LbLicensesPage) in a real window
  * under Xvfb, against the real license-backupd on a private bus.
  *

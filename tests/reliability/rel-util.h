@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* rel-util: what the reliability suite adds to the harness (lb-test-util).
  *
  *  - rel_init(): lb_test_init() and a wrapper around the real daemon,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Reliability: bad D-Bus input.
  *
  * Every method of both interfaces, and the writable properties, called

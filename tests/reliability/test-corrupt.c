@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Reliability: corrupt backups.
  *
  * A real backup of 300 licenses, made by the daemon, is damaged in 600+

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Reliability: the daemon killed with SIGKILL during a backup and during a
  * restore, at 50 moments each.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Reliability: the file system fails under the daemon.
  *
  *  - no-space: a backup over an existing one on a 2 MiB tmpfs that fills

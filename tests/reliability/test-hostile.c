@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Reliability: hostile backups, crafted by the test and restored by the real
  * daemon.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Reliability: load, and callers that leave.
  *
  * /reliability/load/backup: a store of 100,000 licenses; a backup slowed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Reliability: the daemon's memory is bounded by what is in flight, not by
  * how much has passed through it.
  *
