@@ -2049,7 +2049,7 @@ on_completed (
       return;
     }
   if (!g_variant_lookup (summary, "error-name", "&s", &error_name))
-    error_name = "org.freedesktop.LicenseBackup1.Error.Failed";
+    error_name = lb_error_get_dbus_name (NULL);
   /* An LB_ERROR with its code; the message is the service's, for the user,
    * without the "GDBus.Error:<name>: " that GDBus puts before it. */
   error = g_dbus_error_new_for_dbus_error (error_name, message);
@@ -2856,7 +2856,7 @@ watch_completed (LbClient *self,
   if (status != LB_STATUS_END && status != LB_STATUS_ERROR_WITHURL)
     {
       if (!g_variant_lookup (summary, "error-name", "&s", &error_name))
-        error_name = "org.freedesktop.LicenseBackup1.Error.Failed";
+        error_name = lb_error_get_dbus_name (NULL);
       error = g_dbus_error_new_for_dbus_error (error_name, message);
       g_dbus_error_strip_remote_error (error);
     }
