@@ -597,3 +597,17 @@ lb_record_decode (GBytes *bytes, GError **error)
   l->blob = g_bytes_new_from_bytes (bytes, g_bytes_get_size (bytes) - r.left, r.left);
   return g_steal_pointer (&l);
 }
+
+LbRecord *
+lb_record_from_args (const char *key_id, GVariant *blob, GVariant *attributes, GError **error)
+{
+  g_autoptr (LbRecord) license = NULL;
+
+  if (!lb_key_id_validate (key_id, error) || !lb_blob_validate (g_variant_n_children (blob), error))
+    return NULL;
+  license = lb_record_new (key_id, NULL);
+  license->blob = g_variant_get_data_as_bytes (blob);
+  if (!lb_attributes_parse (attributes, LB_ATTRIBUTES_CALLER, &license->attrs, error))
+    return NULL;
+  return g_steal_pointer (&license);
+}

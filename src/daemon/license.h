@@ -99,6 +99,12 @@ GBytes *lb_record_encode (const LbRecord *license);
 void lb_digest (GBytes *bytes, guint8 out[LB_DIGEST_LEN]);
 void lb_record_digest (const LbRecord *license, GBytes *header, guint8 out[LB_DIGEST_LEN]);
 
+/* A license from a caller's (s, ay, a{sv}), validated with the Store API's
+ * limits and only the attributes a caller may set; LB_ERROR_INVALID_ARGS
+ * if anything is wrong. The blob shares @blob's bytes. */
+LbRecord *
+lb_record_from_args (const char *key_id, GVariant *blob, GVariant *attributes, GError **error);
+
 /* Decodes and validates an encoded license (exact layout, limits, UTF-8
  * strings); LB_ERROR_BACKUP_CORRUPT on any fault. The blob shares @bytes. */
 LbRecord *lb_record_decode (GBytes *bytes, GError **error);

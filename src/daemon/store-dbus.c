@@ -5,7 +5,11 @@
 
 #include <glib/gi18n.h>
 
+#include <gio/gunixfdlist.h>
+#include <unistd.h>
+
 #include "error-convert.h"
+#include "import.h"
 #include "license.h"
 #include "options.h"
 
@@ -30,10 +34,8 @@ G_DEFINE_TYPE_WITH_CODE (LbStoreDBus,
 
 /* A Store method body: runs in a worker thread for an identified @caller
  * and returns the reply's parameters, or NULL with @error set. */
-typedef GVariant *(*StoreCallFunc) (LbStore *store,
-                                    const LbAppInfo *caller,
-                                    GVariant *params,
-                                    GError **error);
+typedef GVariant *(*StoreCallFunc) (
+    LbStore *store, const LbAppInfo *caller, GVariant *params, GUnixFDList *fds, GError **error);
 
 typedef struct
 {
@@ -62,8 +64,10 @@ store_call_thread (GTask *task, gpointer source, gpointer task_data, GCancellabl
   caller = lb_callers_lookup_sync (
       self->callers, g_dbus_method_invocation_get_sender (call->invocation), NULL, &error);
   if (caller != NULL)
-    reply = call->func (self->store, caller,
-                        g_dbus_method_invocation_get_parameters (call->invocation), &error);
+    reply = call->func (
+        self->store, caller, g_dbus_method_invocation_get_parameters (call->invocation),
+        g_dbus_message_get_unix_fd_list (g_dbus_method_invocation_get_message (call->invocation)),
+        &error);
   if (reply == NULL)
     g_task_return_error (task, error);
   else
@@ -116,23 +120,9 @@ dispatch (LbDBusStore *object, GDBusMethodInvocation *invocation, StoreCallFunc 
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-/* Validates one (s, ay, a{sv}) triple into a license. */
-static LbRecord *
-license_from_args (const char *key_id, GVariant *blob, GVariant *attributes, GError **error)
-{
-  g_autoptr (LbRecord) license = NULL;
-
-  if (!lb_key_id_validate (key_id, error) || !lb_blob_validate (g_variant_n_children (blob), error))
-    return NULL;
-  license = lb_record_new (key_id, NULL);
-  license->blob = g_variant_get_data_as_bytes (blob);
-  if (!lb_attributes_parse (attributes, LB_ATTRIBUTES_CALLER, &license->attrs, error))
-    return NULL;
-  return g_steal_pointer (&license);
-}
-
 static GVariant *
-call_store_license (LbStore *store, const LbAppInfo *caller, GVariant *params, GError **error)
+call_store_license (
+    LbStore *store, const LbAppInfo *caller, GVariant *params, GUnixFDList *fds, GError **error)
 {
   g_autoptr (GVariant) blob = NULL;
   g_autoptr (GVariant) attributes = NULL;
@@ -140,14 +130,15 @@ call_store_license (LbStore *store, const LbAppInfo *caller, GVariant *params, G
   const char *key_id;
 
   g_variant_get (params, "(&s@ay@a{sv})", &key_id, &blob, &attributes);
-  license = license_from_args (key_id, blob, attributes, error);
+  license = lb_record_from_args (key_id, blob, attributes, error);
   if (license == NULL || !lb_store_put (store, caller->id, &license, 1, error))
     return NULL;
   return g_variant_new ("()");
 }
 
 static GVariant *
-call_store_licenses (LbStore *store, const LbAppInfo *caller, GVariant *params, GError **error)
+call_store_licenses (
+    LbStore *store, const LbAppInfo *caller, GVariant *params, GUnixFDList *fds, GError **error)
 {
   g_autoptr (GVariant) array = g_variant_get_child_value (params, 0);
   g_autoptr (GPtrArray) licenses = NULL;
@@ -183,7 +174,7 @@ call_store_licenses (LbStore *store, const LbAppInfo *caller, GVariant *params, 
                           "into several calls"));
           return NULL;
         }
-      license = license_from_args (key_id, blob, attributes, &local_error);
+      license = lb_record_from_args (key_id, blob, attributes, &local_error);
       if (license == NULL)
         {
           g_autofree char *quoted = lb_key_id_quote (key_id);
@@ -218,8 +209,54 @@ license_reply (LbStore *store, const char *app, const char *key_id, GError **err
                         lb_attributes_to_variant (&license->attrs));
 }
 
+static gboolean
+import_one (LbRecord *license, gpointer user_data, GError **error)
+{
+  return lb_store_batch_add (user_data, license, error);
+}
+
 static GVariant *
-call_get_license (LbStore *store, const LbAppInfo *caller, GVariant *params, GError **error)
+call_store_licenses_from_fd (
+    LbStore *store, const LbAppInfo *caller, GVariant *params, GUnixFDList *fds, GError **error)
+{
+  g_autoptr (GVariant) options = NULL;
+  g_autoptr (LbStoreBatch) batch = NULL;
+  const LbOptionSpec specs[] = { { NULL } };
+  gint32 handle;
+  guint64 size = 0, count = 0;
+  int fd;
+  gboolean ok;
+
+  g_variant_get (params, "(h@a{sv})", &handle, &options);
+  if (!lb_options_parse (options, specs, error))
+    return NULL;
+  if (fds == NULL || handle < 0 || handle >= g_unix_fd_list_get_length (fds))
+    {
+      g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
+                   _ ("The call carries no file descriptor for the licenses to import"));
+      return NULL;
+    }
+  fd = g_unix_fd_list_get (fds, handle, error);
+  if (fd < 0)
+    return NULL;
+  ok = lb_import_check_fd (fd, &size, error);
+  /* One transaction, filled record by record: nothing is visible or kept
+   * unless every license is valid and the app stays within its limits. */
+  if (ok)
+    batch = lb_store_batch_begin (store, caller->id, error);
+  ok = ok && batch != NULL
+       && lb_import_parse (lb_import_read_fd, GINT_TO_POINTER (fd), size, import_one, batch, &count,
+                           error)
+       && lb_store_batch_commit (batch, error);
+  close (fd);
+  if (!ok)
+    return NULL;
+  return g_variant_new ("(t)", count);
+}
+
+static GVariant *
+call_get_license (
+    LbStore *store, const LbAppInfo *caller, GVariant *params, GUnixFDList *fds, GError **error)
 {
   const char *key_id;
 
@@ -228,7 +265,8 @@ call_get_license (LbStore *store, const LbAppInfo *caller, GVariant *params, GEr
 }
 
 static GVariant *
-call_get_app_license (LbStore *store, const LbAppInfo *caller, GVariant *params, GError **error)
+call_get_app_license (
+    LbStore *store, const LbAppInfo *caller, GVariant *params, GUnixFDList *fds, GError **error)
 {
   const char *app, *key_id;
 
@@ -289,7 +327,8 @@ parse_cursor (const char *cursor, gboolean all_apps, char **app, char **key, GEr
 }
 
 static GVariant *
-call_list_licenses (LbStore *store, const LbAppInfo *caller, GVariant *params, GError **error)
+call_list_licenses (
+    LbStore *store, const LbAppInfo *caller, GVariant *params, GUnixFDList *fds, GError **error)
 {
   g_autoptr (GVariant) options = g_variant_get_child_value (params, 0);
   g_autoptr (GVariant) limit_v = NULL;
@@ -354,7 +393,8 @@ call_list_licenses (LbStore *store, const LbAppInfo *caller, GVariant *params, G
 }
 
 static GVariant *
-call_delete_license (LbStore *store, const LbAppInfo *caller, GVariant *params, GError **error)
+call_delete_license (
+    LbStore *store, const LbAppInfo *caller, GVariant *params, GUnixFDList *fds, GError **error)
 {
   const char *key_id;
 
@@ -365,7 +405,8 @@ call_delete_license (LbStore *store, const LbAppInfo *caller, GVariant *params, 
 }
 
 static GVariant *
-call_delete_app_license (LbStore *store, const LbAppInfo *caller, GVariant *params, GError **error)
+call_delete_app_license (
+    LbStore *store, const LbAppInfo *caller, GVariant *params, GUnixFDList *fds, GError **error)
 {
   const char *app, *key_id;
 
@@ -378,7 +419,8 @@ call_delete_app_license (LbStore *store, const LbAppInfo *caller, GVariant *para
 }
 
 static GVariant *
-call_list_apps (LbStore *store, const LbAppInfo *caller, GVariant *params, GError **error)
+call_list_apps (
+    LbStore *store, const LbAppInfo *caller, GVariant *params, GUnixFDList *fds, GError **error)
 {
   g_autoptr (GPtrArray) apps = NULL;
   GVariantBuilder b;
@@ -405,7 +447,8 @@ call_list_apps (LbStore *store, const LbAppInfo *caller, GVariant *params, GErro
 }
 
 static GVariant *
-call_clean_license_store (LbStore *store, const LbAppInfo *caller, GVariant *params, GError **error)
+call_clean_license_store (
+    LbStore *store, const LbAppInfo *caller, GVariant *params, GUnixFDList *fds, GError **error)
 {
   guint32 flags;
   guint removed = 0;
@@ -442,6 +485,16 @@ static gboolean
 handle_store_licenses (LbDBusStore *object, GDBusMethodInvocation *invocation, GVariant *licenses)
 {
   return dispatch (object, invocation, call_store_licenses);
+}
+
+static gboolean
+handle_store_licenses_from_fd (LbDBusStore *object,
+                               GDBusMethodInvocation *invocation,
+                               GUnixFDList *fd_list,
+                               GVariant *payload,
+                               GVariant *options)
+{
+  return dispatch (object, invocation, call_store_licenses_from_fd);
 }
 
 static gboolean
@@ -497,6 +550,7 @@ lb_store_dbus_iface_init (LbDBusStoreIface *iface)
 {
   iface->handle_store_license = handle_store_license;
   iface->handle_store_licenses = handle_store_licenses;
+  iface->handle_store_licenses_from_fd = handle_store_licenses_from_fd;
   iface->handle_get_license = handle_get_license;
   iface->handle_get_app_license = handle_get_app_license;
   iface->handle_list_licenses = handle_list_licenses;

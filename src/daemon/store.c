@@ -567,56 +567,105 @@ check_app_limits (LbStore *self, const char *app, GError **error)
   return TRUE;
 }
 
+struct _LbStoreBatch
+{
+  LbStore *store;
+  char *app;
+  sqlite3_stmt *insert;
+  sqlite3_stmt *update;
+  gint64 now;
+  guint added;
+  gboolean open;
+};
+
+LbStoreBatch *
+lb_store_batch_begin (LbStore *self, const char *app, GError **error)
+{
+  g_autoptr (LbStoreBatch) batch = g_new0 (LbStoreBatch, 1);
+
+  /* Held until the batch is freed: one writer at a time. */
+  g_mutex_lock (&self->write_lock);
+  batch->store = g_object_ref (self);
+  batch->app = g_strdup (app);
+  batch->now = g_get_real_time () / G_USEC_PER_SEC;
+  batch->insert = prepare (self->write_db, INSERT_SQL, error);
+  batch->update = prepare (self->write_db, UPDATE_SQL, error);
+  if (batch->insert == NULL || batch->update == NULL
+      || !exec (self->write_db, "BEGIN IMMEDIATE", error))
+    return NULL;
+  batch->open = TRUE;
+  return g_steal_pointer (&batch);
+}
+
+gboolean
+lb_store_batch_add (LbStoreBatch *batch, LbRecord *l, GError **error)
+{
+  LbStore *self = batch->store;
+  gboolean was_added;
+
+  g_return_val_if_fail (batch->open, FALSE);
+  l->attrs.stored = batch->now;
+  l->attrs.restore_count = 0;
+  g_free (l->attrs.machine);
+  l->attrs.machine = g_strdup (self->machine);
+  g_free (l->attrs.app);
+  l->attrs.app = g_strdup (lb_app_id_or_null (batch->app));
+  if (!write_one (self->write_db, batch->insert, batch->update, l, &was_added, error))
+    return FALSE;
+  batch->added += was_added ? 1 : 0;
+  return TRUE;
+}
+
+gboolean
+lb_store_batch_commit (LbStoreBatch *batch, GError **error)
+{
+  LbStore *self = batch->store;
+
+  g_return_val_if_fail (batch->open, FALSE);
+  if (!check_app_limits (self, batch->app, error))
+    return FALSE;
+  lb_fault_point ("store-before-commit");
+  if (!exec (self->write_db, "COMMIT", error))
+    return FALSE;
+  batch->open = FALSE;
+  lb_fault_point ("store-after-commit");
+  g_atomic_int_add (&self->count, (int) batch->added);
+  return TRUE;
+}
+
+void
+lb_store_batch_free (LbStoreBatch *batch)
+{
+  LbStore *self;
+
+  if (batch == NULL)
+    return;
+  self = batch->store;
+  if (self != NULL)
+    {
+      if (batch->open)
+        exec (self->write_db, "ROLLBACK", NULL);
+      g_clear_pointer (&batch->insert, sqlite3_finalize);
+      g_clear_pointer (&batch->update, sqlite3_finalize);
+      g_mutex_unlock (&self->write_lock);
+      g_object_unref (self);
+    }
+  g_free (batch->app);
+  g_free (batch);
+}
+
 gboolean
 lb_store_put (
     LbStore *self, const char *app, LbRecord *const *licenses, guint n_licenses, GError **error)
 {
-  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->write_lock);
-  g_autoptr (sqlite3_stmt) insert = NULL;
-  g_autoptr (sqlite3_stmt) update = NULL;
-  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
-  guint added = 0;
+  g_autoptr (LbStoreBatch) batch = lb_store_batch_begin (self, app, error);
 
-  insert = prepare (self->write_db, INSERT_SQL, error);
-  update = prepare (self->write_db, UPDATE_SQL, error);
-  if (insert == NULL || update == NULL)
+  if (batch == NULL)
     return FALSE;
-  if (!exec (self->write_db, "BEGIN IMMEDIATE", error))
-    return FALSE;
-
   for (guint i = 0; i < n_licenses; i++)
-    {
-      LbRecord *l = licenses[i];
-      gboolean was_added;
-
-      l->attrs.stored = now;
-      l->attrs.restore_count = 0;
-      g_free (l->attrs.machine);
-      l->attrs.machine = g_strdup (self->machine);
-      g_free (l->attrs.app);
-      l->attrs.app = g_strdup (lb_app_id_or_null (app));
-      if (!write_one (self->write_db, insert, update, l, &was_added, error))
-        {
-          exec (self->write_db, "ROLLBACK", NULL);
-          return FALSE;
-        }
-      added += was_added ? 1 : 0;
-    }
-  if (!check_app_limits (self, app, error))
-    {
-      exec (self->write_db, "ROLLBACK", NULL);
+    if (!lb_store_batch_add (batch, licenses[i], error))
       return FALSE;
-    }
-
-  lb_fault_point ("store-before-commit");
-  if (!exec (self->write_db, "COMMIT", error))
-    {
-      exec (self->write_db, "ROLLBACK", NULL);
-      return FALSE;
-    }
-  lb_fault_point ("store-after-commit");
-  g_atomic_int_add (&self->count, (int) added);
-  return TRUE;
+  return lb_store_batch_commit (batch, error);
 }
 
 static void

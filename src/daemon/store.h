@@ -47,6 +47,20 @@ void lb_store_set_app_limits (LbStore *self, guint64 max_licenses, guint64 max_b
 gboolean lb_store_put (
     LbStore *self, const char *app, LbRecord *const *licenses, guint n_licenses, GError **error);
 
+/* A write of any number of licenses into @app, record by record, in one
+ * transaction: nothing is visible, and everything rolls back, until
+ * commit, which checks @app's limits. It holds the store's write lock
+ * from begin to free. lb_store_put() is one batch. */
+typedef struct _LbStoreBatch LbStoreBatch;
+LbStoreBatch *lb_store_batch_begin (LbStore *self, const char *app, GError **error);
+/* Sets "stored", "machine" and "app" and resets "restore-count" on
+ * @license (already validated), as lb_store_put() does. */
+gboolean lb_store_batch_add (LbStoreBatch *batch, LbRecord *license, GError **error);
+gboolean lb_store_batch_commit (LbStoreBatch *batch, GError **error);
+/* Rolls back unless committed, and frees. */
+void lb_store_batch_free (LbStoreBatch *batch);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LbStoreBatch, lb_store_batch_free)
+
 /* @app's license @key_id; LB_ERROR_NOT_FOUND when @app has none. */
 LbRecord *lb_store_get (LbStore *self, const char *app, const char *key_id, GError **error);
 gboolean lb_store_delete (LbStore *self, const char *app, const char *key_id, GError **error);
