@@ -3,7 +3,12 @@
 
 #include "lb-private.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gunixfdlist.h>
 #include <glib/gi18n-lib.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "lb-dbus-generated.h"
 
@@ -896,6 +901,99 @@ make_batches (GPtrArray *licenses)
   return batches;
 }
 
+/* The import payload (docs/import-format.md) of @licenses in a sealed
+ * memfd, or -1 with @error set. */
+static gboolean
+write_all (int fd, const guint8 *data, gsize len, GError **error)
+{
+  while (len > 0)
+    {
+      ssize_t n = write (fd, data, len);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int errsv = errno;
+          g_set_error (error, LB_ERROR, LB_ERROR_NO_SPACE,
+                       _ ("Cannot prepare the licenses to import: %s"), g_strerror (errsv));
+          return FALSE;
+        }
+      data += n;
+      len -= (gsize) n;
+    }
+  return TRUE;
+}
+
+#define PAYLOAD_CHUNK (1024 * 1024)
+
+static int
+payload_memfd (GPtrArray *licenses, GError **error)
+{
+  g_autoptr (GByteArray) buf = g_byte_array_sized_new (PAYLOAD_CHUNK);
+  int fd = memfd_create ("license-backup-import", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+  if (fd < 0)
+    {
+      int errsv = errno;
+      g_set_error (error, LB_ERROR, LB_ERROR_FAILED,
+                   _ ("Cannot prepare the licenses to import: %s"), g_strerror (errsv));
+      return -1;
+    }
+  g_byte_array_append (buf, (const guint8 *) "LBI1", 4);
+  for (guint i = 0; i < licenses->len; i++)
+    {
+      g_autoptr (GVariant) v = g_variant_ref_sink (lb_license_to_store_args (licenses->pdata[i]));
+      gsize size = g_variant_get_size (v);
+      guint32 le = GUINT32_TO_LE ((guint32) size);
+
+      if (G_BYTE_ORDER == G_BIG_ENDIAN)
+        {
+          GVariant *swapped = g_variant_byteswap (v);
+          g_variant_unref (v);
+          v = swapped;
+        }
+      if (buf->len > 0 && buf->len + 4 + size > PAYLOAD_CHUNK)
+        {
+          if (!write_all (fd, buf->data, buf->len, error))
+            goto fail;
+          g_byte_array_set_size (buf, 0);
+        }
+      g_byte_array_append (buf, (const guint8 *) &le, 4);
+      /* Copied from GVariant's own (aligned) serialisation: the record
+       * itself sits 4 bytes into the payload, unaligned. */
+      g_byte_array_append (buf, g_variant_get_data (v), (guint) size);
+    }
+  if (!write_all (fd, buf->data, buf->len, error))
+    goto fail;
+  /* Sealed, so that the service can trust what it validates. */
+  if (fcntl (fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0)
+    {
+      int errsv = errno;
+      g_set_error (error, LB_ERROR, LB_ERROR_FAILED,
+                   _ ("Cannot prepare the licenses to import: %s"), g_strerror (errsv));
+      goto fail;
+    }
+  return fd;
+
+fail:
+  close (fd);
+  return -1;
+}
+
+static GVariant *
+import_params (void)
+{
+  return g_variant_new ("(h@a{sv})", 0, g_variant_new ("a{sv}", NULL));
+}
+
+/* Whether @licenses go through a memfd rather than one StoreLicenses. */
+static gboolean
+needs_import (GPtrArray *batches)
+{
+  return batches->len > 1;
+}
+
 /**
  * lb_client_store_licenses_sync:
  * @self: a client
@@ -903,9 +1001,10 @@ make_batches (GPtrArray *licenses)
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError
  *
- * Stores many licenses at once. Up to 10,000 licenses and 24 MiB of data
- * go in one call, all or none; more go in several such calls, in order,
- * each all or none: a failure leaves the earlier calls' licenses stored.
+ * Stores many licenses at once, all or none, whatever their number: up to
+ * 10,000 licenses and 24 MiB go in one StoreLicenses call; more go to the
+ * service through a sealed memfd (StoreLicensesFromFd), which it reads one
+ * license at a time into one transaction.
  *
  * Returns: whether all were stored
  */
@@ -920,17 +1019,30 @@ lb_client_store_licenses_sync (LbClient *self,
   g_return_val_if_fail (LB_IS_CLIENT (self), FALSE);
   g_return_val_if_fail (licenses != NULL, FALSE);
   batches = make_batches (licenses);
-  for (guint i = 0; i < batches->len; i++)
+  if (needs_import (batches))
     {
-      g_autoptr (GVariant) reply
-          = call_sync (self->store, "StoreLicenses", batches->pdata[i], cancellable, error);
+      g_autoptr (GUnixFDList) fds = NULL;
+      g_autoptr (GVariant) reply = NULL;
+      GError *local_error = NULL;
+      int fd = payload_memfd (licenses, error);
+
+      if (fd < 0)
+        return FALSE;
+      fds = g_unix_fd_list_new_from_array (&fd, 1);
+      reply = g_dbus_proxy_call_with_unix_fd_list_sync (
+          G_DBUS_PROXY (self->store), "StoreLicensesFromFd", import_params (),
+          G_DBUS_CALL_FLAGS_NONE, -1, fds, NULL, cancellable, &local_error);
       if (reply == NULL)
-        {
-          if (i > 0)
-            refresh_sync (self, self->store, "LicenseCount");
-          return FALSE;
-        }
+        return fail (error, local_error);
     }
+  else
+    for (guint i = 0; i < batches->len; i++)
+      {
+        g_autoptr (GVariant) reply
+            = call_sync (self->store, "StoreLicenses", batches->pdata[i], cancellable, error);
+        if (reply == NULL)
+          return FALSE;
+      }
   refresh_sync (self, self->store, "LicenseCount");
   return TRUE;
 }
@@ -952,6 +1064,26 @@ on_batch_stored (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   store_next_batch (g_steal_pointer (&task));
+}
+
+static void
+on_import_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  LbClient *self = g_task_get_source_object (task);
+  GError *error = NULL;
+  g_autoptr (GVariant) reply
+      = g_dbus_proxy_call_with_unix_fd_list_finish (G_DBUS_PROXY (source), NULL, result, &error);
+
+  if (reply == NULL)
+    {
+      if (g_dbus_error_is_remote_error (error))
+        g_dbus_error_strip_remote_error (error);
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      return;
+    }
+  refresh_async (task, self->store, "LicenseCount", return_true);
 }
 
 static void
@@ -990,8 +1122,30 @@ lb_client_store_licenses_async (LbClient *self,
 {
   GTask *task = g_task_new (self, cancellable, callback, user_data);
 
+  GPtrArray *batches = make_batches (licenses);
+
   g_task_set_source_tag (task, lb_client_store_licenses_async);
-  g_task_set_task_data (task, make_batches (licenses), (GDestroyNotify) g_ptr_array_unref);
+  if (needs_import (batches))
+    {
+      g_autoptr (GUnixFDList) fds = NULL;
+      GError *error = NULL;
+      int fd = payload_memfd (licenses, &error);
+
+      g_ptr_array_unref (batches);
+      if (fd < 0)
+        {
+          g_task_return_error (task, error);
+          g_object_unref (task);
+          return;
+        }
+      fds = g_unix_fd_list_new_from_array (&fd, 1);
+      g_task_set_task_data (task, g_ptr_array_new (), (GDestroyNotify) g_ptr_array_unref);
+      g_dbus_proxy_call_with_unix_fd_list (G_DBUS_PROXY (self->store), "StoreLicensesFromFd",
+                                           import_params (), G_DBUS_CALL_FLAGS_NONE, -1, fds,
+                                           cancellable, on_import_done, task);
+      return;
+    }
+  g_task_set_task_data (task, batches, (GDestroyNotify) g_ptr_array_unref);
   store_next_batch (task);
 }
 
