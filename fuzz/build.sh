@@ -8,11 +8,12 @@
 # lb_core_sources) with clang and -fsanitize=fuzzer-no-link,address,undefined,
 # links one program per target with -fsanitize=fuzzer, and writes the seeds
 # with gen-seeds (valid backups made by the real writer over a real store,
-# encoded licenses, attribute dictionaries):
+# encoded licenses, attribute dictionaries, import payloads):
 #
 #   BUILDDIR/fuzz-archive      lb_archive_verify_bytes: the backup reader restore uses
 #   BUILDDIR/fuzz-attributes   lb_attributes_parse on an untrusted a{sv}, lb_key_id_validate
 #   BUILDDIR/fuzz-license      lb_license_decode (every backup entry)
+#   BUILDDIR/fuzz-import       lb_import_parse_bytes: the StoreLicensesFromFd payload
 #   BUILDDIR/seeds/TARGET/     seed corpus (read-only input)
 #
 # Needs clang and libclang-rt-14-dev (tools/install-deps installs them).
@@ -74,7 +75,7 @@ echo "fuzz/build.sh: compiling ${#sources[@]} core sources with $CC into $out"
 build_objects "$out/obj-fuzz" -fsanitize=fuzzer-no-link
 build_objects "$out/obj-plain"
 
-for target in archive attributes license; do
+for target in archive attributes license import; do
   "$CC" "${cflags[@]}" "${san[@]}" -fsanitize=fuzzer "$root/fuzz/fuzz-$target.c" \
     "$out"/obj-fuzz/*.o "${pkg_libs[@]}" -o "$out/fuzz-$target"
 done
@@ -85,7 +86,7 @@ rm -rf "$out/seeds" "$out/seeds-tmp"
 mkdir -p "$out/seeds-tmp"
 TMPDIR="$out/seeds-tmp" "$out/gen-seeds" "$out/seeds" >/dev/null
 rm -rf "$out/seeds-tmp"
-for target in archive attributes license; do
+for target in archive attributes license import; do
   echo "fuzz/build.sh: $out/fuzz-$target, $(find "$out/seeds/$target" -type f | wc -l) seeds" \
        "($(du -sk "$out/seeds/$target" | cut -f1) KiB)"
 done

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Writes the fuzzers' seed corpora: small valid backups made by the real
  * writer (lb_backup_run over a real store), encoded licenses, and
- * serialised attribute dictionaries.
+ * serialised attribute dictionaries, and StoreLicensesFromFd payloads.
  *
- *   gen-seeds OUTDIR   writes OUTDIR/archive, OUTDIR/license and OUTDIR/attributes
+ *   gen-seeds OUTDIR   writes OUTDIR/archive, OUTDIR/license, OUTDIR/attributes
+ *                      and OUTDIR/import
  */
 #include "config.h"
 
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 
 #include "backup.h"
+#include "import.h"
 #include "lb-archive.h"
 #include "license.h"
 #include "store.h"
@@ -152,12 +154,77 @@ licenses_and_attributes (const char *license_out, const char *attributes_out)
   }
 }
 
+/* The attributes a caller may set (lb_attributes_to_variant() adds the
+ * service-kept ones, which an import refuses). */
+static GVariant *
+caller_attributes (const LbAttributes *a)
+{
+  GVariantBuilder b;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  if (a->content_id != NULL)
+    g_variant_builder_add (&b, "{sv}", "content-id", g_variant_new_string (a->content_id));
+  if (a->issuer != NULL)
+    g_variant_builder_add (&b, "{sv}", "issuer", g_variant_new_string (a->issuer));
+  g_variant_builder_add (&b, "{sv}", "can-backup", g_variant_new_boolean (a->can_backup));
+  if (a->restore_limit != 0)
+    g_variant_builder_add (&b, "{sv}", "restore-limit", g_variant_new_uint32 (a->restore_limit));
+  if (a->expires != 0)
+    g_variant_builder_add (&b, "{sv}", "expires", g_variant_new_int64 (a->expires));
+  if (a->support_url != NULL)
+    g_variant_builder_add (&b, "{sv}", "support-url", g_variant_new_string (a->support_url));
+  return g_variant_builder_end (&b);
+}
+
+/* Valid payloads (docs/import-format.md) of 0, 1 and 3 licenses with
+ * attributes: "LBI1", then each license's u32-LE length and its
+ * (saya{sv}) in normal form, little-endian. */
+static void
+import_payloads (const char *out)
+{
+  const guint sizes[] = { 0, 1, 3 };
+
+  /* Licenses 1, 3 and 4: each kind of attribute appears (make_license). */
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+    {
+      g_autoptr (GByteArray) payload = g_byte_array_new ();
+      g_autoptr (GBytes) bytes = NULL;
+      g_autofree char *name = g_strdup_printf ("import-%u-licenses", sizes[s]);
+
+      g_byte_array_append (payload, (const guint8 *) LB_IMPORT_MAGIC, LB_IMPORT_MAGIC_LEN);
+      for (guint i = 0; i < sizes[s]; i++)
+        {
+          g_autoptr (LbRecord) l = make_license (i == 0 ? 1 : i + 2);
+          g_autoptr (GVariant) v = NULL;
+          guint32 len;
+
+          v = g_variant_ref_sink (
+              g_variant_new ("(s@ay@a{sv})", l->key_id,
+                             g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING, l->blob, TRUE),
+                             caller_attributes (&l->attrs)));
+          {
+            g_autoptr (GVariant) normal = g_variant_get_normal_form (v);
+            g_autoptr (GVariant) le = G_BYTE_ORDER == G_LITTLE_ENDIAN ? g_variant_ref (normal)
+                                                                      : g_variant_byteswap (normal);
+
+            len = GUINT32_TO_LE ((guint32) g_variant_get_size (le));
+            g_byte_array_append (payload, (const guint8 *) &len, sizeof len);
+            g_byte_array_append (payload, g_variant_get_data (le), g_variant_get_size (le));
+          }
+        }
+      bytes = g_byte_array_free_to_bytes (g_steal_pointer (&payload));
+      write_seed (out, name, bytes);
+    }
+  g_print ("gen-seeds: import payloads in %s\n", out);
+}
+
 int
 main (int argc, char **argv)
 {
   g_autofree char *archive = NULL;
   g_autofree char *license = NULL;
   g_autofree char *attributes = NULL;
+  g_autofree char *import = NULL;
 
   if (argc != 2)
     {
@@ -167,10 +234,13 @@ main (int argc, char **argv)
   archive = g_build_filename (argv[1], "archive", NULL);
   license = g_build_filename (argv[1], "license", NULL);
   attributes = g_build_filename (argv[1], "attributes", NULL);
+  import = g_build_filename (argv[1], "import", NULL);
   g_mkdir_with_parents (archive, 0700);
   g_mkdir_with_parents (license, 0700);
   g_mkdir_with_parents (attributes, 0700);
+  g_mkdir_with_parents (import, 0700);
   backups (archive);
   licenses_and_attributes (license, attributes);
+  import_payloads (import);
   return 0;
 }
