@@ -8,6 +8,11 @@
  * invocation, and with it a bulk call's whole message (the benchmark's
  * import of 1,000,000 licenses peaked at 2.2 GB).
  *
+ * /reliability/memory/fd-import: one StoreLicensesFromFd of 500 licenses of
+ * 1 MiB (500 MiB in a sealed memfd, docs/import-format.md): the daemon reads
+ * them record by record into one transaction, and its peak RSS stays under
+ * 48 MiB however large the import.
+ *
  * /reliability/memory/restricted-signals: a backup of a store of 100,000
  * licenses without the Backup right sends 100,000 RestrictedLicense
  * signals to a client that listens; the daemon's peak RSS stays under
@@ -18,8 +23,12 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
+#include <gio/gunixfdlist.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "rel-util.h"
 
@@ -92,6 +101,62 @@ test_bulk_import (void)
   assert_peak_rss (daemon, "48 StoreLicenses calls of 4 MiB");
 }
 
+/* Appends license @key with @blob to the memfd @fd as an import record:
+ * u32-LE length, then the (saya{sv}) in normal form, little-endian. */
+static void
+write_import_record (int fd, const char *key, GBytes *blob)
+{
+  g_autoptr (GVariant) v = g_variant_ref_sink (license_tuple (key, blob, TRUE));
+  g_autoptr (GVariant) normal = g_variant_get_normal_form (v);
+  g_autoptr (GVariant) le
+      = G_BYTE_ORDER == G_LITTLE_ENDIAN ? g_variant_ref (normal) : g_variant_byteswap (normal);
+  guint32 len = GUINT32_TO_LE ((guint32) g_variant_get_size (le));
+
+  g_assert_cmpint (write (fd, &len, sizeof len), ==, sizeof len);
+  g_assert_cmpint (write (fd, g_variant_get_data (le), g_variant_get_size (le)), ==,
+                   (gssize) g_variant_get_size (le));
+}
+
+static void
+test_fd_import (void)
+{
+  g_autoptr (LbTestBus) bus = lb_test_bus_new (LB_TEST_BUS_DEFAULT);
+  g_autoptr (LbTestMachine) machine = lb_test_machine_new (bus, "memory");
+  g_autoptr (GUnixFDList) fds = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GError) error = NULL;
+  LbTestDaemon *daemon = rel_start_daemon (machine, NULL);
+  const guint n = 500;
+  guint64 stored = 0;
+  int fd;
+
+  if (daemon == NULL)
+    return;
+  fd = memfd_create ("lb-memory-import", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (write (fd, "LBI1", 4), ==, 4);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *key = rel_key ("fd-", i);
+      g_autoptr (GBytes) blob = rel_blob (i, 11, 1024 * 1024, 1024 * 1024);
+
+      write_import_record (fd, key, blob);
+    }
+  g_assert_cmpint (fcntl (fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW), ==, 0);
+  fds = g_unix_fd_list_new_from_array (&fd, 1);
+  reply = g_dbus_connection_call_with_unix_fd_list_sync (
+      lb_test_bus_get_connection (bus), LB_TEST_BUS_NAME, LB_TEST_OBJECT_PATH, LB_TEST_STORE_IFACE,
+      "StoreLicensesFromFd", g_variant_new ("(h@a{sv})", 0, g_variant_new ("a{sv}", NULL)),
+      G_VARIANT_TYPE ("(t)"), G_DBUS_CALL_FLAGS_NONE, 240000, fds, NULL, NULL, &error);
+  g_assert_no_error (error);
+  if (reply == NULL)
+    return;
+  g_variant_get (reply, "(t)", &stored);
+  g_assert_cmpuint (stored, ==, n);
+  g_assert_cmpuint (lb_test_bus_get_license_count (bus), ==, n);
+  assert_peak_rss (daemon, "StoreLicensesFromFd of 500 licenses of 1 MiB");
+}
+
 static void
 test_restricted_signals (void)
 {
@@ -148,6 +213,7 @@ main (int argc, char **argv)
 {
   rel_init (&argc, &argv);
   g_test_add_func ("/reliability/memory/bulk-import", test_bulk_import);
+  g_test_add_func ("/reliability/memory/fd-import", test_fd_import);
   g_test_add_func ("/reliability/memory/restricted-signals", test_restricted_signals);
   return g_test_run ();
 }
