@@ -96,13 +96,38 @@ static void watch_class_init (LbClientClass *klass);
 
 /* Remote errors of the service arrive as LB_ERROR (the domain is
  * registered); the "GDBus.Error:…" prefix says nothing to a user. */
+static void
+strip_remote (GError *error)
+{
+  if (g_dbus_error_is_remote_error (error))
+    g_dbus_error_strip_remote_error (error);
+}
+
 static gboolean
 fail (GError **error, GError *remote)
 {
-  if (g_dbus_error_is_remote_error (remote))
-    g_dbus_error_strip_remote_error (remote);
+  strip_remote (remote);
   g_propagate_error (error, remote);
   return FALSE;
+}
+
+/* How a BackupCompleted or RestoreCompleted signal ends an operation:
+ * NULL for a success, and for a restore that left licenses out for their
+ * limit (it restored the rest); else an LB_ERROR with the service's code
+ * and message, without the "GDBus.Error:<name>: " GDBus puts before it. */
+static GError *
+completed_error (guint status, const char *message, GVariant *summary)
+{
+  const char *error_name = NULL;
+  GError *error;
+
+  if (status == LB_STATUS_END || status == LB_STATUS_ERROR_WITHURL)
+    return NULL;
+  if (!g_variant_lookup (summary, "error-name", "&s", &error_name))
+    error_name = lb_error_get_dbus_name (NULL);
+  error = g_dbus_error_new_for_dbus_error (error_name, message);
+  strip_remote (error);
+  return error;
 }
 
 /* Creation */
@@ -177,8 +202,7 @@ static void on_store_proxy (GObject *source, GAsyncResult *result, gpointer user
 static gboolean
 init_fail (GTask *task, GError *error)
 {
-  if (g_dbus_error_is_remote_error (error))
-    g_dbus_error_strip_remote_error (error);
+  strip_remote (error);
   g_task_return_error (task, error);
   g_object_unref (task);
   return FALSE;
@@ -706,8 +730,7 @@ on_call_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (reply == NULL)
     {
-      if (g_dbus_error_is_remote_error (error))
-        g_dbus_error_strip_remote_error (error);
+      strip_remote (error);
       g_task_return_error (task, error);
       return;
     }
@@ -1058,8 +1081,7 @@ on_batch_stored (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (reply == NULL)
     {
-      if (g_dbus_error_is_remote_error (error))
-        g_dbus_error_strip_remote_error (error);
+      strip_remote (error);
       g_task_return_error (task, error);
       return;
     }
@@ -1077,8 +1099,7 @@ on_import_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (reply == NULL)
     {
-      if (g_dbus_error_is_remote_error (error))
-        g_dbus_error_strip_remote_error (error);
+      strip_remote (error);
       g_task_return_error (task, error);
       g_object_unref (task);
       return;
@@ -1912,8 +1933,7 @@ on_set_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (reply == NULL)
     {
-      if (g_dbus_error_is_remote_error (error))
-        g_dbus_error_strip_remote_error (error);
+      strip_remote (error);
       g_task_return_error (task, error);
       return;
     }
@@ -2184,31 +2204,20 @@ static void
 on_completed (
     LbDBusManager *m, guint64 op, guint status, const char *message, GVariant *summary, Follow *f)
 {
-  const char *error_name = NULL;
-  GError *error;
+  GError *error = completed_error (status, message, summary);
 
   if (f->id == 0 || op != f->id || f->task == NULL)
-    return;
-  lb_operation_result_set_end (f->result, (LbStatus) status, message, summary);
-  /* A restore that left licenses out for their limit restored the rest:
-   * a result, with its status. Anything else that is not END failed. */
-  if (status == LB_STATUS_END || status == LB_STATUS_ERROR_WITHURL)
     {
-      /* The restored licenses count before the restore returns (see
-       * update_cached): the Store's PropertiesChanged may come later. */
-      if (f->restore)
-        refresh_async (g_object_ref (f->task), f->self->store, "LicenseCount", end_restore);
-      else
-        follow_end (f, NULL);
+      g_clear_error (&error);
       return;
     }
-  if (!g_variant_lookup (summary, "error-name", "&s", &error_name))
-    error_name = lb_error_get_dbus_name (NULL);
-  /* An LB_ERROR with its code; the message is the service's, for the user,
-   * without the "GDBus.Error:<name>: " that GDBus puts before it. */
-  error = g_dbus_error_new_for_dbus_error (error_name, message);
-  g_dbus_error_strip_remote_error (error);
-  follow_end (f, error);
+  lb_operation_result_set_end (f->result, (LbStatus) status, message, summary);
+  /* The restored licenses count before the restore returns (see
+   * update_cached): the Store's PropertiesChanged may come later. */
+  if (error == NULL && f->restore)
+    refresh_async (g_object_ref (f->task), f->self->store, "LicenseCount", end_restore);
+  else
+    follow_end (f, error);
 }
 
 static void
@@ -2242,8 +2251,7 @@ on_started (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   if (!ok)
     {
-      if (g_dbus_error_is_remote_error (error))
-        g_dbus_error_strip_remote_error (error);
+      strip_remote (error);
       follow_end (f, error);
       return;
     }
@@ -2742,8 +2750,7 @@ on_cancel_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (reply == NULL)
     {
-      if (g_dbus_error_is_remote_error (error))
-        g_dbus_error_strip_remote_error (error);
+      strip_remote (error);
       g_task_return_error (task, error);
     }
   else
@@ -3000,20 +3007,11 @@ watch_completed (LbClient *self,
 {
   g_autoptr (LbOperationResult) result = g_object_ref (watch_result_for (self, op));
   g_autoptr (GError) error = NULL;
-  const char *error_name = NULL;
 
   self->watch_op = 0;
   g_clear_object (&self->watch_result);
   lb_operation_result_set_end (result, (LbStatus) status, message, summary);
-  /* As lb_client_backup_finish() reports it: a restore that left licenses
-   * out for their limit restored the rest; anything else not END failed. */
-  if (status != LB_STATUS_END && status != LB_STATUS_ERROR_WITHURL)
-    {
-      if (!g_variant_lookup (summary, "error-name", "&s", &error_name))
-        error_name = lb_error_get_dbus_name (NULL);
-      error = g_dbus_error_new_for_dbus_error (error_name, message);
-      g_dbus_error_strip_remote_error (error);
-    }
+  error = completed_error (status, message, summary);
   g_signal_emit (self, signals[SIGNAL_OPERATION_COMPLETED], 0, operation, result, error);
 }
 
@@ -3048,8 +3046,7 @@ on_subscribed (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (reply == NULL)
     {
-      if (g_dbus_error_is_remote_error (error))
-        g_dbus_error_strip_remote_error (error);
+      strip_remote (error);
       g_task_return_error (task, error);
     }
   else
