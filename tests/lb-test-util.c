@@ -773,6 +773,7 @@ lb_test_machine_start_daemon (LbTestMachine *machine, const LbTestDaemonOptions 
   g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) env = NULL;
   g_autoptr (GError) error = NULL;
+  const char *identifier;
   LbTestDaemon *daemon;
 
   if (options == NULL)
@@ -820,7 +821,11 @@ lb_test_machine_start_daemon (LbTestMachine *machine, const LbTestDaemonOptions 
       daemon->exit_status = -1;
       return NULL;
     }
-  daemon->pid = (GPid) g_ascii_strtoll (g_subprocess_get_identifier (daemon->process), NULL, 10);
+  /* The identifier is NULL once GLib has reaped the process: a daemon
+   * that fails at once (a corrupt store, a bad argument) can be gone
+   * before this line. Its pid is then 0, which owns nothing. */
+  identifier = g_subprocess_get_identifier (daemon->process);
+  daemon->pid = identifier != NULL ? (GPid) g_ascii_strtoll (identifier, NULL, 10) : 0;
   g_subprocess_wait_async (daemon->process, NULL, daemon_exited_cb, daemon);
 
   if (!(options->flags & LB_TEST_DAEMON_NO_WAIT))
@@ -917,7 +922,8 @@ daemon_owns_or_exited (gpointer user_data)
   if (wait->daemon->exited)
     return TRUE;
   wait->owns
-      = lb_test_bus_get_owner_pid (wait->daemon->machine->bus) == (guint32) wait->daemon->pid;
+      = wait->daemon->pid != 0
+        && lb_test_bus_get_owner_pid (wait->daemon->machine->bus) == (guint32) wait->daemon->pid;
   return wait->owns;
 }
 
