@@ -954,6 +954,8 @@ static int
 payload_memfd (GPtrArray *licenses, GError **error)
 {
   g_autoptr (GByteArray) buf = g_byte_array_sized_new (PAYLOAD_CHUNK);
+  g_autofree guint8 *scratch = NULL;
+  gsize scratch_size = 0;
   int fd = memfd_create ("license-backup-import", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 
   if (fd < 0)
@@ -976,6 +978,8 @@ payload_memfd (GPtrArray *licenses, GError **error)
           g_variant_unref (v);
           v = swapped;
         }
+      guint at;
+
       if (buf->len > 0 && buf->len + 4 + size > PAYLOAD_CHUNK)
         {
           if (!write_all (fd, buf->data, buf->len, error))
@@ -983,9 +987,19 @@ payload_memfd (GPtrArray *licenses, GError **error)
           g_byte_array_set_size (buf, 0);
         }
       g_byte_array_append (buf, (const guint8 *) &le, 4);
-      /* Copied from GVariant's own (aligned) serialisation: the record
-       * itself sits 4 bytes into the payload, unaligned. */
-      g_byte_array_append (buf, g_variant_get_data (v), (guint) size);
+      /* GVariant serialises only to aligned memory; the record sits
+       * 4 bytes into the payload, unaligned: through one reused buffer
+       * rather than a new allocation a license. */
+      if (size > scratch_size)
+        {
+          g_free (scratch);
+          scratch_size = MAX (size, 2 * scratch_size);
+          scratch = g_malloc (scratch_size);
+        }
+      g_variant_store (v, scratch);
+      at = buf->len;
+      g_byte_array_set_size (buf, at + (guint) size);
+      memcpy (buf->data + at, scratch, size);
     }
   if (!write_all (fd, buf->data, buf->len, error))
     goto fail;
@@ -1010,11 +1024,26 @@ import_params (void)
   return g_variant_new ("(h@a{sv})", 0, g_variant_new ("a{sv}", NULL));
 }
 
-/* Whether @licenses go through a memfd rather than one StoreLicenses. */
+/* Whether @licenses go through a memfd rather than one StoreLicenses:
+ * whether make_batches() would make more than one, found without building
+ * any (that copied every license once more, for nothing). */
 static gboolean
-needs_import (GPtrArray *batches)
+needs_import (GPtrArray *licenses)
 {
-  return batches->len > 1;
+  gsize bytes = 0;
+
+  if (licenses->len > BATCH_LICENSES)
+    return TRUE;
+  for (guint i = 0; i < licenses->len; i++)
+    {
+      GBytes *data = lb_license_get_data (licenses->pdata[i]);
+      gsize size = data != NULL ? g_bytes_get_size (data) : 0;
+
+      if (i > 0 && bytes + size > BATCH_BYTES)
+        return TRUE;
+      bytes += size;
+    }
+  return FALSE;
 }
 
 /**
@@ -1041,8 +1070,7 @@ lb_client_store_licenses_sync (LbClient *self,
 
   g_return_val_if_fail (LB_IS_CLIENT (self), FALSE);
   g_return_val_if_fail (licenses != NULL, FALSE);
-  batches = make_batches (licenses);
-  if (needs_import (batches))
+  if (needs_import (licenses))
     {
       g_autoptr (GUnixFDList) fds = NULL;
       g_autoptr (GVariant) reply = NULL;
@@ -1059,13 +1087,16 @@ lb_client_store_licenses_sync (LbClient *self,
         return fail (error, local_error);
     }
   else
-    for (guint i = 0; i < batches->len; i++)
-      {
-        g_autoptr (GVariant) reply
-            = call_sync (self->store, "StoreLicenses", batches->pdata[i], cancellable, error);
-        if (reply == NULL)
-          return FALSE;
-      }
+    {
+      batches = make_batches (licenses);
+      for (guint i = 0; i < batches->len; i++)
+        {
+          g_autoptr (GVariant) reply
+              = call_sync (self->store, "StoreLicenses", batches->pdata[i], cancellable, error);
+          if (reply == NULL)
+            return FALSE;
+        }
+    }
   refresh_sync (self, self->store, "LicenseCount");
   return TRUE;
 }
@@ -1143,16 +1174,13 @@ lb_client_store_licenses_async (LbClient *self,
 {
   GTask *task = g_task_new (self, cancellable, callback, user_data);
 
-  GPtrArray *batches = make_batches (licenses);
-
   g_task_set_source_tag (task, lb_client_store_licenses_async);
-  if (needs_import (batches))
+  if (needs_import (licenses))
     {
       g_autoptr (GUnixFDList) fds = NULL;
       GError *error = NULL;
       int fd = payload_memfd (licenses, &error);
 
-      g_ptr_array_unref (batches);
       if (fd < 0)
         {
           g_task_return_error (task, error);
@@ -1166,7 +1194,7 @@ lb_client_store_licenses_async (LbClient *self,
                                            cancellable, on_import_done, task);
       return;
     }
-  g_task_set_task_data (task, batches, (GDestroyNotify) g_ptr_array_unref);
+  g_task_set_task_data (task, make_batches (licenses), (GDestroyNotify) g_ptr_array_unref);
   store_next_batch (task);
 }
 
