@@ -18,6 +18,11 @@
  * keeps its message under dbus-daemon's default 32 MiB. */
 #define BATCH_LICENSES 10000
 #define BATCH_BYTES (24 * 1024 * 1024)
+/* Above this, lb_client_store_licenses_* sends a memfd: the service reads
+ * it a license at a time, while a message is held whole (a 24 MiB one took
+ * the service to 86 MiB). */
+#define FD_ABOVE_LICENSES 1000
+#define FD_ABOVE_BYTES (4 * 1024 * 1024)
 #define LIST_PAGE 10000
 /* A call may wait for the service to start and to finish a large write. */
 #define CALL_TIMEOUT_MS (5 * 60 * 1000)
@@ -1024,24 +1029,23 @@ import_params (void)
   return g_variant_new ("(h@a{sv})", 0, g_variant_new ("a{sv}", NULL));
 }
 
-/* Whether @licenses go through a memfd rather than one StoreLicenses:
- * whether make_batches() would make more than one, found without building
- * any (that copied every license once more, for nothing). */
+/* Whether @licenses go through a memfd rather than one StoreLicenses,
+ * found from their sizes alone (building the message first copied every
+ * license once more, for nothing). */
 static gboolean
 needs_import (GPtrArray *licenses)
 {
   gsize bytes = 0;
 
-  if (licenses->len > BATCH_LICENSES)
+  if (licenses->len > FD_ABOVE_LICENSES)
     return TRUE;
   for (guint i = 0; i < licenses->len; i++)
     {
       GBytes *data = lb_license_get_data (licenses->pdata[i]);
-      gsize size = data != NULL ? g_bytes_get_size (data) : 0;
 
-      if (i > 0 && bytes + size > BATCH_BYTES)
+      bytes += data != NULL ? g_bytes_get_size (data) : 0;
+      if (bytes > FD_ABOVE_BYTES)
         return TRUE;
-      bytes += size;
     }
   return FALSE;
 }
@@ -1054,7 +1058,7 @@ needs_import (GPtrArray *licenses)
  * @error: return location for a #GError
  *
  * Stores many licenses at once, all or none, whatever their number: up to
- * 10,000 licenses and 24 MiB go in one StoreLicenses call; more go to the
+ * 1,000 licenses and 4 MiB go in one StoreLicenses call; more go to the
  * service through a sealed memfd (StoreLicensesFromFd), which it reads one
  * license at a time into one transaction.
  *

@@ -443,9 +443,9 @@ test_list_pages (Fixture *f, gconstpointer arg)
                    g_bytes_get_size (lb_license_get_data (got)), "k020499", 7);
 }
 
-/* Over 10,000 licenses go through a sealed memfd (StoreLicensesFromFd):
+/* Over 1,000 licenses go through a sealed memfd (StoreLicensesFromFd):
  * all or none whatever their number, so a bad license past the first
- * 10,000 leaves none stored; the same licenses fixed all go in. */
+ * 1,000 leaves none stored; the same licenses fixed all go in. */
 static void
 test_list_batches (Fixture *f, gconstpointer arg)
 {
