@@ -53,7 +53,7 @@ struct _LbManager
   gint64 last_signal_us;
   LbOperationProgress published;
   double published_fraction;
-  guint64 restricted_sent; /* by the worker */
+  gint restricted_sent; /* by the worker's threads, atomically */
 
   LbCallers *callers;
   /* Host callers that asked for every operation's detail signals: unique
@@ -272,7 +272,7 @@ on_restricted (
 
   /* Emitting only queues: with 100,000 licenses left out the queue would
    * hold them all. Waiting for it to drain now and then bounds memory. */
-  if (++self->restricted_sent % RESTRICTED_FLUSH_EVERY == 0)
+  if ((g_atomic_int_add (&self->restricted_sent, 1) + 1) % RESTRICTED_FLUSH_EVERY == 0)
     {
       GDBusConnection *connection
           = g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (self));
@@ -623,7 +623,7 @@ start_operation (LbManager *self,
   self->op_start_us = g_get_monotonic_time ();
   self->op_hold
       = lb_idle_hold (self->idle, "%s %" G_GUINT64_FORMAT " started by %s", name, id, sender);
-  self->restricted_sent = 0;
+  g_atomic_int_set (&self->restricted_sent, 0);
   g_signal_connect (self->op, "restricted", G_CALLBACK (on_restricted), self);
   if (cancel_on_disconnect)
     self->op_watch_id = g_bus_watch_name_on_connection (

@@ -933,6 +933,90 @@ lb_store_snapshot_count (
   return TRUE;
 }
 
+struct _LbSnapshotCursor
+{
+  LbStoreSnapshot *snap;
+  LbSnapshotSet set;
+  sqlite3_stmt *stmt;
+  gboolean done;
+};
+
+LbSnapshotCursor *
+lb_snapshot_cursor_new (LbStoreSnapshot *snap, LbSnapshotSet set, gint64 now, GError **error)
+{
+  g_autoptr (LbSnapshotCursor) c = g_new0 (LbSnapshotCursor, 1);
+
+  c->snap = snap;
+  c->set = set;
+  c->stmt = prepare (snap->db,
+                     set == LB_SNAPSHOT_ELIGIBLE
+                         ? "SELECT " ATTR_COLUMNS ", digest, blob FROM licenses" ELIGIBLE_WHERE
+                           " ORDER BY app, key_id"
+                         : "SELECT key_id, can_backup, expires, app FROM licenses" RESTRICTED_WHERE
+                           " ORDER BY app, key_id",
+                     error);
+  if (c->stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (c->stmt, 1, now);
+  return g_steal_pointer (&c);
+}
+
+gboolean
+lb_snapshot_cursor_next (LbSnapshotCursor *c,
+                         LbRecord **license,
+                         const guint8 **digest,
+                         GError **error)
+{
+  g_autoptr (LbRecord) l = NULL;
+  int rc;
+
+  *license = NULL;
+  *digest = NULL;
+  if (c->done)
+    return TRUE;
+  rc = sqlite3_step (c->stmt);
+  if (rc != SQLITE_ROW)
+    {
+      c->done = TRUE;
+      if (rc == SQLITE_DONE)
+        return TRUE;
+      set_sqlite_error (error, c->snap->db, rc, "read");
+      return FALSE;
+    }
+  if (c->set == LB_SNAPSHOT_RESTRICTED)
+    {
+      l = lb_record_new ((const char *) sqlite3_column_text (c->stmt, 0), NULL);
+      l->attrs.can_backup = sqlite3_column_int (c->stmt, 1) != 0;
+      l->attrs.expires = sqlite3_column_int64 (c->stmt, 2);
+      l->attrs.app = g_strdup (lb_app_id_or_null ((const char *) sqlite3_column_text (c->stmt, 3)));
+    }
+  else
+    {
+      l = license_from_row (c->stmt);
+      if (sqlite3_column_bytes (c->stmt, COL_AFTER_ATTRS) != LB_DIGEST_LEN)
+        {
+          g_warning ("The license “%s” of app “%s” has no valid digest", l->key_id,
+                     l->attrs.app != NULL ? l->attrs.app : "");
+          g_set_error (error, LB_ERROR, LB_ERROR_FAILED, _ ("The license store is damaged"));
+          c->done = TRUE;
+          return FALSE;
+        }
+      *digest = sqlite3_column_blob (c->stmt, COL_AFTER_ATTRS);
+      blob_from_row (l, c->stmt, COL_AFTER_ATTRS + 1);
+    }
+  *license = g_steal_pointer (&l);
+  return TRUE;
+}
+
+void
+lb_snapshot_cursor_free (LbSnapshotCursor *c)
+{
+  if (c == NULL)
+    return;
+  g_clear_pointer (&c->stmt, sqlite3_finalize);
+  g_free (c);
+}
+
 gboolean
 lb_store_snapshot_foreach (LbStoreSnapshot *snap,
                            LbSnapshotSet set,
@@ -941,54 +1025,22 @@ lb_store_snapshot_foreach (LbStoreSnapshot *snap,
                            gpointer user_data,
                            GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = NULL;
-  int rc;
+  g_autoptr (LbSnapshotCursor) c = lb_snapshot_cursor_new (snap, set, now, error);
 
-  stmt = prepare (snap->db,
-                  set == LB_SNAPSHOT_ELIGIBLE
-                      ? "SELECT " ATTR_COLUMNS ", digest, blob FROM licenses" ELIGIBLE_WHERE
-                        " ORDER BY app, key_id"
-                      : "SELECT key_id, can_backup, expires, app FROM licenses" RESTRICTED_WHERE
-                        " ORDER BY app, key_id",
-                  error);
-  if (stmt == NULL)
+  if (c == NULL)
     return FALSE;
-  sqlite3_bind_int64 (stmt, 1, now);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+  for (;;)
     {
       g_autoptr (LbRecord) l = NULL;
-      const guint8 *digest = NULL;
+      const guint8 *digest;
 
-      if (set == LB_SNAPSHOT_RESTRICTED)
-        {
-          l = lb_record_new ((const char *) sqlite3_column_text (stmt, 0), NULL);
-          l->attrs.can_backup = sqlite3_column_int (stmt, 1) != 0;
-          l->attrs.expires = sqlite3_column_int64 (stmt, 2);
-          l->attrs.app
-              = g_strdup (lb_app_id_or_null ((const char *) sqlite3_column_text (stmt, 3)));
-        }
-      else
-        {
-          l = license_from_row (stmt);
-          if (sqlite3_column_bytes (stmt, COL_AFTER_ATTRS) != LB_DIGEST_LEN)
-            {
-              g_warning ("The license “%s” of app “%s” has no valid digest", l->key_id,
-                         l->attrs.app != NULL ? l->attrs.app : "");
-              g_set_error (error, LB_ERROR, LB_ERROR_FAILED, _ ("The license store is damaged"));
-              return FALSE;
-            }
-          digest = sqlite3_column_blob (stmt, COL_AFTER_ATTRS);
-          blob_from_row (l, stmt, COL_AFTER_ATTRS + 1);
-        }
+      if (!lb_snapshot_cursor_next (c, &l, &digest, error))
+        return FALSE;
+      if (l == NULL)
+        return TRUE;
       if (!func (l, digest, user_data, error))
         return FALSE;
     }
-  if (rc != SQLITE_DONE)
-    {
-      set_sqlite_error (error, snap->db, rc, "read");
-      return FALSE;
-    }
-  return TRUE;
 }
 
 gboolean

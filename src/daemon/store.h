@@ -123,6 +123,19 @@ gboolean lb_store_snapshot_foreach (LbStoreSnapshot *snap,
                                     gpointer user_data,
                                     GError **error);
 
+/* The same walk a row at a time, so that two sets can be walked side by
+ * side on one snapshot (one thread at a time). next() sets *@license to
+ * NULL at the end; *@digest stays valid until the next call. */
+typedef struct _LbSnapshotCursor LbSnapshotCursor;
+
+LbSnapshotCursor *
+lb_snapshot_cursor_new (LbStoreSnapshot *snap, LbSnapshotSet set, gint64 now, GError **error);
+gboolean lb_snapshot_cursor_next (LbSnapshotCursor *c,
+                                  LbRecord **license,
+                                  const guint8 **digest,
+                                  GError **error);
+void lb_snapshot_cursor_free (LbSnapshotCursor *c);
+
 /* Walks the digests of the ELIGIBLE set in the same order, reading only
  * an index. */
 typedef gboolean (*LbDigestFunc) (const guint8 *digest, gpointer user_data, GError **error);
@@ -148,6 +161,7 @@ gboolean lb_store_txn_commit (LbStoreTxn *txn, GError **error);
 void lb_store_txn_free (LbStoreTxn *txn);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LbStoreSnapshot, lb_store_snapshot_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LbSnapshotCursor, lb_snapshot_cursor_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LbStoreTxn, lb_store_txn_free)
 
 G_END_DECLS
