@@ -2007,7 +2007,8 @@ main (int argc, char **argv)
 
   g_object_unref (b.conn);
   bus_stop (&b.bus);
-  rm_rf (b.root);
+  if (!opt_keep)
+    rm_rf (b.root);
   g_free (b.root);
   return 0;
 }
