@@ -16,6 +16,131 @@ open_backup (gpointer user_data, GError **error)
   return G_INPUT_STREAM (g_file_read (G_FILE (user_data), NULL, error));
 }
 
+/* Reading and verifying the backup (libarchive, SHA-256) runs in a thread
+ * of its own, ahead of the worker writing to the store, in batches (one
+ * hand-over a license cost more than it saved); a pool of batches bounds
+ * how far ahead. */
+#define BATCH 64
+#define BATCHES 8
+
+typedef struct
+{
+  guint n;
+  gboolean last; /* the end, or the reader failed */
+  LbRecord *licenses[BATCH];
+  guint8 digests[BATCH][LB_DIGEST_LEN];
+} Batch;
+
+typedef struct
+{
+  LbArchiveReader *reader;
+  GAsyncQueue *read; /* Batches read, in order */
+  GAsyncQueue *free; /* Batches to fill */
+  GThread *thread;
+  gint stop;
+  GError *error; /* the reader's; read after its last Batch */
+  Batch *batch;  /* the worker's */
+  guint next;
+  Batch batches[BATCHES];
+} ReadAhead;
+
+static gpointer
+read_ahead_thread (gpointer user_data)
+{
+  ReadAhead *ra = user_data;
+
+  for (;;)
+    {
+      Batch *batch = g_async_queue_pop (ra->free);
+
+      for (batch->n = 0; batch->n < BATCH; batch->n++)
+        {
+          LbRecord **license = &batch->licenses[batch->n];
+
+          if (g_atomic_int_get (&ra->stop)
+              || !lb_archive_reader_next (ra->reader, license, batch->digests[batch->n], &ra->error)
+              || *license == NULL)
+            {
+              batch->last = TRUE;
+              g_async_queue_push (ra->read, batch);
+              return NULL;
+            }
+        }
+      g_async_queue_push (ra->read, batch);
+    }
+}
+
+static void
+read_ahead_start (ReadAhead *ra, LbArchiveReader *reader)
+{
+  ra->reader = reader;
+  ra->read = g_async_queue_new ();
+  ra->free = g_async_queue_new ();
+  for (guint i = 0; i < BATCHES; i++)
+    g_async_queue_push (ra->free, &ra->batches[i]);
+  ra->thread = g_thread_new ("lb-restore-read", read_ahead_thread, ra);
+}
+
+/* The next license in backup order (NULL at the end), as
+ * lb_archive_reader_next() gives it. */
+static gboolean
+read_ahead_next (ReadAhead *ra, LbRecord **license, guint8 *digest, GError **error)
+{
+  *license = NULL;
+  while (ra->batch == NULL || ra->next == ra->batch->n)
+    {
+      if (ra->batch != NULL && ra->batch->last)
+        {
+          /* The reader has returned: its error is ours. */
+          g_clear_pointer (&ra->thread, g_thread_join);
+          if (ra->error != NULL)
+            {
+              g_propagate_error (error, g_steal_pointer (&ra->error));
+              return FALSE;
+            }
+          return TRUE;
+        }
+      if (ra->batch != NULL)
+        g_async_queue_push (ra->free, ra->batch);
+      ra->batch = g_async_queue_pop (ra->read);
+      ra->next = 0;
+    }
+  *license = g_steal_pointer (&ra->batch->licenses[ra->next]);
+  memcpy (digest, ra->batch->digests[ra->next], LB_DIGEST_LEN);
+  ra->next++;
+  return TRUE;
+}
+
+static void
+batch_clear (Batch *batch, guint from)
+{
+  for (guint i = from; i < batch->n; i++)
+    g_clear_pointer (&batch->licenses[i], lb_record_free);
+}
+
+static void
+read_ahead_stop (ReadAhead *ra)
+{
+  if (ra->batch != NULL)
+    batch_clear (ra->batch, ra->next);
+  if (ra->thread != NULL)
+    {
+      g_atomic_int_set (&ra->stop, 1);
+      /* Hands its batches back until it says it has ended. */
+      while (ra->batch == NULL || !ra->batch->last)
+        {
+          if (ra->batch != NULL)
+            g_async_queue_push (ra->free, ra->batch);
+          ra->batch = g_async_queue_pop (ra->read);
+          batch_clear (ra->batch, 0);
+        }
+      g_clear_pointer (&ra->thread, g_thread_join);
+    }
+  g_clear_error (&ra->error);
+  g_clear_pointer (&ra->read, g_async_queue_unref);
+  g_clear_pointer (&ra->free, g_async_queue_unref);
+}
+
 static gboolean
 restore_one (LbStoreTxn *txn,
              LbRecord *l,
@@ -80,6 +205,8 @@ restore_file (LbStore *store, LbOperation *op, GFile *file, GError **error)
   g_autoptr (LbArchiveReader) reader = NULL;
   g_autoptr (LbStoreTxn) txn = NULL;
   const LbManifest *manifest;
+  ReadAhead ra = { 0 };
+  gboolean ok = FALSE;
   const char *machine = lb_store_get_machine (store);
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   gboolean other_machine;
@@ -103,25 +230,30 @@ restore_file (LbStore *store, LbOperation *op, GFile *file, GError **error)
   txn = lb_store_txn_begin (store, error);
   if (txn == NULL)
     return FALSE;
+  read_ahead_start (&ra, reader);
   for (;;)
     {
       g_autoptr (LbRecord) l = NULL;
       guint8 digest[LB_DIGEST_LEN];
 
-      if (!lb_archive_reader_next (reader, &l, digest, error))
-        return FALSE;
+      if (!read_ahead_next (&ra, &l, digest, error))
+        goto out;
       if (l == NULL)
         break;
       if (!restore_one (txn, l, digest, other_machine, machine, now, op, result, error))
-        return FALSE;
+        goto out;
       lb_operation_set_done (op, ++done);
     }
 
   /* Everything verified: the commit is the one step that cannot be undone. */
   lb_operation_set_cancelable (op, FALSE);
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
-    return FALSE;
-  return lb_store_txn_commit (txn, error);
+    goto out;
+  ok = lb_store_txn_commit (txn, error);
+
+out:
+  read_ahead_stop (&ra);
+  return ok;
 }
 
 gboolean
