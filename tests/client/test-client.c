@@ -3176,9 +3176,9 @@ test_i18n_german (Fixture *f, gconstpointer arg)
   }
   /* The daemon's (its message is the fallback for InvalidArgs). */
   {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "backup", missing, NULL);
+    g_autoptr (ClientRun) run = client_run (f, NULL, "restore", missing, NULL);
     g_autofree char *want = format_runtime (
-        de ("The folder %s does not exist; create it or choose another one", 0), missing);
+        de ("The folder %s does not exist; choose the folder that holds licenses.lbk", 0), missing);
 
     assert_exit (run, EXIT_FAILED);
     assert_contains (run->err, want);
