@@ -545,6 +545,7 @@ struct _LbTestMachine
   char *root;
   char *data_home;
   char *home;
+  char *runtime_dir; /* XDG_RUNTIME_DIR of its daemons */
   char *store_dir;
   char *machine_id;
   char *machine_id_file;
@@ -604,6 +605,8 @@ lb_test_machine_new (LbTestBus *bus, const char *name)
   machine->daemons = g_ptr_array_new_with_free_func ((GDestroyNotify) daemon_free);
   g_assert_cmpint (g_mkdir (machine->data_home, 0755), ==, 0);
   g_assert_cmpint (g_mkdir (machine->home, 0700), ==, 0);
+  machine->runtime_dir = g_build_filename (machine->root, "run", NULL);
+  g_assert_cmpint (g_mkdir (machine->runtime_dir, 0700), ==, 0);
 
   for (guint i = 0; i < 32; i++)
     g_string_append_c (id, "0123456789abcdef"[g_test_rand_int_range (0, 16)]);
@@ -640,6 +643,7 @@ lb_test_machine_free (LbTestMachine *machine)
   g_free (machine->root);
   g_free (machine->data_home);
   g_free (machine->home);
+  g_free (machine->runtime_dir);
   g_free (machine->store_dir);
   g_free (machine->machine_id);
   g_free (machine->machine_id_file);
@@ -727,6 +731,15 @@ daemon_exited_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     }
 }
 
+static gboolean
+strv_has_prefix (const char *const *strv, const char *prefix)
+{
+  for (guint i = 0; strv != NULL && strv[i] != NULL; i++)
+    if (g_str_has_prefix (strv[i], prefix))
+      return TRUE;
+  return FALSE;
+}
+
 /* The environment of a daemon: nothing but what the service needs, so that
  * it cannot depend on the tester's session. Sanitizer settings pass, as
  * they change no behaviour. */
@@ -744,6 +757,10 @@ daemon_environ (LbTestMachine *machine,
       env, g_strdup_printf ("DBUS_SESSION_BUS_ADDRESS=%s", lb_test_bus_get_address (machine->bus)));
   g_ptr_array_add (env, g_strdup_printf ("XDG_DATA_HOME=%s", machine->data_home));
   g_ptr_array_add (env, g_strdup_printf ("HOME=%s", machine->home));
+  /* As in a session: without it GLib makes ~/.cache for GVfs's sockets
+   * (g_get_user_runtime_dir()), a write outside the store. */
+  if (!strv_has_prefix (extra_env, "XDG_RUNTIME_DIR="))
+    g_ptr_array_add (env, g_strdup_printf ("XDG_RUNTIME_DIR=%s", machine->runtime_dir));
   if (fault != NULL)
     g_ptr_array_add (env, g_strdup_printf ("LB_FAULT=%s", fault));
   if (fault_delay_us > 0)

@@ -22,8 +22,9 @@
  *
  *  - LbTestDaemon: one run of the real build/src/daemon/license-backupd on a
  *    machine, spawned with an environment holding only
- *    DBUS_SESSION_BUS_ADDRESS, XDG_DATA_HOME, HOME (and LB_FAULT,
- *    LB_FAULT_DELAY_US and other variables on request),
+ *    DBUS_SESSION_BUS_ADDRESS, XDG_DATA_HOME, HOME, XDG_RUNTIME_DIR (the
+ *    machine's "run" folder: without it GLib would make ~/.cache for GVfs)
+ *    (and LB_FAULT, LB_FAULT_DELAY_US and other variables on request),
  *    its stdout and stderr captured in a log file. Owned by its machine.
  *
  *  - Helpers to assert D-Bus error names, collect signals, read and write
@@ -178,7 +179,8 @@ typedef struct
   /* More "NAME=VALUE" entries for the daemon's environment (e.g.
    * LB_LOCALEDIR, LANGUAGE), NULL-terminated, or NULL; added after the
    * harness's own, so they may not override DBUS_SESSION_BUS_ADDRESS,
-   * XDG_DATA_HOME or HOME. */
+   * XDG_DATA_HOME or HOME; an XDG_RUNTIME_DIR here replaces the
+   * machine's. */
   const char *const *extra_env;
 } LbTestDaemonOptions;
 

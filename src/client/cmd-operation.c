@@ -504,6 +504,18 @@ lb_cmd_restore (LbCli *cli, int argc, char **argv)
           != LB_EXIT_OK
       || (rc = lb_cli_connect (cli)) != LB_EXIT_OK)
     return rc;
+  /* Say where from when the folder comes from the settings. */
+  if (location == NULL && !json)
+    {
+      const char *restore_path = lb_client_get_restore_path (cli->client);
+      const char *backup_path = lb_client_get_backup_path (cli->client);
+
+      if (restore_path[0] != '\0')
+        g_print (_ ("Restoring from %s (the restore folder).\n"), restore_path);
+      else if (backup_path[0] != '\0')
+        g_print (_ ("Restoring from %s (the backup folder: no restore folder is set).\n"),
+                 backup_path);
+    }
   return run_operation (cli, TRUE, json,
                         individualize ? LB_RESTORE_FLAGS_INDIVIDUALIZE : LB_RESTORE_FLAGS_NONE, yes,
                         location);

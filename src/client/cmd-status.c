@@ -100,7 +100,11 @@ lb_cmd_status (LbCli *cli, int argc, char **argv)
   g_print (_ ("  Licenses:       %u\n"), lb_client_get_license_count (c));
   g_print (_ ("  Last backup:    %s\n"), last);
   g_print (_ ("  Backup folder:  %s\n"), or_unset (lb_client_get_backup_path (c)));
-  g_print (_ ("  Restore folder: %s\n"), or_unset (lb_client_get_restore_path (c)));
+  if (lb_client_get_restore_path (c)[0] == '\0' && lb_client_get_backup_path (c)[0] != '\0')
+    /* The service restores from the backup folder then. */
+    g_print (_ ("  Restore folder: (not set: the backup folder)\n"));
+  else
+    g_print (_ ("  Restore folder: %s\n"), or_unset (lb_client_get_restore_path (c)));
   return LB_EXIT_OK;
 }
 

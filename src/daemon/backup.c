@@ -291,8 +291,12 @@ out:
       lb_error_convert (error);
       if (tmp != NULL)
         {
-          g_output_stream_close (G_OUTPUT_STREAM (out), NULL, NULL);
-          g_file_delete (tmp, NULL, NULL);
+          /* Bounded: a server that stopped answering must not hold the
+           * end of the operation (the next backup removes what is left). */
+          g_autoptr (GCancellable) bounded = lb_location_bounded_cancellable_new ();
+
+          g_output_stream_close (G_OUTPUT_STREAM (out), bounded, NULL);
+          g_file_delete (tmp, bounded, NULL);
         }
     }
   return ok;
@@ -306,7 +310,7 @@ lb_backup_run (LbStore *store, LbOperation *op, GError **error)
   LbBackupResult *result = lb_operation_get_backup_result (op);
   g_autoptr (GFile) dest = g_file_get_child (dir, LB_BACKUP_FILE_NAME);
   gboolean overwrite = (lb_operation_get_flags (op) & LB_BACKUP_FLAGS_OVERWRITE) != 0;
-  gboolean mounted = FALSE;
+  gboolean mounted = FALSE, exists = FALSE;
   gboolean ok;
 
   lb_backup_result_clear (result);
@@ -315,8 +319,9 @@ lb_backup_run (LbStore *store, LbOperation *op, GError **error)
   if (!lb_location_connect (dir, op, &mounted, error))
     return FALSE;
 
-  ok = lb_location_check_dir (dir, cancellable, error);
-  if (ok && !overwrite && g_file_query_exists (dest, cancellable))
+  ok = lb_location_prepare_dir (dir, TRUE, cancellable, error)
+       && lb_location_check_backup_file (dest, FALSE, &exists, NULL, cancellable, error);
+  if (ok && !overwrite && exists)
     {
       lb_backup_set_exists_error (error);
       ok = FALSE;

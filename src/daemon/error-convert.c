@@ -22,6 +22,7 @@ lb_error_code_from_errno (int errsv)
     case ENOENT:
       return LB_ERROR_NOT_FOUND;
     case EINVAL:
+    case ELOOP:
     case ENOTDIR:
     case EISDIR:
       return LB_ERROR_INVALID_ARGS;
@@ -48,6 +49,7 @@ code_from_io_error (int code)
     case G_IO_ERROR_NOT_DIRECTORY:
     case G_IO_ERROR_IS_DIRECTORY:
     case G_IO_ERROR_INVALID_FILENAME:
+    case G_IO_ERROR_TOO_MANY_LINKS:
     case G_IO_ERROR_NOT_SUPPORTED:
       return LB_ERROR_INVALID_ARGS;
     case G_IO_ERROR_BUSY:

@@ -24,15 +24,40 @@ gboolean lb_location_validate (const char *location, gboolean allow_empty, GErro
 GFile *lb_location_to_file (const char *location);
 
 /* For a location that needs mounting (GVfs), mounts its enclosing volume
- * without interaction when it is not mounted yet, with @op's status
- * CONNECTING meanwhile (for any non-local location) and BEGIN after.
- * *@mounted says whether this call mounted it, so that
- * lb_location_disconnect() unmounts it again (status DISCONNECTING).
- * Call from a worker thread: it runs its own main context. */
+ * when it is not mounted yet, with @op's status CONNECTING meanwhile (for
+ * any non-local location, published before the mount starts) and BEGIN
+ * after. Nobody is asked anything: a mount that wants a password or a host
+ * key decision fails with PermissionDenied. Bounded in time, cancelled
+ * with @op. *@mounted says whether this call mounted it, so that
+ * lb_location_disconnect() unmounts it again (status DISCONNECTING,
+ * published first). Call from a worker thread: it runs its own main
+ * context. */
 gboolean lb_location_connect (GFile *dir, LbOperation *op, gboolean *mounted, GError **error);
 void lb_location_disconnect (GFile *dir, LbOperation *op, gboolean mounted);
 
-/* Checks that @dir is an existing directory (InvalidArgs otherwise). */
-gboolean lb_location_check_dir (GFile *dir, GCancellable *cancellable, GError **error);
+/* Checks that @dir is a directory; with @create, makes it first (and its
+ * parents) when it does not exist, mode 0700. */
+gboolean
+lb_location_prepare_dir (GFile *dir, gboolean create, GCancellable *cancellable, GError **error);
+
+/* What is at the backup file's place, without opening it: a regular file
+ * (*@exists, its *@size) or nothing (an error NotFound if @must_exist); a
+ * folder or a special file (FIFO, socket, device) is InvalidArgs. */
+gboolean lb_location_check_backup_file (GFile *file,
+                                        gboolean must_exist,
+                                        gboolean *exists,
+                                        goffset *size,
+                                        GCancellable *cancellable,
+                                        GError **error);
+
+/* After the operation @op failed with @error (an LB_ERROR): a cancelled
+ * operation failed because of the cancel, whatever the step said; a lost
+ * connection is named as such. */
+void lb_location_explain_failure (LbOperation *op, GError *error);
+
+/* A cancellable that cancels itself after a few seconds (from the main
+ * context), for cleaning up after a failure on a location that may no
+ * longer answer. */
+GCancellable *lb_location_bounded_cancellable_new (void);
 
 G_END_DECLS

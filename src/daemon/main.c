@@ -7,6 +7,7 @@
 #include <locale.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "idle.h"
 #include "error-convert.h"
@@ -14,7 +15,10 @@
 #include "license.h"
 #include "service.h"
 
-#define SHUTDOWN_GRACE_SECONDS 20
+/* SIGTERM ends the daemon within 5 s whatever it does: an operation on a
+ * location that stopped answering may sit in a system call that no
+ * cancel reaches. */
+#define SHUTDOWN_GRACE_SECONDS 3
 
 /* Where the machine id is looked for, in order, without --machine-id-file
  * (the second is D-Bus's own copy on systems without systemd). */
@@ -198,7 +202,15 @@ main (int argc, char **argv)
    * accepted (a Store write in flight, the cancel of an operation) before
    * leaving the bus. */
   g_bus_unown_name (owner_id);
-  lb_service_shutdown (d.service, SHUTDOWN_GRACE_SECONDS);
+  if (!lb_service_shutdown (d.service, SHUTDOWN_GRACE_SECONDS))
+    {
+      /* Threads still run with the store and the service: leave without
+       * freeing them. An unfinished backup left only its temporary file
+       * (removed by the next backup), a restore or store call nothing
+       * (its transaction was not committed). */
+      lb_service_unexport (d.service);
+      _exit (d.exit_status);
+    }
   lb_service_unexport (d.service);
   g_clear_object (&d.service);
   return d.exit_status;

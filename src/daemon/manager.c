@@ -218,6 +218,7 @@ on_tick (gpointer user_data)
     {
       publish_properties (self, &s, "");
       emit_progress (self, s.status, "", s.done, s.total);
+      lb_operation_status_published (self->op, s.status);
       lb_fault_stall ("publish");
     }
   schedule_tick (self, PUBLISH_INTERVAL_MS * 1000);
@@ -449,6 +450,8 @@ operation_done (GObject *source, GAsyncResult *result, gpointer user_data)
   if (!g_task_propagate_boolean (G_TASK (result), &f->error))
     {
       lb_error_convert (&f->error);
+      if (f->error->code != LB_ERROR_NEEDS_INDIVIDUALIZATION)
+        lb_location_explain_failure (op, f->error);
       f->status = f->error->code == LB_ERROR_NEEDS_INDIVIDUALIZATION
                       ? LB_STATUS_NEEDS_INDIVIDUALIZATION
                       : LB_STATUS_ERROR;
@@ -552,41 +555,50 @@ check_start (LbManager *self,
 
   if (path_v != NULL)
     location = g_variant_get_string (path_v, NULL);
+  else if (kind == LB_OPERATION_BACKUP)
+    location = lb_dbus_manager_get_backup_path (LB_DBUS_MANAGER (self));
   else
-    location = kind == LB_OPERATION_BACKUP
-                   ? lb_dbus_manager_get_backup_path (LB_DBUS_MANAGER (self))
-                   : lb_dbus_manager_get_restore_path (LB_DBUS_MANAGER (self));
+    {
+      /* Without a restore folder, restore from where the backups go. */
+      location = lb_dbus_manager_get_restore_path (LB_DBUS_MANAGER (self));
+      if (location == NULL || location[0] == '\0')
+        location = lb_dbus_manager_get_backup_path (LB_DBUS_MANAGER (self));
+    }
   if (path_v == NULL && (location == NULL || location[0] == '\0'))
     {
       g_set_error (error, LB_ERROR, LB_ERROR_NOT_SET,
                    kind == LB_OPERATION_BACKUP
                        ? _ ("No backup location is set; set BackupPath or pass a folder")
-                       : _ ("No restore location is set; set RestorePath or pass a folder"));
+                       : _ ("No restore location is set; set RestorePath or BackupPath, or pass "
+                            "a folder"));
       return FALSE;
     }
   if (!lb_location_validate (location, FALSE, error))
     return FALSE;
   dir = lb_location_to_file (location);
 
-  /* A location that needs mounting is checked by the worker once mounted. */
+  /* A location that needs mounting is checked by the worker once mounted;
+   * a missing backup folder is made by the worker. Nothing here opens a
+   * file: a FIFO in the folder cannot block the main loop. */
   if (g_file_is_native (dir))
     {
-      if (!lb_location_check_dir (dir, NULL, error))
-        return FALSE;
+      gboolean exists = FALSE;
+
       file = g_file_get_child (dir, LB_BACKUP_FILE_NAME);
-      if (kind == LB_OPERATION_BACKUP && !(flags & LB_BACKUP_FLAGS_OVERWRITE)
-          && g_file_query_exists (file, NULL))
+      g_autoptr (GError) missing = NULL;
+      g_autoptr (GFileInfo) info = g_file_query_info (dir, G_FILE_ATTRIBUTE_STANDARD_TYPE,
+                                                      G_FILE_QUERY_INFO_NONE, NULL, &missing);
+
+      if (kind == LB_OPERATION_BACKUP && info == NULL
+          && g_error_matches (missing, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+        ; /* made by the worker */
+      else if (!lb_location_prepare_dir (dir, FALSE, NULL, error)
+               || !lb_location_check_backup_file (file, kind == LB_OPERATION_RESTORE, &exists, NULL,
+                                                  NULL, error))
+        return FALSE;
+      if (kind == LB_OPERATION_BACKUP && !(flags & LB_BACKUP_FLAGS_OVERWRITE) && exists)
         {
           lb_backup_set_exists_error (error);
-          return FALSE;
-        }
-      if (kind == LB_OPERATION_RESTORE && !g_file_query_exists (file, NULL))
-        {
-          g_autofree char *name = g_file_get_parse_name (dir);
-          g_set_error (error, LB_ERROR, LB_ERROR_NOT_FOUND,
-                       _ ("There is no license backup in %s; choose the folder that holds "
-                          "licenses.lbk"),
-                       name);
           return FALSE;
         }
     }
@@ -925,8 +937,6 @@ lb_manager_shutdown (LbManager *self)
   g_debug ("exiting: cancelling the running %s",
            lb_operation_kind_to_string (lb_operation_get_kind (self->op)));
   g_cancellable_cancel (lb_operation_get_cancellable (self->op));
-  while (self->op != NULL)
-    g_main_context_iteration (NULL, TRUE);
 }
 
 static void

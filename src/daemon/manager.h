@@ -34,7 +34,8 @@ void lb_manager_set_callers (LbManager *self, LbCallers *callers);
 /* What GetStatus answers; the service attaches it to the connection. */
 LbStatusTracker *lb_manager_get_status_tracker (LbManager *self);
 
-/* Cancels a running operation and waits for it to end (daemon exit). */
+/* Cancels a running operation (daemon exit); it holds the idle timer
+ * until it has ended and is published. */
 void lb_manager_shutdown (LbManager *self);
 
 G_END_DECLS

@@ -22,6 +22,9 @@ struct _LbOperation
   /* written by the worker, read from anywhere */
   GMutex lock;
   LbOperationProgress progress;
+  /* the last status the manager has published, and its signal */
+  GCond published_cond;
+  guint published_status;
 
   /* the worker's, read once it has returned */
   union
@@ -129,6 +132,30 @@ lb_operation_set_status (LbOperation *self, guint status)
 {
   g_mutex_lock (&self->lock);
   self->progress.status = status;
+  g_mutex_unlock (&self->lock);
+}
+
+gboolean
+lb_operation_wait_status_published (LbOperation *self, guint status, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  gboolean published;
+
+  g_mutex_lock (&self->lock);
+  while (self->published_status != status
+         && g_cond_wait_until (&self->published_cond, &self->lock, deadline))
+    ;
+  published = self->published_status == status;
+  g_mutex_unlock (&self->lock);
+  return published;
+}
+
+void
+lb_operation_status_published (LbOperation *self, guint status)
+{
+  g_mutex_lock (&self->lock);
+  self->published_status = status;
+  g_cond_broadcast (&self->published_cond);
   g_mutex_unlock (&self->lock);
 }
 
@@ -303,6 +330,7 @@ lb_operation_finalize (GObject *object)
   g_clear_object (&self->location);
   g_clear_object (&self->cancellable);
   g_mutex_clear (&self->lock);
+  g_cond_clear (&self->published_cond);
   G_OBJECT_CLASS (lb_operation_parent_class)->finalize (object);
 }
 

@@ -102,6 +102,12 @@ void lb_operation_set_total (LbOperation *self, guint64 total);
 void lb_operation_set_done (LbOperation *self, guint64 done);
 void lb_operation_set_status (LbOperation *self, guint status);
 void lb_operation_set_cancelable (LbOperation *self, gboolean cancelable);
+/* Waits (at most @timeout_ms) until the manager has published @status:
+ * a status that lasts less than one publishing interval (CONNECTING,
+ * DISCONNECTING) would otherwise never be seen. FALSE on timeout. */
+gboolean lb_operation_wait_status_published (LbOperation *self, guint status, guint timeout_ms);
+/* The manager's side: @status is now in the properties and a signal. */
+void lb_operation_status_published (LbOperation *self, guint status);
 /* @license (of @license->attrs.app) was left out for @reason: emits
  * "restricted". */
 void lb_operation_restricted (LbOperation *self, const LbRecord *license, const char *reason);

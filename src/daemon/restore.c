@@ -262,8 +262,8 @@ lb_restore_run (LbStore *store, LbOperation *op, GError **error)
   GFile *dir = lb_operation_get_location (op);
   LbRestoreResult *result = lb_operation_get_restore_result (op);
   g_autoptr (GFile) file = g_file_get_child (dir, LB_BACKUP_FILE_NAME);
-  g_autoptr (GFileInfo) info = NULL;
-  gboolean mounted = FALSE;
+  gboolean mounted = FALSE, exists = FALSE;
+  goffset size = 0;
   gboolean ok = FALSE;
 
   lb_restore_result_clear (result);
@@ -272,11 +272,12 @@ lb_restore_run (LbStore *store, LbOperation *op, GError **error)
   if (!lb_location_connect (dir, op, &mounted, error))
     return FALSE;
 
-  info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_SIZE, G_FILE_QUERY_INFO_NONE,
-                            lb_operation_get_cancellable (op), error);
-  if (info != NULL)
+  /* Never opened unless it is a regular file: a FIFO would block. */
+  if (lb_location_prepare_dir (dir, FALSE, lb_operation_get_cancellable (op), error)
+      && lb_location_check_backup_file (file, TRUE, &exists, &size,
+                                        lb_operation_get_cancellable (op), error))
     {
-      result->bytes = (guint64) g_file_info_get_size (info);
+      result->bytes = (guint64) size;
       ok = restore_file (store, op, file, error);
     }
   if (!ok)

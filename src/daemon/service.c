@@ -73,25 +73,30 @@ on_grace_over (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-void
+gboolean
 lb_service_shutdown (LbService *self, guint grace_seconds)
 {
   gboolean over = FALSE;
   guint timeout;
 
+  /* The operation holds the daemon until it has ended and is published:
+   * waiting for the holds waits for it too, within the same bound. */
   lb_manager_shutdown (self->manager);
   timeout = g_timeout_add_seconds (grace_seconds, on_grace_over, &over);
   while (lb_idle_get_holds (self->idle) > 0 && !over)
     g_main_context_iteration (NULL, TRUE);
   if (!over)
-    g_source_remove (timeout);
-  else
     {
-      g_autofree char *reasons = lb_idle_describe_holds (self->idle, 8);
-
-      g_warning ("%u calls still running after %u s; exiting anyway: %s",
-                 lb_idle_get_holds (self->idle), grace_seconds, reasons);
+      g_source_remove (timeout);
+      return TRUE;
     }
+  {
+    g_autofree char *reasons = lb_idle_describe_holds (self->idle, 8);
+
+    g_warning ("%u calls still running after %u s; exiting anyway: %s",
+               lb_idle_get_holds (self->idle), grace_seconds, reasons);
+  }
+  return FALSE;
 }
 
 void

@@ -32,8 +32,10 @@ void lb_service_set_app_limits (LbService *self, guint64 max_licenses, guint64 m
  * and each sees only what its app may. */
 gboolean lb_service_export (LbService *self, GDBusConnection *connection, GError **error);
 /* Cancels a running operation and waits, at most @grace_seconds, until
- * every accepted call has been answered. */
-void lb_service_shutdown (LbService *self, guint grace_seconds);
+ * it has ended and every accepted call has been answered. FALSE when
+ * something still runs (a worker blocked where no cancel reaches): the
+ * caller then leaves without tearing down what those threads use. */
+gboolean lb_service_shutdown (LbService *self, guint grace_seconds);
 void lb_service_unexport (LbService *self);
 
 G_END_DECLS

@@ -786,6 +786,10 @@ may_start (LbLicensesPage *self, gboolean restore, const char *location)
     {
       const char *path = restore ? lb_client_get_restore_path (self->client)
                                  : lb_client_get_backup_path (self->client);
+
+      /* Without a restore folder the service uses the backup folder. */
+      if (restore && path[0] == '\0')
+        path = lb_client_get_backup_path (self->client);
       if (path[0] == '\0')
         {
           choose_location (self, restore, TRUE);
@@ -1180,8 +1184,18 @@ sync_all (LbLicensesPage *self)
 
   set_location_row (self->backup_row, ready,
                     ready ? lb_client_get_backup_path (self->client) : NULL);
-  set_location_row (self->restore_row, ready,
-                    ready ? lb_client_get_restore_path (self->client) : NULL);
+  if (ready && lb_client_get_restore_path (self->client)[0] == '\0'
+      && lb_client_get_backup_path (self->client)[0] != '\0')
+    {
+      /* The service restores from the backup folder then: say which. */
+      g_autofree char *where = location_display_name (lb_client_get_backup_path (self->client));
+      g_autofree char *text = g_strdup_printf (_ ("The backup folder, %s"), where);
+
+      adw_action_row_set_subtitle (self->restore_row, text);
+    }
+  else
+    set_location_row (self->restore_row, ready,
+                      ready ? lb_client_get_restore_path (self->client) : NULL);
 
   gtk_widget_set_visible (GTK_WIDGET (self->progress_row), running);
   if (running)

@@ -2163,6 +2163,20 @@ test_backup_not_set (Fixture *f, gconstpointer arg)
   }
   g_assert_true (g_file_test (file, G_FILE_TEST_IS_REGULAR));
   {
+    /* No restore folder: the backup folder, and the client says so. */
+    g_autoptr (ClientRun) s = client_run (f, NULL, "status", NULL);
+    g_autoptr (ClientRun) d0 = client_run (f, NULL, "delete", "ns-000000", NULL);
+    g_autoptr (ClientRun) r0 = client_run (f, NULL, "restore", NULL);
+    g_autofree char *from = g_strdup_printf (
+        "Restoring from %s (the backup folder: no restore folder is set).\n", dir);
+
+    assert_contains (s->out, "  Restore folder: (not set: the backup folder)\n");
+    assert_exit (d0, EXIT_OK);
+    assert_exit (r0, EXIT_OK);
+    g_assert_true (g_str_has_prefix (r0->out, from));
+    assert_contains (r0->out, "Restored 1 license from ");
+  }
+  {
     g_autoptr (ClientRun) c = client_run (f, NULL, "config", "restore-path", dir, NULL);
     g_autoptr (ClientRun) d = client_run (f, NULL, "delete", "ns-000001", NULL);
     g_autoptr (ClientRun) run = client_run (f, NULL, "restore", NULL);
@@ -3162,9 +3176,9 @@ test_i18n_german (Fixture *f, gconstpointer arg)
   }
   /* The daemon's (its message is the fallback for InvalidArgs). */
   {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "backup", missing, NULL);
+    g_autoptr (ClientRun) run = client_run (f, NULL, "restore", missing, NULL);
     g_autofree char *want = format_runtime (
-        de ("The folder %s does not exist; create it or choose another one", 0), missing);
+        de ("The folder %s does not exist; choose the folder that holds licenses.lbk", 0), missing);
 
     assert_exit (run, EXIT_FAILED);
     assert_contains (run->err, want);

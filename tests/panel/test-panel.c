@@ -716,7 +716,12 @@ test_load (Fixture *f, gconstpointer data)
   assert_count_shows (f, "3");
   assert_subtitle_shows (f, LB_LICENSES_PAGE_LAST_BACKUP_ROW, "Never");
   assert_subtitle_shows (f, LB_LICENSES_PAGE_BACKUP_ROW, f->dir);
-  assert_subtitle_shows (f, LB_LICENSES_PAGE_RESTORE_ROW, "Not set");
+  {
+    /* No restore folder: the service restores from the backup folder,
+     * and the page says which. */
+    g_autofree char *fallback = g_strdup_printf ("The backup folder, %s", f->dir);
+    assert_subtitle_shows (f, LB_LICENSES_PAGE_RESTORE_ROW, fallback);
+  }
   g_assert_true (showing (part (f, LB_LICENSES_PAGE_COUNT_LABEL)));
   g_assert_false (showing (part (f, LB_LICENSES_PAGE_PROGRESS_ROW)));
   g_assert_false (showing (part (f, LB_LICENSES_PAGE_BANNER)));

@@ -156,6 +156,8 @@ make_cases (const char *good_dir,
   g_autofree char *long_path = g_strconcat ("/", long_component, NULL);
   g_autofree char *long_string = g_strnfill (4097, 's');
   g_autofree char *backup_file = g_build_filename (with_backup_dir, LB_BACKUP_FILE_NAME, NULL);
+  g_autofree char *under_file = g_build_filename (a_file, "license-backup", "folder", NULL);
+  g_autofree char *under_file_uri = g_filename_to_uri (under_file, NULL, NULL);
   /* The other operation's flag, and unknown bits. */
   const guint32 bad_backup_flags[]
       = { LB_RESTORE_FLAGS_INDIVIDUALIZE, 0x4, 0x100, 0x80000000u, 0xffffffffu };
@@ -207,9 +209,11 @@ make_cases (const char *good_dir,
         { "path of a regular file", opts_path (a_file) },
         { "path of the backup file itself", opts_path (backup_file) },
         { "path /dev/null", opts_path ("/dev/null") },
-        { "missing folder", opts_path ("/nonexistent/license-backup/folder") },
+        /* A missing backup folder is made: one under a file cannot be. */
+        { "missing folder",
+          opts_path (k == 0 ? under_file : "/nonexistent/license-backup/folder") },
         { "file:// URI of a missing folder",
-          opts_path ("file:///nonexistent/license-backup/folder") },
+          opts_path (k == 0 ? under_file_uri : "file:///nonexistent/license-backup/folder") },
         { "neither path nor URI", opts_path ("not a uri: at all") },
         { "path with \\x01", opts_path ("\001/tmp") },
         { "path of 5000 bytes", opts_path (long_path) },
