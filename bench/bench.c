@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* lb-bench: the license-backup benchmark (issue 6).
+/* lb-bench: the license-backup benchmark.
  *
  * On a private session bus (a dbus-daemon of its own that allows large
  * messages) with the real license-backupd on temporary stores, for each N:
@@ -13,11 +13,13 @@
  *   6. the daemon's peak RSS (VmHWM) per phase.
  *
  * Every timing is the best of --repeat runs (tar followed by sync runs once
- * at N >= 1,000,000). Beside tar, each N has a floor: `cat | tee | sha256sum`
- * of the backup file, reading, hashing and writing the same bytes once. It prints one table per N
- * and writes the same figures as JSON. The daemon is spawned with an environment of only
- * DBUS_SESSION_BUS_ADDRESS, XDG_DATA_HOME and HOME; $LB_BENCH_DAEMON_WRAPPER (e.g. "perf record -g
- * -o /tmp/lb-{tag}.data --") is put in front of its command line, "{tag}" and "{n}" replaced by the
+ * at N >= 1,000,000). Beside tar, each N has a floor: `cat | tee |
+ * sha256sum` of the backup file (and the same with openssl's SHA-256),
+ * reading, hashing and writing the same bytes once. It prints one table per
+ * N and writes the same figures as JSON. The daemon is spawned with an
+ * environment of only DBUS_SESSION_BUS_ADDRESS, XDG_DATA_HOME and HOME;
+ * $LB_BENCH_DAEMON_WRAPPER (e.g. "perf record -g -o /tmp/lb-{tag}.data --")
+ * is put in front of its command line, "{tag}" and "{n}" replaced by the
  * phase ("import-1", "backup", "restore-1") and N, for profiling.
  */
 #include <errno.h>
