@@ -750,6 +750,10 @@ daemon_start (Bench *b, Work *w, const char *data_home, const char *tag)
   g_ptr_array_add (argv, g_strdup (w->machine_id_file));
   g_ptr_array_add (argv, g_strdup ("--idle-timeout"));
   g_ptr_array_add (argv, g_strdup ("0"));
+  /* All N licenses belong to one app (the host): a million of them take
+   * 2 GB, over the default per-app limit of 1 GiB. */
+  g_ptr_array_add (argv, g_strdup ("--app-max-bytes=68719476736"));
+  g_ptr_array_add (argv, g_strdup ("--app-max-licenses=100000000"));
   g_ptr_array_add (argv, NULL);
 
   /* Nothing but what the service needs. */
