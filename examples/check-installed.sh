@@ -100,7 +100,7 @@ c)
   grep -q '^movie-42-key (content movie-42)$' "$tmp/store.out"
   "$tmp/backup" "$tmp/backups" | tee "$tmp/backup.out"
   grep -q '^Backed up 1 licenses to file://' "$tmp/backup.out"
-  [ -f "$tmp/backups/licenses.lbk" ]
+  ls "$tmp"/backups/licenses-*.lbk >/dev/null
   ;;
 python)
   py=$(find_python)
@@ -110,7 +110,7 @@ python)
   grep -q '^movie-42-key (content movie-42)$' "$tmp/store.out"
   "$py" "$here/backup.py" "$tmp/backups" | tee "$tmp/backup.out"
   grep -q '^Backed up 1 licenses to file://' "$tmp/backup.out"
-  [ -f "$tmp/backups/licenses.lbk" ]
+  ls "$tmp"/backups/licenses-*.lbk >/dev/null
   ;;
 readme)
   for ex in store.c store.py backup.c backup.py; do

@@ -134,6 +134,23 @@ lb_test_check_group (const char *path, const char *meson_list)
 }
 
 char *
+lb_test_newest_backup (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  g_autofree char *newest = NULL;
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    if (g_str_has_prefix (name, "licenses-") && g_str_has_suffix (name, ".lbk")
+        && (newest == NULL || strcmp (name, newest) > 0))
+      {
+        g_free (newest);
+        newest = g_strdup (name);
+      }
+  return g_build_filename (dir, newest != NULL ? newest : "licenses.lbk", NULL);
+}
+
+char *
 lb_test_make_tmp_dir (const char *prefix)
 {
   g_autofree char *tmpl = NULL;

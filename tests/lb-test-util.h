@@ -88,6 +88,11 @@ char *lb_test_make_tmp_dir (const char *prefix);
 /* Removes @path and everything below it; a missing path is fine. */
 void lb_test_rm_rf (const char *path);
 
+/* The newest backup in the folder @dir: the last by name of its
+ * licenses-<UTC time>.lbk files (their names sort by time), else
+ * @dir/licenses.lbk (which need not exist). */
+char *lb_test_newest_backup (const char *dir);
+
 /* The daemon under test: $LB_DAEMON_PATH if set, else the build tree's. */
 const char *lb_test_get_daemon_path (void);
 

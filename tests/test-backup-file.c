@@ -13,8 +13,23 @@
 #include "backup.h"
 #include "lb-archive.h"
 #include "error-convert.h"
+#include "generations.h"
 #include "restore.h"
 #include "store.h"
+
+/* The path of the newest backup in @dir (a backup names its file after
+ * its time: generations.h). */
+static char *
+newest_backup (GFile *dir)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) all = lb_generations_list (dir, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (all);
+  g_assert_cmpuint (all->len, >, 0);
+  return g_build_filename (g_file_peek_path (dir), ((LbGeneration *) all->pdata[0])->name, NULL);
+}
 
 #define MACHINE_A "0123456789abcdef0123456789abcdef"
 #define MACHINE_B "fedcba9876543210fedcba9876543210"
@@ -157,7 +172,7 @@ fixture_setup (Fixture *f, gconstpointer data)
   g_assert_true (run_backup (f->store, f->backup_dir, FALSE, NULL, NULL, &result, &error));
   g_assert_no_error (error);
   lb_backup_result_clear (&result);
-  path = g_build_filename (dir, LB_BACKUP_FILE_NAME, NULL);
+  path = newest_backup (f->backup_dir);
   g_assert_true (g_file_get_contents (path, &contents, &len, &error));
   f->backup = g_bytes_new_take (contents, len);
 }
@@ -280,7 +295,11 @@ test_backup_reports_restricted (Fixture *f, gconstpointer data)
   g_assert_cmpuint (g_hash_table_size (restricted), ==, N_LICENSES - expected_in_backup ());
   g_assert_cmpstr (g_hash_table_lookup (restricted, "urn:key/00010"), ==, "no-backup-right");
   g_assert_cmpstr (g_hash_table_lookup (restricted, "urn:key/00026"), ==, "expired");
-  g_assert_true (g_str_has_suffix (result.location, "/" LB_BACKUP_FILE_NAME));
+  {
+    g_autofree char *name = g_path_get_basename (result.location);
+
+    g_assert_true (lb_generation_parse_name (name, NULL));
+  }
   lb_backup_result_clear (&result);
 }
 
@@ -807,8 +826,8 @@ test_cancel_leaves_nothing (Fixture *f, gconstpointer data)
 {
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   g_autoptr (GError) error = NULL;
-  g_autofree char *path
-      = g_build_filename (g_file_peek_path (f->backup_dir), LB_BACKUP_FILE_NAME, NULL);
+  g_autofree char *path = newest_backup (f->backup_dir);
+  g_autofree char *name = g_path_get_basename (path);
   g_autoptr (GDir) dir = NULL;
   g_autofree char *after = NULL;
   gsize len;
@@ -822,7 +841,7 @@ test_cancel_leaves_nothing (Fixture *f, gconstpointer data)
   g_assert_true (g_file_get_contents (path, &after, &len, NULL));
   g_assert_cmpmem (after, len, g_bytes_get_data (f->backup, NULL), g_bytes_get_size (f->backup));
   dir = g_dir_open (g_file_peek_path (f->backup_dir), 0, NULL);
-  g_assert_cmpstr (g_dir_read_name (dir), ==, LB_BACKUP_FILE_NAME);
+  g_assert_cmpstr (g_dir_read_name (dir), ==, name);
   g_assert_null (g_dir_read_name (dir));
 }
 
@@ -844,8 +863,7 @@ test_stale_temporary_removed (Fixture *f, gconstpointer data)
 static void
 test_not_a_directory (Fixture *f, gconstpointer data)
 {
-  g_autofree char *path
-      = g_build_filename (g_file_peek_path (f->backup_dir), LB_BACKUP_FILE_NAME, NULL);
+  g_autofree char *path = newest_backup (f->backup_dir);
   g_autoptr (GFile) file = g_file_new_for_path (path);
   g_autoptr (GError) error = NULL;
   LbBackupResult result;

@@ -1353,6 +1353,9 @@ test_manager_fresh_status (Fixture *f, gconstpointer arg)
     { "LastBackupTime", g_variant_new_int64 (0) },
     { "BackupPath", g_variant_new_string ("") },
     { "RestorePath", g_variant_new_string ("") },
+    { "AutomaticBackup", g_variant_new_string ("weekly") },
+    { "NextBackupTime", g_variant_new_int64 (0) },
+    { "KeepBackups", g_variant_new_uint32 (3) },
   };
 
   g_assert_true (
@@ -1373,6 +1376,58 @@ test_manager_fresh_status (Fixture *f, gconstpointer arg)
         g_test_fail_printf ("%s is %s on a fresh daemon; expected %s", properties[i].name,
                             g_variant_print (value, TRUE), g_variant_print (expected, TRUE));
     }
+}
+
+/* AutomaticBackup and KeepBackups take only their values, and keep them
+ * across a restart. */
+static void
+test_manager_automatic (Fixture *f, gconstpointer arg)
+{
+  struct
+  {
+    const char *name;
+    GVariant *value;
+  } refused[] = {
+    { "AutomaticBackup", g_variant_new_string ("hourly") },
+    { "AutomaticBackup", g_variant_new_string ("") },
+    { "AutomaticBackup", g_variant_new_uint32 (1) },
+    { "KeepBackups", g_variant_new_uint32 (0) },
+    { "KeepBackups", g_variant_new_uint32 (101) },
+    { "KeepBackups", g_variant_new_string ("3") },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autoptr (GError) error = NULL;
+
+      g_assert_false (lb_test_bus_set_property (f->bus, LB_TEST_MANAGER_IFACE, refused[i].name,
+                                                refused[i].value, &error));
+      g_assert_nonnull (error);
+    }
+  {
+    g_autoptr (GError) error = NULL;
+
+    g_assert_true (lb_test_bus_set_property (f->bus, LB_TEST_MANAGER_IFACE, "AutomaticBackup",
+                                             g_variant_new_string ("monthly"), &error));
+    g_assert_no_error (error);
+    g_assert_true (lb_test_bus_set_property (f->bus, LB_TEST_MANAGER_IFACE, "KeepBackups",
+                                             g_variant_new_uint32 (7), &error));
+    g_assert_no_error (error);
+  }
+  if (!fixture_restart (f))
+    return;
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GVariant) automatic
+        = lb_test_bus_get_property (f->bus, LB_TEST_MANAGER_IFACE, "AutomaticBackup", &error);
+    g_autoptr (GVariant) keep
+        = lb_test_bus_get_property (f->bus, LB_TEST_MANAGER_IFACE, "KeepBackups", &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (automatic != NULL ? g_variant_get_string (automatic, NULL) : "", ==,
+                     "monthly");
+    g_assert_cmpuint (keep != NULL ? g_variant_get_uint32 (keep) : 0, ==, 7);
+  }
 }
 
 static void
@@ -2350,6 +2405,7 @@ static const TestCase tests[] = {
 
   { "manager/fresh-status", SETUP_DAEMON, test_manager_fresh_status },
   { "manager/paths", SETUP_DAEMON, test_manager_paths },
+  { "manager/automatic", SETUP_DAEMON, test_manager_automatic },
   { "manager/paths-persist", SETUP_DAEMON, test_manager_paths_persist },
 
   { "privacy/machine-attribute", SETUP_DAEMON, test_privacy_machine_attribute },

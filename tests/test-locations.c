@@ -285,9 +285,9 @@ test_local_missing_folder (Local *f, gconstpointer data)
 {
   g_autofree char *parent = g_build_filename (f->dir, "new", NULL);
   g_autofree char *folder = g_build_filename (parent, "licenses", NULL);
-  g_autofree char *file = g_build_filename (folder, BACKUP_FILE, NULL);
+  g_autofree char *file = NULL;
   g_autofree char *setting = g_build_filename (f->dir, "LicenseBackups", NULL);
-  g_autofree char *setting_file = g_build_filename (setting, BACKUP_FILE, NULL);
+  g_autofree char *setting_file = NULL;
   g_autoptr (GError) error = NULL;
   g_auto (Completed) c = { 0 };
   GStatBuf st;
@@ -300,6 +300,7 @@ test_local_missing_folder (Local *f, gconstpointer data)
       return;
     }
   g_assert_cmpuint (c.status, ==, LB_STATUS_END);
+  file = lb_test_newest_backup (folder);
   g_assert_true (g_file_test (file, G_FILE_TEST_IS_REGULAR));
   g_assert_cmpint (g_stat (folder, &st), ==, 0);
   g_assert_cmpint (st.st_mode & 07777, ==, 0700);
@@ -315,6 +316,7 @@ test_local_missing_folder (Local *f, gconstpointer data)
       return;
     }
   g_assert_cmpuint (c.status, ==, LB_STATUS_END);
+  setting_file = lb_test_newest_backup (setting);
   g_assert_true (g_file_test (setting_file, G_FILE_TEST_IS_REGULAR));
   g_assert_cmpint (g_stat (setting, &st), ==, 0);
   g_assert_cmpint (st.st_mode & 07777, ==, 0700);
@@ -332,7 +334,7 @@ test_local_missing_folder (Local *f, gconstpointer data)
 static void
 test_local_restore_fallback (Local *f, gconstpointer data)
 {
-  g_autofree char *file = g_build_filename (f->dir, BACKUP_FILE, NULL);
+  g_autofree char *file = NULL;
   g_autofree char *uri = NULL;
   g_autoptr (GVariant) location = NULL;
   g_autoptr (GError) error = NULL;
@@ -363,6 +365,7 @@ test_local_restore_fallback (Local *f, gconstpointer data)
   g_assert_cmpuint (c.status, ==, LB_STATUS_END);
   g_assert_cmpuint (lb_test_bus_get_license_count (f->bus), ==, 4);
   location = lb_test_vardict_lookup (c.summary, "location");
+  file = lb_test_newest_backup (f->dir);
   uri = g_filename_to_uri (file, NULL, NULL);
   g_assert_cmpstr (location != NULL ? g_variant_get_string (location, NULL) : "", ==, uri);
 }
@@ -928,10 +931,13 @@ sftp_start (Sftp *f, LbTestMachine *machine, guint delay_us)
   return f->store != NULL && f->manager != NULL;
 }
 
+/* The newest backup in the server's folder. */
 static char *
 server_file (Sftp *f)
 {
-  return g_build_filename (f->srv, "backups", BACKUP_FILE, NULL);
+  g_autofree char *dir = g_build_filename (f->srv, "backups", NULL);
+
+  return lb_test_newest_backup (dir);
 }
 
 /* Backup to sftp:// (its folder made on the server, mode 0700), the file

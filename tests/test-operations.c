@@ -69,8 +69,10 @@ typedef struct
   /* Every signal on the service's object, in arrival order: the queue
    * fills as the main context runs, the log keeps what was popped. */
   LbTestSignalQueue *queue;
-  GPtrArray *log; /* of Event */
-  char *dir;      /* an empty folder for backups */
+  GPtrArray *log;   /* of Event */
+  char *dir;        /* an empty folder for backups */
+  char *newest;     /* what newest_backup() last returned */
+  char *newest_uri; /* what newest_backup_uri() last returned */
 } Fixture;
 
 typedef enum
@@ -190,6 +192,8 @@ teardown (Fixture *f, gconstpointer data)
   g_clear_pointer (&f->machine3, lb_test_machine_free);
   lb_test_rm_rf (f->dir);
   g_clear_pointer (&f->dir, g_free);
+  g_clear_pointer (&f->newest, g_free);
+  g_clear_pointer (&f->newest_uri, g_free);
   g_clear_pointer (&f->bus, lb_test_bus_free);
 }
 
@@ -935,10 +939,12 @@ describe_dump_difference (GVariant *expected, GVariant *actual)
 
 /* Files */
 
+/* The newest backup in @dir (backups are named after their time), or
+ * @dir/licenses.lbk when it holds none. */
 static char *
 backup_path (const char *dir)
 {
-  return g_build_filename (dir, BACKUP_FILE, NULL);
+  return lb_test_newest_backup (dir);
 }
 
 static GBytes *
@@ -1016,6 +1022,44 @@ file_uri (const char *path)
 
   g_assert_no_error (error);
   return uri;
+}
+
+/* backup_path (f->dir) and its URI, as now; @f owns them until the next
+ * call. */
+static const char *
+newest_backup (Fixture *f)
+{
+  g_free (f->newest);
+  f->newest = backup_path (f->dir);
+  return f->newest;
+}
+
+static const char *
+newest_backup_uri (Fixture *f)
+{
+  g_free (f->newest_uri);
+  f->newest_uri = file_uri (newest_backup (f));
+  return f->newest_uri;
+}
+
+/* The folder holds backups only (the folder keeps generations: at most
+ * three), no temporary file. */
+static void
+assert_dir_only_backups (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  g_assert_nonnull (d);
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      if (!g_str_has_prefix (name, "licenses-") || !g_str_has_suffix (name, ".lbk"))
+        g_test_fail_printf ("%s holds %s, which is no backup", dir, name);
+      n++;
+    }
+  g_assert_cmpuint (n, >=, 1);
+  g_assert_cmpuint (n, <=, 3);
 }
 
 static guint64
@@ -1114,7 +1158,6 @@ test_refusals_backup (Fixture *f, gconstpointer arg)
   g_autofree char *files = lb_test_make_tmp_dir ("files");
   g_autofree char *regular = g_build_filename (files, "plain", NULL);
   g_autofree char *missing = g_build_filename (regular, "missing", NULL);
-  g_autofree char *target = backup_path (f->dir);
   g_autoptr (GBytes) first = NULL;
   g_autoptr (GError) error = NULL;
   g_auto (Completed) c = { 0 };
@@ -1204,12 +1247,12 @@ test_refusals_backup (Fixture *f, gconstpointer arg)
       g_assert_cmpuint (summary_u (c.summary, "licenses"), ==, 6);
     }
   g_assert_cmpuint (c.index, >=, mark);
-  assert_dir_listing (f->dir, BACKUP_FILE);
+  assert_dir_only_backups (f->dir);
   {
     g_autoptr (GBytes) second = read_backup (f->dir);
 
     g_assert_false (second != NULL && first != NULL && g_bytes_equal (first, second));
-    g_assert_cmpuint (file_size (target), ==, summary_t (c.summary, "bytes"));
+    g_assert_cmpuint (file_size (newest_backup (f)), ==, summary_t (c.summary, "bytes"));
   }
   lb_test_rm_rf (files);
 }
@@ -2022,8 +2065,6 @@ test_signals_backup (Fixture *f, gconstpointer arg)
 {
   const char *const restricted[]
       = { "r-expired", "expired", "r-no-backup", "no-backup-right", NULL };
-  g_autofree char *target = backup_path (f->dir);
-  g_autofree char *target_uri = file_uri (target);
   g_autofree char *location = NULL;
   g_auto (Checked) c = { 0 };
   GVariant *summary;
@@ -2038,12 +2079,12 @@ test_signals_backup (Fixture *f, gconstpointer arg)
   summary = c.summary;
   g_assert_cmpuint (summary_u (summary, "licenses"), ==, SIGNALS_LICENSES);
   g_assert_cmpuint (summary_u (summary, "skipped"), ==, 2);
-  g_assert_cmpuint (summary_t (summary, "bytes"), ==, file_size (target));
-  g_assert_cmpuint (file_size (target), >, SIGNALS_LICENSES * 64);
+  g_assert_cmpuint (summary_t (summary, "bytes"), ==, file_size (newest_backup (f)));
+  g_assert_cmpuint (file_size (newest_backup (f)), >, SIGNALS_LICENSES * 64);
   location = summary_s (summary, "location");
-  g_assert_cmpstr (location, ==, target_uri);
+  g_assert_cmpstr (location, ==, newest_backup_uri (f));
   g_assert_null (lb_test_vardict_lookup (summary, "error-name"));
-  assert_dir_listing (f->dir, BACKUP_FILE);
+  assert_dir_only_backups (f->dir);
   /* LastBackupTime too was flushed before BackupCompleted. */
   {
     gint64 last = prop_x (f, "LastBackupTime");
@@ -2056,8 +2097,6 @@ test_signals_backup (Fixture *f, gconstpointer arg)
 static void
 test_signals_restore (Fixture *f, gconstpointer arg)
 {
-  g_autofree char *target = backup_path (f->dir);
-  g_autofree char *target_uri = file_uri (target);
   g_autofree char *location = NULL;
   const char *const none[] = { NULL };
   LbTestDaemonOptions fast = { 0 };
@@ -2089,9 +2128,9 @@ test_signals_restore (Fixture *f, gconstpointer arg)
   g_assert_cmpuint (summary_u (summary, "already-present"), ==, 5);
   g_assert_cmpuint (summary_u (summary, "individualized"), ==, 0);
   g_assert_cmpuint (summary_u (summary, "skipped"), ==, 0);
-  g_assert_cmpuint (summary_t (summary, "bytes"), ==, file_size (target));
+  g_assert_cmpuint (summary_t (summary, "bytes"), ==, file_size (newest_backup (f)));
   location = summary_s (summary, "location");
-  g_assert_cmpstr (location, ==, target_uri);
+  g_assert_cmpstr (location, ==, newest_backup_uri (f));
   g_assert_null (lb_test_vardict_lookup (summary, "error-name"));
 
   g_assert_cmpuint (license_count (f), ==, SIGNALS_LICENSES);
@@ -2109,7 +2148,6 @@ test_signals_restore (Fixture *f, gconstpointer arg)
 static void
 test_signals_repeated (Fixture *f, gconstpointer arg)
 {
-  g_autofree char *target = backup_path (f->dir);
 
   store_many (f, 1500, "k", 64);
   for (guint round = 0; round < 6; round++)
@@ -2120,7 +2158,7 @@ test_signals_repeated (Fixture *f, gconstpointer arg)
       if (!run_checked (f, TRUE, LB_BACKUP_FLAGS_OVERWRITE, path_options (f->dir), 1500, &backup))
         return;
       g_assert_cmpuint (summary_u (backup.summary, "licenses"), ==, 1500);
-      g_assert_cmpuint (summary_t (backup.summary, "bytes"), ==, file_size (target));
+      g_assert_cmpuint (summary_t (backup.summary, "bytes"), ==, file_size (newest_backup (f)));
 
       if (!run_checked (f, FALSE, 0, path_options (f->dir), 1500, &restore))
         return;
@@ -2372,7 +2410,6 @@ test_restore_same_machine_individualize (Fixture *f, gconstpointer arg)
 static void
 test_restore_empty (Fixture *f, gconstpointer arg)
 {
-  g_autofree char *target = backup_path (f->dir);
   g_auto (Completed) c = { 0 };
   guint64 id;
   guint mark;
@@ -2383,8 +2420,8 @@ test_restore_empty (Fixture *f, gconstpointer arg)
     return;
   assert_completed_ok (&c, "BackupCompleted");
   g_assert_cmpuint (summary_u (c.summary, "licenses"), ==, 0);
-  g_assert_cmpuint (summary_t (c.summary, "bytes"), ==, file_size (target));
-  g_assert_cmpuint (file_size (target), >, 0);
+  g_assert_cmpuint (summary_t (c.summary, "bytes"), ==, file_size (newest_backup (f)));
+  g_assert_cmpuint (file_size (newest_backup (f)), >, 0);
   assert_ended_ok (f, "backup", id, 0);
   /* A last progress said done == total before Completed. */
   {
@@ -2680,7 +2717,6 @@ static void
 test_corrupt (Fixture *f, gconstpointer arg)
 {
   CorruptKind kind = GPOINTER_TO_INT (arg);
-  g_autofree char *target = backup_path (f->dir);
   g_autoptr (GVariant) before = NULL;
   g_autoptr (GArray) entries = NULL;
   g_autoptr (GArray) licenses = g_array_new (FALSE, FALSE, sizeof (TarEntry));
@@ -2709,7 +2745,7 @@ test_corrupt (Fixture *f, gconstpointer arg)
   store_license (f, "k011", 10, 77, NULL);
   before = store_dump (f);
 
-  g_file_get_contents (target, (char **) &data, &len, &error);
+  g_file_get_contents (newest_backup (f), (char **) &data, &len, &error);
   g_assert_no_error (error);
   if (data == NULL)
     return;
@@ -2768,7 +2804,7 @@ test_corrupt (Fixture *f, gconstpointer arg)
       }
       break;
     }
-  g_file_set_contents (target, (const char *) data, (gssize) len, &error);
+  g_file_set_contents (newest_backup (f), (const char *) data, (gssize) len, &error);
   g_assert_no_error (error);
   g_free (data);
 
@@ -2780,7 +2816,7 @@ test_corrupt (Fixture *f, gconstpointer arg)
   message = assert_status_error (f, LB_STATUS_ERROR);
   g_assert_cmpstr (message, ==, c.error);
   /* The file itself is left as it is. */
-  g_assert_cmpuint (file_size (target), ==, len);
+  g_assert_cmpuint (file_size (newest_backup (f)), ==, len);
 }
 
 /* A fixed checksum really is one: the same rewrite with the original name
@@ -2788,7 +2824,6 @@ test_corrupt (Fixture *f, gconstpointer arg)
 static void
 test_corrupt_checksum_helper (Fixture *f, gconstpointer arg)
 {
-  g_autofree char *target = backup_path (f->dir);
   g_autoptr (GArray) entries = NULL;
   g_autofree guint8 *data = NULL;
   g_autofree guint8 *copy = NULL;
@@ -2797,7 +2832,7 @@ test_corrupt_checksum_helper (Fixture *f, gconstpointer arg)
   store_license (f, "k000", 100, 1, NULL);
   if (!backup_ok (f))
     return;
-  g_assert_true (g_file_get_contents (target, (char **) &data, &len, NULL));
+  g_assert_true (g_file_get_contents (newest_backup (f), (char **) &data, &len, NULL));
   if (data == NULL)
     return;
   copy = g_memdup2 (data, len);
@@ -2870,7 +2905,7 @@ test_cancel_backup (Fixture *f, gconstpointer arg)
   if (over_old)
     {
       assert_backup_is (f->dir, old);
-      assert_dir_listing (f->dir, BACKUP_FILE);
+      assert_dir_only_backups (f->dir);
     }
   else
     assert_dir_listing (f->dir, "");
@@ -3007,7 +3042,7 @@ test_crash_backup (Fixture *f, gconstpointer arg)
   if (!backup_ok (f))
     return;
   g_assert_cmpuint (count_temporaries (f->dir), ==, 0);
-  assert_dir_listing (f->dir, BACKUP_FILE);
+  assert_dir_only_backups (f->dir);
   if (run_restore (f, 0, path_options (f->dir), &c) != 0)
     {
       assert_completed_ok (&c, "RestoreCompleted");
@@ -3064,7 +3099,7 @@ test_crash_backup_random (Fixture *f, gconstpointer arg)
       if (!backup_ok (f))
         return;
       g_assert_cmpuint (count_temporaries (f->dir), ==, 0);
-      assert_dir_listing (f->dir, BACKUP_FILE);
+      assert_dir_only_backups (f->dir);
     }
 }
 
@@ -3178,7 +3213,7 @@ test_disconnect (Fixture *f, gconstpointer arg)
     {
       assert_completed_ok (&c, "BackupCompleted");
       g_assert_cmpuint (summary_u (c.summary, "licenses"), ==, 300);
-      assert_dir_listing (f->dir, BACKUP_FILE);
+      assert_dir_only_backups (f->dir);
     }
 }
 
@@ -3214,7 +3249,7 @@ test_idle_operation (Fixture *f, gconstpointer arg)
   assert_completed_ok (&c, "BackupCompleted");
   /* It lasted well beyond the idle timeout. */
   g_assert_cmpuint (summary_t (c.summary, "duration-ms"), >=, 2000);
-  assert_dir_listing (f->dir, BACKUP_FILE);
+  assert_dir_only_backups (f->dir);
 
   /* Then it goes, after the timeout. */
   g_assert_true (lb_test_daemon_wait_exit (daemon, 10000));
@@ -3392,8 +3427,6 @@ test_persistence (Fixture *f, gconstpointer arg)
 {
   g_autofree char *restore_dir = lb_test_make_tmp_dir ("restore");
   g_autofree char *dir_uri = file_uri (f->dir);
-  g_autofree char *target = backup_path (f->dir);
-  g_autofree char *target_uri = file_uri (target);
   g_autofree char *location = NULL;
   g_autoptr (GError) error = NULL;
   g_auto (Completed) c = { 0 };
@@ -3411,9 +3444,9 @@ test_persistence (Fixture *f, gconstpointer arg)
   after = now_seconds ();
   assert_completed_ok (&c, "BackupCompleted");
   location = summary_s (c.summary, "location");
-  g_assert_cmpstr (location, ==, target_uri);
-  g_assert_cmpuint (summary_t (c.summary, "bytes"), ==, file_size (target));
-  assert_dir_listing (f->dir, BACKUP_FILE);
+  g_assert_cmpstr (location, ==, newest_backup_uri (f));
+  g_assert_cmpuint (summary_t (c.summary, "bytes"), ==, file_size (newest_backup (f)));
+  assert_dir_only_backups (f->dir);
   last = prop_x (f, "LastBackupTime");
   g_assert_cmpint (last, >=, before);
   g_assert_cmpint (last, <=, after);

@@ -132,6 +132,7 @@ lb_cli_exit_for_error (const GError *error, char **message, const char *fallback
       case LB_ERROR_INVALID_ARGS:
       case LB_ERROR_NOT_FOUND:
       case LB_ERROR_NOT_RUNNING:
+      case LB_ERROR_NOT_DUE: /* `backup --automatic` reports it itself */
       default:
         break;
       }
@@ -229,4 +230,53 @@ lb_cli_print_json (gpointer json_node)
 
   g_print ("%s\n", text);
   json_node_unref (node);
+}
+
+const char *
+lb_cli_automatic_nick (LbAutomaticBackup automatic)
+{
+  g_autoptr (GEnumClass) klass = g_type_class_ref (LB_TYPE_AUTOMATIC_BACKUP);
+  GEnumValue *value = g_enum_get_value (klass, automatic);
+
+  /* The nicks are static strings of the registered type. */
+  return value != NULL ? value->value_nick : "";
+}
+
+char *
+lb_cli_describe_in (gint64 seconds)
+{
+  guint n;
+
+  if (seconds < 3600)
+    return g_strdup (_ ("in less than an hour"));
+  if (seconds < 24 * 3600)
+    {
+      n = (guint) (seconds / 3600);
+      return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "in %u hour", "in %u hours", n), n);
+    }
+  n = (guint) ((seconds + 12 * 3600) / (24 * 3600));
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "in %u day", "in %u days", n), n);
+}
+
+char *
+lb_cli_describe_automatic (LbClient *client)
+{
+  LbAutomaticBackup automatic = lb_client_get_automatic_backup (client);
+  gint64 next = lb_client_get_next_backup_time (client);
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  g_autofree char *in = NULL;
+
+  if (automatic == LB_AUTOMATIC_BACKUP_NEVER)
+    return g_strdup (_ ("off"));
+  if (lb_client_get_backup_path (client)[0] == '\0')
+    /* TRANSLATORS: %s is how often: daily, weekly or monthly */
+    return g_strdup_printf (_ ("%s, once a backup folder is set"),
+                            lb_cli_automatic_nick (automatic));
+  if (next <= now)
+    /* TRANSLATORS: %s is how often: daily, weekly or monthly */
+    return g_strdup_printf (_ ("%s; the next check backs up if the licenses changed"),
+                            lb_cli_automatic_nick (automatic));
+  in = lb_cli_describe_in (next - now);
+  /* TRANSLATORS: %s is how often, then when ("in 3 days") */
+  return g_strdup_printf (_ ("%s; next backup %s"), lb_cli_automatic_nick (automatic), in);
 }

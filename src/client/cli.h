@@ -63,6 +63,13 @@ char *lb_cli_location_from_arg (const char *arg);
 /* "Backup finished", "Restore failed: ..." for a status and operation. */
 char *lb_cli_describe_status (const char *operation, LbStatus status, const char *error);
 
+/* "daily", "weekly"…: the service's name of @automatic. */
+const char *lb_cli_automatic_nick (LbAutomaticBackup automatic);
+/* "in 3 days", "in 5 hours" for a time @seconds ahead. */
+char *lb_cli_describe_in (gint64 seconds);
+/* "weekly; next backup in 3 days", "off"… */
+char *lb_cli_describe_automatic (LbClient *client);
+
 /* The subcommands */
 int lb_cmd_status (LbCli *cli, int argc, char **argv);
 int lb_cmd_config (LbCli *cli, int argc, char **argv);
@@ -75,6 +82,7 @@ int lb_cmd_export (LbCli *cli, int argc, char **argv);
 int lb_cmd_delete (LbCli *cli, int argc, char **argv);
 int lb_cmd_clean (LbCli *cli, int argc, char **argv);
 int lb_cmd_apps (LbCli *cli, int argc, char **argv);
+int lb_cmd_generations (LbCli *cli, int argc, char **argv);
 
 /* Prints @node as one line of JSON on stdout and frees it. */
 void lb_cli_print_json (gpointer json_node);

@@ -22,6 +22,7 @@ typedef struct
   GMainLoop *loop;
   LbProgressBar *bar;
   GCancellable *cancellable; /* Ctrl-C cancels it */
+  const char *generation;    /* a restore's, or NULL for the newest */
   /* The operation id the service showed before ours started: progress of
    * that one is someone else's. */
   guint64 previous_id;
@@ -82,8 +83,8 @@ run_one (Follow *f, guint32 flags, const char *location, gboolean *lost, GError 
 
   f->previous_id = lb_client_get_operation_id (client);
   if (f->restore)
-    lb_client_restore_async (client, (LbRestoreFlags) flags, location, f->cancellable,
-                             on_operation_done, f);
+    lb_client_restore_generation_async (client, (LbRestoreFlags) flags, location, f->generation,
+                                        f->cancellable, on_operation_done, f);
   else
     lb_client_backup_async (client, (LbBackupFlags) flags, location, f->cancellable,
                             on_operation_done, f);
@@ -316,9 +317,38 @@ ask_consent_interruptible (guint *sigint, Follow *f)
   return yes;
 }
 
+/* An automatic backup that was not due: what the service said, and
+ * success. */
 static int
-run_operation (
-    LbCli *cli, gboolean restore, gboolean json, guint32 flags, gboolean yes, const char *location)
+report_not_due (gboolean json, const GError *error)
+{
+  if (json)
+    {
+      g_autoptr (JsonBuilder) b = json_builder_new ();
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "kind");
+      json_builder_add_string_value (b, "backup");
+      json_builder_set_member_name (b, "due");
+      json_builder_add_boolean_value (b, FALSE);
+      json_builder_set_member_name (b, "message");
+      json_builder_add_string_value (b, error->message);
+      json_builder_end_object (b);
+      lb_cli_print_json (json_builder_get_root (b));
+    }
+  else
+    g_print ("%s\n", error->message);
+  return LB_EXIT_OK;
+}
+
+static int
+run_operation (LbCli *cli,
+               gboolean restore,
+               gboolean json,
+               guint32 flags,
+               gboolean yes,
+               const char *location,
+               const char *generation)
 {
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
@@ -335,6 +365,7 @@ run_operation (
   f.json = json;
   f.loop = loop;
   f.cancellable = cancellable;
+  f.generation = generation;
   g_signal_connect (cli->client, "notify::licenses-done", G_CALLBACK (on_progress), &f);
   g_signal_connect (cli->client, "notify::licenses-total", G_CALLBACK (on_progress), &f);
   sigint = g_unix_signal_add (SIGINT, on_sigint, &f);
@@ -357,7 +388,12 @@ run_operation (
         }
       if (result == NULL)
         {
-          rc = lb_cli_fail (cli, error);
+          if (f.bar != NULL)
+            lb_progress_bar_end_line (f.bar);
+          rc = !restore && (flags & LB_BACKUP_FLAGS_AUTOMATIC)
+                       && g_error_matches (error, LB_ERROR, LB_ERROR_NOT_DUE)
+                   ? report_not_due (json, error)
+                   : lb_cli_fail (cli, error);
           goto out;
         }
       status = lb_operation_result_get_status (result);
@@ -451,9 +487,14 @@ parse_directory_arg (
 int
 lb_cmd_backup (LbCli *cli, int argc, char **argv)
 {
-  gboolean overwrite = FALSE, json = FALSE;
+  gboolean overwrite = FALSE, json = FALSE, automatic = FALSE;
   const GOptionEntry entries[] = {
-    { "overwrite", 0, 0, G_OPTION_ARG_NONE, &overwrite, N_ ("Replace a backup already there"),
+    { "overwrite", 0, 0, G_OPTION_ARG_NONE, &overwrite,
+      N_ ("Add a backup to a folder that holds backups (the oldest beyond keep-backups go)"),
+      NULL },
+    { "automatic", 0, 0, G_OPTION_ARG_NONE, &automatic,
+      N_ ("Back up into the backup folder only if an automatic backup is due (the timer runs "
+          "this)"),
       NULL },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("Print one JSON object at the end"), NULL },
     { NULL },
@@ -463,25 +504,39 @@ lb_cmd_backup (LbCli *cli, int argc, char **argv)
   int rc;
 
   g_option_context_set_summary (context,
-                                _ ("Back up every license that may be backed up into "
-                                   "DIRECTORY/licenses.lbk (default: the backup-path setting).\n"
-                                   "Ctrl-C cancels the backup and keeps the previous one."));
+                                _ ("Back up every license that may be backed up into a new "
+                                   "file of DIRECTORY (default: the backup-path setting), "
+                                   "licenses-TIME.lbk; the folder keeps the last keep-backups "
+                                   "backups.\n"
+                                   "Ctrl-C cancels the backup and keeps the previous ones.\n"
+                                   "With --automatic, backs up only when an automatic backup is "
+                                   "due, and otherwise says why and exits 0."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if ((rc = parse_directory_arg (context, _ ("backup takes at most one DIRECTORY"), argc, argv,
                                  &location))
-          != LB_EXIT_OK
-      || (rc = lb_cli_connect (cli)) != LB_EXIT_OK)
+      != LB_EXIT_OK)
+    return rc;
+  if (automatic && location != NULL)
+    return lb_cli_usage (context,
+                         _ ("--automatic backs up into the backup folder; leave out DIRECTORY"));
+  if ((rc = lb_cli_connect (cli)) != LB_EXIT_OK)
     return rc;
   return run_operation (cli, FALSE, json,
-                        overwrite ? LB_BACKUP_FLAGS_OVERWRITE : LB_BACKUP_FLAGS_NONE, FALSE,
-                        location);
+                        (overwrite ? LB_BACKUP_FLAGS_OVERWRITE : LB_BACKUP_FLAGS_NONE)
+                            | (automatic ? LB_BACKUP_FLAGS_AUTOMATIC : LB_BACKUP_FLAGS_NONE),
+                        FALSE, location, NULL);
 }
 
 int
 lb_cmd_restore (LbCli *cli, int argc, char **argv)
 {
   gboolean individualize = FALSE, yes = FALSE, json = FALSE;
+  g_autofree char *generation = NULL;
   const GOptionEntry entries[] = {
+    { "generation", 'g', 0, G_OPTION_ARG_STRING, &generation,
+      N_ ("Restore this backup of the folder (“license-backup generations” lists them) rather "
+          "than the newest"),
+      N_ ("NAME") },
     { "individualize", 0, 0, G_OPTION_ARG_NONE, &individualize,
       N_ ("Bind licenses backed up on another computer to this one (your consent)"), NULL },
     { "yes", 'y', 0, G_OPTION_ARG_NONE, &yes,
@@ -494,8 +549,9 @@ lb_cmd_restore (LbCli *cli, int argc, char **argv)
   int rc;
 
   g_option_context_set_summary (context,
-                                _ ("Restore the licenses of DIRECTORY/licenses.lbk (default: the "
-                                   "restore-path setting) that are missing from the store.\n"
+                                _ ("Restore the licenses of the newest backup in DIRECTORY "
+                                   "(default: the restore-path setting) that are missing from "
+                                   "the store.\n"
                                    "A backup from another computer needs your consent: you are "
                                    "asked, or give it with --individualize or --yes."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
@@ -518,5 +574,87 @@ lb_cmd_restore (LbCli *cli, int argc, char **argv)
     }
   return run_operation (cli, TRUE, json,
                         individualize ? LB_RESTORE_FLAGS_INDIVIDUALIZE : LB_RESTORE_FLAGS_NONE, yes,
-                        location);
+                        location, generation);
+}
+
+int
+lb_cmd_generations (LbCli *cli, int argc, char **argv)
+{
+  gboolean json = FALSE;
+  const GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("Print one JSON object"), NULL },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new (_ ("[DIRECTORY]"));
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) backups = NULL;
+  g_autofree char *location = NULL;
+  g_autoptr (JsonBuilder) b = NULL;
+  GVariantIter iter;
+  const char *name;
+  GVariant *details;
+  gboolean first = TRUE;
+  int rc;
+
+  g_option_context_set_summary (context,
+                                _ ("List the backups in DIRECTORY (default: the folder a restore "
+                                   "reads), newest first. “license-backup restore --generation "
+                                   "NAME” restores one of them."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if ((rc = parse_directory_arg (context, _ ("generations takes at most one DIRECTORY"), argc, argv,
+                                 &location))
+          != LB_EXIT_OK
+      || (rc = lb_cli_connect (cli)) != LB_EXIT_OK)
+    return rc;
+  backups = lb_client_list_backups_sync (cli->client, location, NULL, &error);
+  if (backups == NULL)
+    return lb_cli_fail (cli, error);
+
+  if (json)
+    {
+      b = json_builder_new ();
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "backups");
+      json_builder_begin_array (b);
+    }
+  else if (g_variant_n_children (backups) == 0)
+    g_print (_ ("No backups in this folder.\n"));
+  g_variant_iter_init (&iter, backups);
+  while (g_variant_iter_next (&iter, "(&s@a{sv})", &name, &details))
+    {
+      g_autoptr (GVariant) owned = details;
+      gint64 time = 0;
+      guint64 bytes = 0;
+
+      g_variant_lookup (details, "time", "x", &time);
+      g_variant_lookup (details, "bytes", "t", &bytes);
+      if (json)
+        {
+          json_builder_begin_object (b);
+          json_builder_set_member_name (b, "name");
+          json_builder_add_string_value (b, name);
+          json_builder_set_member_name (b, "time");
+          json_builder_add_int_value (b, time);
+          json_builder_set_member_name (b, "bytes");
+          json_builder_add_int_value (b, (gint64) bytes);
+          json_builder_end_object (b);
+        }
+      else
+        {
+          g_autoptr (GDateTime) dt = g_date_time_new_from_unix_local (time);
+          g_autofree char *when = dt != NULL ? g_date_time_format (dt, "%c") : g_strdup ("?");
+          g_autofree char *size = g_format_size (bytes);
+
+          g_print ("%s  %s  %s%s\n", name, when, size,
+                   first ? _ ("  (newest: restored by default)") : "");
+        }
+      first = FALSE;
+    }
+  if (json)
+    {
+      json_builder_end_array (b);
+      json_builder_end_object (b);
+      lb_cli_print_json (json_builder_get_root (b));
+    }
+  return LB_EXIT_OK;
 }

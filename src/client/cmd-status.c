@@ -85,6 +85,12 @@ lb_cmd_status (LbCli *cli, int argc, char **argv)
       json_builder_add_int_value (b, lb_client_get_license_count (c));
       json_builder_set_member_name (b, "last-backup-time");
       json_builder_add_int_value (b, lb_client_get_last_backup_time (c));
+      json_builder_set_member_name (b, "automatic-backup");
+      json_builder_add_string_value (b, lb_cli_automatic_nick (lb_client_get_automatic_backup (c)));
+      json_builder_set_member_name (b, "next-backup-time");
+      json_builder_add_int_value (b, lb_client_get_next_backup_time (c));
+      json_builder_set_member_name (b, "keep-backups");
+      json_builder_add_int_value (b, lb_client_get_keep_backups (c));
       json_builder_end_object (b);
       lb_cli_print_json (json_builder_get_root (b));
       return LB_EXIT_OK;
@@ -105,54 +111,116 @@ lb_cmd_status (LbCli *cli, int argc, char **argv)
     g_print (_ ("  Restore folder: (not set: the backup folder)\n"));
   else
     g_print (_ ("  Restore folder: %s\n"), or_unset (lb_client_get_restore_path (c)));
+  {
+    g_autofree char *automatic = lb_cli_describe_automatic (c);
+
+    g_print (_ ("  Automatic:      %s\n"), automatic);
+  }
   return LB_EXIT_OK;
+}
+
+static const char *const config_names[]
+    = { "backup-path", "restore-path", "automatic", "keep-backups", NULL };
+
+/* The value of setting @name, as config shows it. */
+static char *
+config_value (LbClient *c, const char *name)
+{
+  if (g_str_equal (name, "backup-path"))
+    return g_strdup (lb_client_get_backup_path (c));
+  if (g_str_equal (name, "restore-path"))
+    return g_strdup (lb_client_get_restore_path (c));
+  if (g_str_equal (name, "automatic"))
+    return g_strdup (lb_cli_automatic_nick (lb_client_get_automatic_backup (c)));
+  return g_strdup_printf ("%u", lb_client_get_keep_backups (c));
+}
+
+static gboolean
+config_set (LbCli *cli, const char *name, const char *arg, char **shown, GError **error)
+{
+  LbClient *c = cli->client;
+
+  if (g_str_equal (name, "automatic"))
+    {
+      g_autoptr (GEnumClass) klass = g_type_class_ref (LB_TYPE_AUTOMATIC_BACKUP);
+      GEnumValue *value = g_enum_get_value_by_nick (klass, arg); /* checked */
+
+      *shown = g_strdup (value->value_nick);
+      return lb_client_set_automatic_backup_sync (c, (LbAutomaticBackup) value->value, NULL, error);
+    }
+  if (g_str_equal (name, "keep-backups"))
+    {
+      guint64 keep = 0;
+
+      g_ascii_string_to_unsigned (arg, 10, 1, LB_KEEP_BACKUPS_MAX, &keep, NULL); /* checked */
+      *shown = g_strdup_printf ("%u", (guint) keep);
+      return lb_client_set_keep_backups_sync (c, (guint) keep, NULL, error);
+    }
+  *shown = arg[0] != '\0' ? lb_cli_location_from_arg (arg) : g_strdup ("");
+  return g_str_equal (name, "backup-path")
+             ? lb_client_set_backup_path_sync (c, *shown, NULL, error)
+             : lb_client_set_restore_path_sync (c, *shown, NULL, error);
 }
 
 int
 lb_cmd_config (LbCli *cli, int argc, char **argv)
 {
   g_autoptr (GOptionContext) context
-      = g_option_context_new (_ ("[backup-path|restore-path] [VALUE]"));
+      = g_option_context_new (_ ("[backup-path|restore-path|automatic|keep-backups] [VALUE]"));
   g_autoptr (GError) error = NULL;
   int rc;
 
   g_option_context_set_summary (context,
-                                _ ("Show or set where backups are written and read from.\n\n"
-                                   "Without arguments, shows both folders. With a name, shows "
-                                   "that one; with a value too, sets it (\"\" unsets it). A "
-                                   "folder is a path or a URI such as sftp://host/backups."));
+                                _ ("Show or set where backups are written and read from, and "
+                                   "the automatic backups.\n\n"
+                                   "Without arguments, shows every setting. With a name, shows "
+                                   "that one; with a value too, sets it. A folder is a path or a "
+                                   "URI such as sftp://host/backups (\"\" unsets it); automatic "
+                                   "is never, daily, weekly or monthly; keep-backups is how many "
+                                   "backups a folder keeps (1 to 100)."));
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return lb_cli_usage (context, error->message);
   if (argc > 3)
     return lb_cli_usage (context, _ ("config takes at most a name and a value"));
-  if (argc >= 2 && !g_str_equal (argv[1], "backup-path") && !g_str_equal (argv[1], "restore-path"))
-    return lb_cli_usage (context, _ ("the settings are backup-path and restore-path"));
+  if (argc >= 2 && !g_strv_contains (config_names, argv[1]))
+    return lb_cli_usage (
+        context, _ ("the settings are backup-path, restore-path, automatic and keep-backups"));
+  if (argc == 3)
+    {
+      g_autoptr (GEnumClass) klass = g_type_class_ref (LB_TYPE_AUTOMATIC_BACKUP);
+
+      if (g_str_equal (argv[1], "automatic") && g_enum_get_value_by_nick (klass, argv[2]) == NULL)
+        return lb_cli_usage (context, _ ("automatic is one of never, daily, weekly and monthly"));
+      if (g_str_equal (argv[1], "keep-backups")
+          && !g_ascii_string_to_unsigned (argv[2], 10, 1, LB_KEEP_BACKUPS_MAX, NULL, NULL))
+        return lb_cli_usage (context, _ ("keep-backups is a number of backups from 1 to 100"));
+    }
   if ((rc = lb_cli_connect (cli)) != LB_EXIT_OK)
     return rc;
 
   if (argc == 1)
     {
-      g_print ("backup-path: %s\n", lb_client_get_backup_path (cli->client));
-      g_print ("restore-path: %s\n", lb_client_get_restore_path (cli->client));
+      for (guint i = 0; config_names[i] != NULL; i++)
+        {
+          g_autofree char *value = config_value (cli->client, config_names[i]);
+
+          g_print ("%s: %s\n", config_names[i], value);
+        }
       return LB_EXIT_OK;
     }
   if (argc == 2)
     {
-      g_print ("%s\n", g_str_equal (argv[1], "backup-path")
-                           ? lb_client_get_backup_path (cli->client)
-                           : lb_client_get_restore_path (cli->client));
+      g_autofree char *value = config_value (cli->client, argv[1]);
+
+      g_print ("%s\n", value);
       return LB_EXIT_OK;
     }
   {
-    g_autofree char *value
-        = argv[2][0] != '\0' ? lb_cli_location_from_arg (argv[2]) : g_strdup ("");
-    gboolean ok = g_str_equal (argv[1], "backup-path")
-                      ? lb_client_set_backup_path_sync (cli->client, value, NULL, &error)
-                      : lb_client_set_restore_path_sync (cli->client, value, NULL, &error);
+    g_autofree char *shown = NULL;
 
-    if (!ok)
+    if (!config_set (cli, argv[1], argv[2], &shown, &error))
       return lb_cli_fail (cli, error);
-    g_print ("%s: %s\n", argv[1], value);
+    g_print ("%s: %s\n", argv[1], shown);
   }
   return LB_EXIT_OK;
 }

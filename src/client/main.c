@@ -27,7 +27,9 @@ static const Command commands[] = {
   { "export", lb_cmd_export, N_ ("Write a stored license to a file") },
   { "delete", lb_cmd_delete, N_ ("Delete a stored license") },
   { "clean", lb_cmd_clean, N_ ("Remove expired licenses") },
-  { "config", lb_cmd_config, N_ ("Show or set the backup and restore folders") },
+  { "generations", lb_cmd_generations, N_ ("List the backups a folder keeps") },
+  { "config", lb_cmd_config,
+    N_ ("Show or set the backup and restore folders and the automatic backups") },
 };
 
 static void
@@ -37,7 +39,7 @@ print_help (FILE *out)
   fprintf (out, "%s\n\n", _ ("Back up and restore the content licenses of your media apps."));
   fprintf (out, "%s\n", _ ("Commands:"));
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
-    fprintf (out, "  %-10s %s\n", commands[i].name, _ (commands[i].summary));
+    fprintf (out, "  %-11s %s\n", commands[i].name, _ (commands[i].summary));
   fprintf (out, "\n%s\n", _ ("Options:"));
   fprintf (out, "  -v, --verbose  %s\n", _ ("Also show the D-Bus error names"));
   fprintf (out, "  --version      %s\n", _ ("Show the version"));

@@ -13,6 +13,7 @@
 #include "lb-archive.h"
 #include "fault.h"
 #include "error-convert.h"
+#include "generations.h"
 #include "location.h"
 
 /* A RestrictedLicense signal costs ~25 µs (one D-Bus message a
@@ -222,8 +223,28 @@ create_temporary (GFile *dir, GFile **tmp, GCancellable *cancellable, GError **e
     }
 }
 
+/* The new backup's file: named after its time, or the next free second
+ * when a backup of that second exists, so that the names keep sorting by
+ * time and no backup is ever replaced. */
+static GFile *
+name_backup (GFile *dir, gint64 time, GCancellable *cancellable, GError **error)
+{
+  for (gint64 t = time; t < time + 3600; t++)
+    {
+      g_autofree char *name = lb_generation_name_for_time (t);
+      g_autoptr (GFile) file = g_file_get_child (dir, name);
+
+      if (!g_file_query_exists (file, cancellable))
+        return g_steal_pointer (&file);
+    }
+  g_set_error (error, LB_ERROR, LB_ERROR_FAILED,
+               _ ("The backup folder holds backups dated an hour ahead of this computer's clock; "
+                  "check the clock, or choose another folder"));
+  return NULL;
+}
+
 static gboolean
-write_backup (LbStore *store, LbOperation *op, GFile *dest, GError **error)
+write_backup (LbStore *store, LbOperation *op, GError **error)
 {
   GFile *dir = lb_operation_get_location (op);
   GCancellable *cancellable = lb_operation_get_cancellable (op);
@@ -232,13 +253,15 @@ write_backup (LbStore *store, LbOperation *op, GFile *dest, GError **error)
   g_autoptr (GFile) tmp = NULL;
   g_autoptr (GFileOutputStream) out = NULL;
   g_autoptr (LbArchiveWriter) writer = NULL;
-  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  g_autoptr (GFile) dest = NULL;
+  g_autoptr (GCancellable) prune_bound = NULL;
+  gint64 now = lb_fault_now ();
   BackupRun run = { NULL, op, 0, 0, 0, NULL, NULL, NULL, NULL };
   LbManifest manifest = { LB_FORMAT_VERSION, now, "", 0 };
   gboolean ok = FALSE;
 
   snap = lb_store_snapshot_new (store, error);
-  if (snap == NULL
+  if (snap == NULL || !lb_store_snapshot_get_changes (snap, &result->changes, error)
       || !lb_store_snapshot_count (snap, LB_SNAPSHOT_ELIGIBLE, now, &manifest.count, error))
     return FALSE;
   g_strlcpy (manifest.machine, lb_store_get_machine (store), sizeof manifest.machine);
@@ -267,15 +290,32 @@ write_backup (LbStore *store, LbOperation *op, GFile *dest, GError **error)
   g_clear_pointer (&run.restricted, lb_snapshot_cursor_free);
   g_clear_pointer (&snap, lb_store_snapshot_free);
 
-  /* From here the new backup replaces the old one: no going back. */
+  dest = name_backup (dir, now, cancellable, error);
+  if (dest == NULL)
+    goto out;
+  g_free (result->location);
+  result->location = g_file_get_uri (dest);
+  result->time = now;
+
+  /* From here the new backup joins the folder: no going back. */
   lb_operation_set_cancelable (op, FALSE);
   lb_fault_point ("backup-before-rename");
-  if (!g_file_move (tmp, dest, G_FILE_COPY_OVERWRITE | G_FILE_COPY_NOFOLLOW_SYMLINKS, NULL, NULL,
-                    NULL, error))
+  if (!g_file_move (tmp, dest, G_FILE_COPY_NOFOLLOW_SYMLINKS, NULL, NULL, NULL, error))
     goto out;
   sync_dir (dir);
   lb_fault_point ("backup-after-rename");
   g_clear_object (&tmp);
+  /* Only now that the new backup is complete and on disk may the oldest
+   * go. Bounded, as the clean-up below: a server that stopped answering
+   * leaves them for the next backup. */
+  prune_bound = lb_location_bounded_cancellable_new ();
+  if (lb_generations_prune (dir,
+                            lb_operation_get_keep (op) > 0 ? lb_operation_get_keep (op)
+                                                           : LB_KEEP_BACKUPS_DEFAULT,
+                            prune_bound)
+      > 0)
+    sync_dir (dir);
+  lb_fault_point ("backup-after-prune");
   result->licenses = (guint) run.done;
   result->skipped = run.skipped;
   result->apps = g_steal_pointer (&run.apps);
@@ -308,25 +348,28 @@ lb_backup_run (LbStore *store, LbOperation *op, GError **error)
   GFile *dir = lb_operation_get_location (op);
   GCancellable *cancellable = lb_operation_get_cancellable (op);
   LbBackupResult *result = lb_operation_get_backup_result (op);
-  g_autoptr (GFile) dest = g_file_get_child (dir, LB_BACKUP_FILE_NAME);
+  g_autoptr (GFile) legacy = g_file_get_child (dir, LB_BACKUP_FILE_NAME);
   gboolean overwrite = (lb_operation_get_flags (op) & LB_BACKUP_FLAGS_OVERWRITE) != 0;
   gboolean mounted = FALSE, exists = FALSE;
   gboolean ok;
 
   lb_backup_result_clear (result);
   memset (result, 0, sizeof *result);
-  result->location = g_file_get_uri (dest);
+  /* The folder until the new file is named. */
+  result->location = g_file_get_uri (dir);
   if (!lb_location_connect (dir, op, &mounted, error))
     return FALSE;
 
+  /* licenses.lbk is checked as before: a FIFO or folder of that name is
+   * refused, as it would be by a restore. */
   ok = lb_location_prepare_dir (dir, TRUE, cancellable, error)
-       && lb_location_check_backup_file (dest, FALSE, &exists, NULL, cancellable, error);
-  if (ok && !overwrite && exists)
+       && lb_location_check_backup_file (legacy, FALSE, &exists, NULL, cancellable, error);
+  if (ok && !overwrite && (exists || lb_generations_any (dir, cancellable)))
     {
       lb_backup_set_exists_error (error);
       ok = FALSE;
     }
-  ok = ok && write_backup (store, op, dest, error);
+  ok = ok && write_backup (store, op, error);
 
   lb_location_disconnect (dir, op, mounted);
   return ok;

@@ -2,13 +2,14 @@
 /* backup: one backup, run in a worker thread.
  *
  * Writes every eligible license of a store snapshot (can-backup, not
- * expired) into licenses.lbk in the operation's location (operation.h):
- * to a temporary file in the same folder, synced, then renamed over the
- * old backup (only with LB_BACKUP_FLAGS_OVERWRITE) and the folder synced,
- * so that a crash or cancel leaves the old backup byte for byte or the
- * complete new one. Stale temporary files of an earlier crash are removed
- * first. The progress, the licenses left out ("restricted") and the result
- * (LbBackupResult) go to the operation.
+ * expired) into a new generation (generations.h) in the operation's
+ * location (operation.h): to a temporary file in the same folder, synced,
+ * then renamed to its own name (a folder holding backups needs
+ * LB_BACKUP_FLAGS_OVERWRITE) and the folder synced; only then are the
+ * oldest backups beyond the operation's keep removed. A crash or cancel
+ * leaves every older backup byte for byte, plus the complete new one once
+ * renamed. Stale temporary files of an earlier crash are removed first. The progress, the licenses
+ * left out ("restricted") and the result (LbBackupResult) go to the operation.
  */
 #pragma once
 

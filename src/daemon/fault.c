@@ -57,3 +57,20 @@ lb_fault_delay (gulong us)
   if (us > 0)
     g_usleep (us);
 }
+
+gint64
+lb_fault_now (void)
+{
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  const char *path = g_getenv ("LB_FAULT_CLOCK_FILE");
+  g_autofree char *text = NULL;
+  gint64 offset = 0;
+
+  if (path == NULL || !g_file_get_contents (path, &text, NULL, NULL))
+    return now;
+  g_strstrip (text);
+  if (!g_ascii_string_to_signed (text, 10, -G_MAXINT32 * (gint64) 100, G_MAXINT32 * (gint64) 100,
+                                 &offset, NULL))
+    return now;
+  return now + offset;
+}

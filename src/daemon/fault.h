@@ -7,8 +7,11 @@
  * lb_fault_delay() call sleep N microseconds: operations call it once per
  * license, so that tests can watch, cancel or kill a running one without a
  * huge store. LB_FAULT_STALL="point=ms[,...]" makes lb_fault_stall()
- * sleep that long at that point: a main loop stuck behind a slow disk. All
- * are unset in production, where a call costs a getenv().
+ * sleep that long at that point: a main loop stuck behind a slow disk.
+ * LB_FAULT_CLOCK_FILE=PATH moves the service's clock (lb_fault_now()) by
+ * the seconds PATH holds, read at every call, so that a test can let days
+ * pass for a running daemon. All are unset in production, where a call
+ * costs a getenv().
  */
 #pragma once
 
@@ -20,3 +23,6 @@ void lb_fault_stall (const char *name);
 /* Reads LB_FAULT_DELAY_US once; pass the result to lb_fault_delay(). */
 gulong lb_fault_delay_us (void);
 void lb_fault_delay (gulong us);
+
+/* The service's clock: unix seconds, moved by LB_FAULT_CLOCK_FILE. */
+gint64 lb_fault_now (void);

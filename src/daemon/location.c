@@ -402,8 +402,8 @@ lb_location_prepare_dir (GFile *dir, gboolean create, GCancellable *cancellable,
     {
       if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
         g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
-                     _ ("The folder %s does not exist; choose the folder that holds "
-                        "licenses.lbk"),
+                     _ ("The folder %s does not exist; choose the folder that holds the "
+                        "backups"),
                      name);
       else
         {
@@ -447,8 +447,8 @@ lb_location_check_backup_file (GFile *file,
       if (!must_exist)
         return TRUE;
       g_set_error (error, LB_ERROR, LB_ERROR_NOT_FOUND,
-                   _ ("There is no license backup in %s; choose the folder that holds "
-                      "licenses.lbk"),
+                   _ ("There is no license backup in %s; choose the folder that holds the "
+                      "backups"),
                    dir_name);
       return FALSE;
     }

@@ -3,13 +3,16 @@
 
 #include "manager.h"
 
+#include <gio/gdesktopappinfo.h>
 #include <glib/gi18n.h>
+#include <license-backup/lb-enum-types.h>
 
 #include "lb-archive.h"
 #include "backup.h"
 #include "callers.h"
 #include "fault.h"
 #include "error-convert.h"
+#include "generations.h"
 #include "location.h"
 #include "options.h"
 #include "operation.h"
@@ -23,6 +26,14 @@
  * second at 100 ms). */
 #define PUBLISH_INTERVAL_MS 125
 #define RESTRICTED_FLUSH_EVERY 256
+/* The timer's checks come at randomized times (RandomizedDelaySec=1h): a
+ * period counts as passed an hour early, so that a daily backup made at
+ * 00:50 is not skipped by the next day's check at 00:10. */
+#define DUE_EARLY 3600
+/* "Backups are failing" at most once a day. */
+#define NOTICE_INTERVAL (24 * 3600)
+/* How long the service stays up for the notification's action. */
+#define NOTICE_HOLD_SECONDS (30 * 60)
 
 struct _LbManager
 {
@@ -49,6 +60,8 @@ struct _LbManager
   gint64 op_start_us;
   guint op_watch_id; /* cancel-on-disconnect */
   guint op_hold;     /* lb_idle_hold() */
+  gboolean op_automatic;
+  gboolean op_to_folder; /* into BackupPath */
   guint tick_source;
   gint64 last_signal_us;
   LbOperationProgress published;
@@ -60,6 +73,12 @@ struct _LbManager
    * name -> name watch id. Read by the worker, hence the lock. */
   GMutex subscribers_lock;
   GHashTable *subscribers;
+
+  /* The "backups are failing" notification on screen, if any. */
+  guint32 notice_id;
+  guint notice_hold;    /* lb_idle_hold() while it can be clicked */
+  guint notice_timeout; /* ends the hold */
+  guint notice_subscription;
 };
 
 G_DEFINE_TYPE (LbManager, lb_manager, LB_DBUS_TYPE_MANAGER_SKELETON)
@@ -70,6 +89,44 @@ enum
   N_SIGNALS
 };
 static guint signals[N_SIGNALS];
+
+/* The period of an automatic backup setting (LbAutomaticBackup), 0 for
+ * none. A month is 30 days, so that the period is the same every time. */
+static gint64
+period_seconds (int automatic)
+{
+  switch (automatic)
+    {
+    case LB_AUTOMATIC_BACKUP_DAILY:
+      return 24 * 3600;
+    case LB_AUTOMATIC_BACKUP_WEEKLY:
+      return 7 * 24 * 3600;
+    case LB_AUTOMATIC_BACKUP_MONTHLY:
+      return 30 * 24 * 3600;
+    case LB_AUTOMATIC_BACKUP_NEVER:
+    default:
+      return 0;
+    }
+}
+
+/* What a start request asks for, once validated. */
+typedef struct
+{
+  GFile *dir;
+  gboolean cancel_on_disconnect;
+  gboolean automatic;
+  gboolean to_folder;  /* into BackupPath: what automatic backups count */
+  gboolean up_to_date; /* refused as not due because the backups are current */
+  char *generation;    /* a restore's, or NULL for the newest */
+} StartRequest;
+
+static void
+start_request_clear (StartRequest *r)
+{
+  g_clear_object (&r->dir);
+  g_clear_pointer (&r->generation, g_free);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (StartRequest, start_request_clear)
 
 static gboolean
 manager_set_property (GDBusConnection *connection,
@@ -84,6 +141,34 @@ manager_set_property (GDBusConnection *connection,
   LbManager *self = LB_MANAGER (user_data);
 
   lb_idle_touch (self->idle);
+  if (g_str_equal (property_name, "AutomaticBackup") || g_str_equal (property_name, "KeepBackups"))
+    {
+      g_autoptr (LbAppInfo) caller = NULL;
+      g_autoptr (GEnumClass) klass = g_type_class_ref (LB_TYPE_AUTOMATIC_BACKUP);
+      gboolean automatic = g_str_equal (property_name, "AutomaticBackup");
+
+      caller = lb_callers_lookup_sync (self->callers, sender, NULL, error);
+      if (caller == NULL
+          || !lb_callers_require_host (caller, _ ("change the automatic backups"), error))
+        return FALSE;
+      if (automatic
+          && (!g_variant_is_of_type (value, G_VARIANT_TYPE_STRING)
+              || g_enum_get_value_by_nick (klass, g_variant_get_string (value, NULL)) == NULL))
+        {
+          g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
+                       _ ("AutomaticBackup is one of “never”, “daily”, “weekly” and “monthly”"));
+          return FALSE;
+        }
+      if (!automatic
+          && (!g_variant_is_of_type (value, G_VARIANT_TYPE_UINT32)
+              || g_variant_get_uint32 (value) < 1
+              || g_variant_get_uint32 (value) > LB_KEEP_BACKUPS_MAX))
+        {
+          g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
+                       _ ("KeepBackups is a number of backups from 1 to %u"), LB_KEEP_BACKUPS_MAX);
+          return FALSE;
+        }
+    }
   if (g_str_equal (property_name, "BackupPath") || g_str_equal (property_name, "RestorePath"))
     {
       g_autoptr (LbAppInfo) caller = NULL;
@@ -132,14 +217,253 @@ save_state (LbManager *self)
     g_warning ("Cannot save settings to %s: %s", self->state_path, error->message);
 }
 
+/* Automatic backups */
+
+/* From when the next automatic backup is due if the licenses changed. */
+static void
+update_next_backup_time (LbManager *self)
+{
+  gint64 period = period_seconds (self->state.automatic);
+  gint64 next = 0;
+
+  if (period > 0 && self->state.backup_path[0] != '\0')
+    next = self->state.folder_backup_time != 0 ? self->state.folder_backup_time + period
+                                               : self->state.automatic_since;
+  lb_dbus_manager_set_next_backup_time (LB_DBUS_MANAGER (self), next);
+}
+
+static void
+automatic_went_well (LbManager *self)
+{
+  self->state.automatic_ok_time = lb_fault_now ();
+  g_free (self->state.automatic_error);
+  self->state.automatic_error = g_strdup ("");
+}
+
+static void
+clear_notice (LbManager *self)
+{
+  GDBusConnection *connection
+      = g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (self));
+
+  if (self->notice_subscription != 0 && connection != NULL)
+    g_dbus_connection_signal_unsubscribe (connection, self->notice_subscription);
+  self->notice_subscription = 0;
+  g_clear_handle_id (&self->notice_timeout, g_source_remove);
+  if (self->notice_hold != 0)
+    lb_idle_release (self->idle, self->notice_hold);
+  self->notice_hold = 0;
+  self->notice_id = 0;
+}
+
+static gboolean
+on_notice_timeout (gpointer user_data)
+{
+  LbManager *self = user_data;
+
+  self->notice_timeout = 0;
+  clear_notice (self);
+  return G_SOURCE_REMOVE;
+}
+
+#define PANEL_DESKTOP_ID "org.freedesktop.LicenseBackup1.Panel.desktop"
+
+static void
+open_panel (void)
+{
+  g_autoptr (GDesktopAppInfo) panel = g_desktop_app_info_new (PANEL_DESKTOP_ID);
+  g_autoptr (GError) error = NULL;
+
+  if (panel == NULL)
+    {
+      g_warning ("Cannot open the Media Licenses panel: %s is not installed", PANEL_DESKTOP_ID);
+      return;
+    }
+  if (!g_app_info_launch (G_APP_INFO (panel), NULL, NULL, &error))
+    g_warning ("Cannot open the Media Licenses panel: %s", error->message);
+}
+
+static void
+on_notice_signal (GDBusConnection *connection,
+                  const char *sender,
+                  const char *object_path,
+                  const char *interface_name,
+                  const char *signal_name,
+                  GVariant *parameters,
+                  gpointer user_data)
+{
+  LbManager *self = user_data;
+  guint32 id = 0;
+
+  if (!g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(us)"))
+      && !g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(uu)")))
+    return;
+  g_variant_get_child (parameters, 0, "u", &id);
+  if (self->notice_id == 0 || id != self->notice_id)
+    return;
+  if (g_str_equal (signal_name, "ActionInvoked"))
+    {
+      g_debug ("the notification's action was invoked: opening the panel");
+      open_panel ();
+    }
+  clear_notice (self);
+}
+
+static void
+on_notified (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  LbManager *self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply
+      = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+
+  if (reply == NULL)
+    {
+      /* No notification server (no desktop): nobody to tell. */
+      g_debug ("Cannot show the notification: %s", error->message);
+      clear_notice (self);
+    }
+  else
+    g_variant_get (reply, "(u)", &self->notice_id);
+  g_object_unref (self);
+}
+
+/* Tells the user, at most once a day, that automatic backups have not
+ * succeeded for twice their period, and why. Only with a backup folder
+ * set: without one, the user has not asked for backups. */
+static void
+maybe_notify (LbManager *self)
+{
+  GDBusConnection *connection
+      = g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (self));
+  gint64 period = period_seconds (self->state.automatic);
+  gint64 now = lb_fault_now ();
+  gint64 since = MAX (self->state.folder_backup_time,
+                      MAX (self->state.automatic_ok_time, self->state.automatic_since));
+  g_autofree char *summary = NULL;
+  g_autofree char *body = NULL;
+  const char *actions[] = { "default", _ ("Open Media Licenses"), NULL };
+  GVariantBuilder hints;
+  guint days;
+
+  if (connection == NULL || period == 0 || self->state.backup_path[0] == '\0'
+      || now - since < 2 * period)
+    return;
+  if (self->state.notice_time != 0 && now >= self->state.notice_time
+      && now - self->state.notice_time < NOTICE_INTERVAL)
+    return;
+  self->state.notice_time = now;
+  save_state (self);
+
+  days = (guint) ((now - since) / (24 * 3600));
+  summary = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                          "Licenses have not been backed up for %u day",
+                                          "Licenses have not been backed up for %u days", days),
+                             days);
+  /* TRANSLATORS: the first %s is the backup folder, the second why the
+   * last automatic backup failed */
+  body = g_strdup_printf (_ ("Automatic backups to %s are failing: %s"), self->state.backup_path,
+                          self->state.automatic_error[0] != '\0'
+                              ? self->state.automatic_error
+                              : _ ("the backup could not be made"));
+  g_variant_builder_init (&hints, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&hints, "{sv}", "desktop-entry",
+                         g_variant_new_string ("org.freedesktop.LicenseBackup1.Panel"));
+  g_variant_builder_add (&hints, "{sv}", "urgency", g_variant_new_byte (1));
+
+  g_message ("Automatic backups have not succeeded since %" G_GINT64_FORMAT ": telling the user",
+             since);
+  clear_notice (self);
+  /* The action reaches this process: stay up while it can be clicked. */
+  self->notice_hold = lb_idle_hold (self->idle, "the notification that backups are failing");
+  self->notice_timeout = g_timeout_add_seconds (NOTICE_HOLD_SECONDS, on_notice_timeout, self);
+  self->notice_subscription = g_dbus_connection_signal_subscribe (
+      connection, NULL, "org.freedesktop.Notifications", NULL, "/org/freedesktop/Notifications",
+      NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_notice_signal, self, NULL);
+  g_dbus_connection_call (
+      connection, "org.freedesktop.Notifications", "/org/freedesktop/Notifications",
+      "org.freedesktop.Notifications", "Notify",
+      g_variant_new ("(susss^asa{sv}i)", _ ("Media Licenses"), 0,
+                     "org.freedesktop.LicenseBackup1.Panel", summary, body, actions, &hints, -1),
+      G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_notified, g_object_ref (self));
+}
+
+static void
+automatic_failed (LbManager *self, const char *message)
+{
+  g_free (self->state.automatic_error);
+  self->state.automatic_error = g_strdup (message);
+  save_state (self);
+  maybe_notify (self);
+}
+
 static void
 on_path_changed (LbManager *self, GParamSpec *pspec, gpointer user_data)
 {
+  const char *backup_path = lb_dbus_manager_get_backup_path (LB_DBUS_MANAGER (self));
+
+  /* A new folder starts afresh: its first backup is due at once, and its
+   * failures count from now. */
+  if (!g_str_equal (self->state.backup_path, backup_path != NULL ? backup_path : ""))
+    {
+      self->state.automatic_since = lb_fault_now ();
+      self->state.folder_backup_time = 0;
+      self->state.folder_backup_changes = 0;
+    }
   g_free (self->state.backup_path);
   g_free (self->state.restore_path);
-  self->state.backup_path = g_strdup (lb_dbus_manager_get_backup_path (LB_DBUS_MANAGER (self)));
+  self->state.backup_path = g_strdup (backup_path);
   self->state.restore_path = g_strdup (lb_dbus_manager_get_restore_path (LB_DBUS_MANAGER (self)));
   save_state (self);
+  update_next_backup_time (self);
+}
+
+static void
+on_automatic_changed (LbManager *self, GParamSpec *pspec, gpointer user_data)
+{
+  g_autoptr (GEnumClass) klass = g_type_class_ref (LB_TYPE_AUTOMATIC_BACKUP);
+  const char *nick = lb_dbus_manager_get_automatic_backup (LB_DBUS_MANAGER (self));
+  GEnumValue *value = g_enum_get_value_by_nick (klass, nick != NULL ? nick : "");
+  int automatic = value != NULL ? value->value : LB_AUTOMATIC_BACKUP_NEVER;
+
+  if (automatic == self->state.automatic)
+    return;
+  /* Failures count from when the user turned them on (or changed them). */
+  if (self->state.automatic == LB_AUTOMATIC_BACKUP_NEVER)
+    self->state.automatic_since = lb_fault_now ();
+  self->state.automatic = automatic;
+  save_state (self);
+  update_next_backup_time (self);
+}
+
+static void
+on_keep_changed (LbManager *self, GParamSpec *pspec, gpointer user_data)
+{
+  guint keep = lb_dbus_manager_get_keep_backups (LB_DBUS_MANAGER (self));
+
+  if (keep == self->state.keep)
+    return;
+  self->state.keep = keep;
+  save_state (self);
+}
+
+/* A refused automatic request: up to date is a success; a failure to
+ * start (other than being off, having no folder or another operation
+ * running) counts as a failed backup. */
+static void
+automatic_refused (LbManager *self, const StartRequest *req, const GError *error)
+{
+  if (g_error_matches (error, LB_ERROR, LB_ERROR_NOT_DUE))
+    {
+      if (req->up_to_date)
+        {
+          automatic_went_well (self);
+          save_state (self);
+        }
+      return;
+    }
+  if (!g_error_matches (error, LB_ERROR, LB_ERROR_BUSY))
+    automatic_failed (self, error->message);
 }
 
 /* Ends what the manager keeps of the pending operation. */
@@ -151,6 +475,7 @@ clear_operation (LbManager *self)
     g_bus_unwatch_name (self->op_watch_id);
   self->op_watch_id = 0;
   g_clear_pointer (&self->op_starter, g_free);
+  self->op_automatic = self->op_to_folder = FALSE;
   if (self->op != NULL)
     g_signal_handlers_disconnect_by_data (self->op, self);
   g_clear_object (&self->op);
@@ -396,10 +721,23 @@ finish_publish (Finish *f)
   lb_dbus_manager_set_operation (iface, "");
   if (kind == LB_OPERATION_BACKUP && f->error == NULL)
     {
-      self->state.last_backup_time = g_get_real_time () / G_USEC_PER_SEC;
+      const LbBackupResult *r = lb_operation_get_backup_result (op);
+
+      self->state.last_backup_time = lb_fault_now ();
+      /* The snapshot's time and counter: what the backup holds. */
+      if (self->op_to_folder)
+        {
+          self->state.folder_backup_time = r->time;
+          self->state.folder_backup_changes = r->changes;
+        }
+      if (self->op_automatic)
+        automatic_went_well (self);
       save_state (self);
       lb_dbus_manager_set_last_backup_time (iface, self->state.last_backup_time);
+      update_next_backup_time (self);
     }
+  else if (kind == LB_OPERATION_BACKUP && self->op_automatic)
+    automatic_failed (self, f->message);
   /* Properties first, so that a client reacting to Completed reads the
    * final values. */
   g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
@@ -507,6 +845,80 @@ on_caller_vanished (GDBusConnection *connection, const char *name, gpointer user
   g_cancellable_cancel (lb_operation_get_cancellable (self->op));
 }
 
+/* A time for messages, in the service's local time. */
+static char *
+format_time (gint64 t)
+{
+  g_autoptr (GDateTime) dt = g_date_time_new_from_unix_local (t);
+
+  return dt != NULL ? g_date_time_format (dt, "%c") : g_strdup ("?");
+}
+
+/* Whether an automatic backup is due now; if not, NotDue saying why, and
+ * *@fine says whether the reason is that the backups are up to date (as
+ * opposed to being off or having no folder). */
+static gboolean
+check_due (LbManager *self, gint64 now, gboolean *fine, GError **error)
+{
+  gint64 period = period_seconds (self->state.automatic);
+  const char *folder = lb_dbus_manager_get_backup_path (LB_DBUS_MANAGER (self));
+  g_autoptr (GError) store_error = NULL;
+  guint64 changes = 0;
+
+  *fine = FALSE;
+  if (period == 0)
+    {
+      g_set_error (error, LB_ERROR, LB_ERROR_NOT_DUE,
+                   _ ("Automatic backups are off; turn them on in Settings (Media Licenses) or "
+                      "with “license-backup config automatic weekly”"));
+      return FALSE;
+    }
+  if (folder == NULL || folder[0] == '\0')
+    {
+      g_set_error (error, LB_ERROR, LB_ERROR_NOT_DUE,
+                   _ ("No backup is due: no backup folder is set; choose one in Settings (Media "
+                      "Licenses) or with “license-backup config backup-path FOLDER”"));
+      return FALSE;
+    }
+  if (!lb_store_get_changes (self->store, &changes, &store_error))
+    {
+      /* Unknown: back up rather than miss a change. */
+      g_warning ("Cannot read the store's change counter: %s", store_error->message);
+      changes = self->state.folder_backup_changes + 1;
+    }
+  *fine = TRUE;
+  if (self->state.folder_backup_time == 0)
+    {
+      /* The count too: a store of an earlier version starts at 0. */
+      if (changes > 0 || lb_store_count (self->store) > 0)
+        return TRUE;
+      g_set_error (error, LB_ERROR, LB_ERROR_NOT_DUE,
+                   _ ("No backup is due: there are no licenses to back up yet"));
+      return FALSE;
+    }
+  if (now < self->state.folder_backup_time + period - DUE_EARLY)
+    {
+      g_autofree char *last = format_time (self->state.folder_backup_time);
+      g_autofree char *next = format_time (self->state.folder_backup_time + period);
+
+      g_set_error (error, LB_ERROR, LB_ERROR_NOT_DUE,
+                   _ ("No backup is due: the last one was made on %s; the next is due on %s"), last,
+                   next);
+      return FALSE;
+    }
+  if (changes == self->state.folder_backup_changes)
+    {
+      g_autofree char *last = format_time (self->state.folder_backup_time);
+
+      g_set_error (error, LB_ERROR, LB_ERROR_NOT_DUE,
+                   _ ("No backup is due: the licenses have not changed since the last backup, "
+                      "made on %s"),
+                   last);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* Validates a start request; refusals that need no work happen here, at
  * once, with nothing started. */
 static gboolean
@@ -514,35 +926,66 @@ check_start (LbManager *self,
              LbOperationKind kind,
              guint32 flags,
              GVariant *options,
-             GFile **dir_out,
-             gboolean *cancel_on_disconnect,
+             StartRequest *req,
              GError **error)
 {
   g_autoptr (GVariant) path_v = NULL;
   g_autoptr (GVariant) cod_v = NULL;
+  g_autoptr (GVariant) generation_v = NULL;
   g_autoptr (GFile) dir = NULL;
   g_autoptr (GFile) file = NULL;
-  const LbOptionSpec specs[] = {
+  const LbOptionSpec backup_specs[] = {
     { "path", "s", &path_v },
     { "cancel-on-disconnect", "b", &cod_v },
     { NULL },
   };
-  guint32 allowed
-      = kind == LB_OPERATION_BACKUP ? LB_BACKUP_FLAGS_OVERWRITE : LB_RESTORE_FLAGS_INDIVIDUALIZE;
+  const LbOptionSpec restore_specs[] = {
+    { "path", "s", &path_v },
+    { "generation", "s", &generation_v },
+    { "cancel-on-disconnect", "b", &cod_v },
+    { NULL },
+  };
+  guint32 allowed = kind == LB_OPERATION_BACKUP
+                        ? LB_BACKUP_FLAGS_OVERWRITE | LB_BACKUP_FLAGS_AUTOMATIC
+                        : LB_RESTORE_FLAGS_INDIVIDUALIZE;
   const char *location;
+  const char *backup_path = lb_dbus_manager_get_backup_path (LB_DBUS_MANAGER (self));
 
   if (flags & ~allowed)
     {
       g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
                    kind == LB_OPERATION_BACKUP
-                       ? _ ("Unknown flags 0x%x; the only backup flag is 0x1 (overwrite)")
+                       ? _ ("Unknown flags 0x%x; the backup flags are 0x1 (overwrite) and 0x8 "
+                            "(automatic)")
                        : _ ("Unknown flags 0x%x; the only restore flag is 0x2 (individualize)"),
                    flags & ~allowed);
       return FALSE;
     }
-  if (!lb_options_parse (options, specs, error))
+  if (!lb_options_parse (options, kind == LB_OPERATION_BACKUP ? backup_specs : restore_specs,
+                         error))
     return FALSE;
-  *cancel_on_disconnect = cod_v != NULL && g_variant_get_boolean (cod_v);
+  req->cancel_on_disconnect = cod_v != NULL && g_variant_get_boolean (cod_v);
+  req->automatic = kind == LB_OPERATION_BACKUP && (flags & LB_BACKUP_FLAGS_AUTOMATIC) != 0;
+  if (req->automatic && path_v != NULL)
+    {
+      g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
+                   _ ("An automatic backup goes into the backup folder; leave out the folder"));
+      return FALSE;
+    }
+  if (generation_v != NULL)
+    {
+      const char *generation = g_variant_get_string (generation_v, NULL);
+
+      if (!lb_generation_name_is_valid (generation))
+        {
+          g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
+                       _ ("“%s” is not the name of a backup; “license-backup generations” lists "
+                          "them"),
+                       generation);
+          return FALSE;
+        }
+      req->generation = g_strdup (generation);
+    }
 
   if (self->op != NULL)
     {
@@ -552,17 +995,19 @@ check_start (LbManager *self,
                                                                            : _ ("restore"));
       return FALSE;
     }
+  if (req->automatic && !check_due (self, lb_fault_now (), &req->up_to_date, error))
+    return FALSE;
 
   if (path_v != NULL)
     location = g_variant_get_string (path_v, NULL);
   else if (kind == LB_OPERATION_BACKUP)
-    location = lb_dbus_manager_get_backup_path (LB_DBUS_MANAGER (self));
+    location = backup_path;
   else
     {
       /* Without a restore folder, restore from where the backups go. */
       location = lb_dbus_manager_get_restore_path (LB_DBUS_MANAGER (self));
       if (location == NULL || location[0] == '\0')
-        location = lb_dbus_manager_get_backup_path (LB_DBUS_MANAGER (self));
+        location = backup_path;
     }
   if (path_v == NULL && (location == NULL || location[0] == '\0'))
     {
@@ -575,6 +1020,8 @@ check_start (LbManager *self,
     }
   if (!lb_location_validate (location, FALSE, error))
     return FALSE;
+  req->to_folder
+      = kind == LB_OPERATION_BACKUP && backup_path != NULL && g_str_equal (location, backup_path);
   dir = lb_location_to_file (location);
 
   /* A location that needs mounting is checked by the worker once mounted;
@@ -583,26 +1030,30 @@ check_start (LbManager *self,
   if (g_file_is_native (dir))
     {
       gboolean exists = FALSE;
-
-      file = g_file_get_child (dir, LB_BACKUP_FILE_NAME);
       g_autoptr (GError) missing = NULL;
       g_autoptr (GFileInfo) info = g_file_query_info (dir, G_FILE_ATTRIBUTE_STANDARD_TYPE,
                                                       G_FILE_QUERY_INFO_NONE, NULL, &missing);
 
+      /* A backup checks licenses.lbk as a restore would read it. */
+      file = kind == LB_OPERATION_BACKUP ? g_file_get_child (dir, LB_BACKUP_FILE_NAME)
+                                         : lb_generations_pick (dir, req->generation, NULL);
       if (kind == LB_OPERATION_BACKUP && info == NULL
           && g_error_matches (missing, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
         ; /* made by the worker */
       else if (!lb_location_prepare_dir (dir, FALSE, NULL, error)
+               || !lb_generations_check_named (dir, req->generation, NULL, error)
                || !lb_location_check_backup_file (file, kind == LB_OPERATION_RESTORE, &exists, NULL,
                                                   NULL, error))
         return FALSE;
-      if (kind == LB_OPERATION_BACKUP && !(flags & LB_BACKUP_FLAGS_OVERWRITE) && exists)
+      if (kind == LB_OPERATION_BACKUP
+          && !(flags & (LB_BACKUP_FLAGS_OVERWRITE | LB_BACKUP_FLAGS_AUTOMATIC))
+          && (exists || (info != NULL && lb_generations_any (dir, NULL))))
         {
           lb_backup_set_exists_error (error);
           return FALSE;
         }
     }
-  *dir_out = g_steal_pointer (&dir);
+  req->dir = g_steal_pointer (&dir);
   return TRUE;
 }
 
@@ -616,28 +1067,36 @@ start_operation (LbManager *self,
   LbDBusManager *iface = LB_DBUS_MANAGER (self);
   g_autoptr (GError) error = NULL;
   g_autoptr (GTask) task = NULL;
-  g_autoptr (GFile) dir = NULL;
-  gboolean cancel_on_disconnect = FALSE;
+  g_auto (StartRequest) req = { 0 };
   const char *sender = g_dbus_method_invocation_get_sender (invocation);
   const char *name = lb_operation_kind_to_string (kind);
   guint64 id;
 
   lb_idle_touch (self->idle);
-  if (!check_start (self, kind, flags, options, &dir, &cancel_on_disconnect, &error))
+  if (!check_start (self, kind, flags, options, &req, &error))
     {
+      if (req.automatic)
+        automatic_refused (self, &req, error);
       g_dbus_method_invocation_return_gerror (invocation, error);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
 
   id = ++self->last_op_id;
-  self->op = lb_operation_new (id, kind, flags, dir, NULL);
+  /* An automatic backup adds a generation to a folder that has some. */
+  if (req.automatic)
+    flags |= LB_BACKUP_FLAGS_OVERWRITE;
+  self->op = lb_operation_new (id, kind, flags, req.dir, NULL);
+  lb_operation_set_keep (self->op, self->state.keep);
+  lb_operation_set_generation (self->op, req.generation);
+  self->op_automatic = req.automatic;
+  self->op_to_folder = req.to_folder;
   self->op_starter = g_strdup (sender);
   self->op_start_us = g_get_monotonic_time ();
   self->op_hold
       = lb_idle_hold (self->idle, "%s %" G_GUINT64_FORMAT " started by %s", name, id, sender);
   g_atomic_int_set (&self->restricted_sent, 0);
   g_signal_connect (self->op, "restricted", G_CALLBACK (on_restricted), self);
-  if (cancel_on_disconnect)
+  if (req.cancel_on_disconnect)
     self->op_watch_id = g_bus_watch_name_on_connection (
         g_dbus_method_invocation_get_connection (invocation), sender, G_BUS_NAME_WATCHER_FLAGS_NONE,
         NULL, on_caller_vanished, self, NULL);
@@ -656,7 +1115,7 @@ start_operation (LbManager *self,
   g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
   emit_progress (self, self->published.status, "", 0, 0);
   schedule_tick (self, PUBLISH_INTERVAL_MS * 1000);
-  g_debug ("%s %" G_GUINT64_FORMAT " started", name, id);
+  g_debug ("%s %" G_GUINT64_FORMAT " started%s", name, id, req.automatic ? " (automatic)" : "");
 
   task = g_task_new (self, lb_operation_get_cancellable (self->op), operation_done, NULL);
   g_task_set_task_data (task, g_object_ref (self->op), g_object_unref);
@@ -883,6 +1342,134 @@ handle_get_status (LbManager *self, GDBusMethodInvocation *invocation)
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* ListBackups: the folder is listed in a thread (it may be a network
+ * folder, or a slow disk). */
+static void
+list_backups_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  GFile *dir = task_data;
+  GError *error = NULL;
+  g_autoptr (GPtrArray) all = lb_generations_list (dir, cancellable, &error);
+  GVariantBuilder b;
+
+  if (all == NULL)
+    {
+      g_autofree char *name = g_file_get_parse_name (dir);
+
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+        {
+          g_clear_error (&error);
+          g_set_error (&error, LB_ERROR, LB_ERROR_NOT_FOUND,
+                       _ ("The folder %s does not exist; choose the folder that holds the "
+                          "backups"),
+                       name);
+        }
+      else
+        {
+          lb_error_convert (&error);
+          g_prefix_error (&error, _ ("Cannot list the backups in %s: "), name);
+        }
+      g_task_return_error (task, error);
+      return;
+    }
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("a(sa{sv})"));
+  for (guint i = 0; i < all->len; i++)
+    {
+      LbGeneration *g = all->pdata[i];
+
+      GVariantBuilder details;
+
+      g_variant_builder_init (&details, G_VARIANT_TYPE_VARDICT);
+      g_variant_builder_add (&details, "{sv}", "time", g_variant_new_int64 (g->time));
+      g_variant_builder_add (&details, "{sv}", "bytes", g_variant_new_uint64 (g->size));
+      g_variant_builder_add (&b, "(sa{sv})", g->name, &details);
+    }
+  g_task_return_pointer (task, g_variant_ref_sink (g_variant_builder_end (&b)),
+                         (GDestroyNotify) g_variant_unref);
+}
+
+typedef struct
+{
+  LbManager *self;
+  GDBusMethodInvocation *invocation;
+  guint hold;
+} ListBackupsCall;
+
+static void
+list_backups_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ListBackupsCall *call = user_data;
+  GError *error = NULL;
+  g_autoptr (GVariant) backups = g_task_propagate_pointer (G_TASK (result), &error);
+
+  if (backups == NULL)
+    g_dbus_method_invocation_return_gerror (call->invocation, error);
+  else
+    lb_dbus_manager_complete_list_backups (LB_DBUS_MANAGER (call->self), call->invocation, backups);
+  g_clear_error (&error);
+  lb_idle_release (call->self->idle, call->hold);
+  g_object_unref (call->self);
+  g_free (call);
+}
+
+static gboolean
+list_backups (LbManager *self, GDBusMethodInvocation *invocation)
+{
+  g_autoptr (GVariant) options = NULL;
+  g_autoptr (GVariant) path_v = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GTask) task = NULL;
+  const LbOptionSpec specs[] = {
+    { "path", "s", &path_v },
+    { NULL },
+  };
+  const char *location;
+  ListBackupsCall *call;
+
+  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(@a{sv})", &options);
+  if (!lb_options_parse (options, specs, &error))
+    {
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  /* Where a restore would read from. */
+  if (path_v != NULL)
+    location = g_variant_get_string (path_v, NULL);
+  else
+    {
+      location = lb_dbus_manager_get_restore_path (LB_DBUS_MANAGER (self));
+      if (location == NULL || location[0] == '\0')
+        location = lb_dbus_manager_get_backup_path (LB_DBUS_MANAGER (self));
+      if (location == NULL || location[0] == '\0')
+        {
+          g_dbus_method_invocation_return_error_literal (
+              invocation, LB_ERROR, LB_ERROR_NOT_SET,
+              _ ("No restore location is set; set RestorePath or BackupPath, or pass a folder"));
+          return G_DBUS_METHOD_INVOCATION_HANDLED;
+        }
+    }
+  if (!lb_location_validate (location, FALSE, &error))
+    {
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  call = g_new0 (ListBackupsCall, 1);
+  call->self = g_object_ref (self);
+  call->invocation = invocation;
+  call->hold = lb_idle_hold (self->idle, "ListBackups from %s",
+                             g_dbus_method_invocation_get_sender (invocation));
+  task = g_task_new (self, NULL, list_backups_done, call);
+  g_task_set_task_data (task, lb_location_to_file (location), g_object_unref);
+  g_task_run_in_thread (task, list_backups_thread);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_list_backups (LbManager *self, GDBusMethodInvocation *invocation, GVariant *options)
+{
+  return host_only (self, invocation, _ ("list the backups"), list_backups);
+}
+
 LbManager *
 lb_manager_new (LbStore *store, LbIdle *idle, GError **error)
 {
@@ -892,13 +1479,21 @@ lb_manager_new (LbStore *store, LbIdle *idle, GError **error)
   self->store = g_object_ref (store);
   self->idle = g_object_ref (idle);
   self->state_path = g_build_filename (lb_store_get_dir (store), STATE_FILE, NULL);
-  if (!lb_state_load (&self->state, self->state_path, error))
+  if (!lb_state_load (&self->state, self->state_path, lb_fault_now (), error))
     return NULL;
 
   self->status = lb_status_tracker_new (LB_STATUS_INFORMATION);
   lb_dbus_manager_set_backup_path (iface, self->state.backup_path);
   lb_dbus_manager_set_restore_path (iface, self->state.restore_path);
   lb_dbus_manager_set_last_backup_time (iface, self->state.last_backup_time);
+  {
+    g_autoptr (GEnumClass) klass = g_type_class_ref (LB_TYPE_AUTOMATIC_BACKUP);
+    GEnumValue *automatic = g_enum_get_value (klass, self->state.automatic);
+
+    lb_dbus_manager_set_automatic_backup (iface, automatic->value_nick);
+  }
+  lb_dbus_manager_set_keep_backups (iface, self->state.keep);
+  update_next_backup_time (self);
   lb_dbus_manager_set_status (iface, LB_STATUS_INFORMATION);
   lb_dbus_manager_set_operation (iface, "");
   lb_dbus_manager_set_last_operation (iface, "");
@@ -906,6 +1501,9 @@ lb_manager_new (LbStore *store, LbIdle *idle, GError **error)
 
   g_signal_connect (self, "notify::backup-path", G_CALLBACK (on_path_changed), NULL);
   g_signal_connect (self, "notify::restore-path", G_CALLBACK (on_path_changed), NULL);
+  g_signal_connect (self, "notify::automatic-backup", G_CALLBACK (on_automatic_changed), NULL);
+  g_signal_connect (self, "notify::keep-backups", G_CALLBACK (on_keep_changed), NULL);
+  g_signal_connect (self, "handle-list-backups", G_CALLBACK (handle_list_backups), NULL);
   g_signal_connect (self, "handle-get-status", G_CALLBACK (handle_get_status), NULL);
   g_signal_connect (self, "handle-backup-licenses", G_CALLBACK (handle_backup_licenses), NULL);
   g_signal_connect (self, "handle-restore-licenses", G_CALLBACK (handle_restore_licenses), NULL);
@@ -932,6 +1530,8 @@ lb_manager_get_status_tracker (LbManager *self)
 void
 lb_manager_shutdown (LbManager *self)
 {
+  /* The notification's action is lost with the daemon: no reason to stay. */
+  clear_notice (self);
   if (self->op == NULL)
     return;
   g_debug ("exiting: cancelling the running %s",
@@ -944,6 +1544,7 @@ lb_manager_finalize (GObject *object)
 {
   LbManager *self = LB_MANAGER (object);
 
+  clear_notice (self);
   clear_operation (self);
   g_clear_object (&self->store);
   g_clear_object (&self->idle);

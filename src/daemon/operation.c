@@ -18,6 +18,9 @@ struct _LbOperation
   GFile *location;
   GCancellable *cancellable;
   gulong delay_us; /* lb_fault_delay_us(), read once */
+  /* set before the worker starts */
+  guint keep;
+  char *generation;
 
   /* written by the worker, read from anywhere */
   GMutex lock;
@@ -108,6 +111,31 @@ GCancellable *
 lb_operation_get_cancellable (LbOperation *self)
 {
   return self->cancellable;
+}
+
+void
+lb_operation_set_keep (LbOperation *self, guint keep)
+{
+  self->keep = keep;
+}
+
+guint
+lb_operation_get_keep (LbOperation *self)
+{
+  return self->keep;
+}
+
+void
+lb_operation_set_generation (LbOperation *self, const char *generation)
+{
+  g_free (self->generation);
+  self->generation = g_strdup (generation);
+}
+
+const char *
+lb_operation_get_generation (LbOperation *self)
+{
+  return self->generation;
 }
 
 void
@@ -329,6 +357,7 @@ lb_operation_finalize (GObject *object)
     lb_restore_result_clear (&self->result.restore);
   g_clear_object (&self->location);
   g_clear_object (&self->cancellable);
+  g_free (self->generation);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->published_cond);
   G_OBJECT_CLASS (lb_operation_parent_class)->finalize (object);

@@ -49,8 +49,10 @@ typedef struct
   guint licenses;
   guint skipped;
   guint64 bytes;
-  char *location;   /* URI of the backup file */
+  char *location;   /* URI of the backup file (of the folder until it is named) */
   GHashTable *apps; /* app id ("" for host) -> licenses backed up; NULL if none */
+  guint64 changes;  /* the store's change counter in the backup's snapshot */
+  gint64 time;      /* the backup's time (its manifest's "created") */
 } LbBackupResult;
 
 typedef struct
@@ -95,6 +97,14 @@ LbOperationKind lb_operation_get_kind (LbOperation *self);
 guint32 lb_operation_get_flags (LbOperation *self);
 GFile *lb_operation_get_location (LbOperation *self);
 GCancellable *lb_operation_get_cancellable (LbOperation *self);
+
+/* Set by the starter before the worker runs. A backup keeps @keep
+ * backups in its folder (0: the default, LB_KEEP_BACKUPS_DEFAULT); a
+ * restore reads the backup file @generation (NULL: the newest). */
+void lb_operation_set_keep (LbOperation *self, guint keep);
+guint lb_operation_get_keep (LbOperation *self);
+void lb_operation_set_generation (LbOperation *self, const char *generation);
+const char *lb_operation_get_generation (LbOperation *self);
 
 /* The worker's side, from its thread. */
 void lb_operation_set_total (LbOperation *self, guint64 total);

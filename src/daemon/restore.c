@@ -8,6 +8,7 @@
 
 #include "lb-archive.h"
 #include "error-convert.h"
+#include "generations.h"
 #include "location.h"
 
 static GInputStream *
@@ -261,19 +262,29 @@ lb_restore_run (LbStore *store, LbOperation *op, GError **error)
 {
   GFile *dir = lb_operation_get_location (op);
   LbRestoreResult *result = lb_operation_get_restore_result (op);
-  g_autoptr (GFile) file = g_file_get_child (dir, LB_BACKUP_FILE_NAME);
+  g_autoptr (GFile) file = NULL;
   gboolean mounted = FALSE, exists = FALSE;
   goffset size = 0;
   gboolean ok = FALSE;
 
   lb_restore_result_clear (result);
   memset (result, 0, sizeof *result);
+  file = g_file_get_child (dir, LB_BACKUP_FILE_NAME);
   result->location = g_file_get_uri (file);
   if (!lb_location_connect (dir, op, &mounted, error))
     return FALSE;
+  /* The newest backup unless one is named; once mounted, for a network
+   * folder. */
+  g_clear_object (&file);
+  file = lb_generations_pick (dir, lb_operation_get_generation (op),
+                              lb_operation_get_cancellable (op));
+  g_free (result->location);
+  result->location = g_file_get_uri (file);
 
   /* Never opened unless it is a regular file: a FIFO would block. */
   if (lb_location_prepare_dir (dir, FALSE, lb_operation_get_cancellable (op), error)
+      && lb_generations_check_named (dir, lb_operation_get_generation (op),
+                                     lb_operation_get_cancellable (op), error)
       && lb_location_check_backup_file (file, TRUE, &exists, &size,
                                         lb_operation_get_cancellable (op), error))
     {

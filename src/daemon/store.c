@@ -177,6 +177,20 @@ open_db (const char *path, gboolean readonly, GError **error)
   " digest BLOB NOT NULL, blob BLOB NOT NULL,"                              \
   " UNIQUE (app, key_id));"
 
+/* The change counter that tells an automatic backup whether anything
+ * changed since the last one: bumped inside each transaction that writes
+ * licenses (once per commit; per row for deletes, which are single
+ * statements), so it can never miss a committed change. A table an older
+ * build of schema 2 ignores, hence no new schema version. */
+#define CHANGES_TABLE                                                          \
+  "CREATE TABLE IF NOT EXISTS changes (id INTEGER PRIMARY KEY CHECK (id = 1)," \
+  " n INTEGER NOT NULL);"                                                      \
+  "INSERT OR IGNORE INTO changes (id, n) VALUES (1, 0);"                       \
+  "CREATE TRIGGER IF NOT EXISTS changes_delete AFTER DELETE ON licenses BEGIN" \
+  " UPDATE changes SET n = n + 1 WHERE id = 1;"                                \
+  " END;"
+#define BUMP_CHANGES "UPDATE changes SET n = n + 1 WHERE id = 1"
+
 #define SCHEMA_V2                                                                                       \
   LICENSES_TABLE_V2                                                                                     \
   "CREATE INDEX IF NOT EXISTS licenses_expires ON licenses (expires) WHERE expires != 0;" /* Covers     \
@@ -213,7 +227,7 @@ open_db (const char *path, gboolean readonly, GError **error)
   " UPDATE apps SET licenses = licenses - 1, bytes = bytes - length (OLD.blob)"                         \
   " WHERE app = OLD.app;"                                                                               \
   " DELETE FROM apps WHERE app = OLD.app AND licenses = 0;"                                             \
-  " END;"
+  " END;" CHANGES_TABLE
 
 /* Schema 1 (0.1.0) had no apps: its licenses go to the host namespace.
  * The key id was unique on its own, so the table is rebuilt; one
@@ -583,6 +597,7 @@ struct _LbStoreBatch
   sqlite3_stmt *update;
   gint64 now;
   guint added;
+  guint written;
   gboolean open;
 };
 
@@ -621,6 +636,7 @@ lb_store_batch_add (LbStoreBatch *batch, LbRecord *l, GError **error)
   if (!write_one (self->write_db, batch->insert, batch->update, l, &was_added, error))
     return FALSE;
   batch->added += was_added ? 1 : 0;
+  batch->written++;
   return TRUE;
 }
 
@@ -631,6 +647,8 @@ lb_store_batch_commit (LbStoreBatch *batch, GError **error)
 
   g_return_val_if_fail (batch->open, FALSE);
   if (!check_app_limits (self, batch->app, error))
+    return FALSE;
+  if (batch->written > 0 && !exec (self->write_db, BUMP_CHANGES, error))
     return FALSE;
   lb_fault_point ("store-before-commit");
   if (!exec (self->write_db, "COMMIT", error))
@@ -866,6 +884,30 @@ lb_store_clean_expired (LbStore *self, const char *app, gint64 now, guint *remov
   return TRUE;
 }
 
+static gboolean
+read_changes (sqlite3 *db, guint64 *changes, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = prepare (db, "SELECT n FROM changes WHERE id = 1", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      set_sqlite_error (error, db, sqlite3_errcode (db), "changes");
+      return FALSE;
+    }
+  *changes = (guint64) sqlite3_column_int64 (stmt, 0);
+  return TRUE;
+}
+
+gboolean
+lb_store_get_changes (LbStore *self, guint64 *changes, GError **error)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->read_lock);
+
+  return read_changes (self->read_db, changes, error);
+}
+
 /* Snapshots */
 
 struct _LbStoreSnapshot
@@ -893,6 +935,12 @@ lb_store_snapshot_new (LbStore *self, GError **error)
       return NULL;
     }
   return g_steal_pointer (&snap);
+}
+
+gboolean
+lb_store_snapshot_get_changes (LbStoreSnapshot *snap, guint64 *changes, GError **error)
+{
+  return read_changes (snap->db, changes, error);
 }
 
 void
@@ -1155,6 +1203,8 @@ lb_store_txn_commit (LbStoreTxn *txn, GError **error)
 {
   g_return_val_if_fail (txn->open, FALSE);
 
+  if (txn->added > 0 && !exec (txn->db, BUMP_CHANGES, error))
+    return FALSE;
   lb_fault_point ("restore-before-commit");
   if (!exec (txn->db, "COMMIT", error))
     return FALSE;

@@ -93,11 +93,18 @@ GPtrArray *lb_store_list_apps (LbStore *self, GError **error);
 gboolean
 lb_store_clean_expired (LbStore *self, const char *app, gint64 now, guint *removed, GError **error);
 
+/* The change counter: it grows with every committed write that adds,
+ * replaces or removes licenses (a restore, an import, a clean included),
+ * and is stored with them. */
+gboolean lb_store_get_changes (LbStore *self, guint64 *changes, GError **error);
+
 /* A consistent read-only view for a backup. */
 typedef struct _LbStoreSnapshot LbStoreSnapshot;
 
 LbStoreSnapshot *lb_store_snapshot_new (LbStore *self, GError **error);
 void lb_store_snapshot_free (LbStoreSnapshot *snap);
+/* The change counter as of the snapshot. */
+gboolean lb_store_snapshot_get_changes (LbStoreSnapshot *snap, guint64 *changes, GError **error);
 
 typedef enum
 {

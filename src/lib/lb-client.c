@@ -84,6 +84,9 @@ enum
   PROP_RESTORE_PATH,
   PROP_LAST_BACKUP_TIME,
   PROP_SERVICE_RUNNING,
+  PROP_AUTOMATIC_BACKUP,
+  PROP_NEXT_BACKUP_TIME,
+  PROP_KEEP_BACKUPS,
   N_PROPS
 };
 static GParamSpec *props[N_PROPS];
@@ -596,6 +599,55 @@ lb_client_get_last_backup_time (LbClient *self)
   return lb_dbus_manager_get_last_backup_time (self->manager);
 }
 
+/**
+ * lb_client_get_automatic_backup:
+ * @self: a client
+ *
+ * How often the service backs up by itself into #LbClient:backup-path.
+ *
+ * Returns: how often the service backs up by itself
+ */
+LbAutomaticBackup
+lb_client_get_automatic_backup (LbClient *self)
+{
+  g_autoptr (GEnumClass) klass = g_type_class_ref (LB_TYPE_AUTOMATIC_BACKUP);
+  const char *nick = lb_dbus_manager_get_automatic_backup (self->manager);
+  GEnumValue *value = g_enum_get_value_by_nick (klass, nick != NULL ? nick : "");
+
+  /* Unknown (a newer service's): as if off, which promises nothing. */
+  return value != NULL ? (LbAutomaticBackup) value->value : LB_AUTOMATIC_BACKUP_NEVER;
+}
+
+/**
+ * lb_client_get_next_backup_time:
+ * @self: a client
+ *
+ * From when the next automatic backup is due if the licenses changed (unix
+ * seconds; it may lie in the past: the next check backs up), 0 when none
+ * is planned.
+ *
+ * Returns: the time, or 0
+ */
+gint64
+lb_client_get_next_backup_time (LbClient *self)
+{
+  return lb_dbus_manager_get_next_backup_time (self->manager);
+}
+
+/**
+ * lb_client_get_keep_backups:
+ * @self: a client
+ *
+ * How many backups a backup folder keeps.
+ *
+ * Returns: how many backups a backup folder keeps
+ */
+guint
+lb_client_get_keep_backups (LbClient *self)
+{
+  return lb_dbus_manager_get_keep_backups (self->manager);
+}
+
 /* Properties that a call changes. The service announces them with
  * PropertiesChanged only after its reply, and only an iterated main context
  * delivers that: a script without a main loop, or a callback reading the
@@ -610,6 +662,12 @@ pspec_for (const char *name)
     return props[PROP_LICENSE_COUNT];
   if (g_str_equal (name, "BackupPath"))
     return props[PROP_BACKUP_PATH];
+  if (g_str_equal (name, "AutomaticBackup"))
+    return props[PROP_AUTOMATIC_BACKUP];
+  if (g_str_equal (name, "KeepBackups"))
+    return props[PROP_KEEP_BACKUPS];
+  if (g_str_equal (name, "NextBackupTime"))
+    return props[PROP_NEXT_BACKUP_TIME];
   return props[PROP_RESTORE_PATH];
 }
 
@@ -1927,11 +1985,34 @@ lb_client_get_status_finish (LbClient *self, GAsyncResult *result, char **messag
   return (LbStatus) status;
 }
 
-static GVariant *
-set_path_params (const char *property, const char *path)
+/* Whether setting @property moves NextBackupTime, which is then read back
+ * too. */
+static gboolean
+changes_next_backup (const char *property)
 {
-  return g_variant_new ("(ssv)", "org.freedesktop.LicenseBackup1", property,
-                        g_variant_new_string (path != NULL ? path : ""));
+  return g_str_equal (property, "BackupPath") || g_str_equal (property, "AutomaticBackup");
+}
+
+/* Sets a manager property to @value (floating) and reads it back. */
+static gboolean
+set_manager_property_sync (LbClient *self,
+                           const char *property,
+                           GVariant *value,
+                           GCancellable *cancellable,
+                           GError **error)
+{
+  GError *local_error = NULL;
+  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
+      self->connection, LB_BUS_NAME, LB_OBJECT_PATH, "org.freedesktop.DBus.Properties", "Set",
+      g_variant_new ("(ssv)", "org.freedesktop.LicenseBackup1", property, value), NULL,
+      G_DBUS_CALL_FLAGS_NONE, -1, cancellable, &local_error);
+
+  if (reply == NULL)
+    return fail (error, local_error);
+  refresh_sync (self, self->manager, property);
+  if (changes_next_backup (property))
+    refresh_sync (self, self->manager, "NextBackupTime");
+  return TRUE;
 }
 
 static gboolean
@@ -1941,16 +2022,16 @@ set_path_sync (LbClient *self,
                GCancellable *cancellable,
                GError **error)
 {
-  GError *local_error = NULL;
-  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
-      self->connection, LB_BUS_NAME, LB_OBJECT_PATH, "org.freedesktop.DBus.Properties", "Set",
-      set_path_params (property, path), NULL, G_DBUS_CALL_FLAGS_NONE, -1, cancellable,
-      &local_error);
+  return set_manager_property_sync (self, property, g_variant_new_string (path != NULL ? path : ""),
+                                    cancellable, error);
+}
 
-  if (reply == NULL)
-    return fail (error, local_error);
-  refresh_sync (self, self->manager, property);
-  return TRUE;
+static void
+refresh_next_backup (GTask *task)
+{
+  LbClient *self = g_task_get_source_object (task);
+
+  refresh_async (task, self->manager, "NextBackupTime", return_true);
 }
 
 static void
@@ -1969,7 +2050,27 @@ on_set_done (GObject *source, GAsyncResult *result, gpointer user_data)
       g_task_return_error (task, error);
       return;
     }
-  refresh_async (g_steal_pointer (&task), self->manager, property, return_true);
+  refresh_async (g_steal_pointer (&task), self->manager, property,
+                 changes_next_backup (property) ? refresh_next_backup : return_true);
+}
+
+static void
+set_manager_property_async (LbClient *self,
+                            const char *property,
+                            GVariant *value,
+                            gpointer source_tag,
+                            GCancellable *cancellable,
+                            GAsyncReadyCallback callback,
+                            gpointer user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_task_data (task, (gpointer) property, NULL); /* a static name */
+  g_dbus_connection_call (
+      self->connection, LB_BUS_NAME, LB_OBJECT_PATH, "org.freedesktop.DBus.Properties", "Set",
+      g_variant_new ("(ssv)", "org.freedesktop.LicenseBackup1", property, value), NULL,
+      G_DBUS_CALL_FLAGS_NONE, -1, cancellable, on_set_done, task);
 }
 
 static void
@@ -1981,14 +2082,183 @@ set_path_async (LbClient *self,
                 GAsyncReadyCallback callback,
                 gpointer user_data)
 {
-  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  set_manager_property_async (self, property, g_variant_new_string (path != NULL ? path : ""),
+                              source_tag, cancellable, callback, user_data);
+}
 
-  g_task_set_source_tag (task, source_tag);
-  g_task_set_task_data (task, (gpointer) property, NULL); /* a static name */
-  g_dbus_connection_call (self->connection, LB_BUS_NAME, LB_OBJECT_PATH,
-                          "org.freedesktop.DBus.Properties", "Set",
-                          set_path_params (property, path), NULL, G_DBUS_CALL_FLAGS_NONE, -1,
-                          cancellable, on_set_done, task);
+static GVariant *
+automatic_backup_value (LbAutomaticBackup automatic)
+{
+  g_autoptr (GEnumClass) klass = g_type_class_ref (LB_TYPE_AUTOMATIC_BACKUP);
+  GEnumValue *value = g_enum_get_value (klass, automatic);
+
+  /* An unknown number is refused by the service as an unknown nick. */
+  return g_variant_new_string (value != NULL ? value->value_nick : "");
+}
+
+/**
+ * lb_client_set_automatic_backup_sync:
+ * @self: a client
+ * @automatic: how often to back up by itself
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Sets how often the service backs up by itself into #LbClient:backup-path.
+ * Only for the user's own tools.
+ *
+ * Returns: whether it was set
+ */
+gboolean
+lb_client_set_automatic_backup_sync (LbClient *self,
+                                     LbAutomaticBackup automatic,
+                                     GCancellable *cancellable,
+                                     GError **error)
+{
+  return set_manager_property_sync (self, "AutomaticBackup", automatic_backup_value (automatic),
+                                    cancellable, error);
+}
+
+/**
+ * lb_client_set_automatic_backup_async:
+ * @self: a client
+ * @automatic: how often to back up by itself
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when it is set
+ * @user_data: data for @callback
+ *
+ * See lb_client_set_automatic_backup_sync().
+ */
+void
+lb_client_set_automatic_backup_async (LbClient *self,
+                                      LbAutomaticBackup automatic,
+                                      GCancellable *cancellable,
+                                      GAsyncReadyCallback callback,
+                                      gpointer user_data)
+{
+  set_manager_property_async (self, "AutomaticBackup", automatic_backup_value (automatic),
+                              lb_client_set_automatic_backup_async, cancellable, callback,
+                              user_data);
+}
+
+/**
+ * lb_client_set_automatic_backup_finish:
+ * @self: a client
+ * @result: the result passed to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes lb_client_set_automatic_backup_async().
+ *
+ * Returns: whether it was set
+ */
+gboolean
+lb_client_set_automatic_backup_finish (LbClient *self, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * lb_client_set_keep_backups_sync:
+ * @self: a client
+ * @keep: how many backups a backup folder keeps, 1 to %LB_KEEP_BACKUPS_MAX
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Sets how many backups a backup folder keeps: a backup removes the
+ * oldest beyond @keep once it is complete. Only for the user's own tools.
+ *
+ * Returns: whether it was set
+ */
+gboolean
+lb_client_set_keep_backups_sync (LbClient *self,
+                                 guint keep,
+                                 GCancellable *cancellable,
+                                 GError **error)
+{
+  return set_manager_property_sync (self, "KeepBackups", g_variant_new_uint32 (keep), cancellable,
+                                    error);
+}
+
+/**
+ * lb_client_list_backups_sync:
+ * @self: a client
+ * @location: (nullable): a folder, or %NULL for the folder a restore reads
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * The backups (generations) in a folder, newest first, each its file name
+ * and details ("time", unix seconds, and "bytes"); a name is what
+ * lb_client_restore_generation_sync() takes. Only for the user's own tools.
+ *
+ * Returns: (transfer full): an `a(sa{sv})`, or %NULL with @error set
+ */
+GVariant *
+lb_client_list_backups_sync (LbClient *self,
+                             const char *location,
+                             GCancellable *cancellable,
+                             GError **error)
+{
+  GVariantBuilder options;
+  g_autoptr (GVariant) reply = NULL;
+
+  g_return_val_if_fail (LB_IS_CLIENT (self), NULL);
+  g_variant_builder_init (&options, G_VARIANT_TYPE_VARDICT);
+  if (location != NULL)
+    g_variant_builder_add (&options, "{sv}", "path", g_variant_new_string (location));
+  reply = call_sync (self->manager, "ListBackups", g_variant_new ("(a{sv})", &options), cancellable,
+                     error);
+  if (reply == NULL)
+    return NULL;
+  return g_variant_get_child_value (reply, 0);
+}
+
+static gpointer
+backups_from_reply (GVariant *reply, const char *key_id)
+{
+  return g_variant_get_child_value (reply, 0);
+}
+
+/**
+ * lb_client_list_backups_async:
+ * @self: a client
+ * @location: (nullable): a folder, or %NULL for the folder a restore reads
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the backups
+ * @user_data: data for @callback
+ *
+ * See lb_client_list_backups_sync().
+ */
+void
+lb_client_list_backups_async (LbClient *self,
+                              const char *location,
+                              GCancellable *cancellable,
+                              GAsyncReadyCallback callback,
+                              gpointer user_data)
+{
+  GVariantBuilder options;
+
+  g_return_if_fail (LB_IS_CLIENT (self));
+  g_variant_builder_init (&options, G_VARIANT_TYPE_VARDICT);
+  if (location != NULL)
+    g_variant_builder_add (&options, "{sv}", "path", g_variant_new_string (location));
+  call_async (self, self->manager, "ListBackups", g_variant_new ("(a{sv})", &options),
+              backups_from_reply, (GDestroyNotify) g_variant_unref, NULL,
+              lb_client_list_backups_async, cancellable, callback, user_data);
+}
+
+/**
+ * lb_client_list_backups_finish:
+ * @self: a client
+ * @result: the result passed to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes lb_client_list_backups_async().
+ *
+ * Returns: (transfer full): an `a(sa{sv})`, or %NULL with @error set
+ */
+GVariant *
+lb_client_list_backups_finish (LbClient *self, GAsyncResult *result, GError **error)
+{
+  return call_finish (self, result, lb_client_list_backups_async, error);
 }
 
 /**
@@ -2301,6 +2571,7 @@ operation_async (LbClient *self,
                  gboolean restore,
                  guint32 flags,
                  const char *location,
+                 const char *generation,
                  gpointer source_tag,
                  GCancellable *cancellable,
                  GAsyncReadyCallback callback,
@@ -2336,6 +2607,8 @@ operation_async (LbClient *self,
   g_variant_builder_init (&options, G_VARIANT_TYPE_VARDICT);
   if (location != NULL)
     g_variant_builder_add (&options, "{sv}", "path", g_variant_new_string (location));
+  if (generation != NULL)
+    g_variant_builder_add (&options, "{sv}", "generation", g_variant_new_string (generation));
   if (restore)
     lb_dbus_manager_call_restore_licenses (self->manager, flags, g_variant_builder_end (&options),
                                            NULL, on_started, g_object_ref (task));
@@ -2372,6 +2645,7 @@ typedef struct
   gboolean restore;
   guint32 flags;
   const char *location;
+  const char *generation;
   GCancellable *cancellable;
   SyncWait *wait;
 } SyncStart;
@@ -2383,8 +2657,8 @@ start_in_context (gpointer user_data)
   gpointer tag
       = s->restore ? (gpointer) lb_client_restore_async : (gpointer) lb_client_backup_async;
 
-  operation_async (s->self, s->restore, s->flags, s->location, tag, s->cancellable, sync_done,
-                   s->wait);
+  operation_async (s->self, s->restore, s->flags, s->location, s->generation, tag, s->cancellable,
+                   sync_done, s->wait);
   return G_SOURCE_REMOVE;
 }
 
@@ -2393,11 +2667,12 @@ operation_sync (LbClient *self,
                 gboolean restore,
                 guint32 flags,
                 const char *location,
+                const char *generation,
                 GCancellable *cancellable,
                 GError **error)
 {
   SyncWait w = { 0 };
-  SyncStart s = { self, restore, flags, location, cancellable, &w };
+  SyncStart s = { self, restore, flags, location, generation, cancellable, &w };
   LbOperationResult *result;
 
   g_mutex_init (&w.lock);
@@ -2452,7 +2727,7 @@ lb_client_backup_sync (LbClient *self,
                        GError **error)
 {
   g_return_val_if_fail (LB_IS_CLIENT (self), NULL);
-  return operation_sync (self, FALSE, flags, location, cancellable, error);
+  return operation_sync (self, FALSE, flags, location, NULL, cancellable, error);
 }
 
 /**
@@ -2475,8 +2750,8 @@ lb_client_backup_async (LbClient *self,
                         gpointer user_data)
 {
   g_return_if_fail (LB_IS_CLIENT (self));
-  operation_async (self, FALSE, flags, location, lb_client_backup_async, cancellable, callback,
-                   user_data);
+  operation_async (self, FALSE, flags, location, NULL, lb_client_backup_async, cancellable,
+                   callback, user_data);
 }
 
 /**
@@ -2520,7 +2795,7 @@ lb_client_restore_sync (LbClient *self,
                         GError **error)
 {
   g_return_val_if_fail (LB_IS_CLIENT (self), NULL);
-  return operation_sync (self, TRUE, flags, location, cancellable, error);
+  return operation_sync (self, TRUE, flags, location, NULL, cancellable, error);
 }
 
 /**
@@ -2543,8 +2818,61 @@ lb_client_restore_async (LbClient *self,
                          gpointer user_data)
 {
   g_return_if_fail (LB_IS_CLIENT (self));
-  operation_async (self, TRUE, flags, location, lb_client_restore_async, cancellable, callback,
-                   user_data);
+  operation_async (self, TRUE, flags, location, NULL, lb_client_restore_async, cancellable,
+                   callback, user_data);
+}
+
+/**
+ * lb_client_restore_generation_sync:
+ * @self: a client
+ * @flags: the restore's flags
+ * @location: (nullable): a folder, or %NULL for #LbClient:restore-path
+ * @generation: (nullable): the backup to restore, a name that
+ *   lb_client_list_backups_sync() gives, or %NULL for the newest
+ * @cancellable: (nullable): cancelling it cancels the restore in the service
+ * @error: return location for a #GError
+ *
+ * lb_client_restore_sync() of one backup of the folder.
+ *
+ * Returns: (transfer full): the result, or %NULL with @error set
+ */
+LbOperationResult *
+lb_client_restore_generation_sync (LbClient *self,
+                                   LbRestoreFlags flags,
+                                   const char *location,
+                                   const char *generation,
+                                   GCancellable *cancellable,
+                                   GError **error)
+{
+  g_return_val_if_fail (LB_IS_CLIENT (self), NULL);
+  return operation_sync (self, TRUE, flags, location, generation, cancellable, error);
+}
+
+/**
+ * lb_client_restore_generation_async:
+ * @self: a client
+ * @flags: the restore's flags
+ * @location: (nullable): a folder, or %NULL for #LbClient:restore-path
+ * @generation: (nullable): the backup to restore, or %NULL for the newest
+ * @cancellable: (nullable): cancelling it cancels the restore in the service
+ * @callback: called when the restore has ended
+ * @user_data: data for @callback
+ *
+ * See lb_client_restore_generation_sync(); finish it with
+ * lb_client_restore_finish().
+ */
+void
+lb_client_restore_generation_async (LbClient *self,
+                                    LbRestoreFlags flags,
+                                    const char *location,
+                                    const char *generation,
+                                    GCancellable *cancellable,
+                                    GAsyncReadyCallback callback,
+                                    gpointer user_data)
+{
+  g_return_if_fail (LB_IS_CLIENT (self));
+  operation_async (self, TRUE, flags, location, generation, lb_client_restore_async, cancellable,
+                   callback, user_data);
 }
 
 /**
@@ -2618,6 +2946,15 @@ lb_client_get_property (GObject *object, guint prop_id, GValue *value, GParamSpe
       break;
     case PROP_SERVICE_RUNNING:
       g_value_set_boolean (value, lb_client_get_service_running (self));
+      break;
+    case PROP_AUTOMATIC_BACKUP:
+      g_value_set_enum (value, lb_client_get_automatic_backup (self));
+      break;
+    case PROP_NEXT_BACKUP_TIME:
+      g_value_set_int64 (value, lb_client_get_next_backup_time (self));
+      break;
+    case PROP_KEEP_BACKUPS:
+      g_value_set_uint (value, lb_client_get_keep_backups (self));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -2759,6 +3096,30 @@ lb_client_class_init (LbClientClass *klass)
    */
   props[PROP_LAST_BACKUP_TIME]
       = g_param_spec_int64 ("last-backup-time", NULL, NULL, 0, G_MAXINT64, 0, ro);
+  /**
+   * LbClient:automatic-backup:
+   *
+   * How often the service backs up by itself; set it with
+   * lb_client_set_automatic_backup_sync().
+   */
+  props[PROP_AUTOMATIC_BACKUP] = g_param_spec_enum (
+      "automatic-backup", NULL, NULL, LB_TYPE_AUTOMATIC_BACKUP, LB_AUTOMATIC_BACKUP_DEFAULT, ro);
+  /**
+   * LbClient:next-backup-time:
+   *
+   * From when the next automatic backup is due (unix seconds), 0 when none
+   * is planned.
+   */
+  props[PROP_NEXT_BACKUP_TIME]
+      = g_param_spec_int64 ("next-backup-time", NULL, NULL, 0, G_MAXINT64, 0, ro);
+  /**
+   * LbClient:keep-backups:
+   *
+   * How many backups a backup folder keeps; set it with
+   * lb_client_set_keep_backups_sync().
+   */
+  props[PROP_KEEP_BACKUPS] = g_param_spec_uint ("keep-backups", NULL, NULL, 1, LB_KEEP_BACKUPS_MAX,
+                                                LB_KEEP_BACKUPS_DEFAULT, ro);
   watch_class_init (klass);
   g_object_class_install_properties (object_class, N_PROPS, props);
 }

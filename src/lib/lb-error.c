@@ -21,9 +21,10 @@ static const GDBusErrorEntry lb_error_entries[] = {
   { LB_ERROR_RESTORE_LIMIT, LB_ERROR_PREFIX "RestoreLimit" },
   { LB_ERROR_NO_SPACE, LB_ERROR_PREFIX "NoSpace" },
   { LB_ERROR_PERMISSION_DENIED, LB_ERROR_PREFIX "PermissionDenied" },
+  { LB_ERROR_NOT_DUE, LB_ERROR_PREFIX "NotDue" },
 };
 
-G_STATIC_ASSERT (G_N_ELEMENTS (lb_error_entries) == LB_ERROR_PERMISSION_DENIED + 1);
+G_STATIC_ASSERT (G_N_ELEMENTS (lb_error_entries) == LB_ERROR_NOT_DUE + 1);
 
 /**
  * lb_error_quark:

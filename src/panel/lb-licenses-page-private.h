@@ -31,6 +31,9 @@ typedef enum
   LB_LICENSES_PAGE_BANNER_LINK,      /* GtkLinkButton: the issuer's URL (LB_STATUS_ERROR_WITHURL) */
   LB_LICENSES_PAGE_UNAVAILABLE_PAGE, /* AdwStatusPage: the service is missing */
   LB_LICENSES_PAGE_APPS_GROUP,       /* AdwPreferencesGroup: one AdwActionRow per app */
+  LB_LICENSES_PAGE_AUTOMATIC_ROW,    /* AdwComboRow "Back Up Automatically", "Next backup in …" */
+  LB_LICENSES_PAGE_GENERATION_LIST,  /* GtkDropDown: the backups the restore dialog offers, or NULL
+                                      */
 } LbLicensesPagePart;
 
 GtkWidget *lb_licenses_page_get_part (LbLicensesPage *self, LbLicensesPagePart part);

@@ -75,6 +75,11 @@ struct _LbLicensesPage
   gboolean apps_pending;
   gboolean apps_again;
 
+  /* The backups a restore may choose from, newest first, while asking. */
+  GStrv generations;
+  GtkDropDown *generation_list;
+  char *own_generation; /* what the page's restore restores, NULL: the newest */
+
   GtkNativeDialog *chooser;
   gboolean chooser_restore;
   gboolean chooser_then_start;
@@ -100,6 +105,8 @@ struct _LbLicensesPage
 
   AdwPreferencesGroup *backup_group;
   AdwActionRow *backup_row;
+  AdwComboRow *automatic_row;
+  gboolean syncing_automatic; /* the page, not the user, sets its selection */
   AdwActionRow *restore_row;
   AdwActionRow *progress_row;
   GtkProgressBar *progress_bar;
@@ -124,7 +131,10 @@ static GParamSpec *props[N_PROPS];
 
 static void sync_all (LbLicensesPage *self);
 static void start_backup (LbLicensesPage *self, LbBackupFlags flags, const char *location);
-static void start_restore (LbLicensesPage *self, LbRestoreFlags flags, const char *location);
+static void start_restore (LbLicensesPage *self,
+                           LbRestoreFlags flags,
+                           const char *location,
+                           const char *generation);
 
 /* Helpers */
 
@@ -550,7 +560,7 @@ on_individualize_response (AdwMessageDialog *dialog, const char *response, LbLic
 {
   g_clear_object (&self->dialog);
   if (g_strcmp0 (response, "restore") == 0)
-    start_restore (self, LB_RESTORE_FLAGS_INDIVIDUALIZE, NULL);
+    start_restore (self, LB_RESTORE_FLAGS_INDIVIDUALIZE, NULL, self->own_generation);
   sync_all (self);
 }
 
@@ -583,13 +593,19 @@ static void
 ask_replace (LbLicensesPage *self)
 {
   g_autofree char *where = location_display_name (lb_client_get_backup_path (self->client));
+  guint keep = lb_client_get_keep_backups (self->client);
   g_autofree char *body = g_strdup_printf (
-      _ ("%s already holds a license backup. Replacing it keeps only the licenses that are on "
-         "this computer now: licenses that are only in the old backup are lost."),
-      where != NULL ? where : "?");
+      g_dngettext (GETTEXT_PACKAGE,
+                   "%s already holds license backups. The new backup replaces them, as the "
+                   "folder keeps %u backup: licenses that are only in the old backups are lost.",
+                   "%s already holds license backups. The new backup is added beside them, and "
+                   "the folder keeps the newest %u: licenses that are only in older backups are "
+                   "lost.",
+                   keep),
+      where != NULL ? where : "?", keep);
 
-  ask (self, _ ("Replace the existing backup?"), body, "replace", _ ("_Replace"),
-       ADW_RESPONSE_DESTRUCTIVE, G_CALLBACK (on_replace_response));
+  ask (self, _ ("Add a backup to this folder?"), body, "replace", _ ("_Back Up"),
+       ADW_RESPONSE_SUGGESTED, G_CALLBACK (on_replace_response));
 }
 
 static void
@@ -640,7 +656,7 @@ on_location_set (GObject *source, GAsyncResult *result, gpointer user_data)
   /* The new value may not have reached the client's properties yet: name
    * it. */
   if (then_start && restore)
-    start_restore (self, LB_RESTORE_FLAGS_NONE, location);
+    start_restore (self, LB_RESTORE_FLAGS_NONE, location, NULL);
   else if (then_start)
     start_backup (self, LB_BACKUP_FLAGS_NONE, location);
 }
@@ -819,13 +835,21 @@ start_backup (LbLicensesPage *self, LbBackupFlags flags, const char *location)
 }
 
 static void
-start_restore (LbLicensesPage *self, LbRestoreFlags flags, const char *location)
+start_restore (LbLicensesPage *self,
+               LbRestoreFlags flags,
+               const char *location,
+               const char *generation)
 {
+  g_autofree char *chosen = g_strdup (generation); /* may be own_generation */
+
   if (!may_start (self, TRUE, location))
     return;
   self->own_restore_flags = flags;
-  lb_client_restore_async (self->client, flags, location, self->own_cancellable, on_operation_done,
-                           g_object_ref (self));
+  g_free (self->own_generation);
+  self->own_generation = g_steal_pointer (&chosen);
+  lb_client_restore_generation_async (self->client, flags, location, self->own_generation,
+                                      self->own_cancellable, on_operation_done,
+                                      g_object_ref (self));
   sync_all (self);
 }
 
@@ -836,9 +860,118 @@ on_backup_clicked (GtkButton *button, LbLicensesPage *self)
 }
 
 static void
+on_generation_response (AdwMessageDialog *dialog, const char *response, LbLicensesPage *self)
+{
+  guint selected = self->generation_list != NULL
+                       ? gtk_drop_down_get_selected (self->generation_list)
+                       : GTK_INVALID_LIST_POSITION;
+  g_autofree char *generation = NULL;
+
+  g_clear_object (&self->dialog);
+  self->generation_list = NULL;
+  if (self->generations != NULL && selected < g_strv_length (self->generations))
+    generation = g_strdup (self->generations[selected]);
+  g_clear_pointer (&self->generations, g_strfreev);
+  if (g_strcmp0 (response, "restore") == 0)
+    start_restore (self, LB_RESTORE_FLAGS_NONE, NULL, generation);
+  sync_all (self);
+}
+
+/* The folder keeps several backups: which one? The newest is chosen. */
+static void
+ask_generation (LbLicensesPage *self, GVariant *backups)
+{
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
+  GVariantIter iter;
+  const char *name;
+  GVariant *details;
+  GtkWidget *list;
+
+  g_variant_iter_init (&iter, backups);
+  while (g_variant_iter_next (&iter, "(&s@a{sv})", &name, &details))
+    {
+      gint64 time = 0;
+      guint64 bytes = 0;
+
+      g_variant_lookup (details, "time", "x", &time);
+      g_variant_lookup (details, "bytes", "t", &bytes);
+      g_variant_unref (details);
+      g_ptr_array_add (labels, lb_panel_format_generation (time, bytes, names->len == 0));
+      g_ptr_array_add (names, g_strdup (name));
+    }
+  g_ptr_array_add (names, NULL);
+  g_ptr_array_add (labels, NULL);
+  g_strfreev (self->generations);
+  self->generations = (GStrv) g_ptr_array_steal (names, NULL);
+
+  ask (self, _ ("Restore Which Backup?"),
+       _ ("The folder keeps several backups. The newest holds the licenses of the last backup; "
+          "an older one may still hold licenses deleted since. Licenses already on this computer "
+          "are left alone."),
+       "restore", _ ("_Restore"), ADW_RESPONSE_SUGGESTED, G_CALLBACK (on_generation_response));
+  list = gtk_drop_down_new_from_strings ((const char *const *) labels->pdata);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (list), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _ ("Backup to restore"), -1);
+  self->generation_list = GTK_DROP_DOWN (list);
+  adw_message_dialog_set_extra_child (self->dialog, list);
+}
+
+static void
+on_backups_listed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (LbLicensesPage) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) backups = lb_client_list_backups_finish (LB_CLIENT (source), result, &error);
+
+  if (is_cancelled (error) || self->client != LB_CLIENT (source))
+    return;
+  self->own_pending = FALSE;
+  /* One backup, or none, or a folder that cannot be listed: the restore
+   * itself says what is wrong. */
+  if (backups != NULL && g_variant_n_children (backups) > 1)
+    ask_generation (self, backups);
+  else
+    start_restore (self, LB_RESTORE_FLAGS_NONE, NULL, NULL);
+  sync_all (self);
+}
+
+static void
 on_restore_clicked (GtkButton *button, LbLicensesPage *self)
 {
-  start_restore (self, LB_RESTORE_FLAGS_NONE, NULL);
+  if (self->client == NULL || self->own_pending)
+    return;
+  /* Which backups there are, before asking which one. */
+  hide_banner (self);
+  self->own_pending = TRUE;
+  lb_client_list_backups_async (self->client, NULL, self->cancellable, on_backups_listed,
+                                g_object_ref (self));
+  sync_all (self);
+}
+
+static void
+on_automatic_set (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (LbLicensesPage) self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (lb_client_set_automatic_backup_finish (LB_CLIENT (source), result, &error)
+      || is_cancelled (error))
+    return;
+  show_banner (self, _ ("Cannot Change the Automatic Backups"), error->message, NULL);
+  sync_all (self); /* back to the service's setting */
+}
+
+static void
+on_automatic_selected (AdwComboRow *row, GParamSpec *pspec, LbLicensesPage *self)
+{
+  guint selected = adw_combo_row_get_selected (row);
+
+  if (self->syncing_automatic || self->client == NULL || selected == GTK_INVALID_LIST_POSITION
+      || selected == (guint) lb_client_get_automatic_backup (self->client))
+    return;
+  lb_client_set_automatic_backup_async (self->client, (LbAutomaticBackup) selected,
+                                        self->cancellable, on_automatic_set, g_object_ref (self));
 }
 
 static void
@@ -1044,9 +1177,10 @@ on_client_ready (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   LbClient *client = lb_client_new_finish (result, &error);
   const char *const notified[] = {
-    "notify::operation",   "notify::licenses-done", "notify::licenses-total",
-    "notify::backup-path", "notify::restore-path",  "notify::last-backup-time",
-    "notify::status",      "notify::cancelable",
+    "notify::operation",        "notify::licenses-done", "notify::licenses-total",
+    "notify::backup-path",      "notify::restore-path",  "notify::last-backup-time",
+    "notify::status",           "notify::cancelable",    "notify::automatic-backup",
+    "notify::next-backup-time",
   };
 
   if (is_cancelled (error))
@@ -1160,7 +1294,25 @@ sync_all (LbLicensesPage *self)
   gtk_widget_set_sensitive (GTK_WIDGET (self->licenses_group), ready);
   gtk_widget_set_sensitive (GTK_WIDGET (self->apps_group), ready);
   gtk_widget_set_sensitive (GTK_WIDGET (self->backup_row), ready);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->automatic_row), ready);
   gtk_widget_set_sensitive (GTK_WIDGET (self->restore_row), ready);
+  if (ready)
+    {
+      LbAutomaticBackup automatic = lb_client_get_automatic_backup (self->client);
+      g_autofree char *next = NULL;
+
+      self->syncing_automatic = TRUE;
+      adw_combo_row_set_selected (self->automatic_row, automatic);
+      self->syncing_automatic = FALSE;
+      if (automatic == LB_AUTOMATIC_BACKUP_NEVER)
+        next = g_strdup ("");
+      else if (lb_client_get_backup_path (self->client)[0] == '\0')
+        next = g_strdup (_ ("Once a backup location is chosen"));
+      else
+        next = lb_panel_format_next_backup (lb_client_get_next_backup_time (self->client),
+                                            g_get_real_time () / G_USEC_PER_SEC);
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (self->automatic_row), next);
+    }
 
   if (ready)
     count = lb_panel_format_count (lb_client_get_license_count (self->client));
@@ -1274,6 +1426,8 @@ lb_licenses_page_finalize (GObject *object)
   g_ptr_array_unref (self->app_rows);
   g_free (self->unavailable_reason);
   g_free (self->last_toast);
+  g_strfreev (self->generations);
+  g_free (self->own_generation);
   G_OBJECT_CLASS (lb_licenses_page_parent_class)->finalize (object);
 }
 static void
@@ -1353,6 +1507,7 @@ lb_licenses_page_class_init (LbLicensesPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, apps_group);
   gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, backup_group);
   gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, backup_row);
+  gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, automatic_row);
   gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, restore_row);
   gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, progress_row);
   gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, progress_bar);
@@ -1367,6 +1522,7 @@ lb_licenses_page_class_init (LbLicensesPageClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_cancel_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_backup_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_restore_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_automatic_selected);
 }
 
 static void
@@ -1434,6 +1590,10 @@ lb_licenses_page_get_part (LbLicensesPage *self, LbLicensesPagePart part)
       return GTK_WIDGET (self->unavailable_page);
     case LB_LICENSES_PAGE_APPS_GROUP:
       return GTK_WIDGET (self->apps_group);
+    case LB_LICENSES_PAGE_AUTOMATIC_ROW:
+      return GTK_WIDGET (self->automatic_row);
+    case LB_LICENSES_PAGE_GENERATION_LIST:
+      return GTK_WIDGET (self->generation_list);
     }
   return NULL;
 }

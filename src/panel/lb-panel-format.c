@@ -247,3 +247,39 @@ lb_panel_find_url (const char *text)
     url[--len] = '\0';
   return url;
 }
+
+char *
+lb_panel_format_next_backup (gint64 next, gint64 now)
+{
+  gint64 ahead = next - now;
+  guint n;
+
+  if (ahead <= 0)
+    return g_strdup (_ ("Next backup due now"));
+  if (ahead < 3600)
+    return g_strdup (_ ("Next backup in less than an hour"));
+  if (ahead < 24 * 3600)
+    {
+      n = (guint) (ahead / 3600);
+      return g_strdup_printf (
+          g_dngettext (GETTEXT_PACKAGE, "Next backup in %u hour", "Next backup in %u hours", n), n);
+    }
+  /* To the nearest day: six days and twenty hours is "7 days". */
+  n = (guint) ((ahead + 12 * 3600) / (24 * 3600));
+  return g_strdup_printf (
+      g_dngettext (GETTEXT_PACKAGE, "Next backup in %u day", "Next backup in %u days", n), n);
+}
+
+char *
+lb_panel_format_generation (gint64 time, guint64 bytes, gboolean newest)
+{
+  g_autoptr (GDateTime) dt = g_date_time_new_from_unix_local (time);
+  g_autofree char *when = dt != NULL ? g_date_time_format (dt, "%c") : g_strdup ("?");
+  g_autofree char *size = g_format_size (bytes);
+
+  if (newest)
+    /* TRANSLATORS: a backup in a list: its date, its size */
+    return g_strdup_printf (_ ("%s, %s (newest)"), when, size);
+  /* TRANSLATORS: a backup in a list: its date, its size */
+  return g_strdup_printf (_ ("%s, %s"), when, size);
+}

@@ -41,6 +41,15 @@ char *lb_panel_format_app_reason (const char *app_name, const char *why);
  * service's), else "The backup failed". */
 char *lb_panel_format_error (gboolean restore, const GError *error);
 
+/* When the next automatic backup is due (@next, unix seconds, not 0):
+ * "Next backup in 3 days", "… in 5 hours", "… in less than an hour", or
+ * "Next backup due now" when @next is not after @now. */
+char *lb_panel_format_next_backup (gint64 next, gint64 now);
+
+/* A backup a restore may choose, as the restore dialog lists it: its date
+ * and size, "(newest)" for the newest. */
+char *lb_panel_format_generation (gint64 time, guint64 bytes, gboolean newest);
+
 /* The first http(s) URL in @text, or NULL. */
 char *lb_panel_find_url (const char *text);
 

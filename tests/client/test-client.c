@@ -968,10 +968,12 @@ read_bytes (const char *path)
   return g_bytes_new_take (contents, len);
 }
 
+/* The newest backup in @dir (backups are named after their time), or
+ * @dir/licenses.lbk when it holds none. */
 static char *
 backup_file (const char *dir)
 {
-  return g_build_filename (dir, "licenses.lbk", NULL);
+  return lb_test_newest_backup (dir);
 }
 
 /* Names in @dir starting with the backup's temporary prefix. */
@@ -1412,7 +1414,7 @@ test_cli_usage_errors (Fixture *f, gconstpointer arg)
   }
   {
     g_autoptr (ClientRun) run = client_run (f, NULL, "config", "colour", NULL);
-    assert_contains (run->err, "backup-path and restore-path");
+    assert_contains (run->err, "backup-path, restore-path, automatic and keep-backups");
   }
 }
 
@@ -1866,7 +1868,8 @@ test_store_config (Fixture *f, gconstpointer arg)
     g_autoptr (ClientRun) run = client_run (f, NULL, "config", NULL);
 
     assert_exit (run, EXIT_OK);
-    g_assert_cmpstr (run->out, ==, "backup-path: \nrestore-path: \n");
+    g_assert_cmpstr (run->out, ==,
+                     "backup-path: \nrestore-path: \nautomatic: weekly\nkeep-backups: 3\n");
   }
   /* A relative path is made absolute (against the client's directory). */
   {
@@ -1899,8 +1902,9 @@ test_store_config (Fixture *f, gconstpointer arg)
   }
   {
     g_autoptr (ClientRun) run = client_run (f, NULL, "config", NULL);
-    g_autofree char *want
-        = g_strdup_printf ("backup-path: %s\nrestore-path: %s\n", rel_abs, restore_dir);
+    g_autofree char *want = g_strdup_printf (
+        "backup-path: %s\nrestore-path: %s\nautomatic: weekly\nkeep-backups: 3\n", rel_abs,
+        restore_dir);
 
     assert_exit (run, EXIT_OK);
     g_assert_cmpstr (run->out, ==, want);
@@ -1923,6 +1927,52 @@ test_store_config (Fixture *f, gconstpointer arg)
   g_free (prop);
   prop = get_string_property (f, "BackupPath");
   g_assert_cmpstr (prop, ==, rel_abs);
+
+  /* How often, and how many kept. */
+  {
+    g_autoptr (ClientRun) run = client_run (f, NULL, "config", "automatic", "monthly", NULL);
+
+    assert_exit (run, EXIT_OK);
+    g_assert_cmpstr (run->out, ==, "automatic: monthly\n");
+  }
+  g_free (prop);
+  prop = get_string_property (f, "AutomaticBackup");
+  g_assert_cmpstr (prop, ==, "monthly");
+  {
+    g_autoptr (ClientRun) run = client_run (f, NULL, "config", "automatic", NULL);
+
+    assert_exit (run, EXIT_OK);
+    g_assert_cmpstr (run->out, ==, "monthly\n");
+  }
+  {
+    g_autoptr (ClientRun) run = client_run (f, NULL, "config", "keep-backups", "5", NULL);
+
+    assert_exit (run, EXIT_OK);
+    g_assert_cmpstr (run->out, ==, "keep-backups: 5\n");
+  }
+  for (guint i = 0; i < 3; i++)
+    {
+      const char *bad[][2]
+          = { { "automatic", "hourly" }, { "keep-backups", "0" }, { "keep-backups", "101" } };
+      g_autoptr (ClientRun) run = client_run (f, NULL, "config", bad[i][0], bad[i][1], NULL);
+
+      assert_exit (run, EXIT_USAGE);
+      g_assert_cmpstr (run->out, ==, "");
+    }
+  {
+    g_autoptr (ClientRun) run = client_run (f, NULL, "config", "automatic", "weekly", NULL);
+
+    assert_exit (run, EXIT_OK);
+    g_assert_cmpstr (run->out, ==, "automatic: weekly\n");
+  }
+  {
+    g_autoptr (ClientRun) run = client_run (f, NULL, "config", NULL);
+    g_autofree char *want = g_strdup_printf (
+        "backup-path: %s\nrestore-path: \nautomatic: weekly\nkeep-backups: 5\n", rel_abs);
+
+    assert_exit (run, EXIT_OK);
+    g_assert_cmpstr (run->out, ==, want);
+  }
 }
 
 static void
@@ -1943,7 +1993,8 @@ test_store_status (Fixture *f, gconstpointer arg)
                      "  Licenses:       7\n"
                      "  Last backup:    never\n"
                      "  Backup folder:  (not set)\n"
-                     "  Restore folder: (not set)\n");
+                     "  Restore folder: (not set)\n"
+                     "  Automatic:      weekly, once a backup folder is set\n");
   }
   {
     g_autoptr (ClientRun) run = client_run (f, NULL, "status", "--json", NULL);
@@ -2030,7 +2081,7 @@ static void
 test_backup_summary (Fixture *f, gconstpointer arg)
 {
   g_autofree char *dir = make_dir (f, "backups");
-  g_autofree char *file = backup_file (dir);
+  g_autofree char *file = NULL;
   g_autoptr (ClientRun) run = NULL;
   g_autofree char *summary = NULL;
   g_autofree char *line = NULL;
@@ -2040,6 +2091,7 @@ test_backup_summary (Fixture *f, gconstpointer arg)
   run = client_run (f, NULL, "backup", "backups", NULL);
   assert_exit (run, EXIT_OK);
   g_assert_cmpstr (run->err, ==, "");
+  file = backup_file (dir);
   g_assert_true (g_file_test (file, G_FILE_TEST_IS_REGULAR));
   g_assert_cmpuint (count_tmp_files (dir), ==, 0);
 
@@ -2076,7 +2128,11 @@ test_backup_summary (Fixture *f, gconstpointer arg)
     }
     run1 = client_run (f, NULL, "backup", dir1, NULL);
     assert_exit (run1, EXIT_OK);
-    want = g_strdup_printf ("Backed up 1 license to %s/licenses.lbk (", dir1);
+    {
+      g_autofree char *file1 = backup_file (dir1);
+
+      want = g_strdup_printf ("Backed up 1 license to %s (", file1);
+    }
     assert_contains (run1->out, want);
     assert_not_contains (run1->out, "could not be backed up");
   }
@@ -2086,7 +2142,7 @@ static void
 test_backup_exists_overwrite (Fixture *f, gconstpointer arg)
 {
   g_autofree char *dir = make_dir (f, "backups");
-  g_autofree char *file = backup_file (dir);
+  g_autofree char *file = NULL;
   g_autoptr (GBytes) first = NULL;
   g_autoptr (GBytes) after = NULL;
 
@@ -2095,6 +2151,7 @@ test_backup_exists_overwrite (Fixture *f, gconstpointer arg)
     g_autoptr (ClientRun) run = client_run (f, NULL, "backup", dir, NULL);
     assert_exit (run, EXIT_OK);
   }
+  file = backup_file (dir);
   first = read_bytes (file);
   g_assert_nonnull (first);
   store_license (f, "ow-new", NULL, NULL);
@@ -2116,12 +2173,15 @@ test_backup_exists_overwrite (Fixture *f, gconstpointer arg)
     assert_contains (run->err, error_name (LB_ERROR_BACKUP_EXISTS));
   }
 
-  /* --overwrite replaces it. */
+  /* --overwrite adds a new backup beside it (the folder keeps three). */
   {
     g_autoptr (ClientRun) run = client_run (f, NULL, "backup", "--overwrite", dir, NULL);
-    g_autofree char *want = g_strdup_printf ("Backed up 4 licenses to %s (", file);
+    g_autofree char *want = NULL;
 
     assert_exit (run, EXIT_OK);
+    g_free (file);
+    file = backup_file (dir);
+    want = g_strdup_printf ("Backed up 4 licenses to %s (", file);
     assert_contains (run->out, want);
   }
   g_clear_pointer (&after, g_bytes_unref);
@@ -2161,6 +2221,8 @@ test_backup_not_set (Fixture *f, gconstpointer arg)
     assert_exit (run, EXIT_OK);
     assert_contains (run->out, "Backed up 2 licenses to ");
   }
+  g_free (file);
+  file = backup_file (dir);
   g_assert_true (g_file_test (file, G_FILE_TEST_IS_REGULAR));
   {
     /* No restore folder: the backup folder, and the client says so. */
@@ -2196,8 +2258,8 @@ static void
 test_backup_json (Fixture *f, gconstpointer arg)
 {
   g_autofree char *dir = make_dir (f, "backups");
-  g_autofree char *file = backup_file (dir);
-  g_autofree char *uri = g_filename_to_uri (file, NULL, NULL);
+  g_autofree char *file = NULL;
+  g_autofree char *uri = NULL;
   g_autoptr (ClientRun) run = NULL;
   g_autoptr (JsonNode) root = NULL;
   JsonObject *o, *summary;
@@ -2207,6 +2269,8 @@ test_backup_json (Fixture *f, gconstpointer arg)
   store_mixed (f);
   run = client_run (f, NULL, "backup", "--json", dir, NULL);
   assert_exit (run, EXIT_OK);
+  file = backup_file (dir);
+  uri = g_filename_to_uri (file, NULL, NULL);
   g_assert_cmpstr (run->err, ==, "");
   o = run_json_object (run, &root);
   if (o == NULL)
@@ -2265,14 +2329,16 @@ test_restore_same_machine (Fixture *f, gconstpointer arg)
 {
   g_autofree char *dir = make_dir (f, "backups");
   g_autofree char *empty = make_dir (f, "empty");
-  g_autofree char *file = backup_file (dir);
-  g_autofree char *uri = g_filename_to_uri (file, NULL, NULL);
+  g_autofree char *file = NULL;
+  g_autofree char *uri = NULL;
 
   store_many (f, 5, "rs-", 300);
   {
     g_autoptr (ClientRun) run = client_run (f, NULL, "backup", dir, NULL);
     assert_exit (run, EXIT_OK);
   }
+  file = backup_file (dir);
+  uri = g_filename_to_uri (file, NULL, NULL);
   for (guint i = 0; i < 2; i++)
     {
       g_autofree char *key = g_strdup_printf ("rs-%06u", i);
@@ -2333,7 +2399,7 @@ test_restore_corrupt (Fixture *f, gconstpointer arg)
 {
   static const char marker[] = "LB-TEST-MARKER-5f2c9e";
   g_autofree char *dir = make_dir (f, "backups");
-  g_autofree char *file = backup_file (dir);
+  g_autofree char *file = NULL;
   g_autofree char *contents = NULL;
   gsize len = 0;
   char *hit;
@@ -2350,6 +2416,7 @@ test_restore_corrupt (Fixture *f, gconstpointer arg)
     g_autoptr (ClientRun) run = client_run (f, NULL, "backup", dir, NULL);
     assert_exit (run, EXIT_OK);
   }
+  file = backup_file (dir);
   g_file_get_contents (file, &contents, &len, &error);
   g_assert_no_error (error);
   hit = contents != NULL ? memmem (contents, len, marker, strlen (marker)) : NULL;
@@ -2413,10 +2480,11 @@ static void
 test_restore_other_machine (Fixture *f, gconstpointer arg)
 {
   g_autofree char *dir = make_dir (f, "shared");
-  g_autofree char *file = backup_file (dir);
+  g_autofree char *file = NULL;
   g_autoptr (GVariant) attrs = NULL;
 
   backup_on_a_then_use_b (f, 3, dir);
+  file = backup_file (dir);
   if (g_test_failed ())
     return;
 
@@ -2496,7 +2564,7 @@ test_restore_limit (Fixture *f, gconstpointer arg)
 {
   g_autofree char *dir_a = make_dir (f, "from-a");
   g_autofree char *dir_b = make_dir (f, "from-b");
-  g_autofree char *file_b = backup_file (dir_b);
+  g_autofree char *file_b = NULL;
   const char *url = "https://issuer.example/renew?id=7";
 
   store_license (f, "limited", NULL,
@@ -2519,6 +2587,7 @@ test_restore_limit (Fixture *f, gconstpointer arg)
   use_machine (f, 2);
   if (g_test_failed ())
     return;
+  file_b = backup_file (dir_b);
   {
     g_autoptr (ClientRun) run = client_run (f, NULL, "restore", "--yes", dir_b, NULL);
     g_autofree char *want = g_strdup_printf ("Restored 1 license from %s (0 already present, "
@@ -2831,7 +2900,7 @@ static void
 test_slow_ctrl_c (Fixture *f, gconstpointer arg)
 {
   g_autofree char *dir = make_dir (f, "backups");
-  g_autofree char *file = backup_file (dir);
+  g_autofree char *file = NULL;
   g_autoptr (LbTestSignalQueue) queue = NULL;
   g_autoptr (ClientRun) run = NULL;
   g_autoptr (GBytes) old = NULL;
@@ -2848,6 +2917,7 @@ test_slow_ctrl_c (Fixture *f, gconstpointer arg)
     g_autoptr (ClientRun) first = client_run (f, NULL, "backup", dir, NULL);
     assert_exit (first, EXIT_OK);
   }
+  file = backup_file (dir);
   old = read_bytes (file);
   g_assert_nonnull (old);
   store_many (f, LONG_LICENSES, "more-", 64);
@@ -2882,9 +2952,10 @@ test_slow_ctrl_c (Fixture *f, gconstpointer arg)
   g_assert_cmpuint (count_tmp_files (dir), ==, 0);
   {
     g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+    g_autofree char *only = g_path_get_basename (file);
     const char *name;
     while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-      g_assert_cmpstr (name, ==, "licenses.lbk");
+      g_assert_cmpstr (name, ==, only);
   }
 }
 
@@ -3037,7 +3108,11 @@ test_tty_progress_bar (Fixture *f, gconstpointer arg)
   assert_contains (run->out, "150 of 150");
   /* No plain progress lines on a terminal. */
   assert_not_contains (run->out, "Backing up: ");
-  summary = g_strdup_printf ("\nBacked up 150 licenses to %s/licenses.lbk (", dir);
+  {
+    g_autofree char *file = backup_file (dir);
+
+    summary = g_strdup_printf ("\nBacked up 150 licenses to %s (", file);
+  }
   assert_contains (run->out, summary);
 }
 
@@ -3159,7 +3234,9 @@ test_i18n_german (Fixture *f, gconstpointer arg)
     g_autoptr (ClientRun) run = client_run (f, NULL, "backup", "--help", NULL);
 
     assert_exit (run, EXIT_OK);
-    assert_contains (run->out, de ("Replace a backup already there", 0));
+    assert_contains (run->out, de ("Add a backup to a folder that holds backups (the oldest beyond "
+                                   "keep-backups go)",
+                                   0));
   }
 
   /* The client's own error text. */
@@ -3178,7 +3255,7 @@ test_i18n_german (Fixture *f, gconstpointer arg)
   {
     g_autoptr (ClientRun) run = client_run (f, NULL, "restore", missing, NULL);
     g_autofree char *want = format_runtime (
-        de ("The folder %s does not exist; choose the folder that holds licenses.lbk", 0), missing);
+        de ("The folder %s does not exist; choose the folder that holds the backups", 0), missing);
 
     assert_exit (run, EXIT_FAILED);
     assert_contains (run->err, want);
@@ -3289,6 +3366,8 @@ test_nospace_backup (Fixture *f, gconstpointer arg)
         g_assert_cmpstr (obj_str (o, "error-name"), ==, error_name (LB_ERROR_NO_SPACE));
       }
   }
+  g_free (file);
+  file = backup_file (dir);
   g_assert_false (g_file_test (file, G_FILE_TEST_EXISTS));
   g_assert_cmpuint (count_tmp_files (dir), ==, 0);
 
@@ -3773,7 +3852,7 @@ static void
 test_apps_backup_restore (Fixture *f, gconstpointer arg)
 {
   g_autofree char *dir = make_dir (f, "backups");
-  g_autofree char *file = backup_file (dir);
+  g_autofree char *file = NULL;
 
   if (!start_with_apps (f, backup_apps, G_N_ELEMENTS (backup_apps)))
     return;
@@ -3787,6 +3866,7 @@ test_apps_backup_restore (Fixture *f, gconstpointer arg)
 
     assert_exit (run, EXIT_OK);
     g_assert_cmpstr (run->err, ==, "");
+    file = backup_file (dir);
     g_assert_cmpint (g_stat (file, &st), ==, 0);
     size = g_format_size (st.st_size);
     want = g_strdup_printf ("\nBacked up 5 licenses to %s (%s; org.example.Player: 2, "
@@ -3843,6 +3923,8 @@ test_apps_backup_restore (Fixture *f, gconstpointer arg)
     assert_exit (d2, EXIT_OK);
     assert_exit (d3, EXIT_OK);
   }
+  g_free (file);
+  file = backup_file (dir); /* the newest, which a restore reads */
   {
     g_autoptr (ClientRun) run = client_run (f, NULL, "restore", dir, NULL);
     g_autofree char *want = g_strdup_printf ("\nRestored 3 licenses from %s (2 already present, "
@@ -3957,6 +4039,10 @@ test_apps_sandbox (Fixture *f, gconstpointer arg)
       { "delete", "--app", "", "host-1" },
       { "backup", dir },
       { "restore", dir },
+      { "backup", "--automatic" },
+      { "generations", dir },
+      { "config", "automatic", "daily" },
+      { "config", "keep-backups", "5" },
     };
 
     for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
@@ -3975,7 +4061,15 @@ test_apps_sandbox (Fixture *f, gconstpointer arg)
     assert_exit (run, EXIT_PERMISSION_DENIED);
     assert_contains (run->err, error_name (LB_ERROR_PERMISSION_DENIED));
   }
+  g_free (file);
+  file = backup_file (dir);
   g_assert_false (g_file_test (file, G_FILE_TEST_EXISTS));
+  {
+    g_autoptr (ClientRun) run = client_run (f, NULL, "config", NULL);
+
+    assert_exit (run, EXIT_OK);
+    assert_contains (run->out, "automatic: weekly\nkeep-backups: 3\n");
+  }
 
   /* Seen from the host: only own-1 went. */
   {

@@ -169,10 +169,12 @@ list_length (Fixture *f)
   return list != NULL ? list->len : G_MAXUINT;
 }
 
+/* The newest backup in @dir (backups are named after their time), or
+ * @dir/licenses.lbk when it holds none. */
 static char *
 backup_file (const char *dir)
 {
-  return g_build_filename (dir, "licenses.lbk", NULL);
+  return lb_test_newest_backup (dir);
 }
 
 /* The files in @dir, sorted and joined with ",". */
@@ -521,7 +523,7 @@ test_backup_round_trip (Fixture *f, gconstpointer arg)
   g_autoptr (LbLicense) no_right = license_new ("no-right", "x");
   g_autoptr (LbOperationResult) result = NULL;
   g_autoptr (GError) error = NULL;
-  g_autofree char *file = backup_file (f->dir);
+  g_autofree char *file = NULL;
   g_autofree char *dir2 = lb_test_make_tmp_dir ("backups2");
   g_autofree char *message = NULL;
   g_autofree char *location = NULL;
@@ -550,6 +552,7 @@ test_backup_round_trip (Fixture *f, gconstpointer arg)
     return;
   g_object_get (result, "licenses", &licenses, "restricted", &restricted, "location", &location,
                 NULL);
+  file = backup_file (f->dir);
   g_assert_cmpuint (licenses, ==, 2);
   g_assert_cmpuint (restricted, ==, 1);
   key_ids = lb_operation_result_get_restricted_key_ids (result);

@@ -251,6 +251,41 @@ class TestBackup(LibTestCase):
         self.assertEqual(c.get_license_sync("one", None).props.restore_count, 1)
 
 
+    def test_generations_and_automatic(self):
+        c = self.client
+        self.assertEqual(c.props.automatic_backup, LicenseBackup.AutomaticBackup.WEEKLY)
+        self.assertEqual(c.props.keep_backups, 3)
+        self.assertEqual(c.props.next_backup_time, 0)
+        c.store_license_sync(self.license("old"), None)
+        c.backup_sync(LicenseBackup.BackupFlags.NONE, self.dir, None)
+        c.store_license_sync(self.license("new"), None)
+        c.backup_sync(LicenseBackup.BackupFlags.OVERWRITE, self.dir, None)
+        backups = c.list_backups_sync(self.dir, None).unpack()
+        self.assertEqual(len(backups), 2)
+        names = [name for name, _ in backups]
+        self.assertEqual(names, sorted(names, reverse=True))
+        self.assertTrue(all(n.startswith("licenses-") and n.endswith(".lbk") for n in names))
+        self.assertGreater(backups[0][1]["time"], 0)
+        c.delete_license_sync("old", None)
+        c.delete_license_sync("new", None)
+        result = c.restore_generation_sync(LicenseBackup.RestoreFlags.NONE, self.dir, names[1],
+                                           None)
+        self.assertEqual(result.props.licenses, 1)
+        self.assertTrue(result.props.location.endswith("/" + names[1]))
+        self.assertEqual(c.get_license_sync("old", None).props.key_id, "old")
+
+        self.assertTrue(c.set_automatic_backup_sync(LicenseBackup.AutomaticBackup.DAILY, None))
+        self.assertEqual(c.props.automatic_backup, LicenseBackup.AutomaticBackup.DAILY)
+        self.assertTrue(c.set_backup_path_sync(self.dir, None))
+        self.assertGreater(c.props.next_backup_time, 0)
+        # Due: nothing was backed up into the backup folder yet.
+        result = c.backup_sync(LicenseBackup.BackupFlags.AUTOMATIC, None, None)
+        self.assertEqual(result.props.licenses, 1)
+        with self.assertRaises(GLib.Error) as cm:
+            c.backup_sync(LicenseBackup.BackupFlags.AUTOMATIC, None, None)
+        self.assertLbError(cm, LicenseBackup.Error.NOT_DUE)
+
+
 class TestSlowBackup(LibTestCase):
     delay_us = 5000  # 400 licenses: 2 s
 

@@ -73,6 +73,24 @@ test_last_backup (void)
 }
 
 static void
+test_next_backup (void)
+{
+  const gint64 now = 1700000000;
+
+  assert_str (lb_panel_format_next_backup (now - DAY, now), "Next backup due now");
+  assert_str (lb_panel_format_next_backup (now, now), "Next backup due now");
+  assert_str (lb_panel_format_next_backup (now + 59 * 60, now), "Next backup in less than an hour");
+  assert_str (lb_panel_format_next_backup (now + 3600, now), "Next backup in 1 hour");
+  assert_str (lb_panel_format_next_backup (now + 23 * 3600 + 59, now), "Next backup in 23 hours");
+  assert_str (lb_panel_format_next_backup (now + DAY, now), "Next backup in 1 day");
+  assert_str (lb_panel_format_next_backup (now + 3 * DAY, now), "Next backup in 3 days");
+  /* To the nearest day. */
+  assert_str (lb_panel_format_next_backup (now + 7 * DAY - 60, now), "Next backup in 7 days");
+  assert_str (lb_panel_format_next_backup (now + 2 * DAY + 13 * 3600, now),
+              "Next backup in 3 days");
+}
+
+static void
 test_outcome (void)
 {
   assert_str (lb_panel_format_outcome (FALSE, 20000, 12),
@@ -234,6 +252,7 @@ main (int argc, char **argv)
   g_test_add_func ("/panel-format/count", test_count);
   g_test_add_func ("/panel-format/progress", test_progress);
   g_test_add_func ("/panel-format/last-backup", test_last_backup);
+  g_test_add_func ("/panel-format/next-backup", test_next_backup);
   g_test_add_func ("/panel-format/outcome", test_outcome);
   g_test_add_func ("/panel-format/reason", test_reason);
   g_test_add_func ("/panel-format/licenses", test_licenses);

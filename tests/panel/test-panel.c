@@ -154,7 +154,7 @@ typedef struct
   GtkWidget *window;
   LbLicensesPage *page;
   char *dir;         /* a backup location */
-  char *backup_file; /* dir/licenses.lbk */
+  char *backup_file; /* what backup_file() last returned */
 } Fixture;
 
 /* The system's MIME database, which gdk-pixbuf needs to load SVG icons:
@@ -192,7 +192,6 @@ fixture_setup (Fixture *f, gconstpointer data)
   f->bus = lb_test_bus_new (LB_TEST_BUS_DEFAULT);
   f->machine = lb_test_machine_new (f->bus, "a");
   f->dir = lb_test_make_tmp_dir ("backups");
-  f->backup_file = g_build_filename (f->dir, "licenses.lbk", NULL);
 }
 
 static void
@@ -246,6 +245,16 @@ show_page (Fixture *f)
 
   g_assert_no_error (error);
   show_page_on (f, connection);
+}
+
+/* The folder's newest backup (backups are named after their time), or
+ * dir/licenses.lbk when it holds none; @f owns it until the next call. */
+static const char *
+backup_file (Fixture *f)
+{
+  g_free (f->backup_file);
+  f->backup_file = lb_test_newest_backup (f->dir);
+  return f->backup_file;
 }
 
 static GtkWidget *
@@ -782,7 +791,7 @@ test_backup_now (Fixture *f, gconstpointer data)
 
   activate (f, LB_LICENSES_PAGE_BACKUP_BUTTON);
   assert_toast (f, "4 licenses backed up; 1 could not be backed up");
-  g_assert_true (g_file_test (f->backup_file, G_FILE_TEST_IS_REGULAR));
+  g_assert_true (g_file_test (backup_file (f), G_FILE_TEST_IS_REGULAR));
   g_assert_false (showing (part (f, LB_LICENSES_PAGE_BANNER)));
   g_assert_false (showing (part (f, LB_LICENSES_PAGE_PROGRESS_ROW)));
   assert_subtitle_shows (f, LB_LICENSES_PAGE_LAST_BACKUP_ROW, "Last backed up just now");
@@ -798,7 +807,7 @@ test_backup_now (Fixture *f, gconstpointer data)
                    "4 licenses backed up; 1 could not be backed up");
   first = g_strdup (adw_expander_row_get_subtitle (ADW_EXPANDER_ROW (result)));
   g_assert_true (g_str_has_prefix (first, "Saved to "));
-  g_assert_nonnull (strstr (first, f->backup_file));
+  g_assert_nonnull (strstr (first, backup_file (f)));
   locked = find_row (result, "locked-1");
   g_assert_nonnull (locked);
   if (locked != NULL)
@@ -809,7 +818,7 @@ test_backup_now (Fixture *f, gconstpointer data)
   queue = lb_test_signal_queue_new (lb_test_bus_get_connection (f->bus), NULL,
                                     LB_TEST_MANAGER_IFACE, "BackupCompleted", LB_TEST_OBJECT_PATH);
   click (f, LB_LICENSES_PAGE_BACKUP_BUTTON);
-  answer (f, "Replace the existing backup?", "replace");
+  answer (f, "Add a backup to this folder?", "replace");
   {
     g_autoptr (GVariant) done = lb_test_signal_queue_pop (queue, WAIT_MS, NULL);
     g_assert_nonnull (done);
@@ -827,7 +836,7 @@ test_backup_now (Fixture *f, gconstpointer data)
 
   /* Refusing to replace starts nothing. */
   click (f, LB_LICENSES_PAGE_BACKUP_BUTTON);
-  answer (f, "Replace the existing backup?", "cancel");
+  answer (f, "Add a backup to this folder?", "cancel");
   pump_for (300);
   g_assert_cmpuint (lb_test_signal_queue_get_length (queue), ==, 0);
   g_assert_true (gtk_widget_is_sensitive (part (f, LB_LICENSES_PAGE_BACKUP_BUTTON)));
@@ -964,7 +973,7 @@ test_follow (Fixture *f, gconstpointer data)
   g_assert_false (gtk_widget_is_sensitive (part (f, LB_LICENSES_PAGE_CANCEL_BUTTON)));
   g_assert_true (gtk_widget_is_sensitive (part (f, LB_LICENSES_PAGE_BACKUP_BUTTON)));
   g_assert_true (gtk_widget_is_sensitive (part (f, LB_LICENSES_PAGE_RESTORE_BUTTON)));
-  g_assert_true (g_file_test (f->backup_file, G_FILE_TEST_IS_REGULAR));
+  g_assert_true (g_file_test (backup_file (f), G_FILE_TEST_IS_REGULAR));
 }
 
 /* The page's Cancel stops a running backup, which leaves no file. */
@@ -985,7 +994,7 @@ test_cancel (Fixture *f, gconstpointer data)
   assert_toast (f, "The backup was cancelled; the previous backup, if any, is unchanged");
   g_assert_false (showing (part (f, LB_LICENSES_PAGE_BANNER)));
   g_assert_false (showing (part (f, LB_LICENSES_PAGE_PROGRESS_ROW)));
-  g_assert_false (g_file_test (f->backup_file, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (backup_file (f), G_FILE_TEST_EXISTS));
   assert_subtitle_shows (f, LB_LICENSES_PAGE_LAST_BACKUP_ROW, "Never");
 }
 
@@ -1068,7 +1077,7 @@ test_errors (Fixture *f, gconstpointer data)
 
   /* Fails when it runs: a damaged backup. Starting again hides the old
    * banner. */
-  g_file_set_contents (f->backup_file, "this is not a license backup", -1, &error);
+  g_file_set_contents (backup_file (f), "this is not a license backup", -1, &error);
   g_assert_no_error (error);
   click (f, LB_LICENSES_PAGE_RESTORE_BUTTON);
   assert_banner (f, "Restore Failed",
@@ -1285,7 +1294,7 @@ test_choose_location (Fixture *f, gconstpointer data)
   g_assert_true (wait_for (property_is, &backup, WAIT_MS));
   assert_subtitle_shows (f, LB_LICENSES_PAGE_BACKUP_ROW, f->dir);
   assert_toast (f, "2 licenses backed up");
-  g_assert_true (g_file_test (f->backup_file, G_FILE_TEST_IS_REGULAR));
+  g_assert_true (g_file_test (backup_file (f), G_FILE_TEST_IS_REGULAR));
 
   /* The restore location row: activating it opens the chooser. */
   row_button = adw_action_row_get_activatable_widget (
@@ -1507,7 +1516,7 @@ test_apps_details (Fixture *f, gconstpointer data)
   assert_subtitle_shows (f, LB_LICENSES_PAGE_BACKUP_ROW, f->dir);
   g_set_weak_pointer (&has.old, lb_licenses_page_get_result_row (f->page));
   click (f, LB_LICENSES_PAGE_BACKUP_BUTTON);
-  answer (f, "Replace the existing backup?", "replace");
+  answer (f, "Add a backup to this folder?", "replace");
   g_assert_true (wait_for (result_row_has, &has, WAIT_MS));
   g_clear_weak_pointer (&has.old);
   g_assert_cmpuint (left_out_count (f), ==, 3);
@@ -1596,6 +1605,106 @@ log_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpoin
   return g_log_writer_default (level, fields, n_fields, user_data);
 }
 
+/* "Back Up Automatically": the service's setting (weekly by default),
+ * when the next backup is due, and a choice in the row changes the
+ * service's setting. */
+static void
+test_automatic (Fixture *f, gconstpointer data)
+{
+  AdwComboRow *row;
+  PropertyIs daily = { f, "AutomaticBackup", "daily" };
+
+  lb_test_machine_start_daemon (f->machine, NULL);
+  store_licenses (f, 2, "song-");
+  show_page (f);
+  if (!wait_ready (f))
+    return;
+  row = ADW_COMBO_ROW (part (f, LB_LICENSES_PAGE_AUTOMATIC_ROW));
+  g_assert_true (showing (GTK_WIDGET (row)));
+  g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), ==,
+                   "Back Up Automatically");
+  g_assert_cmpuint (adw_combo_row_get_selected (row), ==, LB_AUTOMATIC_BACKUP_WEEKLY);
+  {
+    GtkStringObject *item = adw_combo_row_get_selected_item (row);
+
+    g_assert_cmpstr (gtk_string_object_get_string (item), ==, "Weekly");
+  }
+  assert_subtitle_shows (f, LB_LICENSES_PAGE_AUTOMATIC_ROW, "Once a backup location is chosen");
+
+  set_path (f, "BackupPath", f->dir);
+  assert_subtitle_shows (f, LB_LICENSES_PAGE_AUTOMATIC_ROW, "Next backup due now");
+  activate (f, LB_LICENSES_PAGE_BACKUP_BUTTON);
+  assert_toast (f, "2 licenses backed up");
+  assert_subtitle_shows (f, LB_LICENSES_PAGE_AUTOMATIC_ROW, "Next backup in 7 days");
+
+  /* The user picks Daily. */
+  adw_combo_row_set_selected (row, LB_AUTOMATIC_BACKUP_DAILY);
+  g_assert_true (wait_for (property_is, &daily, WAIT_MS));
+  assert_subtitle_shows (f, LB_LICENSES_PAGE_AUTOMATIC_ROW, "Next backup in 1 day");
+
+  /* And Never: nothing is planned. */
+  {
+    PropertyIs never = { f, "AutomaticBackup", "never" };
+
+    adw_combo_row_set_selected (row, LB_AUTOMATIC_BACKUP_NEVER);
+    g_assert_true (wait_for (property_is, &never, WAIT_MS));
+    assert_subtitle_shows (f, LB_LICENSES_PAGE_AUTOMATIC_ROW, "");
+  }
+}
+
+/* A folder with several backups: Restore… asks which, offering them
+ * newest first, and restores the one chosen; with one, it asks nothing. */
+static void
+test_restore_generations (Fixture *f, gconstpointer data)
+{
+  GtkDropDown *list;
+  GListModel *model;
+  g_autoptr (LbClient) client = NULL;
+  g_autoptr (GError) error = NULL;
+
+  lb_test_machine_start_daemon (f->machine, NULL);
+  set_path (f, "BackupPath", f->dir);
+  store_licenses (f, 1, "old-");
+  g_assert_cmpuint (run_backup (f, LB_BACKUP_FLAGS_NONE, NULL), ==, LB_STATUS_END);
+  /* Names are per second: the next backup may take the next second. */
+  store_licenses (f, 1, "new-");
+  g_assert_cmpuint (run_backup (f, LB_BACKUP_FLAGS_OVERWRITE, NULL), ==, LB_STATUS_END);
+  client = other_client (f);
+  lb_client_delete_license_sync (client, "old-00000", NULL, &error);
+  g_assert_no_error (error);
+  lb_client_delete_license_sync (client, "new-00000", NULL, &error);
+  g_assert_no_error (error);
+
+  show_page (f);
+  if (!wait_ready (f))
+    return;
+  assert_count_shows (f, "0");
+  click (f, LB_LICENSES_PAGE_RESTORE_BUTTON);
+  g_assert_true (wait_for (dialog_shown, f, WAIT_MS));
+  list = GTK_DROP_DOWN (part (f, LB_LICENSES_PAGE_GENERATION_LIST));
+  g_assert_nonnull (list);
+  model = gtk_drop_down_get_model (list);
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, 2);
+  {
+    g_autoptr (GtkStringObject) first = g_list_model_get_item (model, 0);
+
+    g_assert_true (g_str_has_suffix (gtk_string_object_get_string (first), "(newest)"));
+  }
+  g_assert_cmpuint (gtk_drop_down_get_selected (list), ==, 0);
+  /* The older one. */
+  gtk_drop_down_set_selected (list, 1);
+  answer (f, "Restore Which Backup?", "restore");
+  assert_toast (f, "1 license restored");
+  assert_count_shows (f, "1");
+  {
+    g_autoptr (LbLicense) l = lb_client_get_license_sync (client, "old-00000", NULL, &error);
+
+    g_assert_no_error (error);
+  }
+  g_assert_null (lb_client_get_license_sync (client, "new-00000", NULL, &error));
+  g_clear_error (&error);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1653,6 +1762,8 @@ main (int argc, char **argv)
   ADD ("/panel/apps-update", test_apps_update);
   ADD ("/panel/apps-details", test_apps_details);
   ADD ("/panel/apps-sandboxed", test_apps_sandboxed);
+  ADD ("/panel/automatic", test_automatic);
+  ADD ("/panel/restore-generations", test_restore_generations);
 #undef ADD
 
   status = g_test_run ();

@@ -155,7 +155,7 @@ make_cases (const char *good_dir,
   g_autofree char *long_component = g_strnfill (5000, 'p');
   g_autofree char *long_path = g_strconcat ("/", long_component, NULL);
   g_autofree char *long_string = g_strnfill (4097, 's');
-  g_autofree char *backup_file = g_build_filename (with_backup_dir, LB_BACKUP_FILE_NAME, NULL);
+  g_autofree char *backup_file = lb_test_newest_backup (with_backup_dir);
   g_autofree char *under_file = g_build_filename (a_file, "license-backup", "folder", NULL);
   g_autofree char *under_file_uri = g_filename_to_uri (under_file, NULL, NULL);
   /* The other operation's flag, and unknown bits. */

@@ -262,7 +262,7 @@ setup_backup (void)
     return FALSE;
   g_assert_cmpuint (o.status, ==, LB_STATUS_END);
   rel_outcome_clear (&o);
-  path = g_build_filename (g.backup_dir, LB_BACKUP_FILE_NAME, NULL);
+  path = lb_test_newest_backup (g.backup_dir);
   g.backup = rel_read_file (path);
   g_assert_nonnull (g.backup);
   g_test_message ("backup: %u licenses, %zu bytes", N_SOURCE, g_bytes_get_size (g.backup));

@@ -9,8 +9,9 @@
  * (LB_FAULT: backup-before-rename, backup-after-rename,
  * restore-before-commit).
  *
- * Backup: every time, licenses.lbk is the old backup byte for byte or a
- * complete new one, verified by restoring it in-process (lb_restore_run,
+ * Backup: every time, the newest backup of the folder is the old backup
+ * byte for byte or a complete new one (the folder keeps generations: each
+ * round starts from the old one alone), verified by restoring it in-process (lb_restore_run,
  * the daemon's code) into a fresh store and comparing every license; a run
  * that got as far as creating its own temporary file has removed the
  * stale ones; a final backup leaves none.
@@ -40,7 +41,7 @@ typedef struct
   LbTestMachine *machine;
   char *backup_dir;
   char *scratch;
-  char *backup_file;
+  char *backup_file; /* the old backup, once made */
 } Env;
 
 static gboolean
@@ -50,7 +51,6 @@ env_init (Env *e)
   e->machine = lb_test_machine_new (e->bus, "crash");
   e->backup_dir = lb_test_make_tmp_dir ("backup");
   e->scratch = lb_test_make_tmp_dir ("scratch");
-  e->backup_file = g_build_filename (e->backup_dir, LB_BACKUP_FILE_NAME, NULL);
   rel_machine_set_daemon_env (e->machine, 0, FALSE);
   return rel_start_daemon (e->machine, NULL) != NULL;
 }
@@ -119,13 +119,14 @@ check_backup_after_kill (Env *e,
                          BackupTally *tally,
                          gboolean *was_new)
 {
-  g_autoptr (GBytes) now = rel_read_file (e->backup_file);
+  g_autofree char *newest = lb_test_newest_backup (e->backup_dir);
+  g_autoptr (GBytes) now = rel_read_file (newest);
   g_autoptr (GPtrArray) temps = rel_list_prefixed (e->backup_dir, LB_BACKUP_TMP_PREFIX);
   guint created = 0;
 
   if (now == NULL)
     {
-      rel_fail ("%s: licenses.lbk is gone", moment);
+      rel_fail ("%s: the backup is gone", moment);
       return FALSE;
     }
   for (guint i = 0; i < temps->len; i++)
@@ -159,7 +160,7 @@ check_backup_after_kill (Env *e,
 
     if (got == NULL)
       {
-        rel_fail ("%s: licenses.lbk (%zu bytes) is neither the old backup nor one "
+        rel_fail ("%s: the newest backup (%zu bytes) is neither the old one nor one "
                   "that restores: %s",
                   moment, g_bytes_get_size (now), error->message);
         return FALSE;
@@ -167,7 +168,7 @@ check_backup_after_kill (Env *e,
     diff = rel_dump_diff (got, want);
     if (diff != NULL)
       {
-        rel_fail ("%s: the new licenses.lbk restores other licenses: %s", moment, diff);
+        rel_fail ("%s: the new backup restores other licenses: %s", moment, diff);
         return FALSE;
       }
   }
@@ -200,6 +201,7 @@ test_crash_backup (void)
     goto out;
   g_assert_cmpuint (o.status, ==, LB_STATUS_END);
   rel_outcome_clear (&o);
+  e.backup_file = lb_test_newest_backup (e.backup_dir);
   old = rel_read_file (e.backup_file);
   g_assert_nonnull (old);
 
@@ -251,6 +253,17 @@ test_crash_backup (void)
       gboolean was_new = FALSE;
       guint64 id;
 
+      /* The old backup alone (and the temporary files of earlier kills). */
+      {
+        g_autoptr (GPtrArray) backups = rel_list_prefixed (e.backup_dir, "licenses-");
+
+        for (guint i = 0; i < backups->len; i++)
+          {
+            g_autofree char *path = g_build_filename (e.backup_dir, backups->pdata[i], NULL);
+
+            g_unlink (path);
+          }
+      }
       if (!rel_write_file (e.backup_file, old))
         goto out;
       stale = rel_list_prefixed (e.backup_dir, LB_BACKUP_TMP_PREFIX);

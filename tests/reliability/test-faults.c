@@ -169,7 +169,6 @@ test_no_space (void)
   if (!env_init (&e, "nospace", 0, FALSE))
     goto out;
   dir = g_build_filename (e.scratch, "small-disk", NULL);
-  file = g_build_filename (dir, LB_BACKUP_FILE_NAME, NULL);
   g_assert_cmpint (g_mkdir (dir, 0700), ==, 0);
   if (!mount_tmpfs (dir, "size=2m,mode=0700"))
     goto out;
@@ -180,6 +179,7 @@ test_no_space (void)
     goto out;
   g_assert_cmpuint (o.status, ==, LB_STATUS_END);
   rel_outcome_clear (&o);
+  file = lb_test_newest_backup (dir);
   old = rel_read_file (file);
 
   /* A bigger one (600 × 4 KiB) does not. */
@@ -220,7 +220,6 @@ test_read_only (void)
     goto out;
   empty = g_build_filename (e.scratch, "ro-empty", NULL);
   with_backup = g_build_filename (e.scratch, "ro-backup", NULL);
-  file = g_build_filename (with_backup, LB_BACKUP_FILE_NAME, NULL);
   g_assert_cmpint (g_mkdir (empty, 0700), ==, 0);
   g_assert_cmpint (g_mkdir (with_backup, 0700), ==, 0);
   if (!mount_tmpfs (empty, "size=4m,mode=0700") || !mount_tmpfs (with_backup, "size=4m,mode=0700"))
@@ -230,6 +229,7 @@ test_read_only (void)
     goto out;
   g_assert_cmpuint (o.status, ==, LB_STATUS_END);
   rel_outcome_clear (&o);
+  file = lb_test_newest_backup (with_backup);
   old = rel_read_file (file);
   if (!remount_read_only (empty) || !remount_read_only (with_backup))
     goto out;
@@ -276,7 +276,6 @@ test_no_permission (void)
     goto out;
   empty = g_build_filename (e.scratch, "no-write-empty", NULL);
   with_backup = g_build_filename (e.scratch, "no-write-backup", NULL);
-  file = g_build_filename (with_backup, LB_BACKUP_FILE_NAME, NULL);
   g_assert_cmpint (g_mkdir (empty, 0700), ==, 0);
   g_assert_cmpint (g_mkdir (with_backup, 0700), ==, 0);
   if (!rel_store_range (e.bus, "lic-", 0, 50, 51, 100, 2000, 1000)
@@ -286,6 +285,7 @@ test_no_permission (void)
   rel_outcome_clear (&o);
   g_assert_cmpint (g_chmod (empty, 0555), ==, 0);
   g_assert_cmpint (g_chmod (with_backup, 0555), ==, 0);
+  file = lb_test_newest_backup (with_backup);
   g_assert_cmpint (g_chmod (file, 0444), ==, 0);
   before_empty = rel_tree_listing (empty, NULL);
   before_full = rel_tree_listing (with_backup, NULL);

@@ -473,7 +473,7 @@ test_disconnect (void)
   g_autoptr (LbTestBus) bus = lb_test_bus_new (LB_TEST_BUS_DEFAULT);
   g_autoptr (LbTestMachine) machine = lb_test_machine_new (bus, "leaver");
   g_autofree char *dir = lb_test_make_tmp_dir ("backup");
-  g_autofree char *file = g_build_filename (dir, LB_BACKUP_FILE_NAME, NULL);
+  g_autofree char *file = NULL;
   g_autoptr (LbTestSignalQueue) queue = NULL;
   g_autoptr (GBytes) first = NULL;
   g_autoptr (GBytes) now = NULL;
@@ -504,6 +504,7 @@ test_disconnect (void)
   g_assert_cmpuint (o.status, ==, LB_STATUS_END);
   g_assert_cmpstr (o.error_name, ==, "");
   rel_outcome_clear (&o);
+  file = lb_test_newest_backup (dir);
   first = rel_read_file (file);
   g_assert_nonnull (first);
 
@@ -520,6 +521,11 @@ test_disconnect (void)
   rel_outcome_clear (&o);
   now = rel_read_file (file);
   g_assert_true (now != NULL && g_bytes_equal (now, first));
+  {
+    g_autofree char *newest = lb_test_newest_backup (dir);
+
+    g_assert_cmpstr (newest, ==, file);
+  }
   temps = rel_list_prefixed (dir, LB_BACKUP_TMP_PREFIX);
   g_assert_cmpuint (temps->len, ==, 0);
 

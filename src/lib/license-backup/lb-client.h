@@ -52,6 +52,9 @@ guint64 lb_client_get_operation_id (LbClient *self);
 const char *lb_client_get_backup_path (LbClient *self);
 const char *lb_client_get_restore_path (LbClient *self);
 gint64 lb_client_get_last_backup_time (LbClient *self);
+LbAutomaticBackup lb_client_get_automatic_backup (LbClient *self);
+gint64 lb_client_get_next_backup_time (LbClient *self);
+guint lb_client_get_keep_backups (LbClient *self);
 
 /* Licenses */
 void lb_client_store_license_async (LbClient *self,
@@ -219,6 +222,48 @@ gboolean lb_client_set_restore_path_sync (LbClient *self,
                                           const char *path,
                                           GCancellable *cancellable,
                                           GError **error);
+
+/* Automatic backups and generations */
+void lb_client_set_automatic_backup_async (LbClient *self,
+                                           LbAutomaticBackup automatic,
+                                           GCancellable *cancellable,
+                                           GAsyncReadyCallback callback,
+                                           gpointer user_data);
+gboolean
+lb_client_set_automatic_backup_finish (LbClient *self, GAsyncResult *result, GError **error);
+gboolean lb_client_set_automatic_backup_sync (LbClient *self,
+                                              LbAutomaticBackup automatic,
+                                              GCancellable *cancellable,
+                                              GError **error);
+gboolean lb_client_set_keep_backups_sync (LbClient *self,
+                                          guint keep,
+                                          GCancellable *cancellable,
+                                          GError **error);
+
+void lb_client_list_backups_async (LbClient *self,
+                                   const char *location,
+                                   GCancellable *cancellable,
+                                   GAsyncReadyCallback callback,
+                                   gpointer user_data);
+GVariant *lb_client_list_backups_finish (LbClient *self, GAsyncResult *result, GError **error);
+GVariant *lb_client_list_backups_sync (LbClient *self,
+                                       const char *location,
+                                       GCancellable *cancellable,
+                                       GError **error);
+
+void lb_client_restore_generation_async (LbClient *self,
+                                         LbRestoreFlags flags,
+                                         const char *location,
+                                         const char *generation,
+                                         GCancellable *cancellable,
+                                         GAsyncReadyCallback callback,
+                                         gpointer user_data);
+LbOperationResult *lb_client_restore_generation_sync (LbClient *self,
+                                                      LbRestoreFlags flags,
+                                                      const char *location,
+                                                      const char *generation,
+                                                      GCancellable *cancellable,
+                                                      GError **error);
 
 /* Cancelling, and what the user's tools need besides (lb-client.c's last
  * section) */

@@ -44,6 +44,8 @@ G_BEGIN_DECLS
  * @LB_ERROR_NO_SPACE: the disk, or the app's share of the store, is full; `NoSpace`
  * @LB_ERROR_PERMISSION_DENIED: the caller may not do this, or a file cannot be written;
  * `PermissionDenied`
+ * @LB_ERROR_NOT_DUE: an automatic backup was asked for, but none is due (no folder is set,
+ * automatic backups are off, the period has not passed, or nothing changed); `NotDue`
  *
  * The errors of the service; on the bus each is
  * `org.freedesktop.LicenseBackup1.Error.` and its name.
@@ -63,6 +65,7 @@ typedef enum
   LB_ERROR_RESTORE_LIMIT,
   LB_ERROR_NO_SPACE,
   LB_ERROR_PERMISSION_DENIED,
+  LB_ERROR_NOT_DUE,
 } LbError;
 
 GQuark lb_error_quark (void);

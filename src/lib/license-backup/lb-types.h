@@ -46,7 +46,10 @@ typedef enum
 /**
  * LbBackupFlags:
  * @LB_BACKUP_FLAGS_NONE: no flag
- * @LB_BACKUP_FLAGS_OVERWRITE: replace a backup already at the location (WM_BACKUP_OVERWRITE)
+ * @LB_BACKUP_FLAGS_OVERWRITE: replace a backup already at the location (WM_BACKUP_OVERWRITE);
+ * with generations, add one and remove the oldest beyond #LbClient:keep-backups
+ * @LB_BACKUP_FLAGS_AUTOMATIC: back up into the backup folder only if an automatic backup is due,
+ * else fail with %LB_ERROR_NOT_DUE saying why; implies %LB_BACKUP_FLAGS_OVERWRITE
  *
  * The flags of a backup.
  */
@@ -54,7 +57,49 @@ typedef enum /*< flags >*/
 {
   LB_BACKUP_FLAGS_NONE = 0,
   LB_BACKUP_FLAGS_OVERWRITE = 1 << 0,
+  /* Not 1 << 1: that is the restore's INDIVIDUALIZE, which a backup refuses. */
+  LB_BACKUP_FLAGS_AUTOMATIC = 1 << 3,
 } LbBackupFlags;
+
+/**
+ * LbAutomaticBackup:
+ * @LB_AUTOMATIC_BACKUP_NEVER: no automatic backups
+ * @LB_AUTOMATIC_BACKUP_DAILY: once a day
+ * @LB_AUTOMATIC_BACKUP_WEEKLY: once a week (the default)
+ * @LB_AUTOMATIC_BACKUP_MONTHLY: once every 30 days
+ *
+ * How often the service backs up by itself; on the bus the property
+ * `AutomaticBackup` holds the value's nick ("never", "daily", "weekly",
+ * "monthly").
+ */
+typedef enum
+{
+  LB_AUTOMATIC_BACKUP_NEVER,
+  LB_AUTOMATIC_BACKUP_DAILY,
+  LB_AUTOMATIC_BACKUP_WEEKLY,
+  LB_AUTOMATIC_BACKUP_MONTHLY,
+} LbAutomaticBackup;
+
+/**
+ * LB_AUTOMATIC_BACKUP_DEFAULT:
+ *
+ * How often the service backs up until the user says otherwise.
+ */
+#define LB_AUTOMATIC_BACKUP_DEFAULT LB_AUTOMATIC_BACKUP_WEEKLY
+
+/**
+ * LB_KEEP_BACKUPS_DEFAULT:
+ *
+ * How many backups (generations) a backup folder keeps until the user says
+ * otherwise; #LB_KEEP_BACKUPS_MAX at most.
+ */
+#define LB_KEEP_BACKUPS_DEFAULT 3u
+/**
+ * LB_KEEP_BACKUPS_MAX:
+ *
+ * The most generations a backup folder may keep.
+ */
+#define LB_KEEP_BACKUPS_MAX 100u
 
 /**
  * LbRestoreFlags:

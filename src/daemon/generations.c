@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "generations.h"
+
+#include <glib/gi18n.h>
+#include <license-backup/lb-error.h>
+#include <string.h>
+
+#include "lb-archive.h"
+
+#define PREFIX "licenses-"
+#define SUFFIX ".lbk"
+/* licenses-20261128T214805Z.lbk */
+#define STAMP_LEN 16
+
+void
+lb_generation_free (LbGeneration *generation)
+{
+  if (generation == NULL)
+    return;
+  g_free (generation->name);
+  g_free (generation);
+}
+
+char *
+lb_generation_name_for_time (gint64 time)
+{
+  g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc (time);
+
+  if (dt == NULL)
+    return NULL;
+  return g_date_time_format (dt, PREFIX "%Y%m%dT%H%M%SZ" SUFFIX);
+}
+
+static gboolean
+digits (const char *s, guint n, gint *value)
+{
+  *value = 0;
+  for (guint i = 0; i < n; i++)
+    {
+      if (!g_ascii_isdigit (s[i]))
+        return FALSE;
+      *value = *value * 10 + (s[i] - '0');
+    }
+  return TRUE;
+}
+
+gboolean
+lb_generation_parse_name (const char *name, gint64 *time)
+{
+  const char *stamp = name + strlen (PREFIX);
+  gint year, month, day, hour, minute, second;
+  g_autoptr (GDateTime) dt = NULL;
+  g_autofree char *again = NULL;
+
+  if (strlen (name) != strlen (PREFIX) + STAMP_LEN + strlen (SUFFIX)
+      || !g_str_has_prefix (name, PREFIX) || !g_str_has_suffix (name, SUFFIX)
+      || !digits (stamp, 4, &year) || !digits (stamp + 4, 2, &month) || !digits (stamp + 6, 2, &day)
+      || stamp[8] != 'T' || !digits (stamp + 9, 2, &hour) || !digits (stamp + 11, 2, &minute)
+      || !digits (stamp + 13, 2, &second) || stamp[15] != 'Z')
+    return FALSE;
+  dt = g_date_time_new_utc (year, month, day, hour, minute, second);
+  if (dt == NULL)
+    return FALSE;
+  /* One name per time: no 24:00 or leap second spelling of another. */
+  again = lb_generation_name_for_time (g_date_time_to_unix (dt));
+  if (again == NULL || !g_str_equal (again, name))
+    return FALSE;
+  if (time != NULL)
+    *time = g_date_time_to_unix (dt);
+  return TRUE;
+}
+
+gboolean
+lb_generation_name_is_valid (const char *name)
+{
+  return g_str_equal (name, LB_BACKUP_FILE_NAME) || lb_generation_parse_name (name, NULL);
+}
+
+static gint
+newest_first (gconstpointer a, gconstpointer b)
+{
+  const LbGeneration *ga = *(LbGeneration *const *) a;
+  const LbGeneration *gb = *(LbGeneration *const *) b;
+  gboolean legacy_a = g_str_equal (ga->name, LB_BACKUP_FILE_NAME);
+  gboolean legacy_b = g_str_equal (gb->name, LB_BACKUP_FILE_NAME);
+
+  if (legacy_a != legacy_b)
+    return legacy_a ? 1 : -1;
+  /* The names sort by time. */
+  return -strcmp (ga->name, gb->name);
+}
+
+GPtrArray *
+lb_generations_list (GFile *dir, GCancellable *cancellable, GError **error)
+{
+  g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_generation_free);
+  g_autoptr (GFileEnumerator) e = NULL;
+  GFileInfo *info;
+  GFile *child;
+
+  /* Links are followed, as a restore follows them: only what is a regular
+   * file in the end is a backup (a FIFO could block a reader). */
+  e = g_file_enumerate_children (dir,
+                                 G_FILE_ATTRIBUTE_STANDARD_NAME "," G_FILE_ATTRIBUTE_STANDARD_TYPE
+                                                                "," G_FILE_ATTRIBUTE_STANDARD_SIZE
+                                                                "," G_FILE_ATTRIBUTE_TIME_MODIFIED,
+                                 G_FILE_QUERY_INFO_NONE, cancellable, error);
+  if (e == NULL)
+    return NULL;
+  for (;;)
+    {
+      const char *name;
+      gint64 time = 0;
+      LbGeneration *g;
+
+      if (!g_file_enumerator_iterate (e, &info, &child, cancellable, error))
+        return NULL;
+      if (info == NULL)
+        break;
+      name = g_file_info_get_name (info);
+      if (g_file_info_get_file_type (info) != G_FILE_TYPE_REGULAR)
+        continue;
+      if (g_str_equal (name, LB_BACKUP_FILE_NAME))
+        time = (gint64) g_file_info_get_attribute_uint64 (info, G_FILE_ATTRIBUTE_TIME_MODIFIED);
+      else if (!lb_generation_parse_name (name, &time))
+        continue;
+      g = g_new0 (LbGeneration, 1);
+      g->name = g_strdup (name);
+      g->time = time;
+      g->size = (guint64) g_file_info_get_size (info);
+      g_ptr_array_add (out, g);
+    }
+  g_ptr_array_sort (out, newest_first);
+  return g_steal_pointer (&out);
+}
+
+GFile *
+lb_generations_pick (GFile *dir, const char *generation, GCancellable *cancellable)
+{
+  g_autoptr (GPtrArray) all = NULL;
+
+  if (generation != NULL)
+    return g_file_get_child (dir, generation);
+  /* A folder that cannot be listed is reported by the check of the file. */
+  all = lb_generations_list (dir, cancellable, NULL);
+  if (all != NULL && all->len > 0)
+    return g_file_get_child (dir, ((LbGeneration *) all->pdata[0])->name);
+  return g_file_get_child (dir, LB_BACKUP_FILE_NAME);
+}
+
+gboolean
+lb_generations_check_named (GFile *dir,
+                            const char *generation,
+                            GCancellable *cancellable,
+                            GError **error)
+{
+  g_autoptr (GFile) file = NULL;
+  g_autofree char *dir_name = NULL;
+
+  if (generation == NULL)
+    return TRUE;
+  file = g_file_get_child (dir, generation);
+  if (g_file_query_exists (file, cancellable))
+    return TRUE;
+  dir_name = g_file_get_parse_name (dir);
+  g_set_error (error, LB_ERROR, LB_ERROR_NOT_FOUND,
+               _ ("%s holds no backup named %s; “license-backup generations” lists the backups "
+                  "there"),
+               dir_name, generation);
+  return FALSE;
+}
+
+gboolean
+lb_generations_any (GFile *dir, GCancellable *cancellable)
+{
+  g_autoptr (GPtrArray) all = lb_generations_list (dir, cancellable, NULL);
+
+  return all != NULL && all->len > 0;
+}
+
+guint
+lb_generations_prune (GFile *dir, guint keep, GCancellable *cancellable)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) all = lb_generations_list (dir, cancellable, &error);
+  guint removed = 0;
+
+  if (all == NULL)
+    {
+      g_warning ("Cannot list the backups to remove the oldest: %s", error->message);
+      return 0;
+    }
+  for (guint i = MAX (keep, 1); i < all->len; i++)
+    {
+      LbGeneration *g = all->pdata[i];
+      g_autoptr (GFile) file = g_file_get_child (dir, g->name);
+
+      g_clear_error (&error);
+      if (g_file_delete (file, cancellable, &error))
+        {
+          g_debug ("removed the old backup %s", g->name);
+          removed++;
+        }
+      else
+        g_warning ("Cannot remove the old backup %s: %s", g->name, error->message);
+    }
+  return removed;
+}
