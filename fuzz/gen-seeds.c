@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "backup.h"
+#include "generations.h"
 #include "import.h"
 #include "lb-archive.h"
 #include "license.h"
@@ -72,7 +73,7 @@ backups (const char *out)
     {
       g_autofree char *store_dir = g_strdup_printf ("%s/store-%u", tmp, s);
       g_autofree char *backup_dir = g_strdup_printf ("%s/backup-%u", tmp, s);
-      g_autofree char *file = g_build_filename (backup_dir, LB_BACKUP_FILE_NAME, NULL);
+      g_autofree char *file = NULL;
       g_autofree char *name = g_strdup_printf ("backup-%u-licenses.lbk", sizes[s]);
       g_autoptr (LbStore) store = lb_store_open (store_dir, MACHINE, &error);
       g_autoptr (GPtrArray) batch
@@ -100,6 +101,11 @@ backups (const char *out)
       g_mkdir (backup_dir, 0700);
       if (!lb_backup_run (store, op, &error))
         g_error ("backup: %s", error->message);
+      /* The backup just made: the folder's newest generation. */
+      {
+        g_autoptr (GFile) newest = lb_generations_pick (dir, NULL, NULL);
+        file = g_file_get_path (newest);
+      }
       if (!g_file_get_contents (file, &contents, &len, &error))
         g_error ("%s", error->message);
       bytes = g_bytes_new_take (contents, len);
