@@ -258,9 +258,11 @@ lb_panel_format_next_backup (gint64 next, gint64 now)
     return g_strdup (_ ("Next backup due now"));
   if (ahead < 3600)
     return g_strdup (_ ("Next backup in less than an hour"));
-  if (ahead < 24 * 3600)
+  /* To the nearest hour, so that a day less the seconds since a backup
+   * is "1 day", not "23 hours". */
+  if ((ahead + 1800) / 3600 < 24)
     {
-      n = (guint) (ahead / 3600);
+      n = (guint) ((ahead + 1800) / 3600);
       return g_strdup_printf (
           g_dngettext (GETTEXT_PACKAGE, "Next backup in %u hour", "Next backup in %u hours", n), n);
     }

@@ -83,6 +83,9 @@ test_next_backup (void)
   assert_str (lb_panel_format_next_backup (now + 3600, now), "Next backup in 1 hour");
   assert_str (lb_panel_format_next_backup (now + 23 * 3600 + 59, now), "Next backup in 23 hours");
   assert_str (lb_panel_format_next_backup (now + DAY, now), "Next backup in 1 day");
+  /* A daily backup made two seconds ago (the panel test under ASan). */
+  assert_str (lb_panel_format_next_backup (now + DAY - 2, now), "Next backup in 1 day");
+  assert_str (lb_panel_format_next_backup (now + 90 * 60, now), "Next backup in 2 hours");
   assert_str (lb_panel_format_next_backup (now + 3 * DAY, now), "Next backup in 3 days");
   /* To the nearest day. */
   assert_str (lb_panel_format_next_backup (now + 7 * DAY - 60, now), "Next backup in 7 days");
