@@ -39,23 +39,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* The newest backup in @dir: backups are named after their time, so the
- * last name in order. */
+#include "generations.h"
+
+/* The newest backup in @dir, by the service's own rule (generations.h). */
 static char *
 newest_backup (const char *dir)
 {
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  g_autofree char *newest = NULL;
-  const char *name;
+  g_autoptr (GFile) folder = g_file_new_for_path (dir);
+  g_autoptr (GFile) newest = lb_generations_pick (folder, NULL, NULL);
 
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-    if (g_str_has_prefix (name, "licenses-") && g_str_has_suffix (name, ".lbk")
-        && (newest == NULL || strcmp (name, newest) > 0))
-      {
-        g_free (newest);
-        newest = g_strdup (name);
-      }
-  return g_build_filename (dir, newest != NULL ? newest : "licenses.lbk", NULL);
+  return g_file_get_path (newest);
 }
 
 #ifndef LB_DAEMON_PATH

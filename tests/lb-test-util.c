@@ -11,6 +11,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "generations.h"
 #include "machine-id.h"
 
 #ifndef LB_DAEMON_PATH
@@ -136,18 +137,10 @@ lb_test_check_group (const char *path, const char *meson_list)
 char *
 lb_test_newest_backup (const char *dir)
 {
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  g_autofree char *newest = NULL;
-  const char *name;
+  g_autoptr (GFile) folder = g_file_new_for_path (dir);
+  g_autoptr (GFile) newest = lb_generations_pick (folder, NULL, NULL);
 
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-    if (g_str_has_prefix (name, "licenses-") && g_str_has_suffix (name, ".lbk")
-        && (newest == NULL || strcmp (name, newest) > 0))
-      {
-        g_free (newest);
-        newest = g_strdup (name);
-      }
-  return g_build_filename (dir, newest != NULL ? newest : "licenses.lbk", NULL);
+  return g_file_get_path (newest);
 }
 
 char *
@@ -566,6 +559,7 @@ struct _LbTestMachine
   char *store_dir;
   char *machine_id;
   char *machine_id_file;
+  char *machine_info_file; /* PRETTY_HOSTNAME="Computer <name>" */
   char *app_id;
   GPtrArray *daemons; /* of LbTestDaemon, oldest first */
 };
@@ -619,6 +613,7 @@ lb_test_machine_new (LbTestBus *bus, const char *name)
   machine->home = g_build_filename (machine->root, "home", NULL);
   machine->store_dir = g_build_filename (machine->data_home, "license-backup", NULL);
   machine->machine_id_file = g_build_filename (machine->root, "machine-id", NULL);
+  machine->machine_info_file = g_build_filename (machine->root, "machine-info", NULL);
   machine->daemons = g_ptr_array_new_with_free_func ((GDestroyNotify) daemon_free);
   g_assert_cmpint (g_mkdir (machine->data_home, 0755), ==, 0);
   g_assert_cmpint (g_mkdir (machine->home, 0700), ==, 0);
@@ -629,6 +624,12 @@ lb_test_machine_new (LbTestBus *bus, const char *name)
     g_string_append_c (id, "0123456789abcdef"[g_test_rand_int_range (0, 16)]);
   machine->machine_id = g_string_free (g_steal_pointer (&id), FALSE);
   lb_test_machine_write_machine_id_file (machine, machine->machine_id);
+  {
+    g_autofree char *info = g_strdup_printf ("PRETTY_HOSTNAME=\"Computer %s\"\n", name);
+
+    g_file_set_contents (machine->machine_info_file, info, -1, &error);
+    g_assert_no_error (error);
+  }
   machine->app_id = lb_machine_app_id (machine->machine_id, &error);
   g_assert_no_error (error);
   return machine;
@@ -664,6 +665,7 @@ lb_test_machine_free (LbTestMachine *machine)
   g_free (machine->store_dir);
   g_free (machine->machine_id);
   g_free (machine->machine_id_file);
+  g_free (machine->machine_info_file);
   g_free (machine->app_id);
   g_free (machine);
 }
@@ -828,6 +830,8 @@ lb_test_machine_start_daemon (LbTestMachine *machine, const LbTestDaemonOptions 
   g_ptr_array_add (argv, g_strdup (lb_test_get_daemon_path ()));
   g_ptr_array_add (argv, g_strdup ("--machine-id-file"));
   g_ptr_array_add (argv, g_strdup (machine->machine_id_file));
+  g_ptr_array_add (argv, g_strdup ("--machine-info-file"));
+  g_ptr_array_add (argv, g_strdup (machine->machine_info_file));
   g_ptr_array_add (argv, g_strdup ("--idle-timeout"));
   g_ptr_array_add (argv, g_strdup_printf ("%u", options->idle_timeout));
   if (options->flags & LB_TEST_DAEMON_REPLACE)

@@ -17,7 +17,8 @@
  *    create it first and free it last.
  *
  *  - LbTestMachine: one "computer": a temporary root holding its own
- *    XDG_DATA_HOME, HOME and machine-id file. Several machines may share a
+ *    XDG_DATA_HOME, HOME, machine-id file and machine-info file (pretty
+ *    hostname "Computer <name>"). Several machines may share a
  *    bus, but only one daemon can own the service name at a time.
  *
  *  - LbTestDaemon: one run of the real build/src/daemon/license-backupd on a
@@ -88,9 +89,8 @@ char *lb_test_make_tmp_dir (const char *prefix);
 /* Removes @path and everything below it; a missing path is fine. */
 void lb_test_rm_rf (const char *path);
 
-/* The newest backup in the folder @dir: the last by name of its
- * licenses-<UTC time>.lbk files (their names sort by time), else
- * @dir/licenses.lbk (which need not exist). */
+/* The newest backup in the folder @dir by the service's own rule
+ * (generations.h), else @dir/licenses.lbk (which need not exist). */
 char *lb_test_newest_backup (const char *dir);
 
 /* The daemon under test: $LB_DAEMON_PATH if set, else the build tree's. */

@@ -454,7 +454,7 @@ backup_overwrite (Fixture *f)
   assert_run (run, 0);
 }
 
-/* Three kept by default, named to sort by time, the oldest removed; the
+/* Three kept by default, named in order, the oldest removed; the
  * client lists them newest first. */
 static void
 test_generations_keep (Fixture *f, gconstpointer data)
@@ -610,6 +610,193 @@ test_generations_kill (Fixture *f, gconstpointer data)
   g_clear_pointer (&after, g_ptr_array_unref);
   after = backups_in (f->backups);
   assert_all_restore (f, after);
+}
+
+/* Runs `license-backup backup --overwrite` and returns the path of the
+ * backup it reported; asserts that the file is there when the client
+ * prints it (a Completed summary names a file that exists). */
+static char *
+backup_reported (Fixture *f)
+{
+  g_autoptr (Run) run = client (f, "backup", "--overwrite", NULL);
+  const char *start, *end;
+  char *path;
+
+  assert_run (run, 0);
+  start = strstr (run->out, " to ");
+  g_assert_nonnull (start);
+  start += strlen (" to ");
+  end = strstr (start, " (");
+  g_assert_nonnull (end);
+  path = g_strndup (start, (gsize) (end - start));
+  g_assert_true (g_str_has_prefix (path, f->backups));
+  g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+  return path;
+}
+
+/* The backup just made is the newest by the folder's rule: last by name,
+ * listed first by `generations`, and what a restore reads by default. */
+static void
+assert_newest (Fixture *f, const char *path)
+{
+  g_autoptr (GPtrArray) names = backups_in (f->backups);
+  g_autofree char *base = g_path_get_basename (path);
+  g_autoptr (Run) run = client (f, "generations", NULL);
+
+  g_assert_cmpuint (names->len, >, 0);
+  g_assert_cmpstr (names->pdata[names->len - 1], ==, base);
+  assert_run (run, 0);
+  g_assert_true (g_str_has_prefix (run->out, base));
+}
+
+/* Deletes every license, restores the default backup, and checks that
+ * @key_id came back: the default is the newest state. */
+static void
+assert_default_restore_has (Fixture *f, const char *key_id)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Run) run = NULL;
+
+  lb_dbus_store_call_delete_license_sync (f->store, key_id, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (has_license (f, key_id));
+  run = client (f, "restore", NULL);
+  assert_run (run, 0);
+  g_assert_true (has_license (f, key_id));
+}
+
+/* The clock went back a day after three backups (it was ahead and was
+ * corrected): the new backup is still the newest, survives the pruning,
+ * and restores by default with the license bought since. Before the fix
+ * the new backup got an earlier name and was removed at once. */
+static void
+test_generations_clock_back (Fixture *f, gconstpointer data)
+{
+  g_autofree char *path = NULL;
+
+  store_one (f, "song-1", 1);
+  configure (f, "backup-path", f->backups);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *made = NULL;
+
+      set_clock (f, DAY + i * 60);
+      made = backup_reported (f);
+    }
+  set_clock (f, 0);
+  store_one (f, "bought-later", 2);
+  path = backup_reported (f);
+  assert_newest (f, path);
+  {
+    g_autoptr (GPtrArray) names = backups_in (f->backups);
+
+    g_assert_cmpuint (names->len, ==, 3);
+  }
+  /* Its real time is shown (from its manifest), not its name's. */
+  {
+    g_autoptr (LbDBusManager) manager = lb_test_bus_manager_proxy (f->bus);
+    g_autoptr (GVariant) backups = NULL;
+    g_autoptr (GVariant) details = NULL;
+    g_autoptr (GError) error = NULL;
+    const char *name;
+    gint64 created = 0, time = 0;
+
+    lb_dbus_manager_call_list_backups_sync (manager, g_variant_new ("a{sv}", NULL), &backups, NULL,
+                                            &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (g_variant_n_children (backups), ==, 3);
+    g_variant_get_child (backups, 0, "(&s@a{sv})", &name, &details);
+    g_assert_true (g_str_has_suffix (path, name));
+    g_assert_true (g_variant_lookup (details, "created", "x", &created));
+    g_assert_true (g_variant_lookup (details, "time", "x", &time));
+    g_assert_cmpint (time, >, now () + DAY - 120);
+    g_assert_cmpint (created, <=, now ());
+    g_assert_cmpint (created, >=, now () - 60);
+  }
+  assert_default_restore_has (f, "bought-later");
+  /* Every later backup too, until the clock catches up. */
+  store_one (f, "bought-even-later", 3);
+  g_free (path);
+  path = backup_reported (f);
+  assert_newest (f, path);
+  assert_default_restore_has (f, "bought-even-later");
+}
+
+/* Backups in quick succession (six within about two seconds, the default
+ * three kept): each one survives as the newest and holds the license
+ * stored just before it. */
+static void
+test_generations_quick (Fixture *f, gconstpointer data)
+{
+  configure (f, "backup-path", f->backups);
+  for (guint i = 0; i < 6; i++)
+    {
+      g_autofree char *key_id = g_strdup_printf ("quick-%u", i);
+      g_autofree char *path = NULL;
+
+      store_one (f, key_id, (guint8) i);
+      path = backup_reported (f);
+      assert_newest (f, path);
+    }
+  assert_default_restore_has (f, "quick-5");
+  {
+    g_autoptr (GPtrArray) names = backups_in (f->backups);
+
+    g_assert_cmpuint (names->len, ==, 3);
+  }
+}
+
+/* A folder shared by two computers, three kept each: each one's pruning
+ * removes only its own backups, the newest is always the one just made
+ * (even when the other computer's clock is a day ahead), and
+ * `generations` names the computer of each. */
+static void
+test_generations_shared (Fixture *f, gconstpointer data)
+{
+  LbTestMachine *a = f->machine;
+  g_autoptr (LbTestMachine) b = lb_test_machine_new (f->bus, "b");
+  guint of_a = 0, of_b = 0;
+
+  configure (f, "backup-path", f->backups);
+  for (guint round = 0; round < 4; round++)
+    {
+      for (guint which = 0; which < 2; which++)
+        {
+          g_autofree char *key_id = g_strdup_printf ("%s-%u", which == 0 ? "a" : "b", round);
+          g_autofree char *path = NULL;
+
+          lb_test_machine_stop_daemon (f->machine);
+          f->machine = which == 0 ? a : b;
+          /* b's clock is a day ahead of a's. */
+          set_clock (f, which == 0 ? 0 : DAY);
+          g_assert_true (start_daemon (f, 0, NULL));
+          configure (f, "backup-path", f->backups);
+          store_one (f, key_id, (guint8) round);
+          path = backup_reported (f);
+          assert_newest (f, path);
+          assert_default_restore_has (f, key_id);
+        }
+    }
+  {
+    g_autoptr (Run) run = client (f, "generations", NULL);
+    g_auto (GStrv) lines = g_strsplit (run->out, "\n", -1);
+
+    assert_run (run, 0);
+    for (guint i = 0; lines[i] != NULL && lines[i][0] != '\0'; i++)
+      {
+        if (strstr (lines[i], "  Computer a") != NULL)
+          of_a++;
+        else if (strstr (lines[i], "  Computer b, this computer") != NULL)
+          of_b++;
+        else
+          g_test_message ("unexpected line: %s", lines[i]);
+      }
+  }
+  g_assert_cmpuint (of_a, ==, 3);
+  g_assert_cmpuint (of_b, ==, 3);
+  lb_test_machine_stop_daemon (f->machine);
+  f->machine = a;
+  g_assert_true (start_daemon (f, 0, NULL));
 }
 
 /* The newest unless another is named. */
@@ -947,6 +1134,9 @@ main (int argc, char **argv)
     { "generations/kill", test_generations_kill },
     { "generations/restore-older", test_generations_restore_older },
     { "generations/legacy", test_generations_legacy },
+    { "generations/clock-back", test_generations_clock_back },
+    { "generations/quick", test_generations_quick },
+    { "generations/shared", test_generations_shared },
     { "notice/once-a-day", test_notice_once_a_day },
     { "notice/up-to-date", test_notice_up_to_date },
   };

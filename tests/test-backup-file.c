@@ -14,6 +14,7 @@
 #include "lb-archive.h"
 #include "error-convert.h"
 #include "generations.h"
+#include "machine-id.h"
 #include "restore.h"
 #include "store.h"
 
@@ -23,7 +24,7 @@ static char *
 newest_backup (GFile *dir)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) all = lb_generations_list (dir, NULL, &error);
+  g_autoptr (GPtrArray) all = lb_generations_list (dir, LB_GENERATIONS_NONE, NULL, &error);
 
   g_assert_no_error (error);
   g_assert_nonnull (all);
@@ -543,15 +544,18 @@ encoded_app (const char *app, const char *key_id)
   return lb_record_encode (l);
 }
 
+/* With @host_line (e.g. "host Anna's Laptop") after the machine line. */
 static char *
-manifest_for (guint version, const char *machine, GBytes *const *datas, guint n)
+manifest_with_host (
+    guint version, const char *machine, const char *host_line, GBytes *const *datas, guint n)
 {
   GString *s = g_string_new (NULL);
 
-  g_string_append_printf (s,
-                          "license-backup manifest\nformat-version %u\ncreated 1\nmachine %s\n"
-                          "count %u\n\n",
-                          version, machine, n);
+  g_string_append_printf (s, "license-backup manifest\nformat-version %u\ncreated 1\nmachine %s\n",
+                          version, machine);
+  if (host_line != NULL)
+    g_string_append_printf (s, "%s\n", host_line);
+  g_string_append_printf (s, "count %u\n\n", n);
   for (guint i = 0; i < n; i++)
     {
       guint8 d[LB_DIGEST_LEN];
@@ -561,6 +565,12 @@ manifest_for (guint version, const char *machine, GBytes *const *datas, guint n)
       g_string_append_c (s, '\n');
     }
   return g_string_free (s, FALSE);
+}
+
+static char *
+manifest_for (guint version, const char *machine, GBytes *const *datas, guint n)
+{
+  return manifest_with_host (version, machine, version >= 3 ? "host Computer" : NULL, datas, n);
 }
 
 static void
@@ -593,7 +603,15 @@ test_crafted (Fixture *f, gconstpointer data)
   g_autofree char *m_a = manifest_for (1, MACHINE_A, ab, 1);
   g_autofree char *m_ab = manifest_for (1, MACHINE_A, ab, 2);
   g_autofree char *m_aa = manifest_for (1, MACHINE_A, aa, 2);
-  g_autofree char *m_future = manifest_for (3, MACHINE_A, ab, 1);
+  g_autofree char *m_future = manifest_for (LB_FORMAT_VERSION + 1, MACHINE_A, ab, 1);
+  /* Version 3's host line: required there, canonical, refused before. */
+  g_autofree char *m3_no_host = manifest_with_host (3, MACHINE_A, NULL, ab, 1);
+  g_autofree char *m2_host = manifest_with_host (2, MACHINE_A, "host Computer", ab, 1);
+  g_autofree char *m3_lower = manifest_with_host (3, MACHINE_A, "host Anna%e2%80%99s", ab, 1);
+  g_autofree char *m3_needless = manifest_with_host (3, MACHINE_A, "host %41nna", ab, 1);
+  g_autofree char *m3_bad_utf8 = manifest_with_host (3, MACHINE_A, "host %FF%FE", ab, 1);
+  g_autofree char *m3_control = manifest_with_host (3, MACHINE_A, "host a%0Ab", ab, 1);
+  g_autofree char *m3_short = manifest_with_host (3, MACHINE_A, "host %4", ab, 1);
   g_autoptr (GBytes) xa = encoded_app ("org.example.X", "a");
   g_autoptr (GBytes) ya = encoded_app ("org.example.Y", "a");
   GBytes *x_only[] = { xa };
@@ -644,6 +662,17 @@ test_crafted (Fixture *f, gconstpointer data)
       FALSE },
     { "future version", m_future, { { "licenses/a", NULL, AE_IFREG, a, -1 } }, 1, FALSE },
     { "gzip-compressed", m_a, { { "licenses/a", NULL, AE_IFREG, a, -1 } }, 1, TRUE },
+    { "format 3 without a host",
+      m3_no_host,
+      { { "licenses/a", NULL, AE_IFREG, a, -1 } },
+      1,
+      FALSE },
+    { "a host in format 2", m2_host, { { "licenses/a", NULL, AE_IFREG, a, -1 } }, 1, FALSE },
+    { "host in lower-case hex", m3_lower, { { "licenses/a", NULL, AE_IFREG, a, -1 } }, 1, FALSE },
+    { "host escapes a letter", m3_needless, { { "licenses/a", NULL, AE_IFREG, a, -1 } }, 1, FALSE },
+    { "host not UTF-8", m3_bad_utf8, { { "licenses/a", NULL, AE_IFREG, a, -1 } }, 1, FALSE },
+    { "host with a newline", m3_control, { { "licenses/a", NULL, AE_IFREG, a, -1 } }, 1, FALSE },
+    { "host cut in an escape", m3_short, { { "licenses/a", NULL, AE_IFREG, a, -1 } }, 1, FALSE },
     /* Apps (format 2) */
     { "an app in format 1",
       m1_x,
@@ -821,6 +850,131 @@ test_entry_name_escaping (void)
   g_assert_cmpstr (app, ==, "licenses/org.example.Player/a%2Fb");
 }
 
+static GInputStream *
+open_bytes (gpointer user_data, GError **error)
+{
+  return g_memory_input_stream_new_from_bytes (user_data);
+}
+
+/* The computer's name survives the manifest whatever it holds, written as
+ * ASCII with %XX escapes. */
+static void
+test_manifest_host (void)
+{
+  const char *host = "Anna\u2019s 100% Laptop";
+  LbManifest m = { LB_FORMAT_VERSION, 1234, MACHINE_A, "", 0 };
+  LbManifest back = { 0 };
+  g_autoptr (GOutputStream) out = g_memory_output_stream_new_resizable ();
+  g_autoptr (LbArchiveWriter) w = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GError) error = NULL;
+  guint64 size;
+
+  g_strlcpy (m.host, host, sizeof m.host);
+  w = lb_archive_writer_new (out, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (lb_archive_writer_begin_manifest (w, &m, &error));
+  g_assert_true (lb_archive_writer_close (w, &size, &error));
+  g_assert_no_error (error);
+  g_output_stream_close (out, NULL, NULL);
+  bytes = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
+  {
+    const char *line = "\nhost Anna%E2%80%99s 100%25 Laptop\ncount 0\n";
+
+    /* Past the tar header, which holds NUL bytes. */
+    g_assert_nonnull (
+        memmem (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), line, strlen (line)));
+  }
+  g_assert_true (lb_archive_read_manifest (open_bytes, bytes, &back, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (back.version, ==, 3);
+  g_assert_cmpint (back.created, ==, 1234);
+  g_assert_cmpstr (back.machine, ==, MACHINE_A);
+  g_assert_cmpstr (back.host, ==, host);
+}
+
+static LbGeneration *
+generation (const char *name)
+{
+  LbGeneration *g = g_new0 (LbGeneration, 1);
+
+  g->name = g_strdup (name);
+  return g;
+}
+
+/* The one rule: a new backup's name is its time, or one second after the
+ * newest name present when that is later; licenses.lbk is the oldest. */
+static void
+test_generation_rule (void)
+{
+  g_autoptr (GPtrArray) all = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_generation_free);
+  gint64 now = 1795360072; /* 2026-11-22T15:07:52Z */
+  g_autofree char *empty = lb_generations_next_name (all, now);
+  g_autofree char *after_legacy = NULL;
+  g_autofree char *after_future = NULL;
+  g_autofree char *after_past = NULL;
+  g_autofree char *last = NULL;
+
+  g_assert_cmpstr (empty, ==, "licenses-20261122T150752Z.lbk");
+  g_ptr_array_add (all, generation (LB_BACKUP_FILE_NAME));
+  after_legacy = lb_generations_next_name (all, now);
+  g_assert_cmpstr (after_legacy, ==, "licenses-20261122T150752Z.lbk");
+  /* Newest first, as listed: a clock that was a day ahead. */
+  g_ptr_array_insert (all, 0, generation ("licenses-20261123T150000Z.lbk"));
+  g_ptr_array_insert (all, 0, generation ("licenses-20261123T150752Z.lbk"));
+  after_future = lb_generations_next_name (all, now);
+  g_assert_cmpstr (after_future, ==, "licenses-20261123T150753Z.lbk");
+  /* The same second as the newest: the next one. */
+  g_ptr_array_remove_range (all, 0, 2);
+  g_ptr_array_insert (all, 0, generation ("licenses-20261122T150752Z.lbk"));
+  after_past = lb_generations_next_name (all, now);
+  g_assert_cmpstr (after_past, ==, "licenses-20261122T150753Z.lbk");
+  /* Nothing follows the last second of 9999. */
+  last = lb_generation_name_after ("licenses-99991231T235959Z.lbk");
+  g_assert_null (last);
+}
+
+/* The pretty hostname from machine-info(5), else the hostname. */
+static void
+test_pretty_hostname (Fixture *f, gconstpointer data)
+{
+  g_autofree char *path = g_build_filename (f->tmp, "machine-info", NULL);
+  g_autofree char *missing = lb_machine_pretty_hostname (path);
+  g_autofree char *long_name = g_strnfill (300, 'x');
+  struct
+  {
+    const char *contents;
+    const char *name;
+  } cases[] = {
+    { "PRETTY_HOSTNAME=\"Anna's Laptop\"\nICON_NAME=computer-laptop\n", "Anna's Laptop" },
+    { "CHASSIS=laptop\nPRETTY_HOSTNAME=Studio\n", "Studio" },
+    { "PRETTY_HOSTNAME='K\u00fcche'\n", "K\u00fcche" },
+    { "PRETTY_HOSTNAME=\"a\tb\"\n", "a b" },
+    { "PRETTY_HOSTNAME=\"\"\n", NULL },
+    { "", NULL },
+  };
+
+  g_assert_cmpstr (missing, ==, g_get_host_name ());
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *name = NULL;
+
+      g_file_set_contents (path, cases[i].contents, -1, &error);
+      g_assert_no_error (error);
+      name = lb_machine_pretty_hostname (path);
+      g_assert_cmpstr (name, ==, cases[i].name != NULL ? cases[i].name : g_get_host_name ());
+    }
+  {
+    g_autofree char *contents = g_strdup_printf ("PRETTY_HOSTNAME=%s\n", long_name);
+    g_autofree char *name = NULL;
+
+    g_file_set_contents (path, contents, -1, NULL);
+    name = lb_machine_pretty_hostname (path);
+    g_assert_cmpuint (strlen (name), ==, 255);
+  }
+}
+
 static void
 test_cancel_leaves_nothing (Fixture *f, gconstpointer data)
 {
@@ -893,7 +1047,10 @@ main (int argc, char **argv)
   ADD ("/backup-file/not-a-directory", test_not_a_directory);
   ADD ("/backup-file/apps/roundtrip", test_apps_roundtrip);
   ADD ("/backup-file/apps/restore-format-1", test_restore_v1);
+  ADD ("/backup-file/pretty-hostname", test_pretty_hostname);
 #undef ADD
   g_test_add_func ("/backup-file/entry-name-escaping", test_entry_name_escaping);
+  g_test_add_func ("/backup-file/manifest-host", test_manifest_host);
+  g_test_add_func ("/backup-file/generation-rule", test_generation_rule);
   return g_test_run ();
 }

@@ -623,11 +623,18 @@ lb_cmd_generations (LbCli *cli, int argc, char **argv)
   while (g_variant_iter_next (&iter, "(&s@a{sv})", &name, &details))
     {
       g_autoptr (GVariant) owned = details;
-      gint64 time = 0;
+      gint64 time = 0, created = 0;
       guint64 bytes = 0;
+      const char *host = NULL;
+      gboolean has_created, this_machine = FALSE;
 
       g_variant_lookup (details, "time", "x", &time);
       g_variant_lookup (details, "bytes", "t", &bytes);
+      /* When it was really made and by which computer, from its manifest
+       * (the name orders the backups; it need not be the time). */
+      has_created = g_variant_lookup (details, "created", "x", &created);
+      g_variant_lookup (details, "host", "&s", &host);
+      g_variant_lookup (details, "this-machine", "b", &this_machine);
       if (json)
         {
           json_builder_begin_object (b);
@@ -637,15 +644,34 @@ lb_cmd_generations (LbCli *cli, int argc, char **argv)
           json_builder_add_int_value (b, time);
           json_builder_set_member_name (b, "bytes");
           json_builder_add_int_value (b, (gint64) bytes);
+          if (has_created)
+            {
+              json_builder_set_member_name (b, "created");
+              json_builder_add_int_value (b, created);
+              json_builder_set_member_name (b, "host");
+              json_builder_add_string_value (b, host != NULL ? host : "");
+              json_builder_set_member_name (b, "this_machine");
+              json_builder_add_boolean_value (b, this_machine);
+            }
           json_builder_end_object (b);
         }
       else
         {
-          g_autoptr (GDateTime) dt = g_date_time_new_from_unix_local (time);
+          g_autoptr (GDateTime) dt = g_date_time_new_from_unix_local (has_created ? created : time);
           g_autofree char *when = dt != NULL ? g_date_time_format (dt, "%c") : g_strdup ("?");
           g_autofree char *size = g_format_size (bytes);
+          g_autofree char *from = NULL;
 
-          g_print ("%s  %s  %s%s\n", name, when, size,
+          if (!has_created)
+            from = g_strdup (_ ("its manifest cannot be read"));
+          else if (host == NULL || host[0] == '\0')
+            from = g_strdup (this_machine ? _ ("this computer") : _ ("another computer"));
+          else if (this_machine)
+            /* TRANSLATORS: %s is the computer's name, e.g. “Anna's Laptop” */
+            from = g_strdup_printf (_ ("%s, this computer"), host);
+          else
+            from = g_strdup (host);
+          g_print ("%s  %s  %s  %s%s\n", name, when, size, from,
                    first ? _ ("  (newest: restored by default)") : "");
         }
       first = FALSE;

@@ -14,6 +14,7 @@
 #include "fault.h"
 #include "error-convert.h"
 #include "generations.h"
+#include "machine-id.h"
 #include "location.h"
 
 /* A RestrictedLicense signal costs ~25 µs (one D-Bus message a
@@ -223,23 +224,41 @@ create_temporary (GFile *dir, GFile **tmp, GCancellable *cancellable, GError **e
     }
 }
 
-/* The new backup's file: named after its time, or the next free second
- * when a backup of that second exists, so that the names keep sorting by
- * time and no backup is ever replaced. */
+/* Moves the finished temporary file to the new backup's name: after every
+ * backup in the folder (generations.h), never over another file. Another
+ * computer sharing the folder may take that name first: then the next. */
 static GFile *
-name_backup (GFile *dir, gint64 time, GCancellable *cancellable, GError **error)
+move_into_place (GFile *dir, GFile *tmp, gint64 now, GCancellable *cancellable, GError **error)
 {
-  for (gint64 t = time; t < time + 3600; t++)
-    {
-      g_autofree char *name = lb_generation_name_for_time (t);
-      g_autoptr (GFile) file = g_file_get_child (dir, name);
+  g_autoptr (GPtrArray) all = lb_generations_list (dir, LB_GENERATIONS_NONE, cancellable, error);
+  g_autofree char *name = all != NULL ? lb_generations_next_name (all, now) : NULL;
 
-      if (!g_file_query_exists (file, cancellable))
-        return g_steal_pointer (&file);
+  if (all == NULL)
+    {
+      g_prefix_error (error, _ ("Cannot list the backups in the backup folder: "));
+      return NULL;
+    }
+  for (guint attempt = 0; name != NULL && attempt < 100; attempt++)
+    {
+      g_autoptr (GFile) dest = g_file_get_child (dir, name);
+      g_autoptr (GError) local_error = NULL;
+      char *next;
+
+      lb_fault_point ("backup-before-rename");
+      if (g_file_move (tmp, dest, G_FILE_COPY_NOFOLLOW_SYMLINKS, NULL, NULL, NULL, &local_error))
+        return g_steal_pointer (&dest);
+      if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_EXISTS))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return NULL;
+        }
+      next = lb_generation_name_after (name);
+      g_free (name);
+      name = next;
     }
   g_set_error (error, LB_ERROR, LB_ERROR_FAILED,
-               _ ("The backup folder holds backups dated an hour ahead of this computer's clock; "
-                  "check the clock, or choose another folder"));
+               _ ("The backup folder holds backups named for dates this backup cannot follow; "
+                  "move them to another folder, or choose another folder"));
   return NULL;
 }
 
@@ -257,7 +276,9 @@ write_backup (LbStore *store, LbOperation *op, GError **error)
   g_autoptr (GCancellable) prune_bound = NULL;
   gint64 now = lb_fault_now ();
   BackupRun run = { NULL, op, 0, 0, 0, NULL, NULL, NULL, NULL };
-  LbManifest manifest = { LB_FORMAT_VERSION, now, "", 0 };
+  LbManifest manifest = { LB_FORMAT_VERSION, now, "", "", 0 };
+  g_autofree char *host = lb_machine_pretty_hostname (lb_store_get_machine_info_file (store));
+  g_autofree char *name = NULL;
   gboolean ok = FALSE;
 
   snap = lb_store_snapshot_new (store, error);
@@ -265,6 +286,7 @@ write_backup (LbStore *store, LbOperation *op, GError **error)
       || !lb_store_snapshot_count (snap, LB_SNAPSHOT_ELIGIBLE, now, &manifest.count, error))
     return FALSE;
   g_strlcpy (manifest.machine, lb_store_get_machine (store), sizeof manifest.machine);
+  g_strlcpy (manifest.host, host, sizeof manifest.host);
   lb_operation_set_total (op, manifest.count);
   run.restricted = lb_snapshot_cursor_new (snap, LB_SNAPSHOT_RESTRICTED, now, error);
   if (run.restricted == NULL)
@@ -290,18 +312,14 @@ write_backup (LbStore *store, LbOperation *op, GError **error)
   g_clear_pointer (&run.restricted, lb_snapshot_cursor_free);
   g_clear_pointer (&snap, lb_store_snapshot_free);
 
-  dest = name_backup (dir, now, cancellable, error);
+  /* From here the new backup joins the folder: no going back. */
+  lb_operation_set_cancelable (op, FALSE);
+  dest = move_into_place (dir, tmp, now, NULL, error);
   if (dest == NULL)
     goto out;
   g_free (result->location);
   result->location = g_file_get_uri (dest);
   result->time = now;
-
-  /* From here the new backup joins the folder: no going back. */
-  lb_operation_set_cancelable (op, FALSE);
-  lb_fault_point ("backup-before-rename");
-  if (!g_file_move (tmp, dest, G_FILE_COPY_NOFOLLOW_SYMLINKS, NULL, NULL, NULL, error))
-    goto out;
   sync_dir (dir);
   lb_fault_point ("backup-after-rename");
   g_clear_object (&tmp);
@@ -309,10 +327,11 @@ write_backup (LbStore *store, LbOperation *op, GError **error)
    * go. Bounded, as the clean-up below: a server that stopped answering
    * leaves them for the next backup. */
   prune_bound = lb_location_bounded_cancellable_new ();
+  name = g_file_get_basename (dest);
   if (lb_generations_prune (dir,
                             lb_operation_get_keep (op) > 0 ? lb_operation_get_keep (op)
                                                            : LB_KEEP_BACKUPS_DEFAULT,
-                            prune_bound)
+                            manifest.machine, name, prune_bound)
       > 0)
     sync_dir (dir);
   lb_fault_point ("backup-after-prune");

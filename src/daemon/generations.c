@@ -88,12 +88,34 @@ newest_first (gconstpointer a, gconstpointer b)
 
   if (legacy_a != legacy_b)
     return legacy_a ? 1 : -1;
-  /* The names sort by time. */
+  /* The names order the backups (generations.h). */
   return -strcmp (ga->name, gb->name);
 }
 
+static GInputStream *
+open_generation (gpointer user_data, GError **error)
+{
+  return G_INPUT_STREAM (g_file_read (G_FILE (user_data), NULL, error));
+}
+
+/* The manifest's header, for the listing: when it was made, by whom. A
+ * damaged one is only logged here; verifying or restoring it says why. */
+static void
+read_manifest (LbGeneration *g, GFile *file, GCancellable *cancellable)
+{
+  g_autoptr (GError) error = NULL;
+
+  g->has_manifest
+      = lb_archive_read_manifest (open_generation, file, &g->manifest, cancellable, &error);
+  if (!g->has_manifest)
+    g_debug ("cannot read the manifest of %s: %s", g->name, error->message);
+}
+
 GPtrArray *
-lb_generations_list (GFile *dir, GCancellable *cancellable, GError **error)
+lb_generations_list (GFile *dir,
+                     LbGenerationsFlags flags,
+                     GCancellable *cancellable,
+                     GError **error)
 {
   g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_generation_free);
   g_autoptr (GFileEnumerator) e = NULL;
@@ -130,10 +152,42 @@ lb_generations_list (GFile *dir, GCancellable *cancellable, GError **error)
       g->name = g_strdup (name);
       g->time = time;
       g->size = (guint64) g_file_info_get_size (info);
+      if (flags & LB_GENERATIONS_MANIFESTS)
+        read_manifest (g, child, cancellable);
       g_ptr_array_add (out, g);
     }
   g_ptr_array_sort (out, newest_first);
   return g_steal_pointer (&out);
+}
+
+char *
+lb_generations_next_name (GPtrArray *all, gint64 now)
+{
+  g_autofree char *name = lb_generation_name_for_time (now);
+
+  /* licenses.lbk sorts before every named one; the first named one in the
+   * list is the newest. */
+  for (guint i = 0; name != NULL && i < all->len; i++)
+    {
+      const LbGeneration *g = all->pdata[i];
+
+      if (g_str_equal (g->name, LB_BACKUP_FILE_NAME))
+        continue;
+      if (strcmp (g->name, name) >= 0)
+        return lb_generation_name_after (g->name);
+      break;
+    }
+  return g_steal_pointer (&name);
+}
+
+char *
+lb_generation_name_after (const char *name)
+{
+  gint64 time;
+
+  if (!lb_generation_parse_name (name, &time))
+    return NULL;
+  return lb_generation_name_for_time (time + 1);
 }
 
 GFile *
@@ -144,7 +198,7 @@ lb_generations_pick (GFile *dir, const char *generation, GCancellable *cancellab
   if (generation != NULL)
     return g_file_get_child (dir, generation);
   /* A folder that cannot be listed is reported by the check of the file. */
-  all = lb_generations_list (dir, cancellable, NULL);
+  all = lb_generations_list (dir, LB_GENERATIONS_NONE, cancellable, NULL);
   if (all != NULL && all->len > 0)
     return g_file_get_child (dir, ((LbGeneration *) all->pdata[0])->name);
   return g_file_get_child (dir, LB_BACKUP_FILE_NAME);
@@ -175,28 +229,39 @@ lb_generations_check_named (GFile *dir,
 gboolean
 lb_generations_any (GFile *dir, GCancellable *cancellable)
 {
-  g_autoptr (GPtrArray) all = lb_generations_list (dir, cancellable, NULL);
+  g_autoptr (GPtrArray) all = lb_generations_list (dir, LB_GENERATIONS_NONE, cancellable, NULL);
 
   return all != NULL && all->len > 0;
 }
 
 guint
-lb_generations_prune (GFile *dir, guint keep, GCancellable *cancellable)
+lb_generations_prune (
+    GFile *dir, guint keep, const char *machine, const char *keep_name, GCancellable *cancellable)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) all = lb_generations_list (dir, cancellable, &error);
-  guint removed = 0;
+  g_autoptr (GPtrArray) all
+      = lb_generations_list (dir, LB_GENERATIONS_MANIFESTS, cancellable, &error);
+  guint kept = 0, removed = 0;
 
   if (all == NULL)
     {
       g_warning ("Cannot list the backups to remove the oldest: %s", error->message);
       return 0;
     }
-  for (guint i = MAX (keep, 1); i < all->len; i++)
+  for (guint i = 0; i < all->len; i++)
     {
       LbGeneration *g = all->pdata[i];
-      g_autoptr (GFile) file = g_file_get_child (dir, g->name);
+      g_autoptr (GFile) file = NULL;
 
+      /* Another computer's, or one nobody can tell: not ours to remove. */
+      if (!g->has_manifest || !g_str_equal (g->manifest.machine, machine))
+        continue;
+      if (g_strcmp0 (g->name, keep_name) == 0 || kept < MAX (keep, 1))
+        {
+          kept++;
+          continue;
+        }
+      file = g_file_get_child (dir, g->name);
       g_clear_error (&error);
       if (g_file_delete (file, cancellable, &error))
         {

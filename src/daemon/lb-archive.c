@@ -264,12 +264,36 @@ write_data (LbArchiveWriter *w, const void *data, gsize len, GError **error)
   return TRUE;
 }
 
+/* The host line keeps printable ASCII (spaces too) and writes every other
+ * byte, and '%', as %XX: the manifest stays ASCII, one line each. */
+static void
+append_escaped_host (GString *out, const char *host)
+{
+  for (const guchar *p = (const guchar *) host; *p != '\0'; p++)
+    {
+      if (*p >= 0x20 && *p < 0x7f && *p != '%')
+        g_string_append_c (out, (char) *p);
+      else
+        g_string_append_printf (out, "%%%02X", *p);
+    }
+}
+
 static char *
 manifest_header (const LbManifest *m)
 {
-  return g_strdup_printf (MANIFEST_MAGIC "\nformat-version %u\ncreated %" G_GINT64_FORMAT
-                                         "\nmachine %s\ncount %" G_GUINT64_FORMAT "\n\n",
-                          m->version, m->created, m->machine, m->count);
+  GString *out = g_string_new (NULL);
+
+  g_string_append_printf (
+      out, MANIFEST_MAGIC "\nformat-version %u\ncreated %" G_GINT64_FORMAT "\nmachine %s\n",
+      m->version, m->created, m->machine);
+  if (m->version >= 3)
+    {
+      g_string_append (out, "host ");
+      append_escaped_host (out, m->host);
+      g_string_append_c (out, '\n');
+    }
+  g_string_append_printf (out, "count %" G_GUINT64_FORMAT "\n\n", m->count);
+  return g_string_free (out, FALSE);
 }
 
 gboolean
@@ -520,13 +544,54 @@ parse_u64 (const char *s, const char *key, guint64 max, guint64 *out)
   return g_ascii_string_to_unsigned (s + klen + 1, 10, 0, max, out, NULL);
 }
 
+/* The inverse of append_escaped_host(), accepting only what it writes: a
+ * canonical escape, and text that is UTF-8 without control characters. */
+static gboolean
+parse_host (const char *line, char host[256])
+{
+  gsize n = 0;
+
+  if (!g_str_has_prefix (line, "host "))
+    return FALSE;
+  for (const char *p = line + 5; *p != '\0'; p++)
+    {
+      guchar c = (guchar) *p;
+
+      if (c == '%')
+        {
+          int hi = g_ascii_xdigit_value (p[1]), lo = hi < 0 ? -1 : g_ascii_xdigit_value (p[2]);
+
+          if (hi < 0 || lo < 0 || g_ascii_islower (p[1]) || g_ascii_islower (p[2]))
+            return FALSE;
+          c = (guchar) (hi << 4 | lo);
+          if (c >= 0x20 && c < 0x7f && c != '%')
+            return FALSE;
+          p += 2;
+        }
+      else if (c < 0x20 || c >= 0x7f)
+        return FALSE;
+      if (n >= 255)
+        return FALSE;
+      host[n++] = (char) c;
+    }
+  host[n] = '\0';
+  if (!g_utf8_validate (host, (gssize) n, NULL))
+    return FALSE;
+  for (const char *p = host; *p != '\0'; p = g_utf8_next_char (p))
+    if (g_unichar_iscntrl (g_utf8_get_char (p)))
+      return FALSE;
+  return TRUE;
+}
+
 static gboolean
 parse_manifest_header (LbArchiveReader *r, const char *text, GError **error)
 {
   g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
   guint64 version, created, count;
+  guint n_lines = g_strv_length (lines);
+  const char *count_line;
 
-  if (g_strv_length (lines) != 5 || !g_str_equal (lines[0], MANIFEST_MAGIC))
+  if (n_lines < 5 || !g_str_equal (lines[0], MANIFEST_MAGIC))
     {
       set_corrupt (error, _ ("the manifest is not a license-backup manifest"));
       return FALSE;
@@ -545,9 +610,12 @@ parse_manifest_header (LbArchiveReader *r, const char *text, GError **error)
                    version, LB_FORMAT_VERSION_MIN, LB_FORMAT_VERSION);
       return FALSE;
     }
-  if (!parse_u64 (lines[2], "created", G_MAXINT64, &created)
+  /* Version 3 added the host line, before the count. */
+  count_line = lines[version >= 3 ? 5 : 4];
+  if (n_lines != (version >= 3 ? 6u : 5u) || !parse_u64 (lines[2], "created", G_MAXINT64, &created)
       || !g_str_has_prefix (lines[3], "machine ") || strlen (lines[3]) != 8 + 32
-      || !parse_u64 (lines[4], "count", LB_MANIFEST_MAX_COUNT, &count))
+      || (version >= 3 && !parse_host (lines[4], r->m.host))
+      || !parse_u64 (count_line, "count", LB_MANIFEST_MAX_COUNT, &count))
     {
       set_corrupt (error, _ ("the manifest's header is malformed"));
       return FALSE;
@@ -581,13 +649,14 @@ fill_lines (LbArchiveReader *r, GError **error)
   return TRUE;
 }
 
-LbArchiveReader *
-lb_archive_reader_new (LbArchiveOpenFunc open_func,
-                       gpointer user_data,
-                       GCancellable *cancellable,
-                       GError **error)
+/* Opens the manifest's stream and reads and checks its header. */
+static gboolean
+open_manifest (LbArchiveReader *r,
+               LbArchiveOpenFunc open_func,
+               gpointer user_data,
+               GCancellable *cancellable,
+               GError **error)
 {
-  g_autoptr (LbArchiveReader) r = g_new0 (LbArchiveReader, 1);
   struct archive_entry *entry;
   gboolean eof;
   gint64 size;
@@ -597,13 +666,13 @@ lb_archive_reader_new (LbArchiveOpenFunc open_func,
   r->cancellable = cancellable != NULL ? g_object_ref (cancellable) : NULL;
   r->manifest = open_archive (&r->manifest_src, open_func, user_data, cancellable, error);
   if (r->manifest == NULL)
-    return NULL;
+    return FALSE;
   if (!next_file (&r->manifest_src, r->manifest, &entry, &eof, error))
-    return NULL;
+    return FALSE;
   if (eof || !g_str_equal (archive_entry_pathname (entry), LB_MANIFEST_NAME))
     {
       set_corrupt (error, _ ("it does not start with a manifest"));
-      return NULL;
+      return FALSE;
     }
   size = archive_entry_size (entry);
 
@@ -612,7 +681,7 @@ lb_archive_reader_new (LbArchiveOpenFunc open_func,
     {
       gsize before = r->line_len;
       if (!fill_lines (r, error))
-        return NULL;
+        return FALSE;
       if (r->line_len == before)
         break;
     }
@@ -620,19 +689,49 @@ lb_archive_reader_new (LbArchiveOpenFunc open_func,
   if (end == NULL)
     {
       set_corrupt (error, _ ("the manifest's header is malformed"));
-      return NULL;
+      return FALSE;
     }
   *end = '\0';
   if (!parse_manifest_header (r, r->line_buf, error))
-    return NULL;
+    return FALSE;
   header_len = (gsize) (end - r->line_buf) + 2;
   r->line_pos = header_len;
   if ((guint64) size != header_len + r->m.count * DIGEST_LINE_LEN)
     {
       set_corrupt (error, _ ("the manifest's size does not match its license count"));
-      return NULL;
+      return FALSE;
     }
 
+  return TRUE;
+}
+
+gboolean
+lb_archive_read_manifest (LbArchiveOpenFunc open_func,
+                          gpointer user_data,
+                          LbManifest *manifest,
+                          GCancellable *cancellable,
+                          GError **error)
+{
+  g_autoptr (LbArchiveReader) r = g_new0 (LbArchiveReader, 1);
+
+  if (!open_manifest (r, open_func, user_data, cancellable, error))
+    return FALSE;
+  *manifest = r->m;
+  return TRUE;
+}
+
+LbArchiveReader *
+lb_archive_reader_new (LbArchiveOpenFunc open_func,
+                       gpointer user_data,
+                       GCancellable *cancellable,
+                       GError **error)
+{
+  g_autoptr (LbArchiveReader) r = g_new0 (LbArchiveReader, 1);
+  struct archive_entry *entry;
+  gboolean eof;
+
+  if (!open_manifest (r, open_func, user_data, cancellable, error))
+    return NULL;
   r->entries = open_archive (&r->entries_src, open_func, user_data, cancellable, error);
   if (r->entries == NULL)
     return NULL;

@@ -2,8 +2,8 @@
 /* lb-archive: the backup file, licenses.lbk (docs/backup-format.md).
  *
  * A POSIX pax tar archive (libarchive) holding first "manifest.txt" (format
- * version, creation time, the source machine's app-specific id, license
- * count, the SHA-256 of every entry in order), then one entry per license,
+ * version, creation time, the source machine's app-specific id and pretty
+ * hostname, license count, the SHA-256 of every entry in order), then one entry per license,
  * "licenses/[<escaped app id>/]<escaped key id>", holding its canonical
  * encoding (license.h, which records the app), in strictly increasing
  * (app id, key id) order, the host programs' ("") first.
@@ -23,9 +23,10 @@
 G_BEGIN_DECLS
 
 #define LB_BACKUP_FILE_NAME "licenses.lbk"
-/* Version 2 added apps; version 1 backups still restore (into the host's
- * namespace, as they hold no app). */
-#define LB_FORMAT_VERSION 2
+/* Version 2 added apps, version 3 the name of the computer that made the
+ * backup; version 1 backups still restore (into the host's namespace, as
+ * they hold no app). */
+#define LB_FORMAT_VERSION 3
 #define LB_FORMAT_VERSION_MIN 1
 #define LB_MANIFEST_NAME "manifest.txt"
 #define LB_MANIFEST_MAX_COUNT 100000000u
@@ -35,6 +36,7 @@ typedef struct
   guint version;
   gint64 created;
   char machine[33]; /* 32 hex digits */
+  char host[256];   /* UTF-8, the pretty hostname; "" before version 3 */
   guint64 count;
 } LbManifest;
 
@@ -72,6 +74,14 @@ LbArchiveReader *lb_archive_reader_new (LbArchiveOpenFunc open_func,
                                         GCancellable *cancellable,
                                         GError **error);
 const LbManifest *lb_archive_reader_get_manifest (LbArchiveReader *r);
+
+/* Reads and checks only the manifest's header (not the digests or the
+ * entries): what a listing of backups shows. */
+gboolean lb_archive_read_manifest (LbArchiveOpenFunc open_func,
+                                   gpointer user_data,
+                                   LbManifest *manifest,
+                                   GCancellable *cancellable,
+                                   GError **error);
 /* The next license, verified, and (when @digest is not NULL) the SHA-256 of
  * its encoding. At the end (after checking that nothing follows) returns
  * TRUE with *@license NULL. */

@@ -74,3 +74,51 @@ lb_machine_app_id_from_file (const char *path, GError **error)
   g_strstrip (contents);
   return lb_machine_app_id (contents, error);
 }
+
+/* Cut to at most 255 bytes on a character boundary; control characters
+ * (a newline in a hand-edited file) become spaces. */
+static char *
+tidy_name (const char *name)
+{
+  g_autofree char *valid = g_utf8_make_valid (name, -1);
+  GString *out = g_string_new (NULL);
+
+  for (const char *p = valid; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+      char buf[6];
+      gint len;
+
+      if (g_unichar_iscntrl (c))
+        c = ' ';
+      len = g_unichar_to_utf8 (c, buf);
+      if (out->len + (gsize) len > 255)
+        break;
+      g_string_append_len (out, buf, len);
+    }
+  return g_string_free (out, FALSE);
+}
+
+char *
+lb_machine_pretty_hostname (const char *machine_info_file)
+{
+  g_autofree char *contents = NULL;
+  g_auto (GStrv) lines = NULL;
+
+  if (machine_info_file != NULL && g_file_get_contents (machine_info_file, &contents, NULL, NULL))
+    lines = g_strsplit (contents, "\n", -1);
+  for (guint i = 0; lines != NULL && lines[i] != NULL; i++)
+    {
+      const char *value;
+      g_autofree char *name = NULL;
+
+      if (!g_str_has_prefix (lines[i], "PRETTY_HOSTNAME="))
+        continue;
+      value = lines[i] + strlen ("PRETTY_HOSTNAME=");
+      /* An env-style assignment: usually quoted. */
+      name = g_shell_unquote (value, NULL);
+      if (name != NULL && *g_strstrip (name) != '\0')
+        return tidy_name (name);
+    }
+  return tidy_name (g_get_host_name ());
+}

@@ -100,6 +100,7 @@ main (int argc, char **argv)
   gint64 app_max_licenses = LB_APP_MAX_LICENSES_DEFAULT;
   gint64 app_max_bytes = (gint64) LB_APP_MAX_BYTES_DEFAULT;
   g_autofree char *machine_id_file = NULL;
+  g_autofree char *machine_info_file = NULL;
   g_autofree char *app_id = NULL;
   g_autofree char *data_dir = NULL;
   g_autoptr (GError) error = NULL;
@@ -115,6 +116,9 @@ main (int argc, char **argv)
       N_ ("Exit after SECONDS without activity (0: never; default 300)"), N_ ("SECONDS") },
     { "machine-id-file", 0, 0, G_OPTION_ARG_FILENAME, &machine_id_file,
       N_ ("Read the machine id from PATH (default /etc/machine-id, else /var/lib/dbus/machine-id)"),
+      N_ ("PATH") },
+    { "machine-info-file", 0, 0, G_OPTION_ARG_FILENAME, &machine_info_file,
+      N_ ("Read the computer's name for backups from PATH (default /etc/machine-info)"),
       N_ ("PATH") },
     { "app-max-licenses", 0, 0, G_OPTION_ARG_INT64, &app_max_licenses,
       N_ ("Let each app keep at most N licenses (default 1000000)"), N_ ("N") },
@@ -183,6 +187,8 @@ main (int argc, char **argv)
       return EXIT_FAILURE;
     }
   lb_service_set_app_limits (d.service, (guint64) app_max_licenses, (guint64) app_max_bytes);
+  lb_service_set_machine_info_file (d.service, machine_info_file != NULL ? machine_info_file
+                                                                         : "/etc/machine-info");
   g_debug ("store in %s, machine %s", data_dir, app_id);
 
   loop = g_main_loop_new (NULL, FALSE);

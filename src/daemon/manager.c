@@ -1348,8 +1348,10 @@ static void
 list_backups_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   GFile *dir = task_data;
+  const char *machine = lb_store_get_machine (LB_MANAGER (source)->store);
   GError *error = NULL;
-  g_autoptr (GPtrArray) all = lb_generations_list (dir, cancellable, &error);
+  g_autoptr (GPtrArray) all
+      = lb_generations_list (dir, LB_GENERATIONS_MANIFESTS, cancellable, &error);
   GVariantBuilder b;
 
   if (all == NULL)
@@ -1382,6 +1384,20 @@ list_backups_thread (GTask *task, gpointer source, gpointer task_data, GCancella
       g_variant_builder_init (&details, G_VARIANT_TYPE_VARDICT);
       g_variant_builder_add (&details, "{sv}", "time", g_variant_new_int64 (g->time));
       g_variant_builder_add (&details, "{sv}", "bytes", g_variant_new_uint64 (g->size));
+      /* When it was really made and by which computer: the name orders
+       * the backups but need not be the time (generations.h). */
+      if (g->has_manifest)
+        {
+          const LbManifest *m = &g->manifest;
+
+          g_variant_builder_add (&details, "{sv}", "created", g_variant_new_int64 (m->created));
+          g_variant_builder_add (&details, "{sv}", "machine", g_variant_new_string (m->machine));
+          g_variant_builder_add (&details, "{sv}", "this-machine",
+                                 g_variant_new_boolean (g_str_equal (m->machine, machine)));
+          g_variant_builder_add (&details, "{sv}", "host", g_variant_new_string (m->host));
+          g_variant_builder_add (&details, "{sv}", "format-version",
+                                 g_variant_new_uint32 (m->version));
+        }
       g_variant_builder_add (&b, "(sa{sv})", g->name, &details);
     }
   g_task_return_pointer (task, g_variant_ref_sink (g_variant_builder_end (&b)),

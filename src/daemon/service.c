@@ -48,6 +48,12 @@ lb_service_set_app_limits (LbService *self, guint64 max_licenses, guint64 max_by
   lb_store_set_app_limits (self->store, max_licenses, max_bytes);
 }
 
+void
+lb_service_set_machine_info_file (LbService *self, const char *path)
+{
+  lb_store_set_machine_info_file (self->store, path);
+}
+
 gboolean
 lb_service_export (LbService *self, GDBusConnection *connection, GError **error)
 {

@@ -28,6 +28,9 @@ LbService *
 lb_service_new (const char *data_dir, const char *machine_app_id, LbIdle *idle, GError **error);
 /* What each app may keep (store.h). */
 void lb_service_set_app_limits (LbService *self, guint64 max_licenses, guint64 max_bytes);
+
+/* Where backups read the computer's pretty hostname (machine-info(5)). */
+void lb_service_set_machine_info_file (LbService *self, const char *path);
 /* Exports the interfaces; callers on @connection are identified (callers.h)
  * and each sees only what its app may. */
 gboolean lb_service_export (LbService *self, GDBusConnection *connection, GError **error);

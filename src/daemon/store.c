@@ -34,6 +34,7 @@ struct _LbStore
   char *dir;
   char *db_path;
   char *machine;
+  char *machine_info_file; /* set before any operation starts */
 
   GMutex write_lock; /* guards write_db */
   sqlite3 *write_db;
@@ -408,6 +409,19 @@ const char *
 lb_store_get_machine (LbStore *self)
 {
   return self->machine;
+}
+
+void
+lb_store_set_machine_info_file (LbStore *self, const char *path)
+{
+  g_free (self->machine_info_file);
+  self->machine_info_file = g_strdup (path);
+}
+
+const char *
+lb_store_get_machine_info_file (LbStore *self)
+{
+  return self->machine_info_file;
 }
 
 guint
@@ -1254,6 +1268,7 @@ lb_store_finalize (GObject *object)
   g_free (self->dir);
   g_free (self->db_path);
   g_free (self->machine);
+  g_free (self->machine_info_file);
   G_OBJECT_CLASS (lb_store_parent_class)->finalize (object);
 }
 

@@ -32,6 +32,11 @@ LbStore *lb_store_open (const char *dir, const char *machine_app_id, GError **er
 const char *lb_store_get_dir (LbStore *self);
 const char *lb_store_get_machine (LbStore *self);
 
+/* The machine-info(5) file that names this computer in its backups
+ * (machine-id.h); NULL until set, when the hostname is used. */
+void lb_store_set_machine_info_file (LbStore *self, const char *path);
+const char *lb_store_get_machine_info_file (LbStore *self);
+
 /* The number of licenses; cheap (kept up to date by writes). */
 guint lb_store_count (LbStore *self);
 

@@ -893,11 +893,16 @@ ask_generation (LbLicensesPage *self, GVariant *backups)
     {
       gint64 time = 0;
       guint64 bytes = 0;
+      const char *host = NULL;
 
       g_variant_lookup (details, "time", "x", &time);
+      /* When it was really made, and where, from its manifest: the name
+       * orders the backups but need not be the time. */
+      g_variant_lookup (details, "created", "x", &time);
       g_variant_lookup (details, "bytes", "t", &bytes);
+      g_variant_lookup (details, "host", "&s", &host);
+      g_ptr_array_add (labels, lb_panel_format_generation (time, bytes, host, names->len == 0));
       g_variant_unref (details);
-      g_ptr_array_add (labels, lb_panel_format_generation (time, bytes, names->len == 0));
       g_ptr_array_add (names, g_strdup (name));
     }
   g_ptr_array_add (names, NULL);

@@ -273,12 +273,20 @@ lb_panel_format_next_backup (gint64 next, gint64 now)
 }
 
 char *
-lb_panel_format_generation (gint64 time, guint64 bytes, gboolean newest)
+lb_panel_format_generation (gint64 time, guint64 bytes, const char *host, gboolean newest)
 {
   g_autoptr (GDateTime) dt = g_date_time_new_from_unix_local (time);
   g_autofree char *when = dt != NULL ? g_date_time_format (dt, "%c") : g_strdup ("?");
   g_autofree char *size = g_format_size (bytes);
 
+  if (host != NULL && host[0] != '\0')
+    {
+      if (newest)
+        /* TRANSLATORS: a backup in a list: its date, its size, the computer that made it */
+        return g_strdup_printf (_ ("%s, %s, from %s (newest)"), when, size, host);
+      /* TRANSLATORS: a backup in a list: its date, its size, the computer that made it */
+      return g_strdup_printf (_ ("%s, %s, from %s"), when, size, host);
+    }
   if (newest)
     /* TRANSLATORS: a backup in a list: its date, its size */
     return g_strdup_printf (_ ("%s, %s (newest)"), when, size);

@@ -46,9 +46,10 @@ char *lb_panel_format_error (gboolean restore, const GError *error);
  * "Next backup due now" when @next is not after @now. */
 char *lb_panel_format_next_backup (gint64 next, gint64 now);
 
-/* A backup a restore may choose, as the restore dialog lists it: its date
- * and size, "(newest)" for the newest. */
-char *lb_panel_format_generation (gint64 time, guint64 bytes, gboolean newest);
+/* A backup a restore may choose, as the restore dialog lists it: the date
+ * it was made, its size, the computer that made it (@host; NULL or "" when
+ * unknown) and "(newest)" for the newest. */
+char *lb_panel_format_generation (gint64 time, guint64 bytes, const char *host, gboolean newest);
 
 /* The first http(s) URL in @text, or NULL. */
 char *lb_panel_find_url (const char *text);

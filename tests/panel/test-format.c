@@ -244,6 +244,18 @@ drop_message (const char *log_domain,
 {
 }
 
+/* A backup in the restore dialog: when it was made, its size, and the
+ * computer that made it when its manifest names one. */
+static void
+test_generation (void)
+{
+  g_autofree char *with_host = lb_panel_format_generation (0, 2048, "Anna's Laptop", TRUE);
+  g_autofree char *without = lb_panel_format_generation (0, 2048, "", FALSE);
+
+  g_assert_true (g_str_has_suffix (with_host, ", 2.0\u00a0kB, from Anna's Laptop (newest)"));
+  g_assert_true (g_str_has_suffix (without, ", 2.0\u00a0kB"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -262,5 +274,6 @@ main (int argc, char **argv)
   g_test_add_func ("/panel-format/app-name", test_app_name);
   g_test_add_func ("/panel-format/error", test_error);
   g_test_add_func ("/panel-format/find-url", test_find_url);
+  g_test_add_func ("/panel-format/generation", test_generation);
   return g_test_run ();
 }

@@ -1689,6 +1689,8 @@ test_restore_generations (Fixture *f, gconstpointer data)
     g_autoptr (GtkStringObject) first = g_list_model_get_item (model, 0);
 
     g_assert_true (g_str_has_suffix (gtk_string_object_get_string (first), "(newest)"));
+    /* The computer that made it, from its manifest. */
+    g_assert_nonnull (strstr (gtk_string_object_get_string (first), ", from Computer "));
   }
   g_assert_cmpuint (gtk_drop_down_get_selected (list), ==, 0);
   /* The older one. */
