@@ -1232,7 +1232,7 @@ drop_client (LbLicensesPage *self)
   g_signal_handlers_disconnect_by_data (self->client, self);
   /* The connection may outlive the page (the session bus, in Settings),
    * and the client too, while an operation the page started runs. */
-  lb_client_unsubscribe (self->client);
+  lb_client_unsubscribe_async (self->client, NULL, NULL, NULL);
   g_clear_object (&self->client);
 }
 

@@ -235,6 +235,12 @@ gboolean lb_client_set_automatic_backup_sync (LbClient *self,
                                               LbAutomaticBackup automatic,
                                               GCancellable *cancellable,
                                               GError **error);
+void lb_client_set_keep_backups_async (LbClient *self,
+                                       guint keep,
+                                       GCancellable *cancellable,
+                                       GAsyncReadyCallback callback,
+                                       gpointer user_data);
+gboolean lb_client_set_keep_backups_finish (LbClient *self, GAsyncResult *result, GError **error);
 gboolean lb_client_set_keep_backups_sync (LbClient *self,
                                           guint keep,
                                           GCancellable *cancellable,
@@ -292,6 +298,11 @@ void lb_client_subscribe_async (LbClient *self,
                                 gpointer user_data);
 gboolean lb_client_subscribe_finish (LbClient *self, GAsyncResult *result, GError **error);
 gboolean lb_client_subscribe_sync (LbClient *self, GCancellable *cancellable, GError **error);
-void lb_client_unsubscribe (LbClient *self);
+void lb_client_unsubscribe_async (LbClient *self,
+                                  GCancellable *cancellable,
+                                  GAsyncReadyCallback callback,
+                                  gpointer user_data);
+gboolean lb_client_unsubscribe_finish (LbClient *self, GAsyncResult *result, GError **error);
+gboolean lb_client_unsubscribe_sync (LbClient *self, GCancellable *cancellable, GError **error);
 
 G_END_DECLS
