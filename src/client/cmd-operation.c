@@ -83,8 +83,8 @@ run_one (Follow *f, guint32 flags, const char *location, gboolean *lost, GError 
 
   f->previous_id = lb_client_get_operation_id (client);
   if (f->restore)
-    lb_client_restore_generation_async (client, (LbRestoreFlags) flags, location, f->generation,
-                                        f->cancellable, on_operation_done, f);
+    lb_client_restore_async (client, (LbRestoreFlags) flags, location, f->generation,
+                             f->cancellable, on_operation_done, f);
   else
     lb_client_backup_async (client, (LbBackupFlags) flags, location, f->cancellable,
                             on_operation_done, f);
@@ -587,13 +587,9 @@ lb_cmd_generations (LbCli *cli, int argc, char **argv)
   };
   g_autoptr (GOptionContext) context = g_option_context_new (_ ("[DIRECTORY]"));
   g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) backups = NULL;
+  g_autoptr (GPtrArray) backups = NULL;
   g_autofree char *location = NULL;
   g_autoptr (JsonBuilder) b = NULL;
-  GVariantIter iter;
-  const char *name;
-  GVariant *details;
-  gboolean first = TRUE;
   int rc;
 
   g_option_context_set_summary (context,
@@ -617,17 +613,15 @@ lb_cmd_generations (LbCli *cli, int argc, char **argv)
       json_builder_set_member_name (b, "backups");
       json_builder_begin_array (b);
     }
-  else if (g_variant_n_children (backups) == 0)
+  else if (backups->len == 0)
     g_print (_ ("No backups in this folder.\n"));
-  g_variant_iter_init (&iter, backups);
-  while (g_variant_iter_next (&iter, "(&s@a{sv})", &name, &details))
+  for (guint i = 0; i < backups->len; i++)
     {
-      g_autoptr (GVariant) owned = details;
-      gint64 time = 0;
-      guint64 bytes = 0;
+      LbBackup *backup = backups->pdata[i];
+      const char *name = lb_backup_get_name (backup);
+      gint64 time = lb_backup_get_time (backup);
+      guint64 bytes = lb_backup_get_bytes (backup);
 
-      g_variant_lookup (details, "time", "x", &time);
-      g_variant_lookup (details, "bytes", "t", &bytes);
       if (json)
         {
           json_builder_begin_object (b);
@@ -646,9 +640,8 @@ lb_cmd_generations (LbCli *cli, int argc, char **argv)
           g_autofree char *size = g_format_size (bytes);
 
           g_print ("%s  %s  %s%s\n", name, when, size,
-                   first ? _ ("  (newest: restored by default)") : "");
+                   i == 0 ? _ ("  (newest: restored by default)") : "");
         }
-      first = FALSE;
     }
   if (json)
     {

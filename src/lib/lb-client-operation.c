@@ -297,6 +297,7 @@ lb_client_backup_finish (LbClient *self, GAsyncResult *result, GError **error)
  * @self: a client
  * @flags: the restore's flags
  * @location: (nullable): a folder, or %NULL for #LbClient:restore-path
+ * @generation: (nullable): the backup to restore, or %NULL for the newest
  * @cancellable: (nullable): cancelling it cancels the restore in the service
  * @callback: called when the restore has ended
  * @user_data: data for @callback
@@ -307,37 +308,10 @@ void
 lb_client_restore_async (LbClient *self,
                          LbRestoreFlags flags,
                          const char *location,
+                         const char *generation,
                          GCancellable *cancellable,
                          GAsyncReadyCallback callback,
                          gpointer user_data)
-{
-  g_return_if_fail (LB_IS_CLIENT (self));
-  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
-  operation_async (self, TRUE, flags, location, NULL, lb_client_restore_async, cancellable,
-                   callback, user_data);
-}
-
-/**
- * lb_client_restore_generation_async:
- * @self: a client
- * @flags: the restore's flags
- * @location: (nullable): a folder, or %NULL for #LbClient:restore-path
- * @generation: (nullable): the backup to restore, or %NULL for the newest
- * @cancellable: (nullable): cancelling it cancels the restore in the service
- * @callback: called when the restore has ended
- * @user_data: data for @callback
- *
- * See lb_client_restore_generation_sync(); finish it with
- * lb_client_restore_finish().
- */
-void
-lb_client_restore_generation_async (LbClient *self,
-                                    LbRestoreFlags flags,
-                                    const char *location,
-                                    const char *generation,
-                                    GCancellable *cancellable,
-                                    GAsyncReadyCallback callback,
-                                    gpointer user_data)
 {
   g_return_if_fail (LB_IS_CLIENT (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));

@@ -70,6 +70,10 @@ GVariant *lb_call_sync (gpointer proxy,
                         GCancellable *cancellable,
                         GError **error);
 
+/* lb-client-store.c: ListApps' and ListBackups' items as objects */
+typedef gpointer (*LbFromDetailsFunc) (const char *name, GVariant *details);
+GPtrArray *lb_objects_from_reply (GVariant *reply, LbFromDetailsFunc from_details);
+
 /* lb-client-import.c: StoreLicenses batches, or the StoreLicensesFromFd
  * payload (docs/import-format.md) */
 GPtrArray *lb_import_batches (GPtrArray *licenses);

@@ -212,7 +212,7 @@ lb_client_set_keep_backups_finish (LbClient *self, GAsyncResult *result, GError 
 static gpointer
 backups_from_reply (GVariant *reply, const char *key_id)
 {
-  return g_variant_get_child_value (reply, 0);
+  return lb_objects_from_reply (reply, (LbFromDetailsFunc) lb_backup_new_from_details);
 }
 
 /**
@@ -241,7 +241,7 @@ lb_client_list_backups_async (LbClient *self,
   if (location != NULL)
     g_variant_builder_add (&options, "{sv}", "path", g_variant_new_string (location));
   lb_call_async (self, self->manager, "ListBackups", g_variant_new ("(a{sv})", &options),
-                 backups_from_reply, (GDestroyNotify) g_variant_unref, NULL,
+                 backups_from_reply, (GDestroyNotify) g_ptr_array_unref, NULL,
                  lb_client_list_backups_async, cancellable, callback, user_data);
 }
 
@@ -253,9 +253,10 @@ lb_client_list_backups_async (LbClient *self,
  *
  * Finishes lb_client_list_backups_async().
  *
- * Returns: (transfer full): an `a(sa{sv})`, or %NULL with @error set
+ * Returns: (transfer container) (element-type LbBackup): the backups, or
+ *   %NULL with @error set
  */
-GVariant *
+GPtrArray *
 lb_client_list_backups_finish (LbClient *self, GAsyncResult *result, GError **error)
 {
   return lb_call_finish (self, result, lb_client_list_backups_async, error);

@@ -21,6 +21,32 @@ license_from_reply (GVariant *reply, const char *key_id)
   return lb_license_new_from_attributes (key_id, bytes, attributes);
 }
 
+/* An array of @type from a reply of (name, details) items: ListApps' and
+ * ListBackups'. */
+GPtrArray *
+lb_objects_from_reply (GVariant *reply, LbFromDetailsFunc from_details)
+{
+  g_autoptr (GVariant) items = g_variant_get_child_value (reply, 0);
+  GPtrArray *out = g_ptr_array_new_with_free_func (g_object_unref);
+  GVariantIter iter;
+  const char *name;
+  GVariant *details;
+
+  g_variant_iter_init (&iter, items);
+  while (g_variant_iter_next (&iter, "(&s@a{sv})", &name, &details))
+    {
+      g_ptr_array_add (out, from_details (name, details));
+      g_variant_unref (details);
+    }
+  return out;
+}
+
+static gpointer
+apps_from_reply (GVariant *reply, const char *key_id)
+{
+  return lb_objects_from_reply (reply, (LbFromDetailsFunc) lb_app_new_from_details);
+}
+
 static gpointer
 removed_from_reply (GVariant *reply, const char *key_id)
 {
@@ -634,8 +660,9 @@ lb_client_list_apps_async (LbClient *self,
   g_return_if_fail (LB_IS_CLIENT (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  lb_call_async (self, self->store, "ListApps", NULL, NULL, NULL, NULL, lb_client_list_apps_async,
-                 cancellable, callback, user_data);
+  lb_call_async (self, self->store, "ListApps", NULL, apps_from_reply,
+                 (GDestroyNotify) g_ptr_array_unref, NULL, lb_client_list_apps_async, cancellable,
+                 callback, user_data);
 }
 
 /**
@@ -646,11 +673,11 @@ lb_client_list_apps_async (LbClient *self,
  *
  * Finishes lb_client_list_apps_async().
  *
- * Returns: (transfer full): the apps, or %NULL with @error set
+ * Returns: (transfer container) (element-type LbApp): the apps, or %NULL
+ *   with @error set
  */
-GVariant *
+GPtrArray *
 lb_client_list_apps_finish (LbClient *self, GAsyncResult *result, GError **error)
 {
-  g_autoptr (GVariant) reply = lb_call_finish (self, result, lb_client_list_apps_async, error);
-  return reply != NULL ? g_variant_get_child_value (reply, 0) : NULL;
+  return lb_call_finish (self, result, lb_client_list_apps_async, error);
 }

@@ -302,13 +302,14 @@ lb_client_clean_sync (LbClient *self, GCancellable *cancellable, GError **error)
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError
  *
- * The apps that hold licenses, as the service's ListApps gives them: an
- * `a(sa{sv})` of app ids ("" for programs outside a sandbox) with
- * "licenses" (u) and "bytes" (t). Only for the user's own tools.
+ * The apps that hold licenses, ordered by app id ("" for programs
+ * outside a sandbox), each with its number of licenses and their size.
+ * Only for the user's own tools.
  *
- * Returns: (transfer full): the apps, or %NULL with @error set
+ * Returns: (transfer container) (element-type LbApp): the apps, or %NULL
+ *   with @error set
  */
-GVariant *
+GPtrArray *
 lb_client_list_apps_sync (LbClient *self, GCancellable *cancellable, GError **error)
 {
   g_auto (LbSync) sync = { 0 };
@@ -451,12 +452,13 @@ lb_client_set_keep_backups_sync (LbClient *self,
  * @error: return location for a #GError
  *
  * The backups (generations) in a folder, newest first, each its file name
- * and details ("time", unix seconds, and "bytes"); a name is what
- * lb_client_restore_generation_sync() takes. Only for the user's own tools.
+ * (#LbBackup:name, what lb_client_restore_sync() takes as its generation)
+ * and details. Only for the user's own tools.
  *
- * Returns: (transfer full): an `a(sa{sv})`, or %NULL with @error set
+ * Returns: (transfer container) (element-type LbBackup): the backups, or
+ *   %NULL with @error set
  */
-GVariant *
+GPtrArray *
 lb_client_list_backups_sync (LbClient *self,
                              const char *location,
                              GCancellable *cancellable,
@@ -604,8 +606,8 @@ start_in_context (gpointer user_data)
   SyncStart *s = user_data;
 
   if (s->restore)
-    lb_client_restore_generation_async (s->self, s->flags, s->location, s->generation,
-                                        s->cancellable, operation_done, s->wait);
+    lb_client_restore_async (s->self, s->flags, s->location, s->generation, s->cancellable,
+                             operation_done, s->wait);
   else
     lb_client_backup_async (s->self, s->flags, s->location, s->cancellable, operation_done,
                             s->wait);
@@ -686,10 +688,13 @@ lb_client_backup_sync (LbClient *self,
  * @flags: %LB_RESTORE_FLAGS_INDIVIDUALIZE: the user consents to binding
  *   another computer's licenses to this one
  * @location: (nullable): a folder, or %NULL for #LbClient:restore-path
+ * @generation: (nullable): the backup to restore, a name that
+ *   lb_client_list_backups_sync() gives, or %NULL for the newest
  * @cancellable: (nullable): cancelling it cancels the restore in the service
  * @error: return location for a #GError
  *
- * Restores the licenses of a backup, each into its app, and follows the
+ * Restores the licenses of a backup (the newest, or @generation), each
+ * into its app, and follows the
  * restore to its end. A backup from another computer without the flag
  * fails with %LB_ERROR_NEEDS_INDIVIDUALIZATION. A restore that left
  * licenses out for their restore limit returns a result with
@@ -701,34 +706,9 @@ LbOperationResult *
 lb_client_restore_sync (LbClient *self,
                         LbRestoreFlags flags,
                         const char *location,
+                        const char *generation,
                         GCancellable *cancellable,
                         GError **error)
-{
-  g_return_val_if_fail (LB_IS_CLIENT (self), NULL);
-  return operation_sync (self, TRUE, flags, location, NULL, cancellable, error);
-}
-
-/**
- * lb_client_restore_generation_sync:
- * @self: a client
- * @flags: the restore's flags
- * @location: (nullable): a folder, or %NULL for #LbClient:restore-path
- * @generation: (nullable): the backup to restore, a name that
- *   lb_client_list_backups_sync() gives, or %NULL for the newest
- * @cancellable: (nullable): cancelling it cancels the restore in the service
- * @error: return location for a #GError
- *
- * lb_client_restore_sync() of one backup of the folder.
- *
- * Returns: (transfer full): the result, or %NULL with @error set
- */
-LbOperationResult *
-lb_client_restore_generation_sync (LbClient *self,
-                                   LbRestoreFlags flags,
-                                   const char *location,
-                                   const char *generation,
-                                   GCancellable *cancellable,
-                                   GError **error)
 {
   g_return_val_if_fail (LB_IS_CLIENT (self), NULL);
   return operation_sync (self, TRUE, flags, location, generation, cancellable, error);

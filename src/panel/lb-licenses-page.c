@@ -454,25 +454,20 @@ app_row (const App *app)
 
 /* @apps: ListApps' a(sa{sv}) */
 static void
-show_apps (LbLicensesPage *self, GVariant *apps)
+show_apps (LbLicensesPage *self, GPtrArray *apps)
 {
   g_autoptr (GPtrArray) list = g_ptr_array_new_with_free_func (app_free);
-  GVariantIter iter;
-  const char *id;
-  GVariant *details;
 
-  g_variant_iter_init (&iter, apps);
-  while (g_variant_iter_next (&iter, "(&s@a{sv})", &id, &details))
+  for (guint i = 0; i < apps->len; i++)
     {
       App *app = g_new0 (App, 1);
       g_autofree char *folded = NULL;
 
-      app->id = g_strdup (id);
-      app->name = lb_panel_app_name (id, &app->icon);
+      app->id = g_strdup (lb_app_get_id (apps->pdata[i]));
+      app->name = lb_panel_app_name (app->id, &app->icon);
       folded = g_utf8_casefold (app->name, -1);
       app->sort_key = g_utf8_collate_key (folded, -1);
-      g_variant_lookup (details, "licenses", "u", &app->licenses);
-      g_variant_unref (details);
+      app->licenses = lb_app_get_licenses (apps->pdata[i]);
       g_ptr_array_add (list, app);
     }
   g_ptr_array_sort (list, compare_apps);
@@ -493,7 +488,7 @@ static void
 on_apps_listed (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   LbLicensesPage *self = user_data;
-  g_autoptr (GVariant) apps = NULL;
+  g_autoptr (GPtrArray) apps = NULL;
   g_autoptr (GError) error = NULL;
 
   apps = lb_client_list_apps_finish (LB_CLIENT (source), result, &error);
@@ -847,9 +842,8 @@ start_restore (LbLicensesPage *self,
   self->own_restore_flags = flags;
   g_free (self->own_generation);
   self->own_generation = g_steal_pointer (&chosen);
-  lb_client_restore_generation_async (self->client, flags, location, self->own_generation,
-                                      self->own_cancellable, on_operation_done,
-                                      g_object_ref (self));
+  lb_client_restore_async (self->client, flags, location, self->own_generation,
+                           self->own_cancellable, on_operation_done, g_object_ref (self));
   sync_all (self);
 }
 
@@ -879,26 +873,19 @@ on_generation_response (AdwMessageDialog *dialog, const char *response, LbLicens
 
 /* The folder keeps several backups: which one? The newest is chosen. */
 static void
-ask_generation (LbLicensesPage *self, GVariant *backups)
+ask_generation (LbLicensesPage *self, GPtrArray *backups)
 {
   g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
-  GVariantIter iter;
-  const char *name;
-  GVariant *details;
   GtkWidget *list;
 
-  g_variant_iter_init (&iter, backups);
-  while (g_variant_iter_next (&iter, "(&s@a{sv})", &name, &details))
+  for (guint i = 0; i < backups->len; i++)
     {
-      gint64 time = 0;
-      guint64 bytes = 0;
+      LbBackup *backup = backups->pdata[i];
 
-      g_variant_lookup (details, "time", "x", &time);
-      g_variant_lookup (details, "bytes", "t", &bytes);
-      g_variant_unref (details);
-      g_ptr_array_add (labels, lb_panel_format_generation (time, bytes, names->len == 0));
-      g_ptr_array_add (names, g_strdup (name));
+      g_ptr_array_add (labels, lb_panel_format_generation (lb_backup_get_time (backup),
+                                                           lb_backup_get_bytes (backup), i == 0));
+      g_ptr_array_add (names, g_strdup (lb_backup_get_name (backup)));
     }
   g_ptr_array_add (names, NULL);
   g_ptr_array_add (labels, NULL);
@@ -922,14 +909,15 @@ on_backups_listed (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (LbLicensesPage) self = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) backups = lb_client_list_backups_finish (LB_CLIENT (source), result, &error);
+  g_autoptr (GPtrArray) backups
+      = lb_client_list_backups_finish (LB_CLIENT (source), result, &error);
 
   if (is_cancelled (error) || self->client != LB_CLIENT (source))
     return;
   self->own_pending = FALSE;
   /* One backup, or none, or a folder that cannot be listed: the restore
    * itself says what is wrong. */
-  if (backups != NULL && g_variant_n_children (backups) > 1)
+  if (backups != NULL && backups->len > 1)
     ask_generation (self, backups);
   else
     start_restore (self, LB_RESTORE_FLAGS_NONE, NULL, NULL);
