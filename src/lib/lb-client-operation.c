@@ -15,7 +15,7 @@
 typedef struct
 {
   LbClient *self;
-  gboolean restore;
+  LbOperationType kind;
   guint64 id; /* 0 until the start call returned */
   gboolean cancel_wanted;
   LbOperationResult *result;
@@ -68,7 +68,7 @@ send_cancel (Follow *f)
 {
   /* The service answers NotRunning if it ended meanwhile: Completed says
    * how it ended either way. */
-  if (f->restore)
+  if (f->kind == LB_OPERATION_TYPE_RESTORE)
     lb_dbus_manager_call_cancel_license_restore (f->self->manager, NULL, NULL, NULL);
   else
     lb_dbus_manager_call_cancel_license_backup (f->self->manager, NULL, NULL, NULL);
@@ -150,7 +150,7 @@ on_completed (
   lb_operation_result_set_end (f->result, (LbStatus) status, message, summary);
   /* The restored licenses count before the restore returns (see
    * update_cached): the Store's PropertiesChanged may come later. */
-  if (error == NULL && f->restore)
+  if (error == NULL && f->kind == LB_OPERATION_TYPE_RESTORE)
     lb_refresh_async (g_object_ref (f->task), f->self->store, "LicenseCount", end_restore);
   else
     follow_end (f, error);
@@ -175,10 +175,11 @@ on_started (GObject *source, GAsyncResult *result, gpointer user_data)
   Follow *f = g_task_get_task_data (task);
   GError *error = NULL;
   guint64 id = 0;
-  gboolean ok = f->restore ? lb_dbus_manager_call_restore_licenses_finish (LB_DBUS_MANAGER (source),
-                                                                           &id, result, &error)
-                           : lb_dbus_manager_call_backup_licenses_finish (LB_DBUS_MANAGER (source),
-                                                                          &id, result, &error);
+  gboolean ok = f->kind == LB_OPERATION_TYPE_RESTORE
+                    ? lb_dbus_manager_call_restore_licenses_finish (LB_DBUS_MANAGER (source), &id,
+                                                                    result, &error)
+                    : lb_dbus_manager_call_backup_licenses_finish (LB_DBUS_MANAGER (source), &id,
+                                                                   result, &error);
 
   if (f->task == NULL)
     {
@@ -202,7 +203,7 @@ on_started (GObject *source, GAsyncResult *result, gpointer user_data)
 
 static void
 operation_async (LbClient *self,
-                 gboolean restore,
+                 LbOperationType kind,
                  guint32 flags,
                  const char *location,
                  const char *generation,
@@ -220,16 +221,16 @@ operation_async (LbClient *self,
   g_task_set_check_cancellable (task, FALSE);
   g_task_set_task_data (task, f, (GDestroyNotify) follow_free);
   f->self = g_object_ref (self);
-  f->restore = restore;
+  f->kind = kind;
   f->task = task;
   f->result = lb_operation_result_new (0);
   f->handlers[0]
       = g_signal_connect (self->manager, "restricted-license", G_CALLBACK (on_restricted), f);
   f->handlers[1] = g_signal_connect (self->manager, "app-counts", G_CALLBACK (on_app_counts), f);
   f->handlers[2] = g_signal_connect (self->manager, "support-url", G_CALLBACK (on_support_url), f);
-  f->handlers[3]
-      = g_signal_connect (self->manager, restore ? "restore-completed" : "backup-completed",
-                          G_CALLBACK (on_completed), f);
+  f->handlers[3] = g_signal_connect (
+      self->manager, kind == LB_OPERATION_TYPE_RESTORE ? "restore-completed" : "backup-completed",
+      G_CALLBACK (on_completed), f);
   f->handlers[4]
       = g_signal_connect (self->manager, "notify::g-name-owner", G_CALLBACK (on_owner_changed), f);
   if (cancellable != NULL)
@@ -243,7 +244,7 @@ operation_async (LbClient *self,
     g_variant_builder_add (&options, "{sv}", "path", g_variant_new_string (location));
   if (generation != NULL)
     g_variant_builder_add (&options, "{sv}", "generation", g_variant_new_string (generation));
-  if (restore)
+  if (kind == LB_OPERATION_TYPE_RESTORE)
     lb_dbus_manager_call_restore_licenses (self->manager, flags, g_variant_builder_end (&options),
                                            NULL, on_started, g_object_ref (task));
   else
@@ -272,8 +273,8 @@ lb_client_backup_async (LbClient *self,
 {
   g_return_if_fail (LB_IS_CLIENT (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
-  operation_async (self, FALSE, flags, location, NULL, lb_client_backup_async, cancellable,
-                   callback, user_data);
+  operation_async (self, LB_OPERATION_TYPE_BACKUP, flags, location, NULL, lb_client_backup_async,
+                   cancellable, callback, user_data);
 }
 
 /**
@@ -315,8 +316,8 @@ lb_client_restore_async (LbClient *self,
 {
   g_return_if_fail (LB_IS_CLIENT (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
-  operation_async (self, TRUE, flags, location, generation, lb_client_restore_async, cancellable,
-                   callback, user_data);
+  operation_async (self, LB_OPERATION_TYPE_RESTORE, flags, location, generation,
+                   lb_client_restore_async, cancellable, callback, user_data);
 }
 
 /**

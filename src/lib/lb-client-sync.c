@@ -592,7 +592,7 @@ operation_done (GObject *source, GAsyncResult *result, gpointer user_data)
 typedef struct
 {
   LbClient *self;
-  gboolean restore;
+  LbOperationType kind;
   guint32 flags;
   const char *location;
   const char *generation;
@@ -605,7 +605,7 @@ start_in_context (gpointer user_data)
 {
   SyncStart *s = user_data;
 
-  if (s->restore)
+  if (s->kind == LB_OPERATION_TYPE_RESTORE)
     lb_client_restore_async (s->self, s->flags, s->location, s->generation, s->cancellable,
                              operation_done, s->wait);
   else
@@ -616,7 +616,7 @@ start_in_context (gpointer user_data)
 
 static LbOperationResult *
 operation_sync (LbClient *self,
-                gboolean restore,
+                LbOperationType kind,
                 guint32 flags,
                 const char *location,
                 const char *generation,
@@ -624,7 +624,7 @@ operation_sync (LbClient *self,
                 GError **error)
 {
   SyncWait w = { 0 };
-  SyncStart s = { self, restore, flags, location, generation, cancellable, &w };
+  SyncStart s = { self, kind, flags, location, generation, cancellable, &w };
   LbOperationResult *result;
 
   g_mutex_init (&w.lock);
@@ -679,7 +679,7 @@ lb_client_backup_sync (LbClient *self,
                        GError **error)
 {
   g_return_val_if_fail (LB_IS_CLIENT (self), NULL);
-  return operation_sync (self, FALSE, flags, location, NULL, cancellable, error);
+  return operation_sync (self, LB_OPERATION_TYPE_BACKUP, flags, location, NULL, cancellable, error);
 }
 
 /**
@@ -711,5 +711,6 @@ lb_client_restore_sync (LbClient *self,
                         GError **error)
 {
   g_return_val_if_fail (LB_IS_CLIENT (self), NULL);
-  return operation_sync (self, TRUE, flags, location, generation, cancellable, error);
+  return operation_sync (self, LB_OPERATION_TYPE_RESTORE, flags, location, generation, cancellable,
+                         error);
 }

@@ -70,7 +70,7 @@ on_watch_support_url (
 
 static void
 watch_completed (LbClient *self,
-                 const char *operation,
+                 LbOperationType kind,
                  guint64 op,
                  guint status,
                  const char *message,
@@ -83,7 +83,7 @@ watch_completed (LbClient *self,
   g_clear_object (&self->watch_result);
   lb_operation_result_set_end (result, (LbStatus) status, message, summary);
   error = lb_completed_error (status, message, summary);
-  g_signal_emit_by_name (self, "operation-completed", operation, result, error);
+  g_signal_emit_by_name (self, "operation-completed", kind, result, error);
 }
 
 static void
@@ -94,7 +94,7 @@ on_watch_backup_completed (LbDBusManager *m,
                            GVariant *summary,
                            LbClient *self)
 {
-  watch_completed (self, "backup", op, status, message, summary);
+  watch_completed (self, LB_OPERATION_TYPE_BACKUP, op, status, message, summary);
 }
 
 static void
@@ -105,7 +105,7 @@ on_watch_restore_completed (LbDBusManager *m,
                             GVariant *summary,
                             LbClient *self)
 {
-  watch_completed (self, "restore", op, status, message, summary);
+  watch_completed (self, LB_OPERATION_TYPE_RESTORE, op, status, message, summary);
 }
 
 static void

@@ -814,7 +814,7 @@ lb_client_class_init (LbClientClass *klass)
   /**
    * LbClient::operation-completed:
    * @client: the client
-   * @operation: "backup" or "restore"
+   * @kind: a backup or a restore
    * @result: how it ended: its counts and, when the client started it or
    *   has subscribed (lb_client_subscribe_async()), the licenses left out,
    *   the support URL and each app's count
@@ -828,8 +828,8 @@ lb_client_class_init (LbClientClass *klass)
    */
   signals[SIGNAL_OPERATION_COMPLETED]
       = g_signal_new ("operation-completed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
-                      NULL, NULL, G_TYPE_NONE, 3, G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE,
-                      LB_TYPE_OPERATION_RESULT, G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE);
+                      NULL, NULL, G_TYPE_NONE, 3, LB_TYPE_OPERATION_TYPE, LB_TYPE_OPERATION_RESULT,
+                      G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE);
   g_object_class_install_properties (object_class, N_PROPS, props);
 }
 

@@ -248,6 +248,14 @@ clear_result (LbLicensesPage *self)
   gtk_widget_set_visible (GTK_WIDGET (self->result_group), FALSE);
 }
 
+/* The page still passes "is it a restore" among its own functions; the
+ * library and lb-panel-format speak LbOperationType. */
+static LbOperationType
+kind_of (gboolean restore)
+{
+  return restore ? LB_OPERATION_TYPE_RESTORE : LB_OPERATION_TYPE_BACKUP;
+}
+
 static char *
 result_subtitle (gboolean restore, LbOperationResult *result)
 {
@@ -359,8 +367,8 @@ static void
 show_result (LbLicensesPage *self, gboolean restore, LbOperationResult *result)
 {
   guint skipped = lb_operation_result_get_restricted (result);
-  g_autofree char *title
-      = lb_panel_format_outcome (restore, lb_operation_result_get_licenses (result), skipped);
+  g_autofree char *title = lb_panel_format_outcome (
+      kind_of (restore), lb_operation_result_get_licenses (result), skipped);
   g_autofree char *subtitle = result_subtitle (restore, result);
   const char *icon = skipped > 0 ? "dialog-warning-symbolic" : "emblem-ok-symbolic";
   GtkWidget *image;
@@ -778,7 +786,7 @@ on_operation_done (GObject *source, GAsyncResult *result, gpointer user_data)
     ; /* the page says the service is gone */
   else
     {
-      g_autofree char *message = lb_panel_format_error (restore, error);
+      g_autofree char *message = lb_panel_format_error (kind_of (restore), error);
 
       show_banner (self, restore ? _ ("Cannot Start the Restore") : _ ("Cannot Start the Backup"),
                    message, NULL);
@@ -1000,12 +1008,12 @@ on_cancel_clicked (GtkButton *button, LbLicensesPage *self)
 
 static void
 on_operation_completed (LbClient *client,
-                        const char *operation,
+                        LbOperationType kind,
                         LbOperationResult *result,
                         const GError *error,
                         LbLicensesPage *self)
 {
-  gboolean restore = g_str_equal (operation, "restore");
+  gboolean restore = kind == LB_OPERATION_TYPE_RESTORE;
   LbStatus status = lb_operation_result_get_status (result);
 
   /* Each license went back to its app. */
@@ -1033,7 +1041,7 @@ on_operation_completed (LbClient *client,
   else if (error == NULL)
     {
       g_autofree char *text
-          = lb_panel_format_outcome (restore, lb_operation_result_get_licenses (result),
+          = lb_panel_format_outcome (kind, lb_operation_result_get_licenses (result),
                                      lb_operation_result_get_restricted (result));
       hide_banner (self);
       show_result (self, restore, result);
@@ -1041,7 +1049,7 @@ on_operation_completed (LbClient *client,
     }
   else
     {
-      g_autofree char *message = lb_panel_format_error (restore, error);
+      g_autofree char *message = lb_panel_format_error (kind_of (restore), error);
 
       if (g_error_matches (error, LB_ERROR, LB_ERROR_CANCELLED))
         {

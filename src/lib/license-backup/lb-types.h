@@ -44,6 +44,22 @@ typedef enum
 } LbStatus;
 
 /**
+ * LbOperationType:
+ * @LB_OPERATION_TYPE_BACKUP: a backup
+ * @LB_OPERATION_TYPE_RESTORE: a restore
+ *
+ * What an operation of the service does. More kinds may come: a caller
+ * treats one it does not know as neither.
+ *
+ * Since: 0.2
+ */
+typedef enum
+{
+  LB_OPERATION_TYPE_BACKUP,
+  LB_OPERATION_TYPE_RESTORE,
+} LbOperationType;
+
+/**
  * LbBackupFlags:
  * @LB_BACKUP_FLAGS_NONE: no flag
  * @LB_BACKUP_FLAGS_OVERWRITE: replace a backup already at the location (WM_BACKUP_OVERWRITE);
