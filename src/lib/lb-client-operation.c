@@ -262,6 +262,8 @@ operation_async (LbClient *self,
  * @user_data: data for @callback
  *
  * See lb_client_backup_sync().
+ *
+ * Since: 0.2
  */
 void
 lb_client_backup_async (LbClient *self,
@@ -286,6 +288,8 @@ lb_client_backup_async (LbClient *self,
  * Finishes lb_client_backup_async().
  *
  * Returns: (transfer full): the result, or %NULL with @error set
+ *
+ * Since: 0.2
  */
 LbOperationResult *
 lb_client_backup_finish (LbClient *self, GAsyncResult *result, GError **error)
@@ -304,6 +308,8 @@ lb_client_backup_finish (LbClient *self, GAsyncResult *result, GError **error)
  * @user_data: data for @callback
  *
  * See lb_client_restore_sync().
+ *
+ * Since: 0.2
  */
 void
 lb_client_restore_async (LbClient *self,
@@ -329,6 +335,8 @@ lb_client_restore_async (LbClient *self,
  * Finishes lb_client_restore_async().
  *
  * Returns: (transfer full): the result, or %NULL with @error set
+ *
+ * Since: 0.2
  */
 LbOperationResult *
 lb_client_restore_finish (LbClient *self, GAsyncResult *result, GError **error)
@@ -384,6 +392,8 @@ cancel_finish (LbClient *self, GAsyncResult *result, gpointer source_tag, GError
  * @user_data: data for @callback
  *
  * See lb_client_cancel_backup_sync().
+ *
+ * Since: 0.2
  */
 void
 lb_client_cancel_backup_async (LbClient *self,
@@ -406,6 +416,8 @@ lb_client_cancel_backup_async (LbClient *self,
  * Finishes lb_client_cancel_backup_async().
  *
  * Returns: whether the service took the request
+ *
+ * Since: 0.2
  */
 gboolean
 lb_client_cancel_backup_finish (LbClient *self, GAsyncResult *result, GError **error)
@@ -421,6 +433,8 @@ lb_client_cancel_backup_finish (LbClient *self, GAsyncResult *result, GError **e
  * @user_data: data for @callback
  *
  * See lb_client_cancel_restore_sync().
+ *
+ * Since: 0.2
  */
 void
 lb_client_cancel_restore_async (LbClient *self,
@@ -443,6 +457,8 @@ lb_client_cancel_restore_async (LbClient *self,
  * Finishes lb_client_cancel_restore_async().
  *
  * Returns: whether the service took the request
+ *
+ * Since: 0.2
  */
 gboolean
 lb_client_cancel_restore_finish (LbClient *self, GAsyncResult *result, GError **error)
@@ -467,6 +483,8 @@ lb_client_cancel_restore_finish (LbClient *self, GAsyncResult *result, GError **
  * Returns: (transfer full) (nullable): the partial result; %NULL when the
  *   operation succeeded, or never started (the service refused to start
  *   it: the finish function's error says why)
+ *
+ * Since: 0.2
  */
 LbOperationResult *
 lb_client_get_failed_result (LbClient *self, GAsyncResult *result)

@@ -15,6 +15,8 @@
  * @user_data: data for @callback
  *
  * See lb_client_get_status_sync().
+ *
+ * Since: 0.2
  */
 void
 lb_client_get_status_async (LbClient *self,
@@ -39,6 +41,8 @@ lb_client_get_status_async (LbClient *self,
  * Finishes lb_client_get_status_async().
  *
  * Returns: the status
+ *
+ * Since: 0.2
  */
 LbStatus
 lb_client_get_status_finish (LbClient *self, GAsyncResult *result, char **message, GError **error)
@@ -143,6 +147,8 @@ automatic_backup_value (LbAutomaticBackup automatic)
  * @user_data: data for @callback
  *
  * See lb_client_set_automatic_backup_sync().
+ *
+ * Since: 0.2
  */
 void
 lb_client_set_automatic_backup_async (LbClient *self,
@@ -165,6 +171,8 @@ lb_client_set_automatic_backup_async (LbClient *self,
  * Finishes lb_client_set_automatic_backup_async().
  *
  * Returns: whether it was set
+ *
+ * Since: 0.2
  */
 gboolean
 lb_client_set_automatic_backup_finish (LbClient *self, GAsyncResult *result, GError **error)
@@ -181,6 +189,8 @@ lb_client_set_automatic_backup_finish (LbClient *self, GAsyncResult *result, GEr
  * @user_data: data for @callback
  *
  * See lb_client_set_keep_backups_sync().
+ *
+ * Since: 0.2
  */
 void
 lb_client_set_keep_backups_async (LbClient *self,
@@ -202,6 +212,8 @@ lb_client_set_keep_backups_async (LbClient *self,
  * Finishes lb_client_set_keep_backups_async().
  *
  * Returns: whether it was set
+ *
+ * Since: 0.2
  */
 gboolean
 lb_client_set_keep_backups_finish (LbClient *self, GAsyncResult *result, GError **error)
@@ -224,6 +236,8 @@ backups_from_reply (GVariant *reply, const char *key_id)
  * @user_data: data for @callback
  *
  * See lb_client_list_backups_sync().
+ *
+ * Since: 0.2
  */
 void
 lb_client_list_backups_async (LbClient *self,
@@ -255,6 +269,8 @@ lb_client_list_backups_async (LbClient *self,
  *
  * Returns: (transfer container) (element-type LbBackup): the backups, or
  *   %NULL with @error set
+ *
+ * Since: 0.2
  */
 GPtrArray *
 lb_client_list_backups_finish (LbClient *self, GAsyncResult *result, GError **error)
@@ -271,6 +287,8 @@ lb_client_list_backups_finish (LbClient *self, GAsyncResult *result, GError **er
  * @user_data: data for @callback
  *
  * See lb_client_set_backup_path_sync().
+ *
+ * Since: 0.2
  */
 void
 lb_client_set_backup_path_async (LbClient *self,
@@ -292,6 +310,8 @@ lb_client_set_backup_path_async (LbClient *self,
  * Finishes lb_client_set_backup_path_async().
  *
  * Returns: whether it was set
+ *
+ * Since: 0.2
  */
 gboolean
 lb_client_set_backup_path_finish (LbClient *self, GAsyncResult *result, GError **error)
@@ -308,6 +328,8 @@ lb_client_set_backup_path_finish (LbClient *self, GAsyncResult *result, GError *
  * @user_data: data for @callback
  *
  * See lb_client_set_restore_path_sync().
+ *
+ * Since: 0.2
  */
 void
 lb_client_set_restore_path_async (LbClient *self,
@@ -329,6 +351,8 @@ lb_client_set_restore_path_async (LbClient *self,
  * Finishes lb_client_set_restore_path_async().
  *
  * Returns: whether it was set
+ *
+ * Since: 0.2
  */
 gboolean
 lb_client_set_restore_path_finish (LbClient *self, GAsyncResult *result, GError **error)

@@ -65,6 +65,8 @@ removed_from_reply (GVariant *reply, const char *key_id)
  * @user_data: data for @callback
  *
  * Stores @license; see lb_client_store_license_sync().
+ *
+ * Since: 0.2
  */
 void
 lb_client_store_license_async (LbClient *self,
@@ -94,6 +96,8 @@ lb_client_store_license_async (LbClient *self,
  * Finishes lb_client_store_license_async().
  *
  * Returns: whether it was stored
+ *
+ * Since: 0.2
  */
 gboolean
 lb_client_store_license_finish (LbClient *self, GAsyncResult *result, GError **error)
@@ -163,6 +167,8 @@ store_next_batch (GTask *task)
  * @user_data: data for @callback
  *
  * Stores many licenses; see lb_client_store_licenses_sync().
+ *
+ * Since: 0.2
  */
 void
 lb_client_store_licenses_async (LbClient *self,
@@ -211,6 +217,8 @@ lb_client_store_licenses_async (LbClient *self,
  * Finishes lb_client_store_licenses_async().
  *
  * Returns: whether all were stored
+ *
+ * Since: 0.2
  */
 gboolean
 lb_client_store_licenses_finish (LbClient *self, GAsyncResult *result, GError **error)
@@ -230,6 +238,8 @@ lb_client_store_licenses_finish (LbClient *self, GAsyncResult *result, GError **
  * @user_data: data for @callback
  *
  * Reads a license; see lb_client_get_license_sync().
+ *
+ * Since: 0.2
  */
 void
 lb_client_get_license_async (LbClient *self,
@@ -256,6 +266,8 @@ lb_client_get_license_async (LbClient *self,
  * Finishes lb_client_get_license_async().
  *
  * Returns: (transfer full): the license, or %NULL with @error set
+ *
+ * Since: 0.2
  */
 LbLicense *
 lb_client_get_license_finish (LbClient *self, GAsyncResult *result, GError **error)
@@ -273,6 +285,8 @@ lb_client_get_license_finish (LbClient *self, GAsyncResult *result, GError **err
  * @user_data: data for @callback
  *
  * See lb_client_get_app_license_sync().
+ *
+ * Since: 0.2
  */
 void
 lb_client_get_app_license_async (LbClient *self,
@@ -301,6 +315,8 @@ lb_client_get_app_license_async (LbClient *self,
  * Finishes lb_client_get_app_license_async().
  *
  * Returns: (transfer full): the license, or %NULL with @error set
+ *
+ * Since: 0.2
  */
 LbLicense *
 lb_client_get_app_license_finish (LbClient *self, GAsyncResult *result, GError **error)
@@ -382,6 +398,8 @@ list_async (LbClient *self,
  * @user_data: data for @callback
  *
  * See lb_client_list_licenses_sync().
+ *
+ * Since: 0.2
  */
 void
 lb_client_list_licenses_async (LbClient *self,
@@ -405,6 +423,8 @@ lb_client_list_licenses_async (LbClient *self,
  *
  * Returns: (transfer container) (element-type LbLicense): the licenses, or
  *   %NULL with @error set
+ *
+ * Since: 0.2
  */
 GPtrArray *
 lb_client_list_licenses_finish (LbClient *self, GAsyncResult *result, GError **error)
@@ -421,6 +441,8 @@ lb_client_list_licenses_finish (LbClient *self, GAsyncResult *result, GError **e
  * @user_data: data for @callback
  *
  * See lb_client_list_app_licenses_sync().
+ *
+ * Since: 0.2
  */
 void
 lb_client_list_app_licenses_async (LbClient *self,
@@ -446,6 +468,8 @@ lb_client_list_app_licenses_async (LbClient *self,
  *
  * Returns: (transfer container) (element-type LbLicense): the licenses, or
  *   %NULL with @error set
+ *
+ * Since: 0.2
  */
 GPtrArray *
 lb_client_list_app_licenses_finish (LbClient *self, GAsyncResult *result, GError **error)
@@ -470,6 +494,8 @@ model_from_array (GPtrArray *licenses)
  * @user_data: data for @callback
  *
  * See lb_client_list_licenses_model_sync().
+ *
+ * Since: 0.2
  */
 void
 lb_client_list_licenses_model_async (LbClient *self,
@@ -493,6 +519,8 @@ lb_client_list_licenses_model_async (LbClient *self,
  *
  * Returns: (transfer full): a #GListModel of #LbLicense, or %NULL with
  *   @error set
+ *
+ * Since: 0.2
  */
 GListModel *
 lb_client_list_licenses_model_finish (LbClient *self, GAsyncResult *result, GError **error)
@@ -512,6 +540,8 @@ lb_client_list_licenses_model_finish (LbClient *self, GAsyncResult *result, GErr
  * @user_data: data for @callback
  *
  * See lb_client_delete_license_sync().
+ *
+ * Since: 0.2
  */
 void
 lb_client_delete_license_async (LbClient *self,
@@ -541,6 +571,8 @@ lb_client_delete_license_async (LbClient *self,
  * Finishes lb_client_delete_license_async().
  *
  * Returns: whether it was deleted
+ *
+ * Since: 0.2
  */
 gboolean
 lb_client_delete_license_finish (LbClient *self, GAsyncResult *result, GError **error)
@@ -559,6 +591,8 @@ lb_client_delete_license_finish (LbClient *self, GAsyncResult *result, GError **
  * @user_data: data for @callback
  *
  * See lb_client_delete_app_license_sync().
+ *
+ * Since: 0.2
  */
 void
 lb_client_delete_app_license_async (LbClient *self,
@@ -590,6 +624,8 @@ lb_client_delete_app_license_async (LbClient *self,
  * Finishes lb_client_delete_app_license_async().
  *
  * Returns: whether it was deleted
+ *
+ * Since: 0.2
  */
 gboolean
 lb_client_delete_app_license_finish (LbClient *self, GAsyncResult *result, GError **error)
@@ -607,6 +643,8 @@ lb_client_delete_app_license_finish (LbClient *self, GAsyncResult *result, GErro
  * @user_data: data for @callback
  *
  * See lb_client_clean_sync().
+ *
+ * Since: 0.2
  */
 void
 lb_client_clean_async (LbClient *self,
@@ -634,6 +672,8 @@ lb_client_clean_async (LbClient *self,
  * Finishes lb_client_clean_async().
  *
  * Returns: how many were removed
+ *
+ * Since: 0.2
  */
 guint
 lb_client_clean_finish (LbClient *self, GAsyncResult *result, GError **error)
@@ -650,6 +690,8 @@ lb_client_clean_finish (LbClient *self, GAsyncResult *result, GError **error)
  * @user_data: data for @callback
  *
  * See lb_client_list_apps_sync().
+ *
+ * Since: 0.2
  */
 void
 lb_client_list_apps_async (LbClient *self,
@@ -675,6 +717,8 @@ lb_client_list_apps_async (LbClient *self,
  *
  * Returns: (transfer container) (element-type LbApp): the apps, or %NULL
  *   with @error set
+ *
+ * Since: 0.2
  */
 GPtrArray *
 lb_client_list_apps_finish (LbClient *self, GAsyncResult *result, GError **error)

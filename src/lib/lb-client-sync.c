@@ -59,6 +59,8 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (LbSync, sync_clear)
  * attribute, and %LB_ERROR_NO_SPACE past the app's limits.
  *
  * Returns: whether it was stored
+ *
+ * Since: 0.2
  */
 gboolean
 lb_client_store_license_sync (LbClient *self,
@@ -87,6 +89,8 @@ lb_client_store_license_sync (LbClient *self,
  * license at a time into one transaction.
  *
  * Returns: whether all were stored
+ *
+ * Since: 0.2
  */
 gboolean
 lb_client_store_licenses_sync (LbClient *self,
@@ -113,6 +117,8 @@ lb_client_store_licenses_sync (LbClient *self,
  * has none.
  *
  * Returns: (transfer full): the license, or %NULL with @error set
+ *
+ * Since: 0.2
  */
 LbLicense *
 lb_client_get_license_sync (LbClient *self,
@@ -140,6 +146,8 @@ lb_client_get_license_sync (LbClient *self,
  * %LB_ERROR_PERMISSION_DENIED.
  *
  * Returns: (transfer full): the license, or %NULL with @error set
+ *
+ * Since: 0.2
  */
 LbLicense *
 lb_client_get_app_license_sync (
@@ -165,6 +173,8 @@ lb_client_get_app_license_sync (
  *
  * Returns: (transfer container) (element-type LbLicense): the licenses, or
  *   %NULL with @error set
+ *
+ * Since: 0.2
  */
 GPtrArray *
 lb_client_list_licenses_sync (LbClient *self, GCancellable *cancellable, GError **error)
@@ -187,6 +197,8 @@ lb_client_list_licenses_sync (LbClient *self, GCancellable *cancellable, GError 
  *
  * Returns: (transfer container) (element-type LbLicense): the licenses, or
  *   %NULL with @error set
+ *
+ * Since: 0.2
  */
 GPtrArray *
 lb_client_list_app_licenses_sync (LbClient *self,
@@ -212,6 +224,8 @@ lb_client_list_app_licenses_sync (LbClient *self,
  *
  * Returns: (transfer full): a #GListModel of #LbLicense, or %NULL with
  *   @error set
+ *
+ * Since: 0.2
  */
 GListModel *
 lb_client_list_licenses_model_sync (LbClient *self, GCancellable *cancellable, GError **error)
@@ -234,6 +248,8 @@ lb_client_list_licenses_model_sync (LbClient *self, GCancellable *cancellable, G
  * app has none.
  *
  * Returns: whether it was deleted
+ *
+ * Since: 0.2
  */
 gboolean
 lb_client_delete_license_sync (LbClient *self,
@@ -260,6 +276,8 @@ lb_client_delete_license_sync (LbClient *self,
  * Deletes any app's license; only for the user's own tools.
  *
  * Returns: whether it was deleted
+ *
+ * Since: 0.2
  */
 gboolean
 lb_client_delete_app_license_sync (
@@ -285,6 +303,8 @@ lb_client_delete_app_license_sync (
  * own tools. 0 with @error set on failure.
  *
  * Returns: how many were removed
+ *
+ * Since: 0.2
  */
 guint
 lb_client_clean_sync (LbClient *self, GCancellable *cancellable, GError **error)
@@ -308,6 +328,8 @@ lb_client_clean_sync (LbClient *self, GCancellable *cancellable, GError **error)
  *
  * Returns: (transfer container) (element-type LbApp): the apps, or %NULL
  *   with @error set
+ *
+ * Since: 0.2
  */
 GPtrArray *
 lb_client_list_apps_sync (LbClient *self, GCancellable *cancellable, GError **error)
@@ -331,6 +353,8 @@ lb_client_list_apps_sync (LbClient *self, GCancellable *cancellable, GError **er
  * service cannot be asked.
  *
  * Returns: the status
+ *
+ * Since: 0.2
  */
 LbStatus
 lb_client_get_status_sync (LbClient *self,
@@ -355,6 +379,8 @@ lb_client_get_status_sync (LbClient *self,
  * Sets where backups go. Only for the user's own tools.
  *
  * Returns: whether it was set
+ *
+ * Since: 0.2
  */
 gboolean
 lb_client_set_backup_path_sync (LbClient *self,
@@ -379,6 +405,8 @@ lb_client_set_backup_path_sync (LbClient *self,
  * Sets where restores read from. Only for the user's own tools.
  *
  * Returns: whether it was set
+ *
+ * Since: 0.2
  */
 gboolean
 lb_client_set_restore_path_sync (LbClient *self,
@@ -404,6 +432,8 @@ lb_client_set_restore_path_sync (LbClient *self,
  * Only for the user's own tools.
  *
  * Returns: whether it was set
+ *
+ * Since: 0.2
  */
 gboolean
 lb_client_set_automatic_backup_sync (LbClient *self,
@@ -430,6 +460,8 @@ lb_client_set_automatic_backup_sync (LbClient *self,
  * oldest beyond @keep once it is complete. Only for the user's own tools.
  *
  * Returns: whether it was set
+ *
+ * Since: 0.2
  */
 gboolean
 lb_client_set_keep_backups_sync (LbClient *self,
@@ -457,6 +489,8 @@ lb_client_set_keep_backups_sync (LbClient *self,
  *
  * Returns: (transfer container) (element-type LbBackup): the backups, or
  *   %NULL with @error set
+ *
+ * Since: 0.2
  */
 GPtrArray *
 lb_client_list_backups_sync (LbClient *self,
@@ -486,6 +520,8 @@ lb_client_list_backups_sync (LbClient *self,
  * for the user's own tools.
  *
  * Returns: whether the service took the request
+ *
+ * Since: 0.2
  */
 gboolean
 lb_client_cancel_backup_sync (LbClient *self, GCancellable *cancellable, GError **error)
@@ -509,6 +545,8 @@ lb_client_cancel_backup_sync (LbClient *self, GCancellable *cancellable, GError 
  * for the user's own tools.
  *
  * Returns: whether the service took the request
+ *
+ * Since: 0.2
  */
 gboolean
 lb_client_cancel_restore_sync (LbClient *self, GCancellable *cancellable, GError **error)
@@ -535,6 +573,8 @@ lb_client_cancel_restore_sync (LbClient *self, GCancellable *cancellable, GError
  * %LB_ERROR_PERMISSION_DENIED.
  *
  * Returns: whether the service took the subscription
+ *
+ * Since: 0.2
  */
 gboolean
 lb_client_subscribe_sync (LbClient *self, GCancellable *cancellable, GError **error)
@@ -556,6 +596,8 @@ lb_client_subscribe_sync (LbClient *self, GCancellable *cancellable, GError **er
  * lb_client_unsubscribe_async().
  *
  * Returns: whether the subscription ended
+ *
+ * Since: 0.2
  */
 gboolean
 lb_client_unsubscribe_sync (LbClient *self, GCancellable *cancellable, GError **error)
@@ -670,6 +712,8 @@ operation_sync (LbClient *self,
  * %LB_ERROR_BACKUP_EXISTS, %LB_ERROR_NOT_SET or %LB_ERROR_CANCELLED.
  *
  * Returns: (transfer full): the result, or %NULL with @error set
+ *
+ * Since: 0.2
  */
 LbOperationResult *
 lb_client_backup_sync (LbClient *self,
@@ -701,6 +745,8 @@ lb_client_backup_sync (LbClient *self,
  * %LB_STATUS_ERROR_WITHURL and #LbOperationResult:support-url.
  *
  * Returns: (transfer full): the result, or %NULL with @error set
+ *
+ * Since: 0.2
  */
 LbOperationResult *
 lb_client_restore_sync (LbClient *self,

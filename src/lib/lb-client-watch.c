@@ -16,6 +16,8 @@
  * it stopped since; the next call starts it again if it can.
  *
  * Returns: whether the service has a name owner on the bus
+ *
+ * Since: 0.2
  */
 gboolean
 lb_client_get_service_running (LbClient *self)
@@ -244,6 +246,8 @@ lb_watch_stop (LbClient *self)
  * @user_data: data for @callback
  *
  * See lb_client_subscribe_sync().
+ *
+ * Since: 0.2
  */
 void
 lb_client_subscribe_async (LbClient *self,
@@ -266,6 +270,8 @@ lb_client_subscribe_async (LbClient *self,
  * Finishes lb_client_subscribe_async().
  *
  * Returns: whether the service took the subscription
+ *
+ * Since: 0.2
  */
 gboolean
 lb_client_subscribe_finish (LbClient *self, GAsyncResult *result, GError **error)
@@ -286,6 +292,8 @@ lb_client_subscribe_finish (LbClient *self, GAsyncResult *result, GError **error
  * Ends the subscription of lb_client_subscribe_async(): the client stops
  * renewing it. Starts no service: one that exited took the subscription
  * with it, and then this succeeds at once.
+ *
+ * Since: 0.2
  */
 void
 lb_client_unsubscribe_async (LbClient *self,
@@ -316,6 +324,8 @@ lb_client_unsubscribe_async (LbClient *self,
  * Finishes lb_client_unsubscribe_async().
  *
  * Returns: whether the subscription ended
+ *
+ * Since: 0.2
  */
 gboolean
 lb_client_unsubscribe_finish (LbClient *self, GAsyncResult *result, GError **error)

@@ -19,6 +19,8 @@
  * follow the operation to its end. The properties follow the service's and
  * notify while an operation runs, so a progress bar can bind to
  * #LbClient:progress.
+ *
+ * Since: 0.2
  */
 
 static void lb_client_initable_iface_init (GInitableIface *iface);
@@ -241,6 +243,8 @@ lb_client_async_initable_iface_init (GAsyncInitableIface *iface)
  * starts if it does not run.
  *
  * Returns: (transfer full): the client, or %NULL with @error set
+ *
+ * Since: 0.2
  */
 LbClient *
 lb_client_new_sync (GCancellable *cancellable, GError **error)
@@ -255,6 +259,8 @@ lb_client_new_sync (GCancellable *cancellable, GError **error)
  * @user_data: data for @callback
  *
  * Connects to the service; see lb_client_new_sync().
+ *
+ * Since: 0.2
  */
 void
 lb_client_new_async (GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
@@ -271,6 +277,8 @@ lb_client_new_async (GCancellable *cancellable, GAsyncReadyCallback callback, gp
  * Finishes lb_client_new_async(): the new client.
  *
  * Returns: (transfer full): the client, or %NULL with @error set
+ *
+ * Since: 0.2
  */
 LbClient *
 lb_client_new_finish (GAsyncResult *result, GError **error)
@@ -289,6 +297,8 @@ lb_client_new_finish (GAsyncResult *result, GError **error)
  * Connects to the service on @connection instead of the session bus.
  *
  * Returns: (transfer full): the client, or %NULL with @error set
+ *
+ * Since: 0.2
  */
 LbClient *
 lb_client_new_for_connection_sync (GDBusConnection *connection,
@@ -306,6 +316,8 @@ lb_client_new_for_connection_sync (GDBusConnection *connection,
  * @user_data: data for @callback
  *
  * Connects to the service on @connection.
+ *
+ * Since: 0.2
  */
 void
 lb_client_new_for_connection_async (GDBusConnection *connection,
@@ -325,6 +337,8 @@ lb_client_new_for_connection_async (GDBusConnection *connection,
  * Finishes lb_client_new_for_connection_async(): the new client.
  *
  * Returns: (transfer full): the client, or %NULL with @error set
+ *
+ * Since: 0.2
  */
 LbClient *
 lb_client_new_for_connection_finish (GAsyncResult *result, GError **error)
@@ -339,6 +353,8 @@ lb_client_new_for_connection_finish (GAsyncResult *result, GError **error)
  * The client's bus connection.
  *
  * Returns: (transfer none): its bus connection
+ *
+ * Since: 0.2
  */
 GDBusConnection *
 lb_client_get_connection (LbClient *self)
@@ -356,6 +372,8 @@ lb_client_get_connection (LbClient *self)
  * The number of licenses in the store, of every app.
  *
  * Returns: the number of licenses in the store, of every app
+ *
+ * Since: 0.2
  */
 guint
 lb_client_get_license_count (LbClient *self)
@@ -370,6 +388,8 @@ lb_client_get_license_count (LbClient *self)
  * The status of the running or last operation.
  *
  * Returns: the status of the running or last operation
+ *
+ * Since: 0.2
  */
 LbStatus
 lb_client_get_status (LbClient *self)
@@ -384,6 +404,8 @@ lb_client_get_status (LbClient *self)
  * How far the running or last operation got, 0 to 1.
  *
  * Returns: how far the running or last operation got, 0 to 1
+ *
+ * Since: 0.2
  */
 double
 lb_client_get_progress (LbClient *self)
@@ -398,6 +420,8 @@ lb_client_get_progress (LbClient *self)
  * The licenses the running or last operation processed.
  *
  * Returns: the licenses the running or last operation processed
+ *
+ * Since: 0.2
  */
 guint64
 lb_client_get_licenses_done (LbClient *self)
@@ -412,6 +436,8 @@ lb_client_get_licenses_done (LbClient *self)
  * The licenses the running or last operation processes.
  *
  * Returns: the licenses the running or last operation processes
+ *
+ * Since: 0.2
  */
 guint64
 lb_client_get_licenses_total (LbClient *self)
@@ -426,6 +452,8 @@ lb_client_get_licenses_total (LbClient *self)
  * Whether cancelling the running operation has an effect now.
  *
  * Returns: whether cancelling the running operation has an effect now
+ *
+ * Since: 0.2
  */
 gboolean
 lb_client_get_cancelable (LbClient *self)
@@ -446,6 +474,8 @@ nonnull (const char *s)
  * "backup" or "restore" while one runs, else "".
  *
  * Returns: "backup" or "restore" while one runs, else ""
+ *
+ * Since: 0.2
  */
 const char *
 lb_client_get_operation (LbClient *self)
@@ -460,6 +490,8 @@ lb_client_get_operation (LbClient *self)
  * "backup" or "restore": the running or last operation; "" if none.
  *
  * Returns: "backup" or "restore": the running or last operation; "" if none
+ *
+ * Since: 0.2
  */
 const char *
 lb_client_get_last_operation (LbClient *self)
@@ -474,6 +506,8 @@ lb_client_get_last_operation (LbClient *self)
  * The id of the running or last operation, 0 if none.
  *
  * Returns: the id of the running or last operation, 0 if none
+ *
+ * Since: 0.2
  */
 guint64
 lb_client_get_operation_id (LbClient *self)
@@ -488,6 +522,8 @@ lb_client_get_operation_id (LbClient *self)
  * Where backups go: a folder path or URI, "" when not set.
  *
  * Returns: where backups go: a folder path or URI, "" when not set
+ *
+ * Since: 0.2
  */
 const char *
 lb_client_get_backup_path (LbClient *self)
@@ -502,6 +538,8 @@ lb_client_get_backup_path (LbClient *self)
  * Where restores read from, "" when not set.
  *
  * Returns: where restores read from, "" when not set
+ *
+ * Since: 0.2
  */
 const char *
 lb_client_get_restore_path (LbClient *self)
@@ -516,6 +554,8 @@ lb_client_get_restore_path (LbClient *self)
  * When the last backup succeeded (unix seconds), 0 if never.
  *
  * Returns: when the last backup succeeded (unix seconds), 0 if never
+ *
+ * Since: 0.2
  */
 gint64
 lb_client_get_last_backup_time (LbClient *self)
@@ -530,6 +570,8 @@ lb_client_get_last_backup_time (LbClient *self)
  * How often the service backs up by itself into #LbClient:backup-path.
  *
  * Returns: how often the service backs up by itself
+ *
+ * Since: 0.2
  */
 LbAutomaticBackup
 lb_client_get_automatic_backup (LbClient *self)
@@ -551,6 +593,8 @@ lb_client_get_automatic_backup (LbClient *self)
  * is planned.
  *
  * Returns: the time, or 0
+ *
+ * Since: 0.2
  */
 gint64
 lb_client_get_next_backup_time (LbClient *self)
@@ -565,6 +609,8 @@ lb_client_get_next_backup_time (LbClient *self)
  * How many backups a backup folder keeps.
  *
  * Returns: how many backups a backup folder keeps
+ *
+ * Since: 0.2
  */
 guint
 lb_client_get_keep_backups (LbClient *self)
@@ -696,6 +742,8 @@ lb_client_class_init (LbClientClass *klass)
    * LbClient:connection:
    *
    * The bus connection; the session bus unless given at construction.
+   *
+   * Since: 0.2
    */
   props[PROP_CONNECTION]
       = g_param_spec_object ("connection", NULL, NULL, G_TYPE_DBUS_CONNECTION,
@@ -704,12 +752,16 @@ lb_client_class_init (LbClientClass *klass)
    * LbClient:license-count:
    *
    * The number of licenses in the store, of every app.
+   *
+   * Since: 0.2
    */
   props[PROP_LICENSE_COUNT] = g_param_spec_uint ("license-count", NULL, NULL, 0, G_MAXUINT, 0, ro);
   /**
    * LbClient:status:
    *
    * The status of the running or last operation.
+   *
+   * Since: 0.2
    */
   props[PROP_STATUS]
       = g_param_spec_enum ("status", NULL, NULL, LB_TYPE_STATUS, LB_STATUS_INFORMATION, ro);
@@ -717,12 +769,16 @@ lb_client_class_init (LbClientClass *klass)
    * LbClient:progress:
    *
    * How far the running or last operation got, 0 to 1.
+   *
+   * Since: 0.2
    */
   props[PROP_PROGRESS] = g_param_spec_double ("progress", NULL, NULL, 0.0, 1.0, 0.0, ro);
   /**
    * LbClient:licenses-done:
    *
    * The licenses the running or last operation processed.
+   *
+   * Since: 0.2
    */
   props[PROP_LICENSES_DONE]
       = g_param_spec_uint64 ("licenses-done", NULL, NULL, 0, G_MAXUINT64, 0, ro);
@@ -730,6 +786,8 @@ lb_client_class_init (LbClientClass *klass)
    * LbClient:licenses-total:
    *
    * The licenses the running or last operation processes.
+   *
+   * Since: 0.2
    */
   props[PROP_LICENSES_TOTAL]
       = g_param_spec_uint64 ("licenses-total", NULL, NULL, 0, G_MAXUINT64, 0, ro);
@@ -737,24 +795,32 @@ lb_client_class_init (LbClientClass *klass)
    * LbClient:cancelable:
    *
    * Whether cancelling the running operation has an effect now.
+   *
+   * Since: 0.2
    */
   props[PROP_CANCELABLE] = g_param_spec_boolean ("cancelable", NULL, NULL, FALSE, ro);
   /**
    * LbClient:operation:
    *
    * "backup" or "restore" while one runs, else "".
+   *
+   * Since: 0.2
    */
   props[PROP_OPERATION] = g_param_spec_string ("operation", NULL, NULL, "", ro);
   /**
    * LbClient:last-operation:
    *
    * "backup" or "restore": the running or last operation.
+   *
+   * Since: 0.2
    */
   props[PROP_LAST_OPERATION] = g_param_spec_string ("last-operation", NULL, NULL, "", ro);
   /**
    * LbClient:operation-id:
    *
    * The id of the running or last operation, 0 if none ran.
+   *
+   * Since: 0.2
    */
   props[PROP_OPERATION_ID]
       = g_param_spec_uint64 ("operation-id", NULL, NULL, 0, G_MAXUINT64, 0, ro);
@@ -762,18 +828,24 @@ lb_client_class_init (LbClientClass *klass)
    * LbClient:backup-path:
    *
    * Where backups go; set it with lb_client_set_backup_path_sync().
+   *
+   * Since: 0.2
    */
   props[PROP_BACKUP_PATH] = g_param_spec_string ("backup-path", NULL, NULL, "", ro);
   /**
    * LbClient:restore-path:
    *
    * Where restores read from; set it with lb_client_set_restore_path_sync().
+   *
+   * Since: 0.2
    */
   props[PROP_RESTORE_PATH] = g_param_spec_string ("restore-path", NULL, NULL, "", ro);
   /**
    * LbClient:last-backup-time:
    *
    * When the last backup succeeded (unix seconds), 0 if never.
+   *
+   * Since: 0.2
    */
   props[PROP_LAST_BACKUP_TIME]
       = g_param_spec_int64 ("last-backup-time", NULL, NULL, 0, G_MAXINT64, 0, ro);
@@ -782,6 +854,8 @@ lb_client_class_init (LbClientClass *klass)
    *
    * How often the service backs up by itself; set it with
    * lb_client_set_automatic_backup_sync().
+   *
+   * Since: 0.2
    */
   props[PROP_AUTOMATIC_BACKUP] = g_param_spec_enum (
       "automatic-backup", NULL, NULL, LB_TYPE_AUTOMATIC_BACKUP, LB_AUTOMATIC_BACKUP_DEFAULT, ro);
@@ -790,6 +864,8 @@ lb_client_class_init (LbClientClass *klass)
    *
    * From when the next automatic backup is due (unix seconds), 0 when none
    * is planned.
+   *
+   * Since: 0.2
    */
   props[PROP_NEXT_BACKUP_TIME]
       = g_param_spec_int64 ("next-backup-time", NULL, NULL, 0, G_MAXINT64, 0, ro);
@@ -798,6 +874,8 @@ lb_client_class_init (LbClientClass *klass)
    *
    * How many backups a backup folder keeps; set it with
    * lb_client_set_keep_backups_sync().
+   *
+   * Since: 0.2
    */
   props[PROP_KEEP_BACKUPS] = g_param_spec_uint ("keep-backups", NULL, NULL, 1, LB_KEEP_BACKUPS_MAX,
                                                 LB_KEEP_BACKUPS_DEFAULT, ro);
@@ -807,6 +885,8 @@ lb_client_class_init (LbClientClass *klass)
    * Whether the service runs now. It exits when it has been idle for a
    * while, and D-Bus activation starts it again with the next call, e.g.
    * lb_client_get_status_async().
+   *
+   * Since: 0.2
    */
   props[PROP_SERVICE_RUNNING] = g_param_spec_boolean ("service-running", NULL, NULL, FALSE,
                                                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
@@ -825,6 +905,8 @@ lb_client_class_init (LbClientClass *klass)
    * A backup or restore ended, whoever started it. For an operation the
    * client started itself, this comes before the callback of
    * lb_client_backup_async() or lb_client_restore_async().
+   *
+   * Since: 0.2
    */
   signals[SIGNAL_OPERATION_COMPLETED]
       = g_signal_new ("operation-completed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,

@@ -29,6 +29,8 @@ G_BEGIN_DECLS
  *
  * The status of a backup or restore, with the numbers of Windows Media's
  * MSDRM_STATUS (WM_BACKUP_RESTORE_STATUS).
+ *
+ * Since: 0.2
  */
 typedef enum
 {
@@ -68,6 +70,8 @@ typedef enum
  * else fail with %LB_ERROR_NOT_DUE saying why; implies %LB_BACKUP_FLAGS_OVERWRITE
  *
  * The flags of a backup.
+ *
+ * Since: 0.2
  */
 typedef enum /*< flags >*/
 {
@@ -87,6 +91,8 @@ typedef enum /*< flags >*/
  * How often the service backs up by itself; on the bus the property
  * `AutomaticBackup` holds the value's nick ("never", "daily", "weekly",
  * "monthly").
+ *
+ * Since: 0.2
  */
 typedef enum
 {
@@ -100,6 +106,8 @@ typedef enum
  * LB_AUTOMATIC_BACKUP_DEFAULT:
  *
  * How often the service backs up until the user says otherwise.
+ *
+ * Since: 0.2
  */
 #define LB_AUTOMATIC_BACKUP_DEFAULT LB_AUTOMATIC_BACKUP_WEEKLY
 
@@ -108,12 +116,16 @@ typedef enum
  *
  * How many backups (generations) a backup folder keeps until the user says
  * otherwise; #LB_KEEP_BACKUPS_MAX at most.
+ *
+ * Since: 0.2
  */
 #define LB_KEEP_BACKUPS_DEFAULT 3u
 /**
  * LB_KEEP_BACKUPS_MAX:
  *
  * The most generations a backup folder may keep.
+ *
+ * Since: 0.2
  */
 #define LB_KEEP_BACKUPS_MAX 100u
 
@@ -124,6 +136,8 @@ typedef enum
  * this one (WM_RESTORE_INDIVIDUALIZE)
  *
  * The flags of a restore.
+ *
+ * Since: 0.2
  */
 typedef enum /*< flags >*/
 {
@@ -135,6 +149,8 @@ typedef enum /*< flags >*/
  * LB_CLEAN_FLAGS_EXPIRED:
  *
  * The flag of CleanLicenseStore: remove expired licenses.
+ *
+ * Since: 0.2
  */
 #define LB_CLEAN_FLAGS_EXPIRED 0x1u
 
