@@ -597,15 +597,27 @@ ask_replace (LbLicensesPage *self)
 {
   g_autofree char *where = location_display_name (lb_client_get_backup_path (self->client));
   guint keep = lb_client_get_keep_backups (self->client);
-  g_autofree char *body = g_strdup_printf (
-      g_dngettext (GETTEXT_PACKAGE,
-                   "%s already holds license backups. The new backup replaces them, as the "
-                   "folder keeps %u backup: licenses that are only in the old backups are lost.",
-                   "%s already holds license backups. The new backup is added beside them, and "
-                   "the folder keeps the newest %u: licenses that are only in older backups are "
-                   "lost.",
-                   keep),
-      where != NULL ? where : "?", keep);
+  g_autofree char *body = NULL;
+
+  /* Keeping one backup is another sentence, not a plural form of the
+   * other: ngettext chooses plural forms only (a language's "one" form may
+   * also cover 21 or 31). */
+  if (keep == 1)
+    body = g_strdup_printf (_ ("%s already holds license backups. The new backup replaces them, "
+                               "as the folder keeps only one backup: licenses that are only in "
+                               "the old backups are lost."),
+                            where != NULL ? where : "?");
+  else
+    body = g_strdup_printf (
+        g_dngettext (GETTEXT_PACKAGE,
+                     "%s already holds license backups. The new backup is added beside them, "
+                     "and the folder keeps the newest %u: licenses that are only in older "
+                     "backups are lost.",
+                     "%s already holds license backups. The new backup is added beside them, "
+                     "and the folder keeps the newest %u: licenses that are only in older "
+                     "backups are lost.",
+                     keep),
+        where != NULL ? where : "?", keep);
 
   ask (self, _ ("Add a backup to this folder?"), body, "replace", _ ("_Back Up"),
        ADW_RESPONSE_SUGGESTED, G_CALLBACK (on_replace_response));
