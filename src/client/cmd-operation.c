@@ -83,8 +83,8 @@ run_one (Follow *f, guint32 flags, const char *location, gboolean *lost, GError 
 
   f->previous_id = lb_client_get_operation_id (client);
   if (f->restore)
-    lb_client_restore_generation_async (client, (LbRestoreFlags) flags, location, f->generation,
-                                        f->cancellable, on_operation_done, f);
+    lb_client_restore_async (client, (LbRestoreFlags) flags, location, f->generation,
+                             f->cancellable, on_operation_done, f);
   else
     lb_client_backup_async (client, (LbBackupFlags) flags, location, f->cancellable,
                             on_operation_done, f);
@@ -587,13 +587,9 @@ lb_cmd_generations (LbCli *cli, int argc, char **argv)
   };
   g_autoptr (GOptionContext) context = g_option_context_new (_ ("[DIRECTORY]"));
   g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) backups = NULL;
+  g_autoptr (GPtrArray) backups = NULL;
   g_autofree char *location = NULL;
   g_autoptr (JsonBuilder) b = NULL;
-  GVariantIter iter;
-  const char *name;
-  GVariant *details;
-  gboolean first = TRUE;
   int rc;
 
   g_option_context_set_summary (context,
@@ -617,24 +613,22 @@ lb_cmd_generations (LbCli *cli, int argc, char **argv)
       json_builder_set_member_name (b, "backups");
       json_builder_begin_array (b);
     }
-  else if (g_variant_n_children (backups) == 0)
+  else if (backups->len == 0)
     g_print (_ ("No backups in this folder.\n"));
-  g_variant_iter_init (&iter, backups);
-  while (g_variant_iter_next (&iter, "(&s@a{sv})", &name, &details))
+  for (guint i = 0; i < backups->len; i++)
     {
-      g_autoptr (GVariant) owned = details;
-      gint64 time = 0, created = 0;
-      guint64 bytes = 0;
-      const char *host = NULL;
-      gboolean has_created, this_machine = FALSE;
-
-      g_variant_lookup (details, "time", "x", &time);
-      g_variant_lookup (details, "bytes", "t", &bytes);
+      LbBackup *backup = backups->pdata[i];
+      const char *name = lb_backup_get_name (backup);
+      gint64 time = lb_backup_get_time (backup);
+      guint64 bytes = lb_backup_get_bytes (backup);
       /* When it was really made and by which computer, from its manifest
-       * (the name orders the backups; it need not be the time). */
-      has_created = g_variant_lookup (details, "created", "x", &created);
-      g_variant_lookup (details, "host", "&s", &host);
-      g_variant_lookup (details, "this-machine", "b", &this_machine);
+       * (the name orders the backups; it need not be the time); a backup
+       * whose manifest cannot be read has no format version. */
+      gboolean has_created = lb_backup_get_format_version (backup) != 0;
+      gint64 created = lb_backup_get_created (backup);
+      const char *host = lb_backup_get_host (backup);
+      gboolean this_machine = lb_backup_get_this_machine (backup);
+
       if (json)
         {
           json_builder_begin_object (b);
@@ -672,9 +666,8 @@ lb_cmd_generations (LbCli *cli, int argc, char **argv)
           else
             from = g_strdup (host);
           g_print ("%s  %s  %s  %s%s\n", name, when, size, from,
-                   first ? _ ("  (newest: restored by default)") : "");
+                   i == 0 ? _ ("  (newest: restored by default)") : "");
         }
-      first = FALSE;
     }
   if (json)
     {

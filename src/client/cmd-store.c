@@ -169,25 +169,21 @@ app_entry_free (AppEntry *e)
 static GPtrArray *
 fetch_apps (LbCli *cli, gboolean host_last, GError **error)
 {
-  g_autoptr (GVariant) apps = NULL;
+  g_autoptr (GPtrArray) apps = NULL;
   g_autoptr (GPtrArray) entries = g_ptr_array_new_with_free_func ((GDestroyNotify) app_entry_free);
   AppEntry *host = NULL;
-  GVariantIter iter;
-  char *id;
-  GVariant *details;
 
   if ((apps = lb_client_list_apps_sync (cli->client, NULL, error)) == NULL)
     return NULL;
-  g_variant_iter_init (&iter, apps);
-  while (g_variant_iter_next (&iter, "(s@a{sv})", &id, &details))
+  for (guint i = 0; i < apps->len; i++)
     {
+      LbApp *app = apps->pdata[i];
       AppEntry *e = g_new0 (AppEntry, 1);
 
-      e->id = id;
-      g_variant_lookup (details, "licenses", "u", &e->licenses);
-      g_variant_lookup (details, "bytes", "t", &e->bytes);
-      g_variant_unref (details);
-      if (id[0] == '\0' && host_last)
+      e->id = g_strdup (lb_app_get_id (app));
+      e->licenses = lb_app_get_licenses (app);
+      e->bytes = lb_app_get_bytes (app);
+      if (e->id[0] == '\0' && host_last)
         host = e;
       else
         g_ptr_array_add (entries, e);

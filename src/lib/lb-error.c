@@ -32,6 +32,8 @@ G_STATIC_ASSERT (G_N_ELEMENTS (lb_error_entries) == LB_ERROR_NOT_DUE + 1);
  * The error domain of license-backup, %LB_ERROR; its codes are #LbError.
  *
  * Returns: the quark of the domain
+ *
+ * Since: 0.2
  */
 GQuark
 lb_error_quark (void)

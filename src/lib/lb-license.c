@@ -11,6 +11,8 @@
  * lb_client_store_license_sync(); what the service keeps
  * (#LbLicense:restore-count, #LbLicense:stored, #LbLicense:machine,
  * #LbLicense:app) is filled in when a license is read back.
+ *
+ * Since: 0.2
  */
 struct _LbLicense
 {
@@ -59,6 +61,8 @@ static GParamSpec *props[N_PROPS];
  * A new license that may be backed up, with no other attribute.
  *
  * Returns: (transfer full): the license
+ *
+ * Since: 0.2
  */
 LbLicense *
 lb_license_new (const char *key_id, GBytes *data)
@@ -93,6 +97,8 @@ lb_license_new_from_attributes (const char *key_id, GBytes *data, GVariant *attr
  * The attributes an app may set, as the service's StoreLicense takes them.
  *
  * Returns: (transfer floating): an `a{sv}`
+ *
+ * Since: 0.2
  */
 GVariant *
 lb_license_get_attributes (LbLicense *self)
@@ -161,6 +167,8 @@ lb_license_to_store_args (LbLicense *self)
  * The key id.
  *
  * Returns: the key id
+ *
+ * Since: 0.2
  */
 GETTER (const char *, key_id, key_id)
 /**
@@ -170,6 +178,8 @@ GETTER (const char *, key_id, key_id)
  * The license data.
  *
  * Returns: (transfer none) (nullable): the license data
+ *
+ * Since: 0.2
  */
 GETTER (GBytes *, data, data)
 /**
@@ -179,6 +189,8 @@ GETTER (GBytes *, data, data)
  * The content id.
  *
  * Returns: (nullable): the content id
+ *
+ * Since: 0.2
  */
 GETTER (const char *, content_id, content_id)
 /**
@@ -188,6 +200,8 @@ GETTER (const char *, content_id, content_id)
  * The issuer.
  *
  * Returns: (nullable): the issuer
+ *
+ * Since: 0.2
  */
 GETTER (const char *, issuer, issuer)
 /**
@@ -197,6 +211,8 @@ GETTER (const char *, issuer, issuer)
  * Whether the license may be backed up (the Backup right).
  *
  * Returns: whether the license may be backed up (the Backup right)
+ *
+ * Since: 0.2
  */
 GETTER (gboolean, can_backup, can_backup)
 /**
@@ -206,6 +222,8 @@ GETTER (gboolean, can_backup, can_backup)
  * How often it may be restored on another computer, 0 for no limit.
  *
  * Returns: how often it may be restored on another computer, 0 for no limit
+ *
+ * Since: 0.2
  */
 GETTER (guint, restore_limit, restore_limit)
 /**
@@ -215,6 +233,8 @@ GETTER (guint, restore_limit, restore_limit)
  * When it expires (unix seconds), 0 for never.
  *
  * Returns: when it expires (unix seconds), 0 for never
+ *
+ * Since: 0.2
  */
 GETTER (gint64, expires, expires)
 /**
@@ -224,6 +244,8 @@ GETTER (gint64, expires, expires)
  * Where the user learns how to restore it past its limit.
  *
  * Returns: (nullable): where the user learns how to restore it past its limit
+ *
+ * Since: 0.2
  */
 GETTER (const char *, support_url, support_url)
 /**
@@ -233,6 +255,8 @@ GETTER (const char *, support_url, support_url)
  * How often it was restored on another computer (kept by the service).
  *
  * Returns: how often it was restored on another computer (kept by the service)
+ *
+ * Since: 0.2
  */
 GETTER (guint, restore_count, restore_count)
 /**
@@ -242,6 +266,8 @@ GETTER (guint, restore_count, restore_count)
  * When it was stored (unix seconds; kept by the service).
  *
  * Returns: when it was stored (unix seconds; kept by the service)
+ *
+ * Since: 0.2
  */
 GETTER (gint64, stored, stored)
 /**
@@ -251,6 +277,8 @@ GETTER (gint64, stored, stored)
  * The app-specific id of the computer it is bound to.
  *
  * Returns: (nullable): the app-specific id of the computer it is bound to
+ *
+ * Since: 0.2
  */
 GETTER (const char *, machine, machine)
 /**
@@ -262,6 +290,8 @@ GETTER (const char *, machine, machine)
  *
  * Returns: (nullable): the app it belongs to, "" for programs outside a
  *   sandbox; %NULL for a license not read from the service
+ *
+ * Since: 0.2
  */
 GETTER (const char *, app, app)
 
@@ -271,6 +301,8 @@ GETTER (const char *, app, app)
  * @content_id: (nullable): the content id
  *
  * Sets #LbLicense:content-id.
+ *
+ * Since: 0.2
  */
 STRING_SETTER (content_id, PROP_CONTENT_ID)
 /**
@@ -279,6 +311,8 @@ STRING_SETTER (content_id, PROP_CONTENT_ID)
  * @issuer: (nullable): the issuer
  *
  * Sets #LbLicense:issuer.
+ *
+ * Since: 0.2
  */
 STRING_SETTER (issuer, PROP_ISSUER)
 /**
@@ -287,6 +321,8 @@ STRING_SETTER (issuer, PROP_ISSUER)
  * @support_url: (nullable): the support URL
  *
  * Sets #LbLicense:support-url.
+ *
+ * Since: 0.2
  */
 STRING_SETTER (support_url, PROP_SUPPORT_URL)
 /**
@@ -295,6 +331,8 @@ STRING_SETTER (support_url, PROP_SUPPORT_URL)
  * @can_backup: whether it may be backed up
  *
  * Sets #LbLicense:can-backup.
+ *
+ * Since: 0.2
  */
 VALUE_SETTER (gboolean, can_backup, PROP_CAN_BACKUP)
 /**
@@ -303,6 +341,8 @@ VALUE_SETTER (gboolean, can_backup, PROP_CAN_BACKUP)
  * @restore_limit: 0 for no limit
  *
  * Sets #LbLicense:restore-limit.
+ *
+ * Since: 0.2
  */
 VALUE_SETTER (guint, restore_limit, PROP_RESTORE_LIMIT)
 /**
@@ -311,6 +351,8 @@ VALUE_SETTER (guint, restore_limit, PROP_RESTORE_LIMIT)
  * @expires: unix seconds, 0 for never
  *
  * Sets #LbLicense:expires.
+ *
+ * Since: 0.2
  */
 VALUE_SETTER (gint64, expires, PROP_EXPIRES)
 
@@ -320,6 +362,8 @@ VALUE_SETTER (gint64, expires, PROP_EXPIRES)
  * @data: (nullable): the license data
  *
  * Sets #LbLicense:data.
+ *
+ * Since: 0.2
  */
 void
 lb_license_set_data (LbLicense *self, GBytes *data)
@@ -446,6 +490,8 @@ lb_license_class_init (LbLicenseClass *klass)
    * LbLicense:key-id:
    *
    * The key id, 1 to 256 bytes of printable ASCII, unique within an app.
+   *
+   * Since: 0.2
    */
   props[PROP_KEY_ID]
       = g_param_spec_string ("key-id", NULL, NULL, NULL,
@@ -454,30 +500,40 @@ lb_license_class_init (LbLicenseClass *klass)
    * LbLicense:data:
    *
    * The license data, 1 byte to 1 MiB, opaque to the service.
+   *
+   * Since: 0.2
    */
   props[PROP_DATA] = g_param_spec_boxed ("data", NULL, NULL, G_TYPE_BYTES, rw);
   /**
    * LbLicense:content-id:
    *
    * The content the license is for, if the app says.
+   *
+   * Since: 0.2
    */
   props[PROP_CONTENT_ID] = g_param_spec_string ("content-id", NULL, NULL, NULL, rw);
   /**
    * LbLicense:issuer:
    *
    * Who issued the license, if the app says.
+   *
+   * Since: 0.2
    */
   props[PROP_ISSUER] = g_param_spec_string ("issuer", NULL, NULL, NULL, rw);
   /**
    * LbLicense:can-backup:
    *
    * The Backup right: whether backups include the license.
+   *
+   * Since: 0.2
    */
   props[PROP_CAN_BACKUP] = g_param_spec_boolean ("can-backup", NULL, NULL, TRUE, rw);
   /**
    * LbLicense:restore-limit:
    *
    * How often the license may be restored on another computer; 0, no limit.
+   *
+   * Since: 0.2
    */
   props[PROP_RESTORE_LIMIT]
       = g_param_spec_uint ("restore-limit", NULL, NULL, 0, G_MAXUINT32, 0, rw);
@@ -485,18 +541,24 @@ lb_license_class_init (LbLicenseClass *klass)
    * LbLicense:expires:
    *
    * When the license expires, in unix seconds; 0, never.
+   *
+   * Since: 0.2
    */
   props[PROP_EXPIRES] = g_param_spec_int64 ("expires", NULL, NULL, 0, G_MAXINT64, 0, rw);
   /**
    * LbLicense:support-url:
    *
    * Where the user learns how to restore the license past its limit.
+   *
+   * Since: 0.2
    */
   props[PROP_SUPPORT_URL] = g_param_spec_string ("support-url", NULL, NULL, NULL, rw);
   /**
    * LbLicense:restore-count:
    *
    * How often the license was restored on another computer.
+   *
+   * Since: 0.2
    */
   props[PROP_RESTORE_COUNT]
       = g_param_spec_uint ("restore-count", NULL, NULL, 0, G_MAXUINT32, 0, ro);
@@ -504,18 +566,24 @@ lb_license_class_init (LbLicenseClass *klass)
    * LbLicense:stored:
    *
    * When the license was stored, in unix seconds.
+   *
+   * Since: 0.2
    */
   props[PROP_STORED] = g_param_spec_int64 ("stored", NULL, NULL, 0, G_MAXINT64, 0, ro);
   /**
    * LbLicense:machine:
    *
    * The app-specific id of the computer the license is bound to.
+   *
+   * Since: 0.2
    */
   props[PROP_MACHINE] = g_param_spec_string ("machine", NULL, NULL, NULL, ro);
   /**
    * LbLicense:app:
    *
    * The app the license belongs to; "" for programs outside a sandbox.
+   *
+   * Since: 0.2
    */
   props[PROP_APP] = g_param_spec_string ("app", NULL, NULL, NULL, ro);
   g_object_class_install_properties (object_class, N_PROPS, props);

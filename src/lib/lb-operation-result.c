@@ -11,6 +11,8 @@
  * #LbOperationResult:restricted those left out, whose key ids, apps and
  * reasons lb_operation_result_get_restricted_key_ids() and its siblings
  * give, in the same order.
+ *
+ * Since: 0.2
  */
 struct _LbOperationResult
 {
@@ -119,6 +121,8 @@ lb_operation_result_set_end (LbOperationResult *self,
  * The id of the operation.
  *
  * Returns: the id of the operation
+ *
+ * Since: 0.2
  */
 guint64
 lb_operation_result_get_operation (LbOperationResult *self)
@@ -135,6 +139,8 @@ lb_operation_result_get_operation (LbOperationResult *self)
  *
  * Returns: %LB_STATUS_END, or %LB_STATUS_ERROR_WITHURL for a restore that
  *   left licenses out for their restore limit
+ *
+ * Since: 0.2
  */
 LbStatus
 lb_operation_result_get_status (LbOperationResult *self)
@@ -149,6 +155,8 @@ lb_operation_result_get_status (LbOperationResult *self)
  * "" or, with %LB_STATUS_ERROR_WITHURL, what went wrong.
  *
  * Returns: "" or, with %LB_STATUS_ERROR_WITHURL, what went wrong
+ *
+ * Since: 0.2
  */
 const char *
 lb_operation_result_get_message (LbOperationResult *self)
@@ -163,6 +171,8 @@ lb_operation_result_get_message (LbOperationResult *self)
  * The licenses written to the backup, or restored.
  *
  * Returns: the licenses written to the backup, or restored
+ *
+ * Since: 0.2
  */
 guint64
 lb_operation_result_get_licenses (LbOperationResult *self)
@@ -177,6 +187,8 @@ lb_operation_result_get_licenses (LbOperationResult *self)
  * How many licenses were left out.
  *
  * Returns: how many licenses were left out
+ *
+ * Since: 0.2
  */
 guint
 lb_operation_result_get_restricted (LbOperationResult *self)
@@ -191,6 +203,8 @@ lb_operation_result_get_restricted (LbOperationResult *self)
  * The size of the backup file.
  *
  * Returns: the size of the backup file
+ *
+ * Since: 0.2
  */
 guint64
 lb_operation_result_get_bytes (LbOperationResult *self)
@@ -205,6 +219,8 @@ lb_operation_result_get_bytes (LbOperationResult *self)
  * The URI of the backup file.
  *
  * Returns: (nullable): the URI of the backup file
+ *
+ * Since: 0.2
  */
 const char *
 lb_operation_result_get_location (LbOperationResult *self)
@@ -219,6 +235,8 @@ lb_operation_result_get_location (LbOperationResult *self)
  * The licenses a restore found already in the store.
  *
  * Returns: the licenses a restore found already in the store
+ *
+ * Since: 0.2
  */
 guint
 lb_operation_result_get_already_present (LbOperationResult *self)
@@ -233,6 +251,8 @@ lb_operation_result_get_already_present (LbOperationResult *self)
  * The licenses a restore bound to this computer.
  *
  * Returns: the licenses a restore bound to this computer
+ *
+ * Since: 0.2
  */
 guint
 lb_operation_result_get_individualized (LbOperationResult *self)
@@ -249,6 +269,8 @@ lb_operation_result_get_individualized (LbOperationResult *self)
  *
  * Returns: (nullable): with %LB_STATUS_ERROR_WITHURL, where the user learns
  *   how to restore the licenses left out for their restore limit
+ *
+ * Since: 0.2
  */
 const char *
 lb_operation_result_get_support_url (LbOperationResult *self)
@@ -263,6 +285,8 @@ lb_operation_result_get_support_url (LbOperationResult *self)
  * The key ids of the licenses left out.
  *
  * Returns: (transfer full): the key ids of the licenses left out
+ *
+ * Since: 0.2
  */
 GStrv
 lb_operation_result_get_restricted_key_ids (LbOperationResult *self)
@@ -279,6 +303,8 @@ lb_operation_result_get_restricted_key_ids (LbOperationResult *self)
  *
  * Returns: (transfer full): the app of each license left out ("" for
  *   programs outside a sandbox), in the order of the key ids
+ *
+ * Since: 0.2
  */
 GStrv
 lb_operation_result_get_restricted_apps (LbOperationResult *self)
@@ -295,6 +321,8 @@ lb_operation_result_get_restricted_apps (LbOperationResult *self)
  *
  * Returns: (transfer full): why each was left out: "no-backup-right",
  *   "expired" or "restore-limit", in the order of the key ids
+ *
+ * Since: 0.2
  */
 GStrv
 lb_operation_result_get_restricted_reasons (LbOperationResult *self)
@@ -317,6 +345,8 @@ compare_strings (gconstpointer a, gconstpointer b)
  *
  * Returns: (transfer full): the apps whose licenses the operation wrote or
  *   restored, in byte order ("" for programs outside a sandbox)
+ *
+ * Since: 0.2
  */
 GStrv
 lb_operation_result_get_apps (LbOperationResult *self)
@@ -337,6 +367,8 @@ lb_operation_result_get_apps (LbOperationResult *self)
  * How many licenses of @app the operation wrote or restored.
  *
  * Returns: how many licenses of @app the operation wrote or restored
+ *
+ * Since: 0.2
  */
 guint
 lb_operation_result_get_app_licenses (LbOperationResult *self, const char *app)
@@ -355,6 +387,8 @@ lb_operation_result_get_app_licenses (LbOperationResult *self, const char *app)
  *
  * Returns: (transfer none) (nullable): the summary; %NULL when the service
  *   has not told how the operation ended
+ *
+ * Since: 0.2
  */
 GVariant *
 lb_operation_result_get_summary (LbOperationResult *self)
@@ -428,48 +462,64 @@ lb_operation_result_class_init (LbOperationResultClass *klass)
    * LbOperationResult:operation:
    *
    * The id of the operation.
+   *
+   * Since: 0.2
    */
   props[PROP_OPERATION] = g_param_spec_uint64 ("operation", NULL, NULL, 0, G_MAXUINT64, 0, ro);
   /**
    * LbOperationResult:status:
    *
    * How it ended.
+   *
+   * Since: 0.2
    */
   props[PROP_STATUS] = g_param_spec_enum ("status", NULL, NULL, LB_TYPE_STATUS, LB_STATUS_END, ro);
   /**
    * LbOperationResult:message:
    *
    * "", or what went wrong.
+   *
+   * Since: 0.2
    */
   props[PROP_MESSAGE] = g_param_spec_string ("message", NULL, NULL, "", ro);
   /**
    * LbOperationResult:licenses:
    *
    * The licenses written or restored.
+   *
+   * Since: 0.2
    */
   props[PROP_LICENSES] = g_param_spec_uint64 ("licenses", NULL, NULL, 0, G_MAXUINT64, 0, ro);
   /**
    * LbOperationResult:restricted:
    *
    * How many licenses were left out.
+   *
+   * Since: 0.2
    */
   props[PROP_RESTRICTED] = g_param_spec_uint ("restricted", NULL, NULL, 0, G_MAXUINT, 0, ro);
   /**
    * LbOperationResult:bytes:
    *
    * The size of the backup file.
+   *
+   * Since: 0.2
    */
   props[PROP_BYTES] = g_param_spec_uint64 ("bytes", NULL, NULL, 0, G_MAXUINT64, 0, ro);
   /**
    * LbOperationResult:location:
    *
    * The URI of the backup file.
+   *
+   * Since: 0.2
    */
   props[PROP_LOCATION] = g_param_spec_string ("location", NULL, NULL, NULL, ro);
   /**
    * LbOperationResult:support-url:
    *
    * With %LB_STATUS_ERROR_WITHURL, the issuer's page on restore limits.
+   *
+   * Since: 0.2
    */
   props[PROP_SUPPORT_URL] = g_param_spec_string ("support-url", NULL, NULL, NULL, ro);
   g_object_class_install_properties (object_class, N_PROPS, props);

@@ -27,4 +27,7 @@ void lb_operation_result_set_end (LbOperationResult *self,
                                   const char *message,
                                   GVariant *summary);
 
+LbApp *lb_app_new_from_details (const char *id, GVariant *details);
+LbBackup *lb_backup_new_from_details (const char *name, GVariant *details);
+
 G_END_DECLS

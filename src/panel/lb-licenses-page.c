@@ -248,6 +248,14 @@ clear_result (LbLicensesPage *self)
   gtk_widget_set_visible (GTK_WIDGET (self->result_group), FALSE);
 }
 
+/* The page still passes "is it a restore" among its own functions; the
+ * library and lb-panel-format speak LbOperationType. */
+static LbOperationType
+kind_of (gboolean restore)
+{
+  return restore ? LB_OPERATION_TYPE_RESTORE : LB_OPERATION_TYPE_BACKUP;
+}
+
 static char *
 result_subtitle (gboolean restore, LbOperationResult *result)
 {
@@ -359,8 +367,8 @@ static void
 show_result (LbLicensesPage *self, gboolean restore, LbOperationResult *result)
 {
   guint skipped = lb_operation_result_get_restricted (result);
-  g_autofree char *title
-      = lb_panel_format_outcome (restore, lb_operation_result_get_licenses (result), skipped);
+  g_autofree char *title = lb_panel_format_outcome (
+      kind_of (restore), lb_operation_result_get_licenses (result), skipped);
   g_autofree char *subtitle = result_subtitle (restore, result);
   const char *icon = skipped > 0 ? "dialog-warning-symbolic" : "emblem-ok-symbolic";
   GtkWidget *image;
@@ -454,25 +462,20 @@ app_row (const App *app)
 
 /* @apps: ListApps' a(sa{sv}) */
 static void
-show_apps (LbLicensesPage *self, GVariant *apps)
+show_apps (LbLicensesPage *self, GPtrArray *apps)
 {
   g_autoptr (GPtrArray) list = g_ptr_array_new_with_free_func (app_free);
-  GVariantIter iter;
-  const char *id;
-  GVariant *details;
 
-  g_variant_iter_init (&iter, apps);
-  while (g_variant_iter_next (&iter, "(&s@a{sv})", &id, &details))
+  for (guint i = 0; i < apps->len; i++)
     {
       App *app = g_new0 (App, 1);
       g_autofree char *folded = NULL;
 
-      app->id = g_strdup (id);
-      app->name = lb_panel_app_name (id, &app->icon);
+      app->id = g_strdup (lb_app_get_id (apps->pdata[i]));
+      app->name = lb_panel_app_name (app->id, &app->icon);
       folded = g_utf8_casefold (app->name, -1);
       app->sort_key = g_utf8_collate_key (folded, -1);
-      g_variant_lookup (details, "licenses", "u", &app->licenses);
-      g_variant_unref (details);
+      app->licenses = lb_app_get_licenses (apps->pdata[i]);
       g_ptr_array_add (list, app);
     }
   g_ptr_array_sort (list, compare_apps);
@@ -493,7 +496,7 @@ static void
 on_apps_listed (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   LbLicensesPage *self = user_data;
-  g_autoptr (GVariant) apps = NULL;
+  g_autoptr (GPtrArray) apps = NULL;
   g_autoptr (GError) error = NULL;
 
   apps = lb_client_list_apps_finish (LB_CLIENT (source), result, &error);
@@ -594,15 +597,27 @@ ask_replace (LbLicensesPage *self)
 {
   g_autofree char *where = location_display_name (lb_client_get_backup_path (self->client));
   guint keep = lb_client_get_keep_backups (self->client);
-  g_autofree char *body = g_strdup_printf (
-      g_dngettext (GETTEXT_PACKAGE,
-                   "%s already holds license backups. The new backup replaces them, as the "
-                   "folder keeps %u backup: licenses that are only in the old backups are lost.",
-                   "%s already holds license backups. The new backup is added beside them, and "
-                   "the folder keeps the newest %u: licenses that are only in older backups are "
-                   "lost.",
-                   keep),
-      where != NULL ? where : "?", keep);
+  g_autofree char *body = NULL;
+
+  /* Keeping one backup is another sentence, not a plural form of the
+   * other: ngettext chooses plural forms only (a language's "one" form may
+   * also cover 21 or 31). */
+  if (keep == 1)
+    body = g_strdup_printf (_ ("%s already holds license backups. The new backup replaces them, "
+                               "as the folder keeps only one backup: licenses that are only in "
+                               "the old backups are lost."),
+                            where != NULL ? where : "?");
+  else
+    body = g_strdup_printf (
+        g_dngettext (GETTEXT_PACKAGE,
+                     "%s already holds license backups. The new backup is added beside them, "
+                     "and the folder keeps the newest %u: licenses that are only in older "
+                     "backups are lost.",
+                     "%s already holds license backups. The new backup is added beside them, "
+                     "and the folder keeps the newest %u: licenses that are only in older "
+                     "backups are lost.",
+                     keep),
+        where != NULL ? where : "?", keep);
 
   ask (self, _ ("Add a backup to this folder?"), body, "replace", _ ("_Back Up"),
        ADW_RESPONSE_SUGGESTED, G_CALLBACK (on_replace_response));
@@ -783,7 +798,7 @@ on_operation_done (GObject *source, GAsyncResult *result, gpointer user_data)
     ; /* the page says the service is gone */
   else
     {
-      g_autofree char *message = lb_panel_format_error (restore, error);
+      g_autofree char *message = lb_panel_format_error (kind_of (restore), error);
 
       show_banner (self, restore ? _ ("Cannot Start the Restore") : _ ("Cannot Start the Backup"),
                    message, NULL);
@@ -847,9 +862,8 @@ start_restore (LbLicensesPage *self,
   self->own_restore_flags = flags;
   g_free (self->own_generation);
   self->own_generation = g_steal_pointer (&chosen);
-  lb_client_restore_generation_async (self->client, flags, location, self->own_generation,
-                                      self->own_cancellable, on_operation_done,
-                                      g_object_ref (self));
+  lb_client_restore_async (self->client, flags, location, self->own_generation,
+                           self->own_cancellable, on_operation_done, g_object_ref (self));
   sync_all (self);
 }
 
@@ -879,31 +893,23 @@ on_generation_response (AdwMessageDialog *dialog, const char *response, LbLicens
 
 /* The folder keeps several backups: which one? The newest is chosen. */
 static void
-ask_generation (LbLicensesPage *self, GVariant *backups)
+ask_generation (LbLicensesPage *self, GPtrArray *backups)
 {
   g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
-  GVariantIter iter;
-  const char *name;
-  GVariant *details;
   GtkWidget *list;
 
-  g_variant_iter_init (&iter, backups);
-  while (g_variant_iter_next (&iter, "(&s@a{sv})", &name, &details))
+  for (guint i = 0; i < backups->len; i++)
     {
-      gint64 time = 0;
-      guint64 bytes = 0;
-      const char *host = NULL;
-
-      g_variant_lookup (details, "time", "x", &time);
+      LbBackup *backup = backups->pdata[i];
       /* When it was really made, and where, from its manifest: the name
        * orders the backups but need not be the time. */
-      g_variant_lookup (details, "created", "x", &time);
-      g_variant_lookup (details, "bytes", "t", &bytes);
-      g_variant_lookup (details, "host", "&s", &host);
-      g_ptr_array_add (labels, lb_panel_format_generation (time, bytes, host, names->len == 0));
-      g_variant_unref (details);
-      g_ptr_array_add (names, g_strdup (name));
+      gint64 time = lb_backup_get_format_version (backup) != 0 ? lb_backup_get_created (backup)
+                                                               : lb_backup_get_time (backup);
+
+      g_ptr_array_add (labels, lb_panel_format_generation (time, lb_backup_get_bytes (backup),
+                                                           lb_backup_get_host (backup), i == 0));
+      g_ptr_array_add (names, g_strdup (lb_backup_get_name (backup)));
     }
   g_ptr_array_add (names, NULL);
   g_ptr_array_add (labels, NULL);
@@ -927,14 +933,15 @@ on_backups_listed (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (LbLicensesPage) self = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) backups = lb_client_list_backups_finish (LB_CLIENT (source), result, &error);
+  g_autoptr (GPtrArray) backups
+      = lb_client_list_backups_finish (LB_CLIENT (source), result, &error);
 
   if (is_cancelled (error) || self->client != LB_CLIENT (source))
     return;
   self->own_pending = FALSE;
   /* One backup, or none, or a folder that cannot be listed: the restore
    * itself says what is wrong. */
-  if (backups != NULL && g_variant_n_children (backups) > 1)
+  if (backups != NULL && backups->len > 1)
     ask_generation (self, backups);
   else
     start_restore (self, LB_RESTORE_FLAGS_NONE, NULL, NULL);
@@ -1017,12 +1024,12 @@ on_cancel_clicked (GtkButton *button, LbLicensesPage *self)
 
 static void
 on_operation_completed (LbClient *client,
-                        const char *operation,
+                        LbOperationType kind,
                         LbOperationResult *result,
                         const GError *error,
                         LbLicensesPage *self)
 {
-  gboolean restore = g_str_equal (operation, "restore");
+  gboolean restore = kind == LB_OPERATION_TYPE_RESTORE;
   LbStatus status = lb_operation_result_get_status (result);
 
   /* Each license went back to its app. */
@@ -1050,7 +1057,7 @@ on_operation_completed (LbClient *client,
   else if (error == NULL)
     {
       g_autofree char *text
-          = lb_panel_format_outcome (restore, lb_operation_result_get_licenses (result),
+          = lb_panel_format_outcome (kind, lb_operation_result_get_licenses (result),
                                      lb_operation_result_get_restricted (result));
       hide_banner (self);
       show_result (self, restore, result);
@@ -1058,7 +1065,7 @@ on_operation_completed (LbClient *client,
     }
   else
     {
-      g_autofree char *message = lb_panel_format_error (restore, error);
+      g_autofree char *message = lb_panel_format_error (kind_of (restore), error);
 
       if (g_error_matches (error, LB_ERROR, LB_ERROR_CANCELLED))
         {
@@ -1237,7 +1244,7 @@ drop_client (LbLicensesPage *self)
   g_signal_handlers_disconnect_by_data (self->client, self);
   /* The connection may outlive the page (the session bus, in Settings),
    * and the client too, while an operation the page started runs. */
-  lb_client_unsubscribe (self->client);
+  lb_client_unsubscribe_async (self->client, NULL, NULL, NULL);
   g_clear_object (&self->client);
 }
 

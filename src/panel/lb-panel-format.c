@@ -82,8 +82,9 @@ lb_panel_format_last_backup (gint64 last_backup, gint64 now)
 }
 
 char *
-lb_panel_format_outcome (gboolean restore, guint licenses, guint skipped)
+lb_panel_format_outcome (LbOperationType kind, guint licenses, guint skipped)
 {
+  gboolean restore = kind == LB_OPERATION_TYPE_RESTORE;
   g_autofree char *n = lb_panel_format_count (licenses);
   g_autofree char *s = lb_panel_format_count (skipped);
   g_autofree char *done = NULL;
@@ -206,8 +207,9 @@ lb_error_text (gboolean restore, LbError code)
 }
 
 char *
-lb_panel_format_error (gboolean restore, const GError *error)
+lb_panel_format_error (LbOperationType kind, const GError *error)
 {
+  gboolean restore = kind == LB_OPERATION_TYPE_RESTORE;
   const char *text = NULL;
 
   if (error == NULL)

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <glib.h>
+#include <license-backup/license-backup.h>
 
 G_BEGIN_DECLS
 
@@ -24,7 +25,7 @@ char *lb_panel_format_last_backup (gint64 last_backup, gint64 now);
 
 /* The end of an operation in one line, as the toast shows it:
  * "20,000 licenses backed up; 12 could not be backed up". */
-char *lb_panel_format_outcome (gboolean restore, guint licenses, guint skipped);
+char *lb_panel_format_outcome (LbOperationType kind, guint licenses, guint skipped);
 
 /* The reason a RestrictedLicense signal gives, in words. */
 char *lb_panel_format_reason (const char *reason);
@@ -39,7 +40,7 @@ char *lb_panel_format_app_reason (const char *app_name, const char *why);
 /* What to tell the user for @error (an LB_ERROR, or one of D-Bus or GIO;
  * may be NULL): the page's own words, else the error's message (the
  * service's), else "The backup failed". */
-char *lb_panel_format_error (gboolean restore, const GError *error);
+char *lb_panel_format_error (LbOperationType kind, const GError *error);
 
 /* When the next automatic backup is due (@next, unix seconds, not 0):
  * "Next backup in 3 days", "… in 5 hours", "… in less than an hour", or

@@ -625,7 +625,7 @@ test_backup_round_trip (Fixture *f, gconstpointer arg)
   client_b = lb_client_new_for_connection_sync (lb_test_bus_get_connection (f->bus), NULL, &error);
   g_assert_no_error (error);
   g_clear_object (&result);
-  result = lb_client_restore_sync (client_b, LB_RESTORE_FLAGS_NONE, f->dir, NULL, &error);
+  result = lb_client_restore_sync (client_b, LB_RESTORE_FLAGS_NONE, f->dir, NULL, NULL, &error);
   g_assert_null (result);
   assert_lb_error (error, LB_ERROR_NEEDS_INDIVIDUALIZATION);
   g_clear_error (&error);
@@ -635,7 +635,8 @@ test_backup_round_trip (Fixture *f, gconstpointer arg)
   g_assert_cmpint (status, ==, LB_STATUS_NEEDS_INDIVIDUALIZATION);
   g_assert_cmpuint (list_length (f), ==, 0);
 
-  result = lb_client_restore_sync (client_b, LB_RESTORE_FLAGS_INDIVIDUALIZE, f->dir, NULL, &error);
+  result = lb_client_restore_sync (client_b, LB_RESTORE_FLAGS_INDIVIDUALIZE, f->dir, NULL, NULL,
+                                   &error);
   g_assert_no_error (error);
   g_assert_nonnull (result);
   if (result == NULL)
@@ -943,7 +944,7 @@ test_async_calls (Fixture *f, gconstpointer arg)
   g_assert_cmpint (status, ==, LB_STATUS_END);
   g_assert_cmpstr (message, ==, "");
 
-  lb_client_restore_async (client, LB_RESTORE_FLAGS_NONE, f->dir, NULL, on_done, &w);
+  lb_client_restore_async (client, LB_RESTORE_FLAGS_NONE, f->dir, NULL, NULL, on_done, &w);
   g_clear_object (&result);
   result = lb_client_restore_finish (client, wait_result (&w), &error);
   g_assert_no_error (error);
@@ -1113,6 +1114,65 @@ test_activation_session (Fixture *f, gconstpointer arg)
   lb_test_rm_rf (root);
 }
 
+/* ListApps and ListBackups as objects with properties (LbApp, LbBackup),
+ * newest backup first; details an older service leaves out keep their
+ * defaults. */
+static void
+test_list_typed (Fixture *f, gconstpointer arg)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) apps = NULL;
+  g_autoptr (GPtrArray) backups = NULL;
+  g_autofree char *verify_error = NULL;
+  guint64 bytes = 0;
+
+  store (f, "one", "1");
+  store (f, "two", "22");
+  apps = lb_client_list_apps_sync (f->client, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (apps);
+  if (apps == NULL)
+    return;
+  g_assert_cmpuint (apps->len, ==, 1);
+  g_assert_true (LB_IS_APP (apps->pdata[0]));
+  g_assert_cmpstr (lb_app_get_id (apps->pdata[0]), ==, "");
+  g_assert_cmpuint (lb_app_get_licenses (apps->pdata[0]), ==, 2);
+  g_object_get (apps->pdata[0], "bytes", &bytes, NULL);
+  g_assert_cmpuint (bytes, ==, lb_app_get_bytes (apps->pdata[0]));
+  g_assert_cmpuint (bytes, >=, 3);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr (LbOperationResult) result
+          = lb_client_backup_sync (f->client, LB_BACKUP_FLAGS_OVERWRITE, f->dir, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (result);
+    }
+  backups = lb_client_list_backups_sync (f->client, f->dir, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (backups);
+  if (backups == NULL)
+    return;
+  g_assert_cmpuint (backups->len, ==, 2);
+  for (guint i = 0; i < backups->len; i++)
+    {
+      LbBackup *backup = backups->pdata[i];
+
+      g_assert_true (LB_IS_BACKUP (backup));
+      g_assert_true (g_str_has_suffix (lb_backup_get_name (backup), ".lbk"));
+      g_assert_cmpint (lb_backup_get_time (backup), >, 0);
+      g_assert_cmpuint (lb_backup_get_bytes (backup), >, 0);
+      g_assert_cmpint (lb_backup_get_verified (backup), ==, 0);
+      g_assert_cmpstr (lb_backup_get_verify_error (backup), ==, "");
+      g_assert_nonnull (lb_backup_get_host (backup));
+      g_assert_nonnull (lb_backup_get_machine (backup));
+    }
+  g_assert_cmpint (lb_backup_get_time (backups->pdata[0]), >=,
+                   lb_backup_get_time (backups->pdata[1]));
+  g_object_get (backups->pdata[0], "verify-error", &verify_error, NULL);
+  g_assert_cmpstr (verify_error, ==, "");
+}
+
 static const TestCase tests[] = {
   { "store/license", test_store_license },
   { "store/not-found", test_store_not_found },
@@ -1121,6 +1181,7 @@ static const TestCase tests[] = {
   { "store/count-at-once", test_store_count_at_once },
   { "list/pages", test_list_pages },
   { "list/batches", test_list_batches },
+  { "list/typed", test_list_typed },
   { "backup/round-trip", test_backup_round_trip },
   { "progress/notify", test_progress_notify, 2500 },
   { "cancel/sync", test_cancel_sync, 10000 },

@@ -181,6 +181,17 @@ class TestLicenses(LibTestCase):
             c.delete_license_sync("k1", None)
         self.assertLbError(cm, LicenseBackup.Error.NOT_FOUND)
 
+    def test_list_apps(self):
+        c = self.client
+        c.store_license_sync(self.license("one"), None)
+        c.store_license_sync(self.license("two"), None)
+        apps = c.list_apps_sync(None)
+        self.assertEqual(len(apps), 1)
+        self.assertIsInstance(apps[0], LicenseBackup.App)
+        self.assertEqual(apps[0].props.id, "")
+        self.assertEqual(apps[0].props.licenses, 2)
+        self.assertGreater(apps[0].get_bytes(), 0)
+
     def test_batch_all_or_none(self):
         c = self.client
         good = [self.license(f"good{i}") for i in range(5)]
@@ -243,9 +254,9 @@ class TestBackup(LibTestCase):
         self.start_machine("b", "0123456789abcdef0123456789abcdef")
         c = LicenseBackup.Client.new_for_connection_sync(self.connection, None)
         with self.assertRaises(GLib.Error) as cm:
-            c.restore_sync(LicenseBackup.RestoreFlags.NONE, self.dir, None)
+            c.restore_sync(LicenseBackup.RestoreFlags.NONE, self.dir, None, None)
         self.assertLbError(cm, LicenseBackup.Error.NEEDS_INDIVIDUALIZATION)
-        result = c.restore_sync(LicenseBackup.RestoreFlags.INDIVIDUALIZE, self.dir, None)
+        result = c.restore_sync(LicenseBackup.RestoreFlags.INDIVIDUALIZE, self.dir, None, None)
         self.assertEqual(result.props.licenses, 1)
         self.assertEqual(c.props.license_count, 1)
         self.assertEqual(c.get_license_sync("one", None).props.restore_count, 1)
@@ -260,16 +271,20 @@ class TestBackup(LibTestCase):
         c.backup_sync(LicenseBackup.BackupFlags.NONE, self.dir, None)
         c.store_license_sync(self.license("new"), None)
         c.backup_sync(LicenseBackup.BackupFlags.OVERWRITE, self.dir, None)
-        backups = c.list_backups_sync(self.dir, None).unpack()
+        backups = c.list_backups_sync(self.dir, None)
         self.assertEqual(len(backups), 2)
-        names = [name for name, _ in backups]
+        names = [b.props.name for b in backups]
         self.assertEqual(names, sorted(names, reverse=True))
         self.assertTrue(all(n.startswith("licenses-") and n.endswith(".lbk") for n in names))
-        self.assertGreater(backups[0][1]["time"], 0)
+        self.assertGreater(backups[0].props.time, 0)
+        # Attributes, not tuples; what the service leaves out has its default.
+        self.assertIsInstance(backups[0], LicenseBackup.Backup)
+        self.assertGreater(backups[0].get_bytes(), 0)
+        self.assertEqual(backups[0].props.verified, 0)
+        self.assertEqual(backups[0].props.verify_error, "")
         c.delete_license_sync("old", None)
         c.delete_license_sync("new", None)
-        result = c.restore_generation_sync(LicenseBackup.RestoreFlags.NONE, self.dir, names[1],
-                                           None)
+        result = c.restore_sync(LicenseBackup.RestoreFlags.NONE, self.dir, names[1], None)
         self.assertEqual(result.props.licenses, 1)
         self.assertTrue(result.props.location.endswith("/" + names[1]))
         self.assertEqual(c.get_license_sync("old", None).props.key_id, "old")

@@ -96,13 +96,14 @@ test_next_backup (void)
 static void
 test_outcome (void)
 {
-  assert_str (lb_panel_format_outcome (FALSE, 20000, 12),
+  assert_str (lb_panel_format_outcome (LB_OPERATION_TYPE_BACKUP, 20000, 12),
               "20000 licenses backed up; 12 could not be backed up");
-  assert_str (lb_panel_format_outcome (FALSE, 1, 0), "1 license backed up");
-  assert_str (lb_panel_format_outcome (FALSE, 0, 1),
+  assert_str (lb_panel_format_outcome (LB_OPERATION_TYPE_BACKUP, 1, 0), "1 license backed up");
+  assert_str (lb_panel_format_outcome (LB_OPERATION_TYPE_BACKUP, 0, 1),
               "0 licenses backed up; 1 could not be backed up");
-  assert_str (lb_panel_format_outcome (TRUE, 3, 0), "3 licenses restored");
-  assert_str (lb_panel_format_outcome (TRUE, 1, 2), "1 license restored; 2 could not be restored");
+  assert_str (lb_panel_format_outcome (LB_OPERATION_TYPE_RESTORE, 3, 0), "3 licenses restored");
+  assert_str (lb_panel_format_outcome (LB_OPERATION_TYPE_RESTORE, 1, 2),
+              "1 license restored; 2 could not be restored");
 }
 
 static void
@@ -177,39 +178,44 @@ test_app_name (void)
 }
 
 static char *
-format_error (gboolean restore, GQuark domain, int code, const char *message)
+format_error (LbOperationType kind, GQuark domain, int code, const char *message)
 {
   g_autoptr (GError) error = g_error_new_literal (domain, code, message);
 
-  return lb_panel_format_error (restore, error);
+  return lb_panel_format_error (kind, error);
 }
 
 static void
 test_error (void)
 {
-  assert_str (format_error (TRUE, LB_ERROR, LB_ERROR_BACKUP_CORRUPT, "x"),
+  assert_str (format_error (LB_OPERATION_TYPE_RESTORE, LB_ERROR, LB_ERROR_BACKUP_CORRUPT, "x"),
               "The backup is damaged, so nothing was restored; make a new backup, or restore from "
               "another copy");
-  assert_str (format_error (FALSE, LB_ERROR, LB_ERROR_CANCELLED, "x"),
+  assert_str (format_error (LB_OPERATION_TYPE_BACKUP, LB_ERROR, LB_ERROR_CANCELLED, "x"),
               "The backup was cancelled; the previous backup, if any, is unchanged");
-  assert_str (format_error (TRUE, LB_ERROR, LB_ERROR_CANCELLED, "x"),
+  assert_str (format_error (LB_OPERATION_TYPE_RESTORE, LB_ERROR, LB_ERROR_CANCELLED, "x"),
               "The restore was cancelled; no license was restored");
-  assert_str (format_error (FALSE, LB_ERROR, LB_ERROR_NO_SPACE, ""),
+  assert_str (format_error (LB_OPERATION_TYPE_BACKUP, LB_ERROR, LB_ERROR_NO_SPACE, ""),
               "There is not enough free space; free some space and try again");
-  assert_str (format_error (TRUE, LB_ERROR, LB_ERROR_NOT_FOUND, "x"),
+  assert_str (format_error (LB_OPERATION_TYPE_RESTORE, LB_ERROR, LB_ERROR_NOT_FOUND, "x"),
               "The restore location holds no license backup; choose the folder that holds it");
   /* Nothing better than the service's own words */
-  assert_str (format_error (FALSE, LB_ERROR, LB_ERROR_FAILED, "disk on fire"), "disk on fire");
-  assert_str (format_error (FALSE, LB_ERROR, LB_ERROR_NOT_FOUND, "no such folder"),
-              "no such folder");
-  assert_str (format_error (FALSE, LB_ERROR, LB_ERROR_FAILED, ""), "The backup failed");
-  assert_str (lb_panel_format_error (TRUE, NULL), "The restore failed");
+  assert_str (format_error (LB_OPERATION_TYPE_BACKUP, LB_ERROR, LB_ERROR_FAILED, "disk on fire"),
+              "disk on fire");
+  assert_str (
+      format_error (LB_OPERATION_TYPE_BACKUP, LB_ERROR, LB_ERROR_NOT_FOUND, "no such folder"),
+      "no such folder");
+  assert_str (format_error (LB_OPERATION_TYPE_BACKUP, LB_ERROR, LB_ERROR_FAILED, ""),
+              "The backup failed");
+  assert_str (lb_panel_format_error (LB_OPERATION_TYPE_RESTORE, NULL), "The restore failed");
   /* The bus's errors */
-  assert_str (format_error (FALSE, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN, "x"),
-              "The license backup service is not running and cannot be started");
-  assert_str (format_error (TRUE, G_DBUS_ERROR, G_DBUS_ERROR_SPAWN_CHILD_EXITED, "x"),
-              "The license backup service is not running and cannot be started");
-  assert_str (format_error (TRUE, G_DBUS_ERROR, G_DBUS_ERROR_NO_REPLY, "x"),
+  assert_str (
+      format_error (LB_OPERATION_TYPE_BACKUP, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN, "x"),
+      "The license backup service is not running and cannot be started");
+  assert_str (
+      format_error (LB_OPERATION_TYPE_RESTORE, G_DBUS_ERROR, G_DBUS_ERROR_SPAWN_CHILD_EXITED, "x"),
+      "The license backup service is not running and cannot be started");
+  assert_str (format_error (LB_OPERATION_TYPE_RESTORE, G_DBUS_ERROR, G_DBUS_ERROR_NO_REPLY, "x"),
               "The license backup service stopped answering; try again");
   /* An error as the library hands it over: sent by the service. */
   {
@@ -219,7 +225,7 @@ test_error (void)
 
     g_dbus_error_strip_remote_error (remote);
     g_assert_true (g_error_matches (remote, LB_ERROR, LB_ERROR_BUSY));
-    assert_str (lb_panel_format_error (FALSE, remote),
+    assert_str (lb_panel_format_error (LB_OPERATION_TYPE_BACKUP, remote),
                 "A backup or restore is already running; wait for it to finish");
   }
 }

@@ -471,7 +471,7 @@ static void
 start_other_restore (LbClient *client, LbRestoreFlags flags, const char *path, Outcome *o)
 {
   *o = (Outcome){ .restore = TRUE, .status = LB_STATUS_ERROR };
-  lb_client_restore_async (client, flags, path, NULL, on_other_done, o);
+  lb_client_restore_async (client, flags, path, NULL, NULL, on_other_done, o);
 }
 
 /* Waits for the end of @o's operation; returns its status. */

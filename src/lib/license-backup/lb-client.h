@@ -14,6 +14,8 @@
 
 #include <gio/gio.h>
 
+#include <license-backup/lb-app.h>
+#include <license-backup/lb-backup.h>
 #include <license-backup/lb-license.h>
 #include <license-backup/lb-operation-result.h>
 #include <license-backup/lb-types.h>
@@ -160,8 +162,8 @@ void lb_client_list_apps_async (LbClient *self,
                                 GCancellable *cancellable,
                                 GAsyncReadyCallback callback,
                                 gpointer user_data);
-GVariant *lb_client_list_apps_finish (LbClient *self, GAsyncResult *result, GError **error);
-GVariant *lb_client_list_apps_sync (LbClient *self, GCancellable *cancellable, GError **error);
+GPtrArray *lb_client_list_apps_finish (LbClient *self, GAsyncResult *result, GError **error);
+GPtrArray *lb_client_list_apps_sync (LbClient *self, GCancellable *cancellable, GError **error);
 
 /* Backup and restore */
 void lb_client_backup_async (LbClient *self,
@@ -180,6 +182,7 @@ LbOperationResult *lb_client_backup_sync (LbClient *self,
 void lb_client_restore_async (LbClient *self,
                               LbRestoreFlags flags,
                               const char *location,
+                              const char *generation,
                               GCancellable *cancellable,
                               GAsyncReadyCallback callback,
                               gpointer user_data);
@@ -187,6 +190,7 @@ LbOperationResult *lb_client_restore_finish (LbClient *self, GAsyncResult *resul
 LbOperationResult *lb_client_restore_sync (LbClient *self,
                                            LbRestoreFlags flags,
                                            const char *location,
+                                           const char *generation,
                                            GCancellable *cancellable,
                                            GError **error);
 
@@ -235,6 +239,12 @@ gboolean lb_client_set_automatic_backup_sync (LbClient *self,
                                               LbAutomaticBackup automatic,
                                               GCancellable *cancellable,
                                               GError **error);
+void lb_client_set_keep_backups_async (LbClient *self,
+                                       guint keep,
+                                       GCancellable *cancellable,
+                                       GAsyncReadyCallback callback,
+                                       gpointer user_data);
+gboolean lb_client_set_keep_backups_finish (LbClient *self, GAsyncResult *result, GError **error);
 gboolean lb_client_set_keep_backups_sync (LbClient *self,
                                           guint keep,
                                           GCancellable *cancellable,
@@ -245,25 +255,11 @@ void lb_client_list_backups_async (LbClient *self,
                                    GCancellable *cancellable,
                                    GAsyncReadyCallback callback,
                                    gpointer user_data);
-GVariant *lb_client_list_backups_finish (LbClient *self, GAsyncResult *result, GError **error);
-GVariant *lb_client_list_backups_sync (LbClient *self,
-                                       const char *location,
-                                       GCancellable *cancellable,
-                                       GError **error);
-
-void lb_client_restore_generation_async (LbClient *self,
-                                         LbRestoreFlags flags,
-                                         const char *location,
-                                         const char *generation,
-                                         GCancellable *cancellable,
-                                         GAsyncReadyCallback callback,
-                                         gpointer user_data);
-LbOperationResult *lb_client_restore_generation_sync (LbClient *self,
-                                                      LbRestoreFlags flags,
-                                                      const char *location,
-                                                      const char *generation,
-                                                      GCancellable *cancellable,
-                                                      GError **error);
+GPtrArray *lb_client_list_backups_finish (LbClient *self, GAsyncResult *result, GError **error);
+GPtrArray *lb_client_list_backups_sync (LbClient *self,
+                                        const char *location,
+                                        GCancellable *cancellable,
+                                        GError **error);
 
 /* Cancelling, and what the user's tools need besides (lb-client.c's last
  * section) */
@@ -292,6 +288,11 @@ void lb_client_subscribe_async (LbClient *self,
                                 gpointer user_data);
 gboolean lb_client_subscribe_finish (LbClient *self, GAsyncResult *result, GError **error);
 gboolean lb_client_subscribe_sync (LbClient *self, GCancellable *cancellable, GError **error);
-void lb_client_unsubscribe (LbClient *self);
+void lb_client_unsubscribe_async (LbClient *self,
+                                  GCancellable *cancellable,
+                                  GAsyncReadyCallback callback,
+                                  gpointer user_data);
+gboolean lb_client_unsubscribe_finish (LbClient *self, GAsyncResult *result, GError **error);
+gboolean lb_client_unsubscribe_sync (LbClient *self, GCancellable *cancellable, GError **error);
 
 G_END_DECLS

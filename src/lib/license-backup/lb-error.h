@@ -21,6 +21,8 @@ G_BEGIN_DECLS
  * LB_ERROR:
  *
  * The error domain of license-backup: its codes are #LbError.
+ *
+ * Since: 0.2
  */
 #define LB_ERROR (lb_error_quark ())
 
@@ -49,6 +51,8 @@ G_BEGIN_DECLS
  *
  * The errors of the service; on the bus each is
  * `org.freedesktop.LicenseBackup1.Error.` and its name.
+ *
+ * Since: 0.2
  */
 typedef enum
 {
@@ -79,6 +83,8 @@ GQuark lb_error_quark (void);
  * %LB_ERROR_FAILED for an error of another domain.
  *
  * Returns: the D-Bus error name
+ *
+ * Since: 0.2
  */
 const char *lb_error_get_dbus_name (const GError *error);
 

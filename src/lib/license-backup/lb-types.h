@@ -29,6 +29,8 @@ G_BEGIN_DECLS
  *
  * The status of a backup or restore, with the numbers of Windows Media's
  * MSDRM_STATUS (WM_BACKUP_RESTORE_STATUS).
+ *
+ * Since: 0.2
  */
 typedef enum
 {
@@ -44,6 +46,22 @@ typedef enum
 } LbStatus;
 
 /**
+ * LbOperationType:
+ * @LB_OPERATION_TYPE_BACKUP: a backup
+ * @LB_OPERATION_TYPE_RESTORE: a restore
+ *
+ * What an operation of the service does. More kinds may come: a caller
+ * treats one it does not know as neither.
+ *
+ * Since: 0.2
+ */
+typedef enum
+{
+  LB_OPERATION_TYPE_BACKUP,
+  LB_OPERATION_TYPE_RESTORE,
+} LbOperationType;
+
+/**
  * LbBackupFlags:
  * @LB_BACKUP_FLAGS_NONE: no flag
  * @LB_BACKUP_FLAGS_OVERWRITE: replace a backup already at the location (WM_BACKUP_OVERWRITE);
@@ -52,6 +70,8 @@ typedef enum
  * else fail with %LB_ERROR_NOT_DUE saying why; implies %LB_BACKUP_FLAGS_OVERWRITE
  *
  * The flags of a backup.
+ *
+ * Since: 0.2
  */
 typedef enum /*< flags >*/
 {
@@ -71,6 +91,8 @@ typedef enum /*< flags >*/
  * How often the service backs up by itself; on the bus the property
  * `AutomaticBackup` holds the value's nick ("never", "daily", "weekly",
  * "monthly").
+ *
+ * Since: 0.2
  */
 typedef enum
 {
@@ -84,6 +106,8 @@ typedef enum
  * LB_AUTOMATIC_BACKUP_DEFAULT:
  *
  * How often the service backs up until the user says otherwise.
+ *
+ * Since: 0.2
  */
 #define LB_AUTOMATIC_BACKUP_DEFAULT LB_AUTOMATIC_BACKUP_WEEKLY
 
@@ -92,12 +116,16 @@ typedef enum
  *
  * How many backups (generations) a backup folder keeps until the user says
  * otherwise; #LB_KEEP_BACKUPS_MAX at most.
+ *
+ * Since: 0.2
  */
 #define LB_KEEP_BACKUPS_DEFAULT 3u
 /**
  * LB_KEEP_BACKUPS_MAX:
  *
  * The most generations a backup folder may keep.
+ *
+ * Since: 0.2
  */
 #define LB_KEEP_BACKUPS_MAX 100u
 
@@ -108,6 +136,8 @@ typedef enum
  * this one (WM_RESTORE_INDIVIDUALIZE)
  *
  * The flags of a restore.
+ *
+ * Since: 0.2
  */
 typedef enum /*< flags >*/
 {
@@ -119,6 +149,8 @@ typedef enum /*< flags >*/
  * LB_CLEAN_FLAGS_EXPIRED:
  *
  * The flag of CleanLicenseStore: remove expired licenses.
+ *
+ * Since: 0.2
  */
 #define LB_CLEAN_FLAGS_EXPIRED 0x1u
 

@@ -5,6 +5,8 @@
 #pragma once
 
 #define LICENSE_BACKUP_INSIDE
+#include <license-backup/lb-app.h>
+#include <license-backup/lb-backup.h>
 #include <license-backup/lb-client.h>
 #include <license-backup/lb-enum-types.h>
 #include <license-backup/lb-error.h>
