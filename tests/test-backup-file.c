@@ -17,6 +17,7 @@
 #include "machine-id.h"
 #include "restore.h"
 #include "store.h"
+#include "verify.h"
 
 /* The path of the newest backup in @dir (a backup names its file after
  * its time: generations.h). */
@@ -975,6 +976,167 @@ test_pretty_hostname (Fixture *f, gconstpointer data)
   }
 }
 
+/* Verifying: lb_verify_file() reads a backup through, writes nothing. */
+
+/* @bytes in a new folder; the result of verifying it. */
+static gboolean
+verify_bytes (Fixture *f, GBytes *bytes, LbVerifyResult *result, GError **error)
+{
+  g_autoptr (GFile) dir = dir_with_backup (f, bytes);
+  g_autoptr (GFile) file = g_file_get_child (dir, LB_BACKUP_FILE_NAME);
+  g_autofree char *path = g_file_get_path (file);
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  gsize len;
+  gboolean ok;
+
+  g_file_get_contents (path, &before, &len, NULL);
+  ok = lb_verify_file (file, TRUE, NULL, NULL, NULL, result, error);
+  /* It writes nothing: the file is as it was. */
+  g_file_get_contents (path, &after, NULL, NULL);
+  g_assert_cmpmem (before, len, after, len);
+  return ok;
+}
+
+static gsize
+find (GBytes *bytes, const char *needle, gsize from, gboolean last)
+{
+  const char *data = g_bytes_get_data (bytes, NULL);
+  gsize size = g_bytes_get_size (bytes), n = strlen (needle), found = G_MAXSIZE;
+
+  for (gsize i = from; i + n <= size; i++)
+    if (memcmp (data + i, needle, n) == 0)
+      {
+        found = i;
+        if (!last)
+          break;
+      }
+  g_assert_cmpuint (found, !=, G_MAXSIZE);
+  return found;
+}
+
+static GBytes *
+flipped (GBytes *bytes, gsize at)
+{
+  guint8 *copy = g_memdup2 (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+
+  copy[at] ^= 0x20;
+  return g_bytes_new_take (copy, g_bytes_get_size (bytes));
+}
+
+static void
+assert_damaged (Fixture *f, GBytes *bytes, const char *what, const char *entry_prefix)
+{
+  LbVerifyResult result;
+  g_autoptr (GError) error = NULL;
+
+  g_test_message ("verify: %s", what);
+  g_assert_false (verify_bytes (f, bytes, &result, &error));
+  g_assert_error (error, LB_ERROR, LB_ERROR_BACKUP_CORRUPT);
+  g_assert_nonnull (result.damaged_entry);
+  if (!g_str_has_prefix (result.damaged_entry, entry_prefix))
+    g_test_message ("damaged entry: %s", result.damaged_entry);
+  g_assert_true (g_str_has_prefix (result.damaged_entry, entry_prefix));
+  lb_verify_result_clear (&result);
+}
+
+static void
+test_verify (Fixture *f, gconstpointer data)
+{
+  LbVerifyResult result;
+  g_autoptr (GError) error = NULL;
+  gsize size = g_bytes_get_size (f->backup);
+  gsize last_entry = find (f->backup, "LBL1", 0, TRUE);
+  gsize second_header = find (f->backup, "licenses/", 0, FALSE);
+
+  /* Whole: every license counted, nothing damaged. */
+  g_assert_true (verify_bytes (f, f->backup, &result, &error));
+  g_assert_no_error (error);
+  g_assert_true (result.has_manifest);
+  g_assert_cmpuint (result.licenses, ==, result.manifest.count);
+  g_assert_cmpuint (result.licenses, >, 0);
+  g_assert_cmpuint (result.bytes, ==, size);
+  g_assert_cmpuint (result.manifest.version, ==, LB_FORMAT_VERSION);
+  g_assert_null (result.damaged_entry);
+  lb_verify_result_clear (&result);
+
+  /* A flipped byte in the last license's blob: that entry. */
+  {
+    g_autoptr (GBytes) b = flipped (f->backup, last_entry + 60);
+    assert_damaged (f, b, "a byte of a blob", "licenses/");
+  }
+  /* In the manifest's header. */
+  {
+    g_autoptr (GBytes) b
+        = flipped (f->backup, find (f->backup, "license-backup manifest", 0, FALSE) + 3);
+    assert_damaged (f, b, "a byte of the manifest", LB_MANIFEST_NAME);
+  }
+  /* In the manifest's first digest: a digit, and the case of a letter
+   * (the digests are lower case; an upper-case one used to pass). */
+  {
+    gsize digests = find (f->backup, "\n\n", find (f->backup, "count ", 0, FALSE), FALSE) + 2;
+    const char *text = g_bytes_get_data (f->backup, NULL);
+    gsize letter = digests, digit = digests;
+    g_autoptr (GBytes) b = NULL;
+    g_autoptr (GBytes) c = NULL;
+
+    while (!g_ascii_isalpha (text[letter]))
+      letter++;
+    while (!g_ascii_isdigit (text[digit]))
+      digit++;
+    g_assert_cmpuint (letter, <, digests + 64);
+    b = flipped (f->backup, letter);
+    assert_damaged (f, b, "the case of a digest's letter", "licenses/");
+    c = flipped (f->backup, digit);
+    assert_damaged (f, c, "a digit of a digest", "licenses/");
+  }
+  /* In the tar header of the first license (its name). */
+  {
+    g_autoptr (GBytes) b = flipped (f->backup, second_header + 9);
+    assert_damaged (f, b, "a tar header", "");
+  }
+  /* Cut short. */
+  {
+    g_autoptr (GBytes) b = g_bytes_new_from_bytes (f->backup, 0, size / 2);
+    assert_damaged (f, b, "truncated", "");
+  }
+  /* A license missing, one too many (crafted: manifest and entries agree
+   * on the digests but not on the count). */
+  {
+    g_autoptr (GBytes) a = encoded ("a");
+    g_autoptr (GBytes) bb = encoded ("b");
+    GBytes *ab[] = { a, bb };
+    g_autofree char *m_ab = manifest_for (LB_FORMAT_VERSION, MACHINE_A, ab, 2);
+    g_autofree char *m_a = manifest_for (LB_FORMAT_VERSION, MACHINE_A, ab, 1);
+    g_autoptr (GBytes) missing
+        = craft (m_ab, (CraftEntry[]){ { "licenses/a", NULL, AE_IFREG, a, -1 } }, 1, FALSE);
+    g_autoptr (GBytes) extra = craft (m_a,
+                                      (CraftEntry[]){ { "licenses/a", NULL, AE_IFREG, a, -1 },
+                                                      { "licenses/b", NULL, AE_IFREG, bb, -1 } },
+                                      2, FALSE);
+    g_autofree char *m_future = manifest_for (LB_FORMAT_VERSION + 1, MACHINE_A, ab, 1);
+    g_autoptr (GBytes) future
+        = craft (m_future, (CraftEntry[]){ { "licenses/a", NULL, AE_IFREG, a, -1 } }, 1, FALSE);
+
+    assert_damaged (f, missing, "an entry missing", "the entry after licenses/a");
+    assert_damaged (f, extra, "an entry too many", "licenses/b");
+    assert_damaged (f, future, "a newer format version", LB_MANIFEST_NAME);
+  }
+  /* Earlier format versions still restore, so they verify. */
+  {
+    g_autofree char *old = g_test_build_filename (G_TEST_DIST, "data", "v1", "licenses.lbk", NULL);
+    g_autoptr (GMappedFile) mapped = g_mapped_file_new (old, FALSE, &error);
+    g_autoptr (GBytes) v1 = NULL;
+
+    g_assert_no_error (error);
+    v1 = g_mapped_file_get_bytes (mapped);
+    g_assert_true (verify_bytes (f, v1, &result, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (result.manifest.version, ==, 1);
+    lb_verify_result_clear (&result);
+  }
+}
+
 static void
 test_cancel_leaves_nothing (Fixture *f, gconstpointer data)
 {
@@ -1048,6 +1210,7 @@ main (int argc, char **argv)
   ADD ("/backup-file/apps/roundtrip", test_apps_roundtrip);
   ADD ("/backup-file/apps/restore-format-1", test_restore_v1);
   ADD ("/backup-file/pretty-hostname", test_pretty_hostname);
+  ADD ("/backup-file/verify", test_verify);
 #undef ADD
   g_test_add_func ("/backup-file/entry-name-escaping", test_entry_name_escaping);
   g_test_add_func ("/backup-file/manifest-host", test_manifest_host);

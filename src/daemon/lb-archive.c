@@ -400,6 +400,7 @@ struct _LbArchiveReader
   gsize line_len, line_pos;
 
   guint64 index;
+  char *current;  /* the entry being read, NULL before its header */
   char *prev_app; /* "" for host programs */
   char *prev_key_id;
   guint8 *data; /* one entry, at most LB_ENCODED_MAX */
@@ -752,6 +753,19 @@ lb_archive_reader_get_manifest (LbArchiveReader *r)
   return &r->m;
 }
 
+char *
+lb_archive_reader_describe_entry (LbArchiveReader *r)
+{
+  g_autofree char *prev = NULL;
+
+  if (r->current != NULL)
+    return g_strdup (r->current);
+  prev = r->prev_key_id != NULL ? lb_archive_entry_name (r->prev_app, r->prev_key_id)
+                                : g_strdup (LB_MANIFEST_NAME);
+  /* TRANSLATORS: where a backup is damaged: %s is the last whole entry's name */
+  return g_strdup_printf (_ ("the entry after %s"), prev);
+}
+
 static gboolean
 next_digest (LbArchiveReader *r, guint8 digest[LB_DIGEST_LEN], GError **error)
 {
@@ -772,7 +786,8 @@ next_digest (LbArchiveReader *r, guint8 digest[LB_DIGEST_LEN], GError **error)
     {
       int hi = g_ascii_xdigit_value (line[2 * i]);
       int lo = g_ascii_xdigit_value (line[2 * i + 1]);
-      if (hi < 0 || lo < 0)
+      /* Lower case only: one spelling, so a flipped case bit is damage. */
+      if (hi < 0 || lo < 0 || g_ascii_isupper (line[2 * i]) || g_ascii_isupper (line[2 * i + 1]))
         goto bad;
       digest[i] = (guint8) (hi << 4 | lo);
     }
@@ -801,8 +816,11 @@ lb_archive_reader_next (LbArchiveReader *r, LbRecord **license, guint8 *digest, 
       lb_error_convert (error);
       return FALSE;
     }
+  g_clear_pointer (&r->current, g_free);
   if (!next_file (&r->entries_src, r->entries, &entry, &eof, error))
     return FALSE;
+  if (!eof)
+    r->current = g_strdup (archive_entry_pathname (entry));
   if (r->index == r->m.count)
     {
       if (!eof)
@@ -900,6 +918,7 @@ lb_archive_reader_free (LbArchiveReader *r)
   g_clear_object (&r->cancellable);
   g_free (r->prev_key_id);
   g_free (r->prev_app);
+  g_free (r->current);
   g_free (r->data);
   g_free (r);
 }

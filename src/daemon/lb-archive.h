@@ -82,6 +82,11 @@ gboolean lb_archive_read_manifest (LbArchiveOpenFunc open_func,
                                    LbManifest *manifest,
                                    GCancellable *cancellable,
                                    GError **error);
+/* Where the last lb_archive_reader_next() stopped, for a user looking for
+ * the damage: the name of the entry it was reading, or "the entry after X"
+ * when the damage came before the entry's name could be read. */
+char *lb_archive_reader_describe_entry (LbArchiveReader *r);
+
 /* The next license, verified, and (when @digest is not NULL) the SHA-256 of
  * its encoding. At the end (after checking that nothing follows) returns
  * TRUE with *@license NULL. */

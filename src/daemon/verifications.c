@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "verifications.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct _LbVerifications
+{
+  GObject parent_instance;
+
+  char *path;
+  GMutex lock;    /* guards keys */
+  GKeyFile *keys; /* [folder URI] name=time;error message */
+};
+
+G_DEFINE_TYPE (LbVerifications, lb_verifications, G_TYPE_OBJECT)
+
+static void
+lb_verifications_finalize (GObject *object)
+{
+  LbVerifications *self = LB_VERIFICATIONS (object);
+
+  g_free (self->path);
+  g_key_file_unref (self->keys);
+  g_mutex_clear (&self->lock);
+  G_OBJECT_CLASS (lb_verifications_parent_class)->finalize (object);
+}
+
+static void
+lb_verifications_class_init (LbVerificationsClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = lb_verifications_finalize;
+}
+
+static void
+lb_verifications_init (LbVerifications *self)
+{
+  g_mutex_init (&self->lock);
+  self->keys = g_key_file_new ();
+}
+
+LbVerifications *
+lb_verifications_new (const char *path)
+{
+  LbVerifications *self = g_object_new (LB_TYPE_VERIFICATIONS, NULL);
+  g_autoptr (GError) error = NULL;
+
+  self->path = g_strdup (path);
+  if (!g_key_file_load_from_file (self->keys, path, G_KEY_FILE_NONE, &error)
+      && !g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+    g_warning ("Cannot read %s, what is known of the backups' checks: %s", path, error->message);
+  return self;
+}
+
+/* "time;message": the time first, so a message may hold anything. */
+static gboolean
+parse_value (const char *value, gint64 *time, char **error_message)
+{
+  char *end = NULL;
+  gint64 t;
+
+  if (value == NULL)
+    return FALSE;
+  t = g_ascii_strtoll (value, &end, 10);
+  if (end == value || *end != ';')
+    return FALSE;
+  if (time != NULL)
+    *time = t;
+  if (error_message != NULL)
+    *error_message = g_strdup (end + 1);
+  return TRUE;
+}
+
+void
+lb_verifications_record (LbVerifications *self,
+                         GFile *dir,
+                         const char *name,
+                         gint64 time,
+                         const char *error_message,
+                         const char *const *present)
+{
+  g_autofree char *group = g_file_get_uri (dir);
+  g_autofree char *value = NULL;
+  g_autofree char *data = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  gsize len;
+
+  value = g_strdup_printf ("%" G_GINT64_FORMAT ";%s", time,
+                           error_message != NULL ? error_message : "");
+  if (present != NULL)
+    {
+      g_auto (GStrv) names = g_key_file_get_keys (self->keys, group, NULL, NULL);
+
+      for (guint i = 0; names != NULL && names[i] != NULL; i++)
+        if (!g_strv_contains (present, names[i]))
+          g_key_file_remove_key (self->keys, group, names[i], NULL);
+    }
+  g_key_file_set_value (self->keys, group, name, value);
+  data = g_key_file_to_data (self->keys, &len, NULL);
+  if (!g_file_set_contents_full (self->path, data, (gssize) len,
+                                 G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE, 0600,
+                                 &error))
+    g_warning ("Cannot save what is known of the backups' checks: %s", error->message);
+}
+
+gboolean
+lb_verifications_lookup (
+    LbVerifications *self, GFile *dir, const char *name, gint64 *time, char **error_message)
+{
+  g_autofree char *group = g_file_get_uri (dir);
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_autofree char *value = g_key_file_get_value (self->keys, group, name, NULL);
+
+  return parse_value (value, time, error_message);
+}
+
+GStrv
+lb_verifications_failed (LbVerifications *self, GFile *dir)
+{
+  g_autofree char *group = g_file_get_uri (dir);
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_auto (GStrv) names = g_key_file_get_keys (self->keys, group, NULL, NULL);
+  g_autoptr (GStrvBuilder) out = g_strv_builder_new ();
+
+  for (guint i = 0; names != NULL && names[i] != NULL; i++)
+    {
+      g_autofree char *value = g_key_file_get_value (self->keys, group, names[i], NULL);
+      g_autofree char *message = NULL;
+
+      if (parse_value (value, NULL, &message) && message[0] != '\0')
+        g_strv_builder_add (out, names[i]);
+    }
+  return g_strv_builder_end (out);
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* verifications: what the service knows of each backup's last check.
+ *
+ * For each backup (its folder's URI and its file name): when it was last
+ * checked, by VerifyBackup or by the read-back after the backup that wrote
+ * it, and how that went ("" whole, else why not). Kept in a key file next
+ * to the store, written atomically and durably on each change; any thread
+ * may read and record (a mutex guards it). A backup whose last check
+ * failed is never the default of a restore. Entries of backups that are
+ * gone are dropped when their folder is recorded again.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+#define LB_TYPE_VERIFICATIONS (lb_verifications_get_type ())
+G_DECLARE_FINAL_TYPE (LbVerifications, lb_verifications, LB, VERIFICATIONS, GObject)
+
+/* Loads @path (a missing or unreadable file: nothing known yet). */
+LbVerifications *lb_verifications_new (const char *path);
+
+/* Records a check of @dir's backup @name at @time: @error_message NULL
+ * when it was whole. @present, when not NULL, lists the backups still in
+ * @dir: the others' entries are dropped. A failure to save is logged. */
+void lb_verifications_record (LbVerifications *self,
+                              GFile *dir,
+                              const char *name,
+                              gint64 time,
+                              const char *error_message,
+                              const char *const *present);
+
+/* Whether @dir's @name was ever checked; when it was and (newly allocated)
+ * why it failed, "" when it was whole. */
+gboolean lb_verifications_lookup (
+    LbVerifications *self, GFile *dir, const char *name, gint64 *time, char **error_message);
+
+/* The backups of @dir whose last check failed (NULL-terminated). */
+GStrv lb_verifications_failed (LbVerifications *self, GFile *dir);
+
+G_END_DECLS

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* verify: reads a backup to its end and checks it, writing nothing.
+ *
+ * The checks a restore makes before it commits (lb-archive.h: the archive
+ * format, the manifest, every entry's SHA-256, the order and the count),
+ * without a store: what VerifyBackup runs, and what every backup runs on
+ * the file it just wrote, read back from the storage rather than from
+ * this computer's page cache where the platform allows. Core code without
+ * D-Bus; it does I/O and belongs in a worker thread.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "lb-archive.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  guint64 licenses; /* entries checked */
+  GHashTable *apps; /* app id ("" for host) -> licenses; NULL if none */
+  guint64 bytes;    /* the file's size */
+  gboolean has_manifest;
+  LbManifest manifest;
+  char *damaged_entry; /* on LB_ERROR_BACKUP_CORRUPT: where the damage was found */
+} LbVerifyResult;
+
+void lb_verify_result_clear (LbVerifyResult *result);
+
+/* Called after each license with how many were checked of how many. */
+typedef void (*LbVerifyProgressFunc) (guint64 done, guint64 total, gpointer user_data);
+
+/* Reads @file (a regular file: the caller checked) and checks all of it.
+ * With @uncached, a local file's pages are first dropped from the page
+ * cache (posix_fadvise DONTNEED, after a sync), so that what is checked is
+ * what the storage holds. A damaged backup is LB_ERROR_BACKUP_CORRUPT,
+ * with @result's damaged_entry set. */
+gboolean lb_verify_file (GFile *file,
+                         gboolean uncached,
+                         GCancellable *cancellable,
+                         LbVerifyProgressFunc progress,
+                         gpointer user_data,
+                         LbVerifyResult *result,
+                         GError **error);
+
+G_END_DECLS
