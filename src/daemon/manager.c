@@ -3,22 +3,24 @@
 
 #include "manager.h"
 
-#include <gio/gdesktopappinfo.h>
 #include <glib/gi18n.h>
 #include <license-backup/lb-enum-types.h>
 
 #include "lb-archive.h"
+#include "automatic.h"
 #include "backup.h"
 #include "callers.h"
 #include "fault.h"
 #include "error-convert.h"
 #include "generations.h"
 #include "location.h"
+#include "notice.h"
 #include "options.h"
 #include "operation.h"
 #include "restore.h"
 #include "state.h"
 #include "status-tracker.h"
+#include "subscribers.h"
 
 #define STATE_FILE "state.ini"
 /* 8 a second: the API promises at most 10, and clients see the signals
@@ -26,14 +28,6 @@
  * second at 100 ms). */
 #define PUBLISH_INTERVAL_MS 125
 #define RESTRICTED_FLUSH_EVERY 256
-/* The timer's checks come at randomized times (RandomizedDelaySec=1h): a
- * period counts as passed an hour early, so that a daily backup made at
- * 00:50 is not skipped by the next day's check at 00:10. */
-#define DUE_EARLY 3600
-/* "Backups are failing" at most once a day. */
-#define NOTICE_INTERVAL (24 * 3600)
-/* How long the service stays up for the notification's action. */
-#define NOTICE_HOLD_SECONDS (30 * 60)
 
 struct _LbManager
 {
@@ -69,16 +63,10 @@ struct _LbManager
   gint restricted_sent; /* by the worker's threads, atomically */
 
   LbCallers *callers;
-  /* Host callers that asked for every operation's detail signals: unique
-   * name -> name watch id. Read by the worker, hence the lock. */
-  GMutex subscribers_lock;
-  GHashTable *subscribers;
-
-  /* The "backups are failing" notification on screen, if any. */
-  guint32 notice_id;
-  guint notice_hold;    /* lb_idle_hold() while it can be clicked */
-  guint notice_timeout; /* ends the hold */
-  guint notice_subscription;
+  /* Host callers that asked for every operation's detail signals. */
+  LbSubscribers *subscribers;
+  /* "Backups are failing", when the policy says so. */
+  LbNotice *notice;
 };
 
 G_DEFINE_TYPE (LbManager, lb_manager, LB_DBUS_TYPE_MANAGER_SKELETON)
@@ -89,25 +77,6 @@ enum
   N_SIGNALS
 };
 static guint signals[N_SIGNALS];
-
-/* The period of an automatic backup setting (LbAutomaticBackup), 0 for
- * none. A month is 30 days, so that the period is the same every time. */
-static gint64
-period_seconds (int automatic)
-{
-  switch (automatic)
-    {
-    case LB_AUTOMATIC_BACKUP_DAILY:
-      return 24 * 3600;
-    case LB_AUTOMATIC_BACKUP_WEEKLY:
-      return 7 * 24 * 3600;
-    case LB_AUTOMATIC_BACKUP_MONTHLY:
-      return 30 * 24 * 3600;
-    case LB_AUTOMATIC_BACKUP_NEVER:
-    default:
-      return 0;
-    }
-}
 
 /* What a start request asks for, once validated. */
 typedef struct
@@ -217,182 +186,34 @@ save_state (LbManager *self)
     g_warning ("Cannot save settings to %s: %s", self->state_path, error->message);
 }
 
-/* Automatic backups */
+/* Automatic backups: the policy decides (automatic.h), the manager acts. */
 
-/* From when the next automatic backup is due if the licenses changed. */
 static void
 update_next_backup_time (LbManager *self)
 {
-  gint64 period = period_seconds (self->state.automatic);
-  gint64 next = 0;
-
-  if (period > 0 && self->state.backup_path[0] != '\0')
-    next = self->state.folder_backup_time != 0 ? self->state.folder_backup_time + period
-                                               : self->state.automatic_since;
-  lb_dbus_manager_set_next_backup_time (LB_DBUS_MANAGER (self), next);
+  lb_dbus_manager_set_next_backup_time (LB_DBUS_MANAGER (self),
+                                        lb_automatic_next_backup_time (&self->state));
 }
 
-static void
-automatic_went_well (LbManager *self)
-{
-  self->state.automatic_ok_time = lb_fault_now ();
-  g_free (self->state.automatic_error);
-  self->state.automatic_error = g_strdup ("");
-}
-
-static void
-clear_notice (LbManager *self)
-{
-  GDBusConnection *connection
-      = g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (self));
-
-  if (self->notice_subscription != 0 && connection != NULL)
-    g_dbus_connection_signal_unsubscribe (connection, self->notice_subscription);
-  self->notice_subscription = 0;
-  g_clear_handle_id (&self->notice_timeout, g_source_remove);
-  if (self->notice_hold != 0)
-    lb_idle_release (self->idle, self->notice_hold);
-  self->notice_hold = 0;
-  self->notice_id = 0;
-}
-
-static gboolean
-on_notice_timeout (gpointer user_data)
-{
-  LbManager *self = user_data;
-
-  self->notice_timeout = 0;
-  clear_notice (self);
-  return G_SOURCE_REMOVE;
-}
-
-#define PANEL_DESKTOP_ID "org.freedesktop.LicenseBackup1.Panel.desktop"
-
-static void
-open_panel (void)
-{
-  g_autoptr (GDesktopAppInfo) panel = g_desktop_app_info_new (PANEL_DESKTOP_ID);
-  g_autoptr (GError) error = NULL;
-
-  if (panel == NULL)
-    {
-      g_warning ("Cannot open the Media Licenses panel: %s is not installed", PANEL_DESKTOP_ID);
-      return;
-    }
-  if (!g_app_info_launch (G_APP_INFO (panel), NULL, NULL, &error))
-    g_warning ("Cannot open the Media Licenses panel: %s", error->message);
-}
-
-static void
-on_notice_signal (GDBusConnection *connection,
-                  const char *sender,
-                  const char *object_path,
-                  const char *interface_name,
-                  const char *signal_name,
-                  GVariant *parameters,
-                  gpointer user_data)
-{
-  LbManager *self = user_data;
-  guint32 id = 0;
-
-  if (!g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(us)"))
-      && !g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(uu)")))
-    return;
-  g_variant_get_child (parameters, 0, "u", &id);
-  if (self->notice_id == 0 || id != self->notice_id)
-    return;
-  if (g_str_equal (signal_name, "ActionInvoked"))
-    {
-      g_debug ("the notification's action was invoked: opening the panel");
-      open_panel ();
-    }
-  clear_notice (self);
-}
-
-static void
-on_notified (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  LbManager *self = user_data;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply
-      = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
-
-  if (reply == NULL)
-    {
-      /* No notification server (no desktop): nobody to tell. */
-      g_debug ("Cannot show the notification: %s", error->message);
-      clear_notice (self);
-    }
-  else
-    g_variant_get (reply, "(u)", &self->notice_id);
-  g_object_unref (self);
-}
-
-/* Tells the user, at most once a day, that automatic backups have not
- * succeeded for twice their period, and why. Only with a backup folder
- * set: without one, the user has not asked for backups. */
+/* Tells the user, at most once a day, that automatic backups are failing. */
 static void
 maybe_notify (LbManager *self)
 {
   GDBusConnection *connection
       = g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (self));
-  gint64 period = period_seconds (self->state.automatic);
-  gint64 now = lb_fault_now ();
-  gint64 since = MAX (self->state.folder_backup_time,
-                      MAX (self->state.automatic_ok_time, self->state.automatic_since));
-  g_autofree char *summary = NULL;
-  g_autofree char *body = NULL;
-  const char *actions[] = { "default", _ ("Open Media Licenses"), NULL };
-  GVariantBuilder hints;
-  guint days;
+  guint days = 0;
 
-  if (connection == NULL || period == 0 || self->state.backup_path[0] == '\0'
-      || now - since < 2 * period)
+  if (connection == NULL || !lb_automatic_should_notify (&self->state, lb_fault_now (), &days))
     return;
-  if (self->state.notice_time != 0 && now >= self->state.notice_time
-      && now - self->state.notice_time < NOTICE_INTERVAL)
-    return;
-  self->state.notice_time = now;
   save_state (self);
-
-  days = (guint) ((now - since) / (24 * 3600));
-  summary = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                          "Licenses have not been backed up for %u day",
-                                          "Licenses have not been backed up for %u days", days),
-                             days);
-  /* TRANSLATORS: the first %s is the backup folder, the second why the
-   * last automatic backup failed */
-  body = g_strdup_printf (_ ("Automatic backups to %s are failing: %s"), self->state.backup_path,
-                          self->state.automatic_error[0] != '\0'
-                              ? self->state.automatic_error
-                              : _ ("the backup could not be made"));
-  g_variant_builder_init (&hints, G_VARIANT_TYPE_VARDICT);
-  g_variant_builder_add (&hints, "{sv}", "desktop-entry",
-                         g_variant_new_string ("org.freedesktop.LicenseBackup1.Panel"));
-  g_variant_builder_add (&hints, "{sv}", "urgency", g_variant_new_byte (1));
-
-  g_message ("Automatic backups have not succeeded since %" G_GINT64_FORMAT ": telling the user",
-             since);
-  clear_notice (self);
-  /* The action reaches this process: stay up while it can be clicked. */
-  self->notice_hold = lb_idle_hold (self->idle, "the notification that backups are failing");
-  self->notice_timeout = g_timeout_add_seconds (NOTICE_HOLD_SECONDS, on_notice_timeout, self);
-  self->notice_subscription = g_dbus_connection_signal_subscribe (
-      connection, NULL, "org.freedesktop.Notifications", NULL, "/org/freedesktop/Notifications",
-      NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_notice_signal, self, NULL);
-  g_dbus_connection_call (
-      connection, "org.freedesktop.Notifications", "/org/freedesktop/Notifications",
-      "org.freedesktop.Notifications", "Notify",
-      g_variant_new ("(susss^asa{sv}i)", _ ("Media Licenses"), 0,
-                     "org.freedesktop.LicenseBackup1.Panel", summary, body, actions, &hints, -1),
-      G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_notified, g_object_ref (self));
+  lb_notice_show (self->notice, connection, days, self->state.backup_path,
+                  self->state.automatic_error);
 }
 
 static void
 automatic_failed (LbManager *self, const char *message)
 {
-  g_free (self->state.automatic_error);
-  self->state.automatic_error = g_strdup (message);
+  lb_automatic_failed (&self->state, message);
   save_state (self);
   maybe_notify (self);
 }
@@ -400,20 +221,9 @@ automatic_failed (LbManager *self, const char *message)
 static void
 on_path_changed (LbManager *self, GParamSpec *pspec, gpointer user_data)
 {
-  const char *backup_path = lb_dbus_manager_get_backup_path (LB_DBUS_MANAGER (self));
-
-  /* A new folder starts afresh: its first backup is due at once, and its
-   * failures count from now. */
-  if (!g_str_equal (self->state.backup_path, backup_path != NULL ? backup_path : ""))
-    {
-      self->state.automatic_since = lb_fault_now ();
-      self->state.folder_backup_time = 0;
-      self->state.folder_backup_changes = 0;
-    }
-  g_free (self->state.backup_path);
-  g_free (self->state.restore_path);
-  self->state.backup_path = g_strdup (backup_path);
-  self->state.restore_path = g_strdup (lb_dbus_manager_get_restore_path (LB_DBUS_MANAGER (self)));
+  lb_automatic_set_folders (&self->state, lb_dbus_manager_get_backup_path (LB_DBUS_MANAGER (self)),
+                            lb_dbus_manager_get_restore_path (LB_DBUS_MANAGER (self)),
+                            lb_fault_now ());
   save_state (self);
   update_next_backup_time (self);
 }
@@ -426,12 +236,8 @@ on_automatic_changed (LbManager *self, GParamSpec *pspec, gpointer user_data)
   GEnumValue *value = g_enum_get_value_by_nick (klass, nick != NULL ? nick : "");
   int automatic = value != NULL ? value->value : LB_AUTOMATIC_BACKUP_NEVER;
 
-  if (automatic == self->state.automatic)
+  if (!lb_automatic_set_period (&self->state, automatic, lb_fault_now ()))
     return;
-  /* Failures count from when the user turned them on (or changed them). */
-  if (self->state.automatic == LB_AUTOMATIC_BACKUP_NEVER)
-    self->state.automatic_since = lb_fault_now ();
-  self->state.automatic = automatic;
   save_state (self);
   update_next_backup_time (self);
 }
@@ -457,7 +263,7 @@ automatic_refused (LbManager *self, const StartRequest *req, const GError *error
     {
       if (req->up_to_date)
         {
-          automatic_went_well (self);
+          lb_automatic_succeeded (&self->state, lb_fault_now ());
           save_state (self);
         }
       return;
@@ -550,23 +356,6 @@ on_tick (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* The starter and the subscribers, each once. */
-static GPtrArray *
-detail_recipients (LbManager *self)
-{
-  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->subscribers_lock);
-  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
-  GHashTableIter iter;
-  gpointer name;
-
-  g_ptr_array_add (names, g_strdup (self->op_starter));
-  g_hash_table_iter_init (&iter, self->subscribers);
-  while (g_hash_table_iter_next (&iter, &name, NULL))
-    if (!g_str_equal (name, self->op_starter))
-      g_ptr_array_add (names, g_strdup (name));
-  return names;
-}
-
 /* Detail signals name apps and their licenses: a sandboxed app must never
  * receive them, so they are sent to each recipient, never broadcast. */
 static void
@@ -574,7 +363,7 @@ emit_detail (LbManager *self, const char *signal_name, GVariant *parameters)
 {
   GDBusConnection *connection
       = g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (self));
-  g_autoptr (GPtrArray) names = detail_recipients (self);
+  g_autoptr (GPtrArray) names = lb_subscribers_recipients (self->subscribers, self->op_starter);
   g_autoptr (GVariant) params = g_variant_ref_sink (parameters);
 
   if (connection == NULL)
@@ -723,15 +512,8 @@ finish_publish (Finish *f)
     {
       const LbBackupResult *r = lb_operation_get_backup_result (op);
 
-      self->state.last_backup_time = lb_fault_now ();
-      /* The snapshot's time and counter: what the backup holds. */
-      if (self->op_to_folder)
-        {
-          self->state.folder_backup_time = r->time;
-          self->state.folder_backup_changes = r->changes;
-        }
-      if (self->op_automatic)
-        automatic_went_well (self);
+      lb_automatic_backed_up (&self->state, lb_fault_now (), self->op_to_folder, self->op_automatic,
+                              r->time, r->changes);
       save_state (self);
       lb_dbus_manager_set_last_backup_time (iface, self->state.last_backup_time);
       update_next_backup_time (self);
@@ -845,78 +627,22 @@ on_caller_vanished (GDBusConnection *connection, const char *name, gpointer user
   g_cancellable_cancel (lb_operation_get_cancellable (self->op));
 }
 
-/* A time for messages, in the service's local time. */
-static char *
-format_time (gint64 t)
-{
-  g_autoptr (GDateTime) dt = g_date_time_new_from_unix_local (t);
-
-  return dt != NULL ? g_date_time_format (dt, "%c") : g_strdup ("?");
-}
-
-/* Whether an automatic backup is due now; if not, NotDue saying why, and
- * *@fine says whether the reason is that the backups are up to date (as
- * opposed to being off or having no folder). */
+/* Whether an automatic backup is due now (automatic.h), from the store's
+ * change counter. */
 static gboolean
-check_due (LbManager *self, gint64 now, gboolean *fine, GError **error)
+check_due (LbManager *self, gboolean *up_to_date, GError **error)
 {
-  gint64 period = period_seconds (self->state.automatic);
-  const char *folder = lb_dbus_manager_get_backup_path (LB_DBUS_MANAGER (self));
   g_autoptr (GError) store_error = NULL;
   guint64 changes = 0;
 
-  *fine = FALSE;
-  if (period == 0)
-    {
-      g_set_error (error, LB_ERROR, LB_ERROR_NOT_DUE,
-                   _ ("Automatic backups are off; turn them on in Settings (Media Licenses) or "
-                      "with “license-backup config automatic weekly”"));
-      return FALSE;
-    }
-  if (folder == NULL || folder[0] == '\0')
-    {
-      g_set_error (error, LB_ERROR, LB_ERROR_NOT_DUE,
-                   _ ("No backup is due: no backup folder is set; choose one in Settings (Media "
-                      "Licenses) or with “license-backup config backup-path FOLDER”"));
-      return FALSE;
-    }
   if (!lb_store_get_changes (self->store, &changes, &store_error))
     {
       /* Unknown: back up rather than miss a change. */
       g_warning ("Cannot read the store's change counter: %s", store_error->message);
       changes = self->state.folder_backup_changes + 1;
     }
-  *fine = TRUE;
-  if (self->state.folder_backup_time == 0)
-    {
-      /* The count too: a store of an earlier version starts at 0. */
-      if (changes > 0 || lb_store_count (self->store) > 0)
-        return TRUE;
-      g_set_error (error, LB_ERROR, LB_ERROR_NOT_DUE,
-                   _ ("No backup is due: there are no licenses to back up yet"));
-      return FALSE;
-    }
-  if (now < self->state.folder_backup_time + period - DUE_EARLY)
-    {
-      g_autofree char *last = format_time (self->state.folder_backup_time);
-      g_autofree char *next = format_time (self->state.folder_backup_time + period);
-
-      g_set_error (error, LB_ERROR, LB_ERROR_NOT_DUE,
-                   _ ("No backup is due: the last one was made on %s; the next is due on %s"), last,
-                   next);
-      return FALSE;
-    }
-  if (changes == self->state.folder_backup_changes)
-    {
-      g_autofree char *last = format_time (self->state.folder_backup_time);
-
-      g_set_error (error, LB_ERROR, LB_ERROR_NOT_DUE,
-                   _ ("No backup is due: the licenses have not changed since the last backup, "
-                      "made on %s"),
-                   last);
-      return FALSE;
-    }
-  return TRUE;
+  return lb_automatic_check_due (&self->state, lb_fault_now (), changes,
+                                 lb_store_count (self->store), up_to_date, error);
 }
 
 /* Validates a start request; refusals that need no work happen here, at
@@ -995,7 +721,7 @@ check_start (LbManager *self,
                                                                            : _ ("restore"));
       return FALSE;
     }
-  if (req->automatic && !check_due (self, lb_fault_now (), &req->up_to_date, error))
+  if (req->automatic && !check_due (self, &req->up_to_date, error))
     return FALSE;
 
   if (path_v != NULL)
@@ -1262,48 +988,11 @@ handle_cancel_restore (LbManager *self, GDBusMethodInvocation *invocation)
   return host_only (self, invocation, _ ("cancel a restore"), cancel_restore);
 }
 
-static void
-on_subscriber_vanished (GDBusConnection *connection, const char *name, gpointer user_data)
-{
-  LbManager *self = user_data;
-  guint watch_id = 0;
-
-  g_mutex_lock (&self->subscribers_lock);
-  watch_id = GPOINTER_TO_UINT (g_hash_table_lookup (self->subscribers, name));
-  g_hash_table_remove (self->subscribers, name);
-  g_mutex_unlock (&self->subscribers_lock);
-  if (watch_id != 0)
-    {
-      g_debug ("subscriber %s left the bus", name);
-      g_bus_unwatch_name (watch_id);
-    }
-}
-
 static gboolean
 subscribe (LbManager *self, GDBusMethodInvocation *invocation)
 {
-  const char *sender = g_dbus_method_invocation_get_sender (invocation);
-  gboolean known;
-
-  g_mutex_lock (&self->subscribers_lock);
-  known = g_hash_table_contains (self->subscribers, sender);
-  if (!known)
-    g_hash_table_insert (self->subscribers, g_strdup (sender), GUINT_TO_POINTER (0));
-  g_mutex_unlock (&self->subscribers_lock);
-  if (!known)
-    {
-      guint watch_id = g_bus_watch_name_on_connection (
-          g_dbus_method_invocation_get_connection (invocation), sender,
-          G_BUS_NAME_WATCHER_FLAGS_NONE, NULL, on_subscriber_vanished, self, NULL);
-
-      g_mutex_lock (&self->subscribers_lock);
-      if (g_hash_table_contains (self->subscribers, sender))
-        g_hash_table_insert (self->subscribers, g_strdup (sender), GUINT_TO_POINTER (watch_id));
-      else
-        g_bus_unwatch_name (watch_id);
-      g_mutex_unlock (&self->subscribers_lock);
-      g_debug ("%s subscribed to the detail signals", sender);
-    }
+  lb_subscribers_add (self->subscribers, g_dbus_method_invocation_get_connection (invocation),
+                      g_dbus_method_invocation_get_sender (invocation));
   lb_dbus_manager_complete_subscribe (LB_DBUS_MANAGER (self), invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
@@ -1311,7 +1000,7 @@ subscribe (LbManager *self, GDBusMethodInvocation *invocation)
 static gboolean
 unsubscribe (LbManager *self, GDBusMethodInvocation *invocation)
 {
-  on_subscriber_vanished (NULL, g_dbus_method_invocation_get_sender (invocation), self);
+  lb_subscribers_remove (self->subscribers, g_dbus_method_invocation_get_sender (invocation));
   lb_dbus_manager_complete_unsubscribe (LB_DBUS_MANAGER (self), invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
@@ -1478,6 +1167,7 @@ lb_manager_new (LbStore *store, LbIdle *idle, GError **error)
 
   self->store = g_object_ref (store);
   self->idle = g_object_ref (idle);
+  self->notice = lb_notice_new (idle);
   self->state_path = g_build_filename (lb_store_get_dir (store), STATE_FILE, NULL);
   if (!lb_state_load (&self->state, self->state_path, lb_fault_now (), error))
     return NULL;
@@ -1531,7 +1221,7 @@ void
 lb_manager_shutdown (LbManager *self)
 {
   /* The notification's action is lost with the daemon: no reason to stay. */
-  clear_notice (self);
+  lb_notice_clear (self->notice);
   if (self->op == NULL)
     return;
   g_debug ("exiting: cancelling the running %s",
@@ -1544,7 +1234,7 @@ lb_manager_finalize (GObject *object)
 {
   LbManager *self = LB_MANAGER (object);
 
-  clear_notice (self);
+  g_clear_object (&self->notice);
   clear_operation (self);
   g_clear_object (&self->store);
   g_clear_object (&self->idle);
@@ -1552,8 +1242,7 @@ lb_manager_finalize (GObject *object)
   lb_state_clear (&self->state);
   g_clear_object (&self->status);
   g_clear_object (&self->callers);
-  g_hash_table_unref (self->subscribers);
-  g_mutex_clear (&self->subscribers_lock);
+  g_clear_object (&self->subscribers);
   G_OBJECT_CLASS (lb_manager_parent_class)->finalize (object);
 }
 
@@ -1570,6 +1259,5 @@ lb_manager_class_init (LbManagerClass *klass)
 static void
 lb_manager_init (LbManager *self)
 {
-  g_mutex_init (&self->subscribers_lock);
-  self->subscribers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->subscribers = lb_subscribers_new ();
 }
