@@ -187,8 +187,8 @@ gboolean
 lb_automatic_should_notify (LbState *state, gint64 now, guint *days)
 {
   gint64 period = lb_automatic_period (state->automatic);
-  gint64 since = MAX (state->folder_backup_time,
-                      MAX (state->automatic_ok_time, state->automatic_since));
+  gint64 since
+      = MAX (state->folder_backup_time, MAX (state->automatic_ok_time, state->automatic_since));
 
   if (period == 0 || !has_folder (state) || now - since < 2 * period)
     return FALSE;

@@ -39,9 +39,9 @@ gboolean lb_automatic_check_due (const LbState *state,
 /* The settings change: a new backup folder (or turning automatic backups
  * on) starts afresh from @now. set_period returns whether it changed. */
 void lb_automatic_set_folders (LbState *state,
-                                   const char *backup_path,
-                                   const char *restore_path,
-                                   gint64 now);
+                               const char *backup_path,
+                               const char *restore_path,
+                               gint64 now);
 gboolean lb_automatic_set_period (LbState *state, int automatic, gint64 now);
 
 /* A backup ended well at @now: the backup of @time holding change counter

@@ -23,11 +23,8 @@ LbNotice *lb_notice_new (LbIdle *idle);
 
 /* Replaces the notice on screen, if any: licenses not backed up for @days,
  * automatic backups to @folder failing because of @why ("" when unknown). */
-void lb_notice_show (LbNotice *self,
-                     GDBusConnection *connection,
-                     guint days,
-                     const char *folder,
-                     const char *why);
+void lb_notice_show (
+    LbNotice *self, GDBusConnection *connection, guint days, const char *folder, const char *why);
 /* Forgets the notice (it stays on screen) and ends its hold. */
 void lb_notice_clear (LbNotice *self);
 
