@@ -3420,6 +3420,81 @@ test_concurrency_get_status_stalled (Fixture *f, gconstpointer arg)
   g_assert_false (has_completed (f, id));
 }
 
+static void
+keep_result (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static gboolean
+has_result (gpointer user_data)
+{
+  return *(GAsyncResult **) user_data != NULL;
+}
+
+/* A folder check that the file system holds (a folder on a hung NFS or
+ * FUSE mount; here LB_FAULT_STALL holds it for 3 s) holds only the call
+ * that started the backup: meanwhile GetStatus and a property read, which
+ * the main loop answers, answer at once. */
+static void
+test_concurrency_folder_check_stalled (Fixture *f, gconstpointer arg)
+{
+  const char *env[] = { "LB_FAULT_STALL=folder-check=3000", NULL };
+  g_autoptr (GVariant) opts = g_variant_ref_sink (path_options (f->dir));
+  g_autoptr (GAsyncResult) started = NULL;
+  g_autoptr (GError) error = NULL;
+  GDBusConnection *connection;
+  guint64 id = 0;
+  g_auto (Completed) c = { 0 };
+
+  if (!fixture_start_env (f, env))
+    return;
+  store_many (f, 3, "k", 64);
+  connection = g_dbus_proxy_get_connection (G_DBUS_PROXY (f->manager));
+  /* The folder exists: the start call waits for its check. */
+  lb_dbus_manager_call_backup_licenses (f->manager, 0, opts, NULL, keep_result, &started);
+  lb_test_run_for (500);
+  g_assert_null (started);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr (GDBusMessage) call = g_dbus_message_new_method_call (
+          LB_TEST_BUS_NAME, LB_TEST_OBJECT_PATH, "org.freedesktop.LicenseBackup1", "GetStatus");
+      g_autoptr (GDBusMessage) status = NULL;
+      g_autoptr (GError) status_error = NULL;
+
+      /* 500 ms: well inside the stall, far above a round trip. */
+      status = g_dbus_connection_send_message_with_reply_sync (
+          connection, call, G_DBUS_SEND_MESSAGE_FLAGS_NONE, 500, NULL, NULL, &status_error);
+      if (status != NULL)
+        g_dbus_message_to_gerror (status, &status_error);
+      if (status_error != NULL)
+        {
+          g_test_fail_printf ("GetStatus during the folder check: %s", status_error->message);
+          return;
+        }
+      {
+        g_autoptr (GVariant) reply = NULL;
+        g_autoptr (GError) call_error = NULL;
+
+        reply = g_dbus_connection_call_sync (
+            connection, LB_TEST_BUS_NAME, LB_TEST_OBJECT_PATH, "org.freedesktop.DBus.Properties",
+            "Get", g_variant_new ("(ss)", "org.freedesktop.LicenseBackup1", "Status"), NULL,
+            G_DBUS_CALL_FLAGS_NONE, 500, NULL, &call_error);
+        if (reply == NULL)
+          {
+            g_test_fail_printf ("reading Status during the folder check: %s", call_error->message);
+            return;
+          }
+      }
+    }
+  g_assert_null (started);
+  g_assert_true (lb_test_wait_until (has_result, &started, OP_TIMEOUT_MS));
+  g_assert_true (lb_dbus_manager_call_backup_licenses_finish (f->manager, &id, started, &error));
+  g_assert_no_error (error);
+  if (wait_completed (f, id, &c))
+    assert_completed_ok (&c, "BackupCompleted");
+}
+
 /* persistence */
 
 static void
@@ -3611,6 +3686,7 @@ static const TestCase tests[] = {
   { "concurrency/store-during-backup", SETUP_DAEMON, 10000, test_concurrency_store_during_backup },
   { "concurrency/get-status", SETUP_DAEMON, 5000, test_concurrency_get_status },
   { "concurrency/get-status-stalled", SETUP_BARE, 20000, test_concurrency_get_status_stalled },
+  { "concurrency/folder-check-stalled", SETUP_BARE, 0, test_concurrency_folder_check_stalled },
 
   { "persistence/paths-and-time", SETUP_DAEMON, 0, test_persistence },
 };

@@ -361,38 +361,102 @@ out:
   return ok;
 }
 
+typedef struct
+{
+  LbStore *store;
+  gboolean missing; /* the folder is made after the caller has heard back */
+} BackupSteps;
+
+/* The backup's one folder check. A missing folder passes: the work makes
+ * it, and a failure to make it is the operation's. licenses.lbk is checked
+ * as before: a FIFO or folder of that name is refused, as it would be by a
+ * restore. */
+static gboolean
+check_folder (LbOperation *op, GFile *dir, GCancellable *cancellable, gpointer data, GError **error)
+{
+  BackupSteps *steps = data;
+  g_autoptr (GFile) legacy = g_file_get_child (dir, LB_BACKUP_FILE_NAME);
+  g_autoptr (GError) missing = NULL;
+  g_autoptr (GFileInfo) info = g_file_query_info (dir, G_FILE_ATTRIBUTE_STANDARD_TYPE,
+                                                  G_FILE_QUERY_INFO_NONE, cancellable, &missing);
+  gboolean exists = FALSE;
+
+  steps->missing = info == NULL && g_error_matches (missing, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  if (steps->missing)
+    return TRUE;
+  if (!lb_location_prepare_dir (dir, FALSE, cancellable, error)
+      || !lb_location_check_backup_file (legacy, FALSE, &exists, NULL, cancellable, error))
+    return FALSE;
+  if (!(lb_operation_get_flags (op) & LB_BACKUP_FLAGS_OVERWRITE)
+      && (exists || lb_generations_any (dir, cancellable)))
+    {
+      lb_backup_set_exists_error (error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+write_step (LbOperation *op, GFile *dir, GCancellable *cancellable, gpointer data, GError **error)
+{
+  BackupSteps *steps = data;
+
+  if (steps->missing && !lb_location_prepare_dir (dir, TRUE, cancellable, error))
+    return FALSE;
+  return write_backup (steps->store, op, error);
+}
+
 gboolean
 lb_backup_run (LbStore *store, LbOperation *op, GError **error)
 {
   GFile *dir = lb_operation_get_location (op);
-  GCancellable *cancellable = lb_operation_get_cancellable (op);
   LbBackupResult *result = lb_operation_get_backup_result (op);
-  g_autoptr (GFile) legacy = g_file_get_child (dir, LB_BACKUP_FILE_NAME);
-  gboolean overwrite = (lb_operation_get_flags (op) & LB_BACKUP_FLAGS_OVERWRITE) != 0;
-  gboolean mounted = FALSE, exists = FALSE;
-  gboolean ok;
+  BackupSteps steps = { store, FALSE };
 
   lb_backup_result_clear (result);
   memset (result, 0, sizeof *result);
   /* The folder until the new file is named. */
   result->location = g_file_get_uri (dir);
-  if (!lb_location_connect (dir, op, &mounted, error))
-    return FALSE;
-
-  /* licenses.lbk is checked as before: a FIFO or folder of that name is
-   * refused, as it would be by a restore. */
-  ok = lb_location_prepare_dir (dir, TRUE, cancellable, error)
-       && lb_location_check_backup_file (legacy, FALSE, &exists, NULL, cancellable, error);
-  if (ok && !overwrite && (exists || lb_generations_any (dir, cancellable)))
-    {
-      lb_backup_set_exists_error (error);
-      ok = FALSE;
-    }
-  ok = ok && write_backup (store, op, error);
-
-  lb_location_disconnect (dir, op, mounted);
-  return ok;
+  return lb_location_run (dir, op, check_folder, write_step, &steps, error);
 }
+
+static void
+summarize (LbOperation *op, GVariantBuilder *summary)
+{
+  const LbBackupResult *r = lb_operation_get_backup_result (op);
+
+  lb_operation_summary_add_counts (summary, r->licenses, r->skipped, r->bytes, r->location);
+}
+
+static gboolean
+conclude (LbOperation *op, LbOperationOutcome *outcome, GError **error)
+{
+  const LbBackupResult *r = lb_operation_get_backup_result (op);
+
+  outcome->apps = r->apps;
+  outcome->backup_time = r->time;
+  outcome->backup_changes = r->changes;
+  return TRUE;
+}
+
+const LbOperationKindInfo lb_backup_kind = {
+  .kind = LB_OPERATION_BACKUP,
+  .progress_signal = "backup-progress",
+  .completed_signal = "backup-completed",
+  .flags = LB_BACKUP_FLAGS_OVERWRITE | LB_BACKUP_FLAGS_AUTOMATIC,
+  .reads_backups = FALSE,
+  .unknown_flags
+  = N_ ("Unknown flags 0x%x; the backup flags are 0x1 (overwrite) and 0x8 (automatic)"),
+  .no_location = N_ ("No backup location is set; set BackupPath or pass a folder"),
+  .busy = N_ ("A backup is already running; wait for it to finish or cancel it first"),
+  .not_running = N_ ("No backup is running, so there is nothing to cancel"),
+  .final_step = N_ ("The backup is in its final step and can no longer be cancelled; it ends "
+                    "in a moment"),
+  .cancelled = N_ ("The backup was cancelled; the previous backup, if any, is unchanged"),
+  .run = lb_backup_run,
+  .summarize = summarize,
+  .conclude = conclude,
+};
 
 void
 lb_backup_set_exists_error (GError **error)

@@ -20,7 +20,12 @@ G_BEGIN_DECLS
 
 #define LB_BACKUP_TMP_PREFIX ".licenses.lbk.tmp-"
 
-/* Runs @op, a LB_OPERATION_BACKUP, in the calling thread. */
+/* The backup kind's entry (operation.h). */
+extern const LbOperationKindInfo lb_backup_kind;
+
+/* Runs @op, a LB_OPERATION_BACKUP, in the calling thread: checks the
+ * folder (once; a folder holding backups needs LB_BACKUP_FLAGS_OVERWRITE)
+ * and writes the backup. */
 gboolean lb_backup_run (LbStore *store, LbOperation *op, GError **error);
 
 /* The BackupExists error (NS_E_DRM_BACKUP_EXISTS), also for refusals made

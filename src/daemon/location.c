@@ -370,12 +370,39 @@ lb_location_disconnect (GFile *dir, LbOperation *op, gboolean mounted)
 }
 
 gboolean
+lb_location_run (GFile *dir,
+                 LbOperation *op,
+                 LbLocationStep check,
+                 LbLocationStep work,
+                 gpointer data,
+                 GError **error)
+{
+  gboolean mounted = FALSE;
+  gboolean ok;
+
+  if (!g_file_is_native (dir))
+    lb_operation_checked (op);
+  if (!lb_location_connect (dir, op, &mounted, error))
+    return FALSE;
+  ok = check (op, dir, lb_operation_get_cancellable (op), data, error);
+  if (ok)
+    {
+      lb_operation_checked (op);
+      ok = work (op, dir, lb_operation_get_cancellable (op), data, error);
+    }
+  lb_location_disconnect (dir, op, mounted);
+  return ok;
+}
+
+gboolean
 lb_location_prepare_dir (GFile *dir, gboolean create, GCancellable *cancellable, GError **error)
 {
   g_autoptr (GFileInfo) info = NULL;
   g_autoptr (GError) local_error = NULL;
   g_autofree char *name = g_file_get_parse_name (dir);
 
+  /* Where a folder on a hung NFS or FUSE mount would hold us (fault.h). */
+  lb_fault_stall ("folder-check");
   info = g_file_query_info (dir, G_FILE_ATTRIBUTE_STANDARD_TYPE, G_FILE_QUERY_INFO_NONE,
                             cancellable, &local_error);
   if (info == NULL && create && g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))

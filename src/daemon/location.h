@@ -35,8 +35,25 @@ GFile *lb_location_to_file (const char *location);
 gboolean lb_location_connect (GFile *dir, LbOperation *op, gboolean *mounted, GError **error);
 void lb_location_disconnect (GFile *dir, LbOperation *op, gboolean mounted);
 
+/* A worker's steps on @dir, in the worker's thread. */
+typedef gboolean (*LbLocationStep) (
+    LbOperation *op, GFile *dir, GCancellable *cancellable, gpointer data, GError **error);
+
+/* Runs @op on @dir: connects (lb_location_connect()), runs @check, the
+ * kind's one folder check, then @work, and disconnects. The operation is
+ * lb_operation_checked() once @check passed; for a folder that needs
+ * mounting already before connecting, as mounting may take long: then a
+ * failed check fails the operation, not the request. */
+gboolean lb_location_run (GFile *dir,
+                          LbOperation *op,
+                          LbLocationStep check,
+                          LbLocationStep work,
+                          gpointer data,
+                          GError **error);
+
 /* Checks that @dir is a directory; with @create, makes it first (and its
- * parents) when it does not exist, mode 0700. */
+ * parents) when it does not exist, mode 0700. LB_FAULT_STALL's point
+ * "folder-check" stalls it, as a hung network folder would. */
 gboolean
 lb_location_prepare_dir (GFile *dir, gboolean create, GCancellable *cancellable, GError **error);
 

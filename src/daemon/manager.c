@@ -3,22 +3,24 @@
 
 #include "manager.h"
 
-#include <gio/gdesktopappinfo.h>
 #include <glib/gi18n.h>
 #include <license-backup/lb-enum-types.h>
 
 #include "lb-archive.h"
+#include "automatic.h"
 #include "backup.h"
 #include "callers.h"
 #include "fault.h"
 #include "error-convert.h"
 #include "generations.h"
 #include "location.h"
+#include "notice.h"
 #include "options.h"
 #include "operation.h"
 #include "restore.h"
 #include "state.h"
 #include "status-tracker.h"
+#include "subscribers.h"
 
 #define STATE_FILE "state.ini"
 /* 8 a second: the API promises at most 10, and clients see the signals
@@ -26,14 +28,6 @@
  * second at 100 ms). */
 #define PUBLISH_INTERVAL_MS 125
 #define RESTRICTED_FLUSH_EVERY 256
-/* The timer's checks come at randomized times (RandomizedDelaySec=1h): a
- * period counts as passed an hour early, so that a daily backup made at
- * 00:50 is not skipped by the next day's check at 00:10. */
-#define DUE_EARLY 3600
-/* "Backups are failing" at most once a day. */
-#define NOTICE_INTERVAL (24 * 3600)
-/* How long the service stays up for the notification's action. */
-#define NOTICE_HOLD_SECONDS (30 * 60)
 
 struct _LbManager
 {
@@ -44,19 +38,26 @@ struct _LbManager
   char *state_path;
   LbState state;
 
-  /* The generated vtable with set_property wrapped for validation. */
+  GMainContext *context; /* the main context, where the manager lives */
+
+  /* The generated vtable, with Properties.Set taken to method_call (which
+   * may wait) to identify the caller first. */
   GDBusInterfaceVTable vtable;
   GDBusInterfaceSetPropertyFunc parent_set_property;
+  GDBusInterfaceMethodCallFunc parent_method_call;
 
   /* GetStatus of the pending or last operation. */
   LbStatusTracker *status;
 
   /* The pending operation (at most one) and how it is published. Set on
    * the main context before its worker starts and cleared after it has
-   * returned; the worker's "restricted" handler reads op_starter. */
+   * returned; the worker's "restricted" handler reads op_starter. It is
+   * accepted, and published, once its worker has checked the folder. */
   LbOperation *op;
   guint64 last_op_id;
-  char *op_starter; /* the unique name that started it */
+  gboolean op_accepted;
+  GDBusMethodInvocation *op_invocation; /* the start call, until accepted */
+  char *op_starter;                     /* the unique name that started it */
   gint64 op_start_us;
   guint op_watch_id; /* cancel-on-disconnect */
   guint op_hold;     /* lb_idle_hold() */
@@ -69,16 +70,10 @@ struct _LbManager
   gint restricted_sent; /* by the worker's threads, atomically */
 
   LbCallers *callers;
-  /* Host callers that asked for every operation's detail signals: unique
-   * name -> name watch id. Read by the worker, hence the lock. */
-  GMutex subscribers_lock;
-  GHashTable *subscribers;
-
-  /* The "backups are failing" notification on screen, if any. */
-  guint32 notice_id;
-  guint notice_hold;    /* lb_idle_hold() while it can be clicked */
-  guint notice_timeout; /* ends the hold */
-  guint notice_subscription;
+  /* Host callers that asked for every operation's detail signals. */
+  LbSubscribers *subscribers;
+  /* "Backups are failing", when the policy says so. */
+  LbNotice *notice;
 };
 
 G_DEFINE_TYPE (LbManager, lb_manager, LB_DBUS_TYPE_MANAGER_SKELETON)
@@ -90,106 +85,148 @@ enum
 };
 static guint signals[N_SIGNALS];
 
-/* The period of an automatic backup setting (LbAutomaticBackup), 0 for
- * none. A month is 30 days, so that the period is the same every time. */
-static gint64
-period_seconds (int automatic)
+static void
+save_state (LbManager *self)
 {
-  switch (automatic)
-    {
-    case LB_AUTOMATIC_BACKUP_DAILY:
-      return 24 * 3600;
-    case LB_AUTOMATIC_BACKUP_WEEKLY:
-      return 7 * 24 * 3600;
-    case LB_AUTOMATIC_BACKUP_MONTHLY:
-      return 30 * 24 * 3600;
-    case LB_AUTOMATIC_BACKUP_NEVER:
-    default:
-      return 0;
-    }
+  g_autoptr (GError) error = NULL;
+
+  if (!lb_state_save (&self->state, self->state_path, &error))
+    g_warning ("Cannot save settings to %s: %s", self->state_path, error->message);
 }
 
-/* What a start request asks for, once validated. */
+/* A call that only the user's own tools may make: the caller is identified
+ * first (without waiting on the main loop), then @func runs on the main
+ * context with the arguments the handler parsed, or the call is refused. */
+typedef void (*HostOnlyFunc) (LbManager *self, GDBusMethodInvocation *invocation, gpointer args);
+
 typedef struct
 {
-  GFile *dir;
-  gboolean cancel_on_disconnect;
-  gboolean automatic;
-  gboolean to_folder;  /* into BackupPath: what automatic backups count */
-  gboolean up_to_date; /* refused as not due because the backups are current */
-  char *generation;    /* a restore's, or NULL for the newest */
-} StartRequest;
+  LbManager *self;
+  GDBusMethodInvocation *invocation;
+  HostOnlyFunc func;
+  const char *what;
+  gpointer args;
+  GDestroyNotify free_args;
+  guint hold; /* lb_idle_hold() */
+} HostOnlyCall;
 
 static void
-start_request_clear (StartRequest *r)
+host_only_identified (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_clear_object (&r->dir);
-  g_clear_pointer (&r->generation, g_free);
+  HostOnlyCall *call = user_data;
+  g_autoptr (LbAppInfo) caller = NULL;
+  g_autoptr (GError) error = NULL;
+
+  caller = lb_callers_lookup_finish (LB_CALLERS (source), result, &error);
+  if (caller == NULL || !lb_callers_require_host (caller, call->what, &error))
+    g_dbus_method_invocation_return_gerror (call->invocation, error);
+  else
+    call->func (call->self, call->invocation, call->args);
+  if (call->free_args != NULL)
+    call->free_args (call->args);
+  lb_idle_release (call->self->idle, call->hold);
+  g_object_unref (call->self);
+  g_free (call);
 }
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (StartRequest, start_request_clear)
 
 static gboolean
-manager_set_property (GDBusConnection *connection,
-                      const char *sender,
-                      const char *object_path,
-                      const char *interface_name,
-                      const char *property_name,
-                      GVariant *value,
-                      GError **error,
-                      gpointer user_data)
+host_only (LbManager *self,
+           GDBusMethodInvocation *invocation,
+           const char *what,
+           HostOnlyFunc func,
+           gpointer args,
+           GDestroyNotify free_args)
 {
-  LbManager *self = LB_MANAGER (user_data);
+  HostOnlyCall *call = g_new0 (HostOnlyCall, 1);
 
   lb_idle_touch (self->idle);
-  if (g_str_equal (property_name, "AutomaticBackup") || g_str_equal (property_name, "KeepBackups"))
+  call->hold = lb_idle_hold (self->idle, "%s from %s",
+                             g_dbus_method_invocation_get_method_name (invocation),
+                             g_dbus_method_invocation_get_sender (invocation));
+  call->self = g_object_ref (self);
+  call->invocation = invocation; /* the reference GDBus gave the handler */
+  call->func = func;
+  call->what = what;
+  call->args = args;
+  call->free_args = free_args;
+  lb_callers_lookup_async (self->callers, g_dbus_method_invocation_get_sender (invocation), NULL,
+                           host_only_identified, call);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* Properties.Set */
+
+/* The value of a writable property, once its caller is the host. GDBus
+ * has checked that the property exists, is writable and has its type. */
+static gboolean
+validate_property (const char *name, GVariant *value, GError **error)
+{
+  if (g_str_equal (name, "AutomaticBackup"))
     {
-      g_autoptr (LbAppInfo) caller = NULL;
       g_autoptr (GEnumClass) klass = g_type_class_ref (LB_TYPE_AUTOMATIC_BACKUP);
-      gboolean automatic = g_str_equal (property_name, "AutomaticBackup");
 
-      caller = lb_callers_lookup_sync (self->callers, sender, NULL, error);
-      if (caller == NULL
-          || !lb_callers_require_host (caller, _ ("change the automatic backups"), error))
-        return FALSE;
-      if (automatic
-          && (!g_variant_is_of_type (value, G_VARIANT_TYPE_STRING)
-              || g_enum_get_value_by_nick (klass, g_variant_get_string (value, NULL)) == NULL))
-        {
-          g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
-                       _ ("AutomaticBackup is one of “never”, “daily”, “weekly” and “monthly”"));
-          return FALSE;
-        }
-      if (!automatic
-          && (!g_variant_is_of_type (value, G_VARIANT_TYPE_UINT32)
-              || g_variant_get_uint32 (value) < 1
-              || g_variant_get_uint32 (value) > LB_KEEP_BACKUPS_MAX))
-        {
-          g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
-                       _ ("KeepBackups is a number of backups from 1 to %u"), LB_KEEP_BACKUPS_MAX);
-          return FALSE;
-        }
+      if (g_enum_get_value_by_nick (klass, g_variant_get_string (value, NULL)) != NULL)
+        return TRUE;
+      g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
+                   _ ("AutomaticBackup is one of “never”, “daily”, “weekly” and “monthly”"));
+      return FALSE;
     }
-  if (g_str_equal (property_name, "BackupPath") || g_str_equal (property_name, "RestorePath"))
+  if (g_str_equal (name, "KeepBackups"))
     {
-      g_autoptr (LbAppInfo) caller = NULL;
-
-      /* Synchronous: the vtable has no async form. Cached after the
-       * caller's first call; else one round trip to the bus. */
-      caller = lb_callers_lookup_sync (self->callers, sender, NULL, error);
-      if (caller == NULL
-          || !lb_callers_require_host (caller, _ ("choose the backup folders"), error))
-        return FALSE;
-      if (!g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
-        {
-          g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS, _ ("Property “%s” is a string"),
-                       property_name);
-          return FALSE;
-        }
-      if (!lb_location_validate (g_variant_get_string (value, NULL), TRUE, error))
-        return FALSE;
+      if (g_variant_get_uint32 (value) >= 1 && g_variant_get_uint32 (value) <= LB_KEEP_BACKUPS_MAX)
+        return TRUE;
+      g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
+                   _ ("KeepBackups is a number of backups from 1 to %u"), LB_KEEP_BACKUPS_MAX);
+      return FALSE;
     }
-  return self->parent_set_property (connection, sender, object_path, interface_name, property_name,
-                                    value, error, user_data);
+  return lb_location_validate (g_variant_get_string (value, NULL), TRUE, error);
+}
+
+static void
+set_property (LbManager *self, GDBusMethodInvocation *invocation, gpointer args)
+{
+  const char *interface_name, *name;
+  g_autoptr (GVariant) value = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_variant_get (args, "(&s&sv)", &interface_name, &name, &value);
+  if (!validate_property (name, value, &error)
+      || !self->parent_set_property (g_dbus_method_invocation_get_connection (invocation),
+                                     g_dbus_method_invocation_get_sender (invocation),
+                                     g_dbus_method_invocation_get_object_path (invocation),
+                                     interface_name, name, value, &error, self))
+    g_dbus_method_invocation_return_gerror (invocation, error);
+  else
+    g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
+/* With set_property NULL, GDBus hands Properties.Set to method_call with
+ * an invocation that can wait: the caller is identified asynchronously,
+ * never with a round trip to the bus on the main loop. */
+static void
+manager_method_call (GDBusConnection *connection,
+                     const char *sender,
+                     const char *object_path,
+                     const char *interface_name,
+                     const char *method_name,
+                     GVariant *parameters,
+                     GDBusMethodInvocation *invocation,
+                     gpointer user_data)
+{
+  LbManager *self = LB_MANAGER (user_data);
+  const char *property;
+
+  if (!g_str_equal (interface_name, "org.freedesktop.DBus.Properties"))
+    {
+      self->parent_method_call (connection, sender, object_path, interface_name, method_name,
+                                parameters, invocation, user_data);
+      return;
+    }
+  g_variant_get_child (parameters, 1, "&s", &property);
+  host_only (self, invocation,
+             g_str_has_suffix (property, "Path") ? _ ("choose the backup folders")
+                                                 : _ ("change the automatic backups"),
+             set_property, g_variant_ref (parameters), (GDestroyNotify) g_variant_unref);
 }
 
 static GDBusInterfaceVTable *
@@ -203,196 +240,41 @@ manager_get_vtable (GDBusInterfaceSkeleton *skeleton)
       parent = G_DBUS_INTERFACE_SKELETON_CLASS (lb_manager_parent_class)->get_vtable (skeleton);
       self->vtable = *parent;
       self->parent_set_property = parent->set_property;
-      self->vtable.set_property = manager_set_property;
+      self->parent_method_call = parent->method_call;
+      self->vtable.set_property = NULL;
+      self->vtable.method_call = manager_method_call;
     }
   return &self->vtable;
 }
 
-static void
-save_state (LbManager *self)
-{
-  g_autoptr (GError) error = NULL;
+/* Automatic backups: the policy decides (automatic.h), the manager acts. */
 
-  if (!lb_state_save (&self->state, self->state_path, &error))
-    g_warning ("Cannot save settings to %s: %s", self->state_path, error->message);
-}
-
-/* Automatic backups */
-
-/* From when the next automatic backup is due if the licenses changed. */
 static void
 update_next_backup_time (LbManager *self)
 {
-  gint64 period = period_seconds (self->state.automatic);
-  gint64 next = 0;
-
-  if (period > 0 && self->state.backup_path[0] != '\0')
-    next = self->state.folder_backup_time != 0 ? self->state.folder_backup_time + period
-                                               : self->state.automatic_since;
-  lb_dbus_manager_set_next_backup_time (LB_DBUS_MANAGER (self), next);
+  lb_dbus_manager_set_next_backup_time (LB_DBUS_MANAGER (self),
+                                        lb_automatic_next_backup_time (&self->state));
 }
 
-static void
-automatic_went_well (LbManager *self)
-{
-  self->state.automatic_ok_time = lb_fault_now ();
-  g_free (self->state.automatic_error);
-  self->state.automatic_error = g_strdup ("");
-}
-
-static void
-clear_notice (LbManager *self)
-{
-  GDBusConnection *connection
-      = g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (self));
-
-  if (self->notice_subscription != 0 && connection != NULL)
-    g_dbus_connection_signal_unsubscribe (connection, self->notice_subscription);
-  self->notice_subscription = 0;
-  g_clear_handle_id (&self->notice_timeout, g_source_remove);
-  if (self->notice_hold != 0)
-    lb_idle_release (self->idle, self->notice_hold);
-  self->notice_hold = 0;
-  self->notice_id = 0;
-}
-
-static gboolean
-on_notice_timeout (gpointer user_data)
-{
-  LbManager *self = user_data;
-
-  self->notice_timeout = 0;
-  clear_notice (self);
-  return G_SOURCE_REMOVE;
-}
-
-#define PANEL_DESKTOP_ID "org.freedesktop.LicenseBackup1.Panel.desktop"
-
-static void
-open_panel (void)
-{
-  g_autoptr (GDesktopAppInfo) panel = g_desktop_app_info_new (PANEL_DESKTOP_ID);
-  g_autoptr (GError) error = NULL;
-
-  if (panel == NULL)
-    {
-      g_warning ("Cannot open the Media Licenses panel: %s is not installed", PANEL_DESKTOP_ID);
-      return;
-    }
-  if (!g_app_info_launch (G_APP_INFO (panel), NULL, NULL, &error))
-    g_warning ("Cannot open the Media Licenses panel: %s", error->message);
-}
-
-static void
-on_notice_signal (GDBusConnection *connection,
-                  const char *sender,
-                  const char *object_path,
-                  const char *interface_name,
-                  const char *signal_name,
-                  GVariant *parameters,
-                  gpointer user_data)
-{
-  LbManager *self = user_data;
-  guint32 id = 0;
-
-  if (!g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(us)"))
-      && !g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(uu)")))
-    return;
-  g_variant_get_child (parameters, 0, "u", &id);
-  if (self->notice_id == 0 || id != self->notice_id)
-    return;
-  if (g_str_equal (signal_name, "ActionInvoked"))
-    {
-      g_debug ("the notification's action was invoked: opening the panel");
-      open_panel ();
-    }
-  clear_notice (self);
-}
-
-static void
-on_notified (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  LbManager *self = user_data;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply
-      = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
-
-  if (reply == NULL)
-    {
-      /* No notification server (no desktop): nobody to tell. */
-      g_debug ("Cannot show the notification: %s", error->message);
-      clear_notice (self);
-    }
-  else
-    g_variant_get (reply, "(u)", &self->notice_id);
-  g_object_unref (self);
-}
-
-/* Tells the user, at most once a day, that automatic backups have not
- * succeeded for twice their period, and why. Only with a backup folder
- * set: without one, the user has not asked for backups. */
+/* Tells the user, at most once a day, that automatic backups are failing. */
 static void
 maybe_notify (LbManager *self)
 {
   GDBusConnection *connection
       = g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (self));
-  gint64 period = period_seconds (self->state.automatic);
-  gint64 now = lb_fault_now ();
-  gint64 since = MAX (self->state.folder_backup_time,
-                      MAX (self->state.automatic_ok_time, self->state.automatic_since));
-  g_autofree char *summary = NULL;
-  g_autofree char *body = NULL;
-  const char *actions[] = { "default", _ ("Open Media Licenses"), NULL };
-  GVariantBuilder hints;
-  guint days;
+  guint days = 0;
 
-  if (connection == NULL || period == 0 || self->state.backup_path[0] == '\0'
-      || now - since < 2 * period)
+  if (connection == NULL || !lb_automatic_should_notify (&self->state, lb_fault_now (), &days))
     return;
-  if (self->state.notice_time != 0 && now >= self->state.notice_time
-      && now - self->state.notice_time < NOTICE_INTERVAL)
-    return;
-  self->state.notice_time = now;
   save_state (self);
-
-  days = (guint) ((now - since) / (24 * 3600));
-  summary = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                          "Licenses have not been backed up for %u day",
-                                          "Licenses have not been backed up for %u days", days),
-                             days);
-  /* TRANSLATORS: the first %s is the backup folder, the second why the
-   * last automatic backup failed */
-  body = g_strdup_printf (_ ("Automatic backups to %s are failing: %s"), self->state.backup_path,
-                          self->state.automatic_error[0] != '\0'
-                              ? self->state.automatic_error
-                              : _ ("the backup could not be made"));
-  g_variant_builder_init (&hints, G_VARIANT_TYPE_VARDICT);
-  g_variant_builder_add (&hints, "{sv}", "desktop-entry",
-                         g_variant_new_string ("org.freedesktop.LicenseBackup1.Panel"));
-  g_variant_builder_add (&hints, "{sv}", "urgency", g_variant_new_byte (1));
-
-  g_message ("Automatic backups have not succeeded since %" G_GINT64_FORMAT ": telling the user",
-             since);
-  clear_notice (self);
-  /* The action reaches this process: stay up while it can be clicked. */
-  self->notice_hold = lb_idle_hold (self->idle, "the notification that backups are failing");
-  self->notice_timeout = g_timeout_add_seconds (NOTICE_HOLD_SECONDS, on_notice_timeout, self);
-  self->notice_subscription = g_dbus_connection_signal_subscribe (
-      connection, NULL, "org.freedesktop.Notifications", NULL, "/org/freedesktop/Notifications",
-      NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_notice_signal, self, NULL);
-  g_dbus_connection_call (
-      connection, "org.freedesktop.Notifications", "/org/freedesktop/Notifications",
-      "org.freedesktop.Notifications", "Notify",
-      g_variant_new ("(susss^asa{sv}i)", _ ("Media Licenses"), 0,
-                     "org.freedesktop.LicenseBackup1.Panel", summary, body, actions, &hints, -1),
-      G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_notified, g_object_ref (self));
+  lb_notice_show (self->notice, connection, days, self->state.backup_path,
+                  self->state.automatic_error);
 }
 
 static void
 automatic_failed (LbManager *self, const char *message)
 {
-  g_free (self->state.automatic_error);
-  self->state.automatic_error = g_strdup (message);
+  lb_automatic_failed (&self->state, message);
   save_state (self);
   maybe_notify (self);
 }
@@ -400,20 +282,9 @@ automatic_failed (LbManager *self, const char *message)
 static void
 on_path_changed (LbManager *self, GParamSpec *pspec, gpointer user_data)
 {
-  const char *backup_path = lb_dbus_manager_get_backup_path (LB_DBUS_MANAGER (self));
-
-  /* A new folder starts afresh: its first backup is due at once, and its
-   * failures count from now. */
-  if (!g_str_equal (self->state.backup_path, backup_path != NULL ? backup_path : ""))
-    {
-      self->state.automatic_since = lb_fault_now ();
-      self->state.folder_backup_time = 0;
-      self->state.folder_backup_changes = 0;
-    }
-  g_free (self->state.backup_path);
-  g_free (self->state.restore_path);
-  self->state.backup_path = g_strdup (backup_path);
-  self->state.restore_path = g_strdup (lb_dbus_manager_get_restore_path (LB_DBUS_MANAGER (self)));
+  lb_automatic_set_folders (&self->state, lb_dbus_manager_get_backup_path (LB_DBUS_MANAGER (self)),
+                            lb_dbus_manager_get_restore_path (LB_DBUS_MANAGER (self)),
+                            lb_fault_now ());
   save_state (self);
   update_next_backup_time (self);
 }
@@ -426,12 +297,8 @@ on_automatic_changed (LbManager *self, GParamSpec *pspec, gpointer user_data)
   GEnumValue *value = g_enum_get_value_by_nick (klass, nick != NULL ? nick : "");
   int automatic = value != NULL ? value->value : LB_AUTOMATIC_BACKUP_NEVER;
 
-  if (automatic == self->state.automatic)
+  if (!lb_automatic_set_period (&self->state, automatic, lb_fault_now ()))
     return;
-  /* Failures count from when the user turned them on (or changed them). */
-  if (self->state.automatic == LB_AUTOMATIC_BACKUP_NEVER)
-    self->state.automatic_since = lb_fault_now ();
-  self->state.automatic = automatic;
   save_state (self);
   update_next_backup_time (self);
 }
@@ -451,13 +318,13 @@ on_keep_changed (LbManager *self, GParamSpec *pspec, gpointer user_data)
  * start (other than being off, having no folder or another operation
  * running) counts as a failed backup. */
 static void
-automatic_refused (LbManager *self, const StartRequest *req, const GError *error)
+automatic_refused (LbManager *self, gboolean up_to_date, const GError *error)
 {
   if (g_error_matches (error, LB_ERROR, LB_ERROR_NOT_DUE))
     {
-      if (req->up_to_date)
+      if (up_to_date)
         {
-          automatic_went_well (self);
+          lb_automatic_succeeded (&self->state, lb_fault_now ());
           save_state (self);
         }
       return;
@@ -475,22 +342,30 @@ clear_operation (LbManager *self)
     g_bus_unwatch_name (self->op_watch_id);
   self->op_watch_id = 0;
   g_clear_pointer (&self->op_starter, g_free);
-  self->op_automatic = self->op_to_folder = FALSE;
+  self->op_automatic = self->op_to_folder = self->op_accepted = FALSE;
+  self->op_invocation = NULL;
   if (self->op != NULL)
     g_signal_handlers_disconnect_by_data (self->op, self);
   g_clear_object (&self->op);
 }
 
+static const LbOperationKindInfo *
+op_kind (LbManager *self)
+{
+  return lb_operation_get_info (self->op);
+}
+
+static const char *
+op_name (LbManager *self)
+{
+  return lb_operation_kind_to_string (op_kind (self)->kind);
+}
+
 static void
 emit_progress (LbManager *self, guint status, const char *error, guint64 done, guint64 total)
 {
-  LbDBusManager *iface = LB_DBUS_MANAGER (self);
-  guint64 id = lb_operation_get_id (self->op);
-
-  if (lb_operation_get_kind (self->op) == LB_OPERATION_BACKUP)
-    lb_dbus_manager_emit_backup_progress (iface, id, status, error, done, total);
-  else
-    lb_dbus_manager_emit_restore_progress (iface, id, status, error, done, total);
+  g_signal_emit_by_name (self, op_kind (self)->progress_signal, lb_operation_get_id (self->op),
+                         status, error, done, total);
   self->last_signal_us = g_get_monotonic_time ();
 }
 
@@ -550,23 +425,6 @@ on_tick (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* The starter and the subscribers, each once. */
-static GPtrArray *
-detail_recipients (LbManager *self)
-{
-  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->subscribers_lock);
-  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
-  GHashTableIter iter;
-  gpointer name;
-
-  g_ptr_array_add (names, g_strdup (self->op_starter));
-  g_hash_table_iter_init (&iter, self->subscribers);
-  while (g_hash_table_iter_next (&iter, &name, NULL))
-    if (!g_str_equal (name, self->op_starter))
-      g_ptr_array_add (names, g_strdup (name));
-  return names;
-}
-
 /* Detail signals name apps and their licenses: a sandboxed app must never
  * receive them, so they are sent to each recipient, never broadcast. */
 static void
@@ -574,7 +432,7 @@ emit_detail (LbManager *self, const char *signal_name, GVariant *parameters)
 {
   GDBusConnection *connection
       = g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (self));
-  g_autoptr (GPtrArray) names = detail_recipients (self);
+  g_autoptr (GPtrArray) names = lb_subscribers_recipients (self->subscribers, self->op_starter);
   g_autoptr (GVariant) params = g_variant_ref_sink (parameters);
 
   if (connection == NULL)
@@ -608,12 +466,8 @@ on_restricted (
 }
 
 static void
-emit_app_counts (LbManager *self)
+emit_app_counts (LbManager *self, GHashTable *apps)
 {
-  LbOperation *op = self->op;
-  GHashTable *apps = lb_operation_get_kind (op) == LB_OPERATION_BACKUP
-                         ? lb_operation_get_backup_result (op)->apps
-                         : lb_operation_get_restore_result (op)->apps;
   GVariantBuilder b;
   GHashTableIter iter;
   gpointer app, count;
@@ -625,63 +479,21 @@ emit_app_counts (LbManager *self)
       while (g_hash_table_iter_next (&iter, &app, &count))
         g_variant_builder_add (&b, "{su}", (const char *) app, GPOINTER_TO_UINT (count));
     }
-  emit_detail (self, "AppCounts",
-               g_variant_new ("(t@a{su})", lb_operation_get_id (op), g_variant_builder_end (&b)));
+  emit_detail (
+      self, "AppCounts",
+      g_variant_new ("(t@a{su})", lb_operation_get_id (self->op), g_variant_builder_end (&b)));
 }
 
 static void
 operation_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   LbManager *self = source;
-  LbOperation *op = task_data;
   GError *error = NULL;
-  gboolean ok;
 
-  if (lb_operation_get_kind (op) == LB_OPERATION_BACKUP)
-    ok = lb_backup_run (self->store, op, &error);
-  else
-    ok = lb_restore_run (self->store, op, &error);
-  if (ok)
+  if (lb_operation_run (task_data, self->store, &error))
     g_task_return_boolean (task, TRUE);
   else
     g_task_return_error (task, error);
-}
-
-static GVariant *
-build_summary (LbOperation *op, const GError *error, gint64 duration_ms)
-{
-  GVariantBuilder b;
-
-  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
-  if (lb_operation_get_kind (op) == LB_OPERATION_BACKUP)
-    {
-      const LbBackupResult *r = lb_operation_get_backup_result (op);
-
-      g_variant_builder_add (&b, "{sv}", "licenses", g_variant_new_uint32 (r->licenses));
-      g_variant_builder_add (&b, "{sv}", "skipped", g_variant_new_uint32 (r->skipped));
-      g_variant_builder_add (&b, "{sv}", "bytes", g_variant_new_uint64 (r->bytes));
-      g_variant_builder_add (&b, "{sv}", "location",
-                             g_variant_new_string (r->location ? r->location : ""));
-    }
-  else
-    {
-      const LbRestoreResult *r = lb_operation_get_restore_result (op);
-
-      g_variant_builder_add (&b, "{sv}", "licenses", g_variant_new_uint32 (r->licenses));
-      g_variant_builder_add (&b, "{sv}", "skipped", g_variant_new_uint32 (r->skipped));
-      g_variant_builder_add (&b, "{sv}", "bytes", g_variant_new_uint64 (r->bytes));
-      g_variant_builder_add (&b, "{sv}", "location",
-                             g_variant_new_string (r->location ? r->location : ""));
-      g_variant_builder_add (&b, "{sv}", "already-present",
-                             g_variant_new_uint32 (r->already_present));
-      g_variant_builder_add (&b, "{sv}", "individualized",
-                             g_variant_new_uint32 (r->individualized));
-    }
-  g_variant_builder_add (&b, "{sv}", "duration-ms", g_variant_new_uint64 ((guint64) duration_ms));
-  if (error != NULL)
-    g_variant_builder_add (&b, "{sv}", "error-name",
-                           g_variant_new_string (lb_error_get_dbus_name (error)));
-  return g_variant_builder_end (&b);
 }
 
 /* How the pending operation ended, until it is published. */
@@ -691,6 +503,7 @@ typedef struct
   GError *error;
   guint status;
   char *message;
+  LbOperationOutcome outcome;
 } Finish;
 
 static void
@@ -698,7 +511,6 @@ finish_publish (Finish *f)
 {
   LbManager *self = f->self;
   LbOperation *op = self->op;
-  LbOperationKind kind = lb_operation_get_kind (op);
   guint64 id = lb_operation_get_id (op);
   LbDBusManager *iface = LB_DBUS_MANAGER (self);
   LbOperationProgress s = lb_operation_get_progress (op);
@@ -719,46 +531,32 @@ finish_publish (Finish *f)
     publish_properties (self, &s, f->message);
 
   lb_dbus_manager_set_operation (iface, "");
-  if (kind == LB_OPERATION_BACKUP && f->error == NULL)
+  if (f->error == NULL && f->outcome.backup_time != 0)
     {
-      const LbBackupResult *r = lb_operation_get_backup_result (op);
-
-      self->state.last_backup_time = lb_fault_now ();
-      /* The snapshot's time and counter: what the backup holds. */
-      if (self->op_to_folder)
-        {
-          self->state.folder_backup_time = r->time;
-          self->state.folder_backup_changes = r->changes;
-        }
-      if (self->op_automatic)
-        automatic_went_well (self);
+      lb_automatic_backed_up (&self->state, lb_fault_now (), self->op_to_folder, self->op_automatic,
+                              f->outcome.backup_time, f->outcome.backup_changes);
       save_state (self);
       lb_dbus_manager_set_last_backup_time (iface, self->state.last_backup_time);
       update_next_backup_time (self);
     }
-  else if (kind == LB_OPERATION_BACKUP && self->op_automatic)
+  else if (f->error != NULL && self->op_automatic)
     automatic_failed (self, f->message);
   /* Properties first, so that a client reacting to Completed reads the
    * final values. */
   g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
 
   if (f->error == NULL || f->status == LB_STATUS_ERROR_WITHURL)
-    emit_app_counts (self);
+    emit_app_counts (self, f->outcome.apps);
   if (f->status == LB_STATUS_ERROR_WITHURL)
-    {
-      const LbRestoreResult *r = lb_operation_get_restore_result (op);
+    emit_detail (self, "SupportUrl",
+                 g_variant_new ("(tss)", id, f->outcome.support_app, f->outcome.support_url));
+  summary = g_variant_ref_sink (lb_operation_build_summary (op, f->error, duration_ms));
+  g_signal_emit_by_name (self, op_kind (self)->completed_signal, id, f->status, f->message,
+                         summary);
+  g_debug ("%s %" G_GUINT64_FORMAT " ended with status %u %s", op_name (self), id, f->status,
+           f->message);
 
-      emit_detail (self, "SupportUrl", g_variant_new ("(tss)", id, r->support_app, r->support_url));
-    }
-  summary = g_variant_ref_sink (build_summary (op, f->error, duration_ms));
-  if (kind == LB_OPERATION_BACKUP)
-    lb_dbus_manager_emit_backup_completed (iface, id, f->status, f->message, summary);
-  else
-    lb_dbus_manager_emit_restore_completed (iface, id, f->status, f->message, summary);
-  g_debug ("%s %" G_GUINT64_FORMAT " ended with status %u %s", lb_operation_kind_to_string (kind),
-           id, f->status, f->message);
-
-  if (kind == LB_OPERATION_RESTORE && lb_operation_get_restore_result (op)->licenses > 0)
+  if (f->outcome.added > 0)
     g_signal_emit (self, signals[SIGNAL_STORE_CHANGED], 0, lb_store_count (self->store));
   lb_idle_release (self->idle, self->op_hold);
   clear_operation (self);
@@ -775,17 +573,100 @@ finish_publish_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* The folder check passed (or the folder is being mounted): the caller
+ * hears the id, and the operation is published from now on. */
+static void
+accept_operation (LbManager *self)
+{
+  LbDBusManager *iface = LB_DBUS_MANAGER (self);
+  guint64 id = lb_operation_get_id (self->op);
+
+  self->op_accepted = TRUE;
+  self->last_op_id = id;
+  self->op_start_us = g_get_monotonic_time ();
+  self->published_fraction = 0.0;
+  lb_dbus_manager_set_operation (iface, op_name (self));
+  lb_dbus_manager_set_last_operation (iface, op_name (self));
+  lb_dbus_manager_set_operation_id (iface, id);
+  self->published = lb_operation_get_progress (self->op);
+  publish_properties (self, &self->published, "");
+  /* Reply first, so that the caller knows the id of the signals that follow. */
+  g_dbus_method_invocation_return_value (self->op_invocation, g_variant_new ("(t)", id));
+  self->op_invocation = NULL;
+  g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
+  emit_progress (self, self->published.status, "", 0, 0);
+  schedule_tick (self, PUBLISH_INTERVAL_MS * 1000);
+  g_debug ("%s %" G_GUINT64_FORMAT " started%s", op_name (self), id,
+           self->op_automatic ? " (automatic)" : "");
+}
+
+typedef struct
+{
+  LbManager *self; /* strong */
+  LbOperation *op; /* strong */
+} Checked;
+
+static gboolean
+checked_cb (gpointer user_data)
+{
+  Checked *c = user_data;
+
+  if (c->self->op == c->op && !c->self->op_accepted)
+    accept_operation (c->self);
+  g_object_unref (c->self);
+  g_object_unref (c->op);
+  g_free (c);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_checked (LbOperation *op, LbManager *self)
+{
+  Checked *c = g_new0 (Checked, 1);
+
+  /* In the worker thread. */
+  c->self = g_object_ref (self);
+  c->op = g_object_ref (op);
+  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, checked_cb, c, NULL);
+}
+
+/* The folder check failed before the caller heard back: the call fails
+ * with its error, as when nothing was started. */
+static void
+refuse_operation (LbManager *self, GError *error)
+{
+  g_debug ("%s refused: %s", op_name (self), error->message);
+  if (self->op_automatic)
+    automatic_refused (self, FALSE, error);
+  g_dbus_method_invocation_return_gerror (self->op_invocation, error);
+  lb_idle_release (self->idle, self->op_hold);
+  clear_operation (self);
+}
+
 static void
 operation_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   LbManager *self = LB_MANAGER (source);
   LbOperation *op = self->op;
-  LbOperationKind kind = lb_operation_get_kind (op);
+  const LbOperationKindInfo *kind = op_kind (self);
   Finish *f = g_new0 (Finish, 1);
   gint64 since_signal_ms;
+  gboolean ok;
 
   f->self = g_object_ref (self);
-  if (!g_task_propagate_boolean (G_TASK (result), &f->error))
+  ok = g_task_propagate_boolean (G_TASK (result), &f->error);
+  if (!self->op_accepted && !lb_operation_is_checked (op))
+    {
+      lb_error_convert (&f->error);
+      refuse_operation (self, f->error);
+      g_clear_error (&f->error);
+      g_object_unref (f->self);
+      g_free (f);
+      return;
+    }
+  if (!self->op_accepted)
+    accept_operation (self);
+  if (!ok)
     {
       lb_error_convert (&f->error);
       if (f->error->code != LB_ERROR_NEEDS_INDIVIDUALIZATION)
@@ -797,30 +678,15 @@ operation_done (GObject *source, GAsyncResult *result, gpointer user_data)
       if (f->error->code == LB_ERROR_CANCELLED)
         {
           g_free (f->error->message);
-          f->error->message = g_strdup (
-              kind == LB_OPERATION_BACKUP
-                  ? _ ("The backup was cancelled; the previous backup, if any, is unchanged")
-                  : _ ("The restore was cancelled; no license was restored"));
+          f->error->message = g_strdup (_ (kind->cancelled));
         }
-      f->message = g_strdup (f->error->message);
+      kind->conclude (op, &f->outcome, NULL);
     }
-  else if (kind == LB_OPERATION_RESTORE && lb_operation_get_restore_result (op)->limit_reached)
-    {
-      f->status = LB_STATUS_ERROR_WITHURL;
-      /* Everyone can read this text (Status, RestoreCompleted): the URL, an
-       * attribute of one app's license, goes in SupportUrl instead. */
-      f->error = g_error_new (LB_ERROR, LB_ERROR_RESTORE_LIMIT,
-                              _ ("Some licenses have been restored as often as their issuer "
-                                 "allows and were left out; the issuer's website, which "
-                                 "license-backup and Settings show, tells how to restore them"));
-      f->message = g_strdup (f->error->message);
-      /* The rest was restored: keep the counts, but report the error. */
-    }
+  else if (!kind->conclude (op, &f->outcome, &f->error))
+    f->status = LB_STATUS_ERROR_WITHURL; /* partial: the counts stand, the error is reported */
   else
-    {
-      f->status = LB_STATUS_END;
-      f->message = g_strdup ("");
-    }
+    f->status = LB_STATUS_END;
+  f->message = g_strdup (f->error != NULL ? f->error->message : "");
 
   /* A successful end sends one more progress signal: keep them an interval
    * apart, so that there are never more than ten a second. */
@@ -839,139 +705,120 @@ on_caller_vanished (GDBusConnection *connection, const char *name, gpointer user
 {
   LbManager *self = user_data;
 
-  g_debug ("%s left the bus: cancelling %s %" G_GUINT64_FORMAT, name,
-           lb_operation_kind_to_string (lb_operation_get_kind (self->op)),
+  g_debug ("%s left the bus: cancelling %s %" G_GUINT64_FORMAT, name, op_name (self),
            lb_operation_get_id (self->op));
   g_cancellable_cancel (lb_operation_get_cancellable (self->op));
 }
 
-/* A time for messages, in the service's local time. */
-static char *
-format_time (gint64 t)
-{
-  g_autoptr (GDateTime) dt = g_date_time_new_from_unix_local (t);
-
-  return dt != NULL ? g_date_time_format (dt, "%c") : g_strdup ("?");
-}
-
-/* Whether an automatic backup is due now; if not, NotDue saying why, and
- * *@fine says whether the reason is that the backups are up to date (as
- * opposed to being off or having no folder). */
+/* Whether an automatic backup is due now (automatic.h), from the store's
+ * change counter. */
 static gboolean
-check_due (LbManager *self, gint64 now, gboolean *fine, GError **error)
+check_due (LbManager *self, gboolean *up_to_date, GError **error)
 {
-  gint64 period = period_seconds (self->state.automatic);
-  const char *folder = lb_dbus_manager_get_backup_path (LB_DBUS_MANAGER (self));
   g_autoptr (GError) store_error = NULL;
   guint64 changes = 0;
 
-  *fine = FALSE;
-  if (period == 0)
-    {
-      g_set_error (error, LB_ERROR, LB_ERROR_NOT_DUE,
-                   _ ("Automatic backups are off; turn them on in Settings (Media Licenses) or "
-                      "with “license-backup config automatic weekly”"));
-      return FALSE;
-    }
-  if (folder == NULL || folder[0] == '\0')
-    {
-      g_set_error (error, LB_ERROR, LB_ERROR_NOT_DUE,
-                   _ ("No backup is due: no backup folder is set; choose one in Settings (Media "
-                      "Licenses) or with “license-backup config backup-path FOLDER”"));
-      return FALSE;
-    }
   if (!lb_store_get_changes (self->store, &changes, &store_error))
     {
       /* Unknown: back up rather than miss a change. */
       g_warning ("Cannot read the store's change counter: %s", store_error->message);
       changes = self->state.folder_backup_changes + 1;
     }
-  *fine = TRUE;
-  if (self->state.folder_backup_time == 0)
-    {
-      /* The count too: a store of an earlier version starts at 0. */
-      if (changes > 0 || lb_store_count (self->store) > 0)
-        return TRUE;
-      g_set_error (error, LB_ERROR, LB_ERROR_NOT_DUE,
-                   _ ("No backup is due: there are no licenses to back up yet"));
-      return FALSE;
-    }
-  if (now < self->state.folder_backup_time + period - DUE_EARLY)
-    {
-      g_autofree char *last = format_time (self->state.folder_backup_time);
-      g_autofree char *next = format_time (self->state.folder_backup_time + period);
-
-      g_set_error (error, LB_ERROR, LB_ERROR_NOT_DUE,
-                   _ ("No backup is due: the last one was made on %s; the next is due on %s"), last,
-                   next);
-      return FALSE;
-    }
-  if (changes == self->state.folder_backup_changes)
-    {
-      g_autofree char *last = format_time (self->state.folder_backup_time);
-
-      g_set_error (error, LB_ERROR, LB_ERROR_NOT_DUE,
-                   _ ("No backup is due: the licenses have not changed since the last backup, "
-                      "made on %s"),
-                   last);
-      return FALSE;
-    }
-  return TRUE;
+  return lb_automatic_check_due (&self->state, lb_fault_now (), changes,
+                                 lb_store_count (self->store), up_to_date, error);
 }
 
-/* Validates a start request; refusals that need no work happen here, at
- * once, with nothing started. */
-static gboolean
-check_start (LbManager *self,
-             LbOperationKind kind,
-             guint32 flags,
-             GVariant *options,
-             StartRequest *req,
-             GError **error)
+/* Where an operation goes without a folder of its own: backups into
+ * BackupPath; what reads backups from RestorePath, else BackupPath. NULL
+ * when none is set. */
+static const char *
+default_location (LbManager *self, gboolean reads_backups)
 {
+  const char *location = NULL;
+
+  if (reads_backups)
+    location = lb_dbus_manager_get_restore_path (LB_DBUS_MANAGER (self));
+  if (location == NULL || location[0] == '\0')
+    location = lb_dbus_manager_get_backup_path (LB_DBUS_MANAGER (self));
+  return location != NULL && location[0] != '\0' ? location : NULL;
+}
+
+/* A start request's arguments, as the handler parsed them. */
+typedef struct
+{
+  const LbOperationKindInfo *kind;
+  guint32 flags;
+  GVariant *options;
+} StartArgs;
+
+static void
+start_args_free (StartArgs *args)
+{
+  g_variant_unref (args->options);
+  g_free (args);
+}
+
+/* What a start request asks for, once validated. */
+typedef struct
+{
+  guint32 flags;
+  GFile *dir;
+  gboolean cancel_on_disconnect;
+  gboolean automatic;
+  gboolean to_folder;  /* into BackupPath: what automatic backups count */
+  gboolean up_to_date; /* refused as not due because the backups are current */
+  char *generation;    /* the backup to read, or NULL for the newest */
+} StartRequest;
+
+static void
+start_request_clear (StartRequest *r)
+{
+  g_clear_object (&r->dir);
+  g_clear_pointer (&r->generation, g_free);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (StartRequest, start_request_clear)
+
+/* Validates a start request without touching the folder: the worker
+ * checks that, once (operation.h). */
+static gboolean
+check_start (LbManager *self, const StartArgs *args, StartRequest *req, GError **error)
+{
+  const LbOperationKindInfo *kind = args->kind;
   g_autoptr (GVariant) path_v = NULL;
   g_autoptr (GVariant) cod_v = NULL;
   g_autoptr (GVariant) generation_v = NULL;
-  g_autoptr (GFile) dir = NULL;
-  g_autoptr (GFile) file = NULL;
-  const LbOptionSpec backup_specs[] = {
-    { "path", "s", &path_v },
-    { "cancel-on-disconnect", "b", &cod_v },
-    { NULL },
-  };
-  const LbOptionSpec restore_specs[] = {
-    { "path", "s", &path_v },
-    { "generation", "s", &generation_v },
-    { "cancel-on-disconnect", "b", &cod_v },
-    { NULL },
-  };
-  guint32 allowed = kind == LB_OPERATION_BACKUP
-                        ? LB_BACKUP_FLAGS_OVERWRITE | LB_BACKUP_FLAGS_AUTOMATIC
-                        : LB_RESTORE_FLAGS_INDIVIDUALIZE;
+  LbOptionSpec specs[4] = { { "path", "s", &path_v } };
+  guint n_specs = 1;
   const char *location;
   const char *backup_path = lb_dbus_manager_get_backup_path (LB_DBUS_MANAGER (self));
 
-  if (flags & ~allowed)
+  if (kind->reads_backups)
+    specs[n_specs++] = (LbOptionSpec){ "generation", "s", &generation_v };
+  specs[n_specs] = (LbOptionSpec){ "cancel-on-disconnect", "b", &cod_v };
+  req->flags = args->flags;
+  if (args->flags & ~kind->flags)
     {
-      g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
-                   kind == LB_OPERATION_BACKUP
-                       ? _ ("Unknown flags 0x%x; the backup flags are 0x1 (overwrite) and 0x8 "
-                            "(automatic)")
-                       : _ ("Unknown flags 0x%x; the only restore flag is 0x2 (individualize)"),
-                   flags & ~allowed);
+      /* The kind's sentence: one %x, which msgfmt checks in translations. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+      g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS, _ (kind->unknown_flags),
+                   args->flags & ~kind->flags);
+#pragma GCC diagnostic pop
       return FALSE;
     }
-  if (!lb_options_parse (options, kind == LB_OPERATION_BACKUP ? backup_specs : restore_specs,
-                         error))
+  if (!lb_options_parse (args->options, specs, error))
     return FALSE;
   req->cancel_on_disconnect = cod_v != NULL && g_variant_get_boolean (cod_v);
-  req->automatic = kind == LB_OPERATION_BACKUP && (flags & LB_BACKUP_FLAGS_AUTOMATIC) != 0;
+  req->automatic = (args->flags & LB_BACKUP_FLAGS_AUTOMATIC) != 0;
   if (req->automatic && path_v != NULL)
     {
       g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
                    _ ("An automatic backup goes into the backup folder; leave out the folder"));
       return FALSE;
     }
+  /* An automatic backup adds a generation to a folder that has some. */
+  if (req->automatic)
+    req->flags |= LB_BACKUP_FLAGS_OVERWRITE;
   if (generation_v != NULL)
     {
       const char *generation = g_variant_get_string (generation_v, NULL);
@@ -989,208 +836,88 @@ check_start (LbManager *self,
 
   if (self->op != NULL)
     {
-      g_set_error (error, LB_ERROR, LB_ERROR_BUSY,
-                   _ ("A %s is already running; wait for it to finish or cancel it first"),
-                   lb_operation_get_kind (self->op) == LB_OPERATION_BACKUP ? _ ("backup")
-                                                                           : _ ("restore"));
+      g_set_error_literal (error, LB_ERROR, LB_ERROR_BUSY, _ (op_kind (self)->busy));
       return FALSE;
     }
-  if (req->automatic && !check_due (self, lb_fault_now (), &req->up_to_date, error))
+  if (req->automatic && !check_due (self, &req->up_to_date, error))
     return FALSE;
 
-  if (path_v != NULL)
-    location = g_variant_get_string (path_v, NULL);
-  else if (kind == LB_OPERATION_BACKUP)
-    location = backup_path;
-  else
+  location = path_v != NULL ? g_variant_get_string (path_v, NULL)
+                            : default_location (self, kind->reads_backups);
+  if (location == NULL)
     {
-      /* Without a restore folder, restore from where the backups go. */
-      location = lb_dbus_manager_get_restore_path (LB_DBUS_MANAGER (self));
-      if (location == NULL || location[0] == '\0')
-        location = backup_path;
-    }
-  if (path_v == NULL && (location == NULL || location[0] == '\0'))
-    {
-      g_set_error (error, LB_ERROR, LB_ERROR_NOT_SET,
-                   kind == LB_OPERATION_BACKUP
-                       ? _ ("No backup location is set; set BackupPath or pass a folder")
-                       : _ ("No restore location is set; set RestorePath or BackupPath, or pass "
-                            "a folder"));
+      g_set_error_literal (error, LB_ERROR, LB_ERROR_NOT_SET, _ (kind->no_location));
       return FALSE;
     }
   if (!lb_location_validate (location, FALSE, error))
     return FALSE;
   req->to_folder
-      = kind == LB_OPERATION_BACKUP && backup_path != NULL && g_str_equal (location, backup_path);
-  dir = lb_location_to_file (location);
-
-  /* A location that needs mounting is checked by the worker once mounted;
-   * a missing backup folder is made by the worker. Nothing here opens a
-   * file: a FIFO in the folder cannot block the main loop. */
-  if (g_file_is_native (dir))
-    {
-      gboolean exists = FALSE;
-      g_autoptr (GError) missing = NULL;
-      g_autoptr (GFileInfo) info = g_file_query_info (dir, G_FILE_ATTRIBUTE_STANDARD_TYPE,
-                                                      G_FILE_QUERY_INFO_NONE, NULL, &missing);
-
-      /* A backup checks licenses.lbk as a restore would read it. */
-      file = kind == LB_OPERATION_BACKUP ? g_file_get_child (dir, LB_BACKUP_FILE_NAME)
-                                         : lb_generations_pick (dir, req->generation, NULL);
-      if (kind == LB_OPERATION_BACKUP && info == NULL
-          && g_error_matches (missing, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
-        ; /* made by the worker */
-      else if (!lb_location_prepare_dir (dir, FALSE, NULL, error)
-               || !lb_generations_check_named (dir, req->generation, NULL, error)
-               || !lb_location_check_backup_file (file, kind == LB_OPERATION_RESTORE, &exists, NULL,
-                                                  NULL, error))
-        return FALSE;
-      if (kind == LB_OPERATION_BACKUP
-          && !(flags & (LB_BACKUP_FLAGS_OVERWRITE | LB_BACKUP_FLAGS_AUTOMATIC))
-          && (exists || (info != NULL && lb_generations_any (dir, NULL))))
-        {
-          lb_backup_set_exists_error (error);
-          return FALSE;
-        }
-    }
-  req->dir = g_steal_pointer (&dir);
+      = !kind->reads_backups && backup_path != NULL && g_str_equal (location, backup_path);
+  req->dir = lb_location_to_file (location);
   return TRUE;
 }
 
-static gboolean
-start_operation (LbManager *self,
-                 GDBusMethodInvocation *invocation,
-                 LbOperationKind kind,
-                 guint32 flags,
-                 GVariant *options)
+/* Starts the worker; the caller hears back once it has checked the
+ * folder (accept_operation()), or the call fails with the check's error
+ * (refuse_operation()). */
+static void
+start_operation (LbManager *self, GDBusMethodInvocation *invocation, gpointer user_data)
 {
-  LbDBusManager *iface = LB_DBUS_MANAGER (self);
+  const StartArgs *args = user_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (GTask) task = NULL;
   g_auto (StartRequest) req = { 0 };
   const char *sender = g_dbus_method_invocation_get_sender (invocation);
-  const char *name = lb_operation_kind_to_string (kind);
   guint64 id;
 
-  lb_idle_touch (self->idle);
-  if (!check_start (self, kind, flags, options, &req, &error))
+  if (!check_start (self, args, &req, &error))
     {
       if (req.automatic)
-        automatic_refused (self, &req, error);
+        automatic_refused (self, req.up_to_date, error);
       g_dbus_method_invocation_return_gerror (invocation, error);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
+      return;
     }
 
-  id = ++self->last_op_id;
-  /* An automatic backup adds a generation to a folder that has some. */
-  if (req.automatic)
-    flags |= LB_BACKUP_FLAGS_OVERWRITE;
-  self->op = lb_operation_new (id, kind, flags, req.dir, NULL);
+  /* Taken once accepted: a refused request uses no id. */
+  id = self->last_op_id + 1;
+  self->op = lb_operation_new_for_kind (args->kind, id, req.flags, req.dir);
   lb_operation_set_keep (self->op, self->state.keep);
   lb_operation_set_generation (self->op, req.generation);
+  self->op_invocation = invocation;
   self->op_automatic = req.automatic;
   self->op_to_folder = req.to_folder;
   self->op_starter = g_strdup (sender);
-  self->op_start_us = g_get_monotonic_time ();
-  self->op_hold
-      = lb_idle_hold (self->idle, "%s %" G_GUINT64_FORMAT " started by %s", name, id, sender);
+  self->op_hold = lb_idle_hold (self->idle, "%s %" G_GUINT64_FORMAT " started by %s",
+                                op_name (self), id, sender);
   g_atomic_int_set (&self->restricted_sent, 0);
   g_signal_connect (self->op, "restricted", G_CALLBACK (on_restricted), self);
+  g_signal_connect (self->op, "checked", G_CALLBACK (on_checked), self);
   if (req.cancel_on_disconnect)
     self->op_watch_id = g_bus_watch_name_on_connection (
         g_dbus_method_invocation_get_connection (invocation), sender, G_BUS_NAME_WATCHER_FLAGS_NONE,
         NULL, on_caller_vanished, self, NULL);
 
-  self->published_fraction = 0.0;
-  lb_dbus_manager_set_operation (iface, name);
-  lb_dbus_manager_set_last_operation (iface, name);
-  lb_dbus_manager_set_operation_id (iface, id);
-  self->published = lb_operation_get_progress (self->op);
-  publish_properties (self, &self->published, "");
-  /* Reply first, so that the caller knows the id of the signals that follow. */
-  if (kind == LB_OPERATION_BACKUP)
-    lb_dbus_manager_complete_backup_licenses (iface, invocation, id);
-  else
-    lb_dbus_manager_complete_restore_licenses (iface, invocation, id);
-  g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
-  emit_progress (self, self->published.status, "", 0, 0);
-  schedule_tick (self, PUBLISH_INTERVAL_MS * 1000);
-  g_debug ("%s %" G_GUINT64_FORMAT " started%s", name, id, req.automatic ? " (automatic)" : "");
-
   task = g_task_new (self, lb_operation_get_cancellable (self->op), operation_done, NULL);
   g_task_set_task_data (task, g_object_ref (self->op), g_object_unref);
   g_task_set_source_tag (task, start_operation);
   g_task_run_in_thread (task, operation_thread);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-/* A method that only the user's own tools may call: identify the caller
- * first, then run @func on the main context, or refuse. */
-typedef gboolean (*HostOnlyFunc) (LbManager *self, GDBusMethodInvocation *invocation);
-
-typedef struct
-{
-  LbManager *self;
-  GDBusMethodInvocation *invocation;
-  HostOnlyFunc func;
-  const char *what;
-  guint hold; /* lb_idle_hold() */
-} HostOnlyCall;
-
-static void
-host_only_identified (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  HostOnlyCall *call = user_data;
-  g_autoptr (LbAppInfo) caller = NULL;
-  g_autoptr (GError) error = NULL;
-
-  caller = lb_callers_lookup_finish (LB_CALLERS (source), result, &error);
-  if (caller == NULL || !lb_callers_require_host (caller, call->what, &error))
-    g_dbus_method_invocation_return_gerror (call->invocation, error);
-  else
-    call->func (call->self, call->invocation);
-  lb_idle_release (call->self->idle, call->hold);
-  g_object_unref (call->self);
-  g_free (call);
 }
 
 static gboolean
-host_only (LbManager *self, GDBusMethodInvocation *invocation, const char *what, HostOnlyFunc func)
+handle_start (LbManager *self,
+              GDBusMethodInvocation *invocation,
+              const LbOperationKindInfo *kind,
+              guint32 flags,
+              GVariant *options,
+              const char *what)
 {
-  HostOnlyCall *call = g_new0 (HostOnlyCall, 1);
+  StartArgs *args = g_new0 (StartArgs, 1);
 
-  call->hold = lb_idle_hold (self->idle, "%s from %s",
-                             g_dbus_method_invocation_get_method_name (invocation),
-                             g_dbus_method_invocation_get_sender (invocation));
-  call->self = g_object_ref (self);
-  call->invocation = invocation; /* the reference GDBus gave the handler */
-  call->func = func;
-  call->what = what;
-  lb_callers_lookup_async (self->callers, g_dbus_method_invocation_get_sender (invocation), NULL,
-                           host_only_identified, call);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
-start_backup (LbManager *self, GDBusMethodInvocation *invocation)
-{
-  guint32 flags;
-  g_autoptr (GVariant) options = NULL;
-
-  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(u@a{sv})", &flags,
-                 &options);
-  return start_operation (self, invocation, LB_OPERATION_BACKUP, flags, options);
-}
-
-static gboolean
-start_restore (LbManager *self, GDBusMethodInvocation *invocation)
-{
-  guint32 flags;
-  g_autoptr (GVariant) options = NULL;
-
-  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(u@a{sv})", &flags,
-                 &options);
-  return start_operation (self, invocation, LB_OPERATION_RESTORE, flags, options);
+  args->kind = kind;
+  args->flags = flags;
+  args->options = g_variant_ref (options);
+  return host_only (self, invocation, what, start_operation, args,
+                    (GDestroyNotify) start_args_free);
 }
 
 static gboolean
@@ -1199,7 +926,7 @@ handle_backup_licenses (LbManager *self,
                         guint flags,
                         GVariant *options)
 {
-  return host_only (self, invocation, _ ("back up licenses"), start_backup);
+  return handle_start (self, invocation, &lb_backup_kind, flags, options, _ ("back up licenses"));
 }
 
 static gboolean
@@ -1208,126 +935,71 @@ handle_restore_licenses (LbManager *self,
                          guint flags,
                          GVariant *options)
 {
-  return host_only (self, invocation, _ ("restore licenses"), start_restore);
+  return handle_start (self, invocation, &lb_restore_kind, flags, options, _ ("restore licenses"));
 }
 
-static gboolean
-cancel_operation (LbManager *self, GDBusMethodInvocation *invocation, LbOperationKind kind)
+static void
+cancel_operation (LbManager *self, GDBusMethodInvocation *invocation, gpointer user_data)
 {
-  lb_idle_touch (self->idle);
-  if (self->op == NULL || lb_operation_get_kind (self->op) != kind)
+  const LbOperationKindInfo *kind = user_data;
+
+  /* Not yet accepted: the caller does not know the operation yet. */
+  if (self->op == NULL || !self->op_accepted || op_kind (self) != kind)
     {
-      g_dbus_method_invocation_return_error (
-          invocation, LB_ERROR, LB_ERROR_NOT_RUNNING,
-          kind == LB_OPERATION_BACKUP ? _ ("No backup is running, so there is nothing to cancel")
-                                      : _ ("No restore is running, so there is nothing to cancel"));
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
+      g_dbus_method_invocation_return_error_literal (invocation, LB_ERROR, LB_ERROR_NOT_RUNNING,
+                                                     _ (kind->not_running));
+      return;
     }
   if (!lb_operation_get_progress (self->op).cancelable)
     {
-      g_dbus_method_invocation_return_error (
-          invocation, LB_ERROR, LB_ERROR_FAILED,
-          _ ("The %s is in its final step and can no longer be cancelled; it ends in a moment"),
-          kind == LB_OPERATION_BACKUP ? _ ("backup") : _ ("restore"));
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
+      g_dbus_method_invocation_return_error_literal (invocation, LB_ERROR, LB_ERROR_FAILED,
+                                                     _ (kind->final_step));
+      return;
     }
-  g_debug ("cancelling %s %" G_GUINT64_FORMAT, lb_operation_kind_to_string (kind),
-           lb_operation_get_id (self->op));
+  g_debug ("cancelling %s %" G_GUINT64_FORMAT, op_name (self), lb_operation_get_id (self->op));
   g_cancellable_cancel (lb_operation_get_cancellable (self->op));
   g_dbus_method_invocation_return_value (invocation, NULL);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
-cancel_backup (LbManager *self, GDBusMethodInvocation *invocation)
-{
-  return cancel_operation (self, invocation, LB_OPERATION_BACKUP);
-}
-
-static gboolean
-cancel_restore (LbManager *self, GDBusMethodInvocation *invocation)
-{
-  return cancel_operation (self, invocation, LB_OPERATION_RESTORE);
 }
 
 static gboolean
 handle_cancel_backup (LbManager *self, GDBusMethodInvocation *invocation)
 {
-  return host_only (self, invocation, _ ("cancel a backup"), cancel_backup);
+  return host_only (self, invocation, _ ("cancel a backup"), cancel_operation,
+                    (gpointer) &lb_backup_kind, NULL);
 }
 
 static gboolean
 handle_cancel_restore (LbManager *self, GDBusMethodInvocation *invocation)
 {
-  return host_only (self, invocation, _ ("cancel a restore"), cancel_restore);
+  return host_only (self, invocation, _ ("cancel a restore"), cancel_operation,
+                    (gpointer) &lb_restore_kind, NULL);
 }
 
 static void
-on_subscriber_vanished (GDBusConnection *connection, const char *name, gpointer user_data)
+subscribe (LbManager *self, GDBusMethodInvocation *invocation, gpointer args)
 {
-  LbManager *self = user_data;
-  guint watch_id = 0;
-
-  g_mutex_lock (&self->subscribers_lock);
-  watch_id = GPOINTER_TO_UINT (g_hash_table_lookup (self->subscribers, name));
-  g_hash_table_remove (self->subscribers, name);
-  g_mutex_unlock (&self->subscribers_lock);
-  if (watch_id != 0)
-    {
-      g_debug ("subscriber %s left the bus", name);
-      g_bus_unwatch_name (watch_id);
-    }
-}
-
-static gboolean
-subscribe (LbManager *self, GDBusMethodInvocation *invocation)
-{
-  const char *sender = g_dbus_method_invocation_get_sender (invocation);
-  gboolean known;
-
-  g_mutex_lock (&self->subscribers_lock);
-  known = g_hash_table_contains (self->subscribers, sender);
-  if (!known)
-    g_hash_table_insert (self->subscribers, g_strdup (sender), GUINT_TO_POINTER (0));
-  g_mutex_unlock (&self->subscribers_lock);
-  if (!known)
-    {
-      guint watch_id = g_bus_watch_name_on_connection (
-          g_dbus_method_invocation_get_connection (invocation), sender,
-          G_BUS_NAME_WATCHER_FLAGS_NONE, NULL, on_subscriber_vanished, self, NULL);
-
-      g_mutex_lock (&self->subscribers_lock);
-      if (g_hash_table_contains (self->subscribers, sender))
-        g_hash_table_insert (self->subscribers, g_strdup (sender), GUINT_TO_POINTER (watch_id));
-      else
-        g_bus_unwatch_name (watch_id);
-      g_mutex_unlock (&self->subscribers_lock);
-      g_debug ("%s subscribed to the detail signals", sender);
-    }
+  lb_subscribers_add (self->subscribers, g_dbus_method_invocation_get_connection (invocation),
+                      g_dbus_method_invocation_get_sender (invocation));
   lb_dbus_manager_complete_subscribe (LB_DBUS_MANAGER (self), invocation);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-static gboolean
-unsubscribe (LbManager *self, GDBusMethodInvocation *invocation)
+static void
+unsubscribe (LbManager *self, GDBusMethodInvocation *invocation, gpointer args)
 {
-  on_subscriber_vanished (NULL, g_dbus_method_invocation_get_sender (invocation), self);
+  lb_subscribers_remove (self->subscribers, g_dbus_method_invocation_get_sender (invocation));
   lb_dbus_manager_complete_unsubscribe (LB_DBUS_MANAGER (self), invocation);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 static gboolean
 handle_subscribe (LbManager *self, GDBusMethodInvocation *invocation)
 {
-  lb_idle_touch (self->idle);
-  return host_only (self, invocation, _ ("follow other apps' licenses"), subscribe);
+  return host_only (self, invocation, _ ("follow other apps' licenses"), subscribe, NULL, NULL);
 }
 
 static gboolean
 handle_unsubscribe (LbManager *self, GDBusMethodInvocation *invocation)
 {
-  lb_idle_touch (self->idle);
-  return host_only (self, invocation, _ ("follow other apps' licenses"), unsubscribe);
+  return host_only (self, invocation, _ ("follow other apps' licenses"), unsubscribe, NULL, NULL);
 }
 
 static gboolean
@@ -1428,10 +1100,9 @@ list_backups_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_free (call);
 }
 
-static gboolean
-list_backups (LbManager *self, GDBusMethodInvocation *invocation)
+static void
+list_backups (LbManager *self, GDBusMethodInvocation *invocation, gpointer options)
 {
-  g_autoptr (GVariant) options = NULL;
   g_autoptr (GVariant) path_v = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GTask) task = NULL;
@@ -1442,32 +1113,23 @@ list_backups (LbManager *self, GDBusMethodInvocation *invocation)
   const char *location;
   ListBackupsCall *call;
 
-  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(@a{sv})", &options);
   if (!lb_options_parse (options, specs, &error))
     {
       g_dbus_method_invocation_return_gerror (invocation, error);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
+      return;
     }
   /* Where a restore would read from. */
-  if (path_v != NULL)
-    location = g_variant_get_string (path_v, NULL);
-  else
+  location = path_v != NULL ? g_variant_get_string (path_v, NULL) : default_location (self, TRUE);
+  if (location == NULL)
     {
-      location = lb_dbus_manager_get_restore_path (LB_DBUS_MANAGER (self));
-      if (location == NULL || location[0] == '\0')
-        location = lb_dbus_manager_get_backup_path (LB_DBUS_MANAGER (self));
-      if (location == NULL || location[0] == '\0')
-        {
-          g_dbus_method_invocation_return_error_literal (
-              invocation, LB_ERROR, LB_ERROR_NOT_SET,
-              _ ("No restore location is set; set RestorePath or BackupPath, or pass a folder"));
-          return G_DBUS_METHOD_INVOCATION_HANDLED;
-        }
+      g_dbus_method_invocation_return_error_literal (invocation, LB_ERROR, LB_ERROR_NOT_SET,
+                                                     _ (lb_restore_kind.no_location));
+      return;
     }
   if (!lb_location_validate (location, FALSE, &error))
     {
       g_dbus_method_invocation_return_gerror (invocation, error);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
+      return;
     }
   call = g_new0 (ListBackupsCall, 1);
   call->self = g_object_ref (self);
@@ -1477,13 +1139,13 @@ list_backups (LbManager *self, GDBusMethodInvocation *invocation)
   task = g_task_new (self, NULL, list_backups_done, call);
   g_task_set_task_data (task, lb_location_to_file (location), g_object_unref);
   g_task_run_in_thread (task, list_backups_thread);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 static gboolean
 handle_list_backups (LbManager *self, GDBusMethodInvocation *invocation, GVariant *options)
 {
-  return host_only (self, invocation, _ ("list the backups"), list_backups);
+  return host_only (self, invocation, _ ("list the backups"), list_backups, g_variant_ref (options),
+                    (GDestroyNotify) g_variant_unref);
 }
 
 LbManager *
@@ -1494,6 +1156,7 @@ lb_manager_new (LbStore *store, LbIdle *idle, GError **error)
 
   self->store = g_object_ref (store);
   self->idle = g_object_ref (idle);
+  self->notice = lb_notice_new (idle);
   self->state_path = g_build_filename (lb_store_get_dir (store), STATE_FILE, NULL);
   if (!lb_state_load (&self->state, self->state_path, lb_fault_now (), error))
     return NULL;
@@ -1547,11 +1210,10 @@ void
 lb_manager_shutdown (LbManager *self)
 {
   /* The notification's action is lost with the daemon: no reason to stay. */
-  clear_notice (self);
+  lb_notice_clear (self->notice);
   if (self->op == NULL)
     return;
-  g_debug ("exiting: cancelling the running %s",
-           lb_operation_kind_to_string (lb_operation_get_kind (self->op)));
+  g_debug ("exiting: cancelling the running %s", op_name (self));
   g_cancellable_cancel (lb_operation_get_cancellable (self->op));
 }
 
@@ -1560,7 +1222,7 @@ lb_manager_finalize (GObject *object)
 {
   LbManager *self = LB_MANAGER (object);
 
-  clear_notice (self);
+  g_clear_object (&self->notice);
   clear_operation (self);
   g_clear_object (&self->store);
   g_clear_object (&self->idle);
@@ -1568,8 +1230,8 @@ lb_manager_finalize (GObject *object)
   lb_state_clear (&self->state);
   g_clear_object (&self->status);
   g_clear_object (&self->callers);
-  g_hash_table_unref (self->subscribers);
-  g_mutex_clear (&self->subscribers_lock);
+  g_main_context_unref (self->context);
+  g_clear_object (&self->subscribers);
   G_OBJECT_CLASS (lb_manager_parent_class)->finalize (object);
 }
 
@@ -1586,6 +1248,6 @@ lb_manager_class_init (LbManagerClass *klass)
 static void
 lb_manager_init (LbManager *self)
 {
-  g_mutex_init (&self->subscribers_lock);
-  self->subscribers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->context = g_main_context_ref_thread_default ();
+  self->subscribers = lb_subscribers_new ();
 }

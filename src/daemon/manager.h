@@ -1,16 +1,25 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* manager: the org.freedesktop.LicenseBackup1 interface.
+/* manager: the org.freedesktop.LicenseBackup1 interface, orchestrating.
  *
- * A subclass of the generated skeleton that validates and persists
- * BackupPath/RestorePath and runs at most one backup or restore at a time:
- * an LbOperation (operation.h) whose worker runs in a thread. The manager
- * samples the operation's progress on the main context and publishes it as
- * throttled properties and signals (at most one update per 125 ms, flushed
- * at start and end). Signals that name apps or licenses (RestrictedLicense,
- * from the operation's "restricted" in the worker thread; AppCounts;
- * SupportUrl) go only to the operation's starter and to Subscribe()d host
- * callers. The operation holds the daemon awake (idle.h) until Completed.
- * Emits "store-changed" (guint count) when a restore changed the store.
+ * A subclass of the generated skeleton. It holds no policy of its own: it
+ * identifies callers (the host-only gate passes each handler's parsed
+ * arguments on, and Properties.Set waits for the caller's identity without
+ * blocking the main loop), validates and persists the settings (state.h),
+ * asks the automatic-backup policy (automatic.h) and acts on its answers,
+ * shows the notice (notice.h), keeps the detail-signal subscribers
+ * (subscribers.h) and lists backups (ListBackups, in a thread).
+ *
+ * It runs at most one operation (operation.h) at a time, of any kind:
+ * the handler gives the kind's entry (backup.h, restore.h); the worker
+ * checks the folder in its thread and the caller hears the id once the
+ * check passed, or the check's error. The manager samples the progress on
+ * the main context and publishes it as throttled properties and the
+ * kind's signals (at most one update per 125 ms, flushed at start and
+ * end). Signals that name apps or licenses (RestrictedLicense, from the
+ * operation's "restricted" in the worker thread; AppCounts; SupportUrl) go
+ * only to the operation's starter and to Subscribe()d host callers. The
+ * operation holds the daemon awake (idle.h) until Completed. Emits
+ * "store-changed" (guint count) when an operation added licenses.
  */
 #pragma once
 

@@ -12,6 +12,7 @@ struct _LbOperation
   GObject parent_instance;
 
   /* fixed at creation */
+  const LbOperationKindInfo *info; /* NULL for a worker called directly */
   guint64 id;
   LbOperationKind kind;
   guint32 flags;
@@ -28,13 +29,11 @@ struct _LbOperation
   /* the last status the manager has published, and its signal */
   GCond published_cond;
   guint published_status;
+  gboolean checked;
 
   /* the worker's, read once it has returned */
-  union
-  {
-    LbBackupResult backup;
-    LbRestoreResult restore;
-  } result;
+  gpointer result;
+  GDestroyNotify result_clear;
 };
 
 G_DEFINE_TYPE (LbOperation, lb_operation, G_TYPE_OBJECT)
@@ -63,6 +62,7 @@ static GParamSpec *props[N_PROPS];
 enum
 {
   SIGNAL_RESTRICTED,
+  SIGNAL_CHECKED,
   N_SIGNALS
 };
 static guint signals[N_SIGNALS];
@@ -70,7 +70,11 @@ static guint signals[N_SIGNALS];
 const char *
 lb_operation_kind_to_string (LbOperationKind kind)
 {
-  return kind == LB_OPERATION_BACKUP ? "backup" : "restore";
+  g_autoptr (GEnumClass) klass = g_type_class_ref (LB_TYPE_OPERATION_KIND);
+  GEnumValue *value = g_enum_get_value (klass, (int) kind);
+
+  /* The class is static: its nicks outlive the reference. */
+  return value != NULL ? value->value_nick : "";
 }
 
 LbOperation *
@@ -81,6 +85,81 @@ lb_operation_new (
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
   return g_object_new (LB_TYPE_OPERATION, "id", id, "kind", kind, "flags", flags, "location",
                        location, "cancellable", cancellable, NULL);
+}
+
+LbOperation *
+lb_operation_new_for_kind (const LbOperationKindInfo *info,
+                           guint64 id,
+                           guint32 flags,
+                           GFile *location)
+{
+  LbOperation *self = lb_operation_new (id, info->kind, flags, location, NULL);
+
+  self->info = info;
+  return self;
+}
+
+const LbOperationKindInfo *
+lb_operation_get_info (LbOperation *self)
+{
+  return self->info;
+}
+
+gboolean
+lb_operation_run (LbOperation *self, LbStore *store, GError **error)
+{
+  g_return_val_if_fail (self->info != NULL, FALSE);
+  return self->info->run (store, self, error);
+}
+
+void
+lb_operation_summary_add_counts (
+    GVariantBuilder *summary, guint licenses, guint skipped, guint64 bytes, const char *location)
+{
+  g_variant_builder_add (summary, "{sv}", "licenses", g_variant_new_uint32 (licenses));
+  g_variant_builder_add (summary, "{sv}", "skipped", g_variant_new_uint32 (skipped));
+  g_variant_builder_add (summary, "{sv}", "bytes", g_variant_new_uint64 (bytes));
+  g_variant_builder_add (summary, "{sv}", "location",
+                         g_variant_new_string (location != NULL ? location : ""));
+}
+
+GVariant *
+lb_operation_build_summary (LbOperation *self, const GError *error, gint64 duration_ms)
+{
+  GVariantBuilder b;
+
+  g_return_val_if_fail (self->info != NULL, NULL);
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  self->info->summarize (self, &b);
+  g_variant_builder_add (&b, "{sv}", "duration-ms", g_variant_new_uint64 ((guint64) duration_ms));
+  if (error != NULL)
+    g_variant_builder_add (&b, "{sv}", "error-name",
+                           g_variant_new_string (lb_error_get_dbus_name (error)));
+  return g_variant_builder_end (&b);
+}
+
+void
+lb_operation_checked (LbOperation *self)
+{
+  gboolean first;
+
+  g_mutex_lock (&self->lock);
+  first = !self->checked;
+  self->checked = TRUE;
+  g_mutex_unlock (&self->lock);
+  if (first)
+    g_signal_emit (self, signals[SIGNAL_CHECKED], 0);
+}
+
+gboolean
+lb_operation_is_checked (LbOperation *self)
+{
+  gboolean checked;
+
+  g_mutex_lock (&self->lock);
+  checked = self->checked;
+  g_mutex_unlock (&self->lock);
+  return checked;
 }
 
 guint64
@@ -213,32 +292,49 @@ lb_operation_get_progress (LbOperation *self)
   return p;
 }
 
+gpointer
+lb_operation_get_result (LbOperation *self, gsize size, GDestroyNotify clear)
+{
+  if (self->result == NULL)
+    {
+      self->result = g_malloc0 (size);
+      self->result_clear = clear;
+    }
+  return self->result;
+}
+
 LbBackupResult *
 lb_operation_get_backup_result (LbOperation *self)
 {
   g_return_val_if_fail (self->kind == LB_OPERATION_BACKUP, NULL);
-  return &self->result.backup;
+  return lb_operation_get_result (self, sizeof (LbBackupResult),
+                                  (GDestroyNotify) lb_backup_result_clear);
 }
 
 LbRestoreResult *
 lb_operation_get_restore_result (LbOperation *self)
 {
   g_return_val_if_fail (self->kind == LB_OPERATION_RESTORE, NULL);
-  return &self->result.restore;
+  return lb_operation_get_result (self, sizeof (LbRestoreResult),
+                                  (GDestroyNotify) lb_restore_result_clear);
 }
 
 void
 lb_operation_steal_backup_result (LbOperation *self, LbBackupResult *result)
 {
-  *result = *lb_operation_get_backup_result (self);
-  memset (&self->result.backup, 0, sizeof self->result.backup);
+  LbBackupResult *own = lb_operation_get_backup_result (self);
+
+  *result = *own;
+  memset (own, 0, sizeof *own);
 }
 
 void
 lb_operation_steal_restore_result (LbOperation *self, LbRestoreResult *result)
 {
-  *result = *lb_operation_get_restore_result (self);
-  memset (&self->result.restore, 0, sizeof self->result.restore);
+  LbRestoreResult *own = lb_operation_get_restore_result (self);
+
+  *result = *own;
+  memset (own, 0, sizeof *own);
 }
 
 void
@@ -351,10 +447,9 @@ lb_operation_finalize (GObject *object)
 {
   LbOperation *self = LB_OPERATION (object);
 
-  if (self->kind == LB_OPERATION_BACKUP)
-    lb_backup_result_clear (&self->result.backup);
-  else
-    lb_restore_result_clear (&self->result.restore);
+  if (self->result != NULL)
+    self->result_clear (self->result);
+  g_free (self->result);
   g_clear_object (&self->location);
   g_clear_object (&self->cancellable);
   g_free (self->generation);
@@ -394,6 +489,8 @@ lb_operation_class_init (LbOperationClass *klass)
       "restricted", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE,
       3, G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE, G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE,
       G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE);
+  signals[SIGNAL_CHECKED] = g_signal_new ("checked", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                          0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void

@@ -1,6 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* operation: one backup or restore, from start to result.
  *
+ * An operation is made for its kind (LbOperationKindInfo: the worker that
+ * runs it, the summary it ends with, its D-Bus signals and its sentences),
+ * so that whoever starts and publishes it never asks which kind it is: see
+ * docs/design.md, "Adding an operation kind". The worker checks the folder
+ * itself, once, and says so (lb_operation_checked()): the starter answers
+ * the caller then, so that a bad local folder still fails the call.
+ *
  * What it is (id, kind, flags, location, cancellable: fixed at creation),
  * how far it got (status, done, total, cancelable) and what came of it (the
  * backup's or the restore's result). The worker (backup.h, restore.h) runs
@@ -27,6 +34,7 @@
 #include <license-backup/lb-types.h>
 
 #include "license.h"
+#include "store.h"
 
 G_BEGIN_DECLS
 
@@ -43,6 +51,47 @@ typedef enum
 GType lb_operation_kind_get_type (void);
 /* "backup" or "restore", as the Operation property says it. */
 const char *lb_operation_kind_to_string (LbOperationKind kind);
+
+typedef struct _LbOperation LbOperation;
+
+/* What an ended operation leaves for the manager to act on. */
+typedef struct
+{
+  GHashTable *apps;        /* app id -> licenses, for AppCounts (borrowed; NULL if none) */
+  guint64 added;           /* licenses added to the store: "store-changed" */
+  gint64 backup_time;      /* a backup was made: its time (else 0) */
+  guint64 backup_changes;  /* and the change counter it holds */
+  const char *support_app; /* with a partial end: the SupportUrl signal (borrowed) */
+  const char *support_url;
+} LbOperationOutcome;
+
+/* A kind of operation: one constant entry, made by its worker's module
+ * (backup.h, restore.h). */
+typedef struct
+{
+  LbOperationKind kind;
+  /* The skeleton's GObject signals that carry its progress and its end
+   * (lb-dbus-generated.h), e.g. "backup-progress", "backup-completed". */
+  const char *progress_signal;
+  const char *completed_signal;
+  guint32 flags;          /* the flags it takes */
+  gboolean reads_backups; /* RestorePath, then BackupPath; a "generation" option */
+  /* Whole sentences, marked for xgettext and translated where they are used. */
+  const char *unknown_flags; /* its %x: the flags it does not take */
+  const char *no_location;
+  const char *busy; /* another operation is refused while this one runs */
+  const char *not_running;
+  const char *final_step;
+  const char *cancelled;
+  /* In the worker's thread: checks the folder (lb_operation_checked()),
+   * then does the work. */
+  gboolean (*run) (LbStore *store, LbOperation *op, GError **error);
+  /* Once the worker has returned: its entries of the summary, and what
+   * the manager acts on. A rest that was left out is a partial end: FALSE
+   * with @error set (when @error is not NULL). */
+  void (*summarize) (LbOperation *op, GVariantBuilder *summary);
+  gboolean (*conclude) (LbOperation *op, LbOperationOutcome *outcome, GError **error);
+} LbOperationKindInfo;
 
 typedef struct
 {
@@ -87,10 +136,25 @@ typedef struct
 #define LB_TYPE_OPERATION (lb_operation_get_type ())
 G_DECLARE_FINAL_TYPE (LbOperation, lb_operation, LB, OPERATION, GObject)
 
-/* @location is the folder of licenses.lbk; @cancellable NULL makes one.
- * The progress starts at BEGIN, 0 of 0, cancelable. */
+/* @location is the folder of the backups; @cancellable NULL makes one.
+ * The progress starts at BEGIN, 0 of 0, cancelable. Without its kind's
+ * entry: for calling a worker directly (tests, tools). */
 LbOperation *lb_operation_new (
     guint64 id, LbOperationKind kind, guint32 flags, GFile *location, GCancellable *cancellable);
+/* An operation of @info's kind, which lb_operation_run() runs. */
+LbOperation *lb_operation_new_for_kind (const LbOperationKindInfo *info,
+                                        guint64 id,
+                                        guint32 flags,
+                                        GFile *location);
+const LbOperationKindInfo *lb_operation_get_info (LbOperation *self);
+/* Runs the kind's worker in the calling thread (a worker thread). */
+gboolean lb_operation_run (LbOperation *self, LbStore *store, GError **error);
+/* The Completed signal's summary: the kind's entries, the duration and,
+ * after a failure, the error's D-Bus name. */
+GVariant *lb_operation_build_summary (LbOperation *self, const GError *error, gint64 duration_ms);
+/* For the kinds' summarize(): the entries every kind has. */
+void lb_operation_summary_add_counts (
+    GVariantBuilder *summary, guint licenses, guint skipped, guint64 bytes, const char *location);
 
 guint64 lb_operation_get_id (LbOperation *self);
 LbOperationKind lb_operation_get_kind (LbOperation *self);
@@ -107,6 +171,10 @@ void lb_operation_set_generation (LbOperation *self, const char *generation);
 const char *lb_operation_get_generation (LbOperation *self);
 
 /* The worker's side, from its thread. */
+/* The folder passed the kind's check, or is about to be mounted and
+ * checked then: emits "checked" (in the worker's thread) the first time. */
+void lb_operation_checked (LbOperation *self);
+gboolean lb_operation_is_checked (LbOperation *self);
 void lb_operation_set_total (LbOperation *self, guint64 total);
 /* Also where LB_FAULT_DELAY_US slows an operation down (fault.h). */
 void lb_operation_set_done (LbOperation *self, guint64 done);
@@ -125,6 +193,10 @@ void lb_operation_restricted (LbOperation *self, const LbRecord *license, const 
 /* From any thread. */
 LbOperationProgress lb_operation_get_progress (LbOperation *self);
 
+/* The result of the operation's kind, owned by it and made zeroed on
+ * first use (@clear empties it before it is freed): the worker fills it,
+ * others read it once the worker has returned. A kind's module wraps it. */
+gpointer lb_operation_get_result (LbOperation *self, gsize size, GDestroyNotify clear);
 /* The result of the operation's kind, owned by it: the worker fills it
  * (zeroed first), others read it once the worker has returned. */
 LbBackupResult *lb_operation_get_backup_result (LbOperation *self);

@@ -257,40 +257,56 @@ out:
   return ok;
 }
 
+typedef struct
+{
+  LbStore *store;
+  GFile *file; /* the backup file it reads */
+  goffset size;
+} RestoreSteps;
+
+/* The restore's one folder check: the file it reads (the newest backup
+ * unless one is named; once mounted, for a network folder) is a regular
+ * file, never opened before: a FIFO would block. */
+static gboolean
+check_folder (LbOperation *op, GFile *dir, GCancellable *cancellable, gpointer data, GError **error)
+{
+  RestoreSteps *steps = data;
+  const char *generation = lb_operation_get_generation (op);
+  LbRestoreResult *result = lb_operation_get_restore_result (op);
+  gboolean exists = FALSE;
+
+  steps->file = lb_generations_pick (dir, generation, cancellable);
+  g_free (result->location);
+  result->location = g_file_get_uri (steps->file);
+  return lb_location_prepare_dir (dir, FALSE, cancellable, error)
+         && lb_generations_check_named (dir, generation, cancellable, error)
+         && lb_location_check_backup_file (steps->file, TRUE, &exists, &steps->size, cancellable,
+                                           error);
+}
+
+static gboolean
+restore_step (LbOperation *op, GFile *dir, GCancellable *cancellable, gpointer data, GError **error)
+{
+  RestoreSteps *steps = data;
+
+  lb_operation_get_restore_result (op)->bytes = (guint64) steps->size;
+  return restore_file (steps->store, op, steps->file, error);
+}
+
 gboolean
 lb_restore_run (LbStore *store, LbOperation *op, GError **error)
 {
   GFile *dir = lb_operation_get_location (op);
   LbRestoreResult *result = lb_operation_get_restore_result (op);
-  g_autoptr (GFile) file = NULL;
-  gboolean mounted = FALSE, exists = FALSE;
-  goffset size = 0;
-  gboolean ok = FALSE;
+  g_autoptr (GFile) file = g_file_get_child (dir, LB_BACKUP_FILE_NAME);
+  RestoreSteps steps = { store, NULL, 0 };
+  gboolean ok;
 
   lb_restore_result_clear (result);
   memset (result, 0, sizeof *result);
-  file = g_file_get_child (dir, LB_BACKUP_FILE_NAME);
   result->location = g_file_get_uri (file);
-  if (!lb_location_connect (dir, op, &mounted, error))
-    return FALSE;
-  /* The newest backup unless one is named; once mounted, for a network
-   * folder. */
-  g_clear_object (&file);
-  file = lb_generations_pick (dir, lb_operation_get_generation (op),
-                              lb_operation_get_cancellable (op));
-  g_free (result->location);
-  result->location = g_file_get_uri (file);
-
-  /* Never opened unless it is a regular file: a FIFO would block. */
-  if (lb_location_prepare_dir (dir, FALSE, lb_operation_get_cancellable (op), error)
-      && lb_generations_check_named (dir, lb_operation_get_generation (op),
-                                     lb_operation_get_cancellable (op), error)
-      && lb_location_check_backup_file (file, TRUE, &exists, &size,
-                                        lb_operation_get_cancellable (op), error))
-    {
-      result->bytes = (guint64) size;
-      ok = restore_file (store, op, file, error);
-    }
+  ok = lb_location_run (dir, op, check_folder, restore_step, &steps, error);
+  g_clear_object (&steps.file);
   if (!ok)
     {
       lb_error_convert (error);
@@ -298,7 +314,56 @@ lb_restore_run (LbStore *store, LbOperation *op, GError **error)
       result->licenses = result->individualized = result->already_present = 0;
       g_clear_pointer (&result->apps, g_hash_table_unref);
     }
-
-  lb_location_disconnect (dir, op, mounted);
   return ok;
 }
+
+static void
+summarize (LbOperation *op, GVariantBuilder *summary)
+{
+  const LbRestoreResult *r = lb_operation_get_restore_result (op);
+
+  lb_operation_summary_add_counts (summary, r->licenses, r->skipped, r->bytes, r->location);
+  g_variant_builder_add (summary, "{sv}", "already-present",
+                         g_variant_new_uint32 (r->already_present));
+  g_variant_builder_add (summary, "{sv}", "individualized",
+                         g_variant_new_uint32 (r->individualized));
+}
+
+static gboolean
+conclude (LbOperation *op, LbOperationOutcome *outcome, GError **error)
+{
+  const LbRestoreResult *r = lb_operation_get_restore_result (op);
+
+  outcome->apps = r->apps;
+  outcome->added = r->licenses;
+  if (!r->limit_reached)
+    return TRUE;
+  /* The rest was restored: keep the counts, but report the error. Everyone
+   * can read this text (Status, RestoreCompleted): the URL, an attribute of
+   * one app's license, goes in SupportUrl instead. */
+  outcome->support_app = r->support_app;
+  outcome->support_url = r->support_url;
+  g_set_error (error, LB_ERROR, LB_ERROR_RESTORE_LIMIT,
+               _ ("Some licenses have been restored as often as their issuer allows and were "
+                  "left out; the issuer's website, which license-backup and Settings show, tells "
+                  "how to restore them"));
+  return FALSE;
+}
+
+const LbOperationKindInfo lb_restore_kind = {
+  .kind = LB_OPERATION_RESTORE,
+  .progress_signal = "restore-progress",
+  .completed_signal = "restore-completed",
+  .flags = LB_RESTORE_FLAGS_INDIVIDUALIZE,
+  .reads_backups = TRUE,
+  .unknown_flags = N_ ("Unknown flags 0x%x; the only restore flag is 0x2 (individualize)"),
+  .no_location = N_ ("No restore location is set; set RestorePath or BackupPath, or pass a folder"),
+  .busy = N_ ("A restore is already running; wait for it to finish or cancel it first"),
+  .not_running = N_ ("No restore is running, so there is nothing to cancel"),
+  .final_step = N_ ("The restore is in its final step and can no longer be cancelled; it ends "
+                    "in a moment"),
+  .cancelled = N_ ("The restore was cancelled; no license was restored"),
+  .run = lb_restore_run,
+  .summarize = summarize,
+  .conclude = conclude,
+};

@@ -19,7 +19,11 @@
 
 G_BEGIN_DECLS
 
-/* Runs @op, a LB_OPERATION_RESTORE, in the calling thread. */
+/* The restore kind's entry (operation.h). */
+extern const LbOperationKindInfo lb_restore_kind;
+
+/* Runs @op, a LB_OPERATION_RESTORE, in the calling thread: checks the
+ * folder and the backup file (once), then restores. */
 gboolean lb_restore_run (LbStore *store, LbOperation *op, GError **error);
 
 G_END_DECLS

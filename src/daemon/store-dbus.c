@@ -32,21 +32,47 @@ G_DEFINE_TYPE_WITH_CODE (LbStoreDBus,
                          LB_DBUS_TYPE_STORE_SKELETON,
                          G_IMPLEMENT_INTERFACE (LB_DBUS_TYPE_STORE, lb_store_dbus_iface_init))
 
+/* A Store call's arguments as the generated handler unpacked them; the
+ * call keeps its own copy (the handler's die with it). */
+typedef struct
+{
+  char *app;
+  char *key_id;
+  GVariant *license;    /* StoreLicense: the blob */
+  GVariant *attributes; /* StoreLicense */
+  GVariant *licenses;   /* StoreLicenses */
+  GVariant *options;    /* ListLicenses, StoreLicensesFromFd */
+  GVariant *payload;    /* StoreLicensesFromFd: the handle */
+  GUnixFDList *fds;     /* StoreLicensesFromFd */
+  guint32 flags;        /* CleanLicenseStore */
+} StoreArgs;
+
 /* A Store method body: runs in a worker thread for an identified @caller
  * and returns the reply's parameters, or NULL with @error set. */
-typedef GVariant *(*StoreCallFunc) (
-    LbStore *store, const LbAppInfo *caller, GVariant *params, GUnixFDList *fds, GError **error);
+typedef GVariant *(*StoreCallFunc) (LbStore *store,
+                                    const LbAppInfo *caller,
+                                    const StoreArgs *args,
+                                    GError **error);
 
 typedef struct
 {
   GDBusMethodInvocation *invocation;
   StoreCallFunc func;
+  StoreArgs args;
   guint hold; /* lb_idle_hold() */
 } StoreCall;
 
 static void
 store_call_free (StoreCall *call)
 {
+  g_free (call->args.app);
+  g_free (call->args.key_id);
+  g_clear_pointer (&call->args.license, g_variant_unref);
+  g_clear_pointer (&call->args.attributes, g_variant_unref);
+  g_clear_pointer (&call->args.licenses, g_variant_unref);
+  g_clear_pointer (&call->args.options, g_variant_unref);
+  g_clear_pointer (&call->args.payload, g_variant_unref);
+  g_clear_object (&call->args.fds);
   g_object_unref (call->invocation);
   g_free (call);
 }
@@ -64,10 +90,7 @@ store_call_thread (GTask *task, gpointer source, gpointer task_data, GCancellabl
   caller = lb_callers_lookup_sync (
       self->callers, g_dbus_method_invocation_get_sender (call->invocation), NULL, &error);
   if (caller != NULL)
-    reply = call->func (
-        self->store, caller, g_dbus_method_invocation_get_parameters (call->invocation),
-        g_dbus_message_get_unix_fd_list (g_dbus_method_invocation_get_message (call->invocation)),
-        &error);
+    reply = call->func (self->store, caller, &call->args, &error);
   if (reply == NULL)
     g_task_return_error (task, error);
   else
@@ -103,7 +126,10 @@ store_call_done (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static gboolean
-dispatch (LbDBusStore *object, GDBusMethodInvocation *invocation, StoreCallFunc func)
+dispatch (LbDBusStore *object,
+          GDBusMethodInvocation *invocation,
+          StoreCallFunc func,
+          const StoreArgs *args)
 {
   LbStoreDBus *self = LB_STORE_DBUS (object);
   g_autoptr (GTask) task = g_task_new (self, NULL, store_call_done, NULL);
@@ -111,6 +137,15 @@ dispatch (LbDBusStore *object, GDBusMethodInvocation *invocation, StoreCallFunc 
 
   call->invocation = g_object_ref (invocation);
   call->func = func;
+  call->args.app = g_strdup (args->app);
+  call->args.key_id = g_strdup (args->key_id);
+  call->args.license = args->license != NULL ? g_variant_ref (args->license) : NULL;
+  call->args.attributes = args->attributes != NULL ? g_variant_ref (args->attributes) : NULL;
+  call->args.licenses = args->licenses != NULL ? g_variant_ref (args->licenses) : NULL;
+  call->args.options = args->options != NULL ? g_variant_ref (args->options) : NULL;
+  call->args.payload = args->payload != NULL ? g_variant_ref (args->payload) : NULL;
+  call->args.fds = args->fds != NULL ? g_object_ref (args->fds) : NULL;
+  call->args.flags = args->flags;
   g_task_set_task_data (task, call, (GDestroyNotify) store_call_free);
   g_task_set_source_tag (task, dispatch);
   call->hold = lb_idle_hold (self->idle, "%s from %s",
@@ -121,26 +156,20 @@ dispatch (LbDBusStore *object, GDBusMethodInvocation *invocation, StoreCallFunc 
 }
 
 static GVariant *
-call_store_license (
-    LbStore *store, const LbAppInfo *caller, GVariant *params, GUnixFDList *fds, GError **error)
+call_store_license (LbStore *store, const LbAppInfo *caller, const StoreArgs *args, GError **error)
 {
-  g_autoptr (GVariant) blob = NULL;
-  g_autoptr (GVariant) attributes = NULL;
-  g_autoptr (LbRecord) license = NULL;
-  const char *key_id;
+  g_autoptr (LbRecord) license
+      = lb_record_from_args (args->key_id, args->license, args->attributes, error);
 
-  g_variant_get (params, "(&s@ay@a{sv})", &key_id, &blob, &attributes);
-  license = lb_record_from_args (key_id, blob, attributes, error);
   if (license == NULL || !lb_store_put (store, caller->id, &license, 1, error))
     return NULL;
   return g_variant_new ("()");
 }
 
 static GVariant *
-call_store_licenses (
-    LbStore *store, const LbAppInfo *caller, GVariant *params, GUnixFDList *fds, GError **error)
+call_store_licenses (LbStore *store, const LbAppInfo *caller, const StoreArgs *args, GError **error)
 {
-  g_autoptr (GVariant) array = g_variant_get_child_value (params, 0);
+  GVariant *array = args->licenses;
   g_autoptr (GPtrArray) licenses = NULL;
   gsize n = g_variant_n_children (array);
   guint64 total = 0;
@@ -216,19 +245,20 @@ import_one (LbRecord *license, gpointer user_data, GError **error)
 }
 
 static GVariant *
-call_store_licenses_from_fd (
-    LbStore *store, const LbAppInfo *caller, GVariant *params, GUnixFDList *fds, GError **error)
+call_store_licenses_from_fd (LbStore *store,
+                             const LbAppInfo *caller,
+                             const StoreArgs *args,
+                             GError **error)
 {
-  g_autoptr (GVariant) options = NULL;
   g_autoptr (LbStoreBatch) batch = NULL;
   const LbOptionSpec specs[] = { { NULL } };
-  gint32 handle;
+  GUnixFDList *fds = args->fds;
+  gint32 handle = g_variant_get_handle (args->payload);
   guint64 size = 0, count = 0;
   int fd;
   gboolean ok;
 
-  g_variant_get (params, "(h@a{sv})", &handle, &options);
-  if (!lb_options_parse (options, specs, error))
+  if (!lb_options_parse (args->options, specs, error))
     return NULL;
   if (fds == NULL || handle < 0 || handle >= g_unix_fd_list_get_length (fds))
     {
@@ -255,26 +285,21 @@ call_store_licenses_from_fd (
 }
 
 static GVariant *
-call_get_license (
-    LbStore *store, const LbAppInfo *caller, GVariant *params, GUnixFDList *fds, GError **error)
+call_get_license (LbStore *store, const LbAppInfo *caller, const StoreArgs *args, GError **error)
 {
-  const char *key_id;
-
-  g_variant_get (params, "(&s)", &key_id);
-  return license_reply (store, caller->id, key_id, error);
+  return license_reply (store, caller->id, args->key_id, error);
 }
 
 static GVariant *
-call_get_app_license (
-    LbStore *store, const LbAppInfo *caller, GVariant *params, GUnixFDList *fds, GError **error)
+call_get_app_license (LbStore *store,
+                      const LbAppInfo *caller,
+                      const StoreArgs *args,
+                      GError **error)
 {
-  const char *app, *key_id;
-
-  g_variant_get (params, "(&s&s)", &app, &key_id);
   if (!lb_callers_require_host (caller, _ ("read other apps' licenses"), error)
-      || !lb_app_id_validate (app, error))
+      || !lb_app_id_validate (args->app, error))
     return NULL;
-  return license_reply (store, app, key_id, error);
+  return license_reply (store, args->app, args->key_id, error);
 }
 
 static void
@@ -327,10 +352,9 @@ parse_cursor (const char *cursor, gboolean all_apps, char **app, char **key, GEr
 }
 
 static GVariant *
-call_list_licenses (
-    LbStore *store, const LbAppInfo *caller, GVariant *params, GUnixFDList *fds, GError **error)
+call_list_licenses (LbStore *store, const LbAppInfo *caller, const StoreArgs *args, GError **error)
 {
-  g_autoptr (GVariant) options = g_variant_get_child_value (params, 0);
+  GVariant *options = args->options;
   g_autoptr (GVariant) limit_v = NULL;
   g_autoptr (GVariant) cursor_v = NULL;
   g_autoptr (GVariant) app_v = NULL;
@@ -393,34 +417,29 @@ call_list_licenses (
 }
 
 static GVariant *
-call_delete_license (
-    LbStore *store, const LbAppInfo *caller, GVariant *params, GUnixFDList *fds, GError **error)
+call_delete_license (LbStore *store, const LbAppInfo *caller, const StoreArgs *args, GError **error)
 {
-  const char *key_id;
-
-  g_variant_get (params, "(&s)", &key_id);
-  if (!lb_key_id_validate (key_id, error) || !lb_store_delete (store, caller->id, key_id, error))
+  if (!lb_key_id_validate (args->key_id, error)
+      || !lb_store_delete (store, caller->id, args->key_id, error))
     return NULL;
   return g_variant_new ("()");
 }
 
 static GVariant *
-call_delete_app_license (
-    LbStore *store, const LbAppInfo *caller, GVariant *params, GUnixFDList *fds, GError **error)
+call_delete_app_license (LbStore *store,
+                         const LbAppInfo *caller,
+                         const StoreArgs *args,
+                         GError **error)
 {
-  const char *app, *key_id;
-
-  g_variant_get (params, "(&s&s)", &app, &key_id);
   if (!lb_callers_require_host (caller, _ ("delete other apps' licenses"), error)
-      || !lb_app_id_validate (app, error) || !lb_key_id_validate (key_id, error)
-      || !lb_store_delete (store, app, key_id, error))
+      || !lb_app_id_validate (args->app, error) || !lb_key_id_validate (args->key_id, error)
+      || !lb_store_delete (store, args->app, args->key_id, error))
     return NULL;
   return g_variant_new ("()");
 }
 
 static GVariant *
-call_list_apps (
-    LbStore *store, const LbAppInfo *caller, GVariant *params, GUnixFDList *fds, GError **error)
+call_list_apps (LbStore *store, const LbAppInfo *caller, const StoreArgs *args, GError **error)
 {
   g_autoptr (GPtrArray) apps = NULL;
   GVariantBuilder b;
@@ -447,13 +466,14 @@ call_list_apps (
 }
 
 static GVariant *
-call_clean_license_store (
-    LbStore *store, const LbAppInfo *caller, GVariant *params, GUnixFDList *fds, GError **error)
+call_clean_license_store (LbStore *store,
+                          const LbAppInfo *caller,
+                          const StoreArgs *args,
+                          GError **error)
 {
-  guint32 flags;
+  guint32 flags = args->flags;
   guint removed = 0;
 
-  g_variant_get (params, "(u)", &flags);
   if (flags & ~LB_CLEAN_FLAGS_EXPIRED)
     {
       g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
@@ -469,8 +489,8 @@ call_clean_license_store (
   return g_variant_new ("(u)", removed);
 }
 
-/* The handlers only pick the body; the bodies read their arguments from
- * the invocation, in the worker thread. */
+/* The handlers pass on the arguments GDBus unpacked; the bodies run in
+ * the worker thread. */
 static gboolean
 handle_store_license (LbDBusStore *object,
                       GDBusMethodInvocation *invocation,
@@ -478,13 +498,17 @@ handle_store_license (LbDBusStore *object,
                       GVariant *license,
                       GVariant *attributes)
 {
-  return dispatch (object, invocation, call_store_license);
+  StoreArgs args = { .key_id = (char *) key_id, .license = license, .attributes = attributes };
+
+  return dispatch (object, invocation, call_store_license, &args);
 }
 
 static gboolean
 handle_store_licenses (LbDBusStore *object, GDBusMethodInvocation *invocation, GVariant *licenses)
 {
-  return dispatch (object, invocation, call_store_licenses);
+  StoreArgs args = { .licenses = licenses };
+
+  return dispatch (object, invocation, call_store_licenses, &args);
 }
 
 static gboolean
@@ -494,13 +518,17 @@ handle_store_licenses_from_fd (LbDBusStore *object,
                                GVariant *payload,
                                GVariant *options)
 {
-  return dispatch (object, invocation, call_store_licenses_from_fd);
+  StoreArgs args = { .fds = fd_list, .payload = payload, .options = options };
+
+  return dispatch (object, invocation, call_store_licenses_from_fd, &args);
 }
 
 static gboolean
 handle_get_license (LbDBusStore *object, GDBusMethodInvocation *invocation, const char *key_id)
 {
-  return dispatch (object, invocation, call_get_license);
+  StoreArgs args = { .key_id = (char *) key_id };
+
+  return dispatch (object, invocation, call_get_license, &args);
 }
 
 static gboolean
@@ -509,19 +537,25 @@ handle_get_app_license (LbDBusStore *object,
                         const char *app,
                         const char *key_id)
 {
-  return dispatch (object, invocation, call_get_app_license);
+  StoreArgs args = { .app = (char *) app, .key_id = (char *) key_id };
+
+  return dispatch (object, invocation, call_get_app_license, &args);
 }
 
 static gboolean
 handle_list_licenses (LbDBusStore *object, GDBusMethodInvocation *invocation, GVariant *options)
 {
-  return dispatch (object, invocation, call_list_licenses);
+  StoreArgs args = { .options = options };
+
+  return dispatch (object, invocation, call_list_licenses, &args);
 }
 
 static gboolean
 handle_delete_license (LbDBusStore *object, GDBusMethodInvocation *invocation, const char *key_id)
 {
-  return dispatch (object, invocation, call_delete_license);
+  StoreArgs args = { .key_id = (char *) key_id };
+
+  return dispatch (object, invocation, call_delete_license, &args);
 }
 
 static gboolean
@@ -530,19 +564,25 @@ handle_delete_app_license (LbDBusStore *object,
                            const char *app,
                            const char *key_id)
 {
-  return dispatch (object, invocation, call_delete_app_license);
+  StoreArgs args = { .app = (char *) app, .key_id = (char *) key_id };
+
+  return dispatch (object, invocation, call_delete_app_license, &args);
 }
 
 static gboolean
 handle_list_apps (LbDBusStore *object, GDBusMethodInvocation *invocation)
 {
-  return dispatch (object, invocation, call_list_apps);
+  StoreArgs args = { 0 };
+
+  return dispatch (object, invocation, call_list_apps, &args);
 }
 
 static gboolean
 handle_clean_license_store (LbDBusStore *object, GDBusMethodInvocation *invocation, guint flags)
 {
-  return dispatch (object, invocation, call_clean_license_store);
+  StoreArgs args = { .flags = flags };
+
+  return dispatch (object, invocation, call_clean_license_store, &args);
 }
 
 static void
