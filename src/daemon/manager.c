@@ -450,7 +450,8 @@ on_restricted (
 {
   /* In the worker thread: emitting on a GDBusConnection is thread-safe,
    * and these go out before Completed, which is emitted after the worker
-   * has returned. */
+   * has returned; and after the reply that tells the caller the id. */
+  lb_operation_wait_accepted (op, 5000);
   emit_detail (self, "RestrictedLicense",
                g_variant_new ("(tsss)", lb_operation_get_id (op), key_id, reason, app));
 
@@ -593,6 +594,7 @@ accept_operation (LbManager *self)
   /* Reply first, so that the caller knows the id of the signals that follow. */
   g_dbus_method_invocation_return_value (self->op_invocation, g_variant_new ("(t)", id));
   self->op_invocation = NULL;
+  lb_operation_accepted (self->op);
   g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
   emit_progress (self, self->published.status, "", 0, 0);
   schedule_tick (self, PUBLISH_INTERVAL_MS * 1000);

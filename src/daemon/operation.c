@@ -29,6 +29,7 @@ struct _LbOperation
   /* the last status the manager has published, and its signal */
   GCond published_cond;
   guint published_status;
+  gboolean accepted; /* the caller has heard the operation's id */
   gboolean checked;
 
   /* the worker's, read once it has returned */
@@ -264,6 +265,29 @@ lb_operation_status_published (LbOperation *self, guint status)
   self->published_status = status;
   g_cond_broadcast (&self->published_cond);
   g_mutex_unlock (&self->lock);
+}
+
+void
+lb_operation_accepted (LbOperation *self)
+{
+  g_mutex_lock (&self->lock);
+  self->accepted = TRUE;
+  g_cond_broadcast (&self->published_cond);
+  g_mutex_unlock (&self->lock);
+}
+
+gboolean
+lb_operation_wait_accepted (LbOperation *self, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  gboolean accepted;
+
+  g_mutex_lock (&self->lock);
+  while (!self->accepted && g_cond_wait_until (&self->published_cond, &self->lock, deadline))
+    ;
+  accepted = self->accepted;
+  g_mutex_unlock (&self->lock);
+  return accepted;
 }
 
 void

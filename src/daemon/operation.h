@@ -186,6 +186,12 @@ void lb_operation_set_cancelable (LbOperation *self, gboolean cancelable);
 gboolean lb_operation_wait_status_published (LbOperation *self, guint status, guint timeout_ms);
 /* The manager's side: @status is now in the properties and a signal. */
 void lb_operation_status_published (LbOperation *self, guint status);
+/* The manager's side: the caller has been told the operation's id. The
+ * worker runs ahead of that (it answers once the folder is checked), so
+ * what it sends about the operation waits for it (at most @timeout_ms):
+ * a signal with an id the caller does not know yet is lost on it. */
+void lb_operation_accepted (LbOperation *self);
+gboolean lb_operation_wait_accepted (LbOperation *self, guint timeout_ms);
 /* @license (of @license->attrs.app) was left out for @reason: emits
  * "restricted". */
 void lb_operation_restricted (LbOperation *self, const LbRecord *license, const char *reason);
