@@ -6,6 +6,9 @@
 #   symbols   the library exports only lb_ symbols, under a versioned soname
 #   c         examples/store.c and backup.c build with pkg-config and run
 #   python    gi imports LicenseBackup; examples/store.py and backup.py run
+#   gjs       examples/backups.js runs in gjs (async calls as promises)
+#   vala      examples/backups.vala builds with valac against the installed
+#             license-backup-1.vapi and pkg-config, and runs
 #   readme    README.md shows each example as it is in examples/
 # The examples run against the installed daemon on a private bus.
 set -euo pipefail
@@ -19,6 +22,7 @@ libdir=$(dirname "$lib")
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
 export LD_LIBRARY_PATH="$libdir"
 export GI_TYPELIB_PATH="$libdir/girepository-1.0"
+vapidir=$(dirname "$(find "$prefix" -name license-backup-1.vapi -type f | head -n 1)")
 daemon=$(find "$prefix" -name license-backupd -type f | head -n 1)
 
 tmp=$(mktemp -d)
@@ -77,6 +81,15 @@ find_python() {
   return 1
 }
 
+# What examples/backups.js and backups.vala print: the backup, the app
+# (the host's programs) and the one backup in the folder, as typed objects.
+check_backups_output() {
+  grep -q '^Backed up 1 licenses to file://' "$1"
+  grep -q '^App (other apps): 1 licenses, [1-9][0-9]* bytes$' "$1"
+  grep -q -E '^Backup licenses-[^ ]+\.lbk: [0-9]{4}-[0-9]{2}-[0-9]{2}T[^ ]+, [1-9][0-9]* bytes, from this computer$' "$1"
+  ls "$tmp"/backups/licenses-*.lbk >/dev/null
+}
+
 case $check in
 symbols)
   soname=$(readelf -d "$lib" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
@@ -112,15 +125,31 @@ python)
   grep -q '^Backed up 1 licenses to file://' "$tmp/backup.out"
   ls "$tmp"/backups/licenses-*.lbk >/dev/null
   ;;
+gjs)
+  start_service
+  gjs -m "$here/backups.js" "$tmp/backups" | tee "$tmp/backups.out"
+  check_backups_output "$tmp/backups.out"
+  ;;
+vala)
+  [ -f "$vapidir/license-backup-1.vapi" ] || { echo "no installed license-backup-1.vapi in $prefix"; exit 1; }
+  echo "valac --vapidir $vapidir --pkg license-backup-1"
+  # valac finds the package's .vapi and .deps in --vapidir, and its C flags
+  # through pkg-config.
+  valac --vapidir "$vapidir" --pkg license-backup-1 \
+    "$here/backups.vala" -o "$tmp/backups-vala"
+  start_service
+  "$tmp/backups-vala" "$tmp/backups" | tee "$tmp/backups.out"
+  check_backups_output "$tmp/backups.out"
+  ;;
 readme)
-  for ex in store.c store.py backup.c backup.py; do
+  for ex in store.c store.py backup.c backup.py backups.js backups.vala; do
     python3 - "$here/../README.md" "$here/$ex" <<'PY' || { echo "README.md does not show examples/$ex as it is"; exit 1; }
 import sys
 readme, example = (open(p, encoding="utf-8").read() for p in sys.argv[1:])
 sys.exit(0 if "\n" + example.rstrip("\n") + "\n```" in readme else 1)
 PY
   done
-  echo "README.md shows the four examples as they are"
+  echo "README.md shows the six examples as they are"
   ;;
 *)
   echo "unknown check: $check"; exit 2

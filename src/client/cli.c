@@ -193,10 +193,19 @@ lb_cli_location_from_arg (const char *arg)
   return g_file_get_uri (file);
 }
 
-char *
-lb_cli_describe_status (const char *operation, LbStatus status, const char *error)
+const char *
+lb_cli_operation_name (LbOperationType type)
 {
-  gboolean backup = g_strcmp0 (operation, "restore") != 0;
+  g_autoptr (GEnumClass) klass = g_type_class_ref (LB_TYPE_OPERATION_TYPE);
+  GEnumValue *value = g_enum_get_value (klass, (int) type);
+
+  return value != NULL ? value->value_nick : "";
+}
+
+char *
+lb_cli_describe_status (LbOperationType type, LbStatus status, const char *error)
+{
+  gboolean backup = type != LB_OPERATION_TYPE_RESTORE;
 
   switch (status)
     {

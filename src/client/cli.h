@@ -60,8 +60,12 @@ int lb_cli_usage (GOptionContext *context, const char *message);
 /* A location argument as the service wants it: an absolute path or a URI. */
 char *lb_cli_location_from_arg (const char *arg);
 
-/* "Backup finished", "Restore failed: ..." for a status and operation. */
-char *lb_cli_describe_status (const char *operation, LbStatus status, const char *error);
+/* "Backup finished", "Restore failed: ..." for a status and the type of
+ * the operation it is about. */
+char *lb_cli_describe_status (LbOperationType type, LbStatus status, const char *error);
+
+/* "backup", "restore": the service's name of @type (as --json prints it). */
+const char *lb_cli_operation_name (LbOperationType type);
 
 /* "daily", "weekly"…: the service's name of @automatic. */
 const char *lb_cli_automatic_nick (LbAutomaticBackup automatic);

@@ -17,7 +17,7 @@
 typedef struct
 {
   LbCli *cli;
-  gboolean restore;
+  LbOperationType type;
   gboolean json;
   GMainLoop *loop;
   LbProgressBar *bar;
@@ -82,15 +82,16 @@ run_one (Follow *f, guint32 flags, const char *location, gboolean *lost, GError 
   LbOperationResult *result;
 
   f->previous_id = lb_client_get_operation_id (client);
-  if (f->restore)
+  if (f->type == LB_OPERATION_TYPE_RESTORE)
     lb_client_restore_async (client, (LbRestoreFlags) flags, location, f->generation,
                              f->cancellable, on_operation_done, f);
   else
     lb_client_backup_async (client, (LbBackupFlags) flags, location, f->cancellable,
                             on_operation_done, f);
   g_main_loop_run (f->loop);
-  result = f->restore ? lb_client_restore_finish (client, f->async_result, error)
-                      : lb_client_backup_finish (client, f->async_result, error);
+  result = f->type == LB_OPERATION_TYPE_RESTORE
+               ? lb_client_restore_finish (client, f->async_result, error)
+               : lb_client_backup_finish (client, f->async_result, error);
   if (result != NULL)
     return result;
   result = lb_client_get_failed_result (client, f->async_result);
@@ -147,7 +148,7 @@ print_json (Follow *f, LbOperationResult *r, const GError *error)
   json_builder_set_member_name (b, "operation");
   json_builder_add_int_value (b, (gint64) lb_operation_result_get_operation (r));
   json_builder_set_member_name (b, "kind");
-  json_builder_add_string_value (b, f->restore ? "restore" : "backup");
+  json_builder_add_string_value (b, lb_cli_operation_name (f->type));
   json_builder_set_member_name (b, "status");
   json_builder_add_int_value (b, lb_operation_result_get_status (r));
   json_builder_set_member_name (b, "error");
@@ -233,16 +234,17 @@ print_summary (Follow *f, LbOperationResult *r)
   g_auto (GStrv) reasons = lb_operation_result_get_restricted_reasons (r);
   g_auto (GStrv) apps = lb_operation_result_get_restricted_apps (r);
   guint restricted = g_strv_length (key_ids);
+  gboolean restore = f->type == LB_OPERATION_TYPE_RESTORE;
 
   {
     g_autoptr (GFile) file = g_file_new_for_uri (location != NULL ? location : "");
     where = g_file_get_parse_name (file);
   }
-  if (!f->restore && per_app == NULL)
+  if (!restore && per_app == NULL)
     g_print (g_dngettext (GETTEXT_PACKAGE, "Backed up %u license to %s (%s).\n",
                           "Backed up %u licenses to %s (%s).\n", licenses),
              licenses, where, size);
-  else if (!f->restore)
+  else if (!restore)
     /* TRANSLATORS: the last %s lists the licenses of each app */
     g_print (g_dngettext (GETTEXT_PACKAGE, "Backed up %u license to %s (%s; %s).\n",
                           "Backed up %u licenses to %s (%s; %s).\n", licenses),
@@ -266,10 +268,10 @@ print_summary (Follow *f, LbOperationResult *r)
              licenses, where, already_present, individualized, per_app);
   if (restricted > 0)
     {
-      g_print (f->restore ? g_dngettext (GETTEXT_PACKAGE, "%u license could not be restored:\n",
-                                         "%u licenses could not be restored:\n", restricted)
-                          : g_dngettext (GETTEXT_PACKAGE, "%u license could not be backed up:\n",
-                                         "%u licenses could not be backed up:\n", restricted),
+      g_print (restore ? g_dngettext (GETTEXT_PACKAGE, "%u license could not be restored:\n",
+                                      "%u licenses could not be restored:\n", restricted)
+                       : g_dngettext (GETTEXT_PACKAGE, "%u license could not be backed up:\n",
+                                      "%u licenses could not be backed up:\n", restricted),
                restricted);
       for (guint i = 0; i < restricted; i++)
         {
@@ -343,7 +345,7 @@ report_not_due (gboolean json, const GError *error)
 
 static int
 run_operation (LbCli *cli,
-               gboolean restore,
+               LbOperationType type,
                gboolean json,
                guint32 flags,
                gboolean yes,
@@ -361,7 +363,7 @@ run_operation (LbCli *cli,
   LbStatus status = LB_STATUS_ERROR;
 
   f.cli = cli;
-  f.restore = restore;
+  f.type = type;
   f.json = json;
   f.loop = loop;
   f.cancellable = cancellable;
@@ -375,7 +377,8 @@ run_operation (LbCli *cli,
       gboolean lost = FALSE;
 
       if (!json)
-        f.bar = lb_progress_bar_new (restore ? _ ("Restoring") : _ ("Backing up"), terminal);
+        f.bar = lb_progress_bar_new (
+            type == LB_OPERATION_TYPE_RESTORE ? _ ("Restoring") : _ ("Backing up"), terminal);
       result = run_one (&f, flags, location, &lost, &error);
       if (lost)
         {
@@ -390,7 +393,7 @@ run_operation (LbCli *cli,
         {
           if (f.bar != NULL)
             lb_progress_bar_end_line (f.bar);
-          rc = !restore && (flags & LB_BACKUP_FLAGS_AUTOMATIC)
+          rc = type == LB_OPERATION_TYPE_BACKUP && (flags & LB_BACKUP_FLAGS_AUTOMATIC)
                        && g_error_matches (error, LB_ERROR, LB_ERROR_NOT_DUE)
                    ? report_not_due (json, error)
                    : lb_cli_fail (cli, error);
@@ -401,8 +404,9 @@ run_operation (LbCli *cli,
         lb_progress_bar_finish (f.bar);
       else if (f.bar != NULL)
         lb_progress_bar_end_line (f.bar);
-      if (restore && g_error_matches (error, LB_ERROR, LB_ERROR_NEEDS_INDIVIDUALIZATION)
-          && !f.interrupted && !(flags & LB_RESTORE_FLAGS_INDIVIDUALIZE)
+      if (type == LB_OPERATION_TYPE_RESTORE
+          && g_error_matches (error, LB_ERROR, LB_ERROR_NEEDS_INDIVIDUALIZATION) && !f.interrupted
+          && !(flags & LB_RESTORE_FLAGS_INDIVIDUALIZE)
           && (yes || (!json && isatty (STDIN_FILENO) && ask_consent_interruptible (&sigint, &f))))
         {
           flags |= LB_RESTORE_FLAGS_INDIVIDUALIZE;
@@ -521,7 +525,7 @@ lb_cmd_backup (LbCli *cli, int argc, char **argv)
                          _ ("--automatic backs up into the backup folder; leave out DIRECTORY"));
   if ((rc = lb_cli_connect (cli)) != LB_EXIT_OK)
     return rc;
-  return run_operation (cli, FALSE, json,
+  return run_operation (cli, LB_OPERATION_TYPE_BACKUP, json,
                         (overwrite ? LB_BACKUP_FLAGS_OVERWRITE : LB_BACKUP_FLAGS_NONE)
                             | (automatic ? LB_BACKUP_FLAGS_AUTOMATIC : LB_BACKUP_FLAGS_NONE),
                         FALSE, location, NULL);
@@ -572,7 +576,7 @@ lb_cmd_restore (LbCli *cli, int argc, char **argv)
         g_print (_ ("Restoring from %s (the backup folder: no restore folder is set).\n"),
                  backup_path);
     }
-  return run_operation (cli, TRUE, json,
+  return run_operation (cli, LB_OPERATION_TYPE_RESTORE, json,
                         individualize ? LB_RESTORE_FLAGS_INDIVIDUALIZE : LB_RESTORE_FLAGS_NONE, yes,
                         location, generation);
 }

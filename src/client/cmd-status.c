@@ -40,6 +40,7 @@ lb_cmd_status (LbCli *cli, int argc, char **argv)
   g_autofree char *last = NULL;
   LbClient *c;
   LbStatus status;
+  LbOperationType type;
   int rc;
 
   g_option_context_set_summary (context, _ ("Show the state of the license backup service."));
@@ -96,10 +97,13 @@ lb_cmd_status (LbCli *cli, int argc, char **argv)
       return LB_EXIT_OK;
     }
 
-  words = lb_cli_describe_status (lb_client_get_last_operation (c), status, error_text);
+  /* A backup unless a restore ran. */
+  if (!lb_client_get_last_operation_type (c, &type))
+    type = LB_OPERATION_TYPE_BACKUP;
+  words = lb_cli_describe_status (type, status, error_text);
   last = format_time (lb_client_get_last_backup_time (c));
   g_print ("%s\n", words);
-  if (lb_client_get_operation (c)[0] != '\0')
+  if (lb_client_get_operation_type (c, NULL))
     g_print (_ ("  Progress:       %.0f%% (%" PRIu64 " of %" PRIu64 " licenses)\n"),
              100.0 * lb_client_get_progress (c), lb_client_get_licenses_done (c),
              lb_client_get_licenses_total (c));
@@ -230,7 +234,7 @@ lb_cmd_cancel (LbCli *cli, int argc, char **argv)
 {
   g_autoptr (GOptionContext) context = g_option_context_new (NULL);
   g_autoptr (GError) error = NULL;
-  const char *op;
+  LbOperationType type = LB_OPERATION_TYPE_BACKUP;
   gboolean ok;
   int rc;
 
@@ -242,8 +246,8 @@ lb_cmd_cancel (LbCli *cli, int argc, char **argv)
   if ((rc = lb_cli_connect (cli)) != LB_EXIT_OK)
     return rc;
   /* Whoever started it: a backup unless a restore runs. */
-  op = lb_client_get_operation (cli->client);
-  if (g_str_equal (op, "restore"))
+  lb_client_get_operation_type (cli->client, &type);
+  if (type == LB_OPERATION_TYPE_RESTORE)
     ok = lb_client_cancel_restore_sync (cli->client, NULL, &error);
   else
     ok = lb_client_cancel_backup_sync (cli->client, NULL, &error);
@@ -256,7 +260,7 @@ lb_cmd_cancel (LbCli *cli, int argc, char **argv)
         }
       return lb_cli_fail (cli, error);
     }
-  g_print (g_str_equal (op, "restore") ? _ ("The restore is being cancelled.\n")
-                                       : _ ("The backup is being cancelled.\n"));
+  g_print (type == LB_OPERATION_TYPE_RESTORE ? _ ("The restore is being cancelled.\n")
+                                             : _ ("The backup is being cancelled.\n"));
   return LB_EXIT_OK;
 }

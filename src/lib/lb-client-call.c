@@ -140,6 +140,30 @@ lb_return_true (GTask *task)
   g_object_unref (task);
 }
 
+void
+lb_on_empty_reply (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GError *error = NULL;
+  g_autoptr (GVariant) reply
+      = G_IS_DBUS_PROXY (source)
+            ? g_dbus_proxy_call_finish (G_DBUS_PROXY (source), result, &error)
+            : g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+
+  if (reply == NULL)
+    lb_task_return_remote_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+gboolean
+lb_task_finish_boolean (LbClient *self, GAsyncResult *result, gpointer source_tag, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
 /* Plain calls: one D-Bus call whose reply a function converts. */
 
 struct _LbCall

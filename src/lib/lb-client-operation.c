@@ -349,19 +349,6 @@ lb_client_restore_finish (LbClient *self, GAsyncResult *result, GError **error)
  * need besides the calls above. */
 
 static void
-on_cancel_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr (GTask) task = user_data;
-  GError *error = NULL;
-  g_autoptr (GVariant) reply = g_dbus_proxy_call_finish (G_DBUS_PROXY (source), result, &error);
-
-  if (reply == NULL)
-    lb_task_return_remote_error (task, error);
-  else
-    g_task_return_boolean (task, TRUE);
-}
-
-static void
 cancel_async (LbClient *self,
               const char *method,
               gpointer source_tag,
@@ -373,15 +360,7 @@ cancel_async (LbClient *self,
 
   g_task_set_source_tag (task, source_tag);
   g_dbus_proxy_call (G_DBUS_PROXY (self->manager), method, NULL, G_DBUS_CALL_FLAGS_NONE, -1,
-                     cancellable, on_cancel_done, task);
-}
-
-static gboolean
-cancel_finish (LbClient *self, GAsyncResult *result, gpointer source_tag, GError **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, FALSE);
-  return g_task_propagate_boolean (G_TASK (result), error);
+                     cancellable, lb_on_empty_reply, task);
 }
 
 /**
@@ -422,7 +401,7 @@ lb_client_cancel_backup_async (LbClient *self,
 gboolean
 lb_client_cancel_backup_finish (LbClient *self, GAsyncResult *result, GError **error)
 {
-  return cancel_finish (self, result, lb_client_cancel_backup_async, error);
+  return lb_task_finish_boolean (self, result, lb_client_cancel_backup_async, error);
 }
 
 /**
@@ -463,7 +442,7 @@ lb_client_cancel_restore_async (LbClient *self,
 gboolean
 lb_client_cancel_restore_finish (LbClient *self, GAsyncResult *result, GError **error)
 {
-  return cancel_finish (self, result, lb_client_cancel_restore_async, error);
+  return lb_task_finish_boolean (self, result, lb_client_cancel_restore_async, error);
 }
 
 /**

@@ -48,6 +48,13 @@ GError *lb_completed_error (guint status, const char *message, GVariant *summary
 typedef void (*LbReturnFunc) (GTask *task);
 void lb_refresh_async (GTask *task, gpointer proxy, const char *name, LbReturnFunc ret);
 void lb_return_true (GTask *task);
+/* A GAsyncReadyCallback for a call, on a proxy or the connection, whose
+ * reply carries nothing: returns TRUE or the service's error in the task
+ * (@user_data, whose reference it takes). */
+void lb_on_empty_reply (GObject *source, GAsyncResult *result, gpointer user_data);
+/* The _finish of a task that returns a boolean, started with @source_tag. */
+gboolean
+lb_task_finish_boolean (LbClient *self, GAsyncResult *result, gpointer source_tag, GError **error);
 
 typedef gpointer (*LbReplyFunc) (GVariant *reply, const char *key_id);
 typedef struct _LbCall LbCall;

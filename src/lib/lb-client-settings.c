@@ -114,14 +114,6 @@ set_manager_property_async (LbClient *self,
       G_DBUS_CALL_FLAGS_NONE, -1, cancellable, on_set_done, task);
 }
 
-static gboolean
-set_finish (LbClient *self, GAsyncResult *result, gpointer source_tag, GError **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, FALSE);
-  return g_task_propagate_boolean (G_TASK (result), error);
-}
-
 static GVariant *
 path_value (const char *path)
 {
@@ -177,7 +169,7 @@ lb_client_set_automatic_backup_async (LbClient *self,
 gboolean
 lb_client_set_automatic_backup_finish (LbClient *self, GAsyncResult *result, GError **error)
 {
-  return set_finish (self, result, lb_client_set_automatic_backup_async, error);
+  return lb_task_finish_boolean (self, result, lb_client_set_automatic_backup_async, error);
 }
 
 /**
@@ -218,7 +210,7 @@ lb_client_set_keep_backups_async (LbClient *self,
 gboolean
 lb_client_set_keep_backups_finish (LbClient *self, GAsyncResult *result, GError **error)
 {
-  return set_finish (self, result, lb_client_set_keep_backups_async, error);
+  return lb_task_finish_boolean (self, result, lb_client_set_keep_backups_async, error);
 }
 
 static gpointer
@@ -316,7 +308,7 @@ lb_client_set_backup_path_async (LbClient *self,
 gboolean
 lb_client_set_backup_path_finish (LbClient *self, GAsyncResult *result, GError **error)
 {
-  return set_finish (self, result, lb_client_set_backup_path_async, error);
+  return lb_task_finish_boolean (self, result, lb_client_set_backup_path_async, error);
 }
 
 /**
@@ -357,5 +349,5 @@ lb_client_set_restore_path_async (LbClient *self,
 gboolean
 lb_client_set_restore_path_finish (LbClient *self, GAsyncResult *result, GError **error)
 {
-  return set_finish (self, result, lb_client_set_restore_path_async, error);
+  return lb_task_finish_boolean (self, result, lb_client_set_restore_path_async, error);
 }

@@ -223,10 +223,7 @@ lb_client_store_licenses_async (LbClient *self,
 gboolean
 lb_client_store_licenses_finish (LbClient *self, GAsyncResult *result, GError **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_client_store_licenses_async,
-                        FALSE);
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return lb_task_finish_boolean (self, result, lb_client_store_licenses_async, error);
 }
 
 /**

@@ -111,19 +111,6 @@ on_watch_restore_completed (LbDBusManager *m,
 }
 
 static void
-on_subscribed (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr (GTask) task = user_data;
-  GError *error = NULL;
-  g_autoptr (GVariant) reply = g_dbus_proxy_call_finish (G_DBUS_PROXY (source), result, &error);
-
-  if (reply == NULL)
-    lb_task_return_remote_error (task, error);
-  else
-    g_task_return_boolean (task, TRUE);
-}
-
-static void
 send_subscribe (LbClient *self,
                 GCancellable *cancellable,
                 GAsyncReadyCallback callback,
@@ -135,7 +122,7 @@ send_subscribe (LbClient *self,
   g_free (self->subscribed_owner);
   self->subscribed_owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (self->manager));
   g_dbus_proxy_call (G_DBUS_PROXY (self->manager), "Subscribe", NULL, G_DBUS_CALL_FLAGS_NONE, -1,
-                     cancellable, on_subscribed, task);
+                     cancellable, lb_on_empty_reply, task);
 }
 
 static void
@@ -209,20 +196,6 @@ call_unsubscribe (LbClient *self,
                           cancellable, callback, user_data);
 }
 
-static void
-on_unsubscribed (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr (GTask) task = user_data;
-  GError *error = NULL;
-  g_autoptr (GVariant) reply
-      = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
-
-  if (reply == NULL)
-    lb_task_return_remote_error (task, error);
-  else
-    g_task_return_boolean (task, TRUE);
-}
-
 /* The connection may outlive the client (the session bus): end its
  * subscription with it. */
 void
@@ -276,10 +249,7 @@ lb_client_subscribe_async (LbClient *self,
 gboolean
 lb_client_subscribe_finish (LbClient *self, GAsyncResult *result, GError **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_client_subscribe_async,
-                        FALSE);
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return lb_task_finish_boolean (self, result, lb_client_subscribe_async, error);
 }
 
 /**
@@ -312,7 +282,7 @@ lb_client_unsubscribe_async (LbClient *self,
   if (owner == NULL)
     g_task_return_boolean (task, TRUE);
   else
-    call_unsubscribe (self, owner, cancellable, on_unsubscribed, g_steal_pointer (&task));
+    call_unsubscribe (self, owner, cancellable, lb_on_empty_reply, g_steal_pointer (&task));
 }
 
 /**
@@ -330,8 +300,5 @@ lb_client_unsubscribe_async (LbClient *self,
 gboolean
 lb_client_unsubscribe_finish (LbClient *self, GAsyncResult *result, GError **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_client_unsubscribe_async,
-                        FALSE);
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return lb_task_finish_boolean (self, result, lb_client_unsubscribe_async, error);
 }

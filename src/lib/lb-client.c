@@ -471,7 +471,8 @@ nonnull (const char *s)
  * lb_client_get_operation:
  * @self: a client
  *
- * "backup" or "restore" while one runs, else "".
+ * "backup" or "restore" while one runs, else "" (the nick of its
+ * #LbOperationType; lb_client_get_operation_type() gives the enum).
  *
  * Returns: "backup" or "restore" while one runs, else ""
  *
@@ -487,7 +488,8 @@ lb_client_get_operation (LbClient *self)
  * lb_client_get_last_operation:
  * @self: a client
  *
- * "backup" or "restore": the running or last operation; "" if none.
+ * "backup" or "restore": the running or last operation; "" if none
+ * (lb_client_get_last_operation_type() gives the enum).
  *
  * Returns: "backup" or "restore": the running or last operation; "" if none
  *
@@ -497,6 +499,62 @@ const char *
 lb_client_get_last_operation (LbClient *self)
 {
   return nonnull (lb_dbus_manager_get_last_operation (self->manager));
+}
+
+/* The type of the operation the service names @name ("backup",
+ * "restore": LbOperationType's nicks); FALSE for "" and for a kind this
+ * library does not know. */
+static gboolean
+operation_type_from_name (const char *name, LbOperationType *type)
+{
+  g_autoptr (GEnumClass) klass = g_type_class_ref (LB_TYPE_OPERATION_TYPE);
+  GEnumValue *value = g_enum_get_value_by_nick (klass, nonnull (name));
+
+  if (value == NULL)
+    return FALSE;
+  if (type != NULL)
+    *type = (LbOperationType) value->value;
+  return TRUE;
+}
+
+/**
+ * lb_client_get_operation_type:
+ * @self: a client
+ * @type: (out) (optional): where to store the type of the running operation
+ *
+ * The type of the operation running now: the typed form of
+ * #LbClient:operation, which notifies when it changes.
+ *
+ * Returns: %TRUE while an operation runs, with its type in @type; %FALSE
+ *   when none runs (or one of a kind this library does not know)
+ *
+ * Since: 0.2
+ */
+gboolean
+lb_client_get_operation_type (LbClient *self, LbOperationType *type)
+{
+  g_return_val_if_fail (LB_IS_CLIENT (self), FALSE);
+  return operation_type_from_name (lb_dbus_manager_get_operation (self->manager), type);
+}
+
+/**
+ * lb_client_get_last_operation_type:
+ * @self: a client
+ * @type: (out) (optional): where to store the type of the running or last operation
+ *
+ * The type of the running or last operation: the typed form of
+ * #LbClient:last-operation.
+ *
+ * Returns: %TRUE with the type in @type; %FALSE when no operation has run
+ *   since the service started (or one of a kind this library does not know)
+ *
+ * Since: 0.2
+ */
+gboolean
+lb_client_get_last_operation_type (LbClient *self, LbOperationType *type)
+{
+  g_return_val_if_fail (LB_IS_CLIENT (self), FALSE);
+  return operation_type_from_name (lb_dbus_manager_get_last_operation (self->manager), type);
 }
 
 /**

@@ -66,7 +66,7 @@ struct _LbLicensesPage
    * Cancelling own_cancellable cancels it in the service; closing the page
    * leaves it be. */
   gboolean own_pending;
-  gboolean own_restore;
+  LbOperationType own_type;
   LbBackupFlags own_backup_flags;
   LbRestoreFlags own_restore_flags;
   GCancellable *own_cancellable;
@@ -81,7 +81,7 @@ struct _LbLicensesPage
   char *own_generation; /* what the page's restore restores, NULL: the newest */
 
   GtkNativeDialog *chooser;
-  gboolean chooser_restore;
+  LbOperationType chooser_type; /* whose folder it chooses */
   gboolean chooser_then_start;
   AdwMessageDialog *dialog;
   char *last_toast;
@@ -170,11 +170,11 @@ service_running (LbLicensesPage *self)
   return self->client != NULL && lb_client_get_service_running (self->client);
 }
 
-/* "backup" or "restore" while one runs, else "" */
-static const char *
-current_operation (LbLicensesPage *self)
+/* Whether an operation runs, and its type in *@type */
+static gboolean
+current_operation (LbLicensesPage *self, LbOperationType *type)
 {
-  return self->client != NULL ? lb_client_get_operation (self->client) : "";
+  return self->client != NULL && lb_client_get_operation_type (self->client, type);
 }
 
 /* Toasts */
@@ -248,17 +248,10 @@ clear_result (LbLicensesPage *self)
   gtk_widget_set_visible (GTK_WIDGET (self->result_group), FALSE);
 }
 
-/* The page still passes "is it a restore" among its own functions; the
- * library and lb-panel-format speak LbOperationType. */
-static LbOperationType
-kind_of (gboolean restore)
-{
-  return restore ? LB_OPERATION_TYPE_RESTORE : LB_OPERATION_TYPE_BACKUP;
-}
-
 static char *
-result_subtitle (gboolean restore, LbOperationResult *result)
+result_subtitle (LbOperationType type, LbOperationResult *result)
 {
+  gboolean restore = type == LB_OPERATION_TYPE_RESTORE;
   const char *location = lb_operation_result_get_location (result);
   g_autofree char *where = NULL;
   g_autofree char *size = NULL;
@@ -364,12 +357,13 @@ add_left_out (AdwExpanderRow *expander, LbOperationResult *result)
 }
 
 static void
-show_result (LbLicensesPage *self, gboolean restore, LbOperationResult *result)
+show_result (LbLicensesPage *self, LbOperationType type, LbOperationResult *result)
 {
   guint skipped = lb_operation_result_get_restricted (result);
-  g_autofree char *title = lb_panel_format_outcome (
-      kind_of (restore), lb_operation_result_get_licenses (result), skipped);
-  g_autofree char *subtitle = result_subtitle (restore, result);
+  g_autofree char *title
+      = lb_panel_format_outcome (type, lb_operation_result_get_licenses (result), skipped);
+  g_autofree char *subtitle = result_subtitle (type, result);
+  gboolean restore = type == LB_OPERATION_TYPE_RESTORE;
   const char *icon = skipped > 0 ? "dialog-warning-symbolic" : "emblem-ok-symbolic";
   GtkWidget *image;
 
@@ -639,7 +633,7 @@ ask_individualize (LbLicensesPage *self)
 typedef struct
 {
   LbLicensesPage *self;
-  gboolean restore;
+  LbOperationType type; /* whose folder */
   gboolean then_start;
   char *location;
 } SetLocation;
@@ -651,7 +645,7 @@ on_location_set (GObject *source, GAsyncResult *result, gpointer user_data)
   LbLicensesPage *self = data->self;
   g_autoptr (GError) error = NULL;
   g_autofree char *location = g_steal_pointer (&data->location);
-  gboolean restore = data->restore;
+  gboolean restore = data->type == LB_OPERATION_TYPE_RESTORE;
   gboolean then_start = data->then_start;
   gboolean ok;
 
@@ -677,15 +671,15 @@ on_location_set (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
-set_location (LbLicensesPage *self, gboolean restore, GFile *folder, gboolean then_start)
+set_location (LbLicensesPage *self, LbOperationType type, GFile *folder, gboolean then_start)
 {
   SetLocation *data = g_new0 (SetLocation, 1);
 
   data->self = self;
-  data->restore = restore;
+  data->type = type;
   data->then_start = then_start;
   data->location = g_file_is_native (folder) ? g_file_get_path (folder) : g_file_get_uri (folder);
-  if (restore)
+  if (type == LB_OPERATION_TYPE_RESTORE)
     lb_client_set_restore_path_async (self->client, data->location, self->cancellable,
                                       on_location_set, data);
   else
@@ -703,13 +697,14 @@ on_chooser_response (GtkNativeDialog *chooser, int response, LbLicensesPage *sel
   gtk_native_dialog_destroy (chooser);
   g_clear_object (&self->chooser);
   if (folder != NULL && self->client != NULL)
-    set_location (self, self->chooser_restore, folder, self->chooser_then_start);
+    set_location (self, self->chooser_type, folder, self->chooser_then_start);
   sync_all (self);
 }
 
 static void
-choose_location (LbLicensesPage *self, gboolean restore, gboolean then_start)
+choose_location (LbLicensesPage *self, LbOperationType type, gboolean then_start)
 {
+  gboolean restore = type == LB_OPERATION_TYPE_RESTORE;
   const char *current = restore ? lb_client_get_restore_path (self->client)
                                 : lb_client_get_backup_path (self->client);
   GtkFileChooserNative *chooser;
@@ -726,7 +721,7 @@ choose_location (LbLicensesPage *self, gboolean restore, gboolean then_start)
       gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (chooser), folder, NULL);
     }
   self->chooser = GTK_NATIVE_DIALOG (chooser);
-  self->chooser_restore = restore;
+  self->chooser_type = type;
   self->chooser_then_start = then_start;
   g_signal_connect (chooser, "response", G_CALLBACK (on_chooser_response), self);
   gtk_native_dialog_show (self->chooser);
@@ -736,13 +731,13 @@ choose_location (LbLicensesPage *self, gboolean restore, gboolean then_start)
 static void
 on_choose_backup (GtkButton *button, LbLicensesPage *self)
 {
-  choose_location (self, FALSE, FALSE);
+  choose_location (self, LB_OPERATION_TYPE_BACKUP, FALSE);
 }
 
 static void
 on_choose_restore (GtkButton *button, LbLicensesPage *self)
 {
-  choose_location (self, TRUE, FALSE);
+  choose_location (self, LB_OPERATION_TYPE_RESTORE, FALSE);
 }
 
 /* Starting and cancelling */
@@ -756,7 +751,8 @@ on_operation_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (LbLicensesPage) self = user_data;
   LbClient *client = LB_CLIENT (source);
-  gboolean restore = self->own_restore;
+  LbOperationType type = self->own_type;
+  gboolean restore = type == LB_OPERATION_TYPE_RESTORE;
   g_autoptr (LbOperationResult) done = NULL;
   g_autoptr (LbOperationResult) failed = NULL;
   g_autoptr (GError) error = NULL;
@@ -793,12 +789,12 @@ on_operation_done (GObject *source, GAsyncResult *result, gpointer user_data)
       && !(self->own_backup_flags & LB_BACKUP_FLAGS_OVERWRITE))
     ask_replace (self);
   else if (g_error_matches (error, LB_ERROR, LB_ERROR_NOT_SET))
-    choose_location (self, restore, TRUE);
+    choose_location (self, type, TRUE);
   else if (!service_running (self) || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CLOSED))
     ; /* the page says the service is gone */
   else
     {
-      g_autofree char *message = lb_panel_format_error (kind_of (restore), error);
+      g_autofree char *message = lb_panel_format_error (type, error);
 
       show_banner (self, restore ? _ ("Cannot Start the Restore") : _ ("Cannot Start the Backup"),
                    message, NULL);
@@ -809,8 +805,10 @@ on_operation_done (GObject *source, GAsyncResult *result, gpointer user_data)
 /* Whether a backup or restore may start now; asks for a folder first when
  * @location is NULL and the service has none. */
 static gboolean
-may_start (LbLicensesPage *self, gboolean restore, const char *location)
+may_start (LbLicensesPage *self, LbOperationType type, const char *location)
 {
+  gboolean restore = type == LB_OPERATION_TYPE_RESTORE;
+
   if (self->client == NULL || self->own_pending)
     return FALSE;
   if (location == NULL)
@@ -823,13 +821,13 @@ may_start (LbLicensesPage *self, gboolean restore, const char *location)
         path = lb_client_get_backup_path (self->client);
       if (path[0] == '\0')
         {
-          choose_location (self, restore, TRUE);
+          choose_location (self, type, TRUE);
           return FALSE;
         }
     }
   hide_banner (self);
   self->own_pending = TRUE;
-  self->own_restore = restore;
+  self->own_type = type;
   self->own_backup_flags = LB_BACKUP_FLAGS_NONE;
   self->own_restore_flags = LB_RESTORE_FLAGS_NONE;
   g_clear_object (&self->own_cancellable);
@@ -841,7 +839,7 @@ may_start (LbLicensesPage *self, gboolean restore, const char *location)
 static void
 start_backup (LbLicensesPage *self, LbBackupFlags flags, const char *location)
 {
-  if (!may_start (self, FALSE, location))
+  if (!may_start (self, LB_OPERATION_TYPE_BACKUP, location))
     return;
   self->own_backup_flags = flags;
   lb_client_backup_async (self->client, flags, location, self->own_cancellable, on_operation_done,
@@ -857,7 +855,7 @@ start_restore (LbLicensesPage *self,
 {
   g_autofree char *chosen = g_strdup (generation); /* may be own_generation */
 
-  if (!may_start (self, TRUE, location))
+  if (!may_start (self, LB_OPERATION_TYPE_RESTORE, location))
     return;
   self->own_restore_flags = flags;
   g_free (self->own_generation);
@@ -990,7 +988,7 @@ static void
 on_cancel_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GError) error = NULL;
-  gboolean restore = GPOINTER_TO_INT (user_data);
+  gboolean restore = GPOINTER_TO_INT (user_data) == LB_OPERATION_TYPE_RESTORE;
   gboolean ok = restore ? lb_client_cancel_restore_finish (LB_CLIENT (source), result, &error)
                         : lb_client_cancel_backup_finish (LB_CLIENT (source), result, &error);
 
@@ -1003,21 +1001,20 @@ on_cancel_done (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 on_cancel_clicked (GtkButton *button, LbLicensesPage *self)
 {
-  const char *op = current_operation (self);
-  gboolean restore = g_str_equal (op, "restore");
+  LbOperationType type;
 
-  if (op[0] == '\0')
+  if (!current_operation (self, &type))
     return;
   /* The page's own: through the operation's cancellable. Another
    * client's: the service cancels whatever runs. */
-  if (self->own_pending && self->own_restore == restore)
+  if (self->own_pending && self->own_type == type)
     g_cancellable_cancel (self->own_cancellable);
-  else if (restore)
+  else if (type == LB_OPERATION_TYPE_RESTORE)
     lb_client_cancel_restore_async (self->client, self->cancellable, on_cancel_done,
-                                    GINT_TO_POINTER (TRUE));
+                                    GINT_TO_POINTER (type));
   else
     lb_client_cancel_backup_async (self->client, self->cancellable, on_cancel_done,
-                                   GINT_TO_POINTER (FALSE));
+                                   GINT_TO_POINTER (type));
 }
 
 /* The client's signals */
@@ -1029,11 +1026,10 @@ on_operation_completed (LbClient *client,
                         const GError *error,
                         LbLicensesPage *self)
 {
-  gboolean restore = kind == LB_OPERATION_TYPE_RESTORE;
   LbStatus status = lb_operation_result_get_status (result);
 
   /* Each license went back to its app. */
-  if (restore)
+  if (kind == LB_OPERATION_TYPE_RESTORE)
     refresh_apps (self);
 
   if (status == LB_STATUS_ERROR_WITHURL)
@@ -1043,7 +1039,7 @@ on_operation_completed (LbClient *client,
 
       /* The rest was restored: show the counts, and the way out. The URL
        * comes to subscribers; an older service put it in the text. */
-      show_result (self, restore, result);
+      show_result (self, kind, result);
       if (url == NULL || url[0] == '\0')
         url = found = lb_panel_find_url (lb_operation_result_get_message (result));
       show_banner (self, _ ("Some Licenses Could Not Be Restored"),
@@ -1060,12 +1056,12 @@ on_operation_completed (LbClient *client,
           = lb_panel_format_outcome (kind, lb_operation_result_get_licenses (result),
                                      lb_operation_result_get_restricted (result));
       hide_banner (self);
-      show_result (self, restore, result);
+      show_result (self, kind, result);
       show_toast (self, text);
     }
   else
     {
-      g_autofree char *message = lb_panel_format_error (kind_of (restore), error);
+      g_autofree char *message = lb_panel_format_error (kind, error);
 
       if (g_error_matches (error, LB_ERROR, LB_ERROR_CANCELLED))
         {
@@ -1073,11 +1069,12 @@ on_operation_completed (LbClient *client,
           show_toast (self, message);
         }
       else
-        show_banner (self,
-                     status == LB_STATUS_NEEDS_INDIVIDUALIZATION
-                         ? _ ("The Restore Needs Your Consent")
-                         : (restore ? _ ("Restore Failed") : _ ("Backup Failed")),
-                     message, NULL);
+        show_banner (
+            self,
+            status == LB_STATUS_NEEDS_INDIVIDUALIZATION
+                ? _ ("The Restore Needs Your Consent")
+                : (kind == LB_OPERATION_TYPE_RESTORE ? _ ("Restore Failed") : _ ("Backup Failed")),
+            message, NULL);
     }
   sync_all (self);
 }
@@ -1276,8 +1273,8 @@ sync_all (LbLicensesPage *self)
 {
   gboolean ready = self->state == LB_LICENSES_PAGE_READY && service_running (self);
   gboolean unavailable = self->state == LB_LICENSES_PAGE_UNAVAILABLE;
-  const char *op = ready ? current_operation (self) : "";
-  gboolean running = op[0] != '\0';
+  LbOperationType type = LB_OPERATION_TYPE_BACKUP;
+  gboolean running = ready && current_operation (self, &type);
   gboolean asking = self->dialog != NULL || self->chooser != NULL;
   g_autofree char *count = NULL;
   g_autofree char *last = NULL;
@@ -1372,7 +1369,7 @@ sync_all (LbLicensesPage *self)
                 ? g_strdup (_ ("Disconnecting from the backup location…"))
                 : lb_panel_format_progress (lb_client_get_licenses_done (self->client),
                                             lb_client_get_licenses_total (self->client));
-      gboolean restore = g_str_equal (op, "restore");
+      gboolean restore = type == LB_OPERATION_TYPE_RESTORE;
 
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->progress_row),
                                      restore ? _ ("Restoring Licenses…")

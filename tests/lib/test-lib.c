@@ -677,6 +677,7 @@ typedef struct
   gboolean saw_begin;
   gboolean saw_cancelable;
   gboolean saw_operation;
+  gboolean saw_operation_type;
   guint64 max_done;
   GCancellable *cancel_at_progress; /* cancelled once progress > 0 */
   gint64 cancel_time;
@@ -698,6 +699,16 @@ on_progress (LbClient *client, GParamSpec *pspec, Watch *w)
     w->saw_cancelable = TRUE;
   if (g_strcmp0 (lb_client_get_operation (client), "backup") == 0)
     w->saw_operation = TRUE;
+  {
+    LbOperationType type = LB_OPERATION_TYPE_RESTORE;
+
+    /* The typed form says the same. */
+    if (lb_client_get_operation_type (client, &type))
+      {
+        g_assert_cmpint (type, ==, LB_OPERATION_TYPE_BACKUP);
+        w->saw_operation_type = TRUE;
+      }
+  }
   if (w->cancel_at_progress != NULL && p > 0 && w->cancel_time == 0)
     {
       w->cancel_time = g_get_monotonic_time ();
@@ -728,6 +739,13 @@ test_progress_notify (Fixture *f, gconstpointer arg)
   g_assert_true (w.saw_begin);
   g_assert_true (w.saw_cancelable);
   g_assert_true (w.saw_operation);
+  g_assert_true (w.saw_operation_type);
+  {
+    LbOperationType type = LB_OPERATION_TYPE_RESTORE;
+
+    g_assert_true (lb_client_get_last_operation_type (f->client, &type));
+    g_assert_cmpint (type, ==, LB_OPERATION_TYPE_BACKUP);
+  }
   g_assert_cmpuint (w.max_done, >, 0);
   g_assert_cmpfloat (lb_client_get_progress (f->client), ==, 1.0);
   g_assert_cmpuint (lb_client_get_licenses_done (f->client), ==, SLOW_LICENSES);

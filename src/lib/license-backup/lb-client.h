@@ -50,6 +50,8 @@ guint64 lb_client_get_licenses_total (LbClient *self);
 gboolean lb_client_get_cancelable (LbClient *self);
 const char *lb_client_get_operation (LbClient *self);
 const char *lb_client_get_last_operation (LbClient *self);
+gboolean lb_client_get_operation_type (LbClient *self, LbOperationType *type);
+gboolean lb_client_get_last_operation_type (LbClient *self, LbOperationType *type);
 guint64 lb_client_get_operation_id (LbClient *self);
 const char *lb_client_get_backup_path (LbClient *self);
 const char *lb_client_get_restore_path (LbClient *self);
