@@ -85,8 +85,6 @@ error_name (LbError code)
  * machine still catches them running. */
 #define LONG_LICENSES 400
 
-#define TMP_PREFIX ".licenses.lbk.tmp-"
-
 /* Fixture */
 
 typedef enum
@@ -905,10 +903,7 @@ store_license (Fixture *f, const char *key_id, GVariant *blob, GVariant *attribu
 static void
 store_many (Fixture *f, guint n, const char *prefix, gsize size)
 {
-  g_autoptr (GError) error = NULL;
-
-  lb_test_store_many (f->store, n, prefix, size, &error);
-  g_assert_no_error (error);
+  lb_test_store_many_ok (f->store, n, prefix, size);
 }
 
 /* The attributes of @key_id, or NULL (NotFound is not a failure). */
@@ -957,37 +952,12 @@ make_dir (Fixture *f, const char *name)
   return path;
 }
 
-static GBytes *
-read_bytes (const char *path)
-{
-  char *contents = NULL;
-  gsize len = 0;
-
-  if (!g_file_get_contents (path, &contents, &len, NULL))
-    return NULL;
-  return g_bytes_new_take (contents, len);
-}
-
 /* The newest backup in @dir (backups are named after their time), or
  * @dir/licenses.lbk when it holds none. */
 static char *
 backup_file (const char *dir)
 {
   return lb_test_newest_backup (dir);
-}
-
-/* Names in @dir starting with the backup's temporary prefix. */
-static guint
-count_tmp_files (const char *dir)
-{
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  const char *name;
-  guint n = 0;
-
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-    if (g_str_has_prefix (name, TMP_PREFIX))
-      n++;
-  return n;
 }
 
 static guint
@@ -1038,39 +1008,6 @@ wait_progress (LbTestSignalQueue *queue, guint64 min_done, guint timeout_ms)
           if (done >= min_done)
             return op;
         }
-    }
-}
-
-/* Pops signals until BackupCompleted or RestoreCompleted of @operation;
- * FALSE after @timeout_ms. */
-static gboolean
-wait_completed (LbTestSignalQueue *queue,
-                guint64 operation,
-                guint timeout_ms,
-                guint *status,
-                char **error_text,
-                GVariant **summary)
-{
-  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-
-  for (;;)
-    {
-      gint64 left = deadline - g_get_monotonic_time ();
-      g_autoptr (GVariant) params = NULL;
-      g_autofree char *member = NULL;
-      guint64 op;
-
-      params = lb_test_signal_queue_pop (queue, (guint) MAX (left / 1000, 0), &member);
-      if (params == NULL)
-        return FALSE;
-      if ((!g_str_equal (member, "BackupCompleted") && !g_str_equal (member, "RestoreCompleted"))
-          || !g_variant_is_of_type (params, G_VARIANT_TYPE ("(tusa{sv})")))
-        continue;
-      g_variant_get_child (params, 0, "t", &op);
-      if (op != operation)
-        continue;
-      g_variant_get (params, "(tus@a{sv})", NULL, status, error_text, summary);
-      return TRUE;
     }
 }
 
@@ -1481,7 +1418,7 @@ static void
 test_store_import_export (Fixture *f, gconstpointer arg)
 {
   g_autofree char *file = write_blob_file (f, "lic-one.bin", 3000);
-  g_autoptr (GBytes) blob_bytes = read_bytes (file);
+  g_autoptr (GBytes) blob_bytes = lb_test_read_bytes (file);
   g_autofree char *out_path = g_build_filename (f->work, "exported.bin", NULL);
   g_autofree char *out_path2 = g_build_filename (f->work, "exported2.bin", NULL);
   g_autoptr (GVariant) attrs = NULL;
@@ -1562,7 +1499,7 @@ test_store_import_export (Fixture *f, gconstpointer arg)
   }
   {
     g_autoptr (ClientRun) run = client_run (f, NULL, "export", "key:typed/1", "-o", out_path, NULL);
-    g_autoptr (GBytes) written = read_bytes (out_path);
+    g_autoptr (GBytes) written = lb_test_read_bytes (out_path);
 
     struct stat st;
 
@@ -1579,7 +1516,7 @@ test_store_import_export (Fixture *f, gconstpointer arg)
   {
     g_autoptr (ClientRun) run
         = client_run (f, NULL, "export", "--output=exported2.bin", "lic-one.bin", NULL);
-    g_autoptr (GBytes) written = read_bytes (out_path2);
+    g_autoptr (GBytes) written = lb_test_read_bytes (out_path2);
 
     assert_exit (run, EXIT_OK);
     g_assert_nonnull (written);
@@ -2093,7 +2030,7 @@ test_backup_summary (Fixture *f, gconstpointer arg)
   g_assert_cmpstr (run->err, ==, "");
   file = backup_file (dir);
   g_assert_true (g_file_test (file, G_FILE_TEST_IS_REGULAR));
-  g_assert_cmpuint (count_tmp_files (dir), ==, 0);
+  g_assert_cmpuint (lb_test_count_temporaries (dir), ==, 0);
 
   summary = g_strdup_printf ("Backed up 5 licenses to %s (", file);
   assert_contains (run->out, summary);
@@ -2152,7 +2089,7 @@ test_backup_exists_overwrite (Fixture *f, gconstpointer arg)
     assert_exit (run, EXIT_OK);
   }
   file = backup_file (dir);
-  first = read_bytes (file);
+  first = lb_test_read_bytes (file);
   g_assert_nonnull (first);
   store_license (f, "ow-new", NULL, NULL);
 
@@ -2164,7 +2101,7 @@ test_backup_exists_overwrite (Fixture *f, gconstpointer arg)
     g_assert_cmpstr (run->out, ==, "");
     assert_error_line (run, "--overwrite");
   }
-  after = read_bytes (file);
+  after = lb_test_read_bytes (file);
   g_assert_true (first != NULL && after != NULL && g_bytes_equal (first, after));
   {
     g_autoptr (ClientRun) run = client_run (f, NULL, "--verbose", "backup", dir, NULL);
@@ -2185,9 +2122,9 @@ test_backup_exists_overwrite (Fixture *f, gconstpointer arg)
     assert_contains (run->out, want);
   }
   g_clear_pointer (&after, g_bytes_unref);
-  after = read_bytes (file);
+  after = lb_test_read_bytes (file);
   g_assert_true (after != NULL && !g_bytes_equal (first, after));
-  g_assert_cmpuint (count_tmp_files (dir), ==, 0);
+  g_assert_cmpuint (lb_test_count_temporaries (dir), ==, 0);
 }
 
 /* Exit status 6, then the configured folders are used. */
@@ -2773,7 +2710,7 @@ test_slow_cancel_by_other_client (Fixture *f, gconstpointer arg)
   assert_exit (follower, EXIT_CANCELLED);
   assert_error_line (follower, "The operation was cancelled; nothing was changed");
   assert_not_contains (follower->out, "Backed up");
-  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS) && count_tmp_files (dir) > 0);
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS) && lb_test_count_temporaries (dir) > 0);
   {
     g_autofree char *file = backup_file (dir);
     g_assert_false (g_file_test (file, G_FILE_TEST_EXISTS));
@@ -2871,7 +2808,7 @@ test_slow_busy (Fixture *f, gconstpointer arg)
     g_assert_cmpstr (run->out, ==, "");
     assert_error_line (run, "already running");
   }
-  g_assert_false (g_file_test (dir2, G_FILE_TEST_EXISTS) && count_tmp_files (dir2) > 0);
+  g_assert_false (g_file_test (dir2, G_FILE_TEST_EXISTS) && lb_test_count_temporaries (dir2) > 0);
   {
     g_autoptr (ClientRun) run = client_run (f, NULL, "cancel", NULL);
     assert_exit (run, EXIT_OK);
@@ -2918,7 +2855,7 @@ test_slow_ctrl_c (Fixture *f, gconstpointer arg)
     assert_exit (first, EXIT_OK);
   }
   file = backup_file (dir);
-  old = read_bytes (file);
+  old = lb_test_read_bytes (file);
   g_assert_nonnull (old);
   store_many (f, LONG_LICENSES, "more-", 64);
 
@@ -2939,17 +2876,17 @@ test_slow_ctrl_c (Fixture *f, gconstpointer arg)
   get_status (f, &status, &status_error);
   g_assert_cmpuint (status, ==, LB_STATUS_ERROR);
   g_assert_cmpstr (status_error, !=, "");
-  g_assert_true (wait_completed (queue, op, LB_TEST_TIMEOUT_MS, &completed_status, &completed_error,
-                                 &summary));
+  g_assert_true (lb_test_wait_completed (queue, op, LB_TEST_TIMEOUT_MS, NULL, &completed_status,
+                                         &completed_error, &summary));
   g_assert_cmpuint (completed_status, ==, LB_STATUS_ERROR);
   if (summary != NULL)
     g_variant_lookup (summary, "error-name", "&s", &completed_error_name);
   g_assert_cmpstr (completed_error_name, ==, error_name (LB_ERROR_CANCELLED));
   g_assert_cmpstr (status_error, ==, completed_error);
 
-  now = read_bytes (file);
+  now = lb_test_read_bytes (file);
   g_assert_true (old != NULL && now != NULL && g_bytes_equal (old, now));
-  g_assert_cmpuint (count_tmp_files (dir), ==, 0);
+  g_assert_cmpuint (lb_test_count_temporaries (dir), ==, 0);
   {
     g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
     g_autofree char *only = g_path_get_basename (file);
@@ -3369,7 +3306,7 @@ test_nospace_backup (Fixture *f, gconstpointer arg)
   g_free (file);
   file = backup_file (dir);
   g_assert_false (g_file_test (file, G_FILE_TEST_EXISTS));
-  g_assert_cmpuint (count_tmp_files (dir), ==, 0);
+  g_assert_cmpuint (lb_test_count_temporaries (dir), ==, 0);
 
 out:
   lb_test_machine_stop_daemon (f->current);
@@ -3714,7 +3651,7 @@ test_apps_export_delete (Fixture *f, gconstpointer arg)
     g_autoptr (ClientRun) run = client_run (f, NULL, "export", "--app", "org.example.Player",
                                             "shared", "-o", out_path, NULL);
     g_autoptr (GBytes) want = app_license_blob (several_apps, 4);
-    g_autoptr (GBytes) got = read_bytes (out_path);
+    g_autoptr (GBytes) got = lb_test_read_bytes (out_path);
 
     assert_exit (run, EXIT_OK);
     g_assert_true (got != NULL && g_bytes_equal (got, want));
