@@ -23,9 +23,6 @@
 
 #include "lb-test-util.h"
 
-#define BACKUP_FILE "licenses.lbk"
-#define TMP_PREFIX ".licenses.lbk.tmp-"
-
 /* Generous: operations here last a few seconds at most, but the machine
  * may be busy with other tests. */
 #define OP_TIMEOUT_MS 120000
@@ -532,15 +529,7 @@ path_options (const char *path)
 static guint64
 start_op (Fixture *f, gboolean backup, guint32 flags, GVariant *options, GError **error)
 {
-  g_autoptr (GVariant) opts = g_variant_ref_sink (options != NULL ? options : no_options ());
-  guint64 id = 0;
-  gboolean ok;
-
-  if (backup)
-    ok = lb_dbus_manager_call_backup_licenses_sync (f->manager, flags, opts, &id, NULL, error);
-  else
-    ok = lb_dbus_manager_call_restore_licenses_sync (f->manager, flags, opts, &id, NULL, error);
-  return ok ? id : 0;
+  return lb_test_start_operation (f->manager, !backup, flags, options, error);
 }
 
 static guint64
@@ -769,10 +758,7 @@ store_license (Fixture *f, const char *key_id, gsize size, guint8 seed, GVariant
 static void
 store_many (Fixture *f, guint n, const char *prefix, gsize size)
 {
-  g_autoptr (GError) error = NULL;
-
-  lb_test_store_many (f->store, n, prefix, size, &error);
-  g_assert_no_error (error);
+  lb_test_store_many_ok (f->store, n, prefix, size);
 }
 
 static void
@@ -948,21 +934,10 @@ backup_path (const char *dir)
 }
 
 static GBytes *
-read_bytes (const char *path)
-{
-  char *contents = NULL;
-  gsize len = 0;
-
-  if (!g_file_get_contents (path, &contents, &len, NULL))
-    return NULL;
-  return g_bytes_new_take (contents, len);
-}
-
-static GBytes *
 read_backup (const char *dir)
 {
   g_autofree char *path = backup_path (dir);
-  GBytes *bytes = read_bytes (path);
+  GBytes *bytes = lb_test_read_bytes (path);
 
   if (bytes == NULL)
     g_test_fail_printf ("%s cannot be read", path);
@@ -973,7 +948,7 @@ static void
 assert_backup_is (const char *dir, GBytes *expected)
 {
   g_autofree char *path = backup_path (dir);
-  g_autoptr (GBytes) actual = read_bytes (path);
+  g_autoptr (GBytes) actual = lb_test_read_bytes (path);
 
   if (actual == NULL)
     g_test_fail_printf ("%s is gone; the old backup was to stay", path);
@@ -983,25 +958,16 @@ assert_backup_is (const char *dir, GBytes *expected)
                         path, g_bytes_get_size (actual), g_bytes_get_size (expected));
 }
 
-static int
-compare_names (gconstpointer a, gconstpointer b)
-{
-  return strcmp (*(const char *const *) a, *(const char *const *) b);
-}
-
 /* The names in @dir, sorted, joined with spaces. */
 static char *
 dir_listing (const char *dir)
 {
   g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  const char *name;
+  g_autoptr (GPtrArray) names = NULL;
 
   if (d == NULL)
     return g_strdup ("(cannot open)");
-  while ((name = g_dir_read_name (d)) != NULL)
-    g_ptr_array_add (names, g_strdup (name));
-  g_ptr_array_sort (names, compare_names);
+  names = lb_test_list_dir (dir);
   g_ptr_array_add (names, NULL);
   return g_strjoinv (" ", (char **) names->pdata);
 }
@@ -1054,7 +1020,7 @@ assert_dir_only_backups (const char *dir)
   g_assert_nonnull (d);
   while (d != NULL && (name = g_dir_read_name (d)) != NULL)
     {
-      if (!g_str_has_prefix (name, "licenses-") || !g_str_has_suffix (name, ".lbk"))
+      if (!lb_test_is_backup_name (name))
         g_test_fail_printf ("%s holds %s, which is no backup", dir, name);
       n++;
     }
@@ -2845,20 +2811,6 @@ test_corrupt_checksum_helper (Fixture *f, gconstpointer arg)
 
 /* cancel */
 
-/* Lists the temporary files a backup left in @dir. */
-static guint
-count_temporaries (const char *dir)
-{
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  const char *name;
-  guint n = 0;
-
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-    if (g_str_has_prefix (name, TMP_PREFIX))
-      n++;
-  return n;
-}
-
 static void
 test_cancel_backup (Fixture *f, gconstpointer arg)
 {
@@ -2886,7 +2838,7 @@ test_cancel_backup (Fixture *f, gconstpointer arg)
     return;
   g_assert_true (prop_b (f, "Cancelable"));
   /* It is writing its temporary file. */
-  g_assert_cmpuint (count_temporaries (f->dir), ==, 1);
+  g_assert_cmpuint (lb_test_count_temporaries (f->dir), ==, 1);
   cancel_time = g_get_monotonic_time ();
   lb_dbus_manager_call_cancel_license_backup_sync (f->manager, NULL, &error);
   g_assert_no_error (error);
@@ -3022,7 +2974,7 @@ test_crash_backup (Fixture *f, gconstpointer arg)
     {
       /* The new backup is complete: it restores, all 70. */
       g_assert_false (killed != NULL && old != NULL && g_bytes_equal (killed, old));
-      g_assert_cmpuint (count_temporaries (f->dir), ==, 0);
+      g_assert_cmpuint (lb_test_count_temporaries (f->dir), ==, 0);
       if (!restart_with_empty_store (f) || run_restore (f, 0, path_options (f->dir), &c) == 0)
         return;
       assert_completed_ok (&c, "RestoreCompleted");
@@ -3033,7 +2985,7 @@ test_crash_backup (Fixture *f, gconstpointer arg)
     {
       assert_backup_is (f->dir, old);
       /* The finished temporary file that was about to be renamed. */
-      g_assert_cmpuint (count_temporaries (f->dir), ==, 1);
+      g_assert_cmpuint (lb_test_count_temporaries (f->dir), ==, 1);
       if (!fixture_start (f))
         return;
     }
@@ -3041,7 +2993,7 @@ test_crash_backup (Fixture *f, gconstpointer arg)
   /* The next backup succeeds and cleans up after the crash. */
   if (!backup_ok (f))
     return;
-  g_assert_cmpuint (count_temporaries (f->dir), ==, 0);
+  g_assert_cmpuint (lb_test_count_temporaries (f->dir), ==, 0);
   assert_dir_only_backups (f->dir);
   if (run_restore (f, 0, path_options (f->dir), &c) != 0)
     {
@@ -3098,7 +3050,7 @@ test_crash_backup_random (Fixture *f, gconstpointer arg)
         }
       if (!backup_ok (f))
         return;
-      g_assert_cmpuint (count_temporaries (f->dir), ==, 0);
+      g_assert_cmpuint (lb_test_count_temporaries (f->dir), ==, 0);
       assert_dir_only_backups (f->dir);
     }
 }

@@ -11,6 +11,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "backup.h"
 #include "generations.h"
 #include "machine-id.h"
 
@@ -1368,4 +1369,158 @@ lb_test_store_many (
         return FALSE;
     }
   return TRUE;
+}
+
+void
+lb_test_store_many_ok (LbDBusStore *store, guint n, const char *prefix, gsize blob_size)
+{
+  g_autoptr (GError) error = NULL;
+
+  lb_test_store_many (store, n, prefix, blob_size, &error);
+  g_assert_no_error (error);
+}
+
+/* Operations */
+
+GVariant *
+lb_test_path_options (const char *path)
+{
+  if (path == NULL)
+    return lb_test_vardict_new (NULL, NULL);
+  return lb_test_vardict_new ("path", g_variant_new_string (path), NULL);
+}
+
+guint64
+lb_test_start_operation (
+    LbDBusManager *manager, gboolean restore, guint32 flags, GVariant *options, GError **error)
+{
+  g_autoptr (GVariant) opts
+      = g_variant_ref_sink (options != NULL ? options : lb_test_vardict_new (NULL, NULL));
+  guint64 id = 0;
+  gboolean ok;
+
+  if (restore)
+    ok = lb_dbus_manager_call_restore_licenses_sync (manager, flags, opts, &id, NULL, error);
+  else
+    ok = lb_dbus_manager_call_backup_licenses_sync (manager, flags, opts, &id, NULL, error);
+  return ok ? id : 0;
+}
+
+gboolean
+lb_test_wait_completed (LbTestSignalQueue *queue,
+                        guint64 id,
+                        guint timeout_ms,
+                        GArray *statuses,
+                        guint *status,
+                        char **error_text,
+                        GVariant **summary)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+
+  for (;;)
+    {
+      gint64 left_ms = (deadline - g_get_monotonic_time ()) / 1000;
+      g_autofree char *member = NULL;
+      g_autoptr (GVariant) params = NULL;
+      gboolean completed;
+      guint64 op_id = 0;
+      guint op_status = 0;
+
+      if (left_ms <= 0)
+        return FALSE;
+      params = lb_test_signal_queue_pop (queue, (guint) left_ms, &member);
+      if (params == NULL)
+        return FALSE;
+      completed
+          = g_str_equal (member, "BackupCompleted") || g_str_equal (member, "RestoreCompleted");
+      if (completed && !g_variant_is_of_type (params, G_VARIANT_TYPE ("(tusa{sv})")))
+        continue;
+      if (!completed && !g_str_has_suffix (member, "Progress"))
+        continue;
+      g_variant_get_child (params, 0, "t", &op_id);
+      if (op_id != id)
+        continue;
+      g_variant_get_child (params, 1, "u", &op_status);
+      if (!completed)
+        {
+          if (statuses != NULL)
+            g_array_append_val (statuses, op_status);
+          continue;
+        }
+      if (status != NULL)
+        *status = op_status;
+      if (error_text != NULL)
+        g_variant_get_child (params, 2, "s", error_text);
+      if (summary != NULL)
+        g_variant_get_child (params, 3, "@a{sv}", summary);
+      return TRUE;
+    }
+}
+
+/* Files */
+
+GBytes *
+lb_test_read_bytes (const char *path)
+{
+  char *contents = NULL;
+  gsize len = 0;
+
+  if (!g_file_get_contents (path, &contents, &len, NULL))
+    return NULL;
+  return g_bytes_new_take (contents, len);
+}
+
+static int
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+GPtrArray *
+lb_test_list_dir (const char *dir)
+{
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, compare_names);
+  return names;
+}
+
+gboolean
+lb_test_is_backup_name (const char *name)
+{
+  return lb_generation_parse_name (name, NULL);
+}
+
+GPtrArray *
+lb_test_list_backups (const char *dir)
+{
+  g_autoptr (GFile) folder = g_file_new_for_path (dir);
+  g_autoptr (GPtrArray) all = lb_generations_list (folder, LB_GENERATIONS_NONE, NULL, NULL);
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+
+  /* Newest first, licenses.lbk last: backwards, without licenses.lbk. */
+  for (guint i = all != NULL ? all->len : 0; i > 0; i--)
+    {
+      const LbGeneration *g = all->pdata[i - 1];
+
+      if (lb_test_is_backup_name (g->name))
+        g_ptr_array_add (names, g_strdup (g->name));
+    }
+  return names;
+}
+
+guint
+lb_test_count_temporaries (const char *dir)
+{
+  g_autoptr (GPtrArray) names = lb_test_list_dir (dir);
+  guint n = 0;
+
+  for (guint i = 0; i < names->len; i++)
+    if (g_str_has_prefix (names->pdata[i], LB_BACKUP_TMP_PREFIX))
+      n++;
+  return n;
 }

@@ -33,10 +33,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "lb-archive.h"
 #include "lb-test-util.h"
 
-#define BACKUP_FILE "licenses.lbk"
-#define TMP_PREFIX ".licenses.lbk.tmp-"
 /* Bounds a user would accept; the operations themselves take far less. */
 #define OP_TIMEOUT_MS 60000
 #define ERROR_BOUND_MS 30000
@@ -71,16 +70,7 @@ completed_error_name (const Completed *c)
 static guint64
 start_op (LbDBusManager *manager, gboolean restore, guint32 flags, const char *path, GError **error)
 {
-  g_autoptr (GVariant) options = g_variant_ref_sink (
-      path != NULL ? lb_test_vardict_new ("path", g_variant_new_string (path), NULL)
-                   : lb_test_vardict_new (NULL, NULL));
-  guint64 id = 0;
-
-  if (restore)
-    lb_dbus_manager_call_restore_licenses_sync (manager, flags, options, &id, NULL, error);
-  else
-    lb_dbus_manager_call_backup_licenses_sync (manager, flags, options, &id, NULL, error);
-  return id;
+  return lb_test_start_operation (manager, restore, flags, lb_test_path_options (path), error);
 }
 
 /* Pops signals of @queue (the service's) until @id's Completed; the
@@ -89,37 +79,10 @@ static gboolean
 wait_completed (
     LbTestSignalQueue *queue, guint64 id, guint timeout_ms, GArray *statuses, Completed *out)
 {
-  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-
-  for (;;)
-    {
-      gint64 left_ms = (deadline - g_get_monotonic_time ()) / 1000;
-      g_autofree char *member = NULL;
-      g_autoptr (GVariant) params = NULL;
-      guint64 op_id = 0;
-      guint status = 0;
-
-      if (left_ms <= 0)
-        break;
-      params = lb_test_signal_queue_pop (queue, (guint) left_ms, &member);
-      if (params == NULL)
-        break;
-      if (!g_str_has_suffix (member, "Progress") && !g_str_has_suffix (member, "Completed"))
-        continue;
-      g_variant_get_child (params, 0, "t", &op_id);
-      g_variant_get_child (params, 1, "u", &status);
-      if (op_id != id)
-        continue;
-      if (g_str_has_suffix (member, "Progress"))
-        {
-          if (statuses != NULL)
-            g_array_append_val (statuses, status);
-          continue;
-        }
-      completed_clear (out);
-      g_variant_get (params, "(tus@a{sv})", NULL, &out->status, &out->error, &out->summary);
-      return TRUE;
-    }
+  completed_clear (out);
+  if (lb_test_wait_completed (queue, id, timeout_ms, statuses, &out->status, &out->error,
+                              &out->summary))
+    return TRUE;
   g_test_fail_printf ("operation %" G_GUINT64_FORMAT " did not complete within %u ms", id,
                       timeout_ms);
   return FALSE;
@@ -188,20 +151,6 @@ read_all (const char *path)
   return contents;
 }
 
-/* The names in @dir that start with the temporary prefix. */
-static guint
-count_temporaries (const char *dir)
-{
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  const char *name;
-  guint n = 0;
-
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-    if (g_str_has_prefix (name, TMP_PREFIX))
-      n++;
-  return n;
-}
-
 typedef struct
 {
   const char *dir;
@@ -210,7 +159,7 @@ typedef struct
 static gboolean
 has_temporary (gpointer user_data)
 {
-  return count_temporaries (((TmpWait *) user_data)->dir) > 0;
+  return lb_test_count_temporaries (((TmpWait *) user_data)->dir) > 0;
 }
 
 static void
@@ -398,7 +347,7 @@ static const char *const thing_names[] = {
 static gboolean
 make_thing (const char *dir, Thing thing)
 {
-  g_autofree char *path = g_build_filename (dir, BACKUP_FILE, NULL);
+  g_autofree char *path = g_build_filename (dir, LB_BACKUP_FILE_NAME, NULL);
 
   switch (thing)
     {
@@ -431,7 +380,7 @@ make_thing (const char *dir, Thing thing)
         return ok;
       }
     case THING_LINK_LOOP:
-      return symlink (BACKUP_FILE, path) == 0;
+      return symlink (LB_BACKUP_FILE_NAME, path) == 0;
     case THING_FOLDER_LOOP:
       lb_test_rm_rf (dir);
       return symlink (dir, dir) == 0;
@@ -972,7 +921,7 @@ test_sftp_backup_restore (Sftp *f, gconstpointer data)
   g_assert_true (g_file_test (file, G_FILE_TEST_IS_REGULAR));
   g_assert_cmpint (g_stat (folder, &st), ==, 0);
   g_assert_cmpint (st.st_mode & 0777, ==, 0700);
-  g_assert_cmpuint (count_temporaries (folder), ==, 0);
+  g_assert_cmpuint (lb_test_count_temporaries (folder), ==, 0);
 
   /* Another computer with an empty store. */
   lb_test_machine_stop_daemon (f->a);
@@ -1178,7 +1127,7 @@ test_sftp_cancel (Sftp *f, gconstpointer data)
   g_test_message ("cancelled after %" G_GINT64_FORMAT " ms",
                   (g_get_monotonic_time () - since) / 1000);
   g_assert_cmpstr (completed_error_name (&c), ==, lb_test_error_dbus_name (LB_ERROR_CANCELLED));
-  g_assert_cmpuint (count_temporaries (folder), ==, 0);
+  g_assert_cmpuint (lb_test_count_temporaries (folder), ==, 0);
   g_assert_false (g_file_test (file, G_FILE_TEST_EXISTS));
 }
 

@@ -348,6 +348,54 @@ GVariant *lb_test_vardict_lookup (GVariant *dict, const char *key);
 gboolean lb_test_store_many (
     LbDBusStore *store, guint n, const char *prefix, gsize blob_size, GError **error);
 
+/* lb_test_store_many(), asserting that it succeeds. */
+void lb_test_store_many_ok (LbDBusStore *store, guint n, const char *prefix, gsize blob_size);
+
+/* Operations */
+
+/* Calls BackupLicenses (or, with @restore, RestoreLicenses) with @flags
+ * and @options (consumed if floating; NULL is {}); the operation's id, or
+ * 0 with @error set. */
+guint64 lb_test_start_operation (
+    LbDBusManager *manager, gboolean restore, guint32 flags, GVariant *options, GError **error);
+
+/* {"path": @path} (floating), or {} when @path is NULL. */
+GVariant *lb_test_path_options (const char *path);
+
+/* Pops signals of @queue (the service's) until the BackupCompleted or
+ * RestoreCompleted of operation @id, and gives its status, error text and
+ * summary (each optional); the statuses of its progress signals are
+ * appended to @statuses (a GArray of guint, optional). FALSE when none
+ * came within @timeout_ms (the test is not failed). */
+gboolean lb_test_wait_completed (LbTestSignalQueue *queue,
+                                 guint64 id,
+                                 guint timeout_ms,
+                                 GArray *statuses,
+                                 guint *status,
+                                 char **error_text,
+                                 GVariant **summary);
+
+/* Files */
+
+/* The contents of @path, or NULL when it cannot be read. */
+GBytes *lb_test_read_bytes (const char *path);
+
+/* The names in @dir, sorted (dot files too); empty when it cannot be
+ * read. */
+GPtrArray *lb_test_list_dir (const char *dir);
+
+/* The backups in @dir by the service's own rule (lb_generations_list()):
+ * the generations' file names, oldest first (licenses.lbk, the backup of
+ * before generations, is not one). */
+GPtrArray *lb_test_list_backups (const char *dir);
+
+/* Whether @name is a backup's file name by the service's rule. */
+gboolean lb_test_is_backup_name (const char *name);
+
+/* How many files in @dir the service's backups write before they are
+ * complete (its temporary prefix, LB_BACKUP_TMP_PREFIX). */
+guint lb_test_count_temporaries (const char *dir);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LbTestBus, lb_test_bus_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LbTestMachine, lb_test_machine_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LbTestSignalQueue, lb_test_signal_queue_free)

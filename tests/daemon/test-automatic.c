@@ -22,6 +22,7 @@
 
 #include <license-backup/license-backup.h>
 
+#include "lb-archive.h"
 #include "lb-test-util.h"
 
 #ifndef LB_CLIENT_PATH
@@ -225,40 +226,6 @@ has_license (Fixture *f, const char *key_id)
   return FALSE;
 }
 
-static int
-compare_names (gconstpointer a, gconstpointer b)
-{
-  return strcmp (*(const char *const *) a, *(const char *const *) b);
-}
-
-/* The names in @dir, sorted; temporary (dot) files too. */
-static GPtrArray *
-list_dir (const char *dir)
-{
-  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  const char *name;
-
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-    g_ptr_array_add (names, g_strdup (name));
-  g_ptr_array_sort (names, compare_names);
-  return names;
-}
-
-/* The complete backups in @dir (licenses-*.lbk), oldest first. */
-static GPtrArray *
-backups_in (const char *dir)
-{
-  GPtrArray *all = list_dir (dir);
-  GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
-
-  for (guint i = 0; i < all->len; i++)
-    if (g_str_has_prefix (all->pdata[i], "licenses-") && g_str_has_suffix (all->pdata[i], ".lbk"))
-      g_ptr_array_add (out, g_strdup (all->pdata[i]));
-  g_ptr_array_unref (all);
-  return out;
-}
-
 static gint64
 get_int64_property (Fixture *f, const char *name)
 {
@@ -332,7 +299,7 @@ test_due_period (Fixture *f, gconstpointer data)
     assert_run (run, 0);
     assert_contains (run->out, "Backed up 1 license to ");
   }
-  files = backups_in (f->backups);
+  files = lb_test_list_backups (f->backups);
   g_assert_cmpuint (files->len, ==, 1);
   next = get_int64_property (f, "NextBackupTime");
   g_assert_cmpint (next, >=, now () + DAY - 60);
@@ -349,7 +316,7 @@ test_due_period (Fixture *f, gconstpointer data)
       assert_run (run, 0);
       assert_contains (run->out, "No backup is due: the last one was made on ");
       g_clear_pointer (&files, g_ptr_array_unref);
-      files = backups_in (f->backups);
+      files = lb_test_list_backups (f->backups);
       g_assert_cmpuint (files->len, ==, 1);
     }
 
@@ -362,7 +329,7 @@ test_due_period (Fixture *f, gconstpointer data)
     assert_contains (run->out, "Backed up 2 licenses to ");
   }
   g_clear_pointer (&files, g_ptr_array_unref);
-  files = backups_in (f->backups);
+  files = lb_test_list_backups (f->backups);
   g_assert_cmpuint (files->len, ==, 2);
   g_assert_cmpint (get_int64_property (f, "NextBackupTime"), >=, now () + 2 * DAY - 60);
 }
@@ -391,7 +358,7 @@ test_due_unchanged (Fixture *f, gconstpointer data)
                                "backup");
   }
   {
-    g_autoptr (GPtrArray) files = backups_in (f->backups);
+    g_autoptr (GPtrArray) files = lb_test_list_backups (f->backups);
 
     g_assert_cmpuint (files->len, ==, 1);
   }
@@ -408,7 +375,7 @@ test_due_unchanged (Fixture *f, gconstpointer data)
     assert_contains (run->out, "Backed up 1 license to ");
   }
   {
-    g_autoptr (GPtrArray) files = backups_in (f->backups);
+    g_autoptr (GPtrArray) files = lb_test_list_backups (f->backups);
 
     g_assert_cmpuint (files->len, ==, 2);
   }
@@ -469,11 +436,11 @@ test_generations_keep (Fixture *f, gconstpointer data)
       set_clock (f, i * DAY);
       backup_overwrite (f);
     }
-  first = backups_in (f->backups);
+  first = lb_test_list_backups (f->backups);
   g_assert_cmpuint (first->len, ==, 3);
   set_clock (f, 3 * DAY);
   backup_overwrite (f);
-  last = backups_in (f->backups);
+  last = lb_test_list_backups (f->backups);
   g_assert_cmpuint (last->len, ==, 3);
   /* The oldest went; the others stayed; the new one sorts last. */
   g_assert_cmpstr (last->pdata[0], ==, first->pdata[1]);
@@ -495,7 +462,7 @@ test_generations_keep (Fixture *f, gconstpointer data)
   set_clock (f, 4 * DAY);
   backup_overwrite (f);
   g_clear_pointer (&last, g_ptr_array_unref);
-  last = backups_in (f->backups);
+  last = lb_test_list_backups (f->backups);
   g_assert_cmpuint (last->len, ==, 1);
 }
 
@@ -541,7 +508,7 @@ test_generations_kill (Fixture *f, gconstpointer data)
       set_clock (f, i * DAY);
       backup_overwrite (f);
     }
-  before = backups_in (f->backups);
+  before = lb_test_list_backups (f->backups);
   g_assert_cmpuint (before->len, ==, 3);
 
   /* Just before the rename: the three old ones, untouched. */
@@ -553,7 +520,7 @@ test_generations_kill (Fixture *f, gconstpointer data)
     g_assert_cmpint (run->status, !=, 0);
   }
   lb_test_daemon_wait_exit (lb_test_machine_get_daemon (f->machine), LB_TEST_TIMEOUT_MS);
-  after = backups_in (f->backups);
+  after = lb_test_list_backups (f->backups);
   g_assert_true (same_names (before, after));
 
   /* In the middle of writing, by SIGKILL. */
@@ -578,7 +545,7 @@ test_generations_kill (Fixture *f, gconstpointer data)
     g_subprocess_wait (proc, NULL, NULL);
   }
   g_clear_pointer (&after, g_ptr_array_unref);
-  after = backups_in (f->backups);
+  after = lb_test_list_backups (f->backups);
   g_assert_true (same_names (before, after));
 
   /* After the rename, before the oldest went: four whole ones. */
@@ -590,7 +557,7 @@ test_generations_kill (Fixture *f, gconstpointer data)
   }
   lb_test_daemon_wait_exit (lb_test_machine_get_daemon (f->machine), LB_TEST_TIMEOUT_MS);
   g_clear_pointer (&after, g_ptr_array_unref);
-  after = backups_in (f->backups);
+  after = lb_test_list_backups (f->backups);
   g_assert_cmpuint (after->len, ==, 4);
   for (guint i = 0; i < 3; i++)
     g_assert_cmpstr (after->pdata[i], ==, before->pdata[i]);
@@ -601,14 +568,14 @@ test_generations_kill (Fixture *f, gconstpointer data)
   set_clock (f, 4 * DAY);
   backup_overwrite (f);
   {
-    g_autoptr (GPtrArray) names = list_dir (f->backups);
+    g_autoptr (GPtrArray) names = lb_test_list_dir (f->backups);
 
     g_assert_cmpuint (names->len, ==, 3);
     for (guint i = 0; i < names->len; i++)
       g_assert_false (g_str_has_prefix (names->pdata[i], "."));
   }
   g_clear_pointer (&after, g_ptr_array_unref);
-  after = backups_in (f->backups);
+  after = lb_test_list_backups (f->backups);
   assert_all_restore (f, after);
 }
 
@@ -639,7 +606,7 @@ backup_reported (Fixture *f)
 static void
 assert_newest (Fixture *f, const char *path)
 {
-  g_autoptr (GPtrArray) names = backups_in (f->backups);
+  g_autoptr (GPtrArray) names = lb_test_list_backups (f->backups);
   g_autofree char *base = g_path_get_basename (path);
   g_autoptr (Run) run = client (f, "generations", NULL);
 
@@ -688,7 +655,7 @@ test_generations_clock_back (Fixture *f, gconstpointer data)
   path = backup_reported (f);
   assert_newest (f, path);
   {
-    g_autoptr (GPtrArray) names = backups_in (f->backups);
+    g_autoptr (GPtrArray) names = lb_test_list_backups (f->backups);
 
     g_assert_cmpuint (names->len, ==, 3);
   }
@@ -740,7 +707,7 @@ test_generations_quick (Fixture *f, gconstpointer data)
     }
   assert_default_restore_has (f, "quick-5");
   {
-    g_autoptr (GPtrArray) names = backups_in (f->backups);
+    g_autoptr (GPtrArray) names = lb_test_list_backups (f->backups);
 
     g_assert_cmpuint (names->len, ==, 3);
   }
@@ -812,7 +779,7 @@ test_generations_restore_older (Fixture *f, gconstpointer data)
   store_one (f, "song-2", 2);
   set_clock (f, DAY);
   backup_overwrite (f);
-  names = backups_in (f->backups);
+  names = lb_test_list_backups (f->backups);
   g_assert_cmpuint (names->len, ==, 2);
 
   lb_dbus_store_call_delete_license_sync (f->store, "song-1", NULL, &error);
@@ -858,7 +825,7 @@ test_generations_legacy (Fixture *f, gconstpointer data)
 {
   g_autofree char *fixture
       = g_test_build_filename (G_TEST_DIST, "data", "v1", "licenses.lbk", NULL);
-  g_autofree char *legacy = g_build_filename (f->backups, "licenses.lbk", NULL);
+  g_autofree char *legacy = g_build_filename (f->backups, LB_BACKUP_FILE_NAME, NULL);
   g_autofree char *contents = NULL;
   g_autoptr (GError) error = NULL;
   gsize len;
