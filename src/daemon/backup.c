@@ -15,6 +15,8 @@
 #include "error-convert.h"
 #include "generations.h"
 #include "machine-id.h"
+#include "verifications.h"
+#include "verify.h"
 #include "location.h"
 
 /* A RestrictedLicense signal costs ~25 µs (one D-Bus message a
@@ -262,6 +264,69 @@ move_into_place (GFile *dir, GFile *tmp, gint64 now, GCancellable *cancellable, 
   return NULL;
 }
 
+/* For LB_FAULT_DAMAGE=backup-read-back: one byte in the middle of @file
+ * changes after it was written, as on a failing drive. */
+static void
+damage_for_test (GFile *file)
+{
+  g_autoptr (GFileIOStream) io = g_file_open_readwrite (file, NULL, NULL);
+  g_autoptr (GFileInfo) info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_SIZE,
+                                                  G_FILE_QUERY_INFO_NONE, NULL, NULL);
+  GInputStream *in;
+  GOutputStream *out;
+  goffset middle;
+  guint8 byte = 0;
+
+  if (io == NULL || info == NULL)
+    return;
+  in = g_io_stream_get_input_stream (G_IO_STREAM (io));
+  out = g_io_stream_get_output_stream (G_IO_STREAM (io));
+  middle = g_file_info_get_size (info) / 2;
+  if (g_seekable_seek (G_SEEKABLE (io), middle, G_SEEK_SET, NULL, NULL)
+      && g_input_stream_read (in, &byte, 1, NULL, NULL) == 1
+      && g_seekable_seek (G_SEEKABLE (io), middle, G_SEEK_SET, NULL, NULL))
+    {
+      byte ^= 0x01;
+      g_output_stream_write (out, &byte, 1, NULL, NULL);
+    }
+  g_io_stream_close (G_IO_STREAM (io), NULL, NULL);
+}
+
+/* Reads the new backup back, from the storage rather than this computer's
+ * memory, before anything older goes: a drive or server that does not
+ * keep what it was given fails the backup now, not the restore later. The
+ * result is remembered: a backup that failed is never a restore's default. */
+static gboolean
+read_back (LbOperation *op, GFile *dir, GFile *dest, const char *name, GError **error)
+{
+  LbVerifications *verifications = lb_operation_get_verifications (op);
+  g_autoptr (GError) local_error = NULL;
+  g_autofree char *where = NULL;
+  LbVerifyResult check;
+  gboolean ok;
+
+  if (lb_fault_damage ("backup-read-back"))
+    damage_for_test (dest);
+  /* Not cancelable any more; a server that stopped answering is bounded
+   * by SIGTERM, as the rename before. */
+  ok = lb_verify_file (dest, TRUE, NULL, NULL, NULL, &check, &local_error);
+  lb_verify_result_clear (&check);
+  if (verifications != NULL)
+    lb_verifications_record (verifications, dir, name, lb_fault_now (),
+                             ok ? NULL : local_error->message, TRUE);
+  if (ok)
+    return TRUE;
+  lb_error_convert (&local_error);
+  where = g_file_get_parse_name (dest);
+  g_set_error (error, LB_ERROR,
+               local_error->code == LB_ERROR_CANCELLED ? LB_ERROR_FAILED : local_error->code,
+               _ ("The backup just written, %s, does not read back whole (%s): the drive or "
+                  "server may be failing. It is kept, marked as damaged, and no older backup "
+                  "was removed; back up to another drive or folder"),
+               where, local_error->message);
+  return FALSE;
+}
+
 static gboolean
 write_backup (LbStore *store, LbOperation *op, GError **error)
 {
@@ -323,11 +388,14 @@ write_backup (LbStore *store, LbOperation *op, GError **error)
   sync_dir (dir);
   lb_fault_point ("backup-after-rename");
   g_clear_object (&tmp);
-  /* Only now that the new backup is complete and on disk may the oldest
-   * go. Bounded, as the clean-up below: a server that stopped answering
-   * leaves them for the next backup. */
-  prune_bound = lb_location_bounded_cancellable_new ();
   name = g_file_get_basename (dest);
+  if (!read_back (op, dir, dest, name, error))
+    goto out;
+  lb_fault_point ("backup-after-read-back");
+  /* Only now that the new backup is complete, on disk and read back whole
+   * may the oldest go. Bounded, as the clean-up below: a server that
+   * stopped answering leaves them for the next backup. */
+  prune_bound = lb_location_bounded_cancellable_new ();
   if (lb_generations_prune (dir,
                             lb_operation_get_keep (op) > 0 ? lb_operation_get_keep (op)
                                                            : LB_KEEP_BACKUPS_DEFAULT,

@@ -7,17 +7,30 @@
 #include <signal.h>
 #include <string.h>
 
-void
-lb_fault_point (const char *name)
+/* Whether the list in @variable names @name. */
+static gboolean
+listed (const char *variable, const char *name)
 {
-  const char *spec = g_getenv ("LB_FAULT");
+  const char *spec = g_getenv (variable);
   g_auto (GStrv) points = NULL;
 
   if (spec == NULL || strstr (spec, name) == NULL)
-    return;
+    return FALSE;
   points = g_strsplit (spec, ",", -1);
-  if (g_strv_contains ((const char *const *) points, name))
+  return g_strv_contains ((const char *const *) points, name);
+}
+
+void
+lb_fault_point (const char *name)
+{
+  if (listed ("LB_FAULT", name))
     raise (SIGKILL);
+}
+
+gboolean
+lb_fault_damage (const char *name)
+{
+  return listed ("LB_FAULT_DAMAGE", name);
 }
 
 void

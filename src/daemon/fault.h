@@ -10,8 +10,10 @@
  * sleep that long at that point: a main loop stuck behind a slow disk.
  * LB_FAULT_CLOCK_FILE=PATH moves the service's clock (lb_fault_now()) by
  * the seconds PATH holds, read at every call, so that a test can let days
- * pass for a running daemon. All are unset in production, where a call
- * costs a getenv().
+ * pass for a running daemon. LB_FAULT_DAMAGE="point[,point...]" makes
+ * lb_fault_damage() say yes at those points, where the caller then damages
+ * what it just wrote, as a failing drive would. All are unset in
+ * production, where a call costs a getenv().
  */
 #pragma once
 
@@ -19,6 +21,7 @@
 
 void lb_fault_point (const char *name);
 void lb_fault_stall (const char *name);
+gboolean lb_fault_damage (const char *name);
 
 /* Reads LB_FAULT_DELAY_US once; pass the result to lb_fault_delay(). */
 gulong lb_fault_delay_us (void);

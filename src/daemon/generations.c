@@ -193,12 +193,30 @@ lb_generation_name_after (const char *name)
 GFile *
 lb_generations_pick (GFile *dir, const char *generation, GCancellable *cancellable)
 {
+  return lb_generations_pick_whole (dir, generation, NULL, cancellable);
+}
+
+GFile *
+lb_generations_pick_whole (GFile *dir,
+                           const char *generation,
+                           const char *const *skip,
+                           GCancellable *cancellable)
+{
   g_autoptr (GPtrArray) all = NULL;
 
   if (generation != NULL)
     return g_file_get_child (dir, generation);
   /* A folder that cannot be listed is reported by the check of the file. */
   all = lb_generations_list (dir, LB_GENERATIONS_NONE, cancellable, NULL);
+  for (guint i = 0; all != NULL && i < all->len; i++)
+    {
+      const char *name = ((LbGeneration *) all->pdata[i])->name;
+
+      if (skip == NULL || !g_strv_contains (skip, name))
+        return g_file_get_child (dir, name);
+    }
+  /* Every one failed its last check: the newest, whose reader then says
+   * what is wrong with it, rather than "no backup". */
   if (all != NULL && all->len > 0)
     return g_file_get_child (dir, ((LbGeneration *) all->pdata[0])->name);
   return g_file_get_child (dir, LB_BACKUP_FILE_NAME);

@@ -76,6 +76,14 @@ char *lb_generation_name_after (const char *name);
  * backup, else licenses.lbk (whether or not it exists: the caller checks). */
 GFile *lb_generations_pick (GFile *dir, const char *generation, GCancellable *cancellable);
 
+/* lb_generations_pick(), but the newest backup not in @skip (the backups
+ * whose last check failed: verifications.h) when none is named; the
+ * newest of all when every one is in @skip. */
+GFile *lb_generations_pick_whole (GFile *dir,
+                                  const char *generation,
+                                  const char *const *skip,
+                                  GCancellable *cancellable);
+
 /* With @generation NULL, TRUE; else NotFound unless @dir holds a file of
  * that name (its type is checked when it is opened). */
 gboolean lb_generations_check_named (GFile *dir,

@@ -21,8 +21,11 @@
 #include "state.h"
 #include "status-tracker.h"
 #include "subscribers.h"
+#include "verifications.h"
+#include "verify.h"
 
 #define STATE_FILE "state.ini"
+#define VERIFICATIONS_FILE "verified.ini"
 /* 8 a second: the API promises at most 10, and clients see the signals
  * with the jitter of two hops through the bus (measured: 11 within a
  * second at 100 ms). */
@@ -37,6 +40,8 @@ struct _LbManager
   LbIdle *idle;
   char *state_path;
   LbState state;
+  /* What is known of each backup's last check; written by the workers. */
+  LbVerifications *verifications;
 
   GMainContext *context; /* the main context, where the manager lives */
 
@@ -885,6 +890,7 @@ start_operation (LbManager *self, GDBusMethodInvocation *invocation, gpointer us
   self->op = lb_operation_new_for_kind (args->kind, id, req.flags, req.dir);
   lb_operation_set_keep (self->op, self->state.keep);
   lb_operation_set_generation (self->op, req.generation);
+  lb_operation_set_verifications (self->op, self->verifications);
   self->op_invocation = invocation;
   self->op_automatic = req.automatic;
   self->op_to_folder = req.to_folder;
@@ -940,6 +946,15 @@ handle_restore_licenses (LbManager *self,
   return handle_start (self, invocation, &lb_restore_kind, flags, options, _ ("restore licenses"));
 }
 
+static gboolean
+handle_verify_backup (LbManager *self,
+                      GDBusMethodInvocation *invocation,
+                      guint flags,
+                      GVariant *options)
+{
+  return handle_start (self, invocation, &lb_verify_kind, flags, options, _ ("check backups"));
+}
+
 static void
 cancel_operation (LbManager *self, GDBusMethodInvocation *invocation, gpointer user_data)
 {
@@ -975,6 +990,13 @@ handle_cancel_restore (LbManager *self, GDBusMethodInvocation *invocation)
 {
   return host_only (self, invocation, _ ("cancel a restore"), cancel_operation,
                     (gpointer) &lb_restore_kind, NULL);
+}
+
+static gboolean
+handle_cancel_verify (LbManager *self, GDBusMethodInvocation *invocation)
+{
+  return host_only (self, invocation, _ ("cancel the check of a backup"), cancel_operation,
+                    (gpointer) &lb_verify_kind, NULL);
 }
 
 static void
@@ -1072,6 +1094,19 @@ list_backups_thread (GTask *task, gpointer source, gpointer task_data, GCancella
           g_variant_builder_add (&details, "{sv}", "format-version",
                                  g_variant_new_uint32 (m->version));
         }
+      /* When it was last checked, and how that went. */
+      {
+        gint64 verified = 0;
+        g_autofree char *verify_error = NULL;
+
+        if (lb_verifications_lookup (LB_MANAGER (source)->verifications, dir, g->name, &verified,
+                                     &verify_error))
+          {
+            g_variant_builder_add (&details, "{sv}", "verified", g_variant_new_int64 (verified));
+            g_variant_builder_add (&details, "{sv}", "verify-error",
+                                   g_variant_new_string (verify_error));
+          }
+      }
       g_variant_builder_add (&b, "(sa{sv})", g->name, &details);
     }
   g_task_return_pointer (task, g_variant_ref_sink (g_variant_builder_end (&b)),
@@ -1162,6 +1197,11 @@ lb_manager_new (LbStore *store, LbIdle *idle, GError **error)
   self->state_path = g_build_filename (lb_store_get_dir (store), STATE_FILE, NULL);
   if (!lb_state_load (&self->state, self->state_path, lb_fault_now (), error))
     return NULL;
+  {
+    g_autofree char *path = g_build_filename (lb_store_get_dir (store), VERIFICATIONS_FILE, NULL);
+
+    self->verifications = lb_verifications_new (path);
+  }
 
   self->status = lb_status_tracker_new (LB_STATUS_INFORMATION);
   lb_dbus_manager_set_backup_path (iface, self->state.backup_path);
@@ -1191,6 +1231,8 @@ lb_manager_new (LbStore *store, LbIdle *idle, GError **error)
   g_signal_connect (self, "handle-cancel-license-backup", G_CALLBACK (handle_cancel_backup), NULL);
   g_signal_connect (self, "handle-cancel-license-restore", G_CALLBACK (handle_cancel_restore),
                     NULL);
+  g_signal_connect (self, "handle-verify-backup", G_CALLBACK (handle_verify_backup), NULL);
+  g_signal_connect (self, "handle-cancel-verify-backup", G_CALLBACK (handle_cancel_verify), NULL);
   g_signal_connect (self, "handle-subscribe", G_CALLBACK (handle_subscribe), NULL);
   g_signal_connect (self, "handle-unsubscribe", G_CALLBACK (handle_unsubscribe), NULL);
   return g_steal_pointer (&self);
@@ -1229,6 +1271,7 @@ lb_manager_finalize (GObject *object)
   g_clear_object (&self->store);
   g_clear_object (&self->idle);
   g_free (self->state_path);
+  g_clear_object (&self->verifications);
   lb_state_clear (&self->state);
   g_clear_object (&self->status);
   g_clear_object (&self->callers);

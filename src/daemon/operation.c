@@ -22,6 +22,7 @@ struct _LbOperation
   /* set before the worker starts */
   guint keep;
   char *generation;
+  LbVerifications *verifications;
 
   /* written by the worker, read from anywhere */
   GMutex lock;
@@ -42,7 +43,8 @@ G_DEFINE_TYPE (LbOperation, lb_operation, G_TYPE_OBJECT)
 G_DEFINE_ENUM_TYPE (LbOperationKind,
                     lb_operation_kind,
                     G_DEFINE_ENUM_VALUE (LB_OPERATION_BACKUP, "backup"),
-                    G_DEFINE_ENUM_VALUE (LB_OPERATION_RESTORE, "restore"))
+                    G_DEFINE_ENUM_VALUE (LB_OPERATION_RESTORE, "restore"),
+                    G_DEFINE_ENUM_VALUE (LB_OPERATION_VERIFY, "verify"))
 
 enum
 {
@@ -209,6 +211,7 @@ void
 lb_operation_set_generation (LbOperation *self, const char *generation)
 {
   g_free (self->generation);
+  g_clear_object (&self->verifications);
   self->generation = g_strdup (generation);
 }
 
@@ -216,6 +219,18 @@ const char *
 lb_operation_get_generation (LbOperation *self)
 {
   return self->generation;
+}
+
+void
+lb_operation_set_verifications (LbOperation *self, LbVerifications *verifications)
+{
+  g_set_object (&self->verifications, verifications);
+}
+
+LbVerifications *
+lb_operation_get_verifications (LbOperation *self)
+{
+  return self->verifications;
 }
 
 void
@@ -375,6 +390,7 @@ lb_restore_result_clear (LbRestoreResult *result)
   g_clear_pointer (&result->support_url, g_free);
   g_clear_pointer (&result->support_app, g_free);
   g_clear_pointer (&result->apps, g_hash_table_unref);
+  g_clear_pointer (&result->whole_generation, g_free);
 }
 
 void

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* operation: one backup or restore, from start to result.
+/* operation: one backup, restore or check of a backup, from start to
+ * result.
  *
  * An operation is made for its kind (LbOperationKindInfo: the worker that
  * runs it, the summary it ends with, its D-Bus signals and its sentences),
@@ -10,7 +11,7 @@
  *
  * What it is (id, kind, flags, location, cancellable: fixed at creation),
  * how far it got (status, done, total, cancelable) and what came of it (the
- * backup's or the restore's result). The worker (backup.h, restore.h) runs
+ * kind's result). The worker (backup.h, restore.h, verify.h) runs
  * in its own thread and writes the progress and the result; others may
  * read the progress from any thread at any time, and the result once the
  * worker has returned. The progress properties are never notified: their
@@ -35,6 +36,7 @@
 
 #include "license.h"
 #include "store.h"
+#include "verifications.h"
 
 G_BEGIN_DECLS
 
@@ -45,11 +47,12 @@ typedef enum
 {
   LB_OPERATION_BACKUP,
   LB_OPERATION_RESTORE,
+  LB_OPERATION_VERIFY,
 } LbOperationKind;
 
 #define LB_TYPE_OPERATION_KIND (lb_operation_kind_get_type ())
 GType lb_operation_kind_get_type (void);
-/* "backup" or "restore", as the Operation property says it. */
+/* "backup", "restore" or "verify", as the Operation property says it. */
 const char *lb_operation_kind_to_string (LbOperationKind kind);
 
 typedef struct _LbOperation LbOperation;
@@ -116,6 +119,9 @@ typedef struct
   char *support_app; /* its app, "" for host programs */
   gboolean limit_reached;
   GHashTable *apps; /* app id ("" for host) -> licenses restored; NULL if none */
+  /* The newest backup was damaged: the newest whole one, or NULL. */
+  char *whole_generation;
+  gint64 whole_created; /* when it was made (its manifest) */
 } LbRestoreResult;
 
 void lb_backup_result_clear (LbBackupResult *result);
@@ -169,6 +175,12 @@ void lb_operation_set_keep (LbOperation *self, guint keep);
 guint lb_operation_get_keep (LbOperation *self);
 void lb_operation_set_generation (LbOperation *self, const char *generation);
 const char *lb_operation_get_generation (LbOperation *self);
+/* What the service knows of the backups' checks (verifications.h): the
+ * kinds that check a backup record into it, and a restore of the newest
+ * skips the backups whose last check failed. NULL: nothing is known or
+ * recorded (tests, tools). */
+void lb_operation_set_verifications (LbOperation *self, LbVerifications *verifications);
+LbVerifications *lb_operation_get_verifications (LbOperation *self);
 
 /* The worker's side, from its thread. */
 /* The folder passed the kind's check, or is about to be mounted and

@@ -10,6 +10,9 @@
 #include "error-convert.h"
 #include "generations.h"
 #include "location.h"
+#include "fault.h"
+#include "verifications.h"
+#include "verify.h"
 
 static GInputStream *
 open_backup (gpointer user_data, GError **error)
@@ -275,7 +278,13 @@ check_folder (LbOperation *op, GFile *dir, GCancellable *cancellable, gpointer d
   LbRestoreResult *result = lb_operation_get_restore_result (op);
   gboolean exists = FALSE;
 
-  steps->file = lb_generations_pick (dir, generation, cancellable);
+  LbVerifications *verifications = lb_operation_get_verifications (op);
+  g_auto (GStrv) failed
+      = verifications != NULL ? lb_verifications_failed (verifications, dir) : NULL;
+
+  /* Never a backup that failed its last check, unless it is named. */
+  steps->file
+      = lb_generations_pick_whole (dir, generation, (const char *const *) failed, cancellable);
   g_free (result->location);
   result->location = g_file_get_uri (steps->file);
   return lb_location_prepare_dir (dir, FALSE, cancellable, error)
@@ -284,13 +293,96 @@ check_folder (LbOperation *op, GFile *dir, GCancellable *cancellable, gpointer d
                                            error);
 }
 
+/* The newest backup of @dir after @damaged that reads whole (checked as
+ * VerifyBackup checks; what is learnt is remembered), or NULL. */
+static char *
+find_whole (
+    LbOperation *op, GFile *dir, const char *damaged, GCancellable *cancellable, gint64 *created)
+{
+  LbVerifications *verifications = lb_operation_get_verifications (op);
+  g_autoptr (GPtrArray) all = lb_generations_list (dir, LB_GENERATIONS_NONE, cancellable, NULL);
+  gboolean after = FALSE;
+
+  for (guint i = 0; all != NULL && i < all->len; i++)
+    {
+      const char *name = ((LbGeneration *) all->pdata[i])->name;
+      g_autoptr (GFile) file = NULL;
+      g_autoptr (GError) error = NULL;
+      LbVerifyResult check;
+      gboolean exists = FALSE, ok;
+
+      if (!after)
+        {
+          after = g_str_equal (name, damaged);
+          continue;
+        }
+      file = g_file_get_child (dir, name);
+      ok = lb_location_check_backup_file (file, TRUE, &exists, NULL, cancellable, &error)
+           && lb_verify_file (file, FALSE, cancellable, NULL, NULL, &check, &error);
+      if (g_cancellable_is_cancelled (cancellable))
+        return NULL;
+      if (verifications != NULL)
+        lb_verifications_record (verifications, dir, name, lb_fault_now (),
+                                 ok ? NULL : error->message, FALSE);
+      if (ok)
+        {
+          *created = check.manifest.created;
+          lb_verify_result_clear (&check);
+          return g_strdup (name);
+        }
+    }
+  return NULL;
+}
+
+/* The newest backup was damaged: say so, and which backup is whole; the
+ * user chooses whether to restore it (never done on their behalf). */
+static void
+explain_damaged_newest (LbOperation *op, GFile *dir, GFile *file, GError **error)
+{
+  LbRestoreResult *result = lb_operation_get_restore_result (op);
+  LbVerifications *verifications = lb_operation_get_verifications (op);
+  g_autofree char *name = g_file_get_basename (file);
+  g_autofree char *folder = g_file_get_parse_name (dir);
+  g_autofree char *reason = g_strdup ((*error)->message);
+  g_autofree char *when = NULL;
+
+  if (verifications != NULL)
+    lb_verifications_record (verifications, dir, name, lb_fault_now (), reason, FALSE);
+  result->whole_generation
+      = find_whole (op, dir, name, lb_operation_get_cancellable (op), &result->whole_created);
+  g_clear_error (error);
+  if (result->whole_generation == NULL)
+    {
+      g_set_error (error, LB_ERROR, LB_ERROR_BACKUP_CORRUPT,
+                   _ ("The newest backup in %s, %s, is damaged (%s), and no other backup there "
+                      "is whole; nothing was restored. Restore from another copy"),
+                   folder, name, reason);
+      return;
+    }
+  {
+    g_autoptr (GDateTime) dt = g_date_time_new_from_unix_local (result->whole_created);
+
+    when = dt != NULL ? g_date_time_format (dt, "%c") : g_strdup ("?");
+  }
+  g_set_error (error, LB_ERROR, LB_ERROR_BACKUP_CORRUPT,
+               _ ("The newest backup in %s, %s, is damaged (%s); nothing was restored. The newest "
+                  "whole backup is the one of %s: restore it with “license-backup restore "
+                  "--generation %s”, or choose it in Settings"),
+               folder, name, reason, when, result->whole_generation);
+}
+
 static gboolean
 restore_step (LbOperation *op, GFile *dir, GCancellable *cancellable, gpointer data, GError **error)
 {
   RestoreSteps *steps = data;
 
   lb_operation_get_restore_result (op)->bytes = (guint64) steps->size;
-  return restore_file (steps->store, op, steps->file, error);
+  if (restore_file (steps->store, op, steps->file, error))
+    return TRUE;
+  if (lb_operation_get_generation (op) == NULL
+      && g_error_matches (*error, LB_ERROR, LB_ERROR_BACKUP_CORRUPT))
+    explain_damaged_newest (op, dir, steps->file, error);
+  return FALSE;
 }
 
 gboolean
@@ -327,6 +419,13 @@ summarize (LbOperation *op, GVariantBuilder *summary)
                          g_variant_new_uint32 (r->already_present));
   g_variant_builder_add (summary, "{sv}", "individualized",
                          g_variant_new_uint32 (r->individualized));
+  if (r->whole_generation != NULL)
+    {
+      g_variant_builder_add (summary, "{sv}", "whole-generation",
+                             g_variant_new_string (r->whole_generation));
+      g_variant_builder_add (summary, "{sv}", "whole-generation-created",
+                             g_variant_new_int64 (r->whole_created));
+    }
 }
 
 static gboolean

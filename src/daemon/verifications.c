@@ -73,16 +73,25 @@ parse_value (const char *value, gint64 *time, char **error_message)
   return TRUE;
 }
 
+/* The key that marks a backup written damaged: not a file name, which
+ * never holds a '#'. */
+static char *
+written_damaged_key (const char *name)
+{
+  return g_strconcat (name, "#written-damaged", NULL);
+}
+
 void
 lb_verifications_record (LbVerifications *self,
                          GFile *dir,
                          const char *name,
                          gint64 time,
                          const char *error_message,
-                         const char *const *present)
+                         gboolean at_write)
 {
   g_autofree char *group = g_file_get_uri (dir);
   g_autofree char *value = NULL;
+  g_autofree char *marker = written_damaged_key (name);
   g_autofree char *data = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
@@ -90,15 +99,11 @@ lb_verifications_record (LbVerifications *self,
 
   value = g_strdup_printf ("%" G_GINT64_FORMAT ";%s", time,
                            error_message != NULL ? error_message : "");
-  if (present != NULL)
-    {
-      g_auto (GStrv) names = g_key_file_get_keys (self->keys, group, NULL, NULL);
-
-      for (guint i = 0; names != NULL && names[i] != NULL; i++)
-        if (!g_strv_contains (present, names[i]))
-          g_key_file_remove_key (self->keys, group, names[i], NULL);
-    }
   g_key_file_set_value (self->keys, group, name, value);
+  if (error_message == NULL)
+    g_key_file_remove_key (self->keys, group, marker, NULL);
+  else if (at_write)
+    g_key_file_set_boolean (self->keys, group, marker, TRUE);
   data = g_key_file_to_data (self->keys, &len, NULL);
   if (!g_file_set_contents_full (self->path, data, (gssize) len,
                                  G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE, 0600,
@@ -122,16 +127,16 @@ lb_verifications_failed (LbVerifications *self, GFile *dir)
 {
   g_autofree char *group = g_file_get_uri (dir);
   g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
-  g_auto (GStrv) names = g_key_file_get_keys (self->keys, group, NULL, NULL);
+  g_auto (GStrv) keys = g_key_file_get_keys (self->keys, group, NULL, NULL);
   g_autoptr (GStrvBuilder) out = g_strv_builder_new ();
 
-  for (guint i = 0; names != NULL && names[i] != NULL; i++)
-    {
-      g_autofree char *value = g_key_file_get_value (self->keys, group, names[i], NULL);
-      g_autofree char *message = NULL;
+  for (guint i = 0; keys != NULL && keys[i] != NULL; i++)
+    if (g_str_has_suffix (keys[i], "#written-damaged")
+        && g_key_file_get_boolean (self->keys, group, keys[i], NULL))
+      {
+        g_autofree char *name = g_strndup (keys[i], strlen (keys[i]) - strlen ("#written-damaged"));
 
-      if (parse_value (value, NULL, &message) && message[0] != '\0')
-        g_strv_builder_add (out, names[i]);
-    }
+        g_strv_builder_add (out, name);
+      }
   return g_strv_builder_end (out);
 }

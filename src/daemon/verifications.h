@@ -5,9 +5,11 @@
  * checked, by VerifyBackup or by the read-back after the backup that wrote
  * it, and how that went ("" whole, else why not). Kept in a key file next
  * to the store, written atomically and durably on each change; any thread
- * may read and record (a mutex guards it). A backup whose last check
- * failed is never the default of a restore. Entries of backups that are
- * gone are dropped when their folder is recorded again.
+ * may read and record (a mutex guards it). A backup that did not read
+ * back whole when it was written (the backup failed) is never the default
+ * of a restore, until a later check finds it whole; one that was whole
+ * and went bad later stays the default, so that the restore says so and
+ * the user chooses another.
  */
 #pragma once
 
@@ -22,21 +24,22 @@ G_DECLARE_FINAL_TYPE (LbVerifications, lb_verifications, LB, VERIFICATIONS, GObj
 LbVerifications *lb_verifications_new (const char *path);
 
 /* Records a check of @dir's backup @name at @time: @error_message NULL
- * when it was whole. @present, when not NULL, lists the backups still in
- * @dir: the others' entries are dropped. A failure to save is logged. */
+ * when it was whole; @at_write for the read-back of the backup that wrote
+ * it. A failure to save is logged. */
 void lb_verifications_record (LbVerifications *self,
                               GFile *dir,
                               const char *name,
                               gint64 time,
                               const char *error_message,
-                              const char *const *present);
+                              gboolean at_write);
 
 /* Whether @dir's @name was ever checked; when it was and (newly allocated)
  * why it failed, "" when it was whole. */
 gboolean lb_verifications_lookup (
     LbVerifications *self, GFile *dir, const char *name, gint64 *time, char **error_message);
 
-/* The backups of @dir whose last check failed (NULL-terminated). */
+/* The backups of @dir that did not read back whole when they were written
+ * and were not found whole since (NULL-terminated). */
 GStrv lb_verifications_failed (LbVerifications *self, GFile *dir);
 
 G_END_DECLS

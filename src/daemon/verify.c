@@ -10,13 +10,18 @@
 #include <unistd.h>
 
 #include "error-convert.h"
+#include "fault.h"
+#include "generations.h"
+#include "location.h"
 #include "operation.h"
+#include "verifications.h"
 
 void
 lb_verify_result_clear (LbVerifyResult *result)
 {
   g_clear_pointer (&result->apps, g_hash_table_unref);
   g_clear_pointer (&result->damaged_entry, g_free);
+  g_clear_pointer (&result->location, g_free);
 }
 
 static GInputStream *
@@ -100,3 +105,129 @@ lb_verify_file (GFile *file,
         progress (result->licenses, result->manifest.count, user_data);
     }
 }
+
+/* The operation: VerifyBackup */
+
+static LbVerifyResult *
+get_result (LbOperation *op)
+{
+  return lb_operation_get_result (op, sizeof (LbVerifyResult),
+                                  (GDestroyNotify) lb_verify_result_clear);
+}
+
+typedef struct
+{
+  GFile *file;
+} VerifySteps;
+
+/* As a restore's: the file it reads (the newest backup unless one is
+ * named) is a regular file, never opened before: a FIFO would block. */
+static gboolean
+check_folder (LbOperation *op, GFile *dir, GCancellable *cancellable, gpointer data, GError **error)
+{
+  VerifySteps *steps = data;
+  const char *generation = lb_operation_get_generation (op);
+  LbVerifyResult *result = get_result (op);
+  gboolean exists = FALSE;
+
+  steps->file = lb_generations_pick (dir, generation, cancellable);
+  g_free (result->location);
+  result->location = g_file_get_uri (steps->file);
+  return lb_location_prepare_dir (dir, FALSE, cancellable, error)
+         && lb_generations_check_named (dir, generation, cancellable, error)
+         && lb_location_check_backup_file (steps->file, TRUE, &exists, NULL, cancellable, error);
+}
+
+static void
+progress (guint64 done, guint64 total, gpointer user_data)
+{
+  LbOperation *op = user_data;
+
+  if (done == 1)
+    lb_operation_set_total (op, total);
+  lb_operation_set_done (op, done);
+}
+
+static gboolean
+verify_step (LbOperation *op, GFile *dir, GCancellable *cancellable, gpointer data, GError **error)
+{
+  VerifySteps *steps = data;
+  LbVerifyResult *result = get_result (op);
+  g_autofree char *location = g_steal_pointer (&result->location);
+  g_autofree char *name = g_file_get_basename (steps->file);
+  g_autoptr (GError) local_error = NULL;
+  LbVerifications *verifications = lb_operation_get_verifications (op);
+  gboolean ok;
+
+  lb_verify_result_clear (result);
+  ok = lb_verify_file (steps->file, TRUE, cancellable, progress, op, result, &local_error);
+  result->location = g_steal_pointer (&location);
+  /* A cancel says nothing about the backup. */
+  if (verifications != NULL && !g_cancellable_is_cancelled (cancellable))
+    lb_verifications_record (verifications, dir, name, lb_fault_now (),
+                             ok ? NULL : local_error->message, FALSE);
+  if (!ok)
+    g_propagate_error (error, g_steal_pointer (&local_error));
+  return ok;
+}
+
+gboolean
+lb_verify_run (LbStore *store, LbOperation *op, GError **error)
+{
+  GFile *dir = lb_operation_get_location (op);
+  g_autoptr (GFile) file = g_file_get_child (dir, LB_BACKUP_FILE_NAME);
+  VerifySteps steps = { NULL };
+  gboolean ok;
+
+  get_result (op)->location = g_file_get_uri (file);
+  ok = lb_location_run (dir, op, check_folder, verify_step, &steps, error);
+  g_clear_object (&steps.file);
+  if (!ok)
+    lb_error_convert (error);
+  return ok;
+}
+
+static void
+summarize (LbOperation *op, GVariantBuilder *summary)
+{
+  const LbVerifyResult *r = get_result (op);
+
+  lb_operation_summary_add_counts (summary, (guint) r->licenses, 0, r->bytes, r->location);
+  g_variant_builder_add (summary, "{sv}", "apps",
+                         g_variant_new_uint32 (r->apps != NULL ? g_hash_table_size (r->apps) : 0));
+  if (r->has_manifest)
+    {
+      g_variant_builder_add (summary, "{sv}", "created", g_variant_new_int64 (r->manifest.created));
+      g_variant_builder_add (summary, "{sv}", "host", g_variant_new_string (r->manifest.host));
+      g_variant_builder_add (summary, "{sv}", "format-version",
+                             g_variant_new_uint32 (r->manifest.version));
+    }
+  if (r->damaged_entry != NULL)
+    g_variant_builder_add (summary, "{sv}", "damaged-entry",
+                           g_variant_new_string (r->damaged_entry));
+}
+
+static gboolean
+conclude (LbOperation *op, LbOperationOutcome *outcome, GError **error)
+{
+  outcome->apps = get_result (op)->apps;
+  return TRUE;
+}
+
+const LbOperationKindInfo lb_verify_kind = {
+  .kind = LB_OPERATION_VERIFY,
+  .progress_signal = "verify-progress",
+  .completed_signal = "verify-completed",
+  .flags = 0,
+  .reads_backups = TRUE,
+  .unknown_flags = N_ ("Unknown flags 0x%x; checking a backup takes no flags"),
+  .no_location = N_ ("No folder to check is set; set RestorePath or BackupPath, or pass a folder"),
+  .busy = N_ ("A backup is being checked; wait for it to finish or cancel it first"),
+  .not_running = N_ ("No backup is being checked, so there is nothing to cancel"),
+  .final_step = N_ ("The check is in its final step and can no longer be cancelled; it ends "
+                    "in a moment"),
+  .cancelled = N_ ("The check of the backup was cancelled; nothing was changed"),
+  .run = lb_verify_run,
+  .summarize = summarize,
+  .conclude = conclude,
+};

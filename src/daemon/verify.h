@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* verify: reads a backup to its end and checks it, writing nothing.
+/* verify: reads a backup to its end and checks it, writing nothing; and
+ * the verify operation kind (VerifyBackup).
  *
  * The checks a restore makes before it commits (lb-archive.h: the archive
  * format, the manifest, every entry's SHA-256, the order and the count),
@@ -13,6 +14,8 @@
 #include <gio/gio.h>
 
 #include "lb-archive.h"
+#include "operation.h"
+#include "store.h"
 
 G_BEGIN_DECLS
 
@@ -24,6 +27,7 @@ typedef struct
   gboolean has_manifest;
   LbManifest manifest;
   char *damaged_entry; /* on LB_ERROR_BACKUP_CORRUPT: where the damage was found */
+  char *location;      /* the operation's: URI of the backup file */
 } LbVerifyResult;
 
 void lb_verify_result_clear (LbVerifyResult *result);
@@ -43,5 +47,14 @@ gboolean lb_verify_file (GFile *file,
                          gpointer user_data,
                          LbVerifyResult *result,
                          GError **error);
+
+/* The verify kind: checks the newest backup of the operation's folder, or
+ * the one named, and records the result (lb_operation_get_verifications).
+ * Its summary has the counts, the manifest's created, host and
+ * format-version, and "damaged-entry" when it failed. */
+extern const LbOperationKindInfo lb_verify_kind;
+
+/* Runs @op, a LB_OPERATION_VERIFY, in the calling thread. */
+gboolean lb_verify_run (LbStore *store, LbOperation *op, GError **error);
 
 G_END_DECLS

@@ -1431,8 +1431,7 @@ lb_test_wait_completed (LbTestSignalQueue *queue,
       params = lb_test_signal_queue_pop (queue, (guint) left_ms, &member);
       if (params == NULL)
         return FALSE;
-      completed
-          = g_str_equal (member, "BackupCompleted") || g_str_equal (member, "RestoreCompleted");
+      completed = g_str_has_suffix (member, "Completed");
       if (completed && !g_variant_is_of_type (params, G_VARIANT_TYPE ("(tusa{sv})")))
         continue;
       if (!completed && !g_str_has_suffix (member, "Progress"))

@@ -362,8 +362,8 @@ guint64 lb_test_start_operation (
 /* {"path": @path} (floating), or {} when @path is NULL. */
 GVariant *lb_test_path_options (const char *path);
 
-/* Pops signals of @queue (the service's) until the BackupCompleted or
- * RestoreCompleted of operation @id, and gives its status, error text and
+/* Pops signals of @queue (the service's) until the BackupCompleted,
+ * RestoreCompleted or VerifyCompleted of operation @id, and gives its status, error text and
  * summary (each optional); the statuses of its progress signals are
  * appended to @statuses (a GArray of guint, optional). FALSE when none
  * came within @timeout_ms (the test is not failed). */
