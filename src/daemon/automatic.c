@@ -115,6 +115,16 @@ lb_automatic_check_due (const LbState *state,
   return TRUE;
 }
 
+gboolean
+lb_automatic_check_verify_due (const LbState *state, gint64 now)
+{
+  gint64 period = lb_automatic_period (state->automatic);
+  gint64 whole = MAX (state->folder_verified_time, state->folder_backup_time);
+
+  return period != 0 && has_folder (state) && state->folder_backup_time != 0
+         && now >= whole + period - DUE_EARLY;
+}
+
 void
 lb_automatic_set_folders (LbState *state,
                           const char *backup_path,
@@ -130,6 +140,7 @@ lb_automatic_set_folders (LbState *state,
       state->automatic_since = now;
       state->folder_backup_time = 0;
       state->folder_backup_changes = 0;
+      state->folder_verified_time = 0;
     }
   g_free (state->backup_path);
   g_free (state->restore_path);
@@ -158,6 +169,13 @@ lb_automatic_succeeded (LbState *state, gint64 now)
 }
 
 void
+lb_automatic_verified (LbState *state, gint64 now)
+{
+  state->folder_verified_time = now;
+  lb_automatic_succeeded (state, now);
+}
+
+void
 lb_automatic_backed_up (LbState *state,
                         gint64 now,
                         gboolean to_folder,
@@ -171,6 +189,8 @@ lb_automatic_backed_up (LbState *state,
     {
       state->folder_backup_time = time;
       state->folder_backup_changes = changes;
+      /* It was read back whole before the backup succeeded. */
+      state->folder_verified_time = now;
     }
   if (automatic)
     lb_automatic_succeeded (state, now);

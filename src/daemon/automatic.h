@@ -36,6 +36,14 @@ gboolean lb_automatic_check_due (const LbState *state,
                                  gboolean *up_to_date,
                                  GError **error);
 
+/* Whether, at @now, an automatic request that found no backup due because
+ * the licenses did not change should check the backup folder's newest
+ * backup instead: a backup was made into the folder, and that backup was
+ * last found whole (read back when written, or checked since) a period
+ * ago or more. So a drive that rots is noticed, whether or not anything
+ * changes. */
+gboolean lb_automatic_check_verify_due (const LbState *state, gint64 now);
+
 /* The settings change: a new backup folder (or turning automatic backups
  * on) starts afresh from @now. set_period returns whether it changed. */
 void lb_automatic_set_folders (LbState *state,
@@ -55,6 +63,10 @@ void lb_automatic_backed_up (LbState *state,
                              guint64 changes);
 /* An automatic request that needed no backup (up to date) at @now. */
 void lb_automatic_succeeded (LbState *state, gint64 now);
+/* An automatic check found the folder's newest backup whole at @now. A
+ * failed one is lb_automatic_failed(): it counts as a failed automatic
+ * backup. */
+void lb_automatic_verified (LbState *state, gint64 now);
 /* An automatic backup failed, or could not start, with @message. */
 void lb_automatic_failed (LbState *state, const char *message);
 

@@ -435,6 +435,38 @@ typedef struct
   gboolean missing; /* the folder is made after the caller has heard back */
 } BackupSteps;
 
+/* @dir and those of its parents that do not exist, deepest first: what
+ * making @dir makes. */
+static GPtrArray *
+missing_folders (GFile *dir, GCancellable *cancellable)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GFile) f = g_object_ref (dir);
+
+  while (f != NULL && !g_file_query_exists (f, cancellable))
+    {
+      GFile *parent = g_file_get_parent (f);
+
+      g_ptr_array_add (out, g_steal_pointer (&f));
+      f = parent;
+    }
+  return out;
+}
+
+/* A backup that did not succeed leaves no folder it made: they are
+ * removed, deepest first, as long as they are empty (a backup file that
+ * stays, read back damaged, keeps its folder). Bounded, as the removal of
+ * the temporary file. */
+static void
+remove_made_folders (GPtrArray *made)
+{
+  g_autoptr (GCancellable) bounded = lb_location_bounded_cancellable_new ();
+
+  for (guint i = 0; i < made->len; i++)
+    if (!g_file_delete (made->pdata[i], bounded, NULL))
+      break;
+}
+
 /* The backup's one folder check. A missing folder passes: the work makes
  * it, and a failure to make it is the operation's. licenses.lbk is checked
  * as before: a FIFO or folder of that name is refused, as it would be by a
@@ -468,10 +500,22 @@ static gboolean
 write_step (LbOperation *op, GFile *dir, GCancellable *cancellable, gpointer data, GError **error)
 {
   BackupSteps *steps = data;
+  g_autoptr (GPtrArray) made = NULL;
 
-  if (steps->missing && !lb_location_prepare_dir (dir, TRUE, cancellable, error))
-    return FALSE;
-  return write_backup (steps->store, op, error);
+  if (steps->missing)
+    {
+      made = missing_folders (dir, cancellable);
+      if (!lb_location_prepare_dir (dir, TRUE, cancellable, error))
+        {
+          remove_made_folders (made);
+          return FALSE;
+        }
+    }
+  if (write_backup (steps->store, op, error))
+    return TRUE;
+  if (made != NULL)
+    remove_made_folders (made);
+  return FALSE;
 }
 
 gboolean

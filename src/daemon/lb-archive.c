@@ -75,8 +75,8 @@ static void
 set_corrupt (GError **error, const char *detail)
 {
   g_set_error (error, LB_ERROR, LB_ERROR_BACKUP_CORRUPT,
-               _ ("The backup is damaged and was not restored (%s). Make a new backup, or "
-                  "restore from another copy"),
+               _ ("The backup is damaged (%s). Make a new backup, or restore from another "
+                  "copy"),
                detail);
 }
 

@@ -68,6 +68,10 @@ struct _LbManager
   guint op_hold;     /* lb_idle_hold() */
   gboolean op_automatic;
   gboolean op_to_folder; /* into BackupPath */
+  /* An automatic request that came while the service's own check of the
+   * newest backup ran: it waits for the check instead of hearing Busy. */
+  GDBusMethodInvocation *deferred;
+  gpointer deferred_args; /* StartArgs */
   guint tick_source;
   gint64 last_signal_us;
   LbOperationProgress published;
@@ -512,6 +516,8 @@ typedef struct
   LbOperationOutcome outcome;
 } Finish;
 
+static void start_deferred (LbManager *self);
+
 static void
 finish_publish (Finish *f)
 {
@@ -545,6 +551,12 @@ finish_publish (Finish *f)
       lb_dbus_manager_set_last_backup_time (iface, self->state.last_backup_time);
       update_next_backup_time (self);
     }
+  else if (f->error == NULL && self->op_automatic)
+    {
+      /* An automatic check found the newest backup whole. */
+      lb_automatic_verified (&self->state, lb_fault_now ());
+      save_state (self);
+    }
   else if (f->error != NULL && self->op_automatic)
     automatic_failed (self, f->message);
   /* Properties first, so that a client reacting to Completed reads the
@@ -568,6 +580,7 @@ finish_publish (Finish *f)
   clear_operation (self);
   g_clear_error (&f->error);
   g_free (f->message);
+  start_deferred (self);
   g_object_unref (f->self);
   g_free (f);
 }
@@ -597,7 +610,8 @@ accept_operation (LbManager *self)
   self->published = lb_operation_get_progress (self->op);
   publish_properties (self, &self->published, "");
   /* Reply first, so that the caller knows the id of the signals that follow. */
-  g_dbus_method_invocation_return_value (self->op_invocation, g_variant_new ("(t)", id));
+  if (self->op_invocation != NULL)
+    g_dbus_method_invocation_return_value (self->op_invocation, g_variant_new ("(t)", id));
   self->op_invocation = NULL;
   lb_operation_accepted (self->op);
   g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
@@ -645,7 +659,8 @@ refuse_operation (LbManager *self, GError *error)
   g_debug ("%s refused: %s", op_name (self), error->message);
   if (self->op_automatic)
     automatic_refused (self, FALSE, error);
-  g_dbus_method_invocation_return_gerror (self->op_invocation, error);
+  if (self->op_invocation != NULL)
+    g_dbus_method_invocation_return_gerror (self->op_invocation, error);
   lb_idle_release (self->idle, self->op_hold);
   clear_operation (self);
 }
@@ -864,51 +879,110 @@ check_start (LbManager *self, const StartArgs *args, StartRequest *req, GError *
   return TRUE;
 }
 
-/* Starts the worker; the caller hears back once it has checked the
- * folder (accept_operation()), or the call fails with the check's error
- * (refuse_operation()). */
+/* Starts @kind's worker for @req. With @invocation, the caller (@sender)
+ * hears back once the worker has checked the folder (accept_operation()),
+ * or the call fails with the check's error (refuse_operation()); without,
+ * the service started it itself (an automatic check) and only the
+ * subscribers hear its details. */
 static void
-start_operation (LbManager *self, GDBusMethodInvocation *invocation, gpointer user_data)
+launch_operation (LbManager *self,
+                  const LbOperationKindInfo *kind,
+                  const StartRequest *req,
+                  GDBusMethodInvocation *invocation,
+                  const char *sender)
 {
-  const StartArgs *args = user_data;
-  g_autoptr (GError) error = NULL;
   g_autoptr (GTask) task = NULL;
-  g_auto (StartRequest) req = { 0 };
-  const char *sender = g_dbus_method_invocation_get_sender (invocation);
   guint64 id;
-
-  if (!check_start (self, args, &req, &error))
-    {
-      if (req.automatic)
-        automatic_refused (self, req.up_to_date, error);
-      g_dbus_method_invocation_return_gerror (invocation, error);
-      return;
-    }
 
   /* Taken once accepted: a refused request uses no id. */
   id = self->last_op_id + 1;
-  self->op = lb_operation_new_for_kind (args->kind, id, req.flags, req.dir);
+  self->op = lb_operation_new_for_kind (kind, id, req->flags, req->dir);
   lb_operation_set_keep (self->op, self->state.keep);
-  lb_operation_set_generation (self->op, req.generation);
+  lb_operation_set_generation (self->op, req->generation);
   lb_operation_set_verifications (self->op, self->verifications);
   self->op_invocation = invocation;
-  self->op_automatic = req.automatic;
-  self->op_to_folder = req.to_folder;
+  self->op_automatic = req->automatic;
+  self->op_to_folder = req->to_folder;
   self->op_starter = g_strdup (sender);
   self->op_hold = lb_idle_hold (self->idle, "%s %" G_GUINT64_FORMAT " started by %s",
-                                op_name (self), id, sender);
+                                op_name (self), id, sender != NULL ? sender : "the service");
   g_atomic_int_set (&self->restricted_sent, 0);
   g_signal_connect (self->op, "restricted", G_CALLBACK (on_restricted), self);
   g_signal_connect (self->op, "checked", G_CALLBACK (on_checked), self);
-  if (req.cancel_on_disconnect)
+  if (req->cancel_on_disconnect && invocation != NULL)
     self->op_watch_id = g_bus_watch_name_on_connection (
         g_dbus_method_invocation_get_connection (invocation), sender, G_BUS_NAME_WATCHER_FLAGS_NONE,
         NULL, on_caller_vanished, self, NULL);
 
   task = g_task_new (self, lb_operation_get_cancellable (self->op), operation_done, NULL);
   g_task_set_task_data (task, g_object_ref (self->op), g_object_unref);
-  g_task_set_source_tag (task, start_operation);
+  g_task_set_source_tag (task, launch_operation);
   g_task_run_in_thread (task, operation_thread);
+}
+
+/* An automatic request found nothing to back up, but the backup folder's
+ * newest backup was last found whole a period ago: check it now, so that
+ * a drive that rots is noticed (automatic.h). */
+static void
+start_automatic_check (LbManager *self)
+{
+  g_auto (StartRequest) req = { 0 };
+
+  req.automatic = TRUE;
+  req.to_folder = TRUE;
+  req.dir = lb_location_to_file (self->state.backup_path);
+  g_debug ("no backup due, but the newest backup was last checked a period ago: checking it");
+  launch_operation (self, &lb_verify_kind, &req, NULL, NULL);
+}
+
+static void
+start_operation (LbManager *self, GDBusMethodInvocation *invocation, gpointer user_data)
+{
+  const StartArgs *args = user_data;
+  g_autoptr (GError) error = NULL;
+  g_auto (StartRequest) req = { 0 };
+
+  if ((args->flags & LB_BACKUP_FLAGS_AUTOMATIC) && self->op != NULL && self->op_starter == NULL
+      && self->deferred == NULL)
+    {
+      StartArgs *copy = g_memdup2 (args, sizeof *args);
+
+      g_variant_ref (copy->options);
+      self->deferred = invocation;
+      self->deferred_args = copy;
+      return;
+    }
+  if (!check_start (self, args, &req, &error))
+    {
+      /* Up to date: that counts as a success, unless the newest backup is
+       * due a check, whose outcome counts instead. */
+      gboolean check = req.automatic && req.up_to_date && self->op == NULL
+                       && g_error_matches (error, LB_ERROR, LB_ERROR_NOT_DUE)
+                       && lb_automatic_check_verify_due (&self->state, lb_fault_now ());
+
+      if (req.automatic && !check)
+        automatic_refused (self, req.up_to_date, error);
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      if (check)
+        start_automatic_check (self);
+      return;
+    }
+  launch_operation (self, args->kind, &req, invocation,
+                    g_dbus_method_invocation_get_sender (invocation));
+}
+
+/* The service's own check ended: the automatic request that waited for it
+ * runs now. */
+static void
+start_deferred (LbManager *self)
+{
+  GDBusMethodInvocation *invocation = g_steal_pointer (&self->deferred);
+  StartArgs *args = g_steal_pointer (&self->deferred_args);
+
+  if (invocation == NULL)
+    return;
+  start_operation (self, invocation, args);
+  start_args_free (args);
 }
 
 static gboolean
@@ -1268,6 +1342,10 @@ lb_manager_finalize (GObject *object)
 
   g_clear_object (&self->notice);
   clear_operation (self);
+  if (self->deferred != NULL)
+    g_dbus_method_invocation_return_error_literal (g_steal_pointer (&self->deferred), LB_ERROR,
+                                                   LB_ERROR_FAILED, _ ("The service is stopping"));
+  g_clear_pointer ((StartArgs **) &self->deferred_args, start_args_free);
   g_clear_object (&self->store);
   g_clear_object (&self->idle);
   g_free (self->state_path);

@@ -20,6 +20,7 @@ set_defaults (LbState *state, gint64 now)
   state->automatic = LB_AUTOMATIC_BACKUP_DEFAULT;
   state->keep = LB_KEEP_BACKUPS_DEFAULT;
   state->folder_backup_time = 0;
+  state->folder_verified_time = 0;
   state->folder_backup_changes = 0;
   state->automatic_since = now;
   state->automatic_ok_time = 0;
@@ -81,6 +82,7 @@ lb_state_load (LbState *state, const char *path, gint64 now, GError **error)
   state->keep = (guint) CLAMP (get_int64 (kf, "keep-backups", LB_KEEP_BACKUPS_DEFAULT), 1,
                                LB_KEEP_BACKUPS_MAX);
   state->folder_backup_time = get_int64 (kf, "folder-backup-time", 0);
+  state->folder_verified_time = get_int64 (kf, "folder-verified-time", 0);
   state->folder_backup_changes = (guint64) get_int64 (kf, "folder-backup-changes", 0);
   state->automatic_since = get_int64 (kf, "automatic-since", now);
   state->automatic_ok_time = get_int64 (kf, "automatic-ok-time", 0);
@@ -104,6 +106,7 @@ lb_state_save (const LbState *state, const char *path, GError **error)
                          automatic != NULL ? automatic->value_nick : "never");
   g_key_file_set_int64 (kf, GROUP, "keep-backups", state->keep);
   g_key_file_set_int64 (kf, GROUP, "folder-backup-time", state->folder_backup_time);
+  g_key_file_set_int64 (kf, GROUP, "folder-verified-time", state->folder_verified_time);
   g_key_file_set_int64 (kf, GROUP, "folder-backup-changes", (gint64) state->folder_backup_changes);
   g_key_file_set_int64 (kf, GROUP, "automatic-since", state->automatic_since);
   g_key_file_set_int64 (kf, GROUP, "automatic-ok-time", state->automatic_ok_time);

@@ -22,6 +22,7 @@ typedef struct
   int automatic;                 /* LbAutomaticBackup */
   guint keep;                    /* backups a folder keeps */
   gint64 folder_backup_time;     /* the last successful backup into backup_path, 0 if none */
+  gint64 folder_verified_time;   /* when its newest backup was last found whole, 0 if never */
   guint64 folder_backup_changes; /* the change counter that backup holds */
   gint64 automatic_since;        /* when automatic backups or the folder were last set */
   gint64 automatic_ok_time;      /* the last automatic check that backed up or needed not */

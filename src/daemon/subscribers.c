@@ -67,10 +67,11 @@ lb_subscribers_recipients (LbSubscribers *self, const char *first)
   GHashTableIter iter;
   gpointer name;
 
-  g_ptr_array_add (names, g_strdup (first));
+  if (first != NULL)
+    g_ptr_array_add (names, g_strdup (first));
   g_hash_table_iter_init (&iter, self->names);
   while (g_hash_table_iter_next (&iter, &name, NULL))
-    if (!g_str_equal (name, first))
+    if (g_strcmp0 (name, first) != 0)
       g_ptr_array_add (names, g_strdup (name));
   return names;
 }

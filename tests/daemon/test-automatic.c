@@ -381,6 +381,107 @@ test_due_unchanged (Fixture *f, gconstpointer data)
   }
 }
 
+/* Waits until the service has no operation running. */
+static void
+wait_idle (Fixture *f)
+{
+  for (guint i = 0; i < 500; i++)
+    {
+      g_autoptr (GVariant) op
+          = lb_test_bus_get_property (f->bus, LB_TEST_MANAGER_IFACE, "Operation", NULL);
+
+      if (op != NULL && g_str_equal (g_variant_get_string (op, NULL), ""))
+        return;
+      lb_test_run_for (10);
+    }
+  g_assert_not_reached ();
+}
+
+static char *
+get_string_property (Fixture *f, const char *name)
+{
+  g_autoptr (GVariant) v = lb_test_bus_get_property (f->bus, LB_TEST_MANAGER_IFACE, name, NULL);
+
+  return v != NULL ? g_variant_dup_string (v, NULL) : NULL;
+}
+
+/* When the newest backup of the folder was last checked, per ListBackups
+ * (0: never); its verify-error in @error_text. */
+static gint64
+newest_verified (Fixture *f, char **error_text)
+{
+  g_autoptr (LbDBusManager) manager = lb_test_bus_manager_proxy (f->bus);
+  g_autoptr (GVariant) backups = NULL;
+  g_autoptr (GVariant) details = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *name;
+  gint64 verified = 0;
+
+  lb_dbus_manager_call_list_backups_sync (manager, g_variant_new ("a{sv}", NULL), &backups, NULL,
+                                          &error);
+  g_assert_no_error (error);
+  g_variant_get_child (backups, 0, "(&s@a{sv})", &name, &details);
+  g_variant_lookup (details, "verified", "x", &verified);
+  if (error_text != NULL && !g_variant_lookup (details, "verify-error", "s", error_text))
+    *error_text = NULL;
+  return verified;
+}
+
+/* Nothing changed, but the newest backup was last found whole a period
+ * ago: the automatic request still says no backup is due, and the service
+ * checks that backup, so that a drive that rots is noticed; not again
+ * within the period. An automatic request during the check waits for it. */
+static void
+test_due_check_unchanged (Fixture *f, gconstpointer data)
+{
+  gint64 written, checked;
+
+  store_one (f, "song-1", 1);
+  configure (f, "backup-path", f->backups);
+  {
+    g_autoptr (Run) run = client (f, "backup", "--automatic", NULL);
+
+    assert_run (run, 0);
+  }
+  written = newest_verified (f, NULL);
+  g_assert_cmpint (written, >, 0);
+  /* Within the period: nothing checked. */
+  set_clock (f, 3 * DAY);
+  {
+    g_autoptr (Run) run = client (f, "backup", "--automatic", NULL);
+
+    assert_run (run, 0);
+    assert_contains (run->out, "No backup is due");
+  }
+  wait_idle (f);
+  g_assert_cmpint (newest_verified (f, NULL), ==, written);
+  /* A period later: checked. */
+  set_clock (f, 8 * DAY);
+  {
+    g_autoptr (Run) run = client (f, "backup", "--automatic", NULL);
+
+    assert_run (run, 0);
+    assert_contains (run->out, "No backup is due: the licenses have not changed");
+  }
+  wait_idle (f);
+  {
+    g_autofree char *last = get_string_property (f, "LastOperation");
+
+    g_assert_cmpstr (last, ==, "verify");
+  }
+  checked = newest_verified (f, NULL);
+  g_assert_cmpint (checked, >=, now () + 8 * DAY - 60);
+  /* Not again a day later. */
+  set_clock (f, 9 * DAY);
+  {
+    g_autoptr (Run) run = client (f, "backup", "--automatic", NULL);
+
+    assert_run (run, 0);
+  }
+  wait_idle (f);
+  g_assert_cmpint (newest_verified (f, NULL), ==, checked);
+}
+
 /* Off is off; the setting is kept and shown. */
 static void
 test_due_off (Fixture *f, gconstpointer data)
@@ -490,9 +591,10 @@ same_names (GPtrArray *a, GPtrArray *b)
   return TRUE;
 }
 
-/* Killed before the new backup is complete, after it is but before the
- * oldest went, and in the middle of writing: never fewer than three whole
- * backups, and the next backup tidies up. */
+/* Killed before the new backup is complete, after it is (before and after
+ * it was read back) but before the oldest went, and in the middle of
+ * writing: never fewer than three whole backups, and the next backup
+ * tidies up. */
 static void
 test_generations_kill (Fixture *f, gconstpointer data)
 {
@@ -559,6 +661,20 @@ test_generations_kill (Fixture *f, gconstpointer data)
   g_clear_pointer (&after, g_ptr_array_unref);
   after = lb_test_list_backups (f->backups);
   g_assert_cmpuint (after->len, ==, 4);
+  for (guint i = 0; i < 3; i++)
+    g_assert_cmpstr (after->pdata[i], ==, before->pdata[i]);
+
+  /* Read back whole, before the oldest went: five whole ones. */
+  start_daemon (f, 0, "backup-after-read-back");
+  {
+    g_autoptr (Run) run = client (f, "backup", "--overwrite", NULL);
+
+    g_assert_cmpint (run->status, !=, 0);
+  }
+  lb_test_daemon_wait_exit (lb_test_machine_get_daemon (f->machine), LB_TEST_TIMEOUT_MS);
+  g_clear_pointer (&after, g_ptr_array_unref);
+  after = lb_test_list_backups (f->backups);
+  g_assert_cmpuint (after->len, ==, 5);
   for (guint i = 0; i < 3; i++)
     g_assert_cmpstr (after->pdata[i], ==, before->pdata[i]);
 
@@ -1037,6 +1153,68 @@ test_notice_once_a_day (Fixture *f, gconstpointer data)
   g_assert_cmpuint (count_notifications (f), ==, 2);
 }
 
+/* The newest backup rots on the drive while nothing changes: the
+ * automatic check finds it damaged, which counts as a failed automatic
+ * backup: after twice the period without success, the notification. */
+static void
+test_notice_check_fails (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GPtrArray) names = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *verify_error = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  guint8 *copy;
+  gsize len;
+
+  if (!start_notification_daemon (f))
+    return;
+  store_one (f, "song-1", 1);
+  configure (f, "backup-path", f->backups);
+  configure (f, "automatic", "daily");
+  {
+    g_autoptr (Run) run = client (f, "backup", "--automatic", NULL);
+
+    assert_run (run, 0);
+  }
+  names = lb_test_list_backups (f->backups);
+  path = g_build_filename (f->backups, names->pdata[names->len - 1], NULL);
+  bytes = lb_test_read_bytes (path);
+  len = g_bytes_get_size (bytes);
+  copy = g_memdup2 (g_bytes_get_data (bytes, NULL), len);
+  {
+    /* Inside the last license (its entry starts with LBL1). */
+    guint8 *last = NULL;
+
+    for (guint8 *p = copy; p != NULL && p + 4 <= copy + len; p++)
+      {
+        p = memmem (p, (gsize) (copy + len - p), "LBL1", 4);
+        if (p == NULL)
+          break;
+        last = p;
+      }
+    g_assert_nonnull (last);
+    last[30] ^= 0x01;
+  }
+  g_assert_true (g_file_set_contents (path, (const char *) copy, (gssize) len, NULL));
+  g_free (copy);
+
+  for (guint day = 1; day <= 2; day++)
+    {
+      g_autoptr (Run) run = NULL;
+
+      set_clock (f, day * DAY + 3600);
+      run = client (f, "backup", "--automatic", NULL);
+      assert_run (run, 0); /* nothing to back up */
+      wait_idle (f);
+      g_assert_cmpint (newest_verified (f, &verify_error), >, 0);
+      g_assert_nonnull (verify_error);
+      g_assert_cmpstr (verify_error, !=, "");
+      g_clear_pointer (&verify_error, g_free);
+      /* Failing for under two days: no notification yet; then one. */
+      g_assert_cmpuint (count_notifications (f), ==, day == 1 ? 0 : 1);
+    }
+}
+
 /* Backups that are merely up to date (nothing changed) are no failure,
  * and failures count from the last check that went well. */
 static void
@@ -1097,6 +1275,7 @@ main (int argc, char **argv)
     { "due/period", test_due_period },
     { "due/unchanged", test_due_unchanged },
     { "due/off", test_due_off },
+    { "due/check-unchanged", test_due_check_unchanged },
     { "generations/keep", test_generations_keep },
     { "generations/kill", test_generations_kill },
     { "generations/restore-older", test_generations_restore_older },
@@ -1106,6 +1285,7 @@ main (int argc, char **argv)
     { "generations/shared", test_generations_shared },
     { "notice/once-a-day", test_notice_once_a_day },
     { "notice/up-to-date", test_notice_up_to_date },
+    { "notice/check-fails", test_notice_check_fails },
   };
 
   lb_test_init (&argc, &argv);

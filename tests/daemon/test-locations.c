@@ -278,6 +278,46 @@ test_local_missing_folder (Local *f, gconstpointer data)
   g_assert_false (g_file_test (folder, G_FILE_TEST_EXISTS));
 }
 
+/* A first backup into a folder that did not exist, cancelled halfway,
+ * leaves no folder behind: neither the folder nor the parent it made. */
+static void
+test_local_cancel_leaves_no_folder (Local *f, gconstpointer data)
+{
+  g_autofree char *parent = g_build_filename (f->dir, "new", NULL);
+  g_autofree char *folder = g_build_filename (parent, "licenses", NULL);
+  g_autoptr (GError) error = NULL;
+  g_auto (Completed) c = { 0 };
+  LbTestDaemonOptions options = { 0 };
+  gboolean halfway = FALSE;
+  guint64 id;
+
+  options.fault_delay_us = 20000;
+  if (!local_start (f, &options) || !lb_test_store_many (f->store, 300, "k", 64, &error))
+    return;
+  id = start_op (f->manager, FALSE, 0, folder, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < 1000 && !halfway; i++)
+    {
+      g_autoptr (GVariant) done
+          = lb_test_bus_get_property (f->bus, LB_TEST_MANAGER_IFACE, "LicensesDone", NULL);
+
+      halfway = done != NULL && g_variant_get_uint64 (done) >= 20;
+      if (!halfway)
+        lb_test_run_for (10);
+    }
+  g_assert_true (halfway);
+  g_assert_true (g_file_test (folder, G_FILE_TEST_IS_DIR));
+  lb_dbus_manager_call_cancel_license_backup_sync (f->manager, NULL, &error);
+  g_assert_no_error (error);
+  if (!wait_completed (f->queue, id, OP_TIMEOUT_MS, NULL, &c))
+    return;
+  g_assert_cmpuint (c.status, ==, LB_STATUS_ERROR);
+  g_assert_false (g_file_test (folder, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (parent, G_FILE_TEST_EXISTS));
+  /* The folder it was given exists: kept. */
+  g_assert_true (g_file_test (f->dir, G_FILE_TEST_IS_DIR));
+}
+
 /* `license-backup restore` right after a backup: no RestorePath, so the
  * backup folder; with neither, NotSet. */
 static void
@@ -941,6 +981,58 @@ test_sftp_backup_restore (Sftp *f, gconstpointer data)
   g_assert_cmpuint (lb_test_bus_get_license_count (f->bus), ==, 50);
   collect_status_property (f->props, property);
   assert_connecting_then_disconnecting (signals, property);
+
+  /* Checked over sftp: whole, and nothing written on the server; then
+   * damaged there, BackupCorrupt with the entry. */
+  for (guint damaged = 0; damaged < 2; damaged++)
+    {
+      g_autoptr (GBytes) before = NULL;
+      g_autoptr (GBytes) after = NULL;
+      g_autoptr (GPtrArray) names_before = NULL;
+      g_autoptr (GPtrArray) names_after = NULL;
+      guint32 licenses = 0;
+
+      if (damaged)
+        {
+          g_autoptr (GBytes) good = lb_test_read_bytes (file);
+          gsize len = g_bytes_get_size (good);
+          guint8 *copy = g_memdup2 (g_bytes_get_data (good, NULL), len);
+          guint8 *entry = memmem (copy + 1024, len - 1024, "LBL1", 4);
+
+          g_assert_nonnull (entry);
+          entry[30] ^= 0x01;
+          g_assert_true (g_file_set_contents (file, (const char *) copy, (gssize) len, NULL));
+          g_free (copy);
+        }
+      before = lb_test_read_bytes (file);
+      names_before = lb_test_list_dir (folder);
+      g_array_set_size (signals, 0);
+      lb_dbus_manager_call_verify_backup_sync (f->manager, 0, lb_test_path_options (f->uri), &id,
+                                               NULL, &error);
+      g_assert_no_error (error);
+      if (id == 0 || !wait_completed (f->queue, id, OP_TIMEOUT_MS, signals, &c))
+        return;
+      g_test_message ("check of %s: status %u %s", f->uri, c.status, c.error);
+      after = lb_test_read_bytes (file);
+      names_after = lb_test_list_dir (folder);
+      g_assert_true (g_bytes_equal (before, after));
+      g_assert_cmpuint (names_before->len, ==, names_after->len);
+      g_assert_cmpuint (index_of (signals, LB_STATUS_CONNECTING), >=, 0);
+      if (!damaged)
+        {
+          g_assert_cmpuint (c.status, ==, LB_STATUS_END);
+          g_assert_true (g_variant_lookup (c.summary, "licenses", "u", &licenses));
+          g_assert_cmpuint (licenses, ==, 50);
+        }
+      else
+        {
+          const char *entry = NULL;
+
+          g_assert_cmpuint (c.status, ==, LB_STATUS_ERROR);
+          g_assert_true (g_variant_lookup (c.summary, "damaged-entry", "&s", &entry));
+          g_assert_true (g_str_has_prefix (entry, "licenses/"));
+        }
+    }
 }
 
 /* The pids of @pid's descendants. */
@@ -1138,6 +1230,8 @@ main (int argc, char **argv)
 
   g_test_add ("/locations/local/missing-folder", Local, NULL, local_setup,
               test_local_missing_folder, local_teardown);
+  g_test_add ("/locations/local/cancel-leaves-no-folder", Local, NULL, local_setup,
+              test_local_cancel_leaves_no_folder, local_teardown);
   g_test_add ("/locations/local/restore-fallback", Local, NULL, local_setup,
               test_local_restore_fallback, local_teardown);
   for (Thing t = THING_FIFO; t <= THING_UNREADABLE; t++)
