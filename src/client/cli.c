@@ -94,9 +94,10 @@ lb_cli_exit_for_error (const GError *error, char **message, const char *fallback
                   "or choose another folder");
         break;
       case LB_ERROR_BACKUP_CORRUPT:
+        /* The service's text says which backup, what is damaged, and (for
+         * a restore) which backup is whole; for a backup it is the new
+         * file that did not read back. */
         code = LB_EXIT_BACKUP_CORRUPT;
-        text = _ ("The backup is damaged, so nothing was restored; make a new backup, or "
-                  "restore from another copy");
         break;
       case LB_ERROR_NOT_SET:
         code = LB_EXIT_NOT_SET;
