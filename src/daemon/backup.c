@@ -302,6 +302,7 @@ read_back (LbOperation *op, GFile *dir, GFile *dest, const char *name, GError **
   LbVerifications *verifications = lb_operation_get_verifications (op);
   g_autoptr (GError) local_error = NULL;
   g_autofree char *where = NULL;
+  g_autofree char *what = NULL;
   LbVerifyResult check;
   gboolean ok;
 
@@ -310,20 +311,24 @@ read_back (LbOperation *op, GFile *dir, GFile *dest, const char *name, GError **
   /* Not cancelable any more; a server that stopped answering is bounded
    * by SIGTERM, as the rename before. */
   ok = lb_verify_file (dest, TRUE, NULL, NULL, NULL, &check, &local_error);
-  lb_verify_result_clear (&check);
   if (verifications != NULL)
     lb_verifications_record (verifications, dir, name, lb_fault_now (),
                              ok ? NULL : local_error->message, TRUE);
   if (ok)
-    return TRUE;
+    {
+      lb_verify_result_clear (&check);
+      return TRUE;
+    }
   lb_error_convert (&local_error);
   where = g_file_get_parse_name (dest);
+  what = lb_verify_describe_failure (&check, local_error);
+  lb_verify_result_clear (&check);
   g_set_error (error, LB_ERROR,
                local_error->code == LB_ERROR_CANCELLED ? LB_ERROR_FAILED : local_error->code,
                _ ("The backup just written, %s, does not read back whole (%s): the drive or "
                   "server may be failing. It is kept, marked as damaged, and no older backup "
                   "was removed; back up to another drive or folder"),
-               where, local_error->message);
+               where, what);
   return FALSE;
 }
 

@@ -343,19 +343,27 @@ explain_damaged_newest (LbOperation *op, GFile *dir, GFile *file, GError **error
   LbVerifications *verifications = lb_operation_get_verifications (op);
   g_autofree char *name = g_file_get_basename (file);
   g_autofree char *folder = g_file_get_parse_name (dir);
-  g_autofree char *reason = g_strdup ((*error)->message);
+  g_autofree char *reason = NULL;
   g_autofree char *when = NULL;
+  LbVerifyResult check;
 
   if (verifications != NULL)
-    lb_verifications_record (verifications, dir, name, lb_fault_now (), reason, FALSE);
+    lb_verifications_record (verifications, dir, name, lb_fault_now (), (*error)->message, FALSE);
+  /* Where it is damaged, for the sentence below: the restore's reader
+   * stopped there, a check finds the same place. */
+  if (lb_verify_file (file, FALSE, lb_operation_get_cancellable (op), NULL, NULL, &check, NULL))
+    reason = g_strdup ((*error)->message);
+  else
+    reason = lb_verify_describe_failure (&check, *error);
+  lb_verify_result_clear (&check);
   result->whole_generation
       = find_whole (op, dir, name, lb_operation_get_cancellable (op), &result->whole_created);
   g_clear_error (error);
   if (result->whole_generation == NULL)
     {
       g_set_error (error, LB_ERROR, LB_ERROR_BACKUP_CORRUPT,
-                   _ ("The newest backup in %s, %s, is damaged (%s), and no other backup there "
-                      "is whole; nothing was restored. Restore from another copy"),
+                   _ ("The newest backup in %s, %s, cannot be restored (%s), and no other "
+                      "backup there is whole; nothing was restored. Restore from another copy"),
                    folder, name, reason);
       return;
     }
@@ -365,9 +373,9 @@ explain_damaged_newest (LbOperation *op, GFile *dir, GFile *file, GError **error
     when = dt != NULL ? g_date_time_format (dt, "%c") : g_strdup ("?");
   }
   g_set_error (error, LB_ERROR, LB_ERROR_BACKUP_CORRUPT,
-               _ ("The newest backup in %s, %s, is damaged (%s); nothing was restored. The newest "
-                  "whole backup is the one of %s: restore it with “license-backup restore "
-                  "--generation %s”, or choose it in Settings"),
+               _ ("The newest backup in %s, %s, cannot be restored (%s); nothing was restored. "
+                  "The newest whole backup is the one of %s: restore it with “license-backup "
+                  "restore --generation %s”, or choose it in Settings"),
                folder, name, reason, when, result->whole_generation);
 }
 

@@ -24,6 +24,15 @@ lb_verify_result_clear (LbVerifyResult *result)
   g_clear_pointer (&result->location, g_free);
 }
 
+char *
+lb_verify_describe_failure (const LbVerifyResult *result, const GError *error)
+{
+  if (result->damaged_entry == NULL)
+    return g_strdup (error->message);
+  /* TRANSLATORS: %s is where in the backup file, e.g. "licenses/song-1" */
+  return g_strdup_printf (_ ("damaged at %s"), result->damaged_entry);
+}
+
 static GInputStream *
 open_backup (gpointer user_data, GError **error)
 {

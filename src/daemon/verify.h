@@ -32,6 +32,10 @@ typedef struct
 
 void lb_verify_result_clear (LbVerifyResult *result);
 
+/* What a failed lb_verify_file() found, for a sentence about the backup:
+ * "damaged at licenses/…" when it found damage, else @error's text. */
+char *lb_verify_describe_failure (const LbVerifyResult *result, const GError *error);
+
 /* Called after each license with how many were checked of how many. */
 typedef void (*LbVerifyProgressFunc) (guint64 done, guint64 total, gpointer user_data);
 

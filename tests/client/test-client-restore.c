@@ -122,7 +122,7 @@ test_restore_corrupt (Fixture *f, gconstpointer arg)
     assert_exit (run, EXIT_BACKUP_CORRUPT);
     assert_error_line (run, "damaged");
     /* The service's words: what is damaged, not a canned sentence. */
-    assert_error_line (run, "checksum does not match");
+    assert_error_line (run, "damaged at licenses/marked");
     assert_not_contains (run->out, "Restored");
   }
   g_assert_cmpuint (license_count (f), ==, 3);

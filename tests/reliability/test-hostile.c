@@ -354,7 +354,10 @@ test_hostile (void)
   g_autoptr (GHashTable) before = NULL;
   g_autoptr (GError) error = NULL;
   const char *root = lb_test_machine_get_root (machine);
-  const char *const skip[] = { "data/license-backup/", "daemon-", NULL };
+  /* The store's folder is the service's own (a restore that finds a
+   * backup damaged records it there, in verified.ini): everything else
+   * must stay as it was. */
+  const char *const skip[] = { "data/license-backup", "daemon-", NULL };
   gint64 peak_all = 0;
   const char *peak_case = "";
   guint refused = 0;
