@@ -54,6 +54,24 @@ lb_verifications_new (const char *path)
   return self;
 }
 
+/* The folder's group: its URI, whose brackets (an IPv6 host) a key file
+ * does not take in a group name. */
+static char *
+group_for (GFile *dir)
+{
+  g_autofree char *uri = g_file_get_uri (dir);
+  GString *out = g_string_new (NULL);
+
+  for (const char *p = uri; *p != '\0'; p++)
+    {
+      if (*p == '[' || *p == ']')
+        g_string_append_printf (out, "%%%02X", (guchar) *p);
+      else
+        g_string_append_c (out, *p);
+    }
+  return g_string_free (out, FALSE);
+}
+
 /* "time;message": the time first, so a message may hold anything. */
 static gboolean
 parse_value (const char *value, gint64 *time, char **error_message)
@@ -89,7 +107,7 @@ lb_verifications_record (LbVerifications *self,
                          const char *error_message,
                          gboolean at_write)
 {
-  g_autofree char *group = g_file_get_uri (dir);
+  g_autofree char *group = group_for (dir);
   g_autofree char *value = NULL;
   g_autofree char *marker = written_damaged_key (name);
   g_autofree char *data = NULL;
@@ -115,7 +133,7 @@ gboolean
 lb_verifications_lookup (
     LbVerifications *self, GFile *dir, const char *name, gint64 *time, char **error_message)
 {
-  g_autofree char *group = g_file_get_uri (dir);
+  g_autofree char *group = group_for (dir);
   g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   g_autofree char *value = g_key_file_get_value (self->keys, group, name, NULL);
 
@@ -125,7 +143,7 @@ lb_verifications_lookup (
 GStrv
 lb_verifications_failed (LbVerifications *self, GFile *dir)
 {
-  g_autofree char *group = g_file_get_uri (dir);
+  g_autofree char *group = group_for (dir);
   g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   g_auto (GStrv) keys = g_key_file_get_keys (self->keys, group, NULL, NULL);
   g_autoptr (GStrvBuilder) out = g_strv_builder_new ();

@@ -16,6 +16,7 @@
 #include <license-backup/license-backup.h>
 
 #include "lb-test-util.h"
+#include "verifications.h"
 
 #define N_LICENSES 40
 
@@ -504,6 +505,51 @@ test_generation (Fixture *f, gconstpointer data)
   g_assert_cmpuint (u, ==, 3);
 }
 
+/* What the service remembers of checks survives a restart, for any folder
+ * (an IPv6 host's brackets too); a backup written damaged is skipped by a
+ * restore until a check finds it whole. */
+static void
+test_records (void)
+{
+  g_autofree char *dir = lb_test_make_tmp_dir ("records");
+  g_autofree char *path = g_build_filename (dir, "verified.ini", NULL);
+  g_autoptr (GFile) folder = g_file_new_for_uri ("sftp://[::1]:2222/home/anna/backups");
+  g_autoptr (GFile) other = g_file_new_for_path ("/media/usb/licenses");
+  g_autoptr (LbVerifications) v = lb_verifications_new (path);
+  g_autoptr (LbVerifications) again = NULL;
+  g_auto (GStrv) failed = NULL;
+  g_autofree char *message = NULL;
+  gint64 time = 0;
+
+  lb_verifications_record (v, folder, "licenses-20261207T000000Z.lbk", 100, NULL, TRUE);
+  lb_verifications_record (v, folder, "licenses-20261208T000000Z.lbk", 200, "damaged at x", TRUE);
+  lb_verifications_record (v, folder, "licenses-20261209T000000Z.lbk", 300, "damaged at y", FALSE);
+  lb_verifications_record (v, other, "licenses-20261209T000000Z.lbk", 400, NULL, FALSE);
+
+  again = lb_verifications_new (path);
+  g_assert_true (
+      lb_verifications_lookup (again, folder, "licenses-20261208T000000Z.lbk", &time, &message));
+  g_assert_cmpint (time, ==, 200);
+  g_assert_cmpstr (message, ==, "damaged at x");
+  g_clear_pointer (&message, g_free);
+  g_assert_true (
+      lb_verifications_lookup (again, folder, "licenses-20261207T000000Z.lbk", &time, &message));
+  g_assert_cmpstr (message, ==, "");
+  g_clear_pointer (&message, g_free);
+  g_assert_false (
+      lb_verifications_lookup (again, folder, "licenses-20261210T000000Z.lbk", NULL, NULL));
+  /* Only what was written damaged is skipped; what rotted later is not. */
+  failed = lb_verifications_failed (again, folder);
+  g_assert_cmpuint (g_strv_length (failed), ==, 1);
+  g_assert_cmpstr (failed[0], ==, "licenses-20261208T000000Z.lbk");
+  g_clear_pointer (&failed, g_strfreev);
+  /* Found whole later: no longer skipped. */
+  lb_verifications_record (again, folder, "licenses-20261208T000000Z.lbk", 500, NULL, FALSE);
+  failed = lb_verifications_failed (again, folder);
+  g_assert_cmpuint (g_strv_length (failed), ==, 0);
+  lb_test_rm_rf (dir);
+}
+
 /* Group "read-back" */
 
 /* The backup just written reads back damaged (a failing drive): the backup
@@ -657,6 +703,7 @@ main (int argc, char **argv)
   };
 
   lb_test_init (&argc, &argv);
+  g_test_add_func ("/verify/check/records", test_records);
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autofree char *path = g_strconcat ("/verify/", cases[i].path, NULL);
