@@ -47,7 +47,8 @@ test_verify_whole (Fixture *f, gconstpointer arg)
     g_autoptr (ClientRun) run = client_run (f, NULL, "status", NULL);
 
     assert_exit (run, EXIT_OK);
-    g_assert_true (g_str_has_prefix (run->out, "Check of a backup finished: the backup is whole\n"));
+    g_assert_true (
+        g_str_has_prefix (run->out, "Check of a backup finished: the backup is whole\n"));
   }
   /* Without DIRECTORY: the folder a restore reads (here the backup folder). */
   {
@@ -73,9 +74,10 @@ test_verify_damaged (Fixture *f, gconstpointer arg)
   lb_test_damage_backup (file);
   {
     g_autoptr (ClientRun) run = client_run (f, NULL, "verify", dir, NULL);
-    g_autofree char *want = g_strdup_printf ("the backup %s is damaged: its entry licenses/vd-000004 "
-                                             "does not match its checksum",
-                                             file);
+    g_autofree char *want
+        = g_strdup_printf ("the backup %s is damaged: its entry licenses/vd-000004 "
+                           "does not match its checksum",
+                           file);
 
     assert_exit (run, EXIT_BACKUP_CORRUPT);
     assert_error_line (run, want);
@@ -138,8 +140,8 @@ test_verify_generation (Fixture *f, gconstpointer arg)
     assert_error_line (run, how);
   }
   {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "verify", "--generation", "nonesuch.lbk",
-                                            dir, NULL);
+    g_autoptr (ClientRun) run
+        = client_run (f, NULL, "verify", "--generation", "nonesuch.lbk", dir, NULL);
 
     g_assert_cmpint (run->status, !=, EXIT_OK);
     assert_error_line (run, NULL);
@@ -244,8 +246,8 @@ test_verify_generations_column (Fixture *f, gconstpointer arg)
 {
   g_autofree char *dir = make_dir (f, "backups");
   g_autofree char *old = make_dir (f, "old");
-  g_autofree char *fixture = g_test_build_filename (G_TEST_DIST, "..", "data", "v1",
-                                                    "licenses.lbk", NULL);
+  g_autofree char *fixture
+      = g_test_build_filename (G_TEST_DIST, "..", "data", "v1", "licenses.lbk", NULL);
   g_autofree char *copy = g_build_filename (old, "licenses.lbk", NULL);
   g_autoptr (GError) error = NULL;
 
