@@ -208,6 +208,18 @@ lb_cli_describe_status (LbOperationType type, LbStatus status, const char *error
 {
   gboolean backup = type != LB_OPERATION_TYPE_RESTORE;
 
+  if (type == LB_OPERATION_TYPE_VERIFY)
+    switch (status)
+      {
+      case LB_STATUS_BEGIN:
+        return g_strdup (_ ("Check of a backup running"));
+      case LB_STATUS_END:
+        return g_strdup (_ ("Check of a backup finished: the backup is whole"));
+      case LB_STATUS_ERROR:
+        return g_strdup_printf (_ ("Check of a backup failed: %s"), error);
+      default:
+        break;
+      }
   switch (status)
     {
     case LB_STATUS_INFORMATION:

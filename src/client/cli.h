@@ -64,7 +64,7 @@ char *lb_cli_location_from_arg (const char *arg);
  * the operation it is about. */
 char *lb_cli_describe_status (LbOperationType type, LbStatus status, const char *error);
 
-/* "backup", "restore": the service's name of @type (as --json prints it). */
+/* "backup", "restore", "verify": the service's name of @type (as --json prints it). */
 const char *lb_cli_operation_name (LbOperationType type);
 
 /* "daily", "weekly"…: the service's name of @automatic. */
@@ -80,6 +80,7 @@ int lb_cmd_config (LbCli *cli, int argc, char **argv);
 int lb_cmd_cancel (LbCli *cli, int argc, char **argv);
 int lb_cmd_backup (LbCli *cli, int argc, char **argv);
 int lb_cmd_restore (LbCli *cli, int argc, char **argv);
+int lb_cmd_verify (LbCli *cli, int argc, char **argv);
 int lb_cmd_list (LbCli *cli, int argc, char **argv);
 int lb_cmd_import (LbCli *cli, int argc, char **argv);
 int lb_cmd_export (LbCli *cli, int argc, char **argv);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The backup and restore subcommands: start an operation, follow it to its
+/* The backup, restore and verify subcommands: start an operation, follow it to its
  * end through the library (which cancels it in the service when our
  * GCancellable is cancelled), and report. */
 #include "config.h"
@@ -22,7 +22,7 @@ typedef struct
   GMainLoop *loop;
   LbProgressBar *bar;
   GCancellable *cancellable; /* Ctrl-C cancels it */
-  const char *generation;    /* a restore's, or NULL for the newest */
+  const char *generation;    /* a restore's or verify's, or NULL for the newest */
   /* The operation id the service showed before ours started: progress of
    * that one is someone else's. */
   guint64 previous_id;
@@ -85,13 +85,19 @@ run_one (Follow *f, guint32 flags, const char *location, gboolean *lost, GError 
   if (f->type == LB_OPERATION_TYPE_RESTORE)
     lb_client_restore_async (client, (LbRestoreFlags) flags, location, f->generation,
                              f->cancellable, on_operation_done, f);
+  else if (f->type == LB_OPERATION_TYPE_VERIFY)
+    lb_client_verify_async (client, (LbVerifyFlags) flags, location, f->generation, f->cancellable,
+                            on_operation_done, f);
   else
     lb_client_backup_async (client, (LbBackupFlags) flags, location, f->cancellable,
                             on_operation_done, f);
   g_main_loop_run (f->loop);
-  result = f->type == LB_OPERATION_TYPE_RESTORE
-               ? lb_client_restore_finish (client, f->async_result, error)
-               : lb_client_backup_finish (client, f->async_result, error);
+  if (f->type == LB_OPERATION_TYPE_RESTORE)
+    result = lb_client_restore_finish (client, f->async_result, error);
+  else if (f->type == LB_OPERATION_TYPE_VERIFY)
+    result = lb_client_verify_finish (client, f->async_result, error);
+  else
+    result = lb_client_backup_finish (client, f->async_result, error);
   if (result != NULL)
     return result;
   result = lb_client_get_failed_result (client, f->async_result);
@@ -284,6 +290,100 @@ print_summary (Follow *f, LbOperationResult *r)
     }
 }
 
+/* The parse name of the backup file of @r, or NULL when the service did
+ * not say. */
+static char *
+result_where (LbOperationResult *r)
+{
+  const char *location = lb_operation_result_get_location (r);
+  g_autoptr (GFile) file = NULL;
+
+  if (location == NULL || location[0] == '\0')
+    return NULL;
+  file = g_file_new_for_uri (location);
+  return g_file_get_parse_name (file);
+}
+
+/* "Checked 40 licenses of 1 app in /path (5.1 kB, made on … by …): the
+ * backup is whole." */
+static void
+print_verify_summary (LbOperationResult *r)
+{
+  guint licenses = (guint) lb_operation_result_get_licenses (r);
+  guint apps = lb_operation_result_get_app_count (r);
+  const char *host = lb_operation_result_get_host (r);
+  g_autofree char *where = result_where (r);
+  g_autofree char *size = g_format_size (lb_operation_result_get_bytes (r));
+  g_autoptr (GDateTime) dt = g_date_time_new_from_unix_local (lb_operation_result_get_created (r));
+  g_autofree char *when = dt != NULL && lb_operation_result_get_created (r) > 0
+                              ? g_date_time_format (dt, "%c")
+                              : g_strdup ("?");
+
+  if (where == NULL)
+    where = g_strdup ("?");
+  if (host != NULL && host[0] != '\0' && apps == 1)
+    /* TRANSLATORS: %u licenses, the backup file, its size, when it was made, the computer's name */
+    g_print (g_dngettext (GETTEXT_PACKAGE,
+                          "Checked %u license of 1 app in %s (%s, made on %s by %s): the backup "
+                          "is whole.\n",
+                          "Checked %u licenses of 1 app in %s (%s, made on %s by %s): the backup "
+                          "is whole.\n",
+                          licenses),
+             licenses, where, size, when, host);
+  else if (host != NULL && host[0] != '\0')
+    /* TRANSLATORS: %u licenses, %u apps (more than one), the backup file, its size, when it
+     * was made, the computer's name */
+    g_print (g_dngettext (GETTEXT_PACKAGE,
+                          "Checked %u license of %u apps in %s (%s, made on %s by %s): the "
+                          "backup is whole.\n",
+                          "Checked %u licenses of %u apps in %s (%s, made on %s by %s): the "
+                          "backup is whole.\n",
+                          licenses),
+             licenses, apps, where, size, when, host);
+  else if (apps == 1)
+    /* TRANSLATORS: %u licenses, the backup file, its size, when it was made */
+    g_print (g_dngettext (GETTEXT_PACKAGE,
+                          "Checked %u license of 1 app in %s (%s, made on %s): the backup is "
+                          "whole.\n",
+                          "Checked %u licenses of 1 app in %s (%s, made on %s): the backup is "
+                          "whole.\n",
+                          licenses),
+             licenses, where, size, when);
+  else
+    /* TRANSLATORS: %u licenses, %u apps (none or more than one), the backup file, its size,
+     * when it was made */
+    g_print (g_dngettext (GETTEXT_PACKAGE,
+                          "Checked %u license of %u apps in %s (%s, made on %s): the backup is "
+                          "whole.\n",
+                          "Checked %u licenses of %u apps in %s (%s, made on %s): the backup is "
+                          "whole.\n",
+                          licenses),
+             licenses, apps, where, size, when);
+}
+
+/* A check that found the backup damaged: which file, and its first
+ * damaged entry. */
+static void
+print_verify_damaged (LbOperationResult *r)
+{
+  g_autofree char *where = result_where (r);
+  const char *entry = lb_operation_result_get_damaged_entry (r);
+
+  if (where != NULL && entry != NULL)
+    /* TRANSLATORS: the backup file, then the entry of it that is damaged */
+    g_printerr (_ ("license-backup: the backup %s is damaged: its entry %s does not match its "
+                   "checksum or cannot be read. Make a new backup, or restore an older one "
+                   "(“license-backup generations” lists them)\n"),
+                where, entry);
+  else if (where != NULL)
+    g_printerr (_ ("license-backup: the backup %s is damaged. Make a new backup, or restore an "
+                   "older one (“license-backup generations” lists them)\n"),
+                where);
+  else
+    g_printerr (_ ("license-backup: the backup is damaged. Make a new backup, or restore an "
+                   "older one (“license-backup generations” lists them)\n"));
+}
+
 static gboolean
 ask_consent (void)
 {
@@ -377,8 +477,10 @@ run_operation (LbCli *cli,
       gboolean lost = FALSE;
 
       if (!json)
-        f.bar = lb_progress_bar_new (
-            type == LB_OPERATION_TYPE_RESTORE ? _ ("Restoring") : _ ("Backing up"), terminal);
+        f.bar = lb_progress_bar_new (type == LB_OPERATION_TYPE_RESTORE  ? _ ("Restoring")
+                                     : type == LB_OPERATION_TYPE_VERIFY ? _ ("Checking")
+                                                                        : _ ("Backing up"),
+                                     terminal);
       result = run_one (&f, flags, location, &lost, &error);
       if (lost)
         {
@@ -434,7 +536,9 @@ run_operation (LbCli *cli,
     }
   else if (status == LB_STATUS_END)
     {
-      if (!json)
+      if (!json && type == LB_OPERATION_TYPE_VERIFY)
+        print_verify_summary (result);
+      else if (!json)
         print_summary (&f, result);
       rc = LB_EXIT_OK;
     }
@@ -449,7 +553,16 @@ run_operation (LbCli *cli,
         print_summary (&f, result);
       if (!json)
         {
-          if (status == LB_STATUS_ERROR_WITHURL && support_url != NULL && support_url[0] != '\0')
+          gboolean corrupt = g_error_matches (error, LB_ERROR, LB_ERROR_BACKUP_CORRUPT);
+
+          if (corrupt && type == LB_OPERATION_TYPE_VERIFY)
+            print_verify_damaged (result);
+          else if (corrupt && lb_operation_result_get_whole_generation (result) != NULL)
+            /* The service's message names the newest whole backup and how to
+             * restore it. */
+            g_printerr ("license-backup: %s\n", text);
+          else if (status == LB_STATUS_ERROR_WITHURL && support_url != NULL
+                   && support_url[0] != '\0')
             g_printerr (_ ("license-backup: Some licenses have been restored as often as their "
                            "issuer allows; visit %s to restore them\n"),
                         support_url);
@@ -582,6 +695,41 @@ lb_cmd_restore (LbCli *cli, int argc, char **argv)
 }
 
 int
+lb_cmd_verify (LbCli *cli, int argc, char **argv)
+{
+  gboolean json = FALSE;
+  g_autofree char *generation = NULL;
+  const GOptionEntry entries[] = {
+    { "generation", 'g', 0, G_OPTION_ARG_STRING, &generation,
+      N_ ("Check this backup of the folder (“license-backup generations” lists them) rather "
+          "than the newest"),
+      N_ ("NAME") },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("Print one JSON object at the end"), NULL },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new (_ ("[DIRECTORY]"));
+  g_autofree char *location = NULL;
+  int rc;
+
+  g_option_context_set_summary (context,
+                                _ ("Check that the newest backup in DIRECTORY (default: the "
+                                   "folder a restore reads) is whole, without restoring it: the "
+                                   "service reads the whole file and checks every entry, and "
+                                   "writes nothing.\n"
+                                   "A damaged backup exits with status 5 and names the first "
+                                   "damaged entry; “license-backup generations” shows when each "
+                                   "backup was last checked."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if ((rc = parse_directory_arg (context, _ ("verify takes at most one DIRECTORY"), argc, argv,
+                                 &location))
+          != LB_EXIT_OK
+      || (rc = lb_cli_connect (cli)) != LB_EXIT_OK)
+    return rc;
+  return run_operation (cli, LB_OPERATION_TYPE_VERIFY, json, LB_VERIFY_FLAGS_NONE, FALSE, location,
+                        generation);
+}
+
+int
 lb_cmd_generations (LbCli *cli, int argc, char **argv)
 {
   gboolean json = FALSE;
@@ -632,6 +780,9 @@ lb_cmd_generations (LbCli *cli, int argc, char **argv)
       gint64 created = lb_backup_get_created (backup);
       const char *host = lb_backup_get_host (backup);
       gboolean this_machine = lb_backup_get_this_machine (backup);
+      /* When the service last checked it, and what it found. */
+      gint64 verified = lb_backup_get_verified (backup);
+      const char *verify_error = lb_backup_get_verify_error (backup);
 
       if (json)
         {
@@ -651,6 +802,10 @@ lb_cmd_generations (LbCli *cli, int argc, char **argv)
               json_builder_set_member_name (b, "this_machine");
               json_builder_add_boolean_value (b, this_machine);
             }
+          json_builder_set_member_name (b, "verified");
+          json_builder_add_int_value (b, verified);
+          json_builder_set_member_name (b, "verify_error");
+          json_builder_add_string_value (b, verify_error != NULL ? verify_error : "");
           json_builder_end_object (b);
         }
       else
@@ -659,7 +814,23 @@ lb_cmd_generations (LbCli *cli, int argc, char **argv)
           g_autofree char *when = dt != NULL ? g_date_time_format (dt, "%c") : g_strdup ("?");
           g_autofree char *size = g_format_size (bytes);
           g_autofree char *from = NULL;
+          g_autofree char *checked = NULL;
 
+          if (verified <= 0)
+            checked = g_strdup (_ ("not checked"));
+          else
+            {
+              g_autoptr (GDateTime) vdt = g_date_time_new_from_unix_local (verified);
+              g_autofree char *vwhen
+                  = vdt != NULL ? g_date_time_format (vdt, "%c") : g_strdup ("?");
+
+              if (verify_error == NULL || verify_error[0] == '\0')
+                /* TRANSLATORS: %s is when the backup was last checked */
+                checked = g_strdup_printf (_ ("checked %s: whole"), vwhen);
+              else
+                /* TRANSLATORS: when the backup was last checked, then what was found */
+                checked = g_strdup_printf (_ ("checked %s: damaged: %s"), vwhen, verify_error);
+            }
           if (!has_created)
             from = g_strdup (_ ("its manifest cannot be read"));
           else if (host == NULL || host[0] == '\0')
@@ -669,7 +840,7 @@ lb_cmd_generations (LbCli *cli, int argc, char **argv)
             from = g_strdup_printf (_ ("%s, this computer"), host);
           else
             from = g_strdup (host);
-          g_print ("%s  %s  %s  %s%s\n", name, when, size, from,
+          g_print ("%s  %s  %s  %s  %s%s\n", name, when, size, from, checked,
                    i == 0 ? _ ("  (newest: restored by default)") : "");
         }
     }

@@ -238,7 +238,7 @@ lb_cmd_cancel (LbCli *cli, int argc, char **argv)
   gboolean ok;
   int rc;
 
-  g_option_context_set_summary (context, _ ("Cancel the running backup or restore."));
+  g_option_context_set_summary (context, _ ("Cancel the running backup, restore or check."));
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return lb_cli_usage (context, error->message);
   if (argc > 1)
@@ -249,6 +249,8 @@ lb_cmd_cancel (LbCli *cli, int argc, char **argv)
   lb_client_get_operation_type (cli->client, &type);
   if (type == LB_OPERATION_TYPE_RESTORE)
     ok = lb_client_cancel_restore_sync (cli->client, NULL, &error);
+  else if (type == LB_OPERATION_TYPE_VERIFY)
+    ok = lb_client_cancel_verify_sync (cli->client, NULL, &error);
   else
     ok = lb_client_cancel_backup_sync (cli->client, NULL, &error);
   if (!ok)
@@ -260,7 +262,11 @@ lb_cmd_cancel (LbCli *cli, int argc, char **argv)
         }
       return lb_cli_fail (cli, error);
     }
-  g_print (type == LB_OPERATION_TYPE_RESTORE ? _ ("The restore is being cancelled.\n")
-                                             : _ ("The backup is being cancelled.\n"));
+  if (type == LB_OPERATION_TYPE_RESTORE)
+    g_print (_ ("The restore is being cancelled.\n"));
+  else if (type == LB_OPERATION_TYPE_VERIFY)
+    g_print (_ ("The check of the backup is being cancelled.\n"));
+  else
+    g_print (_ ("The backup is being cancelled.\n"));
   return LB_EXIT_OK;
 }

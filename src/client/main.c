@@ -20,7 +20,8 @@ static const Command commands[] = {
   { "status", lb_cmd_status, N_ ("Show what the service is doing and where backups go") },
   { "backup", lb_cmd_backup, N_ ("Back up the licenses, with a progress bar") },
   { "restore", lb_cmd_restore, N_ ("Restore licenses from a backup") },
-  { "cancel", lb_cmd_cancel, N_ ("Cancel the running backup or restore") },
+  { "verify", lb_cmd_verify, N_ ("Check that a backup is whole, without restoring it") },
+  { "cancel", lb_cmd_cancel, N_ ("Cancel the running backup, restore or check") },
   { "list", lb_cmd_list, N_ ("List the stored licenses") },
   { "apps", lb_cmd_apps, N_ ("List the apps that hold licenses") },
   { "import", lb_cmd_import, N_ ("Store a license from a file") },
@@ -50,7 +51,7 @@ print_help (FILE *out)
   fprintf (out, "  2   %s\n", _ ("wrong usage"));
   fprintf (out, "  3   %s\n", _ ("a backup or restore is already running"));
   fprintf (out, "  4   %s\n", _ ("the folder already holds a backup (use --overwrite)"));
-  fprintf (out, "  5   %s\n", _ ("the backup is damaged"));
+  fprintf (out, "  5   %s\n", _ ("the backup is damaged (restore, verify)"));
   fprintf (out, "  6   %s\n", _ ("no folder is set"));
   fprintf (out, "  7   %s\n", _ ("the backup comes from another computer: consent needed"));
   fprintf (out, "  8   %s\n", _ ("some licenses reached their restore limit"));

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Following a backup or restore through LbClient: start it, follow its
+/* Following a backup, restore or verify through LbClient: start it, follow its
  * signals to the Completed one, and cancel it in the service when the
  * caller cancels; cancelling an operation whoever started it, and the
  * partial result of one that failed. */
@@ -9,7 +9,7 @@
 
 #include <glib/gi18n-lib.h>
 
-/* Backup and restore: start the operation, follow its signals to the
+/* Backup, restore and verify: start the operation, follow its signals to the
  * Completed one, and cancel it in the service when the caller cancels. */
 
 typedef struct
@@ -68,10 +68,19 @@ send_cancel (Follow *f)
 {
   /* The service answers NotRunning if it ended meanwhile: Completed says
    * how it ended either way. */
-  if (f->kind == LB_OPERATION_TYPE_RESTORE)
-    lb_dbus_manager_call_cancel_license_restore (f->self->manager, NULL, NULL, NULL);
-  else
-    lb_dbus_manager_call_cancel_license_backup (f->self->manager, NULL, NULL, NULL);
+  switch (f->kind)
+    {
+    case LB_OPERATION_TYPE_RESTORE:
+      lb_dbus_manager_call_cancel_license_restore (f->self->manager, NULL, NULL, NULL);
+      break;
+    case LB_OPERATION_TYPE_VERIFY:
+      lb_dbus_manager_call_cancel_verify_backup (f->self->manager, NULL, NULL, NULL);
+      break;
+    case LB_OPERATION_TYPE_BACKUP:
+    default:
+      lb_dbus_manager_call_cancel_license_backup (f->self->manager, NULL, NULL, NULL);
+      break;
+    }
 }
 
 static gboolean
@@ -175,11 +184,24 @@ on_started (GObject *source, GAsyncResult *result, gpointer user_data)
   Follow *f = g_task_get_task_data (task);
   GError *error = NULL;
   guint64 id = 0;
-  gboolean ok = f->kind == LB_OPERATION_TYPE_RESTORE
-                    ? lb_dbus_manager_call_restore_licenses_finish (LB_DBUS_MANAGER (source), &id,
-                                                                    result, &error)
-                    : lb_dbus_manager_call_backup_licenses_finish (LB_DBUS_MANAGER (source), &id,
-                                                                   result, &error);
+  gboolean ok;
+
+  switch (f->kind)
+    {
+    case LB_OPERATION_TYPE_RESTORE:
+      ok = lb_dbus_manager_call_restore_licenses_finish (LB_DBUS_MANAGER (source), &id, result,
+                                                         &error);
+      break;
+    case LB_OPERATION_TYPE_VERIFY:
+      ok = lb_dbus_manager_call_verify_backup_finish (LB_DBUS_MANAGER (source), &id, result,
+                                                      &error);
+      break;
+    case LB_OPERATION_TYPE_BACKUP:
+    default:
+      ok = lb_dbus_manager_call_backup_licenses_finish (LB_DBUS_MANAGER (source), &id, result,
+                                                        &error);
+      break;
+    }
 
   if (f->task == NULL)
     {
@@ -199,6 +221,21 @@ on_started (GObject *source, GAsyncResult *result, gpointer user_data)
   f->result = lb_operation_result_new (id);
   if (f->cancel_wanted)
     send_cancel (f);
+}
+
+static const char *
+completed_signal (LbOperationType kind)
+{
+  switch (kind)
+    {
+    case LB_OPERATION_TYPE_RESTORE:
+      return "restore-completed";
+    case LB_OPERATION_TYPE_VERIFY:
+      return "verify-completed";
+    case LB_OPERATION_TYPE_BACKUP:
+    default:
+      return "backup-completed";
+    }
 }
 
 static void
@@ -228,9 +265,8 @@ operation_async (LbClient *self,
       = g_signal_connect (self->manager, "restricted-license", G_CALLBACK (on_restricted), f);
   f->handlers[1] = g_signal_connect (self->manager, "app-counts", G_CALLBACK (on_app_counts), f);
   f->handlers[2] = g_signal_connect (self->manager, "support-url", G_CALLBACK (on_support_url), f);
-  f->handlers[3] = g_signal_connect (
-      self->manager, kind == LB_OPERATION_TYPE_RESTORE ? "restore-completed" : "backup-completed",
-      G_CALLBACK (on_completed), f);
+  f->handlers[3]
+      = g_signal_connect (self->manager, completed_signal (kind), G_CALLBACK (on_completed), f);
   f->handlers[4]
       = g_signal_connect (self->manager, "notify::g-name-owner", G_CALLBACK (on_owner_changed), f);
   if (cancellable != NULL)
@@ -244,12 +280,22 @@ operation_async (LbClient *self,
     g_variant_builder_add (&options, "{sv}", "path", g_variant_new_string (location));
   if (generation != NULL)
     g_variant_builder_add (&options, "{sv}", "generation", g_variant_new_string (generation));
-  if (kind == LB_OPERATION_TYPE_RESTORE)
-    lb_dbus_manager_call_restore_licenses (self->manager, flags, g_variant_builder_end (&options),
-                                           NULL, on_started, g_object_ref (task));
-  else
-    lb_dbus_manager_call_backup_licenses (self->manager, flags, g_variant_builder_end (&options),
+  switch (kind)
+    {
+    case LB_OPERATION_TYPE_RESTORE:
+      lb_dbus_manager_call_restore_licenses (self->manager, flags, g_variant_builder_end (&options),
+                                             NULL, on_started, g_object_ref (task));
+      break;
+    case LB_OPERATION_TYPE_VERIFY:
+      lb_dbus_manager_call_verify_backup (self->manager, flags, g_variant_builder_end (&options),
                                           NULL, on_started, g_object_ref (task));
+      break;
+    case LB_OPERATION_TYPE_BACKUP:
+    default:
+      lb_dbus_manager_call_backup_licenses (self->manager, flags, g_variant_builder_end (&options),
+                                            NULL, on_started, g_object_ref (task));
+      break;
+    }
 }
 
 /**
@@ -342,6 +388,56 @@ LbOperationResult *
 lb_client_restore_finish (LbClient *self, GAsyncResult *result, GError **error)
 {
   return lb_call_finish (self, result, lb_client_restore_async, error);
+}
+
+/**
+ * lb_client_verify_async:
+ * @self: a client
+ * @flags: the check's flags, %LB_VERIFY_FLAGS_NONE
+ * @location: (nullable): a folder, or %NULL for the folder a restore reads
+ *   (#LbClient:restore-path, else #LbClient:backup-path)
+ * @generation: (nullable): the backup to check, or %NULL for the newest
+ * @cancellable: (nullable): cancelling it cancels the check in the service
+ * @callback: called when the check has ended
+ * @user_data: data for @callback
+ *
+ * See lb_client_verify_sync().
+ *
+ * Since: 0.2
+ */
+void
+lb_client_verify_async (LbClient *self,
+                        LbVerifyFlags flags,
+                        const char *location,
+                        const char *generation,
+                        GCancellable *cancellable,
+                        GAsyncReadyCallback callback,
+                        gpointer user_data)
+{
+  g_return_if_fail (LB_IS_CLIENT (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+  operation_async (self, LB_OPERATION_TYPE_VERIFY, flags, location, generation,
+                   lb_client_verify_async, cancellable, callback, user_data);
+}
+
+/**
+ * lb_client_verify_finish:
+ * @self: a client
+ * @result: the result passed to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes lb_client_verify_async(). A damaged backup fails with
+ * %LB_ERROR_BACKUP_CORRUPT; lb_client_get_failed_result() then gives
+ * #LbOperationResult:damaged-entry.
+ *
+ * Returns: (transfer full): the result, or %NULL with @error set
+ *
+ * Since: 0.2
+ */
+LbOperationResult *
+lb_client_verify_finish (LbClient *self, GAsyncResult *result, GError **error)
+{
+  return lb_call_finish (self, result, lb_client_verify_async, error);
 }
 
 /* Cancelling an operation whoever started it, and the partial result of
@@ -446,13 +542,55 @@ lb_client_cancel_restore_finish (LbClient *self, GAsyncResult *result, GError **
 }
 
 /**
+ * lb_client_cancel_verify_async:
+ * @self: a client
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the service answered
+ * @user_data: data for @callback
+ *
+ * See lb_client_cancel_verify_sync().
+ *
+ * Since: 0.2
+ */
+void
+lb_client_cancel_verify_async (LbClient *self,
+                               GCancellable *cancellable,
+                               GAsyncReadyCallback callback,
+                               gpointer user_data)
+{
+  g_return_if_fail (LB_IS_CLIENT (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+  cancel_async (self, "CancelVerifyBackup", lb_client_cancel_verify_async, cancellable, callback,
+                user_data);
+}
+
+/**
+ * lb_client_cancel_verify_finish:
+ * @self: a client
+ * @result: the result passed to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes lb_client_cancel_verify_async().
+ *
+ * Returns: whether the service took the request
+ *
+ * Since: 0.2
+ */
+gboolean
+lb_client_cancel_verify_finish (LbClient *self, GAsyncResult *result, GError **error)
+{
+  return lb_task_finish_boolean (self, result, lb_client_cancel_verify_async, error);
+}
+
+/**
  * lb_client_get_failed_result:
  * @self: a client
- * @result: the #GAsyncResult that lb_client_backup_async() or
- *   lb_client_restore_async() passed to its callback
+ * @result: the #GAsyncResult that lb_client_backup_async(),
+ *   lb_client_restore_async() or lb_client_verify_async() passed to its
+ *   callback
  *
- * What the service reported of a backup or restore whose
- * lb_client_backup_finish() or lb_client_restore_finish() failed: its
+ * What the service reported of a backup, restore or verify whose finish
+ * function (lb_client_backup_finish() and its siblings) failed: its
  * id, the licenses it left out until then and, once the service told how
  * it ended, its status (%LB_STATUS_ERROR, or
  * %LB_STATUS_NEEDS_INDIVIDUALIZATION), message and summary
@@ -473,7 +611,8 @@ lb_client_get_failed_result (LbClient *self, GAsyncResult *result)
   g_return_val_if_fail (LB_IS_CLIENT (self), NULL);
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_client_backup_async
-                            || g_task_get_source_tag (G_TASK (result)) == lb_client_restore_async,
+                            || g_task_get_source_tag (G_TASK (result)) == lb_client_restore_async
+                            || g_task_get_source_tag (G_TASK (result)) == lb_client_verify_async,
                         NULL);
   f = g_task_get_task_data (G_TASK (result));
   /* A success hands f->result to the task; a failure leaves it here. */

@@ -559,6 +559,30 @@ lb_client_cancel_restore_sync (LbClient *self, GCancellable *cancellable, GError
 }
 
 /**
+ * lb_client_cancel_verify_sync:
+ * @self: a client
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Cancels the running check of a backup, whoever started it; it ends with
+ * %LB_ERROR_CANCELLED and nothing is remembered of it. Fails with
+ * %LB_ERROR_NOT_RUNNING when no check runs. Only for the user's own tools.
+ *
+ * Returns: whether the service took the request
+ *
+ * Since: 0.2
+ */
+gboolean
+lb_client_cancel_verify_sync (LbClient *self, GCancellable *cancellable, GError **error)
+{
+  g_auto (LbSync) sync = { 0 };
+
+  g_return_val_if_fail (LB_IS_CLIENT (self), FALSE);
+  lb_client_cancel_verify_async (self, cancellable, sync_done, sync_begin (&sync));
+  return lb_client_cancel_verify_finish (self, sync_wait (&sync), error);
+}
+
+/**
  * lb_client_subscribe_sync:
  * @self: a client
  * @cancellable: (nullable): a #GCancellable
@@ -609,7 +633,7 @@ lb_client_unsubscribe_sync (LbClient *self, GCancellable *cancellable, GError **
   return lb_client_unsubscribe_finish (self, sync_wait (&sync), error);
 }
 
-/* Backup and restore: the signals that end them come in the context the
+/* Backup, restore and verify: the signals that end them come in the context the
  * client was made in, so that context runs until the operation ends, here
  * or, when another thread owns it, there. */
 
@@ -650,6 +674,9 @@ start_in_context (gpointer user_data)
   if (s->kind == LB_OPERATION_TYPE_RESTORE)
     lb_client_restore_async (s->self, s->flags, s->location, s->generation, s->cancellable,
                              operation_done, s->wait);
+  else if (s->kind == LB_OPERATION_TYPE_VERIFY)
+    lb_client_verify_async (s->self, s->flags, s->location, s->generation, s->cancellable,
+                            operation_done, s->wait);
   else
     lb_client_backup_async (s->self, s->flags, s->location, s->cancellable, operation_done,
                             s->wait);
@@ -758,5 +785,45 @@ lb_client_restore_sync (LbClient *self,
 {
   g_return_val_if_fail (LB_IS_CLIENT (self), NULL);
   return operation_sync (self, LB_OPERATION_TYPE_RESTORE, flags, location, generation, cancellable,
+                         error);
+}
+
+/**
+ * lb_client_verify_sync:
+ * @self: a client
+ * @flags: %LB_VERIFY_FLAGS_NONE
+ * @location: (nullable): a folder (path or URI), or %NULL for the folder a
+ *   restore reads (#LbClient:restore-path, else #LbClient:backup-path)
+ * @generation: (nullable): the backup to check, a name that
+ *   lb_client_list_backups_sync() gives, or %NULL for the newest
+ * @cancellable: (nullable): cancelling it cancels the check in the service
+ * @error: return location for a #GError
+ *
+ * Checks a backup without restoring it: the service reads the whole file
+ * from its location and checks its format, its manifest and every entry,
+ * writing nothing; meanwhile the client's properties notify its progress,
+ * and lb_client_list_backups_sync() gives the outcome afterwards
+ * (#LbBackup:verified). The result gives the licenses and apps the backup
+ * holds, its size, when and by which computer it was made. A damaged
+ * backup fails with %LB_ERROR_BACKUP_CORRUPT, and
+ * lb_client_get_failed_result() (of lb_client_verify_async()) names the
+ * first damaged entry (#LbOperationResult:damaged-entry). Only for the
+ * user's own tools (apps get %LB_ERROR_PERMISSION_DENIED).
+ *
+ * Returns: (transfer full): the result, or %NULL with @error set
+ *
+ * Since: 0.2
+ */
+LbOperationResult *
+lb_client_verify_sync (LbClient *self,
+                       LbVerifyFlags flags,
+                       const char *location,
+                       const char *generation,
+                       GCancellable *cancellable,
+                       GError **error)
+{
+  g_return_val_if_fail (LB_IS_CLIENT (self), NULL);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
+  return operation_sync (self, LB_OPERATION_TYPE_VERIFY, flags, location, generation, cancellable,
                          error);
 }

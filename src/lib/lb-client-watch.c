@@ -111,6 +111,17 @@ on_watch_restore_completed (LbDBusManager *m,
 }
 
 static void
+on_watch_verify_completed (LbDBusManager *m,
+                           guint64 op,
+                           guint status,
+                           const char *message,
+                           GVariant *summary,
+                           LbClient *self)
+{
+  watch_completed (self, LB_OPERATION_TYPE_VERIFY, op, status, message, summary);
+}
+
+static void
 send_subscribe (LbClient *self,
                 GCancellable *cancellable,
                 GAsyncReadyCallback callback,
@@ -164,6 +175,8 @@ lb_watch_start (LbClient *self)
                            G_CALLBACK (on_watch_backup_completed), self, 0);
   g_signal_connect_object (self->manager, "restore-completed",
                            G_CALLBACK (on_watch_restore_completed), self, 0);
+  g_signal_connect_object (self->manager, "verify-completed",
+                           G_CALLBACK (on_watch_verify_completed), self, 0);
   g_signal_connect_object (self->manager, "notify::g-name-owner", G_CALLBACK (on_watch_owner), self,
                            0);
 }

@@ -471,10 +471,10 @@ nonnull (const char *s)
  * lb_client_get_operation:
  * @self: a client
  *
- * "backup" or "restore" while one runs, else "" (the nick of its
+ * "backup", "restore" or "verify" while one runs, else "" (the nick of its
  * #LbOperationType; lb_client_get_operation_type() gives the enum).
  *
- * Returns: "backup" or "restore" while one runs, else ""
+ * Returns: "backup", "restore" or "verify" while one runs, else ""
  *
  * Since: 0.2
  */
@@ -488,10 +488,10 @@ lb_client_get_operation (LbClient *self)
  * lb_client_get_last_operation:
  * @self: a client
  *
- * "backup" or "restore": the running or last operation; "" if none
+ * "backup", "restore" or "verify": the running or last operation; "" if none
  * (lb_client_get_last_operation_type() gives the enum).
  *
- * Returns: "backup" or "restore": the running or last operation; "" if none
+ * Returns: "backup", "restore" or "verify": the running or last operation; "" if none
  *
  * Since: 0.2
  */
@@ -502,7 +502,7 @@ lb_client_get_last_operation (LbClient *self)
 }
 
 /* The type of the operation the service names @name ("backup",
- * "restore": LbOperationType's nicks); FALSE for "" and for a kind this
+ * "restore", "verify": LbOperationType's nicks); FALSE for "" and for a kind this
  * library does not know. */
 static gboolean
 operation_type_from_name (const char *name, LbOperationType *type)
@@ -860,7 +860,7 @@ lb_client_class_init (LbClientClass *klass)
   /**
    * LbClient:operation:
    *
-   * "backup" or "restore" while one runs, else "".
+   * "backup", "restore" or "verify" while one runs, else "".
    *
    * Since: 0.2
    */
@@ -868,7 +868,7 @@ lb_client_class_init (LbClientClass *klass)
   /**
    * LbClient:last-operation:
    *
-   * "backup" or "restore": the running or last operation.
+   * "backup", "restore" or "verify": the running or last operation.
    *
    * Since: 0.2
    */

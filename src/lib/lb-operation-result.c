@@ -6,8 +6,9 @@
 /**
  * LbOperationResult:
  *
- * How a backup or restore ended. #LbOperationResult:licenses counts the
- * licenses written (a backup) or restored (a restore);
+ * How a backup, restore or verify ended. #LbOperationResult:licenses
+ * counts the licenses written (a backup), restored (a restore) or checked
+ * (a verify);
  * #LbOperationResult:restricted those left out, whose key ids, apps and
  * reasons lb_operation_result_get_restricted_key_ids() and its siblings
  * give, in the same order.
@@ -32,6 +33,13 @@ struct _LbOperationResult
   GPtrArray *reasons;
   GHashTable *app_counts; /* app -> guint */
   GVariant *summary;      /* the Completed signal's, NULL until it came */
+  guint app_count;
+  gint64 created;
+  char *host;
+  guint format_version;
+  char *damaged_entry;
+  char *whole_generation;
+  gint64 whole_generation_created;
 };
 
 G_DEFINE_FINAL_TYPE (LbOperationResult, lb_operation_result, G_TYPE_OBJECT)
@@ -47,6 +55,13 @@ enum
   PROP_BYTES,
   PROP_LOCATION,
   PROP_SUPPORT_URL,
+  PROP_APP_COUNT,
+  PROP_CREATED,
+  PROP_HOST,
+  PROP_FORMAT_VERSION,
+  PROP_DAMAGED_ENTRY,
+  PROP_WHOLE_GENERATION,
+  PROP_WHOLE_GENERATION_CREATED,
   N_PROPS
 };
 static GParamSpec *props[N_PROPS];
@@ -112,6 +127,17 @@ lb_operation_result_set_end (LbOperationResult *self,
   g_variant_lookup (summary, "location", "s", &self->location);
   g_variant_lookup (summary, "already-present", "u", &self->already_present);
   g_variant_lookup (summary, "individualized", "u", &self->individualized);
+  /* What a verify reports, and a restore that found its backup damaged. */
+  g_variant_lookup (summary, "apps", "u", &self->app_count);
+  g_variant_lookup (summary, "created", "x", &self->created);
+  g_clear_pointer (&self->host, g_free);
+  g_variant_lookup (summary, "host", "s", &self->host);
+  g_variant_lookup (summary, "format-version", "u", &self->format_version);
+  g_clear_pointer (&self->damaged_entry, g_free);
+  g_variant_lookup (summary, "damaged-entry", "s", &self->damaged_entry);
+  g_clear_pointer (&self->whole_generation, g_free);
+  g_variant_lookup (summary, "whole-generation", "s", &self->whole_generation);
+  g_variant_lookup (summary, "whole-generation-created", "x", &self->whole_generation_created);
 }
 
 /**
@@ -397,6 +423,136 @@ lb_operation_result_get_summary (LbOperationResult *self)
   return self->summary;
 }
 
+/**
+ * lb_operation_result_get_app_count:
+ * @self: a result
+ *
+ * How many apps the licenses a verify checked belong to (programs outside
+ * a sandbox count as one).
+ *
+ * Returns: how many apps the checked licenses belong to
+ *
+ * Since: 0.2
+ */
+guint
+lb_operation_result_get_app_count (LbOperationResult *self)
+{
+  g_return_val_if_fail (LB_IS_OPERATION_RESULT (self), 0);
+  return self->app_count;
+}
+
+/**
+ * lb_operation_result_get_created:
+ * @self: a result
+ *
+ * When the backup a verify checked was made (unix seconds, from its
+ * manifest), 0 when its manifest could not be read.
+ *
+ * Returns: when the checked backup was made, or 0
+ *
+ * Since: 0.2
+ */
+gint64
+lb_operation_result_get_created (LbOperationResult *self)
+{
+  g_return_val_if_fail (LB_IS_OPERATION_RESULT (self), 0);
+  return self->created;
+}
+
+/**
+ * lb_operation_result_get_host:
+ * @self: a result
+ *
+ * The name of the computer that made the backup a verify checked (from its
+ * manifest; "" for backups before format 3).
+ *
+ * Returns: (nullable): the computer's name, or %NULL when the manifest
+ *   could not be read
+ *
+ * Since: 0.2
+ */
+const char *
+lb_operation_result_get_host (LbOperationResult *self)
+{
+  g_return_val_if_fail (LB_IS_OPERATION_RESULT (self), NULL);
+  return self->host;
+}
+
+/**
+ * lb_operation_result_get_format_version:
+ * @self: a result
+ *
+ * The format version of the backup a verify checked, 0 when its manifest
+ * could not be read.
+ *
+ * Returns: the format version, or 0
+ *
+ * Since: 0.2
+ */
+guint
+lb_operation_result_get_format_version (LbOperationResult *self)
+{
+  g_return_val_if_fail (LB_IS_OPERATION_RESULT (self), 0);
+  return self->format_version;
+}
+
+/**
+ * lb_operation_result_get_damaged_entry:
+ * @self: a result
+ *
+ * Of a verify that found the backup damaged (%LB_ERROR_BACKUP_CORRUPT):
+ * the first entry found damaged, e.g.
+ * "licenses/org.example.Player/key%2F1" or "manifest.txt".
+ *
+ * Returns: (nullable): the first damaged entry, or %NULL
+ *
+ * Since: 0.2
+ */
+const char *
+lb_operation_result_get_damaged_entry (LbOperationResult *self)
+{
+  g_return_val_if_fail (LB_IS_OPERATION_RESULT (self), NULL);
+  return self->damaged_entry;
+}
+
+/**
+ * lb_operation_result_get_whole_generation:
+ * @self: a result
+ *
+ * Of a restore of the newest backup that failed with
+ * %LB_ERROR_BACKUP_CORRUPT: the newest backup of the folder that is whole,
+ * which lb_client_restore_sync() restores when given as its generation.
+ * The service never restores it unasked.
+ *
+ * Returns: (nullable): the name of the newest whole backup, or %NULL
+ *
+ * Since: 0.2
+ */
+const char *
+lb_operation_result_get_whole_generation (LbOperationResult *self)
+{
+  g_return_val_if_fail (LB_IS_OPERATION_RESULT (self), NULL);
+  return self->whole_generation;
+}
+
+/**
+ * lb_operation_result_get_whole_generation_created:
+ * @self: a result
+ *
+ * When the backup that #LbOperationResult:whole-generation names was made
+ * (unix seconds), 0 if none is named.
+ *
+ * Returns: when the newest whole backup was made, or 0
+ *
+ * Since: 0.2
+ */
+gint64
+lb_operation_result_get_whole_generation_created (LbOperationResult *self)
+{
+  g_return_val_if_fail (LB_IS_OPERATION_RESULT (self), 0);
+  return self->whole_generation_created;
+}
+
 static void
 lb_operation_result_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
@@ -428,6 +584,27 @@ lb_operation_result_get_property (GObject *object, guint prop_id, GValue *value,
     case PROP_SUPPORT_URL:
       g_value_set_string (value, self->support_url);
       break;
+    case PROP_APP_COUNT:
+      g_value_set_uint (value, self->app_count);
+      break;
+    case PROP_CREATED:
+      g_value_set_int64 (value, self->created);
+      break;
+    case PROP_HOST:
+      g_value_set_string (value, self->host);
+      break;
+    case PROP_FORMAT_VERSION:
+      g_value_set_uint (value, self->format_version);
+      break;
+    case PROP_DAMAGED_ENTRY:
+      g_value_set_string (value, self->damaged_entry);
+      break;
+    case PROP_WHOLE_GENERATION:
+      g_value_set_string (value, self->whole_generation);
+      break;
+    case PROP_WHOLE_GENERATION_CREATED:
+      g_value_set_int64 (value, self->whole_generation_created);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -441,6 +618,9 @@ lb_operation_result_finalize (GObject *object)
   g_free (self->message);
   g_free (self->location);
   g_free (self->support_url);
+  g_free (self->host);
+  g_free (self->damaged_entry);
+  g_free (self->whole_generation);
   g_ptr_array_unref (self->key_ids);
   g_ptr_array_unref (self->apps);
   g_ptr_array_unref (self->reasons);
@@ -522,6 +702,64 @@ lb_operation_result_class_init (LbOperationResultClass *klass)
    * Since: 0.2
    */
   props[PROP_SUPPORT_URL] = g_param_spec_string ("support-url", NULL, NULL, NULL, ro);
+  /**
+   * LbOperationResult:app-count:
+   *
+   * Of a verify: how many apps the checked licenses belong to.
+   *
+   * Since: 0.2
+   */
+  props[PROP_APP_COUNT] = g_param_spec_uint ("app-count", NULL, NULL, 0, G_MAXUINT, 0, ro);
+  /**
+   * LbOperationResult:created:
+   *
+   * Of a verify: when the checked backup was made (unix seconds), or 0.
+   *
+   * Since: 0.2
+   */
+  props[PROP_CREATED] = g_param_spec_int64 ("created", NULL, NULL, 0, G_MAXINT64, 0, ro);
+  /**
+   * LbOperationResult:host:
+   *
+   * Of a verify: the name of the computer that made the checked backup.
+   *
+   * Since: 0.2
+   */
+  props[PROP_HOST] = g_param_spec_string ("host", NULL, NULL, NULL, ro);
+  /**
+   * LbOperationResult:format-version:
+   *
+   * Of a verify: the checked backup's format version, or 0.
+   *
+   * Since: 0.2
+   */
+  props[PROP_FORMAT_VERSION]
+      = g_param_spec_uint ("format-version", NULL, NULL, 0, G_MAXUINT, 0, ro);
+  /**
+   * LbOperationResult:damaged-entry:
+   *
+   * Of a verify that found the backup damaged: the first damaged entry.
+   *
+   * Since: 0.2
+   */
+  props[PROP_DAMAGED_ENTRY] = g_param_spec_string ("damaged-entry", NULL, NULL, NULL, ro);
+  /**
+   * LbOperationResult:whole-generation:
+   *
+   * Of a restore whose newest backup is damaged: the newest whole backup.
+   *
+   * Since: 0.2
+   */
+  props[PROP_WHOLE_GENERATION] = g_param_spec_string ("whole-generation", NULL, NULL, NULL, ro);
+  /**
+   * LbOperationResult:whole-generation-created:
+   *
+   * When #LbOperationResult:whole-generation was made (unix seconds), or 0.
+   *
+   * Since: 0.2
+   */
+  props[PROP_WHOLE_GENERATION_CREATED]
+      = g_param_spec_int64 ("whole-generation-created", NULL, NULL, 0, G_MAXINT64, 0, ro);
   g_object_class_install_properties (object_class, N_PROPS, props);
 }
 

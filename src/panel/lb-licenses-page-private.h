@@ -34,6 +34,9 @@ typedef enum
   LB_LICENSES_PAGE_AUTOMATIC_ROW,    /* AdwComboRow "Back Up Automatically", "Next backup in …" */
   LB_LICENSES_PAGE_GENERATION_LIST,  /* GtkDropDown: the backups the restore dialog offers, or NULL
                                       */
+  LB_LICENSES_PAGE_CHECK_BUTTON,     /* GtkButton "Check Backup" */
+  LB_LICENSES_PAGE_BANNER_RESTORE_BUTTON, /* GtkButton "Restore the Backup of <date>" in the
+                                           * banner, when the newest backup is damaged */
 } LbLicensesPagePart;
 
 GtkWidget *lb_licenses_page_get_part (LbLicensesPage *self, LbLicensesPagePart part);

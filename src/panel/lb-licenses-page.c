@@ -91,6 +91,11 @@ struct _LbLicensesPage
   AdwPreferencesGroup *banner_group;
   AdwActionRow *banner_row;
   GtkLinkButton *banner_link;
+  GtkButton *banner_restore_button;
+  /* The newest whole backup a failed restore named, and its folder (a
+   * path or URI, or NULL for the service's), while the banner offers it. */
+  char *whole_generation;
+  char *whole_folder;
 
   AdwPreferencesGroup *unavailable_group;
   AdwStatusPage *unavailable_page;
@@ -113,6 +118,7 @@ struct _LbLicensesPage
   GtkButton *cancel_button;
   GtkButton *backup_button;
   GtkButton *restore_button;
+  GtkButton *check_button;
 
   AdwPreferencesGroup *result_group;
   GtkWidget *result_row;
@@ -202,15 +208,25 @@ show_toast (LbLicensesPage *self, const char *text)
 /* The error banner */
 
 static void
+clear_whole_generation (LbLicensesPage *self)
+{
+  g_clear_pointer (&self->whole_generation, g_free);
+  g_clear_pointer (&self->whole_folder, g_free);
+  gtk_widget_set_visible (GTK_WIDGET (self->banner_restore_button), FALSE);
+}
+
+static void
 hide_banner (LbLicensesPage *self)
 {
   gtk_widget_set_visible (GTK_WIDGET (self->banner_group), FALSE);
   gtk_widget_set_visible (GTK_WIDGET (self->banner_link), FALSE);
+  clear_whole_generation (self);
 }
 
 static void
 show_banner (LbLicensesPage *self, const char *title, const char *message, const char *url)
 {
+  clear_whole_generation (self);
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->banner_row), title);
   adw_action_row_set_subtitle (self->banner_row, message);
   if (url != NULL)
@@ -757,8 +773,12 @@ on_operation_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (LbOperationResult) failed = NULL;
   g_autoptr (GError) error = NULL;
 
-  done = restore ? lb_client_restore_finish (client, result, &error)
-                 : lb_client_backup_finish (client, result, &error);
+  if (restore)
+    done = lb_client_restore_finish (client, result, &error);
+  else if (type == LB_OPERATION_TYPE_VERIFY)
+    done = lb_client_verify_finish (client, result, &error);
+  else
+    done = lb_client_backup_finish (client, result, &error);
   if (self->client != client)
     return;
   self->own_pending = FALSE;
@@ -796,7 +816,10 @@ on_operation_done (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       g_autofree char *message = lb_panel_format_error (type, error);
 
-      show_banner (self, restore ? _ ("Cannot Start the Restore") : _ ("Cannot Start the Backup"),
+      show_banner (self,
+                   restore                            ? _ ("Cannot Start the Restore")
+                   : type == LB_OPERATION_TYPE_VERIFY ? _ ("Cannot Start the Check")
+                                                      : _ ("Cannot Start the Backup"),
                    message, NULL);
     }
   sync_all (self);
@@ -865,6 +888,46 @@ start_restore (LbLicensesPage *self,
   sync_all (self);
 }
 
+/* A check of the newest backup in the backup folder. */
+static void
+start_verify (LbLicensesPage *self)
+{
+  g_autofree char *location = NULL;
+
+  if (self->client == NULL)
+    return;
+  location = g_strdup (lb_client_get_backup_path (self->client));
+  if (location[0] == '\0')
+    {
+      choose_location (self, LB_OPERATION_TYPE_BACKUP, FALSE);
+      return;
+    }
+  if (!may_start (self, LB_OPERATION_TYPE_VERIFY, location))
+    return;
+  lb_client_verify_async (self->client, LB_VERIFY_FLAGS_NONE, location, NULL, self->own_cancellable,
+                          on_operation_done, g_object_ref (self));
+  sync_all (self);
+}
+
+static void
+on_check_clicked (GtkButton *button, LbLicensesPage *self)
+{
+  start_verify (self);
+}
+
+/* The banner's offer after a restore found the newest backup damaged: the
+ * user chose the newest whole one. */
+static void
+on_banner_restore_clicked (GtkButton *button, LbLicensesPage *self)
+{
+  g_autofree char *generation = g_strdup (self->whole_generation);
+  g_autofree char *folder = g_strdup (self->whole_folder);
+
+  if (generation == NULL)
+    return;
+  start_restore (self, LB_RESTORE_FLAGS_NONE, folder, generation);
+}
+
 static void
 on_backup_clicked (GtkButton *button, LbLicensesPage *self)
 {
@@ -881,7 +944,9 @@ on_generation_response (AdwMessageDialog *dialog, const char *response, LbLicens
 
   g_clear_object (&self->dialog);
   self->generation_list = NULL;
-  if (self->generations != NULL && selected < g_strv_length (self->generations))
+  /* The newest is restored unnamed, so that the service, when it finds it
+   * damaged, names the newest whole backup instead (the banner offers it). */
+  if (self->generations != NULL && selected > 0 && selected < g_strv_length (self->generations))
     generation = g_strdup (self->generations[selected]);
   g_clear_pointer (&self->generations, g_strfreev);
   if (g_strcmp0 (response, "restore") == 0)
@@ -988,9 +1053,15 @@ static void
 on_cancel_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GError) error = NULL;
-  gboolean restore = GPOINTER_TO_INT (user_data) == LB_OPERATION_TYPE_RESTORE;
-  gboolean ok = restore ? lb_client_cancel_restore_finish (LB_CLIENT (source), result, &error)
-                        : lb_client_cancel_backup_finish (LB_CLIENT (source), result, &error);
+  LbOperationType type = GPOINTER_TO_INT (user_data);
+  gboolean ok;
+
+  if (type == LB_OPERATION_TYPE_RESTORE)
+    ok = lb_client_cancel_restore_finish (LB_CLIENT (source), result, &error);
+  else if (type == LB_OPERATION_TYPE_VERIFY)
+    ok = lb_client_cancel_verify_finish (LB_CLIENT (source), result, &error);
+  else
+    ok = lb_client_cancel_backup_finish (LB_CLIENT (source), result, &error);
 
   /* LB_ERROR_NOT_RUNNING: it ended meanwhile, and
    * LbClient::operation-completed tells how. */
@@ -1012,12 +1083,78 @@ on_cancel_clicked (GtkButton *button, LbLicensesPage *self)
   else if (type == LB_OPERATION_TYPE_RESTORE)
     lb_client_cancel_restore_async (self->client, self->cancellable, on_cancel_done,
                                     GINT_TO_POINTER (type));
+  else if (type == LB_OPERATION_TYPE_VERIFY)
+    lb_client_cancel_verify_async (self->client, self->cancellable, on_cancel_done,
+                                   GINT_TO_POINTER (type));
   else
     lb_client_cancel_backup_async (self->client, self->cancellable, on_cancel_done,
                                    GINT_TO_POINTER (type));
 }
 
 /* The client's signals */
+
+/* How a check of a backup ended: a toast when it is whole, the banner
+ * naming the damage when it is not. */
+static void
+verify_completed (LbLicensesPage *self, LbOperationResult *result, const GError *error)
+{
+  gint64 created = lb_operation_result_get_created (result);
+
+  if (error == NULL)
+    {
+      g_autofree char *text
+          = lb_panel_format_verified (created, lb_operation_result_get_licenses (result));
+
+      hide_banner (self);
+      show_toast (self, text);
+    }
+  else if (g_error_matches (error, LB_ERROR, LB_ERROR_CANCELLED))
+    {
+      hide_banner (self);
+      show_toast (self, _ ("The check of the backup was cancelled"));
+    }
+  else if (g_error_matches (error, LB_ERROR, LB_ERROR_BACKUP_CORRUPT))
+    {
+      g_autofree char *message
+          = lb_panel_format_damaged (created, lb_operation_result_get_damaged_entry (result));
+
+      show_banner (self, _ ("The Backup Is Damaged"), message, NULL);
+    }
+  else
+    {
+      g_autofree char *message = lb_panel_format_error (LB_OPERATION_TYPE_VERIFY, error);
+
+      show_banner (self, _ ("Check Failed"), message, NULL);
+    }
+}
+
+/* A restore whose newest backup is damaged, with a whole one in the same
+ * folder: the banner offers that one, which only the user's click
+ * restores. */
+static void
+offer_whole_generation (LbLicensesPage *self, LbOperationResult *result)
+{
+  const char *generation = lb_operation_result_get_whole_generation (result);
+  const char *location = lb_operation_result_get_location (result);
+  gint64 created = lb_operation_result_get_whole_generation_created (result);
+  g_autofree char *message = lb_panel_format_whole_generation (created);
+  g_autofree char *label = lb_panel_format_restore_generation (created);
+
+  show_banner (self, _ ("Restore Failed"), message, NULL);
+  self->whole_generation = g_strdup (generation);
+  if (location != NULL && location[0] != '\0')
+    {
+      /* The folder of the damaged backup holds the whole one. */
+      g_autoptr (GFile) file = g_file_new_for_uri (location);
+      g_autoptr (GFile) folder = g_file_get_parent (file);
+
+      if (folder != NULL)
+        self->whole_folder
+            = g_file_is_native (folder) ? g_file_get_path (folder) : g_file_get_uri (folder);
+    }
+  gtk_button_set_label (self->banner_restore_button, label);
+  gtk_widget_set_visible (GTK_WIDGET (self->banner_restore_button), TRUE);
+}
 
 static void
 on_operation_completed (LbClient *client,
@@ -1032,7 +1169,19 @@ on_operation_completed (LbClient *client,
   if (kind == LB_OPERATION_TYPE_RESTORE)
     refresh_apps (self);
 
-  if (status == LB_STATUS_ERROR_WITHURL)
+  /* The page shows only this operation: nothing of an earlier one's result
+   * stays once another ends otherwise than with a result of its own. */
+  if (kind == LB_OPERATION_TYPE_VERIFY || (error != NULL && status != LB_STATUS_ERROR_WITHURL))
+    clear_result (self);
+
+  if (kind == LB_OPERATION_TYPE_VERIFY)
+    verify_completed (self, result, error);
+  else if (kind == LB_OPERATION_TYPE_RESTORE
+           && g_error_matches (error, LB_ERROR, LB_ERROR_BACKUP_CORRUPT)
+           && lb_operation_result_get_whole_generation (result) != NULL
+           && lb_operation_result_get_whole_generation (result)[0] != '\0')
+    offer_whole_generation (self, result);
+  else if (status == LB_STATUS_ERROR_WITHURL)
     {
       const char *url = lb_operation_result_get_support_url (result);
       g_autofree char *found = NULL;
@@ -1371,19 +1520,29 @@ sync_all (LbLicensesPage *self)
                                             lb_client_get_licenses_total (self->client));
       gboolean restore = type == LB_OPERATION_TYPE_RESTORE;
 
+      gboolean verify = type == LB_OPERATION_TYPE_VERIFY;
+
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->progress_row),
-                                     restore ? _ ("Restoring Licenses…")
-                                             : _ ("Backing Up Licenses…"));
+                                     restore  ? _ ("Restoring Licenses…")
+                                     : verify ? _ ("Checking the Backup…")
+                                              : _ ("Backing Up Licenses…"));
       adw_action_row_set_subtitle (self->progress_row, progress);
       gtk_accessible_update_property (GTK_ACCESSIBLE (self->progress_bar),
                                       GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                      restore ? _ ("Restore progress") : _ ("Backup progress"),
+                                      restore  ? _ ("Restore progress")
+                                      : verify ? _ ("Check progress")
+                                               : _ ("Backup progress"),
                                       GTK_ACCESSIBLE_PROPERTY_VALUE_TEXT, progress, -1);
     }
 
   gtk_widget_set_sensitive (GTK_WIDGET (self->backup_button),
                             ready && !running && !self->own_pending && !asking);
   gtk_widget_set_sensitive (GTK_WIDGET (self->restore_button),
+                            ready && !running && !self->own_pending && !asking);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->check_button),
+                            ready && !running && !self->own_pending && !asking
+                                && lb_client_get_backup_path (self->client)[0] != '\0');
+  gtk_widget_set_sensitive (GTK_WIDGET (self->banner_restore_button),
                             ready && !running && !self->own_pending && !asking);
 }
 
@@ -1437,6 +1596,8 @@ lb_licenses_page_finalize (GObject *object)
   g_free (self->last_toast);
   g_strfreev (self->generations);
   g_free (self->own_generation);
+  g_free (self->whole_generation);
+  g_free (self->whole_folder);
   G_OBJECT_CLASS (lb_licenses_page_parent_class)->finalize (object);
 }
 static void
@@ -1507,6 +1668,7 @@ lb_licenses_page_class_init (LbLicensesPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, banner_group);
   gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, banner_row);
   gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, banner_link);
+  gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, banner_restore_button);
   gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, unavailable_group);
   gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, unavailable_page);
   gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, licenses_group);
@@ -1523,6 +1685,7 @@ lb_licenses_page_class_init (LbLicensesPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, cancel_button);
   gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, backup_button);
   gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, restore_button);
+  gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, check_button);
   gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, result_group);
   gtk_widget_class_bind_template_callback (widget_class, on_banner_dismiss);
   gtk_widget_class_bind_template_callback (widget_class, on_retry_clicked);
@@ -1531,6 +1694,8 @@ lb_licenses_page_class_init (LbLicensesPageClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_cancel_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_backup_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_restore_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_check_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_banner_restore_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_automatic_selected);
 }
 
@@ -1603,6 +1768,10 @@ lb_licenses_page_get_part (LbLicensesPage *self, LbLicensesPagePart part)
       return GTK_WIDGET (self->automatic_row);
     case LB_LICENSES_PAGE_GENERATION_LIST:
       return GTK_WIDGET (self->generation_list);
+    case LB_LICENSES_PAGE_CHECK_BUTTON:
+      return GTK_WIDGET (self->check_button);
+    case LB_LICENSES_PAGE_BANNER_RESTORE_BUTTON:
+      return GTK_WIDGET (self->banner_restore_button);
     }
   return NULL;
 }

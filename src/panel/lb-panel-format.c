@@ -295,3 +295,73 @@ lb_panel_format_generation (gint64 time, guint64 bytes, const char *host, gboole
   /* TRANSLATORS: a backup in a list: its date, its size */
   return g_strdup_printf (_ ("%s, %s"), when, size);
 }
+
+/* @time (unix seconds) as the page shows a backup's date; NULL for 0. */
+static char *
+format_date (gint64 time)
+{
+  g_autoptr (GDateTime) dt = time > 0 ? g_date_time_new_from_unix_local (time) : NULL;
+
+  return dt != NULL ? g_date_time_format (dt, "%c") : NULL;
+}
+
+char *
+lb_panel_format_verified (gint64 created, guint64 licenses)
+{
+  g_autofree char *when = format_date (created);
+  g_autofree char *n = lb_panel_format_count (licenses);
+  gulong plural = (gulong) MIN (licenses, G_MAXULONG);
+
+  if (when != NULL)
+    /* TRANSLATORS: the date the backup was made, then a number ("40") */
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "The backup of %s is whole: %s license",
+                                         "The backup of %s is whole: %s licenses", plural),
+                            when, n);
+  /* TRANSLATORS: %s is a number ("40") */
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "The backup is whole: %s license",
+                                       "The backup is whole: %s licenses", plural),
+                          n);
+}
+
+char *
+lb_panel_format_damaged (gint64 created, const char *entry)
+{
+  g_autofree char *when = format_date (created);
+
+  if (when != NULL && entry != NULL && entry[0] != '\0')
+    /* TRANSLATORS: the date the backup was made, then the entry of it that is damaged */
+    return g_strdup_printf (_ ("The backup of %s is damaged: its entry %s does not match its "
+                               "checksum or cannot be read. Back up now to make a new one."),
+                            when, entry);
+  if (entry != NULL && entry[0] != '\0')
+    /* TRANSLATORS: %s is the entry of the backup that is damaged */
+    return g_strdup_printf (_ ("The backup is damaged: its entry %s does not match its checksum "
+                               "or cannot be read. Back up now to make a new one."),
+                            entry);
+  return g_strdup (_ ("The backup is damaged. Back up now to make a new one."));
+}
+
+char *
+lb_panel_format_whole_generation (gint64 created)
+{
+  g_autofree char *when = format_date (created);
+
+  if (when == NULL)
+    return g_strdup (_ ("The newest backup is damaged, so nothing was restored. An older backup "
+                        "in the same location is whole."));
+  /* TRANSLATORS: %s is the date the older, whole backup was made */
+  return g_strdup_printf (_ ("The newest backup is damaged, so nothing was restored. The backup "
+                             "of %s in the same location is whole."),
+                          when);
+}
+
+char *
+lb_panel_format_restore_generation (gint64 created)
+{
+  g_autofree char *when = format_date (created);
+
+  if (when == NULL)
+    return g_strdup (_ ("Restore the Older Backup"));
+  /* TRANSLATORS: a button; %s is the date the backup was made */
+  return g_strdup_printf (_ ("Restore the Backup of %s"), when);
+}

@@ -52,6 +52,23 @@ char *lb_panel_format_next_backup (gint64 next, gint64 now);
  * unknown) and "(newest)" for the newest. */
 char *lb_panel_format_generation (gint64 time, guint64 bytes, const char *host, gboolean newest);
 
+/* A check of a backup that found it whole, as the toast says it: "The
+ * backup of <date> is whole: 40 licenses" (@created: unix seconds, 0 when
+ * unknown). */
+char *lb_panel_format_verified (gint64 created, guint64 licenses);
+
+/* A check that found the backup damaged, naming the first damaged entry
+ * (@entry may be NULL). */
+char *lb_panel_format_damaged (gint64 created, const char *entry);
+
+/* A restore that found the newest backup damaged, when an older one made
+ * at @created is whole. */
+char *lb_panel_format_whole_generation (gint64 created);
+
+/* The banner's button that restores that one: "Restore the Backup of
+ * <date>". */
+char *lb_panel_format_restore_generation (gint64 created);
+
 /* The first http(s) URL in @text, or NULL. */
 char *lb_panel_find_url (const char *text);
 

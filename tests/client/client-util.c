@@ -846,7 +846,8 @@ wait_progress (LbTestSignalQueue *queue, guint64 min_done, guint timeout_ms)
                               min_done, timeout_ms);
           return 0;
         }
-      if ((g_str_equal (member, "BackupProgress") || g_str_equal (member, "RestoreProgress"))
+      if ((g_str_equal (member, "BackupProgress") || g_str_equal (member, "RestoreProgress")
+           || g_str_equal (member, "VerifyProgress"))
           && g_variant_is_of_type (params, G_VARIANT_TYPE ("(tust"
                                                            "t)")))
         {

@@ -363,3 +363,12 @@ void test_apps_export_delete (Fixture *f, gconstpointer arg);
 void test_apps_bad_app (Fixture *f, gconstpointer arg);
 void test_apps_backup_restore (Fixture *f, gconstpointer arg);
 void test_apps_sandbox (Fixture *f, gconstpointer arg);
+
+/* test-client-verify.c */
+void test_verify_whole (Fixture *f, gconstpointer arg);
+void test_verify_damaged (Fixture *f, gconstpointer arg);
+void test_verify_generation (Fixture *f, gconstpointer arg);
+void test_verify_json (Fixture *f, gconstpointer arg);
+void test_verify_exit_codes (Fixture *f, gconstpointer arg);
+void test_verify_generations_column (Fixture *f, gconstpointer arg);
+void test_verify_status (Fixture *f, gconstpointer arg);

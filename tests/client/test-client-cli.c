@@ -9,7 +9,7 @@
 
 static const char *const commands[] = {
   "status", "backup", "restore", "cancel", "list",   "apps",
-  "import", "export", "delete",  "clean",  "config",
+  "import", "export", "delete",  "clean",  "config", "verify",
 };
 
 void
@@ -82,6 +82,7 @@ test_cli_command_help (Fixture *f, gconstpointer arg)
     { "delete", { "KEY_ID", "--app", NULL } },
     { "clean", { "--expired", NULL } },
     { "config", { "backup-path", "restore-path", "VALUE", NULL } },
+    { "verify", { "--generation", "--json", "DIRECTORY", "writes nothing", NULL } },
   };
 
   G_STATIC_ASSERT (G_N_ELEMENTS (cases) == G_N_ELEMENTS (commands));

@@ -44,6 +44,14 @@ static const TestCase tests[] = {
   { "restore/other-machine", SETUP_DAEMON, DAEMON_FAST, test_restore_other_machine },
   { "restore/restore-limit", SETUP_DAEMON, DAEMON_FAST, test_restore_limit },
 
+  { "verify/whole", SETUP_DAEMON, DAEMON_FAST, test_verify_whole },
+  { "verify/damaged", SETUP_DAEMON, DAEMON_FAST, test_verify_damaged },
+  { "verify/generation", SETUP_DAEMON, DAEMON_FAST, test_verify_generation },
+  { "verify/json", SETUP_DAEMON, DAEMON_FAST, test_verify_json },
+  { "verify/exit-codes", SETUP_DAEMON, DAEMON_FAST, test_verify_exit_codes },
+  { "verify/generations-column", SETUP_DAEMON, DAEMON_FAST, test_verify_generations_column },
+  { "verify/status", SETUP_DAEMON, DAEMON_SLOW, test_verify_status },
+
   { "slow/progress-lines", SETUP_DAEMON, DAEMON_SLOW, test_slow_progress_lines },
   { "slow/cancel-by-other-client", SETUP_DAEMON, DAEMON_SLOW, test_slow_cancel_by_other_client },
   { "slow/cancel-restore", SETUP_DAEMON, DAEMON_SLOW, test_slow_cancel_restore },

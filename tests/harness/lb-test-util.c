@@ -144,6 +144,26 @@ lb_test_newest_backup (const char *dir)
   return g_file_get_path (newest);
 }
 
+void
+lb_test_damage_backup (const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  gsize at = G_MAXSIZE;
+
+  g_file_get_contents (path, &data, &len, &error);
+  g_assert_no_error (error);
+  for (gsize i = 0; i + 4 <= len; i++)
+    if (memcmp (data + i, "LBL1", 4) == 0)
+      at = i;
+  g_assert_cmpuint (at, !=, G_MAXSIZE);
+  g_assert_cmpuint (at + 40, <, len);
+  data[at + 40] ^= 0x01;
+  g_file_set_contents (path, data, (gssize) len, &error);
+  g_assert_no_error (error);
+}
+
 char *
 lb_test_make_tmp_dir (const char *prefix)
 {

@@ -93,6 +93,11 @@ void lb_test_rm_rf (const char *path);
  * (generations.h), else @dir/licenses.lbk (which need not exist). */
 char *lb_test_newest_backup (const char *dir);
 
+/* Damages the backup file @path as a drive that rots would: flips a bit of
+ * a license blob (40 bytes after the last "LBL1" in the file), so that the
+ * file still reads but its last entry fails its SHA-256. */
+void lb_test_damage_backup (const char *path);
+
 /* The daemon under test: $LB_DAEMON_PATH if set, else the build tree's. */
 const char *lb_test_get_daemon_path (void);
 

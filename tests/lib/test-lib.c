@@ -1192,6 +1192,120 @@ test_list_typed (Fixture *f, gconstpointer arg)
   g_assert_cmpstr (verify_error, ==, "");
 }
 
+/* verify */
+
+/* A whole backup: what it holds, as attributes of the result, and nothing
+ * written. */
+static void
+test_verify_whole (Fixture *f, gconstpointer arg)
+{
+  g_autoptr (LbOperationResult) backup = NULL;
+  g_autoptr (LbOperationResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) backups = NULL;
+  g_autofree char *listing = NULL;
+  g_autofree char *listing_after = NULL;
+  g_autofree char *host = NULL;
+  g_autofree char *location = NULL;
+  guint64 licenses = 0, bytes = 0;
+  guint app_count = 0;
+  gint64 created = 0;
+  LbOperationType type;
+
+  store_many (f, "whole", 5);
+  backup = lb_client_backup_sync (f->client, LB_BACKUP_FLAGS_NONE, f->dir, NULL, &error);
+  g_assert_no_error (error);
+  listing = dir_listing (f->dir);
+
+  result = lb_client_verify_sync (f->client, LB_VERIFY_FLAGS_NONE, f->dir, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (result);
+  if (result == NULL)
+    return;
+  g_object_get (result, "licenses", &licenses, "app-count", &app_count, "bytes", &bytes, "host",
+                &host, "created", &created, "location", &location, NULL);
+  g_assert_cmpuint (licenses, ==, 5);
+  g_assert_cmpuint (app_count, ==, 1);
+  g_assert_cmpuint (bytes, ==, lb_operation_result_get_bytes (backup));
+  g_assert_cmpstr (location, ==, lb_operation_result_get_location (backup));
+  g_assert_nonnull (host);
+  g_assert_cmpint (created, >, 0);
+  g_assert_cmpuint (lb_operation_result_get_format_version (result), >, 0);
+  g_assert_null (lb_operation_result_get_damaged_entry (result));
+  g_assert_cmpint (lb_operation_result_get_status (result), ==, LB_STATUS_END);
+  /* The typed getters know the kind. */
+  g_assert_true (lb_client_get_last_operation_type (f->client, &type));
+  g_assert_cmpint (type, ==, LB_OPERATION_TYPE_VERIFY);
+  g_assert_cmpstr (lb_client_get_last_operation (f->client), ==, "verify");
+  listing_after = dir_listing (f->dir);
+  g_assert_cmpstr (listing_after, ==, listing);
+
+  /* The check is remembered, and a named generation is checked. */
+  backups = lb_client_list_backups_sync (f->client, f->dir, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (backups->len, ==, 1);
+  g_assert_cmpstr (lb_backup_get_verify_error (backups->pdata[0]), ==, "");
+  g_clear_object (&result);
+  result = lb_client_verify_sync (f->client, LB_VERIFY_FLAGS_NONE, f->dir,
+                                  lb_backup_get_name (backups->pdata[0]), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (result);
+}
+
+static void
+on_verify_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+/* A damaged backup: BackupCorrupt, and the failed result names the first
+ * damaged entry. */
+static void
+test_verify_damaged (Fixture *f, gconstpointer arg)
+{
+  g_autoptr (LbOperationResult) backup = NULL;
+  g_autoptr (LbOperationResult) result = NULL;
+  g_autoptr (LbOperationResult) failed = NULL;
+  g_autoptr (GAsyncResult) async_result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) backups = NULL;
+  g_autofree char *file = NULL;
+  g_autofree char *damaged_entry = NULL;
+
+  store_many (f, "damaged", 5);
+  backup = lb_client_backup_sync (f->client, LB_BACKUP_FLAGS_NONE, f->dir, NULL, &error);
+  g_assert_no_error (error);
+  file = backup_file (f->dir);
+  lb_test_damage_backup (file);
+
+  result = lb_client_verify_sync (f->client, LB_VERIFY_FLAGS_NONE, f->dir, NULL, NULL, &error);
+  g_assert_null (result);
+  assert_lb_error (error, LB_ERROR_BACKUP_CORRUPT);
+  g_clear_error (&error);
+
+  lb_client_verify_async (f->client, LB_VERIFY_FLAGS_NONE, f->dir, NULL, NULL, on_verify_done,
+                          &async_result);
+  while (async_result == NULL)
+    g_main_context_iteration (g_main_context_get_thread_default (), TRUE);
+  result = lb_client_verify_finish (f->client, async_result, &error);
+  g_assert_null (result);
+  assert_lb_error (error, LB_ERROR_BACKUP_CORRUPT);
+  failed = lb_client_get_failed_result (f->client, async_result);
+  g_assert_nonnull (failed);
+  if (failed == NULL)
+    return;
+  g_object_get (failed, "damaged-entry", &damaged_entry, NULL);
+  g_assert_nonnull (damaged_entry);
+  g_assert_true (g_str_has_prefix (damaged_entry, "licenses/"));
+  g_assert_true (g_str_has_suffix (damaged_entry, "damaged000004"));
+  g_assert_cmpint (lb_operation_result_get_status (failed), ==, LB_STATUS_ERROR);
+  g_clear_error (&error);
+
+  backups = lb_client_list_backups_sync (f->client, f->dir, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (lb_backup_get_verify_error (backups->pdata[0]), !=, "");
+}
+
 static const TestCase tests[] = {
   { "store/license", test_store_license },
   { "store/not-found", test_store_not_found },
@@ -1202,6 +1316,8 @@ static const TestCase tests[] = {
   { "list/batches", test_list_batches },
   { "list/typed", test_list_typed },
   { "backup/round-trip", test_backup_round_trip },
+  { "verify/whole", test_verify_whole },
+  { "verify/damaged", test_verify_damaged },
   { "progress/notify", test_progress_notify, 2500 },
   { "cancel/sync", test_cancel_sync, 10000 },
   { "cancel/thread", test_cancel_thread, 10000 },

@@ -357,6 +357,53 @@ class TestSlowBackup(LibTestCase):
 
 
 class TestAsync(LibTestCase):
+    def test_verify(self):
+        c = self.client
+        c.store_license_sync(self.license("one"), None)
+        c.store_license_sync(self.license("two"), None)
+        backup = c.backup_sync(LicenseBackup.BackupFlags.NONE, self.dir, None)
+
+        # A whole backup: what it holds, as attributes.
+        result = c.verify_sync(LicenseBackup.VerifyFlags.NONE, self.dir, None, None)
+        self.assertEqual(result.props.licenses, 2)
+        self.assertEqual(result.props.app_count, 1)
+        self.assertEqual(result.props.bytes, backup.props.bytes)
+        self.assertIsNotNone(result.props.host)
+        self.assertGreater(result.props.created, 0)
+        self.assertIsNone(result.props.damaged_entry)
+        self.assertEqual(c.props.last_operation, "verify")
+        ok, kind = c.get_last_operation_type()
+        self.assertTrue(ok)
+        self.assertEqual(kind, LicenseBackup.OperationType.VERIFY)
+
+        # A damaged one: BackupCorrupt, and the failed result names the entry.
+        path = Gio.File.new_for_uri(backup.props.location).get_path()
+        with open(path, "rb") as f:
+            data = bytearray(f.read())
+        data[data.rindex(b"LBL1") + 40] ^= 0x01
+        with open(path, "wb") as f:
+            f.write(data)
+        with self.assertRaises(GLib.Error) as cm:
+            c.verify_sync(LicenseBackup.VerifyFlags.NONE, self.dir, None, None)
+        self.assertLbError(cm, LicenseBackup.Error.BACKUP_CORRUPT)
+
+        loop = GLib.MainLoop()
+        out = {}
+
+        def done(source, res):
+            out["result"] = res
+            loop.quit()
+
+        c.verify_async(LicenseBackup.VerifyFlags.NONE, self.dir, None, None, done)
+        GLib.timeout_add_seconds(30, loop.quit)
+        loop.run()
+        with self.assertRaises(GLib.Error) as cm:
+            c.verify_finish(out["result"])
+        self.assertLbError(cm, LicenseBackup.Error.BACKUP_CORRUPT)
+        failed = c.get_failed_result(out["result"])
+        self.assertTrue(failed.props.damaged_entry.startswith("licenses/"))
+        self.assertTrue(failed.props.damaged_entry.endswith("two"))
+
     def run_async(self, start, finish):
         """Runs start(callback) in a main loop; returns finish(result)."""
         loop = GLib.MainLoop()

@@ -1707,6 +1707,162 @@ test_restore_generations (Fixture *f, gconstpointer data)
   g_clear_error (&error);
 }
 
+/* "The backup of <date> is whole: N licenses", the date as the page
+ * shows it, of the newest backup in the folder. */
+static char *
+whole_toast (Fixture *f, guint n)
+{
+  g_autoptr (LbClient) client = other_client (f);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) backups = lb_client_list_backups_sync (client, f->dir, NULL, &error);
+  g_autoptr (GDateTime) dt = NULL;
+  g_autofree char *when = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (backups->len, >, 0);
+  dt = g_date_time_new_from_unix_local (lb_backup_get_created (backups->pdata[0]));
+  when = g_date_time_format (dt, "%c");
+  return g_strdup_printf ("The backup of %s is whole: %u licenses", when, n);
+}
+
+/* Check Backup: a whole backup gives a toast, a damaged one the banner
+ * naming its damaged entry; the check writes nothing and restores
+ * nothing. */
+static void
+test_check_backup (Fixture *f, gconstpointer data)
+{
+  g_autofree char *want = NULL;
+  AdwActionRow *banner;
+
+  lb_test_machine_start_daemon (f->machine, NULL);
+  store_licenses (f, 3, "song-");
+  show_page (f);
+  if (!wait_ready (f))
+    return;
+  /* Nothing to check without a backup folder. */
+  g_assert_false (gtk_widget_is_sensitive (part (f, LB_LICENSES_PAGE_CHECK_BUTTON)));
+  set_path (f, "BackupPath", f->dir);
+  g_assert_cmpuint (run_backup (f, LB_BACKUP_FLAGS_NONE, NULL), ==, LB_STATUS_END);
+  want = whole_toast (f, 3);
+  pump_for (100);
+
+  click (f, LB_LICENSES_PAGE_CHECK_BUTTON);
+  assert_toast (f, want);
+  g_assert_false (showing (part (f, LB_LICENSES_PAGE_BANNER)));
+  g_assert_true (gtk_widget_is_sensitive (part (f, LB_LICENSES_PAGE_CHECK_BUTTON)));
+
+  lb_test_damage_backup (backup_file (f));
+  click (f, LB_LICENSES_PAGE_CHECK_BUTTON);
+  g_assert_true (wait_for (banner_shown, f, WAIT_MS));
+  banner = ADW_ACTION_ROW (part (f, LB_LICENSES_PAGE_BANNER));
+  g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (banner)), ==,
+                   "The Backup Is Damaged");
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (banner), "licenses/song-00002"));
+  g_assert_false (showing (part (f, LB_LICENSES_PAGE_BANNER_RESTORE_BUTTON)));
+  assert_count_shows (f, "3");
+}
+
+/* A restore whose newest backup is damaged restores nothing; the banner
+ * offers the newest whole backup, which only the click restores. */
+static void
+test_restore_damaged_newest (Fixture *f, gconstpointer data)
+{
+  g_autoptr (LbClient) client = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) backups = NULL;
+  g_autoptr (GDateTime) dt = NULL;
+  g_autofree char *when = NULL;
+  g_autofree char *label = NULL;
+  GtkWidget *button;
+
+  lb_test_machine_start_daemon (f->machine, NULL);
+  set_path (f, "BackupPath", f->dir);
+  store_licenses (f, 1, "old-");
+  g_assert_cmpuint (run_backup (f, LB_BACKUP_FLAGS_NONE, NULL), ==, LB_STATUS_END);
+  store_licenses (f, 1, "new-");
+  g_assert_cmpuint (run_backup (f, LB_BACKUP_FLAGS_OVERWRITE, NULL), ==, LB_STATUS_END);
+  client = other_client (f);
+  backups = lb_client_list_backups_sync (client, f->dir, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (backups->len, ==, 2);
+  dt = g_date_time_new_from_unix_local (lb_backup_get_created (backups->pdata[1]));
+  when = g_date_time_format (dt, "%c");
+  label = g_strdup_printf ("Restore the Backup of %s", when);
+  lb_client_delete_license_sync (client, "old-00000", NULL, &error);
+  g_assert_no_error (error);
+  lb_client_delete_license_sync (client, "new-00000", NULL, &error);
+  g_assert_no_error (error);
+  lb_test_damage_backup (backup_file (f));
+
+  show_page (f);
+  if (!wait_ready (f))
+    return;
+  assert_count_shows (f, "0");
+  click (f, LB_LICENSES_PAGE_RESTORE_BUTTON);
+  answer (f, "Restore Which Backup?", "restore"); /* the newest, as offered */
+  g_assert_true (wait_for (banner_shown, f, WAIT_MS));
+  g_assert_true (wait_for (backup_button_sensitive, f, WAIT_MS));
+  button = part (f, LB_LICENSES_PAGE_BANNER_RESTORE_BUTTON);
+  g_assert_true (showing (button));
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (button)), ==, label);
+  {
+    AdwActionRow *banner = ADW_ACTION_ROW (part (f, LB_LICENSES_PAGE_BANNER));
+    g_autofree char *message = g_strdup_printf (
+        "The newest backup is damaged, so nothing was restored. The backup of %s in the same "
+        "location is whole.",
+        when);
+
+    g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (banner)), ==,
+                     "Restore Failed");
+    g_assert_cmpstr (adw_action_row_get_subtitle (banner), ==, message);
+  }
+  /* Never without the click. */
+  pump_for (500);
+  assert_count_shows (f, "0");
+
+  click (f, LB_LICENSES_PAGE_BANNER_RESTORE_BUTTON);
+  assert_toast (f, "1 license restored");
+  assert_count_shows (f, "1");
+  g_assert_false (showing (part (f, LB_LICENSES_PAGE_BANNER)));
+  {
+    g_autoptr (LbLicense) l = lb_client_get_license_sync (client, "old-00000", NULL, &error);
+
+    g_assert_no_error (error);
+  }
+  g_assert_null (lb_client_get_license_sync (client, "new-00000", NULL, &error));
+  g_clear_error (&error);
+}
+
+/* The page shows only the current operation: a restore that fails after a
+ * backup that succeeded leaves no "Backup Finished" details. */
+static void
+test_only_current (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  lb_test_machine_start_daemon (f->machine, NULL);
+  store_licenses (f, 2, "song-");
+  set_path (f, "BackupPath", f->dir);
+  show_page (f);
+  if (!wait_ready (f))
+    return;
+  click (f, LB_LICENSES_PAGE_BACKUP_BUTTON);
+  assert_toast (f, "2 licenses backed up");
+  g_assert_true (wait_for (backup_button_sensitive, f, WAIT_MS));
+  g_assert_nonnull (lb_licenses_page_get_result_row (f->page));
+  g_assert_cmpstr (adw_preferences_group_get_title (
+                       ADW_PREFERENCES_GROUP (part (f, LB_LICENSES_PAGE_RESULT_GROUP))),
+                   ==, "Backup Finished");
+
+  g_file_set_contents (backup_file (f), "this is not a license backup", -1, &error);
+  g_assert_no_error (error);
+  click (f, LB_LICENSES_PAGE_RESTORE_BUTTON);
+  g_assert_true (wait_for (banner_shown, f, WAIT_MS));
+  g_assert_true (wait_for (backup_button_sensitive, f, WAIT_MS));
+  g_assert_null (lb_licenses_page_get_result_row (f->page));
+  g_assert_false (showing (part (f, LB_LICENSES_PAGE_RESULT_GROUP)));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1766,6 +1922,9 @@ main (int argc, char **argv)
   ADD ("/panel/apps-sandboxed", test_apps_sandboxed);
   ADD ("/panel/automatic", test_automatic);
   ADD ("/panel/restore-generations", test_restore_generations);
+  ADD ("/panel/check-backup", test_check_backup);
+  ADD ("/panel/restore-damaged-newest", test_restore_damaged_newest);
+  ADD ("/panel/only-current", test_only_current);
 #undef ADD
 
   status = g_test_run ();

@@ -167,7 +167,7 @@ void lb_client_list_apps_async (LbClient *self,
 GPtrArray *lb_client_list_apps_finish (LbClient *self, GAsyncResult *result, GError **error);
 GPtrArray *lb_client_list_apps_sync (LbClient *self, GCancellable *cancellable, GError **error);
 
-/* Backup and restore */
+/* Backup, restore and verify */
 void lb_client_backup_async (LbClient *self,
                              LbBackupFlags flags,
                              const char *location,
@@ -195,6 +195,21 @@ LbOperationResult *lb_client_restore_sync (LbClient *self,
                                            const char *generation,
                                            GCancellable *cancellable,
                                            GError **error);
+
+void lb_client_verify_async (LbClient *self,
+                             LbVerifyFlags flags,
+                             const char *location,
+                             const char *generation,
+                             GCancellable *cancellable,
+                             GAsyncReadyCallback callback,
+                             gpointer user_data);
+LbOperationResult *lb_client_verify_finish (LbClient *self, GAsyncResult *result, GError **error);
+LbOperationResult *lb_client_verify_sync (LbClient *self,
+                                          LbVerifyFlags flags,
+                                          const char *location,
+                                          const char *generation,
+                                          GCancellable *cancellable,
+                                          GError **error);
 
 void lb_client_get_status_async (LbClient *self,
                                  GCancellable *cancellable,
@@ -278,6 +293,13 @@ void lb_client_cancel_restore_async (LbClient *self,
                                      gpointer user_data);
 gboolean lb_client_cancel_restore_finish (LbClient *self, GAsyncResult *result, GError **error);
 gboolean lb_client_cancel_restore_sync (LbClient *self, GCancellable *cancellable, GError **error);
+
+void lb_client_cancel_verify_async (LbClient *self,
+                                    GCancellable *cancellable,
+                                    GAsyncReadyCallback callback,
+                                    gpointer user_data);
+gboolean lb_client_cancel_verify_finish (LbClient *self, GAsyncResult *result, GError **error);
+gboolean lb_client_cancel_verify_sync (LbClient *self, GCancellable *cancellable, GError **error);
 
 LbOperationResult *lb_client_get_failed_result (LbClient *self, GAsyncResult *result);
 gboolean lb_client_get_service_running (LbClient *self);

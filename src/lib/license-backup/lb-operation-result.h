@@ -33,5 +33,12 @@ GStrv lb_operation_result_get_restricted_reasons (LbOperationResult *self);
 GStrv lb_operation_result_get_apps (LbOperationResult *self);
 guint lb_operation_result_get_app_licenses (LbOperationResult *self, const char *app);
 GVariant *lb_operation_result_get_summary (LbOperationResult *self);
+guint lb_operation_result_get_app_count (LbOperationResult *self);
+gint64 lb_operation_result_get_created (LbOperationResult *self);
+const char *lb_operation_result_get_host (LbOperationResult *self);
+guint lb_operation_result_get_format_version (LbOperationResult *self);
+const char *lb_operation_result_get_damaged_entry (LbOperationResult *self);
+const char *lb_operation_result_get_whole_generation (LbOperationResult *self);
+gint64 lb_operation_result_get_whole_generation_created (LbOperationResult *self);
 
 G_END_DECLS

@@ -49,6 +49,8 @@ typedef enum
  * LbOperationType:
  * @LB_OPERATION_TYPE_BACKUP: a backup
  * @LB_OPERATION_TYPE_RESTORE: a restore
+ * @LB_OPERATION_TYPE_VERIFY: a check of a backup, which reads it and writes
+ *   nothing (Since: 0.2)
  *
  * What an operation of the service does. More kinds may come: a caller
  * treats one it does not know as neither.
@@ -59,6 +61,7 @@ typedef enum
 {
   LB_OPERATION_TYPE_BACKUP,
   LB_OPERATION_TYPE_RESTORE,
+  LB_OPERATION_TYPE_VERIFY,
 } LbOperationType;
 
 /**
@@ -80,6 +83,19 @@ typedef enum /*< flags >*/
   /* Not 1 << 1: that is the restore's INDIVIDUALIZE, which a backup refuses. */
   LB_BACKUP_FLAGS_AUTOMATIC = 1 << 3,
 } LbBackupFlags;
+
+/**
+ * LbVerifyFlags:
+ * @LB_VERIFY_FLAGS_NONE: no flag; none other is defined yet
+ *
+ * The flags of a check of a backup (lb_client_verify_sync()).
+ *
+ * Since: 0.2
+ */
+typedef enum /*< flags >*/
+{
+  LB_VERIFY_FLAGS_NONE = 0,
+} LbVerifyFlags;
 
 /**
  * LbAutomaticBackup:
