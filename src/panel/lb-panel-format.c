@@ -179,8 +179,11 @@ lb_error_text (gboolean restore, LbError code)
     case LB_ERROR_BACKUP_EXISTS:
       return _ ("The backup location already holds a license backup");
     case LB_ERROR_BACKUP_CORRUPT:
-      return _ ("The backup is damaged, so nothing was restored; make a new backup, or "
-                "restore from another copy");
+      /* A backup that did not read back, or a check: the service's words
+       * say which file and where it is damaged. */
+      return restore ? _ ("The backup is damaged, so nothing was restored; make a new backup, or "
+                          "restore from another copy")
+                     : NULL;
     case LB_ERROR_NOT_SET:
       return restore ? _ ("Choose the folder to restore from first")
                      : _ ("Choose the folder to back up to first");

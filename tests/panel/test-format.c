@@ -191,6 +191,14 @@ test_error (void)
   assert_str (format_error (LB_OPERATION_TYPE_RESTORE, LB_ERROR, LB_ERROR_BACKUP_CORRUPT, "x"),
               "The backup is damaged, so nothing was restored; make a new backup, or restore from "
               "another copy");
+  /* A backup that does not read back, or a check: the service's words
+   * (a canned "nothing was restored" was wrong there). */
+  assert_str (format_error (LB_OPERATION_TYPE_BACKUP, LB_ERROR, LB_ERROR_BACKUP_CORRUPT,
+                            "The backup just written does not read back whole"),
+              "The backup just written does not read back whole");
+  assert_str (format_error (LB_OPERATION_TYPE_VERIFY, LB_ERROR, LB_ERROR_BACKUP_CORRUPT,
+                            "damaged at licenses/a"),
+              "damaged at licenses/a");
   assert_str (format_error (LB_OPERATION_TYPE_BACKUP, LB_ERROR, LB_ERROR_CANCELLED, "x"),
               "The backup was cancelled; the previous backup, if any, is unchanged");
   assert_str (format_error (LB_OPERATION_TYPE_RESTORE, LB_ERROR, LB_ERROR_CANCELLED, "x"),
