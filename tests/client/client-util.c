@@ -37,11 +37,7 @@ const char *const german_env[] = {
 static gboolean
 fixture_connect (Fixture *f)
 {
-  g_clear_object (&f->store);
-  g_clear_object (&f->manager);
-  f->store = lb_test_bus_store_proxy (f->bus);
-  f->manager = lb_test_bus_manager_proxy (f->bus);
-  return f->store != NULL && f->manager != NULL;
+  return lb_test_bus_renew_proxies (f->bus, &f->store, &f->manager);
 }
 
 LbTestMachine *
