@@ -16,10 +16,11 @@
  * at N >= 1,000,000). Beside tar, each N has a floor: `cat | tee |
  * sha256sum` of the backup file (and the same with openssl's SHA-256),
  * reading, hashing and writing the same bytes once. It prints one table per
- * N and writes the same figures as JSON. The daemon is spawned with an
- * environment of only DBUS_SESSION_BUS_ADDRESS, XDG_DATA_HOME and HOME;
- * $LB_BENCH_DAEMON_WRAPPER (e.g. "perf record -g -o /tmp/lb-{tag}.data --")
- * is put in front of its command line, "{tag}" and "{n}" replaced by the
+ * N and writes the same figures as JSON. The bus and the daemons are the
+ * test harness's (tests/harness/lb-test-util.h: LbTestBus, LbTestMachine):
+ * a daemon is spawned with an environment of only DBUS_SESSION_BUS_ADDRESS,
+ * XDG_DATA_HOME, HOME and XDG_RUNTIME_DIR; $LB_BENCH_DAEMON_WRAPPER (e.g. "perf record -g -o
+ * /tmp/lb-{tag}.data --") is put in front of its command line, "{tag}" and "{n}" replaced by the
  * phase ("import-1", "backup", "restore-1") and N, for profiling.
  */
 #include <errno.h>
@@ -32,60 +33,29 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/statvfs.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "generations.h"
+#include "lb-test-util.h"
 
-/* The newest backup in @dir, by the service's own rule (generations.h). */
-static char *
-newest_backup (const char *dir)
-{
-  g_autoptr (GFile) folder = g_file_new_for_path (dir);
-  g_autoptr (GFile) newest = lb_generations_pick (folder, NULL, NULL);
-
-  return g_file_get_path (newest);
-}
-
-#ifndef LB_DAEMON_PATH
-#error "LB_DAEMON_PATH must be defined"
-#endif
 #ifndef LB_BENCH_RESULTS
 #define LB_BENCH_RESULTS "results.json"
 #endif
 
-#define BUS_NAME "org.freedesktop.LicenseBackup1"
-#define OBJECT_PATH "/org/freedesktop/LicenseBackup1"
-#define MANAGER_IFACE "org.freedesktop.LicenseBackup1"
-#define STORE_IFACE "org.freedesktop.LicenseBackup1.Store"
+#define BUS_NAME LB_TEST_BUS_NAME
+#define OBJECT_PATH LB_TEST_OBJECT_PATH
+#define MANAGER_IFACE LB_TEST_MANAGER_IFACE
+#define STORE_IFACE LB_TEST_STORE_IFACE
 #define FILES_PER_DIR 10000
-#define START_TIMEOUT_US (G_GINT64_CONSTANT (60) * G_USEC_PER_SEC)
+#define START_TIMEOUT_MS 60000
 #define OP_TIMEOUT_US (G_GINT64_CONSTANT (3600) * G_USEC_PER_SEC)
 /* What one license needs on disk, everything together: the store (~2.5 KiB
  * with indexes), the file copy (a 4 KiB block), the tar file (~2.5 KiB),
  * the backup (~2.5 KiB), the restored store and the extracted copy. */
 #define DISK_BYTES_PER_LICENSE (20 * 1024)
-
-#define LARGE_MESSAGES_CONFIG                                                            \
-  "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n" \
-  " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"                  \
-  "<busconfig>\n"                                                                        \
-  "  <type>session</type>\n"                                                             \
-  "  <listen>unix:dir=%s</listen>\n"                                                     \
-  "  <auth>EXTERNAL</auth>\n"                                                            \
-  "  <policy context=\"default\">\n"                                                     \
-  "    <allow send_destination=\"*\" eavesdrop=\"true\"/>\n"                             \
-  "    <allow eavesdrop=\"true\"/>\n"                                                    \
-  "    <allow own=\"*\"/>\n"                                                             \
-  "  </policy>\n"                                                                        \
-  "  <limit name=\"max_message_size\">268435456</limit>\n"                               \
-  "  <limit name=\"max_incoming_bytes\">1000000000</limit>\n"                            \
-  "  <limit name=\"max_outgoing_bytes\">1000000000</limit>\n"                            \
-  "</busconfig>\n"
 
 /* Options */
 
@@ -126,14 +96,6 @@ static double
 seconds_since (gint64 t0_us)
 {
   return (double) (g_get_monotonic_time () - t0_us) / G_USEC_PER_SEC;
-}
-
-static void
-die_with_parent (gpointer user_data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid () != (pid_t) GPOINTER_TO_INT (user_data))
-    _exit (1);
 }
 
 static void note (const char *format, ...) G_GNUC_PRINTF (1, 2);
@@ -462,85 +424,6 @@ write_license_files (const char *dir, guint n)
   return TRUE;
 }
 
-/* The bus */
-
-typedef struct
-{
-  GSubprocess *proc;
-  GPid pid;
-  char *dir;
-  char *address;
-} Bus;
-
-static gboolean
-bus_start (Bus *bus, const char *root)
-{
-  g_autofree char *config_path = NULL;
-  g_autofree char *config = NULL;
-  g_autofree char *config_arg = NULL;
-  g_autoptr (GSubprocessLauncher) launcher = NULL;
-  g_autoptr (GDataInputStream) out = NULL;
-  g_autoptr (GError) error = NULL;
-
-  bus->dir = g_build_filename (root, "bus", NULL);
-  mkdir_p (bus->dir);
-  config_path = g_build_filename (bus->dir, "bus.conf", NULL);
-  config = g_strdup_printf (LARGE_MESSAGES_CONFIG, bus->dir);
-  config_arg = g_strdup_printf ("--config-file=%s", config_path);
-  if (!g_file_set_contents (config_path, config, -1, &error))
-    g_error ("%s", error->message);
-
-  /* Its stderr only ever says that it could not raise its fd limit. */
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
-                                        | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent,
-                                         GINT_TO_POINTER ((int) getpid ()), NULL);
-  bus->proc = g_subprocess_launcher_spawn (launcher, &error, "dbus-daemon", config_arg, "--nofork",
-                                           "--print-address=1", NULL);
-  if (bus->proc == NULL)
-    {
-      g_printerr ("lb-bench: cannot start dbus-daemon: %s\n", error->message);
-      return FALSE;
-    }
-  bus->pid = (GPid) g_ascii_strtoll (g_subprocess_get_identifier (bus->proc), NULL, 10);
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (bus->proc));
-  bus->address = g_data_input_stream_read_line (out, NULL, NULL, &error);
-  if (bus->address == NULL || bus->address[0] == '\0')
-    {
-      g_printerr ("lb-bench: dbus-daemon printed no address\n");
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static void
-bus_stop (Bus *bus)
-{
-  if (bus->proc != NULL)
-    {
-      g_subprocess_send_signal (bus->proc, SIGTERM);
-      g_subprocess_wait (bus->proc, NULL, NULL);
-    }
-  g_clear_object (&bus->proc);
-  g_clear_pointer (&bus->address, g_free);
-  g_clear_pointer (&bus->dir, g_free);
-}
-
-static GDBusConnection *
-bus_connect (const char *address)
-{
-  g_autoptr (GError) error = NULL;
-  GDBusConnection *c = g_dbus_connection_new_for_address_sync (
-      address,
-      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
-          | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-      NULL, NULL, &error);
-
-  if (c == NULL)
-    g_error ("cannot connect to the private bus: %s", error->message);
-  return c;
-}
-
 /* The signals of one operation, counted as they arrive (in GDBus's worker
  * thread, by a filter: the arrival time is not delayed by the main loop). */
 
@@ -664,20 +547,18 @@ counter_completed (void)
 
 typedef struct
 {
-  GSubprocess *proc; /* the daemon, or its wrapper */
-  GPid pid;          /* the daemon itself: the owner of the name */
+  LbTestDaemon *daemon; /* the daemon, or its wrapper; its machine's */
+  GPid pid;             /* the daemon itself: the owner of the name */
   char *unique_name;
-  char *log_path;
 } Daemon;
 
 typedef struct
 {
   guint n;
   char *root;
-  char *machine_id_file;
-  char *home;
-  char *data_a; /* the store that is imported and backed up */
-  char *data_b; /* the empty store a restore goes into */
+  LbTestMachine *machine; /* its machine id and home; not its stores */
+  char *data_a;           /* the store that is imported and backed up */
+  char *data_b;           /* the empty store a restore goes into */
   char *backup_dir;
   char *files_dir; /* the hand-made copy: files_dir/NNNN/<key id>.lic */
   char *tar_path;
@@ -688,41 +569,11 @@ typedef struct
 
 typedef struct
 {
-  Bus bus;
-  GDBusConnection *conn;
+  LbTestBus *bus;
+  GDBusConnection *conn; /* the bus's */
   GMainContext *ctx;
   char *root;
 } Bench;
-
-static char *
-name_owner (GDBusConnection *c)
-{
-  g_autoptr (GVariant) reply = NULL;
-  char *owner = NULL;
-
-  reply = g_dbus_connection_call_sync (c, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                       "org.freedesktop.DBus", "GetNameOwner",
-                                       g_variant_new ("(s)", BUS_NAME), G_VARIANT_TYPE ("(s)"),
-                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
-  if (reply != NULL)
-    g_variant_get (reply, "(s)", &owner);
-  return owner;
-}
-
-static GPid
-connection_pid (GDBusConnection *c, const char *name)
-{
-  g_autoptr (GVariant) reply = NULL;
-  guint32 pid = 0;
-
-  reply = g_dbus_connection_call_sync (c, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                       "org.freedesktop.DBus", "GetConnectionUnixProcessID",
-                                       g_variant_new ("(s)", name), G_VARIANT_TYPE ("(u)"),
-                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
-  if (reply != NULL)
-    g_variant_get (reply, "(u)", &pid);
-  return (GPid) pid;
-}
 
 /* @template with {tag} and {n} replaced. */
 static char *
@@ -739,88 +590,54 @@ expand (const char *template, const char *tag, guint n)
 static Daemon *
 daemon_start (Bench *b, Work *w, const char *data_home, const char *tag)
 {
-  g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GPtrArray) env = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GSubprocessLauncher) launcher = NULL;
-  g_autoptr (GError) error = NULL;
+  /* All N licenses belong to one app (the host): a million of them take
+   * 2 GB, over the default per-app limit of 1 GiB. */
+  const char *const args[]
+      = { "--app-max-bytes=68719476736", "--app-max-licenses=100000000", NULL };
   const char *wrapper = g_getenv ("LB_BENCH_DAEMON_WRAPPER");
+  g_auto (GStrv) wargv = NULL;
+  g_autofree char *log_path
+      = g_strdup_printf ("%s/daemon-%02u-%s.log", w->logs_dir, ++w->daemons_started, tag);
   Daemon *d = g_new0 (Daemon, 1);
-  gint64 deadline = g_get_monotonic_time () + START_TIMEOUT_US;
 
   if (wrapper != NULL && wrapper[0] != '\0')
     {
       g_autofree char *expanded = expand (wrapper, tag, w->n);
-      g_auto (GStrv) wargv = NULL;
+      g_autoptr (GError) error = NULL;
 
       if (!g_shell_parse_argv (expanded, NULL, &wargv, &error))
         g_error ("LB_BENCH_DAEMON_WRAPPER: %s", error->message);
-      for (guint i = 0; wargv[i] != NULL; i++)
-        g_ptr_array_add (argv, g_strdup (wargv[i]));
     }
-  g_ptr_array_add (argv, g_strdup (opt_daemon));
-  g_ptr_array_add (argv, g_strdup ("--machine-id-file"));
-  g_ptr_array_add (argv, g_strdup (w->machine_id_file));
-  g_ptr_array_add (argv, g_strdup ("--idle-timeout"));
-  g_ptr_array_add (argv, g_strdup ("0"));
-  /* All N licenses belong to one app (the host): a million of them take
-   * 2 GB, over the default per-app limit of 1 GiB. */
-  g_ptr_array_add (argv, g_strdup ("--app-max-bytes=68719476736"));
-  g_ptr_array_add (argv, g_strdup ("--app-max-licenses=100000000"));
-  g_ptr_array_add (argv, NULL);
-
-  /* Nothing but what the service needs. */
-  g_ptr_array_add (env, g_strdup_printf ("DBUS_SESSION_BUS_ADDRESS=%s", b->bus.address));
-  g_ptr_array_add (env, g_strdup_printf ("XDG_DATA_HOME=%s", data_home));
-  g_ptr_array_add (env, g_strdup_printf ("HOME=%s", w->home));
-  g_ptr_array_add (env, NULL);
-
-  d->log_path = g_strdup_printf ("%s/daemon-%02u-%s.log", w->logs_dir, ++w->daemons_started, tag);
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  g_subprocess_launcher_set_environ (launcher, (char **) env->pdata);
-  g_subprocess_launcher_set_cwd (launcher, w->root);
-  g_subprocess_launcher_set_stdout_file_path (launcher, d->log_path);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent,
-                                         GINT_TO_POINTER ((int) getpid ()), NULL);
-  d->proc = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
-  if (d->proc == NULL)
-    g_error ("cannot spawn %s: %s", opt_daemon, error->message);
-
+  d->daemon = lb_test_machine_start_daemon (
+      w->machine, &(LbTestDaemonOptions){ .flags = LB_TEST_DAEMON_QUIET,
+                                          .extra_args = args,
+                                          .wrapper = (const char *const *) wargv,
+                                          .data_home = data_home,
+                                          .log_path = log_path });
   /* It owns the name when it is ready. */
-  while ((d->unique_name = name_owner (b->conn)) == NULL)
+  if (d->daemon == NULL || (d->unique_name = lb_test_bus_get_owner (b->bus)) == NULL)
     {
-      if (g_subprocess_get_identifier (d->proc) == NULL || g_get_monotonic_time () > deadline)
-        {
-          g_autofree char *log = NULL;
+      g_autofree char *log = NULL;
 
-          g_file_get_contents (d->log_path, &log, NULL, NULL);
-          g_error ("license-backupd (%s) did not start; its log:\n%s", tag, log ? log : "");
-        }
-      g_usleep (5000);
+      g_file_get_contents (log_path, &log, NULL, NULL);
+      g_error ("license-backupd (%s) did not start; its log:\n%s", tag, log ? log : "");
     }
-  d->pid = connection_pid (b->conn, d->unique_name);
+  d->pid = lb_test_daemon_get_service_pid (d->daemon);
   return d;
 }
 
 static void
 daemon_stop (Bench *b, Daemon *d)
 {
-  gint64 deadline = g_get_monotonic_time () + START_TIMEOUT_US;
-  g_autofree char *owner = NULL;
-
   if (d == NULL)
     return;
   kill (d->pid, SIGTERM);
-  g_subprocess_wait (d->proc, NULL, NULL);
-  if (!g_subprocess_get_if_exited (d->proc) || g_subprocess_get_exit_status (d->proc) != 0)
-    g_printerr ("lb-bench: license-backupd did not exit cleanly (see %s)\n", d->log_path);
-  while ((owner = name_owner (b->conn)) != NULL && g_get_monotonic_time () < deadline)
-    {
-      g_clear_pointer (&owner, g_free);
-      g_usleep (5000);
-    }
-  g_object_unref (d->proc);
+  if (!lb_test_daemon_wait_exit (d->daemon, START_TIMEOUT_MS)
+      || lb_test_daemon_get_exit_status (d->daemon) != 0)
+    g_printerr ("lb-bench: license-backupd did not exit cleanly (see %s)\n",
+                lb_test_daemon_get_log_path (d->daemon));
+  lb_test_bus_wait_no_owner (b->bus, START_TIMEOUT_MS);
   g_free (d->unique_name);
-  g_free (d->log_path);
   g_free (d);
 }
 
@@ -1048,7 +865,7 @@ round_trip_us (GDBusConnection *c, const char *dest, gboolean ping)
 
 typedef struct
 {
-  const char *address;
+  LbTestBus *bus;
   const char *backup_dir;
   gint stop;
   gint running;  /* the number of the running backup, 0 between backups */
@@ -1083,10 +900,13 @@ backup_loop_thread (gpointer user_data)
   g_autoptr (GDBusConnection) c = NULL;
   guint sub;
   gint number = 0;
+  g_autoptr (GError) connect_error = NULL;
 
   l->ctx = g_main_context_new ();
   g_main_context_push_thread_default (l->ctx);
-  c = bus_connect (l->address);
+  c = lb_test_bus_connect (l->bus, &connect_error);
+  if (c == NULL)
+    g_error ("cannot connect to the private bus: %s", connect_error->message);
   sub = g_dbus_connection_signal_subscribe (c, BUS_NAME, MANAGER_IFACE, "BackupCompleted",
                                             OBJECT_PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
                                             loop_completed, l, NULL);
@@ -1129,7 +949,7 @@ measure_rtt (Bench *b, Daemon *d, const char *backup_dir, gboolean during_backup
 {
   Rtt r = { g_array_new (FALSE, FALSE, sizeof (double)),
             g_array_new (FALSE, FALSE, sizeof (double)), 0 };
-  BackupLoop loop = { b->bus.address, backup_dir, 0, 0, 0, FALSE, NULL };
+  BackupLoop loop = { b->bus, backup_dir, 0, 0, 0, FALSE, NULL };
   GThread *thread = NULL;
   gint64 deadline;
 
@@ -1385,16 +1205,13 @@ typedef struct
 } NResult;
 
 static Work *
-work_new (const char *root, guint n)
+work_new (LbTestBus *bus, const char *root, guint n)
 {
   Work *w = g_new0 (Work, 1);
-  g_autofree char *id = NULL;
-  GString *hex = g_string_new (NULL);
 
   w->n = n;
   w->root = g_strdup_printf ("%s/n%u", root, n);
-  w->machine_id_file = g_build_filename (w->root, "machine-id", NULL);
-  w->home = g_build_filename (w->root, "home", NULL);
+  w->machine = lb_test_machine_new (bus, "bench");
   w->data_a = g_build_filename (w->root, "data-a", NULL);
   w->data_b = g_build_filename (w->root, "data-b", NULL);
   w->backup_dir = g_build_filename (w->root, "backup", NULL);
@@ -1402,16 +1219,9 @@ work_new (const char *root, guint n)
   w->tar_path = g_build_filename (w->root, "files.tar", NULL);
   w->extract_dir = g_build_filename (w->root, "extract", NULL);
   w->logs_dir = g_build_filename (w->root, "logs", NULL);
-  mkdir_p (w->home);
   mkdir_p (w->data_a);
   mkdir_p (w->backup_dir);
   mkdir_p (w->logs_dir);
-  for (int i = 0; i < 32; i++)
-    g_string_append_c (hex, "0123456789abcdef"[g_random_int_range (0, 16)]);
-  g_string_append_c (hex, '\n');
-  id = g_string_free (hex, FALSE);
-  if (!g_file_set_contents (w->machine_id_file, id, -1, NULL))
-    g_error ("cannot write %s", w->machine_id_file);
   return w;
 }
 
@@ -1423,8 +1233,7 @@ work_free (Work *w)
   else
     note ("kept %s", w->root);
   g_free (w->root);
-  g_free (w->machine_id_file);
-  g_free (w->home);
+  lb_test_machine_free (w->machine);
   g_free (w->data_a);
   g_free (w->data_b);
   g_free (w->backup_dir);
@@ -1444,7 +1253,7 @@ met_str (int met)
 static void
 bench_n (Bench *b, guint n, JsonBuilder *json, NResult *res)
 {
-  Work *w = work_new (b->root, n);
+  Work *w = work_new (b->bus, b->root, n);
   Table t = { g_ptr_array_new_with_free_func (row_free), json };
   g_autoptr (GArray) import_runs = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr (GArray) backup_runs = g_array_new (FALSE, FALSE, sizeof (double));
@@ -1490,7 +1299,7 @@ bench_n (Bench *b, guint n, JsonBuilder *json, NResult *res)
       sync ();
       d = daemon_start (b, w, w->data_a, tag);
       cpu0 = proc_cpu_seconds (d->pid);
-      bus0 = proc_cpu_seconds (b->bus.pid);
+      bus0 = proc_cpu_seconds (lb_test_bus_get_pid (b->bus));
       self0 = self_cpu_seconds ();
       secs = import_licenses (b, n);
       g_array_append_val (import_runs, secs);
@@ -1499,7 +1308,7 @@ bench_n (Bench *b, guint n, JsonBuilder *json, NResult *res)
       if (secs <= min_of (import_runs))
         {
           cpu_import = proc_cpu_seconds (d->pid) - cpu0;
-          cpu_bus_import = proc_cpu_seconds (b->bus.pid) - bus0;
+          cpu_bus_import = proc_cpu_seconds (lb_test_bus_get_pid (b->bus)) - bus0;
           cpu_client_import = self_cpu_seconds () - self0;
         }
       rss_import = MAX (rss_import, daemon_hwm_mib (d));
@@ -1591,7 +1400,7 @@ bench_n (Bench *b, guint n, JsonBuilder *json, NResult *res)
   /* The floor: what reading the same bytes from the page cache, hashing
    * them and writing them once costs on this machine. */
   {
-    g_autofree char *lbk = newest_backup (w->backup_dir);
+    g_autofree char *lbk = lb_test_newest_backup (w->backup_dir);
     g_autofree char *copy = g_build_filename (w->root, "floor-copy", NULL);
     g_autofree char *hash = g_build_filename (w->root, "floor-sha256", NULL);
     const char *floor_cmd[]
@@ -1920,8 +1729,9 @@ main (int argc, char **argv)
       skip_restore = strstr (opt_skip, "restore") != NULL;
     }
   if (opt_daemon == NULL)
-    opt_daemon = g_strdup (g_getenv ("LB_DAEMON_PATH") != NULL ? g_getenv ("LB_DAEMON_PATH")
-                                                               : LB_DAEMON_PATH);
+    opt_daemon = g_strdup (lb_test_get_daemon_path ());
+  /* What the harness spawns. */
+  g_setenv ("LB_DAEMON_PATH", opt_daemon, TRUE);
   if (opt_json == NULL)
     opt_json = g_strdup (LB_BENCH_RESULTS);
   ns = parse_ns (opt_n != NULL ? opt_n : "10000,100000", opt_large, &n_count);
@@ -1954,11 +1764,16 @@ main (int argc, char **argv)
   counter.progress_us = g_array_new (FALSE, FALSE, sizeof (gint64));
   counter.progress_done = g_array_new (FALSE, FALSE, sizeof (guint64));
   counter.progress_status = g_array_new (FALSE, FALSE, sizeof (guint32));
+  b.bus = lb_test_bus_new (LB_TEST_BUS_LARGE_MESSAGES);
+  b.conn = lb_test_bus_get_connection (b.bus);
+  if (b.conn == NULL)
+    {
+      g_printerr ("lb-bench: cannot start a private bus (dbus-daemon)\n");
+      return 1;
+    }
+  /* The bus's context, which it pushed as the thread default. */
   b.ctx = g_main_context_ref_thread_default ();
   counter.wake = b.ctx;
-  if (!bus_start (&b.bus, b.root))
-    return 1;
-  b.conn = bus_connect (b.bus.address);
   g_dbus_connection_add_filter (b.conn, signal_filter, NULL, NULL);
 
   note ("machine: %d CPUs (%s), %s, kernel %s; load average at start: %s", g_get_num_processors (),
@@ -2045,8 +1860,8 @@ main (int argc, char **argv)
         json_object_get_string_member (json_node_get_object (root), "loadavg_end"));
   g_print ("\nJSON: %s\n", opt_json);
 
-  g_object_unref (b.conn);
-  bus_stop (&b.bus);
+  g_main_context_unref (b.ctx);
+  lb_test_bus_free (b.bus);
   if (!opt_keep)
     rm_rf (b.root);
   g_free (b.root);

@@ -37,11 +37,7 @@ const char *const german_env[] = {
 static gboolean
 fixture_connect (Fixture *f)
 {
-  g_clear_object (&f->store);
-  g_clear_object (&f->manager);
-  f->store = lb_test_bus_store_proxy (f->bus);
-  f->manager = lb_test_bus_manager_proxy (f->bus);
-  return f->store != NULL && f->manager != NULL;
+  return lb_test_bus_renew_proxies (f->bus, &f->store, &f->manager);
 }
 
 LbTestMachine *
@@ -534,6 +530,53 @@ client_run (Fixture *f, const ClientOpts *opts, const char *first, ...)
   va_end (ap);
   client_wait (run, CLIENT_TIMEOUT_MS);
   return run;
+}
+
+void
+client_ok_impl (const char *file, int line, const char *func, Fixture *f, const char *out, ...)
+{
+  g_autoptr (ClientRun) run = NULL;
+  const char *first;
+  va_list ap;
+
+  va_start (ap, out);
+  first = va_arg (ap, const char *);
+  run = client_spawn_va (f, NULL, first, ap);
+  va_end (ap);
+  client_wait (run, CLIENT_TIMEOUT_MS);
+  assert_exit_impl (file, line, func, run, EXIT_OK);
+  if (out != NULL && g_strcmp0 (run->out, out) != 0)
+    g_assertion_message_cmpstr (G_LOG_DOMAIN, file, line, func, "run->out == out", run->out,
+                                "==", out);
+}
+
+char *
+client_json_failure (
+    Fixture *f, const char *command, const char *dir, int exit, guint status, LbError code)
+{
+  g_autoptr (ClientRun) run = client_run (f, NULL, command, "--json", dir, NULL);
+  g_autoptr (JsonNode) root = NULL;
+  JsonObject *o = run_json_object (run, &root);
+
+  assert_exit (run, exit);
+  if (o == NULL)
+    return NULL;
+  g_assert_cmpint (obj_int (o, "status"), ==, status);
+  g_assert_cmpstr (obj_str (o, "error-name"), ==, error_name (code));
+  return g_strdup (obj_str (o, "error"));
+}
+
+void
+delete_many (Fixture *f, guint n, const char *prefix)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("%s%06u", prefix, i);
+      g_autoptr (GError) error = NULL;
+
+      lb_dbus_store_call_delete_license_sync (f->store, key, NULL, &error);
+      g_assert_no_error (error);
+    }
 }
 
 double

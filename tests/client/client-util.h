@@ -207,6 +207,24 @@ ClientRun *G_GNUC_NULL_TERMINATED client_run (Fixture *f,
                                               const char *first,
                                               ...);
 
+/* Runs `license-backup ARGS...` (NULL-terminated) to its end and asserts
+ * that it exits with EXIT_OK and, unless @out is NULL, that stdout is
+ * @out. */
+#define client_ok(f, out, ...) \
+  client_ok_impl (__FILE__, __LINE__, G_STRFUNC, (f), (out), __VA_ARGS__)
+void client_ok_impl (const char *file, int line, const char *func, Fixture *f, const char *out, ...)
+    G_GNUC_NULL_TERMINATED;
+
+/* Runs `license-backup COMMAND --json DIR` to its end and asserts that it
+ * exits with @exit and that its JSON has the status @status and the error
+ * name of @code; returns the JSON's "error" (NULL without JSON). */
+char *client_json_failure (
+    Fixture *f, const char *command, const char *dir, int exit, guint status, LbError code);
+
+/* Deletes the licenses "<prefix>NNNNNN" numbered 0 to @n - 1 through the
+ * fixture's store, asserting that each goes. */
+void delete_many (Fixture *f, guint n, const char *prefix);
+
 double client_duration_s (ClientRun *run);
 
 char *describe_run (ClientRun *run);

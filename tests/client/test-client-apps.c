@@ -189,18 +189,8 @@ test_apps_list (Fixture *f, gconstpointer arg)
                      "player-2  backup allowed\n"
                      "shared  backup allowed\n");
   }
-  {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "list", "--app=snap.musicbox", NULL);
-
-    assert_exit (run, EXIT_OK);
-    g_assert_cmpstr (run->out, ==, "track-1  backup allowed\n");
-  }
-  {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "list", "--app", "", NULL);
-
-    assert_exit (run, EXIT_OK);
-    g_assert_cmpstr (run->out, ==, "host-1  backup allowed\nshared  backup allowed\n");
-  }
+  client_ok (f, "track-1  backup allowed\n", "list", "--app=snap.musicbox", NULL);
+  client_ok (f, "host-1  backup allowed\nshared  backup allowed\n", "list", "--app", "", NULL);
   {
     g_autoptr (ClientRun) run = client_run (f, NULL, "list", "--app", "org.example.Nobody", NULL);
 
@@ -398,25 +388,11 @@ test_apps_export_delete (Fixture *f, gconstpointer arg)
     assert_exit (run, EXIT_FAILED);
     assert_error_line (run, "player-2");
   }
-  {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "delete", "--app", "", "shared", NULL);
-
-    assert_exit (run, EXIT_OK);
-    g_assert_cmpstr (run->out, ==, "Deleted the license “shared”.\n");
-  }
+  client_ok (f, "Deleted the license “shared”.\n", "delete", "--app", "", "shared", NULL);
   g_assert_cmpuint (license_count (f), ==, G_N_ELEMENTS (several_apps) - 2);
-  {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "list", "--app", "org.example.Player", NULL);
-
-    assert_exit (run, EXIT_OK);
-    g_assert_cmpstr (run->out, ==, "player-1  backup allowed\nshared  backup allowed\n");
-  }
-  {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "list", "--app", "", NULL);
-
-    assert_exit (run, EXIT_OK);
-    g_assert_cmpstr (run->out, ==, "host-1  backup allowed\n");
-  }
+  client_ok (f, "player-1  backup allowed\nshared  backup allowed\n", "list", "--app",
+             "org.example.Player", NULL);
+  client_ok (f, "host-1  backup allowed\n", "list", "--app", "", NULL);
   /* An app whose last license went holds none: it is no longer listed. */
   {
     g_autoptr (ClientRun) del

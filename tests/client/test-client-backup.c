@@ -91,10 +91,7 @@ test_backup_exists_overwrite (Fixture *f, gconstpointer arg)
   g_autoptr (GBytes) after = NULL;
 
   store_many (f, 3, "ow-", 100);
-  {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "backup", dir, NULL);
-    assert_exit (run, EXIT_OK);
-  }
+  client_ok (f, NULL, "backup", dir, NULL);
   file = backup_file (dir);
   first = lb_test_read_bytes (file);
   g_assert_nonnull (first);
@@ -155,10 +152,7 @@ test_backup_not_set (Fixture *f, gconstpointer arg)
     assert_exit (run, EXIT_NOT_SET);
     assert_error_line (run, NULL);
   }
-  {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "config", "backup-path", dir, NULL);
-    assert_exit (run, EXIT_OK);
-  }
+  client_ok (f, NULL, "config", "backup-path", dir, NULL);
   {
     g_autoptr (ClientRun) run = client_run (f, NULL, "backup", NULL);
 
@@ -306,18 +300,8 @@ test_nospace_backup (Fixture *f, gconstpointer arg)
     assert_error_line (run, "not enough free space");
     assert_not_contains (run->out, "Backed up");
   }
-  {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "backup", "--json", dir, NULL);
-    g_autoptr (JsonNode) root = NULL;
-    JsonObject *o = run_json_object (run, &root);
-
-    assert_exit (run, EXIT_NO_SPACE);
-    if (o != NULL)
-      {
-        g_assert_cmpint (obj_int (o, "status"), ==, LB_STATUS_ERROR);
-        g_assert_cmpstr (obj_str (o, "error-name"), ==, error_name (LB_ERROR_NO_SPACE));
-      }
-  }
+  g_free (
+      client_json_failure (f, "backup", dir, EXIT_NO_SPACE, LB_STATUS_ERROR, LB_ERROR_NO_SPACE));
   g_free (file);
   file = backup_file (dir);
   g_assert_false (g_file_test (file, G_FILE_TEST_EXISTS));

@@ -16,10 +16,7 @@ test_restore_same_machine (Fixture *f, gconstpointer arg)
   g_autofree char *uri = NULL;
 
   store_many (f, 5, "rs-", 300);
-  {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "backup", dir, NULL);
-    assert_exit (run, EXIT_OK);
-  }
+  client_ok (f, NULL, "backup", dir, NULL);
   file = backup_file (dir);
   uri = g_filename_to_uri (file, NULL, NULL);
   for (guint i = 0; i < 2; i++)
@@ -95,10 +92,7 @@ test_restore_corrupt (Fixture *f, gconstpointer arg)
                  g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, blob->str, blob->len, 1), NULL);
   g_string_free (blob, TRUE);
   store_many (f, 4, "cr-", 100);
-  {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "backup", dir, NULL);
-    assert_exit (run, EXIT_OK);
-  }
+  client_ok (f, NULL, "backup", dir, NULL);
   file = backup_file (dir);
   g_file_get_contents (file, &contents, &len, &error);
   g_assert_no_error (error);
@@ -127,17 +121,11 @@ test_restore_corrupt (Fixture *f, gconstpointer arg)
   }
   g_assert_cmpuint (license_count (f), ==, 3);
   {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "restore", "--json", dir, NULL);
-    g_autoptr (JsonNode) root = NULL;
-    JsonObject *o = run_json_object (run, &root);
+    g_autofree char *error_text = client_json_failure (f, "restore", dir, EXIT_BACKUP_CORRUPT,
+                                                       LB_STATUS_ERROR, LB_ERROR_BACKUP_CORRUPT);
 
-    assert_exit (run, EXIT_BACKUP_CORRUPT);
-    if (o != NULL)
-      {
-        g_assert_cmpint (obj_int (o, "status"), ==, LB_STATUS_ERROR);
-        g_assert_cmpstr (obj_str (o, "error-name"), ==, error_name (LB_ERROR_BACKUP_CORRUPT));
-        g_assert_cmpstr (obj_str (o, "error"), !=, "");
-      }
+    if (error_text != NULL)
+      g_assert_cmpstr (error_text, !=, "");
   }
   {
     g_autoptr (ClientRun) run = client_run (f, NULL, "status", NULL);
@@ -169,19 +157,9 @@ test_restore_other_machine (Fixture *f, gconstpointer arg)
     assert_not_contains (run->out, "[y/N]");
   }
   g_assert_cmpuint (license_count (f), ==, 0);
-  {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "restore", "--json", dir, NULL);
-    g_autoptr (JsonNode) root = NULL;
-    JsonObject *o = run_json_object (run, &root);
-
-    assert_exit (run, EXIT_NEEDS_INDIVIDUALIZATION);
-    if (o != NULL)
-      {
-        g_assert_cmpint (obj_int (o, "status"), ==, LB_STATUS_NEEDS_INDIVIDUALIZATION);
-        g_assert_cmpstr (obj_str (o, "error-name"), ==,
-                         error_name (LB_ERROR_NEEDS_INDIVIDUALIZATION));
-      }
-  }
+  g_free (client_json_failure (f, "restore", dir, EXIT_NEEDS_INDIVIDUALIZATION,
+                               LB_STATUS_NEEDS_INDIVIDUALIZATION,
+                               LB_ERROR_NEEDS_INDIVIDUALIZATION));
   {
     g_autoptr (ClientRun) run = client_run (f, NULL, "status", NULL);
     g_assert_true (g_str_has_prefix (run->out, "Restore waiting for consent"));
@@ -242,10 +220,7 @@ test_restore_limit (Fixture *f, gconstpointer arg)
                  lb_test_vardict_new ("restore-limit", g_variant_new_uint32 (1), "support-url",
                                       g_variant_new_string (url), NULL));
   store_license (f, "free", NULL, NULL);
-  {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "backup", dir_a, NULL);
-    assert_exit (run, EXIT_OK);
-  }
+  client_ok (f, NULL, "backup", dir_a, NULL);
   use_machine (f, 1);
   {
     g_autoptr (ClientRun) run = client_run (f, NULL, "restore", "--yes", dir_a, NULL);

@@ -161,17 +161,8 @@ test_slow_cancel_restore (Fixture *f, gconstpointer arg)
 
   /* A quick backup of few licenses, then many more to restore. */
   store_many (f, LONG_LICENSES, "cr-", 64);
-  {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "backup", dir, NULL);
-    assert_exit (run, EXIT_OK);
-  }
-  for (guint i = 0; i < 40; i++)
-    {
-      g_autofree char *key = g_strdup_printf ("cr-%06u", i);
-      g_autoptr (GError) error = NULL;
-      lb_dbus_store_call_delete_license_sync (f->store, key, NULL, &error);
-      g_assert_no_error (error);
-    }
+  client_ok (f, NULL, "backup", dir, NULL);
+  delete_many (f, 40, "cr-");
   queue = manager_signals (f);
   follower = client_spawn (f, NULL, "restore", dir, NULL);
   if (wait_progress (queue, 10, CLIENT_TIMEOUT_MS) == 0)
@@ -180,12 +171,7 @@ test_slow_cancel_restore (Fixture *f, gconstpointer arg)
     g_autoptr (ClientRun) run = client_run (f, NULL, "status", NULL);
     g_assert_true (g_str_has_prefix (run->out, "Restore running\n"));
   }
-  {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "cancel", NULL);
-
-    assert_exit (run, EXIT_OK);
-    g_assert_cmpstr (run->out, ==, "The restore is being cancelled.\n");
-  }
+  client_ok (f, "The restore is being cancelled.\n", "cancel", NULL);
   client_wait (follower, CLIENT_TIMEOUT_MS);
   assert_exit (follower, EXIT_CANCELLED);
   assert_error_line (follower, "cancelled");
@@ -230,10 +216,7 @@ test_slow_busy (Fixture *f, gconstpointer arg)
     assert_error_line (run, "already running");
   }
   g_assert_false (g_file_test (dir2, G_FILE_TEST_EXISTS) && lb_test_count_temporaries (dir2) > 0);
-  {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "cancel", NULL);
-    assert_exit (run, EXIT_OK);
-  }
+  client_ok (f, NULL, "cancel", NULL);
   client_wait (first, CLIENT_TIMEOUT_MS);
   assert_exit (first, EXIT_CANCELLED);
   g_assert_cmpstr (first->err, ==, "");
@@ -271,10 +254,7 @@ test_slow_ctrl_c (Fixture *f, gconstpointer arg)
   guint64 op;
 
   store_many (f, 10, "cc-", 64);
-  {
-    g_autoptr (ClientRun) first = client_run (f, NULL, "backup", dir, NULL);
-    assert_exit (first, EXIT_OK);
-  }
+  client_ok (f, NULL, "backup", dir, NULL);
   file = backup_file (dir);
   old = lb_test_read_bytes (file);
   g_assert_nonnull (old);
@@ -330,17 +310,8 @@ test_slow_ctrl_c_restore_json (Fixture *f, gconstpointer arg)
   guint64 op;
 
   store_many (f, LONG_LICENSES, "rj-", 64);
-  {
-    g_autoptr (ClientRun) first = client_run (f, NULL, "backup", dir, NULL);
-    assert_exit (first, EXIT_OK);
-  }
-  for (guint i = 0; i < 100; i++)
-    {
-      g_autofree char *key = g_strdup_printf ("rj-%06u", i);
-      g_autoptr (GError) error = NULL;
-      lb_dbus_store_call_delete_license_sync (f->store, key, NULL, &error);
-      g_assert_no_error (error);
-    }
+  client_ok (f, NULL, "backup", dir, NULL);
+  delete_many (f, 100, "rj-");
   queue = manager_signals (f);
   run = client_spawn (f, NULL, "restore", "--json", dir, NULL);
   op = wait_progress (queue, 10, CLIENT_TIMEOUT_MS);

@@ -356,12 +356,7 @@ test_store_clean (Fixture *f, gconstpointer arg)
 {
   gint64 past = g_get_real_time () / G_USEC_PER_SEC - 3600;
 
-  {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "clean", "--expired", NULL);
-
-    assert_exit (run, EXIT_OK);
-    g_assert_cmpstr (run->out, ==, "Removed 0 expired licenses.\n");
-  }
+  client_ok (f, "Removed 0 expired licenses.\n", "clean", "--expired", NULL);
   for (guint i = 0; i < 3; i++)
     {
       g_autofree char *key = g_strdup_printf ("old-%u", i);
@@ -381,12 +376,7 @@ test_store_clean (Fixture *f, gconstpointer arg)
   g_assert_cmpuint (license_count (f), ==, 2);
   store_license (f, "old-again", NULL,
                  lb_test_vardict_new ("expires", g_variant_new_int64 (past), NULL));
-  {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "clean", "--expired", NULL);
-
-    assert_exit (run, EXIT_OK);
-    g_assert_cmpstr (run->out, ==, "Removed 1 expired license.\n");
-  }
+  client_ok (f, "Removed 1 expired license.\n", "clean", "--expired", NULL);
   g_assert_cmpuint (license_count (f), ==, 2);
 }
 
@@ -428,10 +418,7 @@ test_store_config (Fixture *f, gconstpointer arg)
   }
   prop = get_string_property (f, "BackupPath");
   g_assert_cmpstr (prop, ==, rel_abs);
-  {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "config", "restore-path", restore_dir, NULL);
-    assert_exit (run, EXIT_OK);
-  }
+  client_ok (f, NULL, "config", "restore-path", restore_dir, NULL);
   {
     g_autoptr (ClientRun) run = client_run (f, NULL, "config", "backup-path", NULL);
     g_autofree char *want = g_strdup_printf ("%s\n", rel_abs);
@@ -456,10 +443,7 @@ test_store_config (Fixture *f, gconstpointer arg)
     g_assert_cmpstr (run->out, ==, want);
   }
   /* "" unsets. */
-  {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "config", "restore-path", "", NULL);
-    assert_exit (run, EXIT_OK);
-  }
+  client_ok (f, NULL, "config", "restore-path", "", NULL);
   g_free (prop);
   prop = get_string_property (f, "RestorePath");
   g_assert_cmpstr (prop, ==, "");
@@ -475,27 +459,12 @@ test_store_config (Fixture *f, gconstpointer arg)
   g_assert_cmpstr (prop, ==, rel_abs);
 
   /* How often, and how many kept. */
-  {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "config", "automatic", "monthly", NULL);
-
-    assert_exit (run, EXIT_OK);
-    g_assert_cmpstr (run->out, ==, "automatic: monthly\n");
-  }
+  client_ok (f, "automatic: monthly\n", "config", "automatic", "monthly", NULL);
   g_free (prop);
   prop = get_string_property (f, "AutomaticBackup");
   g_assert_cmpstr (prop, ==, "monthly");
-  {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "config", "automatic", NULL);
-
-    assert_exit (run, EXIT_OK);
-    g_assert_cmpstr (run->out, ==, "monthly\n");
-  }
-  {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "config", "keep-backups", "5", NULL);
-
-    assert_exit (run, EXIT_OK);
-    g_assert_cmpstr (run->out, ==, "keep-backups: 5\n");
-  }
+  client_ok (f, "monthly\n", "config", "automatic", NULL);
+  client_ok (f, "keep-backups: 5\n", "config", "keep-backups", "5", NULL);
   for (guint i = 0; i < 3; i++)
     {
       const char *bad[][2]
@@ -505,12 +474,7 @@ test_store_config (Fixture *f, gconstpointer arg)
       assert_exit (run, EXIT_USAGE);
       g_assert_cmpstr (run->out, ==, "");
     }
-  {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "config", "automatic", "weekly", NULL);
-
-    assert_exit (run, EXIT_OK);
-    g_assert_cmpstr (run->out, ==, "automatic: weekly\n");
-  }
+  client_ok (f, "automatic: weekly\n", "config", "automatic", "weekly", NULL);
   {
     g_autoptr (ClientRun) run = client_run (f, NULL, "config", NULL);
     g_autofree char *want = g_strdup_printf (
@@ -561,10 +525,7 @@ test_store_status (Fixture *f, gconstpointer arg)
     g_assert_cmpint (obj_int (o, "last-backup-time"), ==, 0);
   }
 
-  {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "config", "backup-path", dir, NULL);
-    assert_exit (run, EXIT_OK);
-  }
+  client_ok (f, NULL, "config", "backup-path", dir, NULL);
   t0 = g_get_real_time () / G_USEC_PER_SEC;
   {
     g_autoptr (ClientRun) run = client_run (f, NULL, "backup", "--json", NULL);

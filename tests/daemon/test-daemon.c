@@ -57,11 +57,7 @@ typedef struct
 static gboolean
 fixture_connect (Fixture *f)
 {
-  g_clear_object (&f->store);
-  g_clear_object (&f->manager);
-  f->store = lb_test_bus_store_proxy (f->bus);
-  f->manager = lb_test_bus_manager_proxy (f->bus);
-  return f->store != NULL && f->manager != NULL;
+  return lb_test_bus_renew_proxies (f->bus, &f->store, &f->manager);
 }
 
 static gboolean
@@ -98,17 +94,6 @@ setup (Fixture *f, gconstpointer data)
   f->machine = lb_test_machine_new (f->bus, "a");
   if (tc->setup != SETUP_BARE)
     fixture_start (f, NULL);
-}
-
-static void
-run (Fixture *f, gconstpointer data)
-{
-  const TestCase *tc = data;
-
-  /* A failed setup has said why. */
-  if (g_test_failed ())
-    return;
-  tc->func (f, tc->arg);
 }
 
 static void
@@ -2439,12 +2424,7 @@ main (int argc, char **argv)
 {
   lb_test_init (&argc, &argv);
 
-  for (guint i = 0; i < G_N_ELEMENTS (tests); i++)
-    {
-      g_autofree char *path = g_strconcat ("/daemon/", tests[i].path, NULL);
-
-      lb_test_check_group (tests[i].path, "tests/meson.build's daemon_test_groups");
-      g_test_add (path, Fixture, &tests[i], setup, run, teardown);
-    }
+  lb_test_add_cases ("/daemon/", "tests/daemon/meson.build's grouped_tests", tests, Fixture, setup,
+                     teardown);
   return g_test_run ();
 }

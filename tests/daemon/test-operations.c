@@ -102,11 +102,7 @@ event_free (Event *e)
 static gboolean
 fixture_connect (Fixture *f)
 {
-  g_clear_object (&f->store);
-  g_clear_object (&f->manager);
-  f->store = lb_test_bus_store_proxy (f->bus);
-  f->manager = lb_test_bus_manager_proxy (f->bus);
-  return f->store != NULL && f->manager != NULL;
+  return lb_test_bus_renew_proxies (f->bus, &f->store, &f->manager);
 }
 
 static guint drain (Fixture *f);
@@ -164,17 +160,6 @@ setup (Fixture *f, gconstpointer data)
   f->options.fault_delay_us = tc->delay_us;
   if (tc->setup == SETUP_DAEMON)
     fixture_start (f);
-}
-
-static void
-run (Fixture *f, gconstpointer data)
-{
-  const TestCase *tc = data;
-
-  /* A failed setup has said why. */
-  if (g_test_failed ())
-    return;
-  tc->func (f, tc->arg);
 }
 
 static void
@@ -3648,12 +3633,7 @@ main (int argc, char **argv)
 {
   lb_test_init (&argc, &argv);
 
-  for (guint i = 0; i < G_N_ELEMENTS (tests); i++)
-    {
-      g_autofree char *path = g_strconcat ("/operations/", tests[i].path, NULL);
-
-      lb_test_check_group (tests[i].path, "tests/meson.build's operations_test_groups");
-      g_test_add (path, Fixture, &tests[i], setup, run, teardown);
-    }
+  lb_test_add_cases ("/operations/", "tests/daemon/meson.build's grouped_tests", tests, Fixture,
+                     setup, teardown);
   return g_test_run ();
 }

@@ -544,21 +544,35 @@ probe_sandbox (char **reason)
   return TRUE;
 }
 
+/* What a probe (probe_sandbox(), probe_snap()) found, once. */
+typedef struct
+{
+  gsize once;
+  gboolean available;
+  char *why;
+} Probe;
+
+/* Runs @func the first time only: whether what it probes is there, and if
+ * not, why in *@reason (optional). */
+static gboolean
+probe_once (Probe *probe, gboolean (*func) (char **reason), char **reason)
+{
+  if (g_once_init_enter (&probe->once))
+    {
+      probe->available = func (&probe->why);
+      g_once_init_leave (&probe->once, 1);
+    }
+  if (!probe->available && reason != NULL)
+    *reason = g_strdup (probe->why);
+  return probe->available;
+}
+
 gboolean
 lb_test_sandbox_available (char **reason)
 {
-  static gsize once;
-  static gboolean available;
-  static char *why;
+  static Probe probe;
 
-  if (g_once_init_enter (&once))
-    {
-      available = probe_sandbox (&why);
-      g_once_init_leave (&once, 1);
-    }
-  if (!available && reason != NULL)
-    *reason = g_strdup (why);
-  return available;
+  return probe_once (&probe, probe_sandbox, reason);
 }
 
 void
@@ -1087,18 +1101,9 @@ probe_snap (char **reason)
 gboolean
 lb_test_snap_available (char **reason)
 {
-  static gsize once;
-  static gboolean available;
-  static char *why;
+  static Probe probe;
 
-  if (g_once_init_enter (&once))
-    {
-      available = probe_snap (&why);
-      g_once_init_leave (&once, 1);
-    }
-  if (!available && reason != NULL)
-    *reason = g_strdup (why);
-  return available;
+  return probe_once (&probe, probe_snap, reason);
 }
 
 /* Starts the watchdog of the cgroup @dir; NULL with @error if it does not

@@ -135,6 +135,37 @@ lb_test_check_group (const char *path, const char *meson_list)
     g_error ("test group “%s” is not in %s", group, meson_list);
 }
 
+/* lb_test_add_cases(): where a case holds its function and argument. */
+static gsize case_func_offset, case_arg_offset;
+
+static void
+run_case (gpointer fixture, gconstpointer data)
+{
+  void (*func) (gpointer fixture, gconstpointer arg)
+      = *(void (**) (gpointer, gconstpointer)) ((const char *) data + case_func_offset);
+
+  /* A failed setup has said why. */
+  if (g_test_failed ())
+    return;
+  func (fixture, *(gconstpointer *) ((const char *) data + case_arg_offset));
+}
+
+void
+lb_test_add_cases_impl (const LbTestCaseTable *table, gconstpointer cases, guint n_cases)
+{
+  case_func_offset = table->func_offset;
+  case_arg_offset = table->arg_offset;
+  for (guint i = 0; i < n_cases; i++)
+    {
+      gconstpointer tc = (const char *) cases + i * table->case_size;
+      const char *path = *(const char *const *) tc;
+      g_autofree char *full = g_strconcat (table->prefix, path, NULL);
+
+      lb_test_check_group (path, table->meson_list);
+      g_test_add_vtable (full, table->fixture_size, tc, table->setup, run_case, table->teardown);
+    }
+}
+
 char *
 lb_test_newest_backup (const char *dir)
 {
@@ -516,6 +547,16 @@ lb_test_bus_manager_proxy (LbTestBus *bus)
   return proxy;
 }
 
+gboolean
+lb_test_bus_renew_proxies (LbTestBus *bus, LbDBusStore **store, LbDBusManager **manager)
+{
+  g_clear_object (store);
+  g_clear_object (manager);
+  *store = lb_test_bus_store_proxy (bus);
+  *manager = lb_test_bus_manager_proxy (bus);
+  return *store != NULL && *manager != NULL;
+}
+
 GVariant *
 lb_test_bus_get_property (LbTestBus *bus,
                           const char *interface_name,
@@ -567,6 +608,32 @@ lb_test_bus_get_license_count (LbTestBus *bus)
   return g_variant_get_uint32 (value);
 }
 
+char *
+lb_test_bus_get_owner (LbTestBus *bus)
+{
+  g_autoptr (GVariant) reply = NULL;
+  char *owner = NULL;
+
+  if (bus->connection == NULL)
+    return NULL;
+  reply = g_dbus_connection_call_sync (
+      bus->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+      "GetNameOwner", g_variant_new ("(s)", LB_TEST_BUS_NAME), G_VARIANT_TYPE ("(s)"),
+      G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  if (reply != NULL)
+    g_variant_get (reply, "(s)", &owner);
+  return owner;
+}
+
+GPid
+lb_test_bus_get_pid (LbTestBus *bus)
+{
+  const char *identifier
+      = bus->dbus_daemon != NULL ? g_subprocess_get_identifier (bus->dbus_daemon) : NULL;
+
+  return identifier != NULL ? (GPid) g_ascii_strtoll (identifier, NULL, 10) : 0;
+}
+
 /* Machines and daemons */
 
 struct _LbTestMachine
@@ -592,6 +659,7 @@ struct _LbTestDaemon
   LbTestDaemonOptions options; /* strings owned */
   GSubprocess *process;
   GPid pid;
+  GPid service_pid; /* the name's owner: pid, unless under a wrapper */
   char *log_path;
   gint64 start_time;
   gboolean exited;
@@ -616,6 +684,9 @@ daemon_free (LbTestDaemon *daemon)
   g_free ((char *) daemon->options.fault);
   g_strfreev ((char **) daemon->options.extra_args);
   g_strfreev ((char **) daemon->options.extra_env);
+  g_strfreev ((char **) daemon->options.wrapper);
+  g_free ((char *) daemon->options.data_home);
+  g_free ((char *) daemon->options.log_path);
   g_free (daemon->log_path);
   g_free (daemon);
 }
@@ -642,7 +713,8 @@ lb_test_machine_new (LbTestBus *bus, const char *name)
   g_assert_cmpint (g_mkdir (machine->runtime_dir, 0700), ==, 0);
 
   for (guint i = 0; i < 32; i++)
-    g_string_append_c (id, "0123456789abcdef"[g_test_rand_int_range (0, 16)]);
+    g_string_append_c (id, "0123456789abcdef"[g_test_initialized () ? g_test_rand_int_range (0, 16)
+                                                                    : g_random_int_range (0, 16)]);
   machine->machine_id = g_string_free (g_steal_pointer (&id), FALSE);
   lb_test_machine_write_machine_id_file (machine, machine->machine_id);
   {
@@ -673,7 +745,8 @@ lb_test_machine_free (LbTestMachine *machine)
     return;
   for (guint i = 0; i < machine->daemons->len; i++)
     lb_test_daemon_kill (machine->daemons->pdata[i]);
-  if (g_test_failed ())
+  /* (Outside a test, e.g. in bench/, the logs stay where they are.) */
+  if (g_test_initialized () && g_test_failed ())
     for (guint i = 0; i < machine->daemons->len; i++)
       print_daemon_log (machine->daemons->pdata[i]);
   g_ptr_array_unref (machine->daemons);
@@ -784,27 +857,27 @@ strv_has_prefix (const char *const *strv, const char *prefix)
  * it cannot depend on the tester's session. Sanitizer settings pass, as
  * they change no behaviour. */
 static GPtrArray *
-daemon_environ (LbTestMachine *machine,
-                const char *fault,
-                guint fault_delay_us,
-                const char *const *extra_env)
+daemon_environ (LbTestMachine *machine, const LbTestDaemonOptions *options)
 {
+  const char *const *extra_env = options->extra_env;
   GPtrArray *env = g_ptr_array_new_with_free_func (g_free);
   const char *const passthrough[]
       = { "ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS", NULL };
 
   g_ptr_array_add (
       env, g_strdup_printf ("DBUS_SESSION_BUS_ADDRESS=%s", lb_test_bus_get_address (machine->bus)));
-  g_ptr_array_add (env, g_strdup_printf ("XDG_DATA_HOME=%s", machine->data_home));
+  g_ptr_array_add (env, g_strdup_printf ("XDG_DATA_HOME=%s", options->data_home != NULL
+                                                                 ? options->data_home
+                                                                 : machine->data_home));
   g_ptr_array_add (env, g_strdup_printf ("HOME=%s", machine->home));
   /* As in a session: without it GLib makes ~/.cache for GVfs's sockets
    * (g_get_user_runtime_dir()), a write outside the store. */
   if (!strv_has_prefix (extra_env, "XDG_RUNTIME_DIR="))
     g_ptr_array_add (env, g_strdup_printf ("XDG_RUNTIME_DIR=%s", machine->runtime_dir));
-  if (fault != NULL)
-    g_ptr_array_add (env, g_strdup_printf ("LB_FAULT=%s", fault));
-  if (fault_delay_us > 0)
-    g_ptr_array_add (env, g_strdup_printf ("LB_FAULT_DELAY_US=%u", fault_delay_us));
+  if (options->fault != NULL)
+    g_ptr_array_add (env, g_strdup_printf ("LB_FAULT=%s", options->fault));
+  if (options->fault_delay_us > 0)
+    g_ptr_array_add (env, g_strdup_printf ("LB_FAULT_DELAY_US=%u", options->fault_delay_us));
   for (guint i = 0; extra_env != NULL && extra_env[i] != NULL; i++)
     g_ptr_array_add (env, g_strdup (extra_env[i]));
   for (guint i = 0; passthrough[i] != NULL; i++)
@@ -845,9 +918,16 @@ lb_test_machine_start_daemon (LbTestMachine *machine, const LbTestDaemonOptions 
   daemon->options.fault = g_strdup (options->fault);
   daemon->options.extra_args = (const char *const *) g_strdupv ((char **) options->extra_args);
   daemon->options.extra_env = (const char *const *) g_strdupv ((char **) options->extra_env);
-  daemon->log_path = g_strdup_printf ("%s/daemon-%u.log", machine->root, daemon->number);
+  daemon->options.wrapper = (const char *const *) g_strdupv ((char **) options->wrapper);
+  daemon->options.data_home = g_strdup (options->data_home);
+  daemon->options.log_path = g_strdup (options->log_path);
+  daemon->log_path = options->log_path != NULL
+                         ? g_strdup (options->log_path)
+                         : g_strdup_printf ("%s/daemon-%u.log", machine->root, daemon->number);
   g_ptr_array_add (machine->daemons, daemon);
 
+  for (guint i = 0; options->wrapper != NULL && options->wrapper[i] != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (options->wrapper[i]));
   g_ptr_array_add (argv, g_strdup (lb_test_get_daemon_path ()));
   g_ptr_array_add (argv, g_strdup ("--machine-id-file"));
   g_ptr_array_add (argv, g_strdup (machine->machine_id_file));
@@ -862,7 +942,7 @@ lb_test_machine_start_daemon (LbTestMachine *machine, const LbTestDaemonOptions 
   for (guint i = 0; options->extra_args != NULL && options->extra_args[i] != NULL; i++)
     g_ptr_array_add (argv, g_strdup (options->extra_args[i]));
   g_ptr_array_add (argv, NULL);
-  env = daemon_environ (machine, options->fault, options->fault_delay_us, options->extra_env);
+  env = daemon_environ (machine, options);
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
   g_subprocess_launcher_set_environ (launcher, (char **) env->pdata);
@@ -885,6 +965,8 @@ lb_test_machine_start_daemon (LbTestMachine *machine, const LbTestDaemonOptions 
    * before this line. Its pid is then 0, which owns nothing. */
   identifier = g_subprocess_get_identifier (daemon->process);
   daemon->pid = identifier != NULL ? (GPid) g_ascii_strtoll (identifier, NULL, 10) : 0;
+  if (options->wrapper == NULL)
+    daemon->service_pid = daemon->pid;
   g_subprocess_wait_async (daemon->process, NULL, daemon_exited_cb, daemon);
 
   if (!(options->flags & LB_TEST_DAEMON_NO_WAIT))
@@ -945,6 +1027,12 @@ lb_test_daemon_get_pid (LbTestDaemon *daemon)
   return daemon->pid;
 }
 
+GPid
+lb_test_daemon_get_service_pid (LbTestDaemon *daemon)
+{
+  return daemon->service_pid;
+}
+
 const char *
 lb_test_daemon_get_log_path (LbTestDaemon *daemon)
 {
@@ -978,11 +1066,16 @@ daemon_owns_or_exited (gpointer user_data)
 {
   OwnerWait *wait = user_data;
 
-  if (wait->daemon->exited)
+  LbTestDaemon *daemon = wait->daemon;
+  guint32 owner;
+
+  if (daemon->exited)
     return TRUE;
-  wait->owns
-      = wait->daemon->pid != 0
-        && lb_test_bus_get_owner_pid (wait->daemon->machine->bus) == (guint32) wait->daemon->pid;
+  owner = lb_test_bus_get_owner_pid (daemon->machine->bus);
+  /* Under a wrapper, the daemon is whoever comes to own the name. */
+  if (daemon->options.wrapper != NULL && owner != 0)
+    daemon->service_pid = (GPid) owner;
+  wait->owns = daemon->service_pid != 0 && owner == (guint32) daemon->service_pid;
   return wait->owns;
 }
 
@@ -1038,7 +1131,7 @@ daemon_released_name (gpointer user_data)
 {
   LbTestDaemon *daemon = user_data;
 
-  return lb_test_bus_get_owner_pid (daemon->machine->bus) != (guint32) daemon->pid;
+  return lb_test_bus_get_owner_pid (daemon->machine->bus) != (guint32) daemon->service_pid;
 }
 
 void

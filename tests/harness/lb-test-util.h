@@ -27,6 +27,8 @@
  *    machine's "run" folder: without it GLib would make ~/.cache for GVfs)
  *    (and LB_FAULT, LB_FAULT_DELAY_US and other variables on request),
  *    its stdout and stderr captured in a log file. Owned by its machine.
+ *    On request it runs under a wrapper command, on a store of its own
+ *    or with its log elsewhere (bench/ uses all three).
  *
  *  - Helpers to assert D-Bus error names, collect signals, read and write
  *    properties, and build licenses.
@@ -81,6 +83,32 @@ void lb_test_init (int *argc, char ***argv);
  * they register: a test in a group meson does not list would never run, so
  * it is an error naming @meson_list, the meson variable to add it to. */
 void lb_test_check_group (const char *path, const char *meson_list);
+
+/* Registers a program's table of test cases, each as "<prefix><path>"
+ * with @setup and @teardown (g_test_add()), after lb_test_check_group
+ * (path, @meson_list). Each case is a struct with the members
+ *   const char *path; (the first: "group/name")
+ *   void (*func) (Fixture *f, gconstpointer arg);
+ *   gconstpointer arg;
+ * and whatever else its @setup reads; @setup and @teardown get the case
+ * as their data. The test itself calls func (f, arg) unless the setup
+ * failed (and said why). One table per program. */
+#define lb_test_add_cases(prefix, meson_list, cases, Fixture, setup, teardown)                   \
+  lb_test_add_cases_impl (                                                                       \
+      &(LbTestCaseTable){ (prefix), (meson_list), sizeof ((cases)[0]),                           \
+                          G_STRUCT_OFFSET (__typeof__ ((cases)[0]), func),                       \
+                          G_STRUCT_OFFSET (__typeof__ ((cases)[0]), arg), sizeof (Fixture),      \
+                          (GTestFixtureFunc) (void (*) (Fixture *, gconstpointer)) (setup),      \
+                          (GTestFixtureFunc) (void (*) (Fixture *, gconstpointer)) (teardown) }, \
+      (cases), G_N_ELEMENTS (cases))
+typedef struct
+{
+  const char *prefix;
+  const char *meson_list;
+  gsize case_size, func_offset, arg_offset, fixture_size;
+  GTestFixtureFunc setup, teardown;
+} LbTestCaseTable;
+void lb_test_add_cases_impl (const LbTestCaseTable *table, gconstpointer cases, guint n_cases);
 
 /* A new directory (mode 0700) that is removed when the test process ends,
  * however it ends. @prefix names it, e.g. "machine-a". */
@@ -144,6 +172,12 @@ GDBusConnection *lb_test_bus_connect (LbTestBus *bus, GError **error);
 /* The pid of the process owning the service name, or 0 when none does. */
 guint32 lb_test_bus_get_owner_pid (LbTestBus *bus);
 
+/* The unique name of the connection that owns the service name, or NULL. */
+char *lb_test_bus_get_owner (LbTestBus *bus);
+
+/* The pid of the bus's dbus-daemon. */
+GPid lb_test_bus_get_pid (LbTestBus *bus);
+
 /* Waits until the service name has no owner. */
 gboolean lb_test_bus_wait_no_owner (LbTestBus *bus, guint timeout_ms);
 
@@ -151,6 +185,10 @@ gboolean lb_test_bus_wait_no_owner (LbTestBus *bus, guint timeout_ms);
  * NULL after a failed assertion. */
 LbDBusStore *lb_test_bus_store_proxy (LbTestBus *bus);
 LbDBusManager *lb_test_bus_manager_proxy (LbTestBus *bus);
+
+/* Replaces *@store and *@manager by new proxies, for the daemon that owns
+ * the name now; FALSE after a failed assertion. */
+gboolean lb_test_bus_renew_proxies (LbTestBus *bus, LbDBusStore **store, LbDBusManager **manager);
 
 /* org.freedesktop.DBus.Properties Get/Set on the service, uncached. */
 GVariant *lb_test_bus_get_property (LbTestBus *bus,
@@ -192,6 +230,17 @@ typedef struct
    * XDG_DATA_HOME or HOME; an XDG_RUNTIME_DIR here replaces the
    * machine's. */
   const char *const *extra_env;
+  /* A command put in front of the daemon's own (e.g. "perf", "record",
+   * "-o", "x.data", "--"), NULL-terminated, or NULL. The spawned process
+   * is then the wrapper: the daemon is whatever process comes to own the
+   * service name (lb_test_daemon_get_service_pid()). */
+  const char *const *wrapper;
+  /* XDG_DATA_HOME of this daemon instead of the machine's (e.g. a second,
+   * empty store on the same machine), or NULL. */
+  const char *data_home;
+  /* Where its stdout and stderr go instead of "daemon-N.log" in the
+   * machine's root (which goes with the machine), or NULL. */
+  const char *log_path;
 } LbTestDaemonOptions;
 
 /* A machine on @bus with a random machine id. @name labels its directory
@@ -236,7 +285,12 @@ void lb_test_machine_stop_daemon (LbTestMachine *machine);
 /* lb_test_machine_stop_daemon(), then a new daemon with the same options. */
 LbTestDaemon *lb_test_machine_restart_daemon (LbTestMachine *machine);
 
+/* The process spawned (the wrapper, with LbTestDaemonOptions.wrapper). */
 GPid lb_test_daemon_get_pid (LbTestDaemon *daemon);
+/* The daemon itself, which owns the service name: its pid, unless it ran
+ * under a wrapper; then the owner's once lb_test_machine_start_daemon()
+ * saw it own the name (0 before). */
+GPid lb_test_daemon_get_service_pid (LbTestDaemon *daemon);
 const char *lb_test_daemon_get_log_path (LbTestDaemon *daemon);
 /* Everything the daemon wrote to stdout and stderr so far. */
 char *lb_test_daemon_read_log (LbTestDaemon *daemon);

@@ -79,6 +79,27 @@ rel_machine_set_daemon_env (LbTestMachine *machine, gulong delay_us, gboolean dr
 }
 
 gboolean
+rel_env_init (RelEnv *e, const char *name, gulong delay_us, gboolean drop_dac_override)
+{
+  e->bus = lb_test_bus_new (LB_TEST_BUS_DEFAULT);
+  e->machine = lb_test_machine_new (e->bus, name);
+  e->backup_dir = lb_test_make_tmp_dir ("backup");
+  e->scratch = lb_test_make_tmp_dir ("scratch");
+  rel_machine_set_daemon_env (e->machine, delay_us, drop_dac_override);
+  return rel_start_daemon (e->machine, NULL) != NULL;
+}
+
+void
+rel_env_clear (RelEnv *e)
+{
+  g_clear_pointer (&e->machine, lb_test_machine_free);
+  g_clear_pointer (&e->bus, lb_test_bus_free);
+  g_clear_pointer (&e->backup_dir, g_free);
+  g_clear_pointer (&e->scratch, g_free);
+  g_clear_pointer (&e->backup_file, g_free);
+}
+
+gboolean
 rel_can_drop_dac_override (void)
 {
   g_autofree char *setpriv = g_find_program_in_path ("setpriv");
@@ -509,17 +530,6 @@ rel_restore_dir_in_process (const char *dir,
 
 /* Files */
 
-GBytes *
-rel_read_file (const char *path)
-{
-  char *contents = NULL;
-  gsize len = 0;
-
-  if (!g_file_get_contents (path, &contents, &len, NULL))
-    return NULL;
-  return g_bytes_new_take (contents, len);
-}
-
 gboolean
 rel_write_file (const char *path, GBytes *bytes)
 {
@@ -633,7 +643,7 @@ rel_copy_dir_files (const char *src, const char *dest)
 
       if (!g_file_test (from, G_FILE_TEST_IS_REGULAR))
         continue;
-      bytes = rel_read_file (from);
+      bytes = lb_test_read_bytes (from);
       if (bytes == NULL || !rel_write_file (to, bytes))
         return FALSE;
     }

@@ -68,6 +68,23 @@ const char *rel_real_daemon_path (void);
 void
 rel_machine_set_daemon_env (LbTestMachine *machine, gulong delay_us, gboolean drop_dac_override);
 
+/* What most reliability tests run on: a bus, a machine, scratch and backup
+ * folders, and a daemon. */
+typedef struct
+{
+  LbTestBus *bus;
+  LbTestMachine *machine;
+  char *scratch;
+  char *backup_dir;
+  char *backup_file; /* a backup the test made, once it has, or NULL */
+} RelEnv;
+
+/* The bus, machine @name and folders of @e; then the daemon environment
+ * of rel_machine_set_daemon_env() and a daemon (rel_start_daemon()),
+ * FALSE if it did not start. */
+gboolean rel_env_init (RelEnv *e, const char *name, gulong delay_us, gboolean drop_dac_override);
+void rel_env_clear (RelEnv *e);
+
 /* Whether setpriv can drop those capabilities here. */
 gboolean rel_can_drop_dac_override (void);
 
@@ -163,9 +180,8 @@ GHashTable *rel_restore_dir_in_process (const char *dir,
                                         const char *scratch,
                                         GError **error);
 
-/* Files */
+/* Files (lb_test_read_bytes() reads one) */
 
-GBytes *rel_read_file (const char *path);
 gboolean rel_write_file (const char *path, GBytes *bytes);
 /* Names in @dir starting with @prefix, sorted. */
 GPtrArray *rel_list_prefixed (const char *dir, const char *prefix);

@@ -263,7 +263,7 @@ setup_backup (void)
   g_assert_cmpuint (o.status, ==, LB_STATUS_END);
   rel_outcome_clear (&o);
   path = lb_test_newest_backup (g.backup_dir);
-  g.backup = rel_read_file (path);
+  g.backup = lb_test_read_bytes (path);
   g_assert_nonnull (g.backup);
   g_test_message ("backup: %u licenses, %zu bytes", N_SOURCE, g_bytes_get_size (g.backup));
   make_cases ();

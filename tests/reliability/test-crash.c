@@ -35,35 +35,7 @@
 #define N_KILLS 50
 #define TARGET_MS 1000
 
-typedef struct
-{
-  LbTestBus *bus;
-  LbTestMachine *machine;
-  char *backup_dir;
-  char *scratch;
-  char *backup_file; /* the old backup, once made */
-} Env;
-
-static gboolean
-env_init (Env *e)
-{
-  e->bus = lb_test_bus_new (LB_TEST_BUS_DEFAULT);
-  e->machine = lb_test_machine_new (e->bus, "crash");
-  e->backup_dir = lb_test_make_tmp_dir ("backup");
-  e->scratch = lb_test_make_tmp_dir ("scratch");
-  rel_machine_set_daemon_env (e->machine, 0, FALSE);
-  return rel_start_daemon (e->machine, NULL) != NULL;
-}
-
-static void
-env_clear (Env *e)
-{
-  g_clear_pointer (&e->machine, lb_test_machine_free);
-  g_clear_pointer (&e->bus, lb_test_bus_free);
-  g_free (e->backup_dir);
-  g_free (e->scratch);
-  g_free (e->backup_file);
-}
+typedef RelEnv Env;
 
 static LbTestDaemon *
 start_daemon (Env *e, gulong delay_us, const char *fault)
@@ -120,7 +92,7 @@ check_backup_after_kill (Env *e,
                          gboolean *was_new)
 {
   g_autofree char *newest = lb_test_newest_backup (e->backup_dir);
-  g_autoptr (GBytes) now = rel_read_file (newest);
+  g_autoptr (GBytes) now = lb_test_read_bytes (newest);
   g_autoptr (GPtrArray) temps = rel_list_prefixed (e->backup_dir, LB_BACKUP_TMP_PREFIX);
   guint created = 0;
 
@@ -191,7 +163,7 @@ test_crash_backup (void)
   guint n_timed = N_KILLS - 2;
   gint64 t0 = g_get_monotonic_time ();
 
-  if (!env_init (&e))
+  if (!rel_env_init (&e, "crash", 0, FALSE))
     goto out;
 
   /* The old backup: 300 licenses. */
@@ -202,7 +174,7 @@ test_crash_backup (void)
   g_assert_cmpuint (o.status, ==, LB_STATUS_END);
   rel_outcome_clear (&o);
   e.backup_file = lb_test_newest_backup (e.backup_dir);
-  old = rel_read_file (e.backup_file);
+  old = lb_test_read_bytes (e.backup_file);
   g_assert_nonnull (old);
 
   /* The store then changes: 150 replaced, 150 added, 50 deleted. */
@@ -325,7 +297,7 @@ test_crash_backup (void)
   g_assert_cmpuint (tally.fresh, >, 0);
 
 out:
-  env_clear (&e);
+  rel_env_clear (&e);
 }
 
 /* Restore */
@@ -492,7 +464,7 @@ test_crash_restore (void)
   guint n_entries;
   gint64 t0 = g_get_monotonic_time ();
 
-  if (!env_init (&e))
+  if (!rel_env_init (&e, "crash", 0, FALSE))
     goto out;
   store_dir = lb_test_machine_get_store_dir (e.machine);
   pristine = g_build_filename (e.scratch, "pristine-store", NULL);
@@ -605,7 +577,7 @@ test_crash_restore (void)
   g_assert_cmpuint (tally.untouched, >, 5);
 
 out:
-  env_clear (&e);
+  rel_env_clear (&e);
 }
 
 int

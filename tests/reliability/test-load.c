@@ -505,7 +505,7 @@ test_disconnect (void)
   g_assert_cmpstr (o.error_name, ==, "");
   rel_outcome_clear (&o);
   file = lb_test_newest_backup (dir);
-  first = rel_read_file (file);
+  first = lb_test_read_bytes (file);
   g_assert_nonnull (first);
 
   /* One that asked for cancel-on-disconnect is cancelled, leaving the old
@@ -519,7 +519,7 @@ test_disconnect (void)
   g_assert_cmpuint (o.status, ==, LB_STATUS_ERROR);
   g_assert_cmpstr (o.error_name, ==, lb_test_error_dbus_name (LB_ERROR_CANCELLED));
   rel_outcome_clear (&o);
-  now = rel_read_file (file);
+  now = lb_test_read_bytes (file);
   g_assert_true (now != NULL && g_bytes_equal (now, first));
   {
     g_autofree char *newest = lb_test_newest_backup (dir);
