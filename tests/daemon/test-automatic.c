@@ -1265,36 +1265,32 @@ typedef struct
 {
   const char *path;
   void (*func) (Fixture *f, gconstpointer data);
+  gconstpointer arg;
 } TestCase;
+
+static const TestCase cases[] = {
+  { "due/no-location", test_due_no_location },
+  { "due/period", test_due_period },
+  { "due/unchanged", test_due_unchanged },
+  { "due/off", test_due_off },
+  { "due/check-unchanged", test_due_check_unchanged },
+  { "generations/keep", test_generations_keep },
+  { "generations/kill", test_generations_kill },
+  { "generations/restore-older", test_generations_restore_older },
+  { "generations/legacy", test_generations_legacy },
+  { "generations/clock-back", test_generations_clock_back },
+  { "generations/quick", test_generations_quick },
+  { "generations/shared", test_generations_shared },
+  { "notice/once-a-day", test_notice_once_a_day },
+  { "notice/up-to-date", test_notice_up_to_date },
+  { "notice/check-fails", test_notice_check_fails },
+};
 
 int
 main (int argc, char **argv)
 {
-  static const TestCase cases[] = {
-    { "due/no-location", test_due_no_location },
-    { "due/period", test_due_period },
-    { "due/unchanged", test_due_unchanged },
-    { "due/off", test_due_off },
-    { "due/check-unchanged", test_due_check_unchanged },
-    { "generations/keep", test_generations_keep },
-    { "generations/kill", test_generations_kill },
-    { "generations/restore-older", test_generations_restore_older },
-    { "generations/legacy", test_generations_legacy },
-    { "generations/clock-back", test_generations_clock_back },
-    { "generations/quick", test_generations_quick },
-    { "generations/shared", test_generations_shared },
-    { "notice/once-a-day", test_notice_once_a_day },
-    { "notice/up-to-date", test_notice_up_to_date },
-    { "notice/check-fails", test_notice_check_fails },
-  };
-
   lb_test_init (&argc, &argv);
-  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
-    {
-      g_autofree char *path = g_strconcat ("/automatic/", cases[i].path, NULL);
-
-      lb_test_check_group (cases[i].path, "automatic_test_groups");
-      g_test_add (path, Fixture, NULL, setup, cases[i].func, teardown);
-    }
+  lb_test_add_cases ("/automatic/", "tests/daemon/meson.build's grouped_tests", cases, Fixture,
+                     setup, teardown);
   return g_test_run ();
 }

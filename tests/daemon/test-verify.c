@@ -63,7 +63,7 @@ setup (Fixture *f, gconstpointer data)
                                        LB_TEST_MANAGER_IFACE, NULL, NULL);
   root = g_strdup (lb_test_machine_get_root (f->machine));
   f->dir = g_build_filename (root, "backups", NULL);
-  g_assert_true (start_daemon (f, GPOINTER_TO_UINT (data), NULL));
+  g_assert_true (start_daemon (f, 0, NULL));
 }
 
 static void
@@ -687,29 +687,25 @@ typedef struct
 {
   const char *path;
   void (*func) (Fixture *f, gconstpointer data);
+  gconstpointer arg;
 } TestCase;
+
+static const TestCase cases[] = {
+  { "check/whole", test_whole },
+  { "check/damaged", test_damaged },
+  { "check/cancel", test_cancel },
+  { "check/refusals", test_refusals },
+  { "check/generation", test_generation },
+  { "read-back/damaged", test_read_back },
+  { "restore-damaged/names-the-whole-one", test_restore_damaged },
+};
 
 int
 main (int argc, char **argv)
 {
-  static const TestCase cases[] = {
-    { "check/whole", test_whole },
-    { "check/damaged", test_damaged },
-    { "check/cancel", test_cancel },
-    { "check/refusals", test_refusals },
-    { "check/generation", test_generation },
-    { "read-back/damaged", test_read_back },
-    { "restore-damaged/names-the-whole-one", test_restore_damaged },
-  };
-
   lb_test_init (&argc, &argv);
   g_test_add_func ("/verify/check/records", test_records);
-  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
-    {
-      g_autofree char *path = g_strconcat ("/verify/", cases[i].path, NULL);
-
-      lb_test_check_group (cases[i].path, "verify_test_groups");
-      g_test_add (path, Fixture, NULL, setup, cases[i].func, teardown);
-    }
+  lb_test_add_cases ("/verify/", "tests/daemon/meson.build's grouped_tests", cases, Fixture, setup,
+                     teardown);
   return g_test_run ();
 }
