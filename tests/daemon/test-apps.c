@@ -464,8 +464,8 @@ test_isolation (Fixture *f, gconstpointer data)
   assert_blob (ca, "a-only", "a-secret", APP_A);
 }
 
-/* Only the user's own tools back up, restore, cancel, subscribe or choose
- * the folders. */
+/* Only the user's own tools back up, restore, check or list backups,
+ * cancel, subscribe or choose the folders. */
 static void
 test_isolation_host_only (Fixture *f, gconstpointer data)
 {
@@ -483,8 +483,14 @@ test_isolation_host_only (Fixture *f, gconstpointer data)
     { "RestoreLicenses",
       g_variant_new ("(u@a{sv})", LB_RESTORE_FLAGS_INDIVIDUALIZE,
                      lb_test_vardict_new ("path", g_variant_new_string (dir), NULL)) },
+    { "VerifyBackup",
+      g_variant_new ("(u@a{sv})", 0,
+                     lb_test_vardict_new ("path", g_variant_new_string (dir), NULL)) },
+    { "ListBackups",
+      g_variant_new ("(@a{sv})", lb_test_vardict_new ("path", g_variant_new_string (dir), NULL)) },
     { "CancelLicenseBackup", NULL },
     { "CancelLicenseRestore", NULL },
+    { "CancelVerifyBackup", NULL },
     { "Subscribe", NULL },
     { "Unsubscribe", NULL },
   };
