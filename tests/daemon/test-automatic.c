@@ -1162,9 +1162,6 @@ test_notice_check_fails (Fixture *f, gconstpointer data)
   g_autoptr (GPtrArray) names = NULL;
   g_autofree char *path = NULL;
   g_autofree char *verify_error = NULL;
-  g_autoptr (GBytes) bytes = NULL;
-  guint8 *copy;
-  gsize len;
 
   if (!start_notification_daemon (f))
     return;
@@ -1178,25 +1175,7 @@ test_notice_check_fails (Fixture *f, gconstpointer data)
   }
   names = lb_test_list_backups (f->backups);
   path = g_build_filename (f->backups, names->pdata[names->len - 1], NULL);
-  bytes = lb_test_read_bytes (path);
-  len = g_bytes_get_size (bytes);
-  copy = g_memdup2 (g_bytes_get_data (bytes, NULL), len);
-  {
-    /* Inside the last license (its entry starts with LBL1). */
-    guint8 *last = NULL;
-
-    for (guint8 *p = copy; p != NULL && p + 4 <= copy + len; p++)
-      {
-        p = memmem (p, (gsize) (copy + len - p), "LBL1", 4);
-        if (p == NULL)
-          break;
-        last = p;
-      }
-    g_assert_nonnull (last);
-    last[30] ^= 0x01;
-  }
-  g_assert_true (g_file_set_contents (path, (const char *) copy, (gssize) len, NULL));
-  g_free (copy);
+  lb_test_damage_backup (path);
 
   for (guint day = 1; day <= 2; day++)
     {

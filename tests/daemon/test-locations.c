@@ -993,17 +993,7 @@ test_sftp_backup_restore (Sftp *f, gconstpointer data)
       guint32 licenses = 0;
 
       if (damaged)
-        {
-          g_autoptr (GBytes) good = lb_test_read_bytes (file);
-          gsize len = g_bytes_get_size (good);
-          guint8 *copy = g_memdup2 (g_bytes_get_data (good, NULL), len);
-          guint8 *entry = memmem (copy + 1024, len - 1024, "LBL1", 4);
-
-          g_assert_nonnull (entry);
-          entry[30] ^= 0x01;
-          g_assert_true (g_file_set_contents (file, (const char *) copy, (gssize) len, NULL));
-          g_free (copy);
-        }
+        lb_test_damage_backup (file);
       before = lb_test_read_bytes (file);
       names_before = lb_test_list_dir (folder);
       g_array_set_size (signals, 0);

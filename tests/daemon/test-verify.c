@@ -498,7 +498,7 @@ test_generation (Fixture *f, gconstpointer data)
   g_assert_cmpuint (names->len, ==, 2);
   /* Damage the newest: the older one still checks whole by name. */
   newest = g_build_filename (f->dir, names->pdata[1], NULL);
-  flip (newest, (gssize) find (newest, "LBL1", TRUE) + 40, 0x01);
+  lb_test_damage_backup (newest);
   g_assert_cmpuint (run_op (f, "verify", options (f->dir, names->pdata[0]), &error_text, &summary),
                     ==, LB_STATUS_END);
   g_assert_true (g_variant_lookup (summary, "licenses", "u", &u));
@@ -643,7 +643,7 @@ test_restore_damaged (Fixture *f, gconstpointer data)
     {
       g_autofree char *path = g_build_filename (f->dir, names->pdata[i], NULL);
 
-      flip (path, (gssize) find (path, "LBL1", TRUE) + 40, 0x01);
+      lb_test_damage_backup (path);
     }
   newest = g_strdup (names->pdata[2]);
   lb_dbus_store_call_delete_license_sync (f->store, "old-000000", NULL, &error);
