@@ -29,6 +29,7 @@ struct _LbProgressBar
   guint64 done, total;
   gint64 last_plain;
   guint64 last_plain_done;
+  gboolean plain_printed;
   gboolean drawn;
 };
 
@@ -39,6 +40,9 @@ lb_progress_bar_new (const char *label, gboolean terminal)
 
   bar->label = g_strdup (label);
   bar->terminal = terminal;
+  /* The first plain line comes a second in, so that a log of a quick
+   * operation holds only its final line, the same on every run. */
+  bar->last_plain = g_get_monotonic_time ();
   return bar;
 }
 
@@ -135,6 +139,7 @@ lb_progress_bar_update (LbProgressBar *bar, guint64 done, guint64 total)
                total > 0 ? 100.0 * (double) done / (double) total : 0.0);
       bar->last_plain = now;
       bar->last_plain_done = done;
+      bar->plain_printed = TRUE;
     }
 }
 
@@ -149,7 +154,7 @@ lb_progress_bar_finish (LbProgressBar *bar)
           fputs ("\n", stdout);
         }
     }
-  else if (bar->total > 0 && (bar->last_plain == 0 || bar->last_plain_done != bar->done))
+  else if (bar->total > 0 && (!bar->plain_printed || bar->last_plain_done != bar->done))
     g_print (_ ("%s: %" PRIu64 " of %" PRIu64 " licenses (%.0f%%)\n"), bar->label, bar->done,
              bar->total, bar->total > 0 ? 100.0 * (double) bar->done / (double) bar->total : 0.0);
 }

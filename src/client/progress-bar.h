@@ -2,7 +2,8 @@
 /* progress-bar: how the client shows a running operation.
  *
  * On a terminal, a bar with count, rate and time left, redrawn in place;
- * elsewhere, a plain line at most once a second. The rate comes from a
+ * elsewhere, a plain line at most once a second (the first a second in)
+ * and the final one. The rate comes from a
  * window of recent samples, so it follows the operation's current speed.
  */
 #pragma once
