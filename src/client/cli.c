@@ -194,13 +194,21 @@ lb_cli_location_from_arg (const char *arg)
   return g_file_get_uri (file);
 }
 
+/* The nick of @value of the enum @type, or "". */
+static const char *
+enum_nick (GType type, int value)
+{
+  g_autoptr (GEnumClass) klass = g_type_class_ref (type);
+  GEnumValue *v = g_enum_get_value (klass, value);
+
+  /* The nicks are static strings of the registered type. */
+  return v != NULL ? v->value_nick : "";
+}
+
 const char *
 lb_cli_operation_name (LbOperationType type)
 {
-  g_autoptr (GEnumClass) klass = g_type_class_ref (LB_TYPE_OPERATION_TYPE);
-  GEnumValue *value = g_enum_get_value (klass, (int) type);
-
-  return value != NULL ? value->value_nick : "";
+  return enum_nick (LB_TYPE_OPERATION_TYPE, (int) type);
 }
 
 char *
@@ -257,11 +265,7 @@ lb_cli_print_json (gpointer json_node)
 const char *
 lb_cli_automatic_nick (LbAutomaticBackup automatic)
 {
-  g_autoptr (GEnumClass) klass = g_type_class_ref (LB_TYPE_AUTOMATIC_BACKUP);
-  GEnumValue *value = g_enum_get_value (klass, automatic);
-
-  /* The nicks are static strings of the registered type. */
-  return value != NULL ? value->value_nick : "";
+  return enum_nick (LB_TYPE_AUTOMATIC_BACKUP, (int) automatic);
 }
 
 char *
