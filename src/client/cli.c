@@ -184,6 +184,30 @@ lb_cli_usage (GOptionContext *context, const char *message)
   return LB_EXIT_USAGE;
 }
 
+GOptionContext *
+lb_cli_context_new (const char *parameter_string, const char *summary, const GOptionEntry *entries)
+{
+  GOptionContext *context = g_option_context_new (parameter_string);
+
+  g_option_context_set_summary (context, summary);
+  if (entries != NULL)
+    g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  return context;
+}
+
+int
+lb_cli_parse (
+    GOptionContext *context, int *argc, char ***argv, int min, int max, const char *wrong_count)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!g_option_context_parse (context, argc, argv, &error))
+    return lb_cli_usage (context, error->message);
+  if (*argc - 1 < min || *argc - 1 > max)
+    return lb_cli_usage (context, wrong_count);
+  return LB_EXIT_OK;
+}
+
 char *
 lb_cli_location_from_arg (const char *arg)
 {

@@ -601,18 +601,13 @@ parse_folder_args (GOptionContext **context,
     { "json", 0, 0, G_OPTION_ARG_NONE, json, json_help, NULL },
     { NULL },
   };
-  g_autoptr (GError) error = NULL;
+  int rc;
 
-  *context = g_option_context_new (_ ("[DIRECTORY]"));
-  g_option_context_set_summary (*context, summary);
-  if (entries != NULL)
-    g_option_context_add_main_entries (*context, entries, GETTEXT_PACKAGE);
+  *context = lb_cli_context_new (_ ("[DIRECTORY]"), summary, entries);
   /* The group copies the entries. */
   g_option_context_add_main_entries (*context, json_entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (*context, &argc, &argv, &error))
-    return lb_cli_usage (*context, error->message);
-  if (argc > 2)
-    return lb_cli_usage (*context, too_many);
+  if ((rc = lb_cli_parse (*context, &argc, &argv, 0, 1, too_many)) != LB_EXIT_OK)
+    return rc;
   if (argc == 2 && argv[1][0] == '\0')
     return lb_cli_usage (*context, _ ("DIRECTORY is empty; give a folder"));
   if (argc == 2)
