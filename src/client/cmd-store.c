@@ -35,49 +35,39 @@ describe_attributes (LbLicense *license)
   return g_string_free (s, FALSE);
 }
 
+/* Adds the string member @name to @b, unless @value is NULL. */
+static void
+add_unless_null (JsonBuilder *b, const char *name, const char *value)
+{
+  if (value == NULL)
+    return;
+  json_builder_set_member_name (b, name);
+  json_builder_add_string_value (b, value);
+}
+
 /* The attributes as the service lists them (ListLicenses), for --json:
  * the three that apps may leave unset only when set. */
 static JsonNode *
 attributes_json (LbLicense *license)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
-  const char *content_id = lb_license_get_content_id (license);
-  const char *issuer = lb_license_get_issuer (license);
-  const char *support_url = lb_license_get_support_url (license);
-  const char *machine = lb_license_get_machine (license);
   const char *app = lb_license_get_app (license);
 
   json_builder_begin_object (b);
-  if (content_id != NULL)
-    {
-      json_builder_set_member_name (b, "content-id");
-      json_builder_add_string_value (b, content_id);
-    }
-  if (issuer != NULL)
-    {
-      json_builder_set_member_name (b, "issuer");
-      json_builder_add_string_value (b, issuer);
-    }
+  add_unless_null (b, "content-id", lb_license_get_content_id (license));
+  add_unless_null (b, "issuer", lb_license_get_issuer (license));
   json_builder_set_member_name (b, "can-backup");
   json_builder_add_boolean_value (b, lb_license_get_can_backup (license));
   json_builder_set_member_name (b, "restore-limit");
   json_builder_add_int_value (b, lb_license_get_restore_limit (license));
   json_builder_set_member_name (b, "expires");
   json_builder_add_int_value (b, lb_license_get_expires (license));
-  if (support_url != NULL)
-    {
-      json_builder_set_member_name (b, "support-url");
-      json_builder_add_string_value (b, support_url);
-    }
+  add_unless_null (b, "support-url", lb_license_get_support_url (license));
   json_builder_set_member_name (b, "restore-count");
   json_builder_add_int_value (b, lb_license_get_restore_count (license));
   json_builder_set_member_name (b, "stored");
   json_builder_add_int_value (b, lb_license_get_stored (license));
-  if (machine != NULL)
-    {
-      json_builder_set_member_name (b, "machine");
-      json_builder_add_string_value (b, machine);
-    }
+  add_unless_null (b, "machine", lb_license_get_machine (license));
   json_builder_set_member_name (b, "app");
   json_builder_add_string_value (b, app != NULL ? app : "");
   json_builder_end_object (b);
