@@ -184,6 +184,30 @@ lb_cli_usage (GOptionContext *context, const char *message)
   return LB_EXIT_USAGE;
 }
 
+GOptionContext *
+lb_cli_context_new (const char *parameter_string, const char *summary, const GOptionEntry *entries)
+{
+  GOptionContext *context = g_option_context_new (parameter_string);
+
+  g_option_context_set_summary (context, summary);
+  if (entries != NULL)
+    g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  return context;
+}
+
+int
+lb_cli_parse (
+    GOptionContext *context, int *argc, char ***argv, int min, int max, const char *wrong_count)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!g_option_context_parse (context, argc, argv, &error))
+    return lb_cli_usage (context, error->message);
+  if (*argc - 1 < min || *argc - 1 > max)
+    return lb_cli_usage (context, wrong_count);
+  return LB_EXIT_OK;
+}
+
 char *
 lb_cli_location_from_arg (const char *arg)
 {
@@ -194,13 +218,21 @@ lb_cli_location_from_arg (const char *arg)
   return g_file_get_uri (file);
 }
 
+/* The nick of @value of the enum @type, or "". */
+static const char *
+enum_nick (GType type, int value)
+{
+  g_autoptr (GEnumClass) klass = g_type_class_ref (type);
+  GEnumValue *v = g_enum_get_value (klass, value);
+
+  /* The nicks are static strings of the registered type. */
+  return v != NULL ? v->value_nick : "";
+}
+
 const char *
 lb_cli_operation_name (LbOperationType type)
 {
-  g_autoptr (GEnumClass) klass = g_type_class_ref (LB_TYPE_OPERATION_TYPE);
-  GEnumValue *value = g_enum_get_value (klass, (int) type);
-
-  return value != NULL ? value->value_nick : "";
+  return enum_nick (LB_TYPE_OPERATION_TYPE, (int) type);
 }
 
 char *
@@ -257,11 +289,7 @@ lb_cli_print_json (gpointer json_node)
 const char *
 lb_cli_automatic_nick (LbAutomaticBackup automatic)
 {
-  g_autoptr (GEnumClass) klass = g_type_class_ref (LB_TYPE_AUTOMATIC_BACKUP);
-  GEnumValue *value = g_enum_get_value (klass, automatic);
-
-  /* The nicks are static strings of the registered type. */
-  return value != NULL ? value->value_nick : "";
+  return enum_nick (LB_TYPE_AUTOMATIC_BACKUP, (int) automatic);
 }
 
 char *

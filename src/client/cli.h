@@ -56,6 +56,16 @@ char *lb_cli_error_name (const GError *error);
 
 /* Prints a usage error for @context and returns LB_EXIT_USAGE. */
 int lb_cli_usage (GOptionContext *context, const char *message);
+/* A subcommand's options: its @parameter_string (NULL: none) and @summary
+ * for --help, and @entries (NULL: none), translated in GETTEXT_PACKAGE. */
+GOptionContext *
+lb_cli_context_new (const char *parameter_string, const char *summary, const GOptionEntry *entries);
+/* Parses the options of @context out of *@argc and *@argv, which then
+ * hold the subcommand's name and its @min to @max arguments. Returns
+ * LB_EXIT_OK, or prints a usage error (@wrong_count for a wrong number of
+ * arguments) and returns LB_EXIT_USAGE. */
+int lb_cli_parse (
+    GOptionContext *context, int *argc, char ***argv, int min, int max, const char *wrong_count);
 
 /* A location argument as the service wants it: an absolute path or a URI. */
 char *lb_cli_location_from_arg (const char *arg);

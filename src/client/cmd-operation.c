@@ -581,21 +581,35 @@ out:
   return rc;
 }
 
-/* Parses the options of @context and the optional DIRECTORY into
- * *@location (NULL: the daemon's setting); LB_EXIT_OK or the usage
+/* Parses the arguments of a command on a folder: the options @entries
+ * (NULL: none), --json (described by @json_help) into *@json, and the
+ * optional DIRECTORY into *@location (NULL: the daemon's setting). Sets
+ * *@context, for later usage errors; returns LB_EXIT_OK or the usage
  * error's exit code. */
 static int
-parse_directory_arg (
-    GOptionContext *context, const char *too_many, int argc, char **argv, char **location)
+parse_folder_args (GOptionContext **context,
+                   const char *summary,
+                   const GOptionEntry *entries,
+                   gboolean *json,
+                   const char *json_help,
+                   const char *too_many,
+                   int argc,
+                   char **argv,
+                   char **location)
 {
-  g_autoptr (GError) error = NULL;
+  const GOptionEntry json_entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, json, json_help, NULL },
+    { NULL },
+  };
+  int rc;
 
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    return lb_cli_usage (context, error->message);
-  if (argc > 2)
-    return lb_cli_usage (context, too_many);
+  *context = lb_cli_context_new (_ ("[DIRECTORY]"), summary, entries);
+  /* The group copies the entries. */
+  g_option_context_add_main_entries (*context, json_entries, GETTEXT_PACKAGE);
+  if ((rc = lb_cli_parse (*context, &argc, &argv, 0, 1, too_many)) != LB_EXIT_OK)
+    return rc;
   if (argc == 2 && argv[1][0] == '\0')
-    return lb_cli_usage (context, _ ("DIRECTORY is empty; give a folder"));
+    return lb_cli_usage (*context, _ ("DIRECTORY is empty; give a folder"));
   if (argc == 2)
     *location = lb_cli_location_from_arg (argv[1]);
   return LB_EXIT_OK;
@@ -613,24 +627,22 @@ lb_cmd_backup (LbCli *cli, int argc, char **argv)
       N_ ("Back up into the backup folder only if an automatic backup is due (the timer runs "
           "this)"),
       NULL },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("Print one JSON object at the end"), NULL },
     { NULL },
   };
-  g_autoptr (GOptionContext) context = g_option_context_new (_ ("[DIRECTORY]"));
+  g_autoptr (GOptionContext) context = NULL;
   g_autofree char *location = NULL;
   int rc;
 
-  g_option_context_set_summary (context,
-                                _ ("Back up every license that may be backed up into a new "
-                                   "file of DIRECTORY (default: the backup-path setting), "
-                                   "licenses-TIME.lbk; the folder keeps the last keep-backups "
-                                   "backups.\n"
-                                   "Ctrl-C cancels the backup and keeps the previous ones.\n"
-                                   "With --automatic, backs up only when an automatic backup is "
-                                   "due, and otherwise says why and exits 0."));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if ((rc = parse_directory_arg (context, _ ("backup takes at most one DIRECTORY"), argc, argv,
-                                 &location))
+  if ((rc = parse_folder_args (&context,
+                               _ ("Back up every license that may be backed up into a new "
+                                  "file of DIRECTORY (default: the backup-path setting), "
+                                  "licenses-TIME.lbk; the folder keeps the last keep-backups "
+                                  "backups.\n"
+                                  "Ctrl-C cancels the backup and keeps the previous ones.\n"
+                                  "With --automatic, backs up only when an automatic backup is "
+                                  "due, and otherwise says why and exits 0."),
+                               entries, &json, N_ ("Print one JSON object at the end"),
+                               _ ("backup takes at most one DIRECTORY"), argc, argv, &location))
       != LB_EXIT_OK)
     return rc;
   if (automatic && location != NULL)
@@ -658,22 +670,20 @@ lb_cmd_restore (LbCli *cli, int argc, char **argv)
       N_ ("Bind licenses backed up on another computer to this one (your consent)"), NULL },
     { "yes", 'y', 0, G_OPTION_ARG_NONE, &yes,
       N_ ("Consent without asking if the backup comes from another computer"), NULL },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("Print one JSON object at the end"), NULL },
     { NULL },
   };
-  g_autoptr (GOptionContext) context = g_option_context_new (_ ("[DIRECTORY]"));
+  g_autoptr (GOptionContext) context = NULL;
   g_autofree char *location = NULL;
   int rc;
 
-  g_option_context_set_summary (context,
-                                _ ("Restore the licenses of the newest backup in DIRECTORY "
-                                   "(default: the restore-path setting) that are missing from "
-                                   "the store.\n"
-                                   "A backup from another computer needs your consent: you are "
-                                   "asked, or give it with --individualize or --yes."));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if ((rc = parse_directory_arg (context, _ ("restore takes at most one DIRECTORY"), argc, argv,
-                                 &location))
+  if ((rc = parse_folder_args (&context,
+                               _ ("Restore the licenses of the newest backup in DIRECTORY "
+                                  "(default: the restore-path setting) that are missing from "
+                                  "the store.\n"
+                                  "A backup from another computer needs your consent: you are "
+                                  "asked, or give it with --individualize or --yes."),
+                               entries, &json, N_ ("Print one JSON object at the end"),
+                               _ ("restore takes at most one DIRECTORY"), argc, argv, &location))
           != LB_EXIT_OK
       || (rc = lb_cli_connect (cli)) != LB_EXIT_OK)
     return rc;
@@ -704,24 +714,22 @@ lb_cmd_verify (LbCli *cli, int argc, char **argv)
       N_ ("Check this backup of the folder (“license-backup generations” lists them) rather "
           "than the newest"),
       N_ ("NAME") },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("Print one JSON object at the end"), NULL },
     { NULL },
   };
-  g_autoptr (GOptionContext) context = g_option_context_new (_ ("[DIRECTORY]"));
+  g_autoptr (GOptionContext) context = NULL;
   g_autofree char *location = NULL;
   int rc;
 
-  g_option_context_set_summary (context,
-                                _ ("Check that the newest backup in DIRECTORY (default: the "
-                                   "folder a restore reads) is whole, without restoring it: the "
-                                   "service reads the whole file and checks every entry, and "
-                                   "writes nothing.\n"
-                                   "A damaged backup exits with status 5 and names the first "
-                                   "damaged entry; “license-backup generations” shows when each "
-                                   "backup was last checked."));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if ((rc = parse_directory_arg (context, _ ("verify takes at most one DIRECTORY"), argc, argv,
-                                 &location))
+  if ((rc = parse_folder_args (&context,
+                               _ ("Check that the newest backup in DIRECTORY (default: the "
+                                  "folder a restore reads) is whole, without restoring it: the "
+                                  "service reads the whole file and checks every entry, and "
+                                  "writes nothing.\n"
+                                  "A damaged backup exits with status 5 and names the first "
+                                  "damaged entry; “license-backup generations” shows when each "
+                                  "backup was last checked."),
+                               entries, &json, N_ ("Print one JSON object at the end"),
+                               _ ("verify takes at most one DIRECTORY"), argc, argv, &location))
           != LB_EXIT_OK
       || (rc = lb_cli_connect (cli)) != LB_EXIT_OK)
     return rc;
@@ -733,24 +741,20 @@ int
 lb_cmd_generations (LbCli *cli, int argc, char **argv)
 {
   gboolean json = FALSE;
-  const GOptionEntry entries[] = {
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("Print one JSON object"), NULL },
-    { NULL },
-  };
-  g_autoptr (GOptionContext) context = g_option_context_new (_ ("[DIRECTORY]"));
+  g_autoptr (GOptionContext) context = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) backups = NULL;
   g_autofree char *location = NULL;
   g_autoptr (JsonBuilder) b = NULL;
   int rc;
 
-  g_option_context_set_summary (context,
-                                _ ("List the backups in DIRECTORY (default: the folder a restore "
-                                   "reads), newest first. “license-backup restore --generation "
-                                   "NAME” restores one of them."));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if ((rc = parse_directory_arg (context, _ ("generations takes at most one DIRECTORY"), argc, argv,
-                                 &location))
+  if ((rc
+       = parse_folder_args (&context,
+                            _ ("List the backups in DIRECTORY (default: the folder a restore "
+                               "reads), newest first. “license-backup restore --generation "
+                               "NAME” restores one of them."),
+                            NULL, &json, N_ ("Print one JSON object"),
+                            _ ("generations takes at most one DIRECTORY"), argc, argv, &location))
           != LB_EXIT_OK
       || (rc = lb_cli_connect (cli)) != LB_EXIT_OK)
     return rc;

@@ -33,7 +33,8 @@ lb_cmd_status (LbCli *cli, int argc, char **argv)
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("Print one JSON object"), NULL },
     { NULL },
   };
-  g_autoptr (GOptionContext) context = g_option_context_new (NULL);
+  g_autoptr (GOptionContext) context
+      = lb_cli_context_new (NULL, _ ("Show the state of the license backup service."), entries);
   g_autoptr (GError) error = NULL;
   g_autofree char *error_text = NULL;
   g_autofree char *words = NULL;
@@ -43,13 +44,9 @@ lb_cmd_status (LbCli *cli, int argc, char **argv)
   LbOperationType type;
   int rc;
 
-  g_option_context_set_summary (context, _ ("Show the state of the license backup service."));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    return lb_cli_usage (context, error->message);
-  if (argc > 1)
-    return lb_cli_usage (context, _ ("status takes no arguments"));
-  if ((rc = lb_cli_connect (cli)) != LB_EXIT_OK)
+  if ((rc = lb_cli_parse (context, &argc, &argv, 0, 0, _ ("status takes no arguments")))
+          != LB_EXIT_OK
+      || (rc = lb_cli_connect (cli)) != LB_EXIT_OK)
     return rc;
   c = cli->client;
   status = lb_client_get_status_sync (c, &error_text, NULL, &error);
@@ -170,22 +167,22 @@ int
 lb_cmd_config (LbCli *cli, int argc, char **argv)
 {
   g_autoptr (GOptionContext) context
-      = g_option_context_new (_ ("[backup-path|restore-path|automatic|keep-backups] [VALUE]"));
+      = lb_cli_context_new (_ ("[backup-path|restore-path|automatic|keep-backups] [VALUE]"),
+                            _ ("Show or set where backups are written and read from, and "
+                               "the automatic backups.\n\n"
+                               "Without arguments, shows every setting. With a name, shows "
+                               "that one; with a value too, sets it. A folder is a path or a "
+                               "URI such as sftp://host/backups (\"\" unsets it); automatic "
+                               "is never, daily, weekly or monthly; keep-backups is how many "
+                               "backups a folder keeps (1 to 100)."),
+                            NULL);
   g_autoptr (GError) error = NULL;
   int rc;
 
-  g_option_context_set_summary (context,
-                                _ ("Show or set where backups are written and read from, and "
-                                   "the automatic backups.\n\n"
-                                   "Without arguments, shows every setting. With a name, shows "
-                                   "that one; with a value too, sets it. A folder is a path or a "
-                                   "URI such as sftp://host/backups (\"\" unsets it); automatic "
-                                   "is never, daily, weekly or monthly; keep-backups is how many "
-                                   "backups a folder keeps (1 to 100)."));
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    return lb_cli_usage (context, error->message);
-  if (argc > 3)
-    return lb_cli_usage (context, _ ("config takes at most a name and a value"));
+  if ((rc
+       = lb_cli_parse (context, &argc, &argv, 0, 2, _ ("config takes at most a name and a value")))
+      != LB_EXIT_OK)
+    return rc;
   if (argc >= 2 && !g_strv_contains (config_names, argv[1]))
     return lb_cli_usage (
         context, _ ("the settings are backup-path, restore-path, automatic and keep-backups"));
@@ -232,18 +229,16 @@ lb_cmd_config (LbCli *cli, int argc, char **argv)
 int
 lb_cmd_cancel (LbCli *cli, int argc, char **argv)
 {
-  g_autoptr (GOptionContext) context = g_option_context_new (NULL);
+  g_autoptr (GOptionContext) context
+      = lb_cli_context_new (NULL, _ ("Cancel the running backup, restore or check."), NULL);
   g_autoptr (GError) error = NULL;
   LbOperationType type = LB_OPERATION_TYPE_BACKUP;
   gboolean ok;
   int rc;
 
-  g_option_context_set_summary (context, _ ("Cancel the running backup, restore or check."));
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    return lb_cli_usage (context, error->message);
-  if (argc > 1)
-    return lb_cli_usage (context, _ ("cancel takes no arguments"));
-  if ((rc = lb_cli_connect (cli)) != LB_EXIT_OK)
+  if ((rc = lb_cli_parse (context, &argc, &argv, 0, 0, _ ("cancel takes no arguments")))
+          != LB_EXIT_OK
+      || (rc = lb_cli_connect (cli)) != LB_EXIT_OK)
     return rc;
   /* Whoever started it: a backup unless a restore runs. */
   lb_client_get_operation_type (cli->client, &type);

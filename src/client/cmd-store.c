@@ -35,49 +35,39 @@ describe_attributes (LbLicense *license)
   return g_string_free (s, FALSE);
 }
 
+/* Adds the string member @name to @b, unless @value is NULL. */
+static void
+add_unless_null (JsonBuilder *b, const char *name, const char *value)
+{
+  if (value == NULL)
+    return;
+  json_builder_set_member_name (b, name);
+  json_builder_add_string_value (b, value);
+}
+
 /* The attributes as the service lists them (ListLicenses), for --json:
  * the three that apps may leave unset only when set. */
 static JsonNode *
 attributes_json (LbLicense *license)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
-  const char *content_id = lb_license_get_content_id (license);
-  const char *issuer = lb_license_get_issuer (license);
-  const char *support_url = lb_license_get_support_url (license);
-  const char *machine = lb_license_get_machine (license);
   const char *app = lb_license_get_app (license);
 
   json_builder_begin_object (b);
-  if (content_id != NULL)
-    {
-      json_builder_set_member_name (b, "content-id");
-      json_builder_add_string_value (b, content_id);
-    }
-  if (issuer != NULL)
-    {
-      json_builder_set_member_name (b, "issuer");
-      json_builder_add_string_value (b, issuer);
-    }
+  add_unless_null (b, "content-id", lb_license_get_content_id (license));
+  add_unless_null (b, "issuer", lb_license_get_issuer (license));
   json_builder_set_member_name (b, "can-backup");
   json_builder_add_boolean_value (b, lb_license_get_can_backup (license));
   json_builder_set_member_name (b, "restore-limit");
   json_builder_add_int_value (b, lb_license_get_restore_limit (license));
   json_builder_set_member_name (b, "expires");
   json_builder_add_int_value (b, lb_license_get_expires (license));
-  if (support_url != NULL)
-    {
-      json_builder_set_member_name (b, "support-url");
-      json_builder_add_string_value (b, support_url);
-    }
+  add_unless_null (b, "support-url", lb_license_get_support_url (license));
   json_builder_set_member_name (b, "restore-count");
   json_builder_add_int_value (b, lb_license_get_restore_count (license));
   json_builder_set_member_name (b, "stored");
   json_builder_add_int_value (b, lb_license_get_stored (license));
-  if (machine != NULL)
-    {
-      json_builder_set_member_name (b, "machine");
-      json_builder_add_string_value (b, machine);
-    }
+  add_unless_null (b, "machine", lb_license_get_machine (license));
   json_builder_set_member_name (b, "app");
   json_builder_add_string_value (b, app != NULL ? app : "");
   json_builder_end_object (b);
@@ -205,21 +195,18 @@ lb_cmd_list (LbCli *cli, int argc, char **argv)
       N_ ("ID") },
     { NULL },
   };
-  g_autoptr (GOptionContext) context = g_option_context_new (NULL);
+  g_autoptr (GOptionContext) context
+      = lb_cli_context_new (NULL,
+                            _ ("List the stored licenses: key ids and attributes, in key id "
+                               "order, grouped by app when several apps hold licenses."),
+                            entries);
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) apps = NULL;
   guint64 n = 0;
   int rc;
 
-  g_option_context_set_summary (context,
-                                _ ("List the stored licenses: key ids and attributes, in key id "
-                                   "order, grouped by app when several apps hold licenses."));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    return lb_cli_usage (context, error->message);
-  if (argc > 1)
-    return lb_cli_usage (context, _ ("list takes no arguments"));
-  if ((rc = lb_cli_connect (cli)) != LB_EXIT_OK)
+  if ((rc = lb_cli_parse (context, &argc, &argv, 0, 0, _ ("list takes no arguments"))) != LB_EXIT_OK
+      || (rc = lb_cli_connect (cli)) != LB_EXIT_OK)
     return rc;
 
   if (json)
@@ -282,23 +269,20 @@ lb_cmd_apps (LbCli *cli, int argc, char **argv)
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("Print one JSON array"), NULL },
     { NULL },
   };
-  g_autoptr (GOptionContext) context = g_option_context_new (NULL);
+  g_autoptr (GOptionContext) context
+      = lb_cli_context_new (NULL,
+                            _ ("List the apps that hold licenses, with how many licenses "
+                               "each holds and their size. Programs outside a sandbox are "
+                               "“Other apps”."),
+                            entries);
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) apps = NULL;
   g_autoptr (GPtrArray) counts = g_ptr_array_new_with_free_func (g_free);
   glong label_width = 0, count_width = 0;
   int rc;
 
-  g_option_context_set_summary (context,
-                                _ ("List the apps that hold licenses, with how many licenses "
-                                   "each holds and their size. Programs outside a sandbox are "
-                                   "“Other apps”."));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    return lb_cli_usage (context, error->message);
-  if (argc > 1)
-    return lb_cli_usage (context, _ ("apps takes no arguments"));
-  if ((rc = lb_cli_connect (cli)) != LB_EXIT_OK)
+  if ((rc = lb_cli_parse (context, &argc, &argv, 0, 0, _ ("apps takes no arguments"))) != LB_EXIT_OK
+      || (rc = lb_cli_connect (cli)) != LB_EXIT_OK)
     return rc;
   if ((apps = fetch_apps (cli, !json, &error)) == NULL)
     return lb_cli_fail (cli, error);
@@ -477,7 +461,8 @@ lb_cmd_import (LbCli *cli, int argc, char **argv)
       N_ ("KEY=VALUE") },
     { NULL },
   };
-  g_autoptr (GOptionContext) context = g_option_context_new (_ ("FILE"));
+  g_autoptr (GOptionContext) context = lb_cli_context_new (
+      _ ("FILE"), _ ("Store the license in FILE, as a media app would."), entries);
   g_autoptr (GError) error = NULL;
   g_autofree char *contents = NULL;
   gsize len;
@@ -487,12 +472,8 @@ lb_cmd_import (LbCli *cli, int argc, char **argv)
   g_autoptr (LbLicense) license = NULL;
   int rc;
 
-  g_option_context_set_summary (context, _ ("Store the license in FILE, as a media app would."));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    return lb_cli_usage (context, error->message);
-  if (argc != 2)
-    return lb_cli_usage (context, _ ("import takes one FILE"));
+  if ((rc = lb_cli_parse (context, &argc, &argv, 1, 1, _ ("import takes one FILE"))) != LB_EXIT_OK)
+    return rc;
 
   g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
   for (guint i = 0; attrs != NULL && attrs[i] != NULL; i++)
@@ -538,20 +519,16 @@ lb_cmd_export (LbCli *cli, int argc, char **argv)
       N_ ("The license of the app ID (\"\": other apps, those outside a sandbox)"), N_ ("ID") },
     { NULL },
   };
-  g_autoptr (GOptionContext) context = g_option_context_new (_ ("KEY_ID"));
+  g_autoptr (GOptionContext) context
+      = lb_cli_context_new (_ ("KEY_ID"), _ ("Write the license blob with that key id."), entries);
   g_autoptr (GError) error = NULL;
   g_autoptr (LbLicense) license = NULL;
   gconstpointer data;
   gsize len;
   int rc;
 
-  g_option_context_set_summary (context, _ ("Write the license blob with that key id."));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    return lb_cli_usage (context, error->message);
-  if (argc != 2)
-    return lb_cli_usage (context, _ ("export takes one KEY_ID"));
-  if ((rc = lb_cli_connect (cli)) != LB_EXIT_OK)
+  if ((rc = lb_cli_parse (context, &argc, &argv, 1, 1, _ ("export takes one KEY_ID"))) != LB_EXIT_OK
+      || (rc = lb_cli_connect (cli)) != LB_EXIT_OK)
     return rc;
   /* Without --app, the caller's own license (the host's for a terminal). */
   license = app != NULL ? lb_client_get_app_license_sync (cli->client, app, argv[1], NULL, &error)
@@ -593,17 +570,13 @@ lb_cmd_delete (LbCli *cli, int argc, char **argv)
       N_ ("ID") },
     { NULL },
   };
-  g_autoptr (GOptionContext) context = g_option_context_new (_ ("KEY_ID"));
+  g_autoptr (GOptionContext) context
+      = lb_cli_context_new (_ ("KEY_ID"), _ ("Delete the license with that key id."), entries);
   g_autoptr (GError) error = NULL;
   int rc;
 
-  g_option_context_set_summary (context, _ ("Delete the license with that key id."));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    return lb_cli_usage (context, error->message);
-  if (argc != 2)
-    return lb_cli_usage (context, _ ("delete takes one KEY_ID"));
-  if ((rc = lb_cli_connect (cli)) != LB_EXIT_OK)
+  if ((rc = lb_cli_parse (context, &argc, &argv, 1, 1, _ ("delete takes one KEY_ID"))) != LB_EXIT_OK
+      || (rc = lb_cli_connect (cli)) != LB_EXIT_OK)
     return rc;
   if (!(app != NULL ? lb_client_delete_app_license_sync (cli->client, app, argv[1], NULL, &error)
                     : lb_client_delete_license_sync (cli->client, argv[1], NULL, &error)))
@@ -623,17 +596,17 @@ lb_cmd_clean (LbCli *cli, int argc, char **argv)
     { "expired", 0, 0, G_OPTION_ARG_NONE, &expired, N_ ("Remove the expired licenses"), NULL },
     { NULL },
   };
-  g_autoptr (GOptionContext) context = g_option_context_new (NULL);
+  g_autoptr (GOptionContext) context
+      = lb_cli_context_new (NULL, _ ("Clean the license store."), entries);
   g_autoptr (GError) error = NULL;
+  const char *usage = _ ("clean needs --expired");
   guint removed = 0;
   int rc;
 
-  g_option_context_set_summary (context, _ ("Clean the license store."));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    return lb_cli_usage (context, error->message);
-  if (argc > 1 || !expired)
-    return lb_cli_usage (context, _ ("clean needs --expired"));
+  if ((rc = lb_cli_parse (context, &argc, &argv, 0, 0, usage)) != LB_EXIT_OK)
+    return rc;
+  if (!expired)
+    return lb_cli_usage (context, usage);
   if ((rc = lb_cli_connect (cli)) != LB_EXIT_OK)
     return rc;
   removed = lb_client_clean_sync (cli->client, NULL, &error);

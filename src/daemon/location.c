@@ -75,14 +75,22 @@ typedef struct
   GError *error;
 } SyncCall;
 
+/* Ends @call with what its finish function returned. */
+static void
+sync_call_end (SyncCall *call, gboolean ok)
+{
+  call->ok = ok;
+  call->done = TRUE;
+  g_main_context_wakeup (call->context);
+}
+
 static void
 on_mounted (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   SyncCall *call = user_data;
 
-  call->ok = g_file_mount_enclosing_volume_finish (G_FILE (source), result, &call->error);
-  call->done = TRUE;
-  g_main_context_wakeup (call->context);
+  sync_call_end (call,
+                 g_file_mount_enclosing_volume_finish (G_FILE (source), result, &call->error));
 }
 
 static void
@@ -90,9 +98,8 @@ on_unmounted (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   SyncCall *call = user_data;
 
-  call->ok = g_mount_unmount_with_operation_finish (G_MOUNT (source), result, &call->error);
-  call->done = TRUE;
-  g_main_context_wakeup (call->context);
+  sync_call_end (call,
+                 g_mount_unmount_with_operation_finish (G_MOUNT (source), result, &call->error));
 }
 
 static gboolean

@@ -267,17 +267,15 @@ typedef struct
   goffset size;
 } RestoreSteps;
 
-/* The restore's one folder check: the file it reads (the newest backup
- * unless one is named; once mounted, for a network folder) is a regular
- * file, never opened before: a FIFO would block. */
+/* The restore's one folder check (lb_verify_check_folder()) of the file
+ * it reads: the newest backup unless one is named; once mounted, for a
+ * network folder. */
 static gboolean
 check_folder (LbOperation *op, GFile *dir, GCancellable *cancellable, gpointer data, GError **error)
 {
   RestoreSteps *steps = data;
   const char *generation = lb_operation_get_generation (op);
   LbRestoreResult *result = lb_operation_get_restore_result (op);
-  gboolean exists = FALSE;
-
   LbVerifications *verifications = lb_operation_get_verifications (op);
   g_auto (GStrv) failed
       = verifications != NULL ? lb_verifications_failed (verifications, dir) : NULL;
@@ -287,10 +285,7 @@ check_folder (LbOperation *op, GFile *dir, GCancellable *cancellable, gpointer d
       = lb_generations_pick_whole (dir, generation, (const char *const *) failed, cancellable);
   g_free (result->location);
   result->location = g_file_get_uri (steps->file);
-  return lb_location_prepare_dir (dir, FALSE, cancellable, error)
-         && lb_generations_check_named (dir, generation, cancellable, error)
-         && lb_location_check_backup_file (steps->file, TRUE, &exists, &steps->size, cancellable,
-                                           error);
+  return lb_verify_check_folder (dir, generation, steps->file, &steps->size, cancellable, error);
 }
 
 /* The newest backup of @dir after @damaged that reads whole (checked as

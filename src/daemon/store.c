@@ -125,6 +125,28 @@ prepare (sqlite3 *db, const char *sql, GError **error)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
 
+/* Steps @stmt, a query of one row, and reads its first column; @what
+ * names the query in the error. */
+static gboolean
+step_int64 (sqlite3 *db, sqlite3_stmt *stmt, const char *what, gint64 *value, GError **error)
+{
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      set_sqlite_error (error, db, sqlite3_errcode (db), what);
+      return FALSE;
+    }
+  *value = sqlite3_column_int64 (stmt, 0);
+  return TRUE;
+}
+
+static gboolean
+query_int64 (sqlite3 *db, const char *sql, const char *what, gint64 *value, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = prepare (db, sql, error);
+
+  return stmt != NULL && step_int64 (db, stmt, what, value, error);
+}
+
 /* Temporary data on disk keeps a statement that touches the whole store
  * (a clean, the migration) within bounded memory. Bulk writes are single-row
  * statements, each journalling only the few pages it changes; on disk that
@@ -291,22 +313,6 @@ init_schema (sqlite3 *db, GError **error)
   return exec (db, "BEGIN IMMEDIATE;" SCHEMA_V2 "PRAGMA user_version = 2; COMMIT;", error);
 }
 
-static gboolean
-count_rows (sqlite3 *db, guint *count, GError **error)
-{
-  g_autoptr (sqlite3_stmt) stmt = prepare (db, "SELECT count(*) FROM licenses", error);
-
-  if (stmt == NULL)
-    return FALSE;
-  if (sqlite3_step (stmt) != SQLITE_ROW)
-    {
-      set_sqlite_error (error, db, sqlite3_errcode (db), "count");
-      return FALSE;
-    }
-  *count = (guint) sqlite3_column_int64 (stmt, 0);
-  return TRUE;
-}
-
 /* The checkpoint copies the WAL into the database file, as much again as
  * was written: done in COMMIT it would double the time of every large write
  * (a restore, a bulk import) before the caller gets the answer. Writes are
@@ -372,7 +378,7 @@ LbStore *
 lb_store_open (const char *dir, const char *machine_app_id, GError **error)
 {
   g_autoptr (LbStore) self = g_object_new (LB_TYPE_STORE, NULL);
-  guint count = 0;
+  gint64 count = 0;
 
   if (g_mkdir_with_parents (dir, 0700) != 0)
     {
@@ -393,9 +399,9 @@ lb_store_open (const char *dir, const char *machine_app_id, GError **error)
   self->read_db = open_db (self->db_path, TRUE, error);
   if (self->read_db == NULL)
     return NULL;
-  if (!count_rows (self->write_db, &count, error))
+  if (!query_int64 (self->write_db, "SELECT count(*) FROM licenses", "count", &count, error))
     return NULL;
-  g_atomic_int_set (&self->count, count);
+  g_atomic_int_set (&self->count, (guint) count);
   return g_steal_pointer (&self);
 }
 
@@ -504,6 +510,30 @@ blob_from_row (LbRecord *l, sqlite3_stmt *stmt, int col)
   " support_url=?7, restore_count=?8, stored=?9, machine=?10, digest=?12, blob=?13 WHERE "     \
   "app=?11 AND key_id=?1"
 
+/* Runs @stmt, the insert or the update, once for @l; @what names it in
+ * the error. */
+static gboolean
+step_license (sqlite3 *db,
+              sqlite3_stmt *stmt,
+              const LbRecord *l,
+              const guint8 *digest,
+              const char *what,
+              GError **error)
+{
+  int rc;
+
+  bind_license (stmt, l, digest);
+  rc = sqlite3_step (stmt);
+  sqlite3_reset (stmt);
+  sqlite3_clear_bindings (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (error, db, rc, what);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* Writes one license on @db inside an open transaction; *@added is set when
  * it was new. */
 static gboolean
@@ -515,34 +545,14 @@ write_one (sqlite3 *db,
            GError **error)
 {
   guint8 digest[LB_DIGEST_LEN];
-  int rc;
 
   lb_record_digest (l, NULL, digest);
   /* Try the update first: replacing is as common as adding, and it tells
    * us whether the key existed without a separate lookup. */
-  bind_license (update, l, digest);
-  rc = sqlite3_step (update);
-  sqlite3_reset (update);
-  sqlite3_clear_bindings (update);
-  if (rc != SQLITE_DONE)
-    {
-      set_sqlite_error (error, db, rc, "update");
-      return FALSE;
-    }
+  if (!step_license (db, update, l, digest, "update", error))
+    return FALSE;
   *added = sqlite3_changes (db) == 0;
-  if (!*added)
-    return TRUE;
-
-  bind_license (insert, l, digest);
-  rc = sqlite3_step (insert);
-  sqlite3_reset (insert);
-  sqlite3_clear_bindings (insert);
-  if (rc != SQLITE_DONE)
-    {
-      set_sqlite_error (error, db, rc, "insert");
-      return FALSE;
-    }
-  return TRUE;
+  return !*added || step_license (db, insert, l, digest, "insert", error);
 }
 
 void
@@ -901,16 +911,11 @@ lb_store_clean_expired (LbStore *self, const char *app, gint64 now, guint *remov
 static gboolean
 read_changes (sqlite3 *db, guint64 *changes, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = prepare (db, "SELECT n FROM changes WHERE id = 1", error);
+  gint64 n;
 
-  if (stmt == NULL)
+  if (!query_int64 (db, "SELECT n FROM changes WHERE id = 1", "changes", &n, error))
     return FALSE;
-  if (sqlite3_step (stmt) != SQLITE_ROW)
-    {
-      set_sqlite_error (error, db, sqlite3_errcode (db), "changes");
-      return FALSE;
-    }
-  *changes = (guint64) sqlite3_column_int64 (stmt, 0);
+  *changes = (guint64) n;
   return TRUE;
 }
 
@@ -978,6 +983,7 @@ lb_store_snapshot_count (
     LbStoreSnapshot *snap, LbSnapshotSet set, gint64 now, guint64 *count, GError **error)
 {
   g_autoptr (sqlite3_stmt) stmt = NULL;
+  gint64 n;
 
   stmt = prepare (snap->db,
                   set == LB_SNAPSHOT_ELIGIBLE ? "SELECT count(*) FROM licenses" ELIGIBLE_WHERE
@@ -986,12 +992,9 @@ lb_store_snapshot_count (
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, now);
-  if (sqlite3_step (stmt) != SQLITE_ROW)
-    {
-      set_sqlite_error (error, snap->db, sqlite3_errcode (snap->db), "count");
-      return FALSE;
-    }
-  *count = (guint64) sqlite3_column_int64 (stmt, 0);
+  if (!step_int64 (snap->db, stmt, "count", &n, error))
+    return FALSE;
+  *count = (guint64) n;
   return TRUE;
 }
 

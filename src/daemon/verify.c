@@ -129,22 +129,33 @@ typedef struct
   GFile *file;
 } VerifySteps;
 
-/* As a restore's: the file it reads (the newest backup unless one is
- * named) is a regular file, never opened before: a FIFO would block. */
+gboolean
+lb_verify_check_folder (GFile *dir,
+                        const char *generation,
+                        GFile *file,
+                        goffset *size,
+                        GCancellable *cancellable,
+                        GError **error)
+{
+  gboolean exists = FALSE;
+
+  return lb_location_prepare_dir (dir, FALSE, cancellable, error)
+         && lb_generations_check_named (dir, generation, cancellable, error)
+         && lb_location_check_backup_file (file, TRUE, &exists, size, cancellable, error);
+}
+
+/* The file it reads is the newest backup unless one is named. */
 static gboolean
 check_folder (LbOperation *op, GFile *dir, GCancellable *cancellable, gpointer data, GError **error)
 {
   VerifySteps *steps = data;
   const char *generation = lb_operation_get_generation (op);
   LbVerifyResult *result = get_result (op);
-  gboolean exists = FALSE;
 
   steps->file = lb_generations_pick (dir, generation, cancellable);
   g_free (result->location);
   result->location = g_file_get_uri (steps->file);
-  return lb_location_prepare_dir (dir, FALSE, cancellable, error)
-         && lb_generations_check_named (dir, generation, cancellable, error)
-         && lb_location_check_backup_file (steps->file, TRUE, &exists, NULL, cancellable, error);
+  return lb_verify_check_folder (dir, generation, steps->file, NULL, cancellable, error);
 }
 
 static void

@@ -52,6 +52,17 @@ gboolean lb_verify_file (GFile *file,
                          LbVerifyResult *result,
                          GError **error);
 
+/* The folder check of a restore and of a check: @dir is a folder, holds
+ * @generation when one is named, and @file, the backup picked in it, is a
+ * regular file, never opened before: a FIFO would block. Its size into
+ * *@size unless NULL. */
+gboolean lb_verify_check_folder (GFile *dir,
+                                 const char *generation,
+                                 GFile *file,
+                                 goffset *size,
+                                 GCancellable *cancellable,
+                                 GError **error);
+
 /* The verify kind: checks the newest backup of the operation's folder, or
  * the one named, and records the result (lb_operation_get_verifications).
  * Its summary has the counts, the manifest's created, host and
