@@ -19,6 +19,8 @@
 #include "store.h"
 #include "verify.h"
 
+#include "lb-test-util.h"
+
 /* The path of the newest backup in @dir (a backup names its file after
  * its time: generations.h). */
 static char *
@@ -115,6 +117,37 @@ restricted_count (
   g_hash_table_insert (seen, g_strdup (key_id), g_strdup (reason));
 }
 
+/* Runs the backup or restore worker directly, counting the licenses it
+ * leaves out into @restricted (optional); @result is an LbBackupResult
+ * or an LbRestoreResult, by @kind. */
+static gboolean
+run_op (LbStore *store,
+        LbOperationKind kind,
+        guint32 flags,
+        GFile *dir,
+        GCancellable *cancellable,
+        GHashTable *restricted,
+        gpointer result,
+        GError **error)
+{
+  g_autoptr (LbOperation) op = lb_operation_new (1, kind, flags, dir, cancellable);
+  gboolean ok;
+
+  if (restricted != NULL)
+    g_signal_connect (op, "restricted", G_CALLBACK (restricted_count), restricted);
+  if (kind == LB_OPERATION_BACKUP)
+    {
+      ok = lb_backup_run (store, op, error);
+      lb_operation_steal_backup_result (op, result);
+    }
+  else
+    {
+      ok = lb_restore_run (store, op, error);
+      lb_operation_steal_restore_result (op, result);
+    }
+  return ok;
+}
+
 static gboolean
 run_backup (LbStore *store,
             GFile *dir,
@@ -124,15 +157,8 @@ run_backup (LbStore *store,
             LbBackupResult *result,
             GError **error)
 {
-  g_autoptr (LbOperation) op = lb_operation_new (
-      1, LB_OPERATION_BACKUP, overwrite ? LB_BACKUP_FLAGS_OVERWRITE : 0, dir, cancellable);
-  gboolean ok;
-
-  if (restricted != NULL)
-    g_signal_connect (op, "restricted", G_CALLBACK (restricted_count), restricted);
-  ok = lb_backup_run (store, op, error);
-  lb_operation_steal_backup_result (op, result);
-  return ok;
+  return run_op (store, LB_OPERATION_BACKUP, overwrite ? LB_BACKUP_FLAGS_OVERWRITE : 0, dir,
+                 cancellable, restricted, result, error);
 }
 
 static gboolean
@@ -143,15 +169,8 @@ run_restore (LbStore *store,
              LbRestoreResult *result,
              GError **error)
 {
-  g_autoptr (LbOperation) op = lb_operation_new (
-      1, LB_OPERATION_RESTORE, individualize ? LB_RESTORE_FLAGS_INDIVIDUALIZE : 0, dir, NULL);
-  gboolean ok;
-
-  if (restricted != NULL)
-    g_signal_connect (op, "restricted", G_CALLBACK (restricted_count), restricted);
-  ok = lb_restore_run (store, op, error);
-  lb_operation_steal_restore_result (op, result);
-  return ok;
+  return run_op (store, LB_OPERATION_RESTORE, individualize ? LB_RESTORE_FLAGS_INDIVIDUALIZE : 0,
+                 dir, NULL, restricted, result, error);
 }
 
 static void
@@ -998,23 +1017,6 @@ verify_bytes (Fixture *f, GBytes *bytes, LbVerifyResult *result, GError **error)
   return ok;
 }
 
-static gsize
-find (GBytes *bytes, const char *needle, gsize from, gboolean last)
-{
-  const char *data = g_bytes_get_data (bytes, NULL);
-  gsize size = g_bytes_get_size (bytes), n = strlen (needle), found = G_MAXSIZE;
-
-  for (gsize i = from; i + n <= size; i++)
-    if (memcmp (data + i, needle, n) == 0)
-      {
-        found = i;
-        if (!last)
-          break;
-      }
-  g_assert_cmpuint (found, !=, G_MAXSIZE);
-  return found;
-}
-
 static GBytes *
 flipped (GBytes *bytes, gsize at)
 {
@@ -1046,8 +1048,8 @@ test_verify (Fixture *f, gconstpointer data)
   LbVerifyResult result;
   g_autoptr (GError) error = NULL;
   gsize size = g_bytes_get_size (f->backup);
-  gsize last_entry = find (f->backup, "LBL1", 0, TRUE);
-  gsize second_header = find (f->backup, "licenses/", 0, FALSE);
+  gsize last_entry = lb_test_find_bytes (f->backup, "LBL1", 0, TRUE);
+  gsize second_header = lb_test_find_bytes (f->backup, "licenses/", 0, FALSE);
 
   /* Whole: every license counted, nothing damaged. */
   g_assert_true (verify_bytes (f, f->backup, &result, &error));
@@ -1067,14 +1069,16 @@ test_verify (Fixture *f, gconstpointer data)
   }
   /* In the manifest's header. */
   {
-    g_autoptr (GBytes) b
-        = flipped (f->backup, find (f->backup, "license-backup manifest", 0, FALSE) + 3);
+    g_autoptr (GBytes) b = flipped (
+        f->backup, lb_test_find_bytes (f->backup, "license-backup manifest", 0, FALSE) + 3);
     assert_damaged (f, b, "a byte of the manifest", LB_MANIFEST_NAME);
   }
   /* In the manifest's first digest: a digit, and the case of a letter
    * (the digests are lower case; an upper-case one used to pass). */
   {
-    gsize digests = find (f->backup, "\n\n", find (f->backup, "count ", 0, FALSE), FALSE) + 2;
+    gsize digests = lb_test_find_bytes (f->backup, "\n\n",
+                                        lb_test_find_bytes (f->backup, "count ", 0, FALSE), FALSE)
+                    + 2;
     const char *text = g_bytes_get_data (f->backup, NULL);
     gsize letter = digests, digit = digests;
     g_autoptr (GBytes) b = NULL;

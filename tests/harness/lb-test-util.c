@@ -1636,3 +1636,69 @@ lb_test_count_temporaries (const char *dir)
       n++;
   return n;
 }
+
+/* Helpers shared by tests/daemon */
+
+gboolean
+lb_test_machine_start_service (LbTestMachine *machine,
+                               const LbTestDaemonOptions *options,
+                               LbDBusStore **store,
+                               LbDBusManager **manager)
+{
+  LbTestDaemon *running = lb_test_machine_get_daemon (machine);
+
+  if (running != NULL && lb_test_daemon_is_running (running))
+    lb_test_machine_stop_daemon (machine);
+  g_clear_object (store);
+  g_clear_object (manager);
+  if (lb_test_machine_start_daemon (machine, options) == NULL)
+    return FALSE;
+  return lb_test_bus_renew_proxies (machine->bus, store, manager);
+}
+
+void
+lb_test_clear_service (LbTestBus **bus,
+                       LbTestMachine **machine,
+                       LbDBusStore **store,
+                       LbDBusManager **manager)
+{
+  g_clear_object (store);
+  g_clear_object (manager);
+  g_clear_pointer (machine, lb_test_machine_free);
+  g_clear_pointer (bus, lb_test_bus_free);
+}
+
+gboolean
+lb_test_wait_licenses_done (LbTestBus *bus, guint64 n)
+{
+  gboolean reached = FALSE;
+
+  for (guint i = 0; i < 1000 && !reached; i++)
+    {
+      g_autoptr (GVariant) done
+          = lb_test_bus_get_property (bus, LB_TEST_MANAGER_IFACE, "LicensesDone", NULL);
+
+      reached = done != NULL && g_variant_get_uint64 (done) >= n;
+      if (!reached)
+        lb_test_run_for (10);
+    }
+  g_assert_true (reached);
+  return reached;
+}
+
+gsize
+lb_test_find_bytes (GBytes *bytes, const char *needle, gsize from, gboolean last)
+{
+  const char *data = g_bytes_get_data (bytes, NULL);
+  gsize size = g_bytes_get_size (bytes), n = strlen (needle), found = G_MAXSIZE;
+
+  for (gsize i = from; i + n <= size; i++)
+    if (memcmp (data + i, needle, n) == 0)
+      {
+        found = i;
+        if (!last)
+          break;
+      }
+  g_assert_cmpuint (found, !=, G_MAXSIZE);
+  return found;
+}

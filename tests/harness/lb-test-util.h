@@ -460,3 +460,34 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (LbTestMachine, lb_test_machine_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LbTestSignalQueue, lb_test_signal_queue_free)
 
 G_END_DECLS
+
+/* Helpers shared by tests/daemon */
+
+G_BEGIN_DECLS
+
+/* Starts a daemon on @machine with @options (NULL for the defaults), after
+ * stopping the one it runs, if any, and gives *@store and *@manager new
+ * proxies for it (lb_test_bus_renew_proxies()); FALSE after a failed
+ * assertion. */
+gboolean lb_test_machine_start_service (LbTestMachine *machine,
+                                        const LbTestDaemonOptions *options,
+                                        LbDBusStore **store,
+                                        LbDBusManager **manager);
+
+/* A fixture's teardown of the service's proxies, its machine (which stops
+ * the daemons and prints their logs if the test failed) and, last, its
+ * bus; each may be NULL already. */
+void lb_test_clear_service (LbTestBus **bus,
+                            LbTestMachine **machine,
+                            LbDBusStore **store,
+                            LbDBusManager **manager);
+
+/* Polls LicensesDone until it reaches @n, to catch an operation (slowed
+ * down by LB_FAULT_DELAY_US) in its middle; asserts that it got there. */
+gboolean lb_test_wait_licenses_done (LbTestBus *bus, guint64 n);
+
+/* The offset of the first (or, with @last, the last) @needle in @bytes
+ * at or after @from; asserts that there is one (G_MAXSIZE if not). */
+gsize lb_test_find_bytes (GBytes *bytes, const char *needle, gsize from, gboolean last);
+
+G_END_DECLS
