@@ -170,48 +170,24 @@ child_dies_with_us (gpointer user_data)
 
 /* Local fixture */
 
-typedef struct
-{
-  LbTestBus *bus;
-  LbTestMachine *machine;
-  LbDBusStore *store;
-  LbDBusManager *manager;
-  LbTestSignalQueue *queue;
-  char *dir; /* a folder for backups */
-} Local;
+typedef LbTestServiceFixture Local;
 
 static gboolean
 local_start (Local *f, const LbTestDaemonOptions *options)
 {
-  g_clear_object (&f->store);
-  g_clear_object (&f->manager);
-  if (lb_test_machine_start_daemon (f->machine, options) == NULL)
-    return FALSE;
-  f->store = lb_test_bus_store_proxy (f->bus);
-  f->manager = lb_test_bus_manager_proxy (f->bus);
-  return f->store != NULL && f->manager != NULL;
+  return lb_test_machine_start_service (f->machine, options, &f->store, &f->manager);
 }
 
 static void
 local_setup (Local *f, gconstpointer data)
 {
-  f->bus = lb_test_bus_new (LB_TEST_BUS_DEFAULT);
-  f->machine = lb_test_machine_new (f->bus, "a");
-  f->dir = lb_test_make_tmp_dir ("backups");
-  f->queue = lb_test_signal_queue_new (lb_test_bus_get_connection (f->bus), NULL,
-                                       LB_TEST_MANAGER_IFACE, NULL, LB_TEST_OBJECT_PATH);
+  lb_test_service_fixture_init (f);
 }
 
 static void
 local_teardown (Local *f, gconstpointer data)
 {
-  g_clear_pointer (&f->queue, lb_test_signal_queue_free);
-  g_clear_object (&f->store);
-  g_clear_object (&f->manager);
-  g_clear_pointer (&f->machine, lb_test_machine_free);
-  lb_test_rm_rf (f->dir);
-  g_free (f->dir);
-  g_clear_pointer (&f->bus, lb_test_bus_free);
+  lb_test_service_fixture_clear (f);
 }
 
 /* Runs one operation to its end: TRUE with *@c when it started, FALSE
@@ -226,6 +202,29 @@ run_op (Local *f, gboolean restore, guint32 flags, const char *path, Completed *
   return wait_completed (f->queue, id, OP_TIMEOUT_MS, NULL, c);
 }
 
+/* A backup (to @given, else to BackupPath) that must succeed and make the
+ * missing folder @made, mode 0700; FALSE if it was refused. */
+static gboolean
+backup_makes_folder (Local *f, const char *given, const char *made)
+{
+  g_autoptr (GError) error = NULL;
+  g_auto (Completed) c = { 0 };
+  GStatBuf st;
+
+  if (!run_op (f, FALSE, 0, given, &c, &error))
+    {
+      g_test_fail_printf ("backup to a missing %s refused: %s",
+                          given != NULL ? "folder" : "BackupPath", error->message);
+      return FALSE;
+    }
+  g_assert_cmpuint (c.status, ==, LB_STATUS_END);
+  g_autofree char *file = lb_test_newest_backup (made);
+  g_assert_true (g_file_test (file, G_FILE_TEST_IS_REGULAR));
+  g_assert_cmpint (g_stat (made, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 07777, ==, 0700);
+  return TRUE;
+}
+
 /* A missing backup folder (and its missing parent) is made, mode 0700,
  * both for a folder given with the call and for the BackupPath setting
  * (`license-backup config backup-path ~/LicenseBackups`, then `backup`). */
@@ -234,41 +233,23 @@ test_local_missing_folder (Local *f, gconstpointer data)
 {
   g_autofree char *parent = g_build_filename (f->dir, "new", NULL);
   g_autofree char *folder = g_build_filename (parent, "licenses", NULL);
-  g_autofree char *file = NULL;
   g_autofree char *setting = g_build_filename (f->dir, "LicenseBackups", NULL);
-  g_autofree char *setting_file = NULL;
   g_autoptr (GError) error = NULL;
   g_auto (Completed) c = { 0 };
   GStatBuf st;
 
   if (!local_start (f, NULL) || !lb_test_store_many (f->store, 3, "k", 64, &error))
     return;
-  if (!run_op (f, FALSE, 0, folder, &c, &error))
-    {
-      g_test_fail_printf ("backup to a missing folder refused: %s", error->message);
-      return;
-    }
-  g_assert_cmpuint (c.status, ==, LB_STATUS_END);
-  file = lb_test_newest_backup (folder);
-  g_assert_true (g_file_test (file, G_FILE_TEST_IS_REGULAR));
-  g_assert_cmpint (g_stat (folder, &st), ==, 0);
-  g_assert_cmpint (st.st_mode & 07777, ==, 0700);
+  if (!backup_makes_folder (f, folder, folder))
+    return;
   g_assert_cmpint (g_stat (parent, &st), ==, 0);
   g_assert_cmpint (st.st_mode & 07777, ==, 0700);
 
   lb_test_bus_set_property (f->bus, LB_TEST_MANAGER_IFACE, "BackupPath",
                             g_variant_new_string (setting), &error);
   g_assert_no_error (error);
-  if (!run_op (f, FALSE, 0, NULL, &c, &error))
-    {
-      g_test_fail_printf ("backup to a missing BackupPath refused: %s", error->message);
-      return;
-    }
-  g_assert_cmpuint (c.status, ==, LB_STATUS_END);
-  setting_file = lb_test_newest_backup (setting);
-  g_assert_true (g_file_test (setting_file, G_FILE_TEST_IS_REGULAR));
-  g_assert_cmpint (g_stat (setting, &st), ==, 0);
-  g_assert_cmpint (st.st_mode & 07777, ==, 0700);
+  if (!backup_makes_folder (f, NULL, setting))
+    return;
 
   /* Restoring from a missing folder makes nothing. */
   g_free (folder);
@@ -288,7 +269,6 @@ test_local_cancel_leaves_no_folder (Local *f, gconstpointer data)
   g_autoptr (GError) error = NULL;
   g_auto (Completed) c = { 0 };
   LbTestDaemonOptions options = { 0 };
-  gboolean halfway = FALSE;
   guint64 id;
 
   options.fault_delay_us = 20000;
@@ -296,16 +276,7 @@ test_local_cancel_leaves_no_folder (Local *f, gconstpointer data)
     return;
   id = start_op (f->manager, FALSE, 0, folder, &error);
   g_assert_no_error (error);
-  for (guint i = 0; i < 1000 && !halfway; i++)
-    {
-      g_autoptr (GVariant) done
-          = lb_test_bus_get_property (f->bus, LB_TEST_MANAGER_IFACE, "LicensesDone", NULL);
-
-      halfway = done != NULL && g_variant_get_uint64 (done) >= 20;
-      if (!halfway)
-        lb_test_run_for (10);
-    }
-  g_assert_true (halfway);
+  lb_test_wait_licenses_done (f->bus, 20);
   g_assert_true (g_file_test (folder, G_FILE_TEST_IS_DIR));
   lb_dbus_manager_call_cancel_license_backup_sync (f->manager, NULL, &error);
   g_assert_no_error (error);
@@ -911,13 +882,7 @@ sftp_start (Sftp *f, LbTestMachine *machine, guint delay_us)
   const char *env[] = { runtime_env, "GVFS_REMOTE_VOLUME_MONITOR_IGNORE=1", NULL };
   LbTestDaemonOptions options = { .extra_env = env, .fault_delay_us = delay_us };
 
-  g_clear_object (&f->store);
-  g_clear_object (&f->manager);
-  if (lb_test_machine_start_daemon (machine, &options) == NULL)
-    return FALSE;
-  f->store = lb_test_bus_store_proxy (f->bus);
-  f->manager = lb_test_bus_manager_proxy (f->bus);
-  return f->store != NULL && f->manager != NULL;
+  return lb_test_machine_start_service (machine, &options, &f->store, &f->manager);
 }
 
 /* The newest backup in the server's folder. */

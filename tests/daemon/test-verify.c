@@ -20,15 +20,7 @@
 
 #define N_LICENSES 40
 
-typedef struct
-{
-  LbTestBus *bus;
-  LbTestMachine *machine;
-  LbDBusStore *store;
-  LbDBusManager *manager;
-  LbTestSignalQueue *queue;
-  char *dir; /* the backup folder */
-} Fixture;
+typedef LbTestServiceFixture Fixture;
 
 static gboolean
 start_daemon (Fixture *f, guint delay_us, const char *damage)
@@ -46,23 +38,14 @@ start_daemon (Fixture *f, guint delay_us, const char *damage)
 static void
 setup (Fixture *f, gconstpointer data)
 {
-  g_autofree char *root = NULL;
-
-  f->bus = lb_test_bus_new (LB_TEST_BUS_DEFAULT);
-  f->machine = lb_test_machine_new (f->bus, "a");
-  f->queue = lb_test_signal_queue_new (lb_test_bus_get_connection (f->bus), NULL,
-                                       LB_TEST_MANAGER_IFACE, NULL, NULL);
-  root = g_strdup (lb_test_machine_get_root (f->machine));
-  f->dir = g_build_filename (root, "backups", NULL);
+  lb_test_service_fixture_init (f);
   g_assert_true (start_daemon (f, 0, NULL));
 }
 
 static void
 teardown (Fixture *f, gconstpointer data)
 {
-  g_clear_pointer (&f->queue, lb_test_signal_queue_free);
-  lb_test_clear_service (&f->bus, &f->machine, &f->store, &f->manager);
-  g_free (f->dir);
+  lb_test_service_fixture_clear (f);
 }
 
 /* Helpers */
@@ -348,8 +331,6 @@ static void
 test_cancel (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *error_text = NULL;
-  g_autoptr (GVariant) summary = NULL;
   guint64 id = 0;
   guint status = 0;
 
@@ -382,6 +363,8 @@ test_cancel (Fixture *f, gconstpointer data)
   g_clear_error (&error);
   lb_dbus_manager_call_cancel_verify_backup_sync (f->manager, NULL, &error);
   g_assert_no_error (error);
+  g_autofree char *error_text = NULL;
+  g_autoptr (GVariant) summary = NULL;
   g_assert_true (lb_test_wait_completed (f->queue, id, LB_TEST_TIMEOUT_MS, NULL, &status,
                                          &error_text, &summary));
   g_assert_cmpuint (status, ==, LB_STATUS_ERROR);
@@ -629,12 +612,7 @@ test_restore_damaged (Fixture *f, gconstpointer data)
   g_assert_true (has_license (f, "old-000000"));
 }
 
-typedef struct
-{
-  const char *path;
-  void (*func) (Fixture *f, gconstpointer data);
-  gconstpointer arg;
-} TestCase;
+typedef LB_TEST_CASE (Fixture) TestCase;
 
 static const TestCase cases[] = {
   { "check/whole", test_whole },

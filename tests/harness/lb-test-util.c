@@ -1702,3 +1702,22 @@ lb_test_find_bytes (GBytes *bytes, const char *needle, gsize from, gboolean last
   g_assert_cmpuint (found, !=, G_MAXSIZE);
   return found;
 }
+
+void
+lb_test_service_fixture_init (LbTestServiceFixture *f)
+{
+  f->bus = lb_test_bus_new (LB_TEST_BUS_DEFAULT);
+  f->machine = lb_test_machine_new (f->bus, "a");
+  f->dir = lb_test_make_tmp_dir ("backups");
+  f->queue = lb_test_signal_queue_new (lb_test_bus_get_connection (f->bus), NULL,
+                                       LB_TEST_MANAGER_IFACE, NULL, LB_TEST_OBJECT_PATH);
+}
+
+void
+lb_test_service_fixture_clear (LbTestServiceFixture *f)
+{
+  g_clear_pointer (&f->queue, lb_test_signal_queue_free);
+  lb_test_clear_service (&f->bus, &f->machine, &f->store, &f->manager);
+  lb_test_rm_rf (f->dir);
+  g_clear_pointer (&f->dir, g_free);
+}

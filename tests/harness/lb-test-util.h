@@ -490,4 +490,31 @@ gboolean lb_test_wait_licenses_done (LbTestBus *bus, guint64 n);
  * at or after @from; asserts that there is one (G_MAXSIZE if not). */
 gsize lb_test_find_bytes (GBytes *bytes, const char *needle, gsize from, gboolean last);
 
+/* A fixture of daemon tests: machine "a" on a bus of its own, the
+ * service's proxies (lb_test_machine_start_service() starts the daemon),
+ * a queue of the manager's signals and an empty folder for backups. */
+typedef struct
+{
+  LbTestBus *bus;
+  LbTestMachine *machine;
+  LbDBusStore *store;
+  LbDBusManager *manager;
+  LbTestSignalQueue *queue;
+  char *dir;
+} LbTestServiceFixture;
+
+/* Sets up all but the daemon; clears all, removing the folder. */
+void lb_test_service_fixture_init (LbTestServiceFixture *f);
+void lb_test_service_fixture_clear (LbTestServiceFixture *f);
+
+/* The plain case for lb_test_add_cases(): its path, test and argument:
+ *   typedef LB_TEST_CASE (Fixture) TestCase; */
+#define LB_TEST_CASE(Fixture)                      \
+  struct                                           \
+  {                                                \
+    const char *path;                              \
+    void (*func) (Fixture * f, gconstpointer arg); \
+    gconstpointer arg;                             \
+  }
+
 G_END_DECLS
