@@ -99,10 +99,7 @@ setup (Fixture *f, gconstpointer data)
 static void
 teardown (Fixture *f, gconstpointer data)
 {
-  g_clear_object (&f->store);
-  g_clear_object (&f->manager);
-  g_clear_pointer (&f->machine, lb_test_machine_free);
-  g_clear_pointer (&f->bus, lb_test_bus_free);
+  lb_test_clear_service (&f->bus, &f->machine, &f->store, &f->manager);
 }
 
 /* Helpers */

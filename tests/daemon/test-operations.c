@@ -165,18 +165,15 @@ setup (Fixture *f, gconstpointer data)
 static void
 teardown (Fixture *f, gconstpointer data)
 {
-  g_clear_object (&f->store);
-  g_clear_object (&f->manager);
   g_clear_pointer (&f->queue, lb_test_signal_queue_free);
   g_clear_pointer (&f->log, g_ptr_array_unref);
-  g_clear_pointer (&f->machine, lb_test_machine_free);
   g_clear_pointer (&f->machine2, lb_test_machine_free);
   g_clear_pointer (&f->machine3, lb_test_machine_free);
+  lb_test_clear_service (&f->bus, &f->machine, &f->store, &f->manager);
   lb_test_rm_rf (f->dir);
   g_clear_pointer (&f->dir, g_free);
   g_clear_pointer (&f->newest, g_free);
   g_clear_pointer (&f->newest_uri, g_free);
-  g_clear_pointer (&f->bus, lb_test_bus_free);
 }
 
 /* Signals */
