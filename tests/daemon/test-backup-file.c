@@ -109,6 +109,13 @@ new_store (Fixture *f, const char *name, const char *machine)
   return store;
 }
 
+/* Key id → reason, for restricted_count(). */
+static GHashTable *
+restricted_new (void)
+{
+  return g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+}
+
 static void
 restricted_count (
     LbOperation *op, const char *app, const char *key_id, const char *reason, gpointer user_data)
@@ -264,8 +271,7 @@ static void
 test_roundtrip_same_machine (Fixture *f, gconstpointer data)
 {
   g_autoptr (LbStore) empty = new_store (f, "store-a2", MACHINE_A);
-  g_autoptr (GHashTable) restricted
-      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr (GHashTable) restricted = restricted_new ();
   g_autoptr (GError) error = NULL;
   LbRestoreResult result;
   guint64 count = 0;
@@ -304,8 +310,7 @@ test_roundtrip_same_machine (Fixture *f, gconstpointer data)
 static void
 test_backup_reports_restricted (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GHashTable) restricted
-      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr (GHashTable) restricted = restricted_new ();
   g_autoptr (GError) error = NULL;
   LbBackupResult result;
 
@@ -339,8 +344,7 @@ static void
 test_other_machine (Fixture *f, gconstpointer data)
 {
   g_autoptr (LbStore) b = new_store (f, "store-b", MACHINE_B);
-  g_autoptr (GHashTable) restricted
-      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr (GHashTable) restricted = restricted_new ();
   g_autoptr (GError) error = NULL;
   g_autoptr (LbRecord) l = NULL;
   LbRestoreResult result;
@@ -370,8 +374,7 @@ test_restore_limit (Fixture *f, gconstpointer data)
 {
   g_autoptr (LbStore) b = new_store (f, "store-b", MACHINE_B);
   g_autoptr (LbStore) c = new_store (f, "store-c", "00000000000000000000000000000001");
-  g_autoptr (GHashTable) restricted
-      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr (GHashTable) restricted = restricted_new ();
   g_autoptr (GError) error = NULL;
   g_autofree char *dir_b = g_build_filename (f->tmp, "backup-b", NULL);
   g_autoptr (GFile) backup_b = g_file_new_for_path (dir_b);
@@ -828,9 +831,6 @@ test_restore_v1 (Fixture *f, gconstpointer data)
   g_autoptr (GFile) dir = g_file_new_build_filename (f->tmp, "v1-backup", NULL);
   g_autoptr (GFile) file = g_file_get_child (dir, LB_BACKUP_FILE_NAME);
   g_autoptr (GError) error = NULL;
-  g_autoptr (LbStore) s = NULL;
-  g_autoptr (LbRecord) l = NULL;
-  g_autoptr (GPtrArray) apps = NULL;
   LbRestoreResult result;
   gsize len;
 
@@ -839,16 +839,16 @@ test_restore_v1 (Fixture *f, gconstpointer data)
   g_assert_true (g_file_replace_contents (file, contents, len, NULL, FALSE, 0, NULL, NULL, &error));
   g_assert_no_error (error);
   /* Another machine's: restored with consent, individualized. */
-  s = new_store (f, "v1-store", MACHINE_B);
+  g_autoptr (LbStore) s = new_store (f, "v1-store", MACHINE_B);
   g_assert_true (run_restore (s, dir, TRUE, NULL, &result, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (result.licenses, ==, 2);
   lb_restore_result_clear (&result);
-  apps = lb_store_list_apps (s, &error);
+  g_autoptr (GPtrArray) apps = lb_store_list_apps (s, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (apps->len, ==, 1);
   g_assert_cmpstr (((LbStoreApp *) apps->pdata[0])->app, ==, "");
-  l = lb_store_get (s, "", "old-key-1", &error);
+  g_autoptr (LbRecord) l = lb_store_get (s, "", "old-key-1", &error);
   g_assert_no_error (error);
   g_assert_cmpstr (l->attrs.issuer, ==, "Old Issuer");
   g_assert_cmpmem (g_bytes_get_data (l->blob, NULL), g_bytes_get_size (l->blob), "\1\2\3", 3);

@@ -1118,22 +1118,21 @@ static void
 test_list_limits (Fixture *f, gconstpointer arg)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) keys = NULL;
-  g_autoptr (GVariant) page = NULL;
-  g_autofree char *cursor = NULL;
   guint n_pages = 0;
 
   g_assert_true (
       lb_dbus_store_call_store_licenses_sync (f->store, license_batch (30, "k", 4), NULL, &error));
   g_assert_no_error (error);
 
-  keys = list_all (f, 1, &n_pages);
+  g_autoptr (GPtrArray) keys = list_all (f, 1, &n_pages);
   g_assert_nonnull (keys);
   if (keys != NULL)
     g_assert_cmpuint (keys->len, ==, 30);
   g_assert_cmpuint (n_pages, ==, 30);
 
-  page = list_licenses (f, list_options_new (LIST_LIMIT_MAX, NULL), &cursor, &error);
+  g_autofree char *cursor = NULL;
+  g_autoptr (GVariant) page
+      = list_licenses (f, list_options_new (LIST_LIMIT_MAX, NULL), &cursor, &error);
   g_assert_no_error (error);
   if (page != NULL)
     g_assert_cmpuint (g_variant_n_children (page), ==, 30);
@@ -2074,21 +2073,19 @@ test_crash (Fixture *f, gconstpointer arg)
   gboolean committed = g_str_equal (point, "store-after-commit");
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) attrs_before = NULL;
-  g_autoptr (GVariant) attrs_after = NULL;
-  g_autoptr (GVariant) blob = NULL;
   GVariantBuilder builder;
-  LbTestDaemon *daemon;
 
   if (!fixture_start (f, NULL))
     return;
   assert_store_license (f, "victim", 2000, 1,
                         lb_test_vardict_new ("issuer", g_variant_new_string ("old"), NULL));
   assert_store_license (f, "bystander", 30, 2, NULL);
-  blob = get_license (f, "victim", &attrs_before, &error);
+  g_autoptr (GVariant) blob = get_license (f, "victim", &attrs_before, &error);
   g_assert_no_error (error);
   lb_test_daemon_stop (f->daemon, SIGTERM);
 
-  daemon = lb_test_machine_start_daemon (f->machine, &(LbTestDaemonOptions){ .fault = point });
+  LbTestDaemon *daemon
+      = lb_test_machine_start_daemon (f->machine, &(LbTestDaemonOptions){ .fault = point });
   if (daemon == NULL || !fixture_connect (f))
     return;
   g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(saya{sv})"));
@@ -2118,6 +2115,7 @@ test_crash (Fixture *f, gconstpointer arg)
       g_assert_cmpuint (license_count (f), ==, 2);
       assert_blob (f, "victim", 2000, 1);
       assert_not_found (f, "fresh");
+      g_autoptr (GVariant) attrs_after = NULL;
       g_clear_pointer (&blob, g_variant_unref);
       blob = get_license (f, "victim", &attrs_after, &error);
       g_assert_no_error (error);

@@ -2931,27 +2931,24 @@ test_crash_backup (Fixture *f, gconstpointer arg)
 {
   const char *point = arg;
   gboolean renamed = g_str_equal (point, "backup-after-rename");
-  g_autoptr (GBytes) old = NULL;
-  g_autoptr (GBytes) killed = NULL;
   g_auto (Completed) c = { 0 };
-  LbTestDaemon *doomed;
 
   if (!fixture_start (f))
     return;
   store_many (f, 50, "k", 100);
   if (!backup_ok (f))
     return;
-  old = read_backup (f->dir);
+  g_autoptr (GBytes) old = read_backup (f->dir);
   store_many (f, 20, "new", 100);
   lb_test_machine_stop_daemon (f->machine);
 
   if (!fixture_start_on (f, f->machine, point))
     return;
-  doomed = f->daemon;
+  LbTestDaemon *doomed = f->daemon;
   start_doomed (f, TRUE, LB_BACKUP_FLAGS_OVERWRITE);
   if (!wait_killed (f, doomed))
     return;
-  killed = read_backup (f->dir);
+  g_autoptr (GBytes) killed = read_backup (f->dir);
   if (renamed)
     {
       /* The new backup is complete: it restores, all 70. */
