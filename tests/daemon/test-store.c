@@ -163,6 +163,24 @@ fixture_reopen (Fixture *f)
   g_assert_nonnull (f->store);
 }
 
+/* Reopens the store, which must hold @n licenses. */
+static void
+assert_count_after_reopen (Fixture *f, guint n)
+{
+  fixture_reopen (f);
+  g_assert_cmpuint (lb_store_count (f->store), ==, n);
+}
+
+/* Asserts that @error is the LB_ERROR @code (an LbError), its message naming
+ * @fragment. */
+static void
+assert_error_naming (const GError *error, int code, const char *fragment)
+{
+  g_assert_error (error, LB_ERROR, code);
+  if (error != NULL)
+    g_assert_nonnull (strstr (error->message, fragment));
+}
+
 static void
 setup (Fixture *f, gconstpointer data)
 {
@@ -238,9 +256,7 @@ test_open_newer_schema (Fixture *f, gconstpointer data)
   /* A store from a newer version is left alone, with a message saying so. */
   store = lb_store_open (f->dir, APP_ID, &error);
   g_assert_null (store);
-  g_assert_error (error, LB_ERROR, LB_ERROR_FAILED);
-  if (error != NULL)
-    g_assert_nonnull (strstr (error->message, "newer"));
+  assert_error_naming (error, LB_ERROR_FAILED, "newer");
 }
 
 static void
@@ -332,8 +348,7 @@ test_replace (Fixture *f, gconstpointer data)
   g_assert_null (got->attrs.issuer);
   g_assert_false (got->attrs.can_backup);
 
-  fixture_reopen (f);
-  g_assert_cmpuint (lb_store_count (f->store), ==, 1);
+  assert_count_after_reopen (f, 1);
 }
 
 static void
@@ -341,7 +356,6 @@ test_delete (Fixture *f, gconstpointer data)
 {
   g_autoptr (LbRecord) a = license_new ("a", 10, 1);
   g_autoptr (LbRecord) b = license_new ("b", 10, 2);
-  g_autoptr (LbRecord) got = NULL;
   g_autoptr (GError) error = NULL;
 
   g_assert_true (put_one (f->store, a, &error));
@@ -351,7 +365,7 @@ test_delete (Fixture *f, gconstpointer data)
   g_assert_true (lb_store_delete (f->store, "", "a", &error));
   g_assert_no_error (error);
   g_assert_cmpuint (lb_store_count (f->store), ==, 1);
-  got = lb_store_get (f->store, "", "a", &error);
+  g_autoptr (LbRecord) got = lb_store_get (f->store, "", "a", &error);
   g_assert_null (got);
   g_assert_error (error, LB_ERROR, LB_ERROR_NOT_FOUND);
   g_clear_error (&error);
@@ -365,8 +379,7 @@ test_delete (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_nonnull (got);
 
-  fixture_reopen (f);
-  g_assert_cmpuint (lb_store_count (f->store), ==, 1);
+  assert_count_after_reopen (f, 1);
 }
 
 static void
@@ -376,9 +389,7 @@ test_get_not_found (Fixture *f, gconstpointer data)
   g_autoptr (LbRecord) got = lb_store_get (f->store, "", "missing", &error);
 
   g_assert_null (got);
-  g_assert_error (error, LB_ERROR, LB_ERROR_NOT_FOUND);
-  if (error != NULL)
-    g_assert_nonnull (strstr (error->message, "missing"));
+  assert_error_naming (error, LB_ERROR_NOT_FOUND, "missing");
 }
 
 static void
@@ -402,8 +413,7 @@ test_count (Fixture *f, gconstpointer data)
   g_assert_true (lb_store_delete (f->store, "", "key-050", &error));
   g_assert_cmpuint (lb_store_count (f->store), ==, 99);
 
-  fixture_reopen (f);
-  g_assert_cmpuint (lb_store_count (f->store), ==, 99);
+  assert_count_after_reopen (f, 99);
 }
 
 static void
@@ -411,7 +421,6 @@ test_bulk_same_key_twice (Fixture *f, gconstpointer data)
 {
   g_autoptr (LbRecord) first = license_new ("dup", 10, 1);
   g_autoptr (LbRecord) second = license_new ("dup", 20, 2);
-  g_autoptr (LbRecord) got = NULL;
   g_autoptr (GBytes) second_blob = blob_new (20, 2);
   g_autoptr (GError) error = NULL;
   LbRecord *batch[] = { first, second };
@@ -419,12 +428,11 @@ test_bulk_same_key_twice (Fixture *f, gconstpointer data)
   g_assert_true (lb_store_put (f->store, "", batch, 2, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (lb_store_count (f->store), ==, 1);
-  got = lb_store_get (f->store, "", "dup", &error);
+  g_autoptr (LbRecord) got = lb_store_get (f->store, "", "dup", &error);
   g_assert_no_error (error);
   if (got != NULL)
     assert_bytes_equal (got->blob, second_blob);
-  fixture_reopen (f);
-  g_assert_cmpuint (lb_store_count (f->store), ==, 1);
+  assert_count_after_reopen (f, 1);
 }
 
 static void
@@ -481,8 +489,7 @@ test_wal_cut_back (Fixture *f, gconstpointer data)
     }
   g_assert_cmpint (size, <=, limit);
 
-  fixture_reopen (f);
-  g_assert_cmpuint (lb_store_count (f->store), ==, 81);
+  assert_count_after_reopen (f, 81);
   got = lb_store_get (f->store, "", "big79", &error);
   g_assert_no_error (error);
   g_assert_nonnull (got);
@@ -589,21 +596,19 @@ static void
 test_list_exact_multiple (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) page = NULL;
   g_autofree char *next = NULL;
-  g_autoptr (GPtrArray) keys = NULL;
 
   put_keys (f, 20, "k");
   /* A page that ends exactly at the last license is the last page: no
    * empty page follows. */
-  page = list_host (f->store, "", 20, &next, &error);
+  g_autoptr (GPtrArray) page = list_host (f->store, "", 20, &next, &error);
   g_assert_no_error (error);
   if (page == NULL)
     return;
   g_assert_cmpuint (page->len, ==, 20);
   g_assert_cmpstr (next, ==, "");
 
-  keys = list_all_keys (f->store, 1);
+  g_autoptr (GPtrArray) keys = list_all_keys (f->store, 1);
   g_assert_nonnull (keys);
   if (keys != NULL)
     g_assert_cmpuint (keys->len, ==, 20);
@@ -758,8 +763,7 @@ test_clean_expired (Fixture *f, gconstpointer data)
   g_assert_true (lb_store_clean_expired (f->store, NULL, G_MAXINT64, &removed, &error));
   g_assert_cmpuint (removed, ==, 1);
   g_assert_cmpuint (lb_store_count (f->store), ==, 1);
-  fixture_reopen (f);
-  g_assert_cmpuint (lb_store_count (f->store), ==, 1);
+  assert_count_after_reopen (f, 1);
 }
 
 static void
@@ -1611,9 +1615,7 @@ test_machine_app_id_from_file (void)
     g_autofree char *id = lb_machine_app_id_from_file (missing, &error);
 
     g_assert_null (id);
-    g_assert_error (error, LB_ERROR, LB_ERROR_FAILED);
-    if (error != NULL)
-      g_assert_nonnull (strstr (error->message, missing));
+    assert_error_naming (error, LB_ERROR_FAILED, missing);
   }
   {
     /* A directory is not a machine-id file. */
@@ -1642,9 +1644,6 @@ test_apps_same_key (Fixture *f, gconstpointer data)
 {
   g_autoptr (LbRecord) host = license_new ("k", 10, 1);
   g_autoptr (LbRecord) a = license_new ("k", 20, 2);
-  g_autoptr (LbRecord) got_host = NULL;
-  g_autoptr (LbRecord) got_a = NULL;
-  g_autoptr (LbRecord) gone = NULL;
   g_autoptr (GError) error = NULL;
 
   g_assert_true (put_one (f->store, host, &error));
@@ -1652,15 +1651,15 @@ test_apps_same_key (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   /* Two licenses, each its app's. */
   g_assert_cmpuint (lb_store_count (f->store), ==, 2);
-  got_host = lb_store_get (f->store, "", "k", &error);
-  got_a = lb_store_get (f->store, APP_A, "k", &error);
+  g_autoptr (LbRecord) got_host = lb_store_get (f->store, "", "k", &error);
+  g_autoptr (LbRecord) got_a = lb_store_get (f->store, APP_A, "k", &error);
   g_assert_no_error (error);
   g_assert_cmpuint (g_bytes_get_size (got_host->blob), ==, 10);
   g_assert_null (got_host->attrs.app);
   g_assert_cmpuint (g_bytes_get_size (got_a->blob), ==, 20);
   g_assert_cmpstr (got_a->attrs.app, ==, APP_A);
   /* Another app's key id does not exist for B. */
-  gone = lb_store_get (f->store, APP_B, "k", &error);
+  g_autoptr (LbRecord) gone = lb_store_get (f->store, APP_B, "k", &error);
   g_assert_null (gone);
   g_assert_error (error, LB_ERROR, LB_ERROR_NOT_FOUND);
   g_clear_error (&error);
@@ -1778,8 +1777,7 @@ test_apps_limits (Fixture *f, gconstpointer data)
 
   /* A fourth license is over the count: refused, with the limit named. */
   g_assert_false (put_app (f->store, APP_A, fourth, &error));
-  g_assert_error (error, LB_ERROR, LB_ERROR_NO_SPACE);
-  g_assert_nonnull (strstr (error->message, "3"));
+  assert_error_naming (error, LB_ERROR_NO_SPACE, "3");
   g_assert_nonnull (strstr (error->message, APP_A));
   g_clear_error (&error);
   g_assert_cmpuint (lb_store_count (f->store), ==, 3);
@@ -1788,8 +1786,7 @@ test_apps_limits (Fixture *f, gconstpointer data)
   g_assert_true (put_app (f->store, APP_A, replace, &error));
   g_assert_no_error (error);
   g_assert_false (put_app (f->store, APP_A, big, &error));
-  g_assert_error (error, LB_ERROR, LB_ERROR_NO_SPACE);
-  g_assert_nonnull (strstr (error->message, "100 bytes"));
+  assert_error_naming (error, LB_ERROR_NO_SPACE, "100 bytes");
   g_clear_error (&error);
 
   /* Nothing of the refused writes was kept: still 30 + 10 + 10 bytes. */
@@ -1871,8 +1868,7 @@ test_apps_upgrade_v1 (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpuint (lb_store_count (f->store), ==, 4);
   /* And it opens again without another upgrade. */
-  fixture_reopen (f);
-  g_assert_cmpuint (lb_store_count (f->store), ==, 4);
+  assert_count_after_reopen (f, 4);
 }
 
 static void
