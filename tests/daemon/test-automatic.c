@@ -513,6 +513,24 @@ backup_overwrite (Fixture *f)
   assert_run (run, 0);
 }
 
+/* Three backups into f->backups, a day apart from the daemon's clock at 0;
+ * their names. */
+static GPtrArray *
+three_daily_backups (Fixture *f)
+{
+  GPtrArray *names;
+
+  configure (f, "backup-path", f->backups);
+  for (guint i = 0; i < 3; i++)
+    {
+      set_clock (f, i * DAY);
+      backup_overwrite (f);
+    }
+  names = lb_test_list_backups (f->backups);
+  g_assert_cmpuint (names->len, ==, 3);
+  return names;
+}
+
 /* Three kept by default, named in order, the oldest removed; the
  * client lists them newest first. */
 static void
@@ -522,14 +540,7 @@ test_generations_keep (Fixture *f, gconstpointer data)
   g_autoptr (GPtrArray) last = NULL;
 
   store_one (f, "song-1", 1);
-  configure (f, "backup-path", f->backups);
-  for (guint i = 0; i < 3; i++)
-    {
-      set_clock (f, i * DAY);
-      backup_overwrite (f);
-    }
-  first = lb_test_list_backups (f->backups);
-  g_assert_cmpuint (first->len, ==, 3);
+  first = three_daily_backups (f);
   set_clock (f, 3 * DAY);
   backup_overwrite (f);
   last = lb_test_list_backups (f->backups);
@@ -619,14 +630,7 @@ test_generations_kill (Fixture *f, gconstpointer data)
 
   lb_test_store_many (f->store, 200, "song-", 64, &error);
   g_assert_no_error (error);
-  configure (f, "backup-path", f->backups);
-  for (guint i = 0; i < 3; i++)
-    {
-      set_clock (f, i * DAY);
-      backup_overwrite (f);
-    }
-  before = lb_test_list_backups (f->backups);
-  g_assert_cmpuint (before->len, ==, 3);
+  before = three_daily_backups (f);
 
   /* Just before the rename: the three old ones, untouched. */
   set_clock (f, 3 * DAY);

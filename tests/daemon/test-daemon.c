@@ -1646,15 +1646,13 @@ test_lifecycle_restart_persists (Fixture *f, gconstpointer arg)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) attrs_before = NULL;
-  g_autoptr (GVariant) attrs_after = NULL;
-  g_autoptr (GVariant) blob = NULL;
 
   assert_store_license (f, "keep", 5000, 1,
                         lb_test_vardict_new ("issuer", g_variant_new_string ("Studio"), "expires",
                                              g_variant_new_int64 (4102444800), NULL));
   assert_store_license (f, "drop", 10, 2, NULL);
   g_assert_true (lb_dbus_store_call_delete_license_sync (f->store, "drop", NULL, &error));
-  blob = get_license (f, "keep", &attrs_before, &error);
+  g_autoptr (GVariant) blob = get_license (f, "keep", &attrs_before, &error);
   g_assert_no_error (error);
 
   if (!fixture_restart (f))
@@ -1662,6 +1660,7 @@ test_lifecycle_restart_persists (Fixture *f, gconstpointer arg)
   g_assert_cmpuint (license_count (f), ==, 1);
   assert_blob (f, "keep", 5000, 1);
   assert_not_found (f, "drop");
+  g_autoptr (GVariant) attrs_after = NULL;
   g_clear_pointer (&blob, g_variant_unref);
   blob = get_license (f, "keep", &attrs_after, &error);
   g_assert_no_error (error);
