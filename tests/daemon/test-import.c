@@ -541,45 +541,41 @@ test_malformed (Fixture *f, gconstpointer data)
     }
 }
 
+/* A call with a good payload sent (@with_fd) or not, at @handle, with
+ * @options (floating, or NULL): refused with a message naming @want (if
+ * not NULL), storing nothing. */
+static void
+assert_call_refused (
+    Fixture *f, gboolean with_fd, gint32 handle, GVariant *options, const char *want)
+{
+  g_autoptr (GByteArray) p = payload_of (10);
+  g_autoptr (GError) error = NULL;
+  int fd = with_fd ? memfd_with (p->data, p->len, ALL_SEALS) : -1;
+
+  g_assert_cmpuint (
+      import_fd_full (lb_test_bus_get_connection (f->bus), fd, handle, options, &error), ==,
+      G_MAXUINT64);
+  assert_refused (error, want);
+  assert_prior_only (f->bus);
+}
+
 static void
 test_no_fd (Fixture *f, gconstpointer data)
 {
-  GDBusConnection *c = lb_test_bus_get_connection (f->bus);
-  g_autoptr (GByteArray) p = payload_of (10);
-  g_autoptr (GError) error = NULL;
-
   store_prior (f->bus);
   /* No descriptor at all, handle 0. */
-  g_assert_cmpuint (import_fd_full (c, -1, 0, NULL, &error), ==, G_MAXUINT64);
-  assert_refused (error, NULL);
-  assert_prior_only (f->bus);
-  g_clear_error (&error);
+  assert_call_refused (f, FALSE, 0, NULL, NULL);
   /* One descriptor, the handle past it, and a negative one. */
-  g_assert_cmpuint (import_fd_full (c, memfd_with (p->data, p->len, ALL_SEALS), 1, NULL, &error),
-                    ==, G_MAXUINT64);
-  assert_refused (error, NULL);
-  assert_prior_only (f->bus);
-  g_clear_error (&error);
-  g_assert_cmpuint (import_fd_full (c, memfd_with (p->data, p->len, ALL_SEALS), -1, NULL, &error),
-                    ==, G_MAXUINT64);
-  assert_refused (error, NULL);
-  assert_prior_only (f->bus);
+  assert_call_refused (f, TRUE, 1, NULL, NULL);
+  assert_call_refused (f, TRUE, -1, NULL, NULL);
 }
 
 static void
 test_unknown_option (Fixture *f, gconstpointer data)
 {
-  GDBusConnection *c = lb_test_bus_get_connection (f->bus);
-  g_autoptr (GByteArray) p = payload_of (10);
-  g_autoptr (GError) error = NULL;
-
   store_prior (f->bus);
-  g_assert_cmpuint (
-      import_fd_full (c, memfd_with (p->data, p->len, ALL_SEALS), 0,
-                      lb_test_vardict_new ("compress", g_variant_new_boolean (TRUE), NULL), &error),
-      ==, G_MAXUINT64);
-  assert_refused (error, "compress");
-  assert_prior_only (f->bus);
+  assert_call_refused (
+      f, TRUE, 0, lb_test_vardict_new ("compress", g_variant_new_boolean (TRUE), NULL), "compress");
 }
 
 static const char *const max_100[] = { "--app-max-licenses=100", NULL };
