@@ -1087,6 +1087,24 @@ failing_check_at (Fixture *f, gint64 offset, guint n)
   g_assert_cmpuint (count_notifications (f), ==, n);
 }
 
+/* The notification daemon, then a license and a first daily automatic
+ * backup into f->backups; FALSE (skipped) without the notification
+ * daemon. */
+static gboolean
+first_automatic_backup (Fixture *f)
+{
+  g_autoptr (Run) run = NULL;
+
+  if (!start_notification_daemon (f))
+    return FALSE;
+  store_one (f, "song-1", 1);
+  configure (f, "backup-path", f->backups);
+  configure (f, "automatic", "daily");
+  run = client (f, "backup", "--automatic", NULL);
+  assert_run (run, 0);
+  return TRUE;
+}
+
 /* Backups into a folder that cannot be made keep failing: after twice the
  * period (daily: two days) one notification says so and why, with an
  * action; the next checks that day send none; a day later, another. */
@@ -1148,16 +1166,8 @@ test_notice_check_fails (Fixture *f, gconstpointer data)
   g_autofree char *path = NULL;
   g_autofree char *verify_error = NULL;
 
-  if (!start_notification_daemon (f))
+  if (!first_automatic_backup (f))
     return;
-  store_one (f, "song-1", 1);
-  configure (f, "backup-path", f->backups);
-  configure (f, "automatic", "daily");
-  {
-    g_autoptr (Run) run = client (f, "backup", "--automatic", NULL);
-
-    assert_run (run, 0);
-  }
   names = lb_test_list_backups (f->backups);
   path = g_build_filename (f->backups, names->pdata[names->len - 1], NULL);
   lb_test_damage_backup (path);
@@ -1184,16 +1194,8 @@ test_notice_check_fails (Fixture *f, gconstpointer data)
 static void
 test_notice_up_to_date (Fixture *f, gconstpointer data)
 {
-  if (!start_notification_daemon (f))
+  if (!first_automatic_backup (f))
     return;
-  store_one (f, "song-1", 1);
-  configure (f, "backup-path", f->backups);
-  configure (f, "automatic", "daily");
-  {
-    g_autoptr (Run) run = client (f, "backup", "--automatic", NULL);
-
-    assert_run (run, 0);
-  }
   for (gint64 day = 1; day <= 5; day++)
     {
       g_autoptr (Run) run = NULL;
