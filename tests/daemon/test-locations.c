@@ -1030,6 +1030,24 @@ typedef enum
   HALFWAY_STOP, /* its sessions stopped (SIGSTOP): a server that stops answering */
 } Halfway;
 
+/* Starts a backup (@flags) to the server and waits until its temporary
+ * file is in the server's @folder; its id, or 0 after a failure. */
+static guint64
+start_upload (Sftp *f, guint32 flags, const char *folder)
+{
+  g_autoptr (GError) error = NULL;
+  TmpWait wait = { folder };
+  guint64 id = start_op (f->manager, FALSE, flags, f->uri, &error);
+
+  g_assert_no_error (error);
+  if (id == 0 || !lb_test_wait_until (has_temporary, &wait, OP_TIMEOUT_MS))
+    {
+      g_test_fail_printf ("no temporary file appeared on the server");
+      return 0;
+    }
+  return id;
+}
+
 /* A backup over an older one, slowed down; halfway through the upload
  * (its temporary file is on the server) the server dies or stops
  * answering. The old backup stays whole and the backup ends with a named
@@ -1039,16 +1057,10 @@ static void
 test_sftp_halfway (Sftp *f, gconstpointer data)
 {
   Halfway how = ((const SftpArgs *) data)->how;
-  g_autofree char *file = NULL;
-  g_autofree char *folder = NULL;
-  g_autofree char *before = NULL;
-  g_autofree char *after = NULL;
   g_autoptr (GArray) pids = g_array_new (FALSE, FALSE, sizeof (int));
   g_autoptr (GError) error = NULL;
   g_auto (Completed) c = { 0 };
-  TmpWait wait;
   guint64 id;
-  gint64 since;
 
   if (!sftp_ready (f) || !sftp_start (f, f->a, 20000)
       || !lb_test_store_many (f->store, 20, "k", 512, &error))
@@ -1057,22 +1069,17 @@ test_sftp_halfway (Sftp *f, gconstpointer data)
   if (id == 0 || !wait_completed (f->queue, id, OP_TIMEOUT_MS, NULL, &c))
     return;
   g_assert_cmpuint (c.status, ==, LB_STATUS_END);
-  file = server_file (f);
-  folder = g_path_get_dirname (file);
-  before = read_all (file);
+  g_autofree char *file = server_file (f);
+  g_autofree char *folder = g_path_get_dirname (file);
+  g_autofree char *before = read_all (file);
   g_assert_nonnull (before);
 
   /* 400 licenses at 20 ms: 8 s of upload. */
   if (!lb_test_store_many (f->store, 400, "m", 512, &error))
     return;
-  id = start_op (f->manager, FALSE, LB_BACKUP_FLAGS_OVERWRITE, f->uri, &error);
-  g_assert_no_error (error);
-  wait.dir = folder;
-  if (id == 0 || !lb_test_wait_until (has_temporary, &wait, OP_TIMEOUT_MS))
-    {
-      g_test_fail_printf ("no temporary file appeared on the server");
-      return;
-    }
+  id = start_upload (f, LB_BACKUP_FLAGS_OVERWRITE, folder);
+  if (id == 0)
+    return;
   lb_test_run_for (500);
 
   descendants (sshd_pid (f), pids);
@@ -1083,7 +1090,7 @@ test_sftp_halfway (Sftp *f, gconstpointer data)
     kill (g_array_index (pids, int, i), how == HALFWAY_KILL ? SIGKILL : SIGSTOP);
   if (how == HALFWAY_KILL)
     g_subprocess_force_exit (f->sshd);
-  since = g_get_monotonic_time ();
+  gint64 since = g_get_monotonic_time ();
   if (how == HALFWAY_STOP)
     {
       lb_test_run_for (1000);
@@ -1106,7 +1113,7 @@ test_sftp_halfway (Sftp *f, gconstpointer data)
       g_assert_nonnull (strstr (c.error, "was lost"));
       g_assert_nonnull (strstr (c.error, "the previous backup, if any, is unchanged"));
     }
-  after = read_all (file);
+  g_autofree char *after = read_all (file);
   g_assert_true (after != NULL && g_str_equal (before, after));
   for (guint i = 0; how == HALFWAY_STOP && i < pids->len; i++)
     kill (g_array_index (pids, int, i), SIGCONT);
@@ -1144,29 +1151,19 @@ test_sftp_password_only (Sftp *f, gconstpointer data)
 static void
 test_sftp_cancel (Sftp *f, gconstpointer data)
 {
-  g_autofree char *file = NULL;
-  g_autofree char *folder = NULL;
   g_autoptr (GError) error = NULL;
   g_auto (Completed) c = { 0 };
-  TmpWait wait;
-  guint64 id;
-  gint64 since;
 
   if (!sftp_ready (f) || !sftp_start (f, f->a, 20000)
       || !lb_test_store_many (f->store, 400, "k", 512, &error))
     return;
-  file = server_file (f);
-  folder = g_path_get_dirname (file);
-  id = start_op (f->manager, FALSE, 0, f->uri, &error);
-  g_assert_no_error (error);
-  wait.dir = folder;
-  if (id == 0 || !lb_test_wait_until (has_temporary, &wait, OP_TIMEOUT_MS))
-    {
-      g_test_fail_printf ("no temporary file appeared on the server");
-      return;
-    }
+  g_autofree char *file = server_file (f);
+  g_autofree char *folder = g_path_get_dirname (file);
+  guint64 id = start_upload (f, 0, folder);
+  if (id == 0)
+    return;
   lb_test_run_for (300);
-  since = g_get_monotonic_time ();
+  gint64 since = g_get_monotonic_time ();
   lb_dbus_manager_call_cancel_license_backup_sync (f->manager, NULL, &error);
   g_assert_no_error (error);
   if (!wait_completed (f->queue, id, 1000, NULL, &c))
