@@ -42,25 +42,9 @@
 
 /* Helpers */
 
-typedef struct
-{
-  guint status;
-  char *error;
-  GVariant *summary;
-} Completed;
-
-static void
-completed_clear (Completed *c)
-{
-  g_clear_pointer (&c->error, g_free);
-  g_clear_pointer (&c->summary, g_variant_unref);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Completed, completed_clear)
-
 /* The D-Bus error name a Completed carries, or "" on success. */
 static const char *
-completed_error_name (const Completed *c)
+completed_error_name (const LbTestCompleted *c)
 {
   g_autoptr (GVariant) v = c->summary ? lb_test_vardict_lookup (c->summary, "error-name") : NULL;
 
@@ -71,21 +55,6 @@ static guint64
 start_op (LbDBusManager *manager, gboolean restore, guint32 flags, const char *path, GError **error)
 {
   return lb_test_start_operation (manager, restore, flags, lb_test_path_options (path), error);
-}
-
-/* Pops signals of @queue (the service's) until @id's Completed; the
- * statuses of its progress signals go into @statuses (optional). */
-static gboolean
-wait_completed (
-    LbTestSignalQueue *queue, guint64 id, guint timeout_ms, GArray *statuses, Completed *out)
-{
-  completed_clear (out);
-  if (lb_test_wait_completed (queue, id, timeout_ms, statuses, &out->status, &out->error,
-                              &out->summary))
-    return TRUE;
-  g_test_fail_printf ("operation %" G_GUINT64_FORMAT " did not complete within %u ms", id,
-                      timeout_ms);
-  return FALSE;
 }
 
 static int
@@ -193,13 +162,14 @@ local_teardown (Local *f, gconstpointer data)
 /* Runs one operation to its end: TRUE with *@c when it started, FALSE
  * with *@error when it was refused. */
 static gboolean
-run_op (Local *f, gboolean restore, guint32 flags, const char *path, Completed *c, GError **error)
+run_op (
+    Local *f, gboolean restore, guint32 flags, const char *path, LbTestCompleted *c, GError **error)
 {
   guint64 id = start_op (f->manager, restore, flags, path, error);
 
   if (id == 0)
     return FALSE;
-  return wait_completed (f->queue, id, OP_TIMEOUT_MS, NULL, c);
+  return lb_test_completed_wait (c, f->queue, id, OP_TIMEOUT_MS, NULL);
 }
 
 /* A backup (to @given, else to BackupPath) that must succeed and make the
@@ -208,7 +178,7 @@ static gboolean
 backup_makes_folder (Local *f, const char *given, const char *made)
 {
   g_autoptr (GError) error = NULL;
-  g_auto (Completed) c = { 0 };
+  g_auto (LbTestCompleted) c = { 0 };
   GStatBuf st;
 
   if (!run_op (f, FALSE, 0, given, &c, &error))
@@ -235,7 +205,7 @@ test_local_missing_folder (Local *f, gconstpointer data)
   g_autofree char *folder = g_build_filename (parent, "licenses", NULL);
   g_autofree char *setting = g_build_filename (f->dir, "LicenseBackups", NULL);
   g_autoptr (GError) error = NULL;
-  g_auto (Completed) c = { 0 };
+  g_auto (LbTestCompleted) c = { 0 };
   GStatBuf st;
 
   if (!local_start (f, NULL) || !lb_test_store_many (f->store, 3, "k", 64, &error))
@@ -267,7 +237,7 @@ test_local_cancel_leaves_no_folder (Local *f, gconstpointer data)
   g_autofree char *parent = g_build_filename (f->dir, "new", NULL);
   g_autofree char *folder = g_build_filename (parent, "licenses", NULL);
   g_autoptr (GError) error = NULL;
-  g_auto (Completed) c = { 0 };
+  g_auto (LbTestCompleted) c = { 0 };
   LbTestDaemonOptions options = { 0 };
   guint64 id;
 
@@ -280,7 +250,7 @@ test_local_cancel_leaves_no_folder (Local *f, gconstpointer data)
   g_assert_true (g_file_test (folder, G_FILE_TEST_IS_DIR));
   lb_dbus_manager_call_cancel_license_backup_sync (f->manager, NULL, &error);
   g_assert_no_error (error);
-  if (!wait_completed (f->queue, id, OP_TIMEOUT_MS, NULL, &c))
+  if (!lb_test_completed_wait (&c, f->queue, id, OP_TIMEOUT_MS, NULL))
     return;
   g_assert_cmpuint (c.status, ==, LB_STATUS_ERROR);
   g_assert_false (g_file_test (folder, G_FILE_TEST_EXISTS));
@@ -298,7 +268,7 @@ test_local_restore_fallback (Local *f, gconstpointer data)
   g_autofree char *uri = NULL;
   g_autoptr (GVariant) location = NULL;
   g_autoptr (GError) error = NULL;
-  g_auto (Completed) c = { 0 };
+  g_auto (LbTestCompleted) c = { 0 };
 
   if (!local_start (f, NULL))
     return;
@@ -483,7 +453,7 @@ test_local_no_hang (Local *f, gconstpointer data)
   /* Restore first (a backup may replace the file), then backup. */
   for (guint restore = 2; restore-- > 0;)
     {
-      g_auto (Completed) c = { 0 };
+      g_auto (LbTestCompleted) c = { 0 };
       LbError want = restore ? restore_want[thing] : backup_want[thing];
       gint64 start = g_get_monotonic_time ();
 
@@ -512,7 +482,7 @@ test_local_no_hang (Local *f, gconstpointer data)
             lb_test_assert_error_name (error, want);
         }
       else
-        return; /* wait_completed() failed the test */
+        return; /* lb_test_completed_wait() failed the test */
     }
   g_assert_cmpuint (lb_test_bus_get_license_count (f->bus), ==, 3);
   if (thing == THING_FOLDER_LOOP)
@@ -885,6 +855,17 @@ sftp_start (Sftp *f, LbTestMachine *machine, guint delay_us)
   return lb_test_machine_start_service (machine, &options, &f->store, &f->manager);
 }
 
+/* sftp_ready(), a daemon on machine "a" slowed down by @delay_us, and @n
+ * licenses "kNNNNNN" of @size bytes; FALSE if any of it did not happen. */
+static gboolean
+sftp_start_with (Sftp *f, guint delay_us, guint n, gsize size)
+{
+  g_autoptr (GError) error = NULL;
+
+  return sftp_ready (f) && sftp_start (f, f->a, delay_us)
+         && lb_test_store_many (f->store, n, "k", size, &error);
+}
+
 /* The newest backup in the server's folder. */
 static char *
 server_file (Sftp *f)
@@ -906,16 +887,15 @@ test_sftp_backup_restore (Sftp *f, gconstpointer data)
   g_autoptr (GArray) signals = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr (GArray) property = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr (GError) error = NULL;
-  g_auto (Completed) c = { 0 };
+  g_auto (LbTestCompleted) c = { 0 };
   guint64 id;
   GStatBuf st;
 
-  if (!sftp_ready (f) || !sftp_start (f, f->a, 0)
-      || !lb_test_store_many (f->store, 50, "k", 512, &error))
+  if (!sftp_start_with (f, 0, 50, 512))
     return;
   id = start_op (f->manager, FALSE, 0, f->uri, &error);
   g_assert_no_error (error);
-  if (id == 0 || !wait_completed (f->queue, id, OP_TIMEOUT_MS, signals, &c))
+  if (id == 0 || !lb_test_completed_wait (&c, f->queue, id, OP_TIMEOUT_MS, signals))
     return;
   g_test_message ("backup to %s: status %u %s", f->uri, c.status, c.error);
   g_assert_cmpuint (c.status, ==, LB_STATUS_END);
@@ -939,7 +919,7 @@ test_sftp_backup_restore (Sftp *f, gconstpointer data)
   g_array_set_size (property, 0);
   id = start_op (f->manager, TRUE, LB_RESTORE_FLAGS_INDIVIDUALIZE, f->uri, &error);
   g_assert_no_error (error);
-  if (id == 0 || !wait_completed (f->queue, id, OP_TIMEOUT_MS, signals, &c))
+  if (id == 0 || !lb_test_completed_wait (&c, f->queue, id, OP_TIMEOUT_MS, signals))
     return;
   g_test_message ("restore from %s: status %u %s", f->uri, c.status, c.error);
   g_assert_cmpuint (c.status, ==, LB_STATUS_END);
@@ -965,7 +945,7 @@ test_sftp_backup_restore (Sftp *f, gconstpointer data)
       lb_dbus_manager_call_verify_backup_sync (f->manager, 0, lb_test_path_options (f->uri), &id,
                                                NULL, &error);
       g_assert_no_error (error);
-      if (id == 0 || !wait_completed (f->queue, id, OP_TIMEOUT_MS, signals, &c))
+      if (id == 0 || !lb_test_completed_wait (&c, f->queue, id, OP_TIMEOUT_MS, signals))
         return;
       g_test_message ("check of %s: status %u %s", f->uri, c.status, c.error);
       after = lb_test_read_bytes (file);
@@ -1059,14 +1039,13 @@ test_sftp_halfway (Sftp *f, gconstpointer data)
   Halfway how = ((const SftpArgs *) data)->how;
   g_autoptr (GArray) pids = g_array_new (FALSE, FALSE, sizeof (int));
   g_autoptr (GError) error = NULL;
-  g_auto (Completed) c = { 0 };
+  g_auto (LbTestCompleted) c = { 0 };
   guint64 id;
 
-  if (!sftp_ready (f) || !sftp_start (f, f->a, 20000)
-      || !lb_test_store_many (f->store, 20, "k", 512, &error))
+  if (!sftp_start_with (f, 20000, 20, 512))
     return;
   id = start_op (f->manager, FALSE, 0, f->uri, &error);
-  if (id == 0 || !wait_completed (f->queue, id, OP_TIMEOUT_MS, NULL, &c))
+  if (id == 0 || !lb_test_completed_wait (&c, f->queue, id, OP_TIMEOUT_MS, NULL))
     return;
   g_assert_cmpuint (c.status, ==, LB_STATUS_END);
   g_autofree char *file = server_file (f);
@@ -1097,7 +1076,7 @@ test_sftp_halfway (Sftp *f, gconstpointer data)
       lb_dbus_manager_call_cancel_license_backup_sync (f->manager, NULL, &error);
       g_assert_no_error (error);
     }
-  if (!wait_completed (f->queue, id, ERROR_BOUND_MS, NULL, &c))
+  if (!lb_test_completed_wait (&c, f->queue, id, ERROR_BOUND_MS, NULL))
     return;
   g_test_message ("ended after %" G_GINT64_FORMAT " ms: status %u, %s (%s)",
                   (g_get_monotonic_time () - since) / 1000, c.status, c.error,
@@ -1125,17 +1104,16 @@ static void
 test_sftp_password_only (Sftp *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  g_auto (Completed) c = { 0 };
+  g_auto (LbTestCompleted) c = { 0 };
   gint64 start;
   guint64 id;
 
-  if (!sftp_ready (f) || !sftp_start (f, f->a, 0)
-      || !lb_test_store_many (f->store, 3, "k", 64, &error))
+  if (!sftp_start_with (f, 0, 3, 64))
     return;
   start = g_get_monotonic_time ();
   id = start_op (f->manager, FALSE, 0, f->uri, &error);
   g_assert_no_error (error);
-  if (id == 0 || !wait_completed (f->queue, id, ERROR_BOUND_MS, NULL, &c))
+  if (id == 0 || !lb_test_completed_wait (&c, f->queue, id, ERROR_BOUND_MS, NULL))
     return;
   g_test_message ("after %" G_GINT64_FORMAT " ms: status %u, %s (%s)",
                   (g_get_monotonic_time () - start) / 1000, c.status, c.error,
@@ -1152,10 +1130,9 @@ static void
 test_sftp_cancel (Sftp *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  g_auto (Completed) c = { 0 };
+  g_auto (LbTestCompleted) c = { 0 };
 
-  if (!sftp_ready (f) || !sftp_start (f, f->a, 20000)
-      || !lb_test_store_many (f->store, 400, "k", 512, &error))
+  if (!sftp_start_with (f, 20000, 400, 512))
     return;
   g_autofree char *file = server_file (f);
   g_autofree char *folder = g_path_get_dirname (file);
@@ -1166,7 +1143,7 @@ test_sftp_cancel (Sftp *f, gconstpointer data)
   gint64 since = g_get_monotonic_time ();
   lb_dbus_manager_call_cancel_license_backup_sync (f->manager, NULL, &error);
   g_assert_no_error (error);
-  if (!wait_completed (f->queue, id, 1000, NULL, &c))
+  if (!lb_test_completed_wait (&c, f->queue, id, 1000, NULL))
     return;
   g_test_message ("cancelled after %" G_GINT64_FORMAT " ms",
                   (g_get_monotonic_time () - since) / 1000);

@@ -1721,3 +1721,22 @@ lb_test_service_fixture_clear (LbTestServiceFixture *f)
   lb_test_rm_rf (f->dir);
   g_clear_pointer (&f->dir, g_free);
 }
+
+void
+lb_test_completed_clear (LbTestCompleted *c)
+{
+  g_clear_pointer (&c->error, g_free);
+  g_clear_pointer (&c->summary, g_variant_unref);
+}
+
+gboolean
+lb_test_completed_wait (
+    LbTestCompleted *c, LbTestSignalQueue *queue, guint64 id, guint timeout_ms, GArray *statuses)
+{
+  lb_test_completed_clear (c);
+  if (lb_test_wait_completed (queue, id, timeout_ms, statuses, &c->status, &c->error, &c->summary))
+    return TRUE;
+  g_test_fail_printf ("operation %" G_GUINT64_FORMAT " did not complete within %u ms", id,
+                      timeout_ms);
+  return FALSE;
+}

@@ -507,6 +507,33 @@ typedef struct
 void lb_test_service_fixture_init (LbTestServiceFixture *f);
 void lb_test_service_fixture_clear (LbTestServiceFixture *f);
 
+/* What an operation's Completed signal said. */
+typedef struct
+{
+  guint status;
+  char *error;
+  GVariant *summary;
+} LbTestCompleted;
+
+void lb_test_completed_clear (LbTestCompleted *c);
+
+/* lb_test_wait_completed() into *@c (cleared first), failing the test
+ * when no Completed signal came within @timeout_ms. */
+gboolean lb_test_completed_wait (
+    LbTestCompleted *c, LbTestSignalQueue *queue, guint64 id, guint timeout_ms, GArray *statuses);
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (LbTestCompleted, lb_test_completed_clear)
+
+/* The whole of main() for a tests/daemon program that meson runs group by
+ * group (its list: grouped_tests), its tests one table of cases:
+ *   return lb_test_run_grouped (&argc, &argv, "/daemon/", tests, Fixture,
+ *                               setup, teardown); */
+#define lb_test_run_grouped(argc, argv, prefix, cases, Fixture, setup, teardown)                   \
+  (lb_test_init ((argc), (argv)),                                                                  \
+   lb_test_add_cases ((prefix), "tests/daemon/meson.build's grouped_tests", cases, Fixture, setup, \
+                      teardown),                                                                   \
+   g_test_run ())
+
 /* The plain case for lb_test_add_cases(): its path, test and argument:
  *   typedef LB_TEST_CASE (Fixture) TestCase; */
 #define LB_TEST_CASE(Fixture)                      \
