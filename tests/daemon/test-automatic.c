@@ -1246,8 +1246,5 @@ static const TestCase cases[] = {
 int
 main (int argc, char **argv)
 {
-  lb_test_init (&argc, &argv);
-  lb_test_add_cases ("/automatic/", "tests/daemon/meson.build's grouped_tests", cases, Fixture,
-                     setup, teardown);
-  return g_test_run ();
+  return lb_test_run_grouped (&argc, &argv, "/automatic/", cases, Fixture, setup, teardown);
 }

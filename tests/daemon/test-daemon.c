@@ -2416,9 +2416,5 @@ static const TestCase tests[] = {
 int
 main (int argc, char **argv)
 {
-  lb_test_init (&argc, &argv);
-
-  lb_test_add_cases ("/daemon/", "tests/daemon/meson.build's grouped_tests", tests, Fixture, setup,
-                     teardown);
-  return g_test_run ();
+  return lb_test_run_grouped (&argc, &argv, "/daemon/", tests, Fixture, setup, teardown);
 }
