@@ -637,30 +637,24 @@ static void
 test_sandboxed_app (Fixture *f, gconstpointer data)
 {
   g_autofree char *reason = NULL;
-  g_autoptr (LbTestApp) app = NULL;
-  g_autoptr (GDBusConnection) c = NULL;
-  g_autoptr (GByteArray) p = NULL;
   g_autoptr (GError) error = NULL;
-  g_autofree char *listing = NULL;
 
   if (!lb_test_sandbox_available (&reason))
     {
       g_test_skip (reason);
       return;
     }
-  app = lb_test_app_new (f->bus, APP_ID, LB_TEST_FLATPAK_INFO_NORMAL, NULL);
+  g_autoptr (LbTestApp) app = lb_test_app_new (f->bus, APP_ID, LB_TEST_FLATPAK_INFO_NORMAL, NULL);
+  g_autoptr (GDBusConnection) c = app != NULL ? lb_test_app_connect (app, &error) : NULL;
   g_assert_nonnull (app);
-  if (app == NULL)
-    return;
-  c = lb_test_app_connect (app, &error);
   g_assert_no_error (error);
   if (c == NULL)
     return;
   store_prior (f->bus);
-  p = payload_of (3);
+  g_autoptr (GByteArray) p = payload_of (3);
   g_assert_cmpuint (import_payload (c, p, &error), ==, 3);
   g_assert_no_error (error);
-  listing = host_listing (f->bus);
+  g_autofree char *listing = host_listing (f->bus);
   g_assert_cmpstr (listing, ==,
                    ":" PRIOR_KEY " " APP_ID ":key-000000 " APP_ID ":key-000001 " APP_ID
                    ":key-000002");
