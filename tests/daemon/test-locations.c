@@ -215,9 +215,7 @@ test_local_missing_folder (Local *f, gconstpointer data)
   g_assert_cmpint (g_stat (parent, &st), ==, 0);
   g_assert_cmpint (st.st_mode & 07777, ==, 0700);
 
-  lb_test_bus_set_property (f->bus, LB_TEST_MANAGER_IFACE, "BackupPath",
-                            g_variant_new_string (setting), &error);
-  g_assert_no_error (error);
+  lb_test_bus_set_manager_string (f->bus, "BackupPath", setting);
   if (!backup_makes_folder (f, NULL, setting))
     return;
 
@@ -278,9 +276,7 @@ test_local_restore_fallback (Local *f, gconstpointer data)
 
   if (!lb_test_store_many (f->store, 4, "k", 64, &error))
     return;
-  lb_test_bus_set_property (f->bus, LB_TEST_MANAGER_IFACE, "BackupPath",
-                            g_variant_new_string (f->dir), &error);
-  g_assert_no_error (error);
+  lb_test_bus_set_manager_string (f->bus, "BackupPath", f->dir);
   if (!run_op (f, FALSE, 0, NULL, &c, &error))
     return;
   g_assert_cmpuint (c.status, ==, LB_STATUS_END);
@@ -882,18 +878,15 @@ server_file (Sftp *f)
 static void
 test_sftp_backup_restore (Sftp *f, gconstpointer data)
 {
-  g_autofree char *file = NULL;
-  g_autofree char *folder = NULL;
   g_autoptr (GArray) signals = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr (GArray) property = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr (GError) error = NULL;
   g_auto (LbTestCompleted) c = { 0 };
-  guint64 id;
   GStatBuf st;
 
   if (!sftp_start_with (f, 0, 50, 512))
     return;
-  id = start_op (f->manager, FALSE, 0, f->uri, &error);
+  guint64 id = start_op (f->manager, FALSE, 0, f->uri, &error);
   g_assert_no_error (error);
   if (id == 0 || !lb_test_completed_wait (&c, f->queue, id, OP_TIMEOUT_MS, signals))
     return;
@@ -901,8 +894,8 @@ test_sftp_backup_restore (Sftp *f, gconstpointer data)
   g_assert_cmpuint (c.status, ==, LB_STATUS_END);
   collect_status_property (f->props, property);
   assert_connecting_then_disconnecting (signals, property);
-  file = server_file (f);
-  folder = g_path_get_dirname (file);
+  g_autofree char *file = server_file (f);
+  g_autofree char *folder = g_path_get_dirname (file);
   g_assert_true (g_file_test (file, G_FILE_TEST_IS_REGULAR));
   g_assert_cmpint (g_stat (folder, &st), ==, 0);
   g_assert_cmpint (st.st_mode & 0777, ==, 0700);
@@ -1105,13 +1098,11 @@ test_sftp_password_only (Sftp *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
   g_auto (LbTestCompleted) c = { 0 };
-  gint64 start;
-  guint64 id;
 
   if (!sftp_start_with (f, 0, 3, 64))
     return;
-  start = g_get_monotonic_time ();
-  id = start_op (f->manager, FALSE, 0, f->uri, &error);
+  gint64 start = g_get_monotonic_time ();
+  guint64 id = start_op (f->manager, FALSE, 0, f->uri, &error);
   g_assert_no_error (error);
   if (id == 0 || !lb_test_completed_wait (&c, f->queue, id, ERROR_BOUND_MS, NULL))
     return;

@@ -681,16 +681,6 @@ prop_s (Fixture *f, const char *name)
   }                                                 \
   G_STMT_END
 
-static void
-set_manager_property (Fixture *f, const char *name, const char *value)
-{
-  g_autoptr (GError) error = NULL;
-
-  lb_test_bus_set_property (f->bus, LB_TEST_MANAGER_IFACE, name, g_variant_new_string (value),
-                            &error);
-  g_assert_no_error (error);
-}
-
 /* Every property of the manager: name → value. */
 static GHashTable *
 manager_properties (Fixture *f)
@@ -1168,7 +1158,7 @@ test_refusals_backup (Fixture *f, gconstpointer arg)
 
   /* Now the folder holds a backup: BackupExists without OVERWRITE, also
    * through BackupPath, and the file stays as it was. */
-  set_manager_property (f, "BackupPath", f->dir);
+  lb_test_bus_set_manager_string (f->bus, "BackupPath", f->dir);
   {
     Refusal refusals[] = {
       { "over an existing backup", 0, path_options (f->dir), LB_ERROR_BACKUP_EXISTS },
@@ -1253,7 +1243,7 @@ test_refusals_restore (Fixture *f, gconstpointer arg)
     check_refusals (f, FALSE, refusals, G_N_ELEMENTS (refusals), id);
   }
   /* Also through RestorePath. */
-  set_manager_property (f, "RestorePath", empty);
+  lb_test_bus_set_manager_string (f->bus, "RestorePath", empty);
   {
     Refusal refusals[] = {
       { "a RestorePath without a backup", 0, NULL, LB_ERROR_NOT_FOUND },
@@ -1267,7 +1257,7 @@ test_refusals_restore (Fixture *f, gconstpointer arg)
   g_assert_cmpuint (license_count (f), ==, 5);
 
   /* And the restore that starts is the next operation. */
-  set_manager_property (f, "RestorePath", f->dir);
+  lb_test_bus_set_manager_string (f->bus, "RestorePath", f->dir);
   id = run_restore (f, 0, NULL, &c);
   g_assert_cmpuint (id, ==, 2);
   assert_completed_ok (&c, "RestoreCompleted");
@@ -2280,7 +2270,7 @@ test_restore_same_machine (Fixture *f, gconstpointer arg)
 
   store_rich (f, 10);
   original = store_dump (f);
-  set_manager_property (f, "BackupPath", f->dir);
+  lb_test_bus_set_manager_string (f->bus, "BackupPath", f->dir);
   if (run_backup (f, 0, NULL, &c) == 0)
     return;
   assert_completed_ok (&c, "BackupCompleted");
@@ -2295,7 +2285,7 @@ test_restore_same_machine (Fixture *f, gconstpointer arg)
   changed = get_license_ok (f, "key-09");
   g_assert_cmpuint (license_count (f), ==, 6);
 
-  set_manager_property (f, "RestorePath", f->dir);
+  lb_test_bus_set_manager_string (f->bus, "RestorePath", f->dir);
   if (run_restore (f, 0, NULL, &c) == 0)
     return;
   assert_completed_ok (&c, "RestoreCompleted");
@@ -3442,8 +3432,8 @@ test_persistence (Fixture *f, gconstpointer arg)
   store_rich (f, 5);
 
   /* BackupPath as a file:// URI. */
-  set_manager_property (f, "BackupPath", dir_uri);
-  set_manager_property (f, "RestorePath", restore_dir);
+  lb_test_bus_set_manager_string (f->bus, "BackupPath", dir_uri);
+  lb_test_bus_set_manager_string (f->bus, "RestorePath", restore_dir);
   before = now_seconds ();
   if (run_backup (f, 0, NULL, &c) == 0)
     return;

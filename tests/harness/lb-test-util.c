@@ -1740,3 +1740,12 @@ lb_test_completed_wait (
                       timeout_ms);
   return FALSE;
 }
+
+void
+lb_test_bus_set_manager_string (LbTestBus *bus, const char *name, const char *value)
+{
+  g_autoptr (GError) error = NULL;
+
+  lb_test_bus_set_property (bus, LB_TEST_MANAGER_IFACE, name, g_variant_new_string (value), &error);
+  g_assert_no_error (error);
+}

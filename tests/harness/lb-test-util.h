@@ -534,6 +534,10 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (LbTestCompleted, lb_test_completed_clear)
                       teardown),                                                                   \
    g_test_run ())
 
+/* Sets the manager's property @name to the string @value, asserting that
+ * the service takes it. */
+void lb_test_bus_set_manager_string (LbTestBus *bus, const char *name, const char *value);
+
 /* The plain case for lb_test_add_cases(): its path, test and argument:
  *   typedef LB_TEST_CASE (Fixture) TestCase; */
 #define LB_TEST_CASE(Fixture)                      \
