@@ -366,21 +366,17 @@ test_bad_entry (Fixture *f, gconstpointer data)
   struct
   {
     const char *what;
-    GVariant *tuple;
+    const char *key_id;
+    gsize size;
+    GVariant *attrs; /* floating; NULL for none */
   } bad[] = {
-    { "bad key id", g_variant_new ("(s@ay@a{sv})", "tab\tkey", lb_test_blob_new (10, 1),
-                                   g_variant_new ("a{sv}", NULL)) },
-    { "key id too long", g_variant_new ("(s@ay@a{sv})", long_key, lb_test_blob_new (10, 1),
-                                        g_variant_new ("a{sv}", NULL)) },
-    { "oversize blob", g_variant_new ("(s@ay@a{sv})", "big", lb_test_blob_new (BLOB_MAX + 1, 1),
-                                      g_variant_new ("a{sv}", NULL)) },
-    { "unknown attribute",
-      g_variant_new ("(s@ay@a{sv})", "colourful", lb_test_blob_new (10, 1),
-                     lb_test_vardict_new ("colour", g_variant_new_string ("red"), NULL)) },
-    { "service-kept attribute",
-      g_variant_new (
-          "(s@ay@a{sv})", "impostor", lb_test_blob_new (10, 1),
-          lb_test_vardict_new ("app", g_variant_new_string ("org.example.Other"), NULL)) },
+    { "bad key id", "tab\tkey", 10, NULL },
+    { "key id too long", long_key, 10, NULL },
+    { "oversize blob", "big", BLOB_MAX + 1, NULL },
+    { "unknown attribute", "colourful", 10,
+      lb_test_vardict_new ("colour", g_variant_new_string ("red"), NULL) },
+    { "service-kept attribute", "impostor", 10,
+      lb_test_vardict_new ("app", g_variant_new_string ("org.example.Other"), NULL) },
   };
   GDBusConnection *c = lb_test_bus_get_connection (f->bus);
 
@@ -396,7 +392,10 @@ test_bad_entry (Fixture *f, gconstpointer data)
       for (guint i = 0; i < 1000; i++)
         {
           if (i == 500)
-            offset = payload_add (p, g_steal_pointer (&bad[b].tuple));
+            offset = payload_add (
+                p, g_variant_new ("(s@ay@a{sv})", bad[b].key_id, lb_test_blob_new (bad[b].size, 1),
+                                  bad[b].attrs != NULL ? bad[b].attrs
+                                                       : g_variant_new ("a{sv}", NULL)));
           else
             payload_add (p, license_tuple (i));
         }
