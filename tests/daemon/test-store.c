@@ -63,6 +63,18 @@ put_one (LbStore *store, LbRecord *license, GError **error)
   return lb_store_put (store, "", &license, 1, error);
 }
 
+/* Stores a new license_new (@key_id, @size, @seed) for @app ("" for the
+ * host), asserting that it is stored. */
+static void
+assert_put_new (LbStore *store, const char *app, const char *key_id, gsize size, guint8 seed)
+{
+  g_autoptr (LbRecord) license = license_new (key_id, size, seed);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (lb_store_put (store, app, &license, 1, &error));
+  g_assert_no_error (error);
+}
+
 static void
 assert_attrs_equal (const LbAttributes *a, const LbAttributes *b)
 {
@@ -354,12 +366,10 @@ test_replace (Fixture *f, gconstpointer data)
 static void
 test_delete (Fixture *f, gconstpointer data)
 {
-  g_autoptr (LbRecord) a = license_new ("a", 10, 1);
-  g_autoptr (LbRecord) b = license_new ("b", 10, 2);
   g_autoptr (GError) error = NULL;
 
-  g_assert_true (put_one (f->store, a, &error));
-  g_assert_true (put_one (f->store, b, &error));
+  assert_put_new (f->store, "", "a", 10, 1);
+  assert_put_new (f->store, "", "b", 10, 2);
   g_assert_cmpuint (lb_store_count (f->store), ==, 2);
 
   g_assert_true (lb_store_delete (f->store, "", "a", &error));
@@ -1642,13 +1652,10 @@ put_app (LbStore *store, const char *app, LbRecord *license, GError **error)
 static void
 test_apps_same_key (Fixture *f, gconstpointer data)
 {
-  g_autoptr (LbRecord) host = license_new ("k", 10, 1);
-  g_autoptr (LbRecord) a = license_new ("k", 20, 2);
   g_autoptr (GError) error = NULL;
 
-  g_assert_true (put_one (f->store, host, &error));
-  g_assert_true (put_app (f->store, APP_A, a, &error));
-  g_assert_no_error (error);
+  assert_put_new (f->store, "", "k", 10, 1);
+  assert_put_new (f->store, APP_A, "k", 20, 2);
   /* Two licenses, each its app's. */
   g_assert_cmpuint (lb_store_count (f->store), ==, 2);
   g_autoptr (LbRecord) got_host = lb_store_get (f->store, "", "k", &error);
