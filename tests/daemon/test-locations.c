@@ -1097,13 +1097,13 @@ static void
 test_sftp_password_only (Sftp *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  g_auto (LbTestCompleted) c = { 0 };
 
   if (!sftp_start_with (f, 0, 3, 64))
     return;
   gint64 start = g_get_monotonic_time ();
   guint64 id = start_op (f->manager, FALSE, 0, f->uri, &error);
   g_assert_no_error (error);
+  g_auto (LbTestCompleted) c = { 0 };
   if (id == 0 || !lb_test_completed_wait (&c, f->queue, id, ERROR_BOUND_MS, NULL))
     return;
   g_test_message ("after %" G_GINT64_FORMAT " ms: status %u, %s (%s)",
@@ -1121,7 +1121,6 @@ static void
 test_sftp_cancel (Sftp *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  g_auto (LbTestCompleted) c = { 0 };
 
   if (!sftp_start_with (f, 20000, 400, 512))
     return;
@@ -1134,6 +1133,7 @@ test_sftp_cancel (Sftp *f, gconstpointer data)
   gint64 since = g_get_monotonic_time ();
   lb_dbus_manager_call_cancel_license_backup_sync (f->manager, NULL, &error);
   g_assert_no_error (error);
+  g_auto (LbTestCompleted) c = { 0 };
   if (!lb_test_completed_wait (&c, f->queue, id, 1000, NULL))
     return;
   g_test_message ("cancelled after %" G_GINT64_FORMAT " ms",
