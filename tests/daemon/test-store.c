@@ -461,27 +461,48 @@ test_max_blob_round_trip (Fixture *f, gconstpointer data)
     assert_bytes_equal (got->blob, l->blob);
 }
 
-/* A large write leaves a large WAL; once it has been checkpointed (in the
- * background) the next write cuts the file back to 64 MiB, rather than
- * keeping the size of the largest write ever made on disk for good. */
-static void
-test_wal_cut_back (Fixture *f, gconstpointer data)
+/* Stores @n licenses "bigNN" of the largest size in one write; them. */
+static GPtrArray *
+put_big (Fixture *f, guint n)
 {
-  g_autoptr (GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_record_free);
-  g_autofree char *wal = g_build_filename (f->dir, "licenses.db-wal", NULL);
-  g_autoptr (LbRecord) got = NULL;
+  GPtrArray *batch = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_record_free);
   g_autoptr (GError) error = NULL;
-  const goffset limit = 64 * 1024 * 1024;
-  goffset size = 0;
-  GStatBuf st;
 
-  for (guint i = 0; i < 80; i++)
+  for (guint i = 0; i < n; i++)
     {
       g_autofree char *key = g_strdup_printf ("big%02u", i);
       g_ptr_array_add (batch, license_new (key, LB_BLOB_MAX, (guint8) i));
     }
   g_assert_true (lb_store_put (f->store, "", (LbRecord *const *) batch->pdata, batch->len, &error));
   g_assert_no_error (error);
+  return batch;
+}
+
+/* The host's license of @license's key id has its blob. */
+static void
+assert_stored (Fixture *f, const LbRecord *license)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LbRecord) got = lb_store_get (f->store, "", license->key_id, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (got);
+  assert_bytes_equal (got->blob, license->blob);
+}
+
+/* A large write leaves a large WAL; once it has been checkpointed (in the
+ * background) the next write cuts the file back to 64 MiB, rather than
+ * keeping the size of the largest write ever made on disk for good. */
+static void
+test_wal_cut_back (Fixture *f, gconstpointer data)
+{
+  g_autofree char *wal = g_build_filename (f->dir, "licenses.db-wal", NULL);
+  g_autoptr (GError) error = NULL;
+  const goffset limit = 64 * 1024 * 1024;
+  goffset size = 0;
+  GStatBuf st;
+  g_autoptr (GPtrArray) batch = put_big (f, 80);
+
   g_assert_cmpint (g_stat (wal, &st), ==, 0);
   g_assert_cmpint (st.st_size, >, limit);
 
@@ -500,10 +521,7 @@ test_wal_cut_back (Fixture *f, gconstpointer data)
   g_assert_cmpint (size, <=, limit);
 
   assert_count_after_reopen (f, 81);
-  got = lb_store_get (f->store, "", "big79", &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (got);
-  assert_bytes_equal (got->blob, ((LbRecord *) batch->pdata[79])->blob);
+  assert_stored (f, batch->pdata[79]);
 }
 
 /* Closing the store leaves no WAL behind: one left would be read whole
@@ -511,27 +529,15 @@ test_wal_cut_back (Fixture *f, gconstpointer data)
 static void
 test_wal_removed_on_close (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_record_free);
   g_autofree char *wal = g_build_filename (f->dir, "licenses.db-wal", NULL);
-  g_autoptr (LbRecord) got = NULL;
-  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) batch = put_big (f, 20);
 
-  for (guint i = 0; i < 20; i++)
-    {
-      g_autofree char *key = g_strdup_printf ("big%02u", i);
-      g_ptr_array_add (batch, license_new (key, LB_BLOB_MAX, (guint8) i));
-    }
-  g_assert_true (lb_store_put (f->store, "", (LbRecord *const *) batch->pdata, batch->len, &error));
-  g_assert_no_error (error);
   g_assert_true (g_file_test (wal, G_FILE_TEST_EXISTS));
   g_clear_object (&f->store);
   g_assert_false (g_file_test (wal, G_FILE_TEST_EXISTS));
 
   fixture_reopen (f);
-  got = lb_store_get (f->store, "", "big19", &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (got);
-  assert_bytes_equal (got->blob, ((LbRecord *) batch->pdata[19])->blob);
+  assert_stored (f, batch->pdata[19]);
 }
 
 /* Listing */
