@@ -881,13 +881,13 @@ test_sftp_backup_restore (Sftp *f, gconstpointer data)
   g_autoptr (GArray) signals = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr (GArray) property = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr (GError) error = NULL;
-  g_auto (LbTestCompleted) c = { 0 };
   GStatBuf st;
 
   if (!sftp_start_with (f, 0, 50, 512))
     return;
   guint64 id = start_op (f->manager, FALSE, 0, f->uri, &error);
   g_assert_no_error (error);
+  g_auto (LbTestCompleted) c = { 0 };
   if (id == 0 || !lb_test_completed_wait (&c, f->queue, id, OP_TIMEOUT_MS, signals))
     return;
   g_test_message ("backup to %s: status %u %s", f->uri, c.status, c.error);
