@@ -647,90 +647,63 @@ test_crafted (Fixture *f, gconstpointer data)
   g_autoptr (GBytes) good = NULL;
   guint64 count;
   g_autoptr (GError) error = NULL;
+  /* The plain entries of the licenses "a" and "b". */
+  const CraftEntry license_a = { "licenses/a", NULL, AE_IFREG, a, -1 };
+  const CraftEntry license_b = { "licenses/b", NULL, AE_IFREG, b, -1 };
   struct
   {
     const char *what;
     const char *manifest;
-    CraftEntry entries[2];
-    guint n;
+    CraftEntry entries[2]; /* the second one unused when unnamed */
     gboolean gzip;
   } cases[] = {
-    { "dot-dot name", m_a, { { "licenses/../a", NULL, AE_IFREG, a, -1 } }, 1, FALSE },
-    { "absolute name", m_a, { { "/licenses/a", NULL, AE_IFREG, a, -1 } }, 1, FALSE },
-    { "name not matching key", m_a, { { "licenses/z", NULL, AE_IFREG, a, -1 } }, 1, FALSE },
-    { "symlink", m_a, { { "licenses/a", "/etc/passwd", AE_IFLNK, NULL, 0 } }, 1, FALSE },
-    { "hardlink", m_a, { { "licenses/a", "manifest.txt", AE_IFREG, NULL, 0 } }, 1, FALSE },
-    { "device", m_a, { { "licenses/a", NULL, AE_IFCHR, NULL, 0 } }, 1, FALSE },
-    { "directory", m_a, { { "licenses/a", NULL, AE_IFDIR, NULL, 0 } }, 1, FALSE },
-    { "duplicate",
-      m_aa,
-      { { "licenses/a", NULL, AE_IFREG, a, -1 }, { "licenses/a", NULL, AE_IFREG, a, -1 } },
-      2,
-      FALSE },
-    { "out of order",
-      m_ab,
-      { { "licenses/b", NULL, AE_IFREG, b, -1 }, { "licenses/a", NULL, AE_IFREG, a, -1 } },
-      2,
-      FALSE },
-    { "manifest misses one",
-      m_a,
-      { { "licenses/a", NULL, AE_IFREG, a, -1 }, { "licenses/b", NULL, AE_IFREG, b, -1 } },
-      2,
-      FALSE },
-    { "entry missing", m_ab, { { "licenses/a", NULL, AE_IFREG, a, -1 } }, 1, FALSE },
+    { "dot-dot name", m_a, { { "licenses/../a", NULL, AE_IFREG, a, -1 } }, FALSE },
+    { "absolute name", m_a, { { "/licenses/a", NULL, AE_IFREG, a, -1 } }, FALSE },
+    { "name not matching key", m_a, { { "licenses/z", NULL, AE_IFREG, a, -1 } }, FALSE },
+    { "symlink", m_a, { { "licenses/a", "/etc/passwd", AE_IFLNK, NULL, 0 } }, FALSE },
+    { "hardlink", m_a, { { "licenses/a", "manifest.txt", AE_IFREG, NULL, 0 } }, FALSE },
+    { "device", m_a, { { "licenses/a", NULL, AE_IFCHR, NULL, 0 } }, FALSE },
+    { "directory", m_a, { { "licenses/a", NULL, AE_IFDIR, NULL, 0 } }, FALSE },
+    { "duplicate", m_aa, { license_a, license_a }, FALSE },
+    { "out of order", m_ab, { license_b, license_a }, FALSE },
+    { "manifest misses one", m_a, { license_a, license_b }, FALSE },
+    { "entry missing", m_ab, { license_a }, FALSE },
     { "declares 10 GiB",
       m_a,
       { { "licenses/a", NULL, AE_IFREG, a, (gint64) 10 * 1024 * 1024 * 1024 } },
-      1,
       FALSE },
-    { "future version", m_future, { { "licenses/a", NULL, AE_IFREG, a, -1 } }, 1, FALSE },
-    { "gzip-compressed", m_a, { { "licenses/a", NULL, AE_IFREG, a, -1 } }, 1, TRUE },
-    { "format 3 without a host",
-      m3_no_host,
-      { { "licenses/a", NULL, AE_IFREG, a, -1 } },
-      1,
-      FALSE },
-    { "a host in format 2", m2_host, { { "licenses/a", NULL, AE_IFREG, a, -1 } }, 1, FALSE },
-    { "host in lower-case hex", m3_lower, { { "licenses/a", NULL, AE_IFREG, a, -1 } }, 1, FALSE },
-    { "host escapes a letter", m3_needless, { { "licenses/a", NULL, AE_IFREG, a, -1 } }, 1, FALSE },
-    { "host not UTF-8", m3_bad_utf8, { { "licenses/a", NULL, AE_IFREG, a, -1 } }, 1, FALSE },
-    { "host with a newline", m3_control, { { "licenses/a", NULL, AE_IFREG, a, -1 } }, 1, FALSE },
-    { "host cut in an escape", m3_short, { { "licenses/a", NULL, AE_IFREG, a, -1 } }, 1, FALSE },
+    { "future version", m_future, { license_a }, FALSE },
+    { "gzip-compressed", m_a, { license_a }, TRUE },
+    { "format 3 without a host", m3_no_host, { license_a }, FALSE },
+    { "a host in format 2", m2_host, { license_a }, FALSE },
+    { "host in lower-case hex", m3_lower, { license_a }, FALSE },
+    { "host escapes a letter", m3_needless, { license_a }, FALSE },
+    { "host not UTF-8", m3_bad_utf8, { license_a }, FALSE },
+    { "host with a newline", m3_control, { license_a }, FALSE },
+    { "host cut in an escape", m3_short, { license_a }, FALSE },
     /* Apps (format 2) */
     { "an app in format 1",
       m1_x,
       { { "licenses/org.example.X/a", NULL, AE_IFREG, xa, -1 } },
-      1,
       FALSE },
-    { "app entry named as the host's",
-      m2_x,
-      { { "licenses/a", NULL, AE_IFREG, xa, -1 } },
-      1,
-      FALSE },
+    { "app entry named as the host's", m2_x, { { "licenses/a", NULL, AE_IFREG, xa, -1 } }, FALSE },
     { "app entry under another app",
       m2_x,
       { { "licenses/org.example.Y/a", NULL, AE_IFREG, xa, -1 } },
-      1,
       FALSE },
     { "apps out of order",
       m2_yx,
       { { "licenses/org.example.Y/a", NULL, AE_IFREG, ya, -1 },
         { "licenses/org.example.X/a", NULL, AE_IFREG, xa, -1 } },
-      2,
       FALSE },
     { "host after an app",
       m2_xa,
-      { { "licenses/org.example.X/a", NULL, AE_IFREG, xa, -1 },
-        { "licenses/a", NULL, AE_IFREG, a, -1 } },
-      2,
+      { { "licenses/org.example.X/a", NULL, AE_IFREG, xa, -1 }, license_a },
       FALSE },
   };
 
   /* The crafting itself makes valid backups. */
-  good = craft (m_ab,
-                (CraftEntry[]){ { "licenses/a", NULL, AE_IFREG, a, -1 },
-                                { "licenses/b", NULL, AE_IFREG, b, -1 } },
-                2, FALSE);
+  good = craft (m_ab, (CraftEntry[]){ license_a, license_b }, 2, FALSE);
   g_assert_true (lb_archive_verify_bytes (good, &count, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (count, ==, 2);
@@ -741,7 +714,7 @@ test_crafted (Fixture *f, gconstpointer data)
     g_autofree char *m2_axy = manifest_for (2, MACHINE_A, a_x_y, 3);
 
     good = craft (m2_axy,
-                  (CraftEntry[]){ { "licenses/a", NULL, AE_IFREG, a, -1 },
+                  (CraftEntry[]){ license_a,
                                   { "licenses/org.example.X/a", NULL, AE_IFREG, xa, -1 },
                                   { "licenses/org.example.Y/a", NULL, AE_IFREG, ya, -1 } },
                   3, FALSE);
@@ -752,8 +725,8 @@ test_crafted (Fixture *f, gconstpointer data)
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autoptr (GBytes) bytes
-          = craft (cases[i].manifest, cases[i].entries, cases[i].n, cases[i].gzip);
+      g_autoptr (GBytes) bytes = craft (cases[i].manifest, cases[i].entries,
+                                        cases[i].entries[1].name != NULL ? 2 : 1, cases[i].gzip);
       assert_refused (f, bytes, cases[i].what);
     }
 }
