@@ -45,13 +45,8 @@
 
 /* Fixture */
 
-typedef struct
-{
-  char *member;
-  char *iface;
-  GVariant *params;
-  gint64 time; /* monotonic µs of arrival */
-} Event;
+/* What the log holds: signals as they arrived. */
+typedef LbTestSignal Event;
 
 typedef struct
 {
@@ -88,15 +83,6 @@ typedef struct
   TestFunc func;
   gconstpointer arg;
 } TestCase;
-
-static void
-event_free (Event *e)
-{
-  g_free (e->member);
-  g_free (e->iface);
-  g_clear_pointer (&e->params, g_variant_unref);
-  g_free (e);
-}
 
 /* New proxies, for the daemon that owns the name now. */
 static gboolean
@@ -150,7 +136,7 @@ setup (Fixture *f, gconstpointer data)
   const TestCase *tc = data;
 
   f->bus = lb_test_bus_new (LB_TEST_BUS_DEFAULT);
-  f->log = g_ptr_array_new_with_free_func ((GDestroyNotify) event_free);
+  f->log = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_test_signal_free);
   if (lb_test_bus_get_connection (f->bus) == NULL)
     return;
   f->queue = lb_test_signal_queue_new (lb_test_bus_get_connection (f->bus), NULL, NULL, NULL,
@@ -182,15 +168,10 @@ teardown (Fixture *f, gconstpointer data)
 static Event *
 pop_event (Fixture *f, guint timeout_ms)
 {
-  Event *e = g_new0 (Event, 1);
+  Event *e = lb_test_signal_queue_pop_signal (f->queue, timeout_ms);
 
-  e->params = lb_test_signal_queue_pop_full (f->queue, timeout_ms, &e->member, &e->iface, &e->time);
-  if (e->params == NULL)
-    {
-      event_free (e);
-      return NULL;
-    }
-  g_ptr_array_add (f->log, e);
+  if (e != NULL)
+    g_ptr_array_add (f->log, e);
   return e;
 }
 

@@ -1749,3 +1749,25 @@ lb_test_bus_set_manager_string (LbTestBus *bus, const char *name, const char *va
   lb_test_bus_set_property (bus, LB_TEST_MANAGER_IFACE, name, g_variant_new_string (value), &error);
   g_assert_no_error (error);
 }
+
+LbTestSignal *
+lb_test_signal_queue_pop_signal (LbTestSignalQueue *queue, guint timeout_ms)
+{
+  LbTestSignal *signal = g_new0 (LbTestSignal, 1);
+
+  signal->params = lb_test_signal_queue_pop_full (queue, timeout_ms, &signal->member,
+                                                  &signal->iface, &signal->time);
+  if (signal->params != NULL)
+    return signal;
+  lb_test_signal_free (signal);
+  return NULL;
+}
+
+void
+lb_test_signal_free (LbTestSignal *signal)
+{
+  g_free (signal->member);
+  g_free (signal->iface);
+  g_clear_pointer (&signal->params, g_variant_unref);
+  g_free (signal);
+}

@@ -538,6 +538,20 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (LbTestCompleted, lb_test_completed_clear)
  * the service takes it. */
 void lb_test_bus_set_manager_string (LbTestBus *bus, const char *name, const char *value);
 
+/* A signal as it arrived (lb_test_signal_queue_pop_full()). */
+typedef struct
+{
+  char *member;
+  char *iface;
+  GVariant *params;
+  gint64 time; /* monotonic µs of arrival */
+} LbTestSignal;
+
+/* The next signal of @queue, waiting at most @timeout_ms; NULL on
+ * timeout. */
+LbTestSignal *lb_test_signal_queue_pop_signal (LbTestSignalQueue *queue, guint timeout_ms);
+void lb_test_signal_free (LbTestSignal *signal);
+
 /* The plain case for lb_test_add_cases(): its path, test and argument:
  *   typedef LB_TEST_CASE (Fixture) TestCase; */
 #define LB_TEST_CASE(Fixture)                      \
