@@ -84,13 +84,6 @@ typedef struct
   gconstpointer arg;
 } TestCase;
 
-/* New proxies, for the daemon that owns the name now. */
-static gboolean
-fixture_connect (Fixture *f)
-{
-  return lb_test_bus_renew_proxies (f->bus, &f->store, &f->manager);
-}
-
 static guint drain (Fixture *f);
 
 /* Starts a daemon on @machine with the fixture's options (and @fault).
@@ -102,7 +95,7 @@ fixture_start_options (Fixture *f, LbTestMachine *machine, const LbTestDaemonOpt
   drain (f);
   g_ptr_array_set_size (f->log, 0);
   f->daemon = lb_test_machine_start_daemon (machine, options);
-  return f->daemon != NULL && fixture_connect (f);
+  return f->daemon != NULL && lb_test_bus_renew_proxies (f->bus, &f->store, &f->manager);
 }
 
 static gboolean
@@ -714,6 +707,23 @@ store_many (Fixture *f, guint n, const char *prefix, gsize size)
   lb_test_store_many_ok (f->store, n, prefix, size);
 }
 
+/* Stores @n licenses "kNNNNNN" of @size bytes, starts a backup into
+ * f->dir and waits until it has done @min_done of them; its id, or 0
+ * (the test failed). */
+static guint64
+backup_under_way (Fixture *f, guint n, gsize size, guint64 min_done)
+{
+  guint mark;
+  guint64 id;
+
+  store_many (f, n, "k", size);
+  mark = drain (f);
+  id = start_backup (f, 0, path_options (f->dir));
+  if (id == 0 || !wait_progress (f, mark, id, min_done))
+    return 0;
+  return id;
+}
+
 static void
 delete_license (Fixture *f, const char *key_id)
 {
@@ -1290,10 +1300,8 @@ test_refusals_busy (Fixture *f, gconstpointer arg)
   guint64 id;
   guint mark;
 
-  store_many (f, 400, "k", 50);
-  mark = drain (f);
-  id = start_backup (f, 0, path_options (f->dir));
-  if (id == 0 || !wait_progress (f, mark, id, 1))
+  id = backup_under_way (f, 400, 50, 1);
+  if (id == 0)
     return;
   {
     Refusal refusals[] = {
@@ -1542,12 +1550,9 @@ test_status_error (Fixture *f, gconstpointer arg)
   g_auto (Completed) c = { 0 };
   g_autoptr (GError) error = NULL;
   guint64 id;
-  guint mark;
 
-  store_many (f, 300, "k", 40);
-  mark = drain (f);
-  id = start_backup (f, 0, path_options (f->dir));
-  if (id == 0 || !wait_progress (f, mark, id, 5))
+  id = backup_under_way (f, 300, 40, 5);
+  if (id == 0)
     return;
   lb_dbus_manager_call_cancel_license_backup_sync (f->manager, NULL, &error);
   g_assert_no_error (error);
@@ -3168,12 +3173,9 @@ test_concurrency_store_during_backup (Fixture *f, gconstpointer arg)
 {
   g_auto (Completed) c = { 0 };
   guint64 id;
-  guint mark;
 
-  store_many (f, 300, "k", 64);
-  mark = drain (f);
-  id = start_backup (f, 0, path_options (f->dir));
-  if (id == 0 || !wait_progress (f, mark, id, 20))
+  id = backup_under_way (f, 300, 64, 20);
+  if (id == 0)
     return;
 
   /* Media apps keep storing and deleting. */
@@ -3290,15 +3292,12 @@ test_concurrency_get_status_stalled (Fixture *f, gconstpointer arg)
 {
   const char *env[] = { "LB_FAULT_STALL=publish=3000", NULL };
   guint64 id;
-  guint mark;
 
   if (!fixture_start_env (f, env))
     return;
-  store_many (f, 300, "k", 64);
-  mark = drain (f);
-  id = start_backup (f, 0, path_options (f->dir));
   /* The first progress signal after the start is followed by a stall. */
-  if (id == 0 || !wait_progress (f, mark, id, 1))
+  id = backup_under_way (f, 300, 64, 1);
+  if (id == 0)
     return;
   for (guint i = 0; i < 20; i++)
     {
