@@ -201,6 +201,35 @@ app_connect (LbTestApp *app)
   return c;
 }
 
+/* Apps A and B, each with its connection through its sandbox. */
+typedef struct
+{
+  LbTestApp *a, *b;
+  GDBusConnection *ca, *cb;
+} TwoApps;
+
+static TwoApps
+two_apps (LbTestBus *bus)
+{
+  TwoApps t = { lb_test_app_new (bus, APP_A, LB_TEST_FLATPAK_INFO_NORMAL, NULL),
+                lb_test_app_new (bus, APP_B, LB_TEST_FLATPAK_INFO_NORMAL, NULL) };
+
+  t.ca = app_connect (t.a);
+  t.cb = app_connect (t.b);
+  return t;
+}
+
+static void
+two_apps_clear (TwoApps *t)
+{
+  g_clear_object (&t->cb);
+  g_clear_object (&t->ca);
+  g_clear_pointer (&t->b, lb_test_app_free);
+  g_clear_pointer (&t->a, lb_test_app_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (TwoApps, two_apps_clear)
+
 static void
 assert_refused_with (GError *error, LbError code, const char *fragment)
 {
@@ -396,72 +425,69 @@ test_identity_cache (Fixture *f, gconstpointer data)
 static void
 test_isolation (Fixture *f, gconstpointer data)
 {
-  g_autoptr (LbTestApp) a = lb_test_app_new (f->bus, APP_A, LB_TEST_FLATPAK_INFO_NORMAL, NULL);
-  g_autoptr (LbTestApp) b = lb_test_app_new (f->bus, APP_B, LB_TEST_FLATPAK_INFO_NORMAL, NULL);
-  g_autoptr (GDBusConnection) ca = app_connect (a);
-  g_autoptr (GDBusConnection) cb = app_connect (b);
+  g_auto (TwoApps) t = two_apps (f->bus);
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) reply = NULL;
   g_autofree char *blob = NULL;
   guint32 removed = 99;
 
   /* The same key id in two apps is two licenses. */
-  assert_store (ca, "shared", "a-shared", NULL);
-  assert_store (cb, "shared", "b-shared", NULL);
-  assert_store (ca, "a-only", "a-secret", NULL);
-  assert_store (ca, "a-old", "a-expired",
+  assert_store (t.ca, "shared", "a-shared", NULL);
+  assert_store (t.cb, "shared", "b-shared", NULL);
+  assert_store (t.ca, "a-only", "a-secret", NULL);
+  assert_store (t.ca, "a-old", "a-expired",
                 lb_test_vardict_new ("expires", g_variant_new_int64 (1000), NULL));
-  assert_store (cb, "b-old", "b-expired",
+  assert_store (t.cb, "b-old", "b-expired",
                 lb_test_vardict_new ("expires", g_variant_new_int64 (1000), NULL));
-  assert_blob (ca, "shared", "a-shared", APP_A);
-  assert_blob (cb, "shared", "b-shared", APP_B);
+  assert_blob (t.ca, "shared", "a-shared", APP_A);
+  assert_blob (t.cb, "shared", "b-shared", APP_B);
   /* LicenseCount stays the total. */
   g_assert_cmpuint (lb_test_bus_get_license_count (f->bus), ==, 5);
 
   /* B cannot tell that A's key exists: NotFound, as for any unknown key. */
-  blob = get_blob (cb, "a-only", NULL, &error);
+  blob = get_blob (t.cb, "a-only", NULL, &error);
   g_assert_null (blob);
   lb_test_assert_error_name (error, LB_ERROR_NOT_FOUND);
   g_clear_error (&error);
-  reply = store_call (cb, "DeleteLicense", g_variant_new ("(s)", "a-only"), &error);
+  reply = store_call (t.cb, "DeleteLicense", g_variant_new ("(s)", "a-only"), &error);
   lb_test_assert_error_name (error, LB_ERROR_NOT_FOUND);
   g_clear_error (&error);
   /* B lists, and cleans, only its own. */
-  assert_listing (cb, NULL, APP_B ":b-old " APP_B ":shared");
-  reply = call (cb, LB_TEST_STORE_IFACE, "CleanLicenseStore",
+  assert_listing (t.cb, NULL, APP_B ":b-old " APP_B ":shared");
+  reply = call (t.cb, LB_TEST_STORE_IFACE, "CleanLicenseStore",
                 g_variant_new ("(u)", LB_CLEAN_FLAGS_EXPIRED), "(u)", &error);
   g_assert_no_error (error);
   g_variant_get (reply, "(u)", &removed);
   g_assert_cmpuint (removed, ==, 1);
   g_clear_pointer (&reply, g_variant_unref);
-  assert_listing (ca, NULL, APP_A ":a-old " APP_A ":a-only " APP_A ":shared");
+  assert_listing (t.ca, NULL, APP_A ":a-old " APP_A ":a-only " APP_A ":shared");
   /* B naming itself is fine; naming A, or choosing the owner, is not. */
-  assert_listing (cb, g_variant_new_string (APP_B), APP_B ":shared");
-  g_assert_null (list_all (cb, g_variant_new_string (APP_A), &error));
+  assert_listing (t.cb, g_variant_new_string (APP_B), APP_B ":shared");
+  g_assert_null (list_all (t.cb, g_variant_new_string (APP_A), &error));
   assert_refused_with (error, LB_ERROR_PERMISSION_DENIED, "license-backup");
   g_clear_error (&error);
   reply
-      = store_call (cb, "StoreLicense",
+      = store_call (t.cb, "StoreLicense",
                     g_variant_new ("(s@ay@a{sv})", "x", g_variant_new_bytestring ("x"),
                                    lb_test_vardict_new ("app", g_variant_new_string (APP_A), NULL)),
                     &error);
   assert_refused_with (error, LB_ERROR_INVALID_ARGS, "app");
   g_clear_error (&error);
   /* The host-only Store calls. */
-  reply = store_call (cb, "GetAppLicense", g_variant_new ("(ss)", APP_A, "a-only"), &error);
+  reply = store_call (t.cb, "GetAppLicense", g_variant_new ("(ss)", APP_A, "a-only"), &error);
   assert_refused_with (error, LB_ERROR_PERMISSION_DENIED, "Settings");
   g_clear_error (&error);
-  reply = store_call (cb, "DeleteAppLicense", g_variant_new ("(ss)", APP_A, "a-only"), &error);
+  reply = store_call (t.cb, "DeleteAppLicense", g_variant_new ("(ss)", APP_A, "a-only"), &error);
   assert_refused_with (error, LB_ERROR_PERMISSION_DENIED, "Settings");
   g_clear_error (&error);
-  reply = store_call (cb, "ListApps", NULL, &error);
+  reply = store_call (t.cb, "ListApps", NULL, &error);
   assert_refused_with (error, LB_ERROR_PERMISSION_DENIED, "Settings");
   g_clear_error (&error);
   /* Deleting its own leaves A's. */
-  reply = store_call (cb, "DeleteLicense", g_variant_new ("(s)", "shared"), &error);
+  reply = store_call (t.cb, "DeleteLicense", g_variant_new ("(s)", "shared"), &error);
   g_assert_no_error (error);
-  assert_blob (ca, "shared", "a-shared", APP_A);
-  assert_blob (ca, "a-only", "a-secret", APP_A);
+  assert_blob (t.ca, "shared", "a-shared", APP_A);
+  assert_blob (t.ca, "a-only", "a-secret", APP_A);
 }
 
 /* Only the user's own tools back up, restore, check or list backups,
@@ -555,25 +581,14 @@ test_isolation_host_only (Fixture *f, gconstpointer data)
 static void
 test_host_sees_all (Fixture *f, gconstpointer data)
 {
-  g_autoptr (LbTestApp) a = lb_test_app_new (f->bus, APP_A, LB_TEST_FLATPAK_INFO_NORMAL, NULL);
-  g_autoptr (LbTestApp) b = lb_test_app_new (f->bus, APP_B, LB_TEST_FLATPAK_INFO_NORMAL, NULL);
-  g_autoptr (GDBusConnection) ca = app_connect (a);
-  g_autoptr (GDBusConnection) cb = app_connect (b);
+  g_auto (TwoApps) t = two_apps (f->bus);
   g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply = NULL;
   g_autoptr (GVariant) blob = NULL;
   g_autoptr (GVariant) attrs = NULL;
-  g_autoptr (GVariant) app = NULL;
-  g_autoptr (GVariant) list = NULL;
-  g_autofree char *apps = NULL;
-  GString *s = g_string_new (NULL);
-  GVariantIter iter;
-  const char *id;
-  GVariant *details;
 
-  assert_store (ca, "k1", "a1", NULL);
-  assert_store (ca, "k2", "a2", NULL);
-  assert_store (cb, "k1", "b1", NULL);
+  assert_store (t.ca, "k1", "a1", NULL);
+  assert_store (t.ca, "k2", "a2", NULL);
+  assert_store (t.cb, "k1", "b1", NULL);
   assert_store (f->host, "k1", "h1", NULL);
   assert_store (f->host, "k0", "h0", NULL);
 
@@ -588,12 +603,12 @@ test_host_sees_all (Fixture *f, gconstpointer data)
 
   /* GetLicense is the host's own; GetAppLicense reaches any app's. */
   assert_blob (f->host, "k1", "h1", "");
-  reply = call (f->host, LB_TEST_STORE_IFACE, "GetAppLicense", g_variant_new ("(ss)", APP_B, "k1"),
-                "(aya{sv})", &error);
+  g_autoptr (GVariant) reply = call (f->host, LB_TEST_STORE_IFACE, "GetAppLicense",
+                                     g_variant_new ("(ss)", APP_B, "k1"), "(aya{sv})", &error);
   g_assert_no_error (error);
   g_variant_get (reply, "(@ay@a{sv})", &blob, &attrs);
   g_assert_cmpstr (g_variant_get_bytestring (blob), ==, "b1");
-  app = lb_test_vardict_lookup (attrs, "app");
+  g_autoptr (GVariant) app = lb_test_vardict_lookup (attrs, "app");
   g_assert_cmpstr (g_variant_get_string (app, NULL), ==, APP_B);
   g_clear_pointer (&reply, g_variant_unref);
   reply = store_call (f->host, "GetAppLicense", g_variant_new ("(ss)", APP_B, "k2"), &error);
@@ -603,7 +618,11 @@ test_host_sees_all (Fixture *f, gconstpointer data)
   /* ListApps: each app with its count and size. */
   reply = call (f->host, LB_TEST_STORE_IFACE, "ListApps", NULL, "(a(sa{sv}))", &error);
   g_assert_no_error (error);
-  list = g_variant_get_child_value (reply, 0);
+  g_autoptr (GVariant) list = g_variant_get_child_value (reply, 0);
+  GString *s = g_string_new (NULL);
+  GVariantIter iter;
+  const char *id;
+  GVariant *details;
   g_variant_iter_init (&iter, list);
   while (g_variant_iter_next (&iter, "(&s@a{sv})", &id, &details))
     {
@@ -615,7 +634,7 @@ test_host_sees_all (Fixture *f, gconstpointer data)
       g_string_append_printf (s, "%s=%u/%" G_GUINT64_FORMAT " ", id, n, bytes);
       g_variant_unref (details);
     }
-  apps = g_string_free (s, FALSE);
+  g_autofree char *apps = g_string_free (s, FALSE);
   /* Each blob is its string and a NUL. */
   g_assert_cmpstr (apps, ==, "=2/6 " APP_A "=2/6 " APP_B "=1/3 ");
   g_clear_pointer (&reply, g_variant_unref);
@@ -624,7 +643,7 @@ test_host_sees_all (Fixture *f, gconstpointer data)
   reply = store_call (f->host, "DeleteAppLicense", g_variant_new ("(ss)", APP_A, "k1"), &error);
   g_assert_no_error (error);
   assert_listing (f->host, NULL, ":k0 :k1 " APP_A ":k2 " APP_B ":k1");
-  assert_blob (cb, "k1", "b1", APP_B);
+  assert_blob (t.cb, "k1", "b1", APP_B);
   g_clear_pointer (&reply, g_variant_unref);
   reply = store_call (f->host, "DeleteAppLicense", g_variant_new ("(ss)", APP_A, "k1"), &error);
   lb_test_assert_error_name (error, LB_ERROR_NOT_FOUND);
@@ -681,12 +700,9 @@ pop_until (LbTestSignalQueue *q, const char *member, GPtrArray *seen)
 static void
 test_signals_private (Fixture *f, gconstpointer data)
 {
-  g_autoptr (LbTestApp) a = lb_test_app_new (f->bus, APP_A, LB_TEST_FLATPAK_INFO_NORMAL, NULL);
-  g_autoptr (LbTestApp) b = lb_test_app_new (f->bus, APP_B, LB_TEST_FLATPAK_INFO_NORMAL, NULL);
-  g_autoptr (GDBusConnection) ca = app_connect (a);
-  g_autoptr (GDBusConnection) cb = app_connect (b);
+  g_auto (TwoApps) t = two_apps (f->bus);
   g_autoptr (GDBusConnection) other_host = lb_test_bus_connect (f->bus, NULL);
-  g_autoptr (LbTestSignalQueue) qb = lb_test_signal_queue_new (cb, NULL, NULL, NULL, NULL);
+  g_autoptr (LbTestSignalQueue) qb = lb_test_signal_queue_new (t.cb, NULL, NULL, NULL, NULL);
   g_autoptr (LbTestSignalQueue) qhost
       = lb_test_signal_queue_new (f->host, SERVICE, LB_TEST_MANAGER_IFACE, NULL, PATH);
   g_autoptr (LbTestSignalQueue) qother
@@ -694,21 +710,19 @@ test_signals_private (Fixture *f, gconstpointer data)
   g_autoptr (GPtrArray) host_seen = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) other_seen = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *dir = lb_test_make_tmp_dir ("signals-backup");
-  g_autofree char *host_all = NULL;
   g_autofree char *other_all = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) reply = NULL;
   g_autoptr (GVariant) completed = NULL;
-  g_autoptr (GThread) thread = NULL;
   Monitor m = { f->bus, NULL, FALSE };
   guint n_b = 0;
 
-  assert_store (ca, "secret-a-key", "a",
+  assert_store (t.ca, "secret-a-key", "a",
                 lb_test_vardict_new ("can-backup", g_variant_new_boolean (FALSE), NULL));
-  assert_store (ca, "backed-a-key", "a", NULL);
-  assert_store (cb, "b-key", "b", NULL);
+  assert_store (t.ca, "backed-a-key", "a", NULL);
+  assert_store (t.cb, "b-key", "b", NULL);
 
-  thread = g_thread_new ("monitor", monitor_thread, &m);
+  g_autoptr (GThread) thread = g_thread_new ("monitor", monitor_thread, &m);
   lb_test_run_for (2000); /* the monitor is listening */
 
   for (guint round = 0; round < 2; round++)
@@ -736,7 +750,7 @@ test_signals_private (Fixture *f, gconstpointer data)
         }
     }
   /* The starter: the left-out license with its app, and the counts. */
-  host_all = joined (host_seen);
+  g_autofree char *host_all = joined (host_seen);
   g_test_message ("the starter saw: %s", host_all);
   g_assert_nonnull (
       strstr (host_all, "RestrictedLicense(1, 'secret-a-key', 'no-backup-right', '" APP_A "')"));
@@ -783,23 +797,16 @@ static void
 test_limits (Fixture *f, gconstpointer data)
 {
   const char *const args[] = { "--app-max-licenses=3", "--app-max-bytes=1000", NULL };
-  g_autoptr (LbTestApp) a = NULL;
-  g_autoptr (LbTestApp) b = NULL;
-  g_autoptr (GDBusConnection) ca = NULL;
-  g_autoptr (GDBusConnection) cb = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) reply = NULL;
   g_autofree char *big = g_strnfill (1001, 'x');
 
   start (f, args);
-  a = lb_test_app_new (f->bus, APP_A, LB_TEST_FLATPAK_INFO_NORMAL, NULL);
-  b = lb_test_app_new (f->bus, APP_B, LB_TEST_FLATPAK_INFO_NORMAL, NULL);
-  ca = app_connect (a);
-  cb = app_connect (b);
-  assert_store (ca, "k1", "x", NULL);
-  assert_store (ca, "k2", "x", NULL);
-  assert_store (ca, "k3", "x", NULL);
-  reply = store_call (ca, "StoreLicense",
+  g_auto (TwoApps) t = two_apps (f->bus);
+  assert_store (t.ca, "k1", "x", NULL);
+  assert_store (t.ca, "k2", "x", NULL);
+  assert_store (t.ca, "k3", "x", NULL);
+  reply = store_call (t.ca, "StoreLicense",
                       g_variant_new ("(s@ay@a{sv})", "k4", g_variant_new_bytestring ("x"),
                                      g_variant_new ("a{sv}", NULL)),
                       &error);
@@ -808,21 +815,21 @@ test_limits (Fixture *f, gconstpointer data)
   g_clear_error (&error);
   /* A bulk call over the limit stores none of its licenses. */
   reply = store_call (
-      cb, "StoreLicenses",
+      t.cb, "StoreLicenses",
       g_variant_new_parsed ("([('b1', b'x', @a{sv} {}), ('b2', b'x', {}), ('b3', b'x', {}), "
                             "('b4', b'x', {})],)"),
       &error);
   lb_test_assert_error_name (error, LB_ERROR_NO_SPACE);
   g_clear_error (&error);
-  assert_listing (cb, NULL, "");
+  assert_listing (t.cb, NULL, "");
   /* Bytes: one app's limit, not the others'. */
-  reply = store_call (cb, "StoreLicense",
+  reply = store_call (t.cb, "StoreLicense",
                       g_variant_new ("(s@ay@a{sv})", "big", g_variant_new_bytestring (big),
                                      g_variant_new ("a{sv}", NULL)),
                       &error);
   assert_refused_with (error, LB_ERROR_NO_SPACE, "1000 bytes");
   g_clear_error (&error);
-  assert_store (cb, "b1", "x", NULL);
+  assert_store (t.cb, "b1", "x", NULL);
   assert_store (f->host, "h1", "x", NULL);
   g_assert_cmpuint (lb_test_bus_get_license_count (f->bus), ==, 5);
 }
@@ -856,14 +863,11 @@ test_backup_other_machine (Fixture *f, gconstpointer data)
   g_autofree char *all = NULL;
 
   {
-    g_autoptr (LbTestApp) a = lb_test_app_new (f->bus, APP_A, LB_TEST_FLATPAK_INFO_NORMAL, NULL);
-    g_autoptr (LbTestApp) b = lb_test_app_new (f->bus, APP_B, LB_TEST_FLATPAK_INFO_NORMAL, NULL);
-    g_autoptr (GDBusConnection) ca = app_connect (a);
-    g_autoptr (GDBusConnection) cb = app_connect (b);
+    g_auto (TwoApps) t = two_apps (f->bus);
 
-    assert_store (ca, "k", "a-k", NULL);
-    assert_store (ca, "a2", "a-2", NULL);
-    assert_store (cb, "k", "b-k", NULL);
+    assert_store (t.ca, "k", "a-k", NULL);
+    assert_store (t.ca, "a2", "a-2", NULL);
+    assert_store (t.cb, "k", "b-k", NULL);
     assert_store (f->host, "k", "h-k", NULL);
   }
   start_op (f->host, "BackupLicenses", LB_BACKUP_FLAGS_NONE, dir);
@@ -887,14 +891,11 @@ test_backup_other_machine (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (all, "'" APP_A "': 2"));
   assert_listing (f->host, NULL, ":k " APP_A ":a2 " APP_A ":k " APP_B ":k");
   {
-    g_autoptr (LbTestApp) a = lb_test_app_new (f->bus, APP_A, LB_TEST_FLATPAK_INFO_NORMAL, NULL);
-    g_autoptr (LbTestApp) b = lb_test_app_new (f->bus, APP_B, LB_TEST_FLATPAK_INFO_NORMAL, NULL);
-    g_autoptr (GDBusConnection) ca = app_connect (a);
-    g_autoptr (GDBusConnection) cb = app_connect (b);
+    g_auto (TwoApps) t = two_apps (f->bus);
 
-    assert_blob (ca, "k", "a-k", APP_A);
-    assert_blob (ca, "a2", "a-2", APP_A);
-    assert_blob (cb, "k", "b-k", APP_B);
+    assert_blob (t.ca, "k", "a-k", APP_A);
+    assert_blob (t.ca, "a2", "a-2", APP_A);
+    assert_blob (t.cb, "k", "b-k", APP_B);
     assert_blob (f->host, "k", "h-k", "");
   }
 }

@@ -36,6 +36,7 @@ typedef struct
   LbTestBus *bus;
   LbTestMachine *machine;
   LbDBusStore *store;
+  LbDBusManager *manager;
   char *work;
   char *clock_file;
   char *backups; /* work/backups */
@@ -63,14 +64,7 @@ start_daemon (Fixture *f, guint delay_us, const char *fault)
   options.extra_env = env;
   options.fault_delay_us = delay_us;
   options.fault = fault;
-  g_clear_object (&f->store);
-  if (lb_test_machine_get_daemon (f->machine) != NULL
-      && lb_test_daemon_is_running (lb_test_machine_get_daemon (f->machine)))
-    lb_test_machine_stop_daemon (f->machine);
-  if (lb_test_machine_start_daemon (f->machine, &options) == NULL)
-    return FALSE;
-  f->store = lb_test_bus_store_proxy (f->bus);
-  return f->store != NULL;
+  return lb_test_machine_start_service (f->machine, &options, &f->store, &f->manager);
 }
 
 static void
@@ -94,9 +88,7 @@ teardown (Fixture *f, gconstpointer data)
       g_subprocess_wait (f->mock, NULL, NULL);
       g_clear_object (&f->mock);
     }
-  g_clear_object (&f->store);
-  g_clear_pointer (&f->machine, lb_test_machine_free);
-  g_clear_pointer (&f->bus, lb_test_bus_free);
+  lb_test_clear_service (&f->bus, &f->machine, &f->store, &f->manager);
   lb_test_rm_rf (f->work);
   g_free (f->work);
   g_free (f->clock_file);
@@ -410,14 +402,13 @@ get_string_property (Fixture *f, const char *name)
 static gint64
 newest_verified (Fixture *f, char **error_text)
 {
-  g_autoptr (LbDBusManager) manager = lb_test_bus_manager_proxy (f->bus);
   g_autoptr (GVariant) backups = NULL;
   g_autoptr (GVariant) details = NULL;
   g_autoptr (GError) error = NULL;
   const char *name;
   gint64 verified = 0;
 
-  lb_dbus_manager_call_list_backups_sync (manager, g_variant_new ("a{sv}", NULL), &backups, NULL,
+  lb_dbus_manager_call_list_backups_sync (f->manager, g_variant_new ("a{sv}", NULL), &backups, NULL,
                                           &error);
   g_assert_no_error (error);
   g_variant_get_child (backups, 0, "(&s@a{sv})", &name, &details);
@@ -522,6 +513,24 @@ backup_overwrite (Fixture *f)
   assert_run (run, 0);
 }
 
+/* Three backups into f->backups, a day apart from the daemon's clock at 0;
+ * their names. */
+static GPtrArray *
+three_daily_backups (Fixture *f)
+{
+  GPtrArray *names;
+
+  configure (f, "backup-path", f->backups);
+  for (guint i = 0; i < 3; i++)
+    {
+      set_clock (f, i * DAY);
+      backup_overwrite (f);
+    }
+  names = lb_test_list_backups (f->backups);
+  g_assert_cmpuint (names->len, ==, 3);
+  return names;
+}
+
 /* Three kept by default, named in order, the oldest removed; the
  * client lists them newest first. */
 static void
@@ -531,14 +540,7 @@ test_generations_keep (Fixture *f, gconstpointer data)
   g_autoptr (GPtrArray) last = NULL;
 
   store_one (f, "song-1", 1);
-  configure (f, "backup-path", f->backups);
-  for (guint i = 0; i < 3; i++)
-    {
-      set_clock (f, i * DAY);
-      backup_overwrite (f);
-    }
-  first = lb_test_list_backups (f->backups);
-  g_assert_cmpuint (first->len, ==, 3);
+  first = three_daily_backups (f);
   set_clock (f, 3 * DAY);
   backup_overwrite (f);
   last = lb_test_list_backups (f->backups);
@@ -591,6 +593,30 @@ same_names (GPtrArray *a, GPtrArray *b)
   return TRUE;
 }
 
+/* The backups after a backup in which the daemon, started with @fault,
+ * dies. */
+static GPtrArray *
+backups_after_fault (Fixture *f, const char *fault)
+{
+  start_daemon (f, 0, fault);
+  {
+    g_autoptr (Run) run = client (f, "backup", "--overwrite", NULL);
+
+    g_assert_cmpint (run->status, !=, 0);
+  }
+  lb_test_daemon_wait_exit (lb_test_machine_get_daemon (f->machine), LB_TEST_TIMEOUT_MS);
+  return lb_test_list_backups (f->backups);
+}
+
+/* @n backups, the first three of them @before's. */
+static void
+assert_older_kept (GPtrArray *before, GPtrArray *after, guint n)
+{
+  g_assert_cmpuint (after->len, ==, n);
+  for (guint i = 0; i < 3; i++)
+    g_assert_cmpstr (after->pdata[i], ==, before->pdata[i]);
+}
+
 /* Killed before the new backup is complete, after it is (before and after
  * it was read back) but before the oldest went, and in the middle of
  * writing: never fewer than three whole backups, and the next backup
@@ -604,25 +630,11 @@ test_generations_kill (Fixture *f, gconstpointer data)
 
   lb_test_store_many (f->store, 200, "song-", 64, &error);
   g_assert_no_error (error);
-  configure (f, "backup-path", f->backups);
-  for (guint i = 0; i < 3; i++)
-    {
-      set_clock (f, i * DAY);
-      backup_overwrite (f);
-    }
-  before = lb_test_list_backups (f->backups);
-  g_assert_cmpuint (before->len, ==, 3);
+  before = three_daily_backups (f);
 
   /* Just before the rename: the three old ones, untouched. */
   set_clock (f, 3 * DAY);
-  start_daemon (f, 0, "backup-before-rename");
-  {
-    g_autoptr (Run) run = client (f, "backup", "--overwrite", NULL);
-
-    g_assert_cmpint (run->status, !=, 0);
-  }
-  lb_test_daemon_wait_exit (lb_test_machine_get_daemon (f->machine), LB_TEST_TIMEOUT_MS);
-  after = lb_test_list_backups (f->backups);
+  after = backups_after_fault (f, "backup-before-rename");
   g_assert_true (same_names (before, after));
 
   /* In the middle of writing, by SIGKILL. */
@@ -630,19 +642,9 @@ test_generations_kill (Fixture *f, gconstpointer data)
   {
     const char *args[] = { "backup", "--overwrite", NULL };
     g_autoptr (GSubprocess) proc = spawn_client (f, args, &error);
-    gboolean halfway = FALSE;
 
     g_assert_no_error (error);
-    for (guint i = 0; i < 1000 && !halfway; i++)
-      {
-        g_autoptr (GVariant) done
-            = lb_test_bus_get_property (f->bus, LB_TEST_MANAGER_IFACE, "LicensesDone", NULL);
-
-        halfway = done != NULL && g_variant_get_uint64 (done) >= 50;
-        if (!halfway)
-          lb_test_run_for (10);
-      }
-    g_assert_true (halfway);
+    lb_test_wait_licenses_done (f->bus, 50);
     lb_test_daemon_kill (lb_test_machine_get_daemon (f->machine));
     g_subprocess_wait (proc, NULL, NULL);
   }
@@ -651,32 +653,14 @@ test_generations_kill (Fixture *f, gconstpointer data)
   g_assert_true (same_names (before, after));
 
   /* After the rename, before the oldest went: four whole ones. */
-  start_daemon (f, 0, "backup-after-rename");
-  {
-    g_autoptr (Run) run = client (f, "backup", "--overwrite", NULL);
-
-    g_assert_cmpint (run->status, !=, 0);
-  }
-  lb_test_daemon_wait_exit (lb_test_machine_get_daemon (f->machine), LB_TEST_TIMEOUT_MS);
   g_clear_pointer (&after, g_ptr_array_unref);
-  after = lb_test_list_backups (f->backups);
-  g_assert_cmpuint (after->len, ==, 4);
-  for (guint i = 0; i < 3; i++)
-    g_assert_cmpstr (after->pdata[i], ==, before->pdata[i]);
+  after = backups_after_fault (f, "backup-after-rename");
+  assert_older_kept (before, after, 4);
 
   /* Read back whole, before the oldest went: five whole ones. */
-  start_daemon (f, 0, "backup-after-read-back");
-  {
-    g_autoptr (Run) run = client (f, "backup", "--overwrite", NULL);
-
-    g_assert_cmpint (run->status, !=, 0);
-  }
-  lb_test_daemon_wait_exit (lb_test_machine_get_daemon (f->machine), LB_TEST_TIMEOUT_MS);
   g_clear_pointer (&after, g_ptr_array_unref);
-  after = lb_test_list_backups (f->backups);
-  g_assert_cmpuint (after->len, ==, 5);
-  for (guint i = 0; i < 3; i++)
-    g_assert_cmpstr (after->pdata[i], ==, before->pdata[i]);
+  after = backups_after_fault (f, "backup-after-read-back");
+  assert_older_kept (before, after, 5);
 
   start_daemon (f, 0, NULL);
   assert_all_restore (f, after);
@@ -777,15 +761,14 @@ test_generations_clock_back (Fixture *f, gconstpointer data)
   }
   /* Its real time is shown (from its manifest), not its name's. */
   {
-    g_autoptr (LbDBusManager) manager = lb_test_bus_manager_proxy (f->bus);
     g_autoptr (GVariant) backups = NULL;
     g_autoptr (GVariant) details = NULL;
     g_autoptr (GError) error = NULL;
     const char *name;
     gint64 created = 0, time = 0;
 
-    lb_dbus_manager_call_list_backups_sync (manager, g_variant_new ("a{sv}", NULL), &backups, NULL,
-                                            &error);
+    lb_dbus_manager_call_list_backups_sync (f->manager, g_variant_new ("a{sv}", NULL), &backups,
+                                            NULL, &error);
     g_assert_no_error (error);
     g_assert_cmpuint (g_variant_n_children (backups), ==, 3);
     g_variant_get_child (backups, 0, "(&s@a{sv})", &name, &details);
@@ -1094,6 +1077,34 @@ failing_check (Fixture *f)
   g_assert_cmpint (run->status, !=, 2);
 }
 
+/* failing_check() at @offset seconds from the real time (the daemon's
+ * clock), after which @n notifications must have been sent. */
+static void
+failing_check_at (Fixture *f, gint64 offset, guint n)
+{
+  set_clock (f, offset);
+  failing_check (f);
+  g_assert_cmpuint (count_notifications (f), ==, n);
+}
+
+/* The notification daemon, then a license and a first daily automatic
+ * backup into f->backups; FALSE (skipped) without the notification
+ * daemon. */
+static gboolean
+first_automatic_backup (Fixture *f)
+{
+  g_autoptr (Run) run = NULL;
+
+  if (!start_notification_daemon (f))
+    return FALSE;
+  store_one (f, "song-1", 1);
+  configure (f, "backup-path", f->backups);
+  configure (f, "automatic", "daily");
+  run = client (f, "backup", "--automatic", NULL);
+  assert_run (run, 0);
+  return TRUE;
+}
+
 /* Backups into a folder that cannot be made keep failing: after twice the
  * period (daily: two days) one notification says so and why, with an
  * action; the next checks that day send none; a day later, another. */
@@ -1114,13 +1125,9 @@ test_notice_once_a_day (Fixture *f, gconstpointer data)
 
   /* Failing, but not for long yet. */
   failing_check (f);
-  set_clock (f, DAY);
-  failing_check (f);
-  g_assert_cmpuint (count_notifications (f), ==, 0);
+  failing_check_at (f, DAY, 0);
 
-  set_clock (f, 2 * DAY + 3600);
-  failing_check (f);
-  g_assert_cmpuint (count_notifications (f), ==, 1);
+  failing_check_at (f, 2 * DAY + 3600, 1);
   {
     g_autoptr (GPtrArray) calls = notifications (f);
     GVariant *args = calls->pdata[0];
@@ -1139,18 +1146,14 @@ test_notice_once_a_day (Fixture *f, gconstpointer data)
   /* Not again the same day, however often the timer runs. */
   set_clock (f, 2 * DAY + 4 * 3600);
   failing_check (f);
-  set_clock (f, 3 * DAY);
-  failing_check (f);
-  g_assert_cmpuint (count_notifications (f), ==, 1);
+  failing_check_at (f, 3 * DAY, 1);
   /* Nor after a restart. */
   start_daemon (f, 0, NULL);
   failing_check (f);
   g_assert_cmpuint (count_notifications (f), ==, 1);
 
   /* A day after the first: again. */
-  set_clock (f, 3 * DAY + 3601);
-  failing_check (f);
-  g_assert_cmpuint (count_notifications (f), ==, 2);
+  failing_check_at (f, 3 * DAY + 3601, 2);
 }
 
 /* The newest backup rots on the drive while nothing changes: the
@@ -1163,16 +1166,8 @@ test_notice_check_fails (Fixture *f, gconstpointer data)
   g_autofree char *path = NULL;
   g_autofree char *verify_error = NULL;
 
-  if (!start_notification_daemon (f))
+  if (!first_automatic_backup (f))
     return;
-  store_one (f, "song-1", 1);
-  configure (f, "backup-path", f->backups);
-  configure (f, "automatic", "daily");
-  {
-    g_autoptr (Run) run = client (f, "backup", "--automatic", NULL);
-
-    assert_run (run, 0);
-  }
   names = lb_test_list_backups (f->backups);
   path = g_build_filename (f->backups, names->pdata[names->len - 1], NULL);
   lb_test_damage_backup (path);
@@ -1199,16 +1194,8 @@ test_notice_check_fails (Fixture *f, gconstpointer data)
 static void
 test_notice_up_to_date (Fixture *f, gconstpointer data)
 {
-  if (!start_notification_daemon (f))
+  if (!first_automatic_backup (f))
     return;
-  store_one (f, "song-1", 1);
-  configure (f, "backup-path", f->backups);
-  configure (f, "automatic", "daily");
-  {
-    g_autoptr (Run) run = client (f, "backup", "--automatic", NULL);
-
-    assert_run (run, 0);
-  }
   for (gint64 day = 1; day <= 5; day++)
     {
       g_autoptr (Run) run = NULL;
@@ -1232,20 +1219,11 @@ test_notice_up_to_date (Fixture *f, gconstpointer data)
     g_assert_no_error (error);
   }
   store_one (f, "song-2", 2);
-  set_clock (f, 5 * DAY + 3600);
-  failing_check (f);
-  g_assert_cmpuint (count_notifications (f), ==, 0);
-  set_clock (f, 7 * DAY + 3600);
-  failing_check (f);
-  g_assert_cmpuint (count_notifications (f), ==, 1);
+  failing_check_at (f, 5 * DAY + 3600, 0);
+  failing_check_at (f, 7 * DAY + 3600, 1);
 }
 
-typedef struct
-{
-  const char *path;
-  void (*func) (Fixture *f, gconstpointer data);
-  gconstpointer arg;
-} TestCase;
+typedef LB_TEST_CASE (Fixture) TestCase;
 
 static const TestCase cases[] = {
   { "due/no-location", test_due_no_location },
@@ -1268,8 +1246,5 @@ static const TestCase cases[] = {
 int
 main (int argc, char **argv)
 {
-  lb_test_init (&argc, &argv);
-  lb_test_add_cases ("/automatic/", "tests/daemon/meson.build's grouped_tests", cases, Fixture,
-                     setup, teardown);
-  return g_test_run ();
+  return lb_test_run_grouped (&argc, &argv, "/automatic/", cases, Fixture, setup, teardown);
 }

@@ -19,6 +19,8 @@
 #include "store.h"
 #include "verify.h"
 
+#include "lb-test-util.h"
+
 /* The path of the newest backup in @dir (a backup names its file after
  * its time: generations.h). */
 static char *
@@ -107,12 +109,50 @@ new_store (Fixture *f, const char *name, const char *machine)
   return store;
 }
 
+/* Key id → reason, for restricted_count(). */
+static GHashTable *
+restricted_new (void)
+{
+  return g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+}
+
 static void
 restricted_count (
     LbOperation *op, const char *app, const char *key_id, const char *reason, gpointer user_data)
 {
   GHashTable *seen = user_data;
   g_hash_table_insert (seen, g_strdup (key_id), g_strdup (reason));
+}
+
+/* Runs the backup or restore worker directly, counting the licenses it
+ * leaves out into @restricted (optional); @result is an LbBackupResult
+ * or an LbRestoreResult, by @kind. */
+static gboolean
+run_op (LbStore *store,
+        LbOperationKind kind,
+        guint32 flags,
+        GFile *dir,
+        GCancellable *cancellable,
+        GHashTable *restricted,
+        gpointer result,
+        GError **error)
+{
+  g_autoptr (LbOperation) op = lb_operation_new (1, kind, flags, dir, cancellable);
+  gboolean ok;
+
+  if (restricted != NULL)
+    g_signal_connect (op, "restricted", G_CALLBACK (restricted_count), restricted);
+  if (kind == LB_OPERATION_BACKUP)
+    {
+      ok = lb_backup_run (store, op, error);
+      lb_operation_steal_backup_result (op, result);
+    }
+  else
+    {
+      ok = lb_restore_run (store, op, error);
+      lb_operation_steal_restore_result (op, result);
+    }
+  return ok;
 }
 
 static gboolean
@@ -124,15 +164,8 @@ run_backup (LbStore *store,
             LbBackupResult *result,
             GError **error)
 {
-  g_autoptr (LbOperation) op = lb_operation_new (
-      1, LB_OPERATION_BACKUP, overwrite ? LB_BACKUP_FLAGS_OVERWRITE : 0, dir, cancellable);
-  gboolean ok;
-
-  if (restricted != NULL)
-    g_signal_connect (op, "restricted", G_CALLBACK (restricted_count), restricted);
-  ok = lb_backup_run (store, op, error);
-  lb_operation_steal_backup_result (op, result);
-  return ok;
+  return run_op (store, LB_OPERATION_BACKUP, overwrite ? LB_BACKUP_FLAGS_OVERWRITE : 0, dir,
+                 cancellable, restricted, result, error);
 }
 
 static gboolean
@@ -143,15 +176,8 @@ run_restore (LbStore *store,
              LbRestoreResult *result,
              GError **error)
 {
-  g_autoptr (LbOperation) op = lb_operation_new (
-      1, LB_OPERATION_RESTORE, individualize ? LB_RESTORE_FLAGS_INDIVIDUALIZE : 0, dir, NULL);
-  gboolean ok;
-
-  if (restricted != NULL)
-    g_signal_connect (op, "restricted", G_CALLBACK (restricted_count), restricted);
-  ok = lb_restore_run (store, op, error);
-  lb_operation_steal_restore_result (op, result);
-  return ok;
+  return run_op (store, LB_OPERATION_RESTORE, individualize ? LB_RESTORE_FLAGS_INDIVIDUALIZE : 0,
+                 dir, NULL, restricted, result, error);
 }
 
 static void
@@ -245,8 +271,7 @@ static void
 test_roundtrip_same_machine (Fixture *f, gconstpointer data)
 {
   g_autoptr (LbStore) empty = new_store (f, "store-a2", MACHINE_A);
-  g_autoptr (GHashTable) restricted
-      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr (GHashTable) restricted = restricted_new ();
   g_autoptr (GError) error = NULL;
   LbRestoreResult result;
   guint64 count = 0;
@@ -285,8 +310,7 @@ test_roundtrip_same_machine (Fixture *f, gconstpointer data)
 static void
 test_backup_reports_restricted (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GHashTable) restricted
-      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr (GHashTable) restricted = restricted_new ();
   g_autoptr (GError) error = NULL;
   LbBackupResult result;
 
@@ -320,8 +344,7 @@ static void
 test_other_machine (Fixture *f, gconstpointer data)
 {
   g_autoptr (LbStore) b = new_store (f, "store-b", MACHINE_B);
-  g_autoptr (GHashTable) restricted
-      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr (GHashTable) restricted = restricted_new ();
   g_autoptr (GError) error = NULL;
   g_autoptr (LbRecord) l = NULL;
   LbRestoreResult result;
@@ -351,8 +374,7 @@ test_restore_limit (Fixture *f, gconstpointer data)
 {
   g_autoptr (LbStore) b = new_store (f, "store-b", MACHINE_B);
   g_autoptr (LbStore) c = new_store (f, "store-c", "00000000000000000000000000000001");
-  g_autoptr (GHashTable) restricted
-      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr (GHashTable) restricted = restricted_new ();
   g_autoptr (GError) error = NULL;
   g_autofree char *dir_b = g_build_filename (f->tmp, "backup-b", NULL);
   g_autoptr (GFile) backup_b = g_file_new_for_path (dir_b);
@@ -625,90 +647,63 @@ test_crafted (Fixture *f, gconstpointer data)
   g_autoptr (GBytes) good = NULL;
   guint64 count;
   g_autoptr (GError) error = NULL;
+  /* The plain entries of the licenses "a" and "b". */
+  const CraftEntry license_a = { "licenses/a", NULL, AE_IFREG, a, -1 };
+  const CraftEntry license_b = { "licenses/b", NULL, AE_IFREG, b, -1 };
   struct
   {
     const char *what;
     const char *manifest;
-    CraftEntry entries[2];
-    guint n;
+    CraftEntry entries[2]; /* the second one unused when unnamed */
     gboolean gzip;
   } cases[] = {
-    { "dot-dot name", m_a, { { "licenses/../a", NULL, AE_IFREG, a, -1 } }, 1, FALSE },
-    { "absolute name", m_a, { { "/licenses/a", NULL, AE_IFREG, a, -1 } }, 1, FALSE },
-    { "name not matching key", m_a, { { "licenses/z", NULL, AE_IFREG, a, -1 } }, 1, FALSE },
-    { "symlink", m_a, { { "licenses/a", "/etc/passwd", AE_IFLNK, NULL, 0 } }, 1, FALSE },
-    { "hardlink", m_a, { { "licenses/a", "manifest.txt", AE_IFREG, NULL, 0 } }, 1, FALSE },
-    { "device", m_a, { { "licenses/a", NULL, AE_IFCHR, NULL, 0 } }, 1, FALSE },
-    { "directory", m_a, { { "licenses/a", NULL, AE_IFDIR, NULL, 0 } }, 1, FALSE },
-    { "duplicate",
-      m_aa,
-      { { "licenses/a", NULL, AE_IFREG, a, -1 }, { "licenses/a", NULL, AE_IFREG, a, -1 } },
-      2,
-      FALSE },
-    { "out of order",
-      m_ab,
-      { { "licenses/b", NULL, AE_IFREG, b, -1 }, { "licenses/a", NULL, AE_IFREG, a, -1 } },
-      2,
-      FALSE },
-    { "manifest misses one",
-      m_a,
-      { { "licenses/a", NULL, AE_IFREG, a, -1 }, { "licenses/b", NULL, AE_IFREG, b, -1 } },
-      2,
-      FALSE },
-    { "entry missing", m_ab, { { "licenses/a", NULL, AE_IFREG, a, -1 } }, 1, FALSE },
+    { "dot-dot name", m_a, { { "licenses/../a", NULL, AE_IFREG, a, -1 } }, FALSE },
+    { "absolute name", m_a, { { "/licenses/a", NULL, AE_IFREG, a, -1 } }, FALSE },
+    { "name not matching key", m_a, { { "licenses/z", NULL, AE_IFREG, a, -1 } }, FALSE },
+    { "symlink", m_a, { { "licenses/a", "/etc/passwd", AE_IFLNK, NULL, 0 } }, FALSE },
+    { "hardlink", m_a, { { "licenses/a", "manifest.txt", AE_IFREG, NULL, 0 } }, FALSE },
+    { "device", m_a, { { "licenses/a", NULL, AE_IFCHR, NULL, 0 } }, FALSE },
+    { "directory", m_a, { { "licenses/a", NULL, AE_IFDIR, NULL, 0 } }, FALSE },
+    { "duplicate", m_aa, { license_a, license_a }, FALSE },
+    { "out of order", m_ab, { license_b, license_a }, FALSE },
+    { "manifest misses one", m_a, { license_a, license_b }, FALSE },
+    { "entry missing", m_ab, { license_a }, FALSE },
     { "declares 10 GiB",
       m_a,
       { { "licenses/a", NULL, AE_IFREG, a, (gint64) 10 * 1024 * 1024 * 1024 } },
-      1,
       FALSE },
-    { "future version", m_future, { { "licenses/a", NULL, AE_IFREG, a, -1 } }, 1, FALSE },
-    { "gzip-compressed", m_a, { { "licenses/a", NULL, AE_IFREG, a, -1 } }, 1, TRUE },
-    { "format 3 without a host",
-      m3_no_host,
-      { { "licenses/a", NULL, AE_IFREG, a, -1 } },
-      1,
-      FALSE },
-    { "a host in format 2", m2_host, { { "licenses/a", NULL, AE_IFREG, a, -1 } }, 1, FALSE },
-    { "host in lower-case hex", m3_lower, { { "licenses/a", NULL, AE_IFREG, a, -1 } }, 1, FALSE },
-    { "host escapes a letter", m3_needless, { { "licenses/a", NULL, AE_IFREG, a, -1 } }, 1, FALSE },
-    { "host not UTF-8", m3_bad_utf8, { { "licenses/a", NULL, AE_IFREG, a, -1 } }, 1, FALSE },
-    { "host with a newline", m3_control, { { "licenses/a", NULL, AE_IFREG, a, -1 } }, 1, FALSE },
-    { "host cut in an escape", m3_short, { { "licenses/a", NULL, AE_IFREG, a, -1 } }, 1, FALSE },
+    { "future version", m_future, { license_a }, FALSE },
+    { "gzip-compressed", m_a, { license_a }, TRUE },
+    { "format 3 without a host", m3_no_host, { license_a }, FALSE },
+    { "a host in format 2", m2_host, { license_a }, FALSE },
+    { "host in lower-case hex", m3_lower, { license_a }, FALSE },
+    { "host escapes a letter", m3_needless, { license_a }, FALSE },
+    { "host not UTF-8", m3_bad_utf8, { license_a }, FALSE },
+    { "host with a newline", m3_control, { license_a }, FALSE },
+    { "host cut in an escape", m3_short, { license_a }, FALSE },
     /* Apps (format 2) */
     { "an app in format 1",
       m1_x,
       { { "licenses/org.example.X/a", NULL, AE_IFREG, xa, -1 } },
-      1,
       FALSE },
-    { "app entry named as the host's",
-      m2_x,
-      { { "licenses/a", NULL, AE_IFREG, xa, -1 } },
-      1,
-      FALSE },
+    { "app entry named as the host's", m2_x, { { "licenses/a", NULL, AE_IFREG, xa, -1 } }, FALSE },
     { "app entry under another app",
       m2_x,
       { { "licenses/org.example.Y/a", NULL, AE_IFREG, xa, -1 } },
-      1,
       FALSE },
     { "apps out of order",
       m2_yx,
       { { "licenses/org.example.Y/a", NULL, AE_IFREG, ya, -1 },
         { "licenses/org.example.X/a", NULL, AE_IFREG, xa, -1 } },
-      2,
       FALSE },
     { "host after an app",
       m2_xa,
-      { { "licenses/org.example.X/a", NULL, AE_IFREG, xa, -1 },
-        { "licenses/a", NULL, AE_IFREG, a, -1 } },
-      2,
+      { { "licenses/org.example.X/a", NULL, AE_IFREG, xa, -1 }, license_a },
       FALSE },
   };
 
   /* The crafting itself makes valid backups. */
-  good = craft (m_ab,
-                (CraftEntry[]){ { "licenses/a", NULL, AE_IFREG, a, -1 },
-                                { "licenses/b", NULL, AE_IFREG, b, -1 } },
-                2, FALSE);
+  good = craft (m_ab, (CraftEntry[]){ license_a, license_b }, 2, FALSE);
   g_assert_true (lb_archive_verify_bytes (good, &count, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (count, ==, 2);
@@ -719,7 +714,7 @@ test_crafted (Fixture *f, gconstpointer data)
     g_autofree char *m2_axy = manifest_for (2, MACHINE_A, a_x_y, 3);
 
     good = craft (m2_axy,
-                  (CraftEntry[]){ { "licenses/a", NULL, AE_IFREG, a, -1 },
+                  (CraftEntry[]){ license_a,
                                   { "licenses/org.example.X/a", NULL, AE_IFREG, xa, -1 },
                                   { "licenses/org.example.Y/a", NULL, AE_IFREG, ya, -1 } },
                   3, FALSE);
@@ -730,8 +725,8 @@ test_crafted (Fixture *f, gconstpointer data)
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autoptr (GBytes) bytes
-          = craft (cases[i].manifest, cases[i].entries, cases[i].n, cases[i].gzip);
+      g_autoptr (GBytes) bytes = craft (cases[i].manifest, cases[i].entries,
+                                        cases[i].entries[1].name != NULL ? 2 : 1, cases[i].gzip);
       assert_refused (f, bytes, cases[i].what);
     }
 }
@@ -809,9 +804,6 @@ test_restore_v1 (Fixture *f, gconstpointer data)
   g_autoptr (GFile) dir = g_file_new_build_filename (f->tmp, "v1-backup", NULL);
   g_autoptr (GFile) file = g_file_get_child (dir, LB_BACKUP_FILE_NAME);
   g_autoptr (GError) error = NULL;
-  g_autoptr (LbStore) s = NULL;
-  g_autoptr (LbRecord) l = NULL;
-  g_autoptr (GPtrArray) apps = NULL;
   LbRestoreResult result;
   gsize len;
 
@@ -820,16 +812,16 @@ test_restore_v1 (Fixture *f, gconstpointer data)
   g_assert_true (g_file_replace_contents (file, contents, len, NULL, FALSE, 0, NULL, NULL, &error));
   g_assert_no_error (error);
   /* Another machine's: restored with consent, individualized. */
-  s = new_store (f, "v1-store", MACHINE_B);
+  g_autoptr (LbStore) s = new_store (f, "v1-store", MACHINE_B);
   g_assert_true (run_restore (s, dir, TRUE, NULL, &result, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (result.licenses, ==, 2);
   lb_restore_result_clear (&result);
-  apps = lb_store_list_apps (s, &error);
+  g_autoptr (GPtrArray) apps = lb_store_list_apps (s, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (apps->len, ==, 1);
   g_assert_cmpstr (((LbStoreApp *) apps->pdata[0])->app, ==, "");
-  l = lb_store_get (s, "", "old-key-1", &error);
+  g_autoptr (LbRecord) l = lb_store_get (s, "", "old-key-1", &error);
   g_assert_no_error (error);
   g_assert_cmpstr (l->attrs.issuer, ==, "Old Issuer");
   g_assert_cmpmem (g_bytes_get_data (l->blob, NULL), g_bytes_get_size (l->blob), "\1\2\3", 3);
@@ -998,23 +990,6 @@ verify_bytes (Fixture *f, GBytes *bytes, LbVerifyResult *result, GError **error)
   return ok;
 }
 
-static gsize
-find (GBytes *bytes, const char *needle, gsize from, gboolean last)
-{
-  const char *data = g_bytes_get_data (bytes, NULL);
-  gsize size = g_bytes_get_size (bytes), n = strlen (needle), found = G_MAXSIZE;
-
-  for (gsize i = from; i + n <= size; i++)
-    if (memcmp (data + i, needle, n) == 0)
-      {
-        found = i;
-        if (!last)
-          break;
-      }
-  g_assert_cmpuint (found, !=, G_MAXSIZE);
-  return found;
-}
-
 static GBytes *
 flipped (GBytes *bytes, gsize at)
 {
@@ -1046,8 +1021,8 @@ test_verify (Fixture *f, gconstpointer data)
   LbVerifyResult result;
   g_autoptr (GError) error = NULL;
   gsize size = g_bytes_get_size (f->backup);
-  gsize last_entry = find (f->backup, "LBL1", 0, TRUE);
-  gsize second_header = find (f->backup, "licenses/", 0, FALSE);
+  gsize last_entry = lb_test_find_bytes (f->backup, "LBL1", 0, TRUE);
+  gsize second_header = lb_test_find_bytes (f->backup, "licenses/", 0, FALSE);
 
   /* Whole: every license counted, nothing damaged. */
   g_assert_true (verify_bytes (f, f->backup, &result, &error));
@@ -1067,14 +1042,16 @@ test_verify (Fixture *f, gconstpointer data)
   }
   /* In the manifest's header. */
   {
-    g_autoptr (GBytes) b
-        = flipped (f->backup, find (f->backup, "license-backup manifest", 0, FALSE) + 3);
+    g_autoptr (GBytes) b = flipped (
+        f->backup, lb_test_find_bytes (f->backup, "license-backup manifest", 0, FALSE) + 3);
     assert_damaged (f, b, "a byte of the manifest", LB_MANIFEST_NAME);
   }
   /* In the manifest's first digest: a digit, and the case of a letter
    * (the digests are lower case; an upper-case one used to pass). */
   {
-    gsize digests = find (f->backup, "\n\n", find (f->backup, "count ", 0, FALSE), FALSE) + 2;
+    gsize digests = lb_test_find_bytes (f->backup, "\n\n",
+                                        lb_test_find_bytes (f->backup, "count ", 0, FALSE), FALSE)
+                    + 2;
     const char *text = g_bytes_get_data (f->backup, NULL);
     gsize letter = digests, digit = digests;
     g_autoptr (GBytes) b = NULL;

@@ -99,10 +99,7 @@ setup (Fixture *f, gconstpointer data)
 static void
 teardown (Fixture *f, gconstpointer data)
 {
-  g_clear_object (&f->store);
-  g_clear_object (&f->manager);
-  g_clear_pointer (&f->machine, lb_test_machine_free);
-  g_clear_pointer (&f->bus, lb_test_bus_free);
+  lb_test_clear_service (&f->bus, &f->machine, &f->store, &f->manager);
 }
 
 /* Helpers */
@@ -1121,22 +1118,21 @@ static void
 test_list_limits (Fixture *f, gconstpointer arg)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) keys = NULL;
-  g_autoptr (GVariant) page = NULL;
-  g_autofree char *cursor = NULL;
   guint n_pages = 0;
 
   g_assert_true (
       lb_dbus_store_call_store_licenses_sync (f->store, license_batch (30, "k", 4), NULL, &error));
   g_assert_no_error (error);
 
-  keys = list_all (f, 1, &n_pages);
+  g_autoptr (GPtrArray) keys = list_all (f, 1, &n_pages);
   g_assert_nonnull (keys);
   if (keys != NULL)
     g_assert_cmpuint (keys->len, ==, 30);
   g_assert_cmpuint (n_pages, ==, 30);
 
-  page = list_licenses (f, list_options_new (LIST_LIMIT_MAX, NULL), &cursor, &error);
+  g_autofree char *cursor = NULL;
+  g_autoptr (GVariant) page
+      = list_licenses (f, list_options_new (LIST_LIMIT_MAX, NULL), &cursor, &error);
   g_assert_no_error (error);
   if (page != NULL)
     g_assert_cmpuint (g_variant_n_children (page), ==, 30);
@@ -1650,15 +1646,13 @@ test_lifecycle_restart_persists (Fixture *f, gconstpointer arg)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) attrs_before = NULL;
-  g_autoptr (GVariant) attrs_after = NULL;
-  g_autoptr (GVariant) blob = NULL;
 
   assert_store_license (f, "keep", 5000, 1,
                         lb_test_vardict_new ("issuer", g_variant_new_string ("Studio"), "expires",
                                              g_variant_new_int64 (4102444800), NULL));
   assert_store_license (f, "drop", 10, 2, NULL);
   g_assert_true (lb_dbus_store_call_delete_license_sync (f->store, "drop", NULL, &error));
-  blob = get_license (f, "keep", &attrs_before, &error);
+  g_autoptr (GVariant) blob = get_license (f, "keep", &attrs_before, &error);
   g_assert_no_error (error);
 
   if (!fixture_restart (f))
@@ -1666,6 +1660,7 @@ test_lifecycle_restart_persists (Fixture *f, gconstpointer arg)
   g_assert_cmpuint (license_count (f), ==, 1);
   assert_blob (f, "keep", 5000, 1);
   assert_not_found (f, "drop");
+  g_autoptr (GVariant) attrs_after = NULL;
   g_clear_pointer (&blob, g_variant_unref);
   blob = get_license (f, "keep", &attrs_after, &error);
   g_assert_no_error (error);
@@ -2077,21 +2072,19 @@ test_crash (Fixture *f, gconstpointer arg)
   gboolean committed = g_str_equal (point, "store-after-commit");
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) attrs_before = NULL;
-  g_autoptr (GVariant) attrs_after = NULL;
-  g_autoptr (GVariant) blob = NULL;
   GVariantBuilder builder;
-  LbTestDaemon *daemon;
 
   if (!fixture_start (f, NULL))
     return;
   assert_store_license (f, "victim", 2000, 1,
                         lb_test_vardict_new ("issuer", g_variant_new_string ("old"), NULL));
   assert_store_license (f, "bystander", 30, 2, NULL);
-  blob = get_license (f, "victim", &attrs_before, &error);
+  g_autoptr (GVariant) blob = get_license (f, "victim", &attrs_before, &error);
   g_assert_no_error (error);
   lb_test_daemon_stop (f->daemon, SIGTERM);
 
-  daemon = lb_test_machine_start_daemon (f->machine, &(LbTestDaemonOptions){ .fault = point });
+  LbTestDaemon *daemon
+      = lb_test_machine_start_daemon (f->machine, &(LbTestDaemonOptions){ .fault = point });
   if (daemon == NULL || !fixture_connect (f))
     return;
   g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(saya{sv})"));
@@ -2121,6 +2114,7 @@ test_crash (Fixture *f, gconstpointer arg)
       g_assert_cmpuint (license_count (f), ==, 2);
       assert_blob (f, "victim", 2000, 1);
       assert_not_found (f, "fresh");
+      g_autoptr (GVariant) attrs_after = NULL;
       g_clear_pointer (&blob, g_variant_unref);
       blob = get_license (f, "victim", &attrs_after, &error);
       g_assert_no_error (error);
@@ -2422,9 +2416,5 @@ static const TestCase tests[] = {
 int
 main (int argc, char **argv)
 {
-  lb_test_init (&argc, &argv);
-
-  lb_test_add_cases ("/daemon/", "tests/daemon/meson.build's grouped_tests", tests, Fixture, setup,
-                     teardown);
-  return g_test_run ();
+  return lb_test_run_grouped (&argc, &argv, "/daemon/", tests, Fixture, setup, teardown);
 }

@@ -42,25 +42,9 @@
 
 /* Helpers */
 
-typedef struct
-{
-  guint status;
-  char *error;
-  GVariant *summary;
-} Completed;
-
-static void
-completed_clear (Completed *c)
-{
-  g_clear_pointer (&c->error, g_free);
-  g_clear_pointer (&c->summary, g_variant_unref);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Completed, completed_clear)
-
 /* The D-Bus error name a Completed carries, or "" on success. */
 static const char *
-completed_error_name (const Completed *c)
+completed_error_name (const LbTestCompleted *c)
 {
   g_autoptr (GVariant) v = c->summary ? lb_test_vardict_lookup (c->summary, "error-name") : NULL;
 
@@ -71,21 +55,6 @@ static guint64
 start_op (LbDBusManager *manager, gboolean restore, guint32 flags, const char *path, GError **error)
 {
   return lb_test_start_operation (manager, restore, flags, lb_test_path_options (path), error);
-}
-
-/* Pops signals of @queue (the service's) until @id's Completed; the
- * statuses of its progress signals go into @statuses (optional). */
-static gboolean
-wait_completed (
-    LbTestSignalQueue *queue, guint64 id, guint timeout_ms, GArray *statuses, Completed *out)
-{
-  completed_clear (out);
-  if (lb_test_wait_completed (queue, id, timeout_ms, statuses, &out->status, &out->error,
-                              &out->summary))
-    return TRUE;
-  g_test_fail_printf ("operation %" G_GUINT64_FORMAT " did not complete within %u ms", id,
-                      timeout_ms);
-  return FALSE;
 }
 
 static int
@@ -170,60 +139,60 @@ child_dies_with_us (gpointer user_data)
 
 /* Local fixture */
 
-typedef struct
-{
-  LbTestBus *bus;
-  LbTestMachine *machine;
-  LbDBusStore *store;
-  LbDBusManager *manager;
-  LbTestSignalQueue *queue;
-  char *dir; /* a folder for backups */
-} Local;
+typedef LbTestServiceFixture Local;
 
 static gboolean
 local_start (Local *f, const LbTestDaemonOptions *options)
 {
-  g_clear_object (&f->store);
-  g_clear_object (&f->manager);
-  if (lb_test_machine_start_daemon (f->machine, options) == NULL)
-    return FALSE;
-  f->store = lb_test_bus_store_proxy (f->bus);
-  f->manager = lb_test_bus_manager_proxy (f->bus);
-  return f->store != NULL && f->manager != NULL;
+  return lb_test_machine_start_service (f->machine, options, &f->store, &f->manager);
 }
 
 static void
 local_setup (Local *f, gconstpointer data)
 {
-  f->bus = lb_test_bus_new (LB_TEST_BUS_DEFAULT);
-  f->machine = lb_test_machine_new (f->bus, "a");
-  f->dir = lb_test_make_tmp_dir ("backups");
-  f->queue = lb_test_signal_queue_new (lb_test_bus_get_connection (f->bus), NULL,
-                                       LB_TEST_MANAGER_IFACE, NULL, LB_TEST_OBJECT_PATH);
+  lb_test_service_fixture_init (f);
 }
 
 static void
 local_teardown (Local *f, gconstpointer data)
 {
-  g_clear_pointer (&f->queue, lb_test_signal_queue_free);
-  g_clear_object (&f->store);
-  g_clear_object (&f->manager);
-  g_clear_pointer (&f->machine, lb_test_machine_free);
-  lb_test_rm_rf (f->dir);
-  g_free (f->dir);
-  g_clear_pointer (&f->bus, lb_test_bus_free);
+  lb_test_service_fixture_clear (f);
 }
 
 /* Runs one operation to its end: TRUE with *@c when it started, FALSE
  * with *@error when it was refused. */
 static gboolean
-run_op (Local *f, gboolean restore, guint32 flags, const char *path, Completed *c, GError **error)
+run_op (
+    Local *f, gboolean restore, guint32 flags, const char *path, LbTestCompleted *c, GError **error)
 {
   guint64 id = start_op (f->manager, restore, flags, path, error);
 
   if (id == 0)
     return FALSE;
-  return wait_completed (f->queue, id, OP_TIMEOUT_MS, NULL, c);
+  return lb_test_completed_wait (c, f->queue, id, OP_TIMEOUT_MS, NULL);
+}
+
+/* A backup (to @given, else to BackupPath) that must succeed and make the
+ * missing folder @made, mode 0700; FALSE if it was refused. */
+static gboolean
+backup_makes_folder (Local *f, const char *given, const char *made)
+{
+  g_autoptr (GError) error = NULL;
+  g_auto (LbTestCompleted) c = { 0 };
+  GStatBuf st;
+
+  if (!run_op (f, FALSE, 0, given, &c, &error))
+    {
+      g_test_fail_printf ("backup to a missing %s refused: %s",
+                          given != NULL ? "folder" : "BackupPath", error->message);
+      return FALSE;
+    }
+  g_assert_cmpuint (c.status, ==, LB_STATUS_END);
+  g_autofree char *file = lb_test_newest_backup (made);
+  g_assert_true (g_file_test (file, G_FILE_TEST_IS_REGULAR));
+  g_assert_cmpint (g_stat (made, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 07777, ==, 0700);
+  return TRUE;
 }
 
 /* A missing backup folder (and its missing parent) is made, mode 0700,
@@ -234,41 +203,21 @@ test_local_missing_folder (Local *f, gconstpointer data)
 {
   g_autofree char *parent = g_build_filename (f->dir, "new", NULL);
   g_autofree char *folder = g_build_filename (parent, "licenses", NULL);
-  g_autofree char *file = NULL;
   g_autofree char *setting = g_build_filename (f->dir, "LicenseBackups", NULL);
-  g_autofree char *setting_file = NULL;
   g_autoptr (GError) error = NULL;
-  g_auto (Completed) c = { 0 };
+  g_auto (LbTestCompleted) c = { 0 };
   GStatBuf st;
 
   if (!local_start (f, NULL) || !lb_test_store_many (f->store, 3, "k", 64, &error))
     return;
-  if (!run_op (f, FALSE, 0, folder, &c, &error))
-    {
-      g_test_fail_printf ("backup to a missing folder refused: %s", error->message);
-      return;
-    }
-  g_assert_cmpuint (c.status, ==, LB_STATUS_END);
-  file = lb_test_newest_backup (folder);
-  g_assert_true (g_file_test (file, G_FILE_TEST_IS_REGULAR));
-  g_assert_cmpint (g_stat (folder, &st), ==, 0);
-  g_assert_cmpint (st.st_mode & 07777, ==, 0700);
+  if (!backup_makes_folder (f, folder, folder))
+    return;
   g_assert_cmpint (g_stat (parent, &st), ==, 0);
   g_assert_cmpint (st.st_mode & 07777, ==, 0700);
 
-  lb_test_bus_set_property (f->bus, LB_TEST_MANAGER_IFACE, "BackupPath",
-                            g_variant_new_string (setting), &error);
-  g_assert_no_error (error);
-  if (!run_op (f, FALSE, 0, NULL, &c, &error))
-    {
-      g_test_fail_printf ("backup to a missing BackupPath refused: %s", error->message);
-      return;
-    }
-  g_assert_cmpuint (c.status, ==, LB_STATUS_END);
-  setting_file = lb_test_newest_backup (setting);
-  g_assert_true (g_file_test (setting_file, G_FILE_TEST_IS_REGULAR));
-  g_assert_cmpint (g_stat (setting, &st), ==, 0);
-  g_assert_cmpint (st.st_mode & 07777, ==, 0700);
+  lb_test_bus_set_manager_string (f->bus, "BackupPath", setting);
+  if (!backup_makes_folder (f, NULL, setting))
+    return;
 
   /* Restoring from a missing folder makes nothing. */
   g_free (folder);
@@ -286,9 +235,8 @@ test_local_cancel_leaves_no_folder (Local *f, gconstpointer data)
   g_autofree char *parent = g_build_filename (f->dir, "new", NULL);
   g_autofree char *folder = g_build_filename (parent, "licenses", NULL);
   g_autoptr (GError) error = NULL;
-  g_auto (Completed) c = { 0 };
+  g_auto (LbTestCompleted) c = { 0 };
   LbTestDaemonOptions options = { 0 };
-  gboolean halfway = FALSE;
   guint64 id;
 
   options.fault_delay_us = 20000;
@@ -296,20 +244,11 @@ test_local_cancel_leaves_no_folder (Local *f, gconstpointer data)
     return;
   id = start_op (f->manager, FALSE, 0, folder, &error);
   g_assert_no_error (error);
-  for (guint i = 0; i < 1000 && !halfway; i++)
-    {
-      g_autoptr (GVariant) done
-          = lb_test_bus_get_property (f->bus, LB_TEST_MANAGER_IFACE, "LicensesDone", NULL);
-
-      halfway = done != NULL && g_variant_get_uint64 (done) >= 20;
-      if (!halfway)
-        lb_test_run_for (10);
-    }
-  g_assert_true (halfway);
+  lb_test_wait_licenses_done (f->bus, 20);
   g_assert_true (g_file_test (folder, G_FILE_TEST_IS_DIR));
   lb_dbus_manager_call_cancel_license_backup_sync (f->manager, NULL, &error);
   g_assert_no_error (error);
-  if (!wait_completed (f->queue, id, OP_TIMEOUT_MS, NULL, &c))
+  if (!lb_test_completed_wait (&c, f->queue, id, OP_TIMEOUT_MS, NULL))
     return;
   g_assert_cmpuint (c.status, ==, LB_STATUS_ERROR);
   g_assert_false (g_file_test (folder, G_FILE_TEST_EXISTS));
@@ -327,7 +266,7 @@ test_local_restore_fallback (Local *f, gconstpointer data)
   g_autofree char *uri = NULL;
   g_autoptr (GVariant) location = NULL;
   g_autoptr (GError) error = NULL;
-  g_auto (Completed) c = { 0 };
+  g_auto (LbTestCompleted) c = { 0 };
 
   if (!local_start (f, NULL))
     return;
@@ -337,9 +276,7 @@ test_local_restore_fallback (Local *f, gconstpointer data)
 
   if (!lb_test_store_many (f->store, 4, "k", 64, &error))
     return;
-  lb_test_bus_set_property (f->bus, LB_TEST_MANAGER_IFACE, "BackupPath",
-                            g_variant_new_string (f->dir), &error);
-  g_assert_no_error (error);
+  lb_test_bus_set_manager_string (f->bus, "BackupPath", f->dir);
   if (!run_op (f, FALSE, 0, NULL, &c, &error))
     return;
   g_assert_cmpuint (c.status, ==, LB_STATUS_END);
@@ -512,7 +449,7 @@ test_local_no_hang (Local *f, gconstpointer data)
   /* Restore first (a backup may replace the file), then backup. */
   for (guint restore = 2; restore-- > 0;)
     {
-      g_auto (Completed) c = { 0 };
+      g_auto (LbTestCompleted) c = { 0 };
       LbError want = restore ? restore_want[thing] : backup_want[thing];
       gint64 start = g_get_monotonic_time ();
 
@@ -541,7 +478,7 @@ test_local_no_hang (Local *f, gconstpointer data)
             lb_test_assert_error_name (error, want);
         }
       else
-        return; /* wait_completed() failed the test */
+        return; /* lb_test_completed_wait() failed the test */
     }
   g_assert_cmpuint (lb_test_bus_get_license_count (f->bus), ==, 3);
   if (thing == THING_FOLDER_LOOP)
@@ -911,13 +848,18 @@ sftp_start (Sftp *f, LbTestMachine *machine, guint delay_us)
   const char *env[] = { runtime_env, "GVFS_REMOTE_VOLUME_MONITOR_IGNORE=1", NULL };
   LbTestDaemonOptions options = { .extra_env = env, .fault_delay_us = delay_us };
 
-  g_clear_object (&f->store);
-  g_clear_object (&f->manager);
-  if (lb_test_machine_start_daemon (machine, &options) == NULL)
-    return FALSE;
-  f->store = lb_test_bus_store_proxy (f->bus);
-  f->manager = lb_test_bus_manager_proxy (f->bus);
-  return f->store != NULL && f->manager != NULL;
+  return lb_test_machine_start_service (machine, &options, &f->store, &f->manager);
+}
+
+/* sftp_ready(), a daemon on machine "a" slowed down by @delay_us, and @n
+ * licenses "kNNNNNN" of @size bytes; FALSE if any of it did not happen. */
+static gboolean
+sftp_start_with (Sftp *f, guint delay_us, guint n, gsize size)
+{
+  g_autoptr (GError) error = NULL;
+
+  return sftp_ready (f) && sftp_start (f, f->a, delay_us)
+         && lb_test_store_many (f->store, n, "k", size, &error);
 }
 
 /* The newest backup in the server's folder. */
@@ -936,28 +878,24 @@ server_file (Sftp *f)
 static void
 test_sftp_backup_restore (Sftp *f, gconstpointer data)
 {
-  g_autofree char *file = NULL;
-  g_autofree char *folder = NULL;
   g_autoptr (GArray) signals = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr (GArray) property = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr (GError) error = NULL;
-  g_auto (Completed) c = { 0 };
-  guint64 id;
   GStatBuf st;
 
-  if (!sftp_ready (f) || !sftp_start (f, f->a, 0)
-      || !lb_test_store_many (f->store, 50, "k", 512, &error))
+  if (!sftp_start_with (f, 0, 50, 512))
     return;
-  id = start_op (f->manager, FALSE, 0, f->uri, &error);
+  guint64 id = start_op (f->manager, FALSE, 0, f->uri, &error);
   g_assert_no_error (error);
-  if (id == 0 || !wait_completed (f->queue, id, OP_TIMEOUT_MS, signals, &c))
+  g_auto (LbTestCompleted) c = { 0 };
+  if (id == 0 || !lb_test_completed_wait (&c, f->queue, id, OP_TIMEOUT_MS, signals))
     return;
   g_test_message ("backup to %s: status %u %s", f->uri, c.status, c.error);
   g_assert_cmpuint (c.status, ==, LB_STATUS_END);
   collect_status_property (f->props, property);
   assert_connecting_then_disconnecting (signals, property);
-  file = server_file (f);
-  folder = g_path_get_dirname (file);
+  g_autofree char *file = server_file (f);
+  g_autofree char *folder = g_path_get_dirname (file);
   g_assert_true (g_file_test (file, G_FILE_TEST_IS_REGULAR));
   g_assert_cmpint (g_stat (folder, &st), ==, 0);
   g_assert_cmpint (st.st_mode & 0777, ==, 0700);
@@ -974,7 +912,7 @@ test_sftp_backup_restore (Sftp *f, gconstpointer data)
   g_array_set_size (property, 0);
   id = start_op (f->manager, TRUE, LB_RESTORE_FLAGS_INDIVIDUALIZE, f->uri, &error);
   g_assert_no_error (error);
-  if (id == 0 || !wait_completed (f->queue, id, OP_TIMEOUT_MS, signals, &c))
+  if (id == 0 || !lb_test_completed_wait (&c, f->queue, id, OP_TIMEOUT_MS, signals))
     return;
   g_test_message ("restore from %s: status %u %s", f->uri, c.status, c.error);
   g_assert_cmpuint (c.status, ==, LB_STATUS_END);
@@ -1000,7 +938,7 @@ test_sftp_backup_restore (Sftp *f, gconstpointer data)
       lb_dbus_manager_call_verify_backup_sync (f->manager, 0, lb_test_path_options (f->uri), &id,
                                                NULL, &error);
       g_assert_no_error (error);
-      if (id == 0 || !wait_completed (f->queue, id, OP_TIMEOUT_MS, signals, &c))
+      if (id == 0 || !lb_test_completed_wait (&c, f->queue, id, OP_TIMEOUT_MS, signals))
         return;
       g_test_message ("check of %s: status %u %s", f->uri, c.status, c.error);
       after = lb_test_read_bytes (file);
@@ -1065,6 +1003,24 @@ typedef enum
   HALFWAY_STOP, /* its sessions stopped (SIGSTOP): a server that stops answering */
 } Halfway;
 
+/* Starts a backup (@flags) to the server and waits until its temporary
+ * file is in the server's @folder; its id, or 0 after a failure. */
+static guint64
+start_upload (Sftp *f, guint32 flags, const char *folder)
+{
+  g_autoptr (GError) error = NULL;
+  TmpWait wait = { folder };
+  guint64 id = start_op (f->manager, FALSE, flags, f->uri, &error);
+
+  g_assert_no_error (error);
+  if (id == 0 || !lb_test_wait_until (has_temporary, &wait, OP_TIMEOUT_MS))
+    {
+      g_test_fail_printf ("no temporary file appeared on the server");
+      return 0;
+    }
+  return id;
+}
+
 /* A backup over an older one, slowed down; halfway through the upload
  * (its temporary file is on the server) the server dies or stops
  * answering. The old backup stays whole and the backup ends with a named
@@ -1074,40 +1030,28 @@ static void
 test_sftp_halfway (Sftp *f, gconstpointer data)
 {
   Halfway how = ((const SftpArgs *) data)->how;
-  g_autofree char *file = NULL;
-  g_autofree char *folder = NULL;
-  g_autofree char *before = NULL;
-  g_autofree char *after = NULL;
   g_autoptr (GArray) pids = g_array_new (FALSE, FALSE, sizeof (int));
   g_autoptr (GError) error = NULL;
-  g_auto (Completed) c = { 0 };
-  TmpWait wait;
+  g_auto (LbTestCompleted) c = { 0 };
   guint64 id;
-  gint64 since;
 
-  if (!sftp_ready (f) || !sftp_start (f, f->a, 20000)
-      || !lb_test_store_many (f->store, 20, "k", 512, &error))
+  if (!sftp_start_with (f, 20000, 20, 512))
     return;
   id = start_op (f->manager, FALSE, 0, f->uri, &error);
-  if (id == 0 || !wait_completed (f->queue, id, OP_TIMEOUT_MS, NULL, &c))
+  if (id == 0 || !lb_test_completed_wait (&c, f->queue, id, OP_TIMEOUT_MS, NULL))
     return;
   g_assert_cmpuint (c.status, ==, LB_STATUS_END);
-  file = server_file (f);
-  folder = g_path_get_dirname (file);
-  before = read_all (file);
+  g_autofree char *file = server_file (f);
+  g_autofree char *folder = g_path_get_dirname (file);
+  g_autofree char *before = read_all (file);
   g_assert_nonnull (before);
 
   /* 400 licenses at 20 ms: 8 s of upload. */
   if (!lb_test_store_many (f->store, 400, "m", 512, &error))
     return;
-  id = start_op (f->manager, FALSE, LB_BACKUP_FLAGS_OVERWRITE, f->uri, &error);
-  g_assert_no_error (error);
-  wait.dir = folder;
-  if (id == 0 || !lb_test_wait_until (has_temporary, &wait, OP_TIMEOUT_MS))
-    {
-      g_test_fail_printf ("no temporary file appeared on the server");
-      return;
-    }
+  id = start_upload (f, LB_BACKUP_FLAGS_OVERWRITE, folder);
+  if (id == 0)
+    return;
   lb_test_run_for (500);
 
   descendants (sshd_pid (f), pids);
@@ -1118,14 +1062,14 @@ test_sftp_halfway (Sftp *f, gconstpointer data)
     kill (g_array_index (pids, int, i), how == HALFWAY_KILL ? SIGKILL : SIGSTOP);
   if (how == HALFWAY_KILL)
     g_subprocess_force_exit (f->sshd);
-  since = g_get_monotonic_time ();
+  gint64 since = g_get_monotonic_time ();
   if (how == HALFWAY_STOP)
     {
       lb_test_run_for (1000);
       lb_dbus_manager_call_cancel_license_backup_sync (f->manager, NULL, &error);
       g_assert_no_error (error);
     }
-  if (!wait_completed (f->queue, id, ERROR_BOUND_MS, NULL, &c))
+  if (!lb_test_completed_wait (&c, f->queue, id, ERROR_BOUND_MS, NULL))
     return;
   g_test_message ("ended after %" G_GINT64_FORMAT " ms: status %u, %s (%s)",
                   (g_get_monotonic_time () - since) / 1000, c.status, c.error,
@@ -1141,7 +1085,7 @@ test_sftp_halfway (Sftp *f, gconstpointer data)
       g_assert_nonnull (strstr (c.error, "was lost"));
       g_assert_nonnull (strstr (c.error, "the previous backup, if any, is unchanged"));
     }
-  after = read_all (file);
+  g_autofree char *after = read_all (file);
   g_assert_true (after != NULL && g_str_equal (before, after));
   for (guint i = 0; how == HALFWAY_STOP && i < pids->len; i++)
     kill (g_array_index (pids, int, i), SIGCONT);
@@ -1153,17 +1097,14 @@ static void
 test_sftp_password_only (Sftp *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  g_auto (Completed) c = { 0 };
-  gint64 start;
-  guint64 id;
 
-  if (!sftp_ready (f) || !sftp_start (f, f->a, 0)
-      || !lb_test_store_many (f->store, 3, "k", 64, &error))
+  if (!sftp_start_with (f, 0, 3, 64))
     return;
-  start = g_get_monotonic_time ();
-  id = start_op (f->manager, FALSE, 0, f->uri, &error);
+  gint64 start = g_get_monotonic_time ();
+  guint64 id = start_op (f->manager, FALSE, 0, f->uri, &error);
   g_assert_no_error (error);
-  if (id == 0 || !wait_completed (f->queue, id, ERROR_BOUND_MS, NULL, &c))
+  g_auto (LbTestCompleted) c = { 0 };
+  if (id == 0 || !lb_test_completed_wait (&c, f->queue, id, ERROR_BOUND_MS, NULL))
     return;
   g_test_message ("after %" G_GINT64_FORMAT " ms: status %u, %s (%s)",
                   (g_get_monotonic_time () - start) / 1000, c.status, c.error,
@@ -1179,32 +1120,21 @@ test_sftp_password_only (Sftp *f, gconstpointer data)
 static void
 test_sftp_cancel (Sftp *f, gconstpointer data)
 {
-  g_autofree char *file = NULL;
-  g_autofree char *folder = NULL;
   g_autoptr (GError) error = NULL;
-  g_auto (Completed) c = { 0 };
-  TmpWait wait;
-  guint64 id;
-  gint64 since;
 
-  if (!sftp_ready (f) || !sftp_start (f, f->a, 20000)
-      || !lb_test_store_many (f->store, 400, "k", 512, &error))
+  if (!sftp_start_with (f, 20000, 400, 512))
     return;
-  file = server_file (f);
-  folder = g_path_get_dirname (file);
-  id = start_op (f->manager, FALSE, 0, f->uri, &error);
-  g_assert_no_error (error);
-  wait.dir = folder;
-  if (id == 0 || !lb_test_wait_until (has_temporary, &wait, OP_TIMEOUT_MS))
-    {
-      g_test_fail_printf ("no temporary file appeared on the server");
-      return;
-    }
+  g_autofree char *file = server_file (f);
+  g_autofree char *folder = g_path_get_dirname (file);
+  guint64 id = start_upload (f, 0, folder);
+  if (id == 0)
+    return;
   lb_test_run_for (300);
-  since = g_get_monotonic_time ();
+  gint64 since = g_get_monotonic_time ();
   lb_dbus_manager_call_cancel_license_backup_sync (f->manager, NULL, &error);
   g_assert_no_error (error);
-  if (!wait_completed (f->queue, id, 1000, NULL, &c))
+  g_auto (LbTestCompleted) c = { 0 };
+  if (!lb_test_completed_wait (&c, f->queue, id, 1000, NULL))
     return;
   g_test_message ("cancelled after %" G_GINT64_FORMAT " ms",
                   (g_get_monotonic_time () - since) / 1000);

@@ -45,13 +45,8 @@
 
 /* Fixture */
 
-typedef struct
-{
-  char *member;
-  char *iface;
-  GVariant *params;
-  gint64 time; /* monotonic µs of arrival */
-} Event;
+/* What the log holds: signals as they arrived. */
+typedef LbTestSignal Event;
 
 typedef struct
 {
@@ -89,22 +84,6 @@ typedef struct
   gconstpointer arg;
 } TestCase;
 
-static void
-event_free (Event *e)
-{
-  g_free (e->member);
-  g_free (e->iface);
-  g_clear_pointer (&e->params, g_variant_unref);
-  g_free (e);
-}
-
-/* New proxies, for the daemon that owns the name now. */
-static gboolean
-fixture_connect (Fixture *f)
-{
-  return lb_test_bus_renew_proxies (f->bus, &f->store, &f->manager);
-}
-
 static guint drain (Fixture *f);
 
 /* Starts a daemon on @machine with the fixture's options (and @fault).
@@ -116,7 +95,7 @@ fixture_start_options (Fixture *f, LbTestMachine *machine, const LbTestDaemonOpt
   drain (f);
   g_ptr_array_set_size (f->log, 0);
   f->daemon = lb_test_machine_start_daemon (machine, options);
-  return f->daemon != NULL && fixture_connect (f);
+  return f->daemon != NULL && lb_test_bus_renew_proxies (f->bus, &f->store, &f->manager);
 }
 
 static gboolean
@@ -150,7 +129,7 @@ setup (Fixture *f, gconstpointer data)
   const TestCase *tc = data;
 
   f->bus = lb_test_bus_new (LB_TEST_BUS_DEFAULT);
-  f->log = g_ptr_array_new_with_free_func ((GDestroyNotify) event_free);
+  f->log = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_test_signal_free);
   if (lb_test_bus_get_connection (f->bus) == NULL)
     return;
   f->queue = lb_test_signal_queue_new (lb_test_bus_get_connection (f->bus), NULL, NULL, NULL,
@@ -165,18 +144,15 @@ setup (Fixture *f, gconstpointer data)
 static void
 teardown (Fixture *f, gconstpointer data)
 {
-  g_clear_object (&f->store);
-  g_clear_object (&f->manager);
   g_clear_pointer (&f->queue, lb_test_signal_queue_free);
   g_clear_pointer (&f->log, g_ptr_array_unref);
-  g_clear_pointer (&f->machine, lb_test_machine_free);
   g_clear_pointer (&f->machine2, lb_test_machine_free);
   g_clear_pointer (&f->machine3, lb_test_machine_free);
+  lb_test_clear_service (&f->bus, &f->machine, &f->store, &f->manager);
   lb_test_rm_rf (f->dir);
   g_clear_pointer (&f->dir, g_free);
   g_clear_pointer (&f->newest, g_free);
   g_clear_pointer (&f->newest_uri, g_free);
-  g_clear_pointer (&f->bus, lb_test_bus_free);
 }
 
 /* Signals */
@@ -185,15 +161,10 @@ teardown (Fixture *f, gconstpointer data)
 static Event *
 pop_event (Fixture *f, guint timeout_ms)
 {
-  Event *e = g_new0 (Event, 1);
+  Event *e = lb_test_signal_queue_pop_signal (f->queue, timeout_ms);
 
-  e->params = lb_test_signal_queue_pop_full (f->queue, timeout_ms, &e->member, &e->iface, &e->time);
-  if (e->params == NULL)
-    {
-      event_free (e);
-      return NULL;
-    }
-  g_ptr_array_add (f->log, e);
+  if (e != NULL)
+    g_ptr_array_add (f->log, e);
   return e;
 }
 
@@ -684,16 +655,6 @@ prop_s (Fixture *f, const char *name)
   }                                                 \
   G_STMT_END
 
-static void
-set_manager_property (Fixture *f, const char *name, const char *value)
-{
-  g_autoptr (GError) error = NULL;
-
-  lb_test_bus_set_property (f->bus, LB_TEST_MANAGER_IFACE, name, g_variant_new_string (value),
-                            &error);
-  g_assert_no_error (error);
-}
-
 /* Every property of the manager: name → value. */
 static GHashTable *
 manager_properties (Fixture *f)
@@ -744,6 +705,23 @@ static void
 store_many (Fixture *f, guint n, const char *prefix, gsize size)
 {
   lb_test_store_many_ok (f->store, n, prefix, size);
+}
+
+/* Stores @n licenses "kNNNNNN" of @size bytes, starts a backup into
+ * f->dir and waits until it has done @min_done of them; its id, or 0
+ * (the test failed). */
+static guint64
+backup_under_way (Fixture *f, guint n, gsize size, guint64 min_done)
+{
+  guint mark;
+  guint64 id;
+
+  store_many (f, n, "k", size);
+  mark = drain (f);
+  id = start_backup (f, 0, path_options (f->dir));
+  if (id == 0 || !wait_progress (f, mark, id, min_done))
+    return 0;
+  return id;
 }
 
 static void
@@ -1171,7 +1149,7 @@ test_refusals_backup (Fixture *f, gconstpointer arg)
 
   /* Now the folder holds a backup: BackupExists without OVERWRITE, also
    * through BackupPath, and the file stays as it was. */
-  set_manager_property (f, "BackupPath", f->dir);
+  lb_test_bus_set_manager_string (f->bus, "BackupPath", f->dir);
   {
     Refusal refusals[] = {
       { "over an existing backup", 0, path_options (f->dir), LB_ERROR_BACKUP_EXISTS },
@@ -1256,7 +1234,7 @@ test_refusals_restore (Fixture *f, gconstpointer arg)
     check_refusals (f, FALSE, refusals, G_N_ELEMENTS (refusals), id);
   }
   /* Also through RestorePath. */
-  set_manager_property (f, "RestorePath", empty);
+  lb_test_bus_set_manager_string (f->bus, "RestorePath", empty);
   {
     Refusal refusals[] = {
       { "a RestorePath without a backup", 0, NULL, LB_ERROR_NOT_FOUND },
@@ -1270,7 +1248,7 @@ test_refusals_restore (Fixture *f, gconstpointer arg)
   g_assert_cmpuint (license_count (f), ==, 5);
 
   /* And the restore that starts is the next operation. */
-  set_manager_property (f, "RestorePath", f->dir);
+  lb_test_bus_set_manager_string (f->bus, "RestorePath", f->dir);
   id = run_restore (f, 0, NULL, &c);
   g_assert_cmpuint (id, ==, 2);
   assert_completed_ok (&c, "RestoreCompleted");
@@ -1322,10 +1300,8 @@ test_refusals_busy (Fixture *f, gconstpointer arg)
   guint64 id;
   guint mark;
 
-  store_many (f, 400, "k", 50);
-  mark = drain (f);
-  id = start_backup (f, 0, path_options (f->dir));
-  if (id == 0 || !wait_progress (f, mark, id, 1))
+  id = backup_under_way (f, 400, 50, 1);
+  if (id == 0)
     return;
   {
     Refusal refusals[] = {
@@ -1574,12 +1550,9 @@ test_status_error (Fixture *f, gconstpointer arg)
   g_auto (Completed) c = { 0 };
   g_autoptr (GError) error = NULL;
   guint64 id;
-  guint mark;
 
-  store_many (f, 300, "k", 40);
-  mark = drain (f);
-  id = start_backup (f, 0, path_options (f->dir));
-  if (id == 0 || !wait_progress (f, mark, id, 5))
+  id = backup_under_way (f, 300, 40, 5);
+  if (id == 0)
     return;
   lb_dbus_manager_call_cancel_license_backup_sync (f->manager, NULL, &error);
   g_assert_no_error (error);
@@ -2283,7 +2256,7 @@ test_restore_same_machine (Fixture *f, gconstpointer arg)
 
   store_rich (f, 10);
   original = store_dump (f);
-  set_manager_property (f, "BackupPath", f->dir);
+  lb_test_bus_set_manager_string (f->bus, "BackupPath", f->dir);
   if (run_backup (f, 0, NULL, &c) == 0)
     return;
   assert_completed_ok (&c, "BackupCompleted");
@@ -2298,7 +2271,7 @@ test_restore_same_machine (Fixture *f, gconstpointer arg)
   changed = get_license_ok (f, "key-09");
   g_assert_cmpuint (license_count (f), ==, 6);
 
-  set_manager_property (f, "RestorePath", f->dir);
+  lb_test_bus_set_manager_string (f->bus, "RestorePath", f->dir);
   if (run_restore (f, 0, NULL, &c) == 0)
     return;
   assert_completed_ok (&c, "RestoreCompleted");
@@ -2934,27 +2907,24 @@ test_crash_backup (Fixture *f, gconstpointer arg)
 {
   const char *point = arg;
   gboolean renamed = g_str_equal (point, "backup-after-rename");
-  g_autoptr (GBytes) old = NULL;
-  g_autoptr (GBytes) killed = NULL;
   g_auto (Completed) c = { 0 };
-  LbTestDaemon *doomed;
 
   if (!fixture_start (f))
     return;
   store_many (f, 50, "k", 100);
   if (!backup_ok (f))
     return;
-  old = read_backup (f->dir);
+  g_autoptr (GBytes) old = read_backup (f->dir);
   store_many (f, 20, "new", 100);
   lb_test_machine_stop_daemon (f->machine);
 
   if (!fixture_start_on (f, f->machine, point))
     return;
-  doomed = f->daemon;
+  LbTestDaemon *doomed = f->daemon;
   start_doomed (f, TRUE, LB_BACKUP_FLAGS_OVERWRITE);
   if (!wait_killed (f, doomed))
     return;
-  killed = read_backup (f->dir);
+  g_autoptr (GBytes) killed = read_backup (f->dir);
   if (renamed)
     {
       /* The new backup is complete: it restores, all 70. */
@@ -3203,12 +3173,9 @@ test_concurrency_store_during_backup (Fixture *f, gconstpointer arg)
 {
   g_auto (Completed) c = { 0 };
   guint64 id;
-  guint mark;
 
-  store_many (f, 300, "k", 64);
-  mark = drain (f);
-  id = start_backup (f, 0, path_options (f->dir));
-  if (id == 0 || !wait_progress (f, mark, id, 20))
+  id = backup_under_way (f, 300, 64, 20);
+  if (id == 0)
     return;
 
   /* Media apps keep storing and deleting. */
@@ -3325,15 +3292,12 @@ test_concurrency_get_status_stalled (Fixture *f, gconstpointer arg)
 {
   const char *env[] = { "LB_FAULT_STALL=publish=3000", NULL };
   guint64 id;
-  guint mark;
 
   if (!fixture_start_env (f, env))
     return;
-  store_many (f, 300, "k", 64);
-  mark = drain (f);
-  id = start_backup (f, 0, path_options (f->dir));
   /* The first progress signal after the start is followed by a stall. */
-  if (id == 0 || !wait_progress (f, mark, id, 1))
+  id = backup_under_way (f, 300, 64, 1);
+  if (id == 0)
     return;
   for (guint i = 0; i < 20; i++)
     {
@@ -3448,8 +3412,8 @@ test_persistence (Fixture *f, gconstpointer arg)
   store_rich (f, 5);
 
   /* BackupPath as a file:// URI. */
-  set_manager_property (f, "BackupPath", dir_uri);
-  set_manager_property (f, "RestorePath", restore_dir);
+  lb_test_bus_set_manager_string (f->bus, "BackupPath", dir_uri);
+  lb_test_bus_set_manager_string (f->bus, "RestorePath", restore_dir);
   before = now_seconds ();
   if (run_backup (f, 0, NULL, &c) == 0)
     return;
@@ -3631,9 +3595,5 @@ static const TestCase tests[] = {
 int
 main (int argc, char **argv)
 {
-  lb_test_init (&argc, &argv);
-
-  lb_test_add_cases ("/operations/", "tests/daemon/meson.build's grouped_tests", tests, Fixture,
-                     setup, teardown);
-  return g_test_run ();
+  return lb_test_run_grouped (&argc, &argv, "/operations/", tests, Fixture, setup, teardown);
 }

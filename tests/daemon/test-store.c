@@ -63,6 +63,18 @@ put_one (LbStore *store, LbRecord *license, GError **error)
   return lb_store_put (store, "", &license, 1, error);
 }
 
+/* Stores a new license_new (@key_id, @size, @seed) for @app ("" for the
+ * host), asserting that it is stored. */
+static void
+assert_put_new (LbStore *store, const char *app, const char *key_id, gsize size, guint8 seed)
+{
+  g_autoptr (LbRecord) license = license_new (key_id, size, seed);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (lb_store_put (store, app, &license, 1, &error));
+  g_assert_no_error (error);
+}
+
 static void
 assert_attrs_equal (const LbAttributes *a, const LbAttributes *b)
 {
@@ -163,6 +175,24 @@ fixture_reopen (Fixture *f)
   g_assert_nonnull (f->store);
 }
 
+/* Reopens the store, which must hold @n licenses. */
+static void
+assert_count_after_reopen (Fixture *f, guint n)
+{
+  fixture_reopen (f);
+  g_assert_cmpuint (lb_store_count (f->store), ==, n);
+}
+
+/* Asserts that @error is the LB_ERROR @code (an LbError), its message naming
+ * @fragment. */
+static void
+assert_error_naming (const GError *error, int code, const char *fragment)
+{
+  g_assert_error (error, LB_ERROR, code);
+  if (error != NULL)
+    g_assert_nonnull (strstr (error->message, fragment));
+}
+
 static void
 setup (Fixture *f, gconstpointer data)
 {
@@ -238,9 +268,7 @@ test_open_newer_schema (Fixture *f, gconstpointer data)
   /* A store from a newer version is left alone, with a message saying so. */
   store = lb_store_open (f->dir, APP_ID, &error);
   g_assert_null (store);
-  g_assert_error (error, LB_ERROR, LB_ERROR_FAILED);
-  if (error != NULL)
-    g_assert_nonnull (strstr (error->message, "newer"));
+  assert_error_naming (error, LB_ERROR_FAILED, "newer");
 }
 
 static void
@@ -332,26 +360,22 @@ test_replace (Fixture *f, gconstpointer data)
   g_assert_null (got->attrs.issuer);
   g_assert_false (got->attrs.can_backup);
 
-  fixture_reopen (f);
-  g_assert_cmpuint (lb_store_count (f->store), ==, 1);
+  assert_count_after_reopen (f, 1);
 }
 
 static void
 test_delete (Fixture *f, gconstpointer data)
 {
-  g_autoptr (LbRecord) a = license_new ("a", 10, 1);
-  g_autoptr (LbRecord) b = license_new ("b", 10, 2);
-  g_autoptr (LbRecord) got = NULL;
   g_autoptr (GError) error = NULL;
 
-  g_assert_true (put_one (f->store, a, &error));
-  g_assert_true (put_one (f->store, b, &error));
+  assert_put_new (f->store, "", "a", 10, 1);
+  assert_put_new (f->store, "", "b", 10, 2);
   g_assert_cmpuint (lb_store_count (f->store), ==, 2);
 
   g_assert_true (lb_store_delete (f->store, "", "a", &error));
   g_assert_no_error (error);
   g_assert_cmpuint (lb_store_count (f->store), ==, 1);
-  got = lb_store_get (f->store, "", "a", &error);
+  g_autoptr (LbRecord) got = lb_store_get (f->store, "", "a", &error);
   g_assert_null (got);
   g_assert_error (error, LB_ERROR, LB_ERROR_NOT_FOUND);
   g_clear_error (&error);
@@ -365,8 +389,7 @@ test_delete (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_nonnull (got);
 
-  fixture_reopen (f);
-  g_assert_cmpuint (lb_store_count (f->store), ==, 1);
+  assert_count_after_reopen (f, 1);
 }
 
 static void
@@ -376,9 +399,7 @@ test_get_not_found (Fixture *f, gconstpointer data)
   g_autoptr (LbRecord) got = lb_store_get (f->store, "", "missing", &error);
 
   g_assert_null (got);
-  g_assert_error (error, LB_ERROR, LB_ERROR_NOT_FOUND);
-  if (error != NULL)
-    g_assert_nonnull (strstr (error->message, "missing"));
+  assert_error_naming (error, LB_ERROR_NOT_FOUND, "missing");
 }
 
 static void
@@ -402,8 +423,7 @@ test_count (Fixture *f, gconstpointer data)
   g_assert_true (lb_store_delete (f->store, "", "key-050", &error));
   g_assert_cmpuint (lb_store_count (f->store), ==, 99);
 
-  fixture_reopen (f);
-  g_assert_cmpuint (lb_store_count (f->store), ==, 99);
+  assert_count_after_reopen (f, 99);
 }
 
 static void
@@ -411,7 +431,6 @@ test_bulk_same_key_twice (Fixture *f, gconstpointer data)
 {
   g_autoptr (LbRecord) first = license_new ("dup", 10, 1);
   g_autoptr (LbRecord) second = license_new ("dup", 20, 2);
-  g_autoptr (LbRecord) got = NULL;
   g_autoptr (GBytes) second_blob = blob_new (20, 2);
   g_autoptr (GError) error = NULL;
   LbRecord *batch[] = { first, second };
@@ -419,12 +438,11 @@ test_bulk_same_key_twice (Fixture *f, gconstpointer data)
   g_assert_true (lb_store_put (f->store, "", batch, 2, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (lb_store_count (f->store), ==, 1);
-  got = lb_store_get (f->store, "", "dup", &error);
+  g_autoptr (LbRecord) got = lb_store_get (f->store, "", "dup", &error);
   g_assert_no_error (error);
   if (got != NULL)
     assert_bytes_equal (got->blob, second_blob);
-  fixture_reopen (f);
-  g_assert_cmpuint (lb_store_count (f->store), ==, 1);
+  assert_count_after_reopen (f, 1);
 }
 
 static void
@@ -443,27 +461,48 @@ test_max_blob_round_trip (Fixture *f, gconstpointer data)
     assert_bytes_equal (got->blob, l->blob);
 }
 
-/* A large write leaves a large WAL; once it has been checkpointed (in the
- * background) the next write cuts the file back to 64 MiB, rather than
- * keeping the size of the largest write ever made on disk for good. */
-static void
-test_wal_cut_back (Fixture *f, gconstpointer data)
+/* Stores @n licenses "bigNN" of the largest size in one write; them. */
+static GPtrArray *
+put_big (Fixture *f, guint n)
 {
-  g_autoptr (GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_record_free);
-  g_autofree char *wal = g_build_filename (f->dir, "licenses.db-wal", NULL);
-  g_autoptr (LbRecord) got = NULL;
+  GPtrArray *batch = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_record_free);
   g_autoptr (GError) error = NULL;
-  const goffset limit = 64 * 1024 * 1024;
-  goffset size = 0;
-  GStatBuf st;
 
-  for (guint i = 0; i < 80; i++)
+  for (guint i = 0; i < n; i++)
     {
       g_autofree char *key = g_strdup_printf ("big%02u", i);
       g_ptr_array_add (batch, license_new (key, LB_BLOB_MAX, (guint8) i));
     }
   g_assert_true (lb_store_put (f->store, "", (LbRecord *const *) batch->pdata, batch->len, &error));
   g_assert_no_error (error);
+  return batch;
+}
+
+/* The host's license of @license's key id has its blob. */
+static void
+assert_stored (Fixture *f, const LbRecord *license)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LbRecord) got = lb_store_get (f->store, "", license->key_id, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (got);
+  assert_bytes_equal (got->blob, license->blob);
+}
+
+/* A large write leaves a large WAL; once it has been checkpointed (in the
+ * background) the next write cuts the file back to 64 MiB, rather than
+ * keeping the size of the largest write ever made on disk for good. */
+static void
+test_wal_cut_back (Fixture *f, gconstpointer data)
+{
+  g_autofree char *wal = g_build_filename (f->dir, "licenses.db-wal", NULL);
+  g_autoptr (GError) error = NULL;
+  const goffset limit = 64 * 1024 * 1024;
+  goffset size = 0;
+  GStatBuf st;
+  g_autoptr (GPtrArray) batch = put_big (f, 80);
+
   g_assert_cmpint (g_stat (wal, &st), ==, 0);
   g_assert_cmpint (st.st_size, >, limit);
 
@@ -481,12 +520,8 @@ test_wal_cut_back (Fixture *f, gconstpointer data)
     }
   g_assert_cmpint (size, <=, limit);
 
-  fixture_reopen (f);
-  g_assert_cmpuint (lb_store_count (f->store), ==, 81);
-  got = lb_store_get (f->store, "", "big79", &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (got);
-  assert_bytes_equal (got->blob, ((LbRecord *) batch->pdata[79])->blob);
+  assert_count_after_reopen (f, 81);
+  assert_stored (f, batch->pdata[79]);
 }
 
 /* Closing the store leaves no WAL behind: one left would be read whole
@@ -494,27 +529,15 @@ test_wal_cut_back (Fixture *f, gconstpointer data)
 static void
 test_wal_removed_on_close (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_record_free);
   g_autofree char *wal = g_build_filename (f->dir, "licenses.db-wal", NULL);
-  g_autoptr (LbRecord) got = NULL;
-  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) batch = put_big (f, 20);
 
-  for (guint i = 0; i < 20; i++)
-    {
-      g_autofree char *key = g_strdup_printf ("big%02u", i);
-      g_ptr_array_add (batch, license_new (key, LB_BLOB_MAX, (guint8) i));
-    }
-  g_assert_true (lb_store_put (f->store, "", (LbRecord *const *) batch->pdata, batch->len, &error));
-  g_assert_no_error (error);
   g_assert_true (g_file_test (wal, G_FILE_TEST_EXISTS));
   g_clear_object (&f->store);
   g_assert_false (g_file_test (wal, G_FILE_TEST_EXISTS));
 
   fixture_reopen (f);
-  got = lb_store_get (f->store, "", "big19", &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (got);
-  assert_bytes_equal (got->blob, ((LbRecord *) batch->pdata[19])->blob);
+  assert_stored (f, batch->pdata[19]);
 }
 
 /* Listing */
@@ -589,21 +612,19 @@ static void
 test_list_exact_multiple (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) page = NULL;
   g_autofree char *next = NULL;
-  g_autoptr (GPtrArray) keys = NULL;
 
   put_keys (f, 20, "k");
   /* A page that ends exactly at the last license is the last page: no
    * empty page follows. */
-  page = list_host (f->store, "", 20, &next, &error);
+  g_autoptr (GPtrArray) page = list_host (f->store, "", 20, &next, &error);
   g_assert_no_error (error);
   if (page == NULL)
     return;
   g_assert_cmpuint (page->len, ==, 20);
   g_assert_cmpstr (next, ==, "");
 
-  keys = list_all_keys (f->store, 1);
+  g_autoptr (GPtrArray) keys = list_all_keys (f->store, 1);
   g_assert_nonnull (keys);
   if (keys != NULL)
     g_assert_cmpuint (keys->len, ==, 20);
@@ -758,8 +779,7 @@ test_clean_expired (Fixture *f, gconstpointer data)
   g_assert_true (lb_store_clean_expired (f->store, NULL, G_MAXINT64, &removed, &error));
   g_assert_cmpuint (removed, ==, 1);
   g_assert_cmpuint (lb_store_count (f->store), ==, 1);
-  fixture_reopen (f);
-  g_assert_cmpuint (lb_store_count (f->store), ==, 1);
+  assert_count_after_reopen (f, 1);
 }
 
 static void
@@ -1611,9 +1631,7 @@ test_machine_app_id_from_file (void)
     g_autofree char *id = lb_machine_app_id_from_file (missing, &error);
 
     g_assert_null (id);
-    g_assert_error (error, LB_ERROR, LB_ERROR_FAILED);
-    if (error != NULL)
-      g_assert_nonnull (strstr (error->message, missing));
+    assert_error_naming (error, LB_ERROR_FAILED, missing);
   }
   {
     /* A directory is not a machine-id file. */
@@ -1640,27 +1658,21 @@ put_app (LbStore *store, const char *app, LbRecord *license, GError **error)
 static void
 test_apps_same_key (Fixture *f, gconstpointer data)
 {
-  g_autoptr (LbRecord) host = license_new ("k", 10, 1);
-  g_autoptr (LbRecord) a = license_new ("k", 20, 2);
-  g_autoptr (LbRecord) got_host = NULL;
-  g_autoptr (LbRecord) got_a = NULL;
-  g_autoptr (LbRecord) gone = NULL;
   g_autoptr (GError) error = NULL;
 
-  g_assert_true (put_one (f->store, host, &error));
-  g_assert_true (put_app (f->store, APP_A, a, &error));
-  g_assert_no_error (error);
+  assert_put_new (f->store, "", "k", 10, 1);
+  assert_put_new (f->store, APP_A, "k", 20, 2);
   /* Two licenses, each its app's. */
   g_assert_cmpuint (lb_store_count (f->store), ==, 2);
-  got_host = lb_store_get (f->store, "", "k", &error);
-  got_a = lb_store_get (f->store, APP_A, "k", &error);
+  g_autoptr (LbRecord) got_host = lb_store_get (f->store, "", "k", &error);
+  g_autoptr (LbRecord) got_a = lb_store_get (f->store, APP_A, "k", &error);
   g_assert_no_error (error);
   g_assert_cmpuint (g_bytes_get_size (got_host->blob), ==, 10);
   g_assert_null (got_host->attrs.app);
   g_assert_cmpuint (g_bytes_get_size (got_a->blob), ==, 20);
   g_assert_cmpstr (got_a->attrs.app, ==, APP_A);
   /* Another app's key id does not exist for B. */
-  gone = lb_store_get (f->store, APP_B, "k", &error);
+  g_autoptr (LbRecord) gone = lb_store_get (f->store, APP_B, "k", &error);
   g_assert_null (gone);
   g_assert_error (error, LB_ERROR, LB_ERROR_NOT_FOUND);
   g_clear_error (&error);
@@ -1778,8 +1790,7 @@ test_apps_limits (Fixture *f, gconstpointer data)
 
   /* A fourth license is over the count: refused, with the limit named. */
   g_assert_false (put_app (f->store, APP_A, fourth, &error));
-  g_assert_error (error, LB_ERROR, LB_ERROR_NO_SPACE);
-  g_assert_nonnull (strstr (error->message, "3"));
+  assert_error_naming (error, LB_ERROR_NO_SPACE, "3");
   g_assert_nonnull (strstr (error->message, APP_A));
   g_clear_error (&error);
   g_assert_cmpuint (lb_store_count (f->store), ==, 3);
@@ -1788,8 +1799,7 @@ test_apps_limits (Fixture *f, gconstpointer data)
   g_assert_true (put_app (f->store, APP_A, replace, &error));
   g_assert_no_error (error);
   g_assert_false (put_app (f->store, APP_A, big, &error));
-  g_assert_error (error, LB_ERROR, LB_ERROR_NO_SPACE);
-  g_assert_nonnull (strstr (error->message, "100 bytes"));
+  assert_error_naming (error, LB_ERROR_NO_SPACE, "100 bytes");
   g_clear_error (&error);
 
   /* Nothing of the refused writes was kept: still 30 + 10 + 10 bytes. */
@@ -1871,8 +1881,7 @@ test_apps_upgrade_v1 (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpuint (lb_store_count (f->store), ==, 4);
   /* And it opens again without another upgrade. */
-  fixture_reopen (f);
-  g_assert_cmpuint (lb_store_count (f->store), ==, 4);
+  assert_count_after_reopen (f, 4);
 }
 
 static void

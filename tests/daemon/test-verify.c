@@ -20,15 +20,7 @@
 
 #define N_LICENSES 40
 
-typedef struct
-{
-  LbTestBus *bus;
-  LbTestMachine *machine;
-  LbDBusStore *store;
-  LbDBusManager *manager;
-  LbTestSignalQueue *queue;
-  char *dir; /* the backup folder */
-} Fixture;
+typedef LbTestServiceFixture Fixture;
 
 static gboolean
 start_daemon (Fixture *f, guint delay_us, const char *damage)
@@ -40,41 +32,20 @@ start_daemon (Fixture *f, guint delay_us, const char *damage)
 
   options.fault_delay_us = delay_us;
   options.extra_env = damage_env != NULL ? env : NULL;
-  if (lb_test_machine_get_daemon (f->machine) != NULL
-      && lb_test_daemon_is_running (lb_test_machine_get_daemon (f->machine)))
-    lb_test_machine_stop_daemon (f->machine);
-  g_clear_object (&f->store);
-  g_clear_object (&f->manager);
-  if (lb_test_machine_start_daemon (f->machine, &options) == NULL)
-    return FALSE;
-  f->store = lb_test_bus_store_proxy (f->bus);
-  f->manager = lb_test_bus_manager_proxy (f->bus);
-  return f->store != NULL && f->manager != NULL;
+  return lb_test_machine_start_service (f->machine, &options, &f->store, &f->manager);
 }
 
 static void
 setup (Fixture *f, gconstpointer data)
 {
-  g_autofree char *root = NULL;
-
-  f->bus = lb_test_bus_new (LB_TEST_BUS_DEFAULT);
-  f->machine = lb_test_machine_new (f->bus, "a");
-  f->queue = lb_test_signal_queue_new (lb_test_bus_get_connection (f->bus), NULL,
-                                       LB_TEST_MANAGER_IFACE, NULL, NULL);
-  root = g_strdup (lb_test_machine_get_root (f->machine));
-  f->dir = g_build_filename (root, "backups", NULL);
+  lb_test_service_fixture_init (f);
   g_assert_true (start_daemon (f, 0, NULL));
 }
 
 static void
 teardown (Fixture *f, gconstpointer data)
 {
-  g_clear_object (&f->store);
-  g_clear_object (&f->manager);
-  g_clear_pointer (&f->queue, lb_test_signal_queue_free);
-  g_clear_pointer (&f->machine, lb_test_machine_free);
-  g_clear_pointer (&f->bus, lb_test_bus_free);
-  g_free (f->dir);
+  lb_test_service_fixture_clear (f);
 }
 
 /* Helpers */
@@ -205,6 +176,19 @@ hash_folder (Fixture *f)
   return g_strdup (g_checksum_get_string (sum));
 }
 
+/* Checks the backups in f->dir (VerifyBackup) to the end, asserting that
+ * the check writes nothing; its status, error text and summary. */
+static guint
+verify_unchanged (Fixture *f, char **error_text, GVariant **summary)
+{
+  g_autofree char *before = hash_all (f);
+  guint status = run_op (f, "verify", options (f->dir, NULL), error_text, summary);
+  g_autofree char *after = hash_all (f);
+
+  g_assert_cmpstr (before, ==, after);
+  return status;
+}
+
 static char *
 newest_name (Fixture *f)
 {
@@ -235,18 +219,8 @@ static gsize
 find (const char *path, const char *needle, gboolean last)
 {
   g_autoptr (GBytes) bytes = lb_test_read_bytes (path);
-  const char *data = g_bytes_get_data (bytes, NULL);
-  gsize size = g_bytes_get_size (bytes), n = strlen (needle), found = G_MAXSIZE;
 
-  for (gsize i = 0; i + n <= size; i++)
-    if (memcmp (data + i, needle, n) == 0)
-      {
-        found = i;
-        if (!last)
-          break;
-      }
-  g_assert_cmpuint (found, !=, G_MAXSIZE);
-  return found;
+  return lb_test_find_bytes (bytes, needle, 0, last);
 }
 
 static gboolean
@@ -266,14 +240,8 @@ has_license (Fixture *f, const char *key_id)
 static void
 test_whole (Fixture *f, gconstpointer data)
 {
-  g_autofree char *name = NULL;
-  g_autofree char *path = NULL;
-  g_autofree char *before = NULL;
-  g_autofree char *after = NULL;
   g_autofree char *error_text = NULL;
   g_autoptr (GVariant) summary = NULL;
-  g_autoptr (GVariant) details = NULL;
-  g_autofree char *uri = NULL;
   struct stat st;
   guint32 u = 0;
   guint64 bytes = 0;
@@ -282,13 +250,9 @@ test_whole (Fixture *f, gconstpointer data)
 
   lb_test_store_many_ok (f->store, N_LICENSES, "song-", 100);
   backup_ok (f);
-  name = newest_name (f);
-  path = g_build_filename (f->dir, name, NULL);
-  before = hash_all (f);
-  g_assert_cmpuint (run_op (f, "verify", options (f->dir, NULL), &error_text, &summary), ==,
-                    LB_STATUS_END);
-  after = hash_all (f);
-  g_assert_cmpstr (before, ==, after);
+  g_autofree char *name = newest_name (f);
+  g_autofree char *path = g_build_filename (f->dir, name, NULL);
+  g_assert_cmpuint (verify_unchanged (f, &error_text, &summary), ==, LB_STATUS_END);
   g_assert_cmpstr (error_text, ==, "");
   g_assert_true (g_variant_lookup (summary, "licenses", "u", &u));
   g_assert_cmpuint (u, ==, N_LICENSES);
@@ -297,11 +261,11 @@ test_whole (Fixture *f, gconstpointer data)
   g_assert_true (g_variant_lookup (summary, "bytes", "t", &bytes));
   g_assert_cmpint (g_stat (path, &st), ==, 0);
   g_assert_cmpuint (bytes, ==, (guint64) st.st_size);
-  uri = g_filename_to_uri (path, NULL, NULL);
+  g_autofree char *uri = g_filename_to_uri (path, NULL, NULL);
   g_assert_cmpstr (summary_string (summary, "location"), ==, uri);
   g_assert_cmpstr (summary_string (summary, "host"), ==, "Computer a");
   g_assert_null (summary_string (summary, "damaged-entry"));
-  details = backup_details (f, name);
+  g_autoptr (GVariant) details = backup_details (f, name);
   g_assert_nonnull (details);
   g_assert_true (g_variant_lookup (details, "verified", "x", &verified));
   g_assert_cmpint (verified, >, 0);
@@ -314,9 +278,6 @@ test_whole (Fixture *f, gconstpointer data)
 static void
 test_damaged (Fixture *f, gconstpointer data)
 {
-  g_autofree char *name = NULL;
-  g_autofree char *path = NULL;
-  g_autoptr (GBytes) good = NULL;
   struct
   {
     const char *what;
@@ -333,17 +294,13 @@ test_damaged (Fixture *f, gconstpointer data)
 
   lb_test_store_many_ok (f->store, N_LICENSES, "song-", 100);
   backup_ok (f);
-  name = newest_name (f);
-  path = g_build_filename (f->dir, name, NULL);
-  good = lb_test_read_bytes (path);
+  g_autofree char *name = newest_name (f);
+  g_autofree char *path = g_build_filename (f->dir, name, NULL);
+  g_autoptr (GBytes) good = lb_test_read_bytes (path);
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autofree char *before = NULL;
-      g_autofree char *after = NULL;
       g_autofree char *error_text = NULL;
       g_autoptr (GVariant) summary = NULL;
-      g_autoptr (GVariant) details = NULL;
-      const char *entry;
       const char *verify_error = NULL;
       g_autoptr (GError) error = NULL;
 
@@ -355,18 +312,14 @@ test_damaged (Fixture *f, gconstpointer data)
         flip (path, (gssize) (find (path, cases[i].needle, cases[i].last) + cases[i].delta), 0x01);
       else
         g_assert_cmpint (truncate (path, (off_t) g_bytes_get_size (good) / 2), ==, 0);
-      before = hash_all (f);
-      g_assert_cmpuint (run_op (f, "verify", options (f->dir, NULL), &error_text, &summary), ==,
-                        LB_STATUS_ERROR);
-      after = hash_all (f);
-      g_assert_cmpstr (before, ==, after);
+      g_assert_cmpuint (verify_unchanged (f, &error_text, &summary), ==, LB_STATUS_ERROR);
       g_assert_cmpstr (summary_string (summary, "error-name"), ==,
                        lb_test_error_dbus_name (LB_ERROR_BACKUP_CORRUPT));
-      entry = summary_string (summary, "damaged-entry");
+      const char *entry = summary_string (summary, "damaged-entry");
       g_assert_nonnull (entry);
       g_test_message ("damaged entry: %s; error: %s", entry, error_text);
       g_assert_true (g_str_has_prefix (entry, cases[i].entry_prefix));
-      details = backup_details (f, name);
+      g_autoptr (GVariant) details = backup_details (f, name);
       g_assert_true (g_variant_lookup (details, "verify-error", "&s", &verify_error));
       g_assert_cmpstr (verify_error, !=, "");
     }
@@ -378,42 +331,27 @@ static void
 test_cancel (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *name = NULL;
-  g_autofree char *before = NULL;
-  g_autofree char *after = NULL;
-  g_autofree char *error_text = NULL;
-  g_autoptr (GVariant) summary = NULL;
-  g_autoptr (GVariant) details_before = NULL;
-  g_autoptr (GVariant) details_after = NULL;
   guint64 id = 0;
   guint status = 0;
-  gboolean halfway = FALSE;
 
   lb_test_store_many_ok (f->store, 300, "song-", 100);
   g_assert_true (start_daemon (f, 0, NULL));
   backup_ok (f);
-  name = newest_name (f);
-  details_before = backup_details (f, name);
+  g_autofree char *name = newest_name (f);
+  g_autoptr (GVariant) details_before = backup_details (f, name);
   /* Slowed down, so that the check can be caught in the middle. */
   g_assert_true (start_daemon (f, 20000, NULL));
-  before = hash_all (f);
+  g_autofree char *before = hash_all (f);
   g_assert_true (lb_dbus_manager_call_verify_backup_sync (f->manager, 0, options (f->dir, NULL),
                                                           &id, NULL, &error));
   g_assert_no_error (error);
-  for (guint i = 0; i < 1000 && !halfway; i++)
+  if (lb_test_wait_licenses_done (f->bus, 20))
     {
-      g_autoptr (GVariant) done
-          = lb_test_bus_get_property (f->bus, LB_TEST_MANAGER_IFACE, "LicensesDone", NULL);
       g_autoptr (GVariant) operation
           = lb_test_bus_get_property (f->bus, LB_TEST_MANAGER_IFACE, "Operation", NULL);
 
-      halfway = done != NULL && g_variant_get_uint64 (done) >= 20;
-      if (halfway)
-        g_assert_cmpstr (g_variant_get_string (operation, NULL), ==, "verify");
-      else
-        lb_test_run_for (10);
+      g_assert_cmpstr (g_variant_get_string (operation, NULL), ==, "verify");
     }
-  g_assert_true (halfway);
   /* Another operation meanwhile: Busy. */
   lb_test_start_operation (f->manager, FALSE, LB_BACKUP_FLAGS_OVERWRITE,
                            lb_test_path_options (f->dir), &error);
@@ -425,14 +363,16 @@ test_cancel (Fixture *f, gconstpointer data)
   g_clear_error (&error);
   lb_dbus_manager_call_cancel_verify_backup_sync (f->manager, NULL, &error);
   g_assert_no_error (error);
+  g_autofree char *error_text = NULL;
+  g_autoptr (GVariant) summary = NULL;
   g_assert_true (lb_test_wait_completed (f->queue, id, LB_TEST_TIMEOUT_MS, NULL, &status,
                                          &error_text, &summary));
   g_assert_cmpuint (status, ==, LB_STATUS_ERROR);
   g_assert_cmpstr (summary_string (summary, "error-name"), ==,
                    lb_test_error_dbus_name (LB_ERROR_CANCELLED));
-  after = hash_all (f);
+  g_autofree char *after = hash_all (f);
   g_assert_cmpstr (before, ==, after);
-  details_after = backup_details (f, name);
+  g_autoptr (GVariant) details_after = backup_details (f, name);
   g_assert_true (g_variant_equal (details_before, details_after));
   /* No check is running now. */
   lb_dbus_manager_call_cancel_verify_backup_sync (f->manager, NULL, &error);
@@ -559,21 +499,15 @@ test_records (void)
 static void
 test_read_back (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GPtrArray) before = NULL;
-  g_autoptr (GPtrArray) after = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *error_text = NULL;
   g_autoptr (GVariant) summary = NULL;
-  g_autoptr (GVariant) details = NULL;
   const char *verify_error = NULL;
-  const char *location;
-  g_autofree char *bad = NULL;
-  g_autofree char *bad_path = NULL;
 
   lb_test_store_many_ok (f->store, 5, "old-", 10);
   for (guint i = 0; i < 3; i++)
     backup_ok (f);
-  before = lb_test_list_backups (f->dir);
+  g_autoptr (GPtrArray) before = lb_test_list_backups (f->dir);
   g_assert_cmpuint (before->len, ==, 3);
 
   g_assert_true (start_daemon (f, 0, "backup-read-back"));
@@ -584,16 +518,16 @@ test_read_back (Fixture *f, gconstpointer data)
                    lb_test_error_dbus_name (LB_ERROR_BACKUP_CORRUPT));
   g_assert_nonnull (strstr (error_text, "does not read back whole"));
   /* The file is there, the three older ones too. */
-  after = lb_test_list_backups (f->dir);
+  g_autoptr (GPtrArray) after = lb_test_list_backups (f->dir);
   g_assert_cmpuint (after->len, ==, 4);
   for (guint i = 0; i < 3; i++)
     g_assert_cmpstr (after->pdata[i], ==, before->pdata[i]);
-  bad = g_strdup (after->pdata[3]);
-  location = summary_string (summary, "location");
-  bad_path = g_build_filename (f->dir, bad, NULL);
+  const char *bad = after->pdata[3];
+  const char *location = summary_string (summary, "location");
+  g_autofree char *bad_path = g_build_filename (f->dir, bad, NULL);
   g_assert_true (g_str_has_suffix (location, bad));
   g_assert_true (g_file_test (bad_path, G_FILE_TEST_IS_REGULAR));
-  details = backup_details (f, bad);
+  g_autoptr (GVariant) details = backup_details (f, bad);
   g_assert_true (g_variant_lookup (details, "verify-error", "&s", &verify_error));
   g_assert_cmpstr (verify_error, !=, "");
 
@@ -621,14 +555,9 @@ test_read_back (Fixture *f, gconstpointer data)
 static void
 test_restore_damaged (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GPtrArray) names = NULL;
   g_autoptr (GError) error = NULL;
-  g_autofree char *newest = NULL;
   g_autofree char *error_text = NULL;
-  g_autofree char *before = NULL;
-  g_autofree char *after = NULL;
   g_autoptr (GVariant) summary = NULL;
-  g_autofree char *hint = NULL;
   gint64 created = 0;
 
   lb_test_store_many_ok (f->store, 3, "old-", 10);
@@ -636,7 +565,7 @@ test_restore_damaged (Fixture *f, gconstpointer data)
   backup_ok (f);
   lb_test_store_many_ok (f->store, 2, "new-", 10);
   backup_ok (f);
-  names = lb_test_list_backups (f->dir);
+  g_autoptr (GPtrArray) names = lb_test_list_backups (f->dir);
   g_assert_cmpuint (names->len, ==, 3);
   /* The two newest are damaged; the oldest is whole. */
   for (guint i = 1; i < 3; i++)
@@ -645,10 +574,10 @@ test_restore_damaged (Fixture *f, gconstpointer data)
 
       lb_test_damage_backup (path);
     }
-  newest = g_strdup (names->pdata[2]);
+  const char *newest = names->pdata[2];
   lb_dbus_store_call_delete_license_sync (f->store, "old-000000", NULL, &error);
   g_assert_no_error (error);
-  before = hash_folder (f);
+  g_autofree char *before = hash_folder (f);
   g_assert_cmpuint (run_op (f, "restore", options (f->dir, NULL), &error_text, &summary), ==,
                     LB_STATUS_ERROR);
   g_assert_cmpstr (summary_string (summary, "error-name"), ==,
@@ -656,7 +585,7 @@ test_restore_damaged (Fixture *f, gconstpointer data)
   g_assert_cmpstr (summary_string (summary, "whole-generation"), ==, names->pdata[0]);
   g_assert_true (g_variant_lookup (summary, "whole-generation-created", "x", &created));
   g_assert_cmpint (created, >, 0);
-  hint = g_strdup_printf ("--generation %s", (const char *) names->pdata[0]);
+  g_autofree char *hint = g_strdup_printf ("--generation %s", (const char *) names->pdata[0]);
   g_test_message ("%s", error_text);
   g_assert_nonnull (strstr (error_text, newest));
   g_assert_nonnull (strstr (error_text, hint));
@@ -665,7 +594,7 @@ test_restore_damaged (Fixture *f, gconstpointer data)
    * store's files, not its licenses), and the folder as it was. */
   g_assert_false (has_license (f, "old-000000"));
   g_assert_cmpuint (lb_test_bus_get_license_count (f->bus), ==, 4);
-  after = hash_folder (f);
+  g_autofree char *after = hash_folder (f);
   g_assert_cmpstr (before, ==, after);
   /* Again: the damaged newest is still what a restore reads (it was whole
    * when written), so the older one is never restored unasked. */
@@ -683,12 +612,7 @@ test_restore_damaged (Fixture *f, gconstpointer data)
   g_assert_true (has_license (f, "old-000000"));
 }
 
-typedef struct
-{
-  const char *path;
-  void (*func) (Fixture *f, gconstpointer data);
-  gconstpointer arg;
-} TestCase;
+typedef LB_TEST_CASE (Fixture) TestCase;
 
 static const TestCase cases[] = {
   { "check/whole", test_whole },

@@ -1636,3 +1636,138 @@ lb_test_count_temporaries (const char *dir)
       n++;
   return n;
 }
+
+/* Helpers shared by tests/daemon */
+
+gboolean
+lb_test_machine_start_service (LbTestMachine *machine,
+                               const LbTestDaemonOptions *options,
+                               LbDBusStore **store,
+                               LbDBusManager **manager)
+{
+  LbTestDaemon *running = lb_test_machine_get_daemon (machine);
+
+  if (running != NULL && lb_test_daemon_is_running (running))
+    lb_test_machine_stop_daemon (machine);
+  g_clear_object (store);
+  g_clear_object (manager);
+  if (lb_test_machine_start_daemon (machine, options) == NULL)
+    return FALSE;
+  return lb_test_bus_renew_proxies (machine->bus, store, manager);
+}
+
+void
+lb_test_clear_service (LbTestBus **bus,
+                       LbTestMachine **machine,
+                       LbDBusStore **store,
+                       LbDBusManager **manager)
+{
+  g_clear_object (store);
+  g_clear_object (manager);
+  g_clear_pointer (machine, lb_test_machine_free);
+  g_clear_pointer (bus, lb_test_bus_free);
+}
+
+gboolean
+lb_test_wait_licenses_done (LbTestBus *bus, guint64 n)
+{
+  gboolean reached = FALSE;
+
+  for (guint i = 0; i < 1000 && !reached; i++)
+    {
+      g_autoptr (GVariant) done
+          = lb_test_bus_get_property (bus, LB_TEST_MANAGER_IFACE, "LicensesDone", NULL);
+
+      reached = done != NULL && g_variant_get_uint64 (done) >= n;
+      if (!reached)
+        lb_test_run_for (10);
+    }
+  g_assert_true (reached);
+  return reached;
+}
+
+gsize
+lb_test_find_bytes (GBytes *bytes, const char *needle, gsize from, gboolean last)
+{
+  const char *data = g_bytes_get_data (bytes, NULL);
+  gsize size = g_bytes_get_size (bytes), n = strlen (needle), found = G_MAXSIZE;
+
+  for (gsize i = from; i + n <= size; i++)
+    if (memcmp (data + i, needle, n) == 0)
+      {
+        found = i;
+        if (!last)
+          break;
+      }
+  g_assert_cmpuint (found, !=, G_MAXSIZE);
+  return found;
+}
+
+void
+lb_test_service_fixture_init (LbTestServiceFixture *f)
+{
+  f->bus = lb_test_bus_new (LB_TEST_BUS_DEFAULT);
+  f->machine = lb_test_machine_new (f->bus, "a");
+  f->dir = lb_test_make_tmp_dir ("backups");
+  f->queue = lb_test_signal_queue_new (lb_test_bus_get_connection (f->bus), NULL,
+                                       LB_TEST_MANAGER_IFACE, NULL, LB_TEST_OBJECT_PATH);
+}
+
+void
+lb_test_service_fixture_clear (LbTestServiceFixture *f)
+{
+  g_clear_pointer (&f->queue, lb_test_signal_queue_free);
+  lb_test_clear_service (&f->bus, &f->machine, &f->store, &f->manager);
+  lb_test_rm_rf (f->dir);
+  g_clear_pointer (&f->dir, g_free);
+}
+
+void
+lb_test_completed_clear (LbTestCompleted *c)
+{
+  g_clear_pointer (&c->error, g_free);
+  g_clear_pointer (&c->summary, g_variant_unref);
+}
+
+gboolean
+lb_test_completed_wait (
+    LbTestCompleted *c, LbTestSignalQueue *queue, guint64 id, guint timeout_ms, GArray *statuses)
+{
+  lb_test_completed_clear (c);
+  if (lb_test_wait_completed (queue, id, timeout_ms, statuses, &c->status, &c->error, &c->summary))
+    return TRUE;
+  g_test_fail_printf ("operation %" G_GUINT64_FORMAT " did not complete within %u ms", id,
+                      timeout_ms);
+  return FALSE;
+}
+
+void
+lb_test_bus_set_manager_string (LbTestBus *bus, const char *name, const char *value)
+{
+  g_autoptr (GError) error = NULL;
+
+  lb_test_bus_set_property (bus, LB_TEST_MANAGER_IFACE, name, g_variant_new_string (value), &error);
+  g_assert_no_error (error);
+}
+
+LbTestSignal *
+lb_test_signal_queue_pop_signal (LbTestSignalQueue *queue, guint timeout_ms)
+{
+  LbTestSignal *signal = g_new0 (LbTestSignal, 1);
+
+  signal->params = lb_test_signal_queue_pop_full (queue, timeout_ms, &signal->member,
+                                                  &signal->iface, &signal->time);
+  if (signal->params != NULL)
+    return signal;
+  lb_test_signal_free (signal);
+  return NULL;
+}
+
+void
+lb_test_signal_free (LbTestSignal *signal)
+{
+  g_free (signal->member);
+  g_free (signal->iface);
+  g_clear_pointer (&signal->params, g_variant_unref);
+  g_free (signal);
+}

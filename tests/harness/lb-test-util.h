@@ -460,3 +460,106 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (LbTestMachine, lb_test_machine_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LbTestSignalQueue, lb_test_signal_queue_free)
 
 G_END_DECLS
+
+/* Helpers shared by tests/daemon */
+
+G_BEGIN_DECLS
+
+/* Starts a daemon on @machine with @options (NULL for the defaults), after
+ * stopping the one it runs, if any, and gives *@store and *@manager new
+ * proxies for it (lb_test_bus_renew_proxies()); FALSE after a failed
+ * assertion. */
+gboolean lb_test_machine_start_service (LbTestMachine *machine,
+                                        const LbTestDaemonOptions *options,
+                                        LbDBusStore **store,
+                                        LbDBusManager **manager);
+
+/* A fixture's teardown of the service's proxies, its machine (which stops
+ * the daemons and prints their logs if the test failed) and, last, its
+ * bus; each may be NULL already. */
+void lb_test_clear_service (LbTestBus **bus,
+                            LbTestMachine **machine,
+                            LbDBusStore **store,
+                            LbDBusManager **manager);
+
+/* Polls LicensesDone until it reaches @n, to catch an operation (slowed
+ * down by LB_FAULT_DELAY_US) in its middle; asserts that it got there. */
+gboolean lb_test_wait_licenses_done (LbTestBus *bus, guint64 n);
+
+/* The offset of the first (or, with @last, the last) @needle in @bytes
+ * at or after @from; asserts that there is one (G_MAXSIZE if not). */
+gsize lb_test_find_bytes (GBytes *bytes, const char *needle, gsize from, gboolean last);
+
+/* A fixture of daemon tests: machine "a" on a bus of its own, the
+ * service's proxies (lb_test_machine_start_service() starts the daemon),
+ * a queue of the manager's signals and an empty folder for backups. */
+typedef struct
+{
+  LbTestBus *bus;
+  LbTestMachine *machine;
+  LbDBusStore *store;
+  LbDBusManager *manager;
+  LbTestSignalQueue *queue;
+  char *dir;
+} LbTestServiceFixture;
+
+/* Sets up all but the daemon; clears all, removing the folder. */
+void lb_test_service_fixture_init (LbTestServiceFixture *f);
+void lb_test_service_fixture_clear (LbTestServiceFixture *f);
+
+/* What an operation's Completed signal said. */
+typedef struct
+{
+  guint status;
+  char *error;
+  GVariant *summary;
+} LbTestCompleted;
+
+void lb_test_completed_clear (LbTestCompleted *c);
+
+/* lb_test_wait_completed() into *@c (cleared first), failing the test
+ * when no Completed signal came within @timeout_ms. */
+gboolean lb_test_completed_wait (
+    LbTestCompleted *c, LbTestSignalQueue *queue, guint64 id, guint timeout_ms, GArray *statuses);
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (LbTestCompleted, lb_test_completed_clear)
+
+/* The whole of main() for a tests/daemon program that meson runs group by
+ * group (its list: grouped_tests), its tests one table of cases:
+ *   return lb_test_run_grouped (&argc, &argv, "/daemon/", tests, Fixture,
+ *                               setup, teardown); */
+#define lb_test_run_grouped(argc, argv, prefix, cases, Fixture, setup, teardown)                   \
+  (lb_test_init ((argc), (argv)),                                                                  \
+   lb_test_add_cases ((prefix), "tests/daemon/meson.build's grouped_tests", cases, Fixture, setup, \
+                      teardown),                                                                   \
+   g_test_run ())
+
+/* Sets the manager's property @name to the string @value, asserting that
+ * the service takes it. */
+void lb_test_bus_set_manager_string (LbTestBus *bus, const char *name, const char *value);
+
+/* A signal as it arrived (lb_test_signal_queue_pop_full()). */
+typedef struct
+{
+  char *member;
+  char *iface;
+  GVariant *params;
+  gint64 time; /* monotonic µs of arrival */
+} LbTestSignal;
+
+/* The next signal of @queue, waiting at most @timeout_ms; NULL on
+ * timeout. */
+LbTestSignal *lb_test_signal_queue_pop_signal (LbTestSignalQueue *queue, guint timeout_ms);
+void lb_test_signal_free (LbTestSignal *signal);
+
+/* The plain case for lb_test_add_cases(): its path, test and argument:
+ *   typedef LB_TEST_CASE (Fixture) TestCase; */
+#define LB_TEST_CASE(Fixture)                      \
+  struct                                           \
+  {                                                \
+    const char *path;                              \
+    void (*func) (Fixture * f, gconstpointer arg); \
+    gconstpointer arg;                             \
+  }
+
+G_END_DECLS
