@@ -208,8 +208,9 @@ test_local_missing_folder (Local *f, gconstpointer data)
   g_auto (LbTestCompleted) c = { 0 };
   GStatBuf st;
 
-  if (!local_start (f, NULL) || !lb_test_store_many (f->store, 3, "k", 64, &error))
+  if (!local_start (f, NULL))
     return;
+  lb_test_store_many_ok (f->store, 3, "k", 64);
   if (!backup_makes_folder (f, folder, folder))
     return;
   g_assert_cmpint (g_stat (parent, &st), ==, 0);
@@ -240,8 +241,9 @@ test_local_cancel_leaves_no_folder (Local *f, gconstpointer data)
   guint64 id;
 
   options.fault_delay_us = 20000;
-  if (!local_start (f, &options) || !lb_test_store_many (f->store, 300, "k", 64, &error))
+  if (!local_start (f, &options))
     return;
+  lb_test_store_many_ok (f->store, 300, "k", 64);
   id = start_op (f->manager, FALSE, 0, folder, &error);
   g_assert_no_error (error);
   lb_test_wait_licenses_done (f->bus, 20);
@@ -274,8 +276,7 @@ test_local_restore_fallback (Local *f, gconstpointer data)
   lb_test_assert_error_name (error, LB_ERROR_NOT_SET);
   g_clear_error (&error);
 
-  if (!lb_test_store_many (f->store, 4, "k", 64, &error))
-    return;
+  lb_test_store_many_ok (f->store, 4, "k", 64);
   lb_test_bus_set_manager_string (f->bus, "BackupPath", f->dir);
   if (!run_op (f, FALSE, 0, NULL, &c, &error))
     return;
@@ -438,8 +439,7 @@ test_local_no_hang (Local *f, gconstpointer data)
   if (!local_start (f, NULL))
     return;
   g_unsetenv ("LB_DAEMON_PATH");
-  if (!lb_test_store_many (f->store, 3, "k", 64, &error))
-    return;
+  lb_test_store_many_ok (f->store, 3, "k", 64);
   if (!make_thing (folder, thing))
     {
       g_test_fail_printf ("cannot make %s: %s", thing_names[thing], g_strerror (errno));
@@ -856,10 +856,10 @@ sftp_start (Sftp *f, LbTestMachine *machine, guint delay_us)
 static gboolean
 sftp_start_with (Sftp *f, guint delay_us, guint n, gsize size)
 {
-  g_autoptr (GError) error = NULL;
-
-  return sftp_ready (f) && sftp_start (f, f->a, delay_us)
-         && lb_test_store_many (f->store, n, "k", size, &error);
+  if (!sftp_ready (f) || !sftp_start (f, f->a, delay_us))
+    return FALSE;
+  lb_test_store_many_ok (f->store, n, "k", size);
+  return TRUE;
 }
 
 /* The newest backup in the server's folder. */
@@ -1047,8 +1047,7 @@ test_sftp_halfway (Sftp *f, gconstpointer data)
   g_assert_nonnull (before);
 
   /* 400 licenses at 20 ms: 8 s of upload. */
-  if (!lb_test_store_many (f->store, 400, "m", 512, &error))
-    return;
+  lb_test_store_many_ok (f->store, 400, "m", 512);
   id = start_upload (f, LB_BACKUP_FLAGS_OVERWRITE, folder);
   if (id == 0)
     return;
