@@ -908,6 +908,19 @@ manager_signals (Fixture *f)
                                    NULL, LB_TEST_OBJECT_PATH);
 }
 
+guint64
+spawn_until_progress (
+    Fixture *f, LbTestSignalQueue *queue, guint64 min_done, ClientRun **run, const char *first, ...)
+{
+  g_autoptr (LbTestSignalQueue) own = queue == NULL ? manager_signals (f) : NULL;
+  va_list ap;
+
+  va_start (ap, first);
+  *run = client_spawn_va (f, NULL, first, ap);
+  va_end (ap);
+  return wait_progress (queue != NULL ? queue : own, min_done, CLIENT_TIMEOUT_MS);
+}
+
 static GHashTable *german; /* msgid → GStrv of msgstr[0..], from po/de.po */
 
 typedef struct

@@ -302,6 +302,17 @@ guint64 wait_progress (LbTestSignalQueue *queue, guint64 min_done, guint timeout
 
 LbTestSignalQueue *manager_signals (Fixture *f);
 
+/* Spawns `license-backup ARGS...` into @run (client_spawn) and waits until
+ * its operation has done @min_done licenses, watching @queue (from
+ * manager_signals() before the spawn; NULL: a queue of its own). Returns
+ * the operation's id, 0 after a failed assertion. */
+guint64 spawn_until_progress (Fixture *f,
+                              LbTestSignalQueue *queue,
+                              guint64 min_done,
+                              ClientRun **run,
+                              const char *first,
+                              ...) G_GNUC_NULL_TERMINATED;
+
 /* The German translation of @msgid (form @n of a plural: 0 singular,
  * 1 plural), as a printf format; fails the test and returns @msgid if
  * there is none. */

@@ -294,14 +294,11 @@ void
 test_verify_status (Fixture *f, gconstpointer arg)
 {
   g_autofree char *dir = make_dir (f, "backups");
-  g_autoptr (LbTestSignalQueue) queue = NULL;
   g_autoptr (ClientRun) follower = NULL;
 
   store_many (f, SLOW_LICENSES, "vs-", 64);
   backup_into (f, dir);
-  queue = manager_signals (f);
-  follower = client_spawn (f, NULL, "verify", dir, NULL);
-  if (wait_progress (queue, 10, CLIENT_TIMEOUT_MS) == 0)
+  if (spawn_until_progress (f, NULL, 10, &follower, "verify", dir, NULL) == 0)
     return;
   {
     g_autoptr (ClientRun) run = client_run (f, NULL, "status", NULL);
