@@ -518,6 +518,15 @@ client_wait (ClientRun *run, guint timeout_ms)
   return FALSE;
 }
 
+static ClientRun *
+client_run_va (Fixture *f, const ClientOpts *opts, const char *first, va_list ap)
+{
+  ClientRun *run = client_spawn_va (f, opts, first, ap);
+
+  client_wait (run, CLIENT_TIMEOUT_MS);
+  return run;
+}
+
 /* Runs `license-backup ARGS...` to its end. */
 ClientRun *G_GNUC_NULL_TERMINATED
 client_run (Fixture *f, const ClientOpts *opts, const char *first, ...)
@@ -526,14 +535,14 @@ client_run (Fixture *f, const ClientOpts *opts, const char *first, ...)
   ClientRun *run;
 
   va_start (ap, first);
-  run = client_spawn_va (f, opts, first, ap);
+  run = client_run_va (f, opts, first, ap);
   va_end (ap);
-  client_wait (run, CLIENT_TIMEOUT_MS);
   return run;
 }
 
 void
-client_ok_impl (const char *file, int line, const char *func, Fixture *f, const char *out, ...)
+client_ok_impl (
+    const char *file, int line, const char *func, Fixture *f, gboolean quiet, const char *out, ...)
 {
   g_autoptr (ClientRun) run = NULL;
   const char *first;
@@ -541,13 +550,33 @@ client_ok_impl (const char *file, int line, const char *func, Fixture *f, const 
 
   va_start (ap, out);
   first = va_arg (ap, const char *);
-  run = client_spawn_va (f, NULL, first, ap);
+  run = client_run_va (f, NULL, first, ap);
   va_end (ap);
-  client_wait (run, CLIENT_TIMEOUT_MS);
   assert_exit_impl (file, line, func, run, EXIT_OK);
   if (out != NULL && g_strcmp0 (run->out, out) != 0)
     g_assertion_message_cmpstr (G_LOG_DOMAIN, file, line, func, "run->out == out", run->out,
                                 "==", out);
+  if (quiet && g_strcmp0 (run->err, "") != 0)
+    g_assertion_message_cmpstr (G_LOG_DOMAIN, file, line, func, "run->err == \"\"", run->err,
+                                "==", "");
+}
+
+JsonObject *
+client_run_json_impl (
+    const char *file, int line, const char *func, Fixture *f, int exit, JsonNode **root, ...)
+{
+  g_autoptr (ClientRun) run = NULL;
+  const char *first;
+  JsonObject *o;
+  va_list ap;
+
+  va_start (ap, root);
+  first = va_arg (ap, const char *);
+  run = client_run_va (f, NULL, first, ap);
+  va_end (ap);
+  o = run_json_object (run, root);
+  assert_exit_impl (file, line, func, run, exit);
+  return o;
 }
 
 char *

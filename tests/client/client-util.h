@@ -211,9 +211,30 @@ ClientRun *G_GNUC_NULL_TERMINATED client_run (Fixture *f,
  * that it exits with EXIT_OK and, unless @out is NULL, that stdout is
  * @out. */
 #define client_ok(f, out, ...) \
-  client_ok_impl (__FILE__, __LINE__, G_STRFUNC, (f), (out), __VA_ARGS__)
-void client_ok_impl (const char *file, int line, const char *func, Fixture *f, const char *out, ...)
-    G_GNUC_NULL_TERMINATED;
+  client_ok_impl (__FILE__, __LINE__, G_STRFUNC, (f), FALSE, (out), __VA_ARGS__)
+/* client_ok(), and nothing on stderr. */
+#define client_ok_quiet(f, out, ...) \
+  client_ok_impl (__FILE__, __LINE__, G_STRFUNC, (f), TRUE, (out), __VA_ARGS__)
+void client_ok_impl (const char *file,
+                     int line,
+                     const char *func,
+                     Fixture *f,
+                     gboolean quiet,
+                     const char *out,
+                     ...) G_GNUC_NULL_TERMINATED;
+
+/* Runs `license-backup ARGS...` (with --json among them) to its end,
+ * asserts exit status @exit and returns the JSON object it printed, owned
+ * by @root; NULL after a failed assertion. */
+#define client_run_json(f, exit, root, ...) \
+  client_run_json_impl (__FILE__, __LINE__, G_STRFUNC, (f), (exit), (root), __VA_ARGS__)
+JsonObject *client_run_json_impl (const char *file,
+                                  int line,
+                                  const char *func,
+                                  Fixture *f,
+                                  int exit,
+                                  JsonNode **root,
+                                  ...) G_GNUC_NULL_TERMINATED;
 
 /* Runs `license-backup COMMAND --json DIR` to its end and asserts that it
  * exits with @exit and that its JSON has the status @status and the error

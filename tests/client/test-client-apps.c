@@ -191,13 +191,8 @@ test_apps_list (Fixture *f, gconstpointer arg)
   }
   client_ok (f, "track-1  backup allowed\n", "list", "--app=snap.musicbox", NULL);
   client_ok (f, "host-1  backup allowed\nshared  backup allowed\n", "list", "--app", "", NULL);
-  {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "list", "--app", "org.example.Nobody", NULL);
-
-    assert_exit (run, EXIT_OK);
-    g_assert_cmpstr (run->out, ==, "The app org.example.Nobody holds no licenses.\n");
-    g_assert_cmpstr (run->err, ==, "");
-  }
+  client_ok_quiet (f, "The app org.example.Nobody holds no licenses.\n", "list", "--app",
+                   "org.example.Nobody", NULL);
 
   /* JSON: every license with its app, in (app, key id) order. */
   {

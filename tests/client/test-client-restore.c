@@ -268,11 +268,10 @@ test_restore_limit (Fixture *f, gconstpointer arg)
       }
   }
   {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "restore", "--yes", "--json", dir_b, NULL);
     g_autoptr (JsonNode) root = NULL;
-    JsonObject *o = run_json_object (run, &root);
+    JsonObject *o
+        = client_run_json (f, EXIT_RESTORE_LIMIT, &root, "restore", "--yes", "--json", dir_b, NULL);
 
-    assert_exit (run, EXIT_RESTORE_LIMIT);
     if (o != NULL)
       {
         JsonArray *r = obj_array (o, "restricted");

@@ -35,13 +35,8 @@ test_store_import_export (Fixture *f, gconstpointer arg)
 
   /* The key id defaults to the file's name; a relative FILE is read from
    * the working directory. */
-  {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "import", "lic-one.bin", NULL);
-
-    assert_exit (run, EXIT_OK);
-    g_assert_cmpstr (run->out, ==, "Stored the license “lic-one.bin” (3000 bytes).\n");
-    g_assert_cmpstr (run->err, ==, "");
-  }
+  client_ok_quiet (f, "Stored the license “lic-one.bin” (3000 bytes).\n", "import", "lic-one.bin",
+                   NULL);
   attrs = get_attributes (f, "lic-one.bin", &blob);
   g_assert_nonnull (attrs);
   if (blob != NULL)
@@ -185,13 +180,7 @@ test_store_delete (Fixture *f, gconstpointer arg)
   store_license (f, "doomed", NULL, NULL);
   store_license (f, "kept", NULL, NULL);
 
-  {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "delete", "doomed", NULL);
-
-    assert_exit (run, EXIT_OK);
-    g_assert_cmpstr (run->out, ==, "Deleted the license “doomed”.\n");
-    g_assert_cmpstr (run->err, ==, "");
-  }
+  client_ok_quiet (f, "Deleted the license “doomed”.\n", "delete", "doomed", NULL);
   g_assert_cmpuint (license_count (f), ==, 1);
   g_assert_null (get_attributes (f, "doomed", NULL));
   {
@@ -366,13 +355,7 @@ test_store_clean (Fixture *f, gconstpointer arg)
   store_license (f, "future", NULL,
                  lb_test_vardict_new ("expires", g_variant_new_int64 (past + 86400 * 365), NULL));
   store_license (f, "forever", NULL, NULL);
-  {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "clean", "--expired", NULL);
-
-    assert_exit (run, EXIT_OK);
-    g_assert_cmpstr (run->out, ==, "Removed 3 expired licenses.\n");
-    g_assert_cmpstr (run->err, ==, "");
-  }
+  client_ok_quiet (f, "Removed 3 expired licenses.\n", "clean", "--expired", NULL);
   g_assert_cmpuint (license_count (f), ==, 2);
   store_license (f, "old-again", NULL,
                  lb_test_vardict_new ("expires", g_variant_new_int64 (past), NULL));
@@ -507,11 +490,9 @@ test_store_status (Fixture *f, gconstpointer arg)
                      "  Automatic:      weekly, once a backup folder is set\n");
   }
   {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "status", "--json", NULL);
     g_autoptr (JsonNode) root = NULL;
-    JsonObject *o = run_json_object (run, &root);
+    JsonObject *o = client_run_json (f, EXIT_OK, &root, "status", "--json", NULL);
 
-    assert_exit (run, EXIT_OK);
     if (o == NULL)
       return;
     g_assert_cmpint (obj_int (o, "status"), ==, LB_STATUS_INFORMATION);
@@ -528,11 +509,9 @@ test_store_status (Fixture *f, gconstpointer arg)
   client_ok (f, NULL, "config", "backup-path", dir, NULL);
   t0 = g_get_real_time () / G_USEC_PER_SEC;
   {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "backup", "--json", NULL);
     g_autoptr (JsonNode) root = NULL;
-    JsonObject *o = run_json_object (run, &root);
+    JsonObject *o = client_run_json (f, EXIT_OK, &root, "backup", "--json", NULL);
 
-    assert_exit (run, EXIT_OK);
     op = o != NULL ? obj_int (o, "operation") : -1;
   }
   t1 = g_get_real_time () / G_USEC_PER_SEC;
@@ -548,11 +527,9 @@ test_store_status (Fixture *f, gconstpointer arg)
     assert_not_contains (run->out, "Progress:");
   }
   {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "status", "--json", NULL);
     g_autoptr (JsonNode) root = NULL;
-    JsonObject *o = run_json_object (run, &root);
+    JsonObject *o = client_run_json (f, EXIT_OK, &root, "status", "--json", NULL);
 
-    assert_exit (run, EXIT_OK);
     if (o == NULL)
       return;
     g_assert_cmpint (obj_int (o, "status"), ==, LB_STATUS_END);

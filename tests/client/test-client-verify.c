@@ -160,11 +160,9 @@ test_verify_json (Fixture *f, gconstpointer arg)
   file = backup_file (dir);
   uri = g_filename_to_uri (file, NULL, NULL);
   {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "verify", "--json", dir, NULL);
     g_autoptr (JsonNode) root = NULL;
-    JsonObject *o = run_json_object (run, &root);
+    JsonObject *o = client_run_json (f, EXIT_OK, &root, "verify", "--json", dir, NULL);
 
-    assert_exit (run, EXIT_OK);
     if (o != NULL)
       {
         JsonObject *s = obj_obj (o, "summary");
@@ -180,11 +178,9 @@ test_verify_json (Fixture *f, gconstpointer arg)
   }
   lb_test_damage_backup (file);
   {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "verify", "--json", dir, NULL);
     g_autoptr (JsonNode) root = NULL;
-    JsonObject *o = run_json_object (run, &root);
+    JsonObject *o = client_run_json (f, EXIT_BACKUP_CORRUPT, &root, "verify", "--json", dir, NULL);
 
-    assert_exit (run, EXIT_BACKUP_CORRUPT);
     if (o != NULL)
       {
         g_assert_cmpstr (obj_str (o, "kind"), ==, "verify");
@@ -196,11 +192,9 @@ test_verify_json (Fixture *f, gconstpointer arg)
   }
   /* generations --json: when each was checked, and what was found. */
   {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "generations", "--json", dir, NULL);
     g_autoptr (JsonNode) root = NULL;
-    JsonObject *o = run_json_object (run, &root);
+    JsonObject *o = client_run_json (f, EXIT_OK, &root, "generations", "--json", dir, NULL);
 
-    assert_exit (run, EXIT_OK);
     if (o != NULL)
       {
         JsonArray *a = obj_array (o, "backups");
@@ -274,11 +268,9 @@ test_verify_generations_column (Fixture *f, gconstpointer arg)
     assert_contains (run->out, "  not checked");
   }
   {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "generations", "--json", old, NULL);
     g_autoptr (JsonNode) root = NULL;
-    JsonObject *o = run_json_object (run, &root);
+    JsonObject *o = client_run_json (f, EXIT_OK, &root, "generations", "--json", old, NULL);
 
-    assert_exit (run, EXIT_OK);
     if (o != NULL)
       {
         JsonObject *b = json_array_get_object_element (obj_array (o, "backups"), 0);
