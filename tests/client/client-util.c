@@ -561,6 +561,27 @@ client_ok_impl (
                                 "==", "");
 }
 
+void
+assert_status_shows_impl (
+    const char *file, int line, const char *func, Fixture *f, const char *first_line, ...)
+{
+  g_autoptr (ClientRun) run = client_run (f, NULL, "status", NULL);
+  va_list ap;
+
+  assert_exit_impl (file, line, func, run, EXIT_OK);
+  if (!g_str_has_prefix (run->out, first_line))
+    {
+      g_autofree char *message = g_strdup_printf (
+          "`status` printed “%s”, which does not start with “%s”", run->out, first_line);
+
+      g_assertion_message (G_LOG_DOMAIN, file, line, func, message);
+    }
+  va_start (ap, first_line);
+  for (const char *s = va_arg (ap, const char *); s != NULL; s = va_arg (ap, const char *))
+    assert_contains_impl (file, line, func, "run->out", run->out, s, TRUE);
+  va_end (ap);
+}
+
 JsonObject *
 client_run_json_impl (
     const char *file, int line, const char *func, Fixture *f, int exit, JsonNode **root, ...)
@@ -718,21 +739,38 @@ run_json (ClientRun *run)
   return json_parser_steal_root (parser);
 }
 
+/* The JSON value a run printed, in @root, if it is of @type (@what);
+ * FALSE after a failed assertion. */
+static gboolean
+run_json_typed (ClientRun *run, JsonNode **root, JsonNodeType type, const char *what)
+{
+  *root = run_json (run);
+  if (*root == NULL)
+    return FALSE;
+  if (json_node_get_node_type (*root) != type)
+    {
+      g_test_fail_printf ("`%s` printed JSON that is not %s: %s", run->cmdline, what, run->out);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* The object printed by a run, or NULL after a failed assertion. */
 JsonObject *
 run_json_object (ClientRun *run, JsonNode **root)
 {
-  *root = run_json (run);
-  if (*root == NULL)
+  if (!run_json_typed (run, root, JSON_NODE_OBJECT, "an object"))
     return NULL;
-  if (!JSON_NODE_HOLDS_OBJECT (*root))
-    {
-      g_test_fail_printf ("`%s` printed JSON that is not an object: %s", run->cmdline, run->out);
-      return NULL;
-    }
   if (strchr (run->out, '\n') != run->out + strlen (run->out) - 1)
     g_test_fail_printf ("`%s` printed more than one line with --json: %s", run->cmdline, run->out);
   return json_node_get_object (*root);
+}
+
+JsonArray *
+run_json_array (ClientRun *run, JsonNode **root)
+{
+  return run_json_typed (run, root, JSON_NODE_ARRAY, "an array") ? json_node_get_array (*root)
+                                                                 : NULL;
 }
 
 gint64

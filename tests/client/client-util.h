@@ -223,6 +223,17 @@ void client_ok_impl (const char *file,
                      const char *out,
                      ...) G_GNUC_NULL_TERMINATED;
 
+/* Runs `license-backup status`, asserts exit status 0 and that stdout
+ * starts with @first_line and holds each further string (NULL-terminated). */
+#define assert_status_shows(f, ...) \
+  assert_status_shows_impl (__FILE__, __LINE__, G_STRFUNC, (f), __VA_ARGS__)
+void assert_status_shows_impl (const char *file,
+                               int line,
+                               const char *func,
+                               Fixture *f,
+                               const char *first_line,
+                               ...) G_GNUC_NULL_TERMINATED;
+
 /* Runs `license-backup ARGS...` (with --json among them) to its end,
  * asserts exit status @exit and returns the JSON object it printed, owned
  * by @root; NULL after a failed assertion. */
@@ -279,6 +290,9 @@ JsonNode *run_json (ClientRun *run);
 
 /* The object printed by a run, or NULL after a failed assertion. */
 JsonObject *run_json_object (ClientRun *run, JsonNode **root);
+
+/* The array a `--json` run printed, or NULL after a failed assertion. */
+JsonArray *run_json_array (ClientRun *run, JsonNode **root);
 
 gint64 obj_int (JsonObject *o, const char *member);
 

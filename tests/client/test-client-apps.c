@@ -70,21 +70,6 @@ start_with_apps (Fixture *f, const AppLicense *licenses, guint n)
   return !g_test_failed () && use_machine (f, 0);
 }
 
-/* The array a `--json` run printed, or NULL after a failed assertion. */
-static JsonArray *
-run_json_array (ClientRun *run, JsonNode **root)
-{
-  *root = run_json (run);
-  if (*root == NULL)
-    return NULL;
-  if (!JSON_NODE_HOLDS_ARRAY (*root))
-    {
-      g_test_fail_printf ("`%s` printed JSON that is not an array: %s", run->cmdline, run->out);
-      return NULL;
-    }
-  return json_node_get_array (*root);
-}
-
 void
 test_apps_apps (Fixture *f, gconstpointer arg)
 {

@@ -91,14 +91,7 @@ test_slow_cancel_by_other_client (Fixture *f, gconstpointer arg)
   if (spawn_until_progress (f, NULL, 10, &follower, "backup", dir, NULL) == 0)
     return;
 
-  {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "status", NULL);
-
-    assert_exit (run, EXIT_OK);
-    g_assert_true (g_str_has_prefix (run->out, "Backup running\n"));
-    assert_contains (run->out, "\n  Progress:       ");
-    assert_contains (run->out, " of 400 licenses)\n");
-  }
+  assert_status_shows (f, "Backup running\n", "\n  Progress:       ", " of 400 licenses)\n", NULL);
   {
     g_autoptr (JsonNode) root = NULL;
     JsonObject *o = client_run_json (f, EXIT_OK, &root, "status", "--json", NULL);

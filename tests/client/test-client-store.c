@@ -23,6 +23,18 @@ write_blob_file (Fixture *f, const char *name, gsize size)
   return path;
 }
 
+/* What `list --json` printed (owned by @root), or NULL after a failed
+ * assertion. */
+static JsonArray *
+list_json (Fixture *f, JsonNode **root)
+{
+  g_autoptr (ClientRun) run = client_run (f, NULL, "list", "--json", NULL);
+  JsonArray *array = run_json_array (run, root);
+
+  assert_exit (run, EXIT_OK);
+  return array;
+}
+
 void
 test_store_import_export (Fixture *f, gconstpointer arg)
 {
@@ -247,15 +259,11 @@ test_store_list (Fixture *f, gconstpointer arg)
   }
 
   {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "list", "--json", NULL);
-    g_autoptr (JsonNode) root = run_json (run);
-    JsonArray *array;
+    g_autoptr (JsonNode) root = NULL;
+    JsonArray *array = list_json (f, &root);
 
-    assert_exit (run, EXIT_OK);
-    g_assert_true (root != NULL && JSON_NODE_HOLDS_ARRAY (root));
-    if (root == NULL || !JSON_NODE_HOLDS_ARRAY (root))
+    if (array == NULL)
       return;
-    array = json_node_get_array (root);
     g_assert_cmpuint (json_array_get_length (array), ==, 3);
     if (json_array_get_length (array) != 3)
       return;
@@ -316,15 +324,11 @@ test_store_list_paging (Fixture *f, gconstpointer arg)
       }
   }
   {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "list", "--json", NULL);
-    g_autoptr (JsonNode) root = run_json (run);
-    JsonArray *array;
+    g_autoptr (JsonNode) root = NULL;
+    JsonArray *array = list_json (f, &root);
 
-    assert_exit (run, EXIT_OK);
-    g_assert_true (root != NULL && JSON_NODE_HOLDS_ARRAY (root));
-    if (root == NULL || !JSON_NODE_HOLDS_ARRAY (root))
+    if (array == NULL)
       return;
-    array = json_node_get_array (root);
     g_assert_cmpuint (json_array_get_length (array), ==, n);
     for (guint i = 0; i < n && i < json_array_get_length (array); i++)
       {
