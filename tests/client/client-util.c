@@ -1155,9 +1155,7 @@ format_runtime (const char *format, ...)
   return s;
 }
 
-/* Machine "a" stores @n licenses and backs them up into @dir; then machine
- * "b" runs the daemon. */
-void
+gboolean
 backup_on_a_then_use_b (Fixture *f, guint n, const char *dir)
 {
   store_many (f, n, "om-", 150);
@@ -1167,6 +1165,20 @@ backup_on_a_then_use_b (Fixture *f, guint n, const char *dir)
   }
   use_machine (f, 1);
   g_assert_cmpuint (license_count (f), ==, 0);
+  return !g_test_failed ();
+}
+
+ClientRun *
+restore_on_b_until_asked (Fixture *f, guint n, const char *dir, const char *question)
+{
+  g_autoptr (ClientRun) run = NULL;
+
+  if (!backup_on_a_then_use_b (f, n, dir))
+    return NULL;
+  run = client_spawn (f, &(ClientOpts){ .pty = TRUE }, "restore", dir, NULL);
+  if (!wait_pty_text (run, question, CLIENT_TIMEOUT_MS))
+    return NULL;
+  return g_steal_pointer (&run);
 }
 
 static gboolean

@@ -359,8 +359,12 @@ const char *de (const char *msgid, guint n);
 char *format_runtime (const char *format, ...);
 
 /* Machine "a" stores @n licenses and backs them up into @dir; then machine
- * "b" runs the daemon. */
-void backup_on_a_then_use_b (Fixture *f, guint n, const char *dir);
+ * "b" runs the daemon. FALSE if the test has failed. */
+gboolean backup_on_a_then_use_b (Fixture *f, guint n, const char *dir);
+
+/* backup_on_a_then_use_b(), then `license-backup restore DIR` on a
+ * terminal until it asks @question; NULL after a failed assertion. */
+ClientRun *restore_on_b_until_asked (Fixture *f, guint n, const char *dir, const char *question);
 
 gboolean wait_pty_text (ClientRun *run, const char *text, guint timeout_ms);
 

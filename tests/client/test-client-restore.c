@@ -142,10 +142,9 @@ test_restore_other_machine (Fixture *f, gconstpointer arg)
   g_autofree char *file = NULL;
   g_autoptr (GVariant) attrs = NULL;
 
-  backup_on_a_then_use_b (f, 3, dir);
-  file = backup_file (dir);
-  if (g_test_failed ())
+  if (!backup_on_a_then_use_b (f, 3, dir))
     return;
+  file = backup_file (dir);
 
   /* stdin is a pipe: no question, exit status 7. Even with "y" waiting. */
   {
