@@ -848,34 +848,29 @@ test_cancel_before (Fixture *f, gconstpointer arg)
 
 /* async: every call through _async/_finish in a main loop */
 
-typedef struct
-{
-  GMainLoop *loop;
-  GAsyncResult *result;
-} Wait;
-
+/* An _async call's callback: its result into *@user_data (a GAsyncResult *). */
 static void
 on_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  Wait *w = user_data;
-
-  w->result = g_object_ref (result);
-  g_main_loop_quit (w->loop);
+  *(GAsyncResult **) user_data = g_object_ref (result);
 }
 
-/* Runs the loop until the callback; the result, which the caller unrefs. */
+/* Iterates the main context until on_done() has set *@done, which it
+ * clears first (the result of an earlier call); returns it. The caller
+ * unrefs *@done after the last call. */
 static GAsyncResult *
-wait_result (Wait *w)
+wait_result (GAsyncResult **done)
 {
-  g_clear_object (&w->result);
-  g_main_loop_run (w->loop);
-  return w->result;
+  g_clear_object (done);
+  while (*done == NULL)
+    g_main_context_iteration (g_main_context_get_thread_default (), TRUE);
+  return *done;
 }
 
 static void
 test_async_calls (Fixture *f, gconstpointer arg)
 {
-  Wait w = { g_main_loop_new (g_main_context_get_thread_default (), FALSE), NULL };
+  g_autoptr (GAsyncResult) done = NULL;
   g_autoptr (LbClient) client = NULL;
   g_autoptr (LbLicense) l = license_new ("async-1", "async data");
   g_autoptr (LbLicense) got = NULL;
@@ -887,28 +882,28 @@ test_async_calls (Fixture *f, gconstpointer arg)
   g_autofree char *message = NULL;
   LbStatus status;
 
-  lb_client_new_for_connection_async (lb_test_bus_get_connection (f->bus), NULL, on_done, &w);
-  client = lb_client_new_for_connection_finish (wait_result (&w), &error);
+  lb_client_new_for_connection_async (lb_test_bus_get_connection (f->bus), NULL, on_done, &done);
+  client = lb_client_new_for_connection_finish (wait_result (&done), &error);
   g_assert_no_error (error);
   g_assert_nonnull (client);
   if (client == NULL)
-    goto out;
+    return;
 
-  lb_client_store_license_async (client, l, NULL, on_done, &w);
-  g_assert_true (lb_client_store_license_finish (client, wait_result (&w), &error));
+  lb_client_store_license_async (client, l, NULL, on_done, &done);
+  g_assert_true (lb_client_store_license_finish (client, wait_result (&done), &error));
   g_assert_no_error (error);
 
-  lb_client_store_licenses_async (client, batch, NULL, on_done, &w);
-  g_assert_true (lb_client_store_licenses_finish (client, wait_result (&w), &error));
+  lb_client_store_licenses_async (client, batch, NULL, on_done, &done);
+  g_assert_true (lb_client_store_licenses_finish (client, wait_result (&done), &error));
   g_assert_no_error (error);
   g_ptr_array_add (batch, lb_license_new ("batch-bad", NULL));
-  lb_client_store_licenses_async (client, batch, NULL, on_done, &w);
-  g_assert_false (lb_client_store_licenses_finish (client, wait_result (&w), &error));
+  lb_client_store_licenses_async (client, batch, NULL, on_done, &done);
+  g_assert_false (lb_client_store_licenses_finish (client, wait_result (&done), &error));
   assert_lb_error (error, LB_ERROR_INVALID_ARGS);
   g_clear_error (&error);
 
-  lb_client_get_license_async (client, "async-1", NULL, on_done, &w);
-  got = lb_client_get_license_finish (client, wait_result (&w), &error);
+  lb_client_get_license_async (client, "async-1", NULL, on_done, &done);
+  got = lb_client_get_license_finish (client, wait_result (&done), &error);
   g_assert_no_error (error);
   g_assert_nonnull (got);
   if (got != NULL)
@@ -918,14 +913,14 @@ test_async_calls (Fixture *f, gconstpointer arg)
                        g_bytes_get_size (lb_license_get_data (got)), "async data", 10);
     }
   g_clear_object (&got);
-  lb_client_get_license_async (client, "missing", NULL, on_done, &w);
-  got = lb_client_get_license_finish (client, wait_result (&w), &error);
+  lb_client_get_license_async (client, "missing", NULL, on_done, &done);
+  got = lb_client_get_license_finish (client, wait_result (&done), &error);
   g_assert_null (got);
   assert_lb_error (error, LB_ERROR_NOT_FOUND);
   g_clear_error (&error);
 
-  lb_client_list_licenses_async (client, NULL, on_done, &w);
-  list = lb_client_list_licenses_finish (client, wait_result (&w), &error);
+  lb_client_list_licenses_async (client, NULL, on_done, &done);
+  list = lb_client_list_licenses_finish (client, wait_result (&done), &error);
   g_assert_no_error (error);
   g_assert_nonnull (list);
   if (list != NULL)
@@ -933,55 +928,51 @@ test_async_calls (Fixture *f, gconstpointer arg)
       g_assert_cmpuint (list->len, ==, 4);
       g_assert_cmpstr (lb_license_get_key_id (list->pdata[0]), ==, "async-1");
     }
-  lb_client_list_licenses_model_async (client, NULL, on_done, &w);
-  model = lb_client_list_licenses_model_finish (client, wait_result (&w), &error);
+  lb_client_list_licenses_model_async (client, NULL, on_done, &done);
+  model = lb_client_list_licenses_model_finish (client, wait_result (&done), &error);
   g_assert_no_error (error);
   g_assert_nonnull (model);
   if (model != NULL)
     g_assert_cmpuint (g_list_model_get_n_items (model), ==, 4);
 
-  lb_client_delete_license_async (client, "batch000000", NULL, on_done, &w);
-  g_assert_true (lb_client_delete_license_finish (client, wait_result (&w), &error));
+  lb_client_delete_license_async (client, "batch000000", NULL, on_done, &done);
+  g_assert_true (lb_client_delete_license_finish (client, wait_result (&done), &error));
   g_assert_no_error (error);
 
-  lb_client_backup_async (client, LB_BACKUP_FLAGS_NONE, f->dir, NULL, on_done, &w);
-  result = lb_client_backup_finish (client, wait_result (&w), &error);
+  lb_client_backup_async (client, LB_BACKUP_FLAGS_NONE, f->dir, NULL, on_done, &done);
+  result = lb_client_backup_finish (client, wait_result (&done), &error);
   g_assert_no_error (error);
   g_assert_nonnull (result);
   if (result != NULL)
     g_assert_cmpuint (lb_operation_result_get_licenses (result), ==, 3);
   g_clear_object (&result);
-  lb_client_backup_async (client, LB_BACKUP_FLAGS_NONE, f->dir, NULL, on_done, &w);
-  result = lb_client_backup_finish (client, wait_result (&w), &error);
+  lb_client_backup_async (client, LB_BACKUP_FLAGS_NONE, f->dir, NULL, on_done, &done);
+  result = lb_client_backup_finish (client, wait_result (&done), &error);
   g_assert_null (result);
   assert_lb_error (error, LB_ERROR_BACKUP_EXISTS);
   g_clear_error (&error);
 
-  lb_client_get_status_async (client, NULL, on_done, &w);
-  status = lb_client_get_status_finish (client, wait_result (&w), &message, &error);
+  lb_client_get_status_async (client, NULL, on_done, &done);
+  status = lb_client_get_status_finish (client, wait_result (&done), &message, &error);
   g_assert_no_error (error);
   /* A refused backup never started: the last one's status stays. */
   g_assert_cmpint (status, ==, LB_STATUS_END);
   g_assert_cmpstr (message, ==, "");
 
-  lb_client_restore_async (client, LB_RESTORE_FLAGS_NONE, f->dir, NULL, NULL, on_done, &w);
+  lb_client_restore_async (client, LB_RESTORE_FLAGS_NONE, f->dir, NULL, NULL, on_done, &done);
   g_clear_object (&result);
-  result = lb_client_restore_finish (client, wait_result (&w), &error);
+  result = lb_client_restore_finish (client, wait_result (&done), &error);
   g_assert_no_error (error);
   g_assert_nonnull (result);
   if (result != NULL)
     g_assert_cmpuint (lb_operation_result_get_already_present (result), ==, 3);
-
-out:
-  g_clear_object (&w.result);
-  g_main_loop_unref (w.loop);
 }
 
 /* The async backup's cancellable cancels it in the service too. */
 static void
 test_cancel_async (Fixture *f, gconstpointer arg)
 {
-  Wait w = { g_main_loop_new (g_main_context_get_thread_default (), FALSE), NULL };
+  g_autoptr (GAsyncResult) done = NULL;
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   Watch watch = { f->client, .cancel_at_progress = cancellable };
   g_autoptr (LbOperationResult) result = NULL;
@@ -990,13 +981,11 @@ test_cancel_async (Fixture *f, gconstpointer arg)
 
   store_many (f, "slow", SLOW_LICENSES);
   id = g_signal_connect (f->client, "notify::progress", G_CALLBACK (on_progress), &watch);
-  lb_client_backup_async (f->client, LB_BACKUP_FLAGS_NONE, f->dir, cancellable, on_done, &w);
-  result = lb_client_backup_finish (f->client, wait_result (&w), &error);
+  lb_client_backup_async (f->client, LB_BACKUP_FLAGS_NONE, f->dir, cancellable, on_done, &done);
+  result = lb_client_backup_finish (f->client, wait_result (&done), &error);
   g_signal_handler_disconnect (f->client, id);
   g_assert_cmpint (watch.cancel_time, >, 0);
   assert_cancelled_in_service (f, result, error);
-  g_clear_object (&w.result);
-  g_main_loop_unref (w.loop);
 }
 
 /* thread: backup_sync in a worker thread while the client's context runs
@@ -1106,9 +1095,9 @@ test_activation_session (Fixture *f, gconstpointer arg)
   g_autofree char *db = g_build_filename (data_home, "license-backup", "licenses.db", NULL);
   g_assert_true (g_file_test (db, G_FILE_TEST_IS_REGULAR));
 
-  Wait w = { g_main_loop_new (g_main_context_get_thread_default (), FALSE), NULL };
-  lb_client_new_async (NULL, on_done, &w);
-  g_autoptr (LbClient) client2 = lb_client_new_finish (wait_result (&w), &error);
+  g_autoptr (GAsyncResult) done = NULL;
+  lb_client_new_async (NULL, on_done, &done);
+  g_autoptr (LbClient) client2 = lb_client_new_finish (wait_result (&done), &error);
   g_assert_no_error (error);
   g_assert_nonnull (client2);
   if (client2 != NULL)
@@ -1117,8 +1106,7 @@ test_activation_session (Fixture *f, gconstpointer arg)
       g_assert_no_error (error);
       g_assert_nonnull (got);
     }
-  g_clear_object (&w.result);
-  g_main_loop_unref (w.loop);
+  g_clear_object (&done);
 
   g_clear_object (&client);
   g_clear_object (&client2);
@@ -1238,12 +1226,6 @@ test_verify_whole (Fixture *f, gconstpointer arg)
   g_assert_nonnull (result);
 }
 
-static void
-on_verify_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
 /* A damaged backup: BackupCorrupt, and the failed result names the first
  * damaged entry. */
 static void
@@ -1261,11 +1243,9 @@ test_verify_damaged (Fixture *f, gconstpointer arg)
   assert_lb_error (error, LB_ERROR_BACKUP_CORRUPT);
   g_clear_error (&error);
 
-  lb_client_verify_async (f->client, LB_VERIFY_FLAGS_NONE, f->dir, NULL, NULL, on_verify_done,
+  lb_client_verify_async (f->client, LB_VERIFY_FLAGS_NONE, f->dir, NULL, NULL, on_done,
                           &async_result);
-  while (async_result == NULL)
-    g_main_context_iteration (g_main_context_get_thread_default (), TRUE);
-  result = lb_client_verify_finish (f->client, async_result, &error);
+  result = lb_client_verify_finish (f->client, wait_result (&async_result), &error);
   g_assert_null (result);
   assert_lb_error (error, LB_ERROR_BACKUP_CORRUPT);
   g_autoptr (LbOperationResult) failed = lb_client_get_failed_result (f->client, async_result);
