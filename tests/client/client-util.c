@@ -100,16 +100,6 @@ setup (Fixture *f, gconstpointer data)
 }
 
 void
-run (Fixture *f, gconstpointer data)
-{
-  const TestCase *tc = data;
-
-  if (g_test_failed ())
-    return;
-  tc->func (f, data);
-}
-
-void
 teardown (Fixture *f, gconstpointer data)
 {
   g_clear_object (&f->store);

@@ -91,6 +91,7 @@ typedef struct
   SetupKind setup;
   DaemonKind daemon;
   TestFunc func;
+  gconstpointer arg; /* for lb_test_add_cases(); none of the tests takes one */
 } TestCase;
 
 struct _Fixture
@@ -173,8 +174,6 @@ LbTestMachine *fixture_machine (Fixture *f, guint i);
 gboolean use_machine (Fixture *f, guint i);
 
 void setup (Fixture *f, gconstpointer data);
-
-void run (Fixture *f, gconstpointer data);
 
 void teardown (Fixture *f, gconstpointer data);
 

@@ -321,12 +321,12 @@ test_slow_ctrl_c_restore_json (Fixture *f, gconstpointer arg)
 /* The service dies while the client follows a backup (a crash, an OOM
  * kill): the client must not wait forever for a BackupCompleted that will
  * never come. It should say that the service stopped answering and exit
- * with 11 (its "service unreachable" status); with @arg's "-ctrl-c", the
+ * with 11 (its "service unreachable" status); in the test "…-ctrl-c", the
  * user's Ctrl-C must end it at least (130 or 11). */
 void
 test_robust_daemon_dies (Fixture *f, gconstpointer arg)
 {
-  gboolean ctrl_c = g_str_has_suffix (((const TestCase *) arg)->path, "-ctrl-c");
+  gboolean ctrl_c = g_str_has_suffix (g_test_get_path (), "-ctrl-c");
   g_autofree char *dir = make_dir (f, "backups");
   g_autoptr (ClientRun) run = NULL;
   const guint patience_ms = 5000;

@@ -45,7 +45,7 @@ test_tty_progress_bar (Fixture *f, gconstpointer arg)
 void
 test_tty_consent (Fixture *f, gconstpointer arg)
 {
-  gboolean yes = g_str_has_suffix (((const TestCase *) arg)->path, "-yes");
+  gboolean yes = g_str_has_suffix (g_test_get_path (), "-yes");
   g_autofree char *dir = make_dir (f, "shared");
   g_autoptr (ClientRun) run = restore_on_b_until_asked (f, 4, dir, "[y/N] ");
 
