@@ -156,9 +156,7 @@ sandbox_child_setup (gpointer user_data)
 {
   const Sandbox *sb = user_data;
 
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid () != sb->parent)
-    _exit (1);
+  client_child_setup (GINT_TO_POINTER ((int) sb->parent));
   if (unshare (CLONE_NEWNS) != 0 || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
     _exit (SANDBOX_FAILED);
   for (guint i = 0; i < sb->sources->len; i++)
@@ -226,33 +224,11 @@ static void
 client_exited_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   ClientRun *run = user_data;
-  GSubprocess *proc = G_SUBPROCESS (source);
 
-  g_subprocess_wait_finish (proc, result, NULL);
-  run->exited = TRUE;
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
   run->end_us = g_get_monotonic_time ();
-  if (g_subprocess_get_if_exited (proc))
-    run->status = g_subprocess_get_exit_status (proc);
-  else
-    {
-      run->status = -1;
-      run->term_signal = g_subprocess_get_if_signaled (proc) ? g_subprocess_get_term_sig (proc) : 0;
-    }
-}
-
-static char *
-bytes_to_string (GBytes *bytes, gsize *len)
-{
-  gsize n = 0;
-  const char *data = bytes != NULL ? g_bytes_get_data (bytes, &n) : NULL;
-  char *s = g_malloc (n + 1);
-
-  if (n > 0)
-    memcpy (s, data, n);
-  s[n] = '\0';
-  if (len != NULL)
-    *len = n;
-  return s;
+  run->status = lb_test_subprocess_status (G_SUBPROCESS (source), &run->term_signal);
+  run->exited = TRUE;
 }
 
 static void
@@ -264,8 +240,8 @@ client_communicated_cb (GObject *source, GAsyncResult *result, gpointer user_dat
 
   g_subprocess_communicate_finish (G_SUBPROCESS (source), result, &out, &err, &run->error);
   if (run->pty_out == NULL)
-    run->out = bytes_to_string (out, &run->out_len);
-  run->err = bytes_to_string (err, NULL);
+    run->out = lb_test_bytes_to_string (out, &run->out_len);
+  run->err = lb_test_bytes_to_string (err, NULL);
   run->communicated = TRUE;
 }
 

@@ -85,8 +85,7 @@ static const TestCase tests[] = {
 int
 main (int argc, char **argv)
 {
-  lb_test_init (&argc, &argv);
-  lb_test_add_cases ("/client/", "tests/client/meson.build's client_test_groups", tests, Fixture,
-                     setup, teardown);
-  return g_test_run ();
+  return lb_test_main_cases (&argc, &argv, "/client/",
+                             "tests/client/meson.build's client_test_groups", tests, Fixture, setup,
+                             teardown);
 }
