@@ -739,75 +739,70 @@ run_json_array (ClientRun *run, JsonNode **root)
                                                                  : NULL;
 }
 
-gint64
-obj_int (JsonObject *o, const char *member)
+/* @o's member @member if it is a node of @type, holding a value of
+ * @value_type when it is a value; NULL after a failed assertion (naming
+ * @what it should be). */
+static JsonNode *
+obj_member (
+    JsonObject *o, const char *member, JsonNodeType type, GType value_type, const char *what)
 {
   JsonNode *n = json_object_get_member (o, member);
 
-  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_INT64)
+  if (n == NULL || json_node_get_node_type (n) != type
+      || (type == JSON_NODE_VALUE && json_node_get_value_type (n) != value_type))
     {
-      g_test_fail_printf ("JSON member “%s” is missing or not an integer", member);
-      return G_MININT64;
+      g_test_fail_printf ("JSON member “%s” is missing or not %s", member, what);
+      return NULL;
     }
-  return json_node_get_int (n);
+  return n;
+}
+
+gint64
+obj_int (JsonObject *o, const char *member)
+{
+  JsonNode *n = obj_member (o, member, JSON_NODE_VALUE, G_TYPE_INT64, "an integer");
+
+  return n != NULL ? json_node_get_int (n) : G_MININT64;
 }
 
 const char *
 obj_str (JsonObject *o, const char *member)
 {
-  JsonNode *n = json_object_get_member (o, member);
+  JsonNode *n = obj_member (o, member, JSON_NODE_VALUE, G_TYPE_STRING, "a string");
 
-  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
-    {
-      g_test_fail_printf ("JSON member “%s” is missing or not a string", member);
-      return "";
-    }
-  return json_node_get_string (n);
+  return n != NULL ? json_node_get_string (n) : "";
 }
 
 gboolean
 obj_bool (JsonObject *o, const char *member)
 {
-  JsonNode *n = json_object_get_member (o, member);
+  JsonNode *n = obj_member (o, member, JSON_NODE_VALUE, G_TYPE_BOOLEAN, "a boolean");
 
-  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_BOOLEAN)
-    {
-      g_test_fail_printf ("JSON member “%s” is missing or not a boolean", member);
-      return FALSE;
-    }
-  return json_node_get_boolean (n);
+  return n != NULL && json_node_get_boolean (n);
 }
 
+/* An empty object or array for a missing one, so that callers can go on
+ * (the test has failed). */
 JsonObject *
 obj_obj (JsonObject *o, const char *member)
 {
-  JsonNode *n = json_object_get_member (o, member);
   static JsonObject *empty;
+  JsonNode *n = obj_member (o, member, JSON_NODE_OBJECT, G_TYPE_INVALID, "an object");
 
-  if (n == NULL || !JSON_NODE_HOLDS_OBJECT (n))
-    {
-      g_test_fail_printf ("JSON member “%s” is missing or not an object", member);
-      if (empty == NULL)
-        empty = json_object_new ();
-      return empty;
-    }
-  return json_node_get_object (n);
+  if (n != NULL)
+    return json_node_get_object (n);
+  return empty != NULL ? empty : (empty = json_object_new ());
 }
 
 JsonArray *
 obj_array (JsonObject *o, const char *member)
 {
-  JsonNode *n = json_object_get_member (o, member);
   static JsonArray *empty;
+  JsonNode *n = obj_member (o, member, JSON_NODE_ARRAY, G_TYPE_INVALID, "an array");
 
-  if (n == NULL || !JSON_NODE_HOLDS_ARRAY (n))
-    {
-      g_test_fail_printf ("JSON member “%s” is missing or not an array", member);
-      if (empty == NULL)
-        empty = json_array_new ();
-      return empty;
-    }
-  return json_node_get_array (n);
+  if (n != NULL)
+    return json_node_get_array (n);
+  return empty != NULL ? empty : (empty = json_array_new ());
 }
 
 void
