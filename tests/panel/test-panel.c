@@ -1527,10 +1527,7 @@ test_apps_details (Fixture *f, gconstpointer data)
 static void
 test_apps_sandboxed (Fixture *f, gconstpointer data)
 {
-  g_autoptr (LbTestApp) app = NULL;
-  g_autoptr (GError) error = NULL;
   g_autofree char *why = NULL;
-  GDBusConnection *connection;
 
   if (!lb_test_sandbox_available (&why))
     {
@@ -1540,10 +1537,12 @@ test_apps_sandboxed (Fixture *f, gconstpointer data)
   put_app_licenses (f->machine, "org.example.Music", 2, "song-", TRUE);
   lb_test_machine_start_daemon (f->machine, NULL);
   store_licenses (f, 3, "host-");
-  app = lb_test_app_new (f->bus, "org.example.Music", LB_TEST_FLATPAK_INFO_NORMAL, NULL);
+  g_autoptr (LbTestApp) app
+      = lb_test_app_new (f->bus, "org.example.Music", LB_TEST_FLATPAK_INFO_NORMAL, NULL);
   if (app == NULL)
     return;
-  connection = lb_test_app_connect (app, &error);
+  g_autoptr (GError) error = NULL;
+  GDBusConnection *connection = lb_test_app_connect (app, &error);
   g_assert_no_error (error);
   if (connection == NULL)
     return;
