@@ -140,15 +140,6 @@ client_run_free (ClientRun *run)
   g_free (run);
 }
 
-static void
-client_child_setup (gpointer user_data)
-{
-  /* Die with the test, like the harness's daemons. */
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid () != (pid_t) GPOINTER_TO_INT (user_data))
-    _exit (1);
-}
-
 /* Only system calls here: the test program has threads, so nothing that
  * may take a lock (malloc) is safe between fork and exec. */
 static void
@@ -156,7 +147,7 @@ sandbox_child_setup (gpointer user_data)
 {
   const Sandbox *sb = user_data;
 
-  client_child_setup (GINT_TO_POINTER ((int) sb->parent));
+  lb_test_die_with_parent (GINT_TO_POINTER ((int) sb->parent));
   if (unshare (CLONE_NEWNS) != 0 || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
     _exit (SANDBOX_FAILED);
   for (guint i = 0; i < sb->sources->len; i++)
@@ -390,7 +381,7 @@ client_spawnv (Fixture *f, const ClientOpts *opts, const char *const *args)
     g_subprocess_launcher_set_child_setup (launcher, sandbox_child_setup, (gpointer) opts->sandbox,
                                            NULL);
   else
-    g_subprocess_launcher_set_child_setup (launcher, client_child_setup,
+    g_subprocess_launcher_set_child_setup (launcher, lb_test_die_with_parent,
                                            GINT_TO_POINTER ((int) getpid ()), NULL);
   if (opts->pty)
     {

@@ -1660,3 +1660,9 @@ lb_test_bytes_to_string (GBytes *bytes, gsize *len)
     *len = n;
   return s;
 }
+
+void
+lb_test_die_with_parent (gpointer parent_pid)
+{
+  die_with_parent (parent_pid);
+}

@@ -475,4 +475,9 @@ char *lb_test_bytes_to_string (GBytes *bytes, gsize *len);
   (lb_test_init ((argc), (argv)),                                                           \
    lb_test_add_cases ((prefix), (meson_list), cases, Fixture, (setup), (teardown)), g_test_run ())
 
+/* A child setup function (GSpawnChildSetupFunc): the child dies with the
+ * process @parent_pid (GINT_TO_POINTER() of it), as the harness's daemons
+ * do. Only system calls: safe between fork and exec. */
+void lb_test_die_with_parent (gpointer parent_pid);
+
 G_END_DECLS
