@@ -219,12 +219,19 @@ test_error (void)
     { LB_OPERATION_TYPE_BACKUP, LB_ERROR, LB_ERROR_FAILED, "disk on fire", "disk on fire" },
     { LB_OPERATION_TYPE_BACKUP, LB_ERROR, LB_ERROR_NOT_FOUND, "no such folder", "no such folder" },
     { LB_OPERATION_TYPE_BACKUP, LB_ERROR, LB_ERROR_FAILED, "", "The backup failed" },
-    /* The bus's errors */
-    { LB_OPERATION_TYPE_BACKUP, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN, "x",
+  };
+  /* The bus's errors, whatever their message */
+  const struct
+  {
+    LbOperationType kind;
+    GDBusError code;
+    const char *expected;
+  } bus_cases[] = {
+    { LB_OPERATION_TYPE_BACKUP, G_DBUS_ERROR_SERVICE_UNKNOWN,
       "The license backup service is not running and cannot be started" },
-    { LB_OPERATION_TYPE_RESTORE, G_DBUS_ERROR, G_DBUS_ERROR_SPAWN_CHILD_EXITED, "x",
+    { LB_OPERATION_TYPE_RESTORE, G_DBUS_ERROR_SPAWN_CHILD_EXITED,
       "The license backup service is not running and cannot be started" },
-    { LB_OPERATION_TYPE_RESTORE, G_DBUS_ERROR, G_DBUS_ERROR_NO_REPLY, "x",
+    { LB_OPERATION_TYPE_RESTORE, G_DBUS_ERROR_NO_REPLY,
       "The license backup service stopped answering; try again" },
   };
 
@@ -232,6 +239,9 @@ test_error (void)
     assert_str (format_error (cases[i].kind, cases[i].domain, cases[i].code, cases[i].message),
                 cases[i].expected);
   assert_str (lb_panel_format_error (LB_OPERATION_TYPE_RESTORE, NULL), "The restore failed");
+  for (guint i = 0; i < G_N_ELEMENTS (bus_cases); i++)
+    assert_str (format_error (bus_cases[i].kind, G_DBUS_ERROR, bus_cases[i].code, "x"),
+                bus_cases[i].expected);
   /* An error as the library hands it over: sent by the service. */
   {
     g_autoptr (GError) busy = g_error_new_literal (LB_ERROR, LB_ERROR_BUSY, "busy");
