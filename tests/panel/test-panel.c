@@ -463,14 +463,14 @@ typedef struct
 static void
 on_other_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
+  LbClient *client = LB_CLIENT (source);
   Outcome *o = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (LbOperationResult) r
-      = o->restore ? lb_client_restore_finish (LB_CLIENT (source), result, &error)
-                   : lb_client_backup_finish (LB_CLIENT (source), result, &error);
+  g_autoptr (LbOperationResult) r = o->restore ? lb_client_restore_finish (client, result, &error)
+                                               : lb_client_backup_finish (client, result, &error);
 
   if (r == NULL)
-    r = lb_client_get_failed_result (LB_CLIENT (source), result);
+    r = lb_client_get_failed_result (client, result);
   o->started = r != NULL;
   o->status = r != NULL ? lb_operation_result_get_status (r) : LB_STATUS_ERROR;
   if (error != NULL)
