@@ -426,18 +426,6 @@ client_spawn_va (Fixture *f, const ClientOpts *opts, const char *first, va_list 
   return client_spawnv (f, opts, (const char *const *) args->pdata);
 }
 
-ClientRun *G_GNUC_NULL_TERMINATED
-client_spawn (Fixture *f, const ClientOpts *opts, const char *first, ...)
-{
-  va_list ap;
-  ClientRun *run;
-
-  va_start (ap, first);
-  run = client_spawn_va (f, opts, first, ap);
-  va_end (ap);
-  return run;
-}
-
 static gboolean
 client_finished (gpointer user_data)
 {
@@ -484,15 +472,14 @@ client_run_va (Fixture *f, const ClientOpts *opts, const char *first, va_list ap
   return run;
 }
 
-/* Runs `license-backup ARGS...` to its end. */
-ClientRun *G_GNUC_NULL_TERMINATED
-client_run (Fixture *f, const ClientOpts *opts, const char *first, ...)
+ClientRun *
+client_start (Fixture *f, const ClientOpts *opts, gboolean wait, const char *first, ...)
 {
   va_list ap;
   ClientRun *run;
 
   va_start (ap, first);
-  run = client_run_va (f, opts, first, ap);
+  run = wait ? client_run_va (f, opts, first, ap) : client_spawn_va (f, opts, first, ap);
   va_end (ap);
   return run;
 }
@@ -772,28 +759,30 @@ obj_bool (JsonObject *o, const char *member)
   return n != NULL && json_node_get_boolean (n);
 }
 
-/* An empty object or array for a missing one, so that callers can go on
- * (the test has failed). */
+/* @o's object or array (@type) @member; for a missing one (after a failed
+ * assertion) an empty one, so that callers can go on. */
+static JsonNode *
+obj_container (JsonObject *o, const char *member, JsonNodeType type, const char *what)
+{
+  static JsonNode *empty_object, *empty_array;
+  JsonNode **empty = type == JSON_NODE_OBJECT ? &empty_object : &empty_array;
+  JsonNode *n = obj_member (o, member, type, G_TYPE_INVALID, what);
+
+  if (n == NULL && *empty == NULL)
+    *empty = json_from_string (type == JSON_NODE_OBJECT ? "{}" : "[]", NULL);
+  return n != NULL ? n : *empty;
+}
+
 JsonObject *
 obj_obj (JsonObject *o, const char *member)
 {
-  static JsonObject *empty;
-  JsonNode *n = obj_member (o, member, JSON_NODE_OBJECT, G_TYPE_INVALID, "an object");
-
-  if (n != NULL)
-    return json_node_get_object (n);
-  return empty != NULL ? empty : (empty = json_object_new ());
+  return json_node_get_object (obj_container (o, member, JSON_NODE_OBJECT, "an object"));
 }
 
 JsonArray *
 obj_array (JsonObject *o, const char *member)
 {
-  static JsonArray *empty;
-  JsonNode *n = obj_member (o, member, JSON_NODE_ARRAY, G_TYPE_INVALID, "an array");
-
-  if (n != NULL)
-    return json_node_get_array (n);
-  return empty != NULL ? empty : (empty = json_array_new ());
+  return json_node_get_array (obj_container (o, member, JSON_NODE_ARRAY, "an array"));
 }
 
 void

@@ -191,20 +191,16 @@ Sandbox *make_sandbox (Fixture *f, const char *app_id);
 /* Starts `license-backup ARGV...` for the fixture's current machine. */
 ClientRun *client_spawnv (Fixture *f, const ClientOpts *opts, const char *const *args);
 
-ClientRun *G_GNUC_NULL_TERMINATED client_spawn (Fixture *f,
-                                                const ClientOpts *opts,
-                                                const char *first,
-                                                ...);
+/* Starts `license-backup ARGS...` (NULL-terminated); client_run() runs it
+ * to its end (client_wait() with CLIENT_TIMEOUT_MS). */
+#define client_spawn(f, opts, ...) client_start ((f), (opts), FALSE, __VA_ARGS__)
+#define client_run(f, opts, ...) client_start ((f), (opts), TRUE, __VA_ARGS__)
+ClientRun *client_start (Fixture *f, const ClientOpts *opts, gboolean wait, const char *first, ...)
+    G_GNUC_NULL_TERMINATED;
 
 /* Waits for the run to end; FALSE (and a failed test) after @timeout_ms,
  * when it is killed. */
 gboolean client_wait (ClientRun *run, guint timeout_ms);
-
-/* Runs `license-backup ARGS...` to its end. */
-ClientRun *G_GNUC_NULL_TERMINATED client_run (Fixture *f,
-                                              const ClientOpts *opts,
-                                              const char *first,
-                                              ...);
 
 /* Runs `license-backup ARGS...` (NULL-terminated) to its end and asserts
  * that it exits with EXIT_OK and, unless @out is NULL, that stdout is
