@@ -100,16 +100,6 @@ setup (Fixture *f, gconstpointer data)
 }
 
 void
-run (Fixture *f, gconstpointer data)
-{
-  const TestCase *tc = data;
-
-  if (g_test_failed ())
-    return;
-  tc->func (f, data);
-}
-
-void
 teardown (Fixture *f, gconstpointer data)
 {
   g_clear_object (&f->store);
@@ -150,15 +140,6 @@ client_run_free (ClientRun *run)
   g_free (run);
 }
 
-static void
-client_child_setup (gpointer user_data)
-{
-  /* Die with the test, like the harness's daemons. */
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid () != (pid_t) GPOINTER_TO_INT (user_data))
-    _exit (1);
-}
-
 /* Only system calls here: the test program has threads, so nothing that
  * may take a lock (malloc) is safe between fork and exec. */
 static void
@@ -166,9 +147,7 @@ sandbox_child_setup (gpointer user_data)
 {
   const Sandbox *sb = user_data;
 
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid () != sb->parent)
-    _exit (1);
+  lb_test_die_with_parent (GINT_TO_POINTER ((int) sb->parent));
   if (unshare (CLONE_NEWNS) != 0 || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
     _exit (SANDBOX_FAILED);
   for (guint i = 0; i < sb->sources->len; i++)
@@ -236,33 +215,11 @@ static void
 client_exited_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   ClientRun *run = user_data;
-  GSubprocess *proc = G_SUBPROCESS (source);
 
-  g_subprocess_wait_finish (proc, result, NULL);
-  run->exited = TRUE;
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
   run->end_us = g_get_monotonic_time ();
-  if (g_subprocess_get_if_exited (proc))
-    run->status = g_subprocess_get_exit_status (proc);
-  else
-    {
-      run->status = -1;
-      run->term_signal = g_subprocess_get_if_signaled (proc) ? g_subprocess_get_term_sig (proc) : 0;
-    }
-}
-
-static char *
-bytes_to_string (GBytes *bytes, gsize *len)
-{
-  gsize n = 0;
-  const char *data = bytes != NULL ? g_bytes_get_data (bytes, &n) : NULL;
-  char *s = g_malloc (n + 1);
-
-  if (n > 0)
-    memcpy (s, data, n);
-  s[n] = '\0';
-  if (len != NULL)
-    *len = n;
-  return s;
+  run->status = lb_test_subprocess_status (G_SUBPROCESS (source), &run->term_signal);
+  run->exited = TRUE;
 }
 
 static void
@@ -274,8 +231,8 @@ client_communicated_cb (GObject *source, GAsyncResult *result, gpointer user_dat
 
   g_subprocess_communicate_finish (G_SUBPROCESS (source), result, &out, &err, &run->error);
   if (run->pty_out == NULL)
-    run->out = bytes_to_string (out, &run->out_len);
-  run->err = bytes_to_string (err, NULL);
+    run->out = lb_test_bytes_to_string (out, &run->out_len);
+  run->err = lb_test_bytes_to_string (err, NULL);
   run->communicated = TRUE;
 }
 
@@ -424,7 +381,7 @@ client_spawnv (Fixture *f, const ClientOpts *opts, const char *const *args)
     g_subprocess_launcher_set_child_setup (launcher, sandbox_child_setup, (gpointer) opts->sandbox,
                                            NULL);
   else
-    g_subprocess_launcher_set_child_setup (launcher, client_child_setup,
+    g_subprocess_launcher_set_child_setup (launcher, lb_test_die_with_parent,
                                            GINT_TO_POINTER ((int) getpid ()), NULL);
   if (opts->pty)
     {
@@ -469,18 +426,6 @@ client_spawn_va (Fixture *f, const ClientOpts *opts, const char *first, va_list 
   return client_spawnv (f, opts, (const char *const *) args->pdata);
 }
 
-ClientRun *G_GNUC_NULL_TERMINATED
-client_spawn (Fixture *f, const ClientOpts *opts, const char *first, ...)
-{
-  va_list ap;
-  ClientRun *run;
-
-  va_start (ap, first);
-  run = client_spawn_va (f, opts, first, ap);
-  va_end (ap);
-  return run;
-}
-
 static gboolean
 client_finished (gpointer user_data)
 {
@@ -518,22 +463,30 @@ client_wait (ClientRun *run, guint timeout_ms)
   return FALSE;
 }
 
-/* Runs `license-backup ARGS...` to its end. */
-ClientRun *G_GNUC_NULL_TERMINATED
-client_run (Fixture *f, const ClientOpts *opts, const char *first, ...)
+static ClientRun *
+client_run_va (Fixture *f, const ClientOpts *opts, const char *first, va_list ap)
+{
+  ClientRun *run = client_spawn_va (f, opts, first, ap);
+
+  client_wait (run, CLIENT_TIMEOUT_MS);
+  return run;
+}
+
+ClientRun *
+client_start (Fixture *f, const ClientOpts *opts, gboolean wait, const char *first, ...)
 {
   va_list ap;
   ClientRun *run;
 
   va_start (ap, first);
-  run = client_spawn_va (f, opts, first, ap);
+  run = wait ? client_run_va (f, opts, first, ap) : client_spawn_va (f, opts, first, ap);
   va_end (ap);
-  client_wait (run, CLIENT_TIMEOUT_MS);
   return run;
 }
 
 void
-client_ok_impl (const char *file, int line, const char *func, Fixture *f, const char *out, ...)
+client_ok_impl (
+    const char *file, int line, const char *func, Fixture *f, gboolean quiet, const char *out, ...)
 {
   g_autoptr (ClientRun) run = NULL;
   const char *first;
@@ -541,13 +494,54 @@ client_ok_impl (const char *file, int line, const char *func, Fixture *f, const 
 
   va_start (ap, out);
   first = va_arg (ap, const char *);
-  run = client_spawn_va (f, NULL, first, ap);
+  run = client_run_va (f, NULL, first, ap);
   va_end (ap);
-  client_wait (run, CLIENT_TIMEOUT_MS);
   assert_exit_impl (file, line, func, run, EXIT_OK);
   if (out != NULL && g_strcmp0 (run->out, out) != 0)
     g_assertion_message_cmpstr (G_LOG_DOMAIN, file, line, func, "run->out == out", run->out,
                                 "==", out);
+  if (quiet && g_strcmp0 (run->err, "") != 0)
+    g_assertion_message_cmpstr (G_LOG_DOMAIN, file, line, func, "run->err == \"\"", run->err,
+                                "==", "");
+}
+
+void
+assert_status_shows_impl (
+    const char *file, int line, const char *func, Fixture *f, const char *first_line, ...)
+{
+  g_autoptr (ClientRun) run = client_run (f, NULL, "status", NULL);
+  va_list ap;
+
+  assert_exit_impl (file, line, func, run, EXIT_OK);
+  if (!g_str_has_prefix (run->out, first_line))
+    {
+      g_autofree char *message = g_strdup_printf (
+          "`status` printed “%s”, which does not start with “%s”", run->out, first_line);
+
+      g_assertion_message (G_LOG_DOMAIN, file, line, func, message);
+    }
+  va_start (ap, first_line);
+  for (const char *s = va_arg (ap, const char *); s != NULL; s = va_arg (ap, const char *))
+    assert_contains_impl (file, line, func, "run->out", run->out, s, TRUE);
+  va_end (ap);
+}
+
+JsonObject *
+client_run_json_impl (
+    const char *file, int line, const char *func, Fixture *f, int exit, JsonNode **root, ...)
+{
+  g_autoptr (ClientRun) run = NULL;
+  const char *first;
+  JsonObject *o;
+  va_list ap;
+
+  va_start (ap, root);
+  first = va_arg (ap, const char *);
+  run = client_run_va (f, NULL, first, ap);
+  va_end (ap);
+  o = run_json_object (run, root);
+  assert_exit_impl (file, line, func, run, exit);
+  return o;
 }
 
 char *
@@ -689,92 +683,106 @@ run_json (ClientRun *run)
   return json_parser_steal_root (parser);
 }
 
+/* The JSON value a run printed, in @root, if it is of @type (@what);
+ * FALSE after a failed assertion. */
+static gboolean
+run_json_typed (ClientRun *run, JsonNode **root, JsonNodeType type, const char *what)
+{
+  *root = run_json (run);
+  if (*root == NULL)
+    return FALSE;
+  if (json_node_get_node_type (*root) != type)
+    {
+      g_test_fail_printf ("`%s` printed JSON that is not %s: %s", run->cmdline, what, run->out);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* The object printed by a run, or NULL after a failed assertion. */
 JsonObject *
 run_json_object (ClientRun *run, JsonNode **root)
 {
-  *root = run_json (run);
-  if (*root == NULL)
+  if (!run_json_typed (run, root, JSON_NODE_OBJECT, "an object"))
     return NULL;
-  if (!JSON_NODE_HOLDS_OBJECT (*root))
-    {
-      g_test_fail_printf ("`%s` printed JSON that is not an object: %s", run->cmdline, run->out);
-      return NULL;
-    }
   if (strchr (run->out, '\n') != run->out + strlen (run->out) - 1)
     g_test_fail_printf ("`%s` printed more than one line with --json: %s", run->cmdline, run->out);
   return json_node_get_object (*root);
 }
 
-gint64
-obj_int (JsonObject *o, const char *member)
+JsonArray *
+run_json_array (ClientRun *run, JsonNode **root)
+{
+  return run_json_typed (run, root, JSON_NODE_ARRAY, "an array") ? json_node_get_array (*root)
+                                                                 : NULL;
+}
+
+/* @o's member @member if it is a node of @type, holding a value of
+ * @value_type when it is a value; NULL after a failed assertion (naming
+ * @what it should be). */
+static JsonNode *
+obj_member (
+    JsonObject *o, const char *member, JsonNodeType type, GType value_type, const char *what)
 {
   JsonNode *n = json_object_get_member (o, member);
 
-  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_INT64)
+  if (n == NULL || json_node_get_node_type (n) != type
+      || (type == JSON_NODE_VALUE && json_node_get_value_type (n) != value_type))
     {
-      g_test_fail_printf ("JSON member “%s” is missing or not an integer", member);
-      return G_MININT64;
+      g_test_fail_printf ("JSON member “%s” is missing or not %s", member, what);
+      return NULL;
     }
-  return json_node_get_int (n);
+  return n;
+}
+
+gint64
+obj_int (JsonObject *o, const char *member)
+{
+  JsonNode *n = obj_member (o, member, JSON_NODE_VALUE, G_TYPE_INT64, "an integer");
+
+  return n != NULL ? json_node_get_int (n) : G_MININT64;
 }
 
 const char *
 obj_str (JsonObject *o, const char *member)
 {
-  JsonNode *n = json_object_get_member (o, member);
+  JsonNode *n = obj_member (o, member, JSON_NODE_VALUE, G_TYPE_STRING, "a string");
 
-  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
-    {
-      g_test_fail_printf ("JSON member “%s” is missing or not a string", member);
-      return "";
-    }
-  return json_node_get_string (n);
+  return n != NULL ? json_node_get_string (n) : "";
 }
 
 gboolean
 obj_bool (JsonObject *o, const char *member)
 {
-  JsonNode *n = json_object_get_member (o, member);
+  JsonNode *n = obj_member (o, member, JSON_NODE_VALUE, G_TYPE_BOOLEAN, "a boolean");
 
-  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_BOOLEAN)
-    {
-      g_test_fail_printf ("JSON member “%s” is missing or not a boolean", member);
-      return FALSE;
-    }
-  return json_node_get_boolean (n);
+  return n != NULL && json_node_get_boolean (n);
+}
+
+/* @o's object or array (@type) @member; for a missing one (after a failed
+ * assertion) an empty one, so that callers can go on. */
+static JsonNode *
+obj_container (JsonObject *o, const char *member, JsonNodeType type, const char *what)
+{
+  static JsonNode *empty_object, *empty_array;
+  JsonNode **empty = type == JSON_NODE_OBJECT ? &empty_object : &empty_array;
+  JsonNode *n = obj_member (o, member, type, G_TYPE_INVALID, what);
+
+  if (n == NULL && *empty == NULL)
+    *empty = json_from_string (type == JSON_NODE_OBJECT ? "{}" : "[]", NULL);
+  return n != NULL ? n : *empty;
 }
 
 JsonObject *
 obj_obj (JsonObject *o, const char *member)
 {
-  JsonNode *n = json_object_get_member (o, member);
-  static JsonObject *empty;
-
-  if (n == NULL || !JSON_NODE_HOLDS_OBJECT (n))
-    {
-      g_test_fail_printf ("JSON member “%s” is missing or not an object", member);
-      if (empty == NULL)
-        empty = json_object_new ();
-      return empty;
-    }
-  return json_node_get_object (n);
+  return json_node_get_object (obj_container (o, member, JSON_NODE_OBJECT, "an object"));
 }
 
 JsonArray *
 obj_array (JsonObject *o, const char *member)
 {
-  JsonNode *n = json_object_get_member (o, member);
-  static JsonArray *empty;
-
-  if (n == NULL || !JSON_NODE_HOLDS_ARRAY (n))
-    {
-      g_test_fail_printf ("JSON member “%s” is missing or not an array", member);
-      if (empty == NULL)
-        empty = json_array_new ();
-      return empty;
-    }
-  return json_node_get_array (n);
+  return json_node_get_array (obj_container (o, member, JSON_NODE_ARRAY, "an array"));
 }
 
 void
@@ -906,6 +914,19 @@ manager_signals (Fixture *f)
 {
   return lb_test_signal_queue_new (lb_test_bus_get_connection (f->bus), NULL, LB_TEST_MANAGER_IFACE,
                                    NULL, LB_TEST_OBJECT_PATH);
+}
+
+guint64
+spawn_until_progress (
+    Fixture *f, LbTestSignalQueue *queue, guint64 min_done, ClientRun **run, const char *first, ...)
+{
+  g_autoptr (LbTestSignalQueue) own = queue == NULL ? manager_signals (f) : NULL;
+  va_list ap;
+
+  va_start (ap, first);
+  *run = client_spawn_va (f, NULL, first, ap);
+  va_end (ap);
+  return wait_progress (queue != NULL ? queue : own, min_done, CLIENT_TIMEOUT_MS);
 }
 
 static GHashTable *german; /* msgid → GStrv of msgstr[0..], from po/de.po */
@@ -1075,9 +1096,7 @@ format_runtime (const char *format, ...)
   return s;
 }
 
-/* Machine "a" stores @n licenses and backs them up into @dir; then machine
- * "b" runs the daemon. */
-void
+gboolean
 backup_on_a_then_use_b (Fixture *f, guint n, const char *dir)
 {
   store_many (f, n, "om-", 150);
@@ -1087,6 +1106,20 @@ backup_on_a_then_use_b (Fixture *f, guint n, const char *dir)
   }
   use_machine (f, 1);
   g_assert_cmpuint (license_count (f), ==, 0);
+  return !g_test_failed ();
+}
+
+ClientRun *
+restore_on_b_until_asked (Fixture *f, guint n, const char *dir, const char *question)
+{
+  g_autoptr (ClientRun) run = NULL;
+
+  if (!backup_on_a_then_use_b (f, n, dir))
+    return NULL;
+  run = client_spawn (f, &(ClientOpts){ .pty = TRUE }, "restore", dir, NULL);
+  if (!wait_pty_text (run, question, CLIENT_TIMEOUT_MS))
+    return NULL;
+  return g_steal_pointer (&run);
 }
 
 static gboolean

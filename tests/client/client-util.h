@@ -91,6 +91,7 @@ typedef struct
   SetupKind setup;
   DaemonKind daemon;
   TestFunc func;
+  gconstpointer arg; /* for lb_test_add_cases(); none of the tests takes one */
 } TestCase;
 
 struct _Fixture
@@ -174,8 +175,6 @@ gboolean use_machine (Fixture *f, guint i);
 
 void setup (Fixture *f, gconstpointer data);
 
-void run (Fixture *f, gconstpointer data);
-
 void teardown (Fixture *f, gconstpointer data);
 
 void client_run_free (ClientRun *run);
@@ -192,28 +191,56 @@ Sandbox *make_sandbox (Fixture *f, const char *app_id);
 /* Starts `license-backup ARGV...` for the fixture's current machine. */
 ClientRun *client_spawnv (Fixture *f, const ClientOpts *opts, const char *const *args);
 
-ClientRun *G_GNUC_NULL_TERMINATED client_spawn (Fixture *f,
-                                                const ClientOpts *opts,
-                                                const char *first,
-                                                ...);
+/* Starts `license-backup ARGS...` (NULL-terminated); client_run() runs it
+ * to its end (client_wait() with CLIENT_TIMEOUT_MS). */
+#define client_spawn(f, opts, ...) client_start ((f), (opts), FALSE, __VA_ARGS__)
+#define client_run(f, opts, ...) client_start ((f), (opts), TRUE, __VA_ARGS__)
+ClientRun *client_start (Fixture *f, const ClientOpts *opts, gboolean wait, const char *first, ...)
+    G_GNUC_NULL_TERMINATED;
 
 /* Waits for the run to end; FALSE (and a failed test) after @timeout_ms,
  * when it is killed. */
 gboolean client_wait (ClientRun *run, guint timeout_ms);
 
-/* Runs `license-backup ARGS...` to its end. */
-ClientRun *G_GNUC_NULL_TERMINATED client_run (Fixture *f,
-                                              const ClientOpts *opts,
-                                              const char *first,
-                                              ...);
-
 /* Runs `license-backup ARGS...` (NULL-terminated) to its end and asserts
  * that it exits with EXIT_OK and, unless @out is NULL, that stdout is
  * @out. */
 #define client_ok(f, out, ...) \
-  client_ok_impl (__FILE__, __LINE__, G_STRFUNC, (f), (out), __VA_ARGS__)
-void client_ok_impl (const char *file, int line, const char *func, Fixture *f, const char *out, ...)
-    G_GNUC_NULL_TERMINATED;
+  client_ok_impl (__FILE__, __LINE__, G_STRFUNC, (f), FALSE, (out), __VA_ARGS__)
+/* client_ok(), and nothing on stderr. */
+#define client_ok_quiet(f, out, ...) \
+  client_ok_impl (__FILE__, __LINE__, G_STRFUNC, (f), TRUE, (out), __VA_ARGS__)
+void client_ok_impl (const char *file,
+                     int line,
+                     const char *func,
+                     Fixture *f,
+                     gboolean quiet,
+                     const char *out,
+                     ...) G_GNUC_NULL_TERMINATED;
+
+/* Runs `license-backup status`, asserts exit status 0 and that stdout
+ * starts with @first_line and holds each further string (NULL-terminated). */
+#define assert_status_shows(f, ...) \
+  assert_status_shows_impl (__FILE__, __LINE__, G_STRFUNC, (f), __VA_ARGS__)
+void assert_status_shows_impl (const char *file,
+                               int line,
+                               const char *func,
+                               Fixture *f,
+                               const char *first_line,
+                               ...) G_GNUC_NULL_TERMINATED;
+
+/* Runs `license-backup ARGS...` (with --json among them) to its end,
+ * asserts exit status @exit and returns the JSON object it printed, owned
+ * by @root; NULL after a failed assertion. */
+#define client_run_json(f, exit, root, ...) \
+  client_run_json_impl (__FILE__, __LINE__, G_STRFUNC, (f), (exit), (root), __VA_ARGS__)
+JsonObject *client_run_json_impl (const char *file,
+                                  int line,
+                                  const char *func,
+                                  Fixture *f,
+                                  int exit,
+                                  JsonNode **root,
+                                  ...) G_GNUC_NULL_TERMINATED;
 
 /* Runs `license-backup COMMAND --json DIR` to its end and asserts that it
  * exits with @exit and that its JSON has the status @status and the error
@@ -259,6 +286,9 @@ JsonNode *run_json (ClientRun *run);
 /* The object printed by a run, or NULL after a failed assertion. */
 JsonObject *run_json_object (ClientRun *run, JsonNode **root);
 
+/* The array a `--json` run printed, or NULL after a failed assertion. */
+JsonArray *run_json_array (ClientRun *run, JsonNode **root);
+
 gint64 obj_int (JsonObject *o, const char *member);
 
 const char *obj_str (JsonObject *o, const char *member);
@@ -302,6 +332,17 @@ guint64 wait_progress (LbTestSignalQueue *queue, guint64 min_done, guint timeout
 
 LbTestSignalQueue *manager_signals (Fixture *f);
 
+/* Spawns `license-backup ARGS...` into @run (client_spawn) and waits until
+ * its operation has done @min_done licenses, watching @queue (from
+ * manager_signals() before the spawn; NULL: a queue of its own). Returns
+ * the operation's id, 0 after a failed assertion. */
+guint64 spawn_until_progress (Fixture *f,
+                              LbTestSignalQueue *queue,
+                              guint64 min_done,
+                              ClientRun **run,
+                              const char *first,
+                              ...) G_GNUC_NULL_TERMINATED;
+
 /* The German translation of @msgid (form @n of a plural: 0 singular,
  * 1 plural), as a printf format; fails the test and returns @msgid if
  * there is none. */
@@ -313,8 +354,12 @@ const char *de (const char *msgid, guint n);
 char *format_runtime (const char *format, ...);
 
 /* Machine "a" stores @n licenses and backs them up into @dir; then machine
- * "b" runs the daemon. */
-void backup_on_a_then_use_b (Fixture *f, guint n, const char *dir);
+ * "b" runs the daemon. FALSE if the test has failed. */
+gboolean backup_on_a_then_use_b (Fixture *f, guint n, const char *dir);
+
+/* backup_on_a_then_use_b(), then `license-backup restore DIR` on a
+ * terminal until it asks @question; NULL after a failed assertion. */
+ClientRun *restore_on_b_until_asked (Fixture *f, guint n, const char *dir, const char *question);
 
 gboolean wait_pty_text (ClientRun *run, const char *text, guint timeout_ms);
 

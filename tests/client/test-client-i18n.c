@@ -79,12 +79,7 @@ test_i18n_german (Fixture *f, gconstpointer arg)
     assert_not_contains (run->out, "Backed up");
   }
   /* A status in words. */
-  {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "status", NULL);
-
-    assert_exit (run, EXIT_OK);
-    g_assert_true (g_str_has_prefix (run->out, de ("Backup finished", 0)));
-  }
+  assert_status_shows (f, de ("Backup finished", 0), NULL);
 }
 
 /* The consent question in German, answered "ja". */
@@ -92,15 +87,10 @@ void
 test_i18n_consent (Fixture *f, gconstpointer arg)
 {
   g_autofree char *dir = make_dir (f, "shared");
-  ClientOpts opts = { .pty = TRUE };
-  g_autoptr (ClientRun) run = NULL;
   const char *question = de ("Restore them and bind them to this computer? [y/N] ", 0);
+  g_autoptr (ClientRun) run = restore_on_b_until_asked (f, 2, dir, question);
 
-  backup_on_a_then_use_b (f, 2, dir);
-  if (g_test_failed ())
-    return;
-  run = client_spawn (f, &opts, "restore", dir, NULL);
-  if (!wait_pty_text (run, question, CLIENT_TIMEOUT_MS))
+  if (run == NULL)
     return;
   assert_not_contains (run->pty_out->str, "[y/N]");
   pty_write (run, "ja\n");

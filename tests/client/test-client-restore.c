@@ -134,6 +134,20 @@ test_restore_corrupt (Fixture *f, gconstpointer arg)
   g_assert_cmpuint (license_count (f), ==, 3);
 }
 
+/* `restore --yes DIR`, asserting its summary: @n licenses from @file,
+ * none of them here before, all bound to this computer. */
+static ClientRun *
+restore_yes (Fixture *f, const char *dir, const char *file, guint n)
+{
+  ClientRun *run = client_run (f, NULL, "restore", "--yes", dir, NULL);
+  g_autofree char *want
+      = g_strdup_printf ("Restored %u %s from %s (0 already present, %u bound to this computer).\n",
+                         n, n == 1 ? "license" : "licenses", file, n);
+
+  assert_contains (run->out, want);
+  return run;
+}
+
 /* Exit status 7 without a terminal; --yes and --individualize consent. */
 void
 test_restore_other_machine (Fixture *f, gconstpointer arg)
@@ -142,10 +156,9 @@ test_restore_other_machine (Fixture *f, gconstpointer arg)
   g_autofree char *file = NULL;
   g_autoptr (GVariant) attrs = NULL;
 
-  backup_on_a_then_use_b (f, 3, dir);
-  file = backup_file (dir);
-  if (g_test_failed ())
+  if (!backup_on_a_then_use_b (f, 3, dir))
     return;
+  file = backup_file (dir);
 
   /* stdin is a pipe: no question, exit status 7. Even with "y" waiting. */
   {
@@ -168,13 +181,9 @@ test_restore_other_machine (Fixture *f, gconstpointer arg)
 
   /* --yes consents without asking. */
   {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "restore", "--yes", dir, NULL);
-    g_autofree char *want = g_strdup_printf ("Restored 3 licenses from %s (0 already present, "
-                                             "3 bound to this computer).\n",
-                                             file);
+    g_autoptr (ClientRun) run = restore_yes (f, dir, file, 3);
 
     assert_exit (run, EXIT_OK);
-    assert_contains (run->out, want);
     assert_not_contains (run->out, "[y/N]");
     g_assert_cmpstr (run->err, ==, "");
   }
@@ -185,15 +194,12 @@ test_restore_other_machine (Fixture *f, gconstpointer arg)
   assert_attribute (attrs, "restore-count", g_variant_new_uint32 (1));
 
   /* --individualize too (and --json with it). */
+  client_ok (f, NULL, "delete", "om-000001", NULL);
   {
-    g_autoptr (ClientRun) d = client_run (f, NULL, "delete", "om-000001", NULL);
-    g_autoptr (ClientRun) run
-        = client_run (f, NULL, "restore", "--individualize", "--json", dir, NULL);
     g_autoptr (JsonNode) root = NULL;
-    JsonObject *o = run_json_object (run, &root);
+    JsonObject *o
+        = client_run_json (f, EXIT_OK, &root, "restore", "--individualize", "--json", dir, NULL);
 
-    assert_exit (d, EXIT_OK);
-    assert_exit (run, EXIT_OK);
     if (o != NULL)
       {
         JsonObject *s = obj_obj (o, "summary");
@@ -235,13 +241,9 @@ test_restore_limit (Fixture *f, gconstpointer arg)
     return;
   file_b = backup_file (dir_b);
   {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "restore", "--yes", dir_b, NULL);
-    g_autofree char *want = g_strdup_printf ("Restored 1 license from %s (0 already present, "
-                                             "1 bound to this computer).\n",
-                                             file_b);
+    g_autoptr (ClientRun) run = restore_yes (f, dir_b, file_b, 1);
 
     assert_exit (run, EXIT_RESTORE_LIMIT);
-    assert_contains (run->out, want);
     assert_contains (run->out, "\n1 license could not be restored:\n  limited: restore limit "
                                "reached\n");
     assert_error_line (run, url);
@@ -268,11 +270,10 @@ test_restore_limit (Fixture *f, gconstpointer arg)
       }
   }
   {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "restore", "--yes", "--json", dir_b, NULL);
     g_autoptr (JsonNode) root = NULL;
-    JsonObject *o = run_json_object (run, &root);
+    JsonObject *o
+        = client_run_json (f, EXIT_RESTORE_LIMIT, &root, "restore", "--yes", "--json", dir_b, NULL);
 
-    assert_exit (run, EXIT_RESTORE_LIMIT);
     if (o != NULL)
       {
         JsonArray *r = obj_array (o, "restricted");

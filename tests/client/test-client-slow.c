@@ -30,24 +30,21 @@ void
 test_slow_progress_lines (Fixture *f, gconstpointer arg)
 {
   g_autofree char *dir = make_dir (f, "backups");
-  g_autoptr (ClientRun) run = NULL;
-  g_auto (GStrv) lines = NULL;
-  guint n_progress = 0;
-  guint64 last_done = 0, last_total = 0;
-  guint last_percent = 0;
-  double duration;
-  gboolean summary_seen = FALSE;
 
   store_many (f, SLOW_LICENSES, "sl-", 64);
-  run = client_run (f, NULL, "backup", dir, NULL);
+  g_autoptr (ClientRun) run = client_run (f, NULL, "backup", dir, NULL);
   assert_exit (run, EXIT_OK);
-  duration = client_duration_s (run);
+  double duration = client_duration_s (run);
   g_test_message ("the backup took %.2f s", duration);
   g_assert_cmpfloat (duration, >=, SLOW_LICENSES * SLOW_DELAY_US / 1e6 * 0.9);
   g_assert_null (strchr (run->out, '\r'));
   g_assert_null (strchr (run->out, '\033'));
 
-  lines = g_strsplit (run->out, "\n", -1);
+  g_auto (GStrv) lines = g_strsplit (run->out, "\n", -1);
+  guint n_progress = 0;
+  guint64 last_done = 0, last_total = 0;
+  guint last_percent = 0;
+  gboolean summary_seen = FALSE;
   for (guint i = 0; lines[i] != NULL; i++)
     {
       guint64 done, total;
@@ -88,29 +85,17 @@ void
 test_slow_cancel_by_other_client (Fixture *f, gconstpointer arg)
 {
   g_autofree char *dir = make_dir (f, "backups");
-  g_autoptr (LbTestSignalQueue) queue = NULL;
   g_autoptr (ClientRun) follower = NULL;
 
   store_many (f, LONG_LICENSES, "cc-", 64);
-  queue = manager_signals (f);
-  follower = client_spawn (f, NULL, "backup", dir, NULL);
-  if (wait_progress (queue, 10, CLIENT_TIMEOUT_MS) == 0)
+  if (spawn_until_progress (f, NULL, 10, &follower, "backup", dir, NULL) == 0)
     return;
 
+  assert_status_shows (f, "Backup running\n", "\n  Progress:       ", " of 400 licenses)\n", NULL);
   {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "status", NULL);
-
-    assert_exit (run, EXIT_OK);
-    g_assert_true (g_str_has_prefix (run->out, "Backup running\n"));
-    assert_contains (run->out, "\n  Progress:       ");
-    assert_contains (run->out, " of 400 licenses)\n");
-  }
-  {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "status", "--json", NULL);
     g_autoptr (JsonNode) root = NULL;
-    JsonObject *o = run_json_object (run, &root);
+    JsonObject *o = client_run_json (f, EXIT_OK, &root, "status", "--json", NULL);
 
-    assert_exit (run, EXIT_OK);
     if (o != NULL)
       {
         g_assert_cmpint (obj_int (o, "status"), ==, LB_STATUS_BEGIN);
@@ -120,13 +105,7 @@ test_slow_cancel_by_other_client (Fixture *f, gconstpointer arg)
         g_assert_cmpint (obj_int (o, "licenses-done"), >=, 10);
       }
   }
-  {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "cancel", NULL);
-
-    assert_exit (run, EXIT_OK);
-    g_assert_cmpstr (run->out, ==, "The backup is being cancelled.\n");
-    g_assert_cmpstr (run->err, ==, "");
-  }
+  client_ok_quiet (f, "The backup is being cancelled.\n", "cancel", NULL);
   client_wait (follower, CLIENT_TIMEOUT_MS);
   assert_exit (follower, EXIT_CANCELLED);
   assert_error_line (follower, "The operation was cancelled; nothing was changed");
@@ -151,21 +130,60 @@ test_slow_cancel_by_other_client (Fixture *f, gconstpointer arg)
   }
 }
 
+/* A backup of LONG_LICENSES licenses "<prefix>NNNNNN" into @dir, @n_deleted
+ * of them deleted, then a restore (`restore --json` if @json) in @run that
+ * has restored 10; returns its operation id, 0 after a failed assertion. */
+static guint64
+spawn_restore (Fixture *f,
+               const char *dir,
+               const char *prefix,
+               guint n_deleted,
+               gboolean json,
+               ClientRun **run)
+{
+  store_many (f, LONG_LICENSES, prefix, 64);
+  client_ok (f, NULL, "backup", dir, NULL);
+  delete_many (f, n_deleted, prefix);
+  if (json)
+    return spawn_until_progress (f, NULL, 10, run, "restore", "--json", dir, NULL);
+  return spawn_until_progress (f, NULL, 10, run, "restore", dir, NULL);
+}
+
+/* Ctrl-C: SIGINT to the client, then its end with exit status 130. */
+static void
+interrupt (ClientRun *run)
+{
+  g_subprocess_send_signal (run->proc, SIGINT);
+  client_wait (run, CLIENT_TIMEOUT_MS);
+  assert_exit (run, EXIT_INTERRUPTED);
+}
+
+/* A --json run's object for operation @op cancelled: status ERROR and
+ * error-name Cancelled, "interrupted" (by Ctrl-C) as @interrupted. NULL
+ * after a failed assertion; @root owns it. */
+static JsonObject *
+assert_json_cancelled (ClientRun *run, guint64 op, gboolean interrupted, JsonNode **root)
+{
+  JsonObject *o = run_json_object (run, root);
+
+  if (o != NULL)
+    {
+      g_assert_cmpint (obj_int (o, "operation"), ==, (gint64) op);
+      g_assert_cmpint (obj_int (o, "status"), ==, LB_STATUS_ERROR);
+      g_assert_cmpstr (obj_str (o, "error-name"), ==, error_name (LB_ERROR_CANCELLED));
+      g_assert_cmpint (obj_bool (o, "interrupted"), ==, interrupted);
+    }
+  return o;
+}
+
 /* The same for a restore. */
 void
 test_slow_cancel_restore (Fixture *f, gconstpointer arg)
 {
   g_autofree char *dir = make_dir (f, "backups");
-  g_autoptr (LbTestSignalQueue) queue = NULL;
   g_autoptr (ClientRun) follower = NULL;
 
-  /* A quick backup of few licenses, then many more to restore. */
-  store_many (f, LONG_LICENSES, "cr-", 64);
-  client_ok (f, NULL, "backup", dir, NULL);
-  delete_many (f, 40, "cr-");
-  queue = manager_signals (f);
-  follower = client_spawn (f, NULL, "restore", dir, NULL);
-  if (wait_progress (queue, 10, CLIENT_TIMEOUT_MS) == 0)
+  if (spawn_restore (f, dir, "cr-", 40, FALSE, &follower) == 0)
     return;
   {
     g_autoptr (ClientRun) run = client_run (f, NULL, "status", NULL);
@@ -185,14 +203,10 @@ test_slow_busy (Fixture *f, gconstpointer arg)
 {
   g_autofree char *dir = make_dir (f, "backups");
   g_autofree char *dir2 = make_dir (f, "other");
-  g_autoptr (LbTestSignalQueue) queue = NULL;
   g_autoptr (ClientRun) first = NULL;
-  guint64 op;
 
   store_many (f, LONG_LICENSES, "bz-", 64);
-  queue = manager_signals (f);
-  first = client_spawn (f, NULL, "backup", "--json", dir, NULL);
-  op = wait_progress (queue, 5, CLIENT_TIMEOUT_MS);
+  guint64 op = spawn_until_progress (f, NULL, 5, &first, "backup", "--json", dir, NULL);
   if (op == 0)
     return;
   {
@@ -222,16 +236,10 @@ test_slow_busy (Fixture *f, gconstpointer arg)
   g_assert_cmpstr (first->err, ==, "");
   {
     g_autoptr (JsonNode) root = NULL;
-    JsonObject *o = run_json_object (first, &root);
+    JsonObject *o = assert_json_cancelled (first, op, FALSE, &root);
 
     if (o != NULL)
-      {
-        g_assert_cmpint (obj_int (o, "operation"), ==, (gint64) op);
-        g_assert_cmpint (obj_int (o, "status"), ==, LB_STATUS_ERROR);
-        g_assert_cmpstr (obj_str (o, "error-name"), ==, error_name (LB_ERROR_CANCELLED));
-        g_assert_cmpstr (obj_str (o, "error"), !=, "");
-        g_assert_false (obj_bool (o, "interrupted"));
-      }
+      g_assert_cmpstr (obj_str (o, "error"), !=, "");
   }
 }
 
@@ -241,39 +249,31 @@ void
 test_slow_ctrl_c (Fixture *f, gconstpointer arg)
 {
   g_autofree char *dir = make_dir (f, "backups");
-  g_autofree char *file = NULL;
-  g_autoptr (LbTestSignalQueue) queue = NULL;
-  g_autoptr (ClientRun) run = NULL;
-  g_autoptr (GBytes) old = NULL;
-  g_autoptr (GBytes) now = NULL;
-  g_autoptr (GVariant) summary = NULL;
-  g_autofree char *status_error = NULL;
-  g_autofree char *completed_error = NULL;
-  const char *completed_error_name = NULL;
-  guint status = 99, completed_status = 99;
-  guint64 op;
 
   store_many (f, 10, "cc-", 64);
   client_ok (f, NULL, "backup", dir, NULL);
-  file = backup_file (dir);
-  old = lb_test_read_bytes (file);
+  g_autofree char *file = backup_file (dir);
+  g_autoptr (GBytes) old = lb_test_read_bytes (file);
   g_assert_nonnull (old);
   store_many (f, LONG_LICENSES, "more-", 64);
 
-  queue = manager_signals (f);
-  run = client_spawn (f, NULL, "backup", "--overwrite", dir, NULL);
-  op = wait_progress (queue, 20, CLIENT_TIMEOUT_MS);
+  g_autoptr (LbTestSignalQueue) queue = manager_signals (f);
+  g_autoptr (ClientRun) run = NULL;
+  guint64 op = spawn_until_progress (f, queue, 20, &run, "backup", "--overwrite", dir, NULL);
   if (op == 0)
     return;
-  g_subprocess_send_signal (run->proc, SIGINT);
-  client_wait (run, CLIENT_TIMEOUT_MS);
-  assert_exit (run, EXIT_INTERRUPTED);
+  interrupt (run);
   assert_contains (run->err, "Cancelling…");
   assert_contains (run->err, "license-backup: cancelled; nothing was changed\n");
   assert_not_contains (run->err, "cannot cancel");
   assert_not_contains (run->out, "Backed up");
 
   /* The client waited for the end: the service has finished already. */
+  guint status = 99, completed_status = 99;
+  g_autofree char *status_error = NULL;
+  g_autofree char *completed_error = NULL;
+  g_autoptr (GVariant) summary = NULL;
+  const char *completed_error_name = NULL;
   get_status (f, &status, &status_error);
   g_assert_cmpuint (status, ==, LB_STATUS_ERROR);
   g_assert_cmpstr (status_error, !=, "");
@@ -285,7 +285,7 @@ test_slow_ctrl_c (Fixture *f, gconstpointer arg)
   g_assert_cmpstr (completed_error_name, ==, error_name (LB_ERROR_CANCELLED));
   g_assert_cmpstr (status_error, ==, completed_error);
 
-  now = lb_test_read_bytes (file);
+  g_autoptr (GBytes) now = lb_test_read_bytes (file);
   g_assert_true (old != NULL && now != NULL && g_bytes_equal (old, now));
   g_assert_cmpuint (lb_test_count_temporaries (dir), ==, 0);
   {
@@ -303,55 +303,36 @@ void
 test_slow_ctrl_c_restore_json (Fixture *f, gconstpointer arg)
 {
   g_autofree char *dir = make_dir (f, "backups");
-  g_autoptr (LbTestSignalQueue) queue = NULL;
   g_autoptr (ClientRun) run = NULL;
-  g_autoptr (JsonNode) root = NULL;
-  JsonObject *o;
-  guint64 op;
 
-  store_many (f, LONG_LICENSES, "rj-", 64);
-  client_ok (f, NULL, "backup", dir, NULL);
-  delete_many (f, 100, "rj-");
-  queue = manager_signals (f);
-  run = client_spawn (f, NULL, "restore", "--json", dir, NULL);
-  op = wait_progress (queue, 10, CLIENT_TIMEOUT_MS);
+  guint64 op = spawn_restore (f, dir, "rj-", 100, TRUE, &run);
   if (op == 0)
     return;
-  g_subprocess_send_signal (run->proc, SIGINT);
-  client_wait (run, CLIENT_TIMEOUT_MS);
-  assert_exit (run, EXIT_INTERRUPTED);
+  interrupt (run);
   /* With --json, stderr stays quiet. */
   g_assert_cmpstr (run->err, ==, "");
-  o = run_json_object (run, &root);
+  g_autoptr (JsonNode) root = NULL;
+  JsonObject *o = assert_json_cancelled (run, op, TRUE, &root);
   if (o != NULL)
-    {
-      g_assert_cmpint (obj_int (o, "operation"), ==, (gint64) op);
-      g_assert_cmpstr (obj_str (o, "kind"), ==, "restore");
-      g_assert_cmpint (obj_int (o, "status"), ==, LB_STATUS_ERROR);
-      g_assert_cmpstr (obj_str (o, "error-name"), ==, error_name (LB_ERROR_CANCELLED));
-      g_assert_true (obj_bool (o, "interrupted"));
-    }
+    g_assert_cmpstr (obj_str (o, "kind"), ==, "restore");
   g_assert_cmpuint (license_count (f), ==, LONG_LICENSES - 100);
 }
 
 /* The service dies while the client follows a backup (a crash, an OOM
  * kill): the client must not wait forever for a BackupCompleted that will
  * never come. It should say that the service stopped answering and exit
- * with 11 (its "service unreachable" status); with @arg's "-ctrl-c", the
+ * with 11 (its "service unreachable" status); in the test "…-ctrl-c", the
  * user's Ctrl-C must end it at least (130 or 11). */
 void
 test_robust_daemon_dies (Fixture *f, gconstpointer arg)
 {
-  gboolean ctrl_c = g_str_has_suffix (((const TestCase *) arg)->path, "-ctrl-c");
+  gboolean ctrl_c = g_str_has_suffix (g_test_get_path (), "-ctrl-c");
   g_autofree char *dir = make_dir (f, "backups");
-  g_autoptr (LbTestSignalQueue) queue = NULL;
   g_autoptr (ClientRun) run = NULL;
   const guint patience_ms = 5000;
 
   store_many (f, LONG_LICENSES, "dd-", 64);
-  queue = manager_signals (f);
-  run = client_spawn (f, NULL, "backup", dir, NULL);
-  if (wait_progress (queue, 10, CLIENT_TIMEOUT_MS) == 0)
+  if (spawn_until_progress (f, NULL, 10, &run, "backup", dir, NULL) == 0)
     return;
   lb_test_daemon_kill (lb_test_machine_get_daemon (f->current));
   g_assert_true (lb_test_bus_wait_no_owner (f->bus, LB_TEST_TIMEOUT_MS));

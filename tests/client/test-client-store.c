@@ -23,6 +23,18 @@ write_blob_file (Fixture *f, const char *name, gsize size)
   return path;
 }
 
+/* What `list --json` printed (owned by @root), or NULL after a failed
+ * assertion. */
+static JsonArray *
+list_json (Fixture *f, JsonNode **root)
+{
+  g_autoptr (ClientRun) run = client_run (f, NULL, "list", "--json", NULL);
+  JsonArray *array = run_json_array (run, root);
+
+  assert_exit (run, EXIT_OK);
+  return array;
+}
+
 void
 test_store_import_export (Fixture *f, gconstpointer arg)
 {
@@ -35,13 +47,8 @@ test_store_import_export (Fixture *f, gconstpointer arg)
 
   /* The key id defaults to the file's name; a relative FILE is read from
    * the working directory. */
-  {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "import", "lic-one.bin", NULL);
-
-    assert_exit (run, EXIT_OK);
-    g_assert_cmpstr (run->out, ==, "Stored the license “lic-one.bin” (3000 bytes).\n");
-    g_assert_cmpstr (run->err, ==, "");
-  }
+  client_ok_quiet (f, "Stored the license “lic-one.bin” (3000 bytes).\n", "import", "lic-one.bin",
+                   NULL);
   attrs = get_attributes (f, "lic-one.bin", &blob);
   g_assert_nonnull (attrs);
   if (blob != NULL)
@@ -185,13 +192,7 @@ test_store_delete (Fixture *f, gconstpointer arg)
   store_license (f, "doomed", NULL, NULL);
   store_license (f, "kept", NULL, NULL);
 
-  {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "delete", "doomed", NULL);
-
-    assert_exit (run, EXIT_OK);
-    g_assert_cmpstr (run->out, ==, "Deleted the license “doomed”.\n");
-    g_assert_cmpstr (run->err, ==, "");
-  }
+  client_ok_quiet (f, "Deleted the license “doomed”.\n", "delete", "doomed", NULL);
   g_assert_cmpuint (license_count (f), ==, 1);
   g_assert_null (get_attributes (f, "doomed", NULL));
   {
@@ -258,15 +259,11 @@ test_store_list (Fixture *f, gconstpointer arg)
   }
 
   {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "list", "--json", NULL);
-    g_autoptr (JsonNode) root = run_json (run);
-    JsonArray *array;
+    g_autoptr (JsonNode) root = NULL;
+    JsonArray *array = list_json (f, &root);
 
-    assert_exit (run, EXIT_OK);
-    g_assert_true (root != NULL && JSON_NODE_HOLDS_ARRAY (root));
-    if (root == NULL || !JSON_NODE_HOLDS_ARRAY (root))
+    if (array == NULL)
       return;
-    array = json_node_get_array (root);
     g_assert_cmpuint (json_array_get_length (array), ==, 3);
     if (json_array_get_length (array) != 3)
       return;
@@ -327,15 +324,11 @@ test_store_list_paging (Fixture *f, gconstpointer arg)
       }
   }
   {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "list", "--json", NULL);
-    g_autoptr (JsonNode) root = run_json (run);
-    JsonArray *array;
+    g_autoptr (JsonNode) root = NULL;
+    JsonArray *array = list_json (f, &root);
 
-    assert_exit (run, EXIT_OK);
-    g_assert_true (root != NULL && JSON_NODE_HOLDS_ARRAY (root));
-    if (root == NULL || !JSON_NODE_HOLDS_ARRAY (root))
+    if (array == NULL)
       return;
-    array = json_node_get_array (root);
     g_assert_cmpuint (json_array_get_length (array), ==, n);
     for (guint i = 0; i < n && i < json_array_get_length (array); i++)
       {
@@ -366,13 +359,7 @@ test_store_clean (Fixture *f, gconstpointer arg)
   store_license (f, "future", NULL,
                  lb_test_vardict_new ("expires", g_variant_new_int64 (past + 86400 * 365), NULL));
   store_license (f, "forever", NULL, NULL);
-  {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "clean", "--expired", NULL);
-
-    assert_exit (run, EXIT_OK);
-    g_assert_cmpstr (run->out, ==, "Removed 3 expired licenses.\n");
-    g_assert_cmpstr (run->err, ==, "");
-  }
+  client_ok_quiet (f, "Removed 3 expired licenses.\n", "clean", "--expired", NULL);
   g_assert_cmpuint (license_count (f), ==, 2);
   store_license (f, "old-again", NULL,
                  lb_test_vardict_new ("expires", g_variant_new_int64 (past), NULL));
@@ -493,25 +480,18 @@ test_store_status (Fixture *f, gconstpointer arg)
   gint64 op;
 
   store_many (f, 7, "st-", 64);
+  client_ok_quiet (f,
+                   "No backup or restore has run since the service started\n"
+                   "  Licenses:       7\n"
+                   "  Last backup:    never\n"
+                   "  Backup folder:  (not set)\n"
+                   "  Restore folder: (not set)\n"
+                   "  Automatic:      weekly, once a backup folder is set\n",
+                   "status", NULL);
   {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "status", NULL);
-
-    assert_exit (run, EXIT_OK);
-    g_assert_cmpstr (run->err, ==, "");
-    g_assert_cmpstr (run->out, ==,
-                     "No backup or restore has run since the service started\n"
-                     "  Licenses:       7\n"
-                     "  Last backup:    never\n"
-                     "  Backup folder:  (not set)\n"
-                     "  Restore folder: (not set)\n"
-                     "  Automatic:      weekly, once a backup folder is set\n");
-  }
-  {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "status", "--json", NULL);
     g_autoptr (JsonNode) root = NULL;
-    JsonObject *o = run_json_object (run, &root);
+    JsonObject *o = client_run_json (f, EXIT_OK, &root, "status", "--json", NULL);
 
-    assert_exit (run, EXIT_OK);
     if (o == NULL)
       return;
     g_assert_cmpint (obj_int (o, "status"), ==, LB_STATUS_INFORMATION);
@@ -528,11 +508,9 @@ test_store_status (Fixture *f, gconstpointer arg)
   client_ok (f, NULL, "config", "backup-path", dir, NULL);
   t0 = g_get_real_time () / G_USEC_PER_SEC;
   {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "backup", "--json", NULL);
     g_autoptr (JsonNode) root = NULL;
-    JsonObject *o = run_json_object (run, &root);
+    JsonObject *o = client_run_json (f, EXIT_OK, &root, "backup", "--json", NULL);
 
-    assert_exit (run, EXIT_OK);
     op = o != NULL ? obj_int (o, "operation") : -1;
   }
   t1 = g_get_real_time () / G_USEC_PER_SEC;
@@ -548,11 +526,9 @@ test_store_status (Fixture *f, gconstpointer arg)
     assert_not_contains (run->out, "Progress:");
   }
   {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "status", "--json", NULL);
     g_autoptr (JsonNode) root = NULL;
-    JsonObject *o = run_json_object (run, &root);
+    JsonObject *o = client_run_json (f, EXIT_OK, &root, "status", "--json", NULL);
 
-    assert_exit (run, EXIT_OK);
     if (o == NULL)
       return;
     g_assert_cmpint (obj_int (o, "status"), ==, LB_STATUS_END);

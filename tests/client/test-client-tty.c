@@ -45,16 +45,11 @@ test_tty_progress_bar (Fixture *f, gconstpointer arg)
 void
 test_tty_consent (Fixture *f, gconstpointer arg)
 {
-  gboolean yes = g_str_has_suffix (((const TestCase *) arg)->path, "-yes");
+  gboolean yes = g_str_has_suffix (g_test_get_path (), "-yes");
   g_autofree char *dir = make_dir (f, "shared");
-  ClientOpts opts = { .pty = TRUE };
-  g_autoptr (ClientRun) run = NULL;
+  g_autoptr (ClientRun) run = restore_on_b_until_asked (f, 4, dir, "[y/N] ");
 
-  backup_on_a_then_use_b (f, 4, dir);
-  if (g_test_failed ())
-    return;
-  run = client_spawn (f, &opts, "restore", dir, NULL);
-  if (!wait_pty_text (run, "[y/N] ", CLIENT_TIMEOUT_MS))
+  if (run == NULL)
     return;
   assert_contains (run->pty_out->str, "backed up on another computer");
   assert_contains (run->pty_out->str, "individualizes");
@@ -86,13 +81,11 @@ void
 test_tty_yes (Fixture *f, gconstpointer arg)
 {
   g_autofree char *dir = make_dir (f, "shared");
-  ClientOpts opts = { .pty = TRUE };
-  g_autoptr (ClientRun) run = NULL;
 
-  backup_on_a_then_use_b (f, 2, dir);
-  if (g_test_failed ())
+  if (!backup_on_a_then_use_b (f, 2, dir))
     return;
-  run = client_run (f, &opts, "restore", "--yes", dir, NULL);
+  g_autoptr (ClientRun) run
+      = client_run (f, &(ClientOpts){ .pty = TRUE }, "restore", "--yes", dir, NULL);
   assert_exit (run, EXIT_OK);
   assert_not_contains (run->out, "[y/N]");
   assert_contains (run->out, "(0 already present, 2 bound to this computer)");

@@ -15,6 +15,16 @@ backup_into (Fixture *f, const char *dir)
   assert_exit (run, EXIT_OK);
 }
 
+/* Stores @n licenses "<prefix>NNNNNN" of 100 bytes and backs up the store
+ * into @dir; returns the new backup's file. */
+static char *
+store_and_back_up (Fixture *f, guint n, const char *prefix, const char *dir)
+{
+  store_many (f, n, prefix, 100);
+  backup_into (f, dir);
+  return backup_file (dir);
+}
+
 static char *
 basename_of (const char *path)
 {
@@ -27,11 +37,8 @@ void
 test_verify_whole (Fixture *f, gconstpointer arg)
 {
   g_autofree char *dir = make_dir (f, "backups");
-  g_autofree char *file = NULL;
+  g_autofree char *file = store_and_back_up (f, 5, "vw-", dir);
 
-  store_many (f, 5, "vw-", 100);
-  backup_into (f, dir);
-  file = backup_file (dir);
   {
     g_autoptr (ClientRun) run = client_run (f, NULL, "verify", dir, NULL);
     g_autofree char *want = g_strdup_printf ("Checked 5 licenses of 1 app in %s (", file);
@@ -43,13 +50,7 @@ test_verify_whole (Fixture *f, gconstpointer arg)
     assert_contains (run->out, ", made on ");
     assert_contains (run->out, "): the backup is whole.\n");
   }
-  {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "status", NULL);
-
-    assert_exit (run, EXIT_OK);
-    g_assert_true (
-        g_str_has_prefix (run->out, "Check of a backup finished: the backup is whole\n"));
-  }
+  assert_status_shows (f, "Check of a backup finished: the backup is whole\n", NULL);
   /* Without DIRECTORY: the folder a restore reads (here the backup folder). */
   {
     g_autoptr (ClientRun) set = client_run (f, NULL, "config", "backup-path", dir, NULL);
@@ -66,11 +67,8 @@ void
 test_verify_damaged (Fixture *f, gconstpointer arg)
 {
   g_autofree char *dir = make_dir (f, "backups");
-  g_autofree char *file = NULL;
+  g_autofree char *file = store_and_back_up (f, 5, "vd-", dir);
 
-  store_many (f, 5, "vd-", 100);
-  backup_into (f, dir);
-  file = backup_file (dir);
   lb_test_damage_backup (file);
   {
     g_autoptr (ClientRun) run = client_run (f, NULL, "verify", dir, NULL);
@@ -105,17 +103,10 @@ void
 test_verify_generation (Fixture *f, gconstpointer arg)
 {
   g_autofree char *dir = make_dir (f, "backups");
-  g_autofree char *older = NULL;
-  g_autofree char *older_name = NULL;
-  g_autofree char *newest = NULL;
+  g_autofree char *older = store_and_back_up (f, 3, "vg-", dir);
+  g_autofree char *older_name = basename_of (older);
+  g_autofree char *newest = store_and_back_up (f, 4, "vg2-", dir);
 
-  store_many (f, 3, "vg-", 100);
-  backup_into (f, dir);
-  older = backup_file (dir);
-  older_name = basename_of (older);
-  store_many (f, 4, "vg2-", 100);
-  backup_into (f, dir);
-  newest = backup_file (dir);
   g_assert_cmpstr (newest, !=, older);
   lb_test_damage_backup (newest);
   {
@@ -152,19 +143,14 @@ void
 test_verify_json (Fixture *f, gconstpointer arg)
 {
   g_autofree char *dir = make_dir (f, "backups");
-  g_autofree char *file = NULL;
+  g_autofree char *file = store_and_back_up (f, 4, "vj-", dir);
   g_autofree char *uri = NULL;
 
-  store_many (f, 4, "vj-", 100);
-  backup_into (f, dir);
-  file = backup_file (dir);
   uri = g_filename_to_uri (file, NULL, NULL);
   {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "verify", "--json", dir, NULL);
     g_autoptr (JsonNode) root = NULL;
-    JsonObject *o = run_json_object (run, &root);
+    JsonObject *o = client_run_json (f, EXIT_OK, &root, "verify", "--json", dir, NULL);
 
-    assert_exit (run, EXIT_OK);
     if (o != NULL)
       {
         JsonObject *s = obj_obj (o, "summary");
@@ -180,11 +166,9 @@ test_verify_json (Fixture *f, gconstpointer arg)
   }
   lb_test_damage_backup (file);
   {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "verify", "--json", dir, NULL);
     g_autoptr (JsonNode) root = NULL;
-    JsonObject *o = run_json_object (run, &root);
+    JsonObject *o = client_run_json (f, EXIT_BACKUP_CORRUPT, &root, "verify", "--json", dir, NULL);
 
-    assert_exit (run, EXIT_BACKUP_CORRUPT);
     if (o != NULL)
       {
         g_assert_cmpstr (obj_str (o, "kind"), ==, "verify");
@@ -196,11 +180,9 @@ test_verify_json (Fixture *f, gconstpointer arg)
   }
   /* generations --json: when each was checked, and what was found. */
   {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "generations", "--json", dir, NULL);
     g_autoptr (JsonNode) root = NULL;
-    JsonObject *o = run_json_object (run, &root);
+    JsonObject *o = client_run_json (f, EXIT_OK, &root, "generations", "--json", dir, NULL);
 
-    assert_exit (run, EXIT_OK);
     if (o != NULL)
       {
         JsonArray *a = obj_array (o, "backups");
@@ -274,11 +256,9 @@ test_verify_generations_column (Fixture *f, gconstpointer arg)
     assert_contains (run->out, "  not checked");
   }
   {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "generations", "--json", old, NULL);
     g_autoptr (JsonNode) root = NULL;
-    JsonObject *o = run_json_object (run, &root);
+    JsonObject *o = client_run_json (f, EXIT_OK, &root, "generations", "--json", old, NULL);
 
-    assert_exit (run, EXIT_OK);
     if (o != NULL)
       {
         JsonObject *b = json_array_get_object_element (obj_array (o, "backups"), 0);
@@ -294,22 +274,13 @@ void
 test_verify_status (Fixture *f, gconstpointer arg)
 {
   g_autofree char *dir = make_dir (f, "backups");
-  g_autoptr (LbTestSignalQueue) queue = NULL;
   g_autoptr (ClientRun) follower = NULL;
 
   store_many (f, SLOW_LICENSES, "vs-", 64);
   backup_into (f, dir);
-  queue = manager_signals (f);
-  follower = client_spawn (f, NULL, "verify", dir, NULL);
-  if (wait_progress (queue, 10, CLIENT_TIMEOUT_MS) == 0)
+  if (spawn_until_progress (f, NULL, 10, &follower, "verify", dir, NULL) == 0)
     return;
-  {
-    g_autoptr (ClientRun) run = client_run (f, NULL, "status", NULL);
-
-    assert_exit (run, EXIT_OK);
-    g_assert_true (g_str_has_prefix (run->out, "Check of a backup running\n"));
-    assert_contains (run->out, "\n  Progress:       ");
-  }
+  assert_status_shows (f, "Check of a backup running\n", "\n  Progress:       ", NULL);
   {
     g_autoptr (ClientRun) run = client_run (f, NULL, "cancel", NULL);
 

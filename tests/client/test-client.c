@@ -85,14 +85,7 @@ static const TestCase tests[] = {
 int
 main (int argc, char **argv)
 {
-  lb_test_init (&argc, &argv);
-
-  for (guint i = 0; i < G_N_ELEMENTS (tests); i++)
-    {
-      g_autofree char *path = g_strconcat ("/client/", tests[i].path, NULL);
-
-      lb_test_check_group (tests[i].path, "tests/client/meson.build's client_test_groups");
-      g_test_add (path, Fixture, &tests[i], setup, run, teardown);
-    }
-  return g_test_run ();
+  return lb_test_main_cases (&argc, &argv, "/client/",
+                             "tests/client/meson.build's client_test_groups", tests, Fixture, setup,
+                             teardown);
 }

@@ -1771,3 +1771,33 @@ lb_test_signal_free (LbTestSignal *signal)
   g_clear_pointer (&signal->params, g_variant_unref);
   g_free (signal);
 }
+
+/* Helpers shared by tests/client, tests/lib and tests/panel */
+
+int
+lb_test_subprocess_status (GSubprocess *proc, int *term_signal)
+{
+  *term_signal = g_subprocess_get_if_signaled (proc) ? g_subprocess_get_term_sig (proc) : 0;
+  return g_subprocess_get_if_exited (proc) ? g_subprocess_get_exit_status (proc) : -1;
+}
+
+char *
+lb_test_bytes_to_string (GBytes *bytes, gsize *len)
+{
+  gsize n = 0;
+  const char *data = bytes != NULL ? g_bytes_get_data (bytes, &n) : NULL;
+  char *s = g_malloc (n + 1);
+
+  if (n > 0)
+    memcpy (s, data, n);
+  s[n] = '\0';
+  if (len != NULL)
+    *len = n;
+  return s;
+}
+
+void
+lb_test_die_with_parent (gpointer parent_pid)
+{
+  die_with_parent (parent_pid);
+}

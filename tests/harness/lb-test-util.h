@@ -459,6 +459,27 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (LbTestBus, lb_test_bus_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LbTestMachine, lb_test_machine_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LbTestSignalQueue, lb_test_signal_queue_free)
 
+/* Helpers shared by tests/client, tests/lib and tests/panel */
+
+/* How the subprocess @proc, which has exited, ended: its exit status, or
+ * -1 when a signal ended it (that signal in @term_signal, else 0). */
+int lb_test_subprocess_status (GSubprocess *proc, int *term_signal);
+
+/* @bytes (NULL: none) as a NUL-terminated string; its length in @len (if
+ * not NULL). */
+char *lb_test_bytes_to_string (GBytes *bytes, gsize *len);
+
+/* The whole main() of a program of grouped cases: lb_test_init(),
+ * lb_test_add_cases() and g_test_run(), whose result it is. */
+#define lb_test_main_cases(argc, argv, prefix, meson_list, cases, Fixture, setup, teardown) \
+  (lb_test_init ((argc), (argv)),                                                           \
+   lb_test_add_cases ((prefix), (meson_list), cases, Fixture, (setup), (teardown)), g_test_run ())
+
+/* A child setup function (GSpawnChildSetupFunc): the child dies with the
+ * process @parent_pid (GINT_TO_POINTER() of it), as the harness's daemons
+ * do. Only system calls: safe between fork and exec. */
+void lb_test_die_with_parent (gpointer parent_pid);
+
 G_END_DECLS
 
 /* Helpers shared by tests/daemon */

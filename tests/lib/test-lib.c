@@ -177,6 +177,19 @@ backup_file (const char *dir)
   return lb_test_newest_backup (dir);
 }
 
+/* Stores @n licenses "<prefix>NNNNNN" and backs them up to f->dir. */
+static LbOperationResult *
+store_and_back_up (Fixture *f, const char *prefix, guint n)
+{
+  g_autoptr (GError) error = NULL;
+  LbOperationResult *backup;
+
+  store_many (f, prefix, n);
+  backup = lb_client_backup_sync (f->client, LB_BACKUP_FLAGS_NONE, f->dir, NULL, &error);
+  g_assert_no_error (error);
+  return backup;
+}
+
 /* The files in @dir, sorted and joined with ",". */
 static char *
 dir_listing (const char *dir)
@@ -394,10 +407,6 @@ test_store_batch_all_or_none (Fixture *f, gconstpointer arg)
 static void
 test_list_pages (Fixture *f, gconstpointer arg)
 {
-  g_autoptr (GPtrArray) list = NULL;
-  g_autoptr (GListModel) model = NULL;
-  g_autoptr (LbLicense) item = NULL;
-  g_autoptr (LbLicense) got = NULL;
   g_autoptr (GError) error = NULL;
   gint64 start = g_get_monotonic_time ();
 
@@ -406,7 +415,7 @@ test_list_pages (Fixture *f, gconstpointer arg)
                   (g_get_monotonic_time () - start) / 1000);
   assert_license_count (f, MANY);
 
-  list = lb_client_list_licenses_sync (f->client, NULL, &error);
+  g_autoptr (GPtrArray) list = lb_client_list_licenses_sync (f->client, NULL, &error);
   g_assert_no_error (error);
   g_assert_nonnull (list);
   if (list == NULL)
@@ -428,18 +437,18 @@ test_list_pages (Fixture *f, gconstpointer arg)
       g_assert_cmpstr (lb_license_get_app (l), ==, "");
     }
 
-  model = lb_client_list_licenses_model_sync (f->client, NULL, &error);
+  g_autoptr (GListModel) model = lb_client_list_licenses_model_sync (f->client, NULL, &error);
   g_assert_no_error (error);
   g_assert_nonnull (model);
   if (model == NULL)
     return;
   g_assert_true (g_list_model_get_item_type (model) == LB_TYPE_LICENSE);
   g_assert_cmpuint (g_list_model_get_n_items (model), ==, MANY);
-  item = g_list_model_get_item (model, 12345);
+  g_autoptr (LbLicense) item = g_list_model_get_item (model, 12345);
   g_assert_cmpstr (lb_license_get_key_id (item), ==, "k012345");
 
   /* Each license's data is there to read. */
-  got = lb_client_get_license_sync (f->client, "k020499", NULL, &error);
+  g_autoptr (LbLicense) got = lb_client_get_license_sync (f->client, "k020499", NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpmem (g_bytes_get_data (lb_license_get_data (got), NULL),
                    g_bytes_get_size (lb_license_get_data (got)), "k020499", 7);
@@ -523,19 +532,7 @@ test_backup_round_trip (Fixture *f, gconstpointer arg)
   g_autoptr (LbLicense) no_right = license_new ("no-right", "x");
   g_autoptr (LbOperationResult) result = NULL;
   g_autoptr (GError) error = NULL;
-  g_autofree char *file = NULL;
   g_autofree char *dir2 = lb_test_make_tmp_dir ("backups2");
-  g_autofree char *message = NULL;
-  g_autofree char *location = NULL;
-  g_auto (GStrv) key_ids = NULL;
-  g_auto (GStrv) reasons = NULL;
-  g_auto (GStrv) apps = NULL;
-  g_autoptr (LbTestMachine) b = NULL;
-  g_autoptr (LbClient) client_b = NULL;
-  g_autoptr (LbLicense) restored = NULL;
-  guint64 licenses = 0;
-  guint restricted = 0;
-  LbStatus status;
 
   store (f, "one", "1");
   store (f, "two", "2");
@@ -550,16 +547,19 @@ test_backup_round_trip (Fixture *f, gconstpointer arg)
   g_assert_nonnull (result);
   if (result == NULL)
     return;
+  guint64 licenses = 0;
+  guint restricted = 0;
+  g_autofree char *location = NULL;
   g_object_get (result, "licenses", &licenses, "restricted", &restricted, "location", &location,
                 NULL);
-  file = backup_file (f->dir);
+  g_autofree char *file = backup_file (f->dir);
   g_assert_cmpuint (licenses, ==, 2);
   g_assert_cmpuint (restricted, ==, 1);
-  key_ids = lb_operation_result_get_restricted_key_ids (result);
+  g_auto (GStrv) key_ids = lb_operation_result_get_restricted_key_ids (result);
   assert_strv (key_ids, "no-right");
-  reasons = lb_operation_result_get_restricted_reasons (result);
+  g_auto (GStrv) reasons = lb_operation_result_get_restricted_reasons (result);
   assert_strv (reasons, "no-backup-right");
-  apps = lb_operation_result_get_restricted_apps (result);
+  g_auto (GStrv) apps = lb_operation_result_get_restricted_apps (result);
   assert_strv (apps, "");
   g_assert_cmpint (lb_operation_result_get_status (result), ==, LB_STATUS_END);
   g_assert_cmpuint (lb_operation_result_get_operation (result), >, 0);
@@ -572,7 +572,8 @@ test_backup_round_trip (Fixture *f, gconstpointer arg)
   }
   g_assert_true (g_file_test (file, G_FILE_TEST_IS_REGULAR));
 
-  status = lb_client_get_status_sync (f->client, &message, NULL, &error);
+  g_autofree char *message = NULL;
+  LbStatus status = lb_client_get_status_sync (f->client, &message, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpint (status, ==, LB_STATUS_END);
   g_assert_cmpstr (message, ==, "");
@@ -619,10 +620,11 @@ test_backup_round_trip (Fixture *f, gconstpointer arg)
   /* On another computer: the user's consent first. The same client
    * follows the service to the new daemon. */
   lb_test_machine_stop_daemon (f->machine);
-  b = lb_test_machine_new (f->bus, "b");
+  g_autoptr (LbTestMachine) b = lb_test_machine_new (f->bus, "b");
   if (lb_test_machine_start_daemon (b, NULL) == NULL)
     return;
-  client_b = lb_client_new_for_connection_sync (lb_test_bus_get_connection (f->bus), NULL, &error);
+  g_autoptr (LbClient) client_b
+      = lb_client_new_for_connection_sync (lb_test_bus_get_connection (f->bus), NULL, &error);
   g_assert_no_error (error);
   g_clear_object (&result);
   result = lb_client_restore_sync (client_b, LB_RESTORE_FLAGS_NONE, f->dir, NULL, NULL, &error);
@@ -648,7 +650,7 @@ test_backup_round_trip (Fixture *f, gconstpointer arg)
   /* The restored licenses are counted when the restore returns. */
   g_assert_cmpuint (lb_client_get_license_count (client_b), ==, 2);
   assert_string_property (client_b, "last-operation", "restore");
-  restored = lb_client_get_license_sync (client_b, "two", NULL, &error);
+  g_autoptr (LbLicense) restored = lb_client_get_license_sync (client_b, "two", NULL, &error);
   g_assert_no_error (error);
   g_assert_nonnull (restored);
   if (restored != NULL)
@@ -846,34 +848,29 @@ test_cancel_before (Fixture *f, gconstpointer arg)
 
 /* async: every call through _async/_finish in a main loop */
 
-typedef struct
-{
-  GMainLoop *loop;
-  GAsyncResult *result;
-} Wait;
-
+/* An _async call's callback: its result into *@user_data (a GAsyncResult *). */
 static void
 on_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  Wait *w = user_data;
-
-  w->result = g_object_ref (result);
-  g_main_loop_quit (w->loop);
+  *(GAsyncResult **) user_data = g_object_ref (result);
 }
 
-/* Runs the loop until the callback; the result, which the caller unrefs. */
+/* Iterates the main context until on_done() has set *@done, which it
+ * clears first (the result of an earlier call); returns it. The caller
+ * unrefs *@done after the last call. */
 static GAsyncResult *
-wait_result (Wait *w)
+wait_result (GAsyncResult **done)
 {
-  g_clear_object (&w->result);
-  g_main_loop_run (w->loop);
-  return w->result;
+  g_clear_object (done);
+  while (*done == NULL)
+    g_main_context_iteration (g_main_context_get_thread_default (), TRUE);
+  return *done;
 }
 
 static void
 test_async_calls (Fixture *f, gconstpointer arg)
 {
-  Wait w = { g_main_loop_new (g_main_context_get_thread_default (), FALSE), NULL };
+  g_autoptr (GAsyncResult) done = NULL;
   g_autoptr (LbClient) client = NULL;
   g_autoptr (LbLicense) l = license_new ("async-1", "async data");
   g_autoptr (LbLicense) got = NULL;
@@ -885,28 +882,28 @@ test_async_calls (Fixture *f, gconstpointer arg)
   g_autofree char *message = NULL;
   LbStatus status;
 
-  lb_client_new_for_connection_async (lb_test_bus_get_connection (f->bus), NULL, on_done, &w);
-  client = lb_client_new_for_connection_finish (wait_result (&w), &error);
+  lb_client_new_for_connection_async (lb_test_bus_get_connection (f->bus), NULL, on_done, &done);
+  client = lb_client_new_for_connection_finish (wait_result (&done), &error);
   g_assert_no_error (error);
   g_assert_nonnull (client);
   if (client == NULL)
-    goto out;
+    return;
 
-  lb_client_store_license_async (client, l, NULL, on_done, &w);
-  g_assert_true (lb_client_store_license_finish (client, wait_result (&w), &error));
+  lb_client_store_license_async (client, l, NULL, on_done, &done);
+  g_assert_true (lb_client_store_license_finish (client, wait_result (&done), &error));
   g_assert_no_error (error);
 
-  lb_client_store_licenses_async (client, batch, NULL, on_done, &w);
-  g_assert_true (lb_client_store_licenses_finish (client, wait_result (&w), &error));
+  lb_client_store_licenses_async (client, batch, NULL, on_done, &done);
+  g_assert_true (lb_client_store_licenses_finish (client, wait_result (&done), &error));
   g_assert_no_error (error);
   g_ptr_array_add (batch, lb_license_new ("batch-bad", NULL));
-  lb_client_store_licenses_async (client, batch, NULL, on_done, &w);
-  g_assert_false (lb_client_store_licenses_finish (client, wait_result (&w), &error));
+  lb_client_store_licenses_async (client, batch, NULL, on_done, &done);
+  g_assert_false (lb_client_store_licenses_finish (client, wait_result (&done), &error));
   assert_lb_error (error, LB_ERROR_INVALID_ARGS);
   g_clear_error (&error);
 
-  lb_client_get_license_async (client, "async-1", NULL, on_done, &w);
-  got = lb_client_get_license_finish (client, wait_result (&w), &error);
+  lb_client_get_license_async (client, "async-1", NULL, on_done, &done);
+  got = lb_client_get_license_finish (client, wait_result (&done), &error);
   g_assert_no_error (error);
   g_assert_nonnull (got);
   if (got != NULL)
@@ -916,14 +913,14 @@ test_async_calls (Fixture *f, gconstpointer arg)
                        g_bytes_get_size (lb_license_get_data (got)), "async data", 10);
     }
   g_clear_object (&got);
-  lb_client_get_license_async (client, "missing", NULL, on_done, &w);
-  got = lb_client_get_license_finish (client, wait_result (&w), &error);
+  lb_client_get_license_async (client, "missing", NULL, on_done, &done);
+  got = lb_client_get_license_finish (client, wait_result (&done), &error);
   g_assert_null (got);
   assert_lb_error (error, LB_ERROR_NOT_FOUND);
   g_clear_error (&error);
 
-  lb_client_list_licenses_async (client, NULL, on_done, &w);
-  list = lb_client_list_licenses_finish (client, wait_result (&w), &error);
+  lb_client_list_licenses_async (client, NULL, on_done, &done);
+  list = lb_client_list_licenses_finish (client, wait_result (&done), &error);
   g_assert_no_error (error);
   g_assert_nonnull (list);
   if (list != NULL)
@@ -931,55 +928,51 @@ test_async_calls (Fixture *f, gconstpointer arg)
       g_assert_cmpuint (list->len, ==, 4);
       g_assert_cmpstr (lb_license_get_key_id (list->pdata[0]), ==, "async-1");
     }
-  lb_client_list_licenses_model_async (client, NULL, on_done, &w);
-  model = lb_client_list_licenses_model_finish (client, wait_result (&w), &error);
+  lb_client_list_licenses_model_async (client, NULL, on_done, &done);
+  model = lb_client_list_licenses_model_finish (client, wait_result (&done), &error);
   g_assert_no_error (error);
   g_assert_nonnull (model);
   if (model != NULL)
     g_assert_cmpuint (g_list_model_get_n_items (model), ==, 4);
 
-  lb_client_delete_license_async (client, "batch000000", NULL, on_done, &w);
-  g_assert_true (lb_client_delete_license_finish (client, wait_result (&w), &error));
+  lb_client_delete_license_async (client, "batch000000", NULL, on_done, &done);
+  g_assert_true (lb_client_delete_license_finish (client, wait_result (&done), &error));
   g_assert_no_error (error);
 
-  lb_client_backup_async (client, LB_BACKUP_FLAGS_NONE, f->dir, NULL, on_done, &w);
-  result = lb_client_backup_finish (client, wait_result (&w), &error);
+  lb_client_backup_async (client, LB_BACKUP_FLAGS_NONE, f->dir, NULL, on_done, &done);
+  result = lb_client_backup_finish (client, wait_result (&done), &error);
   g_assert_no_error (error);
   g_assert_nonnull (result);
   if (result != NULL)
     g_assert_cmpuint (lb_operation_result_get_licenses (result), ==, 3);
   g_clear_object (&result);
-  lb_client_backup_async (client, LB_BACKUP_FLAGS_NONE, f->dir, NULL, on_done, &w);
-  result = lb_client_backup_finish (client, wait_result (&w), &error);
+  lb_client_backup_async (client, LB_BACKUP_FLAGS_NONE, f->dir, NULL, on_done, &done);
+  result = lb_client_backup_finish (client, wait_result (&done), &error);
   g_assert_null (result);
   assert_lb_error (error, LB_ERROR_BACKUP_EXISTS);
   g_clear_error (&error);
 
-  lb_client_get_status_async (client, NULL, on_done, &w);
-  status = lb_client_get_status_finish (client, wait_result (&w), &message, &error);
+  lb_client_get_status_async (client, NULL, on_done, &done);
+  status = lb_client_get_status_finish (client, wait_result (&done), &message, &error);
   g_assert_no_error (error);
   /* A refused backup never started: the last one's status stays. */
   g_assert_cmpint (status, ==, LB_STATUS_END);
   g_assert_cmpstr (message, ==, "");
 
-  lb_client_restore_async (client, LB_RESTORE_FLAGS_NONE, f->dir, NULL, NULL, on_done, &w);
+  lb_client_restore_async (client, LB_RESTORE_FLAGS_NONE, f->dir, NULL, NULL, on_done, &done);
   g_clear_object (&result);
-  result = lb_client_restore_finish (client, wait_result (&w), &error);
+  result = lb_client_restore_finish (client, wait_result (&done), &error);
   g_assert_no_error (error);
   g_assert_nonnull (result);
   if (result != NULL)
     g_assert_cmpuint (lb_operation_result_get_already_present (result), ==, 3);
-
-out:
-  g_clear_object (&w.result);
-  g_main_loop_unref (w.loop);
 }
 
 /* The async backup's cancellable cancels it in the service too. */
 static void
 test_cancel_async (Fixture *f, gconstpointer arg)
 {
-  Wait w = { g_main_loop_new (g_main_context_get_thread_default (), FALSE), NULL };
+  g_autoptr (GAsyncResult) done = NULL;
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   Watch watch = { f->client, .cancel_at_progress = cancellable };
   g_autoptr (LbOperationResult) result = NULL;
@@ -988,13 +981,11 @@ test_cancel_async (Fixture *f, gconstpointer arg)
 
   store_many (f, "slow", SLOW_LICENSES);
   id = g_signal_connect (f->client, "notify::progress", G_CALLBACK (on_progress), &watch);
-  lb_client_backup_async (f->client, LB_BACKUP_FLAGS_NONE, f->dir, cancellable, on_done, &w);
-  result = lb_client_backup_finish (f->client, wait_result (&w), &error);
+  lb_client_backup_async (f->client, LB_BACKUP_FLAGS_NONE, f->dir, cancellable, on_done, &done);
+  result = lb_client_backup_finish (f->client, wait_result (&done), &error);
   g_signal_handler_disconnect (f->client, id);
   g_assert_cmpint (watch.cancel_time, >, 0);
   assert_cancelled_in_service (f, result, error);
-  g_clear_object (&w.result);
-  g_main_loop_unref (w.loop);
 }
 
 /* thread: backup_sync in a worker thread while the client's context runs
@@ -1057,19 +1048,11 @@ test_activation_session (Fixture *f, gconstpointer arg)
   g_autofree char *machine_id = g_build_filename (root, "machine-id", NULL);
   g_autofree char *data_home = g_build_filename (root, "data", NULL);
   g_autofree char *home = g_build_filename (root, "home", NULL);
-  g_autofree char *contents = NULL;
   g_autofree char *env_data_dirs = g_strconcat ("XDG_DATA_DIRS=", share, NULL);
   g_autofree char *env_data_home = g_strconcat ("XDG_DATA_HOME=", data_home, NULL);
   g_autofree char *env_home = g_strconcat ("HOME=", home, NULL);
   const char *envp[] = { env_data_dirs, env_data_home, env_home, NULL };
-  g_autoptr (LbTestBus) bus = NULL;
-  g_autoptr (LbClient) client = NULL;
-  g_autoptr (LbClient) client2 = NULL;
-  g_autoptr (LbLicense) got = NULL;
   g_autoptr (GError) error = NULL;
-  g_autofree char *db = NULL;
-  Wait w = { NULL, NULL };
-  guint32 pid;
 
   /* The build tree's activation file (tests/share, as in test-daemon's
    * activation test), with a machine id of our own: /etc/machine-id may
@@ -1079,23 +1062,24 @@ test_activation_session (Fixture *f, gconstpointer arg)
   g_assert_cmpint (g_mkdir (home, 0700), ==, 0);
   g_file_set_contents (machine_id, "5f3e9a0c2b7d41e8a6c4d2f0b1e3c5a7\n", -1, &error);
   g_assert_no_error (error);
-  contents = g_strdup_printf ("[D-BUS Service]\nName=%s\nExec=%s --machine-id-file %s\n",
-                              LB_TEST_BUS_NAME, lb_test_get_daemon_path (), machine_id);
+  g_autofree char *contents
+      = g_strdup_printf ("[D-BUS Service]\nName=%s\nExec=%s --machine-id-file %s\n",
+                         LB_TEST_BUS_NAME, lb_test_get_daemon_path (), machine_id);
   g_file_set_contents (service, contents, -1, &error);
   g_assert_no_error (error);
 
-  bus = lb_test_bus_new_session (envp);
+  g_autoptr (LbTestBus) bus = lb_test_bus_new_session (envp);
   if (lb_test_bus_get_connection (bus) == NULL)
     return;
   g_assert_cmpuint (lb_test_bus_get_owner_pid (bus), ==, 0);
   g_setenv ("DBUS_SESSION_BUS_ADDRESS", lb_test_bus_get_address (bus), TRUE);
 
-  client = lb_client_new_sync (NULL, &error);
+  g_autoptr (LbClient) client = lb_client_new_sync (NULL, &error);
   g_assert_no_error (error);
   g_assert_nonnull (client);
   if (client == NULL)
     return;
-  pid = lb_test_bus_get_owner_pid (bus);
+  guint32 pid = lb_test_bus_get_owner_pid (bus);
   g_assert_cmpuint (pid, !=, 0);
   /* GIO's session bus ends the process when it closes; this one closes
    * with the test's bus. */
@@ -1108,22 +1092,21 @@ test_activation_session (Fixture *f, gconstpointer arg)
     g_assert_true (lb_client_store_license_sync (client, l, NULL, &error));
     g_assert_no_error (error);
   }
-  db = g_build_filename (data_home, "license-backup", "licenses.db", NULL);
+  g_autofree char *db = g_build_filename (data_home, "license-backup", "licenses.db", NULL);
   g_assert_true (g_file_test (db, G_FILE_TEST_IS_REGULAR));
 
-  w.loop = g_main_loop_new (g_main_context_get_thread_default (), FALSE);
-  lb_client_new_async (NULL, on_done, &w);
-  client2 = lb_client_new_finish (wait_result (&w), &error);
+  g_autoptr (GAsyncResult) done = NULL;
+  lb_client_new_async (NULL, on_done, &done);
+  g_autoptr (LbClient) client2 = lb_client_new_finish (wait_result (&done), &error);
   g_assert_no_error (error);
   g_assert_nonnull (client2);
   if (client2 != NULL)
     {
-      got = lb_client_get_license_sync (client2, "activated", NULL, &error);
+      g_autoptr (LbLicense) got = lb_client_get_license_sync (client2, "activated", NULL, &error);
       g_assert_no_error (error);
       g_assert_nonnull (got);
     }
-  g_clear_object (&w.result);
-  g_main_loop_unref (w.loop);
+  g_clear_object (&done);
 
   g_clear_object (&client);
   g_clear_object (&client2);
@@ -1139,14 +1122,10 @@ static void
 test_list_typed (Fixture *f, gconstpointer arg)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) apps = NULL;
-  g_autoptr (GPtrArray) backups = NULL;
-  g_autofree char *verify_error = NULL;
-  guint64 bytes = 0;
 
   store (f, "one", "1");
   store (f, "two", "22");
-  apps = lb_client_list_apps_sync (f->client, NULL, &error);
+  g_autoptr (GPtrArray) apps = lb_client_list_apps_sync (f->client, NULL, &error);
   g_assert_no_error (error);
   g_assert_nonnull (apps);
   if (apps == NULL)
@@ -1155,6 +1134,7 @@ test_list_typed (Fixture *f, gconstpointer arg)
   g_assert_true (LB_IS_APP (apps->pdata[0]));
   g_assert_cmpstr (lb_app_get_id (apps->pdata[0]), ==, "");
   g_assert_cmpuint (lb_app_get_licenses (apps->pdata[0]), ==, 2);
+  guint64 bytes = 0;
   g_object_get (apps->pdata[0], "bytes", &bytes, NULL);
   g_assert_cmpuint (bytes, ==, lb_app_get_bytes (apps->pdata[0]));
   g_assert_cmpuint (bytes, >=, 3);
@@ -1166,7 +1146,7 @@ test_list_typed (Fixture *f, gconstpointer arg)
       g_assert_no_error (error);
       g_assert_nonnull (result);
     }
-  backups = lb_client_list_backups_sync (f->client, f->dir, NULL, &error);
+  g_autoptr (GPtrArray) backups = lb_client_list_backups_sync (f->client, f->dir, NULL, &error);
   g_assert_no_error (error);
   g_assert_nonnull (backups);
   if (backups == NULL)
@@ -1188,6 +1168,7 @@ test_list_typed (Fixture *f, gconstpointer arg)
     }
   g_assert_cmpint (lb_backup_get_time (backups->pdata[0]), >=,
                    lb_backup_get_time (backups->pdata[1]));
+  g_autofree char *verify_error = NULL;
   g_object_get (backups->pdata[0], "verify-error", &verify_error, NULL);
   g_assert_cmpstr (verify_error, ==, "");
 }
@@ -1199,29 +1180,21 @@ test_list_typed (Fixture *f, gconstpointer arg)
 static void
 test_verify_whole (Fixture *f, gconstpointer arg)
 {
-  g_autoptr (LbOperationResult) backup = NULL;
-  g_autoptr (LbOperationResult) result = NULL;
+  g_autoptr (LbOperationResult) backup = store_and_back_up (f, "whole", 5);
+  g_autofree char *listing = dir_listing (f->dir);
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) backups = NULL;
-  g_autofree char *listing = NULL;
-  g_autofree char *listing_after = NULL;
-  g_autofree char *host = NULL;
-  g_autofree char *location = NULL;
-  guint64 licenses = 0, bytes = 0;
-  guint app_count = 0;
-  gint64 created = 0;
-  LbOperationType type;
+  g_autoptr (LbOperationResult) result
+      = lb_client_verify_sync (f->client, LB_VERIFY_FLAGS_NONE, f->dir, NULL, NULL, &error);
 
-  store_many (f, "whole", 5);
-  backup = lb_client_backup_sync (f->client, LB_BACKUP_FLAGS_NONE, f->dir, NULL, &error);
-  g_assert_no_error (error);
-  listing = dir_listing (f->dir);
-
-  result = lb_client_verify_sync (f->client, LB_VERIFY_FLAGS_NONE, f->dir, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_nonnull (result);
   if (result == NULL)
     return;
+  guint64 licenses = 0, bytes = 0;
+  guint app_count = 0;
+  g_autofree char *host = NULL;
+  gint64 created = 0;
+  g_autofree char *location = NULL;
   g_object_get (result, "licenses", &licenses, "app-count", &app_count, "bytes", &bytes, "host",
                 &host, "created", &created, "location", &location, NULL);
   g_assert_cmpuint (licenses, ==, 5);
@@ -1234,14 +1207,15 @@ test_verify_whole (Fixture *f, gconstpointer arg)
   g_assert_null (lb_operation_result_get_damaged_entry (result));
   g_assert_cmpint (lb_operation_result_get_status (result), ==, LB_STATUS_END);
   /* The typed getters know the kind. */
+  LbOperationType type;
   g_assert_true (lb_client_get_last_operation_type (f->client, &type));
   g_assert_cmpint (type, ==, LB_OPERATION_TYPE_VERIFY);
   g_assert_cmpstr (lb_client_get_last_operation (f->client), ==, "verify");
-  listing_after = dir_listing (f->dir);
+  g_autofree char *listing_after = dir_listing (f->dir);
   g_assert_cmpstr (listing_after, ==, listing);
 
   /* The check is remembered, and a named generation is checked. */
-  backups = lb_client_list_backups_sync (f->client, f->dir, NULL, &error);
+  g_autoptr (GPtrArray) backups = lb_client_list_backups_sync (f->client, f->dir, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (backups->len, ==, 1);
   g_assert_cmpstr (lb_backup_get_verify_error (backups->pdata[0]), ==, "");
@@ -1252,48 +1226,33 @@ test_verify_whole (Fixture *f, gconstpointer arg)
   g_assert_nonnull (result);
 }
 
-static void
-on_verify_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
 /* A damaged backup: BackupCorrupt, and the failed result names the first
  * damaged entry. */
 static void
 test_verify_damaged (Fixture *f, gconstpointer arg)
 {
-  g_autoptr (LbOperationResult) backup = NULL;
-  g_autoptr (LbOperationResult) result = NULL;
-  g_autoptr (LbOperationResult) failed = NULL;
+  g_autoptr (LbOperationResult) backup = store_and_back_up (f, "damaged", 5);
+  g_autofree char *file = backup_file (f->dir);
   g_autoptr (GAsyncResult) async_result = NULL;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) backups = NULL;
-  g_autofree char *file = NULL;
-  g_autofree char *damaged_entry = NULL;
 
-  store_many (f, "damaged", 5);
-  backup = lb_client_backup_sync (f->client, LB_BACKUP_FLAGS_NONE, f->dir, NULL, &error);
-  g_assert_no_error (error);
-  file = backup_file (f->dir);
   lb_test_damage_backup (file);
-
-  result = lb_client_verify_sync (f->client, LB_VERIFY_FLAGS_NONE, f->dir, NULL, NULL, &error);
+  g_autoptr (LbOperationResult) result
+      = lb_client_verify_sync (f->client, LB_VERIFY_FLAGS_NONE, f->dir, NULL, NULL, &error);
   g_assert_null (result);
   assert_lb_error (error, LB_ERROR_BACKUP_CORRUPT);
   g_clear_error (&error);
 
-  lb_client_verify_async (f->client, LB_VERIFY_FLAGS_NONE, f->dir, NULL, NULL, on_verify_done,
+  lb_client_verify_async (f->client, LB_VERIFY_FLAGS_NONE, f->dir, NULL, NULL, on_done,
                           &async_result);
-  while (async_result == NULL)
-    g_main_context_iteration (g_main_context_get_thread_default (), TRUE);
-  result = lb_client_verify_finish (f->client, async_result, &error);
+  result = lb_client_verify_finish (f->client, wait_result (&async_result), &error);
   g_assert_null (result);
   assert_lb_error (error, LB_ERROR_BACKUP_CORRUPT);
-  failed = lb_client_get_failed_result (f->client, async_result);
+  g_autoptr (LbOperationResult) failed = lb_client_get_failed_result (f->client, async_result);
   g_assert_nonnull (failed);
   if (failed == NULL)
     return;
+  g_autofree char *damaged_entry = NULL;
   g_object_get (failed, "damaged-entry", &damaged_entry, NULL);
   g_assert_nonnull (damaged_entry);
   g_assert_true (g_str_has_prefix (damaged_entry, "licenses/"));
@@ -1301,7 +1260,7 @@ test_verify_damaged (Fixture *f, gconstpointer arg)
   g_assert_cmpint (lb_operation_result_get_status (failed), ==, LB_STATUS_ERROR);
   g_clear_error (&error);
 
-  backups = lb_client_list_backups_sync (f->client, f->dir, NULL, &error);
+  g_autoptr (GPtrArray) backups = lb_client_list_backups_sync (f->client, f->dir, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (lb_backup_get_verify_error (backups->pdata[0]), !=, "");
 }

@@ -188,43 +188,60 @@ format_error (LbOperationType kind, GQuark domain, int code, const char *message
 static void
 test_error (void)
 {
-  assert_str (format_error (LB_OPERATION_TYPE_RESTORE, LB_ERROR, LB_ERROR_BACKUP_CORRUPT, "x"),
-              "The backup is damaged, so nothing was restored; make a new backup, or restore from "
-              "another copy");
-  /* A backup that does not read back, or a check: the service's words
-   * (a canned "nothing was restored" was wrong there). */
-  assert_str (format_error (LB_OPERATION_TYPE_BACKUP, LB_ERROR, LB_ERROR_BACKUP_CORRUPT,
-                            "The backup just written does not read back whole"),
-              "The backup just written does not read back whole");
-  assert_str (format_error (LB_OPERATION_TYPE_VERIFY, LB_ERROR, LB_ERROR_BACKUP_CORRUPT,
-                            "damaged at licenses/a"),
-              "damaged at licenses/a");
-  assert_str (format_error (LB_OPERATION_TYPE_BACKUP, LB_ERROR, LB_ERROR_CANCELLED, "x"),
-              "The backup was cancelled; the previous backup, if any, is unchanged");
-  assert_str (format_error (LB_OPERATION_TYPE_RESTORE, LB_ERROR, LB_ERROR_CANCELLED, "x"),
-              "The restore was cancelled; no license was restored");
-  assert_str (format_error (LB_OPERATION_TYPE_BACKUP, LB_ERROR, LB_ERROR_NO_SPACE, ""),
-              "There is not enough free space; free some space and try again");
-  assert_str (format_error (LB_OPERATION_TYPE_RESTORE, LB_ERROR, LB_ERROR_NOT_FOUND, "x"),
-              "The restore location holds no license backup; choose the folder that holds it");
-  /* Nothing better than the service's own words */
-  assert_str (format_error (LB_OPERATION_TYPE_BACKUP, LB_ERROR, LB_ERROR_FAILED, "disk on fire"),
-              "disk on fire");
-  assert_str (
-      format_error (LB_OPERATION_TYPE_BACKUP, LB_ERROR, LB_ERROR_NOT_FOUND, "no such folder"),
-      "no such folder");
-  assert_str (format_error (LB_OPERATION_TYPE_BACKUP, LB_ERROR, LB_ERROR_FAILED, ""),
-              "The backup failed");
+  /* The error the page gets, and its words for it. */
+  const struct
+  {
+    LbOperationType kind;
+    GQuark domain;
+    int code;
+    const char *message;
+    const char *expected;
+  } cases[] = {
+    { LB_OPERATION_TYPE_RESTORE, LB_ERROR, LB_ERROR_BACKUP_CORRUPT, "x",
+      "The backup is damaged, so nothing was restored; make a new backup, or restore from "
+      "another copy" },
+    /* A backup that does not read back, or a check: the service's words
+     * (a canned "nothing was restored" was wrong there). */
+    { LB_OPERATION_TYPE_BACKUP, LB_ERROR, LB_ERROR_BACKUP_CORRUPT,
+      "The backup just written does not read back whole",
+      "The backup just written does not read back whole" },
+    { LB_OPERATION_TYPE_VERIFY, LB_ERROR, LB_ERROR_BACKUP_CORRUPT, "damaged at licenses/a",
+      "damaged at licenses/a" },
+    { LB_OPERATION_TYPE_BACKUP, LB_ERROR, LB_ERROR_CANCELLED, "x",
+      "The backup was cancelled; the previous backup, if any, is unchanged" },
+    { LB_OPERATION_TYPE_RESTORE, LB_ERROR, LB_ERROR_CANCELLED, "x",
+      "The restore was cancelled; no license was restored" },
+    { LB_OPERATION_TYPE_BACKUP, LB_ERROR, LB_ERROR_NO_SPACE, "",
+      "There is not enough free space; free some space and try again" },
+    { LB_OPERATION_TYPE_RESTORE, LB_ERROR, LB_ERROR_NOT_FOUND, "x",
+      "The restore location holds no license backup; choose the folder that holds it" },
+    /* Nothing better than the service's own words */
+    { LB_OPERATION_TYPE_BACKUP, LB_ERROR, LB_ERROR_FAILED, "disk on fire", "disk on fire" },
+    { LB_OPERATION_TYPE_BACKUP, LB_ERROR, LB_ERROR_NOT_FOUND, "no such folder", "no such folder" },
+    { LB_OPERATION_TYPE_BACKUP, LB_ERROR, LB_ERROR_FAILED, "", "The backup failed" },
+  };
+  /* The bus's errors, whatever their message */
+  const struct
+  {
+    LbOperationType kind;
+    GDBusError code;
+    const char *expected;
+  } bus_cases[] = {
+    { LB_OPERATION_TYPE_BACKUP, G_DBUS_ERROR_SERVICE_UNKNOWN,
+      "The license backup service is not running and cannot be started" },
+    { LB_OPERATION_TYPE_RESTORE, G_DBUS_ERROR_SPAWN_CHILD_EXITED,
+      "The license backup service is not running and cannot be started" },
+    { LB_OPERATION_TYPE_RESTORE, G_DBUS_ERROR_NO_REPLY,
+      "The license backup service stopped answering; try again" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    assert_str (format_error (cases[i].kind, cases[i].domain, cases[i].code, cases[i].message),
+                cases[i].expected);
   assert_str (lb_panel_format_error (LB_OPERATION_TYPE_RESTORE, NULL), "The restore failed");
-  /* The bus's errors */
-  assert_str (
-      format_error (LB_OPERATION_TYPE_BACKUP, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN, "x"),
-      "The license backup service is not running and cannot be started");
-  assert_str (
-      format_error (LB_OPERATION_TYPE_RESTORE, G_DBUS_ERROR, G_DBUS_ERROR_SPAWN_CHILD_EXITED, "x"),
-      "The license backup service is not running and cannot be started");
-  assert_str (format_error (LB_OPERATION_TYPE_RESTORE, G_DBUS_ERROR, G_DBUS_ERROR_NO_REPLY, "x"),
-              "The license backup service stopped answering; try again");
+  for (guint i = 0; i < G_N_ELEMENTS (bus_cases); i++)
+    assert_str (format_error (bus_cases[i].kind, G_DBUS_ERROR, bus_cases[i].code, "x"),
+                bus_cases[i].expected);
   /* An error as the library hands it over: sent by the service. */
   {
     g_autoptr (GError) busy = g_error_new_literal (LB_ERROR, LB_ERROR_BUSY, "busy");

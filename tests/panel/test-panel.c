@@ -405,6 +405,31 @@ store_licenses (Fixture *f, guint n, const char *prefix)
   g_assert_no_error (error);
 }
 
+/* Starts the service with @n licenses "song-NNNNN", sets the location
+ * @path_property (if not NULL) to the test's folder and shows the page;
+ * FALSE (a failed test) if the page never became ready. */
+static gboolean
+start_and_show (Fixture *f, const LbTestDaemonOptions *options, guint n, const char *path_property)
+{
+  lb_test_machine_start_daemon (f->machine, options);
+  if (n > 0)
+    store_licenses (f, n, "song-");
+  if (path_property != NULL)
+    set_path (f, path_property, f->dir);
+  show_page (f);
+  return wait_ready (f);
+}
+
+/* Replaces the folder's backup with bytes that are no backup at all. */
+static void
+spoil_backup (Fixture *f)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_file_set_contents (backup_file (f), "this is not a license backup", -1, &error);
+  g_assert_no_error (error);
+}
+
 /* A license with a 32-byte blob, for its attributes. */
 static LbLicense *
 new_license (const char *key_id)
@@ -438,14 +463,14 @@ typedef struct
 static void
 on_other_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
+  LbClient *client = LB_CLIENT (source);
   Outcome *o = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (LbOperationResult) r
-      = o->restore ? lb_client_restore_finish (LB_CLIENT (source), result, &error)
-                   : lb_client_backup_finish (LB_CLIENT (source), result, &error);
+  g_autoptr (LbOperationResult) r = o->restore ? lb_client_restore_finish (client, result, &error)
+                                               : lb_client_backup_finish (client, result, &error);
 
   if (r == NULL)
-    r = lb_client_get_failed_result (LB_CLIENT (source), result);
+    r = lb_client_get_failed_result (client, result);
   o->started = r != NULL;
   o->status = r != NULL ? lb_operation_result_get_status (r) : LB_STATUS_ERROR;
   if (error != NULL)
@@ -483,26 +508,31 @@ wait_outcome (Outcome *o)
   return o->status;
 }
 
-/* Runs a backup by another client and waits for its end; returns its
- * status. */
+/* Runs a backup (with @restore, a restore) by another client and waits
+ * for its end; returns its status. */
 static LbStatus
-run_backup (Fixture *f, LbBackupFlags flags, const char *path)
+run_other (Fixture *f, gboolean restore, guint flags, const char *path)
 {
   g_autoptr (LbClient) client = other_client (f);
   Outcome o;
 
-  start_other_backup (client, flags, path, &o);
+  if (restore)
+    start_other_restore (client, flags, path, &o);
+  else
+    start_other_backup (client, flags, path, &o);
   return wait_outcome (&o);
+}
+
+static LbStatus
+run_backup (Fixture *f, LbBackupFlags flags, const char *path)
+{
+  return run_other (f, FALSE, flags, path);
 }
 
 static LbStatus
 run_restore (Fixture *f, LbRestoreFlags flags, const char *path)
 {
-  g_autoptr (LbClient) client = other_client (f);
-  Outcome o;
-
-  start_other_restore (client, flags, path, &o);
-  return wait_outcome (&o);
+  return run_other (f, TRUE, flags, path);
 }
 
 static gboolean
@@ -715,12 +745,7 @@ app_icon (Fixture *f, const char *title)
 static void
 test_load (Fixture *f, gconstpointer data)
 {
-  lb_test_machine_start_daemon (f->machine, NULL);
-  store_licenses (f, 3, "song-");
-  set_path (f, "BackupPath", f->dir);
-
-  show_page (f);
-  if (!wait_ready (f))
+  if (!start_and_show (f, NULL, 3, "BackupPath"))
     return;
   assert_count_shows (f, "3");
   assert_subtitle_shows (f, LB_LICENSES_PAGE_LAST_BACKUP_ROW, "Never");
@@ -897,10 +922,7 @@ test_connecting (Fixture *f, gconstpointer data)
   g_autoptr (LbClient) other = NULL;
   Outcome o;
 
-  lb_test_machine_start_daemon (f->machine, &(LbTestDaemonOptions){ .extra_env = env });
-  store_licenses (f, 10, "song-");
-  show_page (f);
-  if (!wait_ready (f))
+  if (!start_and_show (f, &(LbTestDaemonOptions){ .extra_env = env }, 10, NULL))
     return;
 
   other = other_client (f);
@@ -932,10 +954,7 @@ test_follow (Fixture *f, gconstpointer data)
   guint done = 0, total = 0;
 
   /* 3,000 licenses at 1 ms each: about 3 s. */
-  lb_test_machine_start_daemon (f->machine, &(LbTestDaemonOptions){ .fault_delay_us = 1000 });
-  store_licenses (f, 3000, "song-");
-  show_page (f);
-  if (!wait_ready (f))
+  if (!start_and_show (f, &(LbTestDaemonOptions){ .fault_delay_us = 1000 }, 3000, NULL))
     return;
   assert_count_shows (f, "3000");
 
@@ -980,11 +999,7 @@ test_follow (Fixture *f, gconstpointer data)
 static void
 test_cancel (Fixture *f, gconstpointer data)
 {
-  lb_test_machine_start_daemon (f->machine, &(LbTestDaemonOptions){ .fault_delay_us = 2000 });
-  store_licenses (f, 3000, "song-");
-  set_path (f, "BackupPath", f->dir);
-  show_page (f);
-  if (!wait_ready (f))
+  if (!start_and_show (f, &(LbTestDaemonOptions){ .fault_delay_us = 2000 }, 3000, "BackupPath"))
     return;
 
   click (f, LB_LICENSES_PAGE_BACKUP_BUTTON);
@@ -1059,13 +1074,7 @@ assert_banner (Fixture *f, const char *title, const char *message)
 static void
 test_errors (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GError) error = NULL;
-
-  lb_test_machine_start_daemon (f->machine, NULL);
-  store_licenses (f, 2, "song-");
-  set_path (f, "RestorePath", f->dir);
-  show_page (f);
-  if (!wait_ready (f))
+  if (!start_and_show (f, NULL, 2, "RestorePath"))
     return;
 
   /* Refused at once: no backup there. */
@@ -1077,8 +1086,7 @@ test_errors (Fixture *f, gconstpointer data)
 
   /* Fails when it runs: a damaged backup. Starting again hides the old
    * banner. */
-  g_file_set_contents (backup_file (f), "this is not a license backup", -1, &error);
-  g_assert_no_error (error);
+  spoil_backup (f);
   click (f, LB_LICENSES_PAGE_RESTORE_BUTTON);
   assert_banner (f, "Restore Failed",
                  "The backup is damaged, so nothing was restored; make a new backup, or restore "
@@ -1094,10 +1102,7 @@ test_individualize (Fixture *f, gconstpointer data)
   g_autoptr (LbTestMachine) b = lb_test_machine_new (f->bus, "b");
   GtkWidget *result;
 
-  lb_test_machine_start_daemon (f->machine, NULL);
-  store_licenses (f, 3, "song-");
-  show_page (f);
-  if (!wait_ready (f))
+  if (!start_and_show (f, NULL, 3, NULL))
     return;
   assert_count_shows (f, "3");
   g_assert_cmpuint (run_backup (f, LB_BACKUP_FLAGS_NONE, f->dir), ==, LB_STATUS_END);
@@ -1281,10 +1286,7 @@ test_choose_location (Fixture *f, gconstpointer data)
   PropertyIs restore = { f, "RestorePath", other };
   GtkWidget *row_button;
 
-  lb_test_machine_start_daemon (f->machine, NULL);
-  store_licenses (f, 2, "song-");
-  show_page (f);
-  if (!wait_ready (f))
+  if (!start_and_show (f, NULL, 2, NULL))
     return;
   assert_subtitle_shows (f, LB_LICENSES_PAGE_BACKUP_ROW, "Not set");
 
@@ -1330,11 +1332,7 @@ test_german (Fixture *f, gconstpointer data)
       skip ("no C.UTF-8 locale");
       return;
     }
-  lb_test_machine_start_daemon (f->machine, NULL);
-  store_licenses (f, 2, "song-");
-  set_path (f, "BackupPath", f->dir);
-  show_page (f);
-  if (!wait_ready (f))
+  if (!start_and_show (f, NULL, 2, "BackupPath"))
     return;
   assert_count_shows (f, "2");
   count_row = gtk_widget_get_ancestor (part (f, LB_LICENSES_PAGE_COUNT_LABEL), ADW_TYPE_ACTION_ROW);
@@ -1529,10 +1527,7 @@ test_apps_details (Fixture *f, gconstpointer data)
 static void
 test_apps_sandboxed (Fixture *f, gconstpointer data)
 {
-  g_autoptr (LbTestApp) app = NULL;
-  g_autoptr (GError) error = NULL;
   g_autofree char *why = NULL;
-  GDBusConnection *connection;
 
   if (!lb_test_sandbox_available (&why))
     {
@@ -1542,10 +1537,12 @@ test_apps_sandboxed (Fixture *f, gconstpointer data)
   put_app_licenses (f->machine, "org.example.Music", 2, "song-", TRUE);
   lb_test_machine_start_daemon (f->machine, NULL);
   store_licenses (f, 3, "host-");
-  app = lb_test_app_new (f->bus, "org.example.Music", LB_TEST_FLATPAK_INFO_NORMAL, NULL);
+  g_autoptr (LbTestApp) app
+      = lb_test_app_new (f->bus, "org.example.Music", LB_TEST_FLATPAK_INFO_NORMAL, NULL);
   if (app == NULL)
     return;
-  connection = lb_test_app_connect (app, &error);
+  g_autoptr (GError) error = NULL;
+  GDBusConnection *connection = lb_test_app_connect (app, &error);
   g_assert_no_error (error);
   if (connection == NULL)
     return;
@@ -1614,10 +1611,7 @@ test_automatic (Fixture *f, gconstpointer data)
   AdwComboRow *row;
   PropertyIs daily = { f, "AutomaticBackup", "daily" };
 
-  lb_test_machine_start_daemon (f->machine, NULL);
-  store_licenses (f, 2, "song-");
-  show_page (f);
-  if (!wait_ready (f))
+  if (!start_and_show (f, NULL, 2, NULL))
     return;
   row = ADW_COMBO_ROW (part (f, LB_LICENSES_PAGE_AUTOMATIC_ROW));
   g_assert_true (showing (GTK_WIDGET (row)));
@@ -1652,14 +1646,13 @@ test_automatic (Fixture *f, gconstpointer data)
   }
 }
 
-/* A folder with several backups: Restore… asks which, offering them
- * newest first, and restores the one chosen; with one, it asks nothing. */
-static void
-test_restore_generations (Fixture *f, gconstpointer data)
+/* Starts the service and makes two backups in the backup folder, the
+ * older of "old-00000", the newer of it and "new-00000", then deletes
+ * both licenses; returns another client. */
+static LbClient *
+start_with_two_backups (Fixture *f)
 {
-  GtkDropDown *list;
-  GListModel *model;
-  g_autoptr (LbClient) client = NULL;
+  LbClient *client;
   g_autoptr (GError) error = NULL;
 
   lb_test_machine_start_daemon (f->machine, NULL);
@@ -1674,6 +1667,18 @@ test_restore_generations (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   lb_client_delete_license_sync (client, "new-00000", NULL, &error);
   g_assert_no_error (error);
+  return client;
+}
+
+/* A folder with several backups: Restore… asks which, offering them
+ * newest first, and restores the one chosen; with one, it asks nothing. */
+static void
+test_restore_generations (Fixture *f, gconstpointer data)
+{
+  GtkDropDown *list;
+  GListModel *model;
+  g_autoptr (LbClient) client = start_with_two_backups (f);
+  g_autoptr (GError) error = NULL;
 
   show_page (f);
   if (!wait_ready (f))
@@ -1707,21 +1712,31 @@ test_restore_generations (Fixture *f, gconstpointer data)
   g_clear_error (&error);
 }
 
-/* "The backup of <date> is whole: N licenses", the date as the page
- * shows it, of the newest backup in the folder. */
+/* The date of the folder's @i-th newest backup as the page shows it; the
+ * number of backups in @n_backups (if not NULL). */
 static char *
-whole_toast (Fixture *f, guint n)
+backup_date (Fixture *f, guint i, guint *n_backups)
 {
   g_autoptr (LbClient) client = other_client (f);
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) backups = lb_client_list_backups_sync (client, f->dir, NULL, &error);
   g_autoptr (GDateTime) dt = NULL;
-  g_autofree char *when = NULL;
 
   g_assert_no_error (error);
-  g_assert_cmpuint (backups->len, >, 0);
-  dt = g_date_time_new_from_unix_local (lb_backup_get_created (backups->pdata[0]));
-  when = g_date_time_format (dt, "%c");
+  if (n_backups != NULL)
+    *n_backups = backups->len;
+  g_assert_cmpuint (backups->len, >, i);
+  dt = g_date_time_new_from_unix_local (lb_backup_get_created (backups->pdata[i]));
+  return g_date_time_format (dt, "%c");
+}
+
+/* "The backup of <date> is whole: N licenses", the date of the newest
+ * backup in the folder. */
+static char *
+whole_toast (Fixture *f, guint n)
+{
+  g_autofree char *when = backup_date (f, 0, NULL);
+
   return g_strdup_printf ("The backup of %s is whole: %u licenses", when, n);
 }
 
@@ -1734,10 +1749,7 @@ test_check_backup (Fixture *f, gconstpointer data)
   g_autofree char *want = NULL;
   AdwActionRow *banner;
 
-  lb_test_machine_start_daemon (f->machine, NULL);
-  store_licenses (f, 3, "song-");
-  show_page (f);
-  if (!wait_ready (f))
+  if (!start_and_show (f, NULL, 3, NULL))
     return;
   /* Nothing to check without a backup folder. */
   g_assert_false (gtk_widget_is_sensitive (part (f, LB_LICENSES_PAGE_CHECK_BUTTON)));
@@ -1767,31 +1779,14 @@ test_check_backup (Fixture *f, gconstpointer data)
 static void
 test_restore_damaged_newest (Fixture *f, gconstpointer data)
 {
-  g_autoptr (LbClient) client = NULL;
+  g_autoptr (LbClient) client = start_with_two_backups (f);
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) backups = NULL;
-  g_autoptr (GDateTime) dt = NULL;
-  g_autofree char *when = NULL;
-  g_autofree char *label = NULL;
+  guint n_backups = 0;
+  g_autofree char *when = backup_date (f, 1, &n_backups);
+  g_autofree char *label = g_strdup_printf ("Restore the Backup of %s", when);
   GtkWidget *button;
 
-  lb_test_machine_start_daemon (f->machine, NULL);
-  set_path (f, "BackupPath", f->dir);
-  store_licenses (f, 1, "old-");
-  g_assert_cmpuint (run_backup (f, LB_BACKUP_FLAGS_NONE, NULL), ==, LB_STATUS_END);
-  store_licenses (f, 1, "new-");
-  g_assert_cmpuint (run_backup (f, LB_BACKUP_FLAGS_OVERWRITE, NULL), ==, LB_STATUS_END);
-  client = other_client (f);
-  backups = lb_client_list_backups_sync (client, f->dir, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (backups->len, ==, 2);
-  dt = g_date_time_new_from_unix_local (lb_backup_get_created (backups->pdata[1]));
-  when = g_date_time_format (dt, "%c");
-  label = g_strdup_printf ("Restore the Backup of %s", when);
-  lb_client_delete_license_sync (client, "old-00000", NULL, &error);
-  g_assert_no_error (error);
-  lb_client_delete_license_sync (client, "new-00000", NULL, &error);
-  g_assert_no_error (error);
+  g_assert_cmpuint (n_backups, ==, 2);
   lb_test_damage_backup (backup_file (f));
 
   show_page (f);
@@ -1838,13 +1833,7 @@ test_restore_damaged_newest (Fixture *f, gconstpointer data)
 static void
 test_only_current (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GError) error = NULL;
-
-  lb_test_machine_start_daemon (f->machine, NULL);
-  store_licenses (f, 2, "song-");
-  set_path (f, "BackupPath", f->dir);
-  show_page (f);
-  if (!wait_ready (f))
+  if (!start_and_show (f, NULL, 2, "BackupPath"))
     return;
   click (f, LB_LICENSES_PAGE_BACKUP_BUTTON);
   assert_toast (f, "2 licenses backed up");
@@ -1854,8 +1843,7 @@ test_only_current (Fixture *f, gconstpointer data)
                        ADW_PREFERENCES_GROUP (part (f, LB_LICENSES_PAGE_RESULT_GROUP))),
                    ==, "Backup Finished");
 
-  g_file_set_contents (backup_file (f), "this is not a license backup", -1, &error);
-  g_assert_no_error (error);
+  spoil_backup (f);
   click (f, LB_LICENSES_PAGE_RESTORE_BUTTON);
   g_assert_true (wait_for (banner_shown, f, WAIT_MS));
   g_assert_true (wait_for (backup_button_sensitive, f, WAIT_MS));
