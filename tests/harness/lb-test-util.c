@@ -21,6 +21,13 @@
 
 #define POLL_MS 5
 
+/* Defines @func, which returns the member @field of a @Type as it is. */
+#define FIELD_GETTER(Type, ret, func, field) \
+  ret func (Type *self)                      \
+  {                                          \
+    return self->field;                      \
+  }
+
 /* The directory that holds every directory lb_test_make_tmp_dir() makes,
  * and the reaper that removes it once this process is gone. Set once by
  * lb_test_init(), never changed afterwards. */
@@ -473,17 +480,8 @@ lb_test_bus_free (LbTestBus *bus)
     g_free (bus);
 }
 
-const char *
-lb_test_bus_get_address (LbTestBus *bus)
-{
-  return bus->address;
-}
-
-GDBusConnection *
-lb_test_bus_get_connection (LbTestBus *bus)
-{
-  return bus->connection;
-}
+FIELD_GETTER (LbTestBus, const char *, lb_test_bus_get_address, address)
+FIELD_GETTER (LbTestBus, GDBusConnection *, lb_test_bus_get_connection, connection)
 
 GDBusConnection *
 lb_test_bus_connect (LbTestBus *bus, GError **error)
@@ -494,18 +492,25 @@ lb_test_bus_connect (LbTestBus *bus, GError **error)
   return g_dbus_connection_new_for_address_sync (bus->address, flags, NULL, NULL, error);
 }
 
+/* The bus's answer to its @method about the service name, or NULL (no
+ * connection, or no owner). */
+static GVariant *
+ask_bus_about_service (LbTestBus *bus, const char *method, const char *reply_type)
+{
+  if (bus->connection == NULL)
+    return NULL;
+  return g_dbus_connection_call_sync (
+      bus->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+      method, g_variant_new ("(s)", LB_TEST_BUS_NAME), G_VARIANT_TYPE (reply_type),
+      G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+}
+
 guint32
 lb_test_bus_get_owner_pid (LbTestBus *bus)
 {
-  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GVariant) reply = ask_bus_about_service (bus, "GetConnectionUnixProcessID", "(u)");
   guint32 pid = 0;
 
-  if (bus->connection == NULL)
-    return 0;
-  reply = g_dbus_connection_call_sync (
-      bus->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-      "GetConnectionUnixProcessID", g_variant_new ("(s)", LB_TEST_BUS_NAME), G_VARIANT_TYPE ("(u)"),
-      G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
   if (reply != NULL)
     g_variant_get (reply, "(u)", &pid);
   return pid;
@@ -523,28 +528,32 @@ lb_test_bus_wait_no_owner (LbTestBus *bus, guint timeout_ms)
   return lb_test_wait_until (bus_has_no_owner, bus, timeout_ms);
 }
 
+/* A new proxy of the generated @proxy_type for the service's
+ * @interface_name (what lb_dbus_*_proxy_new_sync() make), or NULL after a
+ * failed assertion. */
+static gpointer
+service_proxy (LbTestBus *bus, GType proxy_type, const char *interface_name)
+{
+  g_autoptr (GError) error = NULL;
+  gpointer proxy = g_initable_new (proxy_type, NULL, &error, "g-flags",
+                                   G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START, "g-name", LB_TEST_BUS_NAME,
+                                   "g-connection", bus->connection, "g-object-path",
+                                   LB_TEST_OBJECT_PATH, "g-interface-name", interface_name, NULL);
+
+  g_assert_no_error (error);
+  return proxy;
+}
+
 LbDBusStore *
 lb_test_bus_store_proxy (LbTestBus *bus)
 {
-  g_autoptr (GError) error = NULL;
-  LbDBusStore *proxy;
-
-  proxy = lb_dbus_store_proxy_new_sync (bus->connection, G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START,
-                                        LB_TEST_BUS_NAME, LB_TEST_OBJECT_PATH, NULL, &error);
-  g_assert_no_error (error);
-  return proxy;
+  return service_proxy (bus, LB_DBUS_TYPE_STORE_PROXY, LB_TEST_STORE_IFACE);
 }
 
 LbDBusManager *
 lb_test_bus_manager_proxy (LbTestBus *bus)
 {
-  g_autoptr (GError) error = NULL;
-  LbDBusManager *proxy;
-
-  proxy = lb_dbus_manager_proxy_new_sync (bus->connection, G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START,
-                                          LB_TEST_BUS_NAME, LB_TEST_OBJECT_PATH, NULL, &error);
-  g_assert_no_error (error);
-  return proxy;
+  return service_proxy (bus, LB_DBUS_TYPE_MANAGER_PROXY, LB_TEST_MANAGER_IFACE);
 }
 
 gboolean
@@ -611,15 +620,9 @@ lb_test_bus_get_license_count (LbTestBus *bus)
 char *
 lb_test_bus_get_owner (LbTestBus *bus)
 {
-  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GVariant) reply = ask_bus_about_service (bus, "GetNameOwner", "(s)");
   char *owner = NULL;
 
-  if (bus->connection == NULL)
-    return NULL;
-  reply = g_dbus_connection_call_sync (
-      bus->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-      "GetNameOwner", g_variant_new ("(s)", LB_TEST_BUS_NAME), G_VARIANT_TYPE ("(s)"),
-      G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
   if (reply != NULL)
     g_variant_get (reply, "(s)", &owner);
   return owner;
@@ -751,66 +754,29 @@ lb_test_machine_free (LbTestMachine *machine)
       print_daemon_log (machine->daemons->pdata[i]);
   g_ptr_array_unref (machine->daemons);
   lb_test_rm_rf (machine->root);
-  g_free (machine->name);
-  g_free (machine->root);
-  g_free (machine->data_home);
-  g_free (machine->home);
-  g_free (machine->runtime_dir);
-  g_free (machine->store_dir);
-  g_free (machine->machine_id);
-  g_free (machine->machine_id_file);
-  g_free (machine->machine_info_file);
-  g_free (machine->app_id);
+  char *strings[] = { machine->name,
+                      machine->root,
+                      machine->data_home,
+                      machine->home,
+                      machine->runtime_dir,
+                      machine->store_dir,
+                      machine->machine_id,
+                      machine->machine_id_file,
+                      machine->machine_info_file,
+                      machine->app_id };
+  for (guint i = 0; i < G_N_ELEMENTS (strings); i++)
+    g_free (strings[i]);
   g_free (machine);
 }
 
-const char *
-lb_test_machine_get_name (LbTestMachine *machine)
-{
-  return machine->name;
-}
-
-const char *
-lb_test_machine_get_root (LbTestMachine *machine)
-{
-  return machine->root;
-}
-
-const char *
-lb_test_machine_get_data_home (LbTestMachine *machine)
-{
-  return machine->data_home;
-}
-
-const char *
-lb_test_machine_get_store_dir (LbTestMachine *machine)
-{
-  return machine->store_dir;
-}
-
-const char *
-lb_test_machine_get_machine_id (LbTestMachine *machine)
-{
-  return machine->machine_id;
-}
-
-const char *
-lb_test_machine_get_machine_id_file (LbTestMachine *machine)
-{
-  return machine->machine_id_file;
-}
-
-const char *
-lb_test_machine_get_home (LbTestMachine *machine)
-{
-  return machine->home;
-}
-
-const char *
-lb_test_machine_get_app_id (LbTestMachine *machine)
-{
-  return machine->app_id;
-}
+FIELD_GETTER (LbTestMachine, const char *, lb_test_machine_get_name, name)
+FIELD_GETTER (LbTestMachine, const char *, lb_test_machine_get_root, root)
+FIELD_GETTER (LbTestMachine, const char *, lb_test_machine_get_data_home, data_home)
+FIELD_GETTER (LbTestMachine, const char *, lb_test_machine_get_store_dir, store_dir)
+FIELD_GETTER (LbTestMachine, const char *, lb_test_machine_get_machine_id, machine_id)
+FIELD_GETTER (LbTestMachine, const char *, lb_test_machine_get_machine_id_file, machine_id_file)
+FIELD_GETTER (LbTestMachine, const char *, lb_test_machine_get_home, home)
+FIELD_GETTER (LbTestMachine, const char *, lb_test_machine_get_app_id, app_id)
 
 void
 lb_test_machine_write_machine_id_file (LbTestMachine *machine, const char *contents)
@@ -1021,23 +987,9 @@ lb_test_machine_restart_daemon (LbTestMachine *machine)
   return lb_test_machine_start_daemon (machine, &options);
 }
 
-GPid
-lb_test_daemon_get_pid (LbTestDaemon *daemon)
-{
-  return daemon->pid;
-}
-
-GPid
-lb_test_daemon_get_service_pid (LbTestDaemon *daemon)
-{
-  return daemon->service_pid;
-}
-
-const char *
-lb_test_daemon_get_log_path (LbTestDaemon *daemon)
-{
-  return daemon->log_path;
-}
+FIELD_GETTER (LbTestDaemon, GPid, lb_test_daemon_get_pid, pid)
+FIELD_GETTER (LbTestDaemon, GPid, lb_test_daemon_get_service_pid, service_pid)
+FIELD_GETTER (LbTestDaemon, const char *, lb_test_daemon_get_log_path, log_path)
 
 char *
 lb_test_daemon_read_log (LbTestDaemon *daemon)
@@ -1114,11 +1066,7 @@ lb_test_daemon_get_term_signal (LbTestDaemon *daemon)
   return daemon->term_signal;
 }
 
-gint64
-lb_test_daemon_get_start_time (LbTestDaemon *daemon)
-{
-  return daemon->start_time;
-}
+FIELD_GETTER (LbTestDaemon, gint64, lb_test_daemon_get_start_time, start_time)
 
 gint64
 lb_test_daemon_get_exit_time (LbTestDaemon *daemon)
