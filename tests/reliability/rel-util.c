@@ -319,6 +319,25 @@ rel_op_run (LbTestBus *bus,
 }
 
 gboolean
+rel_op_run_end (LbTestBus *bus,
+                gboolean backup,
+                guint32 flags,
+                const char *path,
+                guint timeout_ms,
+                gint64 *wall_ms)
+{
+  RelOutcome o;
+
+  if (!rel_op_run (bus, backup, flags, path, timeout_ms, &o))
+    return FALSE;
+  g_assert_cmpuint (o.status, ==, LB_STATUS_END);
+  if (wall_ms != NULL)
+    *wall_ms = o.wall_ms;
+  rel_outcome_clear (&o);
+  return TRUE;
+}
+
+gboolean
 rel_assert_get_status (LbTestBus *bus, guint timeout_ms)
 {
   g_autoptr (GError) error = NULL;
@@ -394,6 +413,16 @@ rel_dump_bus (LbTestBus *bus, GError **error)
       g_variant_unref (reply);
     }
   return g_steal_pointer (&dump);
+}
+
+GHashTable *
+rel_dump_bus_ok (LbTestBus *bus)
+{
+  g_autoptr (GError) error = NULL;
+  GHashTable *dump = rel_dump_bus (bus, &error);
+
+  g_assert_no_error (error);
+  return dump;
 }
 
 GHashTable *
