@@ -192,8 +192,6 @@ static void
 test_crash_backup (void)
 {
   g_auto (RelEnv) e = { 0 };
-  BackupTally tally = { 0 };
-  guint n_timed = N_KILLS - 2;
   gint64 t0 = g_get_monotonic_time ();
 
   if (!rel_env_init (&e, "crash", 0, FALSE))
@@ -228,6 +226,9 @@ test_crash_backup (void)
                   g_hash_table_size (want), delay_us, full_ms);
   lb_test_machine_stop_daemon (e.machine);
 
+  /* Kills after timed delays, then at the two fault points. */
+  BackupTally tally = { 0 };
+  guint n_timed = N_KILLS - 2;
   for (guint k = 0; k < N_KILLS; k++)
     {
       const char *fault = k < n_timed    ? NULL
@@ -444,8 +445,6 @@ static void
 test_crash_restore (void)
 {
   g_auto (RelEnv) e = { 0 };
-  RestoreTally tally = { 0 };
-  guint n_timed = N_KILLS - 1;
   gint64 t0 = g_get_monotonic_time ();
 
   if (!rel_env_init (&e, "crash", 0, FALSE))
@@ -499,6 +498,9 @@ test_crash_restore (void)
       n_entries, delay_us, full_ms);
   lb_test_machine_stop_daemon (e.machine);
 
+  /* Kills after timed delays, then at the fault point. */
+  RestoreTally tally = { 0 };
+  guint n_timed = N_KILLS - 1;
   for (guint k = 0; k < N_KILLS; k++)
     {
       const char *fault = k < n_timed ? NULL : "restore-before-commit";
