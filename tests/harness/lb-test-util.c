@@ -3,6 +3,8 @@
 
 #include "lb-test-util.h"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <signal.h>
@@ -1571,6 +1573,32 @@ lb_test_list_backups (const char *dir)
         g_ptr_array_add (names, g_strdup (g->name));
     }
   return names;
+}
+
+void
+lb_test_archive_entry_reset (struct archive_entry *entry,
+                             const char *name,
+                             unsigned int type,
+                             const char *target)
+{
+  archive_entry_clear (entry);
+  archive_entry_set_pathname (entry, name);
+  archive_entry_set_filetype (entry, type);
+  archive_entry_set_perm (entry, 0600);
+  if (type == AE_IFLNK)
+    archive_entry_set_symlink (entry, target);
+  else if (target != NULL)
+    archive_entry_set_hardlink (entry, target);
+}
+
+void
+lb_test_archive_write_file (
+    struct archive *a, struct archive_entry *entry, const char *name, const void *data, gsize len)
+{
+  lb_test_archive_entry_reset (entry, name, AE_IFREG, NULL);
+  archive_entry_set_size (entry, (la_int64_t) len);
+  g_assert_cmpint (archive_write_header (a, entry), ==, ARCHIVE_OK);
+  archive_write_data (a, data, len);
 }
 
 guint

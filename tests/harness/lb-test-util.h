@@ -451,6 +451,25 @@ GPtrArray *lb_test_list_backups (const char *dir);
 /* Whether @name is a backup's file name by the service's rule. */
 gboolean lb_test_is_backup_name (const char *name);
 
+/* Crafting backups by hand (libarchive's archive.h and archive_entry.h) */
+
+struct archive;
+struct archive_entry;
+
+/* Clears @entry and makes it @name, of file type @type (AE_IFREG,
+ * AE_IFLNK...), mode 0600, linking to @target unless it is NULL (for
+ * AE_IFLNK the symlink's target, else a hard link's); the size is the
+ * caller's to set. */
+void lb_test_archive_entry_reset (struct archive_entry *entry,
+                                  const char *name,
+                                  unsigned int type,
+                                  const char *target);
+
+/* Writes to @a (through @entry) the regular file @name holding @len bytes
+ * of @data, e.g. a manifest; asserts that its header is written. */
+void lb_test_archive_write_file (
+    struct archive *a, struct archive_entry *entry, const char *name, const void *data, gsize len);
+
 /* How many files in @dir the service's backups write before they are
  * complete (its temporary prefix, LB_BACKUP_TMP_PREFIX). */
 guint lb_test_count_temporaries (const char *dir);

@@ -98,12 +98,7 @@ craft (const char *manifest_text, const CraftEntry *entries, guint n, int filter
   archive_write_set_bytes_per_block (a, 0);
   archive_write_open2 (a, out, NULL, craft_write, NULL, NULL);
 
-  archive_entry_set_pathname (e, LB_MANIFEST_NAME);
-  archive_entry_set_filetype (e, AE_IFREG);
-  archive_entry_set_perm (e, 0600);
-  archive_entry_set_size (e, (la_int64_t) strlen (manifest_text));
-  g_assert_cmpint (archive_write_header (a, e), ==, ARCHIVE_OK);
-  archive_write_data (a, manifest_text, strlen (manifest_text));
+  lb_test_archive_write_file (a, e, LB_MANIFEST_NAME, manifest_text, strlen (manifest_text));
 
   for (guint i = 0; i < n; i++)
     {
@@ -114,14 +109,7 @@ craft (const char *manifest_text, const CraftEntry *entries, guint n, int filter
           cut = &entries[i];
           break;
         }
-      archive_entry_clear (e);
-      archive_entry_set_pathname (e, entries[i].name);
-      archive_entry_set_filetype (e, entries[i].type);
-      archive_entry_set_perm (e, 0600);
-      if (entries[i].type == AE_IFLNK)
-        archive_entry_set_symlink (e, entries[i].target);
-      else if (entries[i].target != NULL)
-        archive_entry_set_hardlink (e, entries[i].target);
+      lb_test_archive_entry_reset (e, entries[i].name, entries[i].type, entries[i].target);
       if (entries[i].type == AE_IFCHR || entries[i].type == AE_IFBLK)
         archive_entry_set_rdev (e, 0x0801);
       if (entries[i].sparse_size > 0)
@@ -208,6 +196,18 @@ typedef struct
   const char *escapes[3];
 } Case;
 
+/* Adds the case @what, a backup file of @bytes (taken), to @cases. */
+static Case *
+add_case (GPtrArray *cases, const char *what, GBytes *bytes)
+{
+  Case *c = g_new0 (Case, 1);
+
+  c->what = what;
+  c->bytes = bytes;
+  g_ptr_array_add (cases, c);
+  return c;
+}
+
 static GPtrArray *
 make_cases (const char *machine, const char *abs_target)
 {
@@ -227,11 +227,8 @@ make_cases (const char *machine, const char *abs_target)
   g_autoptr (GBytes) tiny = g_bytes_new_static ("x", 1);
   Case *c;
 
-#define ADD(w, m, n, filter, ...)                                 \
-  c = g_new0 (Case, 1);                                           \
-  c->what = w;                                                    \
-  c->bytes = craft (m, (CraftEntry[]){ __VA_ARGS__ }, n, filter); \
-  g_ptr_array_add (cases, c)
+#define ADD(w, m, n, filter, ...) \
+  c = add_case (cases, w, craft (m, (CraftEntry[]){ __VA_ARGS__ }, n, filter))
 
   ADD ("name with ../ (licenses/../../escape-dotdot)", m_a, 1, ARCHIVE_FILTER_NONE,
        { "licenses/../../escape-dotdot", NULL, AE_IFREG, a, -1, 0 });
@@ -292,34 +289,28 @@ make_cases (const char *machine, const char *abs_target)
         g_ptr_array_add (names, g_strdup_printf ("licenses/k%06u", i));
         entries[i] = (CraftEntry){ names->pdata[i], NULL, AE_IFREG, NULL, 0, 0 };
       }
-    c = g_new0 (Case, 1);
-    c->what = "100,000 empty entries";
-    c->bytes = craft (m, entries, 100000, ARCHIVE_FILTER_NONE);
-    g_ptr_array_add (cases, c);
+    add_case (cases, "100,000 empty entries", craft (m, entries, 100000, ARCHIVE_FILTER_NONE));
     (void) m_empty;
   }
 
   /* Made to exhaust memory: headers that declare gigabytes. */
+  static const struct
   {
-    GByteArray *out = g_byte_array_new ();
+    const char *name;
+    char type;
+    const char *what;
+  } huge[] = {
+    { "PaxHeader/manifest.txt", 'x', "pax extended header declaring 8 GiB" },
+    { "././@LongLink", 'L', "GNU long-name entry declaring 8 GiB" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (huge); i++)
+    {
+      GByteArray *out = g_byte_array_new ();
 
-    append_raw_header (out, "PaxHeader/manifest.txt", 'x', G_GUINT64_CONSTANT (077777777777));
-    append_filler (out, 64 * 1024);
-    c = g_new0 (Case, 1);
-    c->what = "pax extended header declaring 8 GiB";
-    c->bytes = g_byte_array_free_to_bytes (out);
-    g_ptr_array_add (cases, c);
-  }
-  {
-    GByteArray *out = g_byte_array_new ();
-
-    append_raw_header (out, "././@LongLink", 'L', G_GUINT64_CONSTANT (077777777777));
-    append_filler (out, 64 * 1024);
-    c = g_new0 (Case, 1);
-    c->what = "GNU long-name entry declaring 8 GiB";
-    c->bytes = g_byte_array_free_to_bytes (out);
-    g_ptr_array_add (cases, c);
-  }
+      append_raw_header (out, huge[i].name, huge[i].type, G_GUINT64_CONSTANT (077777777777));
+      append_filler (out, 64 * 1024);
+      add_case (cases, huge[i].what, g_byte_array_free_to_bytes (out));
+    }
   {
     /* count 100,000,000: a 6.5 GB manifest, of which 1 MiB is there. */
     GByteArray *out = g_byte_array_new ();
@@ -335,10 +326,8 @@ make_cases (const char *machine, const char *abs_target)
                            (const guint8 *) "0000000000000000000000000000000000000000000000000"
                                             "000000000000000\n",
                            65);
-    c = g_new0 (Case, 1);
-    c->what = "manifest claiming 100,000,000 licenses (6.5 GB), 1 MiB of it present";
-    c->bytes = g_byte_array_free_to_bytes (out);
-    g_ptr_array_add (cases, c);
+    add_case (cases, "manifest claiming 100,000,000 licenses (6.5 GB), 1 MiB of it present",
+              g_byte_array_free_to_bytes (out));
   }
   return cases;
 }
@@ -350,9 +339,6 @@ test_hostile (void)
   g_autoptr (LbTestMachine) machine = lb_test_machine_new (bus, "hostile");
   g_autofree char *outside = lb_test_make_tmp_dir ("outside");
   g_autofree char *abs_target = g_build_filename (outside, "escape-absolute", NULL);
-  g_autoptr (GPtrArray) cases = NULL;
-  g_autoptr (GHashTable) before = NULL;
-  g_autoptr (GError) error = NULL;
   const char *root = lb_test_machine_get_root (machine);
   /* The store's folder is the service's own (a restore that finds a
    * backup damaged records it there, in verified.ini): everything else
@@ -369,11 +355,10 @@ test_hostile (void)
   /* A store with licenses of its own, which must come through untouched. */
   if (!rel_store_range (bus, "own-", 0, 20, 21, 10, 2000, 100))
     return;
-  before = rel_dump_bus (bus, &error);
-  g_assert_no_error (error);
+  g_autoptr (GHashTable) before = rel_dump_bus_ok (bus);
   lb_test_machine_stop_daemon (machine);
 
-  cases = make_cases (lb_test_machine_get_app_id (machine), abs_target);
+  g_autoptr (GPtrArray) cases = make_cases (lb_test_machine_get_app_id (machine), abs_target);
   for (guint i = 0; i < cases->len; i++)
     {
       Case *c = cases->pdata[i];
@@ -382,31 +367,23 @@ test_hostile (void)
       g_autofree char *parent = g_strdup_printf ("%s/home/location-%u", root, i);
       g_autofree char *dir = g_build_filename (parent, "backups", NULL);
       g_autofree char *file = g_build_filename (dir, LB_BACKUP_FILE_NAME, NULL);
-      g_autofree char *tree_before = NULL;
-      g_autofree char *tree_after = NULL;
-      g_autofree char *dir_before = NULL;
-      g_autofree char *dir_after = NULL;
-      g_autoptr (GHashTable) after = NULL;
-      g_autofree char *diff = NULL;
-      LbTestDaemon *daemon;
       RelOutcome o;
-      gint64 hwm;
 
       g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
       if (!rel_write_file (file, c->bytes))
         return;
-      daemon = rel_start_daemon (machine, NULL);
+      LbTestDaemon *daemon = rel_start_daemon (machine, NULL);
       if (daemon == NULL)
         return;
-      tree_before = rel_tree_listing (root, skip);
-      dir_before = rel_tree_listing (dir, NULL);
+      g_autofree char *tree_before = rel_tree_listing (root, skip);
+      g_autofree char *dir_before = rel_tree_listing (dir, NULL);
 
       if (!rel_op_run (bus, FALSE, 0, dir, 60000, &o))
         {
           rel_fail ("%s: the restore did not end", c->what);
           return;
         }
-      hwm = rel_proc_vmhwm_kib (lb_test_daemon_get_pid (daemon));
+      gint64 hwm = rel_proc_vmhwm_kib (lb_test_daemon_get_pid (daemon));
       if (o.status != LB_STATUS_ERROR
           || !g_str_equal (o.error_name, lb_test_error_dbus_name (LB_ERROR_BACKUP_CORRUPT))
           || o.error[0] == '\0')
@@ -430,8 +407,8 @@ test_hostile (void)
       /* Nothing written outside the store. */
       if (!rel_assert_get_status (bus, 5000))
         return;
-      tree_after = rel_tree_listing (root, skip);
-      dir_after = rel_tree_listing (dir, NULL);
+      g_autofree char *tree_after = rel_tree_listing (root, skip);
+      g_autofree char *dir_after = rel_tree_listing (dir, NULL);
       g_assert_cmpstr (dir_after, ==, dir_before);
       g_assert_cmpstr (tree_after, ==, tree_before);
       for (guint k = 0; k < G_N_ELEMENTS (c->escapes) && c->escapes[k] != NULL; k++)
@@ -447,11 +424,10 @@ test_hostile (void)
               || (in_root != NULL && g_file_test (in_root, G_FILE_TEST_EXISTS)))
             rel_fail ("%s: %s was written", c->what, p);
         }
-      after = rel_dump_bus (bus, &error);
-      g_assert_no_error (error);
+      g_autoptr (GHashTable) after = rel_dump_bus_ok (bus);
       if (after == NULL)
         return;
-      diff = rel_dump_diff (after, before);
+      g_autofree char *diff = rel_dump_diff (after, before);
       if (diff != NULL)
         rel_fail ("%s: the store changed: %s", c->what, diff);
 
