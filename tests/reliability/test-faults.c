@@ -156,28 +156,23 @@ store_and_back_up (Env *e,
 }
 
 /* A backup into @empty and one with OVERWRITE into @with_backup (which
- * holds one) both fail with PermissionDenied and write nothing. The
- * figure @figure says how they failed, in folders described as @empty_is
- * and @full_is. */
-static void
-expect_nothing_written (Env *e,
-                        const char *empty,
-                        const char *with_backup,
-                        const char *figure,
-                        const char *empty_is,
-                        const char *full_is)
+ * holds one) both fail with PermissionDenied and write nothing. Returns
+ * how each failed, for the figure. */
+static GStrv
+expect_nothing_written (Env *e, const char *empty, const char *with_backup)
 {
   g_autofree char *before_empty = rel_tree_listing (empty, NULL);
   g_autofree char *before_full = rel_tree_listing (with_backup, NULL);
-  g_autofree char *how1 = expect_failure (e->bus, TRUE, 0, empty, LB_ERROR_PERMISSION_DENIED);
-  g_autofree char *how2 = expect_failure (e->bus, TRUE, LB_BACKUP_FLAGS_OVERWRITE, with_backup,
-                                          LB_ERROR_PERMISSION_DENIED);
+  GStrv how = g_new0 (char *, 3);
+
+  how[0] = expect_failure (e->bus, TRUE, 0, empty, LB_ERROR_PERMISSION_DENIED);
+  how[1] = expect_failure (e->bus, TRUE, LB_BACKUP_FLAGS_OVERWRITE, with_backup,
+                           LB_ERROR_PERMISSION_DENIED);
   g_autofree char *after_empty = rel_tree_listing (empty, NULL);
   g_assert_cmpstr (after_empty, ==, before_empty);
   g_autofree char *after_full = rel_tree_listing (with_backup, NULL);
   g_assert_cmpstr (after_full, ==, before_full);
-  g_test_message ("FIGURE %s: %s: %s; %s, overwrite: %s; nothing written", figure, empty_is, how1,
-                  full_is, how2);
+  return how;
 }
 
 /* rel_env_init() with a daemon without CAP_DAC_OVERRIDE; FALSE, the test
@@ -241,8 +236,10 @@ test_read_only (void)
       || !store_and_back_up (&e, "lic-", 50, 41, 100, 2000, with_backup)
       || !remount_read_only (empty) || !remount_read_only (with_backup))
     return;
-  expect_nothing_written (&e, empty, with_backup, "faults-read-only", "empty read-only folder",
-                          "read-only folder holding a backup");
+  g_auto (GStrv) how = expect_nothing_written (&e, empty, with_backup);
+  g_test_message ("FIGURE faults-read-only: empty read-only folder: %s; read-only folder "
+                  "holding a backup, overwrite: %s; nothing written",
+                  how[0], how[1]);
   umount2 (empty, MNT_DETACH);
   umount2 (with_backup, MNT_DETACH);
 }
@@ -262,9 +259,10 @@ test_no_permission (void)
   g_assert_cmpint (g_chmod (with_backup, 0555), ==, 0);
   g_autofree char *file = lb_test_newest_backup (with_backup);
   g_assert_cmpint (g_chmod (file, 0444), ==, 0);
-  expect_nothing_written (&e, empty, with_backup, "faults-no-permission",
-                          "(daemon without CAP_DAC_OVERRIDE) folder of mode 0555",
-                          "mode 0555 holding a backup");
+  g_auto (GStrv) how = expect_nothing_written (&e, empty, with_backup);
+  g_test_message ("FIGURE faults-no-permission: (daemon without CAP_DAC_OVERRIDE) folder of "
+                  "mode 0555: %s; mode 0555 holding a backup, overwrite: %s; nothing written",
+                  how[0], how[1]);
   g_chmod (empty, 0700);
   g_chmod (with_backup, 0700);
 }
