@@ -583,6 +583,23 @@ test_proxy (gconstpointer data)
   assert_host_root_clean ();
 }
 
+/* A connection through the proxy of a new app APP_ID with a normal
+ * /.flatpak-info (*@app), asserted; NULL after a failed assertion. */
+static GDBusConnection *
+connect_normal_app (LbTestBus *bus, LbTestApp **app)
+{
+  g_autoptr (GError) error = NULL;
+  GDBusConnection *connection;
+
+  *app = lb_test_app_new (bus, APP_ID, LB_TEST_FLATPAK_INFO_NORMAL, NULL);
+  g_assert_nonnull (*app);
+  if (*app == NULL)
+    return NULL;
+  connection = lb_test_app_connect (*app, &error);
+  g_assert_no_error (error);
+  return connection;
+}
+
 /* The real daemon answers an app through its proxy. */
 static void
 test_proxy_daemon (void)
@@ -593,12 +610,8 @@ test_proxy_daemon (void)
 
   if (lb_test_machine_start_daemon (machine, NULL) == NULL)
     return;
-  g_autoptr (LbTestApp) app = lb_test_app_new (bus, APP_ID, LB_TEST_FLATPAK_INFO_NORMAL, NULL);
-  g_assert_nonnull (app);
-  if (app == NULL)
-    return;
-  g_autoptr (GDBusConnection) connection = lb_test_app_connect (app, &error);
-  ASSERT_NO_ERROR (error);
+  g_autoptr (LbTestApp) app = NULL;
+  g_autoptr (GDBusConnection) connection = connect_normal_app (bus, &app);
   if (connection == NULL)
     return;
   g_autoptr (GVariant) reply = call (connection, LB_TEST_BUS_NAME, LB_TEST_OBJECT_PATH,
@@ -638,12 +651,10 @@ test_session_bus (void)
 
   if (lb_test_bus_get_connection (bus) == NULL)
     return;
-  g_autoptr (LbTestApp) app = lb_test_app_new (bus, APP_ID, LB_TEST_FLATPAK_INFO_NORMAL, NULL);
-  g_assert_nonnull (app);
-  if (app == NULL)
+  g_autoptr (LbTestApp) app = NULL;
+  g_autoptr (GDBusConnection) connection = connect_normal_app (bus, &app);
+  if (connection == NULL)
     return;
-  g_autoptr (GDBusConnection) connection = lb_test_app_connect (app, &error);
-  ASSERT_NO_ERROR (error);
   g_autoptr (GVariant) reply = call (connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
                                      "org.freedesktop.DBus", "GetId", NULL, &error);
   ASSERT_NO_ERROR (error);
