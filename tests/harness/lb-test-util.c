@@ -1575,6 +1575,26 @@ lb_test_list_backups (const char *dir)
   return names;
 }
 
+static la_ssize_t
+append_to_byte_array (struct archive *a, void *user_data, const void *buf, size_t len)
+{
+  g_byte_array_append (user_data, buf, (guint) len);
+  return (la_ssize_t) len;
+}
+
+struct archive *
+lb_test_archive_writer_new (GByteArray *out, int filter)
+{
+  struct archive *a = archive_write_new ();
+
+  archive_write_set_format_pax_restricted (a);
+  if (filter != ARCHIVE_FILTER_NONE)
+    g_assert_cmpint (archive_write_add_filter (a, filter), ==, ARCHIVE_OK);
+  archive_write_set_bytes_per_block (a, 0);
+  archive_write_open2 (a, out, NULL, append_to_byte_array, NULL, NULL);
+  return a;
+}
+
 void
 lb_test_archive_entry_reset (struct archive_entry *entry,
                              const char *name,

@@ -456,6 +456,22 @@ gboolean lb_test_is_backup_name (const char *name);
 struct archive;
 struct archive_entry;
 
+/* An entry of a crafted backup, for lb_test_archive_entry_reset(). */
+typedef struct
+{
+  const char *name;
+  const char *target; /* symlink or hard link target */
+  mode_t type;
+  GBytes *data;
+  gint64 declared_size; /* -1: the data's size */
+  gint64 sparse_size;   /* > 0: a sparse entry of this logical size */
+} LbTestCraftEntry;
+
+/* A new archive writing the pax format (restricted, as the service
+ * writes it), unpadded, through the compression filter @filter
+ * (ARCHIVE_FILTER_NONE, ARCHIVE_FILTER_GZIP...), into @out. */
+struct archive *lb_test_archive_writer_new (GByteArray *out, int filter);
+
 /* Clears @entry and makes it @name, of file type @type (AE_IFREG,
  * AE_IFLNK...), mode 0600, linking to @target unless it is NULL (for
  * AE_IFLNK the symlink's target, else a hard link's); the size is the

@@ -32,23 +32,6 @@
 
 #define RSS_LIMIT_KIB (64 * 1024)
 
-typedef struct
-{
-  const char *name;
-  const char *target; /* symlink or hard link target */
-  mode_t type;
-  GBytes *data;
-  gint64 declared_size; /* -1: the data's size */
-  gint64 sparse_size;   /* > 0: a sparse entry of this logical size */
-} CraftEntry;
-
-static la_ssize_t
-craft_write (struct archive *a, void *user_data, const void *buf, size_t len)
-{
-  g_byte_array_append (user_data, buf, (guint) len);
-  return (la_ssize_t) len;
-}
-
 /* A raw ustar header block declaring @size bytes (base-256 when it does
  * not fit in 11 octal digits, as GNU tar writes it). */
 static void
@@ -85,18 +68,12 @@ append_raw_header (GByteArray *out, const char *name, char type, guint64 size)
  * entry whose declared size exceeds its data ends the archive right after
  * its data (written by hand: libarchive would pad it to the size). */
 static GBytes *
-craft (const char *manifest_text, const CraftEntry *entries, guint n, int filter)
+craft (const char *manifest_text, const LbTestCraftEntry *entries, guint n, int filter)
 {
   GByteArray *out = g_byte_array_new ();
-  struct archive *a = archive_write_new ();
+  struct archive *a = lb_test_archive_writer_new (out, filter);
   struct archive_entry *e = archive_entry_new ();
-  const CraftEntry *cut = NULL;
-
-  archive_write_set_format_pax_restricted (a);
-  if (filter != ARCHIVE_FILTER_NONE)
-    g_assert_cmpint (archive_write_add_filter (a, filter), ==, ARCHIVE_OK);
-  archive_write_set_bytes_per_block (a, 0);
-  archive_write_open2 (a, out, NULL, craft_write, NULL, NULL);
+  const LbTestCraftEntry *cut = NULL;
 
   lb_test_archive_write_file (a, e, LB_MANIFEST_NAME, manifest_text, strlen (manifest_text));
 
@@ -228,7 +205,7 @@ make_cases (const char *machine, const char *abs_target)
   Case *c;
 
 #define ADD(w, m, n, filter, ...) \
-  c = add_case (cases, w, craft (m, (CraftEntry[]){ __VA_ARGS__ }, n, filter))
+  c = add_case (cases, w, craft (m, (LbTestCraftEntry[]){ __VA_ARGS__ }, n, filter))
 
   ADD ("name with ../ (licenses/../../escape-dotdot)", m_a, 1, ARCHIVE_FILTER_NONE,
        { "licenses/../../escape-dotdot", NULL, AE_IFREG, a, -1, 0 });
@@ -281,13 +258,13 @@ make_cases (const char *machine, const char *abs_target)
   /* 100,000 empty entries, listed by the manifest. */
   {
     g_autofree char *m = manifest_for (1, machine, NULL, 100000);
-    g_autofree CraftEntry *entries = g_new0 (CraftEntry, 100000);
+    g_autofree LbTestCraftEntry *entries = g_new0 (LbTestCraftEntry, 100000);
     g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
 
     for (guint i = 0; i < 100000; i++)
       {
         g_ptr_array_add (names, g_strdup_printf ("licenses/k%06u", i));
-        entries[i] = (CraftEntry){ names->pdata[i], NULL, AE_IFREG, NULL, 0, 0 };
+        entries[i] = (LbTestCraftEntry){ names->pdata[i], NULL, AE_IFREG, NULL, 0, 0 };
       }
     add_case (cases, "100,000 empty entries", craft (m, entries, 100000, ARCHIVE_FILTER_NONE));
     (void) m_empty;
