@@ -510,6 +510,22 @@ rel_dump_diff (GHashTable *got, GHashTable *want)
   return g_string_free (g_steal_pointer (&s), FALSE);
 }
 
+gboolean
+rel_dump_expect (GHashTable *got, GHashTable *want, const char *fmt, ...)
+{
+  g_autofree char *diff = rel_dump_diff (got, want);
+  g_autofree char *what = NULL;
+  va_list ap;
+
+  if (diff == NULL)
+    return TRUE;
+  va_start (ap, fmt);
+  what = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  rel_fail ("%s: %s", what, diff);
+  return FALSE;
+}
+
 GHashTable *
 rel_dump_union (GHashTable *a, GHashTable *b)
 {

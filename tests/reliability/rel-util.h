@@ -183,6 +183,10 @@ GHashTable *rel_dump_store (LbStore *store, GError **error);
 gboolean rel_variant_same (GVariant *a, GVariant *b);
 /* NULL when equal, else a description of the first differences. */
 char *rel_dump_diff (GHashTable *got, GHashTable *want);
+/* When @got and @want differ, fails the test with "WHAT: the differences"
+ * (WHAT formatted from @fmt) and returns FALSE. */
+gboolean rel_dump_expect (GHashTable *got, GHashTable *want, const char *fmt, ...)
+    G_GNUC_PRINTF (3, 4);
 /* A copy of @a with every entry of @b added (b wins). */
 GHashTable *rel_dump_union (GHashTable *a, GHashTable *b);
 

@@ -394,7 +394,7 @@ test_bad_input (void)
     {
       Case *k = cases->pdata[i];
       g_autoptr (GError) call_error = NULL;
-      g_autofree char *name = NULL;
+      g_autofree char *name = NULL; /* not below: the continue would skip it */
       g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
           c, LB_TEST_BUS_NAME, LB_TEST_OBJECT_PATH, k->iface, k->method, k->params, NULL,
           G_DBUS_CALL_FLAGS_NO_AUTO_START, 30000, NULL, &call_error);

@@ -128,7 +128,6 @@ check_backup_after_kill (Env *e,
     g_autoptr (GError) error = NULL;
     g_autoptr (GHashTable) got = rel_restore_dir_in_process (
         e->backup_dir, lb_test_machine_get_app_id (e->machine), e->scratch, &error);
-    g_autofree char *diff = NULL;
 
     if (got == NULL)
       {
@@ -137,12 +136,8 @@ check_backup_after_kill (Env *e,
                   moment, g_bytes_get_size (now), error->message);
         return FALSE;
       }
-    diff = rel_dump_diff (got, want);
-    if (diff != NULL)
-      {
-        rel_fail ("%s: the new backup restores other licenses: %s", moment, diff);
-        return FALSE;
-      }
+    if (!rel_dump_expect (got, want, "%s: the new backup restores other licenses", moment))
+      return FALSE;
   }
   tally->fresh++;
   *was_new = TRUE;
@@ -355,7 +350,6 @@ check_restore_after_kill (Env *e,
   g_autoptr (GHashTable) got = NULL;
   g_autoptr (GHashTable) again = NULL;
   g_autoptr (GError) error = NULL;
-  g_autofree char *diff = NULL;
   GHashTableIter iter;
   gpointer key, value;
   RelOutcome o;
@@ -430,12 +424,8 @@ check_restore_after_kill (Env *e,
   g_assert_no_error (error);
   if (again == NULL)
     return FALSE;
-  diff = rel_dump_diff (again, final);
-  if (diff != NULL)
-    {
-      rel_fail ("%s: after the second restore: %s", moment, diff);
-      return FALSE;
-    }
+  if (!rel_dump_expect (again, final, "%s: after the second restore", moment))
+    return FALSE;
   if (over_dbus)
     lb_test_machine_stop_daemon (e->machine);
   return !g_test_failed ();

@@ -364,13 +364,10 @@ static gboolean
 expect_store (Env *e, GHashTable *before, const char *when)
 {
   g_autoptr (GHashTable) now = rel_dump_bus_ok (e->bus);
-  g_autofree char *diff = NULL;
 
   if (now == NULL)
     return FALSE;
-  diff = rel_dump_diff (now, before);
-  if (diff != NULL)
-    rel_fail ("%s: %s", when, diff);
+  rel_dump_expect (now, before, "%s", when);
   return TRUE;
 }
 
