@@ -366,18 +366,20 @@ name_matches (const char *got, const char *want)
 static void
 test_bad_input (void)
 {
-  g_autoptr (LbTestBus) bus = lb_test_bus_new (LB_TEST_BUS_DEFAULT);
-  g_autoptr (LbTestMachine) machine = lb_test_machine_new (bus, "badinput");
+  g_auto (RelEnv) e = { 0 };
+
+  if (!rel_env_init (&e, "badinput", 0, FALSE))
+    return;
+  LbTestBus *bus = e.bus;
+  LbTestMachine *machine = e.machine;
+  LbTestDaemon *daemon = lb_test_machine_get_daemon (machine);
+  GDBusConnection *c = lb_test_bus_get_connection (bus);
+  /* Folders given as paths: one stays empty, one holds a file, one a
+   * backup. */
   g_autofree char *good_dir = lb_test_make_tmp_dir ("good");
   g_autofree char *no_backup_dir = lb_test_make_tmp_dir ("nobackup");
-  g_autofree char *with_backup_dir = lb_test_make_tmp_dir ("withbackup");
+  const char *with_backup_dir = e.backup_dir;
   g_autofree char *a_file = g_build_filename (no_backup_dir, "a-file", NULL);
-  GDBusConnection *c = lb_test_bus_get_connection (bus);
-
-  rel_machine_set_daemon_env (machine, 0, FALSE);
-  LbTestDaemon *daemon = rel_start_daemon (machine, NULL);
-  if (daemon == NULL)
-    return;
   GPid pid = lb_test_daemon_get_pid (daemon);
   g_file_set_contents (a_file, "not a folder", -1, NULL);
   if (!rel_store_range (bus, "lic-", 0, 20, 91, 10, 500, 100)

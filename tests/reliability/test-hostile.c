@@ -312,8 +312,13 @@ make_cases (const char *machine, const char *abs_target)
 static void
 test_hostile (void)
 {
-  g_autoptr (LbTestBus) bus = lb_test_bus_new (LB_TEST_BUS_DEFAULT);
-  g_autoptr (LbTestMachine) machine = lb_test_machine_new (bus, "hostile");
+  g_auto (RelEnv) e = { 0 };
+  gint64 t0 = g_get_monotonic_time ();
+
+  if (!rel_env_init (&e, "hostile", 0, FALSE))
+    return;
+  LbTestBus *bus = e.bus;
+  LbTestMachine *machine = e.machine;
   g_autofree char *outside = lb_test_make_tmp_dir ("outside");
   g_autofree char *abs_target = g_build_filename (outside, "escape-absolute", NULL);
   const char *root = lb_test_machine_get_root (machine);
@@ -324,11 +329,7 @@ test_hostile (void)
   gint64 peak_all = 0;
   const char *peak_case = "";
   guint refused = 0;
-  gint64 t0 = g_get_monotonic_time ();
 
-  rel_machine_set_daemon_env (machine, 0, FALSE);
-  if (rel_start_daemon (machine, NULL) == NULL)
-    return;
   /* A store with licenses of its own, which must come through untouched. */
   if (!rel_store_range (bus, "own-", 0, 20, 21, 10, 2000, 100))
     return;

@@ -246,19 +246,19 @@ initial_blob (const char *key)
 static void
 test_load_backup (void)
 {
-  g_autoptr (LbTestBus) bus = lb_test_bus_new (LB_TEST_BUS_DEFAULT);
-  g_autoptr (LbTestMachine) machine = lb_test_machine_new (bus, "load");
-  g_autofree char *dir = lb_test_make_tmp_dir ("backup");
-  g_autofree char *scratch = lb_test_make_tmp_dir ("scratch");
+  g_auto (RelEnv) e = { 0 };
   g_autoptr (GError) error = NULL;
   Load load = { 0 };
 
   /* At least 12 s for 100,000 licenses, whatever the machine: the backup
    * must outlast the 10 s of load. */
-  rel_machine_set_daemon_env (machine, 120, FALSE);
-  LbTestDaemon *daemon = rel_start_daemon (machine, NULL);
-  if (daemon == NULL)
+  if (!rel_env_init (&e, "load", 120, FALSE))
     return;
+  LbTestBus *bus = e.bus;
+  LbTestMachine *machine = e.machine;
+  LbTestDaemon *daemon = lb_test_machine_get_daemon (machine);
+  const char *dir = e.backup_dir;
+  const char *scratch = e.scratch;
   gint64 t0 = g_get_monotonic_time ();
   if (!rel_store_range (bus, "load-", 0, N_LICENSES, INITIAL_SALT, 50, 300, 10000))
     return;
@@ -493,15 +493,14 @@ left_operation_ends (LbTestBus *bus,
 static void
 test_disconnect (void)
 {
-  g_autoptr (LbTestBus) bus = lb_test_bus_new (LB_TEST_BUS_DEFAULT);
-  g_autoptr (LbTestMachine) machine = lb_test_machine_new (bus, "leaver");
-  g_autofree char *dir = lb_test_make_tmp_dir ("backup");
+  g_auto (RelEnv) e = { 0 };
   const char *cancelled = lb_test_error_dbus_name (LB_ERROR_CANCELLED);
 
   /* 2,000 licenses, about a second per operation. */
-  rel_machine_set_daemon_env (machine, 500, FALSE);
-  if (rel_start_daemon (machine, NULL) == NULL)
+  if (!rel_env_init (&e, "leaver", 500, FALSE))
     return;
+  LbTestBus *bus = e.bus;
+  const char *dir = e.backup_dir;
   if (!rel_store_range (bus, "lic-", 0, 2000, 5, 50, 1000, 10000))
     return;
   g_autoptr (LbTestSignalQueue) queue = rel_manager_signals (lb_test_bus_get_connection (bus));
