@@ -464,6 +464,25 @@ rel_variant_same (GVariant *a, GVariant *b)
          && memcmp (g_variant_get_data (a), g_variant_get_data (b), size) == 0;
 }
 
+/* Whether child @i of @a and of @b are the same (rel_variant_same()). */
+static gboolean
+children_same (GVariant *a, GVariant *b, gsize i)
+{
+  g_autoptr (GVariant) child_a = g_variant_get_child_value (a, i);
+  g_autoptr (GVariant) child_b = g_variant_get_child_value (b, i);
+
+  return rel_variant_same (child_a, child_b);
+}
+
+/* Child @i of @v as text. */
+static char *
+print_child (GVariant *v, gsize i)
+{
+  g_autoptr (GVariant) child = g_variant_get_child_value (v, i);
+
+  return g_variant_print (child, FALSE);
+}
+
 char *
 rel_dump_diff (GHashTable *got, GHashTable *want)
 {
@@ -486,14 +505,10 @@ rel_dump_diff (GHashTable *got, GHashTable *want)
         {
           if (differ++ < 3)
             {
-              g_autoptr (GVariant) va = g_variant_get_child_value (other, 1);
-              g_autoptr (GVariant) vb = g_variant_get_child_value (value, 1);
-              g_autoptr (GVariant) ba = g_variant_get_child_value (other, 0);
-              g_autoptr (GVariant) bb = g_variant_get_child_value (value, 0);
-              g_autofree char *a = g_variant_print (va, FALSE);
-              g_autofree char *b = g_variant_print (vb, FALSE);
+              g_autofree char *a = print_child (other, 1);
+              g_autofree char *b = print_child (value, 1);
               g_string_append_printf (s, "%s differs (blob %s; got %s, want %s); ", (char *) key,
-                                      rel_variant_same (ba, bb) ? "same" : "different", a, b);
+                                      children_same (other, value, 0) ? "same" : "different", a, b);
             }
         }
     }
