@@ -158,28 +158,15 @@ child_setup (gpointer user_data)
  * caller's thread-default context is (and does not dispatch its sources) */
 
 static gboolean
-wake_up (gpointer user_data)
+flag_is_set (gpointer flag)
 {
-  return G_SOURCE_REMOVE;
+  return *(const gboolean *) flag;
 }
 
 static gboolean
 iterate_until (GMainContext *context, const gboolean *flag, gint64 deadline)
 {
-  while (!*flag)
-    {
-      gint64 now = g_get_monotonic_time ();
-      g_autoptr (GSource) timeout = NULL;
-
-      if (now >= deadline)
-        return FALSE;
-      timeout = g_timeout_source_new ((guint) MIN ((deadline - now + 999) / 1000, G_MAXUINT));
-      g_source_set_callback (timeout, wake_up, NULL, NULL);
-      g_source_attach (timeout, context);
-      g_main_context_iteration (context, TRUE);
-      g_source_destroy (timeout);
-    }
-  return TRUE;
+  return lb_test_wait_on_until (context, flag_is_set, (gpointer) flag, deadline);
 }
 
 typedef struct

@@ -266,25 +266,35 @@ wake_up (gpointer user_data)
 }
 
 gboolean
-lb_test_wait_until (LbTestCondition condition, gpointer user_data, guint timeout_ms)
+lb_test_wait_on_until (GMainContext *context,
+                       LbTestCondition condition,
+                       gpointer user_data,
+                       gint64 deadline)
 {
-  g_autoptr (GMainContext) context = g_main_context_ref_thread_default ();
-  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-
   while (!condition (user_data))
     {
-      gint64 now = g_get_monotonic_time ();
+      gint64 left = deadline - g_get_monotonic_time ();
       g_autoptr (GSource) source = NULL;
 
-      if (now >= deadline)
+      if (left <= 0)
         return FALSE;
-      source = g_timeout_source_new ((guint) MIN (POLL_MS, (deadline - now + 999) / 1000));
+      source
+          = g_timeout_source_new (left >= POLL_MS * 1000 ? POLL_MS : (guint) ((left + 999) / 1000));
       g_source_set_callback (source, wake_up, NULL, NULL);
       g_source_attach (source, context);
       g_main_context_iteration (context, TRUE);
       g_source_destroy (source);
     }
   return TRUE;
+}
+
+gboolean
+lb_test_wait_until (LbTestCondition condition, gpointer user_data, guint timeout_ms)
+{
+  g_autoptr (GMainContext) context = g_main_context_ref_thread_default ();
+
+  return lb_test_wait_on_until (context, condition, user_data,
+                                g_get_monotonic_time () + (gint64) timeout_ms * 1000);
 }
 
 static gboolean

@@ -138,6 +138,13 @@ typedef gboolean (*LbTestCondition) (gpointer user_data);
  * re-checked every few milliseconds, so it may poll. */
 gboolean lb_test_wait_until (LbTestCondition condition, gpointer user_data, guint timeout_ms);
 
+/* lb_test_wait_until() on @context (e.g. a private one) until the
+ * monotonic time @deadline (µs; G_MAXINT64: no limit). */
+gboolean lb_test_wait_on_until (GMainContext *context,
+                                LbTestCondition condition,
+                                gpointer user_data,
+                                gint64 deadline);
+
 /* Iterates the main context for @ms milliseconds. */
 void lb_test_run_for (guint ms);
 
