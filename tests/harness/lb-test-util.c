@@ -800,6 +800,16 @@ lb_test_machine_write_machine_id_file (LbTestMachine *machine, const char *conte
   g_assert_no_error (error);
 }
 
+void
+lb_test_subprocess_get_end (GSubprocess *process, int *exit_status, int *term_signal)
+{
+  gboolean exited = g_subprocess_get_if_exited (process);
+  gboolean signaled = !exited && g_subprocess_get_if_signaled (process);
+
+  *exit_status = exited ? g_subprocess_get_exit_status (process) : -1;
+  *term_signal = signaled ? g_subprocess_get_term_sig (process) : 0;
+}
+
 static void
 daemon_exited_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -809,17 +819,7 @@ daemon_exited_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_subprocess_wait_finish (process, result, NULL);
   daemon->exited = TRUE;
   daemon->exit_time = g_get_monotonic_time ();
-  if (g_subprocess_get_if_exited (process))
-    {
-      daemon->exit_status = g_subprocess_get_exit_status (process);
-      daemon->term_signal = 0;
-    }
-  else
-    {
-      daemon->exit_status = -1;
-      daemon->term_signal
-          = g_subprocess_get_if_signaled (process) ? g_subprocess_get_term_sig (process) : 0;
-    }
+  lb_test_subprocess_get_end (process, &daemon->exit_status, &daemon->term_signal);
 }
 
 static gboolean

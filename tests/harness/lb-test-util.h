@@ -326,6 +326,10 @@ void lb_test_daemon_stop (LbTestDaemon *daemon, int signum);
 /* SIGKILL and reap, without assertions. */
 void lb_test_daemon_kill (LbTestDaemon *daemon);
 
+/* How @process (which has exited) ended: *@exit_status gets its exit
+ * status, or -1 when a signal ended it; *@term_signal that signal, or 0. */
+void lb_test_subprocess_get_end (GSubprocess *process, int *exit_status, int *term_signal);
+
 /* Asserts that @daemon exited (waiting at most LB_TEST_TIMEOUT_MS) with
  * exit status @status. */
 #define lb_test_assert_daemon_exited(daemon, status) \
@@ -441,23 +445,6 @@ gboolean lb_test_wait_completed (LbTestSignalQueue *queue,
                                  char **error_text,
                                  GVariant **summary);
 
-/* Files */
-
-/* The contents of @path, or NULL when it cannot be read. */
-GBytes *lb_test_read_bytes (const char *path);
-
-/* The names in @dir, sorted (dot files too); empty when it cannot be
- * read. */
-GPtrArray *lb_test_list_dir (const char *dir);
-
-/* The backups in @dir by the service's own rule (lb_generations_list()):
- * the generations' file names, oldest first (licenses.lbk, the backup of
- * before generations, is not one). */
-GPtrArray *lb_test_list_backups (const char *dir);
-
-/* Whether @name is a backup's file name by the service's rule. */
-gboolean lb_test_is_backup_name (const char *name);
-
 /* Crafting backups by hand (libarchive's archive.h and archive_entry.h) */
 
 struct archive;
@@ -492,6 +479,23 @@ void lb_test_archive_entry_reset (struct archive_entry *entry,
  * of @data, e.g. a manifest; asserts that its header is written. */
 void lb_test_archive_write_file (
     struct archive *a, struct archive_entry *entry, const char *name, const void *data, gsize len);
+
+/* Files */
+
+/* The contents of @path, or NULL when it cannot be read. */
+GBytes *lb_test_read_bytes (const char *path);
+
+/* The names in @dir, sorted (dot files too); empty when it cannot be
+ * read. */
+GPtrArray *lb_test_list_dir (const char *dir);
+
+/* The backups in @dir by the service's own rule (lb_generations_list()):
+ * the generations' file names, oldest first (licenses.lbk, the backup of
+ * before generations, is not one). */
+GPtrArray *lb_test_list_backups (const char *dir);
+
+/* Whether @name is a backup's file name by the service's rule. */
+gboolean lb_test_is_backup_name (const char *name);
 
 /* How many files in @dir the service's backups write before they are
  * complete (its temporary prefix, LB_BACKUP_TMP_PREFIX). */
