@@ -677,10 +677,7 @@ struct _LbTestDaemon
   GPid service_pid; /* the name's owner: pid, unless under a wrapper */
   char *log_path;
   gint64 start_time;
-  gboolean exited;
-  gint64 exit_time;
-  int exit_status;
-  int term_signal;
+  LbTestProcessEnd end;
 };
 
 static void
@@ -689,7 +686,7 @@ daemon_free (LbTestDaemon *daemon)
   if (daemon == NULL)
     return;
   lb_test_daemon_kill (daemon);
-  if (!daemon->exited)
+  if (!daemon->end.exited)
     {
       /* Its wait callback still points at it: leak it rather than crash. */
       g_printerr ("license-backupd (pid %d) would not die\n", (int) daemon->pid);
@@ -800,26 +797,26 @@ lb_test_machine_write_machine_id_file (LbTestMachine *machine, const char *conte
   g_assert_no_error (error);
 }
 
-void
-lb_test_subprocess_get_end (GSubprocess *process, int *exit_status, int *term_signal)
-{
-  gboolean exited = g_subprocess_get_if_exited (process);
-  gboolean signaled = !exited && g_subprocess_get_if_signaled (process);
-
-  *exit_status = exited ? g_subprocess_get_exit_status (process) : -1;
-  *term_signal = signaled ? g_subprocess_get_term_sig (process) : 0;
-}
-
 static void
-daemon_exited_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+process_ended_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  LbTestDaemon *daemon = user_data;
+  LbTestProcessEnd *end = user_data;
   GSubprocess *process = G_SUBPROCESS (source);
+  gboolean exited, signaled;
 
   g_subprocess_wait_finish (process, result, NULL);
-  daemon->exited = TRUE;
-  daemon->exit_time = g_get_monotonic_time ();
-  lb_test_subprocess_get_end (process, &daemon->exit_status, &daemon->term_signal);
+  exited = g_subprocess_get_if_exited (process);
+  signaled = !exited && g_subprocess_get_if_signaled (process);
+  end->exit_status = exited ? g_subprocess_get_exit_status (process) : -1;
+  end->term_signal = signaled ? g_subprocess_get_term_sig (process) : 0;
+  end->time = g_get_monotonic_time ();
+  end->exited = TRUE;
+}
+
+void
+lb_test_subprocess_watch (GSubprocess *process, LbTestProcessEnd *end)
+{
+  g_subprocess_wait_async (process, NULL, process_ended_cb, end);
 }
 
 static gboolean
@@ -934,8 +931,8 @@ lb_test_machine_start_daemon (LbTestMachine *machine, const LbTestDaemonOptions 
   g_assert_no_error (error);
   if (daemon->process == NULL)
     {
-      daemon->exited = TRUE;
-      daemon->exit_status = -1;
+      daemon->end.exited = TRUE;
+      daemon->end.exit_status = -1;
       return NULL;
     }
   /* The identifier is NULL once GLib has reaped the process: a daemon
@@ -945,16 +942,16 @@ lb_test_machine_start_daemon (LbTestMachine *machine, const LbTestDaemonOptions 
   daemon->pid = identifier != NULL ? (GPid) g_ascii_strtoll (identifier, NULL, 10) : 0;
   if (options->wrapper == NULL)
     daemon->service_pid = daemon->pid;
-  g_subprocess_wait_async (daemon->process, NULL, daemon_exited_cb, daemon);
+  lb_test_subprocess_watch (daemon->process, &daemon->end);
 
   if (!(options->flags & LB_TEST_DAEMON_NO_WAIT))
     {
       if (!lb_test_daemon_wait_owner (daemon, LB_TEST_TIMEOUT_MS))
         {
-          if (daemon->exited)
+          if (daemon->end.exited)
             g_test_fail_printf ("license-backupd #%u exited (status %d, signal %d) before owning "
                                 "%s",
-                                daemon->number, daemon->exit_status, daemon->term_signal,
+                                daemon->number, daemon->end.exit_status, daemon->end.term_signal,
                                 LB_TEST_BUS_NAME);
           else
             g_test_fail_printf ("license-backupd #%u did not own %s within %d ms", daemon->number,
@@ -1016,7 +1013,7 @@ lb_test_daemon_is_running (LbTestDaemon *daemon)
 
   while (g_main_context_iteration (context, FALSE))
     ;
-  return !daemon->exited;
+  return !daemon->end.exited;
 }
 
 typedef struct
@@ -1033,7 +1030,7 @@ daemon_owns_or_exited (gpointer user_data)
   LbTestDaemon *daemon = wait->daemon;
   guint32 owner;
 
-  if (daemon->exited)
+  if (daemon->end.exited)
     return TRUE;
   owner = lb_test_bus_get_owner_pid (daemon->machine->bus);
   /* Under a wrapper, the daemon is whoever comes to own the name. */
@@ -1049,13 +1046,13 @@ lb_test_daemon_wait_owner (LbTestDaemon *daemon, guint timeout_ms)
   OwnerWait wait = { daemon, FALSE };
 
   lb_test_wait_until (daemon_owns_or_exited, &wait, timeout_ms);
-  return wait.owns && !daemon->exited;
+  return wait.owns && !daemon->end.exited;
 }
 
 static gboolean
 daemon_exited (gpointer user_data)
 {
-  return ((LbTestDaemon *) user_data)->exited;
+  return ((LbTestDaemon *) user_data)->end.exited;
 }
 
 gboolean
@@ -1067,15 +1064,15 @@ lb_test_daemon_wait_exit (LbTestDaemon *daemon, guint timeout_ms)
 int
 lb_test_daemon_get_exit_status (LbTestDaemon *daemon)
 {
-  g_assert_true (daemon->exited);
-  return daemon->exit_status;
+  g_assert_true (daemon->end.exited);
+  return daemon->end.exit_status;
 }
 
 int
 lb_test_daemon_get_term_signal (LbTestDaemon *daemon)
 {
-  g_assert_true (daemon->exited);
-  return daemon->term_signal;
+  g_assert_true (daemon->end.exited);
+  return daemon->end.term_signal;
 }
 
 FIELD_GETTER (LbTestDaemon, gint64, lb_test_daemon_get_start_time, start_time)
@@ -1083,7 +1080,7 @@ FIELD_GETTER (LbTestDaemon, gint64, lb_test_daemon_get_start_time, start_time)
 gint64
 lb_test_daemon_get_exit_time (LbTestDaemon *daemon)
 {
-  return daemon->exited ? daemon->exit_time : 0;
+  return daemon->end.exited ? daemon->end.time : 0;
 }
 
 static gboolean
@@ -1104,7 +1101,7 @@ lb_test_daemon_stop (LbTestDaemon *daemon, int signum)
     {
       g_test_fail_printf ("license-backupd #%u had already exited (status %d, signal %d) when "
                           "it was to be stopped",
-                          daemon->number, daemon->exit_status, daemon->term_signal);
+                          daemon->number, daemon->end.exit_status, daemon->end.term_signal);
       return;
     }
   g_subprocess_send_signal (daemon->process, signum);
@@ -1133,14 +1130,14 @@ lb_test_assert_daemon_exited_impl (
     msg = g_strdup_printf ("license-backupd #%u still runs after %d ms; expected it to exit "
                            "with status %d",
                            daemon->number, LB_TEST_TIMEOUT_MS, status);
-  else if (daemon->term_signal != 0)
+  else if (daemon->end.term_signal != 0)
     msg = g_strdup_printf ("license-backupd #%u was killed by signal %d (%s); expected exit "
                            "status %d",
-                           daemon->number, daemon->term_signal, g_strsignal (daemon->term_signal),
-                           status);
-  else if (daemon->exit_status != status)
+                           daemon->number, daemon->end.term_signal,
+                           g_strsignal (daemon->end.term_signal), status);
+  else if (daemon->end.exit_status != status)
     msg = g_strdup_printf ("license-backupd #%u exited with status %d; expected %d", daemon->number,
-                           daemon->exit_status, status);
+                           daemon->end.exit_status, status);
   if (msg != NULL)
     g_assertion_message (G_LOG_DOMAIN, file, line, func, msg);
 }

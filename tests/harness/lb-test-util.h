@@ -326,9 +326,18 @@ void lb_test_daemon_stop (LbTestDaemon *daemon, int signum);
 /* SIGKILL and reap, without assertions. */
 void lb_test_daemon_kill (LbTestDaemon *daemon);
 
-/* How @process (which has exited) ended: *@exit_status gets its exit
- * status, or -1 when a signal ended it; *@term_signal that signal, or 0. */
-void lb_test_subprocess_get_end (GSubprocess *process, int *exit_status, int *term_signal);
+/* How a process ended, as lb_test_subprocess_watch() saw it. */
+typedef struct
+{
+  gboolean exited; /* it has ended (as far as the main context has seen) */
+  gint64 time;     /* then: the monotonic time (µs) */
+  int exit_status; /* its exit status, or -1 when a signal ended it */
+  int term_signal; /* that signal, or 0 */
+} LbTestProcessEnd;
+
+/* Fills @end (which must outlive the wait) when @process ends, through
+ * the thread-default main context. */
+void lb_test_subprocess_watch (GSubprocess *process, LbTestProcessEnd *end);
 
 /* Asserts that @daemon exited (waiting at most LB_TEST_TIMEOUT_MS) with
  * exit status @status. */
