@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -119,18 +118,6 @@ write_enter_failure (int errsv)
     return;
 }
 
-/* The cgroup watchdog: in a session of its own, so that a timeout killing
- * the test's process group spares it, and told when the test process is
- * gone. */
-static void
-watchdog_setup (gpointer user_data)
-{
-  setsid ();
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
-  if (getppid () != (pid_t) GPOINTER_TO_INT (user_data))
-    _exit (1);
-}
-
 /* Every process spawned here dies with the test process (bwrap passes it
  * on with --die-with-parent); snap programs enter their cgroup before exec,
  * so that nothing they do happens outside it. */
@@ -140,9 +127,7 @@ child_setup (gpointer user_data)
   const ChildSetup *setup = user_data;
   int fd;
 
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid () != setup->parent)
-    _exit (1);
+  lb_test_child_die_with (setup->parent, SIGKILL);
   if (setup->cgroup_procs == NULL)
     return;
   fd = open (setup->cgroup_procs, O_WRONLY | O_CLOEXEC);
@@ -1105,7 +1090,7 @@ watchdog_start (const char *dir, GError **error)
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
                                         | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
-  g_subprocess_launcher_set_child_setup (launcher, watchdog_setup,
+  g_subprocess_launcher_set_child_setup (launcher, lb_test_child_setup_detached,
                                          GINT_TO_POINTER ((int) getpid ()), NULL);
   watchdog = g_subprocess_launcher_spawn (launcher, error, "/bin/sh", "-c", CGROUP_WATCHDOG_SCRIPT,
                                           "lb-test-cgroup-watchdog", dir, NULL);

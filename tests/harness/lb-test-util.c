@@ -54,27 +54,28 @@ static GSubprocess *reaper;
 
 /* Setup */
 
+void
+lb_test_child_die_with (pid_t parent, int signum)
+{
+  prctl (PR_SET_PDEATHSIG, signum);
+  if (getppid () != parent)
+    _exit (1);
+}
+
 /* Child setup for every process the harness spawns: die with the test
  * process (by SIGKILL, a timeout or an abort), so that nothing outlives a
  * crashed test. @user_data is the test process's pid. */
 static void
 die_with_parent (gpointer user_data)
 {
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid () != (pid_t) GPOINTER_TO_INT (user_data))
-    _exit (1);
+  lb_test_child_die_with ((pid_t) GPOINTER_TO_INT (user_data), SIGKILL);
 }
 
-/* The reaper: in a session of its own, so that a timeout killing the
- * test's process group spares it, and told by the kernel when the test
- * process is gone. */
-static void
-reaper_setup (gpointer user_data)
+void
+lb_test_child_setup_detached (gpointer user_data)
 {
   setsid ();
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
-  if (getppid () != (pid_t) GPOINTER_TO_INT (user_data))
-    _exit (1);
+  lb_test_child_die_with ((pid_t) GPOINTER_TO_INT (user_data), SIGTERM);
 }
 
 static void
@@ -90,8 +91,8 @@ start_reaper (void)
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
                                         | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
-  g_subprocess_launcher_set_child_setup (launcher, reaper_setup, GINT_TO_POINTER ((int) getpid ()),
-                                         NULL);
+  g_subprocess_launcher_set_child_setup (launcher, lb_test_child_setup_detached,
+                                         GINT_TO_POINTER ((int) getpid ()), NULL);
   reaper = g_subprocess_launcher_spawn (launcher, &error, "/bin/sh", "-c", REAPER_SCRIPT,
                                         "lb-test-reaper", tmp_root, NULL);
   g_assert_no_error (error);

@@ -110,6 +110,19 @@ typedef struct
 } LbTestCaseTable;
 void lb_test_add_cases_impl (const LbTestCaseTable *table, gconstpointer cases, guint n_cases);
 
+/* Child setups (GSpawnChildSetupFunc: between fork and exec, so only
+ * async-signal-safe calls) */
+
+/* The child gets @signum when the test process @parent ends, and exits at
+ * once if it has already. */
+void lb_test_child_die_with (pid_t parent, int signum);
+
+/* For helpers that must outlive a timeout killing the test's process
+ * group (the reaper, the cgroup watchdog): a session of their own, and
+ * SIGTERM when the test process ends. @user_data is the test's pid
+ * (GINT_TO_POINTER (getpid ())). */
+void lb_test_child_setup_detached (gpointer user_data);
+
 /* A new directory (mode 0700) that is removed when the test process ends,
  * however it ends. @prefix names it, e.g. "machine-a". */
 char *lb_test_make_tmp_dir (const char *prefix);
