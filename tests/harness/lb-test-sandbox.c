@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -119,18 +118,6 @@ write_enter_failure (int errsv)
     return;
 }
 
-/* The cgroup watchdog: in a session of its own, so that a timeout killing
- * the test's process group spares it, and told when the test process is
- * gone. */
-static void
-watchdog_setup (gpointer user_data)
-{
-  setsid ();
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
-  if (getppid () != (pid_t) GPOINTER_TO_INT (user_data))
-    _exit (1);
-}
-
 /* Every process spawned here dies with the test process (bwrap passes it
  * on with --die-with-parent); snap programs enter their cgroup before exec,
  * so that nothing they do happens outside it. */
@@ -140,9 +127,7 @@ child_setup (gpointer user_data)
   const ChildSetup *setup = user_data;
   int fd;
 
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid () != setup->parent)
-    _exit (1);
+  lb_test_child_die_with (setup->parent, SIGKILL);
   if (setup->cgroup_procs == NULL)
     return;
   fd = open (setup->cgroup_procs, O_WRONLY | O_CLOEXEC);
@@ -158,28 +143,15 @@ child_setup (gpointer user_data)
  * caller's thread-default context is (and does not dispatch its sources) */
 
 static gboolean
-wake_up (gpointer user_data)
+flag_is_set (gpointer flag)
 {
-  return G_SOURCE_REMOVE;
+  return *(const gboolean *) flag;
 }
 
 static gboolean
 iterate_until (GMainContext *context, const gboolean *flag, gint64 deadline)
 {
-  while (!*flag)
-    {
-      gint64 now = g_get_monotonic_time ();
-      g_autoptr (GSource) timeout = NULL;
-
-      if (now >= deadline)
-        return FALSE;
-      timeout = g_timeout_source_new ((guint) MIN ((deadline - now + 999) / 1000, G_MAXUINT));
-      g_source_set_callback (timeout, wake_up, NULL, NULL);
-      g_source_attach (timeout, context);
-      g_main_context_iteration (context, TRUE);
-      g_source_destroy (timeout);
-    }
-  return TRUE;
+  return lb_test_wait_on_until (context, flag_is_set, (gpointer) flag, deadline);
 }
 
 typedef struct
@@ -1118,7 +1090,7 @@ watchdog_start (const char *dir, GError **error)
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
                                         | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
-  g_subprocess_launcher_set_child_setup (launcher, watchdog_setup,
+  g_subprocess_launcher_set_child_setup (launcher, lb_test_child_setup_detached,
                                          GINT_TO_POINTER ((int) getpid ()), NULL);
   watchdog = g_subprocess_launcher_spawn (launcher, error, "/bin/sh", "-c", CGROUP_WATCHDOG_SCRIPT,
                                           "lb-test-cgroup-watchdog", dir, NULL);

@@ -3,6 +3,8 @@
 
 #include "lb-test-util.h"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <signal.h>
@@ -20,6 +22,13 @@
 #endif
 
 #define POLL_MS 5
+
+/* Defines @func, which returns the member @field of a @Type as it is. */
+#define FIELD_GETTER(Type, ret, func, field) \
+  ret func (Type *self)                      \
+  {                                          \
+    return self->field;                      \
+  }
 
 /* The directory that holds every directory lb_test_make_tmp_dir() makes,
  * and the reaper that removes it once this process is gone. Set once by
@@ -45,27 +54,28 @@ static GSubprocess *reaper;
 
 /* Setup */
 
+void
+lb_test_child_die_with (pid_t parent, int signum)
+{
+  prctl (PR_SET_PDEATHSIG, signum);
+  if (getppid () != parent)
+    _exit (1);
+}
+
 /* Child setup for every process the harness spawns: die with the test
  * process (by SIGKILL, a timeout or an abort), so that nothing outlives a
  * crashed test. @user_data is the test process's pid. */
 static void
 die_with_parent (gpointer user_data)
 {
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid () != (pid_t) GPOINTER_TO_INT (user_data))
-    _exit (1);
+  lb_test_child_die_with ((pid_t) GPOINTER_TO_INT (user_data), SIGKILL);
 }
 
-/* The reaper: in a session of its own, so that a timeout killing the
- * test's process group spares it, and told by the kernel when the test
- * process is gone. */
-static void
-reaper_setup (gpointer user_data)
+void
+lb_test_child_setup_detached (gpointer user_data)
 {
   setsid ();
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
-  if (getppid () != (pid_t) GPOINTER_TO_INT (user_data))
-    _exit (1);
+  lb_test_child_die_with ((pid_t) GPOINTER_TO_INT (user_data), SIGTERM);
 }
 
 static void
@@ -81,8 +91,8 @@ start_reaper (void)
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
                                         | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
-  g_subprocess_launcher_set_child_setup (launcher, reaper_setup, GINT_TO_POINTER ((int) getpid ()),
-                                         NULL);
+  g_subprocess_launcher_set_child_setup (launcher, lb_test_child_setup_detached,
+                                         GINT_TO_POINTER ((int) getpid ()), NULL);
   reaper = g_subprocess_launcher_spawn (launcher, &error, "/bin/sh", "-c", REAPER_SCRIPT,
                                         "lb-test-reaper", tmp_root, NULL);
   g_assert_no_error (error);
@@ -257,25 +267,35 @@ wake_up (gpointer user_data)
 }
 
 gboolean
-lb_test_wait_until (LbTestCondition condition, gpointer user_data, guint timeout_ms)
+lb_test_wait_on_until (GMainContext *context,
+                       LbTestCondition condition,
+                       gpointer user_data,
+                       gint64 deadline)
 {
-  g_autoptr (GMainContext) context = g_main_context_ref_thread_default ();
-  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-
   while (!condition (user_data))
     {
-      gint64 now = g_get_monotonic_time ();
+      gint64 left = deadline - g_get_monotonic_time ();
       g_autoptr (GSource) source = NULL;
 
-      if (now >= deadline)
+      if (left <= 0)
         return FALSE;
-      source = g_timeout_source_new ((guint) MIN (POLL_MS, (deadline - now + 999) / 1000));
+      source
+          = g_timeout_source_new (left >= POLL_MS * 1000 ? POLL_MS : (guint) ((left + 999) / 1000));
       g_source_set_callback (source, wake_up, NULL, NULL);
       g_source_attach (source, context);
       g_main_context_iteration (context, TRUE);
       g_source_destroy (source);
     }
   return TRUE;
+}
+
+gboolean
+lb_test_wait_until (LbTestCondition condition, gpointer user_data, guint timeout_ms)
+{
+  g_autoptr (GMainContext) context = g_main_context_ref_thread_default ();
+
+  return lb_test_wait_on_until (context, condition, user_data,
+                                g_get_monotonic_time () + (gint64) timeout_ms * 1000);
 }
 
 static gboolean
@@ -473,17 +493,8 @@ lb_test_bus_free (LbTestBus *bus)
     g_free (bus);
 }
 
-const char *
-lb_test_bus_get_address (LbTestBus *bus)
-{
-  return bus->address;
-}
-
-GDBusConnection *
-lb_test_bus_get_connection (LbTestBus *bus)
-{
-  return bus->connection;
-}
+FIELD_GETTER (LbTestBus, const char *, lb_test_bus_get_address, address)
+FIELD_GETTER (LbTestBus, GDBusConnection *, lb_test_bus_get_connection, connection)
 
 GDBusConnection *
 lb_test_bus_connect (LbTestBus *bus, GError **error)
@@ -494,18 +505,25 @@ lb_test_bus_connect (LbTestBus *bus, GError **error)
   return g_dbus_connection_new_for_address_sync (bus->address, flags, NULL, NULL, error);
 }
 
+/* The bus's answer to its @method about the service name, or NULL (no
+ * connection, or no owner). */
+static GVariant *
+ask_bus_about_service (LbTestBus *bus, const char *method, const char *reply_type)
+{
+  if (bus->connection == NULL)
+    return NULL;
+  return g_dbus_connection_call_sync (
+      bus->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+      method, g_variant_new ("(s)", LB_TEST_BUS_NAME), G_VARIANT_TYPE (reply_type),
+      G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+}
+
 guint32
 lb_test_bus_get_owner_pid (LbTestBus *bus)
 {
-  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GVariant) reply = ask_bus_about_service (bus, "GetConnectionUnixProcessID", "(u)");
   guint32 pid = 0;
 
-  if (bus->connection == NULL)
-    return 0;
-  reply = g_dbus_connection_call_sync (
-      bus->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-      "GetConnectionUnixProcessID", g_variant_new ("(s)", LB_TEST_BUS_NAME), G_VARIANT_TYPE ("(u)"),
-      G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
   if (reply != NULL)
     g_variant_get (reply, "(u)", &pid);
   return pid;
@@ -523,28 +541,32 @@ lb_test_bus_wait_no_owner (LbTestBus *bus, guint timeout_ms)
   return lb_test_wait_until (bus_has_no_owner, bus, timeout_ms);
 }
 
+/* A new proxy of the generated @proxy_type for the service's
+ * @interface_name (what lb_dbus_*_proxy_new_sync() make), or NULL after a
+ * failed assertion. */
+static gpointer
+service_proxy (LbTestBus *bus, GType proxy_type, const char *interface_name)
+{
+  g_autoptr (GError) error = NULL;
+  gpointer proxy = g_initable_new (proxy_type, NULL, &error, "g-flags",
+                                   G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START, "g-name", LB_TEST_BUS_NAME,
+                                   "g-connection", bus->connection, "g-object-path",
+                                   LB_TEST_OBJECT_PATH, "g-interface-name", interface_name, NULL);
+
+  g_assert_no_error (error);
+  return proxy;
+}
+
 LbDBusStore *
 lb_test_bus_store_proxy (LbTestBus *bus)
 {
-  g_autoptr (GError) error = NULL;
-  LbDBusStore *proxy;
-
-  proxy = lb_dbus_store_proxy_new_sync (bus->connection, G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START,
-                                        LB_TEST_BUS_NAME, LB_TEST_OBJECT_PATH, NULL, &error);
-  g_assert_no_error (error);
-  return proxy;
+  return service_proxy (bus, LB_DBUS_TYPE_STORE_PROXY, LB_TEST_STORE_IFACE);
 }
 
 LbDBusManager *
 lb_test_bus_manager_proxy (LbTestBus *bus)
 {
-  g_autoptr (GError) error = NULL;
-  LbDBusManager *proxy;
-
-  proxy = lb_dbus_manager_proxy_new_sync (bus->connection, G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START,
-                                          LB_TEST_BUS_NAME, LB_TEST_OBJECT_PATH, NULL, &error);
-  g_assert_no_error (error);
-  return proxy;
+  return service_proxy (bus, LB_DBUS_TYPE_MANAGER_PROXY, LB_TEST_MANAGER_IFACE);
 }
 
 gboolean
@@ -611,15 +633,9 @@ lb_test_bus_get_license_count (LbTestBus *bus)
 char *
 lb_test_bus_get_owner (LbTestBus *bus)
 {
-  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GVariant) reply = ask_bus_about_service (bus, "GetNameOwner", "(s)");
   char *owner = NULL;
 
-  if (bus->connection == NULL)
-    return NULL;
-  reply = g_dbus_connection_call_sync (
-      bus->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-      "GetNameOwner", g_variant_new ("(s)", LB_TEST_BUS_NAME), G_VARIANT_TYPE ("(s)"),
-      G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
   if (reply != NULL)
     g_variant_get (reply, "(s)", &owner);
   return owner;
@@ -662,10 +678,7 @@ struct _LbTestDaemon
   GPid service_pid; /* the name's owner: pid, unless under a wrapper */
   char *log_path;
   gint64 start_time;
-  gboolean exited;
-  gint64 exit_time;
-  int exit_status;
-  int term_signal;
+  LbTestProcessEnd end;
 };
 
 static void
@@ -674,7 +687,7 @@ daemon_free (LbTestDaemon *daemon)
   if (daemon == NULL)
     return;
   lb_test_daemon_kill (daemon);
-  if (!daemon->exited)
+  if (!daemon->end.exited)
     {
       /* Its wait callback still points at it: leak it rather than crash. */
       g_printerr ("license-backupd (pid %d) would not die\n", (int) daemon->pid);
@@ -751,66 +764,29 @@ lb_test_machine_free (LbTestMachine *machine)
       print_daemon_log (machine->daemons->pdata[i]);
   g_ptr_array_unref (machine->daemons);
   lb_test_rm_rf (machine->root);
-  g_free (machine->name);
-  g_free (machine->root);
-  g_free (machine->data_home);
-  g_free (machine->home);
-  g_free (machine->runtime_dir);
-  g_free (machine->store_dir);
-  g_free (machine->machine_id);
-  g_free (machine->machine_id_file);
-  g_free (machine->machine_info_file);
-  g_free (machine->app_id);
+  char *strings[] = { machine->name,
+                      machine->root,
+                      machine->data_home,
+                      machine->home,
+                      machine->runtime_dir,
+                      machine->store_dir,
+                      machine->machine_id,
+                      machine->machine_id_file,
+                      machine->machine_info_file,
+                      machine->app_id };
+  for (guint i = 0; i < G_N_ELEMENTS (strings); i++)
+    g_free (strings[i]);
   g_free (machine);
 }
 
-const char *
-lb_test_machine_get_name (LbTestMachine *machine)
-{
-  return machine->name;
-}
-
-const char *
-lb_test_machine_get_root (LbTestMachine *machine)
-{
-  return machine->root;
-}
-
-const char *
-lb_test_machine_get_data_home (LbTestMachine *machine)
-{
-  return machine->data_home;
-}
-
-const char *
-lb_test_machine_get_store_dir (LbTestMachine *machine)
-{
-  return machine->store_dir;
-}
-
-const char *
-lb_test_machine_get_machine_id (LbTestMachine *machine)
-{
-  return machine->machine_id;
-}
-
-const char *
-lb_test_machine_get_machine_id_file (LbTestMachine *machine)
-{
-  return machine->machine_id_file;
-}
-
-const char *
-lb_test_machine_get_home (LbTestMachine *machine)
-{
-  return machine->home;
-}
-
-const char *
-lb_test_machine_get_app_id (LbTestMachine *machine)
-{
-  return machine->app_id;
-}
+FIELD_GETTER (LbTestMachine, const char *, lb_test_machine_get_name, name)
+FIELD_GETTER (LbTestMachine, const char *, lb_test_machine_get_root, root)
+FIELD_GETTER (LbTestMachine, const char *, lb_test_machine_get_data_home, data_home)
+FIELD_GETTER (LbTestMachine, const char *, lb_test_machine_get_store_dir, store_dir)
+FIELD_GETTER (LbTestMachine, const char *, lb_test_machine_get_machine_id, machine_id)
+FIELD_GETTER (LbTestMachine, const char *, lb_test_machine_get_machine_id_file, machine_id_file)
+FIELD_GETTER (LbTestMachine, const char *, lb_test_machine_get_home, home)
+FIELD_GETTER (LbTestMachine, const char *, lb_test_machine_get_app_id, app_id)
 
 void
 lb_test_machine_write_machine_id_file (LbTestMachine *machine, const char *contents)
@@ -823,25 +799,25 @@ lb_test_machine_write_machine_id_file (LbTestMachine *machine, const char *conte
 }
 
 static void
-daemon_exited_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+process_ended_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  LbTestDaemon *daemon = user_data;
+  LbTestProcessEnd *end = user_data;
   GSubprocess *process = G_SUBPROCESS (source);
+  gboolean exited, signaled;
 
   g_subprocess_wait_finish (process, result, NULL);
-  daemon->exited = TRUE;
-  daemon->exit_time = g_get_monotonic_time ();
-  if (g_subprocess_get_if_exited (process))
-    {
-      daemon->exit_status = g_subprocess_get_exit_status (process);
-      daemon->term_signal = 0;
-    }
-  else
-    {
-      daemon->exit_status = -1;
-      daemon->term_signal
-          = g_subprocess_get_if_signaled (process) ? g_subprocess_get_term_sig (process) : 0;
-    }
+  exited = g_subprocess_get_if_exited (process);
+  signaled = !exited && g_subprocess_get_if_signaled (process);
+  end->exit_status = exited ? g_subprocess_get_exit_status (process) : -1;
+  end->term_signal = signaled ? g_subprocess_get_term_sig (process) : 0;
+  end->time = g_get_monotonic_time ();
+  end->exited = TRUE;
+}
+
+void
+lb_test_subprocess_watch (GSubprocess *process, LbTestProcessEnd *end)
+{
+  g_subprocess_wait_async (process, NULL, process_ended_cb, end);
 }
 
 static gboolean
@@ -956,8 +932,8 @@ lb_test_machine_start_daemon (LbTestMachine *machine, const LbTestDaemonOptions 
   g_assert_no_error (error);
   if (daemon->process == NULL)
     {
-      daemon->exited = TRUE;
-      daemon->exit_status = -1;
+      daemon->end.exited = TRUE;
+      daemon->end.exit_status = -1;
       return NULL;
     }
   /* The identifier is NULL once GLib has reaped the process: a daemon
@@ -967,16 +943,16 @@ lb_test_machine_start_daemon (LbTestMachine *machine, const LbTestDaemonOptions 
   daemon->pid = identifier != NULL ? (GPid) g_ascii_strtoll (identifier, NULL, 10) : 0;
   if (options->wrapper == NULL)
     daemon->service_pid = daemon->pid;
-  g_subprocess_wait_async (daemon->process, NULL, daemon_exited_cb, daemon);
+  lb_test_subprocess_watch (daemon->process, &daemon->end);
 
   if (!(options->flags & LB_TEST_DAEMON_NO_WAIT))
     {
       if (!lb_test_daemon_wait_owner (daemon, LB_TEST_TIMEOUT_MS))
         {
-          if (daemon->exited)
+          if (daemon->end.exited)
             g_test_fail_printf ("license-backupd #%u exited (status %d, signal %d) before owning "
                                 "%s",
-                                daemon->number, daemon->exit_status, daemon->term_signal,
+                                daemon->number, daemon->end.exit_status, daemon->end.term_signal,
                                 LB_TEST_BUS_NAME);
           else
             g_test_fail_printf ("license-backupd #%u did not own %s within %d ms", daemon->number,
@@ -1021,23 +997,9 @@ lb_test_machine_restart_daemon (LbTestMachine *machine)
   return lb_test_machine_start_daemon (machine, &options);
 }
 
-GPid
-lb_test_daemon_get_pid (LbTestDaemon *daemon)
-{
-  return daemon->pid;
-}
-
-GPid
-lb_test_daemon_get_service_pid (LbTestDaemon *daemon)
-{
-  return daemon->service_pid;
-}
-
-const char *
-lb_test_daemon_get_log_path (LbTestDaemon *daemon)
-{
-  return daemon->log_path;
-}
+FIELD_GETTER (LbTestDaemon, GPid, lb_test_daemon_get_pid, pid)
+FIELD_GETTER (LbTestDaemon, GPid, lb_test_daemon_get_service_pid, service_pid)
+FIELD_GETTER (LbTestDaemon, const char *, lb_test_daemon_get_log_path, log_path)
 
 char *
 lb_test_daemon_read_log (LbTestDaemon *daemon)
@@ -1052,7 +1014,7 @@ lb_test_daemon_is_running (LbTestDaemon *daemon)
 
   while (g_main_context_iteration (context, FALSE))
     ;
-  return !daemon->exited;
+  return !daemon->end.exited;
 }
 
 typedef struct
@@ -1069,7 +1031,7 @@ daemon_owns_or_exited (gpointer user_data)
   LbTestDaemon *daemon = wait->daemon;
   guint32 owner;
 
-  if (daemon->exited)
+  if (daemon->end.exited)
     return TRUE;
   owner = lb_test_bus_get_owner_pid (daemon->machine->bus);
   /* Under a wrapper, the daemon is whoever comes to own the name. */
@@ -1085,13 +1047,13 @@ lb_test_daemon_wait_owner (LbTestDaemon *daemon, guint timeout_ms)
   OwnerWait wait = { daemon, FALSE };
 
   lb_test_wait_until (daemon_owns_or_exited, &wait, timeout_ms);
-  return wait.owns && !daemon->exited;
+  return wait.owns && !daemon->end.exited;
 }
 
 static gboolean
 daemon_exited (gpointer user_data)
 {
-  return ((LbTestDaemon *) user_data)->exited;
+  return ((LbTestDaemon *) user_data)->end.exited;
 }
 
 gboolean
@@ -1103,27 +1065,23 @@ lb_test_daemon_wait_exit (LbTestDaemon *daemon, guint timeout_ms)
 int
 lb_test_daemon_get_exit_status (LbTestDaemon *daemon)
 {
-  g_assert_true (daemon->exited);
-  return daemon->exit_status;
+  g_assert_true (daemon->end.exited);
+  return daemon->end.exit_status;
 }
 
 int
 lb_test_daemon_get_term_signal (LbTestDaemon *daemon)
 {
-  g_assert_true (daemon->exited);
-  return daemon->term_signal;
+  g_assert_true (daemon->end.exited);
+  return daemon->end.term_signal;
 }
 
-gint64
-lb_test_daemon_get_start_time (LbTestDaemon *daemon)
-{
-  return daemon->start_time;
-}
+FIELD_GETTER (LbTestDaemon, gint64, lb_test_daemon_get_start_time, start_time)
 
 gint64
 lb_test_daemon_get_exit_time (LbTestDaemon *daemon)
 {
-  return daemon->exited ? daemon->exit_time : 0;
+  return daemon->end.exited ? daemon->end.time : 0;
 }
 
 static gboolean
@@ -1144,7 +1102,7 @@ lb_test_daemon_stop (LbTestDaemon *daemon, int signum)
     {
       g_test_fail_printf ("license-backupd #%u had already exited (status %d, signal %d) when "
                           "it was to be stopped",
-                          daemon->number, daemon->exit_status, daemon->term_signal);
+                          daemon->number, daemon->end.exit_status, daemon->end.term_signal);
       return;
     }
   g_subprocess_send_signal (daemon->process, signum);
@@ -1173,14 +1131,14 @@ lb_test_assert_daemon_exited_impl (
     msg = g_strdup_printf ("license-backupd #%u still runs after %d ms; expected it to exit "
                            "with status %d",
                            daemon->number, LB_TEST_TIMEOUT_MS, status);
-  else if (daemon->term_signal != 0)
+  else if (daemon->end.term_signal != 0)
     msg = g_strdup_printf ("license-backupd #%u was killed by signal %d (%s); expected exit "
                            "status %d",
-                           daemon->number, daemon->term_signal, g_strsignal (daemon->term_signal),
-                           status);
-  else if (daemon->exit_status != status)
+                           daemon->number, daemon->end.term_signal,
+                           g_strsignal (daemon->end.term_signal), status);
+  else if (daemon->end.exit_status != status)
     msg = g_strdup_printf ("license-backupd #%u exited with status %d; expected %d", daemon->number,
-                           daemon->exit_status, status);
+                           daemon->end.exit_status, status);
   if (msg != NULL)
     g_assertion_message (G_LOG_DOMAIN, file, line, func, msg);
 }
@@ -1623,6 +1581,52 @@ lb_test_list_backups (const char *dir)
         g_ptr_array_add (names, g_strdup (g->name));
     }
   return names;
+}
+
+static la_ssize_t
+append_to_byte_array (struct archive *a, void *user_data, const void *buf, size_t len)
+{
+  g_byte_array_append (user_data, buf, (guint) len);
+  return (la_ssize_t) len;
+}
+
+struct archive *
+lb_test_archive_writer_new (GByteArray *out, int filter)
+{
+  struct archive *a = archive_write_new ();
+
+  archive_write_set_format_pax_restricted (a);
+  if (filter != ARCHIVE_FILTER_NONE)
+    g_assert_cmpint (archive_write_add_filter (a, filter), ==, ARCHIVE_OK);
+  archive_write_set_bytes_per_block (a, 0);
+  archive_write_open2 (a, out, NULL, append_to_byte_array, NULL, NULL);
+  return a;
+}
+
+void
+lb_test_archive_entry_reset (struct archive_entry *entry,
+                             const char *name,
+                             unsigned int type,
+                             const char *target)
+{
+  archive_entry_clear (entry);
+  archive_entry_set_pathname (entry, name);
+  archive_entry_set_filetype (entry, type);
+  archive_entry_set_perm (entry, 0600);
+  if (type == AE_IFLNK)
+    archive_entry_set_symlink (entry, target);
+  else if (target != NULL)
+    archive_entry_set_hardlink (entry, target);
+}
+
+void
+lb_test_archive_write_file (
+    struct archive *a, struct archive_entry *entry, const char *name, const void *data, gsize len)
+{
+  lb_test_archive_entry_reset (entry, name, AE_IFREG, NULL);
+  archive_entry_set_size (entry, (la_int64_t) len);
+  g_assert_cmpint (archive_write_header (a, entry), ==, ARCHIVE_OK);
+  archive_write_data (a, data, len);
 }
 
 guint

@@ -110,6 +110,19 @@ typedef struct
 } LbTestCaseTable;
 void lb_test_add_cases_impl (const LbTestCaseTable *table, gconstpointer cases, guint n_cases);
 
+/* Child setups (GSpawnChildSetupFunc: between fork and exec, so only
+ * async-signal-safe calls) */
+
+/* The child gets @signum when the test process @parent ends, and exits at
+ * once if it has already. */
+void lb_test_child_die_with (pid_t parent, int signum);
+
+/* For helpers that must outlive a timeout killing the test's process
+ * group (the reaper, the cgroup watchdog): a session of their own, and
+ * SIGTERM when the test process ends. @user_data is the test's pid
+ * (GINT_TO_POINTER (getpid ())). */
+void lb_test_child_setup_detached (gpointer user_data);
+
 /* A new directory (mode 0700) that is removed when the test process ends,
  * however it ends. @prefix names it, e.g. "machine-a". */
 char *lb_test_make_tmp_dir (const char *prefix);
@@ -137,6 +150,13 @@ typedef gboolean (*LbTestCondition) (gpointer user_data);
  * pass; returns the last value of @condition. The condition is also
  * re-checked every few milliseconds, so it may poll. */
 gboolean lb_test_wait_until (LbTestCondition condition, gpointer user_data, guint timeout_ms);
+
+/* lb_test_wait_until() on @context (e.g. a private one) until the
+ * monotonic time @deadline (µs; G_MAXINT64: no limit). */
+gboolean lb_test_wait_on_until (GMainContext *context,
+                                LbTestCondition condition,
+                                gpointer user_data,
+                                gint64 deadline);
 
 /* Iterates the main context for @ms milliseconds. */
 void lb_test_run_for (guint ms);
@@ -319,6 +339,19 @@ void lb_test_daemon_stop (LbTestDaemon *daemon, int signum);
 /* SIGKILL and reap, without assertions. */
 void lb_test_daemon_kill (LbTestDaemon *daemon);
 
+/* How a process ended, as lb_test_subprocess_watch() saw it. */
+typedef struct
+{
+  gboolean exited; /* it has ended (as far as the main context has seen) */
+  gint64 time;     /* then: the monotonic time (µs) */
+  int exit_status; /* its exit status, or -1 when a signal ended it */
+  int term_signal; /* that signal, or 0 */
+} LbTestProcessEnd;
+
+/* Fills @end (which must outlive the wait) when @process ends, through
+ * the thread-default main context. */
+void lb_test_subprocess_watch (GSubprocess *process, LbTestProcessEnd *end);
+
 /* Asserts that @daemon exited (waiting at most LB_TEST_TIMEOUT_MS) with
  * exit status @status. */
 #define lb_test_assert_daemon_exited(daemon, status) \
@@ -433,6 +466,41 @@ gboolean lb_test_wait_completed (LbTestSignalQueue *queue,
                                  guint *status,
                                  char **error_text,
                                  GVariant **summary);
+
+/* Crafting backups by hand (libarchive's archive.h and archive_entry.h) */
+
+struct archive;
+struct archive_entry;
+
+/* An entry of a crafted backup, for lb_test_archive_entry_reset(). */
+typedef struct
+{
+  const char *name;
+  const char *target; /* symlink or hard link target */
+  mode_t type;
+  GBytes *data;
+  gint64 declared_size; /* -1: the data's size */
+  gint64 sparse_size;   /* > 0: a sparse entry of this logical size */
+} LbTestCraftEntry;
+
+/* A new archive writing the pax format (restricted, as the service
+ * writes it), unpadded, through the compression filter @filter
+ * (ARCHIVE_FILTER_NONE, ARCHIVE_FILTER_GZIP...), into @out. */
+struct archive *lb_test_archive_writer_new (GByteArray *out, int filter);
+
+/* Clears @entry and makes it @name, of file type @type (AE_IFREG,
+ * AE_IFLNK...), mode 0600, linking to @target unless it is NULL (for
+ * AE_IFLNK the symlink's target, else a hard link's); the size is the
+ * caller's to set. */
+void lb_test_archive_entry_reset (struct archive_entry *entry,
+                                  const char *name,
+                                  unsigned int type,
+                                  const char *target);
+
+/* Writes to @a (through @entry) the regular file @name holding @len bytes
+ * of @data, e.g. a manifest; asserts that its header is written. */
+void lb_test_archive_write_file (
+    struct archive *a, struct archive_entry *entry, const char *name, const void *data, gsize len);
 
 /* Files */
 

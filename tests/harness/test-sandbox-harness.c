@@ -496,53 +496,43 @@ test_proxy (gconstpointer data)
   g_autoptr (LbTestBus) bus = lb_test_bus_new (LB_TEST_BUS_DEFAULT);
   g_autoptr (Witness) witness = witness_new (bus);
   GDBusConnection *test_connection = lb_test_bus_get_connection (bus);
-  g_autoptr (LbTestApp) app = NULL;
-  g_autoptr (GDBusConnection) connection = NULL;
-  g_autoptr (GDBusConnection) second = NULL;
-  g_autoptr (GVariant) bus_id = NULL;
-  g_autoptr (GVariant) app_bus_id = NULL;
-  g_autoptr (GVariant) reply = NULL;
-  g_autoptr (Identity) seen = NULL;
-  g_autoptr (Identity) witnessed = NULL;
-  g_autoptr (Identity) seen_second = NULL;
   g_autoptr (GError) error = NULL;
-  g_autofree char *exe = NULL;
-  g_autofree char *exe_path = NULL;
-  g_autofree char *socket_path = NULL;
   const char *app_id = variant->info == LB_TEST_FLATPAK_INFO_CONTENTS ? NULL : APP_ID;
-  GPid proxy_pid;
+  g_autoptr (LbTestApp) app = lb_test_app_new (bus, app_id, variant->info, variant->contents);
 
-  app = lb_test_app_new (bus, app_id, variant->info, variant->contents);
   g_assert_nonnull (app);
   if (app == NULL)
     return;
-  proxy_pid = lb_test_app_get_proxy_pid (app);
+  GPid proxy_pid = lb_test_app_get_proxy_pid (app);
   g_assert_cmpint (proxy_pid, >, 0);
-  exe_path = g_strdup_printf ("/proc/%d/exe", proxy_pid);
-  exe = g_file_read_link (exe_path, NULL);
+  g_autofree char *exe_path = g_strdup_printf ("/proc/%d/exe", proxy_pid);
+  g_autofree char *exe = g_file_read_link (exe_path, NULL);
   g_assert_true (g_str_has_suffix (exe, "/xdg-dbus-proxy"));
   g_assert_true (g_str_has_prefix (lb_test_app_get_address (app), "unix:path="));
 
   /* The app's connection reaches the bus itself. Like flatpak's, the
    * filter lets the app call only some bus methods (Hello, GetId,
    * AddMatch, ...): not Peer.Ping. */
-  connection = lb_test_app_connect (app, &error);
+  g_autoptr (GDBusConnection) connection = lb_test_app_connect (app, &error);
   ASSERT_NO_ERROR (error);
-  reply = call (connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                "org.freedesktop.DBus.Peer", "Ping", NULL, &error);
+  g_autoptr (GVariant) reply = call (connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                     "org.freedesktop.DBus.Peer", "Ping", NULL, &error);
   g_assert_error (error, G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED);
   g_clear_error (&error);
-  app_bus_id = call (connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                     "org.freedesktop.DBus", "GetId", NULL, &error);
+  g_autoptr (GVariant) app_bus_id
+      = call (connection, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+              "GetId", NULL, &error);
   ASSERT_NO_ERROR (error);
-  bus_id = call (test_connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                 "org.freedesktop.DBus", "GetId", NULL, &error);
+  g_autoptr (GVariant) bus_id
+      = call (test_connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+              "org.freedesktop.DBus", "GetId", NULL, &error);
   ASSERT_NO_ERROR (error);
   g_assert_true (app_bus_id != NULL && bus_id != NULL && g_variant_equal (app_bus_id, bus_id));
 
   /* From the host: the connection is the proxy's, and the proxy's root has
    * the /.flatpak-info of the variant. */
-  seen = identify (test_connection, g_dbus_connection_get_unique_name (connection), &error);
+  g_autoptr (Identity) seen
+      = identify (test_connection, g_dbus_connection_get_unique_name (connection), &error);
   ASSERT_NO_ERROR (error);
   if (seen == NULL)
     return;
@@ -554,7 +544,7 @@ test_proxy (gconstpointer data)
   reply = call (connection, LB_TEST_BUS_NAME, LB_TEST_OBJECT_PATH, WITNESS_IFACE, "Identify", NULL,
                 &error);
   ASSERT_NO_ERROR (error);
-  witnessed = witness_take (witness);
+  g_autoptr (Identity) witnessed = witness_take (witness);
   g_assert_nonnull (witnessed);
   if (witnessed == NULL)
     return;
@@ -570,18 +560,19 @@ test_proxy (gconstpointer data)
   g_clear_error (&error);
 
   /* Every connection through the app is the proxy's. */
-  second = lb_test_app_connect (app, &error);
+  g_autoptr (GDBusConnection) second = lb_test_app_connect (app, &error);
   ASSERT_NO_ERROR (error);
   if (second == NULL)
     return;
   g_assert_cmpstr (g_dbus_connection_get_unique_name (second), !=,
                    g_dbus_connection_get_unique_name (connection));
-  seen_second = identify (test_connection, g_dbus_connection_get_unique_name (second), &error);
+  g_autoptr (Identity) seen_second
+      = identify (test_connection, g_dbus_connection_get_unique_name (second), &error);
   ASSERT_NO_ERROR (error);
   g_assert_cmpuint (seen_second != NULL ? seen_second->pid : 0, ==, (guint32) proxy_pid);
 
   /* Nothing is left running. */
-  socket_path = g_strdup (lb_test_app_get_address (app) + strlen ("unix:path="));
+  g_autofree char *socket_path = g_strdup (lb_test_app_get_address (app) + strlen ("unix:path="));
   g_assert_cmpuint (count_processes_with_arg (socket_path), >=, 1);
   g_dbus_connection_close_sync (connection, NULL, NULL);
   g_dbus_connection_close_sync (second, NULL, NULL);
@@ -592,36 +583,46 @@ test_proxy (gconstpointer data)
   assert_host_root_clean ();
 }
 
+/* A connection through the proxy of a new app APP_ID with a normal
+ * /.flatpak-info (*@app), asserted; NULL after a failed assertion. */
+static GDBusConnection *
+connect_normal_app (LbTestBus *bus, LbTestApp **app)
+{
+  g_autoptr (GError) error = NULL;
+  GDBusConnection *connection;
+
+  *app = lb_test_app_new (bus, APP_ID, LB_TEST_FLATPAK_INFO_NORMAL, NULL);
+  g_assert_nonnull (*app);
+  if (*app == NULL)
+    return NULL;
+  connection = lb_test_app_connect (*app, &error);
+  g_assert_no_error (error);
+  return connection;
+}
+
 /* The real daemon answers an app through its proxy. */
 static void
 test_proxy_daemon (void)
 {
   g_autoptr (LbTestBus) bus = lb_test_bus_new (LB_TEST_BUS_DEFAULT);
   g_autoptr (LbTestMachine) machine = lb_test_machine_new (bus, "machine");
-  g_autoptr (LbTestApp) app = NULL;
-  g_autoptr (GDBusConnection) connection = NULL;
-  g_autoptr (GVariant) reply = NULL;
-  g_autoptr (GVariant) pid_reply = NULL;
   g_autoptr (GError) error = NULL;
-  guint32 pid = 0;
 
   if (lb_test_machine_start_daemon (machine, NULL) == NULL)
     return;
-  app = lb_test_app_new (bus, APP_ID, LB_TEST_FLATPAK_INFO_NORMAL, NULL);
-  g_assert_nonnull (app);
-  if (app == NULL)
-    return;
-  connection = lb_test_app_connect (app, &error);
-  ASSERT_NO_ERROR (error);
+  g_autoptr (LbTestApp) app = NULL;
+  g_autoptr (GDBusConnection) connection = connect_normal_app (bus, &app);
   if (connection == NULL)
     return;
-  reply = call (connection, LB_TEST_BUS_NAME, LB_TEST_OBJECT_PATH, "org.freedesktop.DBus.Peer",
-                "Ping", NULL, &error);
+  g_autoptr (GVariant) reply = call (connection, LB_TEST_BUS_NAME, LB_TEST_OBJECT_PATH,
+                                     "org.freedesktop.DBus.Peer", "Ping", NULL, &error);
   ASSERT_NO_ERROR (error);
-  pid_reply = call (lb_test_bus_get_connection (bus), "org.freedesktop.DBus",
-                    "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetConnectionUnixProcessID",
-                    g_variant_new ("(s)", g_dbus_connection_get_unique_name (connection)), &error);
+  g_autoptr (GVariant) pid_reply
+      = call (lb_test_bus_get_connection (bus), "org.freedesktop.DBus", "/org/freedesktop/DBus",
+              "org.freedesktop.DBus", "GetConnectionUnixProcessID",
+              g_variant_new ("(s)", g_dbus_connection_get_unique_name (connection)), &error);
   ASSERT_NO_ERROR (error);
+  guint32 pid = 0;
   if (pid_reply != NULL)
     g_variant_get (pid_reply, "(u)", &pid);
   g_assert_cmpuint (pid, ==, (guint32) lb_test_app_get_proxy_pid (app));
@@ -636,9 +637,6 @@ test_session_bus (void)
 {
   const char *const envp[] = { "PATH=/usr/bin:/bin", NULL };
   g_autoptr (LbTestBus) bus = lb_test_bus_new_session (envp);
-  g_autoptr (LbTestApp) app = NULL;
-  g_autoptr (GDBusConnection) connection = NULL;
-  g_autoptr (GVariant) reply = NULL;
   g_autoptr (GError) error = NULL;
   const char *const get_id[] = { "gdbus",
                                  "call",
@@ -650,24 +648,21 @@ test_session_bus (void)
                                  "--method",
                                  "org.freedesktop.DBus.GetId",
                                  NULL };
-  g_autofree char *out = NULL;
-  g_autofree char *expected = NULL;
-  const char *bus_id = NULL;
-  int status = -1;
 
   if (lb_test_bus_get_connection (bus) == NULL)
     return;
-  app = lb_test_app_new (bus, APP_ID, LB_TEST_FLATPAK_INFO_NORMAL, NULL);
-  g_assert_nonnull (app);
-  if (app == NULL)
+  g_autoptr (LbTestApp) app = NULL;
+  g_autoptr (GDBusConnection) connection = connect_normal_app (bus, &app);
+  if (connection == NULL)
     return;
-  connection = lb_test_app_connect (app, &error);
+  g_autoptr (GVariant) reply = call (connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                     "org.freedesktop.DBus", "GetId", NULL, &error);
   ASSERT_NO_ERROR (error);
-  reply = call (connection, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                "GetId", NULL, &error);
-  ASSERT_NO_ERROR (error);
+  const char *bus_id = NULL;
   g_variant_get (reply, "(&s)", &bus_id);
-  expected = g_strdup_printf ("('%s',)\n", bus_id);
+  g_autofree char *expected = g_strdup_printf ("('%s',)\n", bus_id);
+  g_autofree char *out = NULL;
+  int status = -1;
   g_assert_true (lb_test_app_run_direct (bus, APP_ID, LB_TEST_FLATPAK_INFO_NORMAL, NULL, get_id,
                                          NULL, &out, NULL, &status, &error));
   ASSERT_NO_ERROR (error);
@@ -683,29 +678,27 @@ test_direct_identity (gconstpointer data)
   const Variant *variant = data;
   g_autoptr (LbTestBus) bus = lb_test_bus_new (LB_TEST_BUS_DEFAULT);
   g_autoptr (Witness) witness = witness_new (bus);
-  g_autoptr (Identity) witnessed = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  g_autofree char *expected = NULL;
   const char *app_id = variant->info == LB_TEST_FLATPAK_INFO_CONTENTS ? NULL : APP_ID;
   int status = -1;
-  gboolean ok;
 
-  ok = lb_test_app_run_direct (bus, app_id, variant->info, variant->contents, identify_argv, NULL,
-                               &out, &err, &status, &error);
+  gboolean ok = lb_test_app_run_direct (bus, app_id, variant->info, variant->contents,
+                                        identify_argv, NULL, &out, &err, &status, &error);
   ASSERT_NO_ERROR (error);
   g_assert_true (ok);
   if (status != 0)
     g_test_message ("gdbus: %s", err);
   g_assert_cmpint (status, ==, 0);
-  witnessed = witness_take (witness);
+  g_autoptr (Identity) witnessed = witness_take (witness);
   g_assert_nonnull (witnessed);
   if (witnessed == NULL)
     return;
   /* gdbus itself, inside the sandbox, holds the connection. */
   check_identity (witnessed, variant->info);
-  expected = g_strdup_printf ("('%s',)\n", witnessed->app_id != NULL ? witnessed->app_id : "");
+  g_autofree char *expected
+      = g_strdup_printf ("('%s',)\n", witnessed->app_id != NULL ? witnessed->app_id : "");
   g_assert_cmpstr (out, ==, expected);
   g_assert_true (pid_is_gone (GINT_TO_POINTER ((int) witnessed->pid)));
   assert_host_root_clean ();
@@ -856,20 +849,14 @@ cgroup2_path (const char *cgroup)
 static void
 test_snap_identity (void)
 {
-  g_autoptr (LbTestBus) bus = NULL;
-  g_autoptr (Witness) witness = NULL;
-  g_autoptr (Identity) witnessed = NULL;
+  if (skip_without_snap ())
+    return;
+  g_autoptr (LbTestBus) bus = lb_test_bus_new (LB_TEST_BUS_DEFAULT);
+  g_autoptr (Witness) witness = witness_new (bus);
   g_autoptr (GError) error = NULL;
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  g_autofree char *path = NULL;
-  g_autofree char *scope = NULL;
   int status = -1;
-
-  if (skip_without_snap ())
-    return;
-  bus = lb_test_bus_new (LB_TEST_BUS_DEFAULT);
-  witness = witness_new (bus);
   g_assert_true (
       lb_test_snap_run (bus, SNAP_NAME, identify_argv, NULL, &out, &err, &status, &error));
   ASSERT_NO_ERROR (error);
@@ -877,7 +864,7 @@ test_snap_identity (void)
     g_test_message ("gdbus: %s", err);
   g_assert_cmpint (status, ==, 0);
   g_assert_cmpstr (out, ==, "('',)\n");
-  witnessed = witness_take (witness);
+  g_autoptr (Identity) witnessed = witness_take (witness);
   g_assert_nonnull (witnessed);
   if (witnessed == NULL)
     return;
@@ -885,12 +872,12 @@ test_snap_identity (void)
   /* Not sandboxed: the host's root, which has no /.flatpak-info. */
   g_assert_false (witnessed->own_root);
   g_assert_cmpint (witnessed->lstat_errno, ==, ENOENT);
-  path = cgroup2_path (witnessed->cgroup);
+  g_autofree char *path = cgroup2_path (witnessed->cgroup);
   g_assert_nonnull (path);
   if (path == NULL)
     return;
   g_test_message ("the snap's cgroup: %s", path);
-  scope = g_path_get_basename (path);
+  g_autofree char *scope = g_path_get_basename (path);
   g_assert_true (g_str_has_prefix (scope, "snap." SNAP_NAME "." SNAP_NAME "-"));
   g_assert_true (g_str_has_suffix (scope, ".scope"));
   /* Removed afterwards, wherever cgroup v2 is mounted. */

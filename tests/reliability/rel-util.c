@@ -319,6 +319,25 @@ rel_op_run (LbTestBus *bus,
 }
 
 gboolean
+rel_op_run_end (LbTestBus *bus,
+                gboolean backup,
+                guint32 flags,
+                const char *path,
+                guint timeout_ms,
+                gint64 *wall_ms)
+{
+  RelOutcome o;
+
+  if (!rel_op_run (bus, backup, flags, path, timeout_ms, &o))
+    return FALSE;
+  g_assert_cmpuint (o.status, ==, LB_STATUS_END);
+  if (wall_ms != NULL)
+    *wall_ms = o.wall_ms;
+  rel_outcome_clear (&o);
+  return TRUE;
+}
+
+gboolean
 rel_assert_get_status (LbTestBus *bus, guint timeout_ms)
 {
   g_autoptr (GError) error = NULL;
@@ -397,6 +416,16 @@ rel_dump_bus (LbTestBus *bus, GError **error)
 }
 
 GHashTable *
+rel_dump_bus_ok (LbTestBus *bus)
+{
+  g_autoptr (GError) error = NULL;
+  GHashTable *dump = rel_dump_bus (bus, &error);
+
+  g_assert_no_error (error);
+  return dump;
+}
+
+GHashTable *
 rel_dump_store (LbStore *store, GError **error)
 {
   g_autoptr (GHashTable) dump = rel_dump_new ();
@@ -435,6 +464,25 @@ rel_variant_same (GVariant *a, GVariant *b)
          && memcmp (g_variant_get_data (a), g_variant_get_data (b), size) == 0;
 }
 
+/* Whether child @i of @a and of @b are the same (rel_variant_same()). */
+static gboolean
+children_same (GVariant *a, GVariant *b, gsize i)
+{
+  g_autoptr (GVariant) child_a = g_variant_get_child_value (a, i);
+  g_autoptr (GVariant) child_b = g_variant_get_child_value (b, i);
+
+  return rel_variant_same (child_a, child_b);
+}
+
+/* Child @i of @v as text. */
+static char *
+print_child (GVariant *v, gsize i)
+{
+  g_autoptr (GVariant) child = g_variant_get_child_value (v, i);
+
+  return g_variant_print (child, FALSE);
+}
+
 char *
 rel_dump_diff (GHashTable *got, GHashTable *want)
 {
@@ -457,14 +505,10 @@ rel_dump_diff (GHashTable *got, GHashTable *want)
         {
           if (differ++ < 3)
             {
-              g_autoptr (GVariant) va = g_variant_get_child_value (other, 1);
-              g_autoptr (GVariant) vb = g_variant_get_child_value (value, 1);
-              g_autoptr (GVariant) ba = g_variant_get_child_value (other, 0);
-              g_autoptr (GVariant) bb = g_variant_get_child_value (value, 0);
-              g_autofree char *a = g_variant_print (va, FALSE);
-              g_autofree char *b = g_variant_print (vb, FALSE);
+              g_autofree char *a = print_child (other, 1);
+              g_autofree char *b = print_child (value, 1);
               g_string_append_printf (s, "%s differs (blob %s; got %s, want %s); ", (char *) key,
-                                      rel_variant_same (ba, bb) ? "same" : "different", a, b);
+                                      children_same (other, value, 0) ? "same" : "different", a, b);
             }
         }
     }
@@ -479,6 +523,22 @@ rel_dump_diff (GHashTable *got, GHashTable *want)
                           g_hash_table_size (got) + missing - g_hash_table_size (want),
                           g_hash_table_size (got), g_hash_table_size (want));
   return g_string_free (g_steal_pointer (&s), FALSE);
+}
+
+gboolean
+rel_dump_expect (GHashTable *got, GHashTable *want, const char *fmt, ...)
+{
+  g_autofree char *diff = rel_dump_diff (got, want);
+  g_autofree char *what = NULL;
+  va_list ap;
+
+  if (diff == NULL)
+    return TRUE;
+  va_start (ap, fmt);
+  what = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  rel_fail ("%s: %s", what, diff);
+  return FALSE;
 }
 
 GHashTable *

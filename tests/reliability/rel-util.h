@@ -84,6 +84,9 @@ typedef struct
  * FALSE if it did not start. */
 gboolean rel_env_init (RelEnv *e, const char *name, gulong delay_us, gboolean drop_dac_override);
 void rel_env_clear (RelEnv *e);
+/* g_auto (RelEnv) e = { 0 }: declared first, it is cleared last, so that
+ * a test may return early and declare what it needs where it needs it. */
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (RelEnv, rel_env_clear)
 
 /* Whether setpriv can drop those capabilities here. */
 gboolean rel_can_drop_dac_override (void);
@@ -153,6 +156,15 @@ gboolean rel_op_run (LbTestBus *bus,
                      guint timeout_ms,
                      RelOutcome *out);
 
+/* rel_op_run(), asserting that the operation ended with status END;
+ * *@wall_ms (optional) gets its RelOutcome.wall_ms. */
+gboolean rel_op_run_end (LbTestBus *bus,
+                         gboolean backup,
+                         guint32 flags,
+                         const char *path,
+                         guint timeout_ms,
+                         gint64 *wall_ms);
+
 /* GetStatus answers (and within @timeout_ms); asserts it. */
 gboolean rel_assert_get_status (LbTestBus *bus, guint timeout_ms);
 
@@ -162,6 +174,8 @@ GHashTable *rel_dump_new (void);
 /* (aya{sv}) as GetLicense returns it. */
 GVariant *rel_license_variant (const LbRecord *license);
 GHashTable *rel_dump_bus (LbTestBus *bus, GError **error);
+/* rel_dump_bus(), asserting that it succeeds (NULL if it did not). */
+GHashTable *rel_dump_bus_ok (LbTestBus *bus);
 GHashTable *rel_dump_store (LbStore *store, GError **error);
 /* Whether two dump values are equal: their serialised bytes (dump values
  * are in normal form), without g_variant_equal(), which prints untrusted
@@ -169,6 +183,10 @@ GHashTable *rel_dump_store (LbStore *store, GError **error);
 gboolean rel_variant_same (GVariant *a, GVariant *b);
 /* NULL when equal, else a description of the first differences. */
 char *rel_dump_diff (GHashTable *got, GHashTable *want);
+/* When @got and @want differ, fails the test with "WHAT: the differences"
+ * (WHAT formatted from @fmt) and returns FALSE. */
+gboolean rel_dump_expect (GHashTable *got, GHashTable *want, const char *fmt, ...)
+    G_GNUC_PRINTF (3, 4);
 /* A copy of @a with every entry of @b added (b wins). */
 GHashTable *rel_dump_union (GHashTable *a, GHashTable *b);
 

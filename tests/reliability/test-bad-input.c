@@ -45,29 +45,20 @@ case_free (Case *c)
 
 static GPtrArray *cases;
 
-static void add_full (const char *iface,
-                      const char *method,
-                      GVariant *params,
-                      const char *expected,
-                      const char *alternative,
-                      const char *fmt,
-                      ...) G_GNUC_PRINTF (6, 7);
-
+/* Adds the case @what (taken): @method of @iface called with @params
+ * (NULL for no arguments) is answered with the error @expected, or with
+ * @alternative unless it is NULL. add_full() formats @what. */
 static void
-add_full (const char *iface,
-          const char *method,
-          GVariant *params,
-          const char *expected,
-          const char *alternative,
-          const char *fmt,
-          ...)
+add_case_take (const char *iface,
+               const char *method,
+               GVariant *params,
+               const char *expected,
+               const char *alternative,
+               char *what)
 {
   Case *c = g_new0 (Case, 1);
-  va_list ap;
 
-  va_start (ap, fmt);
-  c->what = g_strdup_vprintf (fmt, ap);
-  va_end (ap);
+  c->what = what;
   c->iface = iface;
   c->method = method;
   c->params = params != NULL ? g_variant_ref_sink (params) : NULL;
@@ -76,6 +67,8 @@ add_full (const char *iface,
   g_ptr_array_add (cases, c);
 }
 
+#define add_full(iface, method, params, expected, alternative, ...) \
+  add_case_take (iface, method, params, expected, alternative, g_strdup_printf (__VA_ARGS__))
 #define MANAGER LB_TEST_MANAGER_IFACE
 #define STORE LB_TEST_STORE_IFACE
 #define add(iface, method, params, expected, ...) \
@@ -315,49 +308,46 @@ make_cases (const char *good_dir,
   add (STORE, "StoreLicense", g_variant_new_parsed ("('k',)"), DBUS_INVALID_ARGS,
        "StoreLicense: signature (s)");
 
-  /* Attributes */
+  /* Bad dictionaries: StoreLicense's attributes, ListLicenses's options. */
   {
     struct
     {
+      const char *method;
       const char *what;
-      GVariant *attrs;
-    } attrs[] = {
-      { "unknown attribute", g_variant_new_parsed ("{'color': <'red'>}") },
-      { "issuer of type i", g_variant_new_parsed ("{'issuer': <int32 1>}") },
-      { "content-id of type ay", g_variant_new_parsed ("{'content-id': <b'x'>}") },
-      { "can-backup of type s", g_variant_new_parsed ("{'can-backup': <'yes'>}") },
-      { "restore-limit of type i", g_variant_new_parsed ("{'restore-limit': <int32 1>}") },
-      { "expires of type t", g_variant_new_parsed ("{'expires': <uint64 1>}") },
-      { "support-url of type u", g_variant_new_parsed ("{'support-url': <uint32 1>}") },
-      { "service-kept restore-count", g_variant_new_parsed ("{'restore-count': <uint32 0>}") },
-      { "service-kept stored", g_variant_new_parsed ("{'stored': <int64 1>}") },
-      { "service-kept machine", g_variant_new_parsed ("{'machine': <'0123'>}") },
-      { "issuer of 4097 bytes", g_variant_new_parsed ("{'issuer': <%s>}", long_string) },
-      { "attribute given twice", g_variant_new_parsed ("{'issuer': <'a'>, 'issuer': <'b'>}") },
+      GVariant *dict;
+    } dicts[] = {
+      { "StoreLicense", "unknown attribute", g_variant_new_parsed ("{'color': <'red'>}") },
+      { "StoreLicense", "issuer of type i", g_variant_new_parsed ("{'issuer': <int32 1>}") },
+      { "StoreLicense", "content-id of type ay", g_variant_new_parsed ("{'content-id': <b'x'>}") },
+      { "StoreLicense", "can-backup of type s", g_variant_new_parsed ("{'can-backup': <'yes'>}") },
+      { "StoreLicense", "restore-limit of type i",
+        g_variant_new_parsed ("{'restore-limit': <int32 1>}") },
+      { "StoreLicense", "expires of type t", g_variant_new_parsed ("{'expires': <uint64 1>}") },
+      { "StoreLicense", "support-url of type u",
+        g_variant_new_parsed ("{'support-url': <uint32 1>}") },
+      { "StoreLicense", "service-kept restore-count",
+        g_variant_new_parsed ("{'restore-count': <uint32 0>}") },
+      { "StoreLicense", "service-kept stored", g_variant_new_parsed ("{'stored': <int64 1>}") },
+      { "StoreLicense", "service-kept machine", g_variant_new_parsed ("{'machine': <'0123'>}") },
+      { "StoreLicense", "issuer of 4097 bytes",
+        g_variant_new_parsed ("{'issuer': <%s>}", long_string) },
+      { "StoreLicense", "attribute given twice",
+        g_variant_new_parsed ("{'issuer': <'a'>, 'issuer': <'b'>}") },
+      { "ListLicenses", "limit 0", g_variant_new_parsed ("{'limit': <uint32 0>}") },
+      { "ListLicenses", "limit 10,001", g_variant_new_parsed ("{'limit': <uint32 10001>}") },
+      { "ListLicenses", "limit 4294967295",
+        g_variant_new_parsed ("{'limit': <uint32 4294967295>}") },
+      { "ListLicenses", "limit of type i", g_variant_new_parsed ("{'limit': <int32 5>}") },
+      { "ListLicenses", "limit of type s", g_variant_new_parsed ("{'limit': <'5'>}") },
+      { "ListLicenses", "cursor of type i", g_variant_new_parsed ("{'cursor': <int32 1>}") },
+      { "ListLicenses", "unknown option", g_variant_new_parsed ("{'offset': <uint32 1>}") },
     };
-    for (guint i = 0; i < G_N_ELEMENTS (attrs); i++)
-      add (STORE, "StoreLicense", g_variant_new ("(s@ay@a{sv})", "k", blob (10), attrs[i].attrs),
-           ERR (LB_ERROR_INVALID_ARGS), "StoreLicense: %s", attrs[i].what);
-  }
-
-  /* ListLicenses options */
-  {
-    struct
-    {
-      const char *what;
-      GVariant *options;
-    } list[] = {
-      { "limit 0", g_variant_new_parsed ("{'limit': <uint32 0>}") },
-      { "limit 10,001", g_variant_new_parsed ("{'limit': <uint32 10001>}") },
-      { "limit 4294967295", g_variant_new_parsed ("{'limit': <uint32 4294967295>}") },
-      { "limit of type i", g_variant_new_parsed ("{'limit': <int32 5>}") },
-      { "limit of type s", g_variant_new_parsed ("{'limit': <'5'>}") },
-      { "cursor of type i", g_variant_new_parsed ("{'cursor': <int32 1>}") },
-      { "unknown option", g_variant_new_parsed ("{'offset': <uint32 1>}") },
-    };
-    for (guint i = 0; i < G_N_ELEMENTS (list); i++)
-      add (STORE, "ListLicenses", g_variant_new ("(@a{sv})", list[i].options),
-           ERR (LB_ERROR_INVALID_ARGS), "ListLicenses: %s", list[i].what);
+    for (guint i = 0; i < G_N_ELEMENTS (dicts); i++)
+      add (STORE, dicts[i].method,
+           g_str_equal (dicts[i].method, "StoreLicense")
+               ? g_variant_new ("(s@ay@a{sv})", "k", blob (10), dicts[i].dict)
+               : g_variant_new ("(@a{sv})", dicts[i].dict),
+           ERR (LB_ERROR_INVALID_ARGS), "%s: %s", dicts[i].method, dicts[i].what);
   }
   add (STORE, "GetLicense", g_variant_new ("(s)", "no-such-license"), ERR (LB_ERROR_NOT_FOUND),
        "GetLicense: a license that is not there");
@@ -376,49 +366,38 @@ name_matches (const char *got, const char *want)
 static void
 test_bad_input (void)
 {
-  g_autoptr (LbTestBus) bus = lb_test_bus_new (LB_TEST_BUS_DEFAULT);
-  g_autoptr (LbTestMachine) machine = lb_test_machine_new (bus, "badinput");
+  g_auto (RelEnv) e = { 0 };
+
+  if (!rel_env_init (&e, "badinput", 0, FALSE))
+    return;
+  LbTestBus *bus = e.bus;
+  LbTestMachine *machine = e.machine;
+  LbTestDaemon *daemon = lb_test_machine_get_daemon (machine);
+  GDBusConnection *c = lb_test_bus_get_connection (bus);
+  /* Folders given as paths: one stays empty, one holds a file, one a
+   * backup. */
   g_autofree char *good_dir = lb_test_make_tmp_dir ("good");
   g_autofree char *no_backup_dir = lb_test_make_tmp_dir ("nobackup");
-  g_autofree char *with_backup_dir = lb_test_make_tmp_dir ("withbackup");
+  const char *with_backup_dir = e.backup_dir;
   g_autofree char *a_file = g_build_filename (no_backup_dir, "a-file", NULL);
-  g_autofree char *tree_before = NULL;
-  g_autofree char *tree_after = NULL;
-  g_autoptr (GHashTable) before = NULL;
-  g_autoptr (GHashTable) after = NULL;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GHashTable) names = g_hash_table_new (g_str_hash, g_str_equal);
-  LbTestDaemon *daemon;
-  GDBusConnection *c = lb_test_bus_get_connection (bus);
-  guint answered = 0;
-  RelOutcome o;
-  GPid pid;
-
-  rel_machine_set_daemon_env (machine, 0, FALSE);
-  daemon = rel_start_daemon (machine, NULL);
-  if (daemon == NULL)
-    return;
-  pid = lb_test_daemon_get_pid (daemon);
+  GPid pid = lb_test_daemon_get_pid (daemon);
   g_file_set_contents (a_file, "not a folder", -1, NULL);
   if (!rel_store_range (bus, "lic-", 0, 20, 91, 10, 500, 100)
-      || !rel_op_run (bus, TRUE, 0, with_backup_dir, 30000, &o))
+      || !rel_op_run_end (bus, TRUE, 0, with_backup_dir, 30000, NULL))
     return;
-  g_assert_cmpuint (o.status, ==, LB_STATUS_END);
-  rel_outcome_clear (&o);
-  before = rel_dump_bus (bus, &error);
-  g_assert_no_error (error);
-  tree_before = rel_tree_listing (lb_test_machine_get_root (machine),
-                                  (const char *const[]){ "daemon-", NULL });
+  g_autoptr (GHashTable) before = rel_dump_bus_ok (bus);
+  g_autofree char *tree_before = rel_tree_listing (lb_test_machine_get_root (machine),
+                                                   (const char *const[]){ "daemon-", NULL });
 
   make_cases (good_dir, no_backup_dir, with_backup_dir, a_file);
+  g_autoptr (GHashTable) names = g_hash_table_new (g_str_hash, g_str_equal);
+  guint answered = 0;
   for (guint i = 0; i < cases->len; i++)
     {
       Case *k = cases->pdata[i];
-      g_autoptr (GVariant) reply = NULL;
       g_autoptr (GError) call_error = NULL;
-      g_autofree char *name = NULL;
-
-      reply = g_dbus_connection_call_sync (
+      g_autofree char *name = NULL; /* not below: the continue would skip it */
+      g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
           c, LB_TEST_BUS_NAME, LB_TEST_OBJECT_PATH, k->iface, k->method, k->params, NULL,
           G_DBUS_CALL_FLAGS_NO_AUTO_START, 30000, NULL, &call_error);
       if (reply != NULL)
@@ -447,11 +426,10 @@ test_bad_input (void)
 
   /* Nothing changed: the store, and the files (the folders given as
    * paths, the machine). */
-  after = rel_dump_bus (bus, &error);
-  g_assert_no_error (error);
+  g_autoptr (GHashTable) after = rel_dump_bus_ok (bus);
   g_assert_null (after != NULL ? rel_dump_diff (after, before) : NULL);
-  tree_after = rel_tree_listing (lb_test_machine_get_root (machine),
-                                 (const char *const[]){ "daemon-", NULL });
+  g_autofree char *tree_after = rel_tree_listing (lb_test_machine_get_root (machine),
+                                                  (const char *const[]){ "daemon-", NULL });
   g_assert_cmpstr (tree_after, ==, tree_before);
   {
     g_autofree char *good_listing = rel_tree_listing (good_dir, NULL);

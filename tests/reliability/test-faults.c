@@ -151,146 +151,120 @@ store_and_back_up (Env *e,
                    gsize max_size,
                    const char *dir)
 {
-  RelOutcome o;
-
-  if (!rel_store_range (e->bus, prefix, 0, n, seed, min_size, max_size, 1000)
-      || !rel_op_run (e->bus, TRUE, 0, dir, 30000, &o))
-    return FALSE;
-  g_assert_cmpuint (o.status, ==, LB_STATUS_END);
-  rel_outcome_clear (&o);
-  return TRUE;
+  return rel_store_range (e->bus, prefix, 0, n, seed, min_size, max_size, 1000)
+         && rel_op_run_end (e->bus, TRUE, 0, dir, 30000, NULL);
 }
 
 /* A backup into @empty and one with OVERWRITE into @with_backup (which
- * holds one) both fail with PermissionDenied and write nothing; *@how1
- * and *@how2 say how they failed. */
-static void
-expect_nothing_written (
-    Env *e, const char *empty, const char *with_backup, char **how1, char **how2)
+ * holds one) both fail with PermissionDenied and write nothing. Returns
+ * how each failed, for the figure. */
+static GStrv
+expect_nothing_written (Env *e, const char *empty, const char *with_backup)
 {
   g_autofree char *before_empty = rel_tree_listing (empty, NULL);
   g_autofree char *before_full = rel_tree_listing (with_backup, NULL);
-  g_autofree char *after_empty = NULL;
-  g_autofree char *after_full = NULL;
+  GStrv how = g_new0 (char *, 3);
 
-  *how1 = expect_failure (e->bus, TRUE, 0, empty, LB_ERROR_PERMISSION_DENIED);
-  *how2 = expect_failure (e->bus, TRUE, LB_BACKUP_FLAGS_OVERWRITE, with_backup,
-                          LB_ERROR_PERMISSION_DENIED);
-  after_empty = rel_tree_listing (empty, NULL);
+  how[0] = expect_failure (e->bus, TRUE, 0, empty, LB_ERROR_PERMISSION_DENIED);
+  how[1] = expect_failure (e->bus, TRUE, LB_BACKUP_FLAGS_OVERWRITE, with_backup,
+                           LB_ERROR_PERMISSION_DENIED);
+  g_autofree char *after_empty = rel_tree_listing (empty, NULL);
   g_assert_cmpstr (after_empty, ==, before_empty);
-  after_full = rel_tree_listing (with_backup, NULL);
+  g_autofree char *after_full = rel_tree_listing (with_backup, NULL);
   g_assert_cmpstr (after_full, ==, before_full);
+  return how;
+}
+
+/* rel_env_init() with a daemon without CAP_DAC_OVERRIDE; FALSE, the test
+ * skipped, where setpriv cannot drop it. */
+static gboolean
+env_init_without_dac_override (Env *e, const char *name)
+{
+  if (!rel_can_drop_dac_override ())
+    {
+      g_test_skip ("setpriv cannot drop CAP_DAC_OVERRIDE here");
+      return FALSE;
+    }
+  return rel_env_init (e, name, 0, TRUE);
 }
 
 static void
 test_no_space (void)
 {
-  Env e = { 0 };
-  g_autofree char *dir = NULL;
-  g_autofree char *file = NULL;
-  g_autofree char *how = NULL;
-  g_autofree char *listing = NULL;
-  g_autoptr (GBytes) old = NULL;
-  g_autoptr (GBytes) now = NULL;
-  g_autoptr (GPtrArray) temps = NULL;
+  g_auto (RelEnv) e = { 0 };
 
   if (!rel_env_init (&e, "nospace", 0, FALSE))
-    goto out;
-  dir = scratch_dir (&e, "small-disk");
+    return;
+  g_autofree char *dir = scratch_dir (&e, "small-disk");
   if (!mount_tmpfs (dir, "size=2m,mode=0700"))
-    goto out;
+    return;
 
   /* A small backup fits. */
   if (!store_and_back_up (&e, "small-", 30, 31, 100, 1000, dir))
-    goto out;
-  file = lb_test_newest_backup (dir);
-  old = lb_test_read_bytes (file);
+    return;
+  g_autofree char *file = lb_test_newest_backup (dir);
+  g_autoptr (GBytes) old = lb_test_read_bytes (file);
 
   /* A bigger one (600 × 4 KiB) does not. */
   if (!rel_store_range (e.bus, "big-", 0, 600, 32, 4096, 4096, 1000))
-    goto out;
-  how = expect_failure (e.bus, TRUE, LB_BACKUP_FLAGS_OVERWRITE, dir, LB_ERROR_NO_SPACE);
+    return;
+  g_autofree char *how
+      = expect_failure (e.bus, TRUE, LB_BACKUP_FLAGS_OVERWRITE, dir, LB_ERROR_NO_SPACE);
   g_test_message ("backup of 2.4 MB to a full 2 MiB tmpfs: %s", how);
-  now = lb_test_read_bytes (file);
+  g_autoptr (GBytes) now = lb_test_read_bytes (file);
   g_assert_nonnull (now);
   g_assert_true (now != NULL && g_bytes_equal (now, old));
-  temps = rel_list_prefixed (dir, LB_BACKUP_TMP_PREFIX);
+  g_autoptr (GPtrArray) temps = rel_list_prefixed (dir, LB_BACKUP_TMP_PREFIX);
   g_assert_cmpuint (temps->len, ==, 0);
-  listing = rel_tree_listing (dir, NULL);
+  g_autofree char *listing = rel_tree_listing (dir, NULL);
   g_test_message ("FIGURE faults-no-space: NoSpace reported, the old backup intact (%zu bytes), "
                   "no temporary file; the folder holds: %s",
                   g_bytes_get_size (old), listing);
   umount2 (dir, MNT_DETACH);
-out:
-  rel_env_clear (&e);
 }
 
 static void
 test_read_only (void)
 {
-  Env e = { 0 };
-  g_autofree char *empty = NULL;
-  g_autofree char *with_backup = NULL;
-  g_autofree char *file = NULL;
-  g_autofree char *how1 = NULL;
-  g_autofree char *how2 = NULL;
-  g_autoptr (GBytes) old = NULL;
+  g_auto (RelEnv) e = { 0 };
 
   if (!rel_env_init (&e, "readonly", 0, FALSE))
-    goto out;
-  empty = scratch_dir (&e, "ro-empty");
-  with_backup = scratch_dir (&e, "ro-backup");
-  if (!mount_tmpfs (empty, "size=4m,mode=0700") || !mount_tmpfs (with_backup, "size=4m,mode=0700"))
-    goto out;
-  if (!store_and_back_up (&e, "lic-", 50, 41, 100, 2000, with_backup))
-    goto out;
-  file = lb_test_newest_backup (with_backup);
-  old = lb_test_read_bytes (file);
-  if (!remount_read_only (empty) || !remount_read_only (with_backup))
-    goto out;
-  expect_nothing_written (&e, empty, with_backup, &how1, &how2);
+    return;
+  g_autofree char *empty = scratch_dir (&e, "ro-empty");
+  g_autofree char *with_backup = scratch_dir (&e, "ro-backup");
+  if (!mount_tmpfs (empty, "size=4m,mode=0700") || !mount_tmpfs (with_backup, "size=4m,mode=0700")
+      || !store_and_back_up (&e, "lic-", 50, 41, 100, 2000, with_backup)
+      || !remount_read_only (empty) || !remount_read_only (with_backup))
+    return;
+  g_auto (GStrv) how = expect_nothing_written (&e, empty, with_backup);
   g_test_message ("FIGURE faults-read-only: empty read-only folder: %s; read-only folder "
                   "holding a backup, overwrite: %s; nothing written",
-                  how1, how2);
+                  how[0], how[1]);
   umount2 (empty, MNT_DETACH);
   umount2 (with_backup, MNT_DETACH);
-out:
-  rel_env_clear (&e);
 }
 
 static void
 test_no_permission (void)
 {
-  Env e = { 0 };
-  g_autofree char *empty = NULL;
-  g_autofree char *with_backup = NULL;
-  g_autofree char *file = NULL;
-  g_autofree char *how1 = NULL;
-  g_autofree char *how2 = NULL;
+  g_auto (RelEnv) e = { 0 };
 
-  if (!rel_can_drop_dac_override ())
-    {
-      g_test_skip ("setpriv cannot drop CAP_DAC_OVERRIDE here");
-      return;
-    }
-  if (!rel_env_init (&e, "noperm", 0, TRUE))
-    goto out;
-  empty = scratch_dir (&e, "no-write-empty");
-  with_backup = scratch_dir (&e, "no-write-backup");
+  if (!env_init_without_dac_override (&e, "noperm"))
+    return;
+  g_autofree char *empty = scratch_dir (&e, "no-write-empty");
+  g_autofree char *with_backup = scratch_dir (&e, "no-write-backup");
   if (!store_and_back_up (&e, "lic-", 50, 51, 100, 2000, with_backup))
-    goto out;
+    return;
   g_assert_cmpint (g_chmod (empty, 0555), ==, 0);
   g_assert_cmpint (g_chmod (with_backup, 0555), ==, 0);
-  file = lb_test_newest_backup (with_backup);
+  g_autofree char *file = lb_test_newest_backup (with_backup);
   g_assert_cmpint (g_chmod (file, 0444), ==, 0);
-  expect_nothing_written (&e, empty, with_backup, &how1, &how2);
+  g_auto (GStrv) how = expect_nothing_written (&e, empty, with_backup);
   g_test_message ("FIGURE faults-no-permission: (daemon without CAP_DAC_OVERRIDE) folder of "
                   "mode 0555: %s; mode 0555 holding a backup, overwrite: %s; nothing written",
-                  how1, how2);
+                  how[0], how[1]);
   g_chmod (empty, 0700);
   g_chmod (with_backup, 0700);
-out:
-  rel_env_clear (&e);
 }
 
 /* A slowed-down backup of 400 licenses (about 2 s) loses its folder after
@@ -339,34 +313,27 @@ detach_mount (const char *dir)
 static void
 test_location_removed (void)
 {
-  Env e = { 0 };
-  g_autofree char *dir = NULL;
-  g_autofree char *mounted = NULL;
-  g_autofree char *how1 = NULL;
-  g_autofree char *how2 = NULL;
-  g_autofree char *listing = NULL;
+  g_auto (RelEnv) e = { 0 };
 
   if (!rel_env_init (&e, "removed", 5000, FALSE))
-    goto out;
-  dir = scratch_dir (&e, "going");
-  mounted = scratch_dir (&e, "unplugged");
+    return;
+  g_autofree char *dir = scratch_dir (&e, "going");
+  g_autofree char *mounted = scratch_dir (&e, "unplugged");
   if (!rel_store_range (e.bus, "lic-", 0, 400, 61, 100, 2000, 1000))
-    goto out;
+    return;
 
-  how1 = backup_losing_folder (&e, dir, remove_tree);
+  g_autofree char *how1 = backup_losing_folder (&e, dir, remove_tree);
   g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
 
   if (!mount_tmpfs (mounted, "size=8m,mode=0700"))
-    goto out;
-  how2 = backup_losing_folder (&e, mounted, detach_mount);
+    return;
+  g_autofree char *how2 = backup_losing_folder (&e, mounted, detach_mount);
   /* The folder under the mount point: nothing written there. */
-  listing = rel_tree_listing (mounted, NULL);
+  g_autofree char *listing = rel_tree_listing (mounted, NULL);
   g_assert_cmpstr (listing, ==, "");
   g_test_message ("FIGURE faults-location-removed: folder deleted during the backup: %s; "
                   "tmpfs unmounted (lazily) during the backup: %s",
                   how1, how2);
-out:
-  rel_env_clear (&e);
 }
 
 /* A backup of 500 × 5 KiB licenses made by machine "source", in @dir. */
@@ -391,31 +358,26 @@ make_source_backup (Env *e, const char *dir)
   return ok;
 }
 
-/* The store's licenses now, asserting that they can be read. */
-static GHashTable *
-dump_store (Env *e)
-{
-  g_autoptr (GError) error = NULL;
-  GHashTable *dump = rel_dump_bus (e->bus, &error);
-
-  g_assert_no_error (error);
-  return dump;
-}
-
 /* Fails the test if the store's licenses are not @before. FALSE when
  * they cannot be read. */
 static gboolean
 expect_store (Env *e, GHashTable *before, const char *when)
 {
-  g_autoptr (GHashTable) now = dump_store (e);
-  g_autofree char *diff = NULL;
+  g_autoptr (GHashTable) now = rel_dump_bus_ok (e->bus);
 
   if (now == NULL)
     return FALSE;
-  diff = rel_dump_diff (now, before);
-  if (diff != NULL)
-    rel_fail ("%s: %s", when, diff);
+  rel_dump_expect (now, before, "%s", when);
   return TRUE;
+}
+
+/* After a restart the store's licenses are still @before. */
+static gboolean
+expect_store_after_restart (Env *e, GHashTable *before)
+{
+  lb_test_machine_stop_daemon (e->machine);
+  return rel_start_daemon (e->machine, NULL) != NULL
+         && expect_store (e, before, "after a restart the store differs");
 }
 
 /* Its licenses before, a backup of machine "source" in a new folder, and
@@ -425,7 +387,7 @@ prepare_restore (Env *e, guint seed, gboolean drop_dac, GHashTable **before, cha
 {
   if (!rel_store_range (e->bus, "own-", 0, 20, seed, 100, 2000, 100))
     return FALSE;
-  *before = dump_store (e);
+  *before = rel_dump_bus_ok (e->bus);
   *dir = scratch_dir (e, "backup");
   if (!make_source_backup (e, *dir))
     return FALSE;
@@ -436,38 +398,31 @@ prepare_restore (Env *e, guint seed, gboolean drop_dac, GHashTable **before, cha
 static void
 test_store_full (void)
 {
-  Env e = { 0 };
-  g_autofree char *dir = NULL;
-  g_autofree char *how = NULL;
-  g_autoptr (GHashTable) before = NULL;
-  const char *store_dir;
+  g_auto (RelEnv) e = { 0 };
 
   /* The store on a 1 MiB tmpfs. */
   e.bus = lb_test_bus_new (LB_TEST_BUS_DEFAULT);
   e.machine = lb_test_machine_new (e.bus, "storefull");
   e.scratch = lb_test_make_tmp_dir ("scratch");
-  store_dir = lb_test_machine_get_store_dir (e.machine);
+  const char *store_dir = lb_test_machine_get_store_dir (e.machine);
   g_assert_cmpint (g_mkdir_with_parents (store_dir, 0700), ==, 0);
   if (!mount_tmpfs (store_dir, "size=1m,mode=0700"))
-    goto out;
+    return;
   rel_machine_set_daemon_env (e.machine, 0, FALSE);
+  g_autoptr (GHashTable) before = NULL;
+  g_autofree char *dir = NULL;
   if (rel_start_daemon (e.machine, NULL) == NULL || !prepare_restore (&e, 72, FALSE, &before, &dir))
-    goto out;
+    return;
 
-  how = expect_failure (e.bus, FALSE, LB_RESTORE_FLAGS_INDIVIDUALIZE, dir, ANY_ERROR);
-  if (!expect_store (&e, before, "the store changed"))
-    goto out;
-  lb_test_machine_stop_daemon (e.machine);
-  if (rel_start_daemon (e.machine, NULL) == NULL
-      || !expect_store (&e, before, "after a restart the store differs"))
-    goto out;
+  g_autofree char *how
+      = expect_failure (e.bus, FALSE, LB_RESTORE_FLAGS_INDIVIDUALIZE, dir, ANY_ERROR);
+  if (!expect_store (&e, before, "the store changed") || !expect_store_after_restart (&e, before))
+    return;
   g_test_message ("FIGURE faults-store-full: restore of 2.5 MB into a store on a full 1 MiB "
                   "tmpfs: %s; the store as before, also after a restart",
                   how);
   lb_test_machine_stop_daemon (e.machine);
   umount2 (store_dir, MNT_DETACH);
-out:
-  rel_env_clear (&e);
 }
 
 static void
@@ -487,38 +442,28 @@ chmod_files (const char *dir, int file_mode, int dir_mode)
 static void
 test_store_read_only (void)
 {
-  Env e = { 0 };
-  g_autofree char *dir = NULL;
-  g_autofree char *how = NULL;
-  g_autoptr (GHashTable) before = NULL;
-  const char *store_dir;
+  g_auto (RelEnv) e = { 0 };
 
-  if (!rel_can_drop_dac_override ())
-    {
-      g_test_skip ("setpriv cannot drop CAP_DAC_OVERRIDE here");
-      return;
-    }
-  if (!rel_env_init (&e, "storero", 0, TRUE))
-    goto out;
-  store_dir = lb_test_machine_get_store_dir (e.machine);
+  if (!env_init_without_dac_override (&e, "storero"))
+    return;
+  const char *store_dir = lb_test_machine_get_store_dir (e.machine);
+  g_autoptr (GHashTable) before = NULL;
+  g_autofree char *dir = NULL;
   if (!prepare_restore (&e, 81, TRUE, &before, &dir))
-    goto out;
+    return;
 
   chmod_files (store_dir, 0400, 0500);
-  how = expect_failure (e.bus, FALSE, LB_RESTORE_FLAGS_INDIVIDUALIZE, dir, ANY_ERROR);
+  g_autofree char *how
+      = expect_failure (e.bus, FALSE, LB_RESTORE_FLAGS_INDIVIDUALIZE, dir, ANY_ERROR);
   if (!expect_store (&e, before, "the store changed"))
-    goto out;
+    return;
   chmod_files (store_dir, 0600, 0700);
-  lb_test_machine_stop_daemon (e.machine);
-  if (rel_start_daemon (e.machine, NULL) == NULL
-      || !expect_store (&e, before, "after a restart the store differs"))
-    goto out;
+  if (!expect_store_after_restart (&e, before))
+    return;
   g_test_message ("FIGURE faults-store-read-only: restore into a store made read-only (folder "
                   "0500, files 0400, daemon without CAP_DAC_OVERRIDE): %s; the store as "
                   "before, also after a restart",
                   how);
-out:
-  rel_env_clear (&e);
 }
 
 int

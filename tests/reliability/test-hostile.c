@@ -32,23 +32,6 @@
 
 #define RSS_LIMIT_KIB (64 * 1024)
 
-typedef struct
-{
-  const char *name;
-  const char *target; /* symlink or hard link target */
-  mode_t type;
-  GBytes *data;
-  gint64 declared_size; /* -1: the data's size */
-  gint64 sparse_size;   /* > 0: a sparse entry of this logical size */
-} CraftEntry;
-
-static la_ssize_t
-craft_write (struct archive *a, void *user_data, const void *buf, size_t len)
-{
-  g_byte_array_append (user_data, buf, (guint) len);
-  return (la_ssize_t) len;
-}
-
 /* A raw ustar header block declaring @size bytes (base-256 when it does
  * not fit in 11 octal digits, as GNU tar writes it). */
 static void
@@ -85,25 +68,14 @@ append_raw_header (GByteArray *out, const char *name, char type, guint64 size)
  * entry whose declared size exceeds its data ends the archive right after
  * its data (written by hand: libarchive would pad it to the size). */
 static GBytes *
-craft (const char *manifest_text, const CraftEntry *entries, guint n, int filter)
+craft (const char *manifest_text, const LbTestCraftEntry *entries, guint n, int filter)
 {
   GByteArray *out = g_byte_array_new ();
-  struct archive *a = archive_write_new ();
+  struct archive *a = lb_test_archive_writer_new (out, filter);
   struct archive_entry *e = archive_entry_new ();
-  const CraftEntry *cut = NULL;
+  const LbTestCraftEntry *cut = NULL;
 
-  archive_write_set_format_pax_restricted (a);
-  if (filter != ARCHIVE_FILTER_NONE)
-    g_assert_cmpint (archive_write_add_filter (a, filter), ==, ARCHIVE_OK);
-  archive_write_set_bytes_per_block (a, 0);
-  archive_write_open2 (a, out, NULL, craft_write, NULL, NULL);
-
-  archive_entry_set_pathname (e, LB_MANIFEST_NAME);
-  archive_entry_set_filetype (e, AE_IFREG);
-  archive_entry_set_perm (e, 0600);
-  archive_entry_set_size (e, (la_int64_t) strlen (manifest_text));
-  g_assert_cmpint (archive_write_header (a, e), ==, ARCHIVE_OK);
-  archive_write_data (a, manifest_text, strlen (manifest_text));
+  lb_test_archive_write_file (a, e, LB_MANIFEST_NAME, manifest_text, strlen (manifest_text));
 
   for (guint i = 0; i < n; i++)
     {
@@ -114,14 +86,7 @@ craft (const char *manifest_text, const CraftEntry *entries, guint n, int filter
           cut = &entries[i];
           break;
         }
-      archive_entry_clear (e);
-      archive_entry_set_pathname (e, entries[i].name);
-      archive_entry_set_filetype (e, entries[i].type);
-      archive_entry_set_perm (e, 0600);
-      if (entries[i].type == AE_IFLNK)
-        archive_entry_set_symlink (e, entries[i].target);
-      else if (entries[i].target != NULL)
-        archive_entry_set_hardlink (e, entries[i].target);
+      lb_test_archive_entry_reset (e, entries[i].name, entries[i].type, entries[i].target);
       if (entries[i].type == AE_IFCHR || entries[i].type == AE_IFBLK)
         archive_entry_set_rdev (e, 0x0801);
       if (entries[i].sparse_size > 0)
@@ -208,6 +173,18 @@ typedef struct
   const char *escapes[3];
 } Case;
 
+/* Adds the case @what, a backup file of @bytes (taken), to @cases. */
+static Case *
+add_case (GPtrArray *cases, const char *what, GBytes *bytes)
+{
+  Case *c = g_new0 (Case, 1);
+
+  c->what = what;
+  c->bytes = bytes;
+  g_ptr_array_add (cases, c);
+  return c;
+}
+
 static GPtrArray *
 make_cases (const char *machine, const char *abs_target)
 {
@@ -227,11 +204,8 @@ make_cases (const char *machine, const char *abs_target)
   g_autoptr (GBytes) tiny = g_bytes_new_static ("x", 1);
   Case *c;
 
-#define ADD(w, m, n, filter, ...)                                 \
-  c = g_new0 (Case, 1);                                           \
-  c->what = w;                                                    \
-  c->bytes = craft (m, (CraftEntry[]){ __VA_ARGS__ }, n, filter); \
-  g_ptr_array_add (cases, c)
+#define ADD(w, m, n, filter, ...) \
+  c = add_case (cases, w, craft (m, (LbTestCraftEntry[]){ __VA_ARGS__ }, n, filter))
 
   ADD ("name with ../ (licenses/../../escape-dotdot)", m_a, 1, ARCHIVE_FILTER_NONE,
        { "licenses/../../escape-dotdot", NULL, AE_IFREG, a, -1, 0 });
@@ -284,42 +258,36 @@ make_cases (const char *machine, const char *abs_target)
   /* 100,000 empty entries, listed by the manifest. */
   {
     g_autofree char *m = manifest_for (1, machine, NULL, 100000);
-    g_autofree CraftEntry *entries = g_new0 (CraftEntry, 100000);
+    g_autofree LbTestCraftEntry *entries = g_new0 (LbTestCraftEntry, 100000);
     g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
 
     for (guint i = 0; i < 100000; i++)
       {
         g_ptr_array_add (names, g_strdup_printf ("licenses/k%06u", i));
-        entries[i] = (CraftEntry){ names->pdata[i], NULL, AE_IFREG, NULL, 0, 0 };
+        entries[i] = (LbTestCraftEntry){ names->pdata[i], NULL, AE_IFREG, NULL, 0, 0 };
       }
-    c = g_new0 (Case, 1);
-    c->what = "100,000 empty entries";
-    c->bytes = craft (m, entries, 100000, ARCHIVE_FILTER_NONE);
-    g_ptr_array_add (cases, c);
+    add_case (cases, "100,000 empty entries", craft (m, entries, 100000, ARCHIVE_FILTER_NONE));
     (void) m_empty;
   }
 
   /* Made to exhaust memory: headers that declare gigabytes. */
+  static const struct
   {
-    GByteArray *out = g_byte_array_new ();
+    const char *name;
+    char type;
+    const char *what;
+  } huge[] = {
+    { "PaxHeader/manifest.txt", 'x', "pax extended header declaring 8 GiB" },
+    { "././@LongLink", 'L', "GNU long-name entry declaring 8 GiB" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (huge); i++)
+    {
+      GByteArray *out = g_byte_array_new ();
 
-    append_raw_header (out, "PaxHeader/manifest.txt", 'x', G_GUINT64_CONSTANT (077777777777));
-    append_filler (out, 64 * 1024);
-    c = g_new0 (Case, 1);
-    c->what = "pax extended header declaring 8 GiB";
-    c->bytes = g_byte_array_free_to_bytes (out);
-    g_ptr_array_add (cases, c);
-  }
-  {
-    GByteArray *out = g_byte_array_new ();
-
-    append_raw_header (out, "././@LongLink", 'L', G_GUINT64_CONSTANT (077777777777));
-    append_filler (out, 64 * 1024);
-    c = g_new0 (Case, 1);
-    c->what = "GNU long-name entry declaring 8 GiB";
-    c->bytes = g_byte_array_free_to_bytes (out);
-    g_ptr_array_add (cases, c);
-  }
+      append_raw_header (out, huge[i].name, huge[i].type, G_GUINT64_CONSTANT (077777777777));
+      append_filler (out, 64 * 1024);
+      add_case (cases, huge[i].what, g_byte_array_free_to_bytes (out));
+    }
   {
     /* count 100,000,000: a 6.5 GB manifest, of which 1 MiB is there. */
     GByteArray *out = g_byte_array_new ();
@@ -335,10 +303,8 @@ make_cases (const char *machine, const char *abs_target)
                            (const guint8 *) "0000000000000000000000000000000000000000000000000"
                                             "000000000000000\n",
                            65);
-    c = g_new0 (Case, 1);
-    c->what = "manifest claiming 100,000,000 licenses (6.5 GB), 1 MiB of it present";
-    c->bytes = g_byte_array_free_to_bytes (out);
-    g_ptr_array_add (cases, c);
+    add_case (cases, "manifest claiming 100,000,000 licenses (6.5 GB), 1 MiB of it present",
+              g_byte_array_free_to_bytes (out));
   }
   return cases;
 }
@@ -346,13 +312,15 @@ make_cases (const char *machine, const char *abs_target)
 static void
 test_hostile (void)
 {
-  g_autoptr (LbTestBus) bus = lb_test_bus_new (LB_TEST_BUS_DEFAULT);
-  g_autoptr (LbTestMachine) machine = lb_test_machine_new (bus, "hostile");
+  g_auto (RelEnv) e = { 0 };
+  gint64 t0 = g_get_monotonic_time ();
+
+  if (!rel_env_init (&e, "hostile", 0, FALSE))
+    return;
+  LbTestBus *bus = e.bus;
+  LbTestMachine *machine = e.machine;
   g_autofree char *outside = lb_test_make_tmp_dir ("outside");
   g_autofree char *abs_target = g_build_filename (outside, "escape-absolute", NULL);
-  g_autoptr (GPtrArray) cases = NULL;
-  g_autoptr (GHashTable) before = NULL;
-  g_autoptr (GError) error = NULL;
   const char *root = lb_test_machine_get_root (machine);
   /* The store's folder is the service's own (a restore that finds a
    * backup damaged records it there, in verified.ini): everything else
@@ -361,19 +329,14 @@ test_hostile (void)
   gint64 peak_all = 0;
   const char *peak_case = "";
   guint refused = 0;
-  gint64 t0 = g_get_monotonic_time ();
 
-  rel_machine_set_daemon_env (machine, 0, FALSE);
-  if (rel_start_daemon (machine, NULL) == NULL)
-    return;
   /* A store with licenses of its own, which must come through untouched. */
   if (!rel_store_range (bus, "own-", 0, 20, 21, 10, 2000, 100))
     return;
-  before = rel_dump_bus (bus, &error);
-  g_assert_no_error (error);
+  g_autoptr (GHashTable) before = rel_dump_bus_ok (bus);
   lb_test_machine_stop_daemon (machine);
 
-  cases = make_cases (lb_test_machine_get_app_id (machine), abs_target);
+  g_autoptr (GPtrArray) cases = make_cases (lb_test_machine_get_app_id (machine), abs_target);
   for (guint i = 0; i < cases->len; i++)
     {
       Case *c = cases->pdata[i];
@@ -382,31 +345,23 @@ test_hostile (void)
       g_autofree char *parent = g_strdup_printf ("%s/home/location-%u", root, i);
       g_autofree char *dir = g_build_filename (parent, "backups", NULL);
       g_autofree char *file = g_build_filename (dir, LB_BACKUP_FILE_NAME, NULL);
-      g_autofree char *tree_before = NULL;
-      g_autofree char *tree_after = NULL;
-      g_autofree char *dir_before = NULL;
-      g_autofree char *dir_after = NULL;
-      g_autoptr (GHashTable) after = NULL;
-      g_autofree char *diff = NULL;
-      LbTestDaemon *daemon;
       RelOutcome o;
-      gint64 hwm;
 
       g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
       if (!rel_write_file (file, c->bytes))
         return;
-      daemon = rel_start_daemon (machine, NULL);
+      LbTestDaemon *daemon = rel_start_daemon (machine, NULL);
       if (daemon == NULL)
         return;
-      tree_before = rel_tree_listing (root, skip);
-      dir_before = rel_tree_listing (dir, NULL);
+      g_autofree char *tree_before = rel_tree_listing (root, skip);
+      g_autofree char *dir_before = rel_tree_listing (dir, NULL);
 
       if (!rel_op_run (bus, FALSE, 0, dir, 60000, &o))
         {
           rel_fail ("%s: the restore did not end", c->what);
           return;
         }
-      hwm = rel_proc_vmhwm_kib (lb_test_daemon_get_pid (daemon));
+      gint64 hwm = rel_proc_vmhwm_kib (lb_test_daemon_get_pid (daemon));
       if (o.status != LB_STATUS_ERROR
           || !g_str_equal (o.error_name, lb_test_error_dbus_name (LB_ERROR_BACKUP_CORRUPT))
           || o.error[0] == '\0')
@@ -430,8 +385,8 @@ test_hostile (void)
       /* Nothing written outside the store. */
       if (!rel_assert_get_status (bus, 5000))
         return;
-      tree_after = rel_tree_listing (root, skip);
-      dir_after = rel_tree_listing (dir, NULL);
+      g_autofree char *tree_after = rel_tree_listing (root, skip);
+      g_autofree char *dir_after = rel_tree_listing (dir, NULL);
       g_assert_cmpstr (dir_after, ==, dir_before);
       g_assert_cmpstr (tree_after, ==, tree_before);
       for (guint k = 0; k < G_N_ELEMENTS (c->escapes) && c->escapes[k] != NULL; k++)
@@ -447,13 +402,10 @@ test_hostile (void)
               || (in_root != NULL && g_file_test (in_root, G_FILE_TEST_EXISTS)))
             rel_fail ("%s: %s was written", c->what, p);
         }
-      after = rel_dump_bus (bus, &error);
-      g_assert_no_error (error);
+      g_autoptr (GHashTable) after = rel_dump_bus_ok (bus);
       if (after == NULL)
         return;
-      diff = rel_dump_diff (after, before);
-      if (diff != NULL)
-        rel_fail ("%s: the store changed: %s", c->what, diff);
+      rel_dump_expect (after, before, "%s: the store changed", c->what);
 
       lb_test_machine_stop_daemon (machine);
       lb_test_rm_rf (parent);

@@ -142,6 +142,19 @@ client_call (Client *c,
                           G_DBUS_CALL_FLAGS_NO_AUTO_START, 60000, NULL, call_done, c);
 }
 
+/* StoreLicense of @key with @blob (both taken), attributes {issuer: load}. */
+static void
+client_store (Client *c, char *key, GBytes *blob)
+{
+  c->key = key;
+  c->blob = blob;
+  client_call (c, LB_TEST_STORE_IFACE, "StoreLicense",
+               g_variant_new ("(s@ay@a{sv})", c->key,
+                              g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING, c->blob, TRUE),
+                              g_variant_new_parsed ("@a{sv} {'issuer': <'load'>}")),
+               "()");
+}
+
 /* Each round: GetStatus, ListLicenses (the next page of 100), StoreLicense
  * of a new license; every tenth round also DeleteLicense of one initial
  * license and StoreLicense over another. Client i touches only initial
@@ -165,14 +178,8 @@ client_next (Client *c)
                    "(a(sa{sv})s)");
       return;
     case 2:
-      c->key = g_strdup_printf ("new-%02u-%05u", c->index, c->round);
-      c->blob = rel_blob (c->round, 1000 + c->index, 50, 300);
-      client_call (
-          c, LB_TEST_STORE_IFACE, "StoreLicense",
-          g_variant_new ("(s@ay@a{sv})", c->key,
-                         g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING, c->blob, TRUE),
-                         g_variant_new_parsed ("@a{sv} {'issuer': <'load'>}")),
-          "()");
+      client_store (c, g_strdup_printf ("new-%02u-%05u", c->index, c->round),
+                    rel_blob (c->round, 1000 + c->index, 50, 300));
       return;
     case 3:
       if (c->round % 10 == 0 && c->round < 500)
@@ -187,14 +194,7 @@ client_next (Client *c)
     case 4:
       if (c->round % 10 == 0 && c->round < 500)
         {
-          c->key = rel_key ("load-", base + 500);
-          c->blob = rel_blob (base + 500, 2000, 50, 300);
-          client_call (
-              c, LB_TEST_STORE_IFACE, "StoreLicense",
-              g_variant_new ("(s@ay@a{sv})", c->key,
-                             g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING, c->blob, TRUE),
-                             g_variant_new_parsed ("@a{sv} {'issuer': <'load'>}")),
-              "()");
+          client_store (c, rel_key ("load-", base + 500), rel_blob (base + 500, 2000, 50, 300));
           c->step = 0;
           c->round++;
           return;
@@ -246,34 +246,23 @@ initial_blob (const char *key)
 static void
 test_load_backup (void)
 {
-  g_autoptr (LbTestBus) bus = lb_test_bus_new (LB_TEST_BUS_DEFAULT);
-  g_autoptr (LbTestMachine) machine = lb_test_machine_new (bus, "load");
-  g_autofree char *dir = lb_test_make_tmp_dir ("backup");
-  g_autofree char *scratch = lb_test_make_tmp_dir ("scratch");
-  g_autoptr (LbTestSignalQueue) queue = NULL;
-  g_autoptr (GHashTable) restored = NULL;
+  g_auto (RelEnv) e = { 0 };
   g_autoptr (GError) error = NULL;
   Load load = { 0 };
-  RelOutcome o;
-  LbTestDaemon *daemon;
-  guint64 id;
-  gint64 t0, load_start, fill_s_x10;
-  gboolean completed_early;
-  guint busy_checked = 0;
-  guint n_initial = 0, n_new = 0, n_replaced = 0, n_replaced_old = 0, n_deleted_kept = 0;
-  GHashTableIter iter;
-  gpointer key, value;
 
   /* At least 12 s for 100,000 licenses, whatever the machine: the backup
    * must outlast the 10 s of load. */
-  rel_machine_set_daemon_env (machine, 120, FALSE);
-  daemon = rel_start_daemon (machine, NULL);
-  if (daemon == NULL)
+  if (!rel_env_init (&e, "load", 120, FALSE))
     return;
-  t0 = g_get_monotonic_time ();
+  LbTestBus *bus = e.bus;
+  LbTestMachine *machine = e.machine;
+  LbTestDaemon *daemon = lb_test_machine_get_daemon (machine);
+  const char *dir = e.backup_dir;
+  const char *scratch = e.scratch;
+  gint64 t0 = g_get_monotonic_time ();
   if (!rel_store_range (bus, "load-", 0, N_LICENSES, INITIAL_SALT, 50, 300, 10000))
     return;
-  fill_s_x10 = (g_get_monotonic_time () - t0) / 100000;
+  gint64 fill_s_x10 = (g_get_monotonic_time () - t0) / 100000;
   g_test_message ("stored %u licenses in %.1f s", N_LICENSES, fill_s_x10 / 10.0);
 
   load.error_log = g_string_new (NULL);
@@ -293,18 +282,19 @@ test_load_backup (void)
         return;
     }
 
-  queue = rel_manager_signals (lb_test_bus_get_connection (bus));
-  id = rel_op_start (lb_test_bus_get_connection (bus), TRUE, 0, dir, NULL, &error);
+  g_autoptr (LbTestSignalQueue) queue = rel_manager_signals (lb_test_bus_get_connection (bus));
+  guint64 id = rel_op_start (lb_test_bus_get_connection (bus), TRUE, 0, dir, NULL, &error);
   g_assert_no_error (error);
   if (id == 0)
     return;
-  load_start = g_get_monotonic_time ();
+  gint64 load_start = g_get_monotonic_time ();
   load.end = load_start + LOAD_SECONDS * G_USEC_PER_SEC;
   for (guint i = 0; i < N_CLIENTS; i++)
     client_next (&load.clients[i]);
 
   /* Meanwhile, from the test's own connection: Busy for a second
    * operation, twice during the run. */
+  guint busy_checked = 0;
   while (g_get_monotonic_time () < load.end)
     {
       lb_test_run_for (50);
@@ -327,6 +317,7 @@ test_load_backup (void)
     }
   lb_test_wait_until (no_call_in_flight, &load, 60000);
   g_assert_cmpuint (load.in_flight, ==, 0);
+  gboolean completed_early;
   {
     g_autoptr (GVariant) op
         = lb_test_bus_get_property (bus, LB_TEST_MANAGER_IFACE, "Operation", &error);
@@ -334,6 +325,7 @@ test_load_backup (void)
     completed_early = op == NULL || !g_str_equal (g_variant_get_string (op, NULL), "backup");
   }
 
+  RelOutcome o;
   if (!rel_op_wait (queue, id, 120000, &o))
     {
       rel_fail ("the backup did not complete");
@@ -358,11 +350,14 @@ test_load_backup (void)
 
   /* The backup holds the store as it was when the backup started, give or
    * take what the clients changed meanwhile. */
-  restored
+  g_autoptr (GHashTable) restored
       = rel_restore_dir_in_process (dir, lb_test_machine_get_app_id (machine), scratch, &error);
   g_assert_no_error (error);
   if (restored == NULL)
     return;
+  guint n_initial = 0, n_new = 0, n_replaced = 0, n_replaced_old = 0, n_deleted_kept = 0;
+  GHashTableIter iter;
+  gpointer key, value;
   g_hash_table_iter_init (&iter, restored);
   while (g_hash_table_iter_next (&iter, &key, &value))
     {
@@ -467,106 +462,90 @@ start_and_leave (LbTestBus *bus,
   return id;
 }
 
+/* start_and_leave(), then its Completed signal on @queue: status @status
+ * and, unless @error_name is NULL, that error name. FALSE when it did not
+ * come. */
+static gboolean
+left_operation_ends (LbTestBus *bus,
+                     LbTestSignalQueue *queue,
+                     gboolean backup,
+                     guint32 flags,
+                     const char *path,
+                     gboolean cancel_on_disconnect,
+                     guint status,
+                     const char *error_name)
+{
+  guint64 id = start_and_leave (bus, backup, flags, path, cancel_on_disconnect, 200);
+  RelOutcome o;
+
+  if (id == 0 || !rel_op_wait (queue, id, 60000, &o))
+    {
+      rel_fail ("no %s", backup ? "BackupCompleted" : "RestoreCompleted");
+      return FALSE;
+    }
+  g_assert_cmpuint (o.status, ==, status);
+  if (error_name != NULL)
+    g_assert_cmpstr (o.error_name, ==, error_name);
+  rel_outcome_clear (&o);
+  return TRUE;
+}
+
 static void
 test_disconnect (void)
 {
-  g_autoptr (LbTestBus) bus = lb_test_bus_new (LB_TEST_BUS_DEFAULT);
-  g_autoptr (LbTestMachine) machine = lb_test_machine_new (bus, "leaver");
-  g_autofree char *dir = lb_test_make_tmp_dir ("backup");
-  g_autofree char *file = NULL;
-  g_autoptr (LbTestSignalQueue) queue = NULL;
-  g_autoptr (GBytes) first = NULL;
-  g_autoptr (GBytes) now = NULL;
-  g_autoptr (GPtrArray) temps = NULL;
-  g_autoptr (GHashTable) full = NULL;
-  g_autoptr (GHashTable) partial = NULL;
-  g_autoptr (GHashTable) got = NULL;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (LbDBusStore) store = NULL;
-  RelOutcome o;
-  guint64 id;
+  g_auto (RelEnv) e = { 0 };
+  const char *cancelled = lb_test_error_dbus_name (LB_ERROR_CANCELLED);
 
   /* 2,000 licenses, about a second per operation. */
-  rel_machine_set_daemon_env (machine, 500, FALSE);
-  if (rel_start_daemon (machine, NULL) == NULL)
+  if (!rel_env_init (&e, "leaver", 500, FALSE))
     return;
+  LbTestBus *bus = e.bus;
+  const char *dir = e.backup_dir;
   if (!rel_store_range (bus, "lic-", 0, 2000, 5, 50, 1000, 10000))
     return;
-  queue = rel_manager_signals (lb_test_bus_get_connection (bus));
+  g_autoptr (LbTestSignalQueue) queue = rel_manager_signals (lb_test_bus_get_connection (bus));
 
   /* A backup whose caller leaves goes on. */
-  id = start_and_leave (bus, TRUE, 0, dir, FALSE, 200);
-  if (id == 0 || !rel_op_wait (queue, id, 60000, &o))
-    {
-      rel_fail ("no BackupCompleted");
-      return;
-    }
-  g_assert_cmpuint (o.status, ==, LB_STATUS_END);
-  g_assert_cmpstr (o.error_name, ==, "");
-  rel_outcome_clear (&o);
-  file = lb_test_newest_backup (dir);
-  first = lb_test_read_bytes (file);
+  if (!left_operation_ends (bus, queue, TRUE, 0, dir, FALSE, LB_STATUS_END, ""))
+    return;
+  g_autofree char *file = lb_test_newest_backup (dir);
+  g_autoptr (GBytes) first = lb_test_read_bytes (file);
   g_assert_nonnull (first);
 
   /* One that asked for cancel-on-disconnect is cancelled, leaving the old
    * backup and no temporary file. */
-  id = start_and_leave (bus, TRUE, LB_BACKUP_FLAGS_OVERWRITE, dir, TRUE, 200);
-  if (id == 0 || !rel_op_wait (queue, id, 60000, &o))
-    {
-      rel_fail ("no BackupCompleted");
-      return;
-    }
-  g_assert_cmpuint (o.status, ==, LB_STATUS_ERROR);
-  g_assert_cmpstr (o.error_name, ==, lb_test_error_dbus_name (LB_ERROR_CANCELLED));
-  rel_outcome_clear (&o);
-  now = lb_test_read_bytes (file);
+  if (!left_operation_ends (bus, queue, TRUE, LB_BACKUP_FLAGS_OVERWRITE, dir, TRUE, LB_STATUS_ERROR,
+                            cancelled))
+    return;
+  g_autoptr (GBytes) now = lb_test_read_bytes (file);
   g_assert_true (now != NULL && g_bytes_equal (now, first));
-  {
-    g_autofree char *newest = lb_test_newest_backup (dir);
-
-    g_assert_cmpstr (newest, ==, file);
-  }
-  temps = rel_list_prefixed (dir, LB_BACKUP_TMP_PREFIX);
+  g_autofree char *newest = lb_test_newest_backup (dir);
+  g_assert_cmpstr (newest, ==, file);
+  g_autoptr (GPtrArray) temps = rel_list_prefixed (dir, LB_BACKUP_TMP_PREFIX);
   g_assert_cmpuint (temps->len, ==, 0);
 
   /* The same for restores, into a store that lost half its licenses. */
-  full = rel_dump_bus (bus, &error);
-  g_assert_no_error (error);
-  store = lb_test_bus_store_proxy (bus);
+  g_autoptr (GHashTable) full = rel_dump_bus_ok (bus);
+  g_autoptr (LbDBusStore) store = lb_test_bus_store_proxy (bus);
   for (guint i = 0; i < 2000; i += 2)
     {
       g_autofree char *key = rel_key ("lic-", i);
+      g_autoptr (GError) error = NULL;
+
       lb_dbus_store_call_delete_license_sync (store, key, NULL, &error);
       g_assert_no_error (error);
     }
-  partial = rel_dump_bus (bus, &error);
-  g_assert_no_error (error);
+  g_autoptr (GHashTable) partial = rel_dump_bus_ok (bus);
 
-  id = start_and_leave (bus, FALSE, 0, dir, TRUE, 200);
-  if (id == 0 || !rel_op_wait (queue, id, 60000, &o))
-    {
-      rel_fail ("no RestoreCompleted");
-      return;
-    }
-  g_assert_cmpuint (o.status, ==, LB_STATUS_ERROR);
-  g_assert_cmpstr (o.error_name, ==, lb_test_error_dbus_name (LB_ERROR_CANCELLED));
-  rel_outcome_clear (&o);
-  got = rel_dump_bus (bus, &error);
-  g_assert_no_error (error);
-  g_assert_null (rel_dump_diff (got, partial));
-  g_clear_pointer (&got, g_hash_table_unref);
+  if (!left_operation_ends (bus, queue, FALSE, 0, dir, TRUE, LB_STATUS_ERROR, cancelled))
+    return;
+  g_autoptr (GHashTable) after_cancel = rel_dump_bus_ok (bus);
+  g_assert_null (rel_dump_diff (after_cancel, partial));
 
-  id = start_and_leave (bus, FALSE, 0, dir, FALSE, 200);
-  if (id == 0 || !rel_op_wait (queue, id, 60000, &o))
-    {
-      rel_fail ("no RestoreCompleted");
-      return;
-    }
-  g_assert_cmpuint (o.status, ==, LB_STATUS_END);
-  rel_outcome_clear (&o);
-  got = rel_dump_bus (bus, &error);
-  g_assert_no_error (error);
-  g_assert_null (rel_dump_diff (got, full));
+  if (!left_operation_ends (bus, queue, FALSE, 0, dir, FALSE, LB_STATUS_END, NULL))
+    return;
+  g_autoptr (GHashTable) after_restore = rel_dump_bus_ok (bus);
+  g_assert_null (rel_dump_diff (after_restore, full));
   g_test_message ("FIGURE disconnect: a backup and a restore whose callers left the bus "
                   "completed; with cancel-on-disconnect both ended Cancelled, leaving the old "
                   "backup byte for byte and the store as it was");
