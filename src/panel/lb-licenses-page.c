@@ -223,9 +223,22 @@ hide_banner (LbLicensesPage *self)
   clear_whole_generation (self);
 }
 
+/* The page's scrolled window (AdwPreferencesPage's child). */
+static GtkScrolledWindow *
+page_scroller (LbLicensesPage *self)
+{
+  for (GtkWidget *w = gtk_widget_get_first_child (GTK_WIDGET (self)); w != NULL;
+       w = gtk_widget_get_first_child (w))
+    if (GTK_IS_SCROLLED_WINDOW (w))
+      return GTK_SCROLLED_WINDOW (w);
+  return NULL;
+}
+
 static void
 show_banner (LbLicensesPage *self, const char *title, const char *message, const char *url)
 {
+  GtkScrolledWindow *scroller = page_scroller (self);
+
   clear_whole_generation (self);
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->banner_row), title);
   adw_action_row_set_subtitle (self->banner_row, message);
@@ -245,6 +258,10 @@ show_banner (LbLicensesPage *self, const char *title, const char *message, const
     }
   gtk_widget_set_visible (GTK_WIDGET (self->banner_link), url != NULL);
   gtk_widget_set_visible (GTK_WIDGET (self->banner_group), TRUE);
+  /* The banner is the page's first row: a user scrolled down (to Back Up
+   * Now, or to the details of the last backup) must still see it. */
+  if (scroller != NULL)
+    gtk_adjustment_set_value (gtk_scrolled_window_get_vadjustment (scroller), 0);
 }
 
 static void

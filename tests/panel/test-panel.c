@@ -1071,6 +1071,24 @@ assert_banner (Fixture *f, const char *title, const char *message)
 }
 
 /* Failures show the error banner with the page's own words. */
+/* The page's vertical scrolling (its AdwPreferencesPage's scrolled window). */
+static GtkAdjustment *
+page_vadjustment (Fixture *f)
+{
+  for (GtkWidget *w = gtk_widget_get_first_child (GTK_WIDGET (f->page)); w != NULL;
+       w = gtk_widget_get_first_child (w))
+    if (GTK_IS_SCROLLED_WINDOW (w))
+      return gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (w));
+  g_assert_not_reached ();
+}
+
+static gboolean
+page_scrollable (gpointer user_data)
+{
+  GtkAdjustment *adj = page_vadjustment (user_data);
+  return gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj) > 0;
+}
+
 static void
 test_errors (Fixture *f, gconstpointer data)
 {
@@ -1085,12 +1103,19 @@ test_errors (Fixture *f, gconstpointer data)
   g_assert_true (gtk_widget_is_sensitive (part (f, LB_LICENSES_PAGE_RESTORE_BUTTON)));
 
   /* Fails when it runs: a damaged backup. Starting again hides the old
-   * banner. */
+   * banner. The user scrolled down to the Restore button: the new banner
+   * scrolls the page back to the top, into view. */
   spoil_backup (f);
+  gtk_window_set_default_size (GTK_WINDOW (f->window), 640, 360);
+  g_assert_true (wait_for (page_scrollable, f, WAIT_MS));
+  GtkAdjustment *adj = page_vadjustment (f);
+  gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj));
+  g_assert_cmpfloat (gtk_adjustment_get_value (adj), >, 0);
   click (f, LB_LICENSES_PAGE_RESTORE_BUTTON);
   assert_banner (f, "Restore Failed",
                  "The backup is damaged, so nothing was restored; make a new backup, or restore "
                  "from another copy");
+  g_assert_cmpfloat (gtk_adjustment_get_value (adj), ==, 0);
   assert_count_shows (f, "2");
 }
 
