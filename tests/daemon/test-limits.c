@@ -1,0 +1,528 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Integration tests of issue 23: a sandboxed app cannot fill the user's
+ * disk or starve the user's restores. The real daemon on a private bus,
+ * a fake Flatpak app (lb-test-sandbox.h) calling through its proxy, the
+ * store's files (licenses.db, -wal, -shm) measured from outside.
+ *
+ * Groups (LB_TEST_GROUPS), one meson test each:
+ *  - import: a StoreLicensesFromFd of 48 MiB into an app allowed 8 MiB:
+ *    NoSpace naming the limit, nothing stored, the files' peak within the
+ *    limit and some slack, and back to their size after.
+ *  - bulk: the same with StoreLicenses, in one call and in a loop of calls.
+ *  - restore: a restore that would take an app over its limit: refused
+ *    whole, naming the limit.
+ *  - kill: the daemon killed (SIGKILL) while an over-limit import is at
+ *    its largest: after a restart, the store and its files as before.
+ *
+ * Every group needs bubblewrap and xdg-dbus-proxy and exits 77 without
+ * them (hence meson's exitcode protocol). The figures are printed as
+ * "FIGURE" lines. */
+#include "config.h"
+
+#include <fcntl.h>
+#include <gio/gunixfdlist.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "lb-test-sandbox.h"
+#include "lb-test-util.h"
+
+#define APP_A "org.example.PlayerA"
+#define MIB (1024 * 1024)
+#define LIMIT_BYTES (8 * MIB)
+#define LIMIT_ARG "--app-max-bytes=8388608"
+/* What the store's files may grow by beyond the app's limit in these tests
+ * (the page cache, the B-tree and the last license written). */
+#define SLACK (16 * MIB)
+#define ALL_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
+
+typedef struct
+{
+  LbTestBus *bus;
+  LbTestMachine *machine;
+  GDBusConnection *host; /* the test's own connection: the user's tools */
+  LbTestApp *app;
+  GDBusConnection *app_conn; /* APP_A through its proxy */
+} Fixture;
+
+static void
+start_daemon (Fixture *f, const char *fault, const char *const *extra_args)
+{
+  LbTestDaemonOptions options = { 0 };
+
+  options.fault = fault;
+  options.extra_args = extra_args;
+  g_assert_nonnull (lb_test_machine_start_daemon (f->machine, &options));
+}
+
+static void
+connect_app (Fixture *f)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_clear_object (&f->app_conn);
+  g_clear_pointer (&f->app, lb_test_app_free);
+  f->app = lb_test_app_new (f->bus, APP_A, LB_TEST_FLATPAK_INFO_NORMAL, NULL);
+  f->app_conn = lb_test_app_connect (f->app, &error);
+  g_assert_no_error (error);
+}
+
+static void
+setup (Fixture *f, gconstpointer data)
+{
+  f->bus = lb_test_bus_new (LB_TEST_BUS_LARGE_MESSAGES);
+  f->machine = lb_test_machine_new (f->bus, "limits");
+  f->host = g_object_ref (lb_test_bus_get_connection (f->bus));
+}
+
+static void
+teardown (Fixture *f, gconstpointer data)
+{
+  g_clear_object (&f->app_conn);
+  g_clear_pointer (&f->app, lb_test_app_free);
+  g_clear_object (&f->host);
+  g_clear_pointer (&f->machine, lb_test_machine_free);
+  g_clear_pointer (&f->bus, lb_test_bus_free);
+}
+
+/* Calls */
+
+static GVariant *
+store_call (GDBusConnection *c, const char *method, GVariant *params, GError **error)
+{
+  return g_dbus_connection_call_sync (c, LB_TEST_BUS_NAME, LB_TEST_OBJECT_PATH,
+                                      LB_TEST_STORE_IFACE, method, params, NULL,
+                                      G_DBUS_CALL_FLAGS_NONE, 120000, NULL, error);
+}
+
+static void
+store_one (GDBusConnection *c, const char *key, gsize size)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = store_call (
+      c, "StoreLicense",
+      g_variant_new ("(s@ay@a{sv})", key, lb_test_blob_new (size, 7), g_variant_new ("a{sv}", NULL)),
+      &error);
+
+  g_assert_no_error (error);
+}
+
+/* The key ids @c may list, joined by spaces. */
+static char *
+listing (GDBusConnection *c)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply
+      = store_call (c, "ListLicenses", g_variant_new_parsed ("(@a{sv} {},)"), &error);
+  g_autoptr (GVariant) page = NULL;
+  g_autoptr (GString) out = g_string_new ("");
+  GVariantIter iter;
+  const char *key;
+
+  g_assert_no_error (error);
+  page = g_variant_get_child_value (reply, 0);
+  g_variant_iter_init (&iter, page);
+  while (g_variant_iter_next (&iter, "(&s@a{sv})", &key, NULL))
+    g_string_append_printf (out, "%s%s", out->len > 0 ? " " : "", key);
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+static void
+assert_refused (GError *error, LbError code, const char *fragment)
+{
+  lb_test_assert_error_name (error, code);
+  if (error != NULL && fragment != NULL && strstr (error->message, fragment) == NULL)
+    g_test_fail_printf ("“%s” does not say “%s”", error->message, fragment);
+}
+
+/* The import format (docs/import-format.md) */
+
+/* "LBI1" and @n records "<prefix>NNN" with blobs of @blob_size bytes. */
+static GByteArray *
+payload_of (const char *prefix, guint n, gsize blob_size)
+{
+  GByteArray *p = g_byte_array_new ();
+
+  g_byte_array_append (p, (const guint8 *) "LBI1", 4);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("%s%03u", prefix, i);
+      g_autoptr (GVariant) tuple = g_variant_ref_sink (
+          g_variant_new ("(s@ay@a{sv})", key, lb_test_blob_new (blob_size, (guint8) i),
+                         g_variant_new ("a{sv}", NULL)));
+      g_autoptr (GVariant) v = g_variant_get_normal_form (tuple);
+      guint32 le;
+
+      if (G_BYTE_ORDER == G_BIG_ENDIAN)
+        {
+          GVariant *swapped = g_variant_byteswap (v);
+          g_variant_unref (v);
+          v = swapped;
+        }
+      le = GUINT32_TO_LE ((guint32) g_variant_get_size (v));
+      g_byte_array_append (p, (const guint8 *) &le, sizeof le);
+      g_byte_array_append (p, g_variant_get_data (v), (guint) g_variant_get_size (v));
+    }
+  return p;
+}
+
+/* @p in a sealed memfd, as the service asks. */
+static int
+sealed_memfd (GByteArray *p)
+{
+  int fd = memfd_create ("lb-test-limits", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  gsize done = 0;
+
+  g_assert_cmpint (fd, >=, 0);
+  while (done < p->len)
+    {
+      ssize_t n = write (fd, p->data + done, p->len - done);
+
+      g_assert_cmpint (n, >, 0);
+      done += (gsize) n;
+    }
+  g_assert_cmpint (fcntl (fd, F_ADD_SEALS, ALL_SEALS), ==, 0);
+  return fd;
+}
+
+/* StoreLicensesFromFd of @fd (not taken) on @c: the count, or G_MAXUINT64
+ * with @error. */
+static guint64
+import_fd (GDBusConnection *c, int fd, GError **error)
+{
+  int copy = dup (fd);
+  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new_from_array (&copy, 1);
+  g_autoptr (GVariant) reply = g_dbus_connection_call_with_unix_fd_list_sync (
+      c, LB_TEST_BUS_NAME, LB_TEST_OBJECT_PATH, LB_TEST_STORE_IFACE, "StoreLicensesFromFd",
+      g_variant_new ("(h@a{sv})", 0, g_variant_new ("a{sv}", NULL)), G_VARIANT_TYPE ("(t)"),
+      G_DBUS_CALL_FLAGS_NONE, 120000, fds, NULL, NULL, error);
+  guint64 n;
+
+  if (reply == NULL)
+    return G_MAXUINT64;
+  g_variant_get (reply, "(t)", &n);
+  return n;
+}
+
+/* An a(saya{sv}) of @n licenses "<prefix>NNN" of @blob_size bytes. */
+static GVariant *
+licenses_of (const char *prefix, guint n, gsize blob_size)
+{
+  GVariantBuilder b;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("a(saya{sv})"));
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("%s%03u", prefix, i);
+
+      g_variant_builder_add (&b, "(s@ay@a{sv})", key, lb_test_blob_new (blob_size, (guint8) i),
+                             g_variant_new ("a{sv}", NULL));
+    }
+  return g_variant_builder_end (&b);
+}
+
+/* The store's files */
+
+static guint64
+store_size (LbTestMachine *machine)
+{
+  const char *const names[] = { "licenses.db", "licenses.db-wal", "licenses.db-shm" };
+  guint64 total = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *path
+          = g_build_filename (lb_test_machine_get_store_dir (machine), names[i], NULL);
+      GStatBuf st;
+
+      if (g_stat (path, &st) == 0)
+        total += (guint64) st.st_size;
+    }
+  return total;
+}
+
+/* Samples store_size() every 2 ms in a thread of its own, for the peak. */
+typedef struct
+{
+  LbTestMachine *machine;
+  GThread *thread;
+  gint stop;
+  guint64 peak;
+} Sampler;
+
+static gpointer
+sampler_thread (gpointer data)
+{
+  Sampler *s = data;
+
+  while (!g_atomic_int_get (&s->stop))
+    {
+      s->peak = MAX (s->peak, store_size (s->machine));
+      g_usleep (2000);
+    }
+  return NULL;
+}
+
+static void
+sampler_start (Sampler *s, LbTestMachine *machine)
+{
+  s->machine = machine;
+  s->peak = store_size (machine);
+  s->thread = g_thread_new ("sampler", sampler_thread, s);
+}
+
+static guint64
+sampler_stop (Sampler *s)
+{
+  g_atomic_int_set (&s->stop, 1);
+  g_thread_join (s->thread);
+  s->peak = MAX (s->peak, store_size (s->machine));
+  return s->peak;
+}
+
+typedef struct
+{
+  LbTestMachine *machine;
+  guint64 limit;
+} SizeWait;
+
+static gboolean
+size_at_most (gpointer data)
+{
+  SizeWait *w = data;
+
+  return store_size (w->machine) <= w->limit;
+}
+
+/* Waits (5 s at most) for the files to come back to @before (and a page
+ * or two); returns their size then. */
+static guint64
+settled_size (LbTestMachine *machine, guint64 before)
+{
+  SizeWait w = { machine, before + 64 * 1024 };
+
+  lb_test_wait_until (size_at_most, &w, 5000);
+  return store_size (machine);
+}
+
+static void
+assert_bounded (const char *what, guint64 before, guint64 peak, guint64 after)
+{
+  g_test_message ("FIGURE limits-%s: store files before %" G_GUINT64_FORMAT " B, peak %" G_GUINT64_FORMAT
+                  " B (+%.1f MiB), after %" G_GUINT64_FORMAT " B",
+                  what, before, peak, (double) (peak - before) / MIB, after);
+  g_assert_cmpuint (peak, <=, before + LIMIT_BYTES + SLACK);
+  g_assert_cmpuint (after, <=, before + 64 * 1024);
+}
+
+/* import */
+
+static void
+test_import_over_limit (Fixture *f, gconstpointer data)
+{
+  const char *const args[] = { LIMIT_ARG, NULL };
+  g_autoptr (GByteArray) p = payload_of ("big-", 48, MIB);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *keys = NULL;
+  Sampler s = { 0 };
+  guint64 before, peak, after;
+  int fd;
+
+  start_daemon (f, NULL, args);
+  connect_app (f);
+  store_one (f->app_conn, "keep", 1000);
+  before = store_size (f->machine);
+  fd = sealed_memfd (p);
+  sampler_start (&s, f->machine);
+  g_assert_cmpuint (import_fd (f->app_conn, fd, &error), ==, G_MAXUINT64);
+  peak = sampler_stop (&s);
+  close (fd);
+  assert_refused (error, LB_ERROR_NO_SPACE, "8.0");
+  after = settled_size (f->machine, before);
+  assert_bounded ("import-48MiB-into-8MiB", before, peak, after);
+  keys = listing (f->app_conn);
+  g_assert_cmpstr (keys, ==, "keep");
+  g_assert_cmpuint (lb_test_bus_get_license_count (f->bus), ==, 1);
+}
+
+/* bulk */
+
+static void
+test_bulk_over_limit (Fixture *f, gconstpointer data)
+{
+  const char *const args[] = { LIMIT_ARG, NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autofree char *keys = NULL;
+  Sampler s = { 0 };
+  guint64 before, peak, after;
+  guint stored = 0;
+
+  start_daemon (f, NULL, args);
+  connect_app (f);
+  before = store_size (f->machine);
+
+  /* One call of 12 MiB. */
+  sampler_start (&s, f->machine);
+  reply = store_call (f->app_conn, "StoreLicenses",
+                      g_variant_new ("(@a(saya{sv}))", licenses_of ("one-", 12, MIB)), &error);
+  peak = sampler_stop (&s);
+  assert_refused (error, LB_ERROR_NO_SPACE, "8.0");
+  g_clear_error (&error);
+  after = settled_size (f->machine, before);
+  assert_bounded ("store-licenses-12MiB-into-8MiB", before, peak, after);
+  g_assert_cmpuint (lb_test_bus_get_license_count (f->bus), ==, 0);
+
+  /* Calls of 3 MiB until refused: two fit. */
+  memset (&s, 0, sizeof s);
+  sampler_start (&s, f->machine);
+  for (guint i = 0; i < 5 && error == NULL; i++)
+    {
+      g_autofree char *prefix = g_strdup_printf ("loop%u-", i);
+
+      g_clear_pointer (&reply, g_variant_unref);
+      reply = store_call (f->app_conn, "StoreLicenses",
+                          g_variant_new ("(@a(saya{sv}))", licenses_of (prefix, 3, MIB)), &error);
+      stored += error == NULL ? 1 : 0;
+    }
+  peak = sampler_stop (&s);
+  assert_refused (error, LB_ERROR_NO_SPACE, "8.0");
+  g_assert_cmpuint (stored, ==, 2);
+  g_assert_cmpuint (lb_test_bus_get_license_count (f->bus), ==, 6);
+  g_test_message ("FIGURE limits-store-licenses-loop: 2 calls of 3 MiB stored, the 3rd refused; "
+                  "files before %" G_GUINT64_FORMAT " B, peak %" G_GUINT64_FORMAT " B",
+                  before, peak);
+  /* What the app keeps (6 MiB) and the slack, never the refused call. */
+  g_assert_cmpuint (peak, <=, before + LIMIT_BYTES + SLACK);
+  keys = listing (f->app_conn);
+  g_assert_cmpstr (keys, ==, "loop0-000 loop0-001 loop0-002 loop1-000 loop1-001 loop1-002");
+}
+
+/* restore */
+
+static void
+run_operation (Fixture *f,
+               gboolean restore,
+               guint32 flags,
+               const char *dir,
+               guint *status,
+               char **error_text)
+{
+  g_autoptr (LbDBusManager) manager = lb_test_bus_manager_proxy (f->bus);
+  g_autoptr (LbTestSignalQueue) q = lb_test_signal_queue_new (
+      f->host, LB_TEST_BUS_NAME, LB_TEST_MANAGER_IFACE, NULL, LB_TEST_OBJECT_PATH);
+  g_autoptr (GError) error = NULL;
+  guint64 id = lb_test_start_operation (manager, restore, flags, lb_test_path_options (dir), &error);
+
+  g_assert_no_error (error);
+  g_assert_true (lb_test_wait_completed (q, id, 60000, NULL, status, error_text, NULL));
+}
+
+static void
+test_restore_over_limit (Fixture *f, gconstpointer data)
+{
+  const char *const args[] = { "--app-max-bytes=2097152", NULL };
+  g_autofree char *dir = lb_test_make_tmp_dir ("limits-backup");
+  g_autofree char *error_text = NULL;
+  g_autofree char *keys = NULL;
+  g_autoptr (LbTestMachine) second = NULL;
+  guint status = 0;
+
+  start_daemon (f, NULL, NULL);
+  connect_app (f);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("a%u", i);
+      store_one (f->app_conn, key, MIB);
+    }
+  store_one (f->host, "h", 100);
+  run_operation (f, FALSE, LB_BACKUP_FLAGS_NONE, dir, &status, NULL);
+  g_assert_cmpuint (status, ==, LB_STATUS_END);
+  lb_test_machine_stop_daemon (f->machine);
+
+  /* Another computer whose daemon lets an app keep 2 MiB. */
+  second = lb_test_machine_new (f->bus, "second");
+  {
+    LbTestDaemonOptions options = { .extra_args = args };
+    g_assert_nonnull (lb_test_machine_start_daemon (second, &options));
+  }
+  run_operation (f, TRUE, LB_RESTORE_FLAGS_INDIVIDUALIZE, dir, &status, &error_text);
+  g_test_message ("restore over the limit: status %u, “%s”", status, error_text);
+  g_assert_cmpuint (status, ==, LB_STATUS_ERROR);
+  g_assert_nonnull (strstr (error_text, "2.0"));
+  g_assert_nonnull (strstr (error_text, APP_A));
+  /* All or nothing: the host's license is not restored either. */
+  keys = listing (f->host);
+  g_assert_cmpstr (keys, ==, "");
+  lb_test_machine_stop_daemon (second);
+}
+
+/* kill */
+
+static void
+test_kill_over_limit (Fixture *f, gconstpointer data)
+{
+  const char *const args[] = { LIMIT_ARG, NULL };
+  g_autoptr (GByteArray) p = payload_of ("kill-", 48, MIB);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *keys = NULL;
+  LbTestDaemon *d;
+  guint64 before, after;
+  int fd;
+
+  start_daemon (f, NULL, args);
+  connect_app (f);
+  store_one (f->app_conn, "keep", 1000);
+  lb_test_machine_stop_daemon (f->machine);
+  before = store_size (f->machine);
+
+  /* Killed when the refused import has written the most it ever does. */
+  start_daemon (f, "store-over-limit", args);
+  d = lb_test_machine_get_daemon (f->machine);
+  connect_app (f);
+  fd = sealed_memfd (p);
+  g_assert_cmpuint (import_fd (f->app_conn, fd, &error), ==, G_MAXUINT64);
+  close (fd);
+  g_assert_true (lb_test_daemon_wait_exit (d, LB_TEST_TIMEOUT_MS));
+  g_assert_cmpint (lb_test_daemon_get_term_signal (d), ==, SIGKILL);
+  g_test_message ("killed with %.1f MiB in the store's files (%" G_GUINT64_FORMAT " B before)",
+                  (double) store_size (f->machine) / MIB, before);
+
+  start_daemon (f, NULL, args);
+  connect_app (f);
+  keys = listing (f->app_conn);
+  g_assert_cmpstr (keys, ==, "keep");
+  g_assert_cmpuint (lb_test_bus_get_license_count (f->bus), ==, 1);
+  after = settled_size (f->machine, before);
+  g_test_message ("FIGURE limits-kill: SIGKILL during an over-limit import: the store as before; "
+                  "files %" G_GUINT64_FORMAT " B before, %" G_GUINT64_FORMAT " B after the restart",
+                  before, after);
+  g_assert_cmpuint (after, <=, before + 64 * 1024);
+}
+
+typedef struct
+{
+  const char *path;
+  void (*func) (Fixture *f, gconstpointer arg);
+  gconstpointer arg;
+} Case;
+
+static const Case cases[] = {
+  { "import/over-limit", test_import_over_limit, NULL },
+  { "bulk/over-limit", test_bulk_over_limit, NULL },
+  { "restore/over-limit", test_restore_over_limit, NULL },
+  { "kill/over-limit", test_kill_over_limit, NULL },
+};
+
+int
+main (int argc, char **argv)
+{
+  lb_test_init (&argc, &argv);
+  lb_test_sandbox_require ();
+  lb_test_add_cases ("/limits/", "tests/daemon/meson.build's limits_test_groups", cases, Fixture,
+                     setup, teardown);
+  return g_test_run ();
+}
