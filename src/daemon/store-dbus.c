@@ -273,7 +273,7 @@ call_store_licenses_from_fd (LbStore *store,
   /* One transaction, filled record by record: nothing is visible or kept
    * unless every license is valid and the app stays within its limits. */
   if (ok)
-    batch = lb_store_batch_begin (store, caller->id, error);
+    batch = lb_store_batch_begin (store, caller->id, size, error);
   ok = ok && batch != NULL
        && lb_import_parse (lb_import_read_fd, GINT_TO_POINTER (fd), size, import_one, batch, &count,
                            error)

@@ -9,6 +9,7 @@
 #include <glib/gstdio.h>
 #include <sqlite3.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include "fault.h"
 #include "error-convert.h"
@@ -20,6 +21,12 @@
 #define CHECKPOINT_PAGES 1000
 /* The WAL file is cut back to this after it has been checkpointed. */
 #define WAL_SIZE_LIMIT 67108864 /* 64 MiB */
+/* A write leaves this much free on the store's file system: 5% of it or
+ * 1 GiB, whichever is smaller, as systemd-journald keeps. */
+#define FREE_FLOOR_PERCENT 5
+#define FREE_FLOOR_MAX (G_GUINT64_CONSTANT (1) << 30)
+/* A bulk write looks at the free space again after this many bytes. */
+#define FREE_CHECK_EVERY (4 * 1024 * 1024)
 
 #define ATTR_COLUMNS                                                                             \
   "key_id, content_id, issuer, can_backup, restore_limit, expires, support_url, restore_count, " \
@@ -45,7 +52,6 @@ struct _LbStore
   /* Per-app limits, checked after every license a write adds. */
   guint64 app_max_licenses;
   guint64 app_max_bytes;
-
   /* Checkpoints run in their own thread rather than inside COMMIT. */
   GThread *checkpointer;
   GMutex checkpoint_lock; /* guards the three flags */
@@ -687,6 +693,53 @@ check_app_limits (LbStore *self, sqlite3 *db, sqlite3_stmt *stmt, const char *ap
   return FALSE;
 }
 
+/* NO_SPACE when writing @to_write more bytes would leave less than the
+ * floor free on the store's file system. */
+static gboolean
+check_free_space (LbStore *self, guint64 to_write, GError **error)
+{
+  struct statvfs st;
+  guint64 avail, floor;
+  g_autofree char *free_text = NULL;
+
+  /* Cannot tell: the write itself fails cleanly if the disk is full. */
+  if (statvfs (self->dir, &st) != 0)
+    return TRUE;
+  avail = (guint64) st.f_bavail * st.f_frsize;
+  floor = MIN ((guint64) st.f_blocks * st.f_frsize / 100 * FREE_FLOOR_PERCENT, FREE_FLOOR_MAX);
+  if (avail >= floor && avail - floor >= to_write)
+    return TRUE;
+  free_text = g_format_size_full (avail, G_FORMAT_SIZE_IEC_UNITS);
+  g_set_error (error, LB_ERROR, LB_ERROR_NO_SPACE,
+               _ ("The disk holding the license store is nearly full (%s free); free some "
+                  "space. Nothing was stored"),
+               free_text);
+  return FALSE;
+}
+
+/* What a bulk write has written, for its free-space checks. */
+typedef struct
+{
+  guint64 expected; /* what it said it would write */
+  guint64 written;
+  guint64 checked_at; /* @written at the last check */
+  gboolean checked;
+} SpaceWatch;
+
+/* Checks the free space at the first license of @watch and again each
+ * FREE_CHECK_EVERY bytes. */
+static gboolean
+space_watch_add (LbStore *self, SpaceWatch *watch, gsize bytes, GError **error)
+{
+  watch->written += bytes;
+  if (watch->checked && watch->written - watch->checked_at < FREE_CHECK_EVERY)
+    return TRUE;
+  watch->checked = TRUE;
+  watch->checked_at = watch->written;
+  return check_free_space (
+      self, watch->expected > watch->written ? watch->expected - watch->written : 0, error);
+}
+
 struct _LbStoreBatch
 {
   LbStore *store;
@@ -697,12 +750,13 @@ struct _LbStoreBatch
   gint64 now;
   guint added;
   guint written;
+  SpaceWatch space;
   guint64 wal_before;
   gboolean open;
 };
 
 LbStoreBatch *
-lb_store_batch_begin (LbStore *self, const char *app, GError **error)
+lb_store_batch_begin (LbStore *self, const char *app, guint64 expected_bytes, GError **error)
 {
   g_autoptr (LbStoreBatch) batch = g_new0 (LbStoreBatch, 1);
 
@@ -711,6 +765,9 @@ lb_store_batch_begin (LbStore *self, const char *app, GError **error)
   batch->store = g_object_ref (self);
   batch->app = g_strdup (app);
   batch->now = g_get_real_time () / G_USEC_PER_SEC;
+  batch->space.expected = expected_bytes;
+  if (!check_free_space (self, expected_bytes, error))
+    return NULL;
   batch->wal_before = wal_size (self);
   batch->insert = prepare (self->write_db, INSERT_SQL, error);
   batch->update = prepare (self->write_db, UPDATE_SQL, error);
@@ -739,7 +796,8 @@ lb_store_batch_add (LbStoreBatch *batch, LbRecord *l, GError **error)
     return FALSE;
   batch->added += was_added ? 1 : 0;
   batch->written++;
-  return check_app_limits (self, self->write_db, batch->limits, batch->app, error);
+  return check_app_limits (self, self->write_db, batch->limits, batch->app, error)
+         && space_watch_add (self, &batch->space, g_bytes_get_size (l->blob), error);
 }
 
 gboolean
@@ -790,8 +848,12 @@ gboolean
 lb_store_put (
     LbStore *self, const char *app, LbRecord *const *licenses, guint n_licenses, GError **error)
 {
-  g_autoptr (LbStoreBatch) batch = lb_store_batch_begin (self, app, error);
+  g_autoptr (LbStoreBatch) batch = NULL;
+  guint64 expected = 0;
 
+  for (guint i = 0; i < n_licenses; i++)
+    expected += g_bytes_get_size (licenses[i]->blob);
+  batch = lb_store_batch_begin (self, app, expected, error);
   if (batch == NULL)
     return FALSE;
   for (guint i = 0; i < n_licenses; i++)
@@ -1229,6 +1291,7 @@ struct _LbStoreTxn
   sqlite3_stmt *insert;
   sqlite3_stmt *limits;
   guint added;
+  SpaceWatch space;
   guint64 wal_before;
   gboolean open;
 };
@@ -1299,9 +1362,11 @@ lb_store_txn_insert (LbStoreTxn *txn, const LbRecord *license, const guint8 *dig
       return FALSE;
     }
   txn->added++;
-  /* A restore is held to the apps' limits too. */
+  /* A restore is held to the apps' limits and the free-space floor too;
+   * it cannot tell its size in advance (the backup is compressed). */
   return check_app_limits (txn->store, txn->db, txn->limits,
-                           license->attrs.app != NULL ? license->attrs.app : "", error);
+                           license->attrs.app != NULL ? license->attrs.app : "", error)
+         && space_watch_add (txn->store, &txn->space, g_bytes_get_size (license->blob), error);
 }
 
 gboolean

@@ -8,7 +8,8 @@
  * SHA-256 of its canonical encoding (license.h), which backups carry.
  * Every license belongs to an app ("" for host programs, else its app id):
  * a key id names a license within its app, and each app is held to its
- * limits (count and bytes), checked after every license a write adds.
+ * limits (count and bytes), checked after every license a write adds, and
+ * no write (but deletes and cleans) may leave the disk nearly full.
  * Thread-safe: calls may come from any thread; writes are serialised, reads
  * use their own connection, and snapshots (for backups) read a consistent
  * view while writes go on. Checkpoints (copying the WAL into the database)
@@ -47,8 +48,9 @@ void lb_store_set_app_limits (LbStore *self, guint64 max_licenses, guint64 max_b
 /* Writes @licenses (already validated) into @app's licenses in one
  * transaction, replacing those with the same key id. Sets "stored",
  * "machine" and "app" and resets "restore-count" on each, as a fresh
- * license from an app. LB_ERROR_NO_SPACE, and nothing written, when @app
- * would go past its limits (see the batch below). */
+ * license from an app. Nothing is written on an error: LB_ERROR_NO_SPACE
+ * when @app would go past its limits or the disk is nearly full (see the
+ * batch below). */
 gboolean lb_store_put (
     LbStore *self, const char *app, LbRecord *const *licenses, guint n_licenses, GError **error);
 
@@ -57,11 +59,15 @@ gboolean lb_store_put (
  * commit. It holds the store's write lock from begin to free. Limits are
  * enforced while it writes, so that a refused write never takes more disk
  * than the app may keep: each add fails with LB_ERROR_NO_SPACE at the
- * first license that takes @app over its limits. After a rollback, or a
- * commit that grew the WAL past its limit, the WAL is cut back.
- * lb_store_put() is one batch. */
+ * first license that takes @app over its limits, or when the free space
+ * on the store's file system would fall below the floor (5% or 1 GiB,
+ * the smaller; checked at begin for @expected_bytes, the blobs' size as
+ * far as known, and every few MiB written). After a rollback, or a commit
+ * that grew the WAL past its limit, the WAL is cut back. lb_store_put()
+ * is one batch. */
 typedef struct _LbStoreBatch LbStoreBatch;
-LbStoreBatch *lb_store_batch_begin (LbStore *self, const char *app, GError **error);
+LbStoreBatch *
+lb_store_batch_begin (LbStore *self, const char *app, guint64 expected_bytes, GError **error);
 /* Sets "stored", "machine" and "app" and resets "restore-count" on
  * @license (already validated), as lb_store_put() does. */
 gboolean lb_store_batch_add (LbStoreBatch *batch, LbRecord *license, GError **error);
@@ -160,7 +166,8 @@ gboolean lb_store_snapshot_foreach_digest (
 
 /* A restore transaction: a write transaction on its own connection, so
  * that nothing is visible (and everything rolls back) until commit. Each
- * insert is held to its app's limits as batches are (LB_ERROR_NO_SPACE). */
+ * insert is held to its app's limits and the free-space floor as batches
+ * are (LB_ERROR_NO_SPACE). */
 typedef struct _LbStoreTxn LbStoreTxn;
 
 LbStoreTxn *lb_store_txn_begin (LbStore *self, GError **error);

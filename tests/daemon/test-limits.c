@@ -11,6 +11,9 @@
  *  - bulk: the same with StoreLicenses, in one call and in a loop of calls.
  *  - restore: a restore that would take an app over its limit: refused
  *    whole, naming the limit.
+ *  - disk: the store on a small tmpfs, nearly full: imports refused with
+ *    the disk-full message, nothing half-written; deletes and backups
+ *    still work. Needs root (a mount namespace of its own), else skipped.
  *  - kill: the daemon killed (SIGKILL) while an over-limit import is at
  *    its largest: after a restart, the store and its files as before.
  *
@@ -19,12 +22,17 @@
  * "FIGURE" lines. */
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <gio/gunixfdlist.h>
 #include <glib/gstdio.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "lb-test-sandbox.h"
@@ -93,19 +101,20 @@ teardown (Fixture *f, gconstpointer data)
 static GVariant *
 store_call (GDBusConnection *c, const char *method, GVariant *params, GError **error)
 {
-  return g_dbus_connection_call_sync (c, LB_TEST_BUS_NAME, LB_TEST_OBJECT_PATH,
-                                      LB_TEST_STORE_IFACE, method, params, NULL,
-                                      G_DBUS_CALL_FLAGS_NONE, 120000, NULL, error);
+  return g_dbus_connection_call_sync (c, LB_TEST_BUS_NAME, LB_TEST_OBJECT_PATH, LB_TEST_STORE_IFACE,
+                                      method, params, NULL, G_DBUS_CALL_FLAGS_NONE, 120000, NULL,
+                                      error);
 }
 
 static void
 store_one (GDBusConnection *c, const char *key, gsize size)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply = store_call (
-      c, "StoreLicense",
-      g_variant_new ("(s@ay@a{sv})", key, lb_test_blob_new (size, 7), g_variant_new ("a{sv}", NULL)),
-      &error);
+  g_autoptr (GVariant) reply
+      = store_call (c, "StoreLicense",
+                    g_variant_new ("(s@ay@a{sv})", key, lb_test_blob_new (size, 7),
+                                   g_variant_new ("a{sv}", NULL)),
+                    &error);
 
   g_assert_no_error (error);
 }
@@ -311,8 +320,8 @@ settled_size (LbTestMachine *machine, guint64 before)
 static void
 assert_bounded (const char *what, guint64 before, guint64 peak, guint64 after)
 {
-  g_test_message ("FIGURE limits-%s: store files before %" G_GUINT64_FORMAT " B, peak %" G_GUINT64_FORMAT
-                  " B (+%.1f MiB), after %" G_GUINT64_FORMAT " B",
+  g_test_message ("FIGURE limits-%s: store files before %" G_GUINT64_FORMAT
+                  " B, peak %" G_GUINT64_FORMAT " B (+%.1f MiB), after %" G_GUINT64_FORMAT " B",
                   what, before, peak, (double) (peak - before) / MIB, after);
   g_assert_cmpuint (peak, <=, before + LIMIT_BYTES + SLACK);
   g_assert_cmpuint (after, <=, before + 64 * 1024);
@@ -404,18 +413,15 @@ test_bulk_over_limit (Fixture *f, gconstpointer data)
 /* restore */
 
 static void
-run_operation (Fixture *f,
-               gboolean restore,
-               guint32 flags,
-               const char *dir,
-               guint *status,
-               char **error_text)
+run_operation (
+    Fixture *f, gboolean restore, guint32 flags, const char *dir, guint *status, char **error_text)
 {
   g_autoptr (LbDBusManager) manager = lb_test_bus_manager_proxy (f->bus);
   g_autoptr (LbTestSignalQueue) q = lb_test_signal_queue_new (
       f->host, LB_TEST_BUS_NAME, LB_TEST_MANAGER_IFACE, NULL, LB_TEST_OBJECT_PATH);
   g_autoptr (GError) error = NULL;
-  guint64 id = lb_test_start_operation (manager, restore, flags, lb_test_path_options (dir), &error);
+  guint64 id
+      = lb_test_start_operation (manager, restore, flags, lb_test_path_options (dir), &error);
 
   g_assert_no_error (error);
   g_assert_true (lb_test_wait_completed (q, id, 60000, NULL, status, error_text, NULL));
@@ -458,6 +464,117 @@ test_restore_over_limit (Fixture *f, gconstpointer data)
   keys = listing (f->host);
   g_assert_cmpstr (keys, ==, "");
   lb_test_machine_stop_daemon (second);
+}
+
+/* disk */
+
+static void
+require_mounts (void)
+{
+  if (geteuid () != 0)
+    {
+      printf ("SKIP: the disk test mounts a tmpfs: run it as root\n");
+      exit (77);
+    }
+  if (unshare (CLONE_NEWNS) != 0 || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+    {
+      printf ("SKIP: cannot make a mount namespace: %s\n", g_strerror (errno));
+      exit (77);
+    }
+}
+
+static guint64
+free_bytes (const char *dir)
+{
+  struct statvfs st;
+
+  g_assert_cmpint (statvfs (dir, &st), ==, 0);
+  return (guint64) st.f_bavail * st.f_frsize;
+}
+
+/* Writes a file in @dir so that about @leave bytes stay free. */
+static void
+fill_until (const char *dir, guint64 leave)
+{
+  static guint n;
+  g_autofree char *path = g_strdup_printf ("%s/filler-%u", dir, n++);
+  guint64 avail = free_bytes (dir);
+  int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpuint (avail, >, leave);
+  g_assert_cmpint (posix_fallocate (fd, 0, (off_t) (avail - leave)), ==, 0);
+  close (fd);
+}
+
+static void
+test_disk_nearly_full (Fixture *f, gconstpointer data)
+{
+  const char *store_dir = lb_test_machine_get_store_dir (f->machine);
+  g_autofree char *backup_dir = lb_test_make_tmp_dir ("limits-disk-backup");
+  g_autoptr (GByteArray) p = payload_of ("disk-", 6, MIB);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autofree char *keys = NULL;
+  guint64 before, after;
+  guint status = 0;
+  int fd;
+
+  require_mounts ();
+  g_assert_cmpint (g_mkdir_with_parents (store_dir, 0700), ==, 0);
+  /* 64 MiB: the floor is 5% of it, 3.2 MiB. */
+  if (mount ("tmpfs", store_dir, "tmpfs", 0, "size=64m,mode=0700") != 0)
+    {
+      printf ("SKIP: cannot mount a tmpfs on %s: %s\n", store_dir, g_strerror (errno));
+      exit (77);
+    }
+  start_daemon (f, NULL, NULL);
+  connect_app (f);
+  store_one (f->app_conn, "keep", 1000);
+  store_one (f->app_conn, "old", 1000);
+  fill_until (store_dir, 8 * MIB);
+  before = store_size (f->machine);
+
+  /* 6 MiB would leave 2 MiB, under the floor. */
+  fd = sealed_memfd (p);
+  g_assert_cmpuint (import_fd (f->app_conn, fd, &error), ==, G_MAXUINT64);
+  close (fd);
+  assert_refused (error, LB_ERROR_NO_SPACE, "nearly full");
+  g_test_message ("FIGURE limits-disk: a 6 MiB import with %.1f MiB free on a 64 MiB tmpfs: “%s”",
+                  (double) free_bytes (store_dir) / MIB, error->message);
+  g_clear_error (&error);
+  reply = store_call (f->app_conn, "StoreLicenses",
+                      g_variant_new ("(@a(saya{sv}))", licenses_of ("disk-", 6, MIB)), &error);
+  assert_refused (error, LB_ERROR_NO_SPACE, "nearly full");
+  g_clear_error (&error);
+  after = settled_size (f->machine, before);
+  g_assert_cmpuint (after, <=, before + 64 * 1024);
+  keys = listing (f->app_conn);
+  g_assert_cmpstr (keys, ==, "keep old");
+
+  /* What leaves the floor alone still works; deletes and backups always. */
+  store_one (f->app_conn, "small", 1000);
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = store_call (f->app_conn, "DeleteLicense", g_variant_new ("(s)", "old"), &error);
+  g_assert_no_error (error);
+  fill_until (store_dir, 1 * MIB);
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = store_call (f->app_conn, "DeleteLicense", g_variant_new ("(s)", "small"), &error);
+  g_assert_no_error (error);
+  run_operation (f, FALSE, LB_BACKUP_FLAGS_NONE, backup_dir, &status, NULL);
+  g_assert_cmpuint (status, ==, LB_STATUS_END);
+  /* Below the floor, even a small license is refused. */
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = store_call (f->app_conn, "StoreLicense",
+                      g_variant_new ("(s@ay@a{sv})", "tiny", lb_test_blob_new (10, 1),
+                                     g_variant_new ("a{sv}", NULL)),
+                      &error);
+  assert_refused (error, LB_ERROR_NO_SPACE, "nearly full");
+  g_clear_pointer (&keys, g_free);
+  keys = listing (f->app_conn);
+  g_assert_cmpstr (keys, ==, "keep");
+  lb_test_machine_stop_daemon (f->machine);
+  umount2 (store_dir, MNT_DETACH);
 }
 
 /* kill */
@@ -514,6 +631,7 @@ static const Case cases[] = {
   { "import/over-limit", test_import_over_limit, NULL },
   { "bulk/over-limit", test_bulk_over_limit, NULL },
   { "restore/over-limit", test_restore_over_limit, NULL },
+  { "disk/nearly-full", test_disk_nearly_full, NULL },
   { "kill/over-limit", test_kill_over_limit, NULL },
 };
 
