@@ -52,6 +52,10 @@ struct _LbStore
   /* Per-app limits, checked after every license a write adds. */
   guint64 app_max_licenses;
   guint64 app_max_bytes;
+  /* Restores waiting for SQLite's write lock (atomic): a batch yields to
+   * them between two licenses. */
+  gint restores_waiting;
+
   /* Checkpoints run in their own thread rather than inside COMMIT. */
   GThread *checkpointer;
   GMutex checkpoint_lock; /* guards the three flags */
@@ -740,6 +744,14 @@ space_watch_add (LbStore *self, SpaceWatch *watch, gsize bytes, GError **error)
       self, watch->expected > watch->written ? watch->expected - watch->written : 0, error);
 }
 
+static void
+set_busy_restoring (GError **error)
+{
+  g_set_error (error, LB_ERROR, LB_ERROR_BUSY,
+               _ ("The user is restoring licenses, which goes first; try again in a moment. "
+                  "Nothing was stored"));
+}
+
 struct _LbStoreBatch
 {
   LbStore *store;
@@ -766,6 +778,11 @@ lb_store_batch_begin (LbStore *self, const char *app, guint64 expected_bytes, GE
   batch->app = g_strdup (app);
   batch->now = g_get_real_time () / G_USEC_PER_SEC;
   batch->space.expected = expected_bytes;
+  if (g_atomic_int_get (&self->restores_waiting) > 0)
+    {
+      set_busy_restoring (error);
+      return NULL;
+    }
   if (!check_free_space (self, expected_bytes, error))
     return NULL;
   batch->wal_before = wal_size (self);
@@ -786,6 +803,12 @@ lb_store_batch_add (LbStoreBatch *batch, LbRecord *l, GError **error)
   gboolean was_added;
 
   g_return_val_if_fail (batch->open, FALSE);
+  /* A waiting restore waits at most for one license and the rollback. */
+  if (g_atomic_int_get (&self->restores_waiting) > 0)
+    {
+      set_busy_restoring (error);
+      return FALSE;
+    }
   l->attrs.stored = batch->now;
   l->attrs.restore_count = 0;
   g_free (l->attrs.machine);
@@ -1300,6 +1323,7 @@ LbStoreTxn *
 lb_store_txn_begin (LbStore *self, GError **error)
 {
   g_autoptr (LbStoreTxn) txn = g_new0 (LbStoreTxn, 1);
+  gboolean begun;
 
   txn->store = g_object_ref (self);
   txn->db = open_db (self->db_path, FALSE, error);
@@ -1316,7 +1340,11 @@ lb_store_txn_begin (LbStore *self, GError **error)
   if (txn->limits == NULL)
     return NULL;
   txn->wal_before = wal_size (self);
-  if (!exec (txn->db, BULK_TEMP_STORE "BEGIN IMMEDIATE", error))
+  /* Said before waiting: a batch holding the lock gives it up. */
+  g_atomic_int_inc (&self->restores_waiting);
+  begun = exec (txn->db, BULK_TEMP_STORE "BEGIN IMMEDIATE", error);
+  g_atomic_int_add (&self->restores_waiting, -1);
+  if (!begun)
     return NULL;
   txn->open = TRUE;
   return g_steal_pointer (&txn);

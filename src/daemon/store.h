@@ -49,8 +49,8 @@ void lb_store_set_app_limits (LbStore *self, guint64 max_licenses, guint64 max_b
  * transaction, replacing those with the same key id. Sets "stored",
  * "machine" and "app" and resets "restore-count" on each, as a fresh
  * license from an app. Nothing is written on an error: LB_ERROR_NO_SPACE
- * when @app would go past its limits or the disk is nearly full (see the
- * batch below). */
+ * when @app would go past its limits or the disk is nearly full,
+ * LB_ERROR_BUSY while a restore waits (see the batch below). */
 gboolean lb_store_put (
     LbStore *self, const char *app, LbRecord *const *licenses, guint n_licenses, GError **error);
 
@@ -62,9 +62,10 @@ gboolean lb_store_put (
  * first license that takes @app over its limits, or when the free space
  * on the store's file system would fall below the floor (5% or 1 GiB,
  * the smaller; checked at begin for @expected_bytes, the blobs' size as
- * far as known, and every few MiB written). After a rollback, or a commit
- * that grew the WAL past its limit, the WAL is cut back. lb_store_put()
- * is one batch. */
+ * far as known, and every few MiB written). Begin and each add fail with
+ * LB_ERROR_BUSY while a restore waits for the lock: the user's restore
+ * goes first. After a rollback, or a commit that grew the WAL past its
+ * limit, the WAL is cut back. lb_store_put() is one batch. */
 typedef struct _LbStoreBatch LbStoreBatch;
 LbStoreBatch *
 lb_store_batch_begin (LbStore *self, const char *app, guint64 expected_bytes, GError **error);
@@ -165,7 +166,8 @@ gboolean lb_store_snapshot_foreach_digest (
     LbStoreSnapshot *snap, gint64 now, LbDigestFunc func, gpointer user_data, GError **error);
 
 /* A restore transaction: a write transaction on its own connection, so
- * that nothing is visible (and everything rolls back) until commit. Each
+ * that nothing is visible (and everything rolls back) until commit. While
+ * begin waits for the write lock, batches yield it (LB_ERROR_BUSY). Each
  * insert is held to its app's limits and the free-space floor as batches
  * are (LB_ERROR_NO_SPACE). */
 typedef struct _LbStoreTxn LbStoreTxn;

@@ -14,6 +14,10 @@
  *  - disk: the store on a small tmpfs, nearly full: imports refused with
  *    the disk-full message, nothing half-written; deletes and backups
  *    still work. Needs root (a mount namespace of its own), else skipped.
+ *  - fairness: two apps importing in loops while the user restores: the
+ *    restore completes within seconds (before, it waited its 20 s for the
+ *    lock and failed).
+ *  - one-call: two bulk calls at once from one app: the second is Busy.
  *  - kill: the daemon killed (SIGKILL) while an over-limit import is at
  *    its largest: after a restart, the store and its files as before.
  *
@@ -577,6 +581,182 @@ test_disk_nearly_full (Fixture *f, gconstpointer data)
   umount2 (store_dir, MNT_DETACH);
 }
 
+/* fairness */
+
+typedef struct
+{
+  GDBusConnection *conn;
+  int fd;
+  gint stop;
+  gint ok;   /* imports that succeeded */
+  gint busy; /* answered Busy */
+  gint other;
+} ImportLoop;
+
+static gpointer
+import_loop (gpointer data)
+{
+  ImportLoop *loop = data;
+
+  while (!g_atomic_int_get (&loop->stop))
+    {
+      g_autoptr (GError) error = NULL;
+
+      if (import_fd (loop->conn, loop->fd, &error) != G_MAXUINT64)
+        g_atomic_int_inc (&loop->ok);
+      else if (g_error_matches (error, LB_ERROR, LB_ERROR_BUSY))
+        {
+          g_atomic_int_inc (&loop->busy);
+          g_usleep (10000);
+        }
+      else
+        {
+          g_test_message ("import failed: %s", error->message);
+          g_atomic_int_inc (&loop->other);
+          g_usleep (10000);
+        }
+    }
+  return NULL;
+}
+
+static gboolean
+loop_has_imported (gpointer data)
+{
+  return g_atomic_int_get (&((ImportLoop *) data)->ok) > 0;
+}
+
+static void
+test_fairness_restore_first (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = lb_test_make_tmp_dir ("limits-fair-backup");
+  g_autoptr (GByteArray) p = payload_of ("loop-", 48, MIB);
+  g_autoptr (LbTestApp) b = NULL;
+  g_autoptr (GDBusConnection) b_conn = NULL;
+  g_autoptr (GError) error = NULL;
+  GThread *threads[2];
+  ImportLoop loops[2] = { 0 };
+  g_autofree char *error_text = NULL;
+  guint status = 0;
+  gint64 t0, waited;
+
+  start_daemon (f, NULL, NULL);
+  connect_app (f);
+  b = lb_test_app_new (f->bus, "org.example.PlayerB", LB_TEST_FLATPAK_INFO_NORMAL, NULL);
+  b_conn = lb_test_app_connect (b, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < 20; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("h%02u", i);
+      store_one (f->host, key, 4096);
+    }
+  run_operation (f, FALSE, LB_BACKUP_FLAGS_NONE, dir, &status, NULL);
+  g_assert_cmpuint (status, ==, LB_STATUS_END);
+  for (guint i = 0; i < 20; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("h%02u", i);
+      g_autoptr (GVariant) reply
+          = store_call (f->host, "DeleteLicense", g_variant_new ("(s)", key), &error);
+      g_assert_no_error (error);
+    }
+
+  /* Two apps import 48 MiB again and again: one's import is always
+   * running or next in line for the write lock. */
+  for (guint i = 0; i < 2; i++)
+    {
+      loops[i].conn = i == 0 ? f->app_conn : b_conn;
+      loops[i].fd = sealed_memfd (p);
+      threads[i] = g_thread_new ("import-loop", import_loop, &loops[i]);
+    }
+  for (guint i = 0; i < 2; i++)
+    g_assert_true (lb_test_wait_until (loop_has_imported, &loops[i], 60000));
+
+  t0 = g_get_monotonic_time ();
+  run_operation (f, TRUE, LB_RESTORE_FLAGS_NONE, dir, &status, &error_text);
+  waited = g_get_monotonic_time () - t0;
+  for (guint i = 0; i < 2; i++)
+    g_atomic_int_set (&loops[i].stop, 1);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_thread_join (threads[i]);
+      close (loops[i].fd);
+    }
+  g_test_message ("FIGURE limits-fairness: restore of 20 licenses while two apps import 48 MiB "
+                  "in loops: done in %.2f s (status %u%s%s); the apps' imports: %d stored, %d "
+                  "Busy, %d other errors",
+                  (double) waited / G_USEC_PER_SEC, status, error_text[0] != '\0' ? ", " : "",
+                  error_text, loops[0].ok + loops[1].ok, loops[0].busy + loops[1].busy,
+                  loops[0].other + loops[1].other);
+  g_assert_cmpuint (status, ==, LB_STATUS_END);
+  g_assert_cmpint (waited, <, 5 * G_USEC_PER_SEC);
+  g_assert_cmpint (loops[0].other + loops[1].other, ==, 0);
+  g_assert_cmpuint (lb_test_bus_get_license_count (f->bus), ==, 20 + 2 * 48);
+}
+
+/* one-call */
+
+typedef struct
+{
+  GDBusConnection *conn;
+  int fd;
+  GError *error;
+  gint done;
+} Import;
+
+static gpointer
+import_thread (gpointer data)
+{
+  Import *im = data;
+
+  import_fd (im->conn, im->fd, &im->error);
+  g_atomic_int_set (&im->done, 1);
+  return NULL;
+}
+
+/* Two imports of @c at once; how many were answered Busy. */
+static guint
+two_at_once (GDBusConnection *c, int fd)
+{
+  Import a = { c, fd, NULL, 0 }, b = { c, fd, NULL, 0 };
+  GThread *ta = g_thread_new ("a", import_thread, &a);
+  GThread *tb = g_thread_new ("b", import_thread, &b);
+  guint busy = 0;
+
+  g_thread_join (ta);
+  g_thread_join (tb);
+  for (Import *im = &a; im != NULL; im = im == &a ? &b : NULL)
+    {
+      if (im->error != NULL)
+        {
+          g_test_message ("concurrent import: %s", im->error->message);
+          lb_test_assert_error_name (im->error, LB_ERROR_BUSY);
+          busy++;
+        }
+      g_clear_error (&im->error);
+    }
+  return busy;
+}
+
+static void
+test_one_call_per_app (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GByteArray) p = payload_of ("two-", 32, MIB);
+  int fd;
+  guint busy;
+
+  start_daemon (f, NULL, NULL);
+  connect_app (f);
+  fd = sealed_memfd (p);
+  busy = two_at_once (f->app_conn, fd);
+  g_assert_cmpuint (busy, ==, 1);
+  g_assert_cmpuint (lb_test_bus_get_license_count (f->bus), ==, 32);
+  /* After it, the app may call again. */
+  g_assert_cmpuint (two_at_once (f->app_conn, fd), ==, 1);
+  /* The user's own tools are not held to it: both are stored in turn. */
+  g_assert_cmpuint (two_at_once (f->host, fd), ==, 0);
+  g_assert_cmpuint (lb_test_bus_get_license_count (f->bus), ==, 64);
+  close (fd);
+}
+
 /* kill */
 
 static void
@@ -632,6 +812,8 @@ static const Case cases[] = {
   { "bulk/over-limit", test_bulk_over_limit, NULL },
   { "restore/over-limit", test_restore_over_limit, NULL },
   { "disk/nearly-full", test_disk_nearly_full, NULL },
+  { "fairness/restore-first", test_fairness_restore_first, NULL },
+  { "one-call/per-app", test_one_call_per_app, NULL },
   { "kill/over-limit", test_kill_over_limit, NULL },
 };
 
