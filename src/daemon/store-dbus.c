@@ -23,6 +23,12 @@ struct _LbStoreDBus
   LbStore *store;
   LbIdle *idle;
   LbCallers *callers;
+
+  /* The sandboxed apps with a bulk call running: one at a time each, so
+   * that an app cannot line up calls (each holding a worker thread, and
+   * StoreLicenses' payload in memory) behind the store's write lock. */
+  GMutex bulk_lock;
+  GHashTable *bulk_apps; /* app id → itself */
 };
 
 static void lb_store_dbus_iface_init (LbDBusStoreIface *iface);
@@ -77,6 +83,45 @@ store_call_free (StoreCall *call)
   g_free (call);
 }
 
+static GVariant *call_store_licenses (LbStore *store,
+                                      const LbAppInfo *caller,
+                                      const StoreArgs *args,
+                                      GError **error);
+static GVariant *call_store_licenses_from_fd (LbStore *store,
+                                              const LbAppInfo *caller,
+                                              const StoreArgs *args,
+                                              GError **error);
+
+/* Marks @caller's bulk call as running; LB_ERROR_BUSY when one already
+ * is. The host's programs (the user's own tools) are not held to it. */
+static gboolean
+bulk_claim (LbStoreDBus *self, const LbAppInfo *caller, GError **error)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->bulk_lock);
+
+  if (lb_app_info_is_host (caller))
+    return TRUE;
+  if (g_hash_table_contains (self->bulk_apps, caller->id))
+    {
+      g_set_error (error, LB_ERROR, LB_ERROR_BUSY,
+                   _ ("%s is already storing licenses in another call; wait for that call "
+                      "to finish. Nothing was stored"),
+                   caller->id);
+      return FALSE;
+    }
+  g_hash_table_add (self->bulk_apps, g_strdup (caller->id));
+  return TRUE;
+}
+
+static void
+bulk_release (LbStoreDBus *self, const LbAppInfo *caller)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->bulk_lock);
+
+  if (!lb_app_info_is_host (caller))
+    g_hash_table_remove (self->bulk_apps, caller->id);
+}
+
 static void
 store_call_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
@@ -89,7 +134,16 @@ store_call_thread (GTask *task, gpointer source, gpointer task_data, GCancellabl
   /* Who is calling decides whose licenses the call sees. */
   caller = lb_callers_lookup_sync (
       self->callers, g_dbus_method_invocation_get_sender (call->invocation), NULL, &error);
-  if (caller != NULL)
+  if (caller != NULL
+      && (call->func == call_store_licenses || call->func == call_store_licenses_from_fd))
+    {
+      if (bulk_claim (self, caller, &error))
+        {
+          reply = call->func (self->store, caller, &call->args, &error);
+          bulk_release (self, caller);
+        }
+    }
+  else if (caller != NULL)
     reply = call->func (self->store, caller, &call->args, &error);
   if (reply == NULL)
     g_task_return_error (task, error);
@@ -273,7 +327,7 @@ call_store_licenses_from_fd (LbStore *store,
   /* One transaction, filled record by record: nothing is visible or kept
    * unless every license is valid and the app stays within its limits. */
   if (ok)
-    batch = lb_store_batch_begin (store, caller->id, error);
+    batch = lb_store_batch_begin (store, caller->id, size, error);
   ok = ok && batch != NULL
        && lb_import_parse (lb_import_read_fd, GINT_TO_POINTER (fd), size, import_one, batch, &count,
                            error)
@@ -629,12 +683,25 @@ lb_store_dbus_dispose (GObject *object)
 }
 
 static void
+lb_store_dbus_finalize (GObject *object)
+{
+  LbStoreDBus *self = LB_STORE_DBUS (object);
+
+  g_hash_table_unref (self->bulk_apps);
+  g_mutex_clear (&self->bulk_lock);
+  G_OBJECT_CLASS (lb_store_dbus_parent_class)->finalize (object);
+}
+
+static void
 lb_store_dbus_class_init (LbStoreDBusClass *klass)
 {
   G_OBJECT_CLASS (klass)->dispose = lb_store_dbus_dispose;
+  G_OBJECT_CLASS (klass)->finalize = lb_store_dbus_finalize;
 }
 
 static void
 lb_store_dbus_init (LbStoreDBus *self)
 {
+  g_mutex_init (&self->bulk_lock);
+  self->bulk_apps = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }

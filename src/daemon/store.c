@@ -9,6 +9,7 @@
 #include <glib/gstdio.h>
 #include <sqlite3.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include "fault.h"
 #include "error-convert.h"
@@ -20,6 +21,12 @@
 #define CHECKPOINT_PAGES 1000
 /* The WAL file is cut back to this after it has been checkpointed. */
 #define WAL_SIZE_LIMIT 67108864 /* 64 MiB */
+/* A write leaves this much free on the store's file system: 5% of it or
+ * 1 GiB, whichever is smaller, as systemd-journald keeps. */
+#define FREE_FLOOR_PERCENT 5
+#define FREE_FLOOR_MAX (G_GUINT64_CONSTANT (1) << 30)
+/* A bulk write looks at the free space again after this many bytes. */
+#define FREE_CHECK_EVERY (4 * 1024 * 1024)
 
 #define ATTR_COLUMNS                                                                             \
   "key_id, content_id, issuer, can_backup, restore_limit, expires, support_url, restore_count, " \
@@ -42,15 +49,19 @@ struct _LbStore
   sqlite3 *read_db;
 
   guint count; /* atomic */
-  /* Per-app limits, checked by every put. */
+  /* Per-app limits, checked after every license a write adds. */
   guint64 app_max_licenses;
   guint64 app_max_bytes;
+  /* Restores waiting for SQLite's write lock (atomic): a batch yields to
+   * them between two licenses. */
+  gint restores_waiting;
 
   /* Checkpoints run in their own thread rather than inside COMMIT. */
   GThread *checkpointer;
-  GMutex checkpoint_lock; /* guards the two flags */
+  GMutex checkpoint_lock; /* guards the three flags */
   GCond checkpoint_cond;
   gboolean checkpoint_wanted;
+  gboolean truncate_wanted; /* the WAL is to be cut back to nothing */
   gboolean checkpoint_quit;
 };
 
@@ -313,11 +324,27 @@ init_schema (sqlite3 *db, GError **error)
   return exec (db, "BEGIN IMMEDIATE;" SCHEMA_V2 "PRAGMA user_version = 2; COMMIT;", error);
 }
 
+/* Checkpoints the WAL and cuts it to nothing, without waiting: BUSY when
+ * a reader still uses it (a backup's snapshot) or another connection
+ * checkpoints or writes. */
+static int
+truncate_wal_now (sqlite3 *db)
+{
+  int rc;
+
+  sqlite3_busy_timeout (db, 0);
+  rc = sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+  sqlite3_busy_timeout (db, BUSY_TIMEOUT_MS);
+  return rc;
+}
+
 /* The checkpoint copies the WAL into the database file, as much again as
  * was written: done in COMMIT it would double the time of every large write
  * (a restore, a bulk import) before the caller gets the answer. Writes are
  * durable once in the WAL, so it can wait; here it runs in a thread of its
- * own, overlapping the next write. */
+ * own, overlapping the next write. After a large or rolled-back write it
+ * also cuts the WAL back to nothing, trying again every second while
+ * readers keep it. */
 static gpointer
 checkpoint_thread (gpointer user_data)
 {
@@ -329,12 +356,20 @@ checkpoint_thread (gpointer user_data)
     {
       g_autoptr (GError) error = NULL;
       int wal_pages = 0, copied = 0, rc;
+      gboolean truncate, truncated = FALSE;
 
       while (!self->checkpoint_wanted && !self->checkpoint_quit)
-        g_cond_wait (&self->checkpoint_cond, &self->checkpoint_lock);
+        {
+          if (!self->truncate_wanted)
+            g_cond_wait (&self->checkpoint_cond, &self->checkpoint_lock);
+          else if (!g_cond_wait_until (&self->checkpoint_cond, &self->checkpoint_lock,
+                                       g_get_monotonic_time () + G_TIME_SPAN_SECOND))
+            break;
+        }
       if (self->checkpoint_quit)
         break;
       self->checkpoint_wanted = FALSE;
+      truncate = self->truncate_wanted;
       g_mutex_unlock (&self->checkpoint_lock);
 
       if (db == NULL)
@@ -349,13 +384,30 @@ checkpoint_thread (gpointer user_data)
             g_warning ("Checkpoint of the license store failed: %s", sqlite3_errmsg (db));
           else
             g_debug ("checkpoint: %d of %d WAL pages in the database", copied, wal_pages);
+          /* Once everything is copied, cutting the WAL costs nothing. */
+          if (truncate)
+            truncated = truncate_wal_now (db) == SQLITE_OK;
         }
       g_mutex_lock (&self->checkpoint_lock);
+      if (truncated)
+        self->truncate_wanted = FALSE;
+      else if (db == NULL)
+        self->truncate_wanted = FALSE; /* warned above; no retry loop */
     }
   g_mutex_unlock (&self->checkpoint_lock);
   /* The last connection to close checkpoints whatever is left. */
   g_clear_pointer (&db, sqlite3_close);
   return NULL;
+}
+
+static void
+request_checkpoint (LbStore *self, gboolean truncate)
+{
+  g_mutex_lock (&self->checkpoint_lock);
+  self->checkpoint_wanted = TRUE;
+  self->truncate_wanted |= truncate;
+  g_cond_signal (&self->checkpoint_cond);
+  g_mutex_unlock (&self->checkpoint_lock);
 }
 
 /* Installed instead of SQLite's automatic checkpoint on every connection
@@ -365,13 +417,38 @@ wal_hook (void *user_data, sqlite3 *db, const char *name, int wal_pages)
 {
   LbStore *self = user_data;
 
-  if (wal_pages < CHECKPOINT_PAGES)
-    return SQLITE_OK;
-  g_mutex_lock (&self->checkpoint_lock);
-  self->checkpoint_wanted = TRUE;
-  g_cond_signal (&self->checkpoint_cond);
-  g_mutex_unlock (&self->checkpoint_lock);
+  if (wal_pages >= CHECKPOINT_PAGES)
+    request_checkpoint (self, FALSE);
   return SQLITE_OK;
+}
+
+static guint64
+wal_size (LbStore *self)
+{
+  g_autofree char *path = g_strconcat (self->db_path, "-wal", NULL);
+  GStatBuf st;
+
+  return g_stat (path, &st) == 0 ? (guint64) st.st_size : 0;
+}
+
+/* After a write on @db rolled back: the WAL holds what it wrote, invalid
+ * but taking the disk until the WAL is cut. Cut it now if nothing else
+ * uses it, else in the checkpointer's thread. */
+static void
+shrink_after_rollback (LbStore *self, sqlite3 *db, guint64 wal_before)
+{
+  if (wal_size (self) <= wal_before)
+    return;
+  if (truncate_wal_now (db) != SQLITE_OK)
+    request_checkpoint (self, TRUE);
+}
+
+/* After a commit: a WAL grown past its limit is cut once checkpointed. */
+static void
+shrink_after_commit (LbStore *self)
+{
+  if (wal_size (self) > WAL_SIZE_LIMIT)
+    request_checkpoint (self, TRUE);
 }
 
 LbStore *
@@ -394,6 +471,9 @@ lb_store_open (const char *dir, const char *machine_app_id, GError **error)
   self->write_db = open_db (self->db_path, FALSE, error);
   if (self->write_db == NULL || !init_schema (self->write_db, error))
     return NULL;
+  /* A WAL left by a crash (an import killed halfway) is cut back now, while
+   * nothing else has the store open. */
+  truncate_wal_now (self->write_db);
   sqlite3_wal_hook (self->write_db, wal_hook, self);
   self->checkpointer = g_thread_new ("lb-checkpoint", checkpoint_thread, self);
   self->read_db = open_db (self->db_path, TRUE, error);
@@ -569,28 +649,34 @@ app_display_name (const char *app)
   return app[0] != '\0' ? app : _ ("host programs");
 }
 
-/* Inside a write transaction: NO_SPACE when @app is over its limits. */
+#define LIMITS_SQL "SELECT licenses, bytes FROM apps WHERE app = ?1"
+
+/* Inside a write transaction, after each license it adds: NO_SPACE when
+ * @app is over its limits. @stmt is LIMITS_SQL on @db: a primary-key read
+ * of the apps table, which triggers keep exact. */
 static gboolean
-check_app_limits (LbStore *self, const char *app, GError **error)
+check_app_limits (LbStore *self, sqlite3 *db, sqlite3_stmt *stmt, const char *app, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt
-      = prepare (self->write_db, "SELECT licenses, bytes FROM apps WHERE app = ?1", error);
   guint64 licenses, bytes;
   int rc;
 
-  if (stmt == NULL)
-    return FALSE;
   sqlite3_bind_text (stmt, 1, app, -1, SQLITE_STATIC);
   rc = sqlite3_step (stmt);
-  if (rc == SQLITE_DONE)
-    return TRUE;
   if (rc != SQLITE_ROW)
     {
-      set_sqlite_error (error, self->write_db, rc, "limits");
+      sqlite3_reset (stmt);
+      if (rc == SQLITE_DONE)
+        return TRUE;
+      set_sqlite_error (error, db, rc, "limits");
       return FALSE;
     }
   licenses = (guint64) sqlite3_column_int64 (stmt, 0);
   bytes = (guint64) sqlite3_column_int64 (stmt, 1);
+  sqlite3_reset (stmt);
+  if (licenses <= self->app_max_licenses && bytes <= self->app_max_bytes)
+    return TRUE;
+  /* The moment the store holds the most a refused write wrote. */
+  lb_fault_point ("store-over-limit");
   if (licenses > self->app_max_licenses)
     {
       g_set_error (error, LB_ERROR, LB_ERROR_NO_SPACE,
@@ -600,17 +686,70 @@ check_app_limits (LbStore *self, const char *app, GError **error)
                    app_display_name (app), licenses, self->app_max_licenses);
       return FALSE;
     }
-  if (bytes > self->app_max_bytes)
-    {
-      g_autofree char *limit = g_format_size_full (self->app_max_bytes, G_FORMAT_SIZE_IEC_UNITS);
+  {
+    g_autofree char *limit = g_format_size_full (self->app_max_bytes, G_FORMAT_SIZE_IEC_UNITS);
 
-      g_set_error (error, LB_ERROR, LB_ERROR_NO_SPACE,
-                   _ ("The licenses of %s would take more than %s, the limit of what an app "
-                      "may keep; delete licenses it no longer needs. Nothing was stored"),
-                   app_display_name (app), limit);
-      return FALSE;
-    }
-  return TRUE;
+    g_set_error (error, LB_ERROR, LB_ERROR_NO_SPACE,
+                 _ ("The licenses of %s would take more than %s, the limit of what an app "
+                    "may keep; delete licenses it no longer needs. Nothing was stored"),
+                 app_display_name (app), limit);
+  }
+  return FALSE;
+}
+
+/* NO_SPACE when writing @to_write more bytes would leave less than the
+ * floor free on the store's file system. */
+static gboolean
+check_free_space (LbStore *self, guint64 to_write, GError **error)
+{
+  struct statvfs st;
+  guint64 avail, floor;
+  g_autofree char *free_text = NULL;
+
+  /* Cannot tell: the write itself fails cleanly if the disk is full. */
+  if (statvfs (self->dir, &st) != 0)
+    return TRUE;
+  avail = (guint64) st.f_bavail * st.f_frsize;
+  floor = MIN ((guint64) st.f_blocks * st.f_frsize / 100 * FREE_FLOOR_PERCENT, FREE_FLOOR_MAX);
+  if (avail >= floor && avail - floor >= to_write)
+    return TRUE;
+  free_text = g_format_size_full (avail, G_FORMAT_SIZE_IEC_UNITS);
+  g_set_error (error, LB_ERROR, LB_ERROR_NO_SPACE,
+               _ ("The disk holding the license store is nearly full (%s free); free some "
+                  "space. Nothing was stored"),
+               free_text);
+  return FALSE;
+}
+
+/* What a bulk write has written, for its free-space checks. */
+typedef struct
+{
+  guint64 expected; /* what it said it would write */
+  guint64 written;
+  guint64 checked_at; /* @written at the last check */
+  gboolean checked;
+} SpaceWatch;
+
+/* Checks the free space at the first license of @watch and again each
+ * FREE_CHECK_EVERY bytes. */
+static gboolean
+space_watch_add (LbStore *self, SpaceWatch *watch, gsize bytes, GError **error)
+{
+  watch->written += bytes;
+  if (watch->checked && watch->written - watch->checked_at < FREE_CHECK_EVERY)
+    return TRUE;
+  watch->checked = TRUE;
+  watch->checked_at = watch->written;
+  return check_free_space (
+      self, watch->expected > watch->written ? watch->expected - watch->written : 0, error);
+}
+
+static void
+set_busy_restoring (GError **error)
+{
+  g_set_error (error, LB_ERROR, LB_ERROR_BUSY,
+               _ ("The user is restoring licenses, which goes first; try again in a moment. "
+                  "Nothing was stored"));
 }
 
 struct _LbStoreBatch
@@ -619,14 +758,17 @@ struct _LbStoreBatch
   char *app;
   sqlite3_stmt *insert;
   sqlite3_stmt *update;
+  sqlite3_stmt *limits;
   gint64 now;
   guint added;
   guint written;
+  SpaceWatch space;
+  guint64 wal_before;
   gboolean open;
 };
 
 LbStoreBatch *
-lb_store_batch_begin (LbStore *self, const char *app, GError **error)
+lb_store_batch_begin (LbStore *self, const char *app, guint64 expected_bytes, GError **error)
 {
   g_autoptr (LbStoreBatch) batch = g_new0 (LbStoreBatch, 1);
 
@@ -635,9 +777,19 @@ lb_store_batch_begin (LbStore *self, const char *app, GError **error)
   batch->store = g_object_ref (self);
   batch->app = g_strdup (app);
   batch->now = g_get_real_time () / G_USEC_PER_SEC;
+  batch->space.expected = expected_bytes;
+  if (g_atomic_int_get (&self->restores_waiting) > 0)
+    {
+      set_busy_restoring (error);
+      return NULL;
+    }
+  if (!check_free_space (self, expected_bytes, error))
+    return NULL;
+  batch->wal_before = wal_size (self);
   batch->insert = prepare (self->write_db, INSERT_SQL, error);
   batch->update = prepare (self->write_db, UPDATE_SQL, error);
-  if (batch->insert == NULL || batch->update == NULL
+  batch->limits = prepare (self->write_db, LIMITS_SQL, error);
+  if (batch->insert == NULL || batch->update == NULL || batch->limits == NULL
       || !exec (self->write_db, BULK_TEMP_STORE "BEGIN IMMEDIATE", error))
     return NULL;
   batch->open = TRUE;
@@ -651,6 +803,12 @@ lb_store_batch_add (LbStoreBatch *batch, LbRecord *l, GError **error)
   gboolean was_added;
 
   g_return_val_if_fail (batch->open, FALSE);
+  /* A waiting restore waits at most for one license and the rollback. */
+  if (g_atomic_int_get (&self->restores_waiting) > 0)
+    {
+      set_busy_restoring (error);
+      return FALSE;
+    }
   l->attrs.stored = batch->now;
   l->attrs.restore_count = 0;
   g_free (l->attrs.machine);
@@ -661,7 +819,8 @@ lb_store_batch_add (LbStoreBatch *batch, LbRecord *l, GError **error)
     return FALSE;
   batch->added += was_added ? 1 : 0;
   batch->written++;
-  return TRUE;
+  return check_app_limits (self, self->write_db, batch->limits, batch->app, error)
+         && space_watch_add (self, &batch->space, g_bytes_get_size (l->blob), error);
 }
 
 gboolean
@@ -670,8 +829,6 @@ lb_store_batch_commit (LbStoreBatch *batch, GError **error)
   LbStore *self = batch->store;
 
   g_return_val_if_fail (batch->open, FALSE);
-  if (!check_app_limits (self, batch->app, error))
-    return FALSE;
   if (batch->written > 0 && !exec (self->write_db, BUMP_CHANGES, error))
     return FALSE;
   lb_fault_point ("store-before-commit");
@@ -680,6 +837,7 @@ lb_store_batch_commit (LbStoreBatch *batch, GError **error)
   batch->open = FALSE;
   lb_fault_point ("store-after-commit");
   g_atomic_int_add (&self->count, (int) batch->added);
+  shrink_after_commit (self);
   return TRUE;
 }
 
@@ -693,11 +851,15 @@ lb_store_batch_free (LbStoreBatch *batch)
   self = batch->store;
   if (self != NULL)
     {
-      if (batch->open)
-        exec (self->write_db, "ROLLBACK", NULL);
-      exec (self->write_db, DEFAULT_TEMP_STORE, NULL);
       g_clear_pointer (&batch->insert, sqlite3_finalize);
       g_clear_pointer (&batch->update, sqlite3_finalize);
+      g_clear_pointer (&batch->limits, sqlite3_finalize);
+      if (batch->open)
+        {
+          exec (self->write_db, "ROLLBACK", NULL);
+          shrink_after_rollback (self, self->write_db, batch->wal_before);
+        }
+      exec (self->write_db, DEFAULT_TEMP_STORE, NULL);
       g_mutex_unlock (&self->write_lock);
       g_object_unref (self);
     }
@@ -709,8 +871,12 @@ gboolean
 lb_store_put (
     LbStore *self, const char *app, LbRecord *const *licenses, guint n_licenses, GError **error)
 {
-  g_autoptr (LbStoreBatch) batch = lb_store_batch_begin (self, app, error);
+  g_autoptr (LbStoreBatch) batch = NULL;
+  guint64 expected = 0;
 
+  for (guint i = 0; i < n_licenses; i++)
+    expected += g_bytes_get_size (licenses[i]->blob);
+  batch = lb_store_batch_begin (self, app, expected, error);
   if (batch == NULL)
     return FALSE;
   for (guint i = 0; i < n_licenses; i++)
@@ -1146,7 +1312,10 @@ struct _LbStoreTxn
   sqlite3 *db;
   sqlite3_stmt *contains;
   sqlite3_stmt *insert;
+  sqlite3_stmt *limits;
   guint added;
+  SpaceWatch space;
+  guint64 wal_before;
   gboolean open;
 };
 
@@ -1154,6 +1323,7 @@ LbStoreTxn *
 lb_store_txn_begin (LbStore *self, GError **error)
 {
   g_autoptr (LbStoreTxn) txn = g_new0 (LbStoreTxn, 1);
+  gboolean begun;
 
   txn->store = g_object_ref (self);
   txn->db = open_db (self->db_path, FALSE, error);
@@ -1166,7 +1336,15 @@ lb_store_txn_begin (LbStore *self, GError **error)
   txn->insert = prepare (txn->db, INSERT_SQL, error);
   if (txn->insert == NULL)
     return NULL;
-  if (!exec (txn->db, BULK_TEMP_STORE "BEGIN IMMEDIATE", error))
+  txn->limits = prepare (txn->db, LIMITS_SQL, error);
+  if (txn->limits == NULL)
+    return NULL;
+  txn->wal_before = wal_size (self);
+  /* Said before waiting: a batch holding the lock gives it up. */
+  g_atomic_int_inc (&self->restores_waiting);
+  begun = exec (txn->db, BULK_TEMP_STORE "BEGIN IMMEDIATE", error);
+  g_atomic_int_add (&self->restores_waiting, -1);
+  if (!begun)
     return NULL;
   txn->open = TRUE;
   return g_steal_pointer (&txn);
@@ -1212,7 +1390,11 @@ lb_store_txn_insert (LbStoreTxn *txn, const LbRecord *license, const guint8 *dig
       return FALSE;
     }
   txn->added++;
-  return TRUE;
+  /* A restore is held to the apps' limits and the free-space floor too;
+   * it cannot tell its size in advance (the backup is compressed). */
+  return check_app_limits (txn->store, txn->db, txn->limits,
+                           license->attrs.app != NULL ? license->attrs.app : "", error)
+         && space_watch_add (txn->store, &txn->space, g_bytes_get_size (license->blob), error);
 }
 
 gboolean
@@ -1229,6 +1411,7 @@ lb_store_txn_commit (LbStoreTxn *txn, GError **error)
   lb_fault_point ("restore-after-commit");
   txn->open = FALSE;
   g_atomic_int_add (&txn->store->count, (int) txn->added);
+  shrink_after_commit (txn->store);
   return TRUE;
 }
 
@@ -1237,10 +1420,14 @@ lb_store_txn_free (LbStoreTxn *txn)
 {
   if (txn == NULL)
     return;
-  if (txn->open)
-    exec (txn->db, "ROLLBACK", NULL);
   g_clear_pointer (&txn->contains, sqlite3_finalize);
   g_clear_pointer (&txn->insert, sqlite3_finalize);
+  g_clear_pointer (&txn->limits, sqlite3_finalize);
+  if (txn->open)
+    {
+      exec (txn->db, "ROLLBACK", NULL);
+      shrink_after_rollback (txn->store, txn->db, txn->wal_before);
+    }
   g_clear_pointer (&txn->db, sqlite3_close);
   g_clear_object (&txn->store);
   g_free (txn);

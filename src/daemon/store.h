@@ -8,7 +8,8 @@
  * SHA-256 of its canonical encoding (license.h), which backups carry.
  * Every license belongs to an app ("" for host programs, else its app id):
  * a key id names a license within its app, and each app is held to its
- * limits (count and bytes), checked inside the write's transaction.
+ * limits (count and bytes), checked after every license a write adds, and
+ * no write (but deletes and cleans) may leave the disk nearly full.
  * Thread-safe: calls may come from any thread; writes are serialised, reads
  * use their own connection, and snapshots (for backups) read a consistent
  * view while writes go on. Checkpoints (copying the WAL into the database)
@@ -47,17 +48,27 @@ void lb_store_set_app_limits (LbStore *self, guint64 max_licenses, guint64 max_b
 /* Writes @licenses (already validated) into @app's licenses in one
  * transaction, replacing those with the same key id. Sets "stored",
  * "machine" and "app" and resets "restore-count" on each, as a fresh
- * license from an app. LB_ERROR_NO_SPACE, and nothing written, when @app
- * would go past its limits. */
+ * license from an app. Nothing is written on an error: LB_ERROR_NO_SPACE
+ * when @app would go past its limits or the disk is nearly full,
+ * LB_ERROR_BUSY while a restore waits (see the batch below). */
 gboolean lb_store_put (
     LbStore *self, const char *app, LbRecord *const *licenses, guint n_licenses, GError **error);
 
 /* A write of any number of licenses into @app, record by record, in one
  * transaction: nothing is visible, and everything rolls back, until
- * commit, which checks @app's limits. It holds the store's write lock
- * from begin to free. lb_store_put() is one batch. */
+ * commit. It holds the store's write lock from begin to free. Limits are
+ * enforced while it writes, so that a refused write never takes more disk
+ * than the app may keep: each add fails with LB_ERROR_NO_SPACE at the
+ * first license that takes @app over its limits, or when the free space
+ * on the store's file system would fall below the floor (5% or 1 GiB,
+ * the smaller; checked at begin for @expected_bytes, the blobs' size as
+ * far as known, and every few MiB written). Begin and each add fail with
+ * LB_ERROR_BUSY while a restore waits for the lock: the user's restore
+ * goes first. After a rollback, or a commit that grew the WAL past its
+ * limit, the WAL is cut back. lb_store_put() is one batch. */
 typedef struct _LbStoreBatch LbStoreBatch;
-LbStoreBatch *lb_store_batch_begin (LbStore *self, const char *app, GError **error);
+LbStoreBatch *
+lb_store_batch_begin (LbStore *self, const char *app, guint64 expected_bytes, GError **error);
 /* Sets "stored", "machine" and "app" and resets "restore-count" on
  * @license (already validated), as lb_store_put() does. */
 gboolean lb_store_batch_add (LbStoreBatch *batch, LbRecord *license, GError **error);
@@ -155,7 +166,10 @@ gboolean lb_store_snapshot_foreach_digest (
     LbStoreSnapshot *snap, gint64 now, LbDigestFunc func, gpointer user_data, GError **error);
 
 /* A restore transaction: a write transaction on its own connection, so
- * that nothing is visible (and everything rolls back) until commit. */
+ * that nothing is visible (and everything rolls back) until commit. While
+ * begin waits for the write lock, batches yield it (LB_ERROR_BUSY). Each
+ * insert is held to its app's limits and the free-space floor as batches
+ * are (LB_ERROR_NO_SPACE). */
 typedef struct _LbStoreTxn LbStoreTxn;
 
 LbStoreTxn *lb_store_txn_begin (LbStore *self, GError **error);
