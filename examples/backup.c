@@ -35,8 +35,8 @@ main (int argc, char **argv)
     }
   g_signal_connect (client, "notify::progress", G_CALLBACK (on_progress), NULL);
 
-  /* Runs the backup to its end; OVERWRITE replaces an older backup in the
-   * folder (without it: LB_ERROR_BACKUP_EXISTS). A GCancellable given
+  /* Runs the backup to its end; OVERWRITE adds a new backup beside those
+   * already in the folder (without it: LB_ERROR_BACKUP_EXISTS). A GCancellable given
    * here would cancel the backup in the service. */
   result = lb_client_backup_sync (client, LB_BACKUP_FLAGS_OVERWRITE, argv[1], NULL, &error);
   g_print ("\n");

@@ -17,8 +17,8 @@ client = LicenseBackup.Client.new_sync(None)
 client.connect("notify::progress",
                lambda c, _: print(f"\r{100 * c.props.progress:3.0f}%", end="", flush=True))
 try:
-    # Runs the backup to its end; OVERWRITE replaces an older backup in the
-    # folder (without it: LicenseBackup.Error.BACKUP_EXISTS).
+    # Runs the backup to its end; OVERWRITE adds a new backup beside those
+    # already in the folder (without it: LicenseBackup.Error.BACKUP_EXISTS).
     result = client.backup_sync(LicenseBackup.BackupFlags.OVERWRITE, sys.argv[1], None)
 except GLib.Error as e:
     sys.exit(f"\nThe backup failed: {e.message}")

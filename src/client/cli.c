@@ -90,8 +90,8 @@ lb_cli_exit_for_error (const GError *error, char **message, const char *fallback
         break;
       case LB_ERROR_BACKUP_EXISTS:
         code = LB_EXIT_BACKUP_EXISTS;
-        text = _ ("This folder already holds a license backup; add --overwrite to replace it, "
-                  "or choose another folder");
+        text = _ ("This folder already holds license backups; add --overwrite to add a new "
+                  "backup beside them, or choose another folder");
         break;
       case LB_ERROR_BACKUP_CORRUPT:
         /* The service's text says which backup, what is damaged, and (for

@@ -579,6 +579,6 @@ void
 lb_backup_set_exists_error (GError **error)
 {
   g_set_error (error, LB_ERROR, LB_ERROR_BACKUP_EXISTS,
-               _ ("Licenses are already backed up in this location; back up with "
-                  "--overwrite to replace them, or choose another folder"));
+               _ ("Licenses are already backed up in this location; back up with the "
+                  "OVERWRITE flag to add a new backup beside them, or choose another folder"));
 }
