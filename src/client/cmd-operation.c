@@ -371,16 +371,16 @@ print_verify_damaged (LbOperationResult *r)
 
   if (where != NULL && entry != NULL)
     /* TRANSLATORS: the backup file, then the entry of it that is damaged */
-    g_printerr (_ ("license-backup: the backup %s is damaged: its entry %s does not match its "
+    g_printerr (_ ("license-backup: The backup %s is damaged: its entry %s does not match its "
                    "checksum or cannot be read. Make a new backup, or restore an older one "
                    "(“license-backup generations” lists them)\n"),
                 where, entry);
   else if (where != NULL)
-    g_printerr (_ ("license-backup: the backup %s is damaged. Make a new backup, or restore an "
+    g_printerr (_ ("license-backup: The backup %s is damaged. Make a new backup, or restore an "
                    "older one (“license-backup generations” lists them)\n"),
                 where);
   else
-    g_printerr (_ ("license-backup: the backup is damaged. Make a new backup, or restore an "
+    g_printerr (_ ("license-backup: The backup is damaged. Make a new backup, or restore an "
                    "older one (“license-backup generations” lists them)\n"));
 }
 
@@ -486,7 +486,7 @@ run_operation (LbCli *cli,
         {
           if (f.bar != NULL)
             lb_progress_bar_end_line (f.bar);
-          g_printerr (_ ("license-backup: the license backup service stopped during the "
+          g_printerr (_ ("license-backup: The license backup service stopped during the "
                          "operation; run “license-backup status” to see what was kept\n"));
           rc = LB_EXIT_UNREACHABLE;
           goto out;
@@ -530,8 +530,8 @@ run_operation (LbCli *cli,
     {
       if (!json)
         g_printerr (status == LB_STATUS_END
-                        ? _ ("license-backup: the operation had already finished\n")
-                        : _ ("license-backup: cancelled; nothing was changed\n"));
+                        ? _ ("license-backup: The operation had already finished\n")
+                        : _ ("license-backup: Cancelled; nothing was changed\n"));
       rc = LB_EXIT_INTERRUPTED;
     }
   else if (status == LB_STATUS_END)

@@ -185,7 +185,7 @@ lb_cmd_config (LbCli *cli, int argc, char **argv)
     return rc;
   if (argc >= 2 && !g_strv_contains (config_names, argv[1]))
     return lb_cli_usage (
-        context, _ ("the settings are backup-path, restore-path, automatic and keep-backups"));
+        context, _ ("The settings are backup-path, restore-path, automatic and keep-backups"));
   if (argc == 3)
     {
       g_autoptr (GEnumClass) klass = g_type_class_ref (LB_TYPE_AUTOMATIC_BACKUP);
@@ -252,7 +252,9 @@ lb_cmd_cancel (LbCli *cli, int argc, char **argv)
     {
       if (g_error_matches (error, LB_ERROR, LB_ERROR_NOT_RUNNING))
         {
-          g_printerr (_ ("license-backup: no backup or restore is running\n"));
+          g_printerr (
+              _ ("license-backup: No backup, restore or check is running, so there is nothing to "
+                 "cancel\n"));
           return LB_EXIT_FAILED;
         }
       return lb_cli_fail (cli, error);
