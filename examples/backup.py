@@ -22,7 +22,8 @@ try:
     result = client.backup_sync(LicenseBackup.BackupFlags.OVERWRITE, sys.argv[1], None)
 except GLib.Error as e:
     sys.exit(f"\nThe backup failed: {e.message}")
-print(f"\nBacked up {result.props.licenses} licenses to {result.props.location}")
+n = result.props.licenses
+print(f"\nBacked up {n} {'license' if n == 1 else 'licenses'} to {result.props.location}")
 # Licenses without the right to be backed up, or expired, stay out.
 for key_id in result.get_restricted_key_ids():
     print(f"Left out: {key_id}")
