@@ -443,6 +443,17 @@ report_not_due (gboolean json, const GError *error)
   return LB_EXIT_OK;
 }
 
+/* @s as one word for a shell command the user may copy: as it is when
+ * nothing in it is special to a shell, else quoted. */
+static char *
+shell_word (const char *s)
+{
+  for (const char *p = s; *p != '\0'; p++)
+    if (!g_ascii_isalnum (*p) && strchr ("._/:@%+=,-", *p) == NULL)
+      return g_shell_quote (s);
+  return g_strdup (s);
+}
+
 static int
 run_operation (LbCli *cli,
                LbOperationType type,
@@ -558,9 +569,28 @@ run_operation (LbCli *cli,
           if (corrupt && type == LB_OPERATION_TYPE_VERIFY)
             print_verify_damaged (result);
           else if (corrupt && lb_operation_result_get_whole_generation (result) != NULL)
-            /* The service's message names the newest whole backup and how to
-             * restore it. */
-            g_printerr ("license-backup: %s\n", text);
+            {
+              /* The service's message names the newest whole backup and
+               * ends "restore it by its name"; the command is ours to say. */
+              const char *whole = lb_operation_result_get_whole_generation (result);
+              g_autofree char *quoted = shell_word (whole);
+
+              if (location != NULL)
+                {
+                  g_autofree char *quoted_location = shell_word (location);
+
+                  /* TRANSLATORS: the service's message, then the command
+                   * that restores the backup it names */
+                  g_printerr (_ ("license-backup: %s (“license-backup restore --generation %s "
+                                 "%s”)\n"),
+                              text, quoted, quoted_location);
+                }
+              else
+                /* TRANSLATORS: the service's message, then the command that
+                 * restores the backup it names */
+                g_printerr (_ ("license-backup: %s (“license-backup restore --generation %s”)\n"),
+                            text, quoted);
+            }
           else if (status == LB_STATUS_ERROR_WITHURL && support_url != NULL
                    && support_url[0] != '\0')
             g_printerr (_ ("license-backup: Some licenses have been restored as often as their "
