@@ -101,7 +101,10 @@ lb_cmd_status (LbCli *cli, int argc, char **argv)
   last = format_time (lb_client_get_last_backup_time (c));
   g_print ("%s\n", words);
   if (lb_client_get_operation_type (c, NULL))
-    g_print (_ ("  Progress:       %.0f%% (%" PRIu64 " of %" PRIu64 " licenses)\n"),
+    g_print (g_dngettext (GETTEXT_PACKAGE,
+                          "  Progress:       %.0f%% (%" PRIu64 " of %" PRIu64 " license)\n",
+                          "  Progress:       %.0f%% (%" PRIu64 " of %" PRIu64 " licenses)\n",
+                          (gulong) lb_client_get_licenses_total (c)),
              100.0 * lb_client_get_progress (c), lb_client_get_licenses_done (c),
              lb_client_get_licenses_total (c));
   g_print (_ ("  Licenses:       %u\n"), lb_client_get_license_count (c));

@@ -505,7 +505,9 @@ lb_cmd_import (LbCli *cli, int argc, char **argv)
   if (!set_attributes (license, attributes, &error)
       || !lb_client_store_license_sync (cli->client, license, NULL, &error))
     return lb_cli_fail (cli, error);
-  g_print (_ ("Stored the license “%s” (%zu bytes).\n"), key_id, len);
+  g_print (g_dngettext (GETTEXT_PACKAGE, "Stored the license “%s” (%zu byte).\n",
+                        "Stored the license “%s” (%zu bytes).\n", (gulong) len),
+           key_id, len);
   return LB_EXIT_OK;
 }
 

@@ -151,7 +151,12 @@ lb_blob_validate (gsize size, GError **error)
   if (size == 0 || size > LB_BLOB_MAX)
     {
       g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
-                   _ ("A license must be 1 byte to 1 MiB (%d bytes); this one has %zu bytes"),
+                   g_dngettext (GETTEXT_PACKAGE,
+                                "A license must be 1 byte to 1 MiB (%d bytes); this one has %zu "
+                                "byte",
+                                "A license must be 1 byte to 1 MiB (%d bytes); this one has %zu "
+                                "bytes",
+                                (gulong) size),
                    LB_BLOB_MAX, size);
       return FALSE;
     }

@@ -593,11 +593,17 @@ check_app_limits (LbStore *self, const char *app, GError **error)
   bytes = (guint64) sqlite3_column_int64 (stmt, 1);
   if (licenses > self->app_max_licenses)
     {
-      g_set_error (error, LB_ERROR, LB_ERROR_NO_SPACE,
-                   _ ("The licenses of %s would number %" PRIu64 ", over the limit of %" PRIu64
-                      " licenses an app may keep; delete licenses it no longer needs. "
-                      "Nothing was stored"),
-                   app_display_name (app), licenses, self->app_max_licenses);
+      g_set_error (
+          error, LB_ERROR, LB_ERROR_NO_SPACE,
+          g_dngettext (GETTEXT_PACKAGE,
+                       "The licenses of %s would number %" PRIu64 ", over the limit of %" PRIu64
+                       " license an app may keep; delete licenses it no longer needs. "
+                       "Nothing was stored",
+                       "The licenses of %s would number %" PRIu64 ", over the limit of %" PRIu64
+                       " licenses an app may keep; delete licenses it no longer needs. "
+                       "Nothing was stored",
+                       (gulong) self->app_max_licenses),
+          app_display_name (app), licenses, self->app_max_licenses);
       return FALSE;
     }
   if (bytes > self->app_max_bytes)
