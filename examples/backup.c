@@ -21,6 +21,7 @@ main (int argc, char **argv)
   g_autoptr (LbClient) client = NULL;
   g_autoptr (LbOperationResult) result = NULL;
   g_auto (GStrv) left_out = NULL;
+  guint64 n;
 
   if (argc != 2)
     {
@@ -35,8 +36,8 @@ main (int argc, char **argv)
     }
   g_signal_connect (client, "notify::progress", G_CALLBACK (on_progress), NULL);
 
-  /* Runs the backup to its end; OVERWRITE replaces an older backup in the
-   * folder (without it: LB_ERROR_BACKUP_EXISTS). A GCancellable given
+  /* Runs the backup to its end; OVERWRITE adds a new backup beside those
+   * already in the folder (without it: LB_ERROR_BACKUP_EXISTS). A GCancellable given
    * here would cancel the backup in the service. */
   result = lb_client_backup_sync (client, LB_BACKUP_FLAGS_OVERWRITE, argv[1], NULL, &error);
   g_print ("\n");
@@ -47,8 +48,9 @@ main (int argc, char **argv)
       g_printerr ("The backup failed: %s\n", error->message);
       return 1;
     }
-  g_print ("Backed up %" G_GUINT64_FORMAT " licenses to %s\n",
-           lb_operation_result_get_licenses (result), lb_operation_result_get_location (result));
+  n = lb_operation_result_get_licenses (result);
+  g_print ("Backed up %" G_GUINT64_FORMAT " %s to %s\n", n, n == 1 ? "license" : "licenses",
+           lb_operation_result_get_location (result));
   /* Licenses without the right to be backed up, or expired, stay out. */
   left_out = lb_operation_result_get_restricted_key_ids (result);
   for (guint i = 0; left_out[i] != NULL; i++)

@@ -17,12 +17,13 @@ client = LicenseBackup.Client.new_sync(None)
 client.connect("notify::progress",
                lambda c, _: print(f"\r{100 * c.props.progress:3.0f}%", end="", flush=True))
 try:
-    # Runs the backup to its end; OVERWRITE replaces an older backup in the
-    # folder (without it: LicenseBackup.Error.BACKUP_EXISTS).
+    # Runs the backup to its end; OVERWRITE adds a new backup beside those
+    # already in the folder (without it: LicenseBackup.Error.BACKUP_EXISTS).
     result = client.backup_sync(LicenseBackup.BackupFlags.OVERWRITE, sys.argv[1], None)
 except GLib.Error as e:
     sys.exit(f"\nThe backup failed: {e.message}")
-print(f"\nBacked up {result.props.licenses} licenses to {result.props.location}")
+n = result.props.licenses
+print(f"\nBacked up {n} {'license' if n == 1 else 'licenses'} to {result.props.location}")
 # Licenses without the right to be backed up, or expired, stay out.
 for key_id in result.get_restricted_key_ids():
     print(f"Left out: {key_id}")

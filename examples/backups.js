@@ -26,11 +26,11 @@ async function main(folder) {
 
     // OVERWRITE adds a backup to a folder that holds backups.
     const result = await client.backup_async(LicenseBackup.BackupFlags.OVERWRITE, folder, null);
-    print(`Backed up ${result.licenses} licenses to ${result.location}`);
+    print(`Backed up ${result.licenses} ${result.licenses === 1 ? 'license' : 'licenses'} to ${result.location}`);
 
     // The apps with licenses; "" is the programs outside a sandbox.
     for (const app of await client.list_apps_async(null))
-        print(`App ${app.id || '(other apps)'}: ${app.licenses} licenses, ${app.bytes} bytes`);
+        print(`App ${app.id || '(other apps)'}: ${app.licenses} ${app.licenses === 1 ? 'license' : 'licenses'}, ${app.bytes} bytes`);
 
     // The backups in the folder, newest first.
     for (const backup of await client.list_backups_async(folder, null)) {

@@ -16,12 +16,13 @@ async int run (string folder) {
 
         /* OVERWRITE adds a backup to a folder that holds backups. */
         var result = yield client.backup_async (Lb.BackupFlags.OVERWRITE, folder, null);
-        print ("Backed up %s licenses to %s\n", result.licenses.to_string (), result.location);
+        print ("Backed up %s %s to %s\n", result.licenses.to_string (),
+               result.licenses == 1 ? "license" : "licenses", result.location);
 
         /* The apps with licenses; "" is the programs outside a sandbox. */
         foreach (var app in yield client.list_apps_async (null)) {
-            print ("App %s: %u licenses, %s bytes\n", app.id != "" ? app.id : "(other apps)",
-                   app.licenses, app.bytes.to_string ());
+            print ("App %s: %u %s, %s bytes\n", app.id != "" ? app.id : "(other apps)",
+                   app.licenses, app.licenses == 1 ? "license" : "licenses", app.bytes.to_string ());
         }
 
         /* The backups in the folder, newest first. */

@@ -85,8 +85,8 @@ find_python() {
 # What examples/backups.js and backups.vala print: the backup, the app
 # (the host's programs) and the one backup in the folder, as typed objects.
 check_backups_output() {
-  grep -q '^Backed up 1 licenses to file://' "$1"
-  grep -q '^App (other apps): 1 licenses, [1-9][0-9]* bytes$' "$1"
+  grep -q '^Backed up 1 license to file://' "$1"
+  grep -q '^App (other apps): 1 license, [1-9][0-9]* bytes$' "$1"
   grep -q -E '^Backup licenses-[^ ]+\.lbk: [0-9]{4}-[0-9]{2}-[0-9]{2}T[^ ]+, [1-9][0-9]* bytes, from this computer$' "$1"
   ls "$tmp"/backups/licenses-*.lbk >/dev/null
 }
@@ -113,7 +113,7 @@ c)
   "$tmp/store" | tee "$tmp/store.out"
   grep -q '^movie-42-key (content movie-42)$' "$tmp/store.out"
   "$tmp/backup" "$tmp/backups" | tee "$tmp/backup.out"
-  grep -q '^Backed up 1 licenses to file://' "$tmp/backup.out"
+  grep -q '^Backed up 1 license to file://' "$tmp/backup.out"
   ls "$tmp"/backups/licenses-*.lbk >/dev/null
   ;;
 python)
@@ -123,7 +123,7 @@ python)
   "$py" "$here/store.py" | tee "$tmp/store.out"
   grep -q '^movie-42-key (content movie-42)$' "$tmp/store.out"
   "$py" "$here/backup.py" "$tmp/backups" | tee "$tmp/backup.out"
-  grep -q '^Backed up 1 licenses to file://' "$tmp/backup.out"
+  grep -q '^Backed up 1 license to file://' "$tmp/backup.out"
   ls "$tmp"/backups/licenses-*.lbk >/dev/null
   ;;
 gjs)

@@ -16,6 +16,7 @@ main (void)
   g_autoptr (GBytes) data = NULL;
   g_autoptr (LbLicense) license = NULL;
   g_autoptr (GPtrArray) licenses = NULL;
+  guint count;
 
   /* Connects to the service on the session bus (D-Bus starts it). */
   client = lb_client_new_sync (NULL, &error);
@@ -54,6 +55,7 @@ main (void)
       g_print ("%s (content %s)\n", lb_license_get_key_id (l),
                lb_license_get_content_id (l) != NULL ? lb_license_get_content_id (l) : "-");
     }
-  g_print ("%u licenses in the store\n", lb_client_get_license_count (client));
+  count = lb_client_get_license_count (client);
+  g_print ("%u %s in the store\n", count, count == 1 ? "license" : "licenses");
   return 0;
 }

@@ -30,4 +30,5 @@ except GLib.Error as e:
 # The licenses this app stored (without their data).
 for lic in client.list_licenses_sync(None):
     print(f"{lic.props.key_id} (content {lic.props.content_id or '-'})")
-print(f"{client.props.license_count} licenses in the store")
+n = client.props.license_count
+print(f"{n} {'license' if n == 1 else 'licenses'} in the store")

@@ -15,7 +15,11 @@ lb_cli_connect (LbCli *cli)
 
   if (bus == NULL)
     {
-      g_printerr (_ ("license-backup: cannot reach the session bus: %s\n"), error->message);
+      g_printerr (_ ("license-backup: Cannot reach the session bus; run license-backup in your "
+                     "desktop session, or check that DBUS_SESSION_BUS_ADDRESS names a running "
+                     "bus\n"));
+      if (cli->verbose)
+        g_printerr ("license-backup: (%s)\n", error->message);
       return LB_EXIT_UNREACHABLE;
     }
   /* Making the client loads the service's properties, which starts it
@@ -90,8 +94,8 @@ lb_cli_exit_for_error (const GError *error, char **message, const char *fallback
         break;
       case LB_ERROR_BACKUP_EXISTS:
         code = LB_EXIT_BACKUP_EXISTS;
-        text = _ ("This folder already holds a license backup; add --overwrite to replace it, "
-                  "or choose another folder");
+        text = _ ("This folder already holds license backups; add --overwrite to add a new "
+                  "backup beside them, or choose another folder");
         break;
       case LB_ERROR_BACKUP_CORRUPT:
         /* The service's text says which backup, what is damaged, and (for
@@ -140,6 +144,38 @@ lb_cli_exit_for_error (const GError *error, char **message, const char *fallback
   if (message != NULL)
     *message = g_strdup (text != NULL ? text : fallback);
   return code;
+}
+
+char *
+lb_cli_file_error_reason (const GError *error)
+{
+  GIOErrorEnum code = G_IO_ERROR_FAILED;
+  const char *tail;
+
+  if (error->domain == G_IO_ERROR)
+    code = (GIOErrorEnum) error->code;
+  else if (error->domain == G_FILE_ERROR)
+    code = g_io_error_from_file_error ((GFileError) error->code);
+  switch (code)
+    {
+    case G_IO_ERROR_NOT_FOUND:
+      return g_strdup (_ ("it does not exist"));
+    case G_IO_ERROR_IS_DIRECTORY:
+      return g_strdup (_ ("it is a folder"));
+    case G_IO_ERROR_NOT_DIRECTORY:
+      return g_strdup (_ ("part of its path is a file, not a folder"));
+    case G_IO_ERROR_PERMISSION_DENIED:
+      return g_strdup (_ ("you do not have permission to use it"));
+    case G_IO_ERROR_NO_SPACE:
+      return g_strdup (_ ("the disk is full"));
+    case G_IO_ERROR_READ_ONLY:
+      return g_strdup (_ ("the disk is read-only"));
+    default:
+      break;
+    }
+  /* GLib's messages end in strerror()'s words after their own sentence. */
+  tail = g_strrstr (error->message, ": ");
+  return g_strdup (tail != NULL && tail[2] != '\0' ? tail + 2 : error->message);
 }
 
 char *

@@ -51,6 +51,10 @@ int lb_cli_fail (LbCli *cli, const GError *error);
  * the library (LB_ERROR) or the bus (a NULL message falls back to
  * @fallback). */
 int lb_cli_exit_for_error (const GError *error, char **message, const char *fallback);
+/* What is wrong with a file, for "Cannot read FILE: REASON": a few words
+ * in the user's terms from a GIO or GLib file error's code, else the end
+ * of its message, never GIO's own sentence that names the file again. */
+char *lb_cli_file_error_reason (const GError *error);
 /* The D-Bus name of @error for --verbose, or NULL. */
 char *lb_cli_error_name (const GError *error);
 

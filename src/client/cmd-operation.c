@@ -371,16 +371,16 @@ print_verify_damaged (LbOperationResult *r)
 
   if (where != NULL && entry != NULL)
     /* TRANSLATORS: the backup file, then the entry of it that is damaged */
-    g_printerr (_ ("license-backup: the backup %s is damaged: its entry %s does not match its "
+    g_printerr (_ ("license-backup: The backup %s is damaged: its entry %s does not match its "
                    "checksum or cannot be read. Make a new backup, or restore an older one "
                    "(“license-backup generations” lists them)\n"),
                 where, entry);
   else if (where != NULL)
-    g_printerr (_ ("license-backup: the backup %s is damaged. Make a new backup, or restore an "
+    g_printerr (_ ("license-backup: The backup %s is damaged. Make a new backup, or restore an "
                    "older one (“license-backup generations” lists them)\n"),
                 where);
   else
-    g_printerr (_ ("license-backup: the backup is damaged. Make a new backup, or restore an "
+    g_printerr (_ ("license-backup: The backup is damaged. Make a new backup, or restore an "
                    "older one (“license-backup generations” lists them)\n"));
 }
 
@@ -443,6 +443,17 @@ report_not_due (gboolean json, const GError *error)
   return LB_EXIT_OK;
 }
 
+/* @s as one word for a shell command the user may copy: as it is when
+ * nothing in it is special to a shell, else quoted. */
+static char *
+shell_word (const char *s)
+{
+  for (const char *p = s; *p != '\0'; p++)
+    if (!g_ascii_isalnum (*p) && strchr ("._/:@%+=,-", *p) == NULL)
+      return g_shell_quote (s);
+  return g_strdup (s);
+}
+
 static int
 run_operation (LbCli *cli,
                LbOperationType type,
@@ -486,7 +497,7 @@ run_operation (LbCli *cli,
         {
           if (f.bar != NULL)
             lb_progress_bar_end_line (f.bar);
-          g_printerr (_ ("license-backup: the license backup service stopped during the "
+          g_printerr (_ ("license-backup: The license backup service stopped during the "
                          "operation; run “license-backup status” to see what was kept\n"));
           rc = LB_EXIT_UNREACHABLE;
           goto out;
@@ -530,8 +541,8 @@ run_operation (LbCli *cli,
     {
       if (!json)
         g_printerr (status == LB_STATUS_END
-                        ? _ ("license-backup: the operation had already finished\n")
-                        : _ ("license-backup: cancelled; nothing was changed\n"));
+                        ? _ ("license-backup: The operation had already finished\n")
+                        : _ ("license-backup: Cancelled; nothing was changed\n"));
       rc = LB_EXIT_INTERRUPTED;
     }
   else if (status == LB_STATUS_END)
@@ -558,9 +569,28 @@ run_operation (LbCli *cli,
           if (corrupt && type == LB_OPERATION_TYPE_VERIFY)
             print_verify_damaged (result);
           else if (corrupt && lb_operation_result_get_whole_generation (result) != NULL)
-            /* The service's message names the newest whole backup and how to
-             * restore it. */
-            g_printerr ("license-backup: %s\n", text);
+            {
+              /* The service's message names the newest whole backup and
+               * ends "restore it by its name"; the command is ours to say. */
+              const char *whole = lb_operation_result_get_whole_generation (result);
+              g_autofree char *quoted = shell_word (whole);
+
+              if (location != NULL)
+                {
+                  g_autofree char *quoted_location = shell_word (location);
+
+                  /* TRANSLATORS: the service's message, then the command
+                   * that restores the backup it names */
+                  g_printerr (_ ("license-backup: %s (“license-backup restore --generation %s "
+                                 "%s”)\n"),
+                              text, quoted, quoted_location);
+                }
+              else
+                /* TRANSLATORS: the service's message, then the command that
+                 * restores the backup it names */
+                g_printerr (_ ("license-backup: %s (“license-backup restore --generation %s”)\n"),
+                            text, quoted);
+            }
           else if (status == LB_STATUS_ERROR_WITHURL && support_url != NULL
                    && support_url[0] != '\0')
             g_printerr (_ ("license-backup: Some licenses have been restored as often as their "

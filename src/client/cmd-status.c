@@ -101,7 +101,10 @@ lb_cmd_status (LbCli *cli, int argc, char **argv)
   last = format_time (lb_client_get_last_backup_time (c));
   g_print ("%s\n", words);
   if (lb_client_get_operation_type (c, NULL))
-    g_print (_ ("  Progress:       %.0f%% (%" PRIu64 " of %" PRIu64 " licenses)\n"),
+    g_print (g_dngettext (GETTEXT_PACKAGE,
+                          "  Progress:       %.0f%% (%" PRIu64 " of %" PRIu64 " license)\n",
+                          "  Progress:       %.0f%% (%" PRIu64 " of %" PRIu64 " licenses)\n",
+                          (gulong) lb_client_get_licenses_total (c)),
              100.0 * lb_client_get_progress (c), lb_client_get_licenses_done (c),
              lb_client_get_licenses_total (c));
   g_print (_ ("  Licenses:       %u\n"), lb_client_get_license_count (c));
@@ -185,7 +188,7 @@ lb_cmd_config (LbCli *cli, int argc, char **argv)
     return rc;
   if (argc >= 2 && !g_strv_contains (config_names, argv[1]))
     return lb_cli_usage (
-        context, _ ("the settings are backup-path, restore-path, automatic and keep-backups"));
+        context, _ ("The settings are backup-path, restore-path, automatic and keep-backups"));
   if (argc == 3)
     {
       g_autoptr (GEnumClass) klass = g_type_class_ref (LB_TYPE_AUTOMATIC_BACKUP);
@@ -252,7 +255,9 @@ lb_cmd_cancel (LbCli *cli, int argc, char **argv)
     {
       if (g_error_matches (error, LB_ERROR, LB_ERROR_NOT_RUNNING))
         {
-          g_printerr (_ ("license-backup: no backup or restore is running\n"));
+          g_printerr (
+              _ ("license-backup: No backup, restore or check is running, so there is nothing to "
+                 "cancel\n"));
           return LB_EXIT_FAILED;
         }
       return lb_cli_fail (cli, error);

@@ -489,8 +489,10 @@ lb_cmd_import (LbCli *cli, int argc, char **argv)
     }
   if (!g_file_get_contents (argv[1], &contents, &len, &error))
     {
+      g_autofree char *reason = lb_cli_file_error_reason (error);
+
       g_variant_builder_clear (&b);
-      g_printerr (_ ("license-backup: cannot read %s: %s\n"), argv[1], error->message);
+      g_printerr (_ ("license-backup: Cannot read %s: %s\n"), argv[1], reason);
       return LB_EXIT_FAILED;
     }
   if (key_id == NULL)
@@ -503,7 +505,9 @@ lb_cmd_import (LbCli *cli, int argc, char **argv)
   if (!set_attributes (license, attributes, &error)
       || !lb_client_store_license_sync (cli->client, license, NULL, &error))
     return lb_cli_fail (cli, error);
-  g_print (_ ("Stored the license “%s” (%zu bytes).\n"), key_id, len);
+  g_print (g_dngettext (GETTEXT_PACKAGE, "Stored the license “%s” (%zu byte).\n",
+                        "Stored the license “%s” (%zu bytes).\n", (gulong) len),
+           key_id, len);
   return LB_EXIT_OK;
 }
 
@@ -547,14 +551,16 @@ lb_cmd_export (LbCli *cli, int argc, char **argv)
                                     G_FILE_CREATE_PRIVATE | G_FILE_CREATE_REPLACE_DESTINATION, NULL,
                                     NULL, &error))
         {
-          g_printerr (_ ("license-backup: cannot write %s: %s\n"), output, error->message);
+          g_autofree char *reason = lb_cli_file_error_reason (error);
+
+          g_printerr (_ ("license-backup: Cannot write %s: %s\n"), output, reason);
           return LB_EXIT_FAILED;
         }
       return LB_EXIT_OK;
     }
   if (fwrite (data, 1, len, stdout) != len || fflush (stdout) != 0)
     {
-      g_printerr (_ ("license-backup: cannot write to standard output\n"));
+      g_printerr (_ ("license-backup: Cannot write to standard output\n"));
       return LB_EXIT_FAILED;
     }
   return LB_EXIT_OK;

@@ -99,7 +99,7 @@ main (int argc, char **argv)
         }
       else
         {
-          g_printerr (_ ("license-backup: unknown option %s\n\n"), opt);
+          g_printerr (_ ("license-backup: Unknown option %s\n\n"), opt);
           print_help (stderr);
           return LB_EXIT_USAGE;
         }
@@ -121,7 +121,7 @@ main (int argc, char **argv)
         lb_cli_clear (&cli);
         return rc;
       }
-  g_printerr (_ ("license-backup: unknown command “%s”\n\n"), argv[first]);
+  g_printerr (_ ("license-backup: Unknown command “%s”\n\n"), argv[first]);
   print_help (stderr);
   return LB_EXIT_USAGE;
 }

@@ -135,8 +135,9 @@ lb_progress_bar_update (LbProgressBar *bar, guint64 done, guint64 total)
     }
   else if (total > 0 && now - bar->last_plain >= PLAIN_INTERVAL_US)
     {
-      g_print (_ ("%s: %" PRIu64 " of %" PRIu64 " licenses (%.0f%%)\n"), bar->label, done, total,
-               total > 0 ? 100.0 * (double) done / (double) total : 0.0);
+      g_print (g_dngettext (GETTEXT_PACKAGE, "%s: %" PRIu64 " of %" PRIu64 " license (%.0f%%)\n",
+                            "%s: %" PRIu64 " of %" PRIu64 " licenses (%.0f%%)\n", (gulong) total),
+               bar->label, done, total, total > 0 ? 100.0 * (double) done / (double) total : 0.0);
       bar->last_plain = now;
       bar->last_plain_done = done;
       bar->plain_printed = TRUE;
@@ -155,8 +156,11 @@ lb_progress_bar_finish (LbProgressBar *bar)
         }
     }
   else if (bar->total > 0 && (!bar->plain_printed || bar->last_plain_done != bar->done))
-    g_print (_ ("%s: %" PRIu64 " of %" PRIu64 " licenses (%.0f%%)\n"), bar->label, bar->done,
-             bar->total, bar->total > 0 ? 100.0 * (double) bar->done / (double) bar->total : 0.0);
+    g_print (g_dngettext (GETTEXT_PACKAGE, "%s: %" PRIu64 " of %" PRIu64 " license (%.0f%%)\n",
+                          "%s: %" PRIu64 " of %" PRIu64 " licenses (%.0f%%)\n",
+                          (gulong) bar->total),
+             bar->label, bar->done, bar->total,
+             bar->total > 0 ? 100.0 * (double) bar->done / (double) bar->total : 0.0);
 }
 
 void

@@ -218,9 +218,12 @@ create_temporary (GFile *dir, GFile **tmp, GCancellable *cancellable, GError **e
       g_clear_object (tmp);
       if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_EXISTS) || attempt > 8)
         {
+          g_autofree char *reason = lb_error_reason (local_error);
+          g_autofree char *dir_name = g_file_get_parse_name (dir);
+
           lb_error_convert (&local_error);
-          g_prefix_error (&local_error, _ ("Cannot create the backup file: "));
-          g_propagate_error (error, g_steal_pointer (&local_error));
+          g_set_error (error, LB_ERROR, local_error->code,
+                       _ ("Cannot create the backup file in %s: %s"), dir_name, reason);
           return NULL;
         }
     }
@@ -232,12 +235,19 @@ create_temporary (GFile *dir, GFile **tmp, GCancellable *cancellable, GError **e
 static GFile *
 move_into_place (GFile *dir, GFile *tmp, gint64 now, GCancellable *cancellable, GError **error)
 {
-  g_autoptr (GPtrArray) all = lb_generations_list (dir, LB_GENERATIONS_NONE, cancellable, error);
+  g_autoptr (GError) list_error = NULL;
+  g_autoptr (GPtrArray) all
+      = lb_generations_list (dir, LB_GENERATIONS_NONE, cancellable, &list_error);
   g_autofree char *name = all != NULL ? lb_generations_next_name (all, now) : NULL;
 
   if (all == NULL)
     {
-      g_prefix_error (error, _ ("Cannot list the backups in the backup folder: "));
+      g_autofree char *reason = lb_error_reason (list_error);
+      g_autofree char *dir_name = g_file_get_parse_name (dir);
+
+      lb_error_convert (&list_error);
+      g_set_error (error, LB_ERROR, list_error->code, _ ("Cannot list the backups in %s: %s"),
+                   dir_name, reason);
       return NULL;
     }
   for (guint attempt = 0; name != NULL && attempt < 100; attempt++)
@@ -579,6 +589,6 @@ void
 lb_backup_set_exists_error (GError **error)
 {
   g_set_error (error, LB_ERROR, LB_ERROR_BACKUP_EXISTS,
-               _ ("Licenses are already backed up in this location; back up with "
-                  "--overwrite to replace them, or choose another folder"));
+               _ ("Licenses are already backed up in this location; back up with the "
+                  "OVERWRITE flag to add a new backup beside them, or choose another folder"));
 }

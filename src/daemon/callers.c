@@ -86,6 +86,8 @@ identify (LbCallers *self, const char *sender, GCancellable *cancellable, GError
       G_DBUS_CALL_FLAGS_NONE, CREDENTIALS_TIMEOUT_MS, NULL, &fds, cancellable, &local_error);
   if (reply == NULL)
     {
+      /* The bus's words, without the D-Bus error name GIO puts first. */
+      g_dbus_error_strip_remote_error (local_error);
       g_set_error (error, LB_ERROR, LB_ERROR_PERMISSION_DENIED,
                    _ ("The service cannot tell which app is calling (the bus did not say: %s), "
                       "so it refused the call"),

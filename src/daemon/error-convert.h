@@ -20,4 +20,13 @@ void lb_error_convert (GError **error);
  * PERMISSION_DENIED). */
 LbError lb_error_code_from_errno (int errsv);
 
+/* What went wrong, in a few words in the user's terms, for the end of a
+ * sentence such as "Cannot open the folder X: REASON": said from the code
+ * of a GIO or GLib file error ("it does not exist", "the disk is full"),
+ * else the end of the message after GIO's own sentence ("Error when
+ * getting information for file “X”: Not a directory" gives "Not a
+ * directory"). An LB_ERROR's message, already the service's own words, is
+ * returned whole. Never NULL. */
+char *lb_error_reason (const GError *error);
+
 G_END_DECLS

@@ -205,8 +205,11 @@ writer_failed (LbArchiveWriter *w, GError **error)
 {
   if (w->io_error != NULL)
     {
-      g_propagate_error (error, g_steal_pointer (&w->io_error));
-      lb_error_convert (error);
+      g_autofree char *reason = lb_error_reason (w->io_error);
+
+      lb_error_convert (&w->io_error);
+      g_set_error (error, LB_ERROR, w->io_error->code, _ ("Cannot write the backup: %s"), reason);
+      g_clear_error (&w->io_error);
     }
   else
     g_set_error (error, LB_ERROR, LB_ERROR_FAILED, _ ("Writing the backup failed: %s"),

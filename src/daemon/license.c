@@ -51,9 +51,33 @@ lb_key_id_validate (const char *key_id, GError **error)
   for (gsize i = 0; i < len; i++)
     if (!g_ascii_isprint (key_id[i]))
       {
-        g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
-                     _ ("A key id must be printable ASCII; byte %zu is 0x%02x"), i,
-                     (guint) (guchar) key_id[i]);
+        /* Every character before it is ASCII: its byte offset plus one is
+         * its position as the user counts characters. */
+        const char *end = NULL;
+        gunichar c;
+
+        g_utf8_validate (key_id + i, -1, &end);
+        c = end > key_id + i ? g_utf8_get_char (key_id + i) : (gunichar) -1;
+        if (c == (gunichar) -1)
+          g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
+                       _ ("A key id may hold only printable ASCII characters; at position %zu "
+                          "is a byte that is not text (0x%02x)"),
+                       i + 1, (guint) (guchar) key_id[i]);
+        else if (!g_unichar_isprint (c))
+          g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
+                       _ ("A key id may hold only printable ASCII characters; the control "
+                          "character U+%04X at position %zu is not one"),
+                       (guint) c, i + 1);
+        else
+          {
+            char utf8[8] = { 0 };
+
+            g_unichar_to_utf8 (c, utf8);
+            g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
+                         _ ("A key id may hold only printable ASCII characters; “%s” at "
+                            "position %zu is not one"),
+                         utf8, i + 1);
+          }
         return FALSE;
       }
   return TRUE;
@@ -127,7 +151,12 @@ lb_blob_validate (gsize size, GError **error)
   if (size == 0 || size > LB_BLOB_MAX)
     {
       g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
-                   _ ("A license must be 1 byte to 1 MiB (%d bytes); this one has %zu bytes"),
+                   g_dngettext (GETTEXT_PACKAGE,
+                                "A license must be 1 byte to 1 MiB (%d bytes); this one has %zu "
+                                "byte",
+                                "A license must be 1 byte to 1 MiB (%d bytes); this one has %zu "
+                                "bytes",
+                                (gulong) size),
                    LB_BLOB_MAX, size);
       return FALSE;
     }

@@ -246,8 +246,11 @@ mount_if_needed (GFile *dir, gboolean *mounted, GCancellable *cancellable, GErro
                     "or set up an SSH key; then try again"),
                  name);
   else
-    g_set_error (error, LB_ERROR, LB_ERROR_FAILED, _ ("Cannot connect to %s: %s"), name,
-                 local_error->message);
+    {
+      g_autofree char *reason = lb_error_reason (local_error);
+
+      g_set_error (error, LB_ERROR, LB_ERROR_FAILED, _ ("Cannot connect to %s: %s"), name, reason);
+    }
   return FALSE;
 }
 
@@ -401,6 +404,64 @@ lb_location_run (GFile *dir,
   return ok;
 }
 
+/* The nearest of @dir's parents that exists and is not a folder, if any:
+ * what a "Not a directory" error is about. */
+static GFile *
+find_file_in_path (GFile *dir, GCancellable *cancellable)
+{
+  g_autoptr (GFile) parent = g_file_get_parent (dir);
+
+  while (parent != NULL)
+    {
+      GFileType type = g_file_query_file_type (parent, G_FILE_QUERY_INFO_NONE, cancellable);
+      GFile *next;
+
+      if (type == G_FILE_TYPE_DIRECTORY)
+        return NULL;
+      if (type != G_FILE_TYPE_UNKNOWN)
+        return g_steal_pointer (&parent);
+      next = g_file_get_parent (parent);
+      g_object_unref (parent);
+      parent = next;
+    }
+  return NULL;
+}
+
+/* Sets @error for a folder that could not be created or opened: what is
+ * wrong in the user's terms, not GIO's sentence. */
+static void
+prepare_dir_failed (GFile *dir,
+                    const char *name,
+                    gboolean creating,
+                    const GError *cause,
+                    GCancellable *cancellable,
+                    GError **error)
+{
+  g_autoptr (GError) converted = g_error_copy (cause);
+  g_autoptr (GFile) file = NULL;
+  g_autofree char *reason = NULL;
+
+  lb_error_convert (&converted);
+  if (g_error_matches (cause, G_IO_ERROR, G_IO_ERROR_NOT_DIRECTORY)
+      && (file = find_file_in_path (dir, cancellable)) != NULL)
+    {
+      g_autofree char *file_name = g_file_get_parse_name (file);
+
+      g_set_error (error, LB_ERROR, converted->code,
+                   creating ? _ ("Cannot create the folder %s: %s is a file, not a folder; "
+                                 "choose another folder")
+                            : _ ("Cannot open the folder %s: %s is a file, not a folder; "
+                                 "choose another folder"),
+                   name, file_name);
+      return;
+    }
+  reason = lb_error_reason (cause);
+  g_set_error (error, LB_ERROR, converted->code,
+               creating ? _ ("Cannot create the folder %s: %s")
+                        : _ ("Cannot open the folder %s: %s"),
+               name, reason);
+}
+
 gboolean
 lb_location_prepare_dir (GFile *dir, gboolean create, GCancellable *cancellable, GError **error)
 {
@@ -418,9 +479,7 @@ lb_location_prepare_dir (GFile *dir, gboolean create, GCancellable *cancellable,
       if (!g_file_make_directory_with_parents (dir, cancellable, &local_error)
           && !g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_EXISTS))
         {
-          lb_error_convert (&local_error);
-          g_prefix_error (&local_error, _ ("Cannot create the folder %s: "), name);
-          g_propagate_error (error, g_steal_pointer (&local_error));
+          prepare_dir_failed (dir, name, TRUE, local_error, cancellable, error);
           return FALSE;
         }
       g_clear_error (&local_error);
@@ -440,11 +499,7 @@ lb_location_prepare_dir (GFile *dir, gboolean create, GCancellable *cancellable,
                         "backups"),
                      name);
       else
-        {
-          lb_error_convert (&local_error);
-          g_prefix_error (&local_error, _ ("Cannot open the folder %s: "), name);
-          g_propagate_error (error, g_steal_pointer (&local_error));
-        }
+        prepare_dir_failed (dir, name, FALSE, local_error, cancellable, error);
       return FALSE;
     }
   if (g_file_info_get_file_type (info) != G_FILE_TYPE_DIRECTORY)
@@ -488,9 +543,10 @@ lb_location_check_backup_file (GFile *file,
     }
   if (info == NULL)
     {
+      g_autofree char *reason = lb_error_reason (local_error);
+
       lb_error_convert (&local_error);
-      g_prefix_error (&local_error, _ ("Cannot open %s: "), name);
-      g_propagate_error (error, g_steal_pointer (&local_error));
+      g_set_error (error, LB_ERROR, local_error->code, _ ("Cannot open %s: %s"), name, reason);
       return FALSE;
     }
   switch (g_file_info_get_file_type (info))

@@ -67,8 +67,10 @@ lb_machine_app_id_from_file (const char *path, GError **error)
 
   if (!g_file_get_contents (path, &contents, NULL, &local_error))
     {
+      g_autofree char *reason = lb_error_reason (local_error);
+
       g_set_error (error, LB_ERROR, LB_ERROR_FAILED, _ ("Cannot read the machine id from %s: %s"),
-                   path, local_error->message);
+                   path, reason);
       return NULL;
     }
   g_strstrip (contents);

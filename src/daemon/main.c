@@ -81,7 +81,7 @@ on_name_lost (GDBusConnection *connection, const char *name, gpointer user_data)
   if (d->name_acquired)
     g_message ("lost the name %s or the bus connection, exiting", name);
   else if (connection == NULL)
-    g_printerr (_ ("license-backupd: cannot connect to the session bus\n"));
+    g_printerr (_ ("license-backupd: Cannot connect to the session bus\n"));
   else
     g_printerr (_ ("license-backupd: %s is owned by another process; use --replace to take it "
                    "over\n"),

@@ -1138,8 +1138,11 @@ list_backups_thread (GTask *task, gpointer source, gpointer task_data, GCancella
         }
       else
         {
+          g_autofree char *reason = lb_error_reason (error);
+
           lb_error_convert (&error);
-          g_prefix_error (&error, _ ("Cannot list the backups in %s: "), name);
+          g_free (error->message);
+          error->message = g_strdup_printf (_ ("Cannot list the backups in %s: %s"), name, reason);
         }
       g_task_return_error (task, error);
       return;

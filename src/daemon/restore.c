@@ -369,9 +369,9 @@ explain_damaged_newest (LbOperation *op, GFile *dir, GFile *file, GError **error
   }
   g_set_error (error, LB_ERROR, LB_ERROR_BACKUP_CORRUPT,
                _ ("The newest backup in %s, %s, cannot be restored (%s); nothing was restored. "
-                  "The newest whole backup is the one of %s: restore it with “license-backup "
-                  "restore --generation %s”, or choose it in Settings"),
-               folder, name, reason, when, result->whole_generation);
+                  "The newest whole backup there is %s, made on %s; choose it in Settings, or "
+                  "restore it by its name"),
+               folder, name, reason, result->whole_generation, when);
 }
 
 static gboolean

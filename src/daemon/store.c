@@ -679,11 +679,17 @@ check_app_limits (LbStore *self, sqlite3 *db, sqlite3_stmt *stmt, const char *ap
   lb_fault_point ("store-over-limit");
   if (licenses > self->app_max_licenses)
     {
-      g_set_error (error, LB_ERROR, LB_ERROR_NO_SPACE,
-                   _ ("The licenses of %s would number %" PRIu64 ", over the limit of %" PRIu64
-                      " licenses an app may keep; delete licenses it no longer needs. "
-                      "Nothing was stored"),
-                   app_display_name (app), licenses, self->app_max_licenses);
+      g_set_error (
+          error, LB_ERROR, LB_ERROR_NO_SPACE,
+          g_dngettext (GETTEXT_PACKAGE,
+                       "The licenses of %s would number %" PRIu64 ", over the limit of %" PRIu64
+                       " license an app may keep; delete licenses it no longer needs. "
+                       "Nothing was stored",
+                       "The licenses of %s would number %" PRIu64 ", over the limit of %" PRIu64
+                       " licenses an app may keep; delete licenses it no longer needs. "
+                       "Nothing was stored",
+                       (gulong) self->app_max_licenses),
+          app_display_name (app), licenses, self->app_max_licenses);
       return FALSE;
     }
   {

@@ -726,7 +726,8 @@ operation_sync (LbClient *self,
 /**
  * lb_client_backup_sync:
  * @self: a client
- * @flags: %LB_BACKUP_FLAGS_OVERWRITE to replace a backup at the location
+ * @flags: %LB_BACKUP_FLAGS_OVERWRITE to add a backup to a location that already
+ *   holds backups
  * @location: (nullable): a folder (path or URI), or %NULL for
  *   #LbClient:backup-path
  * @cancellable: (nullable): cancelling it cancels the backup in the service

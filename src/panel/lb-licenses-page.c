@@ -630,9 +630,9 @@ ask_replace (LbLicensesPage *self)
    * other: ngettext chooses plural forms only (a language's "one" form may
    * also cover 21 or 31). */
   if (keep == 1)
-    body = g_strdup_printf (_ ("%s already holds license backups. The new backup replaces them, "
-                               "as the folder keeps only one backup: licenses that are only in "
-                               "the old backups are lost."),
+    body = g_strdup_printf (_ ("%s already holds license backups. The new backup is added beside "
+                               "them, and the folder keeps only the newest backup of this "
+                               "computer: licenses that are only in older backups are lost."),
                             where != NULL ? where : "?");
   else
     body = g_strdup_printf (

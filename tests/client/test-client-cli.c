@@ -153,12 +153,12 @@ test_cli_usage_errors (Fixture *f, gconstpointer arg)
 
   {
     g_autoptr (ClientRun) run = client_run (f, NULL, "frobnicate", NULL);
-    assert_contains (run->err, "unknown command “frobnicate”");
+    assert_contains (run->err, "Unknown command “frobnicate”");
     assert_contains (run->err, "Usage: license-backup");
   }
   {
     g_autoptr (ClientRun) run = client_run (f, NULL, "--bogus", NULL);
-    assert_contains (run->err, "unknown option --bogus");
+    assert_contains (run->err, "Unknown option --bogus");
   }
   {
     g_autoptr (ClientRun) run = client_run (f, NULL, "import", "--attr", "issuer", file, NULL);
@@ -204,7 +204,7 @@ test_cli_unreachable (Fixture *f, gconstpointer arg)
 
     assert_exit (run, EXIT_UNREACHABLE);
     g_assert_cmpstr (run->out, ==, "");
-    assert_contains (run->err, "license-backup: cannot reach the session bus");
+    assert_contains (run->err, "license-backup: Cannot reach the session bus");
   }
 
   /* Nothing has started a daemon behind our back. */

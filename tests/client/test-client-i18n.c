@@ -66,9 +66,9 @@ test_i18n_german (Fixture *f, gconstpointer arg)
         = format_runtime (de ("Backed up %u license to %s (%s).\n", 1), 3u, file, "\x01");
     char *cut = strchr (want, '\x01');
     g_autofree char *progress
-        = format_runtime (de ("%s: %<PRIu64> of %<PRIu64> licenses "
+        = format_runtime (de ("%s: %<PRIu64> of %<PRIu64> license "
                               "(%.0f%%)\n",
-                              0),
+                              1),
                           de ("Backing up", 0), (guint64) 3, (guint64) 3, 100.0);
 
     assert_exit (run, EXIT_OK);

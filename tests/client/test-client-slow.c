@@ -122,7 +122,8 @@ test_slow_cancel_by_other_client (Fixture *f, gconstpointer arg)
 
     assert_exit (run, EXIT_FAILED);
     g_assert_cmpstr (run->out, ==, "");
-    assert_error_line (run, "no backup or restore is running");
+    assert_error_line (run,
+                       "No backup, restore or check is running, so there is nothing to cancel");
   }
   {
     g_autoptr (ClientRun) run = client_run (f, NULL, "status", NULL);
@@ -264,7 +265,7 @@ test_slow_ctrl_c (Fixture *f, gconstpointer arg)
     return;
   interrupt (run);
   assert_contains (run->err, "Cancelling…");
-  assert_contains (run->err, "license-backup: cancelled; nothing was changed\n");
+  assert_contains (run->err, "license-backup: Cancelled; nothing was changed\n");
   assert_not_contains (run->err, "cannot cancel");
   assert_not_contains (run->out, "Backed up");
 

@@ -159,7 +159,7 @@ test_store_import_export (Fixture *f, gconstpointer arg)
     g_autoptr (ClientRun) run = client_run (f, NULL, "import", "missing.bin", NULL);
 
     assert_exit (run, EXIT_FAILED);
-    assert_error_line (run, "cannot read missing.bin");
+    assert_error_line (run, "Cannot read missing.bin: it does not exist");
   }
   {
     g_autoptr (ClientRun) run = client_run (f, NULL, "import", file, "--attr", "colour=red", NULL);

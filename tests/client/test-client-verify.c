@@ -73,7 +73,7 @@ test_verify_damaged (Fixture *f, gconstpointer arg)
   {
     g_autoptr (ClientRun) run = client_run (f, NULL, "verify", dir, NULL);
     g_autofree char *want
-        = g_strdup_printf ("the backup %s is damaged: its entry licenses/vd-000004 "
+        = g_strdup_printf ("The backup %s is damaged: its entry licenses/vd-000004 "
                            "does not match its checksum",
                            file);
 

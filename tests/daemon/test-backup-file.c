@@ -1159,10 +1159,22 @@ test_not_a_directory (Fixture *f, gconstpointer data)
   g_autofree char *path = newest_backup (f->backup_dir);
   g_autoptr (GFile) file = g_file_new_for_path (path);
   g_autoptr (GError) error = NULL;
+  g_autoptr (GFile) under = g_file_get_child (file, "sub");
+  g_autofree char *expected = NULL;
   LbBackupResult result;
 
   g_assert_false (run_backup (f->store, file, TRUE, NULL, NULL, &result, &error));
   g_assert_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS);
+  lb_backup_result_clear (&result);
+
+  /* A folder under a file: the file is named, in the user's terms. */
+  g_clear_error (&error);
+  g_assert_false (run_backup (f->store, under, TRUE, NULL, NULL, &result, &error));
+  g_assert_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS);
+  expected = g_strdup_printf (
+      "Cannot open the folder %s/sub: %s is a file, not a folder; choose another folder", path,
+      path);
+  g_assert_cmpstr (error->message, ==, expected);
   lb_backup_result_clear (&result);
 }
 

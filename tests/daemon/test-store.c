@@ -1192,6 +1192,23 @@ test_key_id_limits (void)
   assert_key_id_invalid ("\x01");
   assert_key_id_invalid ("caf\xc3\xa9"); /* valid UTF-8, not ASCII */
   assert_key_id_invalid ("\x80");
+
+  /* The message names the character as the user sees it. */
+  g_assert_false (lb_key_id_validate ("caf\xc3\xa9", &error));
+  g_assert_cmpstr (error->message, ==,
+                   "A key id may hold only printable ASCII characters; “é” at position 4 is "
+                   "not one");
+  g_clear_error (&error);
+  g_assert_false (lb_key_id_validate ("tab\there", &error));
+  g_assert_cmpstr (error->message, ==,
+                   "A key id may hold only printable ASCII characters; the control character "
+                   "U+0009 at position 4 is not one");
+  g_clear_error (&error);
+  g_assert_false (lb_key_id_validate ("k\x80", &error));
+  g_assert_cmpstr (error->message, ==,
+                   "A key id may hold only printable ASCII characters; at position 2 is a byte "
+                   "that is not text (0x80)");
+  g_clear_error (&error);
 }
 
 static void

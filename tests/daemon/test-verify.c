@@ -585,10 +585,12 @@ test_restore_damaged (Fixture *f, gconstpointer data)
   g_assert_cmpstr (summary_string (summary, "whole-generation"), ==, names->pdata[0]);
   g_assert_true (g_variant_lookup (summary, "whole-generation-created", "x", &created));
   g_assert_cmpint (created, >, 0);
-  g_autofree char *hint = g_strdup_printf ("--generation %s", (const char *) names->pdata[0]);
+  g_autofree char *hint = g_strdup_printf ("The newest whole backup there is %s, made on ",
+                                           (const char *) names->pdata[0]);
   g_test_message ("%s", error_text);
   g_assert_nonnull (strstr (error_text, newest));
   g_assert_nonnull (strstr (error_text, hint));
+  g_assert_nonnull (strstr (error_text, "choose it in Settings, or restore it by its name"));
   g_assert_nonnull (strstr (error_text, "nothing was restored"));
   /* Nothing restored (a restore's rolled-back transaction may touch the
    * store's files, not its licenses), and the folder as it was. */

@@ -67,8 +67,9 @@ typedef enum
 /**
  * LbBackupFlags:
  * @LB_BACKUP_FLAGS_NONE: no flag
- * @LB_BACKUP_FLAGS_OVERWRITE: replace a backup already at the location (WM_BACKUP_OVERWRITE);
- * with generations, add one and remove the oldest beyond #LbClient:keep-backups
+ * @LB_BACKUP_FLAGS_OVERWRITE: back up into a location that already holds backups
+ * (WM_BACKUP_OVERWRITE): the new backup is added beside them, and this computer's oldest
+ * beyond #LbClient:keep-backups are removed; nothing is replaced
  * @LB_BACKUP_FLAGS_AUTOMATIC: back up into the backup folder only if an automatic backup is due,
  * else fail with %LB_ERROR_NOT_DUE saying why; implies %LB_BACKUP_FLAGS_OVERWRITE
  *
