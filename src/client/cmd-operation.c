@@ -514,7 +514,14 @@ run_operation (LbCli *cli,
         }
       status = lb_operation_result_get_status (result);
       if (f.bar != NULL && status == LB_STATUS_END)
-        lb_progress_bar_finish (f.bar);
+        {
+          /* A quick operation may end before any progress reached the bar:
+           * the service sends the final properties before the result, so
+           * the client's hold this operation's last count. */
+          lb_progress_bar_update (f.bar, lb_client_get_licenses_done (cli->client),
+                                  lb_client_get_licenses_total (cli->client));
+          lb_progress_bar_finish (f.bar);
+        }
       else if (f.bar != NULL)
         lb_progress_bar_end_line (f.bar);
       if (type == LB_OPERATION_TYPE_RESTORE
