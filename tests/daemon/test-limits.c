@@ -7,7 +7,9 @@
  * Groups (LB_TEST_GROUPS), one meson test each:
  *  - import: a StoreLicensesFromFd of 48 MiB into an app allowed 8 MiB:
  *    NoSpace naming the limit, nothing stored, the files' peak within the
- *    limit and some slack, and back to their size after.
+ *    limit and some slack, and back to their size after; a committed
+ *    import of 80 MiB: the WAL, past its 64 MiB limit, cut back within
+ *    seconds.
  *  - bulk: the same with StoreLicenses, in one call and in a loop of calls.
  *  - restore: a restore that would take an app over its limit: refused
  *    whole, naming the limit.
@@ -239,22 +241,21 @@ licenses_of (const char *prefix, guint n, gsize blob_size)
 
 /* The store's files */
 
+/* The size of the store's file @name, 0 when it does not exist. */
+static guint64
+file_size (LbTestMachine *machine, const char *name)
+{
+  g_autofree char *path = g_build_filename (lb_test_machine_get_store_dir (machine), name, NULL);
+  GStatBuf st;
+
+  return g_stat (path, &st) == 0 ? (guint64) st.st_size : 0;
+}
+
 static guint64
 store_size (LbTestMachine *machine)
 {
-  const char *const names[] = { "licenses.db", "licenses.db-wal", "licenses.db-shm" };
-  guint64 total = 0;
-
-  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
-    {
-      g_autofree char *path
-          = g_build_filename (lb_test_machine_get_store_dir (machine), names[i], NULL);
-      GStatBuf st;
-
-      if (g_stat (path, &st) == 0)
-        total += (guint64) st.st_size;
-    }
-  return total;
+  return file_size (machine, "licenses.db") + file_size (machine, "licenses.db-wal")
+         + file_size (machine, "licenses.db-shm");
 }
 
 /* Samples store_size() every 2 ms in a thread of its own, for the peak. */
@@ -264,6 +265,7 @@ typedef struct
   GThread *thread;
   gint stop;
   guint64 peak;
+  guint64 wal_peak; /* licenses.db-wal's alone */
 } Sampler;
 
 static gpointer
@@ -273,7 +275,13 @@ sampler_thread (gpointer data)
 
   while (!g_atomic_int_get (&s->stop))
     {
-      s->peak = MAX (s->peak, store_size (s->machine));
+      /* The WAL read once for both peaks, which the checkpointer may
+       * change between two reads. */
+      guint64 wal = file_size (s->machine, "licenses.db-wal");
+
+      s->wal_peak = MAX (s->wal_peak, wal);
+      s->peak = MAX (s->peak, file_size (s->machine, "licenses.db") + wal
+                                  + file_size (s->machine, "licenses.db-shm"));
       g_usleep (2000);
     }
   return NULL;
@@ -359,6 +367,64 @@ test_import_over_limit (Fixture *f, gconstpointer data)
   keys = listing (f->app_conn);
   g_assert_cmpstr (keys, ==, "keep");
   g_assert_cmpuint (lb_test_bus_get_license_count (f->bus), ==, 1);
+}
+
+typedef struct
+{
+  LbTestMachine *machine;
+  guint64 limit;
+} WalWait;
+
+static gboolean
+wal_at_most (gpointer data)
+{
+  WalWait *w = data;
+
+  return file_size (w->machine, "licenses.db-wal") <= w->limit;
+}
+
+/* A committed import of 80 MiB leaves the WAL past its 64 MiB limit, which
+ * journal_size_limit alone would keep until the next write: the checkpoint
+ * thread cuts it back on its own, within seconds. */
+static void
+test_import_large_commit (Fixture *f, gconstpointer data)
+{
+  const guint n = 80;
+  g_autoptr (GByteArray) p = payload_of ("large-", n, MIB);
+  g_autoptr (GError) error = NULL;
+  Sampler s = { 0 };
+  WalWait w = { f->machine, 4 * MIB };
+  guint64 before, peak, db, shrunk;
+  gint64 t0, waited;
+  gboolean cut;
+  int fd;
+
+  start_daemon (f, NULL, NULL);
+  store_one (f->host, "keep", 1000);
+  before = store_size (f->machine);
+  fd = sealed_memfd (p);
+  g_clear_pointer (&p, g_byte_array_unref);
+  sampler_start (&s, f->machine);
+  /* The host: the user's tools, not held to one call, allowed 1 GiB. */
+  g_assert_cmpuint (import_fd (f->host, fd, &error), ==, n);
+  g_assert_no_error (error);
+  close (fd);
+  t0 = g_get_monotonic_time ();
+  cut = lb_test_wait_until (wal_at_most, &w, 10000);
+  waited = g_get_monotonic_time () - t0;
+  peak = sampler_stop (&s);
+  db = file_size (f->machine, "licenses.db");
+  shrunk = file_size (f->machine, "licenses.db-wal");
+  g_test_message ("FIGURE limits-import-large-commit: an 80 MiB import committed: the WAL's peak "
+                  "%.1f MiB (files %" G_GUINT64_FORMAT
+                  " B before, peak %.1f MiB), back to %" G_GUINT64_FORMAT
+                  " B %.2f s after the reply; licenses.db %.1f MiB",
+                  (double) s.wal_peak / MIB, before, (double) peak / MIB, shrunk,
+                  (double) waited / G_USEC_PER_SEC, (double) db / MIB);
+  /* The test is of a WAL past its limit. */
+  g_assert_cmpuint (s.wal_peak, >, 64 * MIB);
+  g_assert_true (cut);
+  g_assert_cmpuint (lb_test_bus_get_license_count (f->bus), ==, n + 1);
 }
 
 /* bulk */
@@ -809,6 +875,7 @@ typedef struct
 
 static const Case cases[] = {
   { "import/over-limit", test_import_over_limit, NULL },
+  { "import/large-commit", test_import_large_commit, NULL },
   { "bulk/over-limit", test_bulk_over_limit, NULL },
   { "restore/over-limit", test_restore_over_limit, NULL },
   { "disk/nearly-full", test_disk_nearly_full, NULL },
