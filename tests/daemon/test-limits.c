@@ -15,7 +15,9 @@
  *    whole, naming the limit.
  *  - disk: the store on a small tmpfs, nearly full: imports refused with
  *    the disk-full message, nothing half-written; deletes and backups
- *    still work. Needs root (a mount namespace of its own), else skipped.
+ *    still work. A restore that would cross the floor: stopped while it
+ *    writes, before the disk is full, nothing restored. Needs root (a
+ *    mount namespace of its own), else skipped.
  *  - fairness: two apps importing in loops while the user restores: the
  *    restore completes within seconds (before, it waited its 20 s for the
  *    lock and failed).
@@ -562,8 +564,9 @@ free_bytes (const char *dir)
   return (guint64) st.f_bavail * st.f_frsize;
 }
 
-/* Writes a file in @dir so that about @leave bytes stay free. */
-static void
+/* Writes a file in @dir so that about @leave bytes stay free; returns its
+ * path. */
+static char *
 fill_until (const char *dir, guint64 leave)
 {
   static guint n;
@@ -575,6 +578,24 @@ fill_until (const char *dir, guint64 leave)
   g_assert_cmpuint (avail, >, leave);
   g_assert_cmpint (posix_fallocate (fd, 0, (off_t) (avail - leave)), ==, 0);
   close (fd);
+  return g_steal_pointer (&path);
+}
+
+/* A store on a tmpfs of @size (mount(8)'s "size="), in a mount namespace
+ * of the test's own; exits 77 where it cannot. */
+static void
+mount_store (Fixture *f, const char *size)
+{
+  const char *store_dir = lb_test_machine_get_store_dir (f->machine);
+  g_autofree char *options = g_strdup_printf ("size=%s,mode=0700", size);
+
+  require_mounts ();
+  g_assert_cmpint (g_mkdir_with_parents (store_dir, 0700), ==, 0);
+  if (mount ("tmpfs", store_dir, "tmpfs", 0, options) != 0)
+    {
+      printf ("SKIP: cannot mount a tmpfs on %s: %s\n", store_dir, g_strerror (errno));
+      exit (77);
+    }
 }
 
 static void
@@ -590,19 +611,13 @@ test_disk_nearly_full (Fixture *f, gconstpointer data)
   guint status = 0;
   int fd;
 
-  require_mounts ();
-  g_assert_cmpint (g_mkdir_with_parents (store_dir, 0700), ==, 0);
   /* 64 MiB: the floor is 5% of it, 3.2 MiB. */
-  if (mount ("tmpfs", store_dir, "tmpfs", 0, "size=64m,mode=0700") != 0)
-    {
-      printf ("SKIP: cannot mount a tmpfs on %s: %s\n", store_dir, g_strerror (errno));
-      exit (77);
-    }
+  mount_store (f, "64m");
   start_daemon (f, NULL, NULL);
   connect_app (f);
   store_one (f->app_conn, "keep", 1000);
   store_one (f->app_conn, "old", 1000);
-  fill_until (store_dir, 8 * MIB);
+  g_free (fill_until (store_dir, 8 * MIB));
   before = store_size (f->machine);
 
   /* 6 MiB would leave 2 MiB, under the floor. */
@@ -627,7 +642,7 @@ test_disk_nearly_full (Fixture *f, gconstpointer data)
   g_clear_pointer (&reply, g_variant_unref);
   reply = store_call (f->app_conn, "DeleteLicense", g_variant_new ("(s)", "old"), &error);
   g_assert_no_error (error);
-  fill_until (store_dir, 1 * MIB);
+  g_free (fill_until (store_dir, 1 * MIB));
   g_clear_pointer (&reply, g_variant_unref);
   reply = store_call (f->app_conn, "DeleteLicense", g_variant_new ("(s)", "small"), &error);
   g_assert_no_error (error);
@@ -643,6 +658,68 @@ test_disk_nearly_full (Fixture *f, gconstpointer data)
   g_clear_pointer (&keys, g_free);
   keys = listing (f->app_conn);
   g_assert_cmpstr (keys, ==, "keep");
+  lb_test_machine_stop_daemon (f->machine);
+  umount2 (store_dir, MNT_DETACH);
+}
+
+/* A restore has no size to check in advance (the backup is compressed):
+ * the floor stops it while it writes, before the disk is full. */
+static void
+test_disk_restore (Fixture *f, gconstpointer data)
+{
+  const char *store_dir = lb_test_machine_get_store_dir (f->machine);
+  g_autofree char *dir = lb_test_make_tmp_dir ("limits-disk-restore");
+  g_autoptr (LbTestMachine) elsewhere = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autofree char *error_text = NULL;
+  g_autofree char *keys = NULL;
+  g_autofree char *filler = NULL;
+  guint64 before, after, avail;
+  guint status = 0;
+
+  /* 24 MiB of licenses backed up on another computer. */
+  elsewhere = lb_test_machine_new (f->bus, "elsewhere");
+  g_assert_nonnull (lb_test_machine_start_daemon (elsewhere, NULL));
+  reply = store_call (f->host, "StoreLicenses",
+                      g_variant_new ("(@a(saya{sv}))", licenses_of ("r-", 24, MIB)), &error);
+  g_assert_no_error (error);
+  run_operation (f, FALSE, LB_BACKUP_FLAGS_NONE, dir, &status, NULL);
+  g_assert_cmpuint (status, ==, LB_STATUS_END);
+  lb_test_machine_stop_daemon (elsewhere);
+
+  /* 128 MiB: the floor, 6.4 MiB, is more than the restore writes between
+   * two checks (4 MiB and a license), so the floor stops it first. */
+  mount_store (f, "128m");
+  start_daemon (f, NULL, NULL);
+  store_one (f->host, "keep1", 1000);
+  store_one (f->host, "keep2", 1000);
+  filler = fill_until (store_dir, 10 * MIB);
+  before = store_size (f->machine);
+  avail = free_bytes (store_dir);
+  run_operation (f, TRUE, LB_RESTORE_FLAGS_INDIVIDUALIZE, dir, &status, &error_text);
+  after = settled_size (f->machine, before);
+  g_test_message ("FIGURE limits-disk-restore: a restore of 24 MiB with %.1f MiB free on a 128 MiB "
+                  "tmpfs: status %u, “%s”; store files %" G_GUINT64_FORMAT
+                  " B before, %" G_GUINT64_FORMAT " B after",
+                  (double) avail / MIB, status, error_text, before, after);
+  g_assert_cmpuint (status, ==, LB_STATUS_ERROR);
+  g_assert_nonnull (strstr (error_text, "nearly full"));
+  g_assert_cmpuint (after, <=, before + 64 * 1024);
+  keys = listing (f->host);
+  g_assert_cmpstr (keys, ==, "keep1 keep2");
+  g_assert_cmpuint (lb_test_bus_get_license_count (f->bus), ==, 2);
+
+  /* The store is whole: after a restart and with the space back, the same
+   * restore completes. */
+  lb_test_machine_stop_daemon (f->machine);
+  g_assert_cmpint (g_unlink (filler), ==, 0);
+  start_daemon (f, NULL, NULL);
+  g_assert_cmpuint (lb_test_bus_get_license_count (f->bus), ==, 2);
+  g_clear_pointer (&error_text, g_free);
+  run_operation (f, TRUE, LB_RESTORE_FLAGS_INDIVIDUALIZE, dir, &status, &error_text);
+  g_assert_cmpuint (status, ==, LB_STATUS_END);
+  g_assert_cmpuint (lb_test_bus_get_license_count (f->bus), ==, 2 + 24);
   lb_test_machine_stop_daemon (f->machine);
   umount2 (store_dir, MNT_DETACH);
 }
@@ -879,6 +956,7 @@ static const Case cases[] = {
   { "bulk/over-limit", test_bulk_over_limit, NULL },
   { "restore/over-limit", test_restore_over_limit, NULL },
   { "disk/nearly-full", test_disk_nearly_full, NULL },
+  { "disk/restore", test_disk_restore, NULL },
   { "fairness/restore-first", test_fairness_restore_first, NULL },
   { "one-call/per-app", test_one_call_per_app, NULL },
   { "kill/over-limit", test_kill_over_limit, NULL },
