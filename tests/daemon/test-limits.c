@@ -15,9 +15,11 @@
  *    whole, naming the limit.
  *  - disk: the store on a small tmpfs, nearly full: imports refused with
  *    the disk-full message, nothing half-written; deletes and backups
- *    still work. A restore that would cross the floor: stopped while it
- *    writes, before the disk is full, nothing restored. Needs root (a
- *    mount namespace of its own), else skipped.
+ *    still work. An import that fits when it starts while the disk fills
+ *    (LB_FAULT_STALL=store-batch-add slows it), and a restore that would
+ *    cross the floor: stopped while they write, before the disk is full,
+ *    nothing stored. Needs root (a mount namespace of its own), else
+ *    skipped.
  *  - fairness: two apps importing in loops while the user restores: the
  *    restore completes within seconds (before, it waited its 20 s for the
  *    lock and failed).
@@ -662,6 +664,91 @@ test_disk_nearly_full (Fixture *f, gconstpointer data)
   umount2 (store_dir, MNT_DETACH);
 }
 
+/* An import in a thread of its own. */
+typedef struct
+{
+  GDBusConnection *conn;
+  int fd;
+  GError *error;
+  gint done;
+} Import;
+
+static gpointer
+import_thread (gpointer data)
+{
+  Import *im = data;
+
+  import_fd (im->conn, im->fd, &im->error);
+  g_atomic_int_set (&im->done, 1);
+  return NULL;
+}
+
+typedef struct
+{
+  LbTestMachine *machine;
+  guint64 size;
+  Import *import;
+} GrowWait;
+
+static gboolean
+grown_or_done (gpointer data)
+{
+  GrowWait *w = data;
+
+  return store_size (w->machine) >= w->size || g_atomic_int_get (&w->import->done);
+}
+
+/* An import that fits when it starts: the disk fills while it writes, and
+ * the floor, checked again every 4 MiB, stops it before the disk is full. */
+static void
+test_disk_mid_write (Fixture *f, gconstpointer data)
+{
+  const char *store_dir = lb_test_machine_get_store_dir (f->machine);
+  /* 40 ms a license: the import takes two seconds, time to fill the disk. */
+  const char *const env[] = { "LB_FAULT_STALL=store-batch-add=40", NULL };
+  LbTestDaemonOptions options = { .extra_env = env };
+  g_autoptr (GByteArray) p = payload_of ("mid-", 48, MIB);
+  g_autofree char *keys = NULL;
+  g_autofree char *filler = NULL;
+  Import im = { 0 };
+  GrowWait w = { f->machine, 0, &im };
+  GThread *thread;
+  guint64 before, avail, grown, after;
+
+  mount_store (f, "64m");
+  g_assert_nonnull (lb_test_machine_start_daemon (f->machine, &options));
+  connect_app (f);
+  store_one (f->app_conn, "keep", 1000);
+  before = store_size (f->machine);
+  avail = free_bytes (store_dir);
+  /* 48 MiB of 60 free passes the check before the write. */
+  im.conn = f->app_conn;
+  im.fd = sealed_memfd (p);
+  thread = g_thread_new ("import", import_thread, &im);
+  /* Once SQLite spills the transaction into the WAL, leave 8 MiB free. */
+  w.size = before + 2 * MIB;
+  g_assert_true (lb_test_wait_until (grown_or_done, &w, 60000));
+  g_assert_false (g_atomic_int_get (&im.done));
+  grown = store_size (f->machine) - before;
+  filler = fill_until (store_dir, 8 * MIB);
+  g_thread_join (thread);
+  close (im.fd);
+  assert_refused (im.error, LB_ERROR_NO_SPACE, "nearly full");
+  after = settled_size (f->machine, before);
+  g_test_message ("FIGURE limits-disk-mid-write: a 48 MiB import with %.1f MiB free on a 64 MiB "
+                  "tmpfs, filled to 8 MiB free once the store had grown by %.1f MiB: “%s”; "
+                  "store files %" G_GUINT64_FORMAT " B before, %" G_GUINT64_FORMAT " B after",
+                  (double) avail / MIB, (double) grown / MIB,
+                  im.error != NULL ? im.error->message : "stored", before, after);
+  g_clear_error (&im.error);
+  g_assert_cmpuint (after, <=, before + 64 * 1024);
+  keys = listing (f->app_conn);
+  g_assert_cmpstr (keys, ==, "keep");
+  g_assert_cmpuint (lb_test_bus_get_license_count (f->bus), ==, 1);
+  lb_test_machine_stop_daemon (f->machine);
+  umount2 (store_dir, MNT_DETACH);
+}
+
 /* A restore has no size to check in advance (the backup is compressed):
  * the floor stops it while it writes, before the disk is full. */
 static void
@@ -837,24 +924,6 @@ test_fairness_restore_first (Fixture *f, gconstpointer data)
 
 /* one-call */
 
-typedef struct
-{
-  GDBusConnection *conn;
-  int fd;
-  GError *error;
-  gint done;
-} Import;
-
-static gpointer
-import_thread (gpointer data)
-{
-  Import *im = data;
-
-  import_fd (im->conn, im->fd, &im->error);
-  g_atomic_int_set (&im->done, 1);
-  return NULL;
-}
-
 /* Two imports of @c at once; how many were answered Busy. */
 static guint
 two_at_once (GDBusConnection *c, int fd)
@@ -956,6 +1025,7 @@ static const Case cases[] = {
   { "bulk/over-limit", test_bulk_over_limit, NULL },
   { "restore/over-limit", test_restore_over_limit, NULL },
   { "disk/nearly-full", test_disk_nearly_full, NULL },
+  { "disk/mid-write", test_disk_mid_write, NULL },
   { "disk/restore", test_disk_restore, NULL },
   { "fairness/restore-first", test_fairness_restore_first, NULL },
   { "one-call/per-app", test_one_call_per_app, NULL },
