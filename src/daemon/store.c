@@ -815,6 +815,8 @@ lb_store_batch_add (LbStoreBatch *batch, LbRecord *l, GError **error)
       set_busy_restoring (error);
       return FALSE;
     }
+  /* Where a test slows a bulk write down to change the disk under it. */
+  lb_fault_stall ("store-batch-add");
   l->attrs.stored = batch->now;
   l->attrs.restore_count = 0;
   g_free (l->attrs.machine);

@@ -7,13 +7,19 @@
  * Groups (LB_TEST_GROUPS), one meson test each:
  *  - import: a StoreLicensesFromFd of 48 MiB into an app allowed 8 MiB:
  *    NoSpace naming the limit, nothing stored, the files' peak within the
- *    limit and some slack, and back to their size after.
+ *    limit and some slack, and back to their size after; a committed
+ *    import of 80 MiB: the WAL, past its 64 MiB limit, cut back within
+ *    seconds.
  *  - bulk: the same with StoreLicenses, in one call and in a loop of calls.
  *  - restore: a restore that would take an app over its limit: refused
  *    whole, naming the limit.
  *  - disk: the store on a small tmpfs, nearly full: imports refused with
  *    the disk-full message, nothing half-written; deletes and backups
- *    still work. Needs root (a mount namespace of its own), else skipped.
+ *    still work. An import that fits when it starts while the disk fills
+ *    (LB_FAULT_STALL=store-batch-add slows it), and a restore that would
+ *    cross the floor: stopped while they write, before the disk is full,
+ *    nothing stored. Needs root (a mount namespace of its own), else
+ *    skipped.
  *  - fairness: two apps importing in loops while the user restores: the
  *    restore completes within seconds (before, it waited its 20 s for the
  *    lock and failed).
@@ -239,22 +245,21 @@ licenses_of (const char *prefix, guint n, gsize blob_size)
 
 /* The store's files */
 
+/* The size of the store's file @name, 0 when it does not exist. */
+static guint64
+file_size (LbTestMachine *machine, const char *name)
+{
+  g_autofree char *path = g_build_filename (lb_test_machine_get_store_dir (machine), name, NULL);
+  GStatBuf st;
+
+  return g_stat (path, &st) == 0 ? (guint64) st.st_size : 0;
+}
+
 static guint64
 store_size (LbTestMachine *machine)
 {
-  const char *const names[] = { "licenses.db", "licenses.db-wal", "licenses.db-shm" };
-  guint64 total = 0;
-
-  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
-    {
-      g_autofree char *path
-          = g_build_filename (lb_test_machine_get_store_dir (machine), names[i], NULL);
-      GStatBuf st;
-
-      if (g_stat (path, &st) == 0)
-        total += (guint64) st.st_size;
-    }
-  return total;
+  return file_size (machine, "licenses.db") + file_size (machine, "licenses.db-wal")
+         + file_size (machine, "licenses.db-shm");
 }
 
 /* Samples store_size() every 2 ms in a thread of its own, for the peak. */
@@ -264,6 +269,7 @@ typedef struct
   GThread *thread;
   gint stop;
   guint64 peak;
+  guint64 wal_peak; /* licenses.db-wal's alone */
 } Sampler;
 
 static gpointer
@@ -273,7 +279,13 @@ sampler_thread (gpointer data)
 
   while (!g_atomic_int_get (&s->stop))
     {
-      s->peak = MAX (s->peak, store_size (s->machine));
+      /* The WAL read once for both peaks, which the checkpointer may
+       * change between two reads. */
+      guint64 wal = file_size (s->machine, "licenses.db-wal");
+
+      s->wal_peak = MAX (s->wal_peak, wal);
+      s->peak = MAX (s->peak, file_size (s->machine, "licenses.db") + wal
+                                  + file_size (s->machine, "licenses.db-shm"));
       g_usleep (2000);
     }
   return NULL;
@@ -359,6 +371,64 @@ test_import_over_limit (Fixture *f, gconstpointer data)
   keys = listing (f->app_conn);
   g_assert_cmpstr (keys, ==, "keep");
   g_assert_cmpuint (lb_test_bus_get_license_count (f->bus), ==, 1);
+}
+
+typedef struct
+{
+  LbTestMachine *machine;
+  guint64 limit;
+} WalWait;
+
+static gboolean
+wal_at_most (gpointer data)
+{
+  WalWait *w = data;
+
+  return file_size (w->machine, "licenses.db-wal") <= w->limit;
+}
+
+/* A committed import of 80 MiB leaves the WAL past its 64 MiB limit, which
+ * journal_size_limit alone would keep until the next write: the checkpoint
+ * thread cuts it back on its own, within seconds. */
+static void
+test_import_large_commit (Fixture *f, gconstpointer data)
+{
+  const guint n = 80;
+  g_autoptr (GByteArray) p = payload_of ("large-", n, MIB);
+  g_autoptr (GError) error = NULL;
+  Sampler s = { 0 };
+  WalWait w = { f->machine, 4 * MIB };
+  guint64 before, peak, db, shrunk;
+  gint64 t0, waited;
+  gboolean cut;
+  int fd;
+
+  start_daemon (f, NULL, NULL);
+  store_one (f->host, "keep", 1000);
+  before = store_size (f->machine);
+  fd = sealed_memfd (p);
+  g_clear_pointer (&p, g_byte_array_unref);
+  sampler_start (&s, f->machine);
+  /* The host: the user's tools, not held to one call, allowed 1 GiB. */
+  g_assert_cmpuint (import_fd (f->host, fd, &error), ==, n);
+  g_assert_no_error (error);
+  close (fd);
+  t0 = g_get_monotonic_time ();
+  cut = lb_test_wait_until (wal_at_most, &w, 10000);
+  waited = g_get_monotonic_time () - t0;
+  peak = sampler_stop (&s);
+  db = file_size (f->machine, "licenses.db");
+  shrunk = file_size (f->machine, "licenses.db-wal");
+  g_test_message ("FIGURE limits-import-large-commit: an 80 MiB import committed: the WAL's peak "
+                  "%.1f MiB (files %" G_GUINT64_FORMAT
+                  " B before, peak %.1f MiB), back to %" G_GUINT64_FORMAT
+                  " B %.2f s after the reply; licenses.db %.1f MiB",
+                  (double) s.wal_peak / MIB, before, (double) peak / MIB, shrunk,
+                  (double) waited / G_USEC_PER_SEC, (double) db / MIB);
+  /* The test is of a WAL past its limit. */
+  g_assert_cmpuint (s.wal_peak, >, 64 * MIB);
+  g_assert_true (cut);
+  g_assert_cmpuint (lb_test_bus_get_license_count (f->bus), ==, n + 1);
 }
 
 /* bulk */
@@ -496,8 +566,9 @@ free_bytes (const char *dir)
   return (guint64) st.f_bavail * st.f_frsize;
 }
 
-/* Writes a file in @dir so that about @leave bytes stay free. */
-static void
+/* Writes a file in @dir so that about @leave bytes stay free; returns its
+ * path. */
+static char *
 fill_until (const char *dir, guint64 leave)
 {
   static guint n;
@@ -509,6 +580,24 @@ fill_until (const char *dir, guint64 leave)
   g_assert_cmpuint (avail, >, leave);
   g_assert_cmpint (posix_fallocate (fd, 0, (off_t) (avail - leave)), ==, 0);
   close (fd);
+  return g_steal_pointer (&path);
+}
+
+/* A store on a tmpfs of @size (mount(8)'s "size="), in a mount namespace
+ * of the test's own; exits 77 where it cannot. */
+static void
+mount_store (Fixture *f, const char *size)
+{
+  const char *store_dir = lb_test_machine_get_store_dir (f->machine);
+  g_autofree char *options = g_strdup_printf ("size=%s,mode=0700", size);
+
+  require_mounts ();
+  g_assert_cmpint (g_mkdir_with_parents (store_dir, 0700), ==, 0);
+  if (mount ("tmpfs", store_dir, "tmpfs", 0, options) != 0)
+    {
+      printf ("SKIP: cannot mount a tmpfs on %s: %s\n", store_dir, g_strerror (errno));
+      exit (77);
+    }
 }
 
 static void
@@ -524,19 +613,13 @@ test_disk_nearly_full (Fixture *f, gconstpointer data)
   guint status = 0;
   int fd;
 
-  require_mounts ();
-  g_assert_cmpint (g_mkdir_with_parents (store_dir, 0700), ==, 0);
   /* 64 MiB: the floor is 5% of it, 3.2 MiB. */
-  if (mount ("tmpfs", store_dir, "tmpfs", 0, "size=64m,mode=0700") != 0)
-    {
-      printf ("SKIP: cannot mount a tmpfs on %s: %s\n", store_dir, g_strerror (errno));
-      exit (77);
-    }
+  mount_store (f, "64m");
   start_daemon (f, NULL, NULL);
   connect_app (f);
   store_one (f->app_conn, "keep", 1000);
   store_one (f->app_conn, "old", 1000);
-  fill_until (store_dir, 8 * MIB);
+  g_free (fill_until (store_dir, 8 * MIB));
   before = store_size (f->machine);
 
   /* 6 MiB would leave 2 MiB, under the floor. */
@@ -561,7 +644,7 @@ test_disk_nearly_full (Fixture *f, gconstpointer data)
   g_clear_pointer (&reply, g_variant_unref);
   reply = store_call (f->app_conn, "DeleteLicense", g_variant_new ("(s)", "old"), &error);
   g_assert_no_error (error);
-  fill_until (store_dir, 1 * MIB);
+  g_free (fill_until (store_dir, 1 * MIB));
   g_clear_pointer (&reply, g_variant_unref);
   reply = store_call (f->app_conn, "DeleteLicense", g_variant_new ("(s)", "small"), &error);
   g_assert_no_error (error);
@@ -577,6 +660,153 @@ test_disk_nearly_full (Fixture *f, gconstpointer data)
   g_clear_pointer (&keys, g_free);
   keys = listing (f->app_conn);
   g_assert_cmpstr (keys, ==, "keep");
+  lb_test_machine_stop_daemon (f->machine);
+  umount2 (store_dir, MNT_DETACH);
+}
+
+/* An import in a thread of its own. */
+typedef struct
+{
+  GDBusConnection *conn;
+  int fd;
+  GError *error;
+  gint done;
+} Import;
+
+static gpointer
+import_thread (gpointer data)
+{
+  Import *im = data;
+
+  import_fd (im->conn, im->fd, &im->error);
+  g_atomic_int_set (&im->done, 1);
+  return NULL;
+}
+
+typedef struct
+{
+  LbTestMachine *machine;
+  guint64 size;
+  Import *import;
+} GrowWait;
+
+static gboolean
+grown_or_done (gpointer data)
+{
+  GrowWait *w = data;
+
+  return store_size (w->machine) >= w->size || g_atomic_int_get (&w->import->done);
+}
+
+/* An import that fits when it starts: the disk fills while it writes, and
+ * the floor, checked again every 4 MiB, stops it before the disk is full. */
+static void
+test_disk_mid_write (Fixture *f, gconstpointer data)
+{
+  const char *store_dir = lb_test_machine_get_store_dir (f->machine);
+  /* 40 ms a license: the import takes two seconds, time to fill the disk. */
+  const char *const env[] = { "LB_FAULT_STALL=store-batch-add=40", NULL };
+  LbTestDaemonOptions options = { .extra_env = env };
+  g_autoptr (GByteArray) p = payload_of ("mid-", 48, MIB);
+  g_autofree char *keys = NULL;
+  g_autofree char *filler = NULL;
+  Import im = { 0 };
+  GrowWait w = { f->machine, 0, &im };
+  GThread *thread;
+  guint64 before, avail, grown, after;
+
+  mount_store (f, "64m");
+  g_assert_nonnull (lb_test_machine_start_daemon (f->machine, &options));
+  connect_app (f);
+  store_one (f->app_conn, "keep", 1000);
+  before = store_size (f->machine);
+  avail = free_bytes (store_dir);
+  /* 48 MiB of 60 free passes the check before the write. */
+  im.conn = f->app_conn;
+  im.fd = sealed_memfd (p);
+  thread = g_thread_new ("import", import_thread, &im);
+  /* Once SQLite spills the transaction into the WAL, leave 8 MiB free. */
+  w.size = before + 2 * MIB;
+  g_assert_true (lb_test_wait_until (grown_or_done, &w, 60000));
+  g_assert_false (g_atomic_int_get (&im.done));
+  grown = store_size (f->machine) - before;
+  filler = fill_until (store_dir, 8 * MIB);
+  g_thread_join (thread);
+  close (im.fd);
+  assert_refused (im.error, LB_ERROR_NO_SPACE, "nearly full");
+  after = settled_size (f->machine, before);
+  g_test_message ("FIGURE limits-disk-mid-write: a 48 MiB import with %.1f MiB free on a 64 MiB "
+                  "tmpfs, filled to 8 MiB free once the store had grown by %.1f MiB: “%s”; "
+                  "store files %" G_GUINT64_FORMAT " B before, %" G_GUINT64_FORMAT " B after",
+                  (double) avail / MIB, (double) grown / MIB,
+                  im.error != NULL ? im.error->message : "stored", before, after);
+  g_clear_error (&im.error);
+  g_assert_cmpuint (after, <=, before + 64 * 1024);
+  keys = listing (f->app_conn);
+  g_assert_cmpstr (keys, ==, "keep");
+  g_assert_cmpuint (lb_test_bus_get_license_count (f->bus), ==, 1);
+  lb_test_machine_stop_daemon (f->machine);
+  umount2 (store_dir, MNT_DETACH);
+}
+
+/* A restore has no size to check in advance (the backup is compressed):
+ * the floor stops it while it writes, before the disk is full. */
+static void
+test_disk_restore (Fixture *f, gconstpointer data)
+{
+  const char *store_dir = lb_test_machine_get_store_dir (f->machine);
+  g_autofree char *dir = lb_test_make_tmp_dir ("limits-disk-restore");
+  g_autoptr (LbTestMachine) elsewhere = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autofree char *error_text = NULL;
+  g_autofree char *keys = NULL;
+  g_autofree char *filler = NULL;
+  guint64 before, after, avail;
+  guint status = 0;
+
+  /* 24 MiB of licenses backed up on another computer. */
+  elsewhere = lb_test_machine_new (f->bus, "elsewhere");
+  g_assert_nonnull (lb_test_machine_start_daemon (elsewhere, NULL));
+  reply = store_call (f->host, "StoreLicenses",
+                      g_variant_new ("(@a(saya{sv}))", licenses_of ("r-", 24, MIB)), &error);
+  g_assert_no_error (error);
+  run_operation (f, FALSE, LB_BACKUP_FLAGS_NONE, dir, &status, NULL);
+  g_assert_cmpuint (status, ==, LB_STATUS_END);
+  lb_test_machine_stop_daemon (elsewhere);
+
+  /* 128 MiB: the floor, 6.4 MiB, is more than the restore writes between
+   * two checks (4 MiB and a license), so the floor stops it first. */
+  mount_store (f, "128m");
+  start_daemon (f, NULL, NULL);
+  store_one (f->host, "keep1", 1000);
+  store_one (f->host, "keep2", 1000);
+  filler = fill_until (store_dir, 10 * MIB);
+  before = store_size (f->machine);
+  avail = free_bytes (store_dir);
+  run_operation (f, TRUE, LB_RESTORE_FLAGS_INDIVIDUALIZE, dir, &status, &error_text);
+  after = settled_size (f->machine, before);
+  g_test_message ("FIGURE limits-disk-restore: a restore of 24 MiB with %.1f MiB free on a 128 MiB "
+                  "tmpfs: status %u, “%s”; store files %" G_GUINT64_FORMAT
+                  " B before, %" G_GUINT64_FORMAT " B after",
+                  (double) avail / MIB, status, error_text, before, after);
+  g_assert_cmpuint (status, ==, LB_STATUS_ERROR);
+  g_assert_nonnull (strstr (error_text, "nearly full"));
+  g_assert_cmpuint (after, <=, before + 64 * 1024);
+  keys = listing (f->host);
+  g_assert_cmpstr (keys, ==, "keep1 keep2");
+  g_assert_cmpuint (lb_test_bus_get_license_count (f->bus), ==, 2);
+
+  /* The store is whole: after a restart and with the space back, the same
+   * restore completes. */
+  lb_test_machine_stop_daemon (f->machine);
+  g_assert_cmpint (g_unlink (filler), ==, 0);
+  start_daemon (f, NULL, NULL);
+  g_assert_cmpuint (lb_test_bus_get_license_count (f->bus), ==, 2);
+  g_clear_pointer (&error_text, g_free);
+  run_operation (f, TRUE, LB_RESTORE_FLAGS_INDIVIDUALIZE, dir, &status, &error_text);
+  g_assert_cmpuint (status, ==, LB_STATUS_END);
+  g_assert_cmpuint (lb_test_bus_get_license_count (f->bus), ==, 2 + 24);
   lb_test_machine_stop_daemon (f->machine);
   umount2 (store_dir, MNT_DETACH);
 }
@@ -694,24 +924,6 @@ test_fairness_restore_first (Fixture *f, gconstpointer data)
 
 /* one-call */
 
-typedef struct
-{
-  GDBusConnection *conn;
-  int fd;
-  GError *error;
-  gint done;
-} Import;
-
-static gpointer
-import_thread (gpointer data)
-{
-  Import *im = data;
-
-  import_fd (im->conn, im->fd, &im->error);
-  g_atomic_int_set (&im->done, 1);
-  return NULL;
-}
-
 /* Two imports of @c at once; how many were answered Busy. */
 static guint
 two_at_once (GDBusConnection *c, int fd)
@@ -809,9 +1021,12 @@ typedef struct
 
 static const Case cases[] = {
   { "import/over-limit", test_import_over_limit, NULL },
+  { "import/large-commit", test_import_large_commit, NULL },
   { "bulk/over-limit", test_bulk_over_limit, NULL },
   { "restore/over-limit", test_restore_over_limit, NULL },
   { "disk/nearly-full", test_disk_nearly_full, NULL },
+  { "disk/mid-write", test_disk_mid_write, NULL },
+  { "disk/restore", test_disk_restore, NULL },
   { "fairness/restore-first", test_fairness_restore_first, NULL },
   { "one-call/per-app", test_one_call_per_app, NULL },
   { "kill/over-limit", test_kill_over_limit, NULL },
