@@ -88,7 +88,8 @@ hkdf_sha256 (const guint8 *salt,
   guint8 prk[KEY_LEN];
   const guint8 one = 1;
 
-  crypto_auth_hmacsha256_init (&st, salt, salt_len);
+  /* An empty salt is HMAC's all-zero key; libsodium wants a pointer. */
+  crypto_auth_hmacsha256_init (&st, salt != NULL ? salt : (const guint8 *) "", salt_len);
   crypto_auth_hmacsha256_update (&st, ikm, ikm_len);
   crypto_auth_hmacsha256_final (&st, prk);
   crypto_auth_hmacsha256_init (&st, prk, sizeof prk);
