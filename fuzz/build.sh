@@ -8,12 +8,14 @@
 # lb_core_sources) with clang and -fsanitize=fuzzer-no-link,address,undefined,
 # links one program per target with -fsanitize=fuzzer, and writes the seeds
 # with gen-seeds (valid backups made by the real writer over a real store,
-# encoded licenses, attribute dictionaries, import payloads):
+# encoded licenses, attribute dictionaries, import payloads; for fuzz-age,
+# the age files of the CCTV vectors in tests/data/age up to 200 KiB):
 #
 #   BUILDDIR/fuzz-archive      lb_archive_verify_bytes: the backup reader restore uses
 #   BUILDDIR/fuzz-attributes   lb_attributes_parse on an untrusted a{sv}, lb_key_id_validate
 #   BUILDDIR/fuzz-license      lb_license_decode (every backup entry)
 #   BUILDDIR/fuzz-import       lb_import_parse_bytes: the StoreLicensesFromFd payload
+#   BUILDDIR/fuzz-age          lb-age: the encrypted backup's header parser and STREAM reader
 #   BUILDDIR/seeds/TARGET/     seed corpus (read-only input)
 #
 # Needs clang and libclang-rt-14-dev (tools/install-deps installs them).
@@ -47,7 +49,7 @@ fi
 # The core's paths, and the library's error domain it reports with.
 sources=("${sources[@]/#/daemon/}" lib/lb-error.c)
 
-pkgs=(glib-2.0 gio-2.0 gio-unix-2.0 sqlite3 libarchive)
+pkgs=(glib-2.0 gio-2.0 gio-unix-2.0 sqlite3 libarchive libsodium)
 for optional in nettle; do
   if pkg-config --exists "$optional"; then pkgs+=("$optional"); fi
 done
@@ -75,7 +77,7 @@ echo "fuzz/build.sh: compiling ${#sources[@]} core sources with $CC into $out"
 build_objects "$out/obj-fuzz" -fsanitize=fuzzer-no-link
 build_objects "$out/obj-plain"
 
-for target in archive attributes license import; do
+for target in archive attributes license import age; do
   "$CC" "${cflags[@]}" "${san[@]}" -fsanitize=fuzzer "$root/fuzz/fuzz-$target.c" \
     "$out"/obj-fuzz/*.o "${pkg_libs[@]}" -o "$out/fuzz-$target"
 done
@@ -86,7 +88,24 @@ rm -rf "$out/seeds" "$out/seeds-tmp"
 mkdir -p "$out/seeds-tmp"
 TMPDIR="$out/seeds-tmp" "$out/gen-seeds" "$out/seeds" >/dev/null
 rm -rf "$out/seeds-tmp"
-for target in archive attributes license import; do
+# The vectors' age files: the text before the first empty line is the
+# vector's description; some are zlib-compressed.
+python3 - "$root/tests/data/age" "$out/seeds/age" <<'PY'
+import os, sys, zlib
+src, dst = sys.argv[1], sys.argv[2]
+os.makedirs(dst, exist_ok=True)
+for name in sorted(os.listdir(src)):
+    if name.endswith(".md"):
+        continue
+    with open(os.path.join(src, name), "rb") as f:
+        head, _, body = f.read().partition(b"\n\n")
+    if b"compressed: zlib" in head:
+        body = zlib.decompress(body)
+    if len(body) <= 200 * 1024:
+        with open(os.path.join(dst, name), "wb") as f:
+            f.write(body)
+PY
+for target in archive attributes license import age; do
   echo "fuzz/build.sh: $out/fuzz-$target, $(find "$out/seeds/$target" -type f | wc -l) seeds" \
        "($(du -sk "$out/seeds/$target" | cut -f1) KiB)"
 done

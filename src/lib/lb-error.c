@@ -22,9 +22,10 @@ static const GDBusErrorEntry lb_error_entries[] = {
   { LB_ERROR_NO_SPACE, LB_ERROR_PREFIX "NoSpace" },
   { LB_ERROR_PERMISSION_DENIED, LB_ERROR_PREFIX "PermissionDenied" },
   { LB_ERROR_NOT_DUE, LB_ERROR_PREFIX "NotDue" },
+  { LB_ERROR_BAD_PASSPHRASE, LB_ERROR_PREFIX "BadPassphrase" },
 };
 
-G_STATIC_ASSERT (G_N_ELEMENTS (lb_error_entries) == LB_ERROR_NOT_DUE + 1);
+G_STATIC_ASSERT (G_N_ELEMENTS (lb_error_entries) == LB_ERROR_BAD_PASSPHRASE + 1);
 
 /**
  * lb_error_quark:

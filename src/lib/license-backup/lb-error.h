@@ -48,6 +48,8 @@ G_BEGIN_DECLS
  * `PermissionDenied`
  * @LB_ERROR_NOT_DUE: an automatic backup was asked for, but none is due (no folder is set,
  * automatic backups are off, the period has not passed, or nothing changed); `NotDue`
+ * @LB_ERROR_BAD_PASSPHRASE: the passphrase does not open an encrypted backup;
+ * `BadPassphrase`
  *
  * The errors of the service; on the bus each is
  * `org.freedesktop.LicenseBackup1.Error.` and its name.
@@ -70,6 +72,7 @@ typedef enum
   LB_ERROR_NO_SPACE,
   LB_ERROR_PERMISSION_DENIED,
   LB_ERROR_NOT_DUE,
+  LB_ERROR_BAD_PASSPHRASE,
 } LbError;
 
 GQuark lb_error_quark (void);
