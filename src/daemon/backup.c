@@ -161,7 +161,8 @@ remove_stale_temporaries (GFile *dir, GCancellable *cancellable)
   if (e == NULL)
     return;
   while (g_file_enumerator_iterate (e, &info, &child, cancellable, NULL) && info != NULL)
-    if (g_str_has_prefix (g_file_info_get_name (info), LB_BACKUP_TMP_PREFIX))
+    if (g_str_has_prefix (g_file_info_get_name (info), LB_BACKUP_TMP_PREFIX)
+        || g_str_has_prefix (g_file_info_get_name (info), LB_BACKUP_TMP_PREFIX_OLD))
       {
         g_debug ("removing stale %s", g_file_info_get_name (info));
         g_file_delete (child, cancellable, NULL);

@@ -18,7 +18,10 @@
 
 G_BEGIN_DECLS
 
-#define LB_BACKUP_TMP_PREFIX ".licenses.lbk.tmp-"
+/* A backup being written; the second prefix is that of 0.2.0 and earlier,
+ * whose leftovers a backup removes too. */
+#define LB_BACKUP_TMP_PREFIX ".licenses.tmp-"
+#define LB_BACKUP_TMP_PREFIX_OLD ".licenses.lbk.tmp-"
 
 /* The backup kind's entry (operation.h). */
 extern const LbOperationKindInfo lb_backup_kind;

@@ -1143,14 +1143,19 @@ test_stale_temporary_removed (Fixture *f, gconstpointer data)
 {
   g_autofree char *stale
       = g_build_filename (g_file_peek_path (f->backup_dir), LB_BACKUP_TMP_PREFIX "deadbeef", NULL);
+  /* Left by a crash of 0.2.0 or earlier, under their prefix. */
+  g_autofree char *stale_old = g_build_filename (g_file_peek_path (f->backup_dir),
+                                                 LB_BACKUP_TMP_PREFIX_OLD "deadbeef", NULL);
   g_autoptr (GError) error = NULL;
   LbBackupResult result;
 
   g_assert_true (g_file_set_contents (stale, "half a backup", -1, NULL));
+  g_assert_true (g_file_set_contents (stale_old, "half an older backup", -1, NULL));
   g_assert_true (run_backup (f->store, f->backup_dir, TRUE, NULL, NULL, &result, &error));
   g_assert_no_error (error);
   lb_backup_result_clear (&result);
   g_assert_false (g_file_test (stale, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (stale_old, G_FILE_TEST_EXISTS));
 }
 
 static void
