@@ -9,8 +9,11 @@
  * encrypted backups (`age -d` and tar open them), their generations and
  * pruning; restores and checks of encrypted backups with the keyring's
  * passphrase, the "passphrase" option (a backup that `age -p` encrypted),
- * none or a wrong one. The passphrase comes in sealed memfds, as clients
- * send it; the age tool runs on a pseudo-terminal (lb_test_run_on_tty).
+ * none or a wrong one; backups with the keyring locked, absent or empty
+ * (never a plain file instead), automatic ones too; privacy (a monitor
+ * on the bus, the service's files and log); kill -9 during an encrypted
+ * backup. The passphrase comes in sealed memfds, as clients send it; the
+ * age tool runs on a pseudo-terminal (lb_test_run_on_tty).
  */
 #include "config.h"
 
@@ -928,11 +931,366 @@ test_mixed_generations (Fixture *f, gconstpointer data)
     }
 }
 
+/* Tests: never a plain backup instead */
+
+/* No backup file of any kind in @dir: no generation, no temporary. */
+static void
+assert_no_backup (Fixture *f, const char *dir)
+{
+  g_autoptr (GPtrArray) files = NULL;
+
+  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+    return;
+  files = lb_test_list_backups (dir);
+  g_assert_cmpuint (files->len, ==, 0);
+  g_assert_cmpuint (lb_test_count_temporaries (dir), ==, 0);
+}
+
+/* An automatic backup into BackupPath, run to its end: its error name. */
+static char *
+automatic_backup (Fixture *f)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) summary = NULL;
+  g_autofree char *text = NULL;
+  guint64 id
+      = lb_test_start_operation (f->s.manager, FALSE, LB_BACKUP_FLAGS_AUTOMATIC, NULL, &error);
+  guint status = 0;
+  const char *name = "";
+
+  /* Refused at once, or started and failed: either counts as failed. */
+  if (id == 0)
+    {
+      g_assert_nonnull (error);
+      return g_dbus_error_get_remote_error (error);
+    }
+  g_assert_true (lb_test_wait_completed (f->s.queue, id, 60000, NULL, &status, &text, &summary));
+  g_variant_lookup (summary, "error-name", "&s", &name);
+  return g_strdup (name);
+}
+
+/* The last automatic backup failed, for the notice (state.ini). */
+static void
+assert_automatic_failed (Fixture *f)
+{
+  g_autofree char *state = read_state (f);
+  const char *line = strstr (state, "automatic-error=");
+
+  g_assert_nonnull (line);
+  g_assert_cmpint (line[strlen ("automatic-error=")], !=, '\n');
+}
+
+/* Backups, automatic ones too, with the keyring locked, absent or empty:
+ * @data "locked", "absent" or "empty". */
+static void
+test_backup_without_keyring (Fixture *f, gconstpointer data)
+{
+  const char *how = data;
+  LbError expected
+      = g_str_equal (how, "empty") ? LB_ERROR_PASSPHRASE_REQUIRED : LB_ERROR_KEYRING_UNAVAILABLE;
+  g_autofree char *error_name = NULL;
+
+  if (skipped (f))
+    return;
+  store_licenses (f, N_LICENSES);
+  set_encryption_ok (f, TRUE, PASSPHRASE);
+  if (g_str_equal (how, "locked"))
+    lock_keyring (f);
+  else if (g_str_equal (how, "absent"))
+    {
+      stop_keyring (f);
+      g_assert_true (
+          lb_test_machine_start_service (f->s.machine, NULL, &f->s.store, &f->s.manager));
+      g_assert_true (encrypt_backups (f));
+    }
+  else
+    {
+      /* The item goes behind the service's back. */
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GVariant) found = g_dbus_connection_call_sync (
+          lb_test_bus_get_connection (f->s.bus), SECRETS_NAME, SECRETS_PATH,
+          "org.freedesktop.Secret.Service", "SearchItems",
+          g_variant_new_parsed ("({'xdg:schema': 'org.freedesktop.LicenseBackup1.Passphrase'},)"),
+          G_VARIANT_TYPE ("(aoao)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+      g_autoptr (GVariant) unlocked = NULL;
+      g_autoptr (GVariant) reply = NULL;
+      const char *item = NULL;
+
+      g_assert_no_error (error);
+      unlocked = g_variant_get_child_value (found, 0);
+      g_assert_cmpuint (g_variant_n_children (unlocked), ==, 1);
+      g_variant_get_child (unlocked, 0, "&o", &item);
+      reply = g_dbus_connection_call_sync (
+          lb_test_bus_get_connection (f->s.bus), SECRETS_NAME, item, "org.freedesktop.Secret.Item",
+          "Delete", NULL, G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (keyring_items (f), ==, 0);
+    }
+
+  assert_op_fails (f, "BackupLicenses", LB_BACKUP_FLAGS_OVERWRITE, f->s.dir, NULL, NULL, expected);
+  assert_no_backup (f, f->s.dir);
+
+  /* The automatic backup fails the same way, and counts as failed. */
+  lb_test_bus_set_manager_string (f->s.bus, "BackupPath", f->s.dir);
+  error_name = automatic_backup (f);
+  g_assert_cmpstr (error_name, ==, lb_test_error_dbus_name (expected));
+  assert_no_backup (f, f->s.dir);
+  assert_automatic_failed (f);
+  g_assert_true (encrypt_backups (f));
+}
+
+/* Tests: privacy */
+
+/* A connection that eavesdrops on every message of the bus, keeping
+ * their bytes. */
+typedef struct
+{
+  GDBusConnection *connection;
+  GMutex lock;
+  GByteArray *seen;
+  guint messages;
+} Monitor;
+
+static GDBusMessage *
+monitor_filter (GDBusConnection *connection,
+                GDBusMessage *message,
+                gboolean incoming,
+                gpointer user_data)
+{
+  Monitor *m = user_data;
+  gsize len = 0;
+  g_autofree guchar *blob
+      = g_dbus_message_to_blob (message, &len, G_DBUS_CAPABILITY_FLAGS_UNIX_FD_PASSING, NULL);
+
+  g_mutex_lock (&m->lock);
+  if (blob != NULL)
+    g_byte_array_append (m->seen, blob, (guint) len);
+  m->messages++;
+  g_mutex_unlock (&m->lock);
+  /* A monitor must not answer the calls it sees (the bus would drop it);
+   * replies and signals pass, among them BecomeMonitor's reply. */
+  if (incoming && g_dbus_message_get_message_type (message) == G_DBUS_MESSAGE_TYPE_METHOD_CALL)
+    {
+      g_object_unref (message);
+      return NULL;
+    }
+  return message;
+}
+
+static void
+monitor_start (Monitor *m, Fixture *f)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = NULL;
+
+  g_mutex_init (&m->lock);
+  m->seen = g_byte_array_new ();
+  m->connection = lb_test_bus_connect (f->s.bus, &error);
+  g_assert_no_error (error);
+  g_dbus_connection_add_filter (m->connection, monitor_filter, m, NULL);
+  reply
+      = g_dbus_connection_call_sync (m->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                     "org.freedesktop.DBus.Monitoring", "BecomeMonitor",
+                                     g_variant_new ("(^asu)", (const char *[]){ NULL }, 0), NULL,
+                                     G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+}
+
+/* Everything the monitor saw (it is stopped). */
+static GBytes *
+monitor_stop (Monitor *m)
+{
+  GBytes *seen;
+
+  g_dbus_connection_close_sync (m->connection, NULL, NULL);
+  g_clear_object (&m->connection);
+  g_mutex_lock (&m->lock);
+  seen = g_byte_array_free_to_bytes (g_steal_pointer (&m->seen));
+  g_mutex_unlock (&m->lock);
+  g_mutex_clear (&m->lock);
+  return seen;
+}
+
+static gboolean
+bytes_contain (GBytes *bytes, const char *needle)
+{
+  gsize len;
+  const char *data = g_bytes_get_data (bytes, &len);
+
+  return memmem (data, len, needle, strlen (needle)) != NULL;
+}
+
+static void
+assert_file_lacks (const char *path, const char *needle)
+{
+  g_autoptr (GBytes) bytes = lb_test_read_bytes (path);
+
+  g_test_message ("%s: %" G_GSIZE_FORMAT " bytes", path, g_bytes_get_size (bytes));
+  g_assert_false (bytes_contain (bytes, needle));
+}
+
+/* Every file below @dir. */
+static void
+assert_dir_lacks (const char *dir, const char *needle)
+{
+  g_autoptr (GPtrArray) names = lb_test_list_dir (dir);
+
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_autofree char *path = g_build_filename (dir, names->pdata[i], NULL);
+
+      if (g_file_test (path, G_FILE_TEST_IS_DIR))
+        assert_dir_lacks (path, needle);
+      else if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        assert_file_lacks (path, needle);
+    }
+}
+
+/* The passphrase crosses no D-Bus message of a whole SetEncryption,
+ * backup, check, CheckPassphrase and restore, and lands in no file of the
+ * service nor its log; the encrypted backup names no license. */
+static void
+test_privacy (Fixture *f, gconstpointer data)
+{
+  Monitor monitor = { 0 };
+  g_autoptr (GBytes) seen = NULL;
+  g_autoptr (GBytes) backup = NULL;
+  g_autofree char *newest = NULL;
+  g_autofree char *log = NULL;
+  g_autoptr (GError) error = NULL;
+  gboolean matches = FALSE;
+
+  if (skipped (f))
+    return;
+  store_licenses (f, N_LICENSES);
+  monitor_start (&monitor, f);
+  set_encryption_ok (f, TRUE, PASSPHRASE);
+  backup_ok (f, f->s.dir);
+  run_op_ok (f, "VerifyBackup", 0, f->s.dir, NULL);
+  g_assert_true (check_passphrase (f, PASSPHRASE, &matches, &error));
+  g_assert_true (matches);
+  delete_licenses (f, N_LICENSES);
+  run_op_ok (f, "RestoreLicenses", 0, f->s.dir, NULL);
+  run_op_ok (f, "RestoreLicenses", 0, f->s.dir, PASSPHRASE);
+  g_assert_cmpuint (lb_test_bus_get_license_count (f->s.bus), ==, N_LICENSES);
+  seen = monitor_stop (&monitor);
+
+  /* The monitor saw the calls, and the keyring's traffic... */
+  g_test_message ("the monitor saw %u messages, %" G_GSIZE_FORMAT " bytes", monitor.messages,
+                  g_bytes_get_size (seen));
+  g_assert_true (bytes_contain (seen, "SetEncryption"));
+  g_assert_true (bytes_contain (seen, "GetSecret"));
+  g_assert_true (bytes_contain (seen, "CreateItem"));
+  g_assert_true (bytes_contain (seen, "secret-key-000"));
+  /* ...but never the passphrase. */
+  g_assert_false (bytes_contain (seen, PASSPHRASE));
+
+  /* Not in the store, state.ini or verified.ini, nor the log. */
+  assert_dir_lacks (lb_test_machine_get_store_dir (f->s.machine), PASSPHRASE);
+  log = lb_test_daemon_read_log (lb_test_machine_get_daemon (f->s.machine));
+  g_assert_null (strstr (log, PASSPHRASE));
+
+  /* The backup names no license, content or issuer. */
+  newest = lb_test_newest_backup (f->s.dir);
+  backup = lb_test_read_bytes (newest);
+  g_assert_true (starts_with_age_magic (backup));
+  g_assert_false (bytes_contain (backup, "secret-key-"));
+  g_assert_false (bytes_contain (backup, "content-CID-"));
+  g_assert_false (bytes_contain (backup, "issuer.example"));
+  g_assert_false (bytes_contain (backup, "manifest.txt"));
+  g_assert_false (bytes_contain (backup, lb_test_machine_get_machine_id (f->s.machine)));
+  g_assert_false (bytes_contain (backup, PASSPHRASE));
+}
+
+/* Tests: crashes */
+
+static void
+hash_file (GChecksum *sum, const char *path)
+{
+  g_autoptr (GBytes) bytes = lb_test_read_bytes (path);
+
+  g_checksum_update (sum, g_bytes_get_data (bytes, NULL), (gssize) g_bytes_get_size (bytes));
+}
+
+/* The names and contents of the backups @files in @dir. */
+static char *
+hash_backups (const char *dir, GPtrArray *files)
+{
+  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+
+  for (guint i = 0; i < files->len; i++)
+    {
+      g_autofree char *path = g_build_filename (dir, files->pdata[i], NULL);
+
+      g_checksum_update (sum, (const guchar *) files->pdata[i], -1);
+      hash_file (sum, path);
+    }
+  return g_strdup (g_checksum_get_string (sum));
+}
+
+/* kill -9 while an encrypted backup is written (mid-way, before its
+ * rename, after it): the previous generations stay byte for byte, and
+ * restore; the next backup clears what was left. */
+static void
+test_kill (Fixture *f, gconstpointer data)
+{
+  const char *fault = data;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autoptr (GPtrArray) old = NULL;
+  g_autoptr (GPtrArray) now = NULL;
+  g_autoptr (GError) error = NULL;
+  LbTestDaemonOptions options = { 0 };
+
+  if (skipped (f))
+    return;
+  store_licenses (f, N_LICENSES);
+  backup_ok (f, f->s.dir); /* plain */
+  set_encryption_ok (f, TRUE, PASSPHRASE);
+  backup_ok (f, f->s.dir); /* encrypted */
+  old = lb_test_list_backups (f->s.dir);
+  before = hash_backups (f->s.dir, old);
+
+  if (g_str_equal (fault, "mid-way"))
+    options.fault_delay_us = 50000;
+  else
+    options.fault = fault;
+  g_assert_true (
+      lb_test_machine_start_service (f->s.machine, &options, &f->s.store, &f->s.manager));
+  start_op (f, "BackupLicenses", LB_BACKUP_FLAGS_OVERWRITE, f->s.dir, NULL, NULL, &error);
+  g_assert_no_error (error);
+  if (g_str_equal (fault, "mid-way"))
+    {
+      g_assert_true (lb_test_wait_licenses_done (f->s.bus, 5));
+      lb_test_daemon_kill (lb_test_machine_get_daemon (f->s.machine));
+    }
+  g_assert_true (
+      lb_test_daemon_wait_exit (lb_test_machine_get_daemon (f->s.machine), LB_TEST_TIMEOUT_MS));
+
+  /* The previous generations, byte for byte; after the rename, the new
+   * one beside them. */
+  now = lb_test_list_backups (f->s.dir);
+  g_assert_cmpuint (now->len, ==, old->len + (g_str_equal (fault, "backup-after-rename") ? 1 : 0));
+  for (guint i = 0; i < old->len; i++)
+    g_assert_true (g_ptr_array_find_with_equal_func (now, old->pdata[i], g_str_equal, NULL));
+  after = hash_backups (f->s.dir, old);
+  g_assert_cmpstr (before, ==, after);
+
+  /* They restore; the next backup clears what was left. */
+  g_assert_true (lb_test_machine_start_service (f->s.machine, NULL, &f->s.store, &f->s.manager));
+  delete_licenses (f, N_LICENSES);
+  run_op_ok (f, "RestoreLicenses", 0, f->s.dir, NULL);
+  g_assert_cmpuint (lb_test_bus_get_license_count (f->s.bus), ==, N_LICENSES);
+  backup_ok (f, f->s.dir);
+  g_assert_cmpuint (lb_test_count_temporaries (f->s.dir), ==, 0);
+}
+
 typedef struct
 {
   const char *path;
   void (*func) (Fixture *f, gconstpointer arg);
   void (*setup) (Fixture *f, gconstpointer arg);
+  gconstpointer arg;
 } TestCase;
 
 static const TestCase cases[] = {
@@ -945,6 +1303,13 @@ static const TestCase cases[] = {
   { "restore/keyring", test_restore_keyring, setup },
   { "restore/age-encrypted", test_restore_age_encrypted, setup },
   { "restore/refused", test_restore_refused, setup },
+  { "failures/keyring-locked", test_backup_without_keyring, setup, "locked" },
+  { "failures/keyring-absent", test_backup_without_keyring, setup, "absent" },
+  { "failures/keyring-empty", test_backup_without_keyring, setup, "empty" },
+  { "privacy/passphrase-and-licenses", test_privacy, setup },
+  { "crash/mid-way", test_kill, setup, "mid-way" },
+  { "crash/before-rename", test_kill, setup, "backup-before-rename" },
+  { "crash/after-rename", test_kill, setup, "backup-after-rename" },
 };
 
 int
@@ -956,7 +1321,7 @@ main (int argc, char **argv)
       g_autofree char *path = g_strconcat ("/encryption/", cases[i].path, NULL);
 
       lb_test_check_group (cases[i].path, "tests/daemon/meson.build's encryption_test_groups");
-      g_test_add (path, Fixture, NULL, cases[i].setup, cases[i].func, teardown);
+      g_test_add (path, Fixture, cases[i].arg, cases[i].setup, cases[i].func, teardown);
     }
   return g_test_run ();
 }
