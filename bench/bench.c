@@ -10,7 +10,15 @@
  *   3. restore into an empty store against `tar -xf`;
  *   4. GetStatus round trips against Peer.Ping, idle and during a backup;
  *   5. the signals a backup puts on the bus;
- *   6. the daemon's peak RSS (VmHWM) per phase.
+ *   6. the daemon's peak RSS (VmHWM) per phase;
+ *   7. with encryption on (issue 21; --skip encrypt leaves it out): the
+ *      same store backed up and restored again, encrypted (age, scrypt at
+ *      2^15: 32 MiB), beside the plain figures, with the daemon's peak RSS,
+ *      and scrypt alone at the same work factor in this process, its share.
+ *      The keyring is gnome-keyring-daemon on the bench's bus (the test
+ *      harness's lb_test_keyring_start()), SetEncryption hands it the
+ *      passphrase in a sealed memfd; without gnome-keyring-daemon the phase
+ *      is skipped, saying why.
  *
  * Every timing is the best of --repeat runs (tar followed by sync runs once
  * at N >= 1,000,000). Beside tar, each N has a floor: `cat | tee |
@@ -31,6 +39,7 @@
 #include <license-backup/license-backup.h>
 #include <math.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -39,6 +48,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lb-age.h"
 #include "lb-test-util.h"
 
 #ifndef LB_BENCH_RESULTS
@@ -70,7 +80,12 @@ static char *opt_skip = NULL;
 static gboolean opt_keep = FALSE;
 static guint64 opt_seed = 20240601;
 
-static gboolean skip_tar, skip_rtt, skip_restore;
+static gboolean skip_tar, skip_rtt, skip_restore, skip_encrypt;
+
+/* The encrypted phase's passphrase and the keyring's login password: what
+ * they are does not change the cost (scrypt's work factor does). */
+#define BENCH_PASSPHRASE "benchmark passphrase, not a secret"
+#define BENCH_KEYRING_PASSWORD "benchmark-keyring-login"
 
 /* The work directory, removed if we are interrupted. */
 static char *cleanup_root;
@@ -560,7 +575,8 @@ typedef struct
   char *data_a;           /* the store that is imported and backed up */
   char *data_b;           /* the empty store a restore goes into */
   char *backup_dir;
-  char *files_dir; /* the hand-made copy: files_dir/NNNN/<key id>.lic */
+  char *backup_enc_dir; /* the encrypted backups */
+  char *files_dir;      /* the hand-made copy: files_dir/NNNN/<key id>.lic */
   char *tar_path;
   char *extract_dir;
   char *logs_dir;
@@ -573,6 +589,8 @@ typedef struct
   GDBusConnection *conn; /* the bus's */
   GMainContext *ctx;
   char *root;
+  LbTestKeyring *keyring; /* started at the first encrypted phase */
+  char *keyring_why_not;  /* why it could not start */
 } Bench;
 
 /* @template with {tag} and {n} replaced. */
@@ -645,6 +663,12 @@ static double
 daemon_hwm_mib (Daemon *d)
 {
   return proc_status_kib (d->pid, "VmHWM") / 1024.0;
+}
+
+static double
+daemon_rss_mib (Daemon *d)
+{
+  return proc_status_kib (d->pid, "VmRSS") / 1024.0;
 }
 
 /* Calls */
@@ -836,6 +860,76 @@ run_operation (Bench *b, Daemon *d, gboolean backup, const char *dir)
     }
   g_mutex_unlock (&counter.lock);
   return r;
+}
+
+/* 7. Encryption */
+
+/* gnome-keyring-daemon on the bench's bus, its login keyring made fresh
+ * and unlocked, once for the whole run; FALSE (and why, once) without. */
+static gboolean
+keyring_ready (Bench *b)
+{
+  if (b->keyring == NULL && b->keyring_why_not == NULL)
+    {
+      b->keyring = lb_test_keyring_start (b->bus, BENCH_KEYRING_PASSWORD, &b->keyring_why_not);
+      if (b->keyring != NULL)
+        note ("gnome-keyring-daemon runs on the bench's bus, its login keyring unlocked");
+    }
+  return b->keyring != NULL;
+}
+
+/* SetEncryption (TRUE) with the passphrase in a sealed memfd, as clients
+ * send it: the service keeps it in the keyring and EncryptBackups in the
+ * store's state.ini, so that the daemons started afterwards encrypt. */
+static void
+encryption_on (Bench *b)
+{
+  g_autoptr (GUnixFDList) fds = lb_test_passphrase_fds (BENCH_PASSPHRASE);
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GError) error = NULL;
+
+  reply = g_dbus_connection_call_with_unix_fd_list_sync (
+      b->conn, BUS_NAME, OBJECT_PATH, MANAGER_IFACE, "SetEncryption",
+      g_variant_new_parsed ("(true, {'passphrase': <@h 0>})"), G_VARIANT_TYPE_UNIT,
+      G_DBUS_CALL_FLAGS_NO_AUTO_START, G_MAXINT, fds, NULL, NULL, &error);
+  if (reply == NULL)
+    g_error ("SetEncryption failed: %s", error->message);
+}
+
+/* Whether the file at @path is an age file. */
+static gboolean
+file_is_encrypted (const char *path)
+{
+  guint8 head[LB_AGE_MAGIC_LEN];
+  ssize_t got;
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+
+  if (fd < 0)
+    return FALSE;
+  got = read (fd, head, sizeof head);
+  close (fd);
+  return got == (ssize_t) sizeof head && lb_age_sniff (head, sizeof head);
+}
+
+/* scrypt alone at the service's work factor (r = 8, p = 1, as age and
+ * lb-age.c call it), in this process: the seconds of one derivation. */
+static double
+scrypt_seconds (void)
+{
+  static const char passphrase[] = BENCH_PASSPHRASE;
+  guint8 salt[16] = { 0 };
+  guint8 key[32];
+  gint64 t0;
+
+  if (sodium_init () < 0)
+    return NAN;
+  t0 = g_get_monotonic_time ();
+  if (crypto_pwhash_scryptsalsa208sha256_ll (
+          (const guint8 *) passphrase, strlen (passphrase), salt, sizeof salt,
+          G_GUINT64_CONSTANT (1) << LB_AGE_WORK_FACTOR_DEFAULT, 8, 1, key, sizeof key)
+      != 0)
+    return NAN;
+  return seconds_since (t0);
 }
 
 /* 4. Responsiveness */
@@ -1215,12 +1309,14 @@ work_new (LbTestBus *bus, const char *root, guint n)
   w->data_a = g_build_filename (w->root, "data-a", NULL);
   w->data_b = g_build_filename (w->root, "data-b", NULL);
   w->backup_dir = g_build_filename (w->root, "backup", NULL);
+  w->backup_enc_dir = g_build_filename (w->root, "backup-encrypted", NULL);
   w->files_dir = g_build_filename (w->root, "files", NULL);
   w->tar_path = g_build_filename (w->root, "files.tar", NULL);
   w->extract_dir = g_build_filename (w->root, "extract", NULL);
   w->logs_dir = g_build_filename (w->root, "logs", NULL);
   mkdir_p (w->data_a);
   mkdir_p (w->backup_dir);
+  mkdir_p (w->backup_enc_dir);
   mkdir_p (w->logs_dir);
   return w;
 }
@@ -1237,6 +1333,7 @@ work_free (Work *w)
   g_free (w->data_a);
   g_free (w->data_b);
   g_free (w->backup_dir);
+  g_free (w->backup_enc_dir);
   g_free (w->files_dir);
   g_free (w->tar_path);
   g_free (w->extract_dir);
@@ -1264,6 +1361,19 @@ bench_n (Bench *b, guint n, JsonBuilder *json, NResult *res)
   g_autoptr (GArray) tar_x_sync_runs = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr (GArray) floor_runs = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr (GArray) floor_fast_runs = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr (GArray) backup_enc_runs = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr (GArray) restore_enc_runs = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr (GArray) scrypt_runs = g_array_new (FALSE, FALSE, sizeof (double));
+  /* Per backup, in the order run (one daemon for all): the daemon's VmRSS
+   * before it and its VmHWM after it (since the daemon started). */
+  g_autoptr (GArray) backup_rss_before = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr (GArray) backup_hwm = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr (GArray) backup_enc_rss_before = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr (GArray) backup_enc_hwm = g_array_new (FALSE, FALSE, sizeof (double));
+  double rss_enc_idle = NAN, rss_enc_backup = NAN, rss_enc_restore = NAN;
+  double cpu_enc_backup = NAN, cpu_enc_restore = NAN;
+  guint64 backup_enc_bytes = 0;
+  const char *encrypt_skipped = NULL; /* why the encrypted phase did not run */
   double rss_idle = 0, rss_import = 0, rss_backup = 0, rss_restore = 0;
   double cpu_import = 0, cpu_bus_import = 0, cpu_client_import = 0, cpu_backup = 0, cpu_restore = 0;
   double rtt_idle_gs_med, rtt_idle_gs_p99, rtt_idle_ping_med, rtt_idle_ping_p99;
@@ -1368,8 +1478,12 @@ bench_n (Bench *b, guint n, JsonBuilder *json, NResult *res)
   for (int rep = 1; rep <= opt_repeat; rep++)
     {
       double cpu0 = proc_cpu_seconds (d->pid);
+      double rss_before = daemon_rss_mib (d);
       OpResult r = run_operation (b, d, TRUE, w->backup_dir);
+      double hwm = daemon_hwm_mib (d);
 
+      g_array_append_val (backup_rss_before, rss_before);
+      g_array_append_val (backup_hwm, hwm);
       g_array_append_val (backup_runs, r.seconds);
       if (r.licenses != eligible || r.skipped != n - eligible)
         g_error ("the backup holds %u licenses and skipped %u; expected %u and %u", r.licenses,
@@ -1379,8 +1493,9 @@ bench_n (Bench *b, guint n, JsonBuilder *json, NResult *res)
           cpu_backup = proc_cpu_seconds (d->pid) - cpu0;
           backup = r;
         }
-      note ("backup %d/%d: %.3f s, %u progress signals, %u PropertiesChanged", rep, opt_repeat,
-            r.seconds, r.progress_signals, r.properties_changed);
+      note ("backup %d/%d: %.3f s, %u progress signals, %u PropertiesChanged; daemon VmRSS "
+            "before %.1f MiB, VmHWM after %.1f MiB",
+            rep, opt_repeat, r.seconds, r.progress_signals, r.properties_changed, rss_before, hwm);
     }
   rss_backup = daemon_hwm_mib (d);
   if (!skip_rtt)
@@ -1494,6 +1609,95 @@ bench_n (Bench *b, guint n, JsonBuilder *json, NResult *res)
       rm_rf (w->extract_dir);
     }
 
+  /* 7. The same store with encryption on: backups (into a folder of
+   * their own), then restores of them into an empty store, each daemon
+   * fresh as above. The passphrase goes to the keyring through a daemon
+   * of its own, so that SetEncryption is in no phase's VmHWM. */
+  if (skip_encrypt)
+    encrypt_skipped = "--skip encrypt";
+  else if (!keyring_ready (b))
+    {
+      encrypt_skipped = b->keyring_why_not;
+      note ("N = %u: encrypted backups skipped: %s", n, encrypt_skipped);
+    }
+  else
+    {
+      g_autofree char *lbk = NULL;
+
+      d = daemon_start (b, w, w->data_a, "encrypt-on");
+      encryption_on (b);
+      daemon_stop (b, d);
+      d = daemon_start (b, w, w->data_a, "backup-encrypted");
+      rss_enc_idle = daemon_hwm_mib (d);
+      for (int rep = 1; rep <= opt_repeat; rep++)
+        {
+          double cpu0 = proc_cpu_seconds (d->pid);
+          double rss_before = daemon_rss_mib (d);
+          OpResult r = run_operation (b, d, TRUE, w->backup_enc_dir);
+          double hwm = daemon_hwm_mib (d);
+
+          g_array_append_val (backup_enc_rss_before, rss_before);
+          g_array_append_val (backup_enc_hwm, hwm);
+          g_array_append_val (backup_enc_runs, r.seconds);
+          if (r.licenses != eligible || r.skipped != n - eligible)
+            g_error ("the encrypted backup holds %u licenses and skipped %u; expected %u and %u",
+                     r.licenses, r.skipped, eligible, n - eligible);
+          if (rep == 1 || r.seconds <= min_of (backup_enc_runs))
+            cpu_enc_backup = proc_cpu_seconds (d->pid) - cpu0;
+          g_array_unref (r.timeline);
+          note ("encrypted backup %d/%d: %.3f s; daemon VmRSS before %.1f MiB, VmHWM after %.1f "
+                "MiB",
+                rep, opt_repeat, r.seconds, rss_before, hwm);
+        }
+      rss_enc_backup = daemon_hwm_mib (d);
+      daemon_stop (b, d);
+      d = NULL;
+      lbk = lb_test_newest_backup (w->backup_enc_dir);
+      if (!file_is_encrypted (lbk))
+        g_error ("%s is not an age file: the backup was not encrypted", lbk);
+      backup_enc_bytes = file_size (lbk);
+
+      if (!skip_restore)
+        {
+          rss_enc_restore = 0;
+          for (int rep = 1; rep <= opt_repeat; rep++)
+            {
+              g_autofree char *tag = g_strdup_printf ("restore-encrypted-%d", rep);
+              double cpu0;
+              OpResult r;
+
+              rm_rf (w->data_b);
+              mkdir_p (w->data_b);
+              d = daemon_start (b, w, w->data_b, tag);
+              cpu0 = proc_cpu_seconds (d->pid);
+              /* The passphrase is the keyring's: the service looks it up
+               * when it finds the file encrypted. */
+              r = run_operation (b, d, FALSE, w->backup_enc_dir);
+              g_array_append_val (restore_enc_runs, r.seconds);
+              if (r.licenses != eligible || license_count (b) != eligible)
+                g_error ("the encrypted restore added %u licenses (store: %u); expected %u",
+                         r.licenses, license_count (b), eligible);
+              if (rep == 1 || r.seconds <= min_of (restore_enc_runs))
+                cpu_enc_restore = proc_cpu_seconds (d->pid) - cpu0;
+              g_array_unref (r.timeline);
+              rss_enc_restore = MAX (rss_enc_restore, daemon_hwm_mib (d));
+              note ("encrypted restore %d/%d: %.3f s", rep, opt_repeat, r.seconds);
+              daemon_stop (b, d);
+              d = NULL;
+            }
+          rm_rf (w->data_b);
+        }
+
+      for (int rep = 1; rep <= opt_repeat; rep++)
+        {
+          double secs = scrypt_seconds ();
+
+          g_array_append_val (scrypt_runs, secs);
+          note ("scrypt 2^%d alone %d/%d: %.3f s", LB_AGE_WORK_FACTOR_DEFAULT, rep, opt_repeat,
+                secs);
+        }
+    }
+
   /* The figures. */
   ntext = g_strdup_printf ("%u", n);
   json_builder_begin_object (json);
@@ -1591,6 +1795,49 @@ bench_n (Bench *b, guint n, JsonBuilder *json, NResult *res)
   if (!skip_restore)
     table_add (&t, "cpu_restore_daemon", "CPU in restore: daemon", cpu_restore, "s", "", NAN, NULL,
                -1);
+  if (encrypt_skipped == NULL)
+    {
+      double enc_peak
+          = MAX (rss_enc_idle, MAX (rss_enc_backup, skip_restore ? 0 : rss_enc_restore));
+      double scrypt = min_of (scrypt_runs);
+
+      table_add (&t, "backup_encrypted", "backup, encrypted vs plain", min_of (backup_enc_runs),
+                 "s", "plain", min_of (backup_runs), NULL, -1);
+      if (!skip_restore)
+        table_add (&t, "restore_encrypted", "restore, encrypted vs plain",
+                   min_of (restore_enc_runs), "s", "plain", min_of (restore_runs), NULL, -1);
+      table_add (&t, "cpu_backup_encrypted_daemon", "CPU in encrypted backup: daemon",
+                 cpu_enc_backup, "s", "plain", cpu_backup, NULL, -1);
+      if (!skip_restore)
+        table_add (&t, "cpu_restore_encrypted_daemon", "CPU in encrypted restore: daemon",
+                   cpu_enc_restore, "s", "plain", cpu_restore, NULL, -1);
+      table_add (&t, "rss_idle_encrypted", "daemon VmHWM idle, encryption on", rss_enc_idle, "MiB",
+                 "plain", rss_idle, NULL, -1);
+      table_add (&t, "rss_backup_encrypted", "daemon VmHWM after encrypted backups", rss_enc_backup,
+                 "MiB", "plain", rss_backup, "< 48 MiB", rss_enc_backup < 48);
+      /* A daemon's first backup, and what it keeps for the next one. */
+      table_add (&t, "rss_backup_encrypted_first", "daemon VmHWM after its 1st encrypted backup",
+                 g_array_index (backup_enc_hwm, double, 0), "MiB", "plain",
+                 g_array_index (backup_hwm, double, 0), "< 48 MiB",
+                 g_array_index (backup_enc_hwm, double, 0) < 48);
+      if (opt_repeat >= 2)
+        table_add (&t, "rss_before_backup_encrypted_second",
+                   "daemon VmRSS before its 2nd encrypted backup",
+                   g_array_index (backup_enc_rss_before, double, 1), "MiB", "plain",
+                   g_array_index (backup_rss_before, double, 1), NULL, -1);
+      if (!skip_restore)
+        table_add (&t, "rss_restore_encrypted", "daemon VmHWM after encrypted restore",
+                   rss_enc_restore, "MiB", "plain", rss_restore, "< 48 MiB", rss_enc_restore < 48);
+      table_add (&t, "rss_peak_encrypted", "daemon VmHWM, peak with encryption", enc_peak, "MiB",
+                 "", NAN, "< 48 MiB", enc_peak < 48);
+      table_add (&t, "scrypt_time", "scrypt 2^15 alone (32 MiB), in lb-bench", scrypt, "s", "", NAN,
+                 NULL, -1);
+      table_add (&t, "scrypt_vs_backup_encrypted", "scrypt vs encrypted backup", scrypt, "s",
+                 "backup", min_of (backup_enc_runs), NULL, -1);
+      if (!skip_restore)
+        table_add (&t, "scrypt_vs_restore_encrypted", "scrypt vs encrypted restore", scrypt, "s",
+                   "restore", min_of (restore_enc_runs), NULL, -1);
+    }
   json_builder_end_object (json);
 
   json_builder_set_member_name (json, "runs");
@@ -1604,6 +1851,13 @@ bench_n (Bench *b, guint n, JsonBuilder *json, NResult *res)
   json_add_runs (json, "tar_x_sync_s", tar_x_sync_runs);
   json_add_runs (json, "floor_s", floor_runs);
   json_add_runs (json, "floor_sha_ni_s", floor_fast_runs);
+  json_add_runs (json, "backup_encrypted_s", backup_enc_runs);
+  json_add_runs (json, "restore_encrypted_s", restore_enc_runs);
+  json_add_runs (json, "scrypt_s", scrypt_runs);
+  json_add_runs (json, "backup_vmrss_before_mib", backup_rss_before);
+  json_add_runs (json, "backup_vmhwm_after_mib", backup_hwm);
+  json_add_runs (json, "backup_encrypted_vmrss_before_mib", backup_enc_rss_before);
+  json_add_runs (json, "backup_encrypted_vmhwm_after_mib", backup_enc_hwm);
   json_builder_end_object (json);
   json_builder_set_member_name (json, "details");
   json_builder_begin_object (json);
@@ -1617,6 +1871,12 @@ bench_n (Bench *b, guint n, JsonBuilder *json, NResult *res)
   json_add_int (json, "restore_progress_total", restore.progress_signals);
   json_add_int (json, "restore_properties_changed_total", restore.properties_changed);
   json_add_int (json, "rtt_backups_looped", rtt_backups);
+  json_add_int (json, "backup_encrypted_bytes", (gint64) backup_enc_bytes);
+  if (encrypt_skipped != NULL)
+    {
+      json_builder_set_member_name (json, "encrypted_skipped");
+      json_builder_add_string_value (json, encrypt_skipped);
+    }
   if (backup.timeline != NULL)
     json_add_runs (json, "backup_progress_ms_done_status", backup.timeline);
   json_builder_end_object (json);
@@ -1628,6 +1888,12 @@ bench_n (Bench *b, guint n, JsonBuilder *json, NResult *res)
                          n, eligible, opt_repeat, backup.bytes / 1048576.0, tar_bytes / 1048576.0);
   table_print (&t, title);
   g_print ("RTT during backup: %u backup(s) looped with OVERWRITE while sampling.\n", rtt_backups);
+  if (encrypt_skipped != NULL)
+    g_print ("Encrypted backups: skipped (%s).\n", encrypt_skipped);
+  else
+    g_print ("Encrypted backups: age, scrypt at 2^%d (32 MiB); backup file %.1f MiB (plain %.1f "
+             "MiB); ratios are encrypted / plain, same run.\n",
+             LB_AGE_WORK_FACTOR_DEFAULT, backup_enc_bytes / 1048576.0, backup.bytes / 1048576.0);
   for (guint i = 0; i < t.rows->len; i++)
     {
       char **cells = t.rows->pdata[i];
@@ -1704,7 +1970,9 @@ main (int argc, char **argv)
     { "daemon", 0, 0, G_OPTION_ARG_FILENAME, &opt_daemon,
       "license-backupd to run (default: the build tree's, or $LB_DAEMON_PATH)", "PATH" },
     { "skip", 0, 0, G_OPTION_ARG_STRING, &opt_skip,
-      "Phases to leave out: tar, rtt, restore (for profiling)", "LIST" },
+      "Phases to leave out: tar, rtt, restore (for profiling), encrypt (the encrypted backups "
+      "and restores)",
+      "LIST" },
     { "keep", 0, 0, G_OPTION_ARG_NONE, &opt_keep, "Keep the work directories", NULL },
     { NULL },
   };
@@ -1727,6 +1995,7 @@ main (int argc, char **argv)
       skip_tar = strstr (opt_skip, "tar") != NULL;
       skip_rtt = strstr (opt_skip, "rtt") != NULL;
       skip_restore = strstr (opt_skip, "restore") != NULL;
+      skip_encrypt = strstr (opt_skip, "encrypt") != NULL;
     }
   if (opt_daemon == NULL)
     opt_daemon = g_strdup (lb_test_get_daemon_path ());
@@ -1860,6 +2129,8 @@ main (int argc, char **argv)
         json_object_get_string_member (json_node_get_object (root), "loadavg_end"));
   g_print ("\nJSON: %s\n", opt_json);
 
+  lb_test_keyring_free (b.keyring);
+  g_free (b.keyring_why_not);
   g_main_context_unref (b.ctx);
   lb_test_bus_free (b.bus);
   if (!opt_keep)

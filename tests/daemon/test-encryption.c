@@ -31,126 +31,30 @@
 #define PASSPHRASE "correct horse battery staple"
 #define OTHER_PASSPHRASE "Tr0ub4dor&3 ünd mehr"
 #define KEYRING_PASSWORD "keyring-login-password"
-#define SECRETS_NAME "org.freedesktop.secrets"
-#define SECRETS_PATH "/org/freedesktop/secrets"
-#define LOGIN_COLLECTION "/org/freedesktop/secrets/collection/login"
+#define SECRETS_NAME LB_TEST_SECRETS_NAME
+#define SECRETS_PATH LB_TEST_SECRETS_PATH
+#define LOGIN_COLLECTION LB_TEST_LOGIN_COLLECTION
 
 typedef struct
 {
   LbTestServiceFixture s;
-  GSubprocess *keyring; /* gnome-keyring-daemon, NULL without one */
-  char *keyring_home;
-  char *skip; /* why the test cannot run here */
+  LbTestKeyring *keyring; /* gnome-keyring-daemon, NULL without one */
+  char *skip;             /* why the test cannot run here */
 } Fixture;
 
-/* The keyring */
+/* The keyring (the harness's: lb_test_keyring_start()) */
 
-static gboolean
-name_has_owner (gpointer user_data)
-{
-  Fixture *f = user_data;
-  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
-      lb_test_bus_get_connection (f->s.bus), "org.freedesktop.DBus", "/org/freedesktop/DBus",
-      "org.freedesktop.DBus", "NameHasOwner", g_variant_new ("(s)", SECRETS_NAME),
-      G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
-  gboolean owned = FALSE;
-
-  if (reply != NULL)
-    g_variant_get (reply, "(b)", &owned);
-  return owned;
-}
-
-static void
-child_setup (gpointer user_data)
-{
-  lb_test_die_with_parent (user_data);
-}
-
-/* gnome-keyring-daemon on the test's bus, in a home of its own: with
- * --unlock it makes the "login" keyring from the password on its standard
- * input, unlocked, and the default. FALSE with f->skip set when it cannot. */
 static gboolean
 start_keyring (Fixture *f, gboolean unlock)
 {
-  g_autofree char *program = g_find_program_in_path ("gnome-keyring-daemon");
-  g_autofree char *data_home = NULL;
-  g_autofree char *runtime = NULL;
-  g_autofree char *log = NULL;
-  g_autoptr (GSubprocessLauncher) launcher = NULL;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) alias = NULL;
-  GOutputStream *in;
-  const char *argv[] = { NULL, "--foreground", "--components=secrets", NULL, NULL };
-
-  if (program == NULL)
-    {
-      f->skip = g_strdup ("gnome-keyring-daemon is not installed (apt-get install gnome-keyring)");
-      return FALSE;
-    }
-  argv[0] = program;
-  argv[3] = unlock ? "--unlock" : NULL;
-  f->keyring_home = lb_test_make_tmp_dir ("keyring");
-  data_home = g_build_filename (f->keyring_home, "data", NULL);
-  runtime = g_build_filename (f->keyring_home, "run", NULL);
-  log = g_build_filename (f->keyring_home, "keyring.log", NULL);
-  g_mkdir_with_parents (data_home, 0700);
-  g_mkdir_with_parents (runtime, 0700);
-  launcher
-      = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  g_subprocess_launcher_set_environ (launcher, (char *[]){ NULL });
-  g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS",
-                                lb_test_bus_get_address (f->s.bus), TRUE);
-  g_subprocess_launcher_setenv (launcher, "HOME", f->keyring_home, TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", data_home, TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_RUNTIME_DIR", runtime, TRUE);
-  g_subprocess_launcher_setenv (launcher, "PATH", g_getenv ("PATH"), TRUE);
-  g_subprocess_launcher_set_stdout_file_path (launcher, log);
-  g_subprocess_launcher_set_child_setup (launcher, child_setup, GINT_TO_POINTER (getpid ()), NULL);
-  f->keyring = g_subprocess_launcher_spawnv (launcher, argv, &error);
-  if (f->keyring == NULL)
-    {
-      f->skip = g_strdup_printf ("gnome-keyring-daemon cannot start: %s", error->message);
-      return FALSE;
-    }
-  /* The login password, then end of file: that is how PAM hands it over. */
-  in = g_subprocess_get_stdin_pipe (f->keyring);
-  if (unlock)
-    g_output_stream_write_all (in, KEYRING_PASSWORD, strlen (KEYRING_PASSWORD), NULL, NULL, NULL);
-  g_output_stream_close (in, NULL, NULL);
-  if (!lb_test_wait_until (name_has_owner, f, 10000))
-    {
-      g_autofree char *text = NULL;
-
-      g_file_get_contents (log, &text, NULL, NULL);
-      f->skip = g_strdup_printf ("gnome-keyring-daemon did not take %s on the bus: %s",
-                                 SECRETS_NAME, text != NULL ? text : "");
-      return FALSE;
-    }
-  if (!unlock)
-    return TRUE;
-  alias = g_dbus_connection_call_sync (lb_test_bus_get_connection (f->s.bus), SECRETS_NAME,
-                                       SECRETS_PATH, "org.freedesktop.Secret.Service", "ReadAlias",
-                                       g_variant_new ("(s)", "default"), G_VARIANT_TYPE ("(o)"),
-                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
-  if (alias == NULL
-      || !g_str_equal (g_variant_get_string (g_variant_get_child_value (alias, 0), NULL),
-                       LOGIN_COLLECTION))
-    {
-      f->skip = g_strdup_printf ("gnome-keyring-daemon made no default login keyring%s%s",
-                                 error != NULL ? ": " : "", error != NULL ? error->message : "");
-      return FALSE;
-    }
-  return TRUE;
+  f->keyring = lb_test_keyring_start (f->s.bus, unlock ? KEYRING_PASSWORD : NULL, &f->skip);
+  return f->keyring != NULL;
 }
 
 static void
 stop_keyring (Fixture *f)
 {
-  if (f->keyring == NULL)
-    return;
-  g_subprocess_force_exit (f->keyring);
-  g_subprocess_wait (f->keyring, NULL, NULL);
-  g_clear_object (&f->keyring);
+  lb_test_keyring_stop (f->keyring);
 }
 
 /* Locks the login keyring through the Secret Service, as a screen lock
@@ -215,10 +119,7 @@ static void
 teardown (Fixture *f, gconstpointer data)
 {
   lb_test_service_fixture_clear (&f->s);
-  stop_keyring (f);
-  if (f->keyring_home != NULL)
-    lb_test_rm_rf (f->keyring_home);
-  g_free (f->keyring_home);
+  g_clear_pointer (&f->keyring, lb_test_keyring_free);
   g_free (f->skip);
 }
 
@@ -248,25 +149,11 @@ memfd_with (const char *bytes, gsize len, gboolean seal)
   return fd;
 }
 
-/* A list holding the memfd of @passphrase (NULL: none), as handle 0. */
-static GUnixFDList *
-passphrase_fds (const char *passphrase)
-{
-  GUnixFDList *fds;
-  int fd;
-
-  if (passphrase == NULL)
-    return NULL;
-  fd = memfd_with (passphrase, strlen (passphrase), TRUE);
-  fds = g_unix_fd_list_new_from_array (&fd, 1);
-  return fds;
-}
-
 static gboolean
 set_encryption (
     Fixture *f, gboolean encrypt, const char *passphrase, gboolean forget, GError **error)
 {
-  g_autoptr (GUnixFDList) fds = passphrase_fds (passphrase);
+  g_autoptr (GUnixFDList) fds = lb_test_passphrase_fds (passphrase);
   GVariantBuilder b;
 
   g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
@@ -290,7 +177,7 @@ set_encryption_ok (Fixture *f, gboolean encrypt, const char *passphrase)
 static gboolean
 check_passphrase (Fixture *f, const char *passphrase, gboolean *matches, GError **error)
 {
-  g_autoptr (GUnixFDList) fds = passphrase_fds (passphrase);
+  g_autoptr (GUnixFDList) fds = lb_test_passphrase_fds (passphrase);
 
   return lb_dbus_manager_call_check_passphrase_sync (f->s.manager, g_variant_new_handle (0), fds,
                                                      matches, NULL, NULL, error);
@@ -555,7 +442,7 @@ start_op (Fixture *f,
           const char *passphrase,
           GError **error)
 {
-  g_autoptr (GUnixFDList) fds = passphrase_fds (passphrase);
+  g_autoptr (GUnixFDList) fds = lb_test_passphrase_fds (passphrase);
   g_autoptr (GVariant) reply = g_dbus_proxy_call_with_unix_fd_list_sync (
       G_DBUS_PROXY (f->s.manager), method,
       g_variant_new ("(u@a{sv})", flags, op_options (dir, generation, passphrase != NULL)),

@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -1887,4 +1888,144 @@ lb_test_run_on_tty (const char *const *argv, const char *passphrase, char **outp
   g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
   *output = g_string_free (g_steal_pointer (&seen), FALSE);
   return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+/* The keyring */
+
+struct _LbTestKeyring
+{
+  LbTestBus *bus; /* not owned */
+  GSubprocess *process;
+  char *home;
+};
+
+static gboolean
+secrets_name_has_owner (gpointer user_data)
+{
+  LbTestKeyring *k = user_data;
+  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
+      lb_test_bus_get_connection (k->bus), "org.freedesktop.DBus", "/org/freedesktop/DBus",
+      "org.freedesktop.DBus", "NameHasOwner", g_variant_new ("(s)", LB_TEST_SECRETS_NAME),
+      G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  gboolean owned = FALSE;
+
+  if (reply != NULL)
+    g_variant_get (reply, "(b)", &owned);
+  return owned;
+}
+
+LbTestKeyring *
+lb_test_keyring_start (LbTestBus *bus, const char *password, char **why_not)
+{
+  g_autofree char *program = g_find_program_in_path ("gnome-keyring-daemon");
+  g_autofree char *data_home = NULL;
+  g_autofree char *runtime = NULL;
+  g_autofree char *log = NULL;
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) alias = NULL;
+  g_autoptr (LbTestKeyring) k = NULL;
+  g_autofree char *default_path = NULL;
+  GOutputStream *in;
+  const char *argv[] = { NULL, "--foreground", "--components=secrets", NULL, NULL };
+
+  if (program == NULL)
+    {
+      *why_not = g_strdup ("gnome-keyring-daemon is not installed (apt-get install gnome-keyring)");
+      return NULL;
+    }
+  argv[0] = program;
+  argv[3] = password != NULL ? "--unlock" : NULL;
+  k = g_new0 (LbTestKeyring, 1);
+  k->bus = bus;
+  k->home = lb_test_make_tmp_dir ("keyring");
+  data_home = g_build_filename (k->home, "data", NULL);
+  runtime = g_build_filename (k->home, "run", NULL);
+  log = g_build_filename (k->home, "keyring.log", NULL);
+  g_mkdir_with_parents (data_home, 0700);
+  g_mkdir_with_parents (runtime, 0700);
+  launcher
+      = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_subprocess_launcher_set_environ (launcher, (char *[]){ NULL });
+  g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS", lb_test_bus_get_address (bus),
+                                TRUE);
+  g_subprocess_launcher_setenv (launcher, "HOME", k->home, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", data_home, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_RUNTIME_DIR", runtime, TRUE);
+  g_subprocess_launcher_setenv (launcher, "PATH", g_getenv ("PATH"), TRUE);
+  g_subprocess_launcher_set_stdout_file_path (launcher, log);
+  g_subprocess_launcher_set_child_setup (launcher, lb_test_die_with_parent,
+                                         GINT_TO_POINTER (getpid ()), NULL);
+  k->process = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  if (k->process == NULL)
+    {
+      *why_not = g_strdup_printf ("gnome-keyring-daemon cannot start: %s", error->message);
+      return NULL;
+    }
+  /* The login password, then end of file: that is how PAM hands it over. */
+  in = g_subprocess_get_stdin_pipe (k->process);
+  if (password != NULL)
+    g_output_stream_write_all (in, password, strlen (password), NULL, NULL, NULL);
+  g_output_stream_close (in, NULL, NULL);
+  if (!lb_test_wait_until (secrets_name_has_owner, k, 10000))
+    {
+      g_autofree char *text = NULL;
+
+      g_file_get_contents (log, &text, NULL, NULL);
+      *why_not = g_strdup_printf ("gnome-keyring-daemon did not take %s on the bus: %s",
+                                  LB_TEST_SECRETS_NAME, text != NULL ? text : "");
+      return NULL;
+    }
+  if (password == NULL)
+    return g_steal_pointer (&k);
+  alias = g_dbus_connection_call_sync (
+      lb_test_bus_get_connection (bus), LB_TEST_SECRETS_NAME, LB_TEST_SECRETS_PATH,
+      "org.freedesktop.Secret.Service", "ReadAlias", g_variant_new ("(s)", "default"),
+      G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  if (alias != NULL)
+    g_variant_get (alias, "(o)", &default_path);
+  if (default_path == NULL || !g_str_equal (default_path, LB_TEST_LOGIN_COLLECTION))
+    {
+      *why_not = g_strdup_printf ("gnome-keyring-daemon made no default login keyring%s%s",
+                                  error != NULL ? ": " : "", error != NULL ? error->message : "");
+      return NULL;
+    }
+  return g_steal_pointer (&k);
+}
+
+void
+lb_test_keyring_stop (LbTestKeyring *keyring)
+{
+  if (keyring == NULL || keyring->process == NULL)
+    return;
+  g_subprocess_force_exit (keyring->process);
+  g_subprocess_wait (keyring->process, NULL, NULL);
+  g_clear_object (&keyring->process);
+}
+
+void
+lb_test_keyring_free (LbTestKeyring *keyring)
+{
+  if (keyring == NULL)
+    return;
+  lb_test_keyring_stop (keyring);
+  lb_test_rm_rf (keyring->home);
+  g_free (keyring->home);
+  g_free (keyring);
+}
+
+GUnixFDList *
+lb_test_passphrase_fds (const char *passphrase)
+{
+  gsize len;
+  int fd;
+
+  if (passphrase == NULL)
+    return NULL;
+  len = strlen (passphrase);
+  fd = memfd_create ("passphrase", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (write (fd, passphrase, len), ==, (gssize) len);
+  g_assert_cmpint (fcntl (fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW), ==, 0);
+  return g_unix_fd_list_new_from_array (&fd, 1);
 }

@@ -55,6 +55,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <gio/gunixfdlist.h>
 
 #include "lb-dbus-generated.h"
 /* What the service's errors, statuses and flags are: the library's. */
@@ -656,5 +657,36 @@ void lb_test_signal_free (LbTestSignal *signal);
     void (*func) (Fixture * f, gconstpointer arg); \
     gconstpointer arg;                             \
   }
+
+/* The keyring: gnome-keyring-daemon's Secret Service on a private bus */
+
+#define LB_TEST_SECRETS_NAME "org.freedesktop.secrets"
+#define LB_TEST_SECRETS_PATH "/org/freedesktop/secrets"
+#define LB_TEST_LOGIN_COLLECTION "/org/freedesktop/secrets/collection/login"
+
+typedef struct _LbTestKeyring LbTestKeyring;
+
+/* Starts gnome-keyring-daemon (its Secret Service only) on @bus, in a home
+ * of its own (lb_test_make_tmp_dir()). With @password, it makes the
+ * "login" keyring fresh from it (on its standard input, as PAM hands it
+ * over), unlocked, and the default; with NULL, it starts with no keyring.
+ * Waits until it owns org.freedesktop.secrets (and, with @password, has
+ * the default alias). NULL, with why in *@why_not (never an assertion),
+ * where it is not installed or cannot start. */
+LbTestKeyring *lb_test_keyring_start (LbTestBus *bus, const char *password, char **why_not);
+
+/* Kills it (a keyring that went away); its home stays. NULL is fine. */
+void lb_test_keyring_stop (LbTestKeyring *keyring);
+
+/* Stops it and removes its home. NULL is fine. */
+void lb_test_keyring_free (LbTestKeyring *keyring);
+
+/* A list holding, as handle 0, a memfd of @passphrase's bytes (without
+ * its NUL) sealed as the service wants it (F_SEAL_WRITE, SHRINK, GROW):
+ * how clients hand SetEncryption, CheckPassphrase and the "passphrase"
+ * options a passphrase. NULL for a NULL @passphrase. */
+GUnixFDList *lb_test_passphrase_fds (const char *passphrase);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LbTestKeyring, lb_test_keyring_free)
 
 G_END_DECLS
