@@ -374,34 +374,36 @@ write_backup (LbStore *store, LbOperation *op, GError **error)
       if (passphrase == NULL)
         return FALSE;
     }
-  snap = lb_store_snapshot_new (store, error);
-  if (snap == NULL || !lb_store_snapshot_get_changes (snap, &result->changes, error)
-      || !lb_store_snapshot_count (snap, LB_SNAPSHOT_ELIGIBLE, now, &manifest.count, error))
-    return FALSE;
-  g_strlcpy (manifest.machine, lb_store_get_machine (store), sizeof manifest.machine);
-  g_strlcpy (manifest.host, host, sizeof manifest.host);
-  lb_operation_set_total (op, manifest.count);
-  run.restricted = lb_snapshot_cursor_new (snap, LB_SNAPSHOT_RESTRICTED, now, error);
-  if (run.restricted == NULL)
-    return FALSE;
-  run.reports = g_async_queue_new_full ((GDestroyNotify) lb_record_free);
-  run.reporter = g_thread_new ("lb-restricted", reporter_thread, &run);
-
   remove_stale_temporaries (dir, cancellable);
   out = create_temporary (dir, &tmp, cancellable, error);
   if (out == NULL)
     goto out;
-  /* The key is derived once, here (scrypt: the time and the memory). The
-   * temporary file is synced and closed by us, after the age stream's
-   * final chunk. */
+  /* The key is derived once, here, before the snapshot and the threads
+   * exist: scrypt's memory comes and goes while the daemon holds little,
+   * so that it does not add to the backup's own peak. The temporary file
+   * is synced and closed by us, after the age stream's final chunk. */
   if (passphrase != NULL)
     {
+      lb_store_release_memory (store);
       sealed = lb_age_encrypt_stream_new (G_OUTPUT_STREAM (out), passphrase,
                                           LB_AGE_WORK_FACTOR_DEFAULT, error);
       if (sealed == NULL)
         goto out;
       g_filter_output_stream_set_close_base_stream (G_FILTER_OUTPUT_STREAM (sealed), FALSE);
     }
+  snap = lb_store_snapshot_new (store, error);
+  if (snap == NULL || !lb_store_snapshot_get_changes (snap, &result->changes, error)
+      || !lb_store_snapshot_count (snap, LB_SNAPSHOT_ELIGIBLE, now, &manifest.count, error))
+    goto out;
+  g_strlcpy (manifest.machine, lb_store_get_machine (store), sizeof manifest.machine);
+  g_strlcpy (manifest.host, host, sizeof manifest.host);
+  lb_operation_set_total (op, manifest.count);
+  run.restricted = lb_snapshot_cursor_new (snap, LB_SNAPSHOT_RESTRICTED, now, error);
+  if (run.restricted == NULL)
+    goto out;
+  run.reports = g_async_queue_new_full ((GDestroyNotify) lb_record_free);
+  run.reporter = g_thread_new ("lb-restricted", reporter_thread, &run);
+
   writer
       = lb_archive_writer_new (sealed != NULL ? sealed : G_OUTPUT_STREAM (out), cancellable, error);
   run.writer = writer;

@@ -5,6 +5,7 @@
 #include <glib-unix.h>
 #include <glib/gi18n.h>
 #include <locale.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -129,6 +130,11 @@ main (int argc, char **argv)
   };
 
   umask (077); /* licenses are private to the user */
+  /* Large blocks (scrypt's 32 MiB, the backup's chunks) are mapped and
+   * given back when freed. glibc would otherwise raise its threshold after
+   * the first one and keep the next ones in the heap for good: a daemon
+   * that ran one encrypted backup stayed 32 MiB larger. */
+  mallopt (M_MMAP_THRESHOLD, 1024 * 1024);
   setlocale (LC_ALL, "");
   /* LB_LOCALEDIR: translations from a build tree (tests, uninstalled runs). */
   bindtextdomain (GETTEXT_PACKAGE,

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <glib/gi18n.h>
+#include <malloc.h>
 #include <glib/gstdio.h>
 #include <sqlite3.h>
 #include <string.h>
@@ -508,6 +509,22 @@ const char *
 lb_store_get_machine_info_file (LbStore *self)
 {
   return self->machine_info_file;
+}
+
+void
+lb_store_release_memory (LbStore *self)
+{
+  if (g_mutex_trylock (&self->read_lock))
+    {
+      sqlite3_db_release_memory (self->read_db);
+      g_mutex_unlock (&self->read_lock);
+    }
+  if (g_mutex_trylock (&self->write_lock))
+    {
+      sqlite3_db_release_memory (self->write_db);
+      g_mutex_unlock (&self->write_lock);
+    }
+  malloc_trim (0);
 }
 
 guint

@@ -37,6 +37,10 @@ const char *lb_store_get_machine (LbStore *self);
  * (machine-id.h); NULL until set, when the hostname is used. */
 void lb_store_set_machine_info_file (LbStore *self, const char *path);
 const char *lb_store_get_machine_info_file (LbStore *self);
+/* Gives back the connections' page caches and the heap's free memory, as
+ * far as no other thread is using a connection: before a step that needs
+ * much memory for a moment (deriving a backup's key). */
+void lb_store_release_memory (LbStore *self);
 
 /* The number of licenses; cheap (kept up to date by writes). */
 guint lb_store_count (LbStore *self);
