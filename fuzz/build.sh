@@ -49,7 +49,7 @@ fi
 # The core's paths, and the library's error domain it reports with.
 sources=("${sources[@]/#/daemon/}" lib/lb-error.c)
 
-pkgs=(glib-2.0 gio-2.0 gio-unix-2.0 sqlite3 libarchive libsodium)
+pkgs=(glib-2.0 gio-2.0 gio-unix-2.0 sqlite3 libarchive libsodium libsecret-1)
 for optional in nettle; do
   if pkg-config --exists "$optional"; then pkgs+=("$optional"); fi
 done

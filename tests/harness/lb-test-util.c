@@ -1857,7 +1857,7 @@ lb_test_run_on_tty (const char *const *argv, const char *passphrase, char **outp
       struct pollfd pfd = { master, POLLIN, 0 };
       char buf[512];
       ssize_t n;
-      const char *p = seen->str;
+      const char *p;
       guint prompts = 0;
 
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
@@ -1870,6 +1870,8 @@ lb_test_run_on_tty (const char *const *argv, const char *passphrase, char **outp
             break; /* EIO: the child closed the terminal */
           g_string_append_len (seen, buf, n);
         }
+      /* After the append, which may move the text. */
+      p = seen->str;
       while ((p = strstr (p, "passphrase")) != NULL)
         {
           prompts++;
