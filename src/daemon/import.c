@@ -15,38 +15,50 @@
 
 #define REQUIRED_SEALS (F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW)
 
-gboolean
-lb_import_check_fd (int fd, guint64 *size, GError **error)
+LbSealedFd
+lb_sealed_fd_check (int fd, guint64 *size)
 {
   struct stat st;
   int seals;
 
   if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
+    return LB_SEALED_FD_NOT_REGULAR;
+  seals = fcntl (fd, F_GET_SEALS);
+  if (seals < 0 || (seals & REQUIRED_SEALS) != REQUIRED_SEALS)
+    return LB_SEALED_FD_NOT_SEALED;
+  *size = (guint64) st.st_size;
+  return LB_SEALED_FD_OK;
+}
+
+gboolean
+lb_import_check_fd (int fd, guint64 *size, GError **error)
+{
+  switch (lb_sealed_fd_check (fd, size))
     {
+    case LB_SEALED_FD_NOT_REGULAR:
       g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
                    _ ("The licenses to import must come in a sealed memfd, not in this kind of "
                       "file; liblicense-backup's lb_client_store_licenses does this"));
       return FALSE;
-    }
-  /* Sealed, or the app could change the bytes while the service reads and
-   * validates them. */
-  seals = fcntl (fd, F_GET_SEALS);
-  if (seals < 0 || (seals & REQUIRED_SEALS) != REQUIRED_SEALS)
-    {
+    case LB_SEALED_FD_NOT_SEALED:
+      /* Sealed, or the app could change the bytes while the service reads
+       * and validates them. */
       g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
                    _ ("The memfd of licenses to import must be sealed against writing, "
                       "shrinking and growing (F_SEAL_WRITE, F_SEAL_SHRINK, F_SEAL_GROW) before it "
                       "is sent; nothing was stored"));
       return FALSE;
+    case LB_SEALED_FD_OK:
+    default:
+      break;
     }
-  if ((guint64) st.st_size > LB_IMPORT_MAX_SIZE)
+  if (*size > LB_IMPORT_MAX_SIZE)
     {
       g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGS,
                    _ ("At most 4 GiB of licenses can be imported at once; split the import. "
                       "Nothing was stored"));
       return FALSE;
     }
-  *size = (guint64) st.st_size;
   return TRUE;
 }
 

@@ -23,6 +23,20 @@ G_BEGIN_DECLS
 /* A record holds one license: its blob, key id and attributes. */
 #define LB_IMPORT_RECORD_MAX LB_ENCODED_MAX
 
+/* What a file descriptor sent to the service is (the check behind
+ * lb_import_check_fd(), also for SetEncryption's passphrase). */
+typedef enum
+{
+  LB_SEALED_FD_OK,
+  LB_SEALED_FD_NOT_REGULAR, /* not a regular file (a pipe, a socket...) */
+  LB_SEALED_FD_NOT_SEALED,  /* lacks F_SEAL_WRITE, F_SEAL_SHRINK or F_SEAL_GROW */
+} LbSealedFd;
+
+/* Whether @fd is a regular file sealed against writes, shrinking and
+ * growth, so that its bytes cannot change while the service reads them;
+ * *@size is its size. */
+LbSealedFd lb_sealed_fd_check (int fd, guint64 *size);
+
 /* Checks that @fd is what the service accepts: a regular file sealed
  * against writes, shrinking and growth, of at most LB_IMPORT_MAX_SIZE
  * bytes; *@size is its size. */

@@ -181,6 +181,19 @@ lb_age_passphrase_free (LbAgePassphrase *p)
   g_free (p);
 }
 
+const guint8 *
+lb_age_passphrase_get_bytes (LbAgePassphrase *p, gsize *len)
+{
+  *len = p->len;
+  return p->secret;
+}
+
+gboolean
+lb_age_passphrase_equal (LbAgePassphrase *a, LbAgePassphrase *b)
+{
+  return a->len == b->len && sodium_memcmp (a->secret, b->secret, a->len) == 0;
+}
+
 /* The scrypt stanza's wrap key for @salt and @work_factor: derived, or the
  * last one again. Points into @p. */
 static const guint8 *

@@ -43,6 +43,12 @@ typedef struct _LbAgePassphrase LbAgePassphrase;
 /* @len > 0 bytes (age takes them as they are; the service's are UTF-8). */
 LbAgePassphrase *lb_age_passphrase_new (const char *passphrase, gsize len);
 void lb_age_passphrase_free (LbAgePassphrase *passphrase);
+/* The passphrase's bytes (in the locked memory, valid as long as it), for
+ * the keyring that keeps it. */
+const guint8 *lb_age_passphrase_get_bytes (LbAgePassphrase *passphrase, gsize *len);
+/* Whether @a and @b are the same bytes, in time that does not depend on
+ * where they differ. */
+gboolean lb_age_passphrase_equal (LbAgePassphrase *a, LbAgePassphrase *b);
 
 /* Writes an age file to @base: the header at the first write or at close,
  * then the payload in 64 KiB chunks. Derives the key now (scrypt at 2^@work_factor,

@@ -3,6 +3,7 @@
 
 #include "manager.h"
 
+#include <gio/gunixfdlist.h>
 #include <glib/gi18n.h>
 #include <license-backup/lb-enum-types.h>
 
@@ -17,6 +18,7 @@
 #include "notice.h"
 #include "options.h"
 #include "operation.h"
+#include "passphrase.h"
 #include "restore.h"
 #include "state.h"
 #include "status-tracker.h"
@@ -83,6 +85,10 @@ struct _LbManager
   LbSubscribers *subscribers;
   /* "Backups are failing", when the policy says so. */
   LbNotice *notice;
+  /* A SetEncryption call is talking to the keyring: backups and other
+   * SetEncryption calls wait (Busy), so that a backup's passphrase and
+   * its era always match. */
+  gboolean encryption_pending;
 };
 
 G_DEFINE_TYPE (LbManager, lb_manager, LB_DBUS_TYPE_MANAGER_SKELETON)
@@ -771,12 +777,14 @@ typedef struct
   const LbOperationKindInfo *kind;
   guint32 flags;
   GVariant *options;
+  GUnixFDList *fds; /* the call's: the "passphrase" option's memfd */
 } StartArgs;
 
 static void
 start_args_free (StartArgs *args)
 {
   g_variant_unref (args->options);
+  g_clear_object (&args->fds);
   g_free (args);
 }
 
@@ -787,9 +795,10 @@ typedef struct
   GFile *dir;
   gboolean cancel_on_disconnect;
   gboolean automatic;
-  gboolean to_folder;  /* into BackupPath: what automatic backups count */
-  gboolean up_to_date; /* refused as not due because the backups are current */
-  char *generation;    /* the backup to read, or NULL for the newest */
+  gboolean to_folder;          /* into BackupPath: what automatic backups count */
+  gboolean up_to_date;         /* refused as not due because the backups are current */
+  char *generation;            /* the backup to read, or NULL for the newest */
+  LbAgePassphrase *passphrase; /* the "passphrase" option's */
 } StartRequest;
 
 static void
@@ -797,6 +806,7 @@ start_request_clear (StartRequest *r)
 {
   g_clear_object (&r->dir);
   g_clear_pointer (&r->generation, g_free);
+  g_clear_pointer (&r->passphrase, lb_age_passphrase_free);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (StartRequest, start_request_clear)
 
@@ -809,13 +819,17 @@ check_start (LbManager *self, const StartArgs *args, StartRequest *req, GError *
   g_autoptr (GVariant) path_v = NULL;
   g_autoptr (GVariant) cod_v = NULL;
   g_autoptr (GVariant) generation_v = NULL;
-  LbOptionSpec specs[4] = { { "path", "s", &path_v } };
+  g_autoptr (GVariant) passphrase_v = NULL;
+  LbOptionSpec specs[5] = { { "path", "s", &path_v } };
   guint n_specs = 1;
   const char *location;
   const char *backup_path = lb_dbus_manager_get_backup_path (LB_DBUS_MANAGER (self));
 
   if (kind->reads_backups)
-    specs[n_specs++] = (LbOptionSpec){ "generation", "s", &generation_v };
+    {
+      specs[n_specs++] = (LbOptionSpec){ "generation", "s", &generation_v };
+      specs[n_specs++] = (LbOptionSpec){ "passphrase", "h", &passphrase_v };
+    }
   specs[n_specs] = (LbOptionSpec){ "cancel-on-disconnect", "b", &cod_v };
   req->flags = args->flags;
   if (args->flags & ~kind->flags)
@@ -855,10 +869,22 @@ check_start (LbManager *self, const StartArgs *args, StartRequest *req, GError *
         }
       req->generation = g_strdup (generation);
     }
+  if (passphrase_v != NULL)
+    {
+      req->passphrase = lb_passphrase_from_handle (args->fds, passphrase_v, error);
+      if (req->passphrase == NULL)
+        return FALSE;
+    }
 
   if (self->op != NULL)
     {
       g_set_error_literal (error, LB_ERROR, LB_ERROR_BUSY, _ (op_kind (self)->busy));
+      return FALSE;
+    }
+  if (kind->kind == LB_OPERATION_BACKUP && self->encryption_pending)
+    {
+      g_set_error_literal (error, LB_ERROR, LB_ERROR_BUSY,
+                           _ ("The backups' encryption is being changed; try again in a moment"));
       return FALSE;
     }
   if (req->automatic && !check_due (self, &req->up_to_date, error))
@@ -887,7 +913,7 @@ check_start (LbManager *self, const StartArgs *args, StartRequest *req, GError *
 static void
 launch_operation (LbManager *self,
                   const LbOperationKindInfo *kind,
-                  const StartRequest *req,
+                  StartRequest *req,
                   GDBusMethodInvocation *invocation,
                   const char *sender)
 {
@@ -900,6 +926,9 @@ launch_operation (LbManager *self,
   lb_operation_set_keep (self->op, self->state.keep);
   lb_operation_set_generation (self->op, req->generation);
   lb_operation_set_verifications (self->op, self->verifications);
+  lb_operation_set_encrypt (self->op, self->state.encrypt, self->state.passphrase_era);
+  lb_operation_set_use_keyring (self->op, TRUE);
+  lb_operation_set_passphrase (self->op, g_steal_pointer (&req->passphrase));
   self->op_invocation = invocation;
   self->op_automatic = req->automatic;
   self->op_to_folder = req->to_folder;
@@ -948,6 +977,8 @@ start_operation (LbManager *self, GDBusMethodInvocation *invocation, gpointer us
       StartArgs *copy = g_memdup2 (args, sizeof *args);
 
       g_variant_ref (copy->options);
+      if (copy->fds != NULL)
+        g_object_ref (copy->fds);
       self->deferred = invocation;
       self->deferred_args = copy;
       return;
@@ -998,6 +1029,11 @@ handle_start (LbManager *self,
   args->kind = kind;
   args->flags = flags;
   args->options = g_variant_ref (options);
+  /* The methods take no "h" argument of their own (their generated calls
+   * stay as they were): the option's descriptor comes with the message. */
+  args->fds = g_dbus_message_get_unix_fd_list (g_dbus_method_invocation_get_message (invocation));
+  if (args->fds != NULL)
+    g_object_ref (args->fds);
   return host_only (self, invocation, what, start_operation, args,
                     (GDestroyNotify) start_args_free);
 }
@@ -1071,6 +1107,217 @@ handle_cancel_verify (LbManager *self, GDBusMethodInvocation *invocation)
 {
   return host_only (self, invocation, _ ("cancel the check of a backup"), cancel_operation,
                     (gpointer) &lb_verify_kind, NULL);
+}
+
+/* SetEncryption and CheckPassphrase: the keyring is asked in a thread
+ * (passphrase.h), the answer comes back on the main context. */
+
+typedef enum
+{
+  KEYRING_SET,   /* SetEncryption */
+  KEYRING_CHECK, /* CheckPassphrase */
+} KeyringWhat;
+
+typedef struct
+{
+  KeyringWhat what;
+  gboolean encrypt;
+  gboolean forget;
+  GVariant *options; /* SetEncryption's */
+  GVariant *handle;  /* CheckPassphrase's */
+  GUnixFDList *fds;
+  LbAgePassphrase *passphrase; /* the caller's */
+  gboolean matches;            /* CheckPassphrase's answer */
+  GDBusMethodInvocation *invocation;
+  guint hold;
+} KeyringCall;
+
+static void
+keyring_call_free (KeyringCall *call)
+{
+  g_clear_pointer (&call->options, g_variant_unref);
+  g_clear_pointer (&call->handle, g_variant_unref);
+  g_clear_object (&call->fds);
+  g_clear_pointer (&call->passphrase, lb_age_passphrase_free);
+  g_free (call);
+}
+
+static void
+keyring_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  KeyringCall *call = task_data;
+  g_autoptr (LbAgePassphrase) kept = NULL;
+  GError *error = NULL;
+  gboolean ok;
+
+  if (call->what == KEYRING_CHECK)
+    {
+      kept = lb_keyring_lookup (cancellable, &error);
+      ok = kept != NULL;
+      if (ok)
+        call->matches = lb_age_passphrase_equal (kept, call->passphrase);
+    }
+  else if (call->passphrase != NULL)
+    ok = lb_keyring_store (call->passphrase, cancellable, &error);
+  else if (call->encrypt)
+    {
+      /* On again with the passphrase the keyring kept. */
+      kept = lb_keyring_lookup (cancellable, &error);
+      ok = kept != NULL;
+    }
+  else if (call->forget)
+    ok = lb_keyring_forget (cancellable, &error);
+  else
+    ok = TRUE;
+  if (ok)
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+keyring_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  LbManager *self = LB_MANAGER (source);
+  KeyringCall *call = g_task_get_task_data (G_TASK (result));
+  g_autoptr (GError) error = NULL;
+
+  if (call->what == KEYRING_SET)
+    self->encryption_pending = FALSE;
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    g_dbus_method_invocation_return_gerror (call->invocation, error);
+  else if (call->what == KEYRING_CHECK)
+    lb_dbus_manager_complete_check_passphrase (LB_DBUS_MANAGER (self), call->invocation, NULL,
+                                               call->matches);
+  else
+    {
+      self->state.encrypt = call->encrypt;
+      /* A new passphrase: backups written from now on are of a new era. */
+      if (call->passphrase != NULL)
+        self->state.passphrase_era++;
+      save_state (self);
+      lb_dbus_manager_set_encrypt_backups (LB_DBUS_MANAGER (self), self->state.encrypt);
+      g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
+      g_debug ("encrypted backups %s, passphrase era %u", self->state.encrypt ? "on" : "off",
+               self->state.passphrase_era);
+      lb_dbus_manager_complete_set_encryption (LB_DBUS_MANAGER (self), call->invocation, NULL);
+    }
+  lb_idle_release (self->idle, call->hold);
+}
+
+static void
+keyring_start (LbManager *self, GDBusMethodInvocation *invocation, KeyringCall *call)
+{
+  g_autoptr (GTask) task = g_task_new (self, NULL, keyring_done, NULL);
+
+  call->invocation = invocation;
+  call->hold = lb_idle_hold (self->idle, "%s from %s",
+                             g_dbus_method_invocation_get_method_name (invocation),
+                             g_dbus_method_invocation_get_sender (invocation));
+  g_task_set_task_data (task, call, (GDestroyNotify) keyring_call_free);
+  g_task_run_in_thread (task, keyring_thread);
+}
+
+static void
+set_encryption (LbManager *self, GDBusMethodInvocation *invocation, gpointer user_data)
+{
+  KeyringCall *call = user_data;
+  g_autoptr (GVariant) passphrase_v = NULL;
+  g_autoptr (GVariant) forget_v = NULL;
+  g_autoptr (GError) error = NULL;
+  const LbOptionSpec specs[] = {
+    { "passphrase", "h", &passphrase_v },
+    { "forget", "b", &forget_v },
+    { NULL },
+  };
+
+  if (!lb_options_parse (call->options, specs, &error))
+    goto refuse;
+  call->forget = forget_v != NULL && g_variant_get_boolean (forget_v);
+  if (call->encrypt && call->forget)
+    {
+      g_set_error_literal (&error, LB_ERROR, LB_ERROR_INVALID_ARGS,
+                           _ ("“forget” removes the passphrase when encrypted backups are turned "
+                              "off; leave it out to turn them on"));
+      goto refuse;
+    }
+  if (!call->encrypt && passphrase_v != NULL)
+    {
+      g_set_error_literal (&error, LB_ERROR, LB_ERROR_INVALID_ARGS,
+                           _ ("A passphrase is given to turn encrypted backups on; leave it out "
+                              "to turn them off"));
+      goto refuse;
+    }
+  if (self->encryption_pending
+      || (self->op != NULL && lb_operation_get_kind (self->op) == LB_OPERATION_BACKUP))
+    {
+      g_set_error_literal (&error, LB_ERROR, LB_ERROR_BUSY,
+                           _ ("A backup is running or the encryption is being changed; wait for "
+                              "it to finish, then try again"));
+      goto refuse;
+    }
+  if (passphrase_v != NULL)
+    {
+      call->passphrase = lb_passphrase_from_handle (call->fds, passphrase_v, &error);
+      if (call->passphrase == NULL)
+        goto refuse;
+    }
+  self->encryption_pending = TRUE;
+  /* The thread owns the call from here. */
+  keyring_start (self, invocation, g_memdup2 (call, sizeof *call));
+  memset (call, 0, sizeof *call);
+  return;
+
+refuse:
+  g_dbus_method_invocation_return_gerror (invocation, error);
+}
+
+static gboolean
+handle_set_encryption (LbManager *self,
+                       GDBusMethodInvocation *invocation,
+                       GUnixFDList *fds,
+                       gboolean encrypt,
+                       GVariant *options)
+{
+  KeyringCall *call = g_new0 (KeyringCall, 1);
+
+  call->what = KEYRING_SET;
+  call->encrypt = encrypt;
+  call->options = g_variant_ref (options);
+  call->fds = fds != NULL ? g_object_ref (fds) : NULL;
+  return host_only (self, invocation, _ ("change the backups' encryption"), set_encryption, call,
+                    (GDestroyNotify) keyring_call_free);
+}
+
+static void
+check_passphrase (LbManager *self, GDBusMethodInvocation *invocation, gpointer user_data)
+{
+  KeyringCall *call = user_data;
+  g_autoptr (GError) error = NULL;
+
+  call->passphrase = lb_passphrase_from_handle (call->fds, call->handle, &error);
+  if (call->passphrase == NULL)
+    {
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return;
+    }
+  keyring_start (self, invocation, g_memdup2 (call, sizeof *call));
+  memset (call, 0, sizeof *call);
+}
+
+static gboolean
+handle_check_passphrase (LbManager *self,
+                         GDBusMethodInvocation *invocation,
+                         GUnixFDList *fds,
+                         GVariant *handle)
+{
+  KeyringCall *call = g_new0 (KeyringCall, 1);
+
+  call->what = KEYRING_CHECK;
+  call->handle = g_variant_ref (handle);
+  call->fds = fds != NULL ? g_object_ref (fds) : NULL;
+  return host_only (self, invocation, _ ("check the backups' passphrase"), check_passphrase, call,
+                    (GDestroyNotify) keyring_call_free);
 }
 
 static void
@@ -1291,6 +1538,7 @@ lb_manager_new (LbStore *store, LbIdle *idle, GError **error)
     lb_dbus_manager_set_automatic_backup (iface, automatic->value_nick);
   }
   lb_dbus_manager_set_keep_backups (iface, self->state.keep);
+  lb_dbus_manager_set_encrypt_backups (iface, self->state.encrypt);
   update_next_backup_time (self);
   lb_dbus_manager_set_status (iface, LB_STATUS_INFORMATION);
   lb_dbus_manager_set_operation (iface, "");
@@ -1310,6 +1558,8 @@ lb_manager_new (LbStore *store, LbIdle *idle, GError **error)
                     NULL);
   g_signal_connect (self, "handle-verify-backup", G_CALLBACK (handle_verify_backup), NULL);
   g_signal_connect (self, "handle-cancel-verify-backup", G_CALLBACK (handle_cancel_verify), NULL);
+  g_signal_connect (self, "handle-set-encryption", G_CALLBACK (handle_set_encryption), NULL);
+  g_signal_connect (self, "handle-check-passphrase", G_CALLBACK (handle_check_passphrase), NULL);
   g_signal_connect (self, "handle-subscribe", G_CALLBACK (handle_subscribe), NULL);
   g_signal_connect (self, "handle-unsubscribe", G_CALLBACK (handle_unsubscribe), NULL);
   return g_steal_pointer (&self);

@@ -3,9 +3,11 @@
 
 #include "operation.h"
 
+#include <glib/gi18n.h>
 #include <string.h>
 
 #include "fault.h"
+#include "passphrase.h"
 
 struct _LbOperation
 {
@@ -23,6 +25,11 @@ struct _LbOperation
   guint keep;
   char *generation;
   LbVerifications *verifications;
+  gboolean encrypt;
+  guint era;
+  gboolean use_keyring;
+  /* the caller's or the keyring's, used by the worker's thread only */
+  LbAgePassphrase *passphrase;
 
   /* written by the worker, read from anywhere */
   GMutex lock;
@@ -225,6 +232,45 @@ void
 lb_operation_set_verifications (LbOperation *self, LbVerifications *verifications)
 {
   g_set_object (&self->verifications, verifications);
+}
+
+void
+lb_operation_set_encrypt (LbOperation *self, gboolean encrypt, guint era)
+{
+  self->encrypt = encrypt;
+  self->era = era;
+}
+
+gboolean
+lb_operation_get_encrypt (LbOperation *self, guint *era)
+{
+  if (era != NULL)
+    *era = self->era;
+  return self->encrypt;
+}
+
+void
+lb_operation_set_passphrase (LbOperation *self, LbAgePassphrase *passphrase)
+{
+  g_clear_pointer (&self->passphrase, lb_age_passphrase_free);
+  self->passphrase = passphrase;
+}
+
+void
+lb_operation_set_use_keyring (LbOperation *self, gboolean use_keyring)
+{
+  self->use_keyring = use_keyring;
+}
+
+LbAgePassphrase *
+lb_operation_get_passphrase (LbOperation *self, GError **error)
+{
+  if (self->passphrase == NULL && self->use_keyring)
+    self->passphrase = lb_keyring_lookup (self->cancellable, error);
+  else if (self->passphrase == NULL)
+    g_set_error_literal (error, LB_ERROR, LB_ERROR_PASSPHRASE_REQUIRED,
+                         _ ("This backup is encrypted: give its passphrase"));
+  return self->passphrase;
 }
 
 LbVerifications *
@@ -493,6 +539,7 @@ lb_operation_finalize (GObject *object)
   g_clear_object (&self->location);
   g_clear_object (&self->cancellable);
   g_free (self->generation);
+  g_clear_pointer (&self->passphrase, lb_age_passphrase_free);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->published_cond);
   G_OBJECT_CLASS (lb_operation_parent_class)->finalize (object);

@@ -34,6 +34,7 @@
 #include <license-backup/lb-error.h>
 #include <license-backup/lb-types.h>
 
+#include "lb-age.h"
 #include "license.h"
 #include "store.h"
 #include "verifications.h"
@@ -181,6 +182,19 @@ const char *lb_operation_get_generation (LbOperation *self);
  * recorded (tests, tools). */
 void lb_operation_set_verifications (LbOperation *self, LbVerifications *verifications);
 LbVerifications *lb_operation_get_verifications (LbOperation *self);
+/* A backup is encrypted (EncryptBackups) with the passphrase of era @era
+ * (state.h), which the backups' records keep (verifications.h). */
+void lb_operation_set_encrypt (LbOperation *self, gboolean encrypt, guint era);
+gboolean lb_operation_get_encrypt (LbOperation *self, guint *era);
+/* The passphrase the caller gave (the "passphrase" option), taken. */
+void lb_operation_set_passphrase (LbOperation *self, LbAgePassphrase *passphrase);
+/* Without a passphrase given, whether the keyring's may be used (the
+ * service's operations; not tests or tools). */
+void lb_operation_set_use_keyring (LbOperation *self, gboolean use_keyring);
+/* In the worker's thread, when it needs one: the passphrase given, else
+ * the keyring's (looked up once, passphrase.h), else NULL with
+ * PASSPHRASE_REQUIRED or KEYRING_UNAVAILABLE. Owned by the operation. */
+LbAgePassphrase *lb_operation_get_passphrase (LbOperation *self, GError **error);
 
 /* The worker's side, from its thread. */
 /* The folder passed the kind's check, or is about to be mounted and

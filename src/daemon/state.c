@@ -26,6 +26,8 @@ set_defaults (LbState *state, gint64 now)
   state->automatic_ok_time = 0;
   state->notice_time = 0;
   state->automatic_error = g_strdup ("");
+  state->encrypt = FALSE;
+  state->passphrase_era = 0;
 }
 
 static gint64
@@ -87,6 +89,8 @@ lb_state_load (LbState *state, const char *path, gint64 now, GError **error)
   state->automatic_since = get_int64 (kf, "automatic-since", now);
   state->automatic_ok_time = get_int64 (kf, "automatic-ok-time", 0);
   state->notice_time = get_int64 (kf, "notice-time", 0);
+  state->encrypt = g_key_file_get_boolean (kf, GROUP, "encrypt-backups", NULL);
+  state->passphrase_era = (guint) CLAMP (get_int64 (kf, "passphrase-era", 0), 0, G_MAXUINT32);
   return TRUE;
 }
 
@@ -112,6 +116,8 @@ lb_state_save (const LbState *state, const char *path, GError **error)
   g_key_file_set_int64 (kf, GROUP, "automatic-ok-time", state->automatic_ok_time);
   g_key_file_set_int64 (kf, GROUP, "notice-time", state->notice_time);
   g_key_file_set_string (kf, GROUP, "automatic-error", state->automatic_error);
+  g_key_file_set_boolean (kf, GROUP, "encrypt-backups", state->encrypt);
+  g_key_file_set_int64 (kf, GROUP, "passphrase-era", state->passphrase_era);
   data = g_key_file_to_data (kf, &len, NULL);
   if (!g_file_set_contents_full (path, data, (gssize) len,
                                  G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE, 0600,

@@ -4,7 +4,9 @@
  * BackupPath, RestorePath, LastBackupTime, the automatic backups' settings
  * and what they remember (the last backup into the backup folder and the
  * store's change counter then, the last automatic check that went well,
- * the last failure and the last notice), kept in a key file next to the
+ * the last failure and the last notice), whether backups are encrypted
+ * and the passphrase's era (a counter of the passphrases set, never the
+ * passphrase, which lives in the keyring: passphrase.h), kept in a key file next to the
  * store and written atomically and durably on every change.
  */
 #pragma once
@@ -28,6 +30,9 @@ typedef struct
   gint64 automatic_ok_time;      /* the last automatic check that backed up or needed not */
   gint64 notice_time;            /* the last "backups are failing" notification */
   char *automatic_error;         /* why the last automatic backup failed, or "" */
+
+  gboolean encrypt;     /* EncryptBackups */
+  guint passphrase_era; /* bumped by each passphrase set; 0 before the first */
 } LbState;
 
 /* Loads @path; a missing file gives the defaults, with automatic_since

@@ -23,9 +23,11 @@ static const GDBusErrorEntry lb_error_entries[] = {
   { LB_ERROR_PERMISSION_DENIED, LB_ERROR_PREFIX "PermissionDenied" },
   { LB_ERROR_NOT_DUE, LB_ERROR_PREFIX "NotDue" },
   { LB_ERROR_BAD_PASSPHRASE, LB_ERROR_PREFIX "BadPassphrase" },
+  { LB_ERROR_PASSPHRASE_REQUIRED, LB_ERROR_PREFIX "PassphraseRequired" },
+  { LB_ERROR_KEYRING_UNAVAILABLE, LB_ERROR_PREFIX "KeyringUnavailable" },
 };
 
-G_STATIC_ASSERT (G_N_ELEMENTS (lb_error_entries) == LB_ERROR_BAD_PASSPHRASE + 1);
+G_STATIC_ASSERT (G_N_ELEMENTS (lb_error_entries) == LB_ERROR_KEYRING_UNAVAILABLE + 1);
 
 /**
  * lb_error_quark:

@@ -3,23 +3,19 @@
  * C2SP/CCTV age test vectors (tests/data/age/README.md says which run),
  * round trips, the named errors, and interoperability both ways with the
  * age tool. The age tool reads a passphrase only from a terminal: the test
- * runs it on a pseudo-terminal of its own (posix_openpt) and types the
+ * runs it on a pseudo-terminal of its own (lb_test_run_on_tty) and types the
  * passphrase at each prompt; without the tool those tests are skipped. */
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/wait.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "lb-age.h"
+#include "lb-test-util.h"
 #include "license-backup/lb-error.h"
 
 #define PASSPHRASE "correct horse battery staple"
@@ -563,85 +559,6 @@ test_key_reused (void)
 
 /* The age tool */
 
-static gboolean
-ends_with_prompt (const char *text)
-{
-  g_autofree char *copy = g_strchomp (g_strdup (text));
-
-  return g_str_has_suffix (copy, ":");
-}
-
-/* Runs @argv on a pseudo-terminal of its own, typing @passphrase at each
- * prompt (a line with "passphrase" in it): age reads passphrases only from
- * its terminal. Returns the exit status; what it printed in *@output. */
-static int
-run_on_tty (const char *const *argv, const char *passphrase, char **output)
-{
-  g_autoptr (GString) seen = g_string_new (NULL);
-  guint answered = 0;
-  int master, status = -1;
-  pid_t pid;
-  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
-
-  master = posix_openpt (O_RDWR | O_NOCTTY);
-  g_assert_cmpint (master, >=, 0);
-  g_assert_cmpint (grantpt (master), ==, 0);
-  g_assert_cmpint (unlockpt (master), ==, 0);
-  pid = fork ();
-  g_assert_cmpint (pid, >=, 0);
-  if (pid == 0)
-    {
-      int slave;
-
-      setsid ();
-      slave = open (ptsname (master), O_RDWR);
-      if (slave < 0 || ioctl (slave, TIOCSCTTY, 0) < 0)
-        _exit (126);
-      dup2 (slave, 0);
-      dup2 (slave, 1);
-      dup2 (slave, 2);
-      close (master);
-      execvp (argv[0], (char *const *) argv);
-      _exit (127);
-    }
-  for (;;)
-    {
-      struct pollfd pfd = { master, POLLIN, 0 };
-      char buf[512];
-      ssize_t n;
-      const char *p = seen->str;
-      guint prompts = 0;
-
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      if (poll (&pfd, 1, 200) < 0 && errno != EINTR)
-        g_error ("poll: %s", g_strerror (errno));
-      if (pfd.revents & (POLLIN | POLLHUP | POLLERR))
-        {
-          n = read (master, buf, sizeof buf);
-          if (n <= 0)
-            break; /* EIO: the child closed the terminal */
-          g_string_append_len (seen, buf, n);
-        }
-      while ((p = strstr (p, "passphrase")) != NULL)
-        {
-          prompts++;
-          p++;
-        }
-      /* A prompt ends with a colon; answer each once. */
-      if (prompts > answered && ends_with_prompt (seen->str))
-        {
-          g_autofree char *line = g_strconcat (passphrase, "\n", NULL);
-
-          g_assert_cmpint (write (master, line, strlen (line)), ==, (gssize) strlen (line));
-          answered = prompts;
-        }
-    }
-  close (master);
-  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
-  *output = g_string_free (g_steal_pointer (&seen), FALSE);
-  return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
-}
-
 static char *
 find_age (void)
 {
@@ -673,7 +590,7 @@ test_age_decrypts_ours (void)
   g_file_set_contents (in, g_bytes_get_data (file, NULL), g_bytes_get_size (file), &error);
   g_assert_no_error (error);
   const char *argv[] = { age, "-d", "-o", out, in, NULL };
-  g_assert_cmpint (run_on_tty (argv, PASSPHRASE, &output), ==, 0);
+  g_assert_cmpint (lb_test_run_on_tty (argv, PASSPHRASE, &output), ==, 0);
   g_file_get_contents (out, (char **) &back, &back_len, &error);
   g_assert_no_error (error);
   g_assert_cmpmem (back, back_len, data, len);
@@ -704,7 +621,7 @@ test_ours_decrypts_age (void)
   g_file_set_contents (in, (const char *) data, len, &error);
   g_assert_no_error (error);
   const char *argv[] = { age, "-p", "-o", out, in, NULL };
-  g_assert_cmpint (run_on_tty (argv, PASSPHRASE, &output), ==, 0);
+  g_assert_cmpint (lb_test_run_on_tty (argv, PASSPHRASE, &output), ==, 0);
   g_file_get_contents (out, &contents, &contents_len, &error);
   g_assert_no_error (error);
   file = g_bytes_new_take (g_steal_pointer (&contents), contents_len);

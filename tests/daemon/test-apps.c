@@ -491,7 +491,7 @@ test_isolation (Fixture *f, gconstpointer data)
 }
 
 /* Only the user's own tools back up, restore, check or list backups,
- * cancel, subscribe or choose the folders. */
+ * cancel, subscribe, choose the folders or set the encryption. */
 static void
 test_isolation_host_only (Fixture *f, gconstpointer data)
 {
@@ -519,6 +519,8 @@ test_isolation_host_only (Fixture *f, gconstpointer data)
     { "CancelVerifyBackup", NULL },
     { "Subscribe", NULL },
     { "Unsubscribe", NULL },
+    { "SetEncryption", g_variant_new ("(b@a{sv})", FALSE, lb_test_vardict_new (NULL, NULL)) },
+    { "CheckPassphrase", g_variant_new ("(h)", 0) },
   };
   g_autofree char *overwrite = g_strdup_printf ("%u", LB_BACKUP_FLAGS_OVERWRITE);
   const char *const direct_argv[]

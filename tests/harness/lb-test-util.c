@@ -6,11 +6,16 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "backup.h"
@@ -1804,4 +1809,82 @@ void
 lb_test_die_with_parent (gpointer parent_pid)
 {
   die_with_parent (parent_pid);
+}
+
+/* The age tool on a terminal */
+
+static gboolean
+ends_with_prompt (const char *text)
+{
+  g_autofree char *copy = g_strchomp (g_strdup (text));
+
+  return g_str_has_suffix (copy, ":");
+}
+
+int
+lb_test_run_on_tty (const char *const *argv, const char *passphrase, char **output)
+{
+  g_autoptr (GString) seen = g_string_new (NULL);
+  guint answered = 0;
+  int master, status = -1;
+  pid_t pid;
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+  master = posix_openpt (O_RDWR | O_NOCTTY);
+  g_assert_cmpint (master, >=, 0);
+  g_assert_cmpint (grantpt (master), ==, 0);
+  g_assert_cmpint (unlockpt (master), ==, 0);
+  pid = fork ();
+  g_assert_cmpint (pid, >=, 0);
+  if (pid == 0)
+    {
+      int slave;
+
+      setsid ();
+      slave = open (ptsname (master), O_RDWR);
+      if (slave < 0 || ioctl (slave, TIOCSCTTY, 0) < 0)
+        _exit (126);
+      dup2 (slave, 0);
+      dup2 (slave, 1);
+      dup2 (slave, 2);
+      close (master);
+      execvp (argv[0], (char *const *) argv);
+      _exit (127);
+    }
+  for (;;)
+    {
+      struct pollfd pfd = { master, POLLIN, 0 };
+      char buf[512];
+      ssize_t n;
+      const char *p = seen->str;
+      guint prompts = 0;
+
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      if (poll (&pfd, 1, 200) < 0 && errno != EINTR)
+        g_error ("poll: %s", g_strerror (errno));
+      if (pfd.revents & (POLLIN | POLLHUP | POLLERR))
+        {
+          n = read (master, buf, sizeof buf);
+          if (n <= 0)
+            break; /* EIO: the child closed the terminal */
+          g_string_append_len (seen, buf, n);
+        }
+      while ((p = strstr (p, "passphrase")) != NULL)
+        {
+          prompts++;
+          p++;
+        }
+      /* A prompt ends with a colon; answer each once. */
+      if (prompts > answered && ends_with_prompt (seen->str))
+        {
+          g_autofree char *line = g_strconcat (passphrase, "\n", NULL);
+
+          g_assert_cmpint (write (master, line, strlen (line)), ==, (gssize) strlen (line));
+          answered = prompts;
+        }
+    }
+  close (master);
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  *output = g_string_free (g_steal_pointer (&seen), FALSE);
+  return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
 }

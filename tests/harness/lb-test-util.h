@@ -543,6 +543,12 @@ char *lb_test_bytes_to_string (GBytes *bytes, gsize *len);
   (lb_test_init ((argc), (argv)),                                                           \
    lb_test_add_cases ((prefix), (meson_list), cases, Fixture, (setup), (teardown)), g_test_run ())
 
+/* Runs @argv on a pseudo-terminal of its own, typing @passphrase at each
+ * prompt (a line with "passphrase" in it): the age tool reads passphrases
+ * only from its terminal. Returns the exit status; what it printed in
+ * *@output. */
+int lb_test_run_on_tty (const char *const *argv, const char *passphrase, char **output);
+
 /* A child setup function (GSpawnChildSetupFunc): the child dies with the
  * process @parent_pid (GINT_TO_POINTER() of it), as the harness's daemons
  * do. Only system calls: safe between fork and exec. */

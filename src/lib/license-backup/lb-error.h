@@ -50,6 +50,10 @@ G_BEGIN_DECLS
  * automatic backups are off, the period has not passed, or nothing changed); `NotDue`
  * @LB_ERROR_BAD_PASSPHRASE: the passphrase does not open an encrypted backup;
  * `BadPassphrase`
+ * @LB_ERROR_PASSPHRASE_REQUIRED: the backup is encrypted (or encrypted backups are on) and no
+ * passphrase was given nor is kept in the user's keyring; `PassphraseRequired`
+ * @LB_ERROR_KEYRING_UNAVAILABLE: the user's keyring (the Secret Service) is locked or missing, and
+ * the service never asks to unlock it; `KeyringUnavailable`
  *
  * The errors of the service; on the bus each is
  * `org.freedesktop.LicenseBackup1.Error.` and its name.
@@ -73,6 +77,8 @@ typedef enum
   LB_ERROR_PERMISSION_DENIED,
   LB_ERROR_NOT_DUE,
   LB_ERROR_BAD_PASSPHRASE,
+  LB_ERROR_PASSPHRASE_REQUIRED,
+  LB_ERROR_KEYRING_UNAVAILABLE,
 } LbError;
 
 GQuark lb_error_quark (void);
