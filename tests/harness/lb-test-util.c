@@ -1888,3 +1888,117 @@ lb_test_run_on_tty (const char *const *argv, const char *passphrase, char **outp
   *output = g_string_free (g_steal_pointer (&seen), FALSE);
   return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
 }
+
+/* A keyring on a test bus (for encrypted backups) */
+
+#define LB_TEST_SECRETS_NAME "org.freedesktop.secrets"
+
+struct _LbTestKeyring
+{
+  GSubprocess *process;
+  char *home;
+};
+
+typedef struct
+{
+  GDBusConnection *connection;
+} KeyringWait;
+
+static gboolean
+secrets_owned (gpointer user_data)
+{
+  KeyringWait *w = user_data;
+  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
+      w->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+      "NameHasOwner", g_variant_new ("(s)", LB_TEST_SECRETS_NAME), G_VARIANT_TYPE ("(b)"),
+      G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  gboolean owned = FALSE;
+
+  if (reply != NULL)
+    g_variant_get (reply, "(b)", &owned);
+  return owned;
+}
+
+static void
+keyring_child_setup (gpointer user_data)
+{
+  die_with_parent (user_data);
+}
+
+LbTestKeyring *
+lb_test_keyring_start (LbTestBus *bus, char **skip)
+{
+  g_autofree char *program = g_find_program_in_path ("gnome-keyring-daemon");
+  g_autofree char *data_home = NULL;
+  g_autofree char *runtime = NULL;
+  g_autofree char *log = NULL;
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LbTestKeyring) keyring = NULL;
+  KeyringWait w = { lb_test_bus_get_connection (bus) };
+  const char *argv[] = { NULL, "--foreground", "--components=secrets", "--unlock", NULL };
+
+  if (program == NULL)
+    {
+      *skip = g_strdup ("gnome-keyring-daemon is not installed (apt-get install gnome-keyring)");
+      return NULL;
+    }
+  argv[0] = program;
+  keyring = g_new0 (LbTestKeyring, 1);
+  keyring->home = lb_test_make_tmp_dir ("keyring");
+  data_home = g_build_filename (keyring->home, "data", NULL);
+  runtime = g_build_filename (keyring->home, "run", NULL);
+  log = g_build_filename (keyring->home, "keyring.log", NULL);
+  g_mkdir_with_parents (data_home, 0700);
+  g_mkdir_with_parents (runtime, 0700);
+  launcher
+      = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_subprocess_launcher_set_environ (launcher, (char *[]){ NULL });
+  g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS", lb_test_bus_get_address (bus),
+                                TRUE);
+  g_subprocess_launcher_setenv (launcher, "HOME", keyring->home, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", data_home, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_RUNTIME_DIR", runtime, TRUE);
+  g_subprocess_launcher_setenv (launcher, "PATH", g_getenv ("PATH"), TRUE);
+  g_subprocess_launcher_set_stdout_file_path (launcher, log);
+  g_subprocess_launcher_set_child_setup (launcher, keyring_child_setup, GINT_TO_POINTER (getpid ()),
+                                         NULL);
+  keyring->process = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  if (keyring->process == NULL)
+    {
+      *skip = g_strdup_printf ("gnome-keyring-daemon cannot start: %s", error->message);
+      return NULL;
+    }
+  /* The login password, then end of file, as PAM hands it over: the
+   * "login" keyring is made, unlocked and the default. */
+  g_output_stream_write_all (g_subprocess_get_stdin_pipe (keyring->process),
+                             "keyring-login-password", strlen ("keyring-login-password"), NULL,
+                             NULL, NULL);
+  g_output_stream_close (g_subprocess_get_stdin_pipe (keyring->process), NULL, NULL);
+  if (!lb_test_wait_until (secrets_owned, &w, 10000))
+    {
+      g_autofree char *text = NULL;
+
+      g_file_get_contents (log, &text, NULL, NULL);
+      *skip = g_strdup_printf ("gnome-keyring-daemon did not take the bus name: %s",
+                               text != NULL ? text : "");
+      return NULL;
+    }
+  return g_steal_pointer (&keyring);
+}
+
+void
+lb_test_keyring_free (LbTestKeyring *keyring)
+{
+  if (keyring == NULL)
+    return;
+  if (keyring->process != NULL)
+    {
+      g_subprocess_force_exit (keyring->process);
+      g_subprocess_wait (keyring->process, NULL, NULL);
+      g_object_unref (keyring->process);
+    }
+  lb_test_rm_rf (keyring->home);
+  g_free (keyring->home);
+  g_free (keyring);
+}

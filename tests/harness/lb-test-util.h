@@ -657,4 +657,13 @@ void lb_test_signal_free (LbTestSignal *signal);
     gconstpointer arg;                             \
   }
 
+/* gnome-keyring-daemon's Secret Service on @bus, in a home of its own,
+ * its "login" keyring made unlocked and the default (as tests/daemon/
+ * test-encryption.c starts it): for encrypted backups. NULL with *@skip
+ * set (why) when it cannot run here. */
+typedef struct _LbTestKeyring LbTestKeyring;
+LbTestKeyring *lb_test_keyring_start (LbTestBus *bus, char **skip);
+void lb_test_keyring_free (LbTestKeyring *keyring);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LbTestKeyring, lb_test_keyring_free)
+
 G_END_DECLS
