@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lb-age.h"
 #include "lb-archive.h"
 #include "fault.h"
 #include "error-convert.h"
@@ -321,7 +322,7 @@ read_back (LbOperation *op, GFile *dir, GFile *dest, const char *name, GError **
     damage_for_test (dest);
   /* Not cancelable any more; a server that stopped answering is bounded
    * by SIGTERM, as the rename before. */
-  ok = lb_verify_file (dest, TRUE, NULL, NULL, NULL, &check, &local_error);
+  ok = lb_verify_file (dest, TRUE, op, NULL, NULL, NULL, &check, &local_error);
   if (verifications != NULL)
     lb_verifications_record (verifications, dir, name, lb_fault_now (),
                              ok ? NULL : local_error->message, TRUE);
@@ -352,16 +353,27 @@ write_backup (LbStore *store, LbOperation *op, GError **error)
   g_autoptr (LbStoreSnapshot) snap = NULL;
   g_autoptr (GFile) tmp = NULL;
   g_autoptr (GFileOutputStream) out = NULL;
+  g_autoptr (GOutputStream) sealed = NULL; /* the age stream over out, when encrypted */
   g_autoptr (LbArchiveWriter) writer = NULL;
   g_autoptr (GFile) dest = NULL;
   g_autoptr (GCancellable) prune_bound = NULL;
+  g_auto (GStrv) ours = NULL; /* the encrypted backups this computer wrote */
   gint64 now = lb_fault_now ();
   BackupRun run = { NULL, op, 0, 0, 0, NULL, NULL, NULL, NULL };
   LbManifest manifest = { LB_FORMAT_VERSION, now, "", "", 0 };
   g_autofree char *host = lb_machine_pretty_hostname (lb_store_get_machine_info_file (store));
   g_autofree char *name = NULL;
+  LbAgePassphrase *passphrase = NULL;
+  guint era = 0;
   gboolean ok = FALSE;
 
+  /* Encrypted, or not at all: never a plain backup in its place. */
+  if (lb_operation_get_encrypt (op, &era))
+    {
+      passphrase = lb_operation_get_passphrase (op, error);
+      if (passphrase == NULL)
+        return FALSE;
+    }
   snap = lb_store_snapshot_new (store, error);
   if (snap == NULL || !lb_store_snapshot_get_changes (snap, &result->changes, error)
       || !lb_store_snapshot_count (snap, LB_SNAPSHOT_ELIGIBLE, now, &manifest.count, error))
@@ -379,15 +391,32 @@ write_backup (LbStore *store, LbOperation *op, GError **error)
   out = create_temporary (dir, &tmp, cancellable, error);
   if (out == NULL)
     goto out;
-  writer = lb_archive_writer_new (G_OUTPUT_STREAM (out), cancellable, error);
+  /* The key is derived once, here (scrypt: the time and the memory). The
+   * temporary file is synced and closed by us, after the age stream's
+   * final chunk. */
+  if (passphrase != NULL)
+    {
+      sealed = lb_age_encrypt_stream_new (G_OUTPUT_STREAM (out), passphrase,
+                                          LB_AGE_WORK_FACTOR_DEFAULT, error);
+      if (sealed == NULL)
+        goto out;
+      g_filter_output_stream_set_close_base_stream (G_FILTER_OUTPUT_STREAM (sealed), FALSE);
+    }
+  writer
+      = lb_archive_writer_new (sealed != NULL ? sealed : G_OUTPUT_STREAM (out), cancellable, error);
   run.writer = writer;
   if (writer == NULL || !lb_archive_writer_begin_manifest (writer, &manifest, error)
       || !lb_store_snapshot_foreach_digest (snap, now, add_digest, &run, error)
       || !lb_store_snapshot_foreach (snap, LB_SNAPSHOT_ELIGIBLE, now, add_license, &run, error)
       || !hand_over_restricted (&run, TRUE, error)
       || !lb_archive_writer_close (writer, &result->bytes, error)
-      || !sync_stream (G_OUTPUT_STREAM (out), error)
-      || !g_output_stream_close (G_OUTPUT_STREAM (out), cancellable, error))
+      || (sealed != NULL && !g_output_stream_close (sealed, cancellable, error))
+      || !sync_stream (G_OUTPUT_STREAM (out), error))
+    goto out;
+  /* The file's size: an encrypted one is larger than its archive. */
+  if (sealed != NULL)
+    result->bytes = (guint64) g_seekable_tell (G_SEEKABLE (out));
+  if (!g_output_stream_close (G_OUTPUT_STREAM (out), cancellable, error))
     goto out;
   stop_reporter (&run);
   g_clear_pointer (&run.restricted, lb_snapshot_cursor_free);
@@ -405,6 +434,8 @@ write_backup (LbStore *store, LbOperation *op, GError **error)
   lb_fault_point ("backup-after-rename");
   g_clear_object (&tmp);
   name = g_file_get_basename (dest);
+  if (passphrase != NULL && lb_operation_get_verifications (op) != NULL)
+    lb_verifications_set_era (lb_operation_get_verifications (op), dir, name, era);
   if (!read_back (op, dir, dest, name, error))
     goto out;
   lb_fault_point ("backup-after-read-back");
@@ -412,10 +443,13 @@ write_backup (LbStore *store, LbOperation *op, GError **error)
    * may the oldest go. Bounded, as the clean-up below: a server that
    * stopped answering leaves them for the next backup. */
   prune_bound = lb_location_bounded_cancellable_new ();
+  ours = lb_operation_get_verifications (op) != NULL
+             ? lb_verifications_written_encrypted (lb_operation_get_verifications (op), dir)
+             : NULL;
   if (lb_generations_prune (dir,
                             lb_operation_get_keep (op) > 0 ? lb_operation_get_keep (op)
                                                            : LB_KEEP_BACKUPS_DEFAULT,
-                            manifest.machine, name, prune_bound)
+                            manifest.machine, (const char *const *) ours, name, prune_bound)
       > 0)
     sync_dir (dir);
   lb_fault_point ("backup-after-prune");

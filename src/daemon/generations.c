@@ -7,6 +7,7 @@
 #include <license-backup/lb-error.h>
 #include <string.h>
 
+#include "lb-age.h"
 #include "lb-archive.h"
 
 #define PREFIX "licenses-"
@@ -104,7 +105,19 @@ static void
 read_manifest (LbGeneration *g, GFile *file, GCancellable *cancellable)
 {
   g_autoptr (GError) error = NULL;
+  g_autoptr (GFileInputStream) in = g_file_read (file, cancellable, NULL);
+  guint8 head[LB_AGE_MAGIC_LEN];
+  gsize got = 0;
 
+  /* The listing never asks for a passphrase: an encrypted backup's
+   * manifest stays unknown. */
+  if (in != NULL
+      && g_input_stream_read_all (G_INPUT_STREAM (in), head, sizeof head, &got, cancellable, NULL)
+      && lb_age_sniff (head, got))
+    {
+      g->encrypted = TRUE;
+      return;
+    }
   g->has_manifest
       = lb_archive_read_manifest (open_generation, file, &g->manifest, cancellable, &error);
   if (!g->has_manifest)
@@ -253,8 +266,12 @@ lb_generations_any (GFile *dir, GCancellable *cancellable)
 }
 
 guint
-lb_generations_prune (
-    GFile *dir, guint keep, const char *machine, const char *keep_name, GCancellable *cancellable)
+lb_generations_prune (GFile *dir,
+                      guint keep,
+                      const char *machine,
+                      const char *const *ours_encrypted,
+                      const char *keep_name,
+                      GCancellable *cancellable)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) all
@@ -272,7 +289,8 @@ lb_generations_prune (
       g_autoptr (GFile) file = NULL;
 
       /* Another computer's, or one nobody can tell: not ours to remove. */
-      if (!g->has_manifest || !g_str_equal (g->manifest.machine, machine))
+      if (g->encrypted ? ours_encrypted == NULL || !g_strv_contains (ours_encrypted, g->name)
+                       : !g->has_manifest || !g_str_equal (g->manifest.machine, machine))
         continue;
       if (g_strcmp0 (g->name, keep_name) == 0 || kept < MAX (keep, 1))
         {

@@ -36,6 +36,9 @@ typedef struct
    * read, and the header (when it was made, by which computer). */
   gboolean has_manifest;
   LbManifest manifest;
+  /* With LB_GENERATIONS_MANIFESTS: an age file (lb-age.h), whose manifest
+   * cannot be read without its passphrase. */
+  gboolean encrypted;
 } LbGeneration;
 
 typedef enum
@@ -96,10 +99,17 @@ gboolean lb_generations_any (GFile *dir, GCancellable *cancellable);
 
 /* Removes the oldest backups made by @machine (an app-specific machine id)
  * beyond the newest @keep (at least 1) of that machine, never @keep_name.
- * Backups of other computers and backups whose manifest cannot be read
- * stay. What cannot be removed is logged and left for the next backup.
- * Returns how many were removed. */
-guint lb_generations_prune (
-    GFile *dir, guint keep, const char *machine, const char *keep_name, GCancellable *cancellable);
+ * An encrypted backup's manifest cannot be read without its passphrase:
+ * it is @machine's when @ours_encrypted (NULL-terminated, or NULL) names
+ * it, as this computer's record of the encrypted backups it wrote does
+ * (verifications.h). Backups of other computers and backups whose
+ * manifest cannot be read stay. What cannot be removed is logged and
+ * left for the next backup. Returns how many were removed. */
+guint lb_generations_prune (GFile *dir,
+                            guint keep,
+                            const char *machine,
+                            const char *const *ours_encrypted,
+                            const char *keep_name,
+                            GCancellable *cancellable);
 
 G_END_DECLS

@@ -1418,6 +1418,16 @@ list_backups_thread (GTask *task, gpointer source, gpointer task_data, GCancella
           g_variant_builder_add (&details, "{sv}", "format-version",
                                  g_variant_new_uint32 (m->version));
         }
+      /* Encrypted (from its first bytes), and with which passphrase when
+       * this service wrote it. */
+      g_variant_builder_add (&details, "{sv}", "encrypted", g_variant_new_boolean (g->encrypted));
+      {
+        guint era = 0;
+
+        if (g->encrypted
+            && lb_verifications_lookup_era (LB_MANAGER (source)->verifications, dir, g->name, &era))
+          g_variant_builder_add (&details, "{sv}", "passphrase-era", g_variant_new_uint32 (era));
+      }
       /* When it was last checked, and how that went. */
       {
         gint64 verified = 0;

@@ -7,7 +7,10 @@
  * blocking the main loop), validates and persists the settings (state.h),
  * asks the automatic-backup policy (automatic.h) and acts on its answers,
  * shows the notice (notice.h), keeps the detail-signal subscribers
- * (subscribers.h) and lists backups (ListBackups, in a thread).
+ * (subscribers.h), lists backups (ListBackups, in a thread) and sets the
+ * backups' encryption (SetEncryption, CheckPassphrase: the keyring,
+ * passphrase.h, asked in a thread; EncryptBackups and the passphrase era
+ * in state.h, handed to each operation).
  *
  * It runs at most one operation (operation.h) at a time, of any kind:
  * the handler gives the kind's entry (backup.h, restore.h); the worker

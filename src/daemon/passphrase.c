@@ -157,9 +157,9 @@ default_collection (SecretService *service, GCancellable *cancellable, GError **
     }
   /* Asked each time: a proxy's cached property may lag behind a Lock. */
   reply = g_dbus_connection_call_sync (
-      g_dbus_proxy_get_connection (G_DBUS_PROXY (service)), g_dbus_proxy_get_name (G_DBUS_PROXY (service)),
-      path, "org.freedesktop.DBus.Properties", "Get",
-      g_variant_new ("(ss)", COLLECTION_INTERFACE, "Locked"), G_VARIANT_TYPE ("(v)"),
+      g_dbus_proxy_get_connection (G_DBUS_PROXY (service)),
+      g_dbus_proxy_get_name (G_DBUS_PROXY (service)), path, "org.freedesktop.DBus.Properties",
+      "Get", g_variant_new ("(ss)", COLLECTION_INTERFACE, "Locked"), G_VARIANT_TYPE ("(v)"),
       G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, cancellable, &local_error);
   if (reply == NULL)
     {
@@ -205,8 +205,8 @@ lb_keyring_lookup (GCancellable *cancellable, GError **error)
     return NULL;
   if (unlocked != NULL && unlocked[0] != NULL)
     {
-      SecretValue *value = secret_service_get_secret_for_dbus_path_sync (
-          service, unlocked[0], cancellable, &local_error);
+      SecretValue *value = secret_service_get_secret_for_dbus_path_sync (service, unlocked[0],
+                                                                         cancellable, &local_error);
       LbAgePassphrase *p = NULL;
       const char *bytes;
       gsize len = 0;
@@ -252,8 +252,7 @@ delete_items (SecretService *service,
 
       if (keep != NULL && g_str_equal (paths[i], keep))
         continue;
-      if (!secret_service_delete_item_dbus_path_sync (service, paths[i], cancellable,
-                                                      &local_error))
+      if (!secret_service_delete_item_dbus_path_sync (service, paths[i], cancellable, &local_error))
         {
           set_unavailable (error, local_error);
           return FALSE;
@@ -297,11 +296,11 @@ lb_keyring_store (LbAgePassphrase *passphrase, GCancellable *cancellable, GError
   g_hash_table_iter_init (&iter, attributes);
   while (g_hash_table_iter_next (&iter, &key, &value))
     g_variant_builder_add (&b, "{ss}", (const char *) key, (const char *) value);
-  properties = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-                                      (GDestroyNotify) g_variant_unref);
-  g_hash_table_insert (properties, LABEL_PROPERTY,
-                       g_variant_ref_sink (g_variant_new_string (
-                           _ ("Media licenses backup passphrase"))));
+  properties
+      = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) g_variant_unref);
+  g_hash_table_insert (
+      properties, LABEL_PROPERTY,
+      g_variant_ref_sink (g_variant_new_string (_ ("Media licenses backup passphrase"))));
   g_hash_table_insert (properties, ATTRIBUTES_PROPERTY,
                        g_variant_ref_sink (g_variant_builder_end (&b)));
   bytes = lb_age_passphrase_get_bytes (passphrase, &len);

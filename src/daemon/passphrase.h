@@ -42,8 +42,7 @@ LbAgePassphrase *lb_keyring_lookup (GCancellable *cancellable, GError **error);
 
 /* Stores @passphrase in the keyring's default collection, replacing the
  * one it held. */
-gboolean
-lb_keyring_store (LbAgePassphrase *passphrase, GCancellable *cancellable, GError **error);
+gboolean lb_keyring_store (LbAgePassphrase *passphrase, GCancellable *cancellable, GError **error);
 
 /* Removes the keyring's passphrase; TRUE when there was none. */
 gboolean lb_keyring_forget (GCancellable *cancellable, GError **error);

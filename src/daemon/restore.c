@@ -14,12 +14,6 @@
 #include "verifications.h"
 #include "verify.h"
 
-static GInputStream *
-open_backup (gpointer user_data, GError **error)
-{
-  return G_INPUT_STREAM (g_file_read (G_FILE (user_data), NULL, error));
-}
-
 /* Reading and verifying the backup (libarchive, SHA-256) runs in a thread
  * of its own, ahead of the worker writing to the store, in batches (one
  * hand-over a license cost more than it saved); a pool of batches bounds
@@ -215,8 +209,13 @@ restore_file (LbStore *store, LbOperation *op, GFile *file, GError **error)
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   gboolean other_machine;
   guint64 done = 0;
+  LbBackupOpener opener;
 
-  reader = lb_archive_reader_new (open_backup, file, cancellable, error);
+  /* An encrypted backup is opened (its passphrase checked) here, long
+   * before the store's transaction begins. */
+  if (!lb_backup_opener_init (&opener, file, op, cancellable, error))
+    return FALSE;
+  reader = lb_archive_reader_new (lb_backup_opener_open, &opener, cancellable, error);
   if (reader == NULL)
     return FALSE;
   manifest = lb_archive_reader_get_manifest (reader);
@@ -313,9 +312,13 @@ find_whole (
         }
       file = g_file_get_child (dir, name);
       ok = lb_location_check_backup_file (file, TRUE, &exists, NULL, cancellable, &error)
-           && lb_verify_file (file, FALSE, cancellable, NULL, NULL, &check, &error);
+           && lb_verify_file (file, FALSE, op, cancellable, NULL, NULL, &check, &error);
       if (g_cancellable_is_cancelled (cancellable))
         return NULL;
+      /* An encrypted backup it cannot open is not damaged, nor known
+       * whole: the next one. */
+      if (!ok && lb_verify_error_is_passphrase (error))
+        continue;
       if (verifications != NULL)
         lb_verifications_record (verifications, dir, name, lb_fault_now (),
                                  ok ? NULL : error->message, FALSE);
@@ -346,7 +349,7 @@ explain_damaged_newest (LbOperation *op, GFile *dir, GFile *file, GError **error
     lb_verifications_record (verifications, dir, name, lb_fault_now (), (*error)->message, FALSE);
   /* Where it is damaged, for the sentence below: the restore's reader
    * stopped there, a check finds the same place. */
-  if (lb_verify_file (file, FALSE, lb_operation_get_cancellable (op), NULL, NULL, &check, NULL))
+  if (lb_verify_file (file, FALSE, op, lb_operation_get_cancellable (op), NULL, NULL, &check, NULL))
     reason = g_strdup ((*error)->message);
   else
     reason = lb_verify_describe_failure (&check, *error);

@@ -99,6 +99,67 @@ written_damaged_key (const char *name)
   return g_strconcat (name, "#written-damaged", NULL);
 }
 
+#define ERA_SUFFIX "#passphrase-era"
+
+/* Saves the file; under the lock. */
+static void
+save_locked (LbVerifications *self)
+{
+  g_autofree char *data = NULL;
+  g_autoptr (GError) error = NULL;
+  gsize len;
+
+  data = g_key_file_to_data (self->keys, &len, NULL);
+  if (!g_file_set_contents_full (self->path, data, (gssize) len,
+                                 G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE, 0600,
+                                 &error))
+    g_warning ("Cannot save what is known of the backups' checks: %s", error->message);
+}
+
+void
+lb_verifications_set_era (LbVerifications *self, GFile *dir, const char *name, guint era)
+{
+  g_autofree char *group = group_for (dir);
+  g_autofree char *key = g_strconcat (name, ERA_SUFFIX, NULL);
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  g_key_file_set_uint64 (self->keys, group, key, era);
+  save_locked (self);
+}
+
+gboolean
+lb_verifications_lookup_era (LbVerifications *self, GFile *dir, const char *name, guint *era)
+{
+  g_autofree char *group = group_for (dir);
+  g_autofree char *key = g_strconcat (name, ERA_SUFFIX, NULL);
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_autoptr (GError) error = NULL;
+  guint64 value = g_key_file_get_uint64 (self->keys, group, key, &error);
+
+  if (error != NULL || value > G_MAXUINT32)
+    return FALSE;
+  *era = (guint) value;
+  return TRUE;
+}
+
+GStrv
+lb_verifications_written_encrypted (LbVerifications *self, GFile *dir)
+{
+  g_autofree char *group = group_for (dir);
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_auto (GStrv) keys = g_key_file_get_keys (self->keys, group, NULL, NULL);
+  g_autoptr (GStrvBuilder) out = g_strv_builder_new ();
+
+  for (guint i = 0; keys != NULL && keys[i] != NULL; i++)
+    if (g_str_has_suffix (keys[i], ERA_SUFFIX))
+      {
+        g_autofree char *name = g_strndup (keys[i], strlen (keys[i]) - strlen (ERA_SUFFIX));
+
+        g_strv_builder_add (out, name);
+      }
+  return g_strv_builder_end (out);
+}
+
 void
 lb_verifications_record (LbVerifications *self,
                          GFile *dir,
@@ -110,10 +171,7 @@ lb_verifications_record (LbVerifications *self,
   g_autofree char *group = group_for (dir);
   g_autofree char *value = NULL;
   g_autofree char *marker = written_damaged_key (name);
-  g_autofree char *data = NULL;
-  g_autoptr (GError) error = NULL;
   g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
-  gsize len;
 
   value = g_strdup_printf ("%" G_GINT64_FORMAT ";%s", time,
                            error_message != NULL ? error_message : "");
@@ -122,11 +180,7 @@ lb_verifications_record (LbVerifications *self,
     g_key_file_remove_key (self->keys, group, marker, NULL);
   else if (at_write)
     g_key_file_set_boolean (self->keys, group, marker, TRUE);
-  data = g_key_file_to_data (self->keys, &len, NULL);
-  if (!g_file_set_contents_full (self->path, data, (gssize) len,
-                                 G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE, 0600,
-                                 &error))
-    g_warning ("Cannot save what is known of the backups' checks: %s", error->message);
+  save_locked (self);
 }
 
 gboolean

@@ -9,7 +9,8 @@
  * back whole when it was written (the backup failed) is never the default
  * of a restore, until a later check finds it whole; one that was whole
  * and went bad later stays the default, so that the restore says so and
- * the user chooses another.
+ * the user chooses another. Also the passphrase era of each encrypted
+ * backup written here.
  */
 #pragma once
 
@@ -37,6 +38,16 @@ void lb_verifications_record (LbVerifications *self,
  * why it failed, "" when it was whole. */
 gboolean lb_verifications_lookup (
     LbVerifications *self, GFile *dir, const char *name, gint64 *time, char **error_message);
+
+/* An encrypted backup this service wrote: the passphrase era (state.h)
+ * of its passphrase, so that a listing can say which backups need an
+ * older passphrase. The file itself holds nothing of it. */
+void lb_verifications_set_era (LbVerifications *self, GFile *dir, const char *name, guint era);
+gboolean
+lb_verifications_lookup_era (LbVerifications *self, GFile *dir, const char *name, guint *era);
+/* The encrypted backups of @dir this service wrote (those with an era;
+ * NULL-terminated). */
+GStrv lb_verifications_written_encrypted (LbVerifications *self, GFile *dir);
 
 /* The backups of @dir that did not read back whole when they were written
  * and were not found whole since (NULL-terminated). */

@@ -12,6 +12,7 @@
 #include "error-convert.h"
 #include "fault.h"
 #include "generations.h"
+#include "lb-age.h"
 #include "location.h"
 #include "operation.h"
 #include "verifications.h"
@@ -33,10 +34,75 @@ lb_verify_describe_failure (const LbVerifyResult *result, const GError *error)
   return g_strdup_printf (_ ("damaged at %s"), result->damaged_entry);
 }
 
-static GInputStream *
-open_backup (gpointer user_data, GError **error)
+gboolean
+lb_backup_file_is_encrypted (GFile *file,
+                             gboolean *encrypted,
+                             GCancellable *cancellable,
+                             GError **error)
 {
-  return G_INPUT_STREAM (g_file_read (G_FILE (user_data), NULL, error));
+  g_autoptr (GFileInputStream) in = g_file_read (file, cancellable, error);
+  guint8 head[LB_AGE_MAGIC_LEN];
+  gsize got = 0;
+
+  if (in == NULL
+      || !g_input_stream_read_all (G_INPUT_STREAM (in), head, sizeof head, &got, cancellable,
+                                   error))
+    {
+      lb_error_convert (error);
+      return FALSE;
+    }
+  *encrypted = lb_age_sniff (head, got);
+  return TRUE;
+}
+
+gboolean
+lb_verify_error_is_passphrase (const GError *error)
+{
+  return g_error_matches (error, LB_ERROR, LB_ERROR_PASSPHRASE_REQUIRED)
+         || g_error_matches (error, LB_ERROR, LB_ERROR_KEYRING_UNAVAILABLE)
+         || g_error_matches (error, LB_ERROR, LB_ERROR_BAD_PASSPHRASE);
+}
+
+gboolean
+lb_backup_opener_init (
+    LbBackupOpener *opener, GFile *file, LbOperation *op, GCancellable *cancellable, GError **error)
+{
+  gboolean encrypted = FALSE;
+  g_autoptr (GError) local_error = NULL;
+
+  opener->file = file;
+  opener->passphrase = NULL;
+  opener->cancellable = cancellable;
+  if (!lb_backup_file_is_encrypted (file, &encrypted, cancellable, error))
+    return FALSE;
+  if (!encrypted)
+    return TRUE;
+  if (op != NULL)
+    opener->passphrase = lb_operation_get_passphrase (op, &local_error);
+  if (opener->passphrase != NULL)
+    return TRUE;
+  /* A locked keyring or none: the user's answer is the passphrase. */
+  if (local_error != NULL)
+    g_debug ("no passphrase for %s: %s",
+             g_file_peek_path (file) != NULL ? g_file_peek_path (file) : "the backup",
+             local_error->message);
+  g_set_error_literal (error, LB_ERROR, LB_ERROR_PASSPHRASE_REQUIRED,
+                       _ ("This backup is encrypted: give its passphrase"));
+  return FALSE;
+}
+
+GInputStream *
+lb_backup_opener_open (gpointer user_data, GError **error)
+{
+  LbBackupOpener *opener = user_data;
+  g_autoptr (GFileInputStream) in = g_file_read (opener->file, NULL, error);
+
+  if (in == NULL || opener->passphrase == NULL)
+    return G_INPUT_STREAM (g_steal_pointer (&in));
+  /* Checks the header and derives the key (once per salt: the second
+   * stream of a reader finds it derived). */
+  return lb_age_decrypt_stream_new (G_INPUT_STREAM (in), opener->passphrase, opener->cancellable,
+                                    error);
 }
 
 /* What was written may still sit in this computer's memory; a check of
@@ -64,6 +130,7 @@ drop_cached_pages (GFile *file)
 gboolean
 lb_verify_file (GFile *file,
                 gboolean uncached,
+                LbOperation *op,
                 GCancellable *cancellable,
                 LbVerifyProgressFunc progress,
                 gpointer user_data,
@@ -73,6 +140,7 @@ lb_verify_file (GFile *file,
   g_autoptr (LbArchiveReader) reader = NULL;
   g_autoptr (GFileInfo) info = NULL;
   GError *local_error = NULL;
+  LbBackupOpener opener;
 
   memset (result, 0, sizeof *result);
   if (uncached)
@@ -85,7 +153,9 @@ lb_verify_file (GFile *file,
       return FALSE;
     }
   result->bytes = (guint64) g_file_info_get_size (info);
-  reader = lb_archive_reader_new (open_backup, file, cancellable, &local_error);
+  if (!lb_backup_opener_init (&opener, file, op, cancellable, error))
+    return FALSE;
+  reader = lb_archive_reader_new (lb_backup_opener_open, &opener, cancellable, &local_error);
   if (reader == NULL)
     {
       if (g_error_matches (local_error, LB_ERROR, LB_ERROR_BACKUP_CORRUPT))
@@ -180,10 +250,12 @@ verify_step (LbOperation *op, GFile *dir, GCancellable *cancellable, gpointer da
   gboolean ok;
 
   lb_verify_result_clear (result);
-  ok = lb_verify_file (steps->file, TRUE, cancellable, progress, op, result, &local_error);
+  ok = lb_verify_file (steps->file, TRUE, op, cancellable, progress, op, result, &local_error);
   result->location = g_steal_pointer (&location);
-  /* A cancel says nothing about the backup. */
-  if (verifications != NULL && !g_cancellable_is_cancelled (cancellable))
+  /* A cancel says nothing about the backup, nor does a passphrase that
+   * does not open it. */
+  if (verifications != NULL && !g_cancellable_is_cancelled (cancellable)
+      && (ok || !lb_verify_error_is_passphrase (local_error)))
     lb_verifications_record (verifications, dir, name, lb_fault_now (),
                              ok ? NULL : local_error->message, FALSE);
   if (!ok)

@@ -36,16 +36,51 @@ void lb_verify_result_clear (LbVerifyResult *result);
  * "damaged at licenses/…" when it found damage, else @error's text. */
 char *lb_verify_describe_failure (const LbVerifyResult *result, const GError *error);
 
+/* Whether @file begins as an age file does (lb_age_sniff()). */
+gboolean lb_backup_file_is_encrypted (GFile *file,
+                                      gboolean *encrypted,
+                                      GCancellable *cancellable,
+                                      GError **error);
+
+/* What opens a backup's streams for the archive reader (lb-archive.h):
+ * its file, decrypted when it is encrypted. */
+typedef struct
+{
+  GFile *file;                 /* borrowed */
+  LbAgePassphrase *passphrase; /* borrowed from the operation; NULL: a plain backup */
+  GCancellable *cancellable;
+} LbBackupOpener;
+
+/* Looks at @file's first bytes; an encrypted backup takes @op's
+ * passphrase (lb_operation_get_passphrase(): the caller's, else the
+ * keyring's), and without one (@op NULL, none given, the keyring locked,
+ * missing or empty) fails with PASSPHRASE_REQUIRED. */
+gboolean lb_backup_opener_init (LbBackupOpener *opener,
+                                GFile *file,
+                                LbOperation *op,
+                                GCancellable *cancellable,
+                                GError **error);
+/* An LbArchiveOpenFunc over an LbBackupOpener. A wrong passphrase is
+ * BAD_PASSPHRASE, before a byte of the archive is read. */
+GInputStream *lb_backup_opener_open (gpointer opener, GError **error);
+
+/* Whether @error says only that the backup could not be opened for want
+ * of its passphrase (PASSPHRASE_REQUIRED, KEYRING_UNAVAILABLE,
+ * BAD_PASSPHRASE): nothing about whether the backup is whole. */
+gboolean lb_verify_error_is_passphrase (const GError *error);
+
 /* Called after each license with how many were checked of how many. */
 typedef void (*LbVerifyProgressFunc) (guint64 done, guint64 total, gpointer user_data);
 
-/* Reads @file (a regular file: the caller checked) and checks all of it.
+/* Reads @file (a regular file: the caller checked) and checks all of it;
+ * an encrypted one with @op's passphrase (lb_backup_opener_init()).
  * With @uncached, a local file's pages are first dropped from the page
  * cache (posix_fadvise DONTNEED, after a sync), so that what is checked is
  * what the storage holds. A damaged backup is LB_ERROR_BACKUP_CORRUPT,
  * with @result's damaged_entry set. */
 gboolean lb_verify_file (GFile *file,
                          gboolean uncached,
+                         LbOperation *op,
                          GCancellable *cancellable,
                          LbVerifyProgressFunc progress,
                          gpointer user_data,

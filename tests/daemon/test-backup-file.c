@@ -983,7 +983,7 @@ verify_bytes (Fixture *f, GBytes *bytes, LbVerifyResult *result, GError **error)
   gboolean ok;
 
   g_file_get_contents (path, &before, &len, NULL);
-  ok = lb_verify_file (file, TRUE, NULL, NULL, NULL, result, error);
+  ok = lb_verify_file (file, TRUE, NULL, NULL, NULL, NULL, result, error);
   /* It writes nothing: the file is as it was. */
   g_file_get_contents (path, &after, NULL, NULL);
   g_assert_cmpmem (before, len, after, len);
