@@ -62,8 +62,9 @@ lb_cli_passphrase_from_fd (int fd)
         {
           int errsv = errno;
 
-          g_printerr (_ ("license-backup: Cannot read the passphrase from file descriptor %d: %s\n"),
-                      fd, g_strerror (errsv));
+          g_printerr (
+              _ ("license-backup: Cannot read the passphrase from file descriptor %d: %s\n"), fd,
+              g_strerror (errsv));
           return NULL;
         }
       if (n == 0)

@@ -662,6 +662,8 @@ typedef struct
   guint32 flags;
   const char *location;
   const char *generation;
+  GBytes *passphrase; /* NULL: the keyring's (a restore's or verify's) */
+  gpointer source_tag;
   GCancellable *cancellable;
   SyncWait *wait;
 } SyncStart;
@@ -671,15 +673,8 @@ start_in_context (gpointer user_data)
 {
   SyncStart *s = user_data;
 
-  if (s->kind == LB_OPERATION_TYPE_RESTORE)
-    lb_client_restore_async (s->self, s->flags, s->location, s->generation, s->cancellable,
-                             operation_done, s->wait);
-  else if (s->kind == LB_OPERATION_TYPE_VERIFY)
-    lb_client_verify_async (s->self, s->flags, s->location, s->generation, s->cancellable,
-                            operation_done, s->wait);
-  else
-    lb_client_backup_async (s->self, s->flags, s->location, s->cancellable, operation_done,
-                            s->wait);
+  lb_follow_operation_async (s->self, s->kind, s->flags, s->location, s->generation, s->passphrase,
+                             s->source_tag, s->cancellable, operation_done, s->wait);
   return G_SOURCE_REMOVE;
 }
 
@@ -689,11 +684,14 @@ operation_sync (LbClient *self,
                 guint32 flags,
                 const char *location,
                 const char *generation,
+                GBytes *passphrase,
+                gpointer source_tag,
                 GCancellable *cancellable,
                 GError **error)
 {
   SyncWait w = { 0 };
-  SyncStart s = { self, kind, flags, location, generation, cancellable, &w };
+  SyncStart s
+      = { self, kind, flags, location, generation, passphrase, source_tag, cancellable, &w };
   LbOperationResult *result;
 
   g_mutex_init (&w.lock);
@@ -751,7 +749,8 @@ lb_client_backup_sync (LbClient *self,
                        GError **error)
 {
   g_return_val_if_fail (LB_IS_CLIENT (self), NULL);
-  return operation_sync (self, LB_OPERATION_TYPE_BACKUP, flags, location, NULL, cancellable, error);
+  return operation_sync (self, LB_OPERATION_TYPE_BACKUP, flags, location, NULL, NULL,
+                         lb_client_backup_async, cancellable, error);
 }
 
 /**
@@ -785,8 +784,8 @@ lb_client_restore_sync (LbClient *self,
                         GError **error)
 {
   g_return_val_if_fail (LB_IS_CLIENT (self), NULL);
-  return operation_sync (self, LB_OPERATION_TYPE_RESTORE, flags, location, generation, cancellable,
-                         error);
+  return operation_sync (self, LB_OPERATION_TYPE_RESTORE, flags, location, generation, NULL,
+                         lb_client_restore_async, cancellable, error);
 }
 
 /**
@@ -825,8 +824,8 @@ lb_client_verify_sync (LbClient *self,
 {
   g_return_val_if_fail (LB_IS_CLIENT (self), NULL);
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
-  return operation_sync (self, LB_OPERATION_TYPE_VERIFY, flags, location, generation, cancellable,
-                         error);
+  return operation_sync (self, LB_OPERATION_TYPE_VERIFY, flags, location, generation, NULL,
+                         lb_client_verify_async, cancellable, error);
 }
 
 /**
@@ -860,12 +859,9 @@ lb_client_restore_with_passphrase_sync (LbClient *self,
                                         GCancellable *cancellable,
                                         GError **error)
 {
-  g_auto (LbSync) sync = { 0 };
-
   g_return_val_if_fail (LB_IS_CLIENT (self), NULL);
-  lb_client_restore_with_passphrase_async (self, flags, location, generation, passphrase,
-                                           cancellable, sync_done, sync_begin (&sync));
-  return lb_client_restore_with_passphrase_finish (self, sync_wait (&sync), error);
+  return operation_sync (self, LB_OPERATION_TYPE_RESTORE, flags, location, generation, passphrase,
+                         lb_client_restore_with_passphrase_async, cancellable, error);
 }
 
 /**
@@ -895,12 +891,9 @@ lb_client_verify_with_passphrase_sync (LbClient *self,
                                        GCancellable *cancellable,
                                        GError **error)
 {
-  g_auto (LbSync) sync = { 0 };
-
   g_return_val_if_fail (LB_IS_CLIENT (self), NULL);
-  lb_client_verify_with_passphrase_async (self, flags, location, generation, passphrase,
-                                          cancellable, sync_done, sync_begin (&sync));
-  return lb_client_verify_with_passphrase_finish (self, sync_wait (&sync), error);
+  return operation_sync (self, LB_OPERATION_TYPE_VERIFY, flags, location, generation, passphrase,
+                         lb_client_verify_with_passphrase_async, cancellable, error);
 }
 
 /**

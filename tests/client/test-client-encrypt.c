@@ -31,8 +31,8 @@ passphrase_fds (const char *passphrase)
 
   g_assert_cmpint (fd, >=, 0);
   g_assert_cmpint (write (fd, passphrase, strlen (passphrase)), ==, (gssize) strlen (passphrase));
-  g_assert_cmpint (fcntl (fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL),
-                   ==, 0);
+  g_assert_cmpint (
+      fcntl (fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL), ==, 0);
   return g_unix_fd_list_new_from_array (&fd, 1);
 }
 
@@ -45,8 +45,8 @@ keyring_has (Fixture *f, const char *passphrase)
   g_autoptr (GVariant) reply = g_dbus_connection_call_with_unix_fd_list_sync (
       lb_test_bus_get_connection (f->bus), "org.freedesktop.LicenseBackup1",
       "/org/freedesktop/LicenseBackup1", "org.freedesktop.LicenseBackup1", "CheckPassphrase",
-      g_variant_new ("(h)", 0), G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE, -1, fds, NULL,
-      NULL, NULL);
+      g_variant_new ("(h)", 0), G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE, -1, fds, NULL, NULL,
+      NULL);
   gboolean matches = FALSE;
 
   if (reply != NULL)
@@ -72,9 +72,8 @@ static void
 encrypt_on (Fixture *f, const char *passphrase)
 {
   g_autofree char *input = g_strconcat (passphrase, "\n", NULL);
-  g_autoptr (ClientRun) run
-      = client_run (f, &(ClientOpts){ .stdin_text = input }, "config", "encrypt", "on",
-                    "--passphrase-fd", "0", NULL);
+  g_autoptr (ClientRun) run = client_run (f, &(ClientOpts){ .stdin_text = input }, "config",
+                                          "encrypt", "on", "--passphrase-fd", "0", NULL);
 
   assert_exit (run, EXIT_OK);
   assert_contains (run->out, "encrypt: on\n");
@@ -112,9 +111,8 @@ test_encrypt_config (Fixture *f, gconstpointer arg)
 
   /* A new passphrase; the user hears that older backups keep the old one. */
   {
-    g_autoptr (ClientRun) run
-        = client_run (f, &(ClientOpts){ .stdin_text = OTHER }, "config", "passphrase",
-                      "--passphrase-fd", "0", NULL);
+    g_autoptr (ClientRun) run = client_run (f, &(ClientOpts){ .stdin_text = OTHER }, "config",
+                                            "passphrase", "--passphrase-fd", "0", NULL);
 
     assert_exit (run, EXIT_OK);
     assert_contains (run->out, "keep the old passphrase");
@@ -212,9 +210,8 @@ test_encrypt_restore (Fixture *f, gconstpointer arg)
     assert_exit (run, EXIT_OK);
   }
   {
-    g_autoptr (ClientRun) run
-        = client_run (f, &(ClientOpts){ .stdin_text = PASSPHRASE "\n" }, "restore",
-                      "--passphrase-fd", "0", dir, NULL);
+    g_autoptr (ClientRun) run = client_run (f, &(ClientOpts){ .stdin_text = PASSPHRASE "\n" },
+                                            "restore", "--passphrase-fd", "0", dir, NULL);
 
     assert_exit (run, EXIT_OK);
     assert_contains (run->out, "Restored 4 licenses");
@@ -292,7 +289,8 @@ test_encrypt_tty_restore (Fixture *f, gconstpointer arg)
   keyring_forget (f);
   delete_many (f, 3, "tty-");
   {
-    g_autoptr (ClientRun) run = client_spawn (f, &(ClientOpts){ .pty = TRUE }, "restore", dir, NULL);
+    g_autoptr (ClientRun) run
+        = client_spawn (f, &(ClientOpts){ .pty = TRUE }, "restore", dir, NULL);
 
     if (!wait_pty_text (run, "Passphrase of the backup: ", CLIENT_TIMEOUT_MS))
       return;
