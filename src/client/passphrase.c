@@ -93,7 +93,7 @@ on_sigint_restore (int sig)
   /* Only async-signal-safe calls: give the terminal its echo back, then
    * end as Ctrl-C would. */
   if (echo_off)
-    tcsetattr (STDIN_FILENO, TCSAFLUSH, &saved_termios);
+    tcsetattr (STDIN_FILENO, TCSANOW, &saved_termios);
   if (write (STDIN_FILENO, "\n", 1) < 0)
     { /* nothing more to do in a signal handler */
     }
@@ -122,7 +122,8 @@ lb_cli_prompt_passphrase (const char *prompt)
   struct sigaction sa = { 0 };
   gboolean ended = FALSE;
 
-  show_prompt (prompt);
+  /* Echo off before the prompt shows: what is typed after the prompt is
+   * then never echoed, nor discarded. */
   if (tcgetattr (STDIN_FILENO, &saved_termios) == 0)
     {
       quiet = saved_termios;
@@ -131,8 +132,9 @@ lb_cli_prompt_passphrase (const char *prompt)
       sa.sa_handler = on_sigint_restore;
       sigemptyset (&sa.sa_mask);
       sigaction (SIGINT, &sa, &saved_sigint);
-      echo_off = tcsetattr (STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
+      echo_off = tcsetattr (STDIN_FILENO, TCSANOW, &quiet) == 0;
     }
+  show_prompt (prompt);
   for (;;)
     {
       char c;
@@ -153,7 +155,7 @@ lb_cli_prompt_passphrase (const char *prompt)
     }
   if (echo_off)
     {
-      tcsetattr (STDIN_FILENO, TCSAFLUSH, &saved_termios);
+      tcsetattr (STDIN_FILENO, TCSANOW, &saved_termios);
       echo_off = FALSE;
       sigaction (SIGINT, &saved_sigint, NULL);
     }
