@@ -876,6 +876,7 @@ lb_cmd_generations (LbCli *cli, int argc, char **argv)
   g_autoptr (GPtrArray) backups = NULL;
   g_autofree char *location = NULL;
   g_autoptr (JsonBuilder) b = NULL;
+  guint newest_era = 0;
   int rc;
 
   if ((rc
@@ -901,6 +902,11 @@ lb_cmd_generations (LbCli *cli, int argc, char **argv)
     }
   else if (backups->len == 0)
     g_print (_ ("No backups in this folder.\n"));
+  /* A backup of an era below the newest listed one needs an older
+   * passphrase (the service publishes eras, never the passphrases; the
+   * newest listed need not be the current one). */
+  for (guint i = 0; i < backups->len; i++)
+    newest_era = MAX (newest_era, lb_backup_get_passphrase_era (backups->pdata[i]));
   for (guint i = 0; i < backups->len; i++)
     {
       LbBackup *backup = backups->pdata[i];
@@ -974,7 +980,9 @@ lb_cmd_generations (LbCli *cli, int argc, char **argv)
                 /* TRANSLATORS: when the backup was last checked, then what was found */
                 checked = g_strdup_printf (_ ("checked %s: damaged: %s"), vwhen, verify_error);
             }
-          if (!has_created)
+          if (!has_created && encrypted)
+            from = g_strdup (_ ("its details are encrypted"));
+          else if (!has_created)
             from = g_strdup (_ ("its manifest cannot be read"));
           else if (host == NULL || host[0] == '\0')
             from = g_strdup (this_machine ? _ ("this computer") : _ ("another computer"));
@@ -985,6 +993,9 @@ lb_cmd_generations (LbCli *cli, int argc, char **argv)
             from = g_strdup (host);
           if (encrypted && era == 0)
             sealed = g_strdup (_ ("  encrypted"));
+          else if (encrypted && era < newest_era)
+            /* TRANSLATORS: %u counts the passphrases set on this computer (1 for the first) */
+            sealed = g_strdup_printf (_ ("  encrypted with passphrase %u, an older one"), era);
           else if (encrypted)
             /* TRANSLATORS: %u counts the passphrases set on this computer (1 for the first) */
             sealed = g_strdup_printf (_ ("  encrypted with passphrase %u"), era);

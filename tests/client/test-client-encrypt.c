@@ -216,6 +216,25 @@ test_encrypt_restore (Fixture *f, gconstpointer arg)
     assert_exit (run, EXIT_OK);
     assert_contains (run->out, "Restored 4 licenses");
   }
+
+  /* A second passphrase: the older backup says it needs an older one,
+   * and nothing of either passphrase shows. */
+  encrypt_on (f, OTHER);
+  {
+    g_autoptr (ClientRun) run = client_run (f, NULL, "backup", "--overwrite", dir, NULL);
+
+    assert_exit (run, EXIT_OK);
+  }
+  {
+    g_autoptr (ClientRun) run = client_run (f, NULL, "generations", dir, NULL);
+
+    assert_exit (run, EXIT_OK);
+    assert_contains (run->out, "encrypted with passphrase 2  (newest");
+    assert_contains (run->out, "encrypted with passphrase 1, an older one");
+    assert_contains (run->out, "its details are encrypted");
+    assert_not_contains (run->out, PASSPHRASE);
+    assert_not_contains (run->out, OTHER);
+  }
 }
 
 /* config encrypt on, on a terminal: the warning, the passphrase twice,
