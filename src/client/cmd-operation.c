@@ -580,7 +580,8 @@ run_operation (LbCli *cli,
               g_clear_error (&error);
               continue;
             }
-          if (rc != LB_EXIT_OK)
+          /* Said already; --json still prints how the operation ended. */
+          if (rc != LB_EXIT_OK && !(json && result != NULL))
             goto out;
         }
       if (result == NULL)

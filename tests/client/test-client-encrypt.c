@@ -204,6 +204,12 @@ test_encrypt_restore (Fixture *f, gconstpointer arg)
     assert_exit (run, EXIT_BAD_PASSPHRASE);
   }
   {
+    g_autofree char *message = client_json_failure (f, "restore", dir, EXIT_PASSPHRASE_NEEDED, 0,
+                                                    LB_ERROR_PASSPHRASE_REQUIRED);
+
+    g_assert_nonnull (message);
+  }
+  {
     g_autoptr (ClientRun) run = client_run (f, &(ClientOpts){ .stdin_text = PASSPHRASE }, "verify",
                                             "--passphrase-fd", "0", dir, NULL);
 
