@@ -133,6 +133,20 @@ lb_cli_exit_for_error (const GError *error, char **message, const char *fallback
                     "service lets it reach only that app's own licenses; run it outside the "
                     "sandbox");
         break;
+      case LB_ERROR_PASSPHRASE_REQUIRED:
+        /* The service's text says what needs it: an encrypted backup to
+         * restore, or a keyring that lost the passphrase. */
+        code = LB_EXIT_PASSPHRASE_NEEDED;
+        break;
+      case LB_ERROR_BAD_PASSPHRASE:
+        code = LB_EXIT_BAD_PASSPHRASE;
+        text = _ ("The passphrase does not open this backup; it may have been made with an older "
+                  "passphrase (“license-backup generations” tells)");
+        break;
+      case LB_ERROR_KEYRING_UNAVAILABLE:
+        text = _ ("Your keyring is locked or missing; unlock it (log in to your desktop session, "
+                  "or open Passwords and Keys) and try again");
+        break;
       case LB_ERROR_FAILED:
       case LB_ERROR_INVALID_ARGS:
       case LB_ERROR_NOT_FOUND:

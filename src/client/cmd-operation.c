@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "passphrase.h"
 #include "progress-bar.h"
 
 typedef struct
@@ -23,6 +24,7 @@ typedef struct
   LbProgressBar *bar;
   GCancellable *cancellable; /* Ctrl-C cancels it */
   const char *generation;    /* a restore's or verify's, or NULL for the newest */
+  GBytes *passphrase;        /* an encrypted backup's, or NULL: the keyring's */
   /* The operation id the service showed before ours started: progress of
    * that one is someone else's. */
   guint64 previous_id;
@@ -83,19 +85,20 @@ run_one (Follow *f, guint32 flags, const char *location, gboolean *lost, GError 
 
   f->previous_id = lb_client_get_operation_id (client);
   if (f->type == LB_OPERATION_TYPE_RESTORE)
-    lb_client_restore_async (client, (LbRestoreFlags) flags, location, f->generation,
-                             f->cancellable, on_operation_done, f);
+    lb_client_restore_with_passphrase_async (client, (LbRestoreFlags) flags, location,
+                                             f->generation, f->passphrase, f->cancellable,
+                                             on_operation_done, f);
   else if (f->type == LB_OPERATION_TYPE_VERIFY)
-    lb_client_verify_async (client, (LbVerifyFlags) flags, location, f->generation, f->cancellable,
-                            on_operation_done, f);
+    lb_client_verify_with_passphrase_async (client, (LbVerifyFlags) flags, location, f->generation,
+                                            f->passphrase, f->cancellable, on_operation_done, f);
   else
     lb_client_backup_async (client, (LbBackupFlags) flags, location, f->cancellable,
                             on_operation_done, f);
   g_main_loop_run (f->loop);
   if (f->type == LB_OPERATION_TYPE_RESTORE)
-    result = lb_client_restore_finish (client, f->async_result, error);
+    result = lb_client_restore_with_passphrase_finish (client, f->async_result, error);
   else if (f->type == LB_OPERATION_TYPE_VERIFY)
-    result = lb_client_verify_finish (client, f->async_result, error);
+    result = lb_client_verify_with_passphrase_finish (client, f->async_result, error);
   else
     result = lb_client_backup_finish (client, f->async_result, error);
   if (result != NULL)
@@ -419,6 +422,63 @@ ask_consent_interruptible (guint *sigint, Follow *f)
   return yes;
 }
 
+/* How many times a wrong passphrase is asked again. */
+#define PASSPHRASE_TRIES 3
+
+/* After an encrypted backup refused the passphrase (or needed one):
+ * whether to try again, with f->passphrase asked on the terminal. Else
+ * *@rc says how to exit, the reason printed. */
+static gboolean
+ask_passphrase_again (
+    Follow *f, const GError *error, gboolean from_fd, guint *tries, guint *sigint, int *rc)
+{
+  gboolean bad = g_error_matches (error, LB_ERROR, LB_ERROR_BAD_PASSPHRASE);
+  g_autoptr (GBytes) passphrase = NULL;
+  g_autofree char *prompt = NULL;
+
+  if (from_fd || f->interrupted)
+    return FALSE; /* lb_cli_fail() says what the service said */
+  if (!lb_cli_can_prompt ())
+    {
+      g_printerr (bad ? _ ("license-backup: The passphrase your keyring keeps does not open this "
+                           "backup, and there is no terminal to ask for another; give it with "
+                           "--passphrase-fd N (read from file descriptor N)\n")
+                      : _ ("license-backup: This backup is encrypted, and there is no terminal to "
+                           "ask for its passphrase; give it with --passphrase-fd N (read from file "
+                           "descriptor N)\n"));
+      *rc = LB_EXIT_PASSPHRASE_NEEDED;
+      return FALSE;
+    }
+  if (*tries >= PASSPHRASE_TRIES)
+    {
+      g_printerr (_ ("license-backup: The passphrase does not open this backup; nothing was "
+                     "changed\n"));
+      *rc = LB_EXIT_BAD_PASSPHRASE;
+      return FALSE;
+    }
+  /* On the terminal, with the prompt. */
+  prompt = g_strconcat (bad && f->passphrase != NULL
+                            ? _ ("That passphrase does not open the backup; try again.")
+                        : bad ? _ ("This backup is encrypted with another passphrase than the one "
+                                   "your keyring keeps.")
+                              : _ ("This backup is encrypted."),
+                        "\n", _ ("Passphrase of the backup: "), NULL);
+  /* Nothing runs while the user types: Ctrl-C ends the program (the
+   * prompt gives the terminal its echo back first). */
+  g_source_remove (*sigint);
+  passphrase = lb_cli_prompt_passphrase (prompt);
+  *sigint = g_unix_signal_add (SIGINT, on_sigint, f);
+  if (passphrase == NULL)
+    {
+      *rc = LB_EXIT_PASSPHRASE_NEEDED;
+      return FALSE;
+    }
+  (*tries)++;
+  g_clear_pointer (&f->passphrase, g_bytes_unref);
+  f->passphrase = g_steal_pointer (&passphrase);
+  return TRUE;
+}
+
 /* An automatic backup that was not due: what the service said, and
  * success. */
 static int
@@ -461,7 +521,8 @@ run_operation (LbCli *cli,
                guint32 flags,
                gboolean yes,
                const char *location,
-               const char *generation)
+               const char *generation,
+               int passphrase_fd)
 {
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
@@ -472,6 +533,7 @@ run_operation (LbCli *cli,
   int rc;
   gboolean terminal = isatty (STDOUT_FILENO);
   LbStatus status = LB_STATUS_ERROR;
+  guint tries = 0;
 
   f.cli = cli;
   f.type = type;
@@ -479,6 +541,8 @@ run_operation (LbCli *cli,
   f.loop = loop;
   f.cancellable = cancellable;
   f.generation = generation;
+  if (passphrase_fd >= 0 && (f.passphrase = lb_cli_passphrase_from_fd (passphrase_fd)) == NULL)
+    return LB_EXIT_FAILED;
   g_signal_connect (cli->client, "notify::licenses-done", G_CALLBACK (on_progress), &f);
   g_signal_connect (cli->client, "notify::licenses-total", G_CALLBACK (on_progress), &f);
   sigint = g_unix_signal_add (SIGINT, on_sigint, &f);
@@ -501,6 +565,24 @@ run_operation (LbCli *cli,
                          "operation; run “license-backup status” to see what was kept\n"));
           rc = LB_EXIT_UNREACHABLE;
           goto out;
+        }
+      if ((g_error_matches (error, LB_ERROR, LB_ERROR_PASSPHRASE_REQUIRED)
+           || g_error_matches (error, LB_ERROR, LB_ERROR_BAD_PASSPHRASE))
+          && type != LB_OPERATION_TYPE_BACKUP)
+        {
+          rc = LB_EXIT_OK;
+          if (f.bar != NULL)
+            lb_progress_bar_end_line (f.bar);
+          if (ask_passphrase_again (&f, error, passphrase_fd >= 0, &tries, &sigint, &rc))
+            {
+              follow_reset (&f);
+              g_clear_object (&result);
+              g_clear_error (&error);
+              continue;
+            }
+          /* Said already; --json still prints how the operation ended. */
+          if (rc != LB_EXIT_OK && !(json && result != NULL))
+            goto out;
         }
       if (result == NULL)
         {
@@ -615,6 +697,7 @@ out:
   g_source_remove (sigint);
   g_signal_handlers_disconnect_by_data (cli->client, &f);
   follow_reset (&f);
+  g_clear_pointer (&f.passphrase, g_bytes_unref);
   return rc;
 }
 
@@ -690,13 +773,14 @@ lb_cmd_backup (LbCli *cli, int argc, char **argv)
   return run_operation (cli, LB_OPERATION_TYPE_BACKUP, json,
                         (overwrite ? LB_BACKUP_FLAGS_OVERWRITE : LB_BACKUP_FLAGS_NONE)
                             | (automatic ? LB_BACKUP_FLAGS_AUTOMATIC : LB_BACKUP_FLAGS_NONE),
-                        FALSE, location, NULL);
+                        FALSE, location, NULL, -1);
 }
 
 int
 lb_cmd_restore (LbCli *cli, int argc, char **argv)
 {
   gboolean individualize = FALSE, yes = FALSE, json = FALSE;
+  int passphrase_fd = -1;
   g_autofree char *generation = NULL;
   const GOptionEntry entries[] = {
     { "generation", 'g', 0, G_OPTION_ARG_STRING, &generation,
@@ -707,6 +791,9 @@ lb_cmd_restore (LbCli *cli, int argc, char **argv)
       N_ ("Bind licenses backed up on another computer to this one (your consent)"), NULL },
     { "yes", 'y', 0, G_OPTION_ARG_NONE, &yes,
       N_ ("Consent without asking if the backup comes from another computer"), NULL },
+    { "passphrase-fd", 0, 0, G_OPTION_ARG_INT, &passphrase_fd,
+      N_ ("Read the passphrase of an encrypted backup from file descriptor N instead of asking"),
+      N_ ("N") },
     { NULL },
   };
   g_autoptr (GOptionContext) context = NULL;
@@ -718,7 +805,10 @@ lb_cmd_restore (LbCli *cli, int argc, char **argv)
                                   "(default: the restore-path setting) that are missing from "
                                   "the store.\n"
                                   "A backup from another computer needs your consent: you are "
-                                  "asked, or give it with --individualize or --yes."),
+                                  "asked, or give it with --individualize or --yes.\n"
+                                  "An encrypted backup needs its passphrase: the one your keyring "
+                                  "keeps, else you are asked on the terminal (three tries), or "
+                                  "give it with --passphrase-fd."),
                                entries, &json, N_ ("Print one JSON object at the end"),
                                _ ("restore takes at most one DIRECTORY"), argc, argv, &location))
           != LB_EXIT_OK
@@ -738,19 +828,23 @@ lb_cmd_restore (LbCli *cli, int argc, char **argv)
     }
   return run_operation (cli, LB_OPERATION_TYPE_RESTORE, json,
                         individualize ? LB_RESTORE_FLAGS_INDIVIDUALIZE : LB_RESTORE_FLAGS_NONE, yes,
-                        location, generation);
+                        location, generation, passphrase_fd);
 }
 
 int
 lb_cmd_verify (LbCli *cli, int argc, char **argv)
 {
   gboolean json = FALSE;
+  int passphrase_fd = -1;
   g_autofree char *generation = NULL;
   const GOptionEntry entries[] = {
     { "generation", 'g', 0, G_OPTION_ARG_STRING, &generation,
       N_ ("Check this backup of the folder (“license-backup generations” lists them) rather "
           "than the newest"),
       N_ ("NAME") },
+    { "passphrase-fd", 0, 0, G_OPTION_ARG_INT, &passphrase_fd,
+      N_ ("Read the passphrase of an encrypted backup from file descriptor N instead of asking"),
+      N_ ("N") },
     { NULL },
   };
   g_autoptr (GOptionContext) context = NULL;
@@ -771,7 +865,7 @@ lb_cmd_verify (LbCli *cli, int argc, char **argv)
       || (rc = lb_cli_connect (cli)) != LB_EXIT_OK)
     return rc;
   return run_operation (cli, LB_OPERATION_TYPE_VERIFY, json, LB_VERIFY_FLAGS_NONE, FALSE, location,
-                        generation);
+                        generation, passphrase_fd);
 }
 
 int
@@ -783,6 +877,7 @@ lb_cmd_generations (LbCli *cli, int argc, char **argv)
   g_autoptr (GPtrArray) backups = NULL;
   g_autofree char *location = NULL;
   g_autoptr (JsonBuilder) b = NULL;
+  guint newest_era = 0;
   int rc;
 
   if ((rc
@@ -808,6 +903,11 @@ lb_cmd_generations (LbCli *cli, int argc, char **argv)
     }
   else if (backups->len == 0)
     g_print (_ ("No backups in this folder.\n"));
+  /* A backup of an era below the newest listed one needs an older
+   * passphrase (the service publishes eras, never the passphrases; the
+   * newest listed need not be the current one). */
+  for (guint i = 0; i < backups->len; i++)
+    newest_era = MAX (newest_era, lb_backup_get_passphrase_era (backups->pdata[i]));
   for (guint i = 0; i < backups->len; i++)
     {
       LbBackup *backup = backups->pdata[i];
@@ -824,6 +924,10 @@ lb_cmd_generations (LbCli *cli, int argc, char **argv)
       /* When the service last checked it, and what it found. */
       gint64 verified = lb_backup_get_verified (backup);
       const char *verify_error = lb_backup_get_verify_error (backup);
+      /* Encrypted, and with which of this computer's passphrases: a
+       * count, nothing of the passphrase itself. */
+      gboolean encrypted = lb_backup_get_encrypted (backup);
+      guint era = lb_backup_get_passphrase_era (backup);
 
       if (json)
         {
@@ -847,6 +951,10 @@ lb_cmd_generations (LbCli *cli, int argc, char **argv)
           json_builder_add_int_value (b, verified);
           json_builder_set_member_name (b, "verify_error");
           json_builder_add_string_value (b, verify_error != NULL ? verify_error : "");
+          json_builder_set_member_name (b, "encrypted");
+          json_builder_add_boolean_value (b, encrypted);
+          json_builder_set_member_name (b, "passphrase_era");
+          json_builder_add_int_value (b, era);
           json_builder_end_object (b);
         }
       else
@@ -856,6 +964,7 @@ lb_cmd_generations (LbCli *cli, int argc, char **argv)
           g_autofree char *size = g_format_size (bytes);
           g_autofree char *from = NULL;
           g_autofree char *checked = NULL;
+          g_autofree char *sealed = NULL;
 
           if (verified <= 0)
             checked = g_strdup (_ ("not checked"));
@@ -872,7 +981,9 @@ lb_cmd_generations (LbCli *cli, int argc, char **argv)
                 /* TRANSLATORS: when the backup was last checked, then what was found */
                 checked = g_strdup_printf (_ ("checked %s: damaged: %s"), vwhen, verify_error);
             }
-          if (!has_created)
+          if (!has_created && encrypted)
+            from = g_strdup (_ ("its details are encrypted"));
+          else if (!has_created)
             from = g_strdup (_ ("its manifest cannot be read"));
           else if (host == NULL || host[0] == '\0')
             from = g_strdup (this_machine ? _ ("this computer") : _ ("another computer"));
@@ -881,7 +992,16 @@ lb_cmd_generations (LbCli *cli, int argc, char **argv)
             from = g_strdup_printf (_ ("%s, this computer"), host);
           else
             from = g_strdup (host);
-          g_print ("%s  %s  %s  %s  %s%s\n", name, when, size, from, checked,
+          if (encrypted && era == 0)
+            sealed = g_strdup (_ ("  encrypted"));
+          else if (encrypted && era < newest_era)
+            /* TRANSLATORS: %u counts the passphrases set on this computer (1 for the first) */
+            sealed = g_strdup_printf (_ ("  encrypted with passphrase %u, an older one"), era);
+          else if (encrypted)
+            /* TRANSLATORS: %u counts the passphrases set on this computer (1 for the first) */
+            sealed = g_strdup_printf (_ ("  encrypted with passphrase %u"), era);
+          g_print ("%s  %s  %s  %s  %s%s%s\n", name, when, size, from, checked,
+                   sealed != NULL ? sealed : "",
                    i == 0 ? _ ("  (newest: restored by default)") : "");
         }
     }

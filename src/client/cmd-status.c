@@ -7,6 +7,7 @@
 #include <json-glib/json-glib.h>
 
 #include "cli.h"
+#include "passphrase.h"
 
 static char *
 format_time (gint64 t)
@@ -89,6 +90,8 @@ lb_cmd_status (LbCli *cli, int argc, char **argv)
       json_builder_add_int_value (b, lb_client_get_next_backup_time (c));
       json_builder_set_member_name (b, "keep-backups");
       json_builder_add_int_value (b, lb_client_get_keep_backups (c));
+      json_builder_set_member_name (b, "encrypt-backups");
+      json_builder_add_boolean_value (b, lb_client_get_encrypt_backups (c));
       json_builder_end_object (b);
       lb_cli_print_json (json_builder_get_root (b));
       return LB_EXIT_OK;
@@ -120,11 +123,14 @@ lb_cmd_status (LbCli *cli, int argc, char **argv)
 
     g_print (_ ("  Automatic:      %s\n"), automatic);
   }
+  g_print ("%s\n", lb_client_get_encrypt_backups (c)
+                       ? _ ("  Encryption:     on (new backups need the passphrase to be restored)")
+                       : _ ("  Encryption:     off"));
   return LB_EXIT_OK;
 }
 
 static const char *const config_names[]
-    = { "backup-path", "restore-path", "automatic", "keep-backups", NULL };
+    = { "backup-path", "restore-path", "automatic", "keep-backups", "encrypt", NULL };
 
 /* The value of setting @name, as config shows it. */
 static char *
@@ -136,6 +142,8 @@ config_value (LbClient *c, const char *name)
     return g_strdup (lb_client_get_restore_path (c));
   if (g_str_equal (name, "automatic"))
     return g_strdup (lb_cli_automatic_nick (lb_client_get_automatic_backup (c)));
+  if (g_str_equal (name, "encrypt"))
+    return g_strdup (lb_client_get_encrypt_backups (c) ? "on" : "off");
   return g_strdup_printf ("%u", lb_client_get_keep_backups (c));
 }
 
@@ -166,19 +174,95 @@ config_set (LbCli *cli, const char *name, const char *arg, char **shown, GError 
              : lb_client_set_restore_path_sync (c, *shown, NULL, error);
 }
 
+/* config encrypt on|off: on asks for a new passphrase unless the keyring
+ * keeps one (turned off earlier: the older backups need it, so it is
+ * kept rather than replaced behind the user's back). */
+static int
+config_encrypt (LbCli *cli, gboolean on, int fd)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) passphrase = NULL;
+  int rc = LB_EXIT_OK;
+
+  if (!on)
+    {
+      if (!lb_client_set_encryption_sync (cli->client, FALSE, NULL, FALSE, NULL, &error))
+        return lb_cli_fail (cli, error);
+      g_print ("encrypt: off\n");
+      g_print (_ ("New backups are not encrypted. Your keyring keeps the passphrase, which the "
+                  "encrypted backups made so far still need.\n"));
+      return LB_EXIT_OK;
+    }
+  if (fd < 0)
+    {
+      if (lb_client_set_encryption_sync (cli->client, TRUE, NULL, FALSE, NULL, &error))
+        {
+          g_print ("encrypt: on\n");
+          g_print (_ ("New backups are encrypted with the passphrase your keyring already keeps; "
+                      "change it with “license-backup config passphrase”.\n"));
+          return LB_EXIT_OK;
+        }
+      if (!g_error_matches (error, LB_ERROR, LB_ERROR_PASSPHRASE_REQUIRED))
+        return lb_cli_fail (cli, error);
+      g_clear_error (&error);
+    }
+  passphrase = lb_cli_new_passphrase (fd, &rc);
+  if (passphrase == NULL)
+    return rc;
+  if (!lb_client_set_encryption_sync (cli->client, TRUE, passphrase, FALSE, NULL, &error))
+    return lb_cli_fail (cli, error);
+  g_print ("encrypt: on\n");
+  g_print (_ ("New backups are encrypted. Your keyring keeps the passphrase; without it, they "
+              "cannot be restored on another computer.\n"));
+  return LB_EXIT_OK;
+}
+
+/* config passphrase: a new one for the backups from now on. */
+static int
+config_passphrase (LbCli *cli, int fd)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) passphrase = NULL;
+  int rc = LB_EXIT_OK;
+
+  if (!lb_client_get_encrypt_backups (cli->client))
+    {
+      g_printerr (_ ("license-backup: Encrypted backups are off; turn them on with "
+                     "“license-backup config encrypt on”\n"));
+      return LB_EXIT_FAILED;
+    }
+  passphrase = lb_cli_new_passphrase (fd, &rc);
+  if (passphrase == NULL)
+    return rc;
+  if (!lb_client_set_encryption_sync (cli->client, TRUE, passphrase, FALSE, NULL, &error))
+    return lb_cli_fail (cli, error);
+  g_print (_ ("The passphrase is changed: new backups use it. The backups made before keep the "
+              "old passphrase; keep that one too as long as you keep them.\n"));
+  return LB_EXIT_OK;
+}
+
 int
 lb_cmd_config (LbCli *cli, int argc, char **argv)
 {
-  g_autoptr (GOptionContext) context
-      = lb_cli_context_new (_ ("[backup-path|restore-path|automatic|keep-backups] [VALUE]"),
-                            _ ("Show or set where backups are written and read from, and "
-                               "the automatic backups.\n\n"
-                               "Without arguments, shows every setting. With a name, shows "
-                               "that one; with a value too, sets it. A folder is a path or a "
-                               "URI such as sftp://host/backups (\"\" unsets it); automatic "
-                               "is never, daily, weekly or monthly; keep-backups is how many "
-                               "backups a folder keeps (1 to 100)."),
-                            NULL);
+  int fd = -1;
+  const GOptionEntry entries[] = {
+    { "passphrase-fd", 0, 0, G_OPTION_ARG_INT, &fd,
+      N_ ("Read the new passphrase from file descriptor N instead of asking (encrypt on, "
+          "passphrase)"),
+      N_ ("N") },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = lb_cli_context_new (
+      _ ("[backup-path|restore-path|automatic|keep-backups|encrypt|passphrase] [VALUE]"),
+      _ ("Show or set where backups are written and read from, the automatic backups and "
+         "encryption.\n\n"
+         "Without arguments, shows every setting. With a name, shows "
+         "that one; with a value too, sets it. A folder is a path or a "
+         "URI such as sftp://host/backups (\"\" unsets it); automatic "
+         "is never, daily, weekly or monthly; keep-backups is how many "
+         "backups a folder keeps (1 to 100); encrypt is on or off (on asks for a passphrase "
+         "twice); “config passphrase” changes the passphrase of the backups made from now on."),
+      entries);
   g_autoptr (GError) error = NULL;
   int rc;
 
@@ -186,9 +270,9 @@ lb_cmd_config (LbCli *cli, int argc, char **argv)
        = lb_cli_parse (context, &argc, &argv, 0, 2, _ ("config takes at most a name and a value")))
       != LB_EXIT_OK)
     return rc;
-  if (argc >= 2 && !g_strv_contains (config_names, argv[1]))
-    return lb_cli_usage (
-        context, _ ("The settings are backup-path, restore-path, automatic and keep-backups"));
+  if (argc >= 2 && !g_strv_contains (config_names, argv[1]) && !g_str_equal (argv[1], "passphrase"))
+    return lb_cli_usage (context, _ ("The settings are backup-path, restore-path, automatic, "
+                                     "keep-backups, encrypt and passphrase"));
   if (argc == 3)
     {
       g_autoptr (GEnumClass) klass = g_type_class_ref (LB_TYPE_AUTOMATIC_BACKUP);
@@ -198,7 +282,17 @@ lb_cmd_config (LbCli *cli, int argc, char **argv)
       if (g_str_equal (argv[1], "keep-backups")
           && !g_ascii_string_to_unsigned (argv[2], 10, 1, LB_KEEP_BACKUPS_MAX, NULL, NULL))
         return lb_cli_usage (context, _ ("keep-backups is a number of backups from 1 to 100"));
+      if (g_str_equal (argv[1], "encrypt") && !g_str_equal (argv[2], "on")
+          && !g_str_equal (argv[2], "off"))
+        return lb_cli_usage (context, _ ("encrypt is on or off"));
+      if (g_str_equal (argv[1], "passphrase"))
+        return lb_cli_usage (context, _ ("config passphrase takes no value: it asks for the "
+                                         "passphrase, or reads it with --passphrase-fd"));
     }
+  if (fd >= 0 && !(argc == 2 && g_str_equal (argv[1], "passphrase"))
+      && !(argc == 3 && g_str_equal (argv[1], "encrypt") && g_str_equal (argv[2], "on")))
+    return lb_cli_usage (
+        context, _ ("--passphrase-fd goes with “config encrypt on” and “config passphrase”"));
   if ((rc = lb_cli_connect (cli)) != LB_EXIT_OK)
     return rc;
 
@@ -212,6 +306,8 @@ lb_cmd_config (LbCli *cli, int argc, char **argv)
         }
       return LB_EXIT_OK;
     }
+  if (argc == 2 && g_str_equal (argv[1], "passphrase"))
+    return config_passphrase (cli, fd);
   if (argc == 2)
     {
       g_autofree char *value = config_value (cli->client, argv[1]);
@@ -219,6 +315,8 @@ lb_cmd_config (LbCli *cli, int argc, char **argv)
       g_print ("%s\n", value);
       return LB_EXIT_OK;
     }
+  if (g_str_equal (argv[1], "encrypt"))
+    return config_encrypt (cli, g_str_equal (argv[2], "on"), fd);
   {
     g_autofree char *shown = NULL;
 

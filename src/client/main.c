@@ -30,7 +30,7 @@ static const Command commands[] = {
   { "clean", lb_cmd_clean, N_ ("Remove expired licenses") },
   { "generations", lb_cmd_generations, N_ ("List the backups a folder keeps") },
   { "config", lb_cmd_config,
-    N_ ("Show or set the backup and restore folders and the automatic backups") },
+    N_ ("Show or set the backup and restore folders, the automatic backups and encryption") },
 };
 
 static void
@@ -59,6 +59,10 @@ print_help (FILE *out)
   fprintf (out, "  10  %s\n", _ ("not enough free space"));
   fprintf (out, "  11  %s\n", _ ("the service cannot be reached"));
   fprintf (out, "  12  %s\n", _ ("not permitted (for example from inside an app sandbox)"));
+  fprintf (out, "  13  %s\n",
+           _ ("a passphrase is needed and there is no terminal to ask for it (use "
+              "--passphrase-fd)"));
+  fprintf (out, "  14  %s\n", _ ("the passphrase is wrong"));
   fprintf (out, "  130 %s\n", _ ("interrupted with Ctrl-C (the operation was cancelled)"));
 }
 

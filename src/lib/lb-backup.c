@@ -25,6 +25,8 @@ struct _LbBackup
   guint format_version;
   gint64 verified;
   char *verify_error;
+  gboolean encrypted;
+  guint passphrase_era;
 };
 
 G_DEFINE_FINAL_TYPE (LbBackup, lb_backup, G_TYPE_OBJECT)
@@ -42,6 +44,8 @@ enum
   PROP_FORMAT_VERSION,
   PROP_VERIFIED,
   PROP_VERIFY_ERROR,
+  PROP_ENCRYPTED,
+  PROP_PASSPHRASE_ERA,
   N_PROPS
 };
 static GParamSpec *props[N_PROPS];
@@ -78,6 +82,8 @@ lb_backup_new_from_details (const char *name, GVariant *details)
       g_free (self->verify_error);
       self->verify_error = g_strdup (s);
     }
+  g_variant_lookup (details, "encrypted", "b", &self->encrypted);
+  g_variant_lookup (details, "passphrase-era", "u", &self->passphrase_era);
   return self;
 }
 
@@ -258,6 +264,44 @@ lb_backup_get_verify_error (LbBackup *self)
   return self->verify_error;
 }
 
+/**
+ * lb_backup_get_encrypted:
+ * @self: a backup
+ *
+ * Whether the backup is encrypted (an age file): restoring or checking it
+ * needs its passphrase; %FALSE when the service does not say.
+ *
+ * Returns: #LbBackup:encrypted
+ *
+ * Since: 0.2
+ */
+gboolean
+lb_backup_get_encrypted (LbBackup *self)
+{
+  g_return_val_if_fail (LB_IS_BACKUP (self), FALSE);
+  return self->encrypted;
+}
+
+/**
+ * lb_backup_get_passphrase_era:
+ * @self: a backup
+ *
+ * Which of the passphrases set on this computer encrypted the backup: 1
+ * for the first one set, 2 for the next, and so on (a count, never
+ * anything of the passphrase); 0 when the backup is not encrypted or the
+ * service does not know (a backup of another computer).
+ *
+ * Returns: #LbBackup:passphrase-era
+ *
+ * Since: 0.2
+ */
+guint
+lb_backup_get_passphrase_era (LbBackup *self)
+{
+  g_return_val_if_fail (LB_IS_BACKUP (self), 0);
+  return self->passphrase_era;
+}
+
 static void
 lb_backup_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
@@ -294,6 +338,12 @@ lb_backup_get_property (GObject *object, guint prop_id, GValue *value, GParamSpe
       break;
     case PROP_VERIFY_ERROR:
       g_value_set_string (value, self->verify_error);
+      break;
+    case PROP_ENCRYPTED:
+      g_value_set_boolean (value, self->encrypted);
+      break;
+    case PROP_PASSPHRASE_ERA:
+      g_value_set_uint (value, self->passphrase_era);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -408,6 +458,26 @@ lb_backup_class_init (LbBackupClass *klass)
    * Since: 0.2
    */
   props[PROP_VERIFY_ERROR] = g_param_spec_string ("verify-error", NULL, NULL, "", ro);
+  /**
+   * LbBackup:encrypted:
+   *
+   * Whether the backup is encrypted: restoring or checking it needs its
+   * passphrase; %FALSE when the service does not say.
+   *
+   * Since: 0.2
+   */
+  props[PROP_ENCRYPTED] = g_param_spec_boolean ("encrypted", NULL, NULL, FALSE, ro);
+  /**
+   * LbBackup:passphrase-era:
+   *
+   * Which of the passphrases set on this computer encrypted the backup (1
+   * for the first, counting up); 0 when it is not encrypted or the service
+   * does not know.
+   *
+   * Since: 0.2
+   */
+  props[PROP_PASSPHRASE_ERA]
+      = g_param_spec_uint ("passphrase-era", NULL, NULL, 0, G_MAXUINT, 0, ro);
   g_object_class_install_properties (object_class, N_PROPS, props);
 }
 

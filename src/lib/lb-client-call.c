@@ -70,6 +70,8 @@ property_for (const char *name)
     return "keep-backups";
   if (g_str_equal (name, "NextBackupTime"))
     return "next-backup-time";
+  if (g_str_equal (name, "EncryptBackups"))
+    return "encrypt-backups";
   return "restore-path";
 }
 

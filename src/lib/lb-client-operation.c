@@ -184,36 +184,21 @@ on_started (GObject *source, GAsyncResult *result, gpointer user_data)
   Follow *f = g_task_get_task_data (task);
   GError *error = NULL;
   guint64 id = 0;
-  gboolean ok;
-
-  switch (f->kind)
-    {
-    case LB_OPERATION_TYPE_RESTORE:
-      ok = lb_dbus_manager_call_restore_licenses_finish (LB_DBUS_MANAGER (source), &id, result,
-                                                         &error);
-      break;
-    case LB_OPERATION_TYPE_VERIFY:
-      ok = lb_dbus_manager_call_verify_backup_finish (LB_DBUS_MANAGER (source), &id, result,
-                                                      &error);
-      break;
-    case LB_OPERATION_TYPE_BACKUP:
-    default:
-      ok = lb_dbus_manager_call_backup_licenses_finish (LB_DBUS_MANAGER (source), &id, result,
-                                                        &error);
-      break;
-    }
+  g_autoptr (GVariant) reply
+      = g_dbus_proxy_call_with_unix_fd_list_finish (G_DBUS_PROXY (source), NULL, result, &error);
 
   if (f->task == NULL)
     {
       g_clear_error (&error);
       return; /* the service went away first */
     }
-  if (!ok)
+  if (reply == NULL)
     {
       lb_strip_remote (error);
       follow_end (f, error);
       return;
     }
+  g_variant_get (reply, "(t)", &id);
   /* The service replies before it sends any signal of the operation, and
    * the bus keeps that order. */
   f->id = id;
@@ -238,19 +223,36 @@ completed_signal (LbOperationType kind)
     }
 }
 
-static void
-operation_async (LbClient *self,
-                 LbOperationType kind,
-                 guint32 flags,
-                 const char *location,
-                 const char *generation,
-                 gpointer source_tag,
-                 GCancellable *cancellable,
-                 GAsyncReadyCallback callback,
-                 gpointer user_data)
+static const char *
+start_method (LbOperationType kind)
+{
+  switch (kind)
+    {
+    case LB_OPERATION_TYPE_RESTORE:
+      return "RestoreLicenses";
+    case LB_OPERATION_TYPE_VERIFY:
+      return "VerifyBackup";
+    case LB_OPERATION_TYPE_BACKUP:
+    default:
+      return "BackupLicenses";
+    }
+}
+
+void
+lb_follow_operation_async (LbClient *self,
+                           LbOperationType kind,
+                           guint32 flags,
+                           const char *location,
+                           const char *generation,
+                           GBytes *passphrase,
+                           gpointer source_tag,
+                           GCancellable *cancellable,
+                           GAsyncReadyCallback callback,
+                           gpointer user_data)
 {
   GTask *task = g_task_new (self, cancellable, callback, user_data);
   Follow *f = g_new0 (Follow, 1);
+  g_autoptr (GUnixFDList) fds = NULL;
   GVariantBuilder options;
 
   g_task_set_source_tag (task, source_tag);
@@ -261,6 +263,29 @@ operation_async (LbClient *self,
   f->kind = kind;
   f->task = task;
   f->result = lb_operation_result_new (0);
+
+  g_variant_builder_init (&options, G_VARIANT_TYPE_VARDICT);
+  if (location != NULL)
+    g_variant_builder_add (&options, "{sv}", "path", g_variant_new_string (location));
+  if (generation != NULL)
+    g_variant_builder_add (&options, "{sv}", "generation", g_variant_new_string (generation));
+  if (passphrase != NULL)
+    {
+      GError *error = NULL;
+      int fd = lb_passphrase_memfd (passphrase, &error);
+
+      if (fd < 0)
+        {
+          g_variant_builder_clear (&options);
+          f->task = NULL;
+          g_task_return_error (task, error);
+          g_object_unref (task);
+          return;
+        }
+      fds = g_unix_fd_list_new_from_array (&fd, 1);
+      g_variant_builder_add (&options, "{sv}", "passphrase", g_variant_new_handle (0));
+    }
+
   f->handlers[0]
       = g_signal_connect (self->manager, "restricted-license", G_CALLBACK (on_restricted), f);
   f->handlers[1] = g_signal_connect (self->manager, "app-counts", G_CALLBACK (on_app_counts), f);
@@ -275,27 +300,12 @@ operation_async (LbClient *self,
       f->cancelled_id = g_cancellable_connect (cancellable, G_CALLBACK (on_cancelled), task, NULL);
     }
 
-  g_variant_builder_init (&options, G_VARIANT_TYPE_VARDICT);
-  if (location != NULL)
-    g_variant_builder_add (&options, "{sv}", "path", g_variant_new_string (location));
-  if (generation != NULL)
-    g_variant_builder_add (&options, "{sv}", "generation", g_variant_new_string (generation));
-  switch (kind)
-    {
-    case LB_OPERATION_TYPE_RESTORE:
-      lb_dbus_manager_call_restore_licenses (self->manager, flags, g_variant_builder_end (&options),
-                                             NULL, on_started, g_object_ref (task));
-      break;
-    case LB_OPERATION_TYPE_VERIFY:
-      lb_dbus_manager_call_verify_backup (self->manager, flags, g_variant_builder_end (&options),
-                                          NULL, on_started, g_object_ref (task));
-      break;
-    case LB_OPERATION_TYPE_BACKUP:
-    default:
-      lb_dbus_manager_call_backup_licenses (self->manager, flags, g_variant_builder_end (&options),
-                                            NULL, on_started, g_object_ref (task));
-      break;
-    }
+  /* Through the fd-list call for all three: a restore's or check's
+   * passphrase travels as a sealed memfd, never in the message. */
+  g_dbus_proxy_call_with_unix_fd_list (
+      G_DBUS_PROXY (self->manager), start_method (kind),
+      g_variant_new ("(u@a{sv})", flags, g_variant_builder_end (&options)), G_DBUS_CALL_FLAGS_NONE,
+      -1, fds, NULL, on_started, g_object_ref (task));
 }
 
 /**
@@ -321,8 +331,8 @@ lb_client_backup_async (LbClient *self,
 {
   g_return_if_fail (LB_IS_CLIENT (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
-  operation_async (self, LB_OPERATION_TYPE_BACKUP, flags, location, NULL, lb_client_backup_async,
-                   cancellable, callback, user_data);
+  lb_follow_operation_async (self, LB_OPERATION_TYPE_BACKUP, flags, location, NULL, NULL,
+                             lb_client_backup_async, cancellable, callback, user_data);
 }
 
 /**
@@ -368,8 +378,8 @@ lb_client_restore_async (LbClient *self,
 {
   g_return_if_fail (LB_IS_CLIENT (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
-  operation_async (self, LB_OPERATION_TYPE_RESTORE, flags, location, generation,
-                   lb_client_restore_async, cancellable, callback, user_data);
+  lb_follow_operation_async (self, LB_OPERATION_TYPE_RESTORE, flags, location, generation, NULL,
+                             lb_client_restore_async, cancellable, callback, user_data);
 }
 
 /**
@@ -416,8 +426,8 @@ lb_client_verify_async (LbClient *self,
 {
   g_return_if_fail (LB_IS_CLIENT (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
-  operation_async (self, LB_OPERATION_TYPE_VERIFY, flags, location, generation,
-                   lb_client_verify_async, cancellable, callback, user_data);
+  lb_follow_operation_async (self, LB_OPERATION_TYPE_VERIFY, flags, location, generation, NULL,
+                             lb_client_verify_async, cancellable, callback, user_data);
 }
 
 /**
@@ -438,6 +448,108 @@ LbOperationResult *
 lb_client_verify_finish (LbClient *self, GAsyncResult *result, GError **error)
 {
   return lb_call_finish (self, result, lb_client_verify_async, error);
+}
+
+/**
+ * lb_client_restore_with_passphrase_async:
+ * @self: a client
+ * @flags: the restore's flags
+ * @location: (nullable): a folder, or %NULL for #LbClient:restore-path
+ * @generation: (nullable): the backup to restore, or %NULL for the newest
+ * @passphrase: (nullable): the passphrase of an encrypted backup (its
+ *   UTF-8 bytes), or %NULL for the one the user's keyring keeps
+ * @cancellable: (nullable): cancelling it cancels the restore in the service
+ * @callback: called when the restore has ended
+ * @user_data: data for @callback
+ *
+ * See lb_client_restore_with_passphrase_sync().
+ *
+ * Since: 0.2
+ */
+void
+lb_client_restore_with_passphrase_async (LbClient *self,
+                                         LbRestoreFlags flags,
+                                         const char *location,
+                                         const char *generation,
+                                         GBytes *passphrase,
+                                         GCancellable *cancellable,
+                                         GAsyncReadyCallback callback,
+                                         gpointer user_data)
+{
+  g_return_if_fail (LB_IS_CLIENT (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+  lb_follow_operation_async (self, LB_OPERATION_TYPE_RESTORE, flags, location, generation,
+                             passphrase, lb_client_restore_with_passphrase_async, cancellable,
+                             callback, user_data);
+}
+
+/**
+ * lb_client_restore_with_passphrase_finish:
+ * @self: a client
+ * @result: the result passed to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes lb_client_restore_with_passphrase_async().
+ *
+ * Returns: (transfer full): the result, or %NULL with @error set
+ *
+ * Since: 0.2
+ */
+LbOperationResult *
+lb_client_restore_with_passphrase_finish (LbClient *self, GAsyncResult *result, GError **error)
+{
+  return lb_call_finish (self, result, lb_client_restore_with_passphrase_async, error);
+}
+
+/**
+ * lb_client_verify_with_passphrase_async:
+ * @self: a client
+ * @flags: the check's flags, %LB_VERIFY_FLAGS_NONE
+ * @location: (nullable): a folder, or %NULL for the folder a restore reads
+ * @generation: (nullable): the backup to check, or %NULL for the newest
+ * @passphrase: (nullable): the passphrase of an encrypted backup (its
+ *   UTF-8 bytes), or %NULL for the one the user's keyring keeps
+ * @cancellable: (nullable): cancelling it cancels the check in the service
+ * @callback: called when the check has ended
+ * @user_data: data for @callback
+ *
+ * See lb_client_verify_with_passphrase_sync().
+ *
+ * Since: 0.2
+ */
+void
+lb_client_verify_with_passphrase_async (LbClient *self,
+                                        LbVerifyFlags flags,
+                                        const char *location,
+                                        const char *generation,
+                                        GBytes *passphrase,
+                                        GCancellable *cancellable,
+                                        GAsyncReadyCallback callback,
+                                        gpointer user_data)
+{
+  g_return_if_fail (LB_IS_CLIENT (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+  lb_follow_operation_async (self, LB_OPERATION_TYPE_VERIFY, flags, location, generation,
+                             passphrase, lb_client_verify_with_passphrase_async, cancellable,
+                             callback, user_data);
+}
+
+/**
+ * lb_client_verify_with_passphrase_finish:
+ * @self: a client
+ * @result: the result passed to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes lb_client_verify_with_passphrase_async().
+ *
+ * Returns: (transfer full): the result, or %NULL with @error set
+ *
+ * Since: 0.2
+ */
+LbOperationResult *
+lb_client_verify_with_passphrase_finish (LbClient *self, GAsyncResult *result, GError **error)
+{
+  return lb_call_finish (self, result, lb_client_verify_with_passphrase_async, error);
 }
 
 /* Cancelling an operation whoever started it, and the partial result of
@@ -586,8 +698,8 @@ lb_client_cancel_verify_finish (LbClient *self, GAsyncResult *result, GError **e
  * lb_client_get_failed_result:
  * @self: a client
  * @result: the #GAsyncResult that lb_client_backup_async(),
- *   lb_client_restore_async() or lb_client_verify_async() passed to its
- *   callback
+ *   lb_client_restore_async(), lb_client_verify_async() or their
+ *   _with_passphrase forms passed to its callback
  *
  * What the service reported of a backup, restore or verify whose finish
  * function (lb_client_backup_finish() and its siblings) failed: its
@@ -610,10 +722,13 @@ lb_client_get_failed_result (LbClient *self, GAsyncResult *result)
 
   g_return_val_if_fail (LB_IS_CLIENT (self), NULL);
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_client_backup_async
-                            || g_task_get_source_tag (G_TASK (result)) == lb_client_restore_async
-                            || g_task_get_source_tag (G_TASK (result)) == lb_client_verify_async,
-                        NULL);
+  g_return_val_if_fail (
+      g_task_get_source_tag (G_TASK (result)) == lb_client_backup_async
+          || g_task_get_source_tag (G_TASK (result)) == lb_client_restore_async
+          || g_task_get_source_tag (G_TASK (result)) == lb_client_verify_async
+          || g_task_get_source_tag (G_TASK (result)) == lb_client_restore_with_passphrase_async
+          || g_task_get_source_tag (G_TASK (result)) == lb_client_verify_with_passphrase_async,
+      NULL);
   f = g_task_get_task_data (G_TASK (result));
   /* A success hands f->result to the task; a failure leaves it here. */
   if (f == NULL || f->id == 0 || f->result == NULL)

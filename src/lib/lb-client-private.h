@@ -88,6 +88,22 @@ gboolean lb_import_needs_fd (GPtrArray *licenses);
 int lb_import_payload_memfd (GPtrArray *licenses, GError **error);
 GVariant *lb_import_params (void);
 
+/* lb-client-encryption.c: @passphrase in a sealed memfd, as the service
+ * takes it ("passphrase" options, CheckPassphrase), or -1 with @error set. */
+int lb_passphrase_memfd (GBytes *passphrase, GError **error);
+
+/* lb-client-operation.c: restore and verify with an optional passphrase */
+void lb_follow_operation_async (LbClient *self,
+                                LbOperationType kind,
+                                guint32 flags,
+                                const char *location,
+                                const char *generation,
+                                GBytes *passphrase,
+                                gpointer source_tag,
+                                GCancellable *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer user_data);
+
 /* lb-client-watch.c */
 void lb_watch_start (LbClient *self);
 void lb_watch_stop (LbClient *self);

@@ -662,6 +662,8 @@ typedef struct
   guint32 flags;
   const char *location;
   const char *generation;
+  GBytes *passphrase; /* NULL: the keyring's (a restore's or verify's) */
+  gpointer source_tag;
   GCancellable *cancellable;
   SyncWait *wait;
 } SyncStart;
@@ -671,15 +673,8 @@ start_in_context (gpointer user_data)
 {
   SyncStart *s = user_data;
 
-  if (s->kind == LB_OPERATION_TYPE_RESTORE)
-    lb_client_restore_async (s->self, s->flags, s->location, s->generation, s->cancellable,
-                             operation_done, s->wait);
-  else if (s->kind == LB_OPERATION_TYPE_VERIFY)
-    lb_client_verify_async (s->self, s->flags, s->location, s->generation, s->cancellable,
-                            operation_done, s->wait);
-  else
-    lb_client_backup_async (s->self, s->flags, s->location, s->cancellable, operation_done,
-                            s->wait);
+  lb_follow_operation_async (s->self, s->kind, s->flags, s->location, s->generation, s->passphrase,
+                             s->source_tag, s->cancellable, operation_done, s->wait);
   return G_SOURCE_REMOVE;
 }
 
@@ -689,11 +684,14 @@ operation_sync (LbClient *self,
                 guint32 flags,
                 const char *location,
                 const char *generation,
+                GBytes *passphrase,
+                gpointer source_tag,
                 GCancellable *cancellable,
                 GError **error)
 {
   SyncWait w = { 0 };
-  SyncStart s = { self, kind, flags, location, generation, cancellable, &w };
+  SyncStart s
+      = { self, kind, flags, location, generation, passphrase, source_tag, cancellable, &w };
   LbOperationResult *result;
 
   g_mutex_init (&w.lock);
@@ -751,7 +749,8 @@ lb_client_backup_sync (LbClient *self,
                        GError **error)
 {
   g_return_val_if_fail (LB_IS_CLIENT (self), NULL);
-  return operation_sync (self, LB_OPERATION_TYPE_BACKUP, flags, location, NULL, cancellable, error);
+  return operation_sync (self, LB_OPERATION_TYPE_BACKUP, flags, location, NULL, NULL,
+                         lb_client_backup_async, cancellable, error);
 }
 
 /**
@@ -785,8 +784,8 @@ lb_client_restore_sync (LbClient *self,
                         GError **error)
 {
   g_return_val_if_fail (LB_IS_CLIENT (self), NULL);
-  return operation_sync (self, LB_OPERATION_TYPE_RESTORE, flags, location, generation, cancellable,
-                         error);
+  return operation_sync (self, LB_OPERATION_TYPE_RESTORE, flags, location, generation, NULL,
+                         lb_client_restore_async, cancellable, error);
 }
 
 /**
@@ -825,6 +824,152 @@ lb_client_verify_sync (LbClient *self,
 {
   g_return_val_if_fail (LB_IS_CLIENT (self), NULL);
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
-  return operation_sync (self, LB_OPERATION_TYPE_VERIFY, flags, location, generation, cancellable,
-                         error);
+  return operation_sync (self, LB_OPERATION_TYPE_VERIFY, flags, location, generation, NULL,
+                         lb_client_verify_async, cancellable, error);
+}
+
+/**
+ * lb_client_restore_with_passphrase_sync:
+ * @self: a client
+ * @flags: as lb_client_restore_sync()'s
+ * @location: (nullable): a folder, or %NULL for #LbClient:restore-path
+ * @generation: (nullable): the backup to restore, or %NULL for the newest
+ * @passphrase: (nullable): the passphrase of an encrypted backup (its
+ *   UTF-8 bytes), or %NULL for the one the user's keyring keeps
+ * @cancellable: (nullable): cancelling it cancels the restore in the service
+ * @error: return location for a #GError
+ *
+ * lb_client_restore_sync() with the passphrase of an encrypted backup,
+ * for example one made on another computer. It travels to the service in
+ * a sealed memfd, never in a D-Bus message. An encrypted backup fails with
+ * %LB_ERROR_PASSPHRASE_REQUIRED when @passphrase is %NULL and the keyring
+ * keeps none, %LB_ERROR_BAD_PASSPHRASE when the passphrase does not open
+ * it: ask the user and call again. A plain backup ignores @passphrase.
+ *
+ * Returns: (transfer full): the result, or %NULL with @error set
+ *
+ * Since: 0.2
+ */
+LbOperationResult *
+lb_client_restore_with_passphrase_sync (LbClient *self,
+                                        LbRestoreFlags flags,
+                                        const char *location,
+                                        const char *generation,
+                                        GBytes *passphrase,
+                                        GCancellable *cancellable,
+                                        GError **error)
+{
+  g_return_val_if_fail (LB_IS_CLIENT (self), NULL);
+  return operation_sync (self, LB_OPERATION_TYPE_RESTORE, flags, location, generation, passphrase,
+                         lb_client_restore_with_passphrase_async, cancellable, error);
+}
+
+/**
+ * lb_client_verify_with_passphrase_sync:
+ * @self: a client
+ * @flags: %LB_VERIFY_FLAGS_NONE
+ * @location: (nullable): a folder, or %NULL for the folder a restore reads
+ * @generation: (nullable): the backup to check, or %NULL for the newest
+ * @passphrase: (nullable): the passphrase of an encrypted backup (its
+ *   UTF-8 bytes), or %NULL for the one the user's keyring keeps
+ * @cancellable: (nullable): cancelling it cancels the check in the service
+ * @error: return location for a #GError
+ *
+ * lb_client_verify_sync() with the passphrase of an encrypted backup;
+ * the errors are those of lb_client_restore_with_passphrase_sync().
+ *
+ * Returns: (transfer full): the result, or %NULL with @error set
+ *
+ * Since: 0.2
+ */
+LbOperationResult *
+lb_client_verify_with_passphrase_sync (LbClient *self,
+                                       LbVerifyFlags flags,
+                                       const char *location,
+                                       const char *generation,
+                                       GBytes *passphrase,
+                                       GCancellable *cancellable,
+                                       GError **error)
+{
+  g_return_val_if_fail (LB_IS_CLIENT (self), NULL);
+  return operation_sync (self, LB_OPERATION_TYPE_VERIFY, flags, location, generation, passphrase,
+                         lb_client_verify_with_passphrase_async, cancellable, error);
+}
+
+/**
+ * lb_client_set_encryption_sync:
+ * @self: a client
+ * @encrypt: whether new backups are encrypted
+ * @passphrase: (nullable): the new passphrase (its UTF-8 bytes, 1 to 1024),
+ *   or %NULL to keep the one the keyring keeps
+ * @forget: with @encrypt %FALSE: also remove the passphrase from the keyring
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Turns encrypted backups on or off, or changes their passphrase (@encrypt
+ * %TRUE with a new @passphrase). The service keeps the passphrase in the
+ * user's keyring, and new backups are age files that only it opens:
+ * without it, they cannot be restored, so ask the user for it twice.
+ * Backups already written keep the passphrase they were written with
+ * (#LbBackup:passphrase-era). Turning off keeps the passphrase in the
+ * keyring, for the older backups, unless @forget.
+ *
+ * Fails with %LB_ERROR_PASSPHRASE_REQUIRED (turning on without
+ * @passphrase, and the keyring keeps none), %LB_ERROR_KEYRING_UNAVAILABLE
+ * (the keyring is locked or missing: the service never asks to unlock
+ * it), %LB_ERROR_BUSY (a backup runs), %LB_ERROR_INVALID_ARGS (an empty,
+ * too long or not UTF-8 passphrase; a passphrase with @encrypt %FALSE).
+ * #LbClient:encrypt-backups has the new value when this returns. Only for
+ * the user's own tools.
+ *
+ * Returns: whether it was set
+ *
+ * Since: 0.2
+ */
+gboolean
+lb_client_set_encryption_sync (LbClient *self,
+                               gboolean encrypt,
+                               GBytes *passphrase,
+                               gboolean forget,
+                               GCancellable *cancellable,
+                               GError **error)
+{
+  g_auto (LbSync) sync = { 0 };
+
+  g_return_val_if_fail (LB_IS_CLIENT (self), FALSE);
+  lb_client_set_encryption_async (self, encrypt, passphrase, forget, cancellable, sync_done,
+                                  sync_begin (&sync));
+  return lb_client_set_encryption_finish (self, sync_wait (&sync), error);
+}
+
+/**
+ * lb_client_check_passphrase_sync:
+ * @self: a client
+ * @passphrase: the passphrase the user typed (its UTF-8 bytes)
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Whether @passphrase is the one the keyring keeps for encrypted backups:
+ * for asking the user now and then whether they still know it (without
+ * it, the backups cannot be restored on another computer). Changes
+ * nothing. Fails with %LB_ERROR_PASSPHRASE_REQUIRED (the keyring keeps
+ * none) or %LB_ERROR_KEYRING_UNAVAILABLE. Only for the user's own tools.
+ *
+ * Returns: whether it matches; %FALSE with @error set when the service
+ *   could not tell
+ *
+ * Since: 0.2
+ */
+gboolean
+lb_client_check_passphrase_sync (LbClient *self,
+                                 GBytes *passphrase,
+                                 GCancellable *cancellable,
+                                 GError **error)
+{
+  g_auto (LbSync) sync = { 0 };
+
+  g_return_val_if_fail (LB_IS_CLIENT (self), FALSE);
+  g_return_val_if_fail (passphrase != NULL, FALSE);
+  lb_client_check_passphrase_async (self, passphrase, cancellable, sync_done, sync_begin (&sync));
+  return lb_client_check_passphrase_finish (self, sync_wait (&sync), error);
 }

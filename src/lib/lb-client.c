@@ -54,6 +54,7 @@ enum
   PROP_AUTOMATIC_BACKUP,
   PROP_NEXT_BACKUP_TIME,
   PROP_KEEP_BACKUPS,
+  PROP_ENCRYPT_BACKUPS,
   N_PROPS
 };
 static GParamSpec *props[N_PROPS];
@@ -676,6 +677,23 @@ lb_client_get_keep_backups (LbClient *self)
   return lb_dbus_manager_get_keep_backups (self->manager);
 }
 
+/**
+ * lb_client_get_encrypt_backups:
+ * @self: a client
+ *
+ * Whether new backups are encrypted with the passphrase the user's keyring
+ * keeps; set it with lb_client_set_encryption_sync().
+ *
+ * Returns: #LbClient:encrypt-backups
+ *
+ * Since: 0.2
+ */
+gboolean
+lb_client_get_encrypt_backups (LbClient *self)
+{
+  return lb_dbus_manager_get_encrypt_backups (self->manager);
+}
+
 /* GObject */
 
 static void
@@ -740,6 +758,9 @@ lb_client_get_property (GObject *object, guint prop_id, GValue *value, GParamSpe
       break;
     case PROP_KEEP_BACKUPS:
       g_value_set_uint (value, lb_client_get_keep_backups (self));
+      break;
+    case PROP_ENCRYPT_BACKUPS:
+      g_value_set_boolean (value, lb_client_get_encrypt_backups (self));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -937,6 +958,16 @@ lb_client_class_init (LbClientClass *klass)
    */
   props[PROP_KEEP_BACKUPS] = g_param_spec_uint ("keep-backups", NULL, NULL, 1, LB_KEEP_BACKUPS_MAX,
                                                 LB_KEEP_BACKUPS_DEFAULT, ro);
+  /**
+   * LbClient:encrypt-backups:
+   *
+   * Whether new backups are encrypted (an age file, opened with the
+   * passphrase the user's keyring keeps); follows the service. Set it with
+   * lb_client_set_encryption_sync().
+   *
+   * Since: 0.2
+   */
+  props[PROP_ENCRYPT_BACKUPS] = g_param_spec_boolean ("encrypt-backups", NULL, NULL, FALSE, ro);
   /**
    * LbClient:service-running:
    *

@@ -35,8 +35,12 @@ typedef enum
   LB_LICENSES_PAGE_GENERATION_LIST,  /* GtkDropDown: the backups the restore dialog offers, or NULL
                                       */
   LB_LICENSES_PAGE_CHECK_BUTTON,     /* GtkButton "Check Backup" */
-  LB_LICENSES_PAGE_BANNER_RESTORE_BUTTON, /* GtkButton "Restore the Backup of <date>" in the
-                                           * banner, when the newest backup is damaged */
+  LB_LICENSES_PAGE_BANNER_RESTORE_BUTTON,  /* GtkButton "Restore the Backup of <date>" in the
+                                            * banner, when the newest backup is damaged */
+  LB_LICENSES_PAGE_ENCRYPT_SWITCH,         /* GtkSwitch "Encrypt Backups" */
+  LB_LICENSES_PAGE_PASSPHRASE_BUTTON,      /* GtkButton "Change Passphrase…", while encrypting */
+  LB_LICENSES_PAGE_PASSPHRASE_ENTRY,       /* GtkPasswordEntry of the passphrase dialog, or NULL */
+  LB_LICENSES_PAGE_PASSPHRASE_AGAIN_ENTRY, /* its second one (a new passphrase), or NULL */
 } LbLicensesPagePart;
 
 GtkWidget *lb_licenses_page_get_part (LbLicensesPage *self, LbLicensesPagePart part);

@@ -48,6 +48,20 @@
 /* An app without an icon of its own in the apps group. */
 #define GENERIC_APP_ICON "application-x-executable"
 
+/* How often the page asks the user to type the passphrase of encrypted
+ * backups again, to check that they still know it. */
+#define PASSPHRASE_CHECK_INTERVAL_S (8 * 7 * 24 * 3600)
+#define PANEL_SCHEMA "org.freedesktop.LicenseBackup1.Panel"
+
+typedef enum
+{
+  PASSPHRASE_NONE,
+  PASSPHRASE_TURN_ON, /* a new one, twice, to turn encryption on */
+  PASSPHRASE_CHANGE,  /* a new one, twice */
+  PASSPHRASE_OPEN,    /* an encrypted backup's, to restore or check it */
+  PASSPHRASE_CHECK,   /* the keyring's, that the user still knows it */
+} PassphraseAsk;
+
 struct _LbLicensesPage
 {
   AdwPreferencesPage parent_instance;
@@ -112,6 +126,24 @@ struct _LbLicensesPage
   AdwActionRow *backup_row;
   AdwComboRow *automatic_row;
   gboolean syncing_automatic; /* the page, not the user, sets its selection */
+  AdwActionRow *encrypt_row;
+  GtkSwitch *encrypt_switch;
+  gboolean syncing_encrypt; /* the page, not the user, moves the switch */
+  AdwActionRow *passphrase_row;
+  GtkButton *passphrase_button;
+
+  /* The passphrase dialog: what it asks for, and its entries. */
+  PassphraseAsk passphrase_ask;
+  GtkPasswordEntry *passphrase_entry;
+  GtkPasswordEntry *passphrase_again_entry;
+  /* The passphrase the page's restore or check gives (NULL: the
+   * keyring's), and where that operation reads. */
+  GBytes *own_passphrase;
+  char *own_location;
+  /* When the user last showed they know the passphrase (GSettings; NULL
+   * when the schema is not installed: no reminders then). */
+  GSettings *settings;
+  gboolean check_asked; /* once per page at most */
   AdwActionRow *restore_row;
   AdwActionRow *progress_row;
   GtkProgressBar *progress_bar;
@@ -141,6 +173,8 @@ static void start_restore (LbLicensesPage *self,
                            LbRestoreFlags flags,
                            const char *location,
                            const char *generation);
+static void start_verify (LbLicensesPage *self);
+static void choose_location (LbLicensesPage *self, LbOperationType type, gboolean then_start);
 
 /* Helpers */
 
@@ -574,6 +608,9 @@ close_dialog (LbLicensesPage *self)
       gtk_window_destroy (GTK_WINDOW (dialog));
       g_object_unref (dialog);
     }
+  self->passphrase_ask = PASSPHRASE_NONE;
+  self->passphrase_entry = NULL;
+  self->passphrase_again_entry = NULL;
 }
 
 static void
@@ -659,6 +696,323 @@ ask_individualize (LbLicensesPage *self)
           "counts against the number of restores their issuer allows."),
        "restore", _ ("_Restore and Bind"), ADW_RESPONSE_SUGGESTED,
        G_CALLBACK (on_individualize_response));
+}
+
+/* Passphrases */
+
+static gboolean
+needs_passphrase (const GError *error)
+{
+  return g_error_matches (error, LB_ERROR, LB_ERROR_PASSPHRASE_REQUIRED)
+         || g_error_matches (error, LB_ERROR, LB_ERROR_BAD_PASSPHRASE);
+}
+
+static GBytes *
+entry_bytes (GtkPasswordEntry *entry)
+{
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (entry));
+
+  return g_bytes_new (text, strlen (text));
+}
+
+/* The user has just shown they know the passphrase: the next reminder is
+ * PASSPHRASE_CHECK_INTERVAL_S from now. */
+static void
+passphrase_known_now (LbLicensesPage *self)
+{
+  if (self->settings != NULL)
+    g_settings_set_int64 (self->settings, "passphrase-checked",
+                          g_get_real_time () / G_USEC_PER_SEC);
+}
+
+static void
+on_passphrase_changed (GtkEditable *editable, LbLicensesPage *self)
+{
+  const char *first;
+  gboolean ok;
+
+  if (self->dialog == NULL || self->passphrase_entry == NULL)
+    return;
+  first = gtk_editable_get_text (GTK_EDITABLE (self->passphrase_entry));
+  ok = first[0] != '\0';
+  /* A new passphrase is typed twice, the same. */
+  if (self->passphrase_again_entry != NULL)
+    ok = ok
+         && g_str_equal (first,
+                         gtk_editable_get_text (GTK_EDITABLE (self->passphrase_again_entry)));
+  adw_message_dialog_set_response_enabled (self->dialog, "ok", ok);
+}
+
+static void
+on_passphrase_activate (GtkPasswordEntry *entry, LbLicensesPage *self)
+{
+  if (self->dialog != NULL && adw_message_dialog_get_response_enabled (self->dialog, "ok"))
+    adw_message_dialog_response (self->dialog, "ok");
+}
+
+static GtkPasswordEntry *
+passphrase_entry_new (LbLicensesPage *self, const char *label)
+{
+  GtkWidget *entry = gtk_password_entry_new ();
+
+  gtk_password_entry_set_show_peek_icon (GTK_PASSWORD_ENTRY (entry), TRUE);
+  g_object_set (entry, "placeholder-text", label, NULL);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
+  g_signal_connect (entry, "changed", G_CALLBACK (on_passphrase_changed), self);
+  g_signal_connect (entry, "activate", G_CALLBACK (on_passphrase_activate), self);
+  return GTK_PASSWORD_ENTRY (entry);
+}
+
+static void
+on_passphrase_response (AdwMessageDialog *dialog, const char *response, LbLicensesPage *self);
+
+/* The passphrase dialog: @twice for a new passphrase. */
+static void
+ask_passphrase (LbLicensesPage *self,
+                PassphraseAsk what,
+                const char *heading,
+                const char *body,
+                const char *ok_label,
+                const char *cancel_label,
+                gboolean twice)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
+
+  ask (self, heading, body, "ok", ok_label, ADW_RESPONSE_SUGGESTED,
+       G_CALLBACK (on_passphrase_response));
+  if (cancel_label != NULL)
+    adw_message_dialog_set_response_label (self->dialog, "cancel", cancel_label);
+  self->passphrase_ask = what;
+  self->passphrase_entry = passphrase_entry_new (self, _ ("Passphrase"));
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->passphrase_entry));
+  self->passphrase_again_entry = NULL;
+  if (twice)
+    {
+      self->passphrase_again_entry = passphrase_entry_new (self, _ ("Passphrase Again"));
+      gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->passphrase_again_entry));
+    }
+  adw_message_dialog_set_extra_child (self->dialog, box);
+  adw_message_dialog_set_response_enabled (self->dialog, "ok", FALSE);
+}
+
+static void
+ask_new_passphrase (LbLicensesPage *self, gboolean change)
+{
+  if (change)
+    ask_passphrase (self, PASSPHRASE_CHANGE, _ ("Change the Passphrase?"),
+                    _ ("Backups made from now on are encrypted with the new passphrase. The "
+                       "backups made before keep the old one: keep it too, as long as you keep "
+                       "them. Type the new passphrase twice."),
+                    _ ("_Change"), NULL, TRUE);
+  else
+    ask_passphrase (self, PASSPHRASE_TURN_ON, _ ("Encrypt Backups?"),
+                    _ ("New backups, automatic ones too, are encrypted with a passphrase, which "
+                       "your keyring keeps. Without the passphrase they cannot be restored, on "
+                       "this computer or another: keep it somewhere safe. Type it twice."),
+                    _ ("_Encrypt"), NULL, TRUE);
+}
+
+static void
+ask_open_passphrase (LbLicensesPage *self, gboolean bad)
+{
+  gboolean verify = self->own_type == LB_OPERATION_TYPE_VERIFY;
+  const char *body;
+
+  if (bad && self->own_passphrase != NULL)
+    body = _ ("That passphrase does not open this backup. It may have been made with an older "
+              "passphrase.");
+  else if (bad)
+    body = _ ("This backup is encrypted with another passphrase than the one your keyring "
+              "keeps. Type the passphrase it was made with.");
+  else if (verify)
+    body = _ ("This backup is encrypted. Type its passphrase to check it.");
+  else
+    body = _ ("This backup is encrypted. Type its passphrase to restore it.");
+  ask_passphrase (self, PASSPHRASE_OPEN, _ ("Passphrase Needed"), body,
+                  verify ? _ ("_Check") : _ ("_Restore"), NULL, FALSE);
+}
+
+static void
+ask_check_passphrase (LbLicensesPage *self, gboolean wrong)
+{
+  self->check_asked = TRUE;
+  ask_passphrase (
+      self, PASSPHRASE_CHECK, _ ("Do You Still Know the Passphrase?"),
+      wrong ? _ ("That is not the passphrase of your backups. Try again, or change the "
+                 "passphrase if you have forgotten it: backups made from then on use the new "
+                 "one. Nothing changes if you skip this.")
+            : _ ("Without the passphrase, your encrypted backups cannot be restored on another "
+                 "computer. Type it once more to check that you still know it. Nothing changes "
+                 "if you skip this; you will be asked again in 8 weeks."),
+      _ ("_Check"), _ ("_Skip"), FALSE);
+}
+
+typedef struct
+{
+  LbLicensesPage *self; /* strong */
+  PassphraseAsk what;
+} EncryptionCall;
+
+static void
+on_encryption_set (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  EncryptionCall *call = user_data;
+  g_autoptr (LbLicensesPage) self = call->self;
+  PassphraseAsk what = call->what;
+  g_autoptr (GError) error = NULL;
+
+  g_free (call);
+  if (!lb_client_set_encryption_finish (LB_CLIENT (source), result, &error))
+    {
+      if (!is_cancelled (error))
+        show_banner (self,
+                     what == PASSPHRASE_CHANGE    ? _ ("Cannot Change the Passphrase")
+                     : what == PASSPHRASE_TURN_ON ? _ ("Cannot Encrypt Backups")
+                                                  : _ ("Cannot Stop Encrypting Backups"),
+                     error->message, NULL);
+      sync_all (self); /* the switch goes back to the service's setting */
+      return;
+    }
+  if (what == PASSPHRASE_CHANGE)
+    show_toast (self, _ ("Passphrase changed; older backups keep the old one"));
+  else if (what == PASSPHRASE_TURN_ON)
+    show_toast (self, _ ("New backups are encrypted"));
+  if (what != PASSPHRASE_NONE)
+    passphrase_known_now (self);
+  sync_all (self);
+}
+
+static void
+set_encryption (LbLicensesPage *self, gboolean encrypt, GBytes *passphrase, PassphraseAsk what)
+{
+  EncryptionCall *call = g_new0 (EncryptionCall, 1);
+
+  call->self = g_object_ref (self);
+  call->what = what;
+  hide_banner (self);
+  lb_client_set_encryption_async (self->client, encrypt, passphrase, FALSE, self->cancellable,
+                                  on_encryption_set, call);
+}
+
+static void
+on_passphrase_checked (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (LbLicensesPage) self = user_data;
+  g_autoptr (GError) error = NULL;
+  gboolean matches = lb_client_check_passphrase_finish (LB_CLIENT (source), result, &error);
+
+  if (is_cancelled (error) || self->client != LB_CLIENT (source))
+    return;
+  if (error != NULL)
+    show_banner (self, _ ("Cannot Check the Passphrase"), error->message, NULL);
+  else if (matches)
+    {
+      passphrase_known_now (self);
+      show_toast (self, _ ("That is the passphrase of your backups"));
+    }
+  else
+    ask_check_passphrase (self, TRUE);
+  sync_all (self);
+}
+
+static void
+on_passphrase_response (AdwMessageDialog *dialog, const char *response, LbLicensesPage *self)
+{
+  PassphraseAsk what = self->passphrase_ask;
+  g_autoptr (GBytes) passphrase = NULL;
+  gboolean ok = g_strcmp0 (response, "ok") == 0;
+
+  if (ok && self->passphrase_entry != NULL)
+    passphrase = entry_bytes (self->passphrase_entry);
+  g_clear_object (&self->dialog);
+  self->passphrase_ask = PASSPHRASE_NONE;
+  self->passphrase_entry = NULL;
+  self->passphrase_again_entry = NULL;
+  if (self->client == NULL)
+    return;
+  switch (what)
+    {
+    case PASSPHRASE_TURN_ON:
+    case PASSPHRASE_CHANGE:
+      if (ok)
+        set_encryption (self, TRUE, passphrase, what);
+      break;
+    case PASSPHRASE_OPEN:
+      if (!ok)
+        break;
+      g_clear_pointer (&self->own_passphrase, g_bytes_unref);
+      self->own_passphrase = g_steal_pointer (&passphrase);
+      if (self->own_type == LB_OPERATION_TYPE_VERIFY)
+        start_verify (self);
+      else
+        {
+          g_autofree char *location = g_strdup (self->own_location);
+          g_autofree char *generation = g_strdup (self->own_generation);
+
+          start_restore (self, self->own_restore_flags, location, generation);
+        }
+      break;
+    case PASSPHRASE_CHECK:
+      /* Skipping changes nothing; the next reminder comes in 8 weeks. */
+      if (ok)
+        lb_client_check_passphrase_async (self->client, passphrase, self->cancellable,
+                                          on_passphrase_checked, g_object_ref (self));
+      else
+        passphrase_known_now (self);
+      break;
+    case PASSPHRASE_NONE:
+    default:
+      break;
+    }
+  sync_all (self);
+}
+
+static void
+on_encrypt_switched (GtkSwitch *sw, GParamSpec *pspec, LbLicensesPage *self)
+{
+  gboolean on = gtk_switch_get_active (sw);
+
+  if (self->syncing_encrypt || self->client == NULL
+      || on == lb_client_get_encrypt_backups (self->client))
+    return;
+  if (on)
+    ask_new_passphrase (self, FALSE); /* on only once the user typed one */
+  else
+    set_encryption (self, FALSE, NULL, PASSPHRASE_NONE);
+  sync_all (self);
+}
+
+static void
+on_change_passphrase_clicked (GtkButton *button, LbLicensesPage *self)
+{
+  if (self->client != NULL)
+    ask_new_passphrase (self, TRUE);
+}
+
+/* Every PASSPHRASE_CHECK_INTERVAL_S while backups are encrypted, once the
+ * page is idle: does the user still know the passphrase? The time is the
+ * page's own (GSettings): the service has no use for it, and a user who
+ * skips is asked again later. */
+static void
+maybe_remind_passphrase (LbLicensesPage *self)
+{
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  gint64 checked;
+
+  if (self->settings == NULL || self->client == NULL || self->check_asked
+      || self->state != LB_LICENSES_PAGE_READY || !lb_client_get_encrypt_backups (self->client)
+      || self->dialog != NULL || self->chooser != NULL || self->own_pending)
+    return;
+  checked = g_settings_get_int64 (self->settings, "passphrase-checked");
+  if (checked <= 0 || checked > now)
+    {
+      /* Encrypted elsewhere (the command line), or a clock set back: count
+       * from now. */
+      passphrase_known_now (self);
+      return;
+    }
+  if (now - checked >= PASSPHRASE_CHECK_INTERVAL_S)
+    ask_check_passphrase (self, FALSE);
 }
 
 /* Locations */
@@ -791,9 +1145,9 @@ on_operation_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
 
   if (restore)
-    done = lb_client_restore_finish (client, result, &error);
+    done = lb_client_restore_with_passphrase_finish (client, result, &error);
   else if (type == LB_OPERATION_TYPE_VERIFY)
-    done = lb_client_verify_finish (client, result, &error);
+    done = lb_client_verify_with_passphrase_finish (client, result, &error);
   else
     done = lb_client_backup_finish (client, result, &error);
   if (self->client != client)
@@ -802,6 +1156,15 @@ on_operation_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_clear_object (&self->own_cancellable);
   if (done != NULL)
     {
+      sync_all (self);
+      return;
+    }
+  /* An encrypted backup without the keyring's passphrase, or with
+   * another: the user's passphrase, in place of the banner. */
+  if (type != LB_OPERATION_TYPE_BACKUP && needs_passphrase (error))
+    {
+      hide_banner (self);
+      ask_open_passphrase (self, g_error_matches (error, LB_ERROR, LB_ERROR_BAD_PASSPHRASE));
       sync_all (self);
       return;
     }
@@ -900,8 +1263,11 @@ start_restore (LbLicensesPage *self,
   self->own_restore_flags = flags;
   g_free (self->own_generation);
   self->own_generation = g_steal_pointer (&chosen);
-  lb_client_restore_async (self->client, flags, location, self->own_generation,
-                           self->own_cancellable, on_operation_done, g_object_ref (self));
+  g_free (self->own_location);
+  self->own_location = g_strdup (location);
+  lb_client_restore_with_passphrase_async (self->client, flags, location, self->own_generation,
+                                           self->own_passphrase, self->own_cancellable,
+                                           on_operation_done, g_object_ref (self));
   sync_all (self);
 }
 
@@ -921,14 +1287,18 @@ start_verify (LbLicensesPage *self)
     }
   if (!may_start (self, LB_OPERATION_TYPE_VERIFY, location))
     return;
-  lb_client_verify_async (self->client, LB_VERIFY_FLAGS_NONE, location, NULL, self->own_cancellable,
-                          on_operation_done, g_object_ref (self));
+  g_free (self->own_location);
+  self->own_location = g_strdup (location);
+  lb_client_verify_with_passphrase_async (self->client, LB_VERIFY_FLAGS_NONE, location, NULL,
+                                          self->own_passphrase, self->own_cancellable,
+                                          on_operation_done, g_object_ref (self));
   sync_all (self);
 }
 
 static void
 on_check_clicked (GtkButton *button, LbLicensesPage *self)
 {
+  g_clear_pointer (&self->own_passphrase, g_bytes_unref);
   start_verify (self);
 }
 
@@ -966,6 +1336,7 @@ on_generation_response (AdwMessageDialog *dialog, const char *response, LbLicens
   if (self->generations != NULL && selected > 0 && selected < g_strv_length (self->generations))
     generation = g_strdup (self->generations[selected]);
   g_clear_pointer (&self->generations, g_strfreev);
+  g_clear_pointer (&self->own_passphrase, g_bytes_unref);
   if (g_strcmp0 (response, "restore") == 0)
     start_restore (self, LB_RESTORE_FLAGS_NONE, NULL, generation);
   sync_all (self);
@@ -1021,6 +1392,7 @@ on_backups_listed (GObject *source, GAsyncResult *result, gpointer user_data)
   self->own_pending = FALSE;
   /* One backup, or none, or a folder that cannot be listed: the restore
    * itself says what is wrong. */
+  g_clear_pointer (&self->own_passphrase, g_bytes_unref);
   if (backups != NULL && backups->len > 1)
     ask_generation (self, backups);
   else
@@ -1181,6 +1553,15 @@ on_operation_completed (LbClient *client,
                         LbLicensesPage *self)
 {
   LbStatus status = lb_operation_result_get_status (result);
+
+  /* The page's own restore or check that needs a passphrase asks for it
+   * (on_operation_done) rather than failing in the banner. */
+  if (kind != LB_OPERATION_TYPE_BACKUP && needs_passphrase (error)
+      && (self->own_pending || self->passphrase_ask == PASSPHRASE_OPEN))
+    {
+      sync_all (self);
+      return;
+    }
 
   /* Each license went back to its app. */
   if (kind == LB_OPERATION_TYPE_RESTORE)
@@ -1352,10 +1733,10 @@ on_client_ready (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   LbClient *client = lb_client_new_finish (result, &error);
   const char *const notified[] = {
-    "notify::operation",        "notify::licenses-done", "notify::licenses-total",
-    "notify::backup-path",      "notify::restore-path",  "notify::last-backup-time",
-    "notify::status",           "notify::cancelable",    "notify::automatic-backup",
-    "notify::next-backup-time",
+    "notify::operation",        "notify::licenses-done",   "notify::licenses-total",
+    "notify::backup-path",      "notify::restore-path",    "notify::last-backup-time",
+    "notify::status",           "notify::cancelable",      "notify::automatic-backup",
+    "notify::next-backup-time", "notify::encrypt-backups",
   };
 
   if (is_cancelled (error))
@@ -1471,6 +1852,17 @@ sync_all (LbLicensesPage *self)
   gtk_widget_set_sensitive (GTK_WIDGET (self->backup_row), ready);
   gtk_widget_set_sensitive (GTK_WIDGET (self->automatic_row), ready);
   gtk_widget_set_sensitive (GTK_WIDGET (self->restore_row), ready);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->encrypt_row), ready && !asking);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->passphrase_row), ready && !asking);
+  {
+    gboolean encrypt = ready && lb_client_get_encrypt_backups (self->client);
+
+    /* The switch shows the service's setting, also while asking. */
+    self->syncing_encrypt = TRUE;
+    gtk_switch_set_active (self->encrypt_switch, encrypt);
+    self->syncing_encrypt = FALSE;
+    gtk_widget_set_visible (GTK_WIDGET (self->passphrase_row), encrypt);
+  }
   if (ready)
     {
       LbAutomaticBackup automatic = lb_client_get_automatic_backup (self->client);
@@ -1561,6 +1953,8 @@ sync_all (LbLicensesPage *self)
                                 && lb_client_get_backup_path (self->client)[0] != '\0');
   gtk_widget_set_sensitive (GTK_WIDGET (self->banner_restore_button),
                             ready && !running && !self->own_pending && !asking);
+  if (ready && !running)
+    maybe_remind_passphrase (self);
 }
 
 static gboolean
@@ -1615,6 +2009,9 @@ lb_licenses_page_finalize (GObject *object)
   g_free (self->own_generation);
   g_free (self->whole_generation);
   g_free (self->whole_folder);
+  g_clear_pointer (&self->own_passphrase, g_bytes_unref);
+  g_free (self->own_location);
+  g_clear_object (&self->settings);
   G_OBJECT_CLASS (lb_licenses_page_parent_class)->finalize (object);
 }
 static void
@@ -1696,6 +2093,10 @@ lb_licenses_page_class_init (LbLicensesPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, backup_group);
   gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, backup_row);
   gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, automatic_row);
+  gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, encrypt_row);
+  gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, encrypt_switch);
+  gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, passphrase_row);
+  gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, passphrase_button);
   gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, restore_row);
   gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, progress_row);
   gtk_widget_class_bind_template_child (widget_class, LbLicensesPage, progress_bar);
@@ -1714,6 +2115,8 @@ lb_licenses_page_class_init (LbLicensesPageClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_check_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_banner_restore_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_automatic_selected);
+  gtk_widget_class_bind_template_callback (widget_class, on_encrypt_switched);
+  gtk_widget_class_bind_template_callback (widget_class, on_change_passphrase_clicked);
 }
 
 static void
@@ -1723,7 +2126,17 @@ lb_licenses_page_init (LbLicensesPage *self)
   self->cancellable = g_cancellable_new ();
   self->app_rows = g_ptr_array_new ();
   self->state = LB_LICENSES_PAGE_CONNECTING;
+  {
+    /* An uninstalled page (no schema) works, without the reminders. */
+    GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+    g_autoptr (GSettingsSchema) schema
+        = source != NULL ? g_settings_schema_source_lookup (source, PANEL_SCHEMA, TRUE) : NULL;
+
+    if (schema != NULL)
+      self->settings = g_settings_new_full (schema, NULL, NULL);
+  }
 }
+
 GtkWidget *
 lb_licenses_page_new (GDBusConnection *connection)
 {
@@ -1789,6 +2202,14 @@ lb_licenses_page_get_part (LbLicensesPage *self, LbLicensesPagePart part)
       return GTK_WIDGET (self->check_button);
     case LB_LICENSES_PAGE_BANNER_RESTORE_BUTTON:
       return GTK_WIDGET (self->banner_restore_button);
+    case LB_LICENSES_PAGE_ENCRYPT_SWITCH:
+      return GTK_WIDGET (self->encrypt_switch);
+    case LB_LICENSES_PAGE_PASSPHRASE_BUTTON:
+      return GTK_WIDGET (self->passphrase_button);
+    case LB_LICENSES_PAGE_PASSPHRASE_ENTRY:
+      return GTK_WIDGET (self->passphrase_entry);
+    case LB_LICENSES_PAGE_PASSPHRASE_AGAIN_ENTRY:
+      return GTK_WIDGET (self->passphrase_again_entry);
     }
   return NULL;
 }

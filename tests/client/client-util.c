@@ -94,6 +94,9 @@ setup (Fixture *f, gconstpointer data)
   if (tc->setup == SETUP_NONE)
     return;
   f->bus = lb_test_bus_new (LB_TEST_BUS_DEFAULT);
+  if ((tc->daemon & DAEMON_KEYRING)
+      && (f->keyring = lb_test_keyring_start (f->bus, "test login password", &f->skip)) == NULL)
+    return;
   f->current = fixture_machine (f, 0);
   if (tc->setup == SETUP_DAEMON)
     use_machine (f, 0);
@@ -106,6 +109,8 @@ teardown (Fixture *f, gconstpointer data)
   g_clear_object (&f->manager);
   for (guint i = 0; i < G_N_ELEMENTS (f->machines); i++)
     g_clear_pointer (&f->machines[i], lb_test_machine_free);
+  g_clear_pointer (&f->keyring, lb_test_keyring_free);
+  g_clear_pointer (&f->skip, g_free);
   g_clear_pointer (&f->bus, lb_test_bus_free);
   lb_test_rm_rf (f->work);
   g_clear_pointer (&f->work, g_free);

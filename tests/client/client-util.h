@@ -53,6 +53,8 @@ enum
   EXIT_NO_SPACE = 10,
   EXIT_UNREACHABLE = 11,
   EXIT_PERMISSION_DENIED = 12,
+  EXIT_PASSPHRASE_NEEDED = 13,
+  EXIT_BAD_PASSPHRASE = 14,
   EXIT_INTERRUPTED = 130,
 };
 
@@ -78,8 +80,9 @@ typedef enum
 typedef enum
 {
   DAEMON_FAST = 0,
-  DAEMON_SLOW = 1 << 0,   /* LB_FAULT_DELAY_US=SLOW_DELAY_US */
-  DAEMON_GERMAN = 1 << 1, /* the daemon and the clients speak German */
+  DAEMON_SLOW = 1 << 0,    /* LB_FAULT_DELAY_US=SLOW_DELAY_US */
+  DAEMON_GERMAN = 1 << 1,  /* the daemon and the clients speak German */
+  DAEMON_KEYRING = 1 << 2, /* gnome-keyring-daemon on the bus first (encrypted backups) */
 } DaemonKind;
 
 typedef struct _Fixture Fixture;
@@ -104,7 +107,9 @@ struct _Fixture
   LbDBusManager *manager;
   char *work; /* a scratch directory, the clients' working directory */
   GPtrArray *daemon_env;
-  GPtrArray *client_env; /* NAME=VALUE every client gets on top of the base */
+  GPtrArray *client_env;  /* NAME=VALUE every client gets on top of the base */
+  LbTestKeyring *keyring; /* with DAEMON_KEYRING */
+  char *skip;             /* why the test cannot run here (no keyring), or NULL */
 };
 
 extern const char *const german_env[];
@@ -413,6 +418,10 @@ void test_tty_progress_bar (Fixture *f, gconstpointer arg);
 void test_tty_consent (Fixture *f, gconstpointer arg);
 void test_tty_yes (Fixture *f, gconstpointer arg);
 void test_tty_json (Fixture *f, gconstpointer arg);
+void test_encrypt_config (Fixture *f, gconstpointer arg);
+void test_encrypt_restore (Fixture *f, gconstpointer arg);
+void test_encrypt_tty_on (Fixture *f, gconstpointer arg);
+void test_encrypt_tty_restore (Fixture *f, gconstpointer arg);
 
 /* test-client-i18n.c */
 void test_i18n_german (Fixture *f, gconstpointer arg);

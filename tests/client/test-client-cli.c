@@ -33,7 +33,7 @@ test_cli_help (Fixture *f, gconstpointer arg)
       assert_contains (run->out, "--version");
       /* Every exit status is documented. */
       assert_contains (run->out, "Exit status:");
-      for (int code = 0; code <= 12; code++)
+      for (int code = 0; code <= 14; code++)
         {
           g_autofree char *line = g_strdup_printf ("\n  %-3d ", code);
           assert_contains (run->out, line);
@@ -166,7 +166,8 @@ test_cli_usage_errors (Fixture *f, gconstpointer arg)
   }
   {
     g_autoptr (ClientRun) run = client_run (f, NULL, "config", "colour", NULL);
-    assert_contains (run->err, "backup-path, restore-path, automatic and keep-backups");
+    assert_contains (run->err,
+                     "backup-path, restore-path, automatic, keep-backups, encrypt and passphrase");
   }
 }
 

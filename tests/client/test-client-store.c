@@ -391,8 +391,9 @@ test_store_config (Fixture *f, gconstpointer arg)
     g_autoptr (ClientRun) run = client_run (f, NULL, "config", NULL);
 
     assert_exit (run, EXIT_OK);
-    g_assert_cmpstr (run->out, ==,
-                     "backup-path: \nrestore-path: \nautomatic: weekly\nkeep-backups: 3\n");
+    g_assert_cmpstr (
+        run->out, ==,
+        "backup-path: \nrestore-path: \nautomatic: weekly\nkeep-backups: 3\nencrypt: off\n");
   }
   /* A relative path is made absolute (against the client's directory). */
   {
@@ -423,8 +424,8 @@ test_store_config (Fixture *f, gconstpointer arg)
   {
     g_autoptr (ClientRun) run = client_run (f, NULL, "config", NULL);
     g_autofree char *want = g_strdup_printf (
-        "backup-path: %s\nrestore-path: %s\nautomatic: weekly\nkeep-backups: 3\n", rel_abs,
-        restore_dir);
+        "backup-path: %s\nrestore-path: %s\nautomatic: weekly\nkeep-backups: 3\nencrypt: off\n",
+        rel_abs, restore_dir);
 
     assert_exit (run, EXIT_OK);
     g_assert_cmpstr (run->out, ==, want);
@@ -465,7 +466,8 @@ test_store_config (Fixture *f, gconstpointer arg)
   {
     g_autoptr (ClientRun) run = client_run (f, NULL, "config", NULL);
     g_autofree char *want = g_strdup_printf (
-        "backup-path: %s\nrestore-path: \nautomatic: weekly\nkeep-backups: 5\n", rel_abs);
+        "backup-path: %s\nrestore-path: \nautomatic: weekly\nkeep-backups: 5\nencrypt: off\n",
+        rel_abs);
 
     assert_exit (run, EXIT_OK);
     g_assert_cmpstr (run->out, ==, want);
@@ -486,7 +488,8 @@ test_store_status (Fixture *f, gconstpointer arg)
                    "  Last backup:    never\n"
                    "  Backup folder:  (not set)\n"
                    "  Restore folder: (not set)\n"
-                   "  Automatic:      weekly, once a backup folder is set\n",
+                   "  Automatic:      weekly, once a backup folder is set\n"
+                   "  Encryption:     off\n",
                    "status", NULL);
   {
     g_autoptr (JsonNode) root = NULL;

@@ -68,6 +68,11 @@ static const TestCase tests[] = {
   { "tty/yes-option", SETUP_DAEMON, DAEMON_FAST, test_tty_yes },
   { "tty/json", SETUP_DAEMON, DAEMON_SLOW, test_tty_json },
 
+  { "encrypt/config", SETUP_DAEMON, DAEMON_KEYRING, test_encrypt_config },
+  { "encrypt/restore", SETUP_DAEMON, DAEMON_KEYRING, test_encrypt_restore },
+  { "encrypt/tty-on", SETUP_DAEMON, DAEMON_KEYRING, test_encrypt_tty_on },
+  { "encrypt/tty-restore", SETUP_DAEMON, DAEMON_KEYRING, test_encrypt_tty_restore },
+
   { "i18n/german", SETUP_DAEMON, DAEMON_GERMAN, test_i18n_german },
   { "i18n/consent", SETUP_DAEMON, DAEMON_GERMAN, test_i18n_consent },
 

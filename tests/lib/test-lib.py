@@ -357,6 +357,33 @@ class TestSlowBackup(LibTestCase):
 
 
 class TestAsync(LibTestCase):
+    def test_encryption_without_keyring(self):
+        # No Secret Service on this bus: the calls fail as the service
+        # says, the passphrase going over as a GLib.Bytes.
+        c = self.client
+        self.assertFalse(c.props.encrypt_backups)
+        self.assertFalse(c.get_encrypt_backups())
+        passphrase = GLib.Bytes.new(b"correct horse battery staple")
+        with self.assertRaises(GLib.Error) as cm:
+            c.set_encryption_sync(True, passphrase, False, None)
+        self.assertLbError(cm, LicenseBackup.Error.KEYRING_UNAVAILABLE)
+        with self.assertRaises(GLib.Error) as cm:
+            c.check_passphrase_sync(passphrase, None)
+        self.assertLbError(cm, LicenseBackup.Error.KEYRING_UNAVAILABLE)
+        self.assertFalse(c.props.encrypt_backups)
+        # A plain backup: not encrypted, and a passphrase given is ignored.
+        c.store_license_sync(self.license("plain"), None)
+        c.backup_sync(LicenseBackup.BackupFlags.NONE, self.dir, None)
+        backups = c.list_backups_sync(self.dir, None)
+        self.assertFalse(backups[0].props.encrypted)
+        self.assertEqual(backups[0].props.passphrase_era, 0)
+        result = c.verify_with_passphrase_sync(LicenseBackup.VerifyFlags.NONE, self.dir, None,
+                                               passphrase, None)
+        self.assertEqual(result.props.licenses, 1)
+        result = c.restore_with_passphrase_sync(LicenseBackup.RestoreFlags.NONE, self.dir, None,
+                                                None, None)
+        self.assertEqual(result.props.status, LicenseBackup.Status.END)
+
     def test_verify(self):
         c = self.client
         c.store_license_sync(self.license("one"), None)

@@ -153,8 +153,9 @@ typedef struct
   GDBusConnection *page_connection;
   GtkWidget *window;
   LbLicensesPage *page;
-  char *dir;         /* a backup location */
-  char *backup_file; /* what backup_file() last returned */
+  char *dir;              /* a backup location */
+  char *backup_file;      /* what backup_file() last returned */
+  LbTestKeyring *keyring; /* for encrypted backups, started by the test */
 } Fixture;
 
 /* The system's MIME database, which gdk-pixbuf needs to load SVG icons:
@@ -214,6 +215,7 @@ fixture_teardown (Fixture *f, gconstpointer data)
 {
   close_page (f);
   lb_test_machine_free (f->machine);
+  g_clear_pointer (&f->keyring, lb_test_keyring_free);
   lb_test_rm_rf (f->dir);
   g_free (f->dir);
   g_free (f->backup_file);
@@ -1876,6 +1878,222 @@ test_only_current (Fixture *f, gconstpointer data)
   g_assert_false (showing (part (f, LB_LICENSES_PAGE_RESULT_GROUP)));
 }
 
+/* Encrypted backups */
+
+#define PASSPHRASE "correct horse battery staple"
+#define OTHER_PASSPHRASE "Tr0ub4dor&3 ünd mehr"
+
+/* gnome-keyring-daemon on the test bus, before the service; FALSE (the
+ * test skipped) when it cannot run here. */
+static gboolean
+start_keyring (Fixture *f)
+{
+  g_autofree char *why = NULL;
+
+  f->keyring = lb_test_keyring_start (f->bus, "test login password", &why);
+  if (f->keyring == NULL)
+    skip (why);
+  return f->keyring != NULL;
+}
+
+static gboolean
+keyring_has (Fixture *f, const char *passphrase)
+{
+  g_autoptr (LbClient) client = other_client (f);
+  g_autoptr (GBytes) bytes = g_bytes_new (passphrase, strlen (passphrase));
+
+  return lb_client_check_passphrase_sync (client, bytes, NULL, NULL);
+}
+
+static void
+set_encryption (Fixture *f, gboolean encrypt, const char *passphrase, gboolean forget)
+{
+  g_autoptr (LbClient) client = other_client (f);
+  g_autoptr (GBytes) bytes
+      = passphrase != NULL ? g_bytes_new (passphrase, strlen (passphrase)) : NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (lb_client_set_encryption_sync (client, encrypt, bytes, forget, NULL, &error));
+  g_assert_no_error (error);
+}
+
+/* Types into the passphrase dialog @heading (a second time when @again is
+ * not NULL) and answers it. */
+static void
+type_passphrase (Fixture *f, const char *heading, const char *passphrase, const char *again)
+{
+  AdwMessageDialog *dialog;
+
+  g_assert_true (wait_for (dialog_shown, f, WAIT_MS));
+  dialog = lb_licenses_page_get_dialog (f->page);
+  g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, heading);
+  g_assert_false (adw_message_dialog_get_response_enabled (dialog, "ok"));
+  gtk_editable_set_text (GTK_EDITABLE (part (f, LB_LICENSES_PAGE_PASSPHRASE_ENTRY)), passphrase);
+  if (again != NULL)
+    {
+      g_assert_nonnull (part (f, LB_LICENSES_PAGE_PASSPHRASE_AGAIN_ENTRY));
+      /* Two that differ are refused. */
+      gtk_editable_set_text (GTK_EDITABLE (part (f, LB_LICENSES_PAGE_PASSPHRASE_AGAIN_ENTRY)),
+                             "not the same");
+      g_assert_false (adw_message_dialog_get_response_enabled (dialog, "ok"));
+      gtk_editable_set_text (GTK_EDITABLE (part (f, LB_LICENSES_PAGE_PASSPHRASE_AGAIN_ENTRY)),
+                             again);
+    }
+  else
+    g_assert_null (part (f, LB_LICENSES_PAGE_PASSPHRASE_AGAIN_ENTRY));
+  g_assert_true (adw_message_dialog_get_response_enabled (dialog, "ok"));
+  answer (f, heading, "ok");
+}
+
+static gboolean
+switch_is_on (gpointer user_data)
+{
+  Fixture *f = user_data;
+  return gtk_switch_get_active (GTK_SWITCH (part (f, LB_LICENSES_PAGE_ENCRYPT_SWITCH)));
+}
+
+static gboolean
+switch_is_off (gpointer user_data)
+{
+  return !switch_is_on (user_data);
+}
+
+static gboolean
+check_sensitive (gpointer user_data)
+{
+  Fixture *f = user_data;
+  return gtk_widget_is_sensitive (part (f, LB_LICENSES_PAGE_CHECK_BUTTON));
+}
+
+static gboolean
+toast_says_whole (gpointer user_data)
+{
+  Fixture *f = user_data;
+  const char *toast = lb_licenses_page_get_last_toast (f->page);
+
+  return toast != NULL && strstr (toast, "is whole") != NULL;
+}
+
+/* The switch asks for the passphrase twice before it turns encryption
+ * on; Change Passphrase… asks for a new one; off turns it off. */
+static void
+test_encrypt (Fixture *f, gconstpointer data)
+{
+  GtkSwitch *sw;
+  AdwMessageDialog *dialog;
+
+  if (!start_keyring (f) || !start_and_show (f, NULL, 3, "BackupPath"))
+    return;
+  sw = GTK_SWITCH (part (f, LB_LICENSES_PAGE_ENCRYPT_SWITCH));
+  g_assert_false (gtk_switch_get_active (sw));
+  g_assert_false (showing (part (f, LB_LICENSES_PAGE_PASSPHRASE_BUTTON)));
+
+  /* Cancelled: nothing changes. */
+  gtk_switch_set_active (sw, TRUE);
+  g_assert_true (wait_for (dialog_shown, f, WAIT_MS));
+  dialog = lb_licenses_page_get_dialog (f->page);
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "cannot be restored"));
+  g_assert_false (gtk_switch_get_active (sw));
+  answer (f, "Encrypt Backups?", "cancel");
+  pump_for (100);
+  g_assert_false (gtk_switch_get_active (sw));
+
+  gtk_switch_set_active (sw, TRUE);
+  type_passphrase (f, "Encrypt Backups?", PASSPHRASE, PASSPHRASE);
+  assert_toast (f, "New backups are encrypted");
+  g_assert_true (wait_for (switch_is_on, f, WAIT_MS));
+  g_assert_true (showing (part (f, LB_LICENSES_PAGE_PASSPHRASE_BUTTON)));
+  g_assert_true (keyring_has (f, PASSPHRASE));
+  /* Just typed: no reminder. */
+  pump_for (200);
+  g_assert_null (lb_licenses_page_get_dialog (f->page));
+
+  click (f, LB_LICENSES_PAGE_PASSPHRASE_BUTTON);
+  type_passphrase (f, "Change the Passphrase?", OTHER_PASSPHRASE, OTHER_PASSPHRASE);
+  assert_toast (f, "Passphrase changed; older backups keep the old one");
+  g_assert_true (keyring_has (f, OTHER_PASSPHRASE));
+
+  /* Another client turns it off: the switch follows. */
+  set_encryption (f, FALSE, NULL, FALSE);
+  g_assert_true (wait_for (switch_is_off, f, WAIT_MS));
+  g_assert_false (showing (part (f, LB_LICENSES_PAGE_PASSPHRASE_BUTTON)));
+}
+
+/* A restore of an encrypted backup without the keyring's passphrase asks
+ * for it, and again after a wrong one. */
+static void
+test_encrypt_restore (Fixture *f, gconstpointer data)
+{
+  if (!start_keyring (f) || !start_and_show (f, NULL, 3, "BackupPath"))
+    return;
+  set_encryption (f, TRUE, PASSPHRASE, FALSE);
+  g_assert_cmpuint (run_backup (f, LB_BACKUP_FLAGS_NONE, NULL), ==, LB_STATUS_END);
+  /* As on another computer. */
+  set_encryption (f, FALSE, NULL, TRUE);
+  pump_for (100);
+
+  click (f, LB_LICENSES_PAGE_RESTORE_BUTTON);
+  type_passphrase (f, "Passphrase Needed", "wrong", NULL);
+  g_assert_true (wait_for (dialog_shown, f, WAIT_MS));
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (lb_licenses_page_get_dialog (f->page)),
+                            "does not open"));
+  type_passphrase (f, "Passphrase Needed", PASSPHRASE, NULL);
+  assert_toast (f, "0 licenses restored");
+  g_assert_false (showing (part (f, LB_LICENSES_PAGE_BANNER)));
+
+  /* Check Backup asks the same way, once the restore is over. */
+  g_assert_true (wait_for (check_sensitive, f, WAIT_MS));
+  click (f, LB_LICENSES_PAGE_CHECK_BUTTON);
+  type_passphrase (f, "Passphrase Needed", PASSPHRASE, NULL);
+  g_assert_true (wait_for (toast_says_whole, f, WAIT_MS));
+  g_assert_false (showing (part (f, LB_LICENSES_PAGE_BANNER)));
+}
+
+/* Every 8 weeks the page asks whether the user still knows the
+ * passphrase; a wrong one asks again, the right one is remembered. */
+static void
+test_passphrase_reminder (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GSettingsSchema) schema = NULL;
+  g_autoptr (GSettings) settings = NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  schema = g_settings_schema_source_lookup (g_settings_schema_source_get_default (),
+                                            "org.freedesktop.LicenseBackup1.Panel", TRUE);
+  if (schema == NULL)
+    {
+      skip ("the panel's GSettings schema is not compiled (data/)");
+      return;
+    }
+  settings = g_settings_new_full (schema, NULL, NULL);
+  g_settings_set_int64 (settings, "passphrase-checked", now - 9 * 7 * 24 * 3600);
+  if (!start_keyring (f))
+    return;
+  lb_test_machine_start_daemon (f->machine, NULL);
+  set_encryption (f, TRUE, PASSPHRASE, FALSE);
+  show_page (f);
+  if (!wait_ready (f))
+    return;
+  g_assert_true (wait_for (dialog_shown, f, WAIT_MS));
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (lb_licenses_page_get_dialog (f->page)),
+                            "Nothing changes if you skip"));
+  type_passphrase (f, "Do You Still Know the Passphrase?", "wrong", NULL);
+  g_assert_true (wait_for (dialog_shown, f, WAIT_MS));
+  type_passphrase (f, "Do You Still Know the Passphrase?", PASSPHRASE, NULL);
+  assert_toast (f, "That is the passphrase of your backups");
+  g_assert_cmpint (g_settings_get_int64 (settings, "passphrase-checked"), >=, now);
+
+  /* Not again soon; skipping also waits 8 weeks. */
+  close_page (f);
+  g_settings_set_int64 (settings, "passphrase-checked", now - 9 * 7 * 24 * 3600);
+  show_page (f);
+  if (!wait_ready (f))
+    return;
+  answer (f, "Do You Still Know the Passphrase?", "cancel");
+  g_assert_cmpint (g_settings_get_int64 (settings, "passphrase-checked"), >=, now);
+  g_assert_true (lb_client_get_encrypt_backups (other_client (f)));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1938,6 +2156,9 @@ main (int argc, char **argv)
   ADD ("/panel/check-backup", test_check_backup);
   ADD ("/panel/restore-damaged-newest", test_restore_damaged_newest);
   ADD ("/panel/only-current", test_only_current);
+  ADD ("/panel/encrypt", test_encrypt);
+  ADD ("/panel/encrypt-restore", test_encrypt_restore);
+  ADD ("/panel/passphrase-reminder", test_passphrase_reminder);
 #undef ADD
 
   status = g_test_run ();

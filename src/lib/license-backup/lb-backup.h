@@ -27,5 +27,7 @@ gboolean lb_backup_get_this_machine (LbBackup *self);
 guint lb_backup_get_format_version (LbBackup *self);
 gint64 lb_backup_get_verified (LbBackup *self);
 const char *lb_backup_get_verify_error (LbBackup *self);
+gboolean lb_backup_get_encrypted (LbBackup *self);
+guint lb_backup_get_passphrase_era (LbBackup *self);
 
 G_END_DECLS

@@ -59,6 +59,7 @@ gint64 lb_client_get_last_backup_time (LbClient *self);
 LbAutomaticBackup lb_client_get_automatic_backup (LbClient *self);
 gint64 lb_client_get_next_backup_time (LbClient *self);
 guint lb_client_get_keep_backups (LbClient *self);
+gboolean lb_client_get_encrypt_backups (LbClient *self);
 
 /* Licenses */
 void lb_client_store_license_async (LbClient *self,
@@ -211,6 +212,42 @@ LbOperationResult *lb_client_verify_sync (LbClient *self,
                                           GCancellable *cancellable,
                                           GError **error);
 
+void lb_client_restore_with_passphrase_async (LbClient *self,
+                                              LbRestoreFlags flags,
+                                              const char *location,
+                                              const char *generation,
+                                              GBytes *passphrase,
+                                              GCancellable *cancellable,
+                                              GAsyncReadyCallback callback,
+                                              gpointer user_data);
+LbOperationResult *
+lb_client_restore_with_passphrase_finish (LbClient *self, GAsyncResult *result, GError **error);
+LbOperationResult *lb_client_restore_with_passphrase_sync (LbClient *self,
+                                                           LbRestoreFlags flags,
+                                                           const char *location,
+                                                           const char *generation,
+                                                           GBytes *passphrase,
+                                                           GCancellable *cancellable,
+                                                           GError **error);
+
+void lb_client_verify_with_passphrase_async (LbClient *self,
+                                             LbVerifyFlags flags,
+                                             const char *location,
+                                             const char *generation,
+                                             GBytes *passphrase,
+                                             GCancellable *cancellable,
+                                             GAsyncReadyCallback callback,
+                                             gpointer user_data);
+LbOperationResult *
+lb_client_verify_with_passphrase_finish (LbClient *self, GAsyncResult *result, GError **error);
+LbOperationResult *lb_client_verify_with_passphrase_sync (LbClient *self,
+                                                          LbVerifyFlags flags,
+                                                          const char *location,
+                                                          const char *generation,
+                                                          GBytes *passphrase,
+                                                          GCancellable *cancellable,
+                                                          GError **error);
+
 void lb_client_get_status_async (LbClient *self,
                                  GCancellable *cancellable,
                                  GAsyncReadyCallback callback,
@@ -277,6 +314,33 @@ GPtrArray *lb_client_list_backups_sync (LbClient *self,
                                         const char *location,
                                         GCancellable *cancellable,
                                         GError **error);
+
+/* Encrypted backups (lb-client-encryption.c) */
+void lb_client_set_encryption_async (LbClient *self,
+                                     gboolean encrypt,
+                                     GBytes *passphrase,
+                                     gboolean forget,
+                                     GCancellable *cancellable,
+                                     GAsyncReadyCallback callback,
+                                     gpointer user_data);
+gboolean lb_client_set_encryption_finish (LbClient *self, GAsyncResult *result, GError **error);
+gboolean lb_client_set_encryption_sync (LbClient *self,
+                                        gboolean encrypt,
+                                        GBytes *passphrase,
+                                        gboolean forget,
+                                        GCancellable *cancellable,
+                                        GError **error);
+
+void lb_client_check_passphrase_async (LbClient *self,
+                                       GBytes *passphrase,
+                                       GCancellable *cancellable,
+                                       GAsyncReadyCallback callback,
+                                       gpointer user_data);
+gboolean lb_client_check_passphrase_finish (LbClient *self, GAsyncResult *result, GError **error);
+gboolean lb_client_check_passphrase_sync (LbClient *self,
+                                          GBytes *passphrase,
+                                          GCancellable *cancellable,
+                                          GError **error);
 
 /* Cancelling, and what the user's tools need besides (lb-client.c's last
  * section) */
