@@ -26,6 +26,7 @@
 
 #include <license-backup/license-backup.h>
 
+#include "lb-test-sandbox.h"
 #include "lb-test-util.h"
 
 #define PASSPHRASE "correct horse battery staple"
@@ -928,6 +929,8 @@ test_backup_without_keyring (Fixture *f, gconstpointer data)
 
 /* Tests: privacy */
 
+#define PRIVATE_APP "org.example.SecretPlayer"
+
 /* A connection that eavesdrops on every message of the bus, keeping
  * their bytes. */
 typedef struct
@@ -1047,19 +1050,52 @@ test_privacy (Fixture *f, gconstpointer data)
   g_autoptr (GError) error = NULL;
   gboolean matches = FALSE;
 
+  g_autoptr (LbTestApp) app = NULL;
+  g_autoptr (GDBusConnection) app_connection = NULL;
+  g_autofree char *no_sandbox = NULL;
+  guint app_licenses = 0;
+
   if (skipped (f))
     return;
   store_licenses (f, N_LICENSES);
+  /* A Flatpak app's license too, so that the backup holds an app id. */
+  if (lb_test_sandbox_available (&no_sandbox))
+    {
+      g_autoptr (GVariant) reply = NULL;
+
+      app = lb_test_app_new (f->s.bus, PRIVATE_APP, LB_TEST_FLATPAK_INFO_NORMAL, NULL);
+      app_connection = lb_test_app_connect (app, &error);
+      g_assert_no_error (error);
+      reply = g_dbus_connection_call_sync (
+          app_connection, "org.freedesktop.LicenseBackup1", "/org/freedesktop/LicenseBackup1",
+          LB_TEST_STORE_IFACE, "StoreLicense",
+          g_variant_new ("(s@aya{sv})", "app-key-1",
+                         g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, "blob", 4, 1), NULL),
+          NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+      g_assert_no_error (error);
+      app_licenses = 1;
+    }
+  else
+    g_test_message ("no app's license in the backup: %s", no_sandbox);
   monitor_start (&monitor, f);
   set_encryption_ok (f, TRUE, PASSPHRASE);
   backup_ok (f, f->s.dir);
   run_op_ok (f, "VerifyBackup", 0, f->s.dir, NULL);
   g_assert_true (check_passphrase (f, PASSPHRASE, &matches, &error));
   g_assert_true (matches);
+  if (app_connection != NULL)
+    {
+      /* The app loses its license too; the restore gives it back. */
+      g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
+          app_connection, "org.freedesktop.LicenseBackup1", "/org/freedesktop/LicenseBackup1",
+          LB_TEST_STORE_IFACE, "DeleteLicense", g_variant_new ("(s)", "app-key-1"), NULL,
+          G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+      g_assert_no_error (error);
+    }
   delete_licenses (f, N_LICENSES);
   run_op_ok (f, "RestoreLicenses", 0, f->s.dir, NULL);
   run_op_ok (f, "RestoreLicenses", 0, f->s.dir, PASSPHRASE);
-  g_assert_cmpuint (lb_test_bus_get_license_count (f->s.bus), ==, N_LICENSES);
+  g_assert_cmpuint (lb_test_bus_get_license_count (f->s.bus), ==, N_LICENSES + app_licenses);
   seen = monitor_stop (&monitor);
 
   /* The monitor saw the calls, and the keyring's traffic... */
@@ -1084,6 +1120,7 @@ test_privacy (Fixture *f, gconstpointer data)
   g_assert_false (bytes_contain (backup, "secret-key-"));
   g_assert_false (bytes_contain (backup, "content-CID-"));
   g_assert_false (bytes_contain (backup, "issuer.example"));
+  g_assert_false (bytes_contain (backup, PRIVATE_APP));
   g_assert_false (bytes_contain (backup, "manifest.txt"));
   g_assert_false (bytes_contain (backup, lb_test_machine_get_machine_id (f->s.machine)));
   g_assert_false (bytes_contain (backup, PASSPHRASE));
