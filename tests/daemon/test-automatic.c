@@ -23,6 +23,8 @@
 #include <license-backup/license-backup.h>
 
 #include "lb-archive.h"
+#include <gio/gunixfdlist.h>
+
 #include "lb-test-util.h"
 
 #ifndef LB_CLIENT_PATH
@@ -1156,6 +1158,52 @@ test_notice_once_a_day (Fixture *f, gconstpointer data)
   failing_check_at (f, 3 * DAY + 3601, 2);
 }
 
+/* Encrypted automatic backups whose keyring went away (the user's
+ * session ended badly, or no keyring at all): each fails, never writing a
+ * plain backup, and after twice the period the notification says why. */
+static void
+test_notice_keyring_gone (Fixture *f, gconstpointer data)
+{
+  g_autofree char *why = NULL;
+  g_autoptr (LbTestKeyring) keyring = NULL;
+  g_autoptr (GUnixFDList) fds = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) before = NULL;
+  g_autoptr (GPtrArray) after = NULL;
+  GVariantBuilder options;
+
+  keyring = lb_test_keyring_start (f->bus, "test login password", &why);
+  if (keyring == NULL)
+    {
+      g_test_skip (why);
+      return;
+    }
+  if (!first_automatic_backup (f))
+    return;
+  fds = lb_test_passphrase_fds ("correct horse battery staple");
+  g_variant_builder_init (&options, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&options, "{sv}", "passphrase", g_variant_new_handle (0));
+  g_assert_true (lb_dbus_manager_call_set_encryption_sync (
+      f->manager, TRUE, g_variant_builder_end (&options), fds, NULL, NULL, &error));
+  g_assert_no_error (error);
+  lb_test_keyring_stop (keyring);
+  store_one (f, "song-2", 2);
+  before = lb_test_list_backups (f->backups);
+
+  failing_check_at (f, DAY + 3600, 0);
+  failing_check_at (f, 2 * DAY + 3600, 1);
+  {
+    g_autoptr (GPtrArray) calls = notifications (f);
+    g_autofree char *body = notify_arg_string (calls->pdata[0], 4);
+
+    assert_contains (body, "are failing: ");
+    assert_contains (body, "keyring");
+  }
+  /* Never a plain backup instead. */
+  after = lb_test_list_backups (f->backups);
+  g_assert_cmpuint (after->len, ==, before->len);
+}
+
 /* The newest backup rots on the drive while nothing changes: the
  * automatic check finds it damaged, which counts as a failed automatic
  * backup: after twice the period without success, the notification. */
@@ -1241,6 +1289,7 @@ static const TestCase cases[] = {
   { "notice/once-a-day", test_notice_once_a_day },
   { "notice/up-to-date", test_notice_up_to_date },
   { "notice/check-fails", test_notice_check_fails },
+  { "notice/keyring-gone", test_notice_keyring_gone },
 };
 
 int
