@@ -1673,17 +1673,16 @@ main (int argc, char **argv)
       { "untrusted-certificate", test_net_untrusted, SSHD_KEYS, 0, FALSE, TRUE },
     };
 
+    static NetArgs args[G_N_ELEMENTS (proto_names)][G_N_ELEMENTS (cases)];
+
     for (Proto p = NET_SFTP; p <= NET_DAV; p++)
       for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
         {
           g_autofree char *path = NULL;
-          NetArgs *a = g_new0 (NetArgs, 1);
+          NetArgs *a = &args[p][i];
 
           if ((p == NET_SFTP && !cases[i].sftp) || (p != NET_DAV && cases[i].dav_only))
-            {
-              g_free (a);
-              continue;
-            }
+            continue;
           *a = (NetArgs){ p, cases[i].mode, cases[i].how };
           path = g_strdup_printf (
               "/locations/%s/%s", proto_names[p],
