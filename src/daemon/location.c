@@ -71,7 +71,8 @@ typedef struct
   gboolean done;
   gboolean ok;
   gboolean timed_out;
-  gboolean asked; /* the mount wanted an answer from someone */
+  gboolean asked;           /* the mount wanted an answer from someone */
+  gboolean anonymous_tried; /* the one anonymous login was offered */
   GError *error;
 } SyncCall;
 
@@ -118,14 +119,50 @@ on_cancelled (GCancellable *cancellable, gpointer user_data)
   g_cancellable_cancel (G_CANCELLABLE (user_data));
 }
 
-/* The service runs without a user to ask: a password, a host key to
- * accept, or which programs to close is answered "aborted" at once, so
- * that the mount fails instead of waiting for an answer forever. */
+/* The service runs without a user to ask: a host key to accept, or which
+ * programs to close is answered "aborted" at once, so that the mount fails
+ * instead of waiting for an answer forever. */
 static void
 on_ask (GMountOperation *op, gpointer user_data)
 {
   ((SyncCall *) user_data)->asked = TRUE;
   g_mount_operation_reply (op, G_MOUNT_OPERATION_ABORTED);
+}
+
+/* A question: whether to trust a server's host key or certificate. The
+ * choice is set to none of the choices before "aborted": GVfs's WebDAV
+ * backend takes an aborted certificate question's choice, 0 ("Yes"), as
+ * the answer, and would trust any certificate. */
+static void
+on_ask_question (GMountOperation *op, const char *message, GStrv choices, gpointer user_data)
+{
+  g_mount_operation_set_choice (op, choices != NULL ? (int) g_strv_length (choices) : 1);
+  on_ask (op, user_data);
+}
+
+/* A password question. Where the server takes guests (GVfs says so with
+ * G_ASK_PASSWORD_ANONYMOUS_SUPPORTED, as for an SMB share), the answer is
+ * "anonymous", as Files gives it when the user picks Anonymous; once only:
+ * GVfs asks again when the share refuses guests. Passwords the user let
+ * Files remember are looked up in the keyring by GVfs before it asks. */
+static void
+on_ask_password (GMountOperation *op,
+                 const char *message,
+                 const char *default_user,
+                 const char *default_domain,
+                 GAskPasswordFlags flags,
+                 gpointer user_data)
+{
+  SyncCall *call = user_data;
+
+  if ((flags & G_ASK_PASSWORD_ANONYMOUS_SUPPORTED) != 0 && !call->anonymous_tried)
+    {
+      call->anonymous_tried = TRUE;
+      g_mount_operation_set_anonymous (op, TRUE);
+      g_mount_operation_reply (op, G_MOUNT_OPERATION_HANDLED);
+      return;
+    }
+  on_ask (op, user_data);
 }
 
 typedef void (*StartFunc) (gpointer object, GMountOperation *op, SyncCall *call);
@@ -149,8 +186,8 @@ run_sync (gpointer object,
   gulong handler = 0;
 
   g_main_context_push_thread_default (context);
-  g_signal_connect (op, "ask-password", G_CALLBACK (on_ask), &call);
-  g_signal_connect (op, "ask-question", G_CALLBACK (on_ask), &call);
+  g_signal_connect (op, "ask-password", G_CALLBACK (on_ask_password), &call);
+  g_signal_connect (op, "ask-question", G_CALLBACK (on_ask_question), &call);
   g_signal_connect (op, "show-processes", G_CALLBACK (on_ask), &call);
   if (cancellable != NULL)
     handler = g_cancellable_connect (cancellable, G_CALLBACK (on_cancelled), g_object_ref (bounded),
@@ -184,13 +221,43 @@ start_unmount (gpointer object, GMountOperation *op, SyncCall *call)
                                   on_unmounted, call);
 }
 
+/* The one message for a mount that would have had to ask someone, with
+ * what to do for that kind of folder: an SSH key is for sftp only; for
+ * SMB shares and WebDAV folders Files remembers the password in the
+ * keyring, where GVfs finds it without asking. */
+static void
+set_cannot_log_in (GFile *dir, const char *name, GError **error)
+{
+  if (g_file_has_uri_scheme (dir, "sftp") || g_file_has_uri_scheme (dir, "ssh"))
+    g_set_error (error, LB_ERROR, LB_ERROR_PERMISSION_DENIED,
+                 _ ("Cannot log in to %s without asking for a password or to trust the "
+                    "server: open the folder once in Files and let it remember the password, "
+                    "or set up an SSH key; then try again"),
+                 name);
+  else if (g_file_has_uri_scheme (dir, "davs") || g_file_has_uri_scheme (dir, "ftps"))
+    g_set_error (error, LB_ERROR, LB_ERROR_PERMISSION_DENIED,
+                 _ ("Cannot log in to %s without asking for a password or whether to trust "
+                    "the server's certificate: open the folder once in Files and let it "
+                    "remember the password, and make sure this computer trusts the "
+                    "server's certificate; then try again"),
+                 name);
+  else
+    g_set_error (error, LB_ERROR, LB_ERROR_PERMISSION_DENIED,
+                 _ ("Cannot log in to %s without asking for a password: open the folder "
+                    "once in Files and let it remember the password; then try again"),
+                 name);
+}
+
 static gboolean
 mount_if_needed (GFile *dir, gboolean *mounted, GCancellable *cancellable, GError **error)
 {
   g_autoptr (GMount) mount = NULL;
   g_autoptr (GError) local_error = NULL;
+  g_autoptr (GError) first_error = NULL;
+  g_autoptr (GFile) target = NULL;
   g_autofree char *name = NULL;
   gboolean timed_out = FALSE, asked = FALSE;
+  gint64 deadline;
 
   *mounted = FALSE;
   if (g_file_is_native (dir))
@@ -225,10 +292,47 @@ mount_if_needed (GFile *dir, gboolean *mounted, GCancellable *cancellable, GErro
     return TRUE; /* mounted, or not a mountable location: the next step says */
   g_clear_error (&local_error);
 
-  if (run_sync (dir, start_mount, CONNECT_TIMEOUT_S, cancellable, &timed_out, &asked, &local_error))
+  /* GVfs's smb and dav backends refuse to mount at a folder that does not
+   * exist yet (smb says only "failed"): then the nearest parent that
+   * mounts is mounted, and the folder made in it later. What is reported
+   * is the first failure, unless a parent's says more (a password wanted,
+   * no answer, a cancel). */
+  target = g_object_ref (dir);
+  deadline = g_get_monotonic_time () + CONNECT_TIMEOUT_S * G_USEC_PER_SEC;
+  for (;;)
     {
-      *mounted = TRUE;
-      return TRUE;
+      g_autoptr (GFile) parent = NULL;
+      gint64 left = deadline - g_get_monotonic_time ();
+
+      /* All the tries together are bounded by CONNECT_TIMEOUT_S. */
+      if (left <= 0)
+        {
+          timed_out = TRUE;
+          break;
+        }
+      if (run_sync (target, start_mount, (guint) ((left + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC),
+                    cancellable, &timed_out, &asked, &local_error))
+        {
+          *mounted = TRUE;
+          return TRUE;
+        }
+      if (timed_out || asked || g_cancellable_is_cancelled (cancellable)
+          || !(g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND)
+               || g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_FAILED))
+          || (parent = g_file_get_parent (target)) == NULL)
+        break;
+      if (first_error == NULL)
+        first_error = g_steal_pointer (&local_error);
+      g_clear_error (&local_error);
+      g_set_object (&target, parent);
+    }
+  if (local_error == NULL) /* out of time between two tries */
+    local_error = g_steal_pointer (&first_error);
+  if (first_error != NULL && !timed_out && !asked && !g_cancellable_is_cancelled (cancellable)
+      && !g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED))
+    {
+      g_clear_error (&local_error);
+      local_error = g_steal_pointer (&first_error);
     }
   name = g_file_get_parse_name (dir);
   if (g_cancellable_is_cancelled (cancellable))
@@ -240,11 +344,7 @@ mount_if_needed (GFile *dir, gboolean *mounted, GCancellable *cancellable, GErro
                  name, CONNECT_TIMEOUT_S);
   else if (asked || g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_FAILED_HANDLED)
            || g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED))
-    g_set_error (error, LB_ERROR, LB_ERROR_PERMISSION_DENIED,
-                 _ ("Cannot log in to %s without asking for a password or to trust the "
-                    "server: open the folder once in Files and let it remember the password, "
-                    "or set up an SSH key; then try again"),
-                 name);
+    set_cannot_log_in (dir, name, error);
   else
     {
       g_autofree char *reason = lb_error_reason (local_error);
@@ -363,11 +463,13 @@ lb_location_disconnect (GFile *dir, LbOperation *op, gboolean mounted)
   lb_operation_wait_status_published (op, LB_STATUS_DISCONNECTING, STATUS_WAIT_MS);
   {
     g_autoptr (GCancellable) bounded = lb_location_bounded_cancellable_new ();
+    g_autoptr (GError) query_error = NULL;
     g_autoptr (GFileInfo) info = g_file_query_info (dir, G_FILE_ATTRIBUTE_STANDARD_TYPE,
-                                                    G_FILE_QUERY_INFO_NONE, bounded, NULL);
+                                                    G_FILE_QUERY_INFO_NONE, bounded, &query_error);
 
-    /* The server went away, or the mount was forced off. */
-    if (info == NULL)
+    /* The server went away, or the mount was forced off; a folder the
+     * server answers does not exist (it could not be made) is not that. */
+    if (info == NULL && !g_error_matches (query_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
       g_object_set_data (G_OBJECT (op), "lb-location-lost", GINT_TO_POINTER (TRUE));
   }
   mount = g_file_find_enclosing_mount (dir, NULL, NULL);

@@ -223,6 +223,10 @@ lb_panel_format_error (LbOperationType kind, const GError *error)
            || g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_DISCONNECTED)
            || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CLOSED))
     text = _ ("The license backup service stopped answering; try again");
+  else if (g_error_matches (error, LB_ERROR, LB_ERROR_PERMISSION_DENIED) && error->message != NULL
+           && error->message[0] != '\0')
+    ; /* the service's words name the folder and, for a network folder,
+       * how to log in to it without being asked */
   else if (error->domain == LB_ERROR)
     text = lb_error_text (restore, (LbError) error->code);
   if (text == NULL && error != NULL && error->message != NULL && error->message[0] != '\0')

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Backup locations a user can rely on (issue 14), against the real daemon:
+/* Backup locations a user can rely on (issues 14, 22), against the real daemon:
  *
  *  - /locations/local/...: a missing backup folder is made (mode 0700); a
  *    restore without a restore folder uses the backup folder; what a folder
@@ -8,15 +8,25 @@
  *    ends with a named error, never a hang; SIGTERM ends a daemon whose
  *    worker is stuck within 5 s.
  *
- *  - /locations/sftp/...: a real sshd on 127.0.0.1 (its own configuration,
- *    host key and authorized key; no passwords, no PAM), an ssh-agent with
- *    the client key, and a private session bus whose service directories
- *    start gvfsd (the bus's environment holds SSH_AUTH_SOCK, so gvfsd-sftp
- *    inherits it; gvfsd-sftp trusts loopback without known_hosts). Backup
- *    and restore through sftp://, CONNECTING and DISCONNECTING in order,
- *    the server killed or stopped halfway, a server that only takes
- *    passwords, a cancel during the upload. These exit 77 (skipped),
- *    saying why, where sshd or GVfs cannot run.
+ *  - /locations/{sftp,smb,dav}/... (issues 14, 22): network folders
+ *    through GVfs against a real server on 127.0.0.1 that the test starts
+ *    with a configuration of its own on a spare port, and a private
+ *    session bus whose service directories start gvfsd. sftp: sshd (its
+ *    own host key and authorized key; no passwords, no PAM) and an
+ *    ssh-agent with the client key (the bus's environment holds
+ *    SSH_AUTH_SOCK, so gvfsd-sftp inherits it; gvfsd-sftp trusts loopback
+ *    without known_hosts). smb: smbd with a guest share (logged in to
+ *    anonymously) and a share for the user with a password. dav: Apache
+ *    with mod_dav (as GVfs's own tests run it), an open folder and one
+ *    behind Basic authentication, and over https with a self-signed
+ *    certificate. For each: backup and restore on another computer,
+ *    CONNECTING and DISCONNECTING in order, generations kept and pruned
+ *    on the server, a check; the server killed or stopped halfway; a
+ *    folder behind a password refused at once with the message for its
+ *    kind; a cancel during the upload. For smb and dav also the password
+ *    remembered in a real keyring (gnome-keyring-daemon on the bus), and
+ *    for dav an untrusted certificate refused. These exit 77 (skipped),
+ *    saying why, where a server or GVfs cannot run.
  */
 #include "config.h"
 
@@ -39,6 +49,10 @@
 /* Bounds a user would accept; the operations themselves take far less. */
 #define OP_TIMEOUT_MS 60000
 #define ERROR_BOUND_MS 30000
+/* A stopped SMB server holds a cancelled operation until libsmbclient
+ * gives up on it (gvfsd-smb waits in it; forcing the mount off waits
+ * behind it): about 60 s. */
+#define SMB_STOPPED_BOUND_MS 90000
 
 /* Helpers */
 
@@ -531,26 +545,18 @@ test_local_sigterm_stuck (Local *f, gconstpointer data)
   g_assert_cmpint (lb_test_daemon_get_exit_status (daemon), ==, 0);
 }
 
-/* The sftp fixture */
+/* The network fixture: one server on 127.0.0.1 (sshd, smbd or Apache with
+ * mod_dav), a private session bus whose service directories start gvfsd,
+ * two computers on it. */
 
-typedef struct
+typedef enum
 {
-  char *root;
-  char *srv;     /* the server's folder, as the server's files */
-  char *uri;     /* sftp://USER@127.0.0.1:PORT<srv> */
-  char *runtime; /* XDG_RUNTIME_DIR of the bus, gvfsd and the daemons */
-  guint port;
-  GSubprocess *sshd;
-  GSubprocess *agent;
-  LbTestBus *bus;
-  LbTestMachine *a;
-  LbTestMachine *b;
-  LbDBusStore *store;
-  LbDBusManager *manager;
-  LbTestSignalQueue *queue;
-  LbTestSignalQueue *props;
-  char *skip; /* why the test cannot run here */
-} Sftp;
+  NET_SFTP,
+  NET_SMB,
+  NET_DAV,
+} Proto;
+
+static const char *const proto_names[] = { "sftp", "smb", "dav" };
 
 typedef enum
 {
@@ -558,16 +564,61 @@ typedef enum
   SSHD_PASSWORD_ONLY, /* no public keys: passwords only */
 } SshdMode;
 
-static gboolean
-run_quietly (GError **error, const char *const *argv, const char *const *envp)
+typedef struct
 {
-  g_autofree char *err = NULL;
-  int status = -1;
+  Proto proto;
+  SshdMode mode; /* for sftp */
+  int how;       /* Halfway, for test_net_halfway() */
+} NetArgs;
 
-  if (!g_spawn_sync (NULL, (char **) argv, (char **) envp, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
-                     NULL, &err, &status, error))
+typedef struct
+{
+  Proto proto;
+  char *root;
+  char *srv;        /* the open folder, as the server's files */
+  char *locked_srv; /* the folder behind a password (smb, dav), as the server's files */
+  char *uri;        /* the open folder's backups/ */
+  char *locked_uri; /* the password folder's backups/ (smb, dav) */
+  char *secure_uri; /* davs:// of the open folder, with a certificate nobody trusts */
+  char *runtime;    /* XDG_RUNTIME_DIR of the bus, gvfsd and the daemons */
+  char *log;        /* the server's output */
+  guint port;
+  GSubprocess *server;
+  GSubprocess *agent;
+  LbTestBus *bus;
+  LbTestKeyring *keyring;
+  LbTestMachine *a;
+  LbTestMachine *b;
+  LbDBusStore *store;
+  LbDBusManager *manager;
+  LbTestSignalQueue *queue;
+  LbTestSignalQueue *props;
+  char *skip; /* why the test cannot run here */
+} Net;
+
+/* The password of the folders behind one (smb, dav). */
+#define NET_PASSWORD "s3kr1t-Pa55"
+
+static gboolean
+run_quietly (GError **error, const char *const *argv, const char *const *envp, const char *input)
+{
+  g_autoptr (GSubprocessLauncher) launcher
+      = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE
+                                   | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr (GSubprocess) child = NULL;
+  g_autofree char *err = NULL;
+
+  if (envp != NULL)
+    for (guint i = 0; envp[i] != NULL; i++)
+      {
+        g_auto (GStrv) kv = g_strsplit (envp[i], "=", 2);
+
+        g_subprocess_launcher_setenv (launcher, kv[0], kv[1], TRUE);
+      }
+  child = g_subprocess_launcher_spawnv (launcher, argv, error);
+  if (child == NULL || !g_subprocess_communicate_utf8 (child, input, NULL, NULL, &err, error))
     return FALSE;
-  if (!g_spawn_check_wait_status (status, error))
+  if (!g_spawn_check_wait_status (g_subprocess_get_status (child), error))
     {
       g_prefix_error (error, "%s (%s): ", argv[0], err != NULL ? g_strstrip (err) : "");
       return FALSE;
@@ -624,24 +675,50 @@ spawn (const char *log, const char *const *envp, GError **error, const char *con
   return g_subprocess_launcher_spawnv (launcher, argv, error);
 }
 
+/* The program @name in PATH or in /usr/sbin, or NULL. */
+static char *
+find_server (const char *name)
+{
+  g_autofree char *sbin = g_build_filename ("/usr/sbin", name, NULL);
+  char *path = g_find_program_in_path (name);
+
+  if (path == NULL && g_file_test (sbin, G_FILE_TEST_IS_EXECUTABLE))
+    path = g_steal_pointer (&sbin);
+  return path;
+}
+
+/* Starts @argv as the server, its output in f->log, and waits until it
+ * listens on f->port; FALSE with f->skip set when it does not. */
+static gboolean
+start_server (Net *f, const char *what, const char *const *argv, GError **error)
+{
+  f->server = spawn (f->log, NULL, error, argv);
+  if (f->server == NULL)
+    return FALSE;
+  if (!lb_test_wait_until (port_open, GUINT_TO_POINTER (f->port), LB_TEST_TIMEOUT_MS))
+    {
+      g_autofree char *text = read_all (f->log);
+
+      f->skip = g_strdup_printf ("%s did not start: %s", what, text != NULL ? text : "");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* sshd on a spare port, with what the test gives it and nothing of the
  * system's configuration. */
 static gboolean
-start_sshd (Sftp *f, SshdMode mode, GError **error)
+start_sshd (Net *f, SshdMode mode, GError **error)
 {
-  g_autofree char *sshd = NULL;
+  g_autofree char *sshd = find_server ("sshd");
   g_autofree char *keys = g_build_filename (f->root, "keys", NULL);
   g_autofree char *host_key = g_build_filename (keys, "host", NULL);
   g_autofree char *authorized = g_build_filename (keys, "authorized_keys", NULL);
   g_autofree char *client_pub = g_build_filename (keys, "client.pub", NULL);
   g_autofree char *config_path = g_build_filename (f->root, "sshd_config", NULL);
-  g_autofree char *log = g_build_filename (f->root, "sshd.log", NULL);
   g_autofree char *config = NULL;
   g_autofree char *pub = NULL;
 
-  sshd = g_find_program_in_path ("sshd");
-  if (sshd == NULL && g_file_test ("/usr/sbin/sshd", G_FILE_TEST_IS_EXECUTABLE))
-    sshd = g_strdup ("/usr/sbin/sshd");
   if (sshd == NULL)
     {
       f->skip = g_strdup ("sshd is not installed (openssh-server)");
@@ -658,7 +735,6 @@ start_sshd (Sftp *f, SshdMode mode, GError **error)
       || !g_file_set_contents (authorized, pub, -1, error))
     return FALSE;
   g_chmod (authorized, 0600);
-  f->port = free_port ();
   config = g_strdup_printf ("ListenAddress 127.0.0.1\n"
                             "Port %u\n"
                             "HostKey %s\n"
@@ -676,58 +752,38 @@ start_sshd (Sftp *f, SshdMode mode, GError **error)
                             mode == SSHD_KEYS ? "prohibit-password" : "yes");
   if (!g_file_set_contents (config_path, config, -1, error))
     return FALSE;
-  f->sshd = spawn (log, NULL, error,
-                   (const char *const[]){ sshd, "-D", "-e", "-f", config_path, NULL });
-  if (f->sshd == NULL)
-    return FALSE;
-  if (!lb_test_wait_until (port_open, GUINT_TO_POINTER (f->port), LB_TEST_TIMEOUT_MS))
-    {
-      g_autofree char *text = read_all (log);
-
-      f->skip = g_strdup_printf ("sshd did not start: %s", text != NULL ? text : "");
-      return FALSE;
-    }
-  return TRUE;
+  return start_server (f, "sshd",
+                       (const char *const[]){ sshd, "-D", "-e", "-f", config_path, NULL }, error);
 }
 
+/* Keys, sshd, an ssh-agent with the client key; the bus's environment
+ * gets SSH_AUTH_SOCK, in *@env. */
 static gboolean
-sftp_prepare (Sftp *f, SshdMode mode, GError **error)
+sftp_prepare (Net *f, SshdMode mode, char **env, GError **error)
 {
   g_autofree char *keys = g_build_filename (f->root, "keys", NULL);
   g_autofree char *host_key = g_build_filename (keys, "host", NULL);
   g_autofree char *client_key = g_build_filename (keys, "client", NULL);
   g_autofree char *sock = NULL;
-  g_autofree char *sock_env = NULL;
   g_autofree char *agent_log = g_build_filename (f->root, "agent.log", NULL);
   g_autofree char *keygen = g_find_program_in_path ("ssh-keygen");
   g_autofree char *agent = g_find_program_in_path ("ssh-agent");
   g_autofree char *add = g_find_program_in_path ("ssh-add");
-  g_autofree char *runtime_env = NULL;
-  g_autofree char *home_env = NULL;
-  g_autofree char *home = g_build_filename (f->root, "home", NULL);
 
   if (keygen == NULL || agent == NULL || add == NULL)
     {
       f->skip = g_strdup ("ssh-keygen, ssh-agent or ssh-add is missing (openssh-client)");
       return FALSE;
     }
-  if (!g_file_test ("/usr/share/dbus-1/services/org.gtk.vfs.Daemon.service", G_FILE_TEST_EXISTS)
-      || !g_file_test ("/usr/share/gvfs/mounts/sftp.mount", G_FILE_TEST_EXISTS))
-    {
-      f->skip = g_strdup ("GVfs with its sftp backend is not installed (gvfs-daemons, "
-                          "gvfs-backends)");
-      return FALSE;
-    }
   g_mkdir (keys, 0700);
-  g_mkdir (home, 0700);
   if (!run_quietly (
           error,
           (const char *const[]){ keygen, "-q", "-t", "ed25519", "-N", "", "-f", host_key, NULL },
-          NULL)
+          NULL, NULL)
       || !run_quietly (
           error,
           (const char *const[]){ keygen, "-q", "-t", "ed25519", "-N", "", "-f", client_key, NULL },
-          NULL))
+          NULL, NULL))
     return FALSE;
   if (!start_sshd (f, mode, error))
     return FALSE;
@@ -741,32 +797,266 @@ sftp_prepare (Sftp *f, SshdMode mode, GError **error)
         g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "ssh-agent made no socket");
       return FALSE;
     }
-  sock_env = g_strdup_printf ("SSH_AUTH_SOCK=%s", sock);
+  *env = g_strdup_printf ("SSH_AUTH_SOCK=%s", sock);
   if (!run_quietly (error, (const char *const[]){ add, "-q", client_key, NULL },
-                    (const char *const[]){ sock_env, NULL }))
+                    (const char *const[]){ *env, NULL }, NULL))
     return FALSE;
+  f->uri
+      = g_strdup_printf ("sftp://%s@127.0.0.1:%u%s/backups", g_get_user_name (), f->port, f->srv);
+  return TRUE;
+}
 
-  /* The bus starts gvfsd, which starts gvfsd-sftp, which runs ssh: all
-   * with this environment. No FUSE, no volume monitors. */
-  runtime_env = g_strdup_printf ("XDG_RUNTIME_DIR=%s", f->runtime);
-  home_env = g_strdup_printf ("HOME=%s", home);
+/* The server's users (a guest, Apache's user) reach its folders through
+ * the test's. */
+static void
+open_path (Net *f)
+{
+  g_autofree char *parent = g_path_get_dirname (f->root);
+
+  g_chmod (parent, 0711);
+  g_chmod (f->root, 0711);
+}
+
+/* A folder anyone may write (a guest, or the server's own user). */
+static void
+make_shared_dir (const char *path)
+{
+  g_mkdir_with_parents (path, 0777);
+  g_chmod (path, 0777);
+}
+
+/* smbd with a configuration of its own (its state under the test's
+ * folder, a spare port on 127.0.0.1): "public" takes guests (what they
+ * make, anyone may write, as on a NAS's guest share), "private" only the
+ * user, with NET_PASSWORD (smbpasswd). */
+static gboolean
+smb_prepare (Net *f, GError **error)
+{
+  g_autofree char *smbd = find_server ("smbd");
+  g_autofree char *smbpasswd = g_find_program_in_path ("smbpasswd");
+  g_autofree char *state = g_build_filename (f->root, "samba", NULL);
+  g_autofree char *conf = g_build_filename (f->root, "smb.conf", NULL);
+  g_autofree char *passwords = g_build_filename (state, "smbpasswd", NULL);
+  g_autofree char *text = NULL;
+  g_autofree char *input = g_strdup_printf ("%s\n%s\n", NET_PASSWORD, NET_PASSWORD);
+  const char *user = g_get_user_name ();
+
+  if (smbd == NULL || smbpasswd == NULL
+      || !g_file_test ("/usr/share/gvfs/mounts/smb.mount", G_FILE_TEST_EXISTS))
+    {
+      f->skip = g_strdup ("smbd, smbpasswd or GVfs's smb backend is not installed (samba, "
+                          "gvfs-backends)");
+      return FALSE;
+    }
+  g_mkdir (state, 0700);
+  open_path (f);
+  make_shared_dir (f->srv);
+  make_shared_dir (f->locked_srv);
+  text = g_strdup_printf ("[global]\n"
+                          "server role = standalone server\n"
+                          "workgroup = LBTEST\n"
+                          "interfaces = lo\n"
+                          "bind interfaces only = yes\n"
+                          "smb ports = %u\n"
+                          "disable netbios = yes\n"
+                          "map to guest = Bad User\n"
+                          "passdb backend = smbpasswd:%s\n"
+                          "lock directory = %s\n"
+                          "state directory = %s\n"
+                          "cache directory = %s\n"
+                          "pid directory = %s\n"
+                          "private dir = %s\n"
+                          "ncalrpc dir = %s\n"
+                          "log file = %s/log.%%m\n"
+                          "log level = 1\n"
+                          "load printers = no\n"
+                          "printcap name = /dev/null\n"
+                          "disable spoolss = yes\n"
+                          "[public]\n"
+                          "path = %s\n"
+                          "guest ok = yes\n"
+                          "read only = no\n"
+                          "force create mode = 0666\n"
+                          "force directory mode = 0777\n"
+                          "[private]\n"
+                          "path = %s\n"
+                          "valid users = %s\n"
+                          "read only = no\n",
+                          f->port, passwords, state, state, state, state, state, state, state,
+                          f->srv, f->locked_srv, user);
+  if (!g_file_set_contents (conf, text, -1, error))
+    return FALSE;
+  if (!run_quietly (error, (const char *const[]){ smbpasswd, "-c", conf, "-a", "-s", user, NULL },
+                    NULL, input))
+    {
+      f->skip
+          = g_strdup_printf ("smbpasswd cannot set the share's password: %s", (*error)->message);
+      return FALSE;
+    }
+  if (!start_server (f, "smbd",
+                     (const char *const[]){ smbd, "--foreground", "--debug-stdout",
+                                            "--no-process-group", "--configfile", conf, NULL },
+                     error))
+    return FALSE;
+  f->uri = g_strdup_printf ("smb://127.0.0.1:%u/public/backups", f->port);
+  f->locked_uri = g_strdup_printf ("smb://127.0.0.1:%u/private/backups", f->port);
+  return TRUE;
+}
+
+/* Apache with mod_dav on a spare port of 127.0.0.1, as GVfs's own tests
+ * run it, in the foreground (not -X: libsoup holds a connection open
+ * while it opens another), with a configuration of its own: /public open, /private behind Basic
+ * authentication (the user, NET_PASSWORD); with openssl, the same over https on a second port, with
+ * a self-signed certificate. Started by root, it serves as www-data. */
+static gboolean
+dav_prepare (Net *f, GError **error)
+{
+  g_autofree char *httpd = find_server ("apache2");
+  g_autofree char *openssl = g_find_program_in_path ("openssl");
+  const char *modules = "/usr/lib/apache2/modules";
+  const char *const needed[] = { "mpm_prefork", "authn_core", "authn_file", "authz_core",
+                                 "authz_user",  "auth_basic", "dav",        "dav_fs" };
+  g_autofree char *www = g_build_filename (f->root, "www", NULL);
+  g_autofree char *lock = g_build_filename (f->root, "lock", NULL);
+  g_autofree char *htpasswd = g_build_filename (f->root, "htpasswd", NULL);
+  g_autofree char *conf = g_build_filename (f->root, "httpd.conf", NULL);
+  g_autofree char *cert = g_build_filename (f->root, "cert.pem", NULL);
+  g_autofree char *key = g_build_filename (f->root, "key.pem", NULL);
+  g_autoptr (GString) text = g_string_new (NULL);
+  g_autoptr (GChecksum) sha1 = g_checksum_new (G_CHECKSUM_SHA1);
+  guint8 digest[20];
+  gsize digest_len = sizeof digest;
+  g_autofree char *digest64 = NULL;
+  g_autofree char *line = NULL;
+  guint secure_port = 0;
+
+  if (httpd == NULL || !g_file_test ("/usr/share/gvfs/mounts/dav.mount", G_FILE_TEST_EXISTS))
+    {
+      f->skip = g_strdup ("Apache or GVfs's dav backend is not installed (apache2, gvfs-backends)");
+      return FALSE;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (needed); i++)
+    {
+      g_autofree char *so = g_strdup_printf ("%s/mod_%s.so", modules, needed[i]);
+
+      if (!g_file_test (so, G_FILE_TEST_EXISTS))
+        {
+          f->skip = g_strdup_printf ("Apache's module %s is not installed (apache2)", so);
+          return FALSE;
+        }
+      g_string_append_printf (text, "LoadModule %s_module %s\n", needed[i], so);
+    }
+  open_path (f);
+  g_mkdir (www, 0755);
+  make_shared_dir (f->srv);
+  make_shared_dir (f->locked_srv);
+  make_shared_dir (lock);
+  g_checksum_update (sha1, (const guchar *) NET_PASSWORD, strlen (NET_PASSWORD));
+  g_checksum_get_digest (sha1, digest, &digest_len);
+  digest64 = g_base64_encode (digest, digest_len);
+  line = g_strdup_printf ("%s:{SHA}%s\n", g_get_user_name (), digest64);
+  if (!g_file_set_contents (htpasswd, line, -1, error))
+    return FALSE;
+  g_chmod (htpasswd, 0644);
+  g_string_append_printf (text,
+                          "ServerRoot %s\n"
+                          "ServerName 127.0.0.1\n"
+                          "Listen 127.0.0.1:%u\n"
+                          "PidFile %s/httpd.pid\n"
+                          "DefaultRuntimeDir %s\n"
+                          "Mutex file:%s default\n"
+                          "ErrorLog /dev/stderr\n"
+                          "LogLevel warn\n"
+                          "StartServers 2\n"
+                          "MinSpareServers 2\n"
+                          "MaxRequestWorkers 16\n"
+                          "DocumentRoot %s\n"
+                          "DAVLockDB %s/DAVLock\n"
+                          "<Directory %s>\n  Require all granted\n</Directory>\n"
+                          "<Directory %s>\n  Dav On\n</Directory>\n"
+                          "<Directory %s>\n  Dav On\n  AuthType Basic\n"
+                          "  AuthName \"Backups\"\n  AuthUserFile %s\n"
+                          "  Require valid-user\n</Directory>\n",
+                          f->root, f->port, lock, lock, lock, www, lock, www, f->srv, f->locked_srv,
+                          htpasswd);
+  if (getuid () == 0)
+    g_string_append (text, "User www-data\nGroup www-data\n");
+  if (openssl != NULL && g_file_test ("/usr/lib/apache2/modules/mod_ssl.so", G_FILE_TEST_EXISTS)
+      && run_quietly (NULL,
+                      (const char *const[]){ openssl, "req", "-x509", "-newkey", "rsa:2048",
+                                             "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                                             "-keyout", key, "-out", cert, NULL },
+                      NULL, NULL))
+    {
+      g_chmod (key, 0644);
+      secure_port = free_port ();
+      g_string_append_printf (text,
+                              "LoadModule ssl_module %s/mod_ssl.so\n"
+                              "Listen 127.0.0.1:%u https\n"
+                              "<VirtualHost 127.0.0.1:%u>\n  SSLEngine on\n"
+                              "  SSLCertificateFile %s\n  SSLCertificateKeyFile %s\n"
+                              "</VirtualHost>\n",
+                              modules, secure_port, secure_port, cert, key);
+    }
+  if (!g_file_set_contents (conf, text->str, -1, error))
+    return FALSE;
+  if (!start_server (f, "Apache", (const char *const[]){ httpd, "-DFOREGROUND", "-f", conf, NULL },
+                     error))
+    return FALSE;
+  f->uri = g_strdup_printf ("dav://127.0.0.1:%u/public/backups", f->port);
+  f->locked_uri = g_strdup_printf ("dav://127.0.0.1:%u/private/backups", f->port);
+  if (secure_port != 0)
+    f->secure_uri = g_strdup_printf ("davs://127.0.0.1:%u/public/backups", secure_port);
+  return TRUE;
+}
+
+/* The server, then the bus: it starts gvfsd, which starts the backends
+ * (and gvfsd-sftp ssh), all with this environment. No FUSE, no volume
+ * monitors. */
+static gboolean
+net_prepare (Net *f, const NetArgs *args, GError **error)
+{
+  g_autofree char *extra = NULL;
+  g_autofree char *runtime_env = g_strdup_printf ("XDG_RUNTIME_DIR=%s", f->runtime);
+  g_autofree char *home = g_build_filename (f->root, "home", NULL);
+  g_autofree char *home_env = g_strdup_printf ("HOME=%s", home);
+  gboolean ok = FALSE;
+
+  if (!g_file_test ("/usr/share/dbus-1/services/org.gtk.vfs.Daemon.service", G_FILE_TEST_EXISTS))
+    {
+      f->skip = g_strdup ("GVfs is not installed (gvfs-daemons, gvfs-backends)");
+      return FALSE;
+    }
+  g_mkdir (home, 0700);
+  f->port = free_port ();
+  switch (f->proto)
+    {
+    case NET_SFTP:
+      if (!g_file_test ("/usr/share/gvfs/mounts/sftp.mount", G_FILE_TEST_EXISTS))
+        f->skip = g_strdup ("GVfs's sftp backend is not installed (gvfs-backends)");
+      else
+        ok = sftp_prepare (f, args->mode, &extra, error);
+      break;
+    case NET_SMB:
+      ok = smb_prepare (f, error);
+      break;
+    case NET_DAV:
+      ok = dav_prepare (f, error);
+      break;
+    }
+  if (!ok)
+    return FALSE;
   f->bus = lb_test_bus_new_session (
-      (const char *const[]){ "PATH=/usr/local/bin:/usr/bin:/bin", home_env, runtime_env, sock_env,
+      (const char *const[]){ "PATH=/usr/local/bin:/usr/bin:/bin", home_env, runtime_env,
                              "XDG_DATA_DIRS=/usr/local/share:/usr/share", "GVFS_DISABLE_FUSE=1",
-                             "GVFS_REMOTE_VOLUME_MONITOR_IGNORE=1", NULL });
+                             "GVFS_REMOTE_VOLUME_MONITOR_IGNORE=1", extra, NULL });
   return lb_test_bus_get_connection (f->bus) != NULL;
 }
 
-typedef struct
-{
-  SshdMode mode;
-  int how; /* Halfway, for test_sftp_halfway() */
-} SftpArgs;
-
 static void
-sftp_setup (Sftp *f, gconstpointer data)
+net_setup (Net *f, gconstpointer data)
 {
-  const SftpArgs *args = data;
+  const NetArgs *args = data;
   g_autoptr (GError) error = NULL;
 
   /* Under AddressSanitizer: GIO leaks while GVfs mounts (lsan-gvfs.supp);
@@ -778,20 +1068,21 @@ sftp_setup (Sftp *f, gconstpointer data)
 
       g_setenv ("LSAN_OPTIONS", lsan, TRUE);
     }
-  f->root = lb_test_make_tmp_dir ("sftp");
+  f->proto = args->proto;
+  f->root = lb_test_make_tmp_dir (proto_names[f->proto]);
   f->runtime = g_build_filename (f->root, "run", NULL);
-  f->srv = g_build_filename (f->root, "srv", NULL);
+  f->log = g_build_filename (f->root, "server.log", NULL);
+  f->srv = g_build_filename (f->root, f->proto == NET_DAV ? "www/public" : "srv", NULL);
+  f->locked_srv = g_build_filename (f->root, f->proto == NET_DAV ? "www/private" : "private", NULL);
   g_mkdir (f->runtime, 0700);
   g_mkdir (f->srv, 0700);
-  if (!sftp_prepare (f, args->mode, &error))
+  if (!net_prepare (f, args, &error))
     {
       if (f->skip == NULL)
-        f->skip = g_strdup_printf ("the sftp server cannot be set up: %s",
+        f->skip = g_strdup_printf ("the %s server cannot be set up: %s", proto_names[f->proto],
                                    error != NULL ? error->message : "?");
       return;
     }
-  f->uri
-      = g_strdup_printf ("sftp://%s@127.0.0.1:%u%s/backups", g_get_user_name (), f->port, f->srv);
   f->a = lb_test_machine_new (f->bus, "a");
   f->b = lb_test_machine_new (f->bus, "b");
   f->queue = lb_test_signal_queue_new (lb_test_bus_get_connection (f->bus), NULL,
@@ -799,8 +1090,62 @@ sftp_setup (Sftp *f, gconstpointer data)
   f->props = lb_test_properties_changed_queue_new (f->bus, LB_TEST_MANAGER_IFACE);
 }
 
+/* The pids of @pid's descendants; none for a @pid that is not one (0: a
+ * server that exited), never the whole machine's. */
 static void
-sftp_teardown (Sftp *f, gconstpointer data)
+descendants (GPid pid, GArray *out)
+{
+  g_autoptr (GDir) proc = NULL;
+  const char *name;
+
+  if (pid <= 1)
+    return;
+  proc = g_dir_open ("/proc", 0, NULL);
+
+  while (proc != NULL && (name = g_dir_read_name (proc)) != NULL)
+    {
+      g_autofree char *stat_path = g_build_filename ("/proc", name, "stat", NULL);
+      g_autofree char *stat = NULL;
+      const char *close_paren;
+      int child, ppid;
+
+      if (!g_ascii_isdigit (name[0]) || !g_file_get_contents (stat_path, &stat, NULL, NULL))
+        continue;
+      close_paren = strrchr (stat, ')');
+      child = atoi (name);
+      if (close_paren != NULL && sscanf (close_paren + 2, "%*c %d", &ppid) == 1 && ppid == pid)
+        {
+          g_array_append_val (out, child);
+          descendants (child, out);
+        }
+    }
+}
+
+static GPid
+server_pid (Net *f)
+{
+  const char *id = f->server != NULL ? g_subprocess_get_identifier (f->server) : NULL;
+
+  return id != NULL ? (GPid) g_ascii_strtoll (id, NULL, 10) : 0;
+}
+
+/* The processes that serve the client: the server's children (sshd's and
+ * smbd's sessions), and for Apache, whose idle children would take the
+ * next connection, all of them and the server itself. */
+static GArray *
+serving_pids (Net *f)
+{
+  GArray *pids = g_array_new (FALSE, FALSE, sizeof (int));
+  int pid = server_pid (f);
+
+  descendants (pid, pids);
+  if (f->proto == NET_DAV && pid > 1)
+    g_array_append_val (pids, pid);
+  return pids;
+}
+
+static void
+net_teardown (Net *f, gconstpointer data)
 {
   g_clear_pointer (&f->queue, lb_test_signal_queue_free);
   g_clear_pointer (&f->props, lb_test_signal_queue_free);
@@ -808,32 +1153,45 @@ sftp_teardown (Sftp *f, gconstpointer data)
   g_clear_object (&f->manager);
   g_clear_pointer (&f->a, lb_test_machine_free);
   g_clear_pointer (&f->b, lb_test_machine_free);
-  if (f->sshd != NULL && g_test_failed ())
+  if (f->server != NULL && g_test_failed ())
     {
-      g_autofree char *log = g_build_filename (f->root, "sshd.log", NULL);
-      g_autofree char *text = read_all (log);
+      g_autofree char *text = read_all (f->log);
 
-      g_printerr ("---- sshd ----\n%s---- end ----\n", text != NULL ? text : "");
+      g_printerr ("---- %s server ----\n%s---- end ----\n", proto_names[f->proto],
+                  text != NULL ? text : "");
     }
   /* The bus first: gvfsd and its backends leave with it. */
+  g_clear_pointer (&f->keyring, lb_test_keyring_free);
   g_clear_pointer (&f->bus, lb_test_bus_free);
-  if (f->sshd != NULL)
-    g_subprocess_force_exit (f->sshd);
+  if (f->server != NULL)
+    {
+      g_autoptr (GArray) pids = g_array_new (FALSE, FALSE, sizeof (int));
+
+      descendants (server_pid (f), pids);
+      for (guint i = 0; i < pids->len; i++)
+        if (g_array_index (pids, int, i) > 1)
+          kill (g_array_index (pids, int, i), SIGKILL);
+      g_subprocess_force_exit (f->server);
+    }
   if (f->agent != NULL)
     g_subprocess_force_exit (f->agent);
-  g_clear_object (&f->sshd);
+  g_clear_object (&f->server);
   g_clear_object (&f->agent);
   lb_test_rm_rf (f->root);
   g_free (f->root);
   g_free (f->srv);
+  g_free (f->locked_srv);
   g_free (f->uri);
+  g_free (f->locked_uri);
+  g_free (f->secure_uri);
   g_free (f->runtime);
+  g_free (f->log);
   g_free (f->skip);
 }
 
 /* Skips (exit 77 for the single test meson runs) with the reason. */
 static gboolean
-sftp_ready (Sftp *f)
+net_ready (Net *f)
 {
   if (f->skip == NULL)
     return !g_test_failed ();
@@ -842,7 +1200,7 @@ sftp_ready (Sftp *f)
 }
 
 static gboolean
-sftp_start (Sftp *f, LbTestMachine *machine, guint delay_us)
+net_start (Net *f, LbTestMachine *machine, guint delay_us)
 {
   g_autofree char *runtime_env = g_strdup_printf ("XDG_RUNTIME_DIR=%s", f->runtime);
   const char *env[] = { runtime_env, "GVFS_REMOTE_VOLUME_MONITOR_IGNORE=1", NULL };
@@ -851,77 +1209,119 @@ sftp_start (Sftp *f, LbTestMachine *machine, guint delay_us)
   return lb_test_machine_start_service (machine, &options, &f->store, &f->manager);
 }
 
-/* sftp_ready(), a daemon on machine "a" slowed down by @delay_us, and @n
+/* net_ready(), a daemon on machine "a" slowed down by @delay_us, and @n
  * licenses "kNNNNNN" of @size bytes; FALSE if any of it did not happen. */
 static gboolean
-sftp_start_with (Sftp *f, guint delay_us, guint n, gsize size)
+net_start_with (Net *f, guint delay_us, guint n, gsize size)
 {
-  if (!sftp_ready (f) || !sftp_start (f, f->a, delay_us))
+  if (!net_ready (f) || !net_start (f, f->a, delay_us))
     return FALSE;
   lb_test_store_many_ok (f->store, n, "k", size);
   return TRUE;
 }
 
+/* The server's folder of backups. */
+static char *
+server_dir (Net *f)
+{
+  return g_build_filename (f->srv, "backups", NULL);
+}
+
 /* The newest backup in the server's folder. */
 static char *
-server_file (Sftp *f)
+server_file (Net *f)
 {
-  g_autofree char *dir = g_build_filename (f->srv, "backups", NULL);
+  g_autofree char *dir = server_dir (f);
 
   return lb_test_newest_backup (dir);
 }
 
-/* Backup to sftp:// (its folder made on the server, mode 0700), the file
- * on the server; restore from it into an empty store on another
- * computer; CONNECTING then DISCONNECTING in the signals and the Status
- * property of both. */
+/* Runs a backup (@flags) or restore to its end; its Completed in @c,
+ * the statuses of its progress signals in @signals (may be NULL). */
+static gboolean
+net_run (
+    Net *f, gboolean restore, guint32 flags, const char *uri, LbTestCompleted *c, GArray *signals)
+{
+  g_autoptr (GError) error = NULL;
+  guint64 id = start_op (f->manager, restore, flags, uri, &error);
+
+  g_assert_no_error (error);
+  if (id == 0 || !lb_test_completed_wait (c, f->queue, id, OP_TIMEOUT_MS, signals))
+    return FALSE;
+  g_test_message ("%s %s: status %u %s", restore ? "restore from" : "backup to", uri, c->status,
+                  c->error != NULL ? c->error : "");
+  return TRUE;
+}
+
+/* Backup to the server (its folder made there, mode 0700 over sftp), the
+ * file on the server; four backups keep three there, the oldest pruned;
+ * restore from it into an empty store on another computer; CONNECTING
+ * then DISCONNECTING in the signals and the Status property of both; a
+ * check over the network reads it whole and writes nothing, and finds it
+ * damaged once it is. */
 static void
-test_sftp_backup_restore (Sftp *f, gconstpointer data)
+test_net_backup_restore (Net *f, gconstpointer data)
 {
   g_autoptr (GArray) signals = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr (GArray) property = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) first = NULL;
+  g_autoptr (GPtrArray) kept = NULL;
+  g_auto (LbTestCompleted) c = { 0 };
+  guint64 id;
   GStatBuf st;
 
-  if (!sftp_start_with (f, 0, 50, 512))
+  if (!net_start_with (f, 0, 50, 512))
     return;
-  guint64 id = start_op (f->manager, FALSE, 0, f->uri, &error);
-  g_assert_no_error (error);
-  g_auto (LbTestCompleted) c = { 0 };
-  if (id == 0 || !lb_test_completed_wait (&c, f->queue, id, OP_TIMEOUT_MS, signals))
+  if (!net_run (f, FALSE, 0, f->uri, &c, signals))
     return;
-  g_test_message ("backup to %s: status %u %s", f->uri, c.status, c.error);
   g_assert_cmpuint (c.status, ==, LB_STATUS_END);
   collect_status_property (f->props, property);
   assert_connecting_then_disconnecting (signals, property);
-  g_autofree char *file = server_file (f);
-  g_autofree char *folder = g_path_get_dirname (file);
-  g_assert_true (g_file_test (file, G_FILE_TEST_IS_REGULAR));
+  g_autofree char *folder = server_dir (f);
+  first = lb_test_list_backups (folder);
+  g_assert_cmpuint (first->len, ==, 1);
   g_assert_cmpint (g_stat (folder, &st), ==, 0);
-  g_assert_cmpint (st.st_mode & 0777, ==, 0700);
+  if (f->proto == NET_SFTP)
+    g_assert_cmpint (st.st_mode & 0777, ==, 0700);
   g_assert_cmpuint (lb_test_count_temporaries (folder), ==, 0);
+
+  /* Generations on the server: three kept (KeepBackups), the oldest
+   * removed, no temporary file left. */
+  for (guint i = 0; i < 3; i++)
+    {
+      g_auto (LbTestCompleted) more = { 0 };
+
+      if (!net_run (f, FALSE, LB_BACKUP_FLAGS_OVERWRITE, f->uri, &more, NULL))
+        return;
+      g_assert_cmpuint (more.status, ==, LB_STATUS_END);
+    }
+  kept = lb_test_list_backups (folder);
+  g_assert_cmpuint (kept->len, ==, 3);
+  for (guint i = 0; i < kept->len; i++)
+    g_assert_cmpstr (kept->pdata[i], !=, first->pdata[0]);
+  g_assert_cmpuint (lb_test_count_temporaries (folder), ==, 0);
+  g_autofree char *file = server_file (f);
+  g_assert_true (g_file_test (file, G_FILE_TEST_IS_REGULAR));
 
   /* Another computer with an empty store. */
   lb_test_machine_stop_daemon (f->a);
-  if (!sftp_start (f, f->b, 0))
+  if (!net_start (f, f->b, 0))
     return;
   g_assert_cmpuint (lb_test_bus_get_license_count (f->bus), ==, 0);
   g_array_set_size (signals, 0);
   g_array_set_size (property, 0);
   collect_status_property (f->props, property);
   g_array_set_size (property, 0);
-  id = start_op (f->manager, TRUE, LB_RESTORE_FLAGS_INDIVIDUALIZE, f->uri, &error);
-  g_assert_no_error (error);
-  if (id == 0 || !lb_test_completed_wait (&c, f->queue, id, OP_TIMEOUT_MS, signals))
+  if (!net_run (f, TRUE, LB_RESTORE_FLAGS_INDIVIDUALIZE, f->uri, &c, signals))
     return;
-  g_test_message ("restore from %s: status %u %s", f->uri, c.status, c.error);
   g_assert_cmpuint (c.status, ==, LB_STATUS_END);
   g_assert_cmpuint (lb_test_bus_get_license_count (f->bus), ==, 50);
   collect_status_property (f->props, property);
   assert_connecting_then_disconnecting (signals, property);
 
-  /* Checked over sftp: whole, and nothing written on the server; then
-   * damaged there, BackupCorrupt with the entry. */
+  /* Checked over the network: whole, and nothing written on the server;
+   * then damaged there, BackupCorrupt with the entry. */
   for (guint damaged = 0; damaged < 2; damaged++)
     {
       g_autoptr (GBytes) before = NULL;
@@ -963,57 +1363,33 @@ test_sftp_backup_restore (Sftp *f, gconstpointer data)
     }
 }
 
-/* The pids of @pid's descendants. */
-static void
-descendants (GPid pid, GArray *out)
-{
-  g_autoptr (GDir) proc = g_dir_open ("/proc", 0, NULL);
-  const char *name;
-
-  while (proc != NULL && (name = g_dir_read_name (proc)) != NULL)
-    {
-      g_autofree char *stat_path = g_build_filename ("/proc", name, "stat", NULL);
-      g_autofree char *stat = NULL;
-      const char *close_paren;
-      int child, ppid;
-
-      if (!g_ascii_isdigit (name[0]) || !g_file_get_contents (stat_path, &stat, NULL, NULL))
-        continue;
-      close_paren = strrchr (stat, ')');
-      child = atoi (name);
-      if (close_paren != NULL && sscanf (close_paren + 2, "%*c %d", &ppid) == 1 && ppid == pid)
-        {
-          g_array_append_val (out, child);
-          descendants (child, out);
-        }
-    }
-}
-
-static GPid
-sshd_pid (Sftp *f)
-{
-  const char *id = g_subprocess_get_identifier (f->sshd);
-
-  return id != NULL ? (GPid) g_ascii_strtoll (id, NULL, 10) : 0;
-}
-
 typedef enum
 {
-  HALFWAY_KILL, /* sshd and its sessions killed */
-  HALFWAY_STOP, /* its sessions stopped (SIGSTOP): a server that stops answering */
+  HALFWAY_KILL, /* the server's processes killed */
+  HALFWAY_STOP, /* the processes serving us stopped (SIGSTOP): a server that stops answering */
 } Halfway;
 
-/* Starts a backup (@flags) to the server and waits until its temporary
- * file is in the server's @folder; its id, or 0 after a failure. */
+/* Starts a backup (@flags) to the server and waits until it uploads: its
+ * temporary file is in the server's @folder (sftp, smb), or, over WebDAV
+ * (GVfs sends a file whole when it is closed), 2.5 s into it; its id, or
+ * 0 after a failure. */
 static guint64
-start_upload (Sftp *f, guint32 flags, const char *folder)
+start_upload (Net *f, guint32 flags, const char *folder)
 {
   g_autoptr (GError) error = NULL;
   TmpWait wait = { folder };
   guint64 id = start_op (f->manager, FALSE, flags, f->uri, &error);
 
   g_assert_no_error (error);
-  if (id == 0 || !lb_test_wait_until (has_temporary, &wait, OP_TIMEOUT_MS))
+  if (id == 0)
+    return 0;
+  if (f->proto == NET_DAV)
+    {
+      /* 2.5 s into an upload of 8 s. */
+      lb_test_run_for (2500);
+      return id;
+    }
+  if (!lb_test_wait_until (has_temporary, &wait, OP_TIMEOUT_MS))
     {
       g_test_fail_printf ("no temporary file appeared on the server");
       return 0;
@@ -1021,24 +1397,24 @@ start_upload (Sftp *f, guint32 flags, const char *folder)
   return id;
 }
 
-/* A backup over an older one, slowed down; halfway through the upload
- * (its temporary file is on the server) the server dies or stops
- * answering. The old backup stays whole and the backup ends with a named
- * error in bounded time (for a stopped server, after Cancel: nothing can
- * tell a slow server from a stopped one). */
+/* A backup over an older one, slowed down; halfway through the upload the
+ * server dies or stops answering. The old backup stays whole and the
+ * backup ends with a named error in bounded time (for a stopped server,
+ * after Cancel: nothing can tell a slow server from a stopped one; within
+ * 4 s over sftp and WebDAV, the mount forced off after 2 s, and within
+ * SMB_STOPPED_BOUND_MS over SMB). */
 static void
-test_sftp_halfway (Sftp *f, gconstpointer data)
+test_net_halfway (Net *f, gconstpointer data)
 {
-  Halfway how = ((const SftpArgs *) data)->how;
-  g_autoptr (GArray) pids = g_array_new (FALSE, FALSE, sizeof (int));
-  g_autoptr (GError) error = NULL;
+  Halfway how = ((const NetArgs *) data)->how;
+  g_autoptr (GArray) pids = NULL;
   g_auto (LbTestCompleted) c = { 0 };
+  g_autoptr (GError) error = NULL;
   guint64 id;
 
-  if (!sftp_start_with (f, 20000, 20, 512))
+  if (!net_start_with (f, 20000, 20, 512))
     return;
-  id = start_op (f->manager, FALSE, 0, f->uri, &error);
-  if (id == 0 || !lb_test_completed_wait (&c, f->queue, id, OP_TIMEOUT_MS, NULL))
+  if (!net_run (f, FALSE, 0, f->uri, &c, NULL))
     return;
   g_assert_cmpuint (c.status, ==, LB_STATUS_END);
   g_autofree char *file = server_file (f);
@@ -1053,14 +1429,15 @@ test_sftp_halfway (Sftp *f, gconstpointer data)
     return;
   lb_test_run_for (500);
 
-  descendants (sshd_pid (f), pids);
-  g_test_message ("%s sshd's %u session processes", how == HALFWAY_KILL ? "killing" : "stopping",
+  pids = serving_pids (f);
+  g_test_message ("%s the server's %u processes", how == HALFWAY_KILL ? "killing" : "stopping",
                   pids->len);
   g_assert_cmpuint (pids->len, >, 0);
   for (guint i = 0; i < pids->len; i++)
-    kill (g_array_index (pids, int, i), how == HALFWAY_KILL ? SIGKILL : SIGSTOP);
+    if (g_array_index (pids, int, i) > 1)
+      kill (g_array_index (pids, int, i), how == HALFWAY_KILL ? SIGKILL : SIGSTOP);
   if (how == HALFWAY_KILL)
-    g_subprocess_force_exit (f->sshd);
+    g_subprocess_force_exit (f->server);
   gint64 since = g_get_monotonic_time ();
   if (how == HALFWAY_STOP)
     {
@@ -1068,7 +1445,9 @@ test_sftp_halfway (Sftp *f, gconstpointer data)
       lb_dbus_manager_call_cancel_license_backup_sync (f->manager, NULL, &error);
       g_assert_no_error (error);
     }
-  if (!lb_test_completed_wait (&c, f->queue, id, ERROR_BOUND_MS, NULL))
+  if (!lb_test_completed_wait (
+          &c, f->queue, id,
+          how == HALFWAY_STOP && f->proto == NET_SMB ? SMB_STOPPED_BOUND_MS : ERROR_BOUND_MS, NULL))
     return;
   g_test_message ("ended after %" G_GINT64_FORMAT " ms: status %u, %s (%s)",
                   (g_get_monotonic_time () - since) / 1000, c.status, c.error,
@@ -1087,44 +1466,153 @@ test_sftp_halfway (Sftp *f, gconstpointer data)
   g_autofree char *after = read_all (file);
   g_assert_true (after != NULL && g_str_equal (before, after));
   for (guint i = 0; how == HALFWAY_STOP && i < pids->len; i++)
-    kill (g_array_index (pids, int, i), SIGCONT);
+    if (g_array_index (pids, int, i) > 1)
+      kill (g_array_index (pids, int, i), SIGCONT);
 }
 
-/* A server that takes only passwords: the mount would ask; nobody is
- * asked, and the backup ends with PermissionDenied at once. */
+/* Asserts that the "cannot log in" message of @c says what to do for the
+ * folder's kind: an SSH key for sftp only. */
 static void
-test_sftp_password_only (Sftp *f, gconstpointer data)
+assert_cannot_log_in (Net *f, const LbTestCompleted *c)
 {
-  g_autoptr (GError) error = NULL;
+  g_assert_cmpuint (c->status, ==, LB_STATUS_ERROR);
+  g_assert_cmpstr (completed_error_name (c), ==,
+                   lb_test_error_dbus_name (LB_ERROR_PERMISSION_DENIED));
+  g_assert_nonnull (strstr (c->error, "Cannot log in to "));
+  g_assert_nonnull (
+      strstr (c->error, "open the folder once in Files and let it remember the password"));
+  if (f->proto == NET_SFTP)
+    g_assert_nonnull (strstr (c->error, "SSH key"));
+  else
+    g_assert_null (strstr (c->error, "SSH"));
+}
 
-  if (!sftp_start_with (f, 0, 3, 64))
-    return;
-  gint64 start = g_get_monotonic_time ();
-  guint64 id = start_op (f->manager, FALSE, 0, f->uri, &error);
-  g_assert_no_error (error);
+/* A folder behind a password that nobody remembered (sftp: a server that
+ * takes only passwords; smb: a share for one user; dav: Basic
+ * authentication): nobody is asked, and the backup ends with
+ * PermissionDenied within seconds, saying what to do for that kind of
+ * folder; nothing is written there. */
+static void
+test_net_password (Net *f, gconstpointer data)
+{
   g_auto (LbTestCompleted) c = { 0 };
-  if (id == 0 || !lb_test_completed_wait (&c, f->queue, id, ERROR_BOUND_MS, NULL))
+  const char *uri;
+
+  if (!net_start_with (f, 0, 3, 64))
     return;
-  g_test_message ("after %" G_GINT64_FORMAT " ms: status %u, %s (%s)",
-                  (g_get_monotonic_time () - start) / 1000, c.status, c.error,
+  uri = f->proto == NET_SFTP ? f->uri : f->locked_uri;
+  gint64 start = g_get_monotonic_time ();
+  if (!net_run (f, FALSE, 0, uri, &c, NULL))
+    return;
+  gint64 ms = (g_get_monotonic_time () - start) / 1000;
+  g_test_message ("after %" G_GINT64_FORMAT " ms: status %u, %s (%s)", ms, c.status, c.error,
                   completed_error_name (&c));
+  assert_cannot_log_in (f, &c);
+  g_assert_cmpint (ms, <, 10000);
+  if (f->locked_srv != NULL)
+    {
+      g_autofree char *locked = g_build_filename (f->locked_srv, "backups", NULL);
+
+      g_assert_false (g_file_test (locked, G_FILE_TEST_EXISTS));
+    }
+}
+
+/* The same folder, its password remembered in the keyring as Files
+ * remembers it (GVfs's network password items: user, server, protocol,
+ * port; for WebDAV the realm and "basic"): GVfs finds it, nobody is
+ * asked, the backup is on the server. */
+static void
+test_net_keyring (Net *f, gconstpointer data)
+{
+  g_autofree char *why = NULL;
+  g_autofree char *secret_tool = g_find_program_in_path ("secret-tool");
+  g_autofree char *port = NULL;
+  g_autofree char *bus_env = NULL;
+  g_autoptr (GError) error = NULL;
+  g_auto (LbTestCompleted) c = { 0 };
+
+  if (!net_ready (f))
+    return;
+  if (secret_tool == NULL)
+    {
+      g_test_skip ("secret-tool is not installed (libsecret-tools)");
+      return;
+    }
+  f->keyring = lb_test_keyring_start (f->bus, "login-password", &why);
+  if (f->keyring == NULL)
+    {
+      g_test_skip (why);
+      return;
+    }
+  port = g_strdup_printf ("%u", f->port);
+  bus_env = g_strdup_printf ("DBUS_SESSION_BUS_ADDRESS=%s", lb_test_bus_get_address (f->bus));
+  if (f->proto == NET_SMB)
+    run_quietly (&error,
+                 (const char *const[]){ secret_tool, "store", "--label", "smb password",
+                                        "xdg:schema", "org.gnome.keyring.NetworkPassword", "user",
+                                        g_get_user_name (), "server", "127.0.0.1", "protocol",
+                                        "smb", "port", port, NULL },
+                 (const char *const[]){ bus_env, NULL }, NET_PASSWORD);
+  else
+    run_quietly (&error,
+                 (const char *const[]){ secret_tool, "store", "--label", "dav password",
+                                        "xdg:schema", "org.gnome.keyring.NetworkPassword", "user",
+                                        g_get_user_name (), "server", "127.0.0.1", "protocol",
+                                        "http", "object", "Backups", "authtype", "basic", "port",
+                                        port, NULL },
+                 (const char *const[]){ bus_env, NULL }, NET_PASSWORD);
+  g_assert_no_error (error);
+  if (!net_start_with (f, 0, 5, 64))
+    return;
+  if (!net_run (f, FALSE, 0, f->locked_uri, &c, NULL))
+    return;
+  g_assert_cmpuint (c.status, ==, LB_STATUS_END);
+  {
+    g_autofree char *locked = g_build_filename (f->locked_srv, "backups", NULL);
+    g_autoptr (GPtrArray) backups = lb_test_list_backups (locked);
+
+    g_assert_cmpuint (backups->len, ==, 1);
+  }
+}
+
+/* davs:// to a server whose certificate nobody trusts: nobody is asked,
+ * the certificate is not taken, and the backup ends with PermissionDenied
+ * saying so; nothing is written on the server. */
+static void
+test_net_untrusted (Net *f, gconstpointer data)
+{
+  g_auto (LbTestCompleted) c = { 0 };
+  g_autofree char *folder = server_dir (f);
+
+  if (!net_ready (f))
+    return;
+  if (f->secure_uri == NULL)
+    {
+      g_test_skip ("Apache cannot serve https here (openssl, mod_ssl)");
+      return;
+    }
+  if (!net_start_with (f, 0, 3, 64) || !net_run (f, FALSE, 0, f->secure_uri, &c, NULL))
+    return;
   g_assert_cmpuint (c.status, ==, LB_STATUS_ERROR);
   g_assert_cmpstr (completed_error_name (&c), ==,
                    lb_test_error_dbus_name (LB_ERROR_PERMISSION_DENIED));
-  g_assert_nonnull (strstr (c.error, "SSH key"));
+  g_assert_nonnull (strstr (c.error, "certificate"));
+  g_assert_false (g_file_test (folder, G_FILE_TEST_EXISTS));
 }
 
 /* Cancel during the upload: the backup ends (Cancelled) within a second
  * and leaves no temporary file on the server. */
 static void
-test_sftp_cancel (Sftp *f, gconstpointer data)
+test_net_cancel (Net *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
 
-  if (!sftp_start_with (f, 20000, 400, 512))
+  if (!net_start_with (f, 20000, 400, 512))
     return;
+  g_autofree char *folder = server_dir (f);
   g_autofree char *file = server_file (f);
-  g_autofree char *folder = g_path_get_dirname (file);
+  g_mkdir_with_parents (folder, 0777);
+  g_chmod (folder, 0777);
   guint64 id = start_upload (f, 0, folder);
   if (id == 0)
     return;
@@ -1165,22 +1653,43 @@ main (int argc, char **argv)
   g_test_add ("/locations/local/sigterm-stuck-worker", Local, NULL, local_setup,
               test_local_sigterm_stuck, local_teardown);
 
+  /* The same tests for each protocol: /locations/PROTOCOL/NAME. */
   {
-    static const SftpArgs keys = { SSHD_KEYS, 0 };
-    static const SftpArgs kill_halfway = { SSHD_KEYS, HALFWAY_KILL };
-    static const SftpArgs stop_halfway = { SSHD_KEYS, HALFWAY_STOP };
-    static const SftpArgs passwords = { SSHD_PASSWORD_ONLY, 0 };
+    const struct
+    {
+      const char *name;
+      void (*func) (Net *f, gconstpointer data);
+      SshdMode mode;
+      int how;
+      gboolean sftp; /* whether it is for sftp too */
+      gboolean dav_only;
+    } cases[] = {
+      { "backup-restore", test_net_backup_restore, SSHD_KEYS, 0, TRUE, FALSE },
+      { "server-killed", test_net_halfway, SSHD_KEYS, HALFWAY_KILL, TRUE, FALSE },
+      { "server-stopped", test_net_halfway, SSHD_KEYS, HALFWAY_STOP, TRUE, FALSE },
+      { "password-only", test_net_password, SSHD_PASSWORD_ONLY, 0, TRUE, FALSE },
+      { "cancel-upload", test_net_cancel, SSHD_KEYS, 0, TRUE, FALSE },
+      { "keyring", test_net_keyring, SSHD_KEYS, 0, FALSE, FALSE },
+      { "untrusted-certificate", test_net_untrusted, SSHD_KEYS, 0, FALSE, TRUE },
+    };
 
-    g_test_add ("/locations/sftp/backup-restore", Sftp, &keys, sftp_setup, test_sftp_backup_restore,
-                sftp_teardown);
-    g_test_add ("/locations/sftp/server-killed", Sftp, &kill_halfway, sftp_setup, test_sftp_halfway,
-                sftp_teardown);
-    g_test_add ("/locations/sftp/server-stopped", Sftp, &stop_halfway, sftp_setup,
-                test_sftp_halfway, sftp_teardown);
-    g_test_add ("/locations/sftp/password-only", Sftp, &passwords, sftp_setup,
-                test_sftp_password_only, sftp_teardown);
-    g_test_add ("/locations/sftp/cancel-upload", Sftp, &keys, sftp_setup, test_sftp_cancel,
-                sftp_teardown);
+    static NetArgs args[G_N_ELEMENTS (proto_names)][G_N_ELEMENTS (cases)];
+
+    for (Proto p = NET_SFTP; p <= NET_DAV; p++)
+      for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+        {
+          g_autofree char *path = NULL;
+          NetArgs *a = &args[p][i];
+
+          if ((p == NET_SFTP && !cases[i].sftp) || (p != NET_DAV && cases[i].dav_only))
+            continue;
+          *a = (NetArgs){ p, cases[i].mode, cases[i].how };
+          path = g_strdup_printf (
+              "/locations/%s/%s", proto_names[p],
+              p != NET_SFTP && cases[i].func == test_net_password ? "password" : cases[i].name);
+          g_test_add (path, Net, a, net_setup, (void (*) (Net *, gconstpointer)) cases[i].func,
+                      net_teardown);
+        }
   }
   return g_test_run ();
 }

@@ -219,6 +219,19 @@ test_error (void)
     { LB_OPERATION_TYPE_BACKUP, LB_ERROR, LB_ERROR_FAILED, "disk on fire", "disk on fire" },
     { LB_OPERATION_TYPE_BACKUP, LB_ERROR, LB_ERROR_NOT_FOUND, "no such folder", "no such folder" },
     { LB_OPERATION_TYPE_BACKUP, LB_ERROR, LB_ERROR_FAILED, "", "The backup failed" },
+    /* PermissionDenied: the service's words say which folder, and for a
+     * network folder how to log in to it (issue 22); without words, the
+     * page's. */
+    { LB_OPERATION_TYPE_BACKUP, LB_ERROR, LB_ERROR_PERMISSION_DENIED,
+      "Cannot log in to smb://nas/public without asking for a password: open the folder once "
+      "in Files and let it remember the password; then try again",
+      "Cannot log in to smb://nas/public without asking for a password: open the folder once "
+      "in Files and let it remember the password; then try again" },
+    { LB_OPERATION_TYPE_BACKUP, LB_ERROR, LB_ERROR_PERMISSION_DENIED, "",
+      "The backup location cannot be written to; check its permissions or choose another "
+      "folder" },
+    { LB_OPERATION_TYPE_RESTORE, LB_ERROR, LB_ERROR_PERMISSION_DENIED, "",
+      "The restore location cannot be read; check its permissions or choose another folder" },
   };
   /* The bus's errors, whatever their message */
   const struct
