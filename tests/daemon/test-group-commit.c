@@ -145,8 +145,8 @@ batch_send (Batch *b, GDBusConnection *conn, const char *method, GVariant *param
   g_ptr_array_add (b->calls, c);
   b->pending++;
   g_dbus_connection_call (conn, LB_TEST_BUS_NAME, LB_TEST_OBJECT_PATH, LB_TEST_STORE_IFACE, method,
-                          params, G_VARIANT_TYPE_UNIT, G_DBUS_CALL_FLAGS_NO_AUTO_START, 60000,
-                          NULL, call_done, c);
+                          params, G_VARIANT_TYPE_UNIT, G_DBUS_CALL_FLAGS_NO_AUTO_START, 60000, NULL,
+                          call_done, c);
   return c;
 }
 
@@ -191,9 +191,9 @@ assert_stored (GDBusConnection *conn, const char *key, guint8 seed)
   g_autoptr (GVariant) expected = g_variant_ref_sink (lb_test_blob_new (BLOB_SIZE, seed));
 
   reply = g_dbus_connection_call_sync (conn, LB_TEST_BUS_NAME, LB_TEST_OBJECT_PATH,
-                                       LB_TEST_STORE_IFACE, "GetLicense", g_variant_new ("(s)", key),
-                                       G_VARIANT_TYPE ("(aya{sv})"), G_DBUS_CALL_FLAGS_NONE, -1,
-                                       NULL, &error);
+                                       LB_TEST_STORE_IFACE, "GetLicense",
+                                       g_variant_new ("(s)", key), G_VARIANT_TYPE ("(aya{sv})"),
+                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
   g_assert_no_error (error);
   if (reply == NULL)
     return;
@@ -208,9 +208,9 @@ assert_absent (GDBusConnection *conn, const char *key)
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) reply = NULL;
 
-  reply = g_dbus_connection_call_sync (conn, LB_TEST_BUS_NAME, LB_TEST_OBJECT_PATH,
-                                       LB_TEST_STORE_IFACE, "GetLicense", g_variant_new ("(s)", key),
-                                       NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  reply = g_dbus_connection_call_sync (
+      conn, LB_TEST_BUS_NAME, LB_TEST_OBJECT_PATH, LB_TEST_STORE_IFACE, "GetLicense",
+      g_variant_new ("(s)", key), NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
   lb_test_assert_error_name (error, LB_ERROR_NOT_FOUND);
 }
 
@@ -351,13 +351,12 @@ test_faults (Fixture *f, gconstpointer arg)
       if (i % 3 == 0)
         {
           /* A key id no license may have. */
-          g_ptr_array_add (refused_bad, batch_send (&b, f->clients[CLIENTS - 1], "StoreLicense",
-                                                    g_variant_new ("(s@ay@a{sv})", "",
-                                                                   lb_test_blob_new (10, 1),
-                                                                   g_variant_new ("a{sv}", NULL)),
-                                                    ""));
-          g_ptr_array_add (refused_missing,
-                           send_delete (&b, f->clients[CLIENTS - 2], missing_key));
+          g_ptr_array_add (refused_bad,
+                           batch_send (&b, f->clients[CLIENTS - 1], "StoreLicense",
+                                       g_variant_new ("(s@ay@a{sv})", "", lb_test_blob_new (10, 1),
+                                                      g_variant_new ("a{sv}", NULL)),
+                                       ""));
+          g_ptr_array_add (refused_missing, send_delete (&b, f->clients[CLIENTS - 2], missing_key));
           /* An app may not delete another's licenses. */
           g_ptr_array_add (refused_other,
                            batch_send (&b, good_conn, "DeleteAppLicense",
@@ -508,8 +507,8 @@ test_durable_before_commit (Fixture *f, gconstpointer arg)
 
       g_assert_nonnull (c->error);
     }
-  g_assert_true (lb_test_daemon_wait_exit (lb_test_machine_get_daemon (f->machine),
-                                           LB_TEST_TIMEOUT_MS));
+  g_assert_true (
+      lb_test_daemon_wait_exit (lb_test_machine_get_daemon (f->machine), LB_TEST_TIMEOUT_MS));
   if (!start (f, NULL))
     return;
   g_assert_cmpuint (lb_test_bus_get_license_count (f->bus), ==, 0);
