@@ -3,7 +3,9 @@
  *
  * Contract: every write is one transaction with synchronous=FULL, so a crash
  * at any moment leaves the old or the new state, never a partial license;
- * a bulk write is all-or-nothing and shares one sync. Lookups go through the
+ * a bulk write is all-or-nothing and shares one sync, and single writes of
+ * many callers may share one too (lb_store_write_group(), each in a
+ * savepoint of its own, so that each succeeds or fails alone). Lookups go through the
  * key index: their cost does not grow with the store. Each license keeps the
  * SHA-256 of its canonical encoding (license.h), which backups carry.
  * Every license belongs to an app ("" for host programs, else its app id):
