@@ -1592,6 +1592,8 @@ write_group_locked (LbStore *self, GroupWrite *g, LbStoreGroupOp *ops, guint n_o
     {
       int delta = 0;
 
+      if (ops[i].error != NULL)
+        continue;
       if (!exec (self->write_db, "SAVEPOINT op", error))
         return FALSE;
       if (group_write_one (self, g, &ops[i], &delta, &ops[i].error))
@@ -1623,8 +1625,19 @@ lb_store_write_group (LbStore *self, LbStoreGroupOp *ops, guint n_ops, GError **
   g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->write_lock);
   GroupWrite g = { .now = g_get_real_time () / G_USEC_PER_SEC };
   guint64 wal_before = wal_size (self);
+  gboolean left = FALSE;
   gboolean ok;
 
+  /* A restore waiting for the lock goes first: the stores answer Busy
+   * before the transaction, as a batch's begin does; deletes go on. */
+  for (guint i = 0; i < n_ops; i++)
+    {
+      if (ops[i].license != NULL && g_atomic_int_get (&self->restores_waiting) > 0)
+        set_busy_restoring (&ops[i].error);
+      left |= ops[i].error == NULL;
+    }
+  if (!left)
+    return TRUE;
   ok = write_group_locked (self, &g, ops, n_ops, error);
   group_write_clear (&g);
   if (!ok)

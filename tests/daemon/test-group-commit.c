@@ -9,7 +9,10 @@
  *  - concurrent: 16 connections storing 40 licenses each at once, then
  *    deleting a quarter of them at once: every call succeeds, the store
  *    holds exactly the rest with their blobs, LicenseCount agrees, and
- *    the daemon's log shows transactions that held several requests.
+ *    the daemon's log shows transactions that held several requests. And
+ *    16 clients storing in loops while the user restores: the restore
+ *    completes, each store is stored or answered Busy (the restore goes
+ *    first), and every acknowledged one is there.
  *  - faults: among concurrent good stores of the host and of a sandboxed
  *    app, an app over its limits (NoSpace), bad licenses (InvalidArgs),
  *    deletes of nothing (NotFound) and another app's delete through
@@ -515,6 +518,118 @@ test_durable_before_commit (Fixture *f, gconstpointer arg)
   batch_clear (&b);
 }
 
+/* concurrent/restore-first: single writes go on while the user restores */
+
+typedef struct
+{
+  GDBusConnection *conn;
+  guint client;
+  guint next;
+  gboolean *stop;
+  guint *pending;
+  guint *ok, *busy, *other;
+  GPtrArray *acknowledged; /* of key ids */
+} Flood;
+
+static void flood_send (Flood *fl);
+
+static void
+flood_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Flood *fl = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = g_dbus_connection_call_finish (fl->conn, result, &error);
+
+  (*fl->pending)--;
+  if (reply != NULL)
+    {
+      (*fl->ok)++;
+      g_ptr_array_add (fl->acknowledged, g_strdup_printf ("c%02u-%04u", fl->client, fl->next - 1));
+    }
+  else if (g_error_matches (error, LB_ERROR, LB_ERROR_BUSY))
+    (*fl->busy)++;
+  else
+    {
+      g_test_message ("StoreLicense failed: %s", error->message);
+      (*fl->other)++;
+    }
+  if (!*fl->stop)
+    flood_send (fl);
+}
+
+/* One call at a time per client, as an app's loop would. */
+static void
+flood_send (Flood *fl)
+{
+  g_autofree char *key = g_strdup_printf ("c%02u-%04u", fl->client, fl->next++);
+
+  (*fl->pending)++;
+  g_dbus_connection_call (
+      fl->conn, LB_TEST_BUS_NAME, LB_TEST_OBJECT_PATH, LB_TEST_STORE_IFACE, "StoreLicense",
+      g_variant_new ("(s@ay@a{sv})", key, lb_test_blob_new (BLOB_SIZE, 3),
+                     g_variant_new ("a{sv}", NULL)),
+      G_VARIANT_TYPE_UNIT, G_DBUS_CALL_FLAGS_NO_AUTO_START, 60000, NULL, flood_done, fl);
+}
+
+static void
+test_restore_first (Fixture *f, gconstpointer arg)
+{
+  g_autofree char *dir = lb_test_make_tmp_dir ("group-restore");
+  g_autoptr (LbTestSignalQueue) q = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) acknowledged = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *error_text = NULL;
+  Flood floods[CLIENTS];
+  gboolean stop = FALSE;
+  guint pending = 0, ok = 0, busy = 0, other = 0, status = 0;
+  guint64 id;
+
+  if (!start (f, NULL))
+    return;
+  q = lb_test_signal_queue_new (lb_test_bus_get_connection (f->bus), LB_TEST_BUS_NAME,
+                                LB_TEST_MANAGER_IFACE, NULL, LB_TEST_OBJECT_PATH);
+  lb_test_store_many_ok (f->store, 20, "r", BLOB_SIZE);
+  id = lb_test_start_operation (f->manager, FALSE, LB_BACKUP_FLAGS_NONE, lb_test_path_options (dir),
+                                &error);
+  g_assert_no_error (error);
+  g_assert_true (lb_test_wait_completed (q, id, 60000, NULL, &status, NULL, NULL));
+  g_assert_cmpuint (status, ==, LB_STATUS_END);
+  for (guint i = 0; i < 20; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("r%06u", i);
+
+      g_assert_true (lb_dbus_store_call_delete_license_sync (f->store, key, NULL, &error));
+      g_assert_no_error (error);
+    }
+
+  /* Every client stores, one call after the other, while the user
+   * restores. */
+  for (guint c = 0; c < CLIENTS; c++)
+    {
+      floods[c] = (Flood){ f->clients[c], c, 0, &stop, &pending, &ok, &busy, &other, acknowledged };
+      flood_send (&floods[c]);
+    }
+  id = lb_test_start_operation (f->manager, TRUE, LB_RESTORE_FLAGS_NONE, lb_test_path_options (dir),
+                                &error);
+  g_assert_no_error (error);
+  g_assert_true (lb_test_wait_completed (q, id, 60000, NULL, &status, &error_text, NULL));
+  stop = TRUE;
+  while (pending > 0)
+    g_main_context_iteration (g_main_context_get_thread_default (), TRUE);
+
+  g_test_message ("during the restore: %u stored, %u Busy, %u other errors", ok, busy, other);
+  /* The restore went through; each write was stored or answered Busy. */
+  g_assert_cmpuint (status, ==, LB_STATUS_END);
+  g_assert_cmpuint (other, ==, 0);
+  g_assert_cmpuint (lb_test_bus_get_license_count (f->bus), ==, 20 + ok);
+  for (guint i = 0; i < acknowledged->len; i++)
+    {
+      const char *key = acknowledged->pdata[i];
+
+      assert_stored (f->clients[g_ascii_strtoull (key + 1, NULL, 10)], key, 3);
+    }
+}
+
 /* lone */
 
 static void
@@ -555,7 +670,9 @@ static const struct
   gconstpointer arg;
 } cases[] = {
   { "concurrent/store-delete", test_concurrent, NULL },
+  { "concurrent/restore-first", test_restore_first, NULL },
   { "faults/own-call-only", test_faults, NULL },
+
   { "durable/kill-after-replies", test_durable_kill, NULL },
   { "durable/before-commit", test_durable_before_commit, NULL },
   { "lone/store-replace-delete", test_lone, NULL },
