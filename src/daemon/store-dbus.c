@@ -236,6 +236,8 @@ store_call_done (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       /* Checked: now written, with the other callers' single writes. */
       g_variant_unref (reply);
+      if (self->write_queue == NULL) /* disposed: the service is going away */
+        return;
       if (call->write.license != NULL)
         lb_write_queue_store_async (self->write_queue, call->write.app,
                                     g_steal_pointer (&call->write.license), store_write_done,
