@@ -12,6 +12,7 @@
 #include "import.h"
 #include "license.h"
 #include "options.h"
+#include "write-queue.h"
 
 #define LIST_LIMIT_DEFAULT 1000
 #define LIST_LIMIT_MAX 10000
@@ -23,6 +24,8 @@ struct _LbStoreDBus
   LbStore *store;
   LbIdle *idle;
   LbCallers *callers;
+  /* StoreLicense, DeleteLicense and DeleteAppLicense: group commit. */
+  LbWriteQueue *write_queue;
 
   /* The sandboxed apps with a bulk call running: one at a time each, so
    * that an app cannot line up calls (each holding a worker thread, and
@@ -60,10 +63,28 @@ typedef GVariant *(*StoreCallFunc) (LbStore *store,
                                     const StoreArgs *args,
                                     GError **error);
 
+/* A single write, checked in the worker thread and written by the write
+ * queue (group commit). */
+typedef struct
+{
+  char *app;
+  char *key_id;
+  LbRecord *license; /* NULL: a delete */
+} StoreWrite;
+
+/* The body of a single write: checks the call in a worker thread and
+ * fills @write, or returns FALSE with @error set. */
+typedef gboolean (*StoreWriteFunc) (const LbAppInfo *caller,
+                                    const StoreArgs *args,
+                                    StoreWrite *write,
+                                    GError **error);
+
 typedef struct
 {
   GDBusMethodInvocation *invocation;
   StoreCallFunc func;
+  StoreWriteFunc write_func; /* instead of @func */
+  StoreWrite write;
   StoreArgs args;
   guint hold; /* lb_idle_hold() */
 } StoreCall;
@@ -79,6 +100,9 @@ store_call_free (StoreCall *call)
   g_clear_pointer (&call->args.options, g_variant_unref);
   g_clear_pointer (&call->args.payload, g_variant_unref);
   g_clear_object (&call->args.fds);
+  g_free (call->write.app);
+  g_free (call->write.key_id);
+  g_clear_pointer (&call->write.license, lb_record_free);
   g_object_unref (call->invocation);
   g_free (call);
 }
@@ -143,6 +167,12 @@ store_call_thread (GTask *task, gpointer source, gpointer task_data, GCancellabl
           bulk_release (self, caller);
         }
     }
+  else if (caller != NULL && call->write_func != NULL)
+    {
+      /* Checked here; written by the write queue (store_call_done). */
+      if (call->write_func (caller, &call->args, &call->write, &error))
+        reply = g_variant_new ("()");
+    }
   else if (caller != NULL)
     reply = call->func (self->store, caller, &call->args, &error);
   if (reply == NULL)
@@ -151,20 +181,17 @@ store_call_thread (GTask *task, gpointer source, gpointer task_data, GCancellabl
     g_task_return_pointer (task, g_variant_ref_sink (reply), (GDestroyNotify) g_variant_unref);
 }
 
+/* Sends @call's reply (@reply, taken, or @error) and lets the daemon go
+ * idle again. */
 static void
-store_call_done (GObject *source, GAsyncResult *result, gpointer user_data)
+store_call_reply (LbStoreDBus *self, StoreCall *call, GVariant *reply, GError *error)
 {
-  LbStoreDBus *self = LB_STORE_DBUS (source);
-  StoreCall *call = g_task_get_task_data (G_TASK (result));
-  g_autoptr (GError) error = NULL;
-  GVariant *reply;
-
-  reply = g_task_propagate_pointer (G_TASK (result), &error);
   /* The return_* calls consume the reference GDBus gave the handler; the
    * one dispatch() took is dropped with the call. */
   /* Before the reply, so that a caller that reads LicenseCount right after
    * its call returns sees the new value. */
-  lb_dbus_store_set_license_count (LB_DBUS_STORE (self), lb_store_count (self->store));
+  if (self->store != NULL) /* not yet disposed */
+    lb_dbus_store_set_license_count (LB_DBUS_STORE (self), lb_store_count (self->store));
   g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
   if (reply == NULL)
     {
@@ -176,14 +203,59 @@ store_call_done (GObject *source, GAsyncResult *result, gpointer user_data)
       g_dbus_method_invocation_return_value (call->invocation, reply);
       g_variant_unref (reply);
     }
-  lb_idle_release (self->idle, call->hold);
+  if (self->idle != NULL)
+    lb_idle_release (self->idle, call->hold);
+}
+
+/* A single write is durable: the reply goes now. @user_data is the
+ * call's task. */
+static void
+store_write_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  LbStoreDBus *self = LB_STORE_DBUS (g_task_get_source_object (task));
+  StoreCall *call = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+
+  if (!lb_write_queue_finish (result, &error))
+    store_call_reply (self, call, NULL, error);
+  else
+    store_call_reply (self, call, g_variant_ref_sink (g_variant_new ("()")), NULL);
+}
+
+static void
+store_call_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  LbStoreDBus *self = LB_STORE_DBUS (source);
+  StoreCall *call = g_task_get_task_data (G_TASK (result));
+  g_autoptr (GError) error = NULL;
+  GVariant *reply;
+
+  reply = g_task_propagate_pointer (G_TASK (result), &error);
+  if (reply != NULL && call->write_func != NULL)
+    {
+      /* Checked: now written, with the other callers' single writes. */
+      g_variant_unref (reply);
+      if (self->write_queue == NULL) /* disposed: the service is going away */
+        return;
+      if (call->write.license != NULL)
+        lb_write_queue_store_async (self->write_queue, call->write.app,
+                                    g_steal_pointer (&call->write.license), store_write_done,
+                                    g_object_ref (result));
+      else
+        lb_write_queue_delete_async (self->write_queue, call->write.app, call->write.key_id,
+                                     store_write_done, g_object_ref (result));
+      return;
+    }
+  store_call_reply (self, call, reply, error);
 }
 
 static gboolean
-dispatch (LbDBusStore *object,
-          GDBusMethodInvocation *invocation,
-          StoreCallFunc func,
-          const StoreArgs *args)
+dispatch_full (LbDBusStore *object,
+               GDBusMethodInvocation *invocation,
+               StoreCallFunc func,
+               StoreWriteFunc write_func,
+               const StoreArgs *args)
 {
   LbStoreDBus *self = LB_STORE_DBUS (object);
   g_autoptr (GTask) task = g_task_new (self, NULL, store_call_done, NULL);
@@ -191,6 +263,7 @@ dispatch (LbDBusStore *object,
 
   call->invocation = g_object_ref (invocation);
   call->func = func;
+  call->write_func = write_func;
   call->args.app = g_strdup (args->app);
   call->args.key_id = g_strdup (args->key_id);
   call->args.license = args->license != NULL ? g_variant_ref (args->license) : NULL;
@@ -201,7 +274,7 @@ dispatch (LbDBusStore *object,
   call->args.fds = args->fds != NULL ? g_object_ref (args->fds) : NULL;
   call->args.flags = args->flags;
   g_task_set_task_data (task, call, (GDestroyNotify) store_call_free);
-  g_task_set_source_tag (task, dispatch);
+  g_task_set_source_tag (task, dispatch_full);
   call->hold = lb_idle_hold (self->idle, "%s from %s",
                              g_dbus_method_invocation_get_method_name (invocation),
                              g_dbus_method_invocation_get_sender (invocation));
@@ -209,15 +282,36 @@ dispatch (LbDBusStore *object,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-static GVariant *
-call_store_license (LbStore *store, const LbAppInfo *caller, const StoreArgs *args, GError **error)
+static gboolean
+dispatch (LbDBusStore *object,
+          GDBusMethodInvocation *invocation,
+          StoreCallFunc func,
+          const StoreArgs *args)
 {
-  g_autoptr (LbRecord) license
-      = lb_record_from_args (args->key_id, args->license, args->attributes, error);
+  return dispatch_full (object, invocation, func, NULL, args);
+}
 
-  if (license == NULL || !lb_store_put (store, caller->id, &license, 1, error))
-    return NULL;
-  return g_variant_new ("()");
+/* A single write: checked in a worker thread, then group-committed. */
+static gboolean
+dispatch_write (LbDBusStore *object,
+                GDBusMethodInvocation *invocation,
+                StoreWriteFunc write_func,
+                const StoreArgs *args)
+{
+  return dispatch_full (object, invocation, NULL, write_func, args);
+}
+
+static gboolean
+write_store_license (const LbAppInfo *caller,
+                     const StoreArgs *args,
+                     StoreWrite *write,
+                     GError **error)
+{
+  write->license = lb_record_from_args (args->key_id, args->license, args->attributes, error);
+  if (write->license == NULL)
+    return FALSE;
+  write->app = g_strdup (caller->id);
+  return TRUE;
 }
 
 static GVariant *
@@ -470,26 +564,31 @@ call_list_licenses (LbStore *store, const LbAppInfo *caller, const StoreArgs *ar
                         next_cursor != NULL ? next_cursor : next_key);
 }
 
-static GVariant *
-call_delete_license (LbStore *store, const LbAppInfo *caller, const StoreArgs *args, GError **error)
+static gboolean
+write_delete_license (const LbAppInfo *caller,
+                      const StoreArgs *args,
+                      StoreWrite *write,
+                      GError **error)
 {
-  if (!lb_key_id_validate (args->key_id, error)
-      || !lb_store_delete (store, caller->id, args->key_id, error))
-    return NULL;
-  return g_variant_new ("()");
+  if (!lb_key_id_validate (args->key_id, error))
+    return FALSE;
+  write->app = g_strdup (caller->id);
+  write->key_id = g_strdup (args->key_id);
+  return TRUE;
 }
 
-static GVariant *
-call_delete_app_license (LbStore *store,
-                         const LbAppInfo *caller,
-                         const StoreArgs *args,
-                         GError **error)
+static gboolean
+write_delete_app_license (const LbAppInfo *caller,
+                          const StoreArgs *args,
+                          StoreWrite *write,
+                          GError **error)
 {
   if (!lb_callers_require_host (caller, _ ("delete other apps' licenses"), error)
-      || !lb_app_id_validate (args->app, error) || !lb_key_id_validate (args->key_id, error)
-      || !lb_store_delete (store, args->app, args->key_id, error))
-    return NULL;
-  return g_variant_new ("()");
+      || !lb_app_id_validate (args->app, error) || !lb_key_id_validate (args->key_id, error))
+    return FALSE;
+  write->app = g_strdup (args->app);
+  write->key_id = g_strdup (args->key_id);
+  return TRUE;
 }
 
 static GVariant *
@@ -554,7 +653,7 @@ handle_store_license (LbDBusStore *object,
 {
   StoreArgs args = { .key_id = (char *) key_id, .license = license, .attributes = attributes };
 
-  return dispatch (object, invocation, call_store_license, &args);
+  return dispatch_write (object, invocation, write_store_license, &args);
 }
 
 static gboolean
@@ -609,7 +708,7 @@ handle_delete_license (LbDBusStore *object, GDBusMethodInvocation *invocation, c
 {
   StoreArgs args = { .key_id = (char *) key_id };
 
-  return dispatch (object, invocation, call_delete_license, &args);
+  return dispatch_write (object, invocation, write_delete_license, &args);
 }
 
 static gboolean
@@ -620,7 +719,7 @@ handle_delete_app_license (LbDBusStore *object,
 {
   StoreArgs args = { .app = (char *) app, .key_id = (char *) key_id };
 
-  return dispatch (object, invocation, call_delete_app_license, &args);
+  return dispatch_write (object, invocation, write_delete_app_license, &args);
 }
 
 static gboolean
@@ -661,6 +760,7 @@ lb_store_dbus_new (LbStore *store, LbIdle *idle)
 
   self->store = g_object_ref (store);
   self->idle = g_object_ref (idle);
+  self->write_queue = lb_write_queue_new (store);
   lb_dbus_store_set_license_count (LB_DBUS_STORE (self), lb_store_count (store));
   return self;
 }
@@ -677,6 +777,8 @@ lb_store_dbus_dispose (GObject *object)
   LbStoreDBus *self = LB_STORE_DBUS (object);
 
   g_clear_object (&self->callers);
+  /* Writes what is queued; their replies, if any, go nowhere. */
+  g_clear_pointer (&self->write_queue, lb_write_queue_free);
   g_clear_object (&self->store);
   g_clear_object (&self->idle);
   G_OBJECT_CLASS (lb_store_dbus_parent_class)->dispose (object);

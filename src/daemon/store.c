@@ -1503,3 +1503,155 @@ lb_store_init (LbStore *self)
   g_mutex_init (&self->checkpoint_lock);
   g_cond_init (&self->checkpoint_cond);
 }
+
+/* Group commit */
+
+#define DELETE_SQL "DELETE FROM licenses WHERE app = ?1 AND key_id = ?2"
+
+typedef struct
+{
+  sqlite3_stmt *insert;
+  sqlite3_stmt *update;
+  sqlite3_stmt *limits;
+  sqlite3_stmt *delete;
+  gint64 now;
+  int added; /* licenses added less those deleted, of the ops kept */
+  gboolean wrote;
+} GroupWrite;
+
+static void
+group_write_clear (GroupWrite *g)
+{
+  g_clear_pointer (&g->insert, sqlite3_finalize);
+  g_clear_pointer (&g->update, sqlite3_finalize);
+  g_clear_pointer (&g->limits, sqlite3_finalize);
+  g_clear_pointer (&g->delete, sqlite3_finalize);
+}
+
+/* One op of a group inside its savepoint; *@delta is what it did to the
+ * count. As lb_store_batch_add() and lb_store_delete() do. */
+static gboolean
+group_write_one (LbStore *self, GroupWrite *g, LbStoreGroupOp *op, int *delta, GError **error)
+{
+  LbRecord *l = op->license;
+  gboolean was_added;
+  int rc;
+
+  if (l == NULL)
+    {
+      sqlite3_bind_text (g->delete, 1, op->app, -1, SQLITE_STATIC);
+      sqlite3_bind_text (g->delete, 2, op->key_id, -1, SQLITE_STATIC);
+      rc = sqlite3_step (g->delete);
+      sqlite3_reset (g->delete);
+      sqlite3_clear_bindings (g->delete);
+      if (rc != SQLITE_DONE)
+        {
+          set_sqlite_error (error, self->write_db, rc, "delete");
+          return FALSE;
+        }
+      if (sqlite3_changes (self->write_db) == 0)
+        {
+          set_not_found (error, op->key_id);
+          return FALSE;
+        }
+      *delta = -1;
+      return TRUE;
+    }
+  if (g_atomic_int_get (&self->restores_waiting) > 0)
+    {
+      set_busy_restoring (error);
+      return FALSE;
+    }
+  if (!check_free_space (self, g_bytes_get_size (l->blob), error))
+    return FALSE;
+  l->attrs.stored = g->now;
+  l->attrs.restore_count = 0;
+  g_free (l->attrs.machine);
+  l->attrs.machine = g_strdup (self->machine);
+  g_free (l->attrs.app);
+  l->attrs.app = g_strdup (lb_app_id_or_null (op->app));
+  if (!write_one (self->write_db, g->insert, g->update, l, &was_added, error)
+      || !check_app_limits (self, self->write_db, g->limits, op->app, error))
+    return FALSE;
+  *delta = was_added ? 1 : 0;
+  g->wrote = TRUE;
+  return TRUE;
+}
+
+static gboolean
+write_group_locked (LbStore *self, GroupWrite *g, LbStoreGroupOp *ops, guint n_ops, GError **error)
+{
+  g->insert = prepare (self->write_db, INSERT_SQL, error);
+  g->update = prepare (self->write_db, UPDATE_SQL, error);
+  g->limits = prepare (self->write_db, LIMITS_SQL, error);
+  g->delete = prepare (self->write_db, DELETE_SQL, error);
+  if (g->insert == NULL || g->update == NULL || g->limits == NULL || g->delete == NULL
+      || !exec (self->write_db, BULK_TEMP_STORE "BEGIN IMMEDIATE", error))
+    return FALSE;
+  for (guint i = 0; i < n_ops; i++)
+    {
+      int delta = 0;
+
+      if (ops[i].error != NULL)
+        continue;
+      if (!exec (self->write_db, "SAVEPOINT op", error))
+        return FALSE;
+      if (group_write_one (self, g, &ops[i], &delta, &ops[i].error))
+        {
+          g->added += delta;
+          if (!exec (self->write_db, "RELEASE op", error))
+            return FALSE;
+          continue;
+        }
+      /* An I/O error or a full disk may have rolled back everything. */
+      if (sqlite3_get_autocommit (self->write_db))
+        {
+          g_set_error_literal (error, ops[i].error->domain, ops[i].error->code,
+                               ops[i].error->message);
+          return FALSE;
+        }
+      if (!exec (self->write_db, "ROLLBACK TO op; RELEASE op", error))
+        return FALSE;
+    }
+  if (g->wrote && !exec (self->write_db, BUMP_CHANGES, error))
+    return FALSE;
+  lb_fault_point ("group-before-commit");
+  return exec (self->write_db, "COMMIT", error);
+}
+
+gboolean
+lb_store_write_group (LbStore *self, LbStoreGroupOp *ops, guint n_ops, GError **error)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->write_lock);
+  GroupWrite g = { .now = g_get_real_time () / G_USEC_PER_SEC };
+  guint64 wal_before = wal_size (self);
+  gboolean left = FALSE;
+  gboolean ok;
+
+  /* A restore waiting for the lock goes first: the stores answer Busy
+   * before the transaction, as a batch's begin does; deletes go on. */
+  for (guint i = 0; i < n_ops; i++)
+    {
+      if (ops[i].license != NULL && g_atomic_int_get (&self->restores_waiting) > 0)
+        set_busy_restoring (&ops[i].error);
+      left |= ops[i].error == NULL;
+    }
+  if (!left)
+    return TRUE;
+  ok = write_group_locked (self, &g, ops, n_ops, error);
+  group_write_clear (&g);
+  if (!ok)
+    {
+      if (!sqlite3_get_autocommit (self->write_db))
+        exec (self->write_db, "ROLLBACK", NULL);
+      shrink_after_rollback (self, self->write_db, wal_before);
+    }
+  exec (self->write_db, DEFAULT_TEMP_STORE, NULL);
+  if (!ok)
+    return FALSE;
+  /* Durable from here: every op without an error is in the WAL, synced. */
+  lb_fault_point ("group-after-commit");
+  g_atomic_int_add (&self->count, g.added);
+  shrink_after_commit (self);
+  return TRUE;
+}

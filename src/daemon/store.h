@@ -3,7 +3,9 @@
  *
  * Contract: every write is one transaction with synchronous=FULL, so a crash
  * at any moment leaves the old or the new state, never a partial license;
- * a bulk write is all-or-nothing and shares one sync. Lookups go through the
+ * a bulk write is all-or-nothing and shares one sync, and single writes of
+ * many callers may share one too (lb_store_write_group(), each in a
+ * savepoint of its own, so that each succeeds or fails alone). Lookups go through the
  * key index: their cost does not grow with the store. Each license keeps the
  * SHA-256 of its canonical encoding (license.h), which backups carry.
  * Every license belongs to an app ("" for host programs, else its app id):
@@ -193,5 +195,25 @@ void lb_store_txn_free (LbStoreTxn *txn);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LbStoreSnapshot, lb_store_snapshot_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LbSnapshotCursor, lb_snapshot_cursor_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LbStoreTxn, lb_store_txn_free)
+
+/* Group commit (write-queue.h): single writes of many callers (a license
+ * to store, or one to delete) in one transaction, one sync for them all.
+ * Each op runs in a savepoint of its own, so that one that fails rolls
+ * back alone and gets its error in @error: LB_ERROR_NO_SPACE when its app
+ * would go past its limits or the disk is nearly full, LB_ERROR_BUSY for
+ * a store while a restore waits (the restore goes first), LB_ERROR_NOT_FOUND
+ * for a delete of nothing; the others commit together. A store sets the
+ * attributes as lb_store_put() does. Returns FALSE (with @error) when the
+ * transaction itself failed: then nothing was written and every op whose
+ * own @error is NULL failed with that error. */
+typedef struct
+{
+  const char *app;    /* "" for host programs */
+  const char *key_id; /* the license to delete when @license is NULL */
+  LbRecord *license;  /* the license to store (already validated), or NULL */
+  GError *error;      /* out: why this op alone failed */
+} LbStoreGroupOp;
+
+gboolean lb_store_write_group (LbStore *self, LbStoreGroupOp *ops, guint n_ops, GError **error);
 
 G_END_DECLS
