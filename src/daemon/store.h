@@ -109,9 +109,19 @@ void lb_store_app_free (LbStoreApp *app);
 GPtrArray *lb_store_list_apps (LbStore *self, GError **error);
 
 /* Removes @app's licenses (every app's when NULL) that expired at or
- * before @now; returns how many. */
+ * before @now; returns how many. Then, when at least an eighth of the
+ * blob file is dead (deleted or replaced licenses), gives that space back
+ * as lb_store_reclaim() does (a failure there is only logged). */
 gboolean
 lb_store_clean_expired (LbStore *self, const char *app, gint64 now, guint *removed, GError **error);
+
+/* Gives back the blob file's dead space, if any: copies the live blobs
+ * into a new file and switches to it in one transaction, then removes the
+ * old file (snapshots keep reading it until they end). The store does this
+ * by itself, in its own thread, after a write that leaves more than half of
+ * the file (and at least 1 MiB) dead. *@freed (may be NULL): the bytes
+ * given back. */
+gboolean lb_store_reclaim (LbStore *self, guint64 *freed, GError **error);
 
 /* The change counter: it grows with every committed write that adds,
  * replaces or removes licenses (a restore, an import, a clean included),
