@@ -540,6 +540,15 @@ call_clean_license_store (LbStore *store,
       && !lb_store_clean_expired (store, lb_app_info_is_host (caller) ? NULL : caller->id,
                                   g_get_real_time () / G_USEC_PER_SEC, &removed, error))
     return NULL;
+  /* Whatever the flags, the space of deleted and replaced licenses comes
+   * back once an eighth of the blob file is dead. What was removed stays
+   * removed if that fails. */
+  {
+    g_autoptr (GError) reclaim_error = NULL;
+
+    if (!lb_store_reclaim (store, TRUE, NULL, &reclaim_error))
+      g_warning ("Cannot give back the license store's free space: %s", reclaim_error->message);
+  }
   return g_variant_new ("(u)", removed);
 }
 

@@ -1254,6 +1254,7 @@ test_reclaim_clean (Fixture *f, gconstpointer data)
   g_autoptr (GError) error = NULL;
   g_autofree char *files = NULL;
   const guint64 live = 120 * 2048 + 40 * 2000;
+  guint64 freed = 0;
   guint removed = 99;
 
   put_all (f->store, "", all);
@@ -1265,9 +1266,12 @@ test_reclaim_clean (Fixture *f, gconstpointer data)
   g_assert_cmpuint (path_size (f->dir, "licenses-1.blobs"), ==, 200 * 2048 + 40 * 2000);
   g_assert_cmpint (query_db (f->dir, "SELECT live FROM blobs"), ==, live);
 
+  /* What CleanLicenseStore does. */
   g_assert_true (lb_store_clean_expired (f->store, NULL, 1000, &removed, &error));
-  g_assert_no_error (error);
   g_assert_cmpuint (removed, ==, 0);
+  g_assert_true (lb_store_reclaim (f->store, TRUE, &freed, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (freed, ==, 80 * 2048);
   files = blob_files (f->dir);
   g_assert_cmpstr (files, ==, "licenses-2.blobs");
   g_assert_cmpuint (path_size (f->dir, "licenses-2.blobs"), ==, live);
@@ -1285,6 +1289,19 @@ test_reclaim_clean (Fixture *f, gconstpointer data)
   g_clear_pointer (&files, g_free);
   files = blob_files (f->dir);
   g_assert_cmpstr (files, ==, "licenses-2.blobs");
+
+  /* Less than an eighth dead: CleanLicenseStore leaves the file alone, an
+   * explicit reclaim of any dead space does not. */
+  g_assert_true (lb_store_delete (f->store, "", "later0000", &error));
+  g_assert_true (lb_store_reclaim (f->store, TRUE, &freed, &error));
+  g_assert_cmpuint (freed, ==, 0);
+  g_assert_cmpuint (path_size (f->dir, "licenses-2.blobs"), >, 0);
+  g_assert_true (lb_store_reclaim (f->store, FALSE, &freed, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (freed, ==, 2048);
+  g_clear_pointer (&files, g_free);
+  files = blob_files (f->dir);
+  g_assert_cmpstr (files, ==, "licenses-3.blobs");
 }
 
 static gboolean
@@ -1311,8 +1328,7 @@ test_reclaim_auto (Fixture *f, gconstpointer data)
   for (guint i = 400; i < 600; i++)
     g_assert_true (lb_store_delete (f->store, "", ((LbRecord *) first->pdata[i])->key_id, &error));
   g_usleep (200000);
-  g_assert_true (
-      g_file_test (g_build_filename (f->dir, "licenses-1.blobs", NULL), G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (path_size (f->dir, "licenses-1.blobs"), >, 0);
   /* Replacing the 400 others: 3,000,000 of 3,000,000 + 1,200,000 dead. */
   put_all (f->store, "", again);
   g_assert_true (lb_test_wait_until (blob_file_is, want, 10000));
@@ -1340,7 +1356,7 @@ test_reclaim_snapshot (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   for (guint i = 0; i < 90; i++)
     g_assert_true (lb_store_delete (f->store, "", ((LbRecord *) all->pdata[i])->key_id, &error));
-  g_assert_true (lb_store_reclaim (f->store, &freed, &error));
+  g_assert_true (lb_store_reclaim (f->store, FALSE, &freed, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (freed, ==, 90 * 2048);
   files = blob_files (f->dir);
@@ -1381,7 +1397,7 @@ crash_reclaim_child (const char *point)
     return;
   g_setenv ("LB_FAULT", point, TRUE);
   g_print ("reclaiming\n");
-  lb_store_reclaim (store, NULL, NULL);
+  lb_store_reclaim (store, FALSE, NULL, NULL);
   g_print ("reclaim returned\n");
 }
 
@@ -1434,7 +1450,7 @@ test_crash_reclaim (gconstpointer data)
   g_assert_cmpuint (lb_store_count (store), ==, 40);
   assert_all_stored (store, "", all);
   /* And a reclaim after the crash completes. */
-  g_assert_true (lb_store_reclaim (store, NULL, &error));
+  g_assert_true (lb_store_reclaim (store, FALSE, NULL, &error));
   g_assert_no_error (error);
   assert_all_stored (store, "", all);
   g_clear_object (&store);
