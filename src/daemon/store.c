@@ -981,6 +981,8 @@ read_fd_for (LbStore *self, gint64 file, GError **error)
 
 /* Reclaiming space */
 
+static gboolean check_free_space (LbStore *self, guint64 to_write, GError **error);
+
 typedef enum
 {
   RECLAIM_AUTO,  /* more than half dead, and at least RECLAIM_AUTO_MIN_DEAD */
@@ -1130,6 +1132,9 @@ reclaim_locked (LbStore *self, ReclaimPolicy policy, guint64 *freed, GError **er
       ok = TRUE;
       goto out;
     }
+  /* The copy needs room for the live blobs until the old file goes. */
+  if (!check_free_space (self, (guint64) live, error))
+    goto out;
   g_debug ("Reclaiming the blob file: %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " bytes live",
            live, committed);
   old_path = blob_path (self, file);
@@ -1232,7 +1237,9 @@ lb_store_reclaim (LbStore *self, gboolean only_if_due, guint64 *freed, GError **
   return reclaim_locked (self, only_if_due ? RECLAIM_CLEAN : RECLAIM_ANY, freed, error);
 }
 
-/* In the checkpointer's thread. */
+/* In the checkpointer's thread. A restore or another writer holding
+ * SQLite's lock, or a disk too full for the copy, only postpones it to
+ * after the next write that leaves dead blobs. */
 static void
 reclaim_now (LbStore *self)
 {
@@ -1240,9 +1247,15 @@ reclaim_now (LbStore *self)
   gboolean ok;
 
   g_mutex_lock (&self->write_lock);
+  sqlite3_busy_timeout (self->write_db, 0);
   ok = reclaim_locked (self, RECLAIM_AUTO, NULL, &error);
+  sqlite3_busy_timeout (self->write_db, BUSY_TIMEOUT_MS);
   g_mutex_unlock (&self->write_lock);
-  if (!ok)
+  if (!ok
+      && (g_error_matches (error, LB_ERROR, LB_ERROR_BUSY)
+          || g_error_matches (error, LB_ERROR, LB_ERROR_NO_SPACE)))
+    g_debug ("Reclaim postponed: %s", error->message);
+  else if (!ok)
     g_warning ("Cannot reclaim the license store's free space: %s", error->message);
 }
 
