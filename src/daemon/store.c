@@ -1460,21 +1460,20 @@ append_blob (BlobWriter *w, const LbRecord *l, gint64 *boff, GError **error)
   return TRUE;
 }
 
-/* Writes one license on @db inside an open transaction; *@added is set when
- * it was new. */
+/* Writes one license, whose digest is @digest, on @db inside an open
+ * transaction; *@added is set when it was new. */
 static gboolean
 write_one (sqlite3 *db,
            sqlite3_stmt *insert,
            sqlite3_stmt *update,
            BlobWriter *w,
            const LbRecord *l,
+           const guint8 *digest,
            gboolean *added,
            GError **error)
 {
-  guint8 digest[LB_DIGEST_LEN];
   gint64 boff;
 
-  lb_record_digest (l, NULL, digest);
   if (!append_blob (w, l, &boff, error))
     return FALSE;
   /* Try the update first: replacing is as common as adding, and it tells
@@ -1658,8 +1657,32 @@ lb_store_batch_begin (LbStore *self, const char *app, guint64 expected_bytes, GE
   return g_steal_pointer (&batch);
 }
 
+void
+lb_store_batch_prepare (LbStoreBatch *batch, LbRecord *l, guint8 digest[LB_DIGEST_LEN])
+{
+  l->attrs.stored = batch->now;
+  l->attrs.restore_count = 0;
+  g_free (l->attrs.machine);
+  l->attrs.machine = g_strdup (batch->store->machine);
+  g_free (l->attrs.app);
+  l->attrs.app = g_strdup (lb_app_id_or_null (batch->app));
+  lb_record_digest (l, NULL, digest);
+}
+
 gboolean
 lb_store_batch_add (LbStoreBatch *batch, LbRecord *l, GError **error)
+{
+  guint8 digest[LB_DIGEST_LEN];
+
+  lb_store_batch_prepare (batch, l, digest);
+  return lb_store_batch_add_prepared (batch, l, digest, error);
+}
+
+gboolean
+lb_store_batch_add_prepared (LbStoreBatch *batch,
+                             const LbRecord *l,
+                             const guint8 *digest,
+                             GError **error)
 {
   LbStore *self = batch->store;
   gboolean was_added;
@@ -1673,14 +1696,8 @@ lb_store_batch_add (LbStoreBatch *batch, LbRecord *l, GError **error)
     }
   /* Where a test slows a bulk write down to change the disk under it. */
   lb_fault_stall ("store-batch-add");
-  l->attrs.stored = batch->now;
-  l->attrs.restore_count = 0;
-  g_free (l->attrs.machine);
-  l->attrs.machine = g_strdup (self->machine);
-  g_free (l->attrs.app);
-  l->attrs.app = g_strdup (lb_app_id_or_null (batch->app));
-  if (!write_one (self->write_db, batch->insert, batch->update, &batch->blobs, l, &was_added,
-                  error))
+  if (!write_one (self->write_db, batch->insert, batch->update, &batch->blobs, l, digest,
+                  &was_added, error))
     return FALSE;
   batch->added += was_added ? 1 : 0;
   batch->written++;

@@ -86,6 +86,16 @@ lb_store_batch_begin (LbStore *self, const char *app, guint64 expected_bytes, GE
 /* Sets "stored", "machine" and "app" and resets "restore-count" on
  * @license (already validated), as lb_store_put() does. */
 gboolean lb_store_batch_add (LbStoreBatch *batch, LbRecord *license, GError **error);
+/* lb_store_batch_add() in two steps, so that a reader thread can do the
+ * first ahead of the writer: prepare sets those attributes and computes the
+ * license's digest, touching nothing else of the batch or the store (any
+ * thread, while the batch is open); add_prepared writes it (the batch's
+ * thread). */
+void lb_store_batch_prepare (LbStoreBatch *batch, LbRecord *license, guint8 digest[LB_DIGEST_LEN]);
+gboolean lb_store_batch_add_prepared (LbStoreBatch *batch,
+                                      const LbRecord *license,
+                                      const guint8 *digest,
+                                      GError **error);
 gboolean lb_store_batch_commit (LbStoreBatch *batch, GError **error);
 /* Rolls back unless committed, and frees. */
 void lb_store_batch_free (LbStoreBatch *batch);
