@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 
 #include <gio/gunixfdlist.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "error-convert.h"
@@ -386,10 +387,177 @@ license_reply (LbStore *store, const char *app, const char *key_id, GError **err
                         lb_attributes_to_variant (&license->attrs));
 }
 
-static gboolean
-import_one (LbRecord *license, gpointer user_data, GError **error)
+/* An import runs in two threads: a reader reads, checks and hashes the
+ * records (lb_import_parse(), lb_store_batch_prepare()) ahead of this
+ * worker, which writes them (lb_store_batch_add_prepared()). They hand
+ * records over in chunks of IMPORT_CHUNK licenses or IMPORT_CHUNK_BYTES
+ * of blobs (one lock and wake-up a chunk, not a license), at most
+ * IMPORT_CHUNKS_AHEAD chunks waiting: memory stays bounded whatever the
+ * import's size. */
+#define IMPORT_CHUNK 64
+#define IMPORT_CHUNK_BYTES (1024 * 1024)
+#define IMPORT_CHUNKS_AHEAD 4
+
+typedef struct
 {
-  return lb_store_batch_add (user_data, license, error);
+  LbRecord *license;
+  guint8 digest[LB_DIGEST_LEN];
+} ImportItem;
+
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  GQueue chunks; /* GArray of ImportItem; guarded by lock, as the next three */
+  gboolean done; /* the reader ended; error says why if it failed */
+  gboolean stop; /* the writer ended: the reader stops at its next chunk */
+  GError *error;
+  GArray *filling; /* the reader's own */
+  gsize filling_bytes;
+  guint64 count;
+  LbStoreBatch *batch;
+  int fd;
+  guint64 size;
+} ImportPipe;
+
+static void
+import_item_clear (ImportItem *item)
+{
+  g_clear_pointer (&item->license, lb_record_free);
+}
+
+static GArray *
+import_chunk_new (void)
+{
+  GArray *chunk = g_array_sized_new (FALSE, FALSE, sizeof (ImportItem), IMPORT_CHUNK);
+
+  g_array_set_clear_func (chunk, (GDestroyNotify) import_item_clear);
+  return chunk;
+}
+
+/* Hands the reader's chunk over; FALSE when the writer has stopped. */
+static gboolean
+import_hand_over (ImportPipe *pipe)
+{
+  gboolean stopped;
+
+  g_mutex_lock (&pipe->lock);
+  while (!pipe->stop && g_queue_get_length (&pipe->chunks) >= IMPORT_CHUNKS_AHEAD)
+    g_cond_wait (&pipe->cond, &pipe->lock);
+  stopped = pipe->stop;
+  if (!stopped)
+    {
+      g_queue_push_tail (&pipe->chunks, g_steal_pointer (&pipe->filling));
+      g_cond_broadcast (&pipe->cond);
+    }
+  g_mutex_unlock (&pipe->lock);
+  g_clear_pointer (&pipe->filling, g_array_unref); /* the writer stopped: dropped */
+  pipe->filling = import_chunk_new ();
+  pipe->filling_bytes = 0;
+  return !stopped;
+}
+
+static gboolean
+import_push (LbRecord *license, gpointer user_data, GError **error)
+{
+  ImportPipe *pipe = user_data;
+  ImportItem item;
+
+  /* The reader owns @license: its fields move to our copy. */
+  item.license = g_new (LbRecord, 1);
+  *item.license = *license;
+  memset (license, 0, sizeof *license);
+  lb_store_batch_prepare (pipe->batch, item.license, item.digest);
+  g_array_append_val (pipe->filling, item);
+  pipe->filling_bytes += g_bytes_get_size (item.license->blob);
+  if ((pipe->filling->len < IMPORT_CHUNK && pipe->filling_bytes < IMPORT_CHUNK_BYTES)
+      || import_hand_over (pipe))
+    return TRUE;
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "stopped");
+  return FALSE;
+}
+
+static gpointer
+import_reader (gpointer user_data)
+{
+  ImportPipe *pipe = user_data;
+  GError *error = NULL;
+  guint64 count = 0;
+  gboolean ok = lb_import_parse (lb_import_read_fd, GINT_TO_POINTER (pipe->fd), pipe->size,
+                                 import_push, pipe, &count, &error);
+
+  /* What is left, unless the writer stopped. */
+  if (ok && pipe->filling->len > 0)
+    import_hand_over (pipe);
+  g_mutex_lock (&pipe->lock);
+  pipe->done = TRUE;
+  pipe->count = count;
+  pipe->error = error;
+  g_cond_broadcast (&pipe->cond);
+  g_mutex_unlock (&pipe->lock);
+  return NULL;
+}
+
+/* Writes what the reader hands over until it ends; FALSE on the first
+ * error, the batch's or the reader's (in the records' order). */
+static gboolean
+import_write (ImportPipe *pipe, guint64 *count, GError **error)
+{
+  for (;;)
+    {
+      g_autoptr (GArray) chunk = NULL;
+
+      g_mutex_lock (&pipe->lock);
+      while (g_queue_is_empty (&pipe->chunks) && !pipe->done)
+        g_cond_wait (&pipe->cond, &pipe->lock);
+      chunk = g_queue_pop_head (&pipe->chunks);
+      g_cond_broadcast (&pipe->cond);
+      g_mutex_unlock (&pipe->lock);
+      if (chunk == NULL)
+        {
+          /* The reader ended and everything it read is written. */
+          if (pipe->error != NULL)
+            {
+              g_propagate_error (error, g_steal_pointer (&pipe->error));
+              return FALSE;
+            }
+          *count = pipe->count;
+          return TRUE;
+        }
+      for (guint i = 0; i < chunk->len; i++)
+        {
+          ImportItem *item = &g_array_index (chunk, ImportItem, i);
+
+          if (!lb_store_batch_add_prepared (pipe->batch, item->license, item->digest, error))
+            return FALSE;
+        }
+    }
+}
+
+static gboolean
+import_pipelined (LbStoreBatch *batch, int fd, guint64 size, guint64 *count, GError **error)
+{
+  ImportPipe pipe = { .batch = batch, .fd = fd, .size = size };
+  GThread *reader;
+  gboolean ok;
+
+  g_mutex_init (&pipe.lock);
+  g_cond_init (&pipe.cond);
+  g_queue_init (&pipe.chunks);
+  pipe.filling = import_chunk_new ();
+  reader = g_thread_new ("lb-import-read", import_reader, &pipe);
+  ok = import_write (&pipe, count, error);
+  g_mutex_lock (&pipe.lock);
+  pipe.stop = TRUE;
+  g_cond_broadcast (&pipe.cond);
+  g_mutex_unlock (&pipe.lock);
+  g_thread_join (reader);
+  g_queue_clear_full (&pipe.chunks, (GDestroyNotify) g_array_unref);
+  g_clear_pointer (&pipe.filling, g_array_unref);
+  g_clear_error (&pipe.error);
+  g_mutex_clear (&pipe.lock);
+  g_cond_clear (&pipe.cond);
+  return ok;
 }
 
 static GVariant *
@@ -422,9 +590,7 @@ call_store_licenses_from_fd (LbStore *store,
    * unless every license is valid and the app stays within its limits. */
   if (ok)
     batch = lb_store_batch_begin (store, caller->id, size, error);
-  ok = ok && batch != NULL
-       && lb_import_parse (lb_import_read_fd, GINT_TO_POINTER (fd), size, import_one, batch, &count,
-                           error)
+  ok = ok && batch != NULL && import_pipelined (batch, fd, size, &count, error)
        && lb_store_batch_commit (batch, error);
   close (fd);
   if (!ok)
@@ -639,6 +805,15 @@ call_clean_license_store (LbStore *store,
       && !lb_store_clean_expired (store, lb_app_info_is_host (caller) ? NULL : caller->id,
                                   g_get_real_time () / G_USEC_PER_SEC, &removed, error))
     return NULL;
+  /* Whatever the flags, the space of deleted and replaced licenses comes
+   * back once an eighth of the blob file is dead. What was removed stays
+   * removed if that fails. */
+  {
+    g_autoptr (GError) reclaim_error = NULL;
+
+    if (!lb_store_reclaim (store, TRUE, NULL, &reclaim_error))
+      g_warning ("Cannot give back the license store's free space: %s", reclaim_error->message);
+  }
   return g_variant_new ("(u)", removed);
 }
 

@@ -1,11 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* store: the license store, a SQLite database in WAL mode.
+/* store: the license store, a SQLite database in WAL mode and a blob file.
  *
  * Contract: every write is one transaction with synchronous=FULL, so a crash
  * at any moment leaves the old or the new state, never a partial license;
  * a bulk write is all-or-nothing and shares one sync, and single writes of
  * many callers may share one too (lb_store_write_group(), each in a
- * savepoint of its own, so that each succeeds or fails alone). Lookups go through the
+ * savepoint of its own, so that each succeeds or fails alone). A bulk write
+ * (a batch expecting 64 KiB of blobs or more, every restore) appends its
+ * blobs to the blob file, each written once, and syncs it before the COMMIT
+ * that points at them; what a crash leaves past the last commit is cut at
+ * the next open. Smaller writes keep their blobs in their rows (one sync).
+ * Dead blobs (deleted, replaced) are reclaimed by copying the live ones
+ * into a new file in one transaction: by the store's own thread past half
+ * dead, and by lb_store_reclaim() (CleanLicenseStore). Lookups go through the
  * key index: their cost does not grow with the store. Each license keeps the
  * SHA-256 of its canonical encoding (license.h), which backups carry.
  * Every license belongs to an app ("" for host programs, else its app id):
@@ -14,7 +21,8 @@
  * no write (but deletes and cleans) may leave the disk nearly full.
  * Thread-safe: calls may come from any thread; writes are serialised, reads
  * use their own connection, and snapshots (for backups) read a consistent
- * view while writes go on. Checkpoints (copying the WAL into the database)
+ * view while writes go on, a reclaim included (a snapshot keeps the blob
+ * file it began on open). Checkpoints (copying the WAL into the database)
  * run in a thread of the store's own, after the commits that need them.
  */
 #pragma once
@@ -62,7 +70,9 @@ gboolean lb_store_put (
 
 /* A write of any number of licenses into @app, record by record, in one
  * transaction: nothing is visible, and everything rolls back, until
- * commit. It holds the store's write lock from begin to free. Limits are
+ * commit. It holds the store's write lock from begin to free. With
+ * @expected_bytes of 64 KiB or more the blobs go to the blob file (a
+ * rolled-back batch cuts the file back), else into the rows. Limits are
  * enforced while it writes, so that a refused write never takes more disk
  * than the app may keep: each add fails with LB_ERROR_NO_SPACE at the
  * first license that takes @app over its limits, or when the free space
@@ -78,6 +88,16 @@ lb_store_batch_begin (LbStore *self, const char *app, guint64 expected_bytes, GE
 /* Sets "stored", "machine" and "app" and resets "restore-count" on
  * @license (already validated), as lb_store_put() does. */
 gboolean lb_store_batch_add (LbStoreBatch *batch, LbRecord *license, GError **error);
+/* lb_store_batch_add() in two steps, so that a reader thread can do the
+ * first ahead of the writer: prepare sets those attributes and computes the
+ * license's digest, touching nothing else of the batch or the store (any
+ * thread, while the batch is open); add_prepared writes it (the batch's
+ * thread). */
+void lb_store_batch_prepare (LbStoreBatch *batch, LbRecord *license, guint8 digest[LB_DIGEST_LEN]);
+gboolean lb_store_batch_add_prepared (LbStoreBatch *batch,
+                                      const LbRecord *license,
+                                      const guint8 *digest,
+                                      GError **error);
 gboolean lb_store_batch_commit (LbStoreBatch *batch, GError **error);
 /* Rolls back unless committed, and frees. */
 void lb_store_batch_free (LbStoreBatch *batch);
@@ -114,6 +134,16 @@ GPtrArray *lb_store_list_apps (LbStore *self, GError **error);
  * before @now; returns how many. */
 gboolean
 lb_store_clean_expired (LbStore *self, const char *app, gint64 now, guint *removed, GError **error);
+
+/* Gives back the blob file's dead space (deleted and replaced licenses'
+ * blobs): copies the live blobs into a new file and switches to it in one
+ * transaction, then removes the old file (snapshots keep reading it until
+ * they end). With @only_if_due (CleanLicenseStore), only when at least an
+ * eighth of the file is dead, else when any of it is. The store does this
+ * by itself, in its own thread, after a write that leaves more than half of
+ * the file (and at least 1 MiB) dead. *@freed (may be NULL): the bytes
+ * given back. */
+gboolean lb_store_reclaim (LbStore *self, gboolean only_if_due, guint64 *freed, GError **error);
 
 /* The change counter: it grows with every committed write that adds,
  * replaces or removes licenses (a restore, an import, a clean included),
@@ -172,7 +202,8 @@ gboolean lb_store_snapshot_foreach_digest (
     LbStoreSnapshot *snap, gint64 now, LbDigestFunc func, gpointer user_data, GError **error);
 
 /* A restore transaction: a write transaction on its own connection, so
- * that nothing is visible (and everything rolls back) until commit. While
+ * that nothing is visible (and everything rolls back) until commit; the
+ * blobs go to the blob file. While
  * begin waits for the write lock, batches yield it (LB_ERROR_BUSY). Each
  * insert is held to its app's limits and the free-space floor as batches
  * are (LB_ERROR_NO_SPACE). */

@@ -542,6 +542,52 @@ test_store_clean (Fixture *f, gconstpointer arg)
   g_assert_cmpuint (removed, ==, 0);
 }
 
+static guint64
+store_file_size (Fixture *f, const char *name)
+{
+  g_autofree char *path = g_build_filename (lb_test_machine_get_store_dir (f->machine), name, NULL);
+  GStatBuf st;
+
+  return g_stat (path, &st) == 0 ? (guint64) st.st_size : 0;
+}
+
+/* CleanLicenseStore, whatever its flags, gives back the blob file's space
+ * of deleted licenses once an eighth of it is dead: the live blobs move to
+ * a new file, the old one goes. */
+static void
+test_store_clean_reclaims (Fixture *f, gconstpointer arg)
+{
+  g_autoptr (GError) error = NULL;
+  GVariantBuilder builder;
+  guint removed = 99;
+
+  /* One StoreLicenses of 100 KiB: a bulk write, into the blob file. */
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(saya{sv})"));
+  for (guint i = 0; i < 50; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("k%02u", i);
+      g_variant_builder_add_value (&builder, license_tuple (key, 2048, (guint8) i, NULL));
+    }
+  g_assert_true (lb_dbus_store_call_store_licenses_sync (f->store, g_variant_builder_end (&builder),
+                                                         NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (store_file_size (f, "licenses-1.blobs"), ==, 50 * 2048);
+  for (guint i = 0; i < 20; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("k%02u", i);
+      g_assert_true (lb_dbus_store_call_delete_license_sync (f->store, key, NULL, &error));
+    }
+  g_assert_true (lb_dbus_store_call_clean_license_store_sync (f->store, 0, &removed, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (removed, ==, 0);
+  g_assert_cmpuint (store_file_size (f, "licenses-1.blobs"), ==, 0);
+  g_assert_cmpuint (store_file_size (f, "licenses-2.blobs"), ==, 30 * 2048);
+  assert_blob (f, "k20", 2048, 20);
+  assert_blob (f, "k49", 2048, 49);
+  assert_not_found (f, "k00");
+  g_assert_cmpuint (license_count (f), ==, 30);
+}
+
 static void
 test_store_clean_bad_flags (Fixture *f, gconstpointer arg)
 {
@@ -2356,6 +2402,7 @@ static const TestCase tests[] = {
   { "store/bulk-bad-key-message", SETUP_DAEMON, test_store_bulk_bad_key_message },
   { "store/clean", SETUP_DAEMON, test_store_clean },
   { "store/clean-bad-flags", SETUP_DAEMON, test_store_clean_bad_flags },
+  { "store/clean-reclaims", SETUP_DAEMON, test_store_clean_reclaims },
   { "store/concurrent", SETUP_DAEMON, test_store_concurrent },
 
   { "attributes/wrong-types", SETUP_DAEMON, test_attributes_wrong_types },

@@ -16,6 +16,8 @@
 #include "store.h"
 
 #define APP_ID "00112233445566778899aabbccddeeff"
+/* Where a crash test's child finds the store. */
+#define CRASH_DIR_ENV "LB_TEST_CRASH_DIR"
 
 /* Helpers */
 
@@ -262,7 +264,7 @@ test_open_newer_schema (Fixture *f, gconstpointer data)
 
   g_clear_object (&f->store);
   g_assert_cmpint (sqlite3_open (db_path, &db), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_exec (db, "PRAGMA user_version = 3", NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "PRAGMA user_version = 4", NULL, NULL, NULL), ==, SQLITE_OK);
   sqlite3_close (db);
 
   /* A store from a newer version is left alone, with a message saying so. */
@@ -467,13 +469,20 @@ put_big (Fixture *f, guint n)
 {
   GPtrArray *batch = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_record_free);
   g_autoptr (GError) error = NULL;
+  g_autoptr (LbStoreBatch) b = NULL;
 
   for (guint i = 0; i < n; i++)
     {
       g_autofree char *key = g_strdup_printf ("big%02u", i);
       g_ptr_array_add (batch, license_new (key, LB_BLOB_MAX, (guint8) i));
     }
-  g_assert_true (lb_store_put (f->store, "", (LbRecord *const *) batch->pdata, batch->len, &error));
+  /* Its size not said in advance (0): the blobs go into the rows, through
+   * the WAL, which these tests are about. */
+  b = lb_store_batch_begin (f->store, "", 0, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < n; i++)
+    g_assert_true (lb_store_batch_add (b, batch->pdata[i], &error));
+  g_assert_true (lb_store_batch_commit (b, &error));
   g_assert_no_error (error);
   return batch;
 }
@@ -798,8 +807,6 @@ test_attributes_expired (void)
 /* Simulated crashes: the child writes and SIGKILLs itself (LB_FAULT, see
  * src/fault.c) before or after the commit; the parent reopens the store. */
 
-#define CRASH_DIR_ENV "LB_TEST_CRASH_DIR"
-
 static void
 crash_child (const char *point)
 {
@@ -904,6 +911,701 @@ test_crash (gconstpointer data)
     g_assert_true (put_one (store, later, &error));
     g_assert_no_error (error);
   }
+  g_clear_object (&store);
+  lb_test_rm_rf (tmp);
+}
+
+/* The blob file (schema 3) */
+
+static guint64
+path_size (const char *dir, const char *name)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  GStatBuf st;
+
+  return g_stat (path, &st) == 0 ? (guint64) st.st_size : 0;
+}
+
+static int
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* The names of the blob files in @dir, sorted, space-separated. */
+static char *
+blob_files (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    if (g_str_has_suffix (name, ".blobs"))
+      g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, compare_names);
+  g_ptr_array_add (names, NULL);
+  return g_strjoinv (" ", (char **) names->pdata);
+}
+
+/* @n licenses "<prefix><i>" of @size bytes, seeds from @seed. */
+static GPtrArray *
+licenses_new (const char *prefix, guint n, gsize size, guint8 seed)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_record_free);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("%s%04u", prefix, i);
+      g_ptr_array_add (out, license_new (key, size, (guint8) (seed + i)));
+    }
+  return out;
+}
+
+static void
+put_all (LbStore *store, const char *app, GPtrArray *licenses)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (
+      lb_store_put (store, app, (LbRecord *const *) licenses->pdata, licenses->len, &error));
+  g_assert_no_error (error);
+}
+
+/* Every license of @licenses is stored in @app with its blob. */
+static void
+assert_all_stored (LbStore *store, const char *app, GPtrArray *licenses)
+{
+  for (guint i = 0; i < licenses->len; i++)
+    {
+      LbRecord *want = licenses->pdata[i];
+      g_autoptr (GError) error = NULL;
+      g_autoptr (LbRecord) got = lb_store_get (store, app, want->key_id, &error);
+
+      g_assert_no_error (error);
+      if (got == NULL)
+        return;
+      assert_bytes_equal (got->blob, want->blob);
+    }
+}
+
+static gint64
+query_db (const char *dir, const char *sql)
+{
+  g_autofree char *path = g_build_filename (dir, "licenses.db", NULL);
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  gint64 value;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  value = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return value;
+}
+
+/* A bulk write (64 KiB of blobs or more) appends its blobs to the blob
+ * file, each once, and its rows keep only where; a small write keeps its
+ * blob in its row. Both read back, one by one and through a snapshot. */
+static void
+test_blobs_bulk_in_file (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GPtrArray) bulk = licenses_new ("bulk", 100, 2048, 1);
+  g_autoptr (LbRecord) small = license_new ("small", 1000, 9);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LbStoreSnapshot) snap = NULL;
+  g_autofree char *files = NULL;
+  guint64 count = 0;
+
+  put_all (f->store, "", bulk);
+  g_assert_cmpuint (path_size (f->dir, "licenses-1.blobs"), ==, 100 * 2048);
+  g_assert_true (put_one (f->store, small, &error));
+  g_assert_no_error (error);
+  /* The small one went into its row. */
+  g_assert_cmpuint (path_size (f->dir, "licenses-1.blobs"), ==, 100 * 2048);
+  g_assert_cmpint (query_db (f->dir, "SELECT count(*) FROM licenses WHERE boff IS NOT NULL"), ==,
+                   100);
+  g_assert_cmpint (query_db (f->dir, "SELECT length (blob) FROM licenses WHERE key_id = 'small'"),
+                   ==, 1000);
+  g_assert_cmpint (query_db (f->dir, "SELECT live FROM blobs"), ==, 100 * 2048);
+  files = blob_files (f->dir);
+  g_assert_cmpstr (files, ==, "licenses-1.blobs");
+
+  assert_all_stored (f->store, "", bulk);
+  assert_stored (f, small);
+  snap = lb_store_snapshot_new (f->store, &error);
+  g_assert_no_error (error);
+  g_assert_true (lb_store_snapshot_count (snap, LB_SNAPSHOT_ELIGIBLE, 0, &count, &error));
+  g_assert_cmpuint (count, ==, 101);
+  {
+    g_autoptr (LbSnapshotCursor) c = lb_snapshot_cursor_new (snap, LB_SNAPSHOT_ELIGIBLE, 0, &error);
+    guint seen = 0;
+
+    for (;;)
+      {
+        g_autoptr (LbRecord) l = NULL;
+        const guint8 *digest;
+        guint8 want[LB_DIGEST_LEN];
+
+        g_assert_true (lb_snapshot_cursor_next (c, &l, &digest, &error));
+        g_assert_no_error (error);
+        if (l == NULL)
+          break;
+        lb_record_digest (l, NULL, want);
+        g_assert_cmpmem (digest, LB_DIGEST_LEN, want, LB_DIGEST_LEN);
+        seen++;
+      }
+    g_assert_cmpuint (seen, ==, 101);
+  }
+  /* The per-app totals count both kinds. */
+  {
+    g_autoptr (GPtrArray) apps = lb_store_list_apps (f->store, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (((LbStoreApp *) apps->pdata[0])->bytes, ==, 100 * 2048 + 1000);
+  }
+  g_clear_pointer (&snap, lb_store_snapshot_free);
+  assert_count_after_reopen (f, 101);
+  assert_all_stored (f->store, "", bulk);
+}
+
+/* A bulk write refused halfway (over its app's limit) gives back what it
+ * appended: the file is cut to its last commit. */
+static void
+test_blobs_rollback_cut (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GPtrArray) first = licenses_new ("first", 50, 2048, 1);
+  g_autoptr (GPtrArray) second = licenses_new ("second", 100, 2048, 2);
+  g_autoptr (GError) error = NULL;
+
+  put_all (f->store, "", first);
+  lb_store_set_app_limits (f->store, 120, G_MAXUINT64);
+  g_assert_false (
+      lb_store_put (f->store, "", (LbRecord *const *) second->pdata, second->len, &error));
+  g_assert_error (error, LB_ERROR, LB_ERROR_NO_SPACE);
+  g_assert_cmpuint (path_size (f->dir, "licenses-1.blobs"), ==, 50 * 2048);
+  g_assert_cmpuint (lb_store_count (f->store), ==, 50);
+  assert_all_stored (f->store, "", first);
+}
+
+/* A crash while a bulk write appended leaves bytes past the last commit
+ * (a torn tail): the next open cuts them, the licenses committed before
+ * are whole, and the next bulk write appends after them. */
+static void
+test_blobs_torn_tail (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GPtrArray) first = licenses_new ("first", 40, 3000, 1);
+  g_autoptr (GPtrArray) later = licenses_new ("later", 50, 1500, 7);
+  g_autofree char *path = g_build_filename (f->dir, "licenses-1.blobs", NULL);
+  g_autoptr (GError) error = NULL;
+  FILE *fp;
+
+  put_all (f->store, "", first);
+  g_clear_object (&f->store);
+  fp = fopen (path, "ab");
+  g_assert_nonnull (fp);
+  for (guint i = 0; i < 10000; i++)
+    fputc ((int) (i % 253), fp);
+  fclose (fp);
+  g_assert_cmpuint (path_size (f->dir, "licenses-1.blobs"), ==, 40 * 3000 + 10000);
+
+  assert_count_after_reopen (f, 40);
+  g_assert_cmpuint (path_size (f->dir, "licenses-1.blobs"), ==, 40 * 3000);
+  assert_all_stored (f->store, "", first);
+  put_all (f->store, "", later);
+  g_assert_cmpuint (path_size (f->dir, "licenses-1.blobs"), ==, 40 * 3000 + 50 * 1500);
+  assert_count_after_reopen (f, 90);
+  assert_all_stored (f->store, "", first);
+  assert_all_stored (f->store, "", later);
+}
+
+/* A blob file shorter than its last commit (lost by the file system) is
+ * damaged: the store refuses to open, with a warning naming the file,
+ * rather than serve wrong bytes. */
+static void
+test_blobs_truncated (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GPtrArray) first = licenses_new ("first", 40, 3000, 1);
+  g_autofree char *path = g_build_filename (f->dir, "licenses-1.blobs", NULL);
+
+  if (g_test_subprocess ())
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (LbStore) store = NULL;
+
+      g_clear_object (&f->store);
+      store = lb_store_open (g_getenv (CRASH_DIR_ENV), APP_ID, &error);
+      g_assert_null (store);
+      assert_error_naming (error, LB_ERROR_FAILED, "damaged");
+      return;
+    }
+  put_all (f->store, "", first);
+  g_clear_object (&f->store);
+  g_assert_cmpint (truncate (path, 1000), ==, 0);
+  g_setenv (CRASH_DIR_ENV, f->dir, TRUE);
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_unsetenv (CRASH_DIR_ENV);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*licenses-1.blobs is shorter than its last commit*");
+}
+
+/* Bulk crashes: the child writes 60 licenses in one batch (blobs to the
+ * file) and SIGKILLs itself before or after the commit. */
+static void
+crash_bulk_child (const char *point)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LbStore) store = lb_store_open (g_getenv (CRASH_DIR_ENV), APP_ID, &error);
+  g_autoptr (GPtrArray) batch = licenses_new ("new", 60, 2500, 3);
+  g_autoptr (LbRecord) replacement = license_new ("old0000", 3000, 77);
+
+  g_assert_no_error (error);
+  if (store == NULL)
+    return;
+  g_ptr_array_add (batch, g_steal_pointer (&replacement));
+  g_setenv ("LB_FAULT", point, TRUE);
+  g_print ("writing\n");
+  lb_store_put (store, "", (LbRecord *const *) batch->pdata, batch->len, NULL);
+  g_print ("put returned\n");
+}
+
+static void
+test_crash_bulk (gconstpointer data)
+{
+  const char *point = data;
+  gboolean committed = g_str_equal (point, "store-after-commit");
+  g_autofree char *tmp = NULL;
+  g_autofree char *dir = NULL;
+  g_autoptr (LbStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) old = licenses_new ("old", 30, 2500, 1);
+  g_autoptr (GPtrArray) fresh = licenses_new ("new", 60, 2500, 3);
+  g_autoptr (LbRecord) replacement = license_new ("old0000", 3000, 77);
+  guint64 size_before;
+
+  if (g_test_subprocess ())
+    {
+      crash_bulk_child (point);
+      return;
+    }
+  tmp = lb_test_make_tmp_dir ("crash-bulk");
+  dir = g_build_filename (tmp, "license-backup", NULL);
+  store = lb_store_open (dir, APP_ID, &error);
+  g_assert_no_error (error);
+  if (store == NULL)
+    return;
+  put_all (store, "", old);
+  g_clear_object (&store);
+  size_before = path_size (dir, "licenses-1.blobs");
+  g_assert_cmpuint (size_before, ==, 30 * 2500);
+
+  g_setenv (CRASH_DIR_ENV, dir, TRUE);
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_unsetenv (CRASH_DIR_ENV);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stdout ("*writing*");
+  g_test_trap_assert_stdout_unmatched ("*put returned*");
+  /* Killed after its blobs were written, synced or not. */
+  g_assert_cmpuint (path_size (dir, "licenses-1.blobs"), ==, size_before + 60 * 2500 + 3000);
+
+  store = lb_store_open (dir, APP_ID, &error);
+  g_assert_no_error (error);
+  if (store == NULL)
+    return;
+  if (committed)
+    {
+      g_assert_cmpuint (lb_store_count (store), ==, 90);
+      assert_all_stored (store, "", fresh);
+      g_ptr_array_remove_index (old, 0);
+      assert_all_stored (store, "", old);
+      {
+        g_autoptr (LbRecord) got = lb_store_get (store, "", "old0000", &error);
+        g_assert_no_error (error);
+        assert_bytes_equal (got->blob, replacement->blob);
+      }
+      g_assert_cmpuint (path_size (dir, "licenses-1.blobs"), ==, size_before + 60 * 2500 + 3000);
+    }
+  else
+    {
+      /* The old state, and the torn tail cut. */
+      g_assert_cmpuint (lb_store_count (store), ==, 30);
+      assert_all_stored (store, "", old);
+      g_assert_cmpuint (path_size (dir, "licenses-1.blobs"), ==, size_before);
+    }
+  g_clear_object (&store);
+  lb_test_rm_rf (tmp);
+}
+
+/* Reclaiming space */
+
+/* Deleting and replacing licenses leaves dead blobs; CleanLicenseStore
+ * (lb_store_clean_expired) copies the live ones into a new file and
+ * removes the old one: the space is given back, every license reads
+ * back, and new writes go on in the new file. */
+static void
+test_reclaim_clean (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GPtrArray) all = licenses_new ("k", 200, 2048, 1);
+  g_autoptr (GPtrArray) replaced = licenses_new ("k", 40, 2000, 99);
+  g_autoptr (GPtrArray) kept = g_ptr_array_new ();
+  g_autoptr (GPtrArray) later = licenses_new ("later", 50, 2048, 5);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *files = NULL;
+  const guint64 live = 120 * 2048 + 40 * 2000;
+  guint64 freed = 0;
+  guint removed = 99;
+
+  put_all (f->store, "", all);
+  /* 40 of 200 deleted, 40 replaced: 80 of 240 blobs dead, a third of the
+   * file, less than the half that reclaims by itself. */
+  for (guint i = 160; i < 200; i++)
+    g_assert_true (lb_store_delete (f->store, "", ((LbRecord *) all->pdata[i])->key_id, &error));
+  put_all (f->store, "", replaced);
+  g_assert_cmpuint (path_size (f->dir, "licenses-1.blobs"), ==, 200 * 2048 + 40 * 2000);
+  g_assert_cmpint (query_db (f->dir, "SELECT live FROM blobs"), ==, live);
+
+  /* What CleanLicenseStore does. */
+  g_assert_true (lb_store_clean_expired (f->store, NULL, 1000, &removed, &error));
+  g_assert_cmpuint (removed, ==, 0);
+  g_assert_true (lb_store_reclaim (f->store, TRUE, &freed, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (freed, ==, 80 * 2048);
+  files = blob_files (f->dir);
+  g_assert_cmpstr (files, ==, "licenses-2.blobs");
+  g_assert_cmpuint (path_size (f->dir, "licenses-2.blobs"), ==, live);
+  g_assert_cmpint (query_db (f->dir, "SELECT committed FROM blobs"), ==, live);
+  assert_all_stored (f->store, "", replaced);
+  for (guint i = 40; i < 160; i++)
+    g_ptr_array_add (kept, all->pdata[i]);
+  assert_all_stored (f->store, "", kept);
+
+  put_all (f->store, "", later);
+  assert_count_after_reopen (f, 210);
+  assert_all_stored (f->store, "", kept);
+  assert_all_stored (f->store, "", later);
+  assert_all_stored (f->store, "", replaced);
+  g_clear_pointer (&files, g_free);
+  files = blob_files (f->dir);
+  g_assert_cmpstr (files, ==, "licenses-2.blobs");
+
+  /* Less than an eighth dead: CleanLicenseStore leaves the file alone, an
+   * explicit reclaim of any dead space does not. */
+  g_assert_true (lb_store_delete (f->store, "", "later0000", &error));
+  g_assert_true (lb_store_reclaim (f->store, TRUE, &freed, &error));
+  g_assert_cmpuint (freed, ==, 0);
+  g_assert_cmpuint (path_size (f->dir, "licenses-2.blobs"), >, 0);
+  g_assert_true (lb_store_reclaim (f->store, FALSE, &freed, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (freed, ==, 2048);
+  g_clear_pointer (&files, g_free);
+  files = blob_files (f->dir);
+  g_assert_cmpstr (files, ==, "licenses-3.blobs");
+}
+
+static gboolean
+blob_file_is (gpointer data)
+{
+  const char *const *want = data;
+  g_autofree char *files = blob_files (want[0]);
+
+  return g_strcmp0 (files, want[1]) == 0;
+}
+
+/* When a write leaves more than half of the file dead (and 1 MiB), the
+ * store reclaims by itself, in its own thread. */
+static void
+test_reclaim_auto (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GPtrArray) first = licenses_new ("k", 600, 3000, 1);
+  g_autoptr (GPtrArray) again = licenses_new ("k", 400, 3000, 50);
+  const char *want[] = { f->dir, "licenses-2.blobs" };
+  g_autoptr (GError) error = NULL;
+
+  put_all (f->store, "", first);
+  /* A third dead: not yet. */
+  for (guint i = 400; i < 600; i++)
+    g_assert_true (lb_store_delete (f->store, "", ((LbRecord *) first->pdata[i])->key_id, &error));
+  g_usleep (200000);
+  g_assert_cmpuint (path_size (f->dir, "licenses-1.blobs"), >, 0);
+  /* Replacing the 400 others: 3,000,000 of 3,000,000 + 1,200,000 dead. */
+  put_all (f->store, "", again);
+  g_assert_true (lb_test_wait_until (blob_file_is, want, 10000));
+  g_assert_cmpuint (path_size (f->dir, "licenses-2.blobs"), ==, 400 * 3000);
+  assert_all_stored (f->store, "", again);
+  assert_count_after_reopen (f, 400);
+  assert_all_stored (f->store, "", again);
+}
+
+/* A snapshot taken before a reclaim reads its licenses from the file it
+ * began on, removed from the folder under it. */
+static void
+test_reclaim_snapshot (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GPtrArray) all = licenses_new ("k", 100, 2048, 1);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LbStoreSnapshot) snap = NULL;
+  g_autoptr (LbSnapshotCursor) c = NULL;
+  g_autofree char *files = NULL;
+  guint64 freed = 0;
+  guint seen = 0;
+
+  put_all (f->store, "", all);
+  snap = lb_store_snapshot_new (f->store, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < 90; i++)
+    g_assert_true (lb_store_delete (f->store, "", ((LbRecord *) all->pdata[i])->key_id, &error));
+  g_assert_true (lb_store_reclaim (f->store, FALSE, &freed, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (freed, ==, 90 * 2048);
+  files = blob_files (f->dir);
+  g_assert_cmpstr (files, ==, "licenses-2.blobs");
+
+  c = lb_snapshot_cursor_new (snap, LB_SNAPSHOT_ELIGIBLE, 0, &error);
+  for (;;)
+    {
+      g_autoptr (LbRecord) l = NULL;
+      const guint8 *digest;
+
+      g_assert_true (lb_snapshot_cursor_next (c, &l, &digest, &error));
+      g_assert_no_error (error);
+      if (l == NULL)
+        break;
+      assert_bytes_equal (l->blob, ((LbRecord *) all->pdata[seen])->blob);
+      seen++;
+    }
+  g_assert_cmpuint (seen, ==, 100);
+  g_clear_pointer (&c, lb_snapshot_cursor_free);
+  g_clear_pointer (&snap, lb_store_snapshot_free);
+  g_assert_cmpuint (lb_store_count (f->store), ==, 10);
+  g_ptr_array_remove_range (all, 0, 90);
+  assert_all_stored (f->store, "", all);
+}
+
+/* A reclaim killed before its COMMIT leaves the old file in use (the new
+ * one is removed at the next open); after it, the new one (the old one is
+ * removed). Either way every license reads back. */
+static void
+crash_reclaim_child (const char *point)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LbStore) store = lb_store_open (g_getenv (CRASH_DIR_ENV), APP_ID, &error);
+
+  g_assert_no_error (error);
+  if (store == NULL)
+    return;
+  g_setenv ("LB_FAULT", point, TRUE);
+  g_print ("reclaiming\n");
+  lb_store_reclaim (store, FALSE, NULL, NULL);
+  g_print ("reclaim returned\n");
+}
+
+static void
+test_crash_reclaim (gconstpointer data)
+{
+  const char *point = data;
+  gboolean committed = g_str_equal (point, "reclaim-after-commit");
+  g_autofree char *tmp = lb_test_make_tmp_dir ("crash-reclaim");
+  g_autofree char *dir = g_build_filename (tmp, "license-backup", NULL);
+  g_autoptr (LbStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) all = licenses_new ("k", 100, 2048, 1);
+  g_autofree char *files = NULL;
+
+  if (g_test_subprocess ())
+    {
+      crash_reclaim_child (point);
+      return;
+    }
+  store = lb_store_open (dir, APP_ID, &error);
+  g_assert_no_error (error);
+  if (store == NULL)
+    return;
+  put_all (store, "", all);
+  for (guint i = 0; i < 60; i++)
+    g_assert_true (lb_store_delete (store, "", ((LbRecord *) all->pdata[i])->key_id, &error));
+  g_ptr_array_remove_range (all, 0, 60);
+  g_clear_object (&store);
+
+  g_setenv (CRASH_DIR_ENV, dir, TRUE);
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_unsetenv (CRASH_DIR_ENV);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stdout ("*reclaiming*");
+  g_test_trap_assert_stdout_unmatched ("*reclaim returned*");
+  /* Both files were there when it died. */
+  files = blob_files (dir);
+  g_assert_cmpstr (files, ==, "licenses-1.blobs licenses-2.blobs");
+
+  store = lb_store_open (dir, APP_ID, &error);
+  g_assert_no_error (error);
+  if (store == NULL)
+    return;
+  g_clear_pointer (&files, g_free);
+  files = blob_files (dir);
+  g_assert_cmpstr (files, ==, committed ? "licenses-2.blobs" : "licenses-1.blobs");
+  g_assert_cmpuint (path_size (dir, committed ? "licenses-2.blobs" : "licenses-1.blobs"), ==,
+                    committed ? 40 * 2048 : 100 * 2048);
+  g_assert_cmpuint (lb_store_count (store), ==, 40);
+  assert_all_stored (store, "", all);
+  /* And a reclaim after the crash completes. */
+  g_assert_true (lb_store_reclaim (store, FALSE, NULL, &error));
+  g_assert_no_error (error);
+  assert_all_stored (store, "", all);
+  g_clear_object (&store);
+  lb_test_rm_rf (tmp);
+}
+
+/* A store written by the previous version (schema 2; tests/data/v2)
+ * upgrades to schema 3 in one step: its rows keep their blobs, attributes,
+ * digests and per-app totals; bulk writes then go to the blob file, and
+ * replacing and deleting the old licenses keeps the totals exact. */
+static void
+copy_v2_fixture (const char *dir)
+{
+  g_autofree char *old = g_test_build_filename (G_TEST_DIST, "data", "v2", "licenses.db", NULL);
+  g_autofree char *db_path = g_build_filename (dir, "licenses.db", NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr (GError) error = NULL;
+  gsize len;
+
+  lb_test_rm_rf (dir);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_true (g_file_get_contents (old, &contents, &len, &error));
+  g_assert_true (g_file_set_contents (db_path, contents, (gssize) len, &error));
+  g_assert_no_error (error);
+}
+
+static void
+assert_v2_contents (LbStore *store)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LbRecord) l1 = lb_store_get (store, "", "v2-key-1", &error);
+  g_autoptr (LbRecord) l2 = lb_store_get (store, "", "v2-key-2", &error);
+  g_autoptr (LbRecord) l3 = lb_store_get (store, "org.example.Player", "v2-key-1", &error);
+  g_autoptr (GBytes) b1 = blob_new (100, 1);
+  g_autoptr (GBytes) b2 = blob_new (3000, 2);
+  g_autoptr (GBytes) b3 = blob_new (2000, 3);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (l1);
+  g_assert_nonnull (l2);
+  g_assert_nonnull (l3);
+  assert_bytes_equal (l1->blob, b1);
+  assert_bytes_equal (l2->blob, b2);
+  assert_bytes_equal (l3->blob, b3);
+  g_assert_cmpstr (l1->attrs.content_id, ==, "movie-1");
+  g_assert_cmpstr (l1->attrs.issuer, ==, "Old Issuer");
+  g_assert_false (l2->attrs.can_backup);
+  g_assert_cmpint (l2->attrs.expires, ==, 100);
+  g_assert_cmpuint (l3->attrs.restore_limit, ==, 3);
+  g_assert_cmpstr (l3->attrs.support_url, ==, "https://example.org/support");
+  g_assert_cmpstr (l3->attrs.app, ==, "org.example.Player");
+}
+
+static void
+test_upgrade_v2 (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) apps = NULL;
+  g_autoptr (GPtrArray) bulk = licenses_new ("bulk", 50, 2048, 4);
+  g_autoptr (LbRecord) replace = license_new ("v2-key-1", 100000, 8);
+  g_autoptr (LbRecord) l1 = NULL;
+  guint8 digest[LB_DIGEST_LEN];
+  guint removed = 0;
+
+  g_clear_object (&f->store);
+  copy_v2_fixture (f->dir);
+  fixture_reopen (f);
+  g_assert_cmpint (query_db (f->dir, "PRAGMA user_version"), ==, 3);
+  g_assert_cmpuint (lb_store_count (f->store), ==, 3);
+  assert_v2_contents (f->store);
+  /* The digest the previous version kept is still the license's. */
+  l1 = lb_store_get (f->store, "", "v2-key-1", &error);
+  g_assert_no_error (error);
+  lb_record_digest (l1, NULL, digest);
+  {
+    g_autofree char *path = g_build_filename (f->dir, "licenses.db", NULL);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *stmt = NULL;
+
+    g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_prepare_v2 (
+                         db, "SELECT digest FROM licenses WHERE app = '' AND key_id = 'v2-key-1'",
+                         -1, &stmt, NULL),
+                     ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+    g_assert_cmpmem (sqlite3_column_blob (stmt, 0), sqlite3_column_bytes (stmt, 0), digest,
+                     LB_DIGEST_LEN);
+    sqlite3_finalize (stmt);
+    sqlite3_close (db);
+  }
+  apps = lb_store_list_apps (f->store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (apps->len, ==, 2);
+  g_assert_cmpuint (((LbStoreApp *) apps->pdata[0])->bytes, ==, 3100);
+  g_assert_cmpuint (((LbStoreApp *) apps->pdata[1])->bytes, ==, 2000);
+  g_clear_pointer (&apps, g_ptr_array_unref);
+
+  /* A bulk write, one replacing an old license from the file. */
+  g_ptr_array_add (bulk, g_steal_pointer (&replace));
+  put_all (f->store, "", bulk);
+  g_assert_cmpuint (path_size (f->dir, "licenses-1.blobs"), ==, 50 * 2048 + 100000);
+  g_assert_cmpuint (lb_store_count (f->store), ==, 53);
+  apps = lb_store_list_apps (f->store, &error);
+  g_assert_cmpuint (((LbStoreApp *) apps->pdata[0])->bytes, ==, 3000 + 50 * 2048 + 100000);
+  g_clear_pointer (&apps, g_ptr_array_unref);
+  /* The expired one (an old row) cleaned, the others still there. */
+  g_assert_true (lb_store_clean_expired (f->store, NULL, 1000, &removed, &error));
+  g_assert_cmpuint (removed, ==, 1);
+  g_assert_true (lb_store_delete (f->store, "org.example.Player", "v2-key-1", &error));
+  g_assert_no_error (error);
+  apps = lb_store_list_apps (f->store, &error);
+  g_assert_cmpuint (apps->len, ==, 1);
+  g_assert_cmpuint (((LbStoreApp *) apps->pdata[0])->bytes, ==, 50 * 2048 + 100000);
+  assert_count_after_reopen (f, 51);
+  assert_all_stored (f->store, "", bulk);
+  g_assert_cmpint (query_db (f->dir, "SELECT live FROM blobs"), ==, 50 * 2048 + 100000);
+}
+
+/* The upgrade is one transaction: killed before its COMMIT, the store is
+ * schema 2 as the previous version wrote it, and the next start upgrades. */
+static void
+test_upgrade_v2_crash (gconstpointer data)
+{
+  g_autofree char *tmp = lb_test_make_tmp_dir ("crash-upgrade");
+  g_autofree char *dir = g_build_filename (tmp, "license-backup", NULL);
+  g_autoptr (LbStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (g_test_subprocess ())
+    {
+      g_setenv ("LB_FAULT", "migrate-v2-before-commit", TRUE);
+      g_print ("upgrading\n");
+      store = lb_store_open (g_getenv (CRASH_DIR_ENV), APP_ID, &error);
+      g_print ("open returned\n");
+      return;
+    }
+  copy_v2_fixture (dir);
+  g_setenv (CRASH_DIR_ENV, dir, TRUE);
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_unsetenv (CRASH_DIR_ENV);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stdout ("*upgrading*");
+  g_test_trap_assert_stdout_unmatched ("*open returned*");
+  g_assert_cmpint (query_db (dir, "PRAGMA user_version"), ==, 2);
+  g_assert_cmpint (query_db (dir, "SELECT count(*) FROM pragma_table_info ('licenses')"
+                                  " WHERE name = 'boff'"),
+                   ==, 0);
+
+  store = lb_store_open (dir, APP_ID, &error);
+  g_assert_no_error (error);
+  if (store == NULL)
+    return;
+  g_assert_cmpint (query_db (dir, "PRAGMA user_version"), ==, 3);
+  g_assert_cmpuint (lb_store_count (store), ==, 3);
+  assert_v2_contents (store);
   g_clear_object (&store);
   lb_test_rm_rf (tmp);
 }
@@ -1831,8 +2533,8 @@ test_apps_limits (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
 }
 
-/* A store written by 0.1.0 (schema 1; tests/data/v1) opens as schema 2
- * with every license in the host namespace, attributes and digests kept. */
+/* A store written by 0.1.0 (schema 1; tests/data/v1) opens as schema 3
+ * (through 2) with every license in the host namespace, attributes and digests kept. */
 static void
 test_apps_upgrade_v1 (Fixture *f, gconstpointer data)
 {
@@ -1889,7 +2591,7 @@ test_apps_upgrade_v1 (Fixture *f, gconstpointer data)
   sqlite3_finalize (stmt);
   g_assert_cmpint (sqlite3_prepare_v2 (db, "PRAGMA user_version", -1, &stmt, NULL), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  g_assert_cmpint (sqlite3_column_int (stmt, 0), ==, 2);
+  g_assert_cmpint (sqlite3_column_int (stmt, 0), ==, 3);
   sqlite3_finalize (stmt);
   sqlite3_close (db);
 
@@ -1967,9 +2669,24 @@ main (int argc, char **argv)
   ADD ("/store/apps/clean-one-app", test_apps_clean_one_app);
   g_test_add_func ("/license/app-id", test_app_id_validate);
   ADD ("/store/wal/cut-back", test_wal_cut_back);
+  ADD ("/store/blobs/bulk-in-file", test_blobs_bulk_in_file);
+  ADD ("/store/blobs/rollback-cut", test_blobs_rollback_cut);
+  ADD ("/store/blobs/torn-tail", test_blobs_torn_tail);
+  ADD ("/store/blobs/truncated", test_blobs_truncated);
+  ADD ("/store/reclaim/clean", test_reclaim_clean);
+  ADD ("/store/reclaim/auto", test_reclaim_auto);
+  ADD ("/store/reclaim/snapshot", test_reclaim_snapshot);
+  ADD ("/store/upgrade-v2", test_upgrade_v2);
   ADD ("/store/wal/removed-on-close", test_wal_removed_on_close);
   g_test_add_data_func ("/store/crash/before-commit", "store-before-commit", test_crash);
   g_test_add_data_func ("/store/crash/after-commit", "store-after-commit", test_crash);
+  g_test_add_data_func ("/store/crash/bulk-before-commit", "store-before-commit", test_crash_bulk);
+  g_test_add_data_func ("/store/crash/bulk-after-commit", "store-after-commit", test_crash_bulk);
+  g_test_add_data_func ("/store/crash/reclaim-before-commit", "reclaim-before-commit",
+                        test_crash_reclaim);
+  g_test_add_data_func ("/store/crash/reclaim-after-commit", "reclaim-after-commit",
+                        test_crash_reclaim);
+  g_test_add_data_func ("/store/crash/upgrade-v2", NULL, test_upgrade_v2_crash);
 
   g_test_add_func ("/license/attributes/defaults", test_attributes_defaults);
   g_test_add_func ("/license/attributes/wrong-types", test_attributes_types);
