@@ -588,6 +588,51 @@ test_store_clean_reclaims (Fixture *f, gconstpointer arg)
   g_assert_cmpuint (license_count (f), ==, 30);
 }
 
+static gboolean
+blob_file_replaced (gpointer user_data)
+{
+  Fixture *f = user_data;
+
+  return store_file_size (f, "licenses-1.blobs") == 0
+         && store_file_size (f, "licenses-2.blobs") > 0;
+}
+
+/* Single deletes (shared in group commits) that leave more than half of
+ * the blob file dead make the service give the space back by itself. */
+static void
+test_store_deletes_reclaim (Fixture *f, gconstpointer arg)
+{
+  g_autoptr (GError) error = NULL;
+  GVariantBuilder builder;
+
+  /* 2 MiB in one StoreLicenses: a bulk write, into the blob file. */
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(saya{sv})"));
+  for (guint i = 0; i < 1000; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("k%04u", i);
+      g_variant_builder_add_value (&builder, license_tuple (key, 2048, (guint8) i, NULL));
+    }
+  g_assert_true (lb_dbus_store_call_store_licenses_sync (f->store, g_variant_builder_end (&builder),
+                                                         NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (store_file_size (f, "licenses-1.blobs"), ==, 1000 * 2048);
+  for (guint i = 0; i < 600; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("k%04u", i);
+      g_assert_true (lb_dbus_store_call_delete_license_sync (f->store, key, NULL, &error));
+      g_assert_no_error (error);
+    }
+  /* The store's own thread copies the live blobs once more than half of
+   * the file is dead (after the 512th delete): soon, not at once, so the
+   * new file holds between 488 and 400 of them. */
+  g_assert_true (lb_test_wait_until (blob_file_replaced, f, 30000));
+  g_assert_cmpuint (store_file_size (f, "licenses-2.blobs"), <=, 488 * 2048);
+  assert_blob (f, "k0600", 2048, (guint8) 600);
+  assert_blob (f, "k0999", 2048, (guint8) 999);
+  assert_not_found (f, "k0599");
+  g_assert_cmpuint (license_count (f), ==, 400);
+}
+
 static void
 test_store_clean_bad_flags (Fixture *f, gconstpointer arg)
 {
@@ -2403,6 +2448,7 @@ static const TestCase tests[] = {
   { "store/clean", SETUP_DAEMON, test_store_clean },
   { "store/clean-bad-flags", SETUP_DAEMON, test_store_clean_bad_flags },
   { "store/clean-reclaims", SETUP_DAEMON, test_store_clean_reclaims },
+  { "store/deletes-reclaim", SETUP_DAEMON, test_store_deletes_reclaim },
   { "store/concurrent", SETUP_DAEMON, test_store_concurrent },
 
   { "attributes/wrong-types", SETUP_DAEMON, test_attributes_wrong_types },
