@@ -806,7 +806,7 @@ call_clean_license_store (LbStore *store,
                                   g_get_real_time () / G_USEC_PER_SEC, &removed, error))
     return NULL;
   /* Whatever the flags, the space of deleted and replaced licenses comes
-   * back once an eighth of the blob file is dead. What was removed stays
+   * back once an eighth of the blob file, or of licenses.db, is dead. What was removed stays
    * removed if that fails. */
   {
     g_autoptr (GError) reclaim_error = NULL;

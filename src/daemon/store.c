@@ -38,9 +38,10 @@
 /* Blobs are appended through a buffer of this size, whose writeback
  * starts as soon as it is written. */
 #define BLOB_BUFFER_SIZE (1024 * 1024)
-/* The blob file is rewritten with only its live blobs by itself when more
- * than half of it is dead and the dead part takes at least this much;
- * CleanLicenseStore does it when at least an eighth of it is dead. */
+/* The blob file is rewritten with only its live blobs (licenses.db
+ * vacuumed) by itself when more than half of it is dead and the dead part
+ * takes at least this much; CleanLicenseStore does it when at least an
+ * eighth of it is dead. */
 #define RECLAIM_AUTO_MIN_DEAD (1024 * 1024)
 #define RECLAIM_CLEAN_FRACTION 8
 /* Rows a reclaim reads and moves at a time. */
@@ -1007,16 +1008,34 @@ reclaim_due (ReclaimPolicy policy, guint64 committed, guint64 live)
     }
 }
 
-/* After a commit on @db that may have left dead blobs (a replace, a
- * delete): wakes the store's thread to reclaim them when more than half of
- * the blob file is dead. */
+/* The database file's size and free pages, in bytes. */
+static gboolean
+query_db_pages (sqlite3 *db, gint64 *size, gint64 *free_bytes, GError **error)
+{
+  gint64 page_size, pages, free_pages;
+
+  if (!query_int64 (db, "PRAGMA page_size", "page_size", &page_size, error)
+      || !query_int64 (db, "PRAGMA page_count", "page_count", &pages, error)
+      || !query_int64 (db, "PRAGMA freelist_count", "freelist_count", &free_pages, error))
+    return FALSE;
+  *size = pages * page_size;
+  *free_bytes = free_pages * page_size;
+  return TRUE;
+}
+
+/* After a commit on @db that may have left dead blobs or free pages (a
+ * replace, a delete): wakes the store's thread to reclaim them when more
+ * than half of the blob file, or of licenses.db, is dead. */
 static void
 maybe_reclaim (LbStore *self, sqlite3 *db)
 {
-  gint64 file, committed, live;
+  gint64 file, committed, live, size, free_bytes;
 
   if (!query_blobs (db, &file, &committed, &live, NULL)
-      || !reclaim_due (RECLAIM_AUTO, (guint64) committed, (guint64) live))
+      || !query_db_pages (db, &size, &free_bytes, NULL))
+    return;
+  if (!reclaim_due (RECLAIM_AUTO, (guint64) committed, (guint64) live)
+      && !reclaim_due (RECLAIM_AUTO, (guint64) size, (guint64) (size - free_bytes)))
     return;
   g_mutex_lock (&self->checkpoint_lock);
   self->reclaim_wanted = TRUE;
@@ -1229,12 +1248,49 @@ out:
   return ok;
 }
 
+/* Under the write lock: gives back licenses.db's free pages (the rows of
+ * small writes and of schema 2 deleted or replaced) with VACUUM when
+ * @policy finds enough of the file free. VACUUM is one transaction (a crash
+ * leaves the file as it was), copies through a temporary file, not memory
+ * (temp_store = FILE, the 8 MiB cache), and the file shrinks when the
+ * checkpoint after it has copied the whole WAL back. */
+static gboolean
+vacuum_locked (LbStore *self, ReclaimPolicy policy, guint64 *freed, GError **error)
+{
+  gint64 size, free_bytes;
+
+  if (freed != NULL)
+    *freed = 0;
+  if (!query_db_pages (self->write_db, &size, &free_bytes, error))
+    return FALSE;
+  if (!reclaim_due (policy, (guint64) size, (guint64) (size - free_bytes)))
+    return TRUE;
+  /* The copy goes through a temporary file and then the WAL. */
+  if (!check_free_space (self, 2 * (guint64) (size - free_bytes), error))
+    return FALSE;
+  g_debug ("Vacuuming the license store: %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " bytes free",
+           free_bytes, size);
+  if (!exec (self->write_db, DEFAULT_TEMP_STORE "VACUUM", error))
+    return FALSE;
+  if (freed != NULL)
+    *freed = (guint64) free_bytes;
+  request_checkpoint (self, TRUE);
+  return TRUE;
+}
+
 gboolean
 lb_store_reclaim (LbStore *self, gboolean only_if_due, guint64 *freed, GError **error)
 {
   g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->write_lock);
+  ReclaimPolicy policy = only_if_due ? RECLAIM_CLEAN : RECLAIM_ANY;
+  guint64 blob_freed = 0, db_freed = 0;
 
-  return reclaim_locked (self, only_if_due ? RECLAIM_CLEAN : RECLAIM_ANY, freed, error);
+  if (!reclaim_locked (self, policy, &blob_freed, error)
+      || !vacuum_locked (self, policy, &db_freed, error))
+    return FALSE;
+  if (freed != NULL)
+    *freed = blob_freed + db_freed;
+  return TRUE;
 }
 
 /* In the checkpointer's thread. A restore or another writer holding
@@ -1248,7 +1304,8 @@ reclaim_now (LbStore *self)
 
   g_mutex_lock (&self->write_lock);
   sqlite3_busy_timeout (self->write_db, 0);
-  ok = reclaim_locked (self, RECLAIM_AUTO, NULL, &error);
+  ok = reclaim_locked (self, RECLAIM_AUTO, NULL, &error)
+       && vacuum_locked (self, RECLAIM_AUTO, NULL, &error);
   sqlite3_busy_timeout (self->write_db, BUSY_TIMEOUT_MS);
   g_mutex_unlock (&self->write_lock);
   if (!ok

@@ -11,8 +11,9 @@
  * that points at them; what a crash leaves past the last commit is cut at
  * the next open. Smaller writes keep their blobs in their rows (one sync).
  * Dead blobs (deleted, replaced) are reclaimed by copying the live ones
- * into a new file in one transaction: by the store's own thread past half
- * dead, and by lb_store_reclaim() (CleanLicenseStore). Lookups go through the
+ * into a new file in one transaction, and licenses.db's free pages by
+ * VACUUM: by the store's own thread past half dead, and by
+ * lb_store_reclaim() (CleanLicenseStore). Lookups go through the
  * key index: their cost does not grow with the store. Each license keeps the
  * SHA-256 of its canonical encoding (license.h), which backups carry.
  * Every license belongs to an app ("" for host programs, else its app id):
@@ -139,10 +140,11 @@ lb_store_clean_expired (LbStore *self, const char *app, gint64 now, guint *remov
  * blobs): copies the live blobs into a new file and switches to it in one
  * transaction, then removes the old file (snapshots keep reading it until
  * they end). With @only_if_due (CleanLicenseStore), only when at least an
- * eighth of the file is dead, else when any of it is. The store does this
- * by itself, in its own thread, after a write that leaves more than half of
- * the file (and at least 1 MiB) dead. *@freed (may be NULL): the bytes
- * given back. */
+ * eighth of the file is dead, else when any of it is. The same holds for
+ * licenses.db's free pages (small writes' rows deleted or replaced), given
+ * back with VACUUM. The store does both by itself, in its own thread, after
+ * a write that leaves more than half of a file (and at least 1 MiB) dead.
+ * *@freed (may be NULL): the bytes given back. */
 gboolean lb_store_reclaim (LbStore *self, gboolean only_if_due, guint64 *freed, GError **error);
 
 /* The change counter: it grows with every committed write that adds,

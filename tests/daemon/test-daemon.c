@@ -633,6 +633,78 @@ test_store_deletes_reclaim (Fixture *f, gconstpointer arg)
   g_assert_cmpuint (license_count (f), ==, 400);
 }
 
+typedef struct
+{
+  Fixture *f;
+  guint64 above, below;
+} DbSizeWait;
+
+/* licenses.db (not its WAL, which SQLite keeps at its size for reuse)
+ * within [above, below). */
+static gboolean
+db_size_within (gpointer user_data)
+{
+  DbSizeWait *w = user_data;
+  guint64 size = store_file_size (w->f, "licenses.db");
+
+  return size >= w->above && size < w->below;
+}
+
+/* Small writes keep their blobs in licenses.db: deleting them gives the
+ * database's pages back, through CleanLicenseStore (an eighth free) or
+ * by itself (more than half). */
+static void
+test_store_db_reclaim (Fixture *f, gconstpointer arg)
+{
+  gboolean clean = GPOINTER_TO_INT (arg);
+  guint n_delete = clean ? 300 : 700;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *first_left = g_strdup_printf ("k%04u", n_delete);
+  /* A 2 KiB row takes a 4 KiB page of its own. */
+  DbSizeWait w = { f, (1000 - n_delete) * 4096, 0 };
+  guint removed = 99;
+
+  /* Batches of 50 KiB: each under the blob file's 64 KiB, in the rows. */
+  for (guint b = 0; b < 40; b++)
+    {
+      GVariantBuilder builder;
+
+      g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(saya{sv})"));
+      for (guint i = b * 25; i < (b + 1) * 25; i++)
+        {
+          g_autofree char *key = g_strdup_printf ("k%04u", i);
+          g_variant_builder_add_value (&builder, license_tuple (key, 2048, (guint8) i, NULL));
+        }
+      g_assert_true (lb_dbus_store_call_store_licenses_sync (
+          f->store, g_variant_builder_end (&builder), NULL, &error));
+      g_assert_no_error (error);
+    }
+  g_assert_cmpuint (store_file_size (f, "licenses-1.blobs"), ==, 0);
+  for (guint i = 0; i < n_delete; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("k%04u", i);
+      g_assert_true (lb_dbus_store_call_delete_license_sync (f->store, key, NULL, &error));
+      g_assert_no_error (error);
+    }
+  if (clean)
+    {
+      g_assert_true (
+          lb_dbus_store_call_clean_license_store_sync (f->store, 0, &removed, NULL, &error));
+      g_assert_no_error (error);
+      g_assert_cmpuint (removed, ==, 0);
+    }
+  /* The file shrinks to the pages left once the checkpoint after the
+   * VACUUM has run. By itself, the VACUUM runs after the delete that
+   * leaves more than half of the pages free, about the 513th; the
+   * deletes after it free pages again, which stay. */
+  w.below = (1000 - (clean ? n_delete : 512)) * 4096 + 256 * 1024;
+  g_assert_true (lb_test_wait_until (db_size_within, &w, 30000));
+  assert_blob (f, first_left, 2048, (guint8) n_delete);
+  assert_blob (f, "k0999", 2048, (guint8) 999);
+  assert_not_found (f, "k0000");
+  g_assert_cmpuint (license_count (f), ==, 1000 - n_delete);
+}
+
 static void
 test_store_clean_bad_flags (Fixture *f, gconstpointer arg)
 {
@@ -2449,6 +2521,8 @@ static const TestCase tests[] = {
   { "store/clean-bad-flags", SETUP_DAEMON, test_store_clean_bad_flags },
   { "store/clean-reclaims", SETUP_DAEMON, test_store_clean_reclaims },
   { "store/deletes-reclaim", SETUP_DAEMON, test_store_deletes_reclaim },
+  { "store/db-reclaim-clean", SETUP_DAEMON, test_store_db_reclaim, GINT_TO_POINTER (TRUE) },
+  { "store/db-reclaim-auto", SETUP_DAEMON, test_store_db_reclaim, GINT_TO_POINTER (FALSE) },
   { "store/concurrent", SETUP_DAEMON, test_store_concurrent },
 
   { "attributes/wrong-types", SETUP_DAEMON, test_attributes_wrong_types },

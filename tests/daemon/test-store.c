@@ -1358,7 +1358,9 @@ test_reclaim_snapshot (Fixture *f, gconstpointer data)
     g_assert_true (lb_store_delete (f->store, "", ((LbRecord *) all->pdata[i])->key_id, &error));
   g_assert_true (lb_store_reclaim (f->store, FALSE, &freed, &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (freed, ==, 90 * 2048);
+  /* The dead blobs, and the deleted rows' free pages in licenses.db. */
+  g_assert_cmpuint (freed, >=, 90 * 2048);
+  g_assert_cmpuint (freed, <, 90 * 2048 + 64 * 1024);
   files = blob_files (f->dir);
   g_assert_cmpstr (files, ==, "licenses-2.blobs");
 
