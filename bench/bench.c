@@ -28,9 +28,11 @@
  *      percentile of a call.
  *
  * Every timing is the best of --repeat runs (tar followed by sync runs once
- * at N >= 1,000,000). Beside tar, each N has a floor: `cat | tee |
- * sha256sum` of the backup file (and the same with openssl's SHA-256),
- * reading, hashing and writing the same bytes once. It prints one table per
+ * at N >= 1,000,000). Beside tar, each N has a floor: `cat | tee copy |
+ * openssl dgst -sha256; sync -f copy` of the backup file (and the same with
+ * sha256sum), reading, hashing, writing and syncing the same bytes once;
+ * and the floor of a checked backup, the same then the copy read back with
+ * O_DIRECT and hashed again. It prints one table per
  * N and writes the same figures as JSON. The bus and the daemons are the
  * test harness's (tests/harness/lb-test-util.h: LbTestBus, LbTestMachine):
  * a daemon is spawned with an environment of only DBUS_SESSION_BUS_ADDRESS,
@@ -1545,6 +1547,7 @@ bench_n (Bench *b, guint n, JsonBuilder *json, NResult *res)
   g_autoptr (GArray) tar_x_sync_runs = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr (GArray) floor_runs = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr (GArray) floor_slow_runs = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr (GArray) floor_check_runs = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr (GArray) backup_enc_runs = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr (GArray) restore_enc_runs = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr (GArray) scrypt_runs = g_array_new (FALSE, FALSE, sizeof (double));
@@ -1721,6 +1724,18 @@ bench_n (Bench *b, guint n, JsonBuilder *json, NResult *res)
     const char *floor_slow_cmd[]
         = { "sh", "-c", "cat \"$0\" | tee \"$1\" | sha256sum > \"$2\"; sync -f \"$1\"", lbk, copy,
             hash, NULL };
+    /* A backup also reads its file back from the disk, past the page
+     * cache, and checks it (verify.c): the floor of that is the floor above
+     * and the copy read back with O_DIRECT and hashed again. */
+    const char *floor_check_cmd[]
+        = { "sh",
+            "-c",
+            "cat \"$0\" | tee \"$1\" | openssl dgst -sha256 > \"$2\"; sync -f \"$1\"; "
+            "dd if=\"$1\" iflag=direct bs=1M status=none | openssl dgst -sha256 > \"$2\"",
+            lbk,
+            copy,
+            hash,
+            NULL };
 
     if (openssl == NULL)
       note ("no openssl: the floor hashes with sha256sum");
@@ -1741,6 +1756,12 @@ bench_n (Bench *b, guint n, JsonBuilder *json, NResult *res)
         secs = time_command (floor_slow_cmd);
         g_array_append_val (floor_slow_runs, secs);
         note ("floor with sha256sum %d/%d: %.3f s", rep, opt_repeat, secs);
+        g_unlink (copy);
+        sync ();
+        secs = time_command (floor_check_cmd);
+        g_array_append_val (floor_check_runs, secs);
+        note ("floor with the copy read back (dd iflag=direct | openssl) %d/%d: %.3f s", rep,
+              opt_repeat, secs);
       }
     g_unlink (copy);
     g_unlink (hash);
@@ -1921,12 +1942,22 @@ bench_n (Bench *b, guint n, JsonBuilder *json, NResult *res)
     if (floor_slow_runs->len > 0)
       table_add (&t, "floor_sha256sum", "floor with sha256sum", min_of (floor_slow_runs), "s", "",
                  NAN, NULL, -1);
+    if (floor_check_runs->len > 0)
+      table_add (&t, "floor_check", "floor + read back: ...; dd iflag=direct copy | openssl",
+                 min_of (floor_check_runs), "s", "", NAN, NULL, -1);
     ratio = min_of (import_runs) / min_of (floor_runs);
     table_add (&t, "import_vs_floor", "import / floor", min_of (import_runs), "s", "floor",
                min_of (floor_runs), "<= 1.5", ratio <= 1.5);
     ratio = min_of (backup_runs) / min_of (floor_runs);
     table_add (&t, "backup_vs_floor", "backup / floor", min_of (backup_runs), "s", "floor",
                min_of (floor_runs), "<= 1.1", ratio <= 1.1);
+    if (floor_check_runs->len > 0)
+      {
+        ratio = min_of (backup_runs) / min_of (floor_check_runs);
+        table_add (&t, "backup_vs_floor_check", "backup (written, read back) / floor + read back",
+                   min_of (backup_runs), "s", "floor+rb", min_of (floor_check_runs), "<= 1.1",
+                   ratio <= 1.1);
+      }
     if (!skip_restore)
       {
         ratio = min_of (restore_runs) / min_of (floor_runs);
@@ -2058,6 +2089,7 @@ bench_n (Bench *b, guint n, JsonBuilder *json, NResult *res)
   json_add_runs (json, "tar_x_sync_s", tar_x_sync_runs);
   json_add_runs (json, "floor_s", floor_runs);
   json_add_runs (json, "floor_sha256sum_s", floor_slow_runs);
+  json_add_runs (json, "floor_check_s", floor_check_runs);
   json_add_runs (json, "backup_encrypted_s", backup_enc_runs);
   json_add_runs (json, "restore_encrypted_s", restore_enc_runs);
   json_add_runs (json, "scrypt_s", scrypt_runs);
