@@ -8,7 +8,8 @@
  *      a sealed memfd, StoreLicensesFromFd);
  *   2. backup against `tar -cf` of the same blobs as one file each;
  *   3. restore into an empty store against `tar -xf`;
- *   4. GetStatus round trips against Peer.Ping, idle and during a backup;
+ *   4. GetStatus round trips against Peer.Ping, idle, during a backup, and
+ *      during the first import and the first restore;
  *   5. the signals a backup puts on the bus;
  *   6. the daemon's peak RSS (VmHWM) per phase;
  *   7. with encryption on (issue 21; --skip encrypt leaves it out): the
@@ -1125,6 +1126,75 @@ rtt_best (Bench *b,
     }
 }
 
+/* GetStatus and Ping, alternating, on a connection of their own, for as
+ * long as a bulk operation (an import, a restore) runs: whether the main
+ * loop answers as fast as GDBus's own thread does while the store is busy.
+ * The thread's calls take CPU from the operation, so only the first of
+ * --repeat runs is sampled. */
+typedef struct
+{
+  LbTestBus *bus;
+  const char *dest;
+  gint stop;
+  GThread *thread;
+  Rtt rtt;
+} Sampler;
+
+static gpointer
+sampler_thread (gpointer user_data)
+{
+  Sampler *s = user_data;
+  g_autoptr (GMainContext) ctx = g_main_context_new ();
+  g_autoptr (GDBusConnection) c = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_main_context_push_thread_default (ctx);
+  c = lb_test_bus_connect (s->bus, &error);
+  if (c == NULL)
+    g_error ("cannot connect to the private bus: %s", error->message);
+  for (guint i = 0; !g_atomic_int_get (&s->stop); i++)
+    {
+      double us = round_trip_us (c, s->dest, i % 2 == 1);
+
+      g_array_append_val (i % 2 == 1 ? s->rtt.ping : s->rtt.get_status, us);
+    }
+  g_dbus_connection_close_sync (c, NULL, NULL);
+  g_main_context_pop_thread_default (ctx);
+  while (g_main_context_iteration (ctx, FALSE))
+    ;
+  return NULL;
+}
+
+static void
+sampler_start (Sampler *s, LbTestBus *bus, const char *dest)
+{
+  *s = (Sampler){ bus,
+                  dest,
+                  0,
+                  NULL,
+                  { g_array_new (FALSE, FALSE, sizeof (double)),
+                    g_array_new (FALSE, FALSE, sizeof (double)), 0 } };
+  s->thread = g_thread_new ("rtt-sampler", sampler_thread, s);
+}
+
+/* Stops the sampler; @stats: GetStatus median and p99, Ping median and
+ * p99 (µs), NAN without samples. */
+static void
+sampler_stop (Sampler *s, const char *what, double stats[4])
+{
+  g_atomic_int_set (&s->stop, 1);
+  g_thread_join (s->thread);
+  stats[0] = percentile (s->rtt.get_status, 50);
+  stats[1] = percentile (s->rtt.get_status, 99);
+  stats[2] = percentile (s->rtt.ping, 50);
+  stats[3] = percentile (s->rtt.ping, 99);
+  note ("round trips during the %s: %u GetStatus, %u Ping; GetStatus %.0f/%.0f us, Ping "
+        "%.0f/%.0f us (median/p99)",
+        what, s->rtt.get_status->len, s->rtt.ping->len, stats[0], stats[1], stats[2], stats[3]);
+  g_array_unref (s->rtt.get_status);
+  g_array_unref (s->rtt.ping);
+}
+
 /* Tables and JSON */
 
 typedef struct
@@ -1564,6 +1634,7 @@ bench_n (Bench *b, guint n, JsonBuilder *json, NResult *res)
   double rss_idle = 0, rss_import = 0, rss_backup = 0, rss_restore = 0;
   double cpu_import = 0, cpu_bus_import = 0, cpu_client_import = 0, cpu_backup = 0, cpu_restore = 0;
   double rtt_idle_gs_med, rtt_idle_gs_p99, rtt_idle_ping_med, rtt_idle_ping_p99;
+  double rtt_import[4] = { NAN, NAN, NAN, NAN }, rtt_restore[4] = { NAN, NAN, NAN, NAN };
   double rtt_busy_gs_med = NAN, rtt_busy_gs_p99 = NAN, rtt_busy_ping_med = NAN,
          rtt_busy_ping_p99 = NAN;
   guint rtt_backups = 0;
@@ -1599,7 +1670,16 @@ bench_n (Bench *b, guint n, JsonBuilder *json, NResult *res)
       cpu0 = proc_cpu_seconds (d->pid);
       bus0 = proc_cpu_seconds (lb_test_bus_get_pid (b->bus));
       self0 = self_cpu_seconds ();
-      secs = import_licenses (b, n);
+      if (rep == 1 && !skip_rtt)
+        {
+          Sampler sampler;
+
+          sampler_start (&sampler, b->bus, d->unique_name);
+          secs = import_licenses (b, n);
+          sampler_stop (&sampler, "import", rtt_import);
+        }
+      else
+        secs = import_licenses (b, n);
       g_array_append_val (import_runs, secs);
       if (license_count (b) != n)
         g_error ("the store holds %u licenses after the import, not %u", license_count (b), n);
@@ -1780,7 +1860,16 @@ bench_n (Bench *b, guint n, JsonBuilder *json, NResult *res)
           mkdir_p (w->data_b);
           d = daemon_start (b, w, w->data_b, tag);
           cpu0 = proc_cpu_seconds (d->pid);
-          r = run_operation (b, d, FALSE, w->backup_dir);
+          if (rep == 1 && !skip_rtt)
+            {
+              Sampler sampler;
+
+              sampler_start (&sampler, b->bus, d->unique_name);
+              r = run_operation (b, d, FALSE, w->backup_dir);
+              sampler_stop (&sampler, "restore", rtt_restore);
+            }
+          else
+            r = run_operation (b, d, FALSE, w->backup_dir);
           g_array_append_val (restore_runs, r.seconds);
           if (r.licenses != eligible || license_count (b) != eligible)
             g_error ("the restore added %u licenses (store: %u); expected %u", r.licenses,
@@ -1997,6 +2086,17 @@ bench_n (Bench *b, guint n, JsonBuilder *json, NResult *res)
                  "Ping", rtt_busy_ping_med, "<= 1.1", rtt_busy_gs_med / rtt_busy_ping_med <= 1.1);
       table_add (&t, "rtt_backup_p99", "GetStatus in backup, p99", rtt_busy_gs_p99, "us", "Ping",
                  rtt_busy_ping_p99, "<= 2", rtt_busy_gs_p99 / rtt_busy_ping_p99 <= 2);
+      table_add (&t, "rtt_import_median", "GetStatus in import, median", rtt_import[0], "us",
+                 "Ping", rtt_import[2], "<= 1.1", rtt_import[0] / rtt_import[2] <= 1.1);
+      table_add (&t, "rtt_import_p99", "GetStatus in import, p99", rtt_import[1], "us", "Ping",
+                 rtt_import[3], "<= 2", rtt_import[1] / rtt_import[3] <= 2);
+      if (!skip_restore)
+        {
+          table_add (&t, "rtt_restore_median", "GetStatus in restore, median", rtt_restore[0], "us",
+                     "Ping", rtt_restore[2], "<= 1.1", rtt_restore[0] / rtt_restore[2] <= 1.1);
+          table_add (&t, "rtt_restore_p99", "GetStatus in restore, p99", rtt_restore[1], "us",
+                     "Ping", rtt_restore[3], "<= 2", rtt_restore[1] / rtt_restore[3] <= 2);
+        }
     }
   table_add (&t, "progress_max_per_s", "progress signals, max in 1 s", backup.progress_max_per_s,
              "/s", "", NAN, "<= 10 /s", backup.progress_max_per_s <= 10);
