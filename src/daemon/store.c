@@ -1261,6 +1261,9 @@ vacuum_locked (LbStore *self, ReclaimPolicy policy, guint64 *freed, GError **err
 
   if (freed != NULL)
     *freed = 0;
+  /* A restore waiting for the lock goes first, as for the blob file. */
+  if (g_atomic_int_get (&self->restores_waiting) > 0)
+    return TRUE;
   if (!query_db_pages (self->write_db, &size, &free_bytes, error))
     return FALSE;
   if (!reclaim_due (policy, (guint64) size, (guint64) (size - free_bytes)))

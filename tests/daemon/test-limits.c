@@ -18,7 +18,9 @@
  *    still work. An import that fits when it starts while the disk fills
  *    (LB_FAULT_STALL=store-batch-add slows it), and a restore that would
  *    cross the floor: stopped while they write, before the disk is full,
- *    nothing stored. Needs root (a mount namespace of its own), else
+ *    nothing stored. Deleted licenses' space not reclaimed while the copy
+ *    of the live ones would not fit, nothing lost, and given back once
+ *    there is room. Needs root (a mount namespace of its own), else
  *    skipped.
  *  - fairness: two apps importing in loops while the user restores: the
  *    restore completes within seconds (before, it waited its 20 s for the
@@ -759,6 +761,66 @@ test_disk_mid_write (Fixture *f, gconstpointer data)
   umount2 (store_dir, MNT_DETACH);
 }
 
+/* The space of deleted licenses comes back only when the copy of the live
+ * ones fits: on a nearly full disk the reclaim waits, losing nothing, and
+ * CleanLicenseStore gives the space back once there is room again. */
+static void
+test_disk_reclaim (Fixture *f, gconstpointer data)
+{
+  const char *store_dir = lb_test_machine_get_store_dir (f->machine);
+  g_autoptr (GByteArray) p = payload_of ("rc-", 20, MIB);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autofree char *filler = NULL;
+  g_autofree char *keys = NULL;
+  guint removed = 99;
+  int fd;
+
+  mount_store (f, "64m");
+  start_daemon (f, NULL, NULL);
+  connect_app (f);
+  fd = sealed_memfd (p);
+  g_assert_cmpuint (import_fd (f->app_conn, fd, &error), ==, 20);
+  close (fd);
+  g_assert_no_error (error);
+  g_assert_cmpuint (file_size (f->machine, "licenses-1.blobs"), >=, 20 * MIB);
+
+  /* 2 MiB free, under the floor (3.2 MiB): deletes still work, but the 4
+   * MiB of live blobs cannot be copied, neither by the store's own thread
+   * (past half dead) nor by CleanLicenseStore. */
+  filler = fill_until (store_dir, 2 * MIB);
+  for (guint i = 0; i < 16; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("rc-%03u", i);
+
+      g_clear_pointer (&reply, g_variant_unref);
+      reply = store_call (f->app_conn, "DeleteLicense", g_variant_new ("(s)", key), &error);
+      g_assert_no_error (error);
+    }
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = store_call (f->app_conn, "CleanLicenseStore", g_variant_new ("(u)", 0), &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(u)", &removed);
+  g_assert_cmpuint (removed, ==, 0);
+  g_assert_cmpuint (file_size (f->machine, "licenses-1.blobs"), >=, 20 * MIB);
+  g_assert_cmpuint (file_size (f->machine, "licenses-2.blobs"), ==, 0);
+  keys = listing (f->app_conn);
+  g_assert_cmpstr (keys, ==, "rc-016 rc-017 rc-018 rc-019");
+
+  /* Room again: the live blobs move to a file of their own. */
+  g_assert_cmpint (g_unlink (filler), ==, 0);
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = store_call (f->app_conn, "CleanLicenseStore", g_variant_new ("(u)", 0), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (file_size (f->machine, "licenses-1.blobs"), ==, 0);
+  g_assert_cmpuint (file_size (f->machine, "licenses-2.blobs"), ==, 4 * MIB);
+  g_clear_pointer (&keys, g_free);
+  keys = listing (f->app_conn);
+  g_assert_cmpstr (keys, ==, "rc-016 rc-017 rc-018 rc-019");
+  lb_test_machine_stop_daemon (f->machine);
+  umount2 (store_dir, MNT_DETACH);
+}
+
 /* A restore has no size to check in advance (the backup is compressed):
  * the floor stops it while it writes, before the disk is full. */
 static void
@@ -1037,6 +1099,7 @@ static const Case cases[] = {
   { "disk/nearly-full", test_disk_nearly_full, NULL },
   { "disk/mid-write", test_disk_mid_write, NULL },
   { "disk/restore", test_disk_restore, NULL },
+  { "disk/reclaim", test_disk_reclaim, NULL },
   { "fairness/restore-first", test_fairness_restore_first, NULL },
   { "one-call/per-app", test_one_call_per_app, NULL },
   { "kill/over-limit", test_kill_over_limit, NULL },

@@ -1338,6 +1338,79 @@ test_reclaim_auto (Fixture *f, gconstpointer data)
   assert_all_stored (f->store, "", again);
 }
 
+typedef struct
+{
+  LbStore *store;
+  gboolean ok;
+  guint64 freed;
+  GError *error;
+} ReclaimRun;
+
+static gpointer
+reclaim_thread (gpointer data)
+{
+  ReclaimRun *r = data;
+
+  r->ok = lb_store_reclaim (r->store, FALSE, &r->freed, &r->error);
+  return NULL;
+}
+
+/* A restore that waits for the write lock makes a reclaim halfway through
+ * its copy give up: the restore goes first, the old file stays in use and
+ * whole, the new one goes, and the next reclaim does the work. */
+static void
+test_reclaim_restore_first (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GPtrArray) all = licenses_new ("k", 3000, 2048, 1);
+  g_autoptr (GPtrArray) restored = licenses_new ("r", 1, 2048, 9);
+  g_autoptr (GPtrArray) kept = g_ptr_array_new ();
+  const char *copying[] = { f->dir, "licenses-1.blobs licenses-2.blobs" };
+  ReclaimRun r = { f->store, FALSE, 99, NULL };
+  g_autoptr (LbStoreTxn) txn = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *files = NULL;
+  GThread *thread;
+  guint64 freed = 0;
+
+  put_all (f->store, "", all);
+  /* A third dead: not reclaimed by itself. */
+  for (guint i = 0; i < 1000; i++)
+    g_assert_true (lb_store_delete (f->store, "", ((LbRecord *) all->pdata[i])->key_id, &error));
+  for (guint i = 1000; i < 3000; i++)
+    g_ptr_array_add (kept, all->pdata[i]);
+
+  /* The 2,000 live blobs take two chunks of 1,024; each is followed by a
+   * pause long enough for the restore to queue for the lock. */
+  g_setenv ("LB_FAULT_STALL", "store-reclaim=300", TRUE);
+  thread = g_thread_new ("reclaim", reclaim_thread, &r);
+  g_assert_true (lb_test_wait_until (blob_file_is, copying, 10000));
+  txn = lb_store_txn_begin (f->store, &error);
+  g_assert_no_error (error);
+  g_assert_true (lb_store_txn_insert (txn, restored->pdata[0], NULL, &error));
+  g_assert_true (lb_store_txn_commit (txn, &error));
+  g_assert_no_error (error);
+  g_thread_join (thread);
+  g_unsetenv ("LB_FAULT_STALL");
+
+  g_assert_no_error (r.error);
+  g_assert_true (r.ok);
+  g_assert_cmpuint (r.freed, ==, 0);
+  files = blob_files (f->dir);
+  g_assert_cmpstr (files, ==, "licenses-1.blobs");
+  assert_all_stored (f->store, "", kept);
+  assert_all_stored (f->store, "", restored);
+
+  g_assert_true (lb_store_reclaim (f->store, FALSE, &freed, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (freed, >=, 1000 * 2048);
+  g_clear_pointer (&files, g_free);
+  files = blob_files (f->dir);
+  g_assert_cmpstr (files, ==, "licenses-2.blobs");
+  assert_all_stored (f->store, "", kept);
+  assert_all_stored (f->store, "", restored);
+  assert_count_after_reopen (f, 2001);
+}
+
 /* A snapshot taken before a reclaim reads its licenses from the file it
  * began on, removed from the folder under it. */
 static void
@@ -2678,6 +2751,7 @@ main (int argc, char **argv)
   ADD ("/store/reclaim/clean", test_reclaim_clean);
   ADD ("/store/reclaim/auto", test_reclaim_auto);
   ADD ("/store/reclaim/snapshot", test_reclaim_snapshot);
+  ADD ("/store/reclaim/restore-first", test_reclaim_restore_first);
   ADD ("/store/upgrade-v2", test_upgrade_v2);
   ADD ("/store/wal/removed-on-close", test_wal_removed_on_close);
   g_test_add_data_func ("/store/crash/before-commit", "store-before-commit", test_crash);
