@@ -221,7 +221,7 @@ open_db (const char *path, gboolean readonly, GError **error)
  * its overflow pages. A key id names a license within its app. The apps
  * table keeps each app's count and size, exact in every transaction
  * (triggers), so that the per-app limits cost one lookup per write. */
-#define LICENSES_TABLE_V2                                                   \
+#define LICENSES_COLUMNS_V2                                                 \
   "CREATE TABLE IF NOT EXISTS licenses ("                                   \
   " id INTEGER PRIMARY KEY,"                                                \
   " app TEXT NOT NULL DEFAULT '',"                                          \
@@ -230,8 +230,8 @@ open_db (const char *path, gboolean readonly, GError **error)
   " can_backup INTEGER NOT NULL, restore_limit INTEGER NOT NULL,"           \
   " expires INTEGER NOT NULL, support_url TEXT,"                            \
   " restore_count INTEGER NOT NULL, stored INTEGER NOT NULL, machine TEXT," \
-  " digest BLOB NOT NULL, blob BLOB NOT NULL,"                              \
-  " UNIQUE (app, key_id));"
+  " digest BLOB NOT NULL, blob BLOB NOT NULL,"
+#define LICENSES_TABLE_V2 LICENSES_COLUMNS_V2 " UNIQUE (app, key_id));"
 
 /* The change counter that tells an automatic backup whether anything
  * changed since the last one: bumped inside each transaction that writes
@@ -293,17 +293,9 @@ open_db (const char *path, gboolean readonly, GError **error)
  * (live, kept exact by triggers), so that the dead part is known without
  * reading the rows. Schema 2 stores gain the two columns (their rows keep
  * their blobs) and the table. */
-#define LICENSES_TABLE_V3                                                   \
-  "CREATE TABLE IF NOT EXISTS licenses ("                                   \
-  " id INTEGER PRIMARY KEY,"                                                \
-  " app TEXT NOT NULL DEFAULT '',"                                          \
-  " key_id TEXT NOT NULL,"                                                  \
-  " content_id TEXT, issuer TEXT,"                                          \
-  " can_backup INTEGER NOT NULL, restore_limit INTEGER NOT NULL,"           \
-  " expires INTEGER NOT NULL, support_url TEXT,"                            \
-  " restore_count INTEGER NOT NULL, stored INTEGER NOT NULL, machine TEXT," \
-  " digest BLOB NOT NULL, blob BLOB NOT NULL,"                              \
-  " boff INTEGER, bsize INTEGER NOT NULL DEFAULT 0,"                        \
+#define LICENSES_TABLE_V3                            \
+  LICENSES_COLUMNS_V2                                \
+  " boff INTEGER, bsize INTEGER NOT NULL DEFAULT 0," \
   " UNIQUE (app, key_id));"
 
 /* A row's blob size, wherever the blob is; its size in the blob file. */
